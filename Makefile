@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test bench demo-data clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch first, from the local CPU build: anything installed before it would pull CUDA wheels.
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/streamlit run dashboard/app.py
+
+test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) || echo "chromium not installed: the browser test will be skipped")
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PIP) install --quiet -e ".[bench]"
+	$(PY) bench/run_benchmarks.py
+
+demo-data: $(STAMP)
+	$(PY) scripts/make_demo_data.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,135 @@
+"""``discovery run`` and ``discovery evaluate``: the whole job headless.
+
+Bad input exits with status 2 and one line ``error: ...`` on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+
+from .errors import InputError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class TqdmStages:
+    """A tqdm bar per pipeline stage, on stderr."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.bars = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=max(total, 1), desc=f"{stage:<10}", unit="rows" if stage == "embed" else "step",
+                                          file=sys.stderr, leave=True, dynamic_ncols=True)
+        if bar.total != max(total, 1):
+            bar.total = max(total, 1)
+        bar.n = min(done, bar.total) if total else bar.total
+        bar.refresh()
+        if total and done >= total:
+            bar.close()
+
+    def close(self):
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="sentence-transformers name or path, or 'tfidf' (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--method", default="auto", choices=["auto", "hdbscan", "seeded-kmeans"])
+    p.add_argument("--seed", type=int, default=0, help="one random_state for every stage (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="discovery", description="Find unnamed categories and fill in labels.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="cluster a partly labeled table and write the proposed label set")
+    run.add_argument("input", help="CSV, TSV, JSONL or Parquet file")
+    run.add_argument("--text-col", default="text")
+    run.add_argument("--label-col", default=None, help="default: 'label' when present, else everything is unlabeled")
+    run.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled (blank and NaN always do)")
+    run.add_argument("--encoding", default=None, help="text encoding when the file is not UTF-8 (e.g. latin-1)")
+    run.add_argument("--out", required=True, help="output folder")
+    _add_common(run)
+    ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
+    ev.add_argument("dataset_dir")
+    ev.add_argument("--known-ratio", type=float, default=0.75)
+    ev.add_argument("--labeled-ratio", type=float, default=0.1)
+    ev.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ev.add_argument("--k", choices=["estimated", "given"], default="estimated")
+    ev.add_argument("--max-train-rows", type=int, default=None, help="subsample train (smoke tests)")
+    ev.add_argument("--json", default=None, help="write the JSON result to FILE, or '-' for stdout")
+    _add_common(ev)
+    return parser
+
+
+def cmd_run(args) -> int:
+    from .export import write_outputs
+    from .io import read_table
+    from .pipeline import DiscoveryConfig, run_discovery
+
+    table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
+                       unlabeled_marker=args.unlabeled_marker, encoding=args.encoding)
+    for message in table.warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed)
+    config.resolved_method()
+    progress = TqdmStages(enabled=not args.quiet)
+    try:
+        result = run_discovery(table, config, progress=progress)
+    finally:
+        progress.close()
+    written = write_outputs(result, args.out)
+    n_candidates = len(result.candidates)
+    print(f"{len(table)} rows, {table.n_labeled} labeled; {len(result.clusters)} clusters, {n_candidates} candidate new "
+          f"categories; fill-in by {result.fill_method or 'clusters'}"
+          + (f" (estimated accuracy {result.fill_accuracy[result.fill_method]:.1%})"
+             if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
+    print(f"wrote {', '.join(str(p) for p in written.values())}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import evaluate_dataset, format_table, write_json
+
+    report = evaluate_dataset(args.dataset_dir, known_ratio=args.known_ratio, labeled_ratio=args.labeled_ratio,
+                              seeds=args.seeds, k=args.k, method=args.method, model=args.model,
+                              max_train_rows=args.max_train_rows, progress=not args.quiet)
+    if args.json == "-":
+        write_json(report, sys.stdout)
+    else:
+        print(format_table(report))
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as f:
+                write_json(report, f)
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    try:
+        return cmd_run(args) if args.command == "run" else cmd_evaluate(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; embeddings computed so far are cached and a rerun resumes from them.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""Clustering that respects the known labels; the number of clusters is estimated.
+
+* ``SeededKMeans``: spherical k-means on the embeddings. Each known class seeds one
+  cluster with its labeled rows, which never leave it; extra clusters take up the
+  rest. Their number comes from ``estimate_n_new_clusters``.
+* ``LabelAwareHDBSCAN``: HDBSCAN on a label-aware UMAP space, then labels enforced
+  (clusters holding a class are merged into that class's cluster, labeled rows
+  moved to it) and noise assigned softly to the nearest cluster, within a noise
+  budget that decides how hard HDBSCAN is pushed to cluster everything.
+
+In both, cluster ``c < n_classes`` is known class ``c``; higher ids are new.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.preprocessing import normalize
+
+CHUNK = 20_000
+
+
+def nearest_center(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of and cosine similarity to the nearest center, in chunks (memory linear in n)."""
+    best = np.empty(len(X), dtype=np.int64)
+    sim = np.empty(len(X), dtype=np.float32)
+    for start in range(0, len(X), CHUNK):
+        s = X[start:start + CHUNK] @ centers.T
+        best[start:start + CHUNK] = s.argmax(1)
+        sim[start:start + CHUNK] = s.max(1)
+    return best, sim
+
+
+def cluster_sums(X: np.ndarray, assign: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Sum of the rows of each cluster (rows with assign < 0 are skipped), via a sparse indicator."""
+    from scipy.sparse import csr_matrix
+
+    keep = np.flatnonzero(assign >= 0)
+    indicator = csr_matrix((np.ones(len(keep), dtype=np.float32), (assign[keep], keep)), shape=(n_clusters, len(X)))
+    return np.asarray(indicator @ X, dtype=np.float64)
+
+
+def _class_centers(X: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+    return normalize(cluster_sums(X, y, n_classes)).astype(np.float32)
+
+
+def _kmeans_plus_plus(X: np.ndarray, existing: np.ndarray, k: int, rng: np.random.RandomState) -> np.ndarray:
+    """k new centers drawn from X by k-means++ (cosine distance), away from ``existing`` centers."""
+    chosen = []
+    if len(existing):
+        _, sim = nearest_center(X, existing)
+        dist = np.clip(1.0 - sim, 0, None).astype(np.float64)
+    else:
+        first = rng.randint(len(X))
+        chosen.append(X[first])
+        dist = np.clip(1.0 - X @ X[first], 0, None).astype(np.float64)
+    while len(chosen) < k:
+        weights = dist ** 2
+        total = weights.sum()
+        idx = rng.randint(len(X)) if total <= 0 else rng.choice(len(X), p=weights / total)
+        chosen.append(X[idx])
+        dist = np.minimum(dist, np.clip(1.0 - X @ X[idx], 0, None))
+    return np.array(chosen, dtype=np.float32).reshape(k, X.shape[1])
+
+
+def seeded_kmeans(X: np.ndarray, y: np.ndarray, n_new: int, random_state: int = 0, max_iter: int = 100,
+                  tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means with ``n_classes`` seeded clusters plus ``n_new`` free ones.
+
+    Labeled rows (y >= 0) stay in cluster y. Returns (assignment, centers).
+    """
+    X = normalize(np.asarray(X, dtype=np.float32))
+    y = np.asarray(y)
+    n_classes = int(y.max()) + 1 if (y >= 0).any() else 0
+    rng = np.random.RandomState(random_state)
+    labeled = y >= 0
+    free = X[~labeled] if (~labeled).any() else X
+    n_new = int(min(max(n_new, 0), len(free)))
+    centers = _class_centers(X, y, n_classes)
+    if n_new:
+        centers = np.vstack([centers, _kmeans_plus_plus(free, centers, n_new, rng)])
+    if len(centers) == 0:
+        return np.zeros(len(X), dtype=np.int64), normalize(X.mean(0, keepdims=True))
+    assign = np.where(labeled, y, -1)
+    for _ in range(max_iter):
+        nearest, _ = nearest_center(X, centers)
+        new_assign = np.where(labeled, y, nearest)
+        changed = np.mean(new_assign != assign)
+        assign = new_assign
+        sums = cluster_sums(X, assign, len(centers))
+        counts = np.bincount(assign, minlength=len(centers))
+        empty = np.flatnonzero(counts == 0)
+        centers = normalize(sums).astype(np.float32)
+        if len(empty):  # re-seed empty clusters at the rows worst served by their center
+            _, sim = nearest_center(X, centers)
+            worst = np.argsort(sim, kind="stable")
+            worst = worst[~labeled[worst]][: len(empty)]
+            centers[empty[: len(worst)]] = X[worst]
+            continue
+        if changed < tol:
+            break
+    return assign, centers
+
+
+def estimate_n_new_clusters(X: np.ndarray, y: np.ndarray, random_state: int = 0, over_factor: float = 2.0,
+                            min_new: int = 20, quantile: float = 0.5) -> int:
+    """How many clusters beyond the known classes the unlabeled rows need.
+
+    Over-cluster (``over_factor`` x the known classes, at least ``min_new`` extra
+    clusters), then let the known classes calibrate what "the same category"
+    means: an extra cluster whose center is closer to a known class than the
+    typical (``quantile``) nearest pair of known classes joins that class, and
+    extra clusters closer to each other than that merge (average linkage). The
+    groups left are the new categories. With fewer than two labeled classes a
+    silhouette search over k stands in.
+    """
+    from sklearn.cluster import AgglomerativeClustering
+
+    y = np.asarray(y)
+    n_classes = int(y.max()) + 1 if (y >= 0).any() else 0
+    n_unlabeled = int((y < 0).sum())
+    if n_unlabeled == 0:
+        return 0
+    if n_classes < 2:
+        return max(1, silhouette_k(X[y < 0], random_state=random_state) - n_classes)
+    n_over = int(min(max(over_factor * n_classes, min_new), n_unlabeled))
+    assign, centers = seeded_kmeans(X, y, n_over, random_state=random_state, max_iter=30)
+    known = centers[:n_classes]
+    between = known @ known.T
+    np.fill_diagonal(between, -1.0)
+    same_category = float(np.quantile(between.max(1), quantile))
+    sizes = np.bincount(assign, minlength=len(centers))
+    extra = centers[n_classes:][sizes[n_classes:] > 0]
+    extra = extra[(extra @ known.T).max(1) <= same_category]
+    if len(extra) < 2:
+        return len(extra)
+    groups = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                     distance_threshold=1.0 - same_category).fit_predict(extra)
+    return int(len(np.unique(groups)))
+
+
+def silhouette_k(X: np.ndarray, random_state: int = 0, sample: int = 4000) -> int:
+    """k with the best cosine silhouette over a coarse grid, on a sample: the no-label fallback."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    n = len(X)
+    if n < 6:
+        return 1
+    rng = np.random.RandomState(random_state)
+    Xs = normalize(X[rng.choice(n, min(sample, n), replace=False)])
+    upper = int(min(len(Xs) // 5, max(10, 3 * np.sqrt(len(Xs) / 2))))
+    grid = sorted({int(k) for k in np.unique(np.geomspace(2, max(upper, 3), 12).round()) if 2 <= k < len(Xs)})
+    scores = {}
+    for k in grid:
+        labels = KMeans(k, n_init=2, random_state=random_state).fit_predict(Xs)
+        scores[k] = silhouette_score(Xs, labels, metric="cosine")
+    return max(scores, key=scores.get) if scores else 1
+
+
+class SeededKMeans(BaseEstimator, ClusterMixin):
+    """Seeded spherical k-means; ``n_new_clusters=None`` estimates how many new clusters exist.
+
+    Fitted: ``labels_``, ``cluster_centers_``, ``n_new_clusters_``, ``used_labels_``.
+    """
+
+    def __init__(self, n_new_clusters: int | None = None, max_iter: int = 100, random_state: int | None = 0):
+        self.n_new_clusters = n_new_clusters
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=np.float32)
+        y = np.full(len(X), -1) if y is None else np.asarray(y)
+        seed = 0 if self.random_state is None else self.random_state
+        n_new = self.n_new_clusters
+        if n_new is None:
+            n_new = estimate_n_new_clusters(X, y, random_state=seed)
+        self.labels_, self.cluster_centers_ = seeded_kmeans(X, y, n_new, random_state=seed, max_iter=self.max_iter)
+        self.n_new_clusters_ = len(self.cluster_centers_) - (int(y.max()) + 1 if (y >= 0).any() else 0)
+        self.used_labels_ = bool((y >= 0).any())
+        self.noise_mask_ = np.zeros(len(X), dtype=bool)
+        return self
+
+
+def enforce_labels(clusters: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Renumber free clusters so known classes own clusters 0..n_classes-1 and labeled rows sit in them.
+
+    A cluster whose labeled members are mostly class c joins cluster c; clusters
+    without labeled members become new clusters n_classes, n_classes+1, ...
+    """
+    out = np.full(len(clusters), -1, dtype=np.int64)
+    next_id = n_classes
+    for c in np.unique(clusters[clusters >= 0]):
+        members = clusters == c
+        labeled = y[members & (y >= 0)]
+        if len(labeled):
+            out[members] = np.bincount(labeled, minlength=n_classes).argmax()
+        else:
+            out[members] = next_id
+            next_id += 1
+    out[y >= 0] = y[y >= 0]
+    return out
+
+
+class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
+    """HDBSCAN on label-aware UMAP coordinates, with labels enforced and noise assigned softly.
+
+    ``noise_budget`` is the share of rows HDBSCAN may leave as noise: if it leaves
+    more, ``min_samples`` is lowered (down to 1) to cluster more. Noise rows then
+    join the nearest cluster center and are flagged in ``noise_mask_``.
+    """
+
+    def __init__(self, min_cluster_size: int | None = None, min_samples: int | None = None, noise_budget: float = 0.2,
+                 n_components: int = 5, target_weight: float = 0.5, random_state: int | None = 0):
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.noise_budget = noise_budget
+        self.n_components = n_components
+        self.target_weight = target_weight
+        self.random_state = random_state
+
+    def fit(self, X, y=None, reduced=None):
+        import hdbscan
+
+        from .reduce import LabelAwareUMAP
+
+        X = normalize(np.asarray(X, dtype=np.float32))
+        y = np.full(len(X), -1) if y is None else np.asarray(y)
+        n_classes = int(y.max()) + 1 if (y >= 0).any() else 0
+        if reduced is None:
+            reduced = LabelAwareUMAP(n_components=self.n_components, target_weight=self.target_weight,
+                                     random_state=self.random_state).fit_transform(X, y)
+        self.reduced_ = reduced
+        mcs = self.min_cluster_size or max(5, min(50, len(X) // 200))
+        min_samples = self.min_samples or mcs
+        while True:
+            raw = hdbscan.HDBSCAN(min_cluster_size=min(mcs, max(2, len(X) // 2)), min_samples=min_samples,
+                                  core_dist_n_jobs=1).fit_predict(reduced)
+            noise_share = float(np.mean(raw < 0))
+            if noise_share <= self.noise_budget or min_samples <= 1:
+                break
+            min_samples = max(1, min_samples // 2)
+        self.raw_noise_share_ = noise_share
+        clusters = enforce_labels(raw, y, n_classes)
+        if (clusters < 0).all():
+            clusters[:] = 0 if n_classes == 0 else y.max()  # nothing dense: one cluster
+            clusters[y >= 0] = y[y >= 0]
+        ids = np.unique(clusters[clusters >= 0])
+        centers = np.zeros((ids.max() + 1, X.shape[1]), dtype=np.float32)
+        for c in ids:
+            centers[c] = X[clusters == c].mean(0)
+        centers = normalize(centers)
+        self.noise_mask_ = clusters < 0
+        if self.noise_mask_.any():
+            nearest, _ = nearest_center(X[self.noise_mask_], centers[ids])
+            clusters[self.noise_mask_] = ids[nearest]
+        # drop gaps so ids stay contiguous: known classes keep their codes, new clusters follow
+        remap = {c: c for c in range(n_classes)}
+        for c in sorted(set(np.unique(clusters)) - set(range(n_classes))):
+            remap[c] = len(remap)
+        self.labels_ = np.array([remap[c] for c in clusters], dtype=np.int64)
+        self.cluster_centers_ = normalize(np.array([X[self.labels_ == c].mean(0) if (self.labels_ == c).any()
+                                                    else np.zeros(X.shape[1]) for c in range(len(remap))]))
+        self.n_new_clusters_ = len(remap) - n_classes
+        self.used_labels_ = bool((y >= 0).any())
+        return self

