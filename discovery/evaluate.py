@@ -1,0 +1,350 @@
+"""``discovery evaluate``: the standard New Intent Discovery (NID) protocol on a benchmark folder.
+
+A benchmark folder holds ``train.tsv`` and ``test.tsv`` (header ``text<TAB>label``, standard
+CSV quoting: a few texts are quoted and span lines). For each seed:
+
+1. **Known classes**: ``np.random.RandomState(seed).choice(sorted(unique train labels),
+   round(|C| * known_ratio), replace=False)``. ``np.unique`` is the sorted list, and a
+   fresh ``RandomState(seed)`` draws exactly what ``np.random.seed(seed); np.random.choice``
+   draws in the DeepAligned / TEXTOIR ``DataManager``.
+2. **Labeled rows**: as in the DeepAligned ``dataloader.py`` / TEXTOIR ``bert_loader.get_examples``:
+   for each known class *in the order it was drawn*, ``random.sample(positions of that class
+   in train, round(n_c * labeled_ratio))`` with Python's ``random`` seeded by ``seed``
+   (those loaders call ``random.seed(seed)`` first; here a private ``random.Random(seed)``).
+   Positions are row indices in file order. The papers' loader reads the TSV with
+   ``quotechar=None`` and drops the 13 multi-line records of banking/train, so on banking the
+   positions (and therefore the sampled rows) differ slightly from theirs; on files without
+   multi-line records they are identical.
+3. Everything else in train is unlabeled. The core fits on **all of train** (labels only for
+   the labeled rows), then every **test** row goes to its nearest fitted cluster center
+   (``assign_to_clusters``: an inductive evaluation, test rows never reach the fit).
+4. Scores on test (x100): Hungarian ACC, NMI, ARI, known-class ACC, novel-class ACC and
+   their harmonic mean (H-score), plus ``n_clusters``, ``fillin_acc`` (accuracy of the
+   proposed label on unlabeled train rows whose true class is known) and ``seconds``
+   (wall time of the seed's whole run, embedding included).
+
+With ``known_ratio = 1.0`` there is no novel class: ``novel_acc`` and ``h_score`` are
+``null`` (a harmonic mean with an undefined term is undefined; ``known_acc`` is then the
+whole story). ``k="given"`` sets the number of new clusters to ``|C| - |known|``;
+``k="estimated"`` lets the core estimate it.
+
+``max_train_rows`` (smoke tests) keeps a stratified sample of train drawn with
+``RandomState(0)``, the same for every seed, and a stratified sample of test of the same
+proportion; the protocol then runs on the sample.
+
+Labels are handed to the core as zero-padded codes (``class_0007``) in sorted-label order,
+so no benchmark label can be mistaken for a missing value (``None``, ``NA``) or unified
+with another by case.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import IO, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+METRIC_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "seconds")
+K_SETTINGS = ("estimated", "given")
+SPLITS = ("train", "test")
+
+
+# ---- data -------------------------------------------------------------------------------------
+
+def read_split(dataset_dir: str | Path, split: str) -> pd.DataFrame:
+    """One split as a frame with ``text`` and ``label`` (str), or ``InputError`` naming the fix."""
+    path = Path(dataset_dir) / f"{split}.tsv"
+    if not path.is_file():
+        raise InputError(f"{path}: file not found; a benchmark folder needs train.tsv and test.tsv "
+                         "with a header row text<TAB>label.")
+    try:
+        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: the file is empty; it needs a header row text<TAB>label and data rows.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot parse as a UTF-8 TSV ({exc}); save it as tab-separated UTF-8 "
+                         "with a header row text<TAB>label.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in ("text", "label") if c not in frame.columns]
+    if missing:
+        shown = ", ".join(repr(c) for c in list(frame.columns)[:10])
+        raise InputError(f"{path}: no {' and no '.join(repr(c) for c in missing)} column (the columns are {shown}); "
+                         "the header row must be text<TAB>label.")
+    frame = frame[["text", "label"]].reset_index(drop=True)
+    frame["label"] = frame["label"].str.strip()
+    if frame.empty:
+        raise InputError(f"{path}: the file has a header but no data rows; add rows text<TAB>label.")
+    if (frame["label"] == "").any():
+        n = int((frame["label"] == "").sum())
+        raise InputError(f"{path}: {n} rows have an empty label; every benchmark row needs its true label.")
+    return frame
+
+
+def stratified_sample(labels: np.ndarray, n: int, rng: np.random.RandomState) -> np.ndarray:
+    """Sorted indices of about ``n`` rows, every class in proportion (each kept class >= 1 row)."""
+    labels = np.asarray(labels)
+    if n >= len(labels):
+        return np.arange(len(labels))
+    frac = n / len(labels)
+    chosen = []
+    for label in np.unique(labels):
+        pos = np.flatnonzero(labels == label)
+        take = max(1, int(round(len(pos) * frac)))
+        chosen.append(rng.choice(pos, min(take, len(pos)), replace=False))
+    chosen = np.concatenate(chosen)
+    if len(chosen) > n:
+        chosen = rng.choice(chosen, n, replace=False)
+    return np.sort(chosen)
+
+
+def load_dataset(dataset_dir: str | Path, max_train_rows: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test frames of a benchmark folder, optionally subsampled (see module doc)."""
+    folder = Path(dataset_dir)
+    if not folder.exists():
+        raise InputError(f"{folder}: dataset folder not found; give a folder holding train.tsv and test.tsv.")
+    if not folder.is_dir():
+        raise InputError(f"{folder}: is a file, not a folder; give the folder holding train.tsv and test.tsv.")
+    train, test = read_split(folder, "train"), read_split(folder, "test")
+    if max_train_rows is not None:
+        if max_train_rows < 2:
+            raise InputError(f"--max-train-rows must be at least 2 (got {max_train_rows}).")
+        if max_train_rows < len(train):
+            rng = np.random.RandomState(0)
+            n_test = max(1, int(round(len(test) * max_train_rows / len(train))))
+            train = train.iloc[stratified_sample(train["label"].to_numpy(), max_train_rows, rng)].reset_index(drop=True)
+            test = test.iloc[stratified_sample(test["label"].to_numpy(), n_test, rng)].reset_index(drop=True)
+    return train, test
+
+
+def protocol_draw(train_labels: Sequence[str], known_ratio: float, labeled_ratio: float,
+                  seed: int) -> tuple[list[str], np.ndarray]:
+    """(known classes in drawn order, boolean mask of labeled train rows) for one seed: the papers' draw."""
+    train_labels = np.asarray(train_labels, dtype=object)
+    all_labels = np.unique(train_labels.astype(str))
+    n_known = int(round(len(all_labels) * known_ratio))
+    known = [str(c) for c in np.random.RandomState(seed).choice(all_labels, n_known, replace=False)]
+    sampler = random.Random(seed)
+    labeled = np.zeros(len(train_labels), dtype=bool)
+    for label in known:
+        pos = list(np.flatnonzero(train_labels == label))
+        num = int(round(len(pos) * labeled_ratio))
+        labeled[sampler.sample(pos, num)] = True
+    return known, labeled
+
+
+# ---- embedding ----------------------------------------------------------------------------------
+
+def embed_texts(model: str | None, texts: list[str], random_state: int = 0,
+                progress: bool = False) -> tuple[np.ndarray, dict]:
+    """Vectors for ``texts`` through the core's embedder (cached on disk), with timing and cache facts."""
+    from .embed import TFIDF_MODEL, make_embedder
+
+    embedder = make_embedder(model, random_state)
+    computed = {"n": 0}
+    bar = {}
+
+    def report(done: int, total: int) -> None:
+        if "total" not in computed:
+            computed["total"] = total
+        if progress and total:
+            if "bar" not in bar:
+                from tqdm import tqdm
+
+                bar["bar"] = tqdm(total=total, desc="embed", unit="texts", file=sys.stderr, leave=False,
+                                  dynamic_ncols=True)
+            bar["bar"].n = done
+            bar["bar"].refresh()
+
+    start = time.perf_counter()
+    vectors = embedder.transform(texts, progress=report)
+    seconds = time.perf_counter() - start
+    if "bar" in bar:
+        bar["bar"].close()
+    is_tfidf = embedder.model_id == TFIDF_MODEL
+    n_computed = int(computed.get("total", 0))
+    info = {"model": embedder.model_id, "embed_seconds": seconds,
+            "embedded_texts": n_computed,  # texts the model had to encode (0: everything came from the cache)
+            "cache_warm": None if is_tfidf else n_computed == 0}
+    return vectors, info
+
+
+# ---- one seed ----------------------------------------------------------------------------------
+
+def _codes(labels: Sequence[str], names: np.ndarray) -> np.ndarray:
+    index = {name: i for i, name in enumerate(names)}
+    return np.array([f"class_{index[label]:04d}" for label in labels], dtype=object)
+
+
+def _nan_to_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_ratio: float, labeled_ratio: float,
+                  k: str, method: str, model: str | None, progress: bool = False) -> dict:
+    """One seed of the protocol: draw, embed (cache), fit on train, assign test, score."""
+    from .io import table_from_frame
+    from .metrics import clustering_scores
+    from .pipeline import DiscoveryConfig, assign_to_clusters, run_discovery
+
+    start = time.perf_counter()
+    texts = train["text"].tolist() + test["text"].tolist()
+    vectors, info = embed_texts(model, texts, random_state=seed, progress=progress)
+    X_train, X_test = vectors[:len(train)], vectors[len(train):]
+
+    train_labels = train["label"].to_numpy(dtype=object)
+    names = np.unique(np.concatenate([train_labels, test["label"].to_numpy(dtype=object)]).astype(str))
+    known, labeled = protocol_draw(train_labels, known_ratio, labeled_ratio, seed)
+    n_classes = len(np.unique(train_labels.astype(str)))
+    true_codes = _codes(train_labels, names)
+    frame = pd.DataFrame({"text": train["text"].to_numpy(), "label": np.where(labeled, true_codes, "")})
+    table = table_from_frame(frame, name="train.tsv", data_hash=f"evaluate-seed-{seed}", text_column="text",
+                             label_column="label")
+    n_new = None if k == "estimated" else max(n_classes - len(known), 0)
+    config = DiscoveryConfig(model=model, method=method, random_state=seed, make_map=False, n_new_clusters=n_new)
+    with warnings.catch_warnings():  # tiny labeled classes make sklearn warn on every k-fold split
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        result = run_discovery(table, config, embeddings=X_train)
+    test_pred = assign_to_clusters(result, X_test)
+    scores = clustering_scores(test["label"].to_numpy(dtype=object).astype(str), test_pred, known)
+    if not math.isfinite(scores.get("novel_acc", float("nan"))) or not math.isfinite(scores.get("known_acc", float("nan"))):
+        scores["h_score"] = float("nan")  # undefined without novel (or known) classes in test
+
+    known_set = set(known)
+    unlabeled_known = ~labeled & np.array([label in known_set for label in train_labels])
+    proposed = result.rows["proposed_label"].to_numpy(dtype=object)
+    fillin = 100 * float(np.mean(proposed[unlabeled_known] == true_codes[unlabeled_known])) \
+        if unlabeled_known.any() else float("nan")
+    seconds = time.perf_counter() - start
+    out = {"seed": int(seed), **{key: _nan_to_none(float(scores[key])) for key in
+                                 ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score")},
+           "n_clusters": int(len(result.clusters)), "fillin_acc": _nan_to_none(fillin), "seconds": seconds,
+           "embed_seconds": info["embed_seconds"], "embedded_texts": info["embedded_texts"],
+           "embedding_cache_warm": info["cache_warm"], "n_known": len(known), "n_labeled": int(labeled.sum()),
+           "fill_method": result.fill_method, "known_classes": known}
+    # kept for the benchmark peers (same draw, same embeddings); dropped before JSON
+    out["_state"] = {"X_train": X_train, "X_test": X_test, "labeled": labeled, "known": known,
+                     "result": result, "model": info["model"]}
+    return out
+
+
+# ---- the whole evaluation ------------------------------------------------------------------------
+
+def _validate(known_ratio: float, labeled_ratio: float, seeds, k: str) -> None:
+    if not 0.0 <= known_ratio <= 1.0:
+        raise InputError(f"--known-ratio must lie between 0 and 1 (got {known_ratio}).")
+    if not 0.0 < labeled_ratio <= 1.0:
+        raise InputError(f"--labeled-ratio must lie in (0, 1] (got {labeled_ratio}).")
+    if not seeds:
+        raise InputError("give at least one seed (--seeds 0 1 2).")
+    if k not in K_SETTINGS:
+        raise InputError(f"--k must be one of {', '.join(K_SETTINGS)} (got {k!r}).")
+
+
+def summarize(per_seed: list[dict]) -> tuple[dict, dict]:
+    """Mean and (population) std over seeds of each metric; a metric that is null in every seed stays null."""
+    mean, std = {}, {}
+    for key in METRIC_KEYS:
+        values = np.array([s[key] for s in per_seed if s.get(key) is not None], dtype=float)
+        mean[key] = float(values.mean()) if len(values) else None
+        std[key] = float(values.std()) if len(values) else None
+    return mean, std
+
+
+def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: float = 0.1, seeds=(0, 1, 2),
+                     k: str = "estimated", method: str = "auto", model: str | None = None,
+                     max_train_rows: int | None = None, progress: bool = False, keep_state: bool = False) -> dict:
+    """Run the NID protocol over ``seeds``; returns the report dict (``write_json`` writes it).
+
+    ``keep_state=True`` keeps each seed's draw, embeddings and result under ``per_seed[i]["_state"]``
+    (the benchmark suite scores its peers on them); ``write_json`` never writes it.
+    """
+    from .pipeline import DiscoveryConfig
+
+    _validate(known_ratio, labeled_ratio, seeds, k)
+    resolved = DiscoveryConfig(method=method).resolved_method()
+    train, test = load_dataset(dataset_dir, max_train_rows)
+    seeds = [int(s) for s in seeds]
+    iterator = seeds
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(seeds, desc=f"{Path(dataset_dir).name} seeds", unit="seed", file=sys.stderr, dynamic_ncols=True)
+    per_seed = []
+    for seed in iterator:
+        per_seed.append(evaluate_seed(train, test, seed, known_ratio, labeled_ratio, k, resolved, model,
+                                      progress=progress))
+    mean, std = summarize(per_seed)
+    model_id = per_seed[0]["_state"]["model"]
+    if not keep_state:
+        for row in per_seed:
+            row.pop("_state")
+    warm = [s["embedding_cache_warm"] for s in per_seed]
+    return {
+        "dataset": Path(dataset_dir).resolve().name,
+        "known_ratio": known_ratio,
+        "labeled_ratio": labeled_ratio,
+        "k": k,
+        "seeds": seeds,
+        "method": resolved,
+        "model": model_id,
+        # was the on-disk cache warm when the first seed embedded? (null for tfidf, which has no cache)
+        "embedding_cache_warm": warm[0],
+        "n_train": len(train),
+        "n_test": len(test),
+        "n_classes": int(train["label"].nunique()),
+        "max_train_rows": max_train_rows,
+        "mean": mean,
+        "std": std,
+        "per_seed": per_seed,
+    }
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if not str(k).startswith("_")}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return _nan_to_none(float(value))
+    return value
+
+
+def write_json(report: dict, file: IO[str]) -> None:
+    """The report as strict JSON (NaN -> null, private keys dropped)."""
+    json.dump(_clean(report), file, indent=2, allow_nan=False)
+    file.write("\n")
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def format_table(report: dict) -> str:
+    """A plain-text table: one line per seed, then mean and std."""
+    cols = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "seconds")
+    head = (f"{report['dataset']}: known ratio {report['known_ratio']}, labeled ratio {report['labeled_ratio']}, "
+            f"K {report['k']}, method {report['method']}, model {report['model']}, "
+            f"{report['n_train']} train / {report['n_test']} test rows, {report['n_classes']} classes"
+            + ("" if report["embedding_cache_warm"] is None else
+               f", embedding cache {'warm' if report['embedding_cache_warm'] else 'cold'}"))
+    lines = [head, f"{'':>6}" + "".join(f"{c:>11}" for c in cols)]
+    for row in report["per_seed"]:
+        lines.append(f"{'seed ' + str(row['seed']):>6}" + "".join(
+            f"{_fmt(row[c], 0 if c == 'n_clusters' else (1 if c == 'seconds' else 2)):>11}" for c in cols))
+    for name in ("mean", "std"):
+        lines.append(f"{name:>6}" + "".join(f"{_fmt(report[name][c], 1 if c in ('n_clusters', 'seconds') else 2):>11}"
+                                             for c in cols))
+    return "\n".join(lines)
