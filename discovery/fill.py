@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 
 CHUNK = 10_000
@@ -134,21 +133,34 @@ class ClassifierFill(BaseEstimator):
         return self
 
 
+def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0) -> np.ndarray:
+    """Fold id per row (-1: never hidden). Each class spreads its labeled rows over the folds
+    so that hiding one fold always leaves it at least one labeled row; single-row classes
+    are never hidden (no method could recover them, which would bias the estimate low)."""
+    rng = np.random.RandomState(random_state)
+    folds = np.full(len(y), -1, dtype=np.int64)
+    for c in np.unique(y[y >= 0]):
+        rows = rng.permutation(np.flatnonzero(y == c))
+        if len(rows) >= 2:
+            folds[rows] = np.arange(len(rows)) % min(n_folds, len(rows))
+    return folds
+
+
 def estimate_accuracy(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0) -> float | None:
-    """Accuracy on labeled rows hidden in turn (stratified k-fold); None when too few labels to say."""
-    labeled = np.flatnonzero(y >= 0)
-    counts = np.bincount(y[labeled], minlength=n_classes)
-    folds = min(n_folds, int(counts[counts > 0].max(initial=0)))
-    if len(np.flatnonzero(counts)) < 2 or folds < 2:
+    """Accuracy on labeled rows hidden fold by fold; None when too few labels to say.
+
+    Hiding a fold removes 1/n_folds of each class's labels, so the estimate is
+    slightly pessimistic for classes with very few labeled rows.
+    """
+    folds = holdout_folds(np.asarray(y), n_folds, random_state)
+    if (folds >= 0).sum() < 2 or len(np.unique(y[y >= 0])) < 2:
         return None
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
-    correct = 0
-    # classes with a single example cannot be stratified; they stay in training every fold
-    strat = np.where(counts[y[labeled]] >= folds, y[labeled], -1)
-    for _, hidden in splitter.split(labeled, strat):
-        rows = labeled[hidden]
+    correct = total = 0
+    for fold in range(folds.max() + 1):
+        rows = np.flatnonzero(folds == fold)
         y_train = y.copy()
         y_train[rows] = -1
         fitted = method.fit(X, y_train, n_classes=n_classes, graph=graph)
         correct += int((fitted.label_distributions_[rows].argmax(1) == y[rows]).sum())
-    return correct / len(labeled)
+        total += len(rows)
+    return correct / total
