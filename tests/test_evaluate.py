@@ -1,0 +1,154 @@
+"""``discovery evaluate``: the NID protocol end to end, the paper's draw, and bad benchmark folders."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from discovery.errors import InputError
+from discovery.evaluate import evaluate_dataset, format_table, load_dataset, protocol_draw, stratified_sample
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "datasets"
+MCID = SHARED / "mcid_mtpclnn"
+BANKING = SHARED / "banking"
+KEYS = {"acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "seconds"}
+
+needs_data = pytest.mark.skipif(not (MCID / "train.tsv").exists() or not (BANKING / "train.tsv").exists(),
+                                reason="shared benchmark datasets not present")
+
+
+def run_cli(*args, timeout=120):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "discovery.cli", "evaluate", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT, env=env)
+
+
+@needs_data
+def test_cli_json_on_mcid_is_sane():
+    proc = run_cli(MCID, "--seeds", "0", "--known-ratio", "0.75", "--json", "-", "--model", "tfidf", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)  # strict JSON: stdout holds nothing else
+    assert {"dataset", "known_ratio", "labeled_ratio", "k", "seeds", "mean", "std", "per_seed", "method", "model",
+            "embedding_cache_warm"} <= set(report)
+    assert report["dataset"] == "mcid_mtpclnn" and report["seeds"] == [0] and report["k"] == "estimated"
+    assert report["known_ratio"] == 0.75 and report["labeled_ratio"] == 0.1
+    assert report["model"] == "tfidf" and report["method"] == "seeded-kmeans"
+    assert report["embedding_cache_warm"] is None  # tfidf has no cache
+    assert set(report["mean"]) == KEYS and set(report["std"]) == KEYS
+    seed = report["per_seed"][0]
+    n_known = round(16 * 0.75)
+    assert seed["n_known"] == n_known == len(seed["known_classes"])
+    for key in ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "fillin_acc"):
+        assert 0.0 <= seed[key] <= 100.0, key
+        assert seed[key] == report["mean"][key] and report["std"][key] == 0.0
+    # tf-idf on 16 COVID intents is far above chance (1/16) but not perfect
+    assert 25.0 < seed["acc"] < 95.0
+    assert seed["n_clusters"] > n_known  # the new classes got clusters of their own
+    assert seed["seconds"] > 0 and seed["embed_seconds"] <= seed["seconds"]
+    h = 2 * seed["known_acc"] * seed["novel_acc"] / (seed["known_acc"] + seed["novel_acc"])
+    assert seed["h_score"] == pytest.approx(h)
+    # 10% of each known class's train rows are labeled
+    train = pd.read_csv(MCID / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
+    counts = train.label.value_counts()
+    assert seed["n_labeled"] == sum(round(counts[c] * 0.1) for c in seed["known_classes"])
+
+
+@needs_data
+def test_k_given_and_known_ratio_one_with_subsample():
+    # K given: exactly |C| clusters (the known ones plus |C| - |known| new)
+    report = evaluate_dataset(MCID, known_ratio=0.5, seeds=[1], k="given", model="tfidf")
+    assert report["per_seed"][0]["n_clusters"] == 16
+    # no novel classes: novel accuracy and H-score are null, ACC is the known-class accuracy
+    report = evaluate_dataset(MCID, known_ratio=1.0, seeds=[0], k="given", model="tfidf", max_train_rows=600)
+    seed = report["per_seed"][0]
+    assert seed["novel_acc"] is None and seed["h_score"] is None and report["mean"]["h_score"] is None
+    assert seed["known_acc"] == pytest.approx(seed["acc"])
+    assert report["n_train"] <= 600 and report["n_test"] == pytest.approx(349 * report["n_train"] / 1220, abs=17)
+    assert "n/a" in format_table(report)
+
+
+@needs_data
+def test_protocol_draw_is_the_papers_on_banking():
+    train = pd.read_csv(BANKING / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
+    assert len(train) == 9003  # standard quoting: 13 multi-line texts are one row each
+    labels = sorted(train.label.unique())
+    assert len(labels) == 77
+    known, labeled = protocol_draw(train.label.to_numpy(), 0.75, 0.1, seed=0)
+    expected = list(np.random.RandomState(0).choice(np.array(labels), 58, replace=False))
+    assert known == expected  # drawn order kept: it decides which rows get labeled
+    np.random.seed(0)  # what the DeepAligned / TEXTOIR DataManager does
+    assert known == list(np.random.choice(np.unique(train.label.to_numpy()), 58, replace=False))
+    # labeled rows: per known class in drawn order, random.sample(positions, round(n_c * 0.1)), random seeded 0
+    rng = random.Random(0)
+    ids = []
+    y = train.label.to_numpy()
+    for label in expected:
+        pos = list(np.flatnonzero(y == label))
+        ids.extend(rng.sample(pos, round(len(pos) * 0.1)))
+    assert sorted(ids) == list(np.flatnonzero(labeled))
+    assert set(y[labeled]) == set(expected)
+    # another seed draws another set
+    assert protocol_draw(y, 0.75, 0.1, seed=1)[0] != known
+
+
+def test_stratified_sample_keeps_every_class():
+    labels = np.array(["a"] * 90 + ["b"] * 9 + ["c"] * 1)
+    idx = stratified_sample(labels, 20, np.random.RandomState(0))
+    assert len(idx) <= 20 and set(labels[idx]) == {"a", "b", "c"}
+    assert list(idx) == sorted(set(idx))
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+GOOD = "text\tlabel\n" + "".join(f"hello {i}\t{'ab'[i % 2]}\n" for i in range(10))
+
+
+@pytest.mark.parametrize("case, needle", [
+    ("missing_dir", "dataset folder not found"),
+    ("no_train", "train.tsv: file not found"),
+    ("no_test", "test.tsv: file not found"),
+    ("no_label_column", "no 'label' column"),
+    ("empty_file", "empty"),
+    ("header_only", "no data rows"),
+])
+def test_bad_folders_exit_2_with_one_error_line(tmp_path, case, needle):
+    folder = tmp_path / case
+    if case == "no_train":
+        _write(folder, "test.tsv", GOOD)
+    elif case == "no_test":
+        _write(folder, "train.tsv", GOOD)
+    elif case == "no_label_column":
+        _write(folder, "train.tsv", "text\tintent\nhello\ta\n")
+        _write(folder, "test.tsv", GOOD)
+    elif case == "empty_file":
+        _write(folder, "train.tsv", "")
+        _write(folder, "test.tsv", GOOD)
+    elif case == "header_only":
+        _write(folder, "train.tsv", "text\tlabel\n")
+        _write(folder, "test.tsv", GOOD)
+    with pytest.raises(InputError, match=needle):
+        load_dataset(folder)
+    proc = run_cli(folder, "--seeds", "0", "--model", "tfidf", "--quiet")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_bad_settings_are_input_errors(tmp_path):
+    _write(tmp_path, "train.tsv", GOOD)
+    _write(tmp_path, "test.tsv", GOOD)
+    with pytest.raises(InputError, match="known-ratio"):
+        evaluate_dataset(tmp_path, known_ratio=1.5, model="tfidf")
+    with pytest.raises(InputError, match="labeled-ratio"):
+        evaluate_dataset(tmp_path, labeled_ratio=0.0, model="tfidf")
