@@ -41,6 +41,8 @@ def cluster_sums(X: np.ndarray, assign: np.ndarray, n_clusters: int) -> np.ndarr
 
 
 def _class_centers(X: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+    if n_classes == 0:  # nothing labeled: no seeded clusters
+        return np.zeros((0, X.shape[1]), dtype=np.float32)
     return normalize(cluster_sums(X, y, n_classes)).astype(np.float32)
 
 
