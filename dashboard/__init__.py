@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: draws the core's results and records the researcher's decisions."""

@@ -1,0 +1,84 @@
+"""label-discovery dashboard: ``streamlit run dashboard/app.py`` (opens on the bundled demo).
+
+The app draws the core's results and records decisions; every number comes from ``discovery``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="label-discovery", page_icon=":material/label:", layout="wide")
+
+from dashboard import state  # noqa: E402
+from discovery import DiscoveryConfig  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+PAGES = [
+    st.Page(str(HERE / "views" / "data.py"), title="Data", icon=":material/table:", url_path="data"),
+    st.Page(str(HERE / "views" / "map.py"), title="Map", icon=":material/scatter_plot:", url_path="map", default=True),
+    st.Page(str(HERE / "views" / "clusters.py"), title="Clusters", icon=":material/bubble_chart:", url_path="clusters"),
+    st.Page(str(HERE / "views" / "candidates.py"), title="Candidates", icon=":material/new_releases:",
+            url_path="candidates"),
+    st.Page(str(HERE / "views" / "fill.py"), title="Fill-in", icon=":material/edit_note:", url_path="fill-in"),
+    st.Page(str(HERE / "views" / "export.py"), title="Export", icon=":material/download:", url_path="export"),
+]
+page = st.navigation(PAGES)
+
+
+def settings_sidebar() -> None:
+    """Run settings; applied together when the form is submitted."""
+    config = state.current_config()
+    models = [state.BUNDLED_MODEL, "tfidf", "other (type a name or path)"]
+    model_index = 0 if config.model is None else 1 if config.model == "tfidf" else 2
+    with st.sidebar.form("settings"):
+        st.subheader("Run settings")
+        model_choice = st.selectbox("Model", models, index=model_index, key="set_model")
+        model_name = st.text_input("Model name or path (for 'other')",
+                                   value=config.model if model_index == 2 else "", key="set_model_name")
+        method = st.selectbox("Method", state.METHODS, index=state.METHODS.index(config.method), key="set_method")
+        seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=int(config.random_state), step=1,
+                               key="set_seed")
+        min_size = st.number_input("Min cluster size (hdbscan, 0 = automatic)", min_value=0, max_value=100_000,
+                                   value=int(config.min_cluster_size or 0), step=1, key="set_min_size")
+        noise = st.slider("Noise budget (hdbscan)", 0.0, 0.5, float(config.noise_budget), 0.01, key="set_noise")
+        if st.form_submit_button("Run", type="primary", width="stretch"):
+            model = None if model_choice == models[0] else "tfidf" if model_choice == "tfidf" else model_name.strip()
+            if model == "":
+                st.error("Type a model name or path, or pick the bundled model.")
+                return
+            st.session_state["config"] = DiscoveryConfig(
+                model=model, method=method, random_state=int(seed), min_cluster_size=int(min_size) or None,
+                noise_budget=float(noise))
+
+
+def decisions_sidebar() -> None:
+    result = state.get_result()
+    workspace = st.session_state.get("workspace")
+    if result is None or workspace is None:
+        return
+    with st.sidebar.expander("Decisions", expanded=False):
+        st.caption(f"{len(result.decisions)} decisions applied; saved at once in:")
+        st.code(str(workspace.path), language=None)
+        if result.skipped_decisions:
+            st.warning(f"{len(result.skipped_decisions)} stored decisions no longer fit this result and were skipped.")
+        if result.decisions and st.button("Undo last decision", key="undo", width="stretch"):
+            state.undo_last()
+            state.notify("Undid the last decision.")
+            st.rerun()
+
+
+settings_sidebar()
+progress_slot = st.empty()
+st.session_state["result"] = None
+with state.guard():
+    state.prepare(progress_slot)
+decisions_sidebar()
+state.show_notice()
+page.run()

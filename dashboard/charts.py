@@ -1,0 +1,140 @@
+"""Plotly figures for the dashboard. Pure functions: a result (or its tables) in, a figure out."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+PALETTE = qualitative.Alphabet + qualitative.Dark24 + qualitative.Light24
+NONE_COLOR = "#c9ccd3"
+COLOR_BY = {
+    "cluster": "cluster_id",
+    "given label": "human_label",
+    "proposed label": "proposed_label",
+    "confidence": "confidence",
+}
+HOVER_CHARS = 120
+
+
+def _hover_text(rows: pd.DataFrame) -> list[str]:
+    """Hover lines; user text is HTML-escaped so Plotly shows it literally."""
+    def cut(text: str) -> str:
+        text = " ".join(str(text).split())
+        return text if len(text) <= HOVER_CHARS else text[: HOVER_CHARS - 1] + "…"
+
+    return [
+        f"{html.escape(cut(t))}<br>label: {html.escape(str(p))} ({html.escape(str(s))}, {c:.2f})"
+        f"<br>given: {html.escape(str(h) if h is not None else '-')}<br>cluster: {k}<br>row: {r}"
+        for r, t, p, s, c, h, k in zip(rows.index, rows.text, rows.proposed_label, rows.label_source, rows.confidence,
+                                       rows.human_label, rows.cluster_id)
+    ]
+
+
+def category_colors(values: pd.Series) -> tuple[np.ndarray, dict]:
+    """One palette colour per category (largest first); missing values grey."""
+    present = values.dropna()
+    order = present.astype(str).value_counts().index.tolist()
+    mapping = {cat: PALETTE[i % len(PALETTE)] for i, cat in enumerate(order)}
+    colors = np.array([mapping.get(str(v), NONE_COLOR) if v is not None and v == v else NONE_COLOR for v in values],
+                      dtype=object)
+    return colors, mapping
+
+
+def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[int] | None = None) -> go.Figure:
+    """WebGL scatter of the 2-d map; row ids ride in ``customdata`` so selections survive any reordering."""
+    column = COLOR_BY[color_by]
+    marker = dict(size=5, opacity=0.8, line=dict(width=0))
+    if column == "confidence":
+        marker.update(color=rows.confidence.to_numpy(dtype=float), colorscale="Viridis", cmin=0.0, cmax=1.0,
+                      colorbar=dict(title="confidence", thickness=12))
+    else:
+        colors, _ = category_colors(rows[column])
+        marker.update(color=colors)
+    fig = go.Figure(go.Scattergl(
+        x=rows.x.to_numpy(), y=rows.y.to_numpy(), mode="markers", marker=marker,
+        customdata=rows.index.to_numpy().reshape(-1, 1), hovertext=_hover_text(rows), hoverinfo="text",
+        name="rows", showlegend=False,
+        selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.25)),
+    ))
+    if highlight:
+        chosen = rows.loc[[r for r in highlight if r in rows.index]]
+        fig.add_trace(go.Scattergl(x=chosen.x.to_numpy(), y=chosen.y.to_numpy(), mode="markers",
+                                   customdata=chosen.index.to_numpy().reshape(-1, 1), hoverinfo="skip",
+                                   marker=dict(size=9, color="rgba(0,0,0,0)", line=dict(width=1.5, color="#111")),
+                                   name="selected", showlegend=False))
+    fig.update_layout(height=620, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
+                      xaxis=dict(visible=False), yaxis=dict(visible=False), plot_bgcolor="white",
+                      hoverlabel=dict(align="left"), uirevision="map")
+    return fig
+
+
+def cluster_sizes(clusters: pd.DataFrame, top: int = 60) -> go.Figure:
+    """Cluster sizes, labeled share stacked, coloured by status."""
+    c = clusters.sort_values("size", ascending=False).head(top)
+    status = np.where(c.dismissed, "dismissed", c.status)
+    colors = {"known": "#2f6fed", "mixed": "#f5a623", "candidate": "#d0021b", "dismissed": "#9b9b9b"}
+    fig = go.Figure()
+    for name in ("known", "mixed", "candidate", "dismissed"):
+        part = c[status == name]
+        if len(part):
+            fig.add_trace(go.Bar(x=part.cluster_id.astype(str), y=part["size"], name=name, marker_color=colors[name],
+                                 hovertext=[html.escape(str(n)) for n in part.display_name], hoverinfo="text+y"))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), barmode="stack",
+                      xaxis=dict(title="cluster", type="category", categoryorder="total descending"),
+                      yaxis=dict(title="rows"), title=dict(text=f"Cluster sizes (largest {len(c)})", font=dict(size=14)))
+    return fig
+
+
+def label_mix(members: pd.DataFrame, top: int = 15) -> go.Figure:
+    """Labels inside one cluster: given (human) and proposed, side by side."""
+    given = members.human_label.dropna().astype(str).value_counts()
+    proposed = members.proposed_label.astype(str).value_counts()
+    labels = proposed.add(given, fill_value=0).sort_values(ascending=False).head(top).index
+    fig = go.Figure([
+        go.Bar(y=[html.escape(s) for s in labels], x=given.reindex(labels).fillna(0), name="given", orientation="h",
+               marker_color="#2f6fed"),
+        go.Bar(y=[html.escape(s) for s in labels], x=proposed.reindex(labels).fillna(0), name="proposed",
+               orientation="h", marker_color="#9db7f5"),
+    ])
+    fig.update_layout(height=max(220, 26 * len(labels) + 80), barmode="group", margin=dict(l=10, r=10, t=30, b=10),
+                      yaxis=dict(autorange="reversed"), title=dict(text="Label mix", font=dict(size=14)))
+    return fig
+
+
+def label_mix_overview(rows: pd.DataFrame, clusters: pd.DataFrame, top_clusters: int = 30, top_labels: int = 12) -> go.Figure:
+    """Proposed-label mix of the largest clusters (stacked shares)."""
+    biggest = clusters.sort_values("size", ascending=False).head(top_clusters).cluster_id.tolist()
+    part = rows[rows.cluster_id.isin(biggest)]
+    counts = pd.crosstab(part.cluster_id, part.proposed_label.astype(str))
+    keep = counts.sum().sort_values(ascending=False).head(top_labels).index
+    other = counts.drop(columns=keep).sum(axis=1)
+    counts = counts[keep].assign(**{"(other labels)": other}).reindex(biggest)
+    share = counts.div(counts.sum(axis=1), axis=0)
+    fig = go.Figure([go.Bar(x=share.index.astype(str), y=share[col], name=html.escape(col),
+                            marker_color=PALETTE[i % len(PALETTE)] if col != "(other labels)" else NONE_COLOR)
+                     for i, col in enumerate(share.columns)])
+    fig.update_layout(height=340, barmode="stack", margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(title="cluster", type="category"), yaxis=dict(title="share", tickformat=".0%"),
+                      title=dict(text="Proposed-label mix per cluster", font=dict(size=14)))
+    return fig
+
+
+def confidence_histogram(rows: pd.DataFrame, threshold: float) -> go.Figure:
+    """Confidence of the proposed (non-human) labels, split at the acceptance threshold."""
+    proposed = rows[rows.label_source != "human"]
+    conf = proposed.confidence.to_numpy(dtype=float)
+    fig = go.Figure([
+        go.Histogram(x=conf[conf >= threshold], xbins=dict(start=0, end=1.0001, size=0.025), name="accepted",
+                     marker_color="#2f6fed"),
+        go.Histogram(x=conf[conf < threshold], xbins=dict(start=0, end=1.0001, size=0.025), name="below threshold",
+                     marker_color="#d0021b"),
+    ])
+    fig.add_vline(x=threshold, line_dash="dash", line_color="#111")
+    fig.update_layout(height=300, barmode="stack", margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(title="confidence", range=[0, 1]), yaxis=dict(title="rows"),
+                      title=dict(text="Confidence of proposed labels", font=dict(size=14)))
+    return fig

@@ -1,0 +1,346 @@
+"""Session state of the dashboard: which data, which settings, the cached run and the decisions.
+
+Everything here calls the core's public API. The current result is always
+``replay(cached base run, decisions stored in the workspace)``, so no page ever
+shows a stale view, and a decision is written to the workspace the moment it is made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from discovery import (DiscoveryConfig, InputError, Workspace, read_table, read_table_bytes, replay, run_discovery,
+                       workspace_key)
+from discovery.export import cluster_table, manifest, to_csv_bytes, to_jsonl_bytes, to_parquet_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_PATH = ROOT / "data" / "banking_demo.csv"
+STAGES = ("embed", "cluster", "summarize", "fill", "map")
+METHODS = ("auto", "seeded-kmeans", "hdbscan")
+BUNDLED_MODEL = "bundled (all-MiniLM-L6-v2)"
+MAX_CACHED_RESULTS = 4
+MAX_CACHED_TABLES = 4
+WORKSPACE_ENV = "LABEL_DISCOVERY_WORKSPACE"
+DEFAULT_WORKSPACE_ROOT = Path("~/.cache/label-discovery/workspaces").expanduser()
+
+
+# ---- safe display -------------------------------------------------------------------------------
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def plain(message: str) -> str:
+    """Escape Markdown so a message holding user text (file, column, label) is shown literally."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(message))
+
+
+@contextmanager
+def guard():
+    """Show any error of a page body as one line on the page, never as a traceback."""
+    try:
+        yield
+    except InputError as exc:
+        st.error(plain(str(exc)))
+    except Exception as exc:  # noqa: BLE001 - a bug must still not show a traceback to the user
+        st.error(plain(f"Something went wrong ({exc.__class__.__name__}: {exc}). Your decisions are saved."))
+
+
+# ---- caches shared by all sessions ----------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def _shared_store() -> dict:
+    """Process-wide caches: tables by source, base results by (data_hash, config). Results are immutable."""
+    return {"tables": OrderedDict(), "results": OrderedDict(), "run_lock": threading.Lock(),
+            "table_lock": threading.Lock()}
+
+
+def _remember(cache: OrderedDict, key, value, limit: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > limit:
+        cache.popitem(last=False)
+
+
+# ---- data source --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """Where the data comes from and which columns to use."""
+
+    kind: str = "demo"  # demo | path | upload
+    path: str | None = None  # for demo and path
+    name: str | None = None  # upload file name
+    upload_key: str | None = None  # key of the uploaded bytes in the shared store
+    text_column: str = "text"
+    label_column: str | None = None  # None: "label" when present
+    unlabeled_marker: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.path or "upload"
+
+
+def demo_source() -> Source:
+    return Source(kind="demo", path=str(DEMO_PATH))
+
+
+def current_source() -> Source:
+    if "source" not in st.session_state:
+        st.session_state["source"] = demo_source()
+    source = st.session_state["source"]
+    return Source(**source) if isinstance(source, dict) else source
+
+
+def store_upload(data: bytes, name: str) -> str:
+    """Keep uploaded bytes in the shared store (pages other than Data no longer hold the uploader)."""
+    import hashlib
+
+    key = f"{name}:{hashlib.sha256(data).hexdigest()}"
+    _remember(_shared_store()["tables"], ("upload-bytes", key), data, MAX_CACHED_TABLES * 2)
+    return key
+
+
+def load_table(source: Source):
+    """Read (and cache) the table of a source; raises ``InputError`` for bad input."""
+    store = _shared_store()
+    if source.kind == "upload":
+        data = store["tables"].get(("upload-bytes", source.upload_key))
+        if data is None:
+            raise InputError(f"{source.name}: the uploaded file is no longer in memory; upload it again on the Data page.")
+        stamp = source.upload_key
+    else:
+        path = Path(source.path or "")
+        try:
+            st_ = path.stat()
+            stamp = (st_.st_mtime_ns, st_.st_size)
+        except OSError:
+            stamp = None  # read_table reports the problem
+    key = (source, stamp)
+    with store["table_lock"]:
+        table = store["tables"].get(key)
+        if table is None:
+            options = dict(text_column=source.text_column, label_column=source.label_column,
+                           unlabeled_marker=source.unlabeled_marker)
+            if source.kind == "upload":
+                table = read_table_bytes(data, source.name, **options)
+            else:
+                table = read_table(source.path, **options)
+            _remember(store["tables"], key, table, MAX_CACHED_TABLES * 3)
+    return table
+
+
+def peek_columns(data: bytes | None = None, name: str = "", path: str | None = None) -> list[str]:
+    """Column names of a file, to fill the column pickers; empty when they cannot be read cheaply."""
+    import io
+
+    import pandas as pd
+
+    try:
+        suffix = Path(name or path or "").suffix.lower()
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(io.BytesIO(data) if data is not None else path).names)
+        raw = data[:1_000_000] if data is not None else Path(path).open("rb").read(1_000_000)
+        text = raw.decode("utf-8-sig", errors="replace")
+        if suffix in (".jsonl", ".ndjson", ".json"):
+            first = next((line for line in text.splitlines() if line.strip()), "{}")
+            return [str(k) for k in json.loads(first)]
+        sep = "\t" if suffix in (".tsv", ".tab") else ","
+        return [str(c) for c in pd.read_csv(io.StringIO(text), sep=sep, nrows=0, dtype=str).columns]
+    except Exception:  # noqa: BLE001 - the core reports the real problem when the table is read
+        return []
+
+
+# ---- settings and the run -----------------------------------------------------------------------
+
+def current_config() -> DiscoveryConfig:
+    if "config" not in st.session_state:
+        st.session_state["config"] = DiscoveryConfig(random_state=0)
+    return st.session_state["config"]
+
+
+def config_key(config: DiscoveryConfig) -> str:
+    return json.dumps(config.to_dict(), sort_keys=True, default=str)
+
+
+def _progress_reporter(container):
+    """A progress bar per stage; returns the callback ``run_discovery`` calls."""
+    bars = {stage: container.progress(0.0, text=f"{stage}: waiting") for stage in STAGES}
+    last = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            return
+        fraction = min(max(done / total if total else 1.0, 0.0), 1.0)
+        now = time.perf_counter()
+        if fraction < 1.0 and now - last.get(stage, 0.0) < 0.2:
+            return  # throttle redraws on long stages
+        last[stage] = now
+        label = f"{stage}: done" if fraction >= 1.0 else f"{stage}: {done:,} / {total:,}" if total > 1 else f"{stage}: running"
+        bars[stage].progress(fraction, text=label)
+
+    return report
+
+
+def _base_key(table, config: DiscoveryConfig) -> tuple:
+    import hashlib
+
+    labels = hashlib.sha1(table.labels.tobytes()).hexdigest()  # the unlabeled marker changes labels, not the hash
+    return (table.data_hash, table.text_column, table.label_column, labels, config_key(config))
+
+
+def base_result(table, config: DiscoveryConfig, progress_container=None):
+    """The pipeline's result for (data, settings), computed once per process and then served from cache."""
+    store = _shared_store()
+    key = _base_key(table, config)
+    cached = store["results"].get(key)
+    if cached is not None:
+        st.session_state["last_run"] = {"from_cache": True, "seconds": 0.0}
+        return cached
+    with store["run_lock"]:  # one pipeline at a time; another session may have just computed it
+        cached = store["results"].get(key)
+        if cached is not None:
+            st.session_state["last_run"] = {"from_cache": True, "seconds": 0.0}
+            return cached
+        slot = progress_container if progress_container is not None else st.empty()
+        box = slot.container()
+        box.caption(f"Running discovery on {len(table):,} rows")
+        report = _progress_reporter(box)
+        start = time.perf_counter()
+        result = run_discovery(table, config, progress=report)
+        _remember(store["results"], key, result, MAX_CACHED_RESULTS)
+        st.session_state["last_run"] = {"from_cache": False, "seconds": time.perf_counter() - start}
+        slot.empty()
+        return result
+
+
+# ---- workspace and decisions --------------------------------------------------------------------
+
+def workspace_root(source: Source) -> Path:
+    """``$LABEL_DISCOVERY_WORKSPACE``, else a folder beside the data file, else ~/.cache/label-discovery/workspaces."""
+    env = os.environ.get(WORKSPACE_ENV)
+    if env:
+        return Path(env).expanduser()
+    if source.kind in ("demo", "path") and source.path:
+        folder = Path(source.path).resolve().parent
+        if os.access(folder, os.W_OK):
+            return folder / f"{Path(source.path).stem}.workspace"
+    return DEFAULT_WORKSPACE_ROOT
+
+
+def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
+    return Workspace(workspace_root(source), workspace_key(table.data_hash, config.to_dict()))
+
+
+def _decisions_key(decisions) -> str:
+    return json.dumps(list(decisions), sort_keys=True, default=str)
+
+
+def prepare(progress_container=None):
+    """Load data, run (or fetch) the base result and replay the stored decisions; fills session state."""
+    source = current_source()
+    config = current_config()
+    table = load_table(source)
+    st.session_state["table"] = table
+    base = base_result(table, config, progress_container)
+    workspace = workspace_for(source, table, config)
+    decisions = workspace.load()
+    key = (_base_key(table, config), _decisions_key(decisions))
+    current = st.session_state.get("_current")
+    if current is None or current[0] != key:
+        current = (key, replay(base, decisions))
+        st.session_state["_current"] = current
+    st.session_state["base"] = base
+    st.session_state["workspace"] = workspace
+    st.session_state["result"] = current[1]
+    return current[1]
+
+
+def get_result():
+    """The current result, or ``None`` when the data could not be loaded or run."""
+    return st.session_state.get("result")
+
+
+def require_result():
+    result = get_result()
+    if result is None:
+        st.info("No result yet: pick your data on the Data page.")
+        st.stop()
+    return result
+
+
+def decide(make_decision) -> None:
+    """Apply a decision (a function result -> new result using the core's API), store it at once, refresh.
+
+    Invalid decisions raise ``InputError`` before anything is stored.
+    """
+    current = get_result()
+    base = st.session_state["base"]
+    workspace: Workspace = st.session_state["workspace"]
+    new = make_decision(current)
+    decision = new.decisions[-1]
+    before = workspace.load()
+    stored = workspace.append(decision)
+    if _decisions_key(stored) != _decisions_key(before + [decision]):
+        new = replay(base, stored)  # another session added decisions meanwhile: derive from all of them
+    st.session_state["_current"] = ((_base_key(base.table, base.config), _decisions_key(stored)), new)
+    st.session_state["result"] = new
+
+
+def notify(message: str) -> None:
+    """A message to show once, after the rerun that redraws every view with the decision applied."""
+    st.session_state["flash"] = message
+
+
+def show_notice() -> None:
+    message = st.session_state.pop("flash", None)
+    if message:
+        st.success(plain(message))
+
+
+def undo_last() -> None:
+    workspace: Workspace = st.session_state["workspace"]
+    decisions = workspace.load()
+    if decisions:
+        workspace.replace(decisions[:-1])
+
+
+# ---- export -------------------------------------------------------------------------------------
+
+def export_files(result) -> dict[str, bytes]:
+    """The files the Export page offers, decisions applied."""
+    labeled = result.labeled_table()
+    return {
+        "proposed_labels.csv": to_csv_bytes(labeled),
+        "proposed_labels.jsonl": to_jsonl_bytes(labeled),
+        "proposed_labels.parquet": to_parquet_bytes(labeled),
+        "clusters.csv": to_csv_bytes(cluster_table(result)),
+        "manifest.json": json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str).encode("utf-8"),
+    }
+
+
+def parse_row_ids(text: str) -> list[int]:
+    """Row ids typed by hand: ``3, 7 12-15`` -> [3, 7, 12, 13, 14, 15]."""
+    ids: list[int] = []
+    for part in re.split(r"[\s,;]+", text.strip()):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match:
+            raise InputError(f"{part!r} is not a row id; type numbers like 3, 7, 12-15.")
+        start, end = int(match.group(1)), int(match.group(2) or match.group(1))
+        if end < start or end - start > 1_000_000:
+            raise InputError(f"{part!r} is not a valid range of row ids.")
+        ids.extend(range(start, end + 1))
+    return list(dict.fromkeys(ids))

@@ -1,0 +1,72 @@
+"""Candidates page: clusters that look like categories nobody has named yet; name, merge or dismiss them."""
+
+import streamlit as st
+
+from dashboard import state
+from discovery import dismiss_candidate, merge_clusters, name_cluster
+
+st.title("Candidate categories")
+
+PAGE_SIZE = 10
+
+
+def name_one(cluster_id: int, name: str) -> None:
+    state.decide(lambda result: name_cluster(result, cluster_id, name))
+    state.notify(f"Cluster {cluster_id} is now named {name.strip()!r}.")
+
+
+def dismiss_one(cluster_id: int) -> None:
+    state.decide(lambda result: dismiss_candidate(result, cluster_id))
+    state.notify(f"Cluster {cluster_id} dismissed; its rows take the fill-in labels.")
+
+
+def merge(ids: list[int]) -> None:
+    state.decide(lambda result: merge_clusters(result, ids))
+    state.notify(f"Merged clusters {', '.join(map(str, ids[1:]))} into {ids[0]}.")
+
+
+def show_candidate(result, rank: int, cluster_id: int) -> None:
+    c = result.clusters.loc[cluster_id]
+    rows = result.rows
+    with st.container(border=True):
+        st.markdown(f"**#{rank} · cluster {cluster_id}** · {int(c['size']):,} rows · cohesion {c.cohesion:.2f}")
+        st.text(f"proposed name: {c.display_name}\nkeywords: {', '.join(c.keywords) or '(none)'}")
+        examples = [r for r in c.representative_ids if r in rows.index]
+        st.dataframe(rows.loc[examples, ["text"]], width="stretch")
+        left, mid, right = st.columns([3, 1, 1], vertical_alignment="bottom")
+        name = left.text_input("Name this category", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
+        if mid.button("Name", key=f"cand_name_btn_{cluster_id}", type="primary", width="stretch"):
+            name_one(cluster_id, name)
+            st.rerun()
+        if right.button("Dismiss", key=f"cand_dismiss_{cluster_id}", width="stretch",
+                        help="Not a new category: its rows fall back to the fill-in labels"):
+            dismiss_one(cluster_id)
+            st.rerun()
+
+
+def show_merge(result) -> None:
+    st.subheader("Merge clusters")
+    names = result.clusters.display_name
+    ids = result.clusters.cluster_id.tolist()
+    chosen = st.multiselect("Clusters to merge (the first keeps its id)", ids, format_func=lambda c: f"{c} · {names.get(c)}",
+                            key="merge_ids")
+    if st.button("Merge", key="merge_btn", disabled=len(chosen) < 2):
+        merge([int(c) for c in chosen])
+        st.rerun()
+
+
+with state.guard():
+    result = state.require_result()
+    candidates = result.candidates
+    st.caption(f"{len(candidates)} open candidates, largest and tightest first. Naming one turns its rows' proposed "
+               "label into that name; dismissing one gives its rows the fill-in labels instead.")
+    if len(candidates):
+        pages = max(1, -(-len(candidates) // PAGE_SIZE))
+        page = st.number_input("Page", 1, pages, 1, key="cand_page") if pages > 1 else 1
+        start = (int(page) - 1) * PAGE_SIZE
+        for rank, cluster_id in enumerate(candidates.index[start:start + PAGE_SIZE], start=start + 1):
+            show_candidate(result, rank, int(cluster_id))
+    else:
+        st.info("No open candidates: every cluster holds labeled rows, or all candidates were named or dismissed.")
+    st.divider()
+    show_merge(result)

@@ -1,0 +1,79 @@
+"""Clusters page: the cluster table (sortable, filterable) and one cluster opened in full."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, state
+
+st.title("Clusters")
+
+STATUSES = ["known", "mixed", "candidate", "dismissed"]
+
+
+def cluster_frame(result) -> pd.DataFrame:
+    c = result.clusters
+    return pd.DataFrame({
+        "cluster": c.cluster_id, "name": c.display_name, "status": c.status.where(~c.dismissed, "dismissed"),
+        "size": c["size"], "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity,
+        "cohesion": c.cohesion, "keywords": c.keywords.map(", ".join),
+    }).reset_index(drop=True)
+
+
+def show_table(result) -> pd.DataFrame:
+    frame = cluster_frame(result)
+    left, right = st.columns([2, 3])
+    with left:
+        statuses = st.multiselect("Status", STATUSES, default=STATUSES, key="clusters_status")
+    with right:
+        query = st.text_input("Filter by name, label or keyword", key="clusters_query").strip().casefold()
+    shown = frame[frame.status.isin(statuses)]
+    if query:
+        haystack = (shown.name.astype(str) + " " + shown.majority_label.astype(str) + " " + shown.keywords).str.casefold()
+        shown = shown[haystack.str.contains(query, regex=False)]
+    st.dataframe(shown, hide_index=True, width="stretch", height=360, column_config={
+        "purity": st.column_config.NumberColumn(format="%.2f"),
+        "cohesion": st.column_config.NumberColumn(format="%.2f"),
+        "size": st.column_config.ProgressColumn(format="%d", min_value=0, max_value=int(frame["size"].max())),
+    })
+    st.caption(f"{len(shown)} of {len(frame)} clusters shown; click a column header to sort.")
+    return shown
+
+
+def show_cluster(result, cluster_id: int) -> None:
+    c = result.clusters.loc[cluster_id]
+    rows = result.rows
+    members = rows[rows.cluster_id == cluster_id]
+    st.text(f"Cluster {cluster_id}: {c.display_name}")
+    a, b, d, e = st.columns(4)
+    a.metric("Size", f"{int(c['size']):,}")
+    b.metric("Labeled", f"{int(c.n_labeled):,}")
+    d.metric("Purity", "-" if pd.isna(c.purity) else f"{c.purity:.2f}")
+    e.metric("Status", "dismissed" if c.dismissed else str(c.status))
+    st.caption("Keywords")
+    st.text(", ".join(c.keywords) or "(none)")
+    left, right = st.columns([3, 2])
+    with left:
+        st.caption("Representative texts (most typical first)")
+        reps = [r for r in c.representative_ids if r in rows.index]
+        st.dataframe(rows.loc[reps, ["text", "human_label", "proposed_label"]], width="stretch")
+    with right:
+        st.plotly_chart(charts.label_mix(members), width="stretch", key="cluster_label_mix")
+    st.caption(f"All {len(members):,} members")
+    st.dataframe(members[["text", "human_label", "proposed_label", "label_source", "confidence"]],
+                 width="stretch", height=400)
+
+
+with state.guard():
+    result = state.require_result()
+    st.plotly_chart(charts.cluster_sizes(result.clusters), width="stretch", key="cluster_sizes")
+    shown = show_table(result)
+    st.divider()
+    st.subheader("Open a cluster")
+    options = shown.cluster.tolist() or result.clusters.cluster_id.tolist()
+    names = result.clusters.display_name
+    chosen = st.selectbox("Cluster", options, format_func=lambda c: f"{c} · {names.get(c)}", key="clusters_open")
+    if chosen is not None:
+        show_cluster(result, int(chosen))
+    with st.expander("Proposed-label mix of the largest clusters"):
+        st.plotly_chart(charts.label_mix_overview(result.rows, result.clusters), width="stretch",
+                        key="label_mix_overview")

@@ -1,0 +1,114 @@
+"""Data page: choose the file and its columns; see what is labeled and how the last run went."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import state
+
+st.title("Data")
+
+KINDS = {"demo": "Bundled demo (BANKING77 sample)", "upload": "Upload a file", "path": "A file on this machine"}
+NO_LABEL = "(no label column)"
+AUTO_LABEL = "(automatic: 'label' if present)"
+
+
+def choose_source() -> None:
+    source = state.current_source()
+    kinds = list(KINDS)
+    kind = st.radio("Data source", kinds, index=kinds.index(source.kind), format_func=KINDS.get, horizontal=True,
+                    key="data_kind")
+    data, name, path = None, None, None
+    if kind == "upload":
+        upload = st.file_uploader("CSV, TSV, JSONL or Parquet", type=["csv", "tsv", "tab", "jsonl", "ndjson", "json",
+                                                                       "parquet", "pq"], key="data_upload")
+        if upload is None:
+            st.info("Upload a file to continue; the current data stays loaded meanwhile.")
+            return
+        data, name = upload.getvalue(), upload.name
+    elif kind == "path":
+        path = st.text_input("Path of a .csv, .tsv, .jsonl or .parquet file",
+                             value=source.path if source.kind == "path" else "", key="data_path").strip()
+        if not path:
+            return
+    else:
+        path = str(state.DEMO_PATH)
+
+    columns = state.peek_columns(data=data, name=name or "", path=path)
+    with st.form("columns"):
+        if columns:
+            text_default = source.text_column if source.text_column in columns else (
+                "text" if "text" in columns else columns[0])
+            text_column = st.selectbox("Text column", columns, index=columns.index(text_default), key="data_text_col")
+            label_options = [AUTO_LABEL, NO_LABEL] + columns
+            current = source.label_column if source.label_column in columns else AUTO_LABEL
+            label_choice = st.selectbox("Label column", label_options, index=label_options.index(current),
+                                        key="data_label_col")
+        else:
+            text_column = st.text_input("Text column", value=source.text_column, key="data_text_col_typed")
+            label_choice = st.text_input("Label column (empty: 'label' if present)", value=source.label_column or "",
+                                         key="data_label_col_typed") or AUTO_LABEL
+        marker = st.text_input("Extra marker meaning 'unlabeled' (optional, e.g. ?)",
+                               value=source.unlabeled_marker or "", key="data_marker")
+        if st.form_submit_button("Load", type="primary"):
+            label_column = None if label_choice == AUTO_LABEL else label_choice
+            if label_choice == NO_LABEL:
+                label_column = None
+            new = state.Source(
+                kind=kind, path=path if kind != "upload" else None, name=name,
+                upload_key=state.store_upload(data, name) if kind == "upload" else None,
+                text_column=text_column, label_column=label_column, unlabeled_marker=marker.strip() or None)
+            state.load_table(new)  # raises InputError for a bad file or column before switching
+            st.session_state["source"] = new
+            st.rerun()
+
+
+def describe_table() -> None:
+    table = st.session_state.get("table")
+    if table is None:
+        return
+    st.subheader("Loaded")
+    st.text(f"{table.source_name}\ntext column: {table.text_column}    label column: {table.label_column or '(none)'}")
+    labeled = table.n_labeled
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Rows", f"{len(table):,}")
+    c2.metric("Labeled rows", f"{labeled:,}", f"{labeled / max(len(table), 1):.1%}", delta_color="off")
+    c3.metric("Labels", f"{len(table.codec):,}")
+    for warning in table.warnings:
+        st.text("⚠ " + warning)
+    counts = pd.Series(table.codec.decode(table.labels), dtype=object).value_counts()
+    left, right = st.columns([1, 2])
+    with left:
+        st.caption("Labels in the data")
+        st.dataframe(counts.rename_axis("label").reset_index(name="rows"), hide_index=True, height=320,
+                     width="stretch")
+    with right:
+        st.caption("First rows")
+        st.dataframe(table.frame.head(200), height=320, width="stretch")
+
+
+def describe_run() -> None:
+    result = state.get_result()
+    if result is None:
+        return
+    st.subheader("Last run")
+    last = st.session_state.get("last_run", {})
+    if last.get("from_cache"):
+        st.caption("Served from cache (same data and settings); stage times are those of the original run.")
+    elif last:
+        st.caption(f"Computed in {last['seconds']:.1f} s.")
+    timings = pd.DataFrame({"stage": list(result.timings), "seconds": [round(v, 2) for v in result.timings.values()]})
+    left, right = st.columns(2)
+    with left:
+        st.dataframe(timings, hide_index=True, width="stretch")
+    with right:
+        used = pd.DataFrame({"stage": list(result.used_labels), "used the labels": list(result.used_labels.values())})
+        st.dataframe(used, hide_index=True, width="stretch")
+    st.caption(f"{len(result.clusters)} clusters, {len(result.candidates)} open candidate categories, "
+               f"fill-in method: {result.fill_method or 'none'}.")
+
+
+with state.guard():
+    choose_source()
+with state.guard():
+    describe_table()
+    describe_run()

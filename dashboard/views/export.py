@@ -1,0 +1,64 @@
+"""Export page: the label set with every decision applied, as CSV / JSONL / Parquet, plus the manifest."""
+
+import json
+import uuid
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import state
+from discovery import manifest
+
+st.title("Export")
+
+MIME = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet",
+        ".json": "application/json"}
+
+
+def files_for(result) -> dict[str, bytes]:
+    """Export bytes, built once per (result, decisions) and only when asked for."""
+    key = (result.table.data_hash, state.config_key(result.config), json.dumps(list(result.decisions), default=str),
+           result.min_confidence)
+    cached = st.session_state.get("_export")
+    if cached is None or cached[0] != key:
+        cached = (key, state.export_files(result))
+        st.session_state["_export"] = cached
+    return cached[1]
+
+
+def save_to_folder(result, folder: str) -> list[Path]:
+    out = Path(folder).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files_for(result).items():
+        path = out / name
+        tmp = path.with_name(f".{name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+with state.guard():
+    result = state.require_result()
+    labeled = result.labeled_table()
+    st.caption(f"{len(labeled):,} rows with every original column plus proposed_label, label_source, confidence, "
+               f"cluster_id, cluster_status and accepted; {len(result.decisions)} decisions applied, "
+               f"threshold {result.min_confidence:.2f}.")
+    st.dataframe(labeled.head(200), width="stretch", height=300)
+    cols = st.columns(5)
+    for col, name in zip(cols, ["proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet",
+                                "clusters.csv", "manifest.json"]):
+        col.download_button(name, data=lambda name=name: files_for(result)[name], file_name=name,
+                            mime=MIME[Path(name).suffix], key=f"download_{name}", width="stretch",
+                            on_click="ignore")
+    st.subheader("Save to a folder")
+    default = str(Path(state.current_source().path or ".").resolve().parent / "out") \
+        if state.current_source().kind != "upload" else str(Path.cwd() / "out")
+    folder = st.text_input("Folder", value=default, key="export_folder")
+    if st.button("Save all files", key="export_save"):
+        written = save_to_folder(result, folder)
+        st.success(f"Saved {len(written)} files.")
+        st.text("\n".join(str(p) for p in written))
+    with st.expander("Manifest"):
+        st.json(json.loads(json.dumps(manifest(result), default=str)), expanded=1)

@@ -1,0 +1,68 @@
+"""Map page: every row on the 2-d map; select with box or lasso (or type row ids) and label the selection."""
+
+import streamlit as st
+
+from dashboard import charts, state
+from discovery import assign_label
+
+st.title("Map")
+
+
+def selected_from_event(event) -> list[int]:
+    """Row ids of the selected points, read from ``customdata`` (never from point positions)."""
+    ids = []
+    selection = getattr(event, "selection", None) or {}
+    for point in selection.get("points", []) if hasattr(selection, "get") else []:
+        custom = point.get("customdata")
+        if isinstance(custom, (list, tuple)):
+            custom = custom[0] if custom else None
+        if custom is not None:
+            ids.append(int(custom))
+    return list(dict.fromkeys(ids))
+
+
+def label_selection(row_ids: list[int], label: str) -> None:
+    """The one code path for labeling a selection, whether it came from the lasso or typed row ids."""
+    state.decide(lambda result: assign_label(result, row_ids, label))
+
+
+def show_map(result) -> list[int]:
+    left, right = st.columns([3, 2])
+    with left:
+        color_by = st.segmented_control("Colour by", list(charts.COLOR_BY), default="cluster",
+                                        key="map_color") or "cluster"
+    with right:
+        typed = st.text_input("Or select by row ids (e.g. 3, 7, 12-15)", key="map_row_ids")
+    typed_ids = []
+    if typed.strip():
+        try:
+            typed_ids = state.parse_row_ids(typed)
+        except state.InputError as exc:
+            st.error(state.plain(str(exc)))
+    fig = charts.scatter_map(result.rows, color_by, highlight=typed_ids)
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map_chart",
+                            width="stretch", config={"displaylogo": False, "scrollZoom": True})
+    st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select; hover for the text.")
+    return list(dict.fromkeys(selected_from_event(event) + typed_ids))
+
+
+def show_selection(result, row_ids: list[int]) -> None:
+    if not row_ids:
+        st.info("Nothing selected yet.")
+        return
+    known = [r for r in row_ids if r in result.rows.index]
+    rows = result.rows.loc[known, ["text", "human_label", "proposed_label", "label_source", "confidence", "cluster_id"]]
+    st.subheader(f"{len(rows):,} rows selected")
+    st.dataframe(rows, width="stretch", height=min(400, 38 + 35 * len(rows)))
+    with st.form("label_selection", clear_on_submit=False):
+        label = st.text_input("Label for the selected rows", key="map_label")
+        if st.form_submit_button("Label selected rows", type="primary"):
+            label_selection(known or row_ids, label)
+            state.notify(f"Labeled {len(known)} rows as {label.strip()!r}; the decision is saved.")
+            st.rerun()
+
+
+with state.guard():
+    result = state.require_result()
+    selected = show_map(result)
+    show_selection(result, selected)
