@@ -1,0 +1,518 @@
+"""Benchmark suite: ``discovery evaluate`` on the NID benchmarks, with peers on the same draws and embeddings.
+
+    python bench/run_benchmarks.py                          # everything (slow: see docs/benchmarks.md)
+    python bench/run_benchmarks.py --datasets banking --seeds 0 1 2
+    python bench/run_benchmarks.py --quick                  # seed 0, no BERTopic-way peer
+    python bench/run_benchmarks.py --method-choice --datasets banking stackoverflow
+    python bench/run_benchmarks.py --report-only            # rebuild docs from bench/results/*.json
+
+Each dataset's results go to ``bench/results/<dataset>.json`` (one run per dataset, so a long
+benchmark can be run in chunks); every invocation then rebuilds ``docs/benchmarks.md`` and
+``docs/benchmark_acc_vs_known_ratio.png`` from all result files present.
+
+Settings: known ratio 0.25, 0.5, 0.75 with K estimated, and 0.75 with K given; labeled ratio 0.1.
+Peers, on the very same known classes, labeled rows and embeddings as ours:
+
+* ``kmeans``: scikit-learn KMeans with K = |C| on the train embeddings, no labels; test rows get
+  the nearest center. It does not use labels, so one fit per seed serves every setting.
+* ``bertopic-way``: what BERTopic does internally in its semi-supervised mode: UMAP (15 neighbours,
+  5-d, min_dist 0, cosine) fitted with the partial labels as target (-1 = unlabeled), then HDBSCAN
+  (min_cluster_size 10, eom) with noise as a cluster of its own; test rows go through
+  ``umap.transform`` and ``hdbscan.approximate_predict`` (BERTopic's ``transform``). K estimated only.
+* fill-in: scikit-learn ``LabelSpreading(kernel="knn")`` and ``LogisticRegression(C=10)`` on the
+  labeled rows; accuracy on unlabeled train rows of known classes (what our ``fillin_acc`` measures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from discovery.evaluate import _clean, summarize  # noqa: E402
+from discovery.evaluate import evaluate_dataset  # noqa: E402
+from discovery.metrics import clustering_scores  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "datasets"
+RESULTS = ROOT / "bench" / "results"
+DOCS = ROOT / "docs"
+DATASETS = ("banking", "stackoverflow", "snips", "mcid_mtpclnn")
+SETTINGS = ((0.25, "estimated"), (0.5, "estimated"), (0.75, "estimated"), (0.75, "given"))
+PUBLISHED_NAME = {"banking": "banking", "stackoverflow": "stackoverflow", "snips": "snips", "mcid_mtpclnn": "mcid"}
+PUBLISHED_METHODS = ("DeepAligned", "MTP-CLNN", "USNID")
+SCORE_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters")
+
+
+# ---- peers ---------------------------------------------------------------------------------------
+
+def peer_kmeans(X_train, X_test, n_clusters: int, seed: int) -> tuple[np.ndarray, int]:
+    from sklearn.cluster import KMeans
+
+    model = KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit(X_train)
+    return model.predict(X_test), n_clusters
+
+
+def peer_bertopic_way(X_train, X_test, y_semi, seed: int) -> tuple[np.ndarray, int]:
+    import hdbscan
+    import umap
+
+    reducer = umap.UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", low_memory=False,
+                        random_state=seed)
+    Z = reducer.fit_transform(X_train, y=y_semi)
+    clusterer = hdbscan.HDBSCAN(min_cluster_size=10, metric="euclidean", cluster_selection_method="eom",
+                                prediction_data=True).fit(Z)
+    pred, _ = hdbscan.approximate_predict(clusterer, reducer.transform(X_test))
+    n_clusters = int(clusterer.labels_.max()) + 1 + int((clusterer.labels_ < 0).any())  # noise is one more cluster
+    return np.asarray(pred), n_clusters
+
+
+def fill_peers(X_train, y_semi, unlabeled_known, y_true_codes) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.semi_supervised import LabelSpreading
+
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spread = LabelSpreading(kernel="knn").fit(X_train, y_semi).transduction_
+    out["label_spreading"] = 100 * float(np.mean(spread[unlabeled_known] == y_true_codes[unlabeled_known]))
+    labeled = y_semi >= 0
+    logreg = LogisticRegression(C=10, max_iter=1000).fit(X_train[labeled], y_semi[labeled]).predict(X_train)
+    out["logistic_regression"] = 100 * float(np.mean(logreg[unlabeled_known] == y_true_codes[unlabeled_known]))
+    return out
+
+
+def _scores(y_test, pred, known, n_clusters) -> dict:
+    s = clustering_scores(y_test, pred, known)
+    if not np.isfinite(s["novel_acc"]):
+        s["h_score"] = float("nan")
+    s["n_clusters"] = n_clusters
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in s.items()}
+
+
+# ---- one dataset -------------------------------------------------------------------------------------
+
+def run_dataset(name: str, seeds: list[int], peers: bool, bertopic: bool, model, max_train_rows) -> dict:
+    from discovery.evaluate import load_dataset
+
+    folder = DATA / name
+    train, test = load_dataset(folder, max_train_rows)
+    y_test = test["label"].to_numpy(dtype=object).astype(str)
+    train_labels = train["label"].to_numpy(dtype=object).astype(str)
+    names = np.unique(train_labels)
+    code = {c: i for i, c in enumerate(names)}
+    y_true_codes = np.array([code[c] for c in train_labels])
+    n_classes = len(names)
+    started = time.perf_counter()
+    kmeans_cache: dict[int, tuple] = {}
+    settings = []
+    for known_ratio, k in SETTINGS:
+        t0 = time.perf_counter()
+        report = evaluate_dataset(folder, known_ratio=known_ratio, seeds=seeds, k=k, model=model,
+                                  max_train_rows=max_train_rows, progress=False, keep_state=True)
+        ours_seconds = time.perf_counter() - t0
+        entry = {"known_ratio": known_ratio, "k": k, "ours": None, "peers": {}, "fill": {}, "seconds": {}}
+        peer_rows = {"kmeans": [], "bertopic-way": []}
+        fill_rows = []
+        for row in report["per_seed"]:
+            state = row.pop("_state")
+            seed, known, labeled = row["seed"], state["known"], state["labeled"]
+            X_train, X_test, result = state["X_train"], state["X_test"], state["result"]
+            y_semi = np.where(labeled, y_true_codes, -1)
+            unlabeled_known = ~labeled & np.isin(train_labels, known)
+            # our best fill-in method's own label, before candidate clusters override it
+            raw_fill = None
+            if result.fill_method:
+                raw = result.rows[f"{result.fill_method}_label"].to_numpy(dtype=object)
+                truth = np.array([f"class_{c:04d}" for c in y_true_codes], dtype=object)
+                raw_fill = 100 * float(np.mean(raw[unlabeled_known] == truth[unlabeled_known]))
+            fill = {"seed": seed, "ours": row["fillin_acc"], "ours_fill_method": result.fill_method,
+                    "ours_raw_fill_method": raw_fill}
+            if peers:
+                t1 = time.perf_counter()
+                fill.update(fill_peers(X_train, y_semi, unlabeled_known, y_true_codes))
+                fill["seconds"] = time.perf_counter() - t1
+                if seed not in kmeans_cache:
+                    t1 = time.perf_counter()
+                    kmeans_cache[seed] = (*peer_kmeans(X_train, X_test, n_classes, seed), time.perf_counter() - t1)
+                pred, n_c, secs = kmeans_cache[seed]
+                peer_rows["kmeans"].append({"seed": seed, **_scores(y_test, pred, known, n_c), "seconds": secs})
+                if bertopic and k == "estimated":
+                    t1 = time.perf_counter()
+                    pred, n_c = peer_bertopic_way(X_train, X_test, y_semi, seed)
+                    peer_rows["bertopic-way"].append({"seed": seed, **_scores(y_test, pred, known, n_c),
+                                                      "seconds": time.perf_counter() - t1})
+            fill_rows.append(fill)
+        entry["ours"] = _clean(report)
+        entry["seconds"]["ours"] = ours_seconds
+        for peer, rows in peer_rows.items():
+            if rows:
+                mean, std = _mean_std(rows)
+                entry["peers"][peer] = {"mean": mean, "std": std, "per_seed": rows}
+        entry["fill"] = {"per_seed": fill_rows, "mean": {key: _nanmean([r.get(key) for r in fill_rows]) for key in
+                                                         ("ours", "ours_raw_fill_method", "label_spreading",
+                                                          "logistic_regression")}}
+        settings.append(entry)
+        print(f"{name} known {known_ratio} K {k}: ours ACC {report['mean']['acc']:.2f} "
+              f"({time.perf_counter() - t0:.0f} s with peers)", file=sys.stderr, flush=True)
+    return {"dataset": name, "seeds": seeds, "model": settings[0]["ours"]["model"], "n_train": len(train),
+            "n_test": len(test), "n_classes": n_classes, "max_train_rows": max_train_rows,
+            "bertopic_way": bool(peers and bertopic), "peers": peers, "settings": settings,
+            "seconds": time.perf_counter() - started, "machine": _machine()}
+
+
+def run_method_choice(name: str, seeds: list[int], model, max_train_rows) -> dict:
+    out = {"dataset": name, "known_ratio": 0.75, "k": "estimated", "seeds": seeds, "methods": {}}
+    for method in ("seeded-kmeans", "hdbscan"):
+        t0 = time.perf_counter()
+        report = evaluate_dataset(DATA / name, known_ratio=0.75, seeds=seeds, k="estimated", method=method,
+                                  model=model, max_train_rows=max_train_rows)
+        out["methods"][method] = {"mean": report["mean"], "std": report["std"],
+                                  "per_seed": _clean(report["per_seed"]), "seconds": time.perf_counter() - t0}
+        print(f"{name} method {method}: ACC {report['mean']['acc']:.2f}", file=sys.stderr, flush=True)
+    return _clean(out)
+
+
+def _nanmean(values):
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def _mean_std(rows):
+    mean, std = {}, {}
+    for key in (*SCORE_KEYS, "seconds"):
+        vals = [r[key] for r in rows if r.get(key) is not None]
+        mean[key] = float(np.mean(vals)) if vals else None
+        std[key] = float(np.std(vals)) if vals else None
+    return mean, std
+
+
+def _machine() -> dict:
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+# ---- report --------------------------------------------------------------------------------------------
+
+def published_rows() -> pd.DataFrame:
+    path = DATA / "published_results.csv"
+    if not path.exists():
+        return pd.DataFrame()
+    d = pd.read_csv(path)
+    d = d[d.method.isin(PUBLISHED_METHODS) & (d.labeled_ratio == 0.1)
+          & d.K_setting.isin(["K = 1 x ground truth", "K = ground truth"])]
+    # StackOverflow: only the TEXTOIR split (ours); the MTP-CLNN split has another test set
+    d = d[~((d.dataset == "stackoverflow") & ~d.split_variant.str.startswith("TEXTOIR"))]
+    return d
+
+
+def _source_tag(source: str) -> str:
+    if source.startswith("thuiar/TEXTOIR"):
+        return "TEXTOIR re-run (USNID paper)"
+    if source.startswith("thuiar/DeepAligned"):
+        return "DeepAligned paper"
+    if source.startswith("fanolabs"):
+        return "MTP-CLNN paper"
+    return source.split()[0]
+
+
+def _f(v, digits=2):
+    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{digits}f}"
+
+
+def _pm(mean, std, key, digits=2):
+    m = mean.get(key)
+    s = std.get(key) if std else None
+    if m is None:
+        return "–"
+    return f"{m:.{digits}f}" + (f" ± {s:.{digits - 1}f}" if s else "")
+
+
+def load_results() -> tuple[dict, dict]:
+    results, choice = {}, {}
+    for path in sorted(RESULTS.glob("*.json")):
+        data = json.loads(path.read_text())
+        if path.name.startswith("method_choice_"):
+            choice[data["dataset"]] = data
+        else:
+            results[data["dataset"]] = data
+    return results, choice
+
+
+def write_plot(results: dict, published: pd.DataFrame) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing (pip install -e '.[bench]'): no plot", file=sys.stderr)
+        return None
+    names = [n for n in DATASETS if n in results]
+    if not names:
+        return None
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.8), squeeze=False)
+    styles = {"DeepAligned": ("tab:gray", ":"), "MTP-CLNN": ("tab:purple", "--"), "USNID": ("tab:brown", "-.")}
+    for ax, name in zip(axes[0], names):
+        r = results[name]
+        est = [s for s in r["settings"] if s["k"] == "estimated"]
+        xs = [s["known_ratio"] for s in est]
+        ax.errorbar(xs, [s["ours"]["mean"]["acc"] for s in est], yerr=[s["ours"]["std"]["acc"] for s in est],
+                    marker="o", color="tab:blue", label="ours (K estimated)", capsize=3)
+        given = [s for s in r["settings"] if s["k"] == "given"]
+        if given:
+            ax.plot([s["known_ratio"] for s in given], [s["ours"]["mean"]["acc"] for s in given], "s",
+                    color="tab:blue", mfc="white", label="ours (K given)")
+        bt = [s for s in est if "bertopic-way" in s["peers"]]
+        if bt:
+            ax.plot([s["known_ratio"] for s in bt], [s["peers"]["bertopic-way"]["mean"]["acc"] for s in bt], "^-",
+                    color="tab:green", label="BERTopic way")
+        km = [s for s in est if "kmeans" in s["peers"]]
+        if km:
+            ax.plot([s["known_ratio"] for s in km], [s["peers"]["kmeans"]["mean"]["acc"] for s in km], "x-",
+                    color="tab:orange", label="k-means, K given, no labels")
+        pub = published[published.dataset == PUBLISHED_NAME[name]]
+        for method, (color, ls) in styles.items():
+            p = pub[pub.method == method]
+            if len(p):
+                p = p.sort_values("known_cls_ratio").groupby("known_cls_ratio", as_index=False).ACC.first()
+                ax.plot(p.known_cls_ratio, p.ACC, ls, color=color, marker=".", label=f"{method} (published, K given)")
+        ax.set_title(f"{name} (seeds {','.join(map(str, r['seeds']))})")
+        ax.set_xlabel("known class ratio")
+        ax.set_xticks([0.25, 0.5, 0.75])
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test ACC (Hungarian, x100)")
+    handles, labels = {}, {}
+    for ax in axes[0]:
+        for h, l in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(l, h)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    out = DOCS / "benchmark_acc_vs_known_ratio.png"
+    DOCS.mkdir(exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def write_report(command: str | None = None) -> Path:
+    results, choice = load_results()
+    published = published_rows()
+    plot = write_plot(results, published)
+    lines = ["# Benchmarks", "",
+             "Generated by `bench/run_benchmarks.py` from `bench/results/*.json`; edit the script, not this file.", "",
+             "Protocol: the standard New Intent Discovery protocol of `../shared/DESIGN.md` and "
+             "`discovery/evaluate.py`. Per seed, `np.random.RandomState(seed).choice(sorted labels, "
+             "round(|C| x known ratio))` known classes; 10 % of each known class's train rows labeled "
+             "(`random.Random(seed).sample` per class in drawn order, as the DeepAligned/TEXTOIR loaders do); fit on "
+             "all of train; every test row goes to its nearest fitted cluster; scores on the full test split (x100). "
+             "`K est.` = the tool estimates the number of clusters; `K given` = it is told |C|. "
+             "Peers run on the same draws and the same embeddings (all-MiniLM-L6-v2 unless stated). "
+             "Published numbers are from `../shared/datasets/published_results.csv` "
+             "(labeled ratio 0.1, K = ground truth; the papers fine-tune BERT on the labeled data, "
+             "we do not train any encoder).", ""]
+    if not results:
+        lines += ["No results yet: run `make bench`.", ""]
+    # what was run
+    lines += ["## What was run", ""]
+    total = 0.0
+    for name in DATASETS:
+        if name in results:
+            r = results[name]
+            total += r["seconds"]
+            peers = ("k-means, fill-in peers" + (", BERTopic way" if r.get("bertopic_way") else "")) if r["peers"] \
+                else "no peers"
+            sub = f", train subsampled to {r['max_train_rows']} rows" if r.get("max_train_rows") else ""
+            lines.append(f"- **{name}**: {r['n_train']} train / {r['n_test']} test rows, {r['n_classes']} classes; "
+                         f"seeds {', '.join(map(str, r['seeds']))}; model {r['model']}; {peers}{sub}; "
+                         f"{r['seconds'] / 60:.1f} min wall time (2-core machine, embeddings cached).")
+        else:
+            lines.append(f"- **{name}**: not run in this session.")
+    for name, c in choice.items():
+        secs = sum(m["seconds"] for m in c["methods"].values())
+        total += secs
+        lines.append(f"- method choice on **{name}** (known 0.75, K est., seeds {', '.join(map(str, c['seeds']))}): "
+                     f"{secs / 60:.1f} min.")
+    lines += ["", f"Total compute of the results shown: {total / 60:.1f} min. Full suite: "
+              "`make bench` (= `python bench/run_benchmarks.py`: 4 datasets x 4 settings x seeds 0 1 2, all peers, "
+              "then `--method-choice --datasets banking stackoverflow`).", ""]
+    if command:
+        lines += [f"Last invocation: `{command}`", ""]
+    if plot:
+        lines += [f"![ACC vs known ratio]({plot.name})", ""]
+
+    # main tables
+    for name in DATASETS:
+        if name not in results:
+            continue
+        r = results[name]
+        lines += [f"## {name}", "",
+                  "| known ratio | K | method | ACC | NMI | ARI | known ACC | novel ACC | H-score | clusters |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        pub = published[published.dataset == PUBLISHED_NAME[name]]
+        for s in r["settings"]:
+            kr, k = s["known_ratio"], s["k"]
+            o = s["ours"]
+            lines.append(f"| {kr} | {k} | **ours** ({o['method']}) | " + " | ".join(
+                _pm(o["mean"], o["std"], key, 1 if key == "n_clusters" else 2) for key in SCORE_KEYS) + " |")
+            for peer, label in (("kmeans", "k-means, K = |C|, no labels"), ("bertopic-way", "BERTopic way")):
+                if peer in s["peers"]:
+                    p = s["peers"][peer]
+                    kk = "given" if peer == "kmeans" else "estimated"
+                    lines.append(f"| {kr} | {kk} | {label} | " + " | ".join(
+                        _pm(p["mean"], p["std"], key, 1 if key == "n_clusters" else 2) for key in SCORE_KEYS) + " |")
+            if k == "given" or kr != 0.75:
+                for _, row in pub[np.isclose(pub.known_cls_ratio, kr)].iterrows():
+                    if k == "estimated" and kr == 0.75:
+                        continue
+                    lines.append(f"| {kr} | given | {row.method} ({_source_tag(row.source)}) | {_f(row.ACC)} | "
+                                 f"{_f(row.NMI)} | {_f(row.ARI)} | – | – | – | {r['n_classes']} |")
+        if pub.empty:
+            lines.append(f"| | | *no published DeepAligned / MTP-CLNN / USNID numbers for {name}* | | | | | | | |")
+        lines.append("")
+
+    # fill-in
+    if results:
+        lines += ["## Fill-in accuracy", "",
+                  "Accuracy (x100) of the proposed label on the *unlabeled train rows of known classes* "
+                  "(the rows a user wants labels for). `ours` is the label the tool proposes (rows in a candidate "
+                  "cluster get the candidate's name, which counts as wrong here); `ours, fill-in only` is the label "
+                  "of the fill-in method the tool picked, before candidate clusters override it.", "",
+                  "| dataset | known ratio | ours | ours, fill-in only | LabelSpreading (knn) | LogisticRegression (C=10) |",
+                  "|---|---|---|---|---|---|"]
+        for name in DATASETS:
+            if name not in results:
+                continue
+            for s in results[name]["settings"]:
+                if s["k"] != "estimated":
+                    continue
+                m = s["fill"]["mean"]
+                lines.append(f"| {name} | {s['known_ratio']} | {_f(m['ours'])} | {_f(m['ours_raw_fill_method'])} | "
+                             f"{_f(m['label_spreading'])} | {_f(m['logistic_regression'])} |")
+        lines.append("")
+
+    lines += behind_section(results, published)
+
+    # method choice
+    lines += ["## Choice of the default method", "",
+              "`method=auto` resolves to one clusterer; this measurement decides which. Known ratio 0.75, "
+              "labeled ratio 0.1, K estimated, same seeds and embeddings for both.", ""]
+    if choice:
+        lines += ["| dataset | method | ACC | NMI | ARI | known ACC | novel ACC | H-score | clusters | fill-in | s/seed |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for name, c in choice.items():
+            for method, m in c["methods"].items():
+                lines.append(f"| {name} | {method} | " + " | ".join(
+                    _pm(m["mean"], m["std"], key, 1 if key == "n_clusters" else 2) for key in SCORE_KEYS)
+                    + f" | {_f(m['mean']['fillin_acc'])} | {_f(m['mean']['seconds'], 1)} |")
+        wins = {}
+        for name, c in choice.items():
+            accs = {meth: m["mean"]["acc"] for meth, m in c["methods"].items()}
+            wins[name] = max(accs, key=accs.get)
+        lines += ["", "Higher ACC per dataset: " + ", ".join(f"{n}: **{w}**" for n, w in wins.items()) + ".", ""]
+    else:
+        lines += ["Not measured yet: `python bench/run_benchmarks.py --method-choice --datasets banking stackoverflow`.", ""]
+    out = DOCS / "benchmarks.md"
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def behind_section(results: dict, published: pd.DataFrame) -> list[str]:
+    """Plain statements of where we trail, computed from the numbers above."""
+    lines = ["## Where we are behind", ""]
+    found = False
+    for name in DATASETS:
+        if name not in results:
+            continue
+        pub = published[published.dataset == PUBLISHED_NAME[name]]
+        for s in results[name]["settings"]:
+            ours = s["ours"]["mean"]["acc"]
+            best = pub[np.isclose(pub.known_cls_ratio, s["known_ratio"])]
+            if len(best):
+                top = best.loc[best.ACC.idxmax()]
+                if top.ACC > ours:
+                    found = True
+                    lines.append(f"- {name}, known {s['known_ratio']}, K {s['k']}: ACC {ours:.2f} vs "
+                                 f"{top.method} {top.ACC:.2f} ({_source_tag(top.source)}): "
+                                 f"**{top.ACC - ours:.1f} points behind**.")
+            for peer in ("kmeans", "bertopic-way"):
+                p = s["peers"].get(peer)
+                if p and p["mean"]["acc"] is not None and p["mean"]["acc"] > ours:
+                    found = True
+                    lines.append(f"- {name}, known {s['known_ratio']}, K {s['k']}: ACC {ours:.2f} vs {peer} "
+                                 f"{p['mean']['acc']:.2f}: behind a peer by {p['mean']['acc'] - ours:.1f} points.")
+            f = s["fill"]["mean"]
+            for peer in ("label_spreading", "logistic_regression"):
+                if f.get(peer) is not None and f.get("ours") is not None and f[peer] > f["ours"] and s["k"] == "estimated":
+                    found = True
+                    lines.append(f"- {name}, known {s['known_ratio']}: fill-in {f['ours']:.2f} vs {peer} "
+                                 f"{f[peer]:.2f} ({f[peer] - f['ours']:.1f} points behind).")
+    if not found:
+        lines.append("- Nowhere in the settings run.")
+    lines += ["", "The published methods fine-tune a BERT encoder on the labeled rows (and, for MTP-CLNN and USNID, "
+              "pre-train on in-domain data); this tool clusters frozen all-MiniLM-L6-v2 embeddings in seconds on a "
+              "CPU. Most of the gap to them is that representation learning, not the clustering.", ""]
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--quick", action="store_true", help="seed 0 only, no BERTopic-way peer")
+    parser.add_argument("--no-peers", action="store_true", help="only our method")
+    parser.add_argument("--no-bertopic", action="store_true", help="skip the (slow) BERTopic-way peer")
+    parser.add_argument("--method-choice", action="store_true",
+                        help="only compare method=seeded-kmeans vs hdbscan at known ratio 0.75 on --datasets")
+    parser.add_argument("--model", default=None, help="embedding model (default: bundled all-MiniLM-L6-v2)")
+    parser.add_argument("--max-train-rows", type=int, default=None)
+    parser.add_argument("--report-only", action="store_true", help="rebuild docs from bench/results/*.json")
+    raw = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(raw)
+    full = not raw  # `make bench`: the whole suite, then the method choice on banking and stackoverflow
+    seeds = [0] if args.quick else args.seeds
+    command = ("python bench/run_benchmarks.py " + " ".join(raw)).strip()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if not args.report_only:
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*", category=UserWarning)
+        for name in args.datasets:
+            if not (DATA / name / "train.tsv").exists():
+                print(f"skip {name}: {DATA / name} not found", file=sys.stderr)
+                continue
+            if args.method_choice:
+                out = run_method_choice(name, seeds, args.model, args.max_train_rows)
+                path = RESULTS / f"method_choice_{name}.json"
+            else:
+                out = run_dataset(name, seeds, peers=not args.no_peers, bertopic=not (args.quick or args.no_bertopic),
+                                  model=args.model, max_train_rows=args.max_train_rows)
+                out["command"] = command
+                path = RESULTS / f"{name}.json"
+            path.write_text(json.dumps(_clean(out), indent=1, allow_nan=False) + "\n")
+            print(f"wrote {path}", file=sys.stderr)
+        if full:
+            for name in ("banking", "stackoverflow"):
+                out = run_method_choice(name, seeds, args.model, args.max_train_rows)
+                (RESULTS / f"method_choice_{name}.json").write_text(json.dumps(out, indent=1, allow_nan=False) + "\n")
+    report = write_report(None if args.report_only else command)
+    print(f"wrote {report}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
