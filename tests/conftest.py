@@ -36,3 +36,30 @@ def demo_result(demo_table):
     from discovery import DiscoveryConfig, run_discovery
 
     return run_discovery(demo_table, DiscoveryConfig(random_state=0))
+
+
+SMALL_INTENTS = ("card_arrival", "exchange_rate", "lost_or_stolen_phone", "pin_blocked", "top_up_failed",
+                 "atm_support", "cash_withdrawal_charge", "apple_pay_or_google_pay")
+
+
+@pytest.fixture(scope="session")
+def small_banking():
+    """240 real BANKING77 texts of 8 intents (30 each), with real MiniLM embeddings.
+
+    The first 5 intents are "known" with 6 labeled rows each; the other 3 are unnamed.
+    Returns (frame with text/true_label, y codes with -1, embeddings).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from discovery.embed import SentenceEmbedder
+
+    train = pd.read_csv(SHARED / "banking" / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
+    frame = pd.concat([train[train.label == intent].head(30) for intent in SMALL_INTENTS], ignore_index=True)
+    frame = frame.rename(columns={"label": "true_label"})
+    known = sorted(SMALL_INTENTS[:5])
+    y = np.full(len(frame), -1)
+    for code, intent in enumerate(known):
+        y[np.flatnonzero(frame.true_label.to_numpy() == intent)[:6]] = code
+    X = SentenceEmbedder().transform(frame.text.tolist())
+    return frame, y, X

@@ -1,0 +1,79 @@
+"""The command line, run as a user runs it: a real subprocess."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import DEMO, ROOT
+
+
+def discovery(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "discovery.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def demo_slice(tmp_path_factory):
+    """600 rows of the demo, so two full CLI runs stay quick."""
+    path = tmp_path_factory.mktemp("cli") / "slice.csv"
+    pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(600).to_csv(path, index=False)
+    return path
+
+
+def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_path):
+    first = discovery("run", demo_slice, "--seed", "7", "--out", tmp_path / "a")
+    assert first.returncode == 0, first.stderr
+    second = discovery("run", demo_slice, "--seed", "7", "--out", tmp_path / "b", "--quiet")
+    assert second.returncode == 0, second.stderr
+    for name in ("clusters.csv", "proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet", "manifest.json"):
+        assert (tmp_path / "a" / name).exists()
+    assert (tmp_path / "a" / "proposed_labels.csv").read_bytes() == (tmp_path / "b" / "proposed_labels.csv").read_bytes()
+    assert "candidate new categories" in first.stdout
+    assert "embed" in first.stderr  # progress bars
+
+
+def test_no_labels_is_plain_discovery_with_a_warning(tmp_path):
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(300).drop(columns=["label"])
+    frame.to_csv(tmp_path / "nolabels.csv", index=False)
+    done = discovery("run", tmp_path / "nolabels.csv", "--model", "tfidf", "--quiet", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert "warning:" in done.stderr
+    out = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig")
+    assert set(out.cluster_status) == {"candidate"}
+
+
+def test_all_labeled_still_gets_clusters_and_purity(tmp_path):
+    truth = pd.read_csv(ROOT / "data" / "banking_demo_truth.csv").head(300)
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(300)
+    frame["label"] = truth.true_label
+    frame.to_csv(tmp_path / "all.csv", index=False)
+    done = discovery("run", tmp_path / "all.csv", "--model", "tfidf", "--quiet", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    out = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig")
+    assert (out.label_source == "human").all()
+    clusters = pd.read_csv(tmp_path / "out" / "clusters.csv", encoding="utf-8-sig")
+    assert clusters.purity.notna().all()
+
+
+@pytest.mark.parametrize("content, name, fragment", [
+    (None, "missing.csv", "file not found"),
+    (b"", "empty.csv", "empty"),
+    (b"text,label\n", "header.csv", "no data rows"),
+    (b"body,category\nhello,a\n", "cols.csv", "no text column 'text'"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image.csv", "binary"),
+    (b"text,label\ncaf\xe9,a\n", "latin.csv", "not valid UTF-8"),
+    (b"text\tlabel\nhi\ta\n", "table.xlsx", "unknown file format"),
+    (b"text,label\n,\n , \n", "blank.csv", "empty in every row"),
+])
+def test_bad_input_exits_2_with_one_clear_line(tmp_path, content, name, fragment):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    done = discovery("run", path, "--model", "tfidf", "--quiet", "--out", tmp_path / "out")
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert name in lines[0] and fragment in lines[0]
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,60 @@
+import numpy as np
+
+from discovery.cluster import LabelAwareHDBSCAN, SeededKMeans, enforce_labels, estimate_n_new_clusters
+from discovery.metrics import clustering_scores
+
+
+def test_seeded_kmeans_keeps_labeled_rows_in_their_class_cluster(small_banking):
+    frame, y, X = small_banking
+    model = SeededKMeans(random_state=0).fit(X, y)
+    labeled = y >= 0
+    assert (model.labels_[labeled] == y[labeled]).all()
+    assert model.used_labels_
+    assert model.n_new_clusters_ >= 1
+
+
+def test_seeded_kmeans_recovers_real_intents(small_banking):
+    frame, y, X = small_banking
+    model = SeededKMeans(n_new_clusters=3, random_state=0).fit(X, y)
+    scores = clustering_scores(frame.true_label, model.labels_)
+    assert scores["acc"] > 80, scores
+
+
+def test_unnamed_intents_get_new_clusters(small_banking):
+    frame, y, X = small_banking
+    model = SeededKMeans(random_state=0).fit(X, y)
+    n_known = y.max() + 1
+    unnamed = ~frame.true_label.isin(sorted(frame.true_label[y >= 0].unique())).to_numpy()
+    # most unnamed rows land in new clusters (one unnamed intent may be absorbed by a close known one)
+    assert np.mean(model.labels_[unnamed] >= n_known) > 0.6
+    assert np.mean(model.labels_[~unnamed & (y < 0)] < n_known) > 0.9
+
+
+def test_estimate_is_between_one_and_a_few_times_the_truth(small_banking):
+    frame, y, X = small_banking
+    estimate = estimate_n_new_clusters(X, y, random_state=0)
+    assert 1 <= estimate <= 9  # 3 unnamed intents
+
+
+def test_same_seed_same_clusters(small_banking):
+    frame, y, X = small_banking
+    a = SeededKMeans(random_state=3).fit(X, y).labels_
+    b = SeededKMeans(random_state=3).fit(X, y).labels_
+    assert (a == b).all()
+
+
+def test_hdbscan_assigns_all_noise_and_respects_labels(small_banking):
+    frame, y, X = small_banking
+    model = LabelAwareHDBSCAN(min_cluster_size=8, noise_budget=0.1, random_state=0).fit(X, y)
+    assert (model.labels_ >= 0).all()
+    assert (model.labels_[y >= 0] == y[y >= 0]).all()
+    assert model.noise_mask_.dtype == bool
+    assert model.raw_noise_share_ >= model.noise_mask_.mean() - 1e-9
+    assert clustering_scores(frame.true_label, model.labels_)["nmi"] > 60
+
+
+def test_enforce_labels_merges_clusters_of_one_class():
+    raw = np.array([0, 0, 1, 1, 2, 2, -1])
+    y = np.array([0, -1, 0, -1, -1, -1, 1])
+    out = enforce_labels(raw, y, n_classes=2)
+    assert out.tolist() == [0, 0, 0, 0, 2, 2, 1]

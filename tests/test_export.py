@@ -1,0 +1,37 @@
+import json
+
+import pandas as pd
+
+from discovery import name_cluster, write_outputs
+from discovery.export import to_csv_bytes
+
+
+def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_path):
+    result = name_cluster(demo_result, int(demo_result.candidates.index[0]), "lost_card_abroad")
+    written = write_outputs(result, tmp_path)
+    assert set(written) == {"proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet",
+                            "clusters.csv", "manifest.json"}
+    csv = pd.read_csv(tmp_path / "proposed_labels.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    parquet = pd.read_parquet(tmp_path / "proposed_labels.parquet")
+    jsonl = pd.read_json(tmp_path / "proposed_labels.jsonl", lines=True, dtype=False)
+    for frame in (csv, parquet, jsonl):
+        assert len(frame) == len(demo_table)
+        assert {"id", "text", "label", "proposed_label", "label_source", "confidence", "cluster_id",
+                "cluster_status", "accepted"} <= set(frame.columns)
+        assert (frame.proposed_label == "lost_card_abroad").any()
+    assert set(parquet.label_source) <= {"human", "knn", "propagation", "classifier", "cluster", "candidate"}
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["seed"] == 0
+    assert manifest["input"]["sha256"] == demo_table.data_hash
+    assert manifest["versions"]["scikit-learn"]
+    assert set(manifest["stage_seconds"]) == {"embed", "cluster", "summarize", "fill", "map"}
+    assert manifest["decisions"][0]["action"] == "name"
+    clusters = pd.read_csv(tmp_path / "clusters.csv", encoding="utf-8-sig")
+    assert clusters["size"].sum() == len(demo_table)
+
+
+def test_formula_cells_are_neutralised():
+    frame = pd.DataFrame({"text": ["=1+1", "+cmd", "-2", "@SUM(A1)", "plain"], "n": [1, 2, 3, 4, 5]})
+    text = to_csv_bytes(frame).decode("utf-8-sig")
+    assert "'=1+1" in text and "'+cmd" in text and "'-2" in text and "'@SUM(A1)" in text
+    assert "\nplain," in text

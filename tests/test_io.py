@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from discovery import InputError, read_table
+from discovery.labels import normalize_label_spellings
+
+
+def test_demo_reads_with_defaults(demo_table):
+    assert len(demo_table) == 3000
+    assert demo_table.text_column == "text" and demo_table.label_column == "label"
+    assert demo_table.n_labeled == 175
+    assert len(demo_table.codec) == 46
+    assert list(demo_table.frame.columns) == ["id", "text", "label"]
+    assert (demo_table.row_ids == np.arange(3000)).all()
+
+
+@pytest.mark.parametrize("suffix, body", [
+    (".tsv", b"text\tlabel\nhello there\tgreet\nbye now\t\n"),
+    (".jsonl", b'{"text": "hello there", "label": "greet"}\n{"text": "bye now", "label": null}\n'),
+    (".csv", b'text,label\n"hello there",greet\n"bye now",?\n'),
+])
+def test_formats_and_unlabeled_markers(tmp_path, suffix, body):
+    path = tmp_path / f"t{suffix}"
+    path.write_bytes(body)
+    table = read_table(path, unlabeled_marker="?")
+    assert table.labels.tolist() == [0, -1]
+    assert table.codec.names == ("greet",)
+
+
+def test_parquet_and_custom_columns(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"body": ["a b", "c d", "e f"], "cat": ["x", None, 3.0], "extra": [1, 2, 3]}).to_parquet(tmp_path / "t.parquet")
+    table = read_table(tmp_path / "t.parquet", text_column="body", label_column="cat")
+    assert table.labels.tolist() == [1, -1, 0]
+    assert table.codec.names == ("3", "x")
+    assert "extra" in table.frame.columns
+
+
+def test_label_spellings_are_unified():
+    labels, renamed = normalize_label_spellings(["Card", "card ", "card", "PIN", None, "  "])
+    assert labels == ["card", "card", "card", "PIN", None, None]
+    assert renamed == {"Card": "card", "card ": "card"}
+
+
+def test_missing_named_label_column_is_an_error(tmp_path):
+    (tmp_path / "t.csv").write_text("text,label\nhi,a\n")
+    with pytest.raises(InputError, match="no label column 'category'"):
+        read_table(tmp_path / "t.csv", label_column="category")

@@ -1,0 +1,44 @@
+import numpy as np
+
+from discovery.labels import LabelCodec
+from discovery.summarize import class_tfidf_keywords, cluster_status, representative_rows, summarize_clusters
+
+
+def test_keywords_name_the_intent(small_banking):
+    frame, _, _ = small_banking
+    truth = frame.true_label.to_numpy()
+    clusters = np.unique(truth, return_inverse=True)[1]
+    keywords = class_tfidf_keywords(frame.text.tolist(), clusters)
+    by_intent = {truth[clusters == c][0]: words for c, words in keywords.items()}
+    assert any("exchange" in w or "rate" in w for w in by_intent["exchange_rate"][:3])
+    assert any("pin" in w for w in by_intent["pin_blocked"][:3])
+    assert any("atm" in w for w in by_intent["atm_support"][:5])
+
+
+def test_summary_columns_and_statuses(small_banking):
+    frame, y, X = small_banking
+    truth = frame.true_label.to_numpy()
+    clusters = np.unique(truth, return_inverse=True)[1]
+    codec = LabelCodec(tuple(sorted(frame.true_label[y >= 0].unique())))
+    summary = summarize_clusters(frame.text.tolist(), X, clusters, y, codec)
+    assert summary["size"].sum() == len(frame)
+    assert set(summary.status) == {"known", "candidate"}
+    assert (summary.loc[summary.status == "candidate", "n_labeled"] == 0).all()
+    assert (summary.loc[summary.status == "known", "purity"] == 1.0).all()
+    for ids in summary.representative_ids:
+        assert len(ids) == 5
+
+
+def test_status_rules():
+    assert cluster_status(0, 100, float("nan"), 0.1) == "candidate"
+    assert cluster_status(10, 100, 0.5, 0.1) == "mixed"
+    assert cluster_status(10, 100, 0.95, 0.1) == "known"
+
+
+def test_representatives_are_central(small_banking):
+    _, _, X = small_banking
+    clusters = np.zeros(len(X), dtype=int)
+    reps = representative_rows(X, clusters, n=3)[0]
+    center = X.mean(0) / np.linalg.norm(X.mean(0))
+    sims = X @ center
+    assert sims[reps].min() >= np.sort(sims)[-3] - 1e-6
