@@ -72,6 +72,19 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
     return fig
 
 
+def row_ids_from_selection(selection) -> list[int]:
+    """Row ids of selected points, read from ``customdata`` (never from point positions), in order, unique."""
+    ids = []
+    points = selection.get("points", []) if hasattr(selection, "get") else []
+    for point in points or []:
+        custom = point.get("customdata")
+        if isinstance(custom, (list, tuple)):
+            custom = custom[0] if custom else None
+        if custom is not None:
+            ids.append(int(custom))
+    return list(dict.fromkeys(ids))
+
+
 def cluster_sizes(clusters: pd.DataFrame, top: int = 60) -> go.Figure:
     """Cluster sizes, labeled share stacked, coloured by status."""
     c = clusters.sort_values("size", ascending=False).head(top)

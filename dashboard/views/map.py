@@ -8,19 +8,6 @@ from discovery import assign_label
 st.title("Map")
 
 
-def selected_from_event(event) -> list[int]:
-    """Row ids of the selected points, read from ``customdata`` (never from point positions)."""
-    ids = []
-    selection = getattr(event, "selection", None) or {}
-    for point in selection.get("points", []) if hasattr(selection, "get") else []:
-        custom = point.get("customdata")
-        if isinstance(custom, (list, tuple)):
-            custom = custom[0] if custom else None
-        if custom is not None:
-            ids.append(int(custom))
-    return list(dict.fromkeys(ids))
-
-
 def label_selection(row_ids: list[int], label: str) -> None:
     """The one code path for labeling a selection, whether it came from the lasso or typed row ids."""
     state.decide(lambda result: assign_label(result, row_ids, label))
@@ -43,7 +30,7 @@ def show_map(result) -> list[int]:
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map_chart",
                             width="stretch", config={"displaylogo": False, "scrollZoom": True})
     st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select; hover for the text.")
-    return list(dict.fromkeys(selected_from_event(event) + typed_ids))
+    return list(dict.fromkeys(charts.row_ids_from_selection(getattr(event, "selection", None)) + typed_ids))
 
 
 def show_selection(result, row_ids: list[int]) -> None:

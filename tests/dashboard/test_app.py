@@ -1,0 +1,242 @@
+"""The dashboard, driven page by page with Streamlit's AppTest on the bundled demo.
+
+The pipeline runs once per process (the app's st.cache_resource survives across AppTest
+instances), so every later session here is served from cache.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+APP = str(ROOT / "dashboard" / "app.py")
+PAGES = ["views/data.py", "views/map.py", "views/clusters.py", "views/candidates.py", "views/fill.py", "views/export.py"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def workspace_root(tmp_path_factory):
+    """Decisions go to a temporary workspace, never beside the repository's demo data."""
+    root = tmp_path_factory.mktemp("workspaces")
+    old = os.environ.get("LABEL_DISCOVERY_WORKSPACE")
+    os.environ["LABEL_DISCOVERY_WORKSPACE"] = str(root)
+    yield root
+    if old is None:
+        os.environ.pop("LABEL_DISCOVERY_WORKSPACE", None)
+    else:
+        os.environ["LABEL_DISCOVERY_WORKSPACE"] = old
+
+
+def new_session(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    assert_clean(at)
+    if page:
+        at.switch_page(page).run()
+        assert_clean(at)
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(e.proto.spec) for e in at.main if e.type == "plotly_chart"]
+
+
+def array(value) -> list:
+    """A Plotly figure array as a list: plain JSON lists, or Plotly's base64 typed arrays ({dtype, bdata, shape})."""
+    if isinstance(value, dict) and "bdata" in value:
+        import base64
+
+        import numpy as np
+
+        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            data = data.reshape([int(n) for n in str(value["shape"]).split(",")])
+        return data.tolist()
+    return list(value)
+
+
+def result_of(at: AppTest):
+    return at.session_state["result"]
+
+
+@pytest.fixture(scope="module")
+def first_session():
+    start = time.perf_counter()
+    at = new_session()
+    return at, time.perf_counter() - start
+
+
+def test_opens_on_demo_with_webgl_map(first_session):
+    at, _ = first_session
+    result = result_of(at)
+    assert len(result.rows) == 3000
+    specs = plotly_specs(at)
+    assert specs, "the map page (default) draws a plotly chart"
+    trace = specs[0]["data"][0]
+    assert trace["type"] == "scattergl"
+    assert len(array(trace["x"])) == 3000
+    # stable row ids ride in customdata, aligned with the points
+    assert [c[0] for c in array(trace["customdata"])] == result.rows.index.tolist()
+    assert "<script" not in json.dumps(trace["hovertext"])
+
+
+def test_data_page_shows_labels_and_timings(first_session):
+    at, _ = first_session
+    at.switch_page("views/data.py").run()
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows"] == "3,000"
+    table = result_of(at).table
+    assert metrics["Labeled rows"] == f"{table.n_labeled:,}"
+    assert metrics["Labels"] == str(len(table.codec))
+    frames = [d.value for d in at.dataframe]
+    label_counts = next(f for f in frames if "label" in f.columns and "rows" in f.columns)
+    assert set(label_counts["label"]) == set(table.codec.names)
+    timings = next(f for f in frames if "stage" in f.columns and "seconds" in f.columns)
+    assert set(timings["stage"]) == {"embed", "cluster", "summarize", "fill", "map"}
+
+
+def test_second_session_is_served_from_cache(first_session):
+    start = time.perf_counter()
+    at = new_session()
+    elapsed = time.perf_counter() - start
+    assert at.session_state["last_run"]["from_cache"] is True
+    assert elapsed < 10, f"a re-run with the same data and settings took {elapsed:.1f} s"
+
+
+def test_every_page_renders_its_charts(first_session):
+    at, _ = first_session
+    expected_charts = {"views/map.py": 1, "views/clusters.py": 2, "views/fill.py": 1}
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert_clean(at)
+        assert len(plotly_specs(at)) >= expected_charts.get(page, 0), page
+    at.switch_page("views/clusters.py").run()
+    cluster_table = at.dataframe[0].value
+    assert {"size", "n_labeled", "majority_label", "purity", "status", "keywords"} <= set(cluster_table.columns)
+    at.text_input(key="clusters_query").set_value("card").run()
+    assert_clean(at)
+    assert 0 < len(at.dataframe[0].value) < len(cluster_table)
+
+
+def test_bad_path_is_an_error_message_not_a_traceback(first_session):
+    at = new_session("views/data.py")
+    at.radio(key="data_kind").set_value("path").run()
+    at.text_input(key="data_path").set_value("/nonexistent/tickets.csv").run()
+    at.button(key="FormSubmitter:columns-Load").click().run()
+    assert not at.exception
+    assert any("file not found" in e.value for e in at.error)
+    assert result_of(at) is not None, "the loaded demo stays usable"
+
+
+def test_decisions_are_applied_exported_and_survive_a_new_session(first_session, tmp_path):
+    at = new_session("views/candidates.py")
+    before = result_of(at)
+    candidates = before.candidates.index.tolist()
+    assert len(candidates) >= 3
+    named, merge_a, merge_b = (int(c) for c in candidates[:3])
+
+    # name a candidate
+    at.text_input(key=f"cand_name_{named}").set_value("card_lost_abroad").run()
+    at.button(key=f"cand_name_btn_{named}").click().run()
+    assert_clean(at)
+    assert result_of(at).clusters.loc[named, "display_name"] == "card_lost_abroad"
+
+    # merge two clusters
+    at.multiselect(key="merge_ids").set_value([merge_a, merge_b]).run()
+    at.button(key="merge_btn").click().run()
+    assert_clean(at)
+    merged = result_of(at)
+    assert merge_b not in merged.clusters.index
+    assert merged.clusters.loc[merge_a, "size"] == before.clusters.loc[[merge_a, merge_b], "size"].sum()
+
+    # label a selection: typed row ids go through the same code path as a lasso selection
+    unlabeled = merged.rows.index[merged.rows.human_label.isna()][:4].tolist()
+    at.switch_page("views/map.py").run()
+    at.text_input(key="map_row_ids").set_value(", ".join(map(str, unlabeled))).run()
+    assert_clean(at)
+    shown = at.dataframe[0].value
+    assert shown.index.tolist() == unlabeled
+    highlight = plotly_specs(at)[0]["data"][1]
+    assert sorted(c[0] for c in array(highlight["customdata"])) == sorted(unlabeled)
+    at.text_input(key="map_label").set_value("my_new_label")
+    at.button(key="FormSubmitter:label_selection-Label selected rows").click().run()
+    assert_clean(at)
+    rows = result_of(at).rows
+    assert (rows.loc[unlabeled, "proposed_label"] == "my_new_label").all()
+    assert (rows.loc[unlabeled, "label_source"] == "human").all()
+
+    # confidence threshold
+    at.switch_page("views/fill.py").run()
+    at.slider(key="fill_threshold").set_value(0.5).run()
+    at.button(key="fill_apply").click().run()
+    assert_clean(at)
+    assert result_of(at).min_confidence == 0.5
+
+    # export
+    at.switch_page("views/export.py").run()
+    at.text_input(key="export_folder").set_value(str(tmp_path / "out")).run()
+    at.button(key="export_save").click().run()
+    assert_clean(at)
+    exported = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig")
+    assert len(exported) == 3000
+    named_rows = exported[exported.cluster_id == named]
+    assert (named_rows[named_rows.label_source == "candidate"].proposed_label == "card_lost_abroad").all()
+    assert (named_rows.proposed_label == "card_lost_abroad").any()
+    assert merge_b not in set(exported.cluster_id)
+    hand = exported.loc[unlabeled]  # the demo's row ids are its positions
+    assert (hand.proposed_label == "my_new_label").all() and (hand.label_source == "human").all()
+    accepted = exported[exported.label_source != "human"]
+    assert (accepted.accepted == (accepted.confidence >= 0.5)).all()
+    parquet = pd.read_parquet(tmp_path / "out" / "proposed_labels.parquet")
+    assert parquet.proposed_label.tolist() == exported.proposed_label.tolist()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert [d["action"] for d in manifest["decisions"]] == ["name", "merge", "assign", "threshold"]
+
+    # a second session on the same data sees every decision again
+    again = new_session("views/candidates.py")
+    result = result_of(again)
+    assert [d["action"] for d in result.decisions] == ["name", "merge", "assign", "threshold"]
+    assert result.clusters.loc[named, "display_name"] == "card_lost_abroad"
+    assert (result.rows.loc[unlabeled, "proposed_label"] == "my_new_label").all()
+    assert result.min_confidence == 0.5
+    assert merge_b not in result.clusters.index
+
+    # undo takes back the last decision, for this session and the next
+    again.button(key="undo").click().run()
+    assert_clean(again)
+    assert [d["action"] for d in result_of(again).decisions] == ["name", "merge", "assign"]
+    assert [d["action"] for d in result_of(new_session()).decisions] == ["name", "merge", "assign"]
+
+
+def test_invalid_decision_is_refused_without_storing(first_session):
+    at = new_session("views/map.py")
+    stored = len(result_of(at).decisions)
+    at.text_input(key="map_row_ids").set_value("1, 2").run()
+    at.text_input(key="map_label").set_value("   ")
+    at.button(key="FormSubmitter:label_selection-Label selected rows").click().run()
+    assert not at.exception
+    assert any("label cannot be empty" in e.value for e in at.error)
+    assert len(result_of(new_session()).decisions) == stored
+
+
+def test_lasso_selection_reads_row_ids_from_customdata():
+    from dashboard.charts import row_ids_from_selection
+
+    selection = {"points": [{"point_index": 0, "customdata": [2917]}, {"point_index": 5, "customdata": [4]},
+                            {"point_index": 9, "customdata": [2917]}]}
+    assert row_ids_from_selection(selection) == [2917, 4]
+    assert row_ids_from_selection({"points": []}) == []
