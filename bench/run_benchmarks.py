@@ -48,7 +48,7 @@ from discovery.evaluate import _clean, summarize  # noqa: E402
 from discovery.evaluate import evaluate_dataset  # noqa: E402
 from discovery.metrics import clustering_scores  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "datasets"
+DATA = Path(os.environ.get("BENCH_DATA") or ROOT.parent / "shared" / "datasets")
 RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs"
 DATASETS = ("banking", "stackoverflow", "snips", "mcid_mtpclnn")
