@@ -39,46 +39,116 @@ def text_digests(texts: Sequence[str]) -> np.ndarray:
 
 def _atomic_save(path: Path, array: np.ndarray) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as f:
-        np.save(f, array, allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _checksum(keys: np.ndarray, vectors: np.ndarray) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(keys).tobytes())
+    digest.update(np.ascontiguousarray(vectors).tobytes())
+    return digest.hexdigest()[:16]
+
+
+# Temporary files and half-written shards older than this are left over from a killed run.
+STALE_SECONDS = 3600
 
 
 class EmbeddingCache:
-    """On-disk vectors for one model: ``keys_<n>.npy`` (S32 digests) beside ``vecs_<n>.npy`` (float32)."""
+    """On-disk vectors for one model: ``keys_<id>.npy`` (S32 digests) beside ``vecs_<id>.npy`` (float32).
+
+    The shard id ends in a checksum of both arrays, so a truncated or corrupted
+    shard is detected on load, reported with a warning, deleted and recomputed.
+    Files are plain ``.npy`` read with ``allow_pickle=False``.
+    """
 
     def __init__(self, directory: str | os.PathLike):
         self.directory = Path(directory)
+        self._write_failed = False
+
+    def _drop(self, keys_path: Path, vecs_path: Path, why: str) -> None:
+        warnings.warn(f"embedding cache shard {keys_path.name} in {self.directory} is damaged ({why}); "
+                      "its vectors are recomputed.", RuntimeWarning, stacklevel=3)
+        for p in (keys_path, vecs_path):
+            try:
+                p.unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def load(self) -> dict[bytes, np.ndarray]:
         """Every valid cached vector by digest; damaged shards are removed and reported."""
         found: dict[bytes, np.ndarray] = {}
         if not self.directory.is_dir():
             return found
+        dims: dict[int, int] = {}
+        shards = []
         for keys_path in sorted(self.directory.glob("keys_*.npy")):
             vecs_path = keys_path.with_name(keys_path.name.replace("keys_", "vecs_", 1))
+            shard_id = keys_path.stem[len("keys_"):]
             try:
                 keys = np.load(keys_path, allow_pickle=False)
                 vecs = np.load(vecs_path, allow_pickle=False)
-                if keys.dtype != np.dtype("S32") or vecs.ndim != 2 or len(keys) != len(vecs) \
-                        or not np.isfinite(vecs).all():
-                    raise ValueError("inconsistent shard")
-            except (OSError, ValueError, EOFError):
-                warnings.warn(f"embedding cache shard {keys_path.name} in {self.directory} is damaged; it is recomputed.")
-                for p in (keys_path, vecs_path):
-                    p.unlink(missing_ok=True)
+                if keys.dtype != np.dtype("S32") or keys.ndim != 1 or vecs.ndim != 2 or len(keys) != len(vecs) \
+                        or vecs.dtype != np.float32:
+                    raise ValueError("inconsistent shapes")
+                if "-" in shard_id and _checksum(keys, vecs) != shard_id.rsplit("-", 1)[1]:
+                    raise ValueError("checksum mismatch")
+                if not np.isfinite(vecs).all():
+                    raise ValueError("non-finite values")
+            except FileNotFoundError as exc:
+                self._drop(keys_path, vecs_path, f"missing {Path(exc.filename or vecs_path).name}")
+                continue
+            except (OSError, ValueError, EOFError) as exc:
+                self._drop(keys_path, vecs_path, str(exc).splitlines()[0][:80] or exc.__class__.__name__)
+                continue
+            shards.append((keys_path, vecs_path, keys, vecs))
+            dims[vecs.shape[1]] = dims.get(vecs.shape[1], 0) + len(vecs)
+        main_dim = max(dims, key=dims.get) if dims else None
+        for keys_path, vecs_path, keys, vecs in shards:
+            if vecs.shape[1] != main_dim:
+                self._drop(keys_path, vecs_path, f"{vecs.shape[1]}-d vectors among {main_dim}-d ones")
                 continue
             found.update(zip(keys.tolist(), vecs))
+        self._clean_stale()
         return found
 
+    def _clean_stale(self) -> None:
+        """Remove temp files and key-less vector files a killed run left behind (only old ones: another
+        process may be writing right now)."""
+        import time
+
+        cutoff = time.time() - STALE_SECONDS
+        for p in list(self.directory.glob(".*.tmp")) + list(self.directory.glob("vecs_*.npy")):
+            try:
+                if p.name.startswith("vecs_") and p.with_name(p.name.replace("vecs_", "keys_", 1)).exists():
+                    continue
+                if p.stat().st_mtime < cutoff:
+                    p.unlink()
+            except OSError:
+                pass
+
     def store(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        shard = uuid.uuid4().hex
-        # vectors first: a shard counts only once its keys file exists.
-        _atomic_save(self.directory / f"vecs_{shard}.npy", vectors.astype(np.float32))
-        _atomic_save(self.directory / f"keys_{shard}.npy", keys)
+        """Save one shard atomically; a cache that cannot be written (read-only, disk full) warns once
+        and the run goes on without it."""
+        keys = np.ascontiguousarray(keys, dtype="S32")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        shard = f"{uuid.uuid4().hex[:12]}-{_checksum(keys, vectors)}"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # vectors first: a shard counts only once its keys file exists.
+            _atomic_save(self.directory / f"vecs_{shard}.npy", vectors)
+            _atomic_save(self.directory / f"keys_{shard}.npy", keys)
+        except OSError as exc:
+            if not self._write_failed:
+                warnings.warn(f"cannot write the embedding cache in {self.directory} ({exc.strerror or exc}); "
+                              "vectors are not cached (set LABEL_DISCOVERY_CACHE to a writable folder).",
+                              RuntimeWarning, stacklevel=2)
+            self._write_failed = True
 
 
 class SentenceEmbedder:
@@ -132,6 +202,9 @@ class SentenceEmbedder:
 
     def transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text, computing only what the cache lacks."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
         digests = text_digests(texts)
         cache = self._cache()
         known = cache.load() if cache else {}
@@ -167,19 +240,38 @@ class TfidfEmbedder:
 
     def transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.preprocessing import normalize
 
+        texts = list(texts)
         if progress:
             progress(0, len(texts))
-        matrix = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, max_features=200_000).fit_transform(texts)
-        n_components = max(1, min(self.n_components, matrix.shape[1] - 1, len(texts) - 1))
-        reduced = TruncatedSVD(n_components=n_components, random_state=self.random_state).fit_transform(matrix)
+        matrix = _tfidf_matrix(texts)
+        n_components = min(self.n_components, matrix.shape[1] - 1, len(texts) - 1)
+        if n_components < 1:  # one row or one term: nothing to reduce
+            reduced = matrix.toarray()
+        else:
+            with warnings.catch_warnings():  # explained variance of a degenerate matrix divides by 0
+                warnings.simplefilter("ignore", RuntimeWarning)
+                reduced = TruncatedSVD(n_components=n_components, random_state=self.random_state).fit_transform(matrix)
         if progress:
             progress(len(texts), len(texts))
         return normalize(reduced).astype(np.float32)
 
     fit_transform = transform
+
+
+def _tfidf_matrix(texts: list[str]):
+    """Word 1-2 gram TF-IDF; texts without any word (emoji, punctuation, one-letter tokens) fall back to
+    character n-grams, and a table with no characters at all to a single zero column."""
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    for options in ({"ngram_range": (1, 2)}, {"analyzer": "char_wb", "ngram_range": (1, 3)}):
+        try:
+            return TfidfVectorizer(min_df=1, sublinear_tf=True, max_features=200_000, **options).fit_transform(texts)
+        except ValueError:  # empty vocabulary
+            continue
+    return csr_matrix((len(texts), 1), dtype=np.float64)
 
 
 def make_embedder(model: str | None, random_state: int = 0, cache_dir=None):

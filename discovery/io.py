@@ -14,7 +14,9 @@ import io as _io
 import json
 import math
 import os
-from dataclasses import dataclass, field
+import re
+import warnings as _warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -82,82 +84,224 @@ def detect_format(name: str) -> str:
     return FORMATS[suffix]
 
 
-def decode_text(data: bytes, name: str, encoding: str | None = None) -> str:
-    """Decode bytes to text: BOMs are honoured, UTF-8 is the default, other encodings on request."""
+# Leading bytes of binary formats people rename to .csv by mistake, and what to tell them.
+MAGIC_NUMBERS = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", ""), (b"\xff\xd8\xff", "a JPEG image", ""), (b"GIF8", "a GIF image", ""),
+    (b"RIFF", "a RIFF media file (e.g. WebP or WAV)", ""), (b"%PDF", "a PDF document", ""),
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)", "save the sheet as CSV (UTF-8) and give that file"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document (.xls/.doc)", "save the sheet as CSV (UTF-8) and give that file"),
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip)"),
+    (b"BZh", "a bzip2-compressed file", "decompress it first (bunzip2)"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file", "decompress it first (unxz)"),
+    (b"7z\xbc\xaf", "a 7-Zip archive", "extract it first"),
+    (b"PAR1", "a Parquet file", "give it the .parquet extension"), (b"SQLite format 3", "an SQLite database", ""),
+    (b"\x7fELF", "a program (ELF executable)", ""),
+)
+# A text table may hold a few stray NUL bytes; more than this share of the first block means binary.
+BINARY_NUL_SHARE = 0.01
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when NULs sit on every other byte (ASCII-heavy UTF-16 without a BOM)."""
+    even, odd = head[0::2], head[1::2]
+    if len(head) < 4:
+        return None
+    nul_even, nul_odd = even.count(0) / len(even), odd.count(0) / max(len(odd), 1)
+    if nul_odd > 0.3 and nul_even < 0.05:
+        return "utf-16-le"
+    if nul_even > 0.3 and nul_odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _line_of(data: bytes, position: int) -> int:
+    return data.count(b"\n", 0, position) + 1
+
+
+def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, list[str]]:
+    """Text plus notes for the user (what was guessed or repaired)."""
+    notes: list[str] = []
     if encoding:
         try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(f"{name}: cannot decode with encoding {encoding!r} ({exc}); pick another encoding.") from None
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    if b"\x00" in data[:8192]:
-        raise InputError(
-            f"{name}: this looks like a binary file, not a text table (it holds NUL bytes); "
-            "export your data as CSV, TSV, JSONL or Parquet."
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{name}: byte {exc.start} is not valid UTF-8; save the file as UTF-8, "
-            "or name its encoding (--encoding latin-1, cp1252, ...)."
-        ) from None
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"{name}: unknown encoding {encoding!r}; use a name such as utf-8, latin-1, cp1252 or utf-16.") from None
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name}: byte {exc.start} (line {_line_of(data, exc.start)}) cannot be decoded as "
+                             f"{encoding!r}; pick another --encoding (utf-8, latin-1, cp1252, ...).") from None
+        if text.startswith("\ufeff"):
+            text = text[1:]
+    elif data.startswith(codecs.BOM_UTF8):
+        try:
+            text = data[len(codecs.BOM_UTF8):].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name}: starts with a UTF-8 BOM but byte {exc.start} is not valid UTF-8; "
+                             "save it again as UTF-8, or name its encoding (--encoding latin-1, cp1252, ...).") from None
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: starts with a UTF-16 BOM but is not valid UTF-16; save it again as UTF-8.") from None
+    else:
+        for magic, what, fix in MAGIC_NUMBERS:
+            if data.startswith(magic):
+                raise InputError(f"{name}: this is a binary file ({what}), not a text table; "
+                                 f"{fix or 'give a CSV, TSV, JSONL or Parquet file'}.")
+        head = data[:8192]
+        utf16 = _utf16_without_bom(head) if b"\x00" in head else None
+        if utf16:
+            try:
+                text = data.decode(utf16)
+                notes.append(f"{name}: read as {utf16.upper()} (no byte order mark); pass --encoding to override.")
+                return text, notes
+            except UnicodeDecodeError:
+                pass
+        if head.count(0) > max(4, BINARY_NUL_SHARE * len(head)):
+            raise InputError(
+                f"{name}: this looks like a binary file, not a text table (it holds NUL bytes); "
+                "export your data as CSV, TSV, JSONL or Parquet."
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{name}: byte {exc.start} (line {_line_of(data, exc.start)}) is not valid UTF-8; save the file "
+                "as UTF-8, or name its encoding (--encoding latin-1, cp1252, ...)."
+            ) from None
+    if "\x00" in text:
+        notes.append(f"{name}: {text.count(chr(0))} NUL characters were removed from the text.")
+        text = text.replace("\x00", "")
+    return text, notes
+
+
+def decode_text(data: bytes, name: str, encoding: str | None = None) -> str:
+    """Decode bytes to text: BOMs are honoured, UTF-8 is the default, UTF-16 without BOM is recognised,
+    other encodings on request. Binary files are refused with what they look like."""
+    return _decode(data, name, encoding)[0]
+
+
+def _clean_surrogates(value):
+    """Lone UTF-16 surrogates (from JSON escapes like \\ud800) cannot be stored or embedded: U+FFFD instead."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_clean_surrogates(k): _clean_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_surrogates(v) for v in value]
+    return value
 
 
 def _parse_jsonl(text: str, name: str) -> pd.DataFrame:
-    records = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    stripped = text.lstrip()
+    if stripped.startswith("["):  # a .json file holding one array of row objects
         try:
-            record = json.loads(line)
+            records = json.loads(stripped)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{name}: line {line_no} is not valid JSON ({exc.msg}); fix or delete that line.") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{name}: line {line_no} is not a JSON object; each line must be one row like {{\"text\": ...}}.")
-        records.append(record)
+            raise InputError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}); fix the file, "
+                             "or write one JSON object per line (JSONL).") from None
+        bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
+        if bad is not None:
+            raise InputError(f"{name}: item {bad} of the JSON array is not an object; each row must look like {{\"text\": ...}}.")
+    else:
+        records = []
+        for line_no, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{name}: line {line_no} is not valid JSON ({exc.msg}); fix or delete that line.") from None
+            if not isinstance(record, dict):
+                raise InputError(f"{name}: line {line_no} is not a JSON object; each line must be one row like {{\"text\": ...}}.")
+            records.append(record)
+    if "\\ud" in text or "\\uD" in text:
+        records = [_clean_surrogates(r) for r in records]
     return pd.DataFrame.from_records(records)
 
 
-def _parse(data: bytes, name: str, fmt: str, encoding: str | None) -> pd.DataFrame:
+def _sniff_delimiter(text: str, fmt: str) -> str:
+    """Tab for TSV; for CSV a comma unless the header has none but holds ';', tab or '|' (European Excel)."""
+    if fmt == "tsv":
+        return "\t"
+    header = text.split("\n", 1)[0]
+    if "," not in header:
+        for sep in (";", "\t", "|"):
+            if sep in header:
+                return sep
+    return ","
+
+
+def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[str] | None = None) -> pd.DataFrame:
+    notes = [] if notes is None else notes
     if fmt == "parquet":
         try:
             return pd.read_parquet(_io.BytesIO(data))
         except Exception as exc:  # pyarrow raises many types for a damaged file
-            raise InputError(f"{name}: not a readable Parquet file ({exc.__class__.__name__}: {exc}).") from None
-    text = decode_text(data, name, encoding)
+            raise InputError(f"{name}: not a readable Parquet file ({exc.__class__.__name__}: {exc}); "
+                             "write it again, or export the data as CSV or JSONL.") from None
+    text, decode_notes = _decode(data, name, encoding)
+    notes.extend(decode_notes)
     if not text.strip():
         raise InputError(f"{name}: the file is empty; it needs a header row and at least one data row.")
     if fmt == "jsonl":
         return _parse_jsonl(text, name)
+    sep = _sniff_delimiter(text, fmt)
+    if sep not in (",", "\t") or (fmt == "csv" and sep == "\t"):
+        notes.append(f"{name}: the header has no comma; columns are split at {sep!r}.")
     try:
-        return pd.read_csv(_io.StringIO(text), sep="\t" if fmt == "tsv" else ",", dtype=str,
-                           keep_default_na=False, na_filter=False)
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("error", pd.errors.ParserWarning)
+            # index_col=False: a row with an extra field must not silently shift the columns.
+            return pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                               index_col=False)
+    except pd.errors.ParserWarning:
+        raise InputError(f"{name}: some rows have more fields than the header; put texts that contain {sep!r} "
+                         "in double quotes, or check the delimiter.") from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"{name}: cannot parse as {fmt.upper()} ({exc}); check the delimiter and quoting.") from None
+        detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+        raise InputError(f"{name}: cannot parse as {fmt.upper()} ({detail}); check the delimiter and that every "
+                         "quote is closed (a text with commas or line breaks must be in double quotes).") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{name}: the file is empty; it needs a header row and at least one data row.") from None
 
 
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
+
+
 def _as_text(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _is_missing(value):
         return ""
-    if isinstance(value, (list, tuple, dict, np.ndarray)):
+    if isinstance(value, (list, tuple, dict, set, np.ndarray)):
         raise TypeError("nested value")
-    return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("utf-8", errors="replace")
+    text = str(value)
+    return _LONE_SURROGATE.sub("\ufffd", text) if not text.isascii() else text
+
+
+_INTEGRAL_FLOAT = re.compile(r"^[+-]?\d+\.0+$")
 
 
 def _as_label(value, marker: str | None) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _is_missing(value):
         return None
+    if isinstance(value, (list, tuple, dict, set, np.ndarray)):
+        raise TypeError("nested value")
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("utf-8", errors="replace")
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         value = int(value)
-    label = str(value).strip()
+    label = _as_text(value).strip()
     if label in MISSING_LABEL_SPELLINGS or (marker is not None and label == marker.strip()):
         return None
+    if _INTEGRAL_FLOAT.match(label):  # 3.0 and 3 are one class (spreadsheets turn 3 into 3.0)
+        label = str(int(float(label)))
     return label
 
 
@@ -169,6 +313,14 @@ def _pick_column(frame: pd.DataFrame, wanted: str, name: str, role: str, flag: s
         return folded[wanted.strip().casefold()]
     columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
     raise InputError(f"{name}: no {role} column {wanted!r}; the columns are {columns}; choose one with {flag}.")
+
+
+def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[tuple[str, list[str]]]:
+    by_text: dict[str, set[str]] = {}
+    for text, label in zip(texts, labels):
+        if label is not None:
+            by_text.setdefault(text, set()).add(label)
+    return [(t, sorted(ls)) for t, ls in by_text.items() if len(ls) > 1]
 
 
 def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_column: str = DEFAULT_TEXT_COLUMN,
@@ -200,11 +352,27 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
         warnings.append(f"{name}: {n_empty} rows have an empty text in {text_col!r}; they are kept and get low-confidence labels.")
     frame[text_col] = texts
 
-    raw_labels = [None] * len(frame) if label_col is None else [_as_label(v, unlabeled_marker) for v in frame[label_col].tolist()]
+    try:
+        raw_labels = [None] * len(frame) if label_col is None else [_as_label(v, unlabeled_marker) for v in frame[label_col].tolist()]
+    except TypeError:
+        raise InputError(f"{name}: column {label_col!r} holds lists or nested values, not one label per row; "
+                         "choose a column with a single label per row (--label-col).") from None
+    if label_col is not None:
+        original = frame[label_col].tolist()
+        numeric = sorted({str(v).strip() for v, lab in zip(original, raw_labels)
+                          if lab is not None and isinstance(v, str) and v.strip() != lab})
+        if numeric:
+            warnings.append(f"{name}: labels written as whole-number decimals were read as integers "
+                            f"({', '.join(repr(v) for v in numeric[:5])}).")
     labels, renamed = normalize_label_spellings(raw_labels)
     if renamed:
         shown = ", ".join(f"{a!r} -> {b!r}" for a, b in sorted(renamed.items())[:5])
         warnings.append(f"{name}: labels that differ only by case or spaces were unified: {shown}.")
+    conflicts = _conflicting_duplicates(texts, labels)
+    if conflicts:
+        text, seen = conflicts[0]
+        warnings.append(f"{name}: {len(conflicts)} texts appear more than once with different labels (e.g. "
+                        f"{text[:60]!r}: {', '.join(map(repr, seen))}); every row keeps its own label.")
     codec = LabelCodec.from_labels(labels)
     codes = codec.encode(labels)
     if len(codec) == 0 and label_col is not None:
@@ -216,15 +384,49 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
                         source_name=name, data_hash=data_hash, warnings=tuple(warnings))
 
 
+def check_memory(size: int, name: str, needed: int | None = None) -> None:
+    """Refuse early (InputError naming the size) when a file of ``size`` bytes would not fit in memory."""
+    needed = size * MEMORY_EXPANSION_FACTOR if needed is None else needed
+    available = available_memory_bytes()
+    if available is not None and needed > available:
+        raise InputError(
+            f"{name}: the file is {_human_bytes(size)} and needs about {_human_bytes(needed)} of memory to process, "
+            f"but only {_human_bytes(available)} is available; split the file, keep only the text and label columns, "
+            "or use a machine with more memory."
+        )
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def _parquet_uncompressed_size(source) -> int | None:
+    """Uncompressed size from a Parquet footer (a compressed file can expand 10x); None if unreadable."""
+    try:
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(source).metadata
+        return int(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)))
+    except Exception:
+        return None
+
+
 def read_table_bytes(data: bytes, name: str, *, text_column: str = DEFAULT_TEXT_COLUMN, label_column: str | None = None,
                      unlabeled_marker: str | None = None, encoding: str | None = None) -> LabeledTable:
     """Read an uploaded file's bytes; ``name`` (its file name) decides the format."""
     fmt = detect_format(name)
     if not data:
         raise InputError(f"{name}: the file is empty; it needs a header row and at least one data row.")
-    frame = _parse(data, name, fmt, encoding)
-    return table_from_frame(frame, name=name, data_hash=hashlib.sha256(data).hexdigest(), text_column=text_column,
-                            label_column=label_column, unlabeled_marker=unlabeled_marker)
+    check_memory(len(data), name)
+    notes: list[str] = []
+    frame = _parse(data, name, fmt, encoding, notes)
+    table = table_from_frame(frame, name=name, data_hash=hashlib.sha256(data).hexdigest(), text_column=text_column,
+                             label_column=label_column, unlabeled_marker=unlabeled_marker)
+    return replace(table, warnings=tuple(notes) + table.warnings) if notes else table
 
 
 def read_table(path: str | os.PathLike, *, text_column: str = DEFAULT_TEXT_COLUMN, label_column: str | None = None,
@@ -236,17 +438,22 @@ def read_table(path: str | os.PathLike, *, text_column: str = DEFAULT_TEXT_COLUM
         raise InputError(f"{name}: file not found; check the path.")
     if path.is_dir():
         raise InputError(f"{name}: is a folder, not a file; give the path of a .csv, .tsv, .jsonl or .parquet file.")
-    detect_format(name)
-    size = path.stat().st_size
-    available = available_memory_bytes()
-    if available is not None and size * MEMORY_EXPANSION_FACTOR > available:
-        raise InputError(
-            f"{name}: the file is {size / 2**30:.1f} GiB and needs about {size * MEMORY_EXPANSION_FACTOR / 2**30:.0f} GiB "
-            f"of memory to process, but only {available / 2**30:.1f} GiB is available; split it or use a bigger machine."
-        )
+    fmt = detect_format(name)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read the file ({exc.strerror}); check its permissions.") from None
+    needed = size * MEMORY_EXPANSION_FACTOR
+    if fmt == "parquet":
+        uncompressed = _parquet_uncompressed_size(path)
+        if uncompressed:
+            needed = max(needed, uncompressed * 3)
+    check_memory(size, name, needed)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{name}: cannot read the file ({exc.strerror}).") from None
+        raise InputError(f"{name}: cannot read the file ({exc.strerror}); check its permissions.") from None
+    except MemoryError:
+        raise InputError(f"{name}: the file ({_human_bytes(size)}) does not fit in memory; split it.") from None
     return read_table_bytes(data, name, text_column=text_column, label_column=label_column,
                             unlabeled_marker=unlabeled_marker, encoding=encoding)

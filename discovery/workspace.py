@@ -16,6 +16,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from .errors import InputError
+
 DECISIONS_FILE = "decisions.json"
 
 
@@ -25,19 +27,56 @@ def workspace_key(data_hash: str, config_dict: dict) -> str:
 
 
 def atomic_write_json(path: Path, payload) -> None:
+    """Write JSON so that readers see either the old file or the new one, never a partial file:
+    temporary file in the same folder, fsync, rename, fsync of the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(payload, f, ensure_ascii=False, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(payload, f, ensure_ascii=False, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     try:
         fd = os.open(path.parent, os.O_RDONLY)
-        os.fsync(fd)
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     except OSError:
         pass
+
+
+RESERVED_NAMES = frozenset({DECISIONS_FILE, ".lock"})
+MAX_NAME_BYTES = 200
+
+
+def safe_upload_path(root: str | os.PathLike, filename: str) -> Path:
+    """Where to store an uploaded file called ``filename`` inside ``root``, never outside it.
+
+    Only the base name is kept (``/`` and ``\\`` both count as separators, so ``../x.csv``,
+    ``/etc/x.csv``, ``C:\\x.csv`` and ``..\\x.csv`` all become ``x.csv``); control characters
+    are dropped; an empty name, a name of dots only, a hidden name or a workspace file name is
+    refused with ``InputError``; very long names are shortened, keeping the extension.
+    """
+    name = str(filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if not name or set(name) <= {"."} or name.startswith(".") or name in RESERVED_NAMES:
+        raise InputError(f"{filename!r}: not a usable file name; rename the file (e.g. data.csv) and upload it again.")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        stem, dot, suffix = name.rpartition(".")
+        suffix = f".{suffix[:16]}" if dot else ""
+        stem = stem if dot else name
+        while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+            stem = stem[:-1]
+        name = stem + suffix
+    base = Path(root).resolve()
+    path = (base / name).resolve()
+    if path.parent != base:  # cannot happen after the steps above; kept as a last guard
+        raise InputError(f"{filename!r}: not a usable file name; rename the file and upload it again.")
+    return path
 
 
 class Workspace:
@@ -60,7 +99,12 @@ class Workspace:
                 raise ValueError("decisions is not a list")
             return decisions
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            self.path.rename(self.path.with_suffix(f".damaged-{uuid.uuid4().hex[:6]}.json"))
+            try:  # keep it aside for the user; another session may have moved it already
+                self.path.rename(self.path.with_suffix(f".damaged-{uuid.uuid4().hex[:6]}.json"))
+            except OSError:
+                pass
+            return []
+        except FileNotFoundError:
             return []
 
     def append(self, decision: dict) -> list[dict]:
