@@ -20,28 +20,34 @@ COLOR_BY = {
 HOVER_CHARS = 120
 
 
-def _hover_text(rows: pd.DataFrame) -> list[str]:
+def _hover_text(rows: pd.DataFrame) -> np.ndarray:
     """Hover lines; user text is HTML-escaped so Plotly shows it literally."""
     def cut(text: str) -> str:
         text = " ".join(str(text).split())
         return text if len(text) <= HOVER_CHARS else text[: HOVER_CHARS - 1] + "…"
 
-    return [
+    return np.array([
         f"{html.escape(cut(t))}<br>label: {html.escape(str(p))} ({html.escape(str(s))}, {c:.2f})"
         f"<br>given: {html.escape(str(h) if h is not None else '-')}<br>cluster: {k}<br>row: {r}"
         for r, t, p, s, c, h, k in zip(rows.index, rows.text, rows.proposed_label, rows.label_source, rows.confidence,
                                        rows.human_label, rows.cluster_id)
-    ]
+    ], dtype=object)
 
 
-def category_colors(values: pd.Series) -> tuple[np.ndarray, dict]:
-    """One palette colour per category (largest first); missing values grey."""
-    present = values.dropna()
-    order = present.astype(str).value_counts().index.tolist()
-    mapping = {cat: PALETTE[i % len(PALETTE)] for i, cat in enumerate(order)}
-    colors = np.array([mapping.get(str(v), NONE_COLOR) if v is not None and v == v else NONE_COLOR for v in values],
-                      dtype=object)
-    return colors, mapping
+def category_codes(values: pd.Series) -> tuple[np.ndarray, list]:
+    """Colour codes (largest category first) and a stepped colorscale; missing values grey.
+
+    Numeric codes keep Plotly's validation fast on 50k+ points (an array of colour strings is not).
+    """
+    present = values.notna()
+    keys = values.astype(str).where(present)
+    order = keys[present].value_counts().index
+    mapping = pd.Series(np.arange(len(order)) % len(PALETTE), index=order)
+    codes = keys.map(mapping).fillna(len(PALETTE)).astype(int).to_numpy()
+    colors = list(PALETTE) + [NONE_COLOR]
+    k = len(colors)
+    scale = [step for i, c in enumerate(colors) for step in ([i / k, c], [(i + 1) / k, c])]
+    return codes, scale
 
 
 def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[int] | None = None) -> go.Figure:
@@ -52,8 +58,8 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
         marker.update(color=rows.confidence.to_numpy(dtype=float), colorscale="Viridis", cmin=0.0, cmax=1.0,
                       colorbar=dict(title="confidence", thickness=12))
     else:
-        colors, _ = category_colors(rows[column])
-        marker.update(color=colors)
+        codes, scale = category_codes(rows[column])
+        marker.update(color=codes, colorscale=scale, cmin=-0.5, cmax=len(scale) // 2 - 0.5, showscale=False)
     fig = go.Figure(go.Scattergl(
         x=rows.x.to_numpy(), y=rows.y.to_numpy(), mode="markers", marker=marker,
         customdata=rows.index.to_numpy().reshape(-1, 1), hovertext=_hover_text(rows), hoverinfo="text",
