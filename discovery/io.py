@@ -99,6 +99,15 @@ MAGIC_NUMBERS = (
 )
 # A text table may hold a few stray NUL bytes; more than this share of the first block means binary.
 BINARY_NUL_SHARE = 0.01
+# Undecodable bytes plus this share of control bytes (other than tab, newlines, form feed, escape): binary.
+BINARY_CONTROL_SHARE = 0.05
+_TEXT_CONTROLS = frozenset(b"\t\n\r\x0b\x0c\x1b")
+
+
+def _control_share(head: bytes) -> float:
+    return sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS) / max(len(head), 1)
+
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -167,6 +176,9 @@ def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, l
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
+            if _control_share(head) > BINARY_CONTROL_SHARE:
+                raise InputError(f"{name}: this looks like a binary file, not a text table (many control bytes); "
+                                 "export your data as CSV, TSV, JSONL or Parquet.") from None
             raise InputError(
                 f"{name}: byte {exc.start} (line {_line_of(data, exc.start)}) is not valid UTF-8; save the file "
                 "as UTF-8, or name its encoding (--encoding latin-1, cp1252, ...)."
