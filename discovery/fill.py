@@ -14,7 +14,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import normalize
 
-CHUNK = 10_000
+CHUNK = 2_048  # rows of the query per block: a block is CHUNK x n floats
 BRUTE_FORCE_LIMIT = 60_000
 
 
