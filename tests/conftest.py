@@ -5,10 +5,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
-DEMO = ROOT / "data" / "banking_demo.csv"
-DEMO_TRUTH = ROOT / "data" / "banking_demo_truth.csv"
+from shared_paths import DEMO, DEMO_TRUTH, ROOT, SHARED  # noqa: F401  (re-exported for older imports)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import DEMO, ROOT
+from shared_paths import DEMO, ROOT
 
 
 def discovery(*args, env=None):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DEMO_TRUTH
+from shared_paths import DEMO_TRUTH
 
 
 @pytest.fixture(scope="module")
