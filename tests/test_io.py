@@ -30,10 +30,10 @@ def test_formats_and_unlabeled_markers(tmp_path, suffix, body):
 def test_parquet_and_custom_columns(tmp_path):
     import pandas as pd
 
-    pd.DataFrame({"body": ["a b", "c d", "e f"], "cat": ["x", None, 3.0], "extra": [1, 2, 3]}).to_parquet(tmp_path / "t.parquet")
+    pd.DataFrame({"body": ["a b", "c d", "e f"], "cat": [3.0, None, 4.0], "extra": [1, 2, 3]}).to_parquet(tmp_path / "t.parquet")
     table = read_table(tmp_path / "t.parquet", text_column="body", label_column="cat")
-    assert table.labels.tolist() == [1, -1, 0]
-    assert table.codec.names == ("3", "x")
+    assert table.labels.tolist() == [0, -1, 1]
+    assert table.codec.names == ("3", "4")
     assert "extra" in table.frame.columns
 
 
