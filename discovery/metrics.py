@@ -34,5 +34,8 @@ def clustering_scores(y_true, y_pred, known_classes=None) -> dict[str, float]:
         scores["known_acc"] = 100 * float(correct[known].mean()) if known.any() else float("nan")
         scores["novel_acc"] = 100 * float(correct[~known].mean()) if (~known).any() else float("nan")
         k, n = scores["known_acc"], scores["novel_acc"]
-        scores["h_score"] = float(2 * k * n / (k + n)) if k + n > 0 else 0.0
+        if np.isnan(k) or np.isnan(n):  # one side absent: no harmonic mean to take
+            scores["h_score"] = float("nan")
+        else:
+            scores["h_score"] = float(2 * k * n / (k + n)) if k + n > 0 else 0.0
     return scores
