@@ -237,8 +237,12 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
         mcs = self.min_cluster_size or max(5, min(50, len(X) // 200))
         min_samples = self.min_samples or mcs
         while True:
-            raw = hdbscan.HDBSCAN(min_cluster_size=min(mcs, max(2, len(X) // 2)), min_samples=min_samples,
-                                  core_dist_n_jobs=1).fit_predict(reduced)
+            if len(X) < 3:  # too few rows for density: all noise, handled below as one cluster
+                raw = np.full(len(X), -1)
+                noise_share = 1.0
+                break
+            raw = hdbscan.HDBSCAN(min_cluster_size=min(mcs, max(2, len(X) // 2)),
+                                  min_samples=min(min_samples, len(X) - 1), core_dist_n_jobs=1).fit_predict(reduced)
             noise_share = float(np.mean(raw < 0))
             if noise_share <= self.noise_budget or min_samples <= 1:
                 break

@@ -134,6 +134,19 @@ def test_single_row_labeled_or_not(run_fast, tmp_path):
     assert len(csv) == len(jsonl) == len(parquet) == 1
 
 
+@pytest.mark.parametrize("n_rows", [1, 2, 3])
+def test_tiny_tables_with_hdbscan(n_rows, tmp_path):
+    """HDBSCAN needs a few rows for density; tiny tables still get one cluster each, not a crash."""
+    from discovery import DiscoveryConfig, read_table_bytes, run_discovery
+
+    body = "text,label\n" + "".join(f"my card number {i} is lost,{'card' if i == 0 else ''}\n" for i in range(n_rows))
+    table = read_table_bytes(body.encode(), "tiny.csv")
+    result = run_discovery(table, DiscoveryConfig(model="tfidf", method="hdbscan", make_map=False))
+    proposed = result.labeled_table()
+    assert len(proposed) == n_rows and proposed.proposed_label.iloc[0] == "card"
+    assert proposed.proposed_label.notna().all()
+
+
 @pytest.mark.parametrize("encoding, bom", [("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
                                            ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-16-le", b""),
                                            ("utf-16-be", b"")])
