@@ -14,38 +14,57 @@ from .labels import LabelCodec
 KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
 
 
-def class_tfidf_keywords(texts: list[str], clusters: np.ndarray, n_keywords: int = 8) -> dict[int, list[str]]:
-    """Top words per cluster by class-based TF-IDF (BERTopic's c-TF-IDF): one document per cluster."""
-    ids = np.unique(clusters)
+def document_term_counts(texts: list[str]):
+    """Word and bigram counts of each text, ``(counts, vocabulary)``; counts are ``None`` when no text has a word.
+
+    Depends on the texts only, so one result and every result derived from it can share it.
+    """
     try:
         vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1, max_features=100_000,
                                      token_pattern=r"(?u)\b\w[\w'-]*\w\b|\b\w\b")
         counts = vectorizer.fit_transform(texts)
     except ValueError:  # only stop words or empty texts
+        return None, np.array([], dtype=object)
+    return counts, vectorizer.get_feature_names_out()
+
+
+def keywords_from_counts(term_counts, clusters: np.ndarray, n_keywords: int = 8) -> dict[int, list[str]]:
+    """Class-based TF-IDF keywords of each cluster from ``document_term_counts``' output."""
+    ids = np.unique(clusters)
+    counts, vocab = term_counts
+    if counts is None:
         return {int(c): [] for c in ids}
     from scipy.sparse import csr_matrix
 
-    index = {c: i for i, c in enumerate(ids)}
-    membership = csr_matrix((np.ones(len(clusters)), ([index[c] for c in clusters], np.arange(len(clusters)))),
+    position = np.searchsorted(ids, clusters)
+    membership = csr_matrix((np.ones(len(clusters)), (position, np.arange(len(clusters)))),
                             shape=(len(ids), len(clusters)))
     per_cluster = (membership @ counts).astype(np.float64)
     tf = normalize(per_cluster, norm="l1")
     avg_words = per_cluster.sum() / max(len(ids), 1)
     idf = np.log(1 + avg_words / np.maximum(np.asarray(per_cluster.sum(0)).ravel(), 1e-12))
     scores = tf.multiply(idf).tocsr()
-    vocab = vectorizer.get_feature_names_out()
     out = {}
     for i, c in enumerate(ids):
-        row = scores.getrow(i)
-        top = row.indices[np.argsort(-row.data, kind="stable")[:n_keywords]]
+        start, end = scores.indptr[i], scores.indptr[i + 1]
+        indices, data = scores.indices[start:end], scores.data[start:end]
+        top = indices[np.argsort(-data, kind="stable")[:n_keywords]]
         out[int(c)] = [str(vocab[j]) for j in top]
     return out
 
 
-def representative_rows(X: np.ndarray, clusters: np.ndarray, n: int = 5) -> dict[int, list[int]]:
-    """Positions of the members closest to their cluster's mean direction, most typical first."""
+def class_tfidf_keywords(texts: list[str], clusters: np.ndarray, n_keywords: int = 8) -> dict[int, list[str]]:
+    """Top words per cluster by class-based TF-IDF (BERTopic's c-TF-IDF): one document per cluster."""
+    return keywords_from_counts(document_term_counts(texts), clusters, n_keywords)
+
+
+def representative_rows(X: np.ndarray, clusters: np.ndarray, n: int = 5, only=None) -> dict[int, list[int]]:
+    """Positions of the members closest to their cluster's mean direction, most typical first.
+
+    ``only``: the cluster ids to describe (default: all).
+    """
     out = {}
-    for c in np.unique(clusters):
+    for c in (np.unique(clusters) if only is None else only):
         members = np.flatnonzero(clusters == c)
         center = normalize(X[members].mean(0, keepdims=True))[0]
         order = np.argsort(-(X[members] @ center), kind="stable")
@@ -61,28 +80,52 @@ def cluster_status(n_labeled: int, size: int, purity: float, labeled_share_overa
     return MIXED if purity < mixed_purity else KNOWN
 
 
+def _describe(c: int, members: np.ndarray, labels: np.ndarray, codec: LabelCodec, labeled_share: float) -> dict:
+    member_labels = labels[members & (labels >= 0)]
+    counts = Counter(codec.names[k] for k in member_labels)
+    majority, top = (counts.most_common(1)[0] if counts else (None, 0))
+    purity = top / len(member_labels) if len(member_labels) else float("nan")
+    size = int(members.sum())
+    return {"cluster_id": int(c), "size": size, "n_labeled": int(len(member_labels)), "majority_label": majority,
+            "purity": purity, "status": cluster_status(len(member_labels), size, purity, labeled_share),
+            "label_counts": dict(counts.most_common())}
+
+
+SUMMARY_COLUMNS = ("cluster_id", "size", "n_labeled", "majority_label", "purity", "status", "label_counts",
+                   "keywords", "representative_ids")
+
+
 def summarize_clusters(texts: list[str], X: np.ndarray, clusters: np.ndarray, labels: np.ndarray, codec: LabelCodec,
-                       row_ids: np.ndarray | None = None, n_keywords: int = 8, n_representatives: int = 5) -> pd.DataFrame:
-    """One row per cluster, sorted by cluster id; representatives are row ids."""
+                       row_ids: np.ndarray | None = None, n_keywords: int = 8, n_representatives: int = 5,
+                       term_counts=None, previous: pd.DataFrame | None = None, changed=()) -> pd.DataFrame:
+    """One row per cluster, sorted by cluster id; representatives are row ids.
+
+    To update a summary after merges without describing every cluster again: ``term_counts`` is
+    ``document_term_counts(texts)`` computed earlier, ``previous`` the summary of an assignment in
+    which the clusters in ``changed`` had other members (all others exactly the same ones). Their
+    descriptions are taken from ``previous``; keywords are ranked afresh for every cluster (class-based
+    TF-IDF depends on all of them). The outcome equals a summary from scratch.
+    """
     row_ids = np.arange(len(texts)) if row_ids is None else np.asarray(row_ids)
-    keywords = class_tfidf_keywords(texts, clusters, n_keywords)
-    reps = representative_rows(X, clusters, n_representatives)
+    term_counts = document_term_counts(texts) if term_counts is None else term_counts
+    keywords = keywords_from_counts(term_counts, clusters, n_keywords)
+    ids = np.unique(clusters)
+    changed = {int(c) for c in changed}
+    fresh = [int(c) for c in ids if previous is None or int(c) in changed or int(c) not in previous.index]
+    reps = representative_rows(X, clusters, n_representatives, only=fresh)
     labeled_share = float(np.mean(labels >= 0)) if len(labels) else 0.0
+    kept = {} if previous is None else previous.loc[[c for c in ids if int(c) not in reps],
+                                                    list(SUMMARY_COLUMNS)].to_dict("index")
     records = []
-    for c in np.unique(clusters):
-        members = clusters == c
-        member_labels = labels[members & (labels >= 0)]
-        counts = Counter(codec.names[k] for k in member_labels)
-        majority, top = (counts.most_common(1)[0] if counts else (None, 0))
-        purity = top / len(member_labels) if len(member_labels) else float("nan")
-        size = int(members.sum())
-        records.append({
-            "cluster_id": int(c), "size": size, "n_labeled": int(len(member_labels)),
-            "majority_label": majority, "purity": purity,
-            "status": cluster_status(len(member_labels), size, purity, labeled_share),
-            "label_counts": dict(counts.most_common()), "keywords": keywords.get(int(c), []),
-            "representative_ids": [int(row_ids[i]) for i in reps[int(c)]],
-        })
+    for c in ids:
+        c = int(c)
+        if c in reps:
+            record = _describe(c, clusters == c, labels, codec, labeled_share)
+            record["representative_ids"] = [int(row_ids[i]) for i in reps[c]]
+        else:
+            record = kept[c]
+        record["keywords"] = keywords.get(c, [])
+        records.append({name: record[name] for name in SUMMARY_COLUMNS})
     return pd.DataFrame.from_records(records).set_index("cluster_id", drop=False)
 
 

@@ -75,3 +75,97 @@ def test_bad_decisions_are_clear_errors(demo_result):
         apply_decision(demo_result, {"action": "explode"})
     skipped = replay(demo_result, [{"action": "name", "cluster_id": 10_000, "name": "x"}])
     assert len(skipped.skipped_decisions) == 1
+
+
+def assert_same_result(a, b):
+    """Every table, array and setting of two results is identical (values and types)."""
+    import numpy as np
+    import pandas.testing as pdt
+
+    pdt.assert_frame_equal(a.rows, b.rows, check_exact=True)
+    pdt.assert_frame_equal(a.clusters, b.clusters, check_exact=True)
+    assert np.array_equal(a.cluster_centers, b.cluster_centers)
+    assert a.decisions == b.decisions
+    assert a.min_confidence == b.min_confidence
+    assert [d for d, _ in a.skipped_decisions] == [d for d, _ in b.skipped_decisions]
+
+
+def mixed_decisions(result):
+    """Every kind of decision, some touching the same clusters, and two that no longer fit."""
+    c = [int(x) for x in result.candidates.index[:6]]
+    known = [int(x) for x in result.clusters.index[result.clusters.status == "known"][:2]]
+    unlabeled = result.rows.index[result.rows.human_label.isna()]
+    return [
+        {"action": "assign", "row_ids": unlabeled[:20].tolist(), "label": "fraud_report"},
+        {"action": "name", "cluster_id": c[0], "name": "card_lost_abroad"},
+        {"action": "dismiss", "cluster_id": c[1]},
+        {"action": "merge", "cluster_ids": [c[2], c[3]]},
+        {"action": "name", "cluster_id": c[3], "name": "gone"},  # merged away: skipped
+        {"action": "merge", "cluster_ids": [known[0], c[0], c[4]], "into": c[0]},
+        {"action": "assign", "row_ids": unlabeled[10:30].tolist(), "label": "refund_abroad"},
+        {"action": "threshold", "value": 0.7},
+        {"action": "name", "cluster_id": c[2], "name": "  renamed twice  "},
+        {"action": "name", "cluster_id": c[2], "name": "renamed_twice"},
+        {"action": "dismiss", "cluster_id": c[5]},
+        {"action": "merge", "cluster_ids": [c[5], known[1]]},
+        {"action": "explode"},  # unknown: skipped
+    ]
+
+
+def test_replaying_decisions_in_one_go_equals_applying_them_one_by_one(demo_result):
+    decisions = mixed_decisions(demo_result)
+    step, skipped = demo_result, []
+    for decision in decisions:
+        try:
+            step = apply_decision(step, decision)
+        except (InputError, KeyError, TypeError, ValueError) as exc:
+            skipped.append((decision, str(exc)))
+    import dataclasses
+
+    step = dataclasses.replace(step, skipped_decisions=tuple(skipped))
+    at_once = replay(demo_result, decisions)
+    assert len(at_once.skipped_decisions) == 2
+    assert_same_result(at_once, step)
+    # and replaying the stored decisions of a result rebuilds it exactly
+    assert_same_result(replay(demo_result, [dict(d) for d in step.decisions]),
+                       dataclasses.replace(step, skipped_decisions=()))
+
+
+def test_merges_summarize_as_if_from_scratch(demo_result):
+    """After merges only the merged clusters are described again; the outcome equals a fresh summary."""
+    import pandas as pd
+
+    from discovery.summarize import summarize_clusters
+
+    result = replay(demo_result, mixed_decisions(demo_result))
+    table = result.table
+    fresh = summarize_clusters(table.texts, result.embeddings, result.rows.cluster_id.to_numpy(), table.labels,
+                               table.codec, row_ids=table.row_ids)
+    pd.testing.assert_frame_equal(result.clusters[fresh.columns], fresh, check_exact=True)
+
+
+def test_names_survive_merges_and_other_candidates_keep_their_names(demo_result):
+    c = [int(x) for x in demo_result.candidates.index[:4]]
+    result = merge_clusters(name_cluster(demo_result, c[0], "card_lost_abroad"), c[1:3])
+    clusters = result.clusters
+    assert clusters.loc[c[0], "display_name"] == "card_lost_abroad"
+    assert clusters.display_name.notna().all()
+    assert clusters.renamed.sum() == 1
+    assert result.rows.proposed_label.notna().all()
+    assert clusters.loc[c[3], "display_name"].startswith(f"new {c[3]}:")
+
+
+def test_decisions_never_change_the_result_they_start_from(demo_result):
+    import numpy as np
+
+    rows, clusters, centers = demo_result.rows.copy(), demo_result.clusters.copy(), demo_result.cluster_centers.copy()
+    replay(demo_result, mixed_decisions(demo_result))
+    assert demo_result.rows.equals(rows) and demo_result.clusters.equals(clusters)
+    assert np.array_equal(demo_result.cluster_centers, centers)
+    assert demo_result.decisions == ()
+
+
+def test_merge_into_must_be_an_existing_cluster(demo_result):
+    a, b = (int(c) for c in demo_result.candidates.index[:2])
+    with pytest.raises(InputError, match="does not exist"):
+        merge_clusters(demo_result, [a, b], into=10_000)
