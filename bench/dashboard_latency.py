@@ -83,7 +83,8 @@ def main() -> None:
     timings: dict[str, float] = {}
     at = session()
     timed("first open (pipeline run, map page)", lambda: at.run(), timings)
-    print("   stages:", {k: round(v, 1) for k, v in at.session_state["result"].timings.items()}, flush=True)
+    stages = {k: round(v, 1) for k, v in at.session_state["result"].timings.items()}
+    print("   stages:", stages, flush=True)
     second = session()
     timed("second session (cached run, map page)", lambda: second.run(), timings)
     timed("rerun of the map page (no change)", lambda: at.run(), timings)
@@ -108,11 +109,25 @@ def main() -> None:
     timed("decision: confidence threshold", lambda: at.button(key="fill_apply").click().run(), timings)
     third = session()
     timed("new session replaying 5 decisions", lambda: third.run(), timings)
+    workspace = third.session_state["workspace"]
+    unlabeled = result.rows.index[result.rows.human_label.isna()][200:]
+    for i, cluster_id in enumerate(int(c) for c in result.candidates.index[3:48]):  # 45 more: labels and names
+        if i % 2:
+            workspace.append({"action": "assign", "row_ids": unlabeled[i * 20:(i + 1) * 20].tolist(),
+                              "label": f"bench_{i % 7}"})
+        else:
+            workspace.append({"action": "name", "cluster_id": cluster_id, "name": f"bench_name_{i}"})
+    n_stored = len(workspace.load())
+    fourth = session()
+    timed(f"new session replaying {n_stored} decisions", lambda: fourth.run(), timings)
+    print("   applied:", len(fourth.session_state["result"].decisions), "skipped:",
+          len(fourth.session_state["result"].skipped_decisions), flush=True)
     at.switch_page("views/export.py").run()
     at.text_input(key="export_folder").set_value(str(work / "out")).run()
     timed("export all files (csv, jsonl, parquet, manifest)", lambda: at.button(key="export_save").click().run(), timings)
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": args.rows, "model": args.model, "seconds": timings}, indent=2))
+        Path(args.json).write_text(json.dumps({"rows": args.rows, "model": args.model, "cpus": os.cpu_count(),
+                                               "stages": stages, "seconds": timings}, indent=2))
 
 
 if __name__ == "__main__":

@@ -68,10 +68,14 @@ def decisions_sidebar() -> None:
         st.code(str(workspace.path), language=None)
         if result.skipped_decisions:
             st.warning(f"{len(result.skipped_decisions)} stored decisions no longer fit this result and were skipped.")
-        if result.decisions and st.button("Undo last decision", key="undo", width="stretch"):
-            state.undo_last()
-            state.notify("Undid the last decision.")
-            st.rerun()
+        if result.decisions:
+            st.button("Undo last decision", key="undo", width="stretch", on_click=undo)
+
+
+def undo() -> None:
+    """The button's callback: the last decision is gone before the page is drawn again."""
+    state.undo_last()
+    state.notify("Undid the last decision.")
 
 
 settings_sidebar()

@@ -20,17 +20,45 @@ COLOR_BY = {
 HOVER_CHARS = 120
 
 
-def _hover_text(rows: pd.DataFrame) -> np.ndarray:
-    """Hover lines; user text is HTML-escaped so Plotly shows it literally."""
+def hover_texts(texts) -> np.ndarray:
+    """Each text on one line, cut to ``HOVER_CHARS`` and HTML-escaped (so Plotly shows it literally).
+
+    Depends on the texts only: the dashboard computes it once per table.
+    """
     def cut(text: str) -> str:
         text = " ".join(str(text).split())
         return text if len(text) <= HOVER_CHARS else text[: HOVER_CHARS - 1] + "…"
 
+    return np.array([html.escape(cut(t)) for t in texts], dtype=object)
+
+
+def _escaped(values, missing: str | None = None) -> list[str]:
+    """``html.escape(str(v))`` of each value (``missing`` for None), escaping each distinct value once."""
+    memo: dict = {}
+    out = []
+    for v in values:
+        try:
+            out.append(memo[v])
+        except (KeyError, TypeError):
+            text = missing if v is None and missing is not None else html.escape(str(v))
+            try:
+                memo[v] = text
+            except TypeError:  # unhashable value
+                pass
+            out.append(text)
+    return out
+
+
+def _hover_text(rows: pd.DataFrame, texts: np.ndarray | None = None) -> np.ndarray:
+    """Hover lines; user text is HTML-escaped so Plotly shows it literally. ``texts``: ``hover_texts(rows.text)``."""
+    texts = hover_texts(rows.text) if texts is None else texts
+    proposed = _escaped(rows.proposed_label.to_numpy(dtype=object))
+    source = _escaped(rows.label_source.to_numpy(dtype=object))
+    given = _escaped(rows.human_label.to_numpy(dtype=object), missing="-")
     return np.array([
-        f"{html.escape(cut(t))}<br>label: {html.escape(str(p))} ({html.escape(str(s))}, {c:.2f})"
-        f"<br>given: {html.escape(str(h) if h is not None else '-')}<br>cluster: {k}<br>row: {r}"
-        for r, t, p, s, c, h, k in zip(rows.index, rows.text, rows.proposed_label, rows.label_source, rows.confidence,
-                                       rows.human_label, rows.cluster_id)
+        f"{t}<br>label: {p} ({s}, {c:.2f})<br>given: {h}<br>cluster: {k}<br>row: {r}"
+        for r, t, p, s, c, h, k in zip(rows.index.tolist(), texts, proposed, source, rows.confidence.tolist(), given,
+                                       rows.cluster_id.tolist())
     ], dtype=object)
 
 
@@ -50,8 +78,12 @@ def category_codes(values: pd.Series) -> tuple[np.ndarray, list]:
     return codes, scale
 
 
-def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[int] | None = None) -> go.Figure:
-    """WebGL scatter of the 2-d map; row ids ride in ``customdata`` so selections survive any reordering."""
+def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[int] | None = None,
+                texts: np.ndarray | None = None) -> go.Figure:
+    """WebGL scatter of the 2-d map; row ids ride in ``customdata`` so selections survive any reordering.
+
+    ``texts``: ``hover_texts(rows.text)`` computed earlier (the slowest part of the figure on 50k rows).
+    """
     column = COLOR_BY[color_by]
     marker = dict(size=5, opacity=0.8, line=dict(width=0))
     if column == "confidence":
@@ -62,7 +94,7 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
         marker.update(color=codes, colorscale=scale, cmin=-0.5, cmax=len(scale) // 2 - 0.5, showscale=False)
     fig = go.Figure(go.Scattergl(
         x=rows.x.to_numpy(), y=rows.y.to_numpy(), mode="markers", marker=marker,
-        customdata=rows.index.to_numpy().reshape(-1, 1), hovertext=_hover_text(rows), hoverinfo="text",
+        customdata=rows.index.to_numpy().reshape(-1, 1), hovertext=_hover_text(rows, texts), hoverinfo="text",
         name="rows", showlegend=False,
         selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.25)),
     ))

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from discovery import (DiscoveryConfig, InputError, Workspace, read_table, read_table_bytes, replay, run_discovery,
-                       workspace_key)
+from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions, read_table, read_table_bytes, replay,
+                       run_discovery, workspace_key)
 from discovery.export import cluster_table, manifest, to_csv_bytes, to_jsonl_bytes, to_parquet_bytes
+from discovery.workspace import safe_upload_path, save_upload
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = ROOT / "data" / "banking_demo.csv"
@@ -60,7 +61,7 @@ def guard():
 @st.cache_resource(show_spinner=False)
 def _shared_store() -> dict:
     """Process-wide caches: tables by source, base results by (data_hash, config). Results are immutable."""
-    return {"tables": OrderedDict(), "results": OrderedDict(), "run_lock": threading.Lock(),
+    return {"tables": OrderedDict(), "results": OrderedDict(), "hover": OrderedDict(), "run_lock": threading.Lock(),
             "table_lock": threading.Lock()}
 
 
@@ -101,13 +102,25 @@ def current_source() -> Source:
     return Source(**source) if isinstance(source, dict) else source
 
 
-def store_upload(data: bytes, name: str) -> str:
-    """Keep uploaded bytes in the shared store (pages other than Data no longer hold the uploader)."""
+def upload_source(data: bytes, name: str, **columns) -> Source:
+    """The source of an uploaded file: its bytes stay in the shared store (pages other than Data no longer hold
+    the uploader) and a copy is saved in the workspace folder, so the data survives a server restart.
+
+    The file name goes through ``safe_upload_path`` (via ``save_upload``): a name such as ``../../x.csv`` or
+    ``/etc/x.csv`` is stored as ``x.csv`` inside ``<workspace>/uploads/<content hash>/``; unusable names
+    (hidden, dots only, the workspace's own files) raise ``InputError``.
+    """
     import hashlib
 
-    key = f"{name}:{hashlib.sha256(data).hexdigest()}"
+    root = workspace_root(Source(kind="upload"))
+    safe_name = safe_upload_path(root, name).name
+    try:
+        stored = str(save_upload(root, safe_name, data))
+    except OSError:  # a folder we cannot write: keep the upload in memory only
+        stored = None
+    key = f"{safe_name}:{hashlib.sha256(data).hexdigest()}"
     _remember(_shared_store()["tables"], ("upload-bytes", key), data, MAX_CACHED_TABLES * 2)
-    return key
+    return Source(kind="upload", path=stored, name=safe_name, upload_key=key, **columns)
 
 
 def load_table(source: Source):
@@ -115,6 +128,8 @@ def load_table(source: Source):
     store = _shared_store()
     if source.kind == "upload":
         data = store["tables"].get(("upload-bytes", source.upload_key))
+        if data is None and source.path and Path(source.path).is_file():  # saved copy, e.g. after a restart
+            data = Path(source.path).read_bytes()
         if data is None:
             raise InputError(f"{source.name}: the uploaded file is no longer in memory; upload it again on the Data page.")
         stamp = source.upload_key
@@ -137,6 +152,19 @@ def load_table(source: Source):
                 table = read_table(source.path, **options)
             _remember(store["tables"], key, table, MAX_CACHED_TABLES * 3)
     return table
+
+
+def hover_texts(table):
+    """The map's hover texts (cut, escaped) for a table: computed once, shared by sessions and decisions."""
+    from dashboard.charts import hover_texts as make
+
+    hover = _shared_store()["hover"]
+    key = (table.data_hash, table.text_column, len(table))
+    texts = hover.get(key)
+    if texts is None:
+        texts = make(table.texts)
+        _remember(hover, key, texts, MAX_CACHED_TABLES)
+    return texts
 
 
 def peek_columns(data: bytes | None = None, name: str = "", path: str | None = None) -> list[str]:
@@ -218,7 +246,7 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
         box.caption(f"Running discovery on {len(table):,} rows")
         report = _progress_reporter(box)
         start = time.perf_counter()
-        result = run_discovery(table, config, progress=report)
+        result = prepare_decisions(run_discovery(table, config, progress=report))  # so the first merge is fast too
         _remember(store["results"], key, result, MAX_CACHED_RESULTS)
         st.session_state["last_run"] = {"from_cache": False, "seconds": time.perf_counter() - start}
         slot.empty()
@@ -240,7 +268,10 @@ def workspace_root(source: Source) -> Path:
 
 
 def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
-    return Workspace(workspace_root(source), workspace_key(table.data_hash, config.to_dict()))
+    """The decisions of this data, column choice and settings (another column or marker starts afresh)."""
+    key = workspace_key(table.data_hash, config.to_dict(), text_column=table.text_column,
+                        label_column=table.label_column, unlabeled_marker=source.unlabeled_marker)
+    return Workspace(workspace_root(source), key)
 
 
 def _decisions_key(decisions) -> str:
@@ -298,12 +329,34 @@ def decide(make_decision) -> None:
     st.session_state["result"] = new
 
 
+def decide_now(make_decision, message: str) -> bool:
+    """``decide`` for a button's ``on_click``: the decision is applied and stored before the page is drawn,
+    so the page runs once, with the new result (not once with the old one and again after ``st.rerun``).
+
+    An error becomes a message at the top of the page; returns whether the decision was stored.
+    """
+    try:
+        decide(make_decision)
+    except InputError as exc:
+        st.session_state["flash_error"] = str(exc)
+        return False
+    except Exception as exc:  # noqa: BLE001 - a bug must still not show a traceback to the user
+        st.session_state["flash_error"] = (f"Something went wrong ({exc.__class__.__name__}: {exc}). "
+                                           "Your decisions are saved.")
+        return False
+    notify(message)
+    return True
+
+
 def notify(message: str) -> None:
     """A message to show once, after the rerun that redraws every view with the decision applied."""
     st.session_state["flash"] = message
 
 
 def show_notice() -> None:
+    error = st.session_state.pop("flash_error", None)
+    if error:
+        st.error(plain(error))
     message = st.session_state.pop("flash", None)
     if message:
         st.success(plain(message))

@@ -21,19 +21,28 @@ from .errors import InputError
 DECISIONS_FILE = "decisions.json"
 
 
-def workspace_key(data_hash: str, config_dict: dict) -> str:
+def workspace_key(data_hash: str, config_dict: dict, *, text_column: str | None = None,
+                  label_column: str | None = None, unlabeled_marker: str | None = None) -> str:
+    """The workspace of one (data, column choice, run settings): decisions made on one text or label
+    column, or with one unlabeled marker, are never replayed on another."""
     settings = {k: v for k, v in sorted(config_dict.items()) if k not in ("cache_dir", "make_map")}
-    return hashlib.sha256(f"{data_hash}|{json.dumps(settings, sort_keys=True, default=str)}".encode()).hexdigest()[:16]
+    columns = {"text_column": text_column, "label_column": label_column, "unlabeled_marker": unlabeled_marker}
+    payload = json.dumps({"columns": columns, "settings": settings}, sort_keys=True, default=str)
+    return hashlib.sha256(f"{data_hash}|{payload}".encode()).hexdigest()[:16]
 
 
 def atomic_write_json(path: Path, payload) -> None:
-    """Write JSON so that readers see either the old file or the new one, never a partial file:
-    temporary file in the same folder, fsync, rename, fsync of the folder."""
+    """Write JSON so that readers see either the old file or the new one, never a partial file."""
+    atomic_write_bytes(path, json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Temporary file in the same folder, fsync, rename, fsync of the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(payload, f, ensure_ascii=False, indent=1)
+        with open(tmp, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -76,6 +85,23 @@ def safe_upload_path(root: str | os.PathLike, filename: str) -> Path:
     path = (base / name).resolve()
     if path.parent != base:  # cannot happen after the steps above; kept as a last guard
         raise InputError(f"{filename!r}: not a usable file name; rename the file and upload it again.")
+    return path
+
+
+UPLOADS_FOLDER = "uploads"
+
+
+def save_upload(root: str | os.PathLike, filename: str, data: bytes) -> Path:
+    """Store an uploaded file inside ``root``, as ``<root>/uploads/<content hash>/<safe name>``; returns its path.
+
+    The name goes through ``safe_upload_path`` (it never escapes the folder; unusable names raise
+    ``InputError``); the content hash keeps two different files of the same name apart, and the same
+    bytes uploaded again reuse the stored file. Written atomically.
+    """
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    path = safe_upload_path(Path(root) / UPLOADS_FOLDER / digest, filename)
+    if not (path.is_file() and path.stat().st_size == len(data)):
+        atomic_write_bytes(path, data)
     return path
 
 

@@ -10,19 +10,24 @@ st.title("Candidate categories")
 PAGE_SIZE = 10
 
 
-def name_one(cluster_id: int, name: str) -> None:
-    state.decide(lambda result: name_cluster(result, cluster_id, name))
-    state.notify(f"Cluster {cluster_id} is now named {name.strip()!r}.")
+# Button callbacks: each decision is applied before the page is drawn again (one script run).
+
+def name_one(cluster_id: int) -> None:
+    name = str(st.session_state.get(f"cand_name_{cluster_id}", ""))
+    state.decide_now(lambda result: name_cluster(result, cluster_id, name),
+                     f"Cluster {cluster_id} is now named {name.strip()!r}.")
 
 
 def dismiss_one(cluster_id: int) -> None:
-    state.decide(lambda result: dismiss_candidate(result, cluster_id))
-    state.notify(f"Cluster {cluster_id} dismissed; its rows take the fill-in labels.")
+    state.decide_now(lambda result: dismiss_candidate(result, cluster_id),
+                     f"Cluster {cluster_id} dismissed; its rows take the fill-in labels.")
 
 
-def merge(ids: list[int]) -> None:
-    state.decide(lambda result: merge_clusters(result, ids))
-    state.notify(f"Merged clusters {', '.join(map(str, ids[1:]))} into {ids[0]}.")
+def merge() -> None:
+    ids = [int(c) for c in st.session_state.get("merge_ids", [])]
+    if state.decide_now(lambda result: merge_clusters(result, ids),
+                        f"Merged clusters {', '.join(map(str, ids[1:]))} into {ids[0] if ids else '-'}."):
+        st.session_state["merge_ids"] = []  # the merged-away ids are no longer options
 
 
 def show_candidate(result, rank: int, cluster_id: int) -> None:
@@ -34,14 +39,11 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
         examples = [r for r in c.representative_ids if r in rows.index]
         st.dataframe(rows.loc[examples, ["text"]], width="stretch")
         left, mid, right = st.columns([3, 1, 1], vertical_alignment="bottom")
-        name = left.text_input("Name this category", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
-        if mid.button("Name", key=f"cand_name_btn_{cluster_id}", type="primary", width="stretch"):
-            name_one(cluster_id, name)
-            st.rerun()
-        if right.button("Dismiss", key=f"cand_dismiss_{cluster_id}", width="stretch",
-                        help="Not a new category: its rows fall back to the fill-in labels"):
-            dismiss_one(cluster_id)
-            st.rerun()
+        left.text_input("Name this category", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
+        mid.button("Name", key=f"cand_name_btn_{cluster_id}", type="primary", width="stretch", on_click=name_one,
+                   args=(cluster_id,))
+        right.button("Dismiss", key=f"cand_dismiss_{cluster_id}", width="stretch", on_click=dismiss_one,
+                     args=(cluster_id,), help="Not a new category: its rows fall back to the fill-in labels")
 
 
 def show_merge(result) -> None:
@@ -50,9 +52,7 @@ def show_merge(result) -> None:
     ids = result.clusters.cluster_id.tolist()
     chosen = st.multiselect("Clusters to merge (the first keeps its id)", ids, format_func=lambda c: f"{c} · {names.get(c)}",
                             key="merge_ids")
-    if st.button("Merge", key="merge_btn", disabled=len(chosen) < 2):
-        merge([int(c) for c in chosen])
-        st.rerun()
+    st.button("Merge", key="merge_btn", disabled=len(chosen) < 2, on_click=merge)
 
 
 with state.guard():

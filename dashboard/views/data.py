@@ -53,10 +53,12 @@ def choose_source() -> None:
             label_column = None if label_choice == AUTO_LABEL else label_choice
             if label_choice == NO_LABEL:
                 label_column = None
-            new = state.Source(
-                kind=kind, path=path if kind != "upload" else None, name=name,
-                upload_key=state.store_upload(data, name) if kind == "upload" else None,
-                text_column=text_column, label_column=label_column, unlabeled_marker=marker.strip() or None)
+            columns = dict(text_column=text_column, label_column=label_column,
+                           unlabeled_marker=marker.strip() or None)
+            if kind == "upload":
+                new = state.upload_source(data, name, **columns)  # saved under a safe name in the workspace
+            else:
+                new = state.Source(kind=kind, path=path, **columns)
             state.load_table(new)  # raises InputError for a bad file or column before switching
             st.session_state["source"] = new
             st.rerun()

@@ -22,6 +22,12 @@ def show_accuracy(result) -> None:
     st.dataframe(acc, hide_index=True, width="content")
 
 
+def apply_threshold() -> None:
+    """The button's callback: applied before the page is drawn again."""
+    threshold = float(st.session_state["fill_threshold"])
+    state.decide_now(lambda r: set_min_confidence(r, threshold), f"Threshold set to {threshold:.2f}.")
+
+
 def show_threshold(result) -> None:
     st.subheader("Acceptance threshold")
     rows = result.rows
@@ -33,10 +39,8 @@ def show_threshold(result) -> None:
     accepted = int((proposed.confidence >= threshold).sum())
     st.caption(f"At {threshold:.2f}: {accepted:,} of {len(proposed):,} proposed labels accepted "
                f"({accepted / max(len(proposed), 1):.1%}); currently applied: {result.min_confidence:.2f}.")
-    if st.button("Apply threshold", key="fill_apply", disabled=abs(threshold - result.min_confidence) < 1e-9):
-        state.decide(lambda r: set_min_confidence(r, threshold))
-        state.notify(f"Threshold set to {threshold:.2f}.")
-        st.rerun()
+    st.button("Apply threshold", key="fill_apply", disabled=abs(threshold - result.min_confidence) < 1e-9,
+              on_click=apply_threshold)
     st.plotly_chart(charts.confidence_histogram(rows, threshold), width="stretch", key="fill_hist")
 
 

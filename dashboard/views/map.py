@@ -8,9 +8,14 @@ from discovery import assign_label
 st.title("Map")
 
 
-def label_selection(row_ids: list[int], label: str) -> None:
-    """The one code path for labeling a selection, whether it came from the lasso or typed row ids."""
-    state.decide(lambda result: assign_label(result, row_ids, label))
+def label_selection(row_ids: list[int]) -> None:
+    """The one code path for labeling a selection, whether it came from the lasso or typed row ids.
+
+    The form's callback: it runs before the page is drawn again, with the label typed in the form.
+    """
+    label = str(st.session_state.get("map_label", ""))
+    state.decide_now(lambda result: assign_label(result, row_ids, label),
+                     f"Labeled {len(row_ids)} rows as {label.strip()!r}; the decision is saved.")
 
 
 def show_map(result) -> list[int]:
@@ -26,7 +31,7 @@ def show_map(result) -> list[int]:
             typed_ids = state.parse_row_ids(typed)
         except state.InputError as exc:
             st.error(state.plain(str(exc)))
-    fig = charts.scatter_map(result.rows, color_by, highlight=typed_ids)
+    fig = charts.scatter_map(result.rows, color_by, highlight=typed_ids, texts=state.hover_texts(result.table))
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map_chart",
                             width="stretch", config={"displaylogo": False, "scrollZoom": True})
     st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select; hover for the text.")
@@ -42,11 +47,8 @@ def show_selection(result, row_ids: list[int]) -> None:
     st.subheader(f"{len(rows):,} rows selected")
     st.dataframe(rows, width="stretch", height=min(400, 38 + 35 * len(rows)))
     with st.form("label_selection", clear_on_submit=False):
-        label = st.text_input("Label for the selected rows", key="map_label")
-        if st.form_submit_button("Label selected rows", type="primary"):
-            label_selection(known or row_ids, label)
-            state.notify(f"Labeled {len(known)} rows as {label.strip()!r}; the decision is saved.")
-            st.rerun()
+        st.text_input("Label for the selected rows", key="map_label")
+        st.form_submit_button("Label selected rows", type="primary", on_click=label_selection, args=(known or row_ids,))
 
 
 with state.guard():

@@ -4,6 +4,7 @@ The pipeline runs once per process (the app's st.cache_resource survives across 
 instances), so every later session here is served from cache.
 """
 
+import dataclasses
 import json
 import os
 import sys
@@ -240,3 +241,69 @@ def test_lasso_selection_reads_row_ids_from_customdata():
                             {"point_index": 9, "customdata": [2917]}]}
     assert row_ids_from_selection(selection) == [2917, 4]
     assert row_ids_from_selection({"points": []}) == []
+
+
+def upload_session(filename: str, data: bytes) -> AppTest:
+    """A session on the Data page that uploads ``data`` as ``filename`` and presses Load (TF-IDF, no map: fast)."""
+    from discovery import DiscoveryConfig
+
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["config"] = DiscoveryConfig(model="tfidf", make_map=False, random_state=0)
+    at.run()
+    at.switch_page("views/data.py").run()
+    at.radio(key="data_kind").set_value("upload").run()
+    at.file_uploader(key="data_upload").upload(filename, data, "text/csv").run()
+    at.button(key="FormSubmitter:columns-Load").click().run()
+    return at
+
+
+def small_upload() -> bytes:
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(80)
+    return frame[["text", "label"]].to_csv(index=False).encode("utf-8")
+
+
+def test_uploads_are_stored_inside_the_workspace_and_survive_a_restart(workspace_root):
+    from dashboard import state
+
+    data = small_upload()
+    at = upload_session("../../escape.csv", data)
+    assert_clean(at)
+    source = state.Source(**at.session_state["source"]) if isinstance(at.session_state["source"], dict) \
+        else at.session_state["source"]
+    assert source.kind == "upload" and source.name == "escape.csv"
+    stored = Path(source.path)
+    assert stored.resolve().is_relative_to((workspace_root / "uploads").resolve())
+    assert stored.read_bytes() == data
+    assert [p for p in workspace_root.parent.rglob("escape.csv")] == [stored]
+    assert len(result_of(at).rows) == 80
+
+    # a server restart forgets the uploaded bytes; the saved copy is read instead
+    tables = state._shared_store()["tables"]
+    for key in [k for k in tables if isinstance(k, tuple) and k and k[0] == "upload-bytes"]:
+        del tables[key]
+    again = AppTest.from_file(APP, default_timeout=300)
+    again.session_state["config"] = at.session_state["config"]
+    again.session_state["source"] = source
+    again.run()
+    assert_clean(again)
+    assert len(result_of(again).rows) == 80
+
+
+def test_unusable_upload_name_is_a_message(workspace_root):
+    at = upload_session("decisions.json", b'{"text": "hello", "label": "a"}\n')
+    assert not at.exception
+    assert any("not a usable file name" in e.value for e in at.error)
+    assert not (workspace_root / "decisions.json").exists()
+
+
+def test_another_column_choice_or_marker_has_its_own_workspace(first_session):
+    from dashboard import state
+
+    at, _ = first_session
+    result = result_of(at)
+    demo = state.demo_source()
+    paths = {state.workspace_for(source, result.table, result.config).path for source in (
+        demo, dataclasses.replace(demo, unlabeled_marker="?"))}
+    assert len(paths) == 2
+    other_text = dataclasses.replace(result.table, text_column="label")
+    assert state.workspace_for(demo, other_text, result.config).path not in paths

@@ -1,0 +1,50 @@
+"""Workspaces: which decisions belong to which data, columns and settings; uploads stored safely."""
+
+import pytest
+
+from discovery import InputError, workspace_key
+from discovery.workspace import save_upload
+
+CONFIG = {"model": None, "method": "auto", "random_state": 0, "cache_dir": "/tmp/a", "make_map": True}
+
+
+def test_workspace_key_depends_on_the_column_choice_and_the_unlabeled_marker():
+    base = workspace_key("abc", CONFIG, text_column="text", label_column="label", unlabeled_marker=None)
+    assert base == workspace_key("abc", CONFIG, text_column="text", label_column="label", unlabeled_marker=None)
+    others = [
+        workspace_key("abc", CONFIG, text_column="title", label_column="label", unlabeled_marker=None),
+        workspace_key("abc", CONFIG, text_column="text", label_column="category", unlabeled_marker=None),
+        workspace_key("abc", CONFIG, text_column="text", label_column=None, unlabeled_marker=None),
+        workspace_key("abc", CONFIG, text_column="text", label_column="label", unlabeled_marker="?"),
+        workspace_key("abd", CONFIG, text_column="text", label_column="label", unlabeled_marker=None),
+        workspace_key("abc", {**CONFIG, "random_state": 1}, text_column="text", label_column="label"),
+    ]
+    assert len({base, *others}) == len(others) + 1
+    # where the cache lives, or whether a map is drawn, does not change which decisions apply
+    assert base == workspace_key("abc", {**CONFIG, "cache_dir": "/elsewhere", "make_map": False},
+                                 text_column="text", label_column="label")
+
+
+@pytest.mark.parametrize("filename", ["../../escape.csv", "/etc/escape.csv", "..\\..\\escape.csv", "escape.csv"])
+def test_uploads_are_saved_inside_the_workspace(tmp_path, filename):
+    root = tmp_path / "workspaces"
+    path = save_upload(root, filename, b"text,label\nhello,a\n")
+    assert path.name == "escape.csv"
+    assert path.resolve().is_relative_to((root / "uploads").resolve())
+    assert path.read_bytes() == b"text,label\nhello,a\n"
+    assert [p for p in tmp_path.rglob("escape.csv")] == [path]
+    assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_same_name_different_bytes_are_kept_apart(tmp_path):
+    first = save_upload(tmp_path, "data.csv", b"text\none\n")
+    second = save_upload(tmp_path, "data.csv", b"text\ntwo\n")
+    assert first != second and first.read_bytes() == b"text\none\n" and second.read_bytes() == b"text\ntwo\n"
+    assert save_upload(tmp_path, "data.csv", b"text\none\n") == first
+
+
+@pytest.mark.parametrize("filename", ["", "..", ".hidden.csv", "decisions.json", "../.."])
+def test_unusable_upload_names_are_refused_and_nothing_is_written(tmp_path, filename):
+    with pytest.raises(InputError, match="not a usable file name"):
+        save_upload(tmp_path, filename, b"text\nx\n")
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
