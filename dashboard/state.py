@@ -26,7 +26,7 @@ from discovery.workspace import safe_upload_path, save_upload
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = ROOT / "data" / "banking_demo.csv"
-STAGES = ("embed", "cluster", "summarize", "fill", "map")
+STAGES = ("adapt", "embed", "cluster", "summarize", "fill", "map")
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
 BUNDLED_MODEL = "bundled (all-MiniLM-L6-v2)"
 MAX_CACHED_RESULTS = 4

@@ -49,6 +49,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="sentence-transformers name or path, or 'tfidf' (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--method", default="auto", choices=["auto", "hdbscan", "seeded-kmeans"])
     p.add_argument("--seed", type=int, default=0, help="one random_state for every stage (default 0)")
+    p.add_argument("--no-adapt", dest="adapt", action="store_false",
+                   help="use the model as it is, without fine-tuning it on the labeled rows first")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -84,7 +86,7 @@ def cmd_run(args) -> int:
                        unlabeled_marker=args.unlabeled_marker, encoding=args.encoding)
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
-    config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed)
+    config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt)
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:
@@ -106,7 +108,7 @@ def cmd_evaluate(args) -> int:
 
     report = evaluate_dataset(args.dataset_dir, known_ratio=args.known_ratio, labeled_ratio=args.labeled_ratio,
                               seeds=args.seeds, k=args.k, method=args.method, model=args.model,
-                              max_train_rows=args.max_train_rows, progress=not args.quiet)
+                              max_train_rows=args.max_train_rows, progress=not args.quiet, adapt=args.adapt)
     if args.json == "-":
         write_json(report, sys.stdout)
     else:

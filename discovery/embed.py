@@ -159,17 +159,22 @@ class SentenceEmbedder:
     model : name on the Hugging Face hub, local path, or None for the bundled default.
     batch_size : texts per forward pass; also the granularity of the cache and progress.
     cache_dir : where vectors are cached (None: the user cache dir; False: no cache).
+    cache_name : the model's identity in the cache (default: its name or path).
     """
 
-    def __init__(self, model: str | None = None, batch_size: int = 128, cache_dir=None, max_seq_length: int = 128):
+    def __init__(self, model: str | None = None, batch_size: int = 128, cache_dir=None, max_seq_length: int = 128,
+                 cache_name: str | None = None):
         self.model = model
         self.batch_size = batch_size
         self.cache_dir = cache_dir
         self.max_seq_length = max_seq_length
+        self.cache_name = cache_name
         self._model = None
 
     @property
     def model_id(self) -> str:
+        if self.cache_name:
+            return self.cache_name
         return DEFAULT_MODEL if self.model in (None, DEFAULT_MODEL) else str(self.model)
 
     def _load(self):

@@ -15,13 +15,14 @@ CSV quoting: a few texts are quoted and span lines). For each seed:
    ``quotechar=None`` and drops the 13 multi-line records of banking/train, so on banking the
    positions (and therefore the sampled rows) differ slightly from theirs; on files without
    multi-line records they are identical.
-3. Everything else in train is unlabeled. The core fits on **all of train** (labels only for
-   the labeled rows), then every **test** row goes to its nearest fitted cluster center
+3. Everything else in train is unlabeled. The core adapts the model to the labeled rows
+   (unless ``adapt=False``), fits on **all of train** (labels only for the labeled rows),
+   then every **test** row joins the cluster its 15 nearest train rows vote for
    (``assign_to_clusters``: an inductive evaluation, test rows never reach the fit).
 4. Scores on test (x100): Hungarian ACC, NMI, ARI, known-class ACC, novel-class ACC and
    their harmonic mean (H-score), plus ``n_clusters``, ``fillin_acc`` (accuracy of the
    proposed label on unlabeled train rows whose true class is known) and ``seconds``
-   (wall time of the seed's whole run, embedding included).
+   (wall time of the seed's whole run, adaptation and embedding included).
 
 With ``known_ratio = 1.0`` there is no novel class: ``novel_acc`` and ``h_score`` are
 ``null`` (a harmonic mean with an undefined term is undefined; ``known_acc`` is then the
@@ -144,11 +145,14 @@ def protocol_draw(train_labels: Sequence[str], known_ratio: float, labeled_ratio
 # ---- embedding ----------------------------------------------------------------------------------
 
 def embed_texts(model: str | None, texts: list[str], random_state: int = 0,
-                progress: bool = False) -> tuple[np.ndarray, dict]:
-    """Vectors for ``texts`` through the core's embedder (cached on disk), with timing and cache facts."""
+                progress: bool = False, embedder=None) -> tuple[np.ndarray, dict]:
+    """Vectors for ``texts`` through the core's embedder (cached on disk), with timing and cache facts.
+
+    ``embedder``: an already fitted embedder (e.g. one adapted to the labeled rows) instead of ``model``.
+    """
     from .embed import TFIDF_MODEL, make_embedder
 
-    embedder = make_embedder(model, random_state)
+    embedder = embedder or make_embedder(model, random_state)
     computed = {"n": 0}
     bar = {}
 
@@ -177,6 +181,27 @@ def embed_texts(model: str | None, texts: list[str], random_state: int = 0,
     return vectors, info
 
 
+def _adapt_progress(progress: bool):
+    """A tqdm bar over the fine-tuning steps, when progress is shown."""
+    if not progress:
+        return None
+    bar = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=max(total, 1), desc=stage, unit="step", file=sys.stderr, leave=False,
+                              dynamic_ncols=True)
+        bar["bar"].total = max(total, 1)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+        if done >= total:
+            bar["bar"].close()
+
+    return report
+
+
 # ---- one seed ----------------------------------------------------------------------------------
 
 def _codes(labels: Sequence[str], names: np.ndarray) -> np.ndarray:
@@ -191,17 +216,14 @@ def _nan_to_none(value):
 
 
 def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_ratio: float, labeled_ratio: float,
-                  k: str, method: str, model: str | None, progress: bool = False) -> dict:
-    """One seed of the protocol: draw, embed (cache), fit on train, assign test, score."""
+                  k: str, method: str, model: str | None, progress: bool = False, adapt: bool = True) -> dict:
+    """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
+    assign test, score. Only the drawn labeled rows' labels reach adaptation and clustering."""
     from .io import table_from_frame
     from .metrics import clustering_scores
-    from .pipeline import DiscoveryConfig, assign_to_clusters, run_discovery
+    from .pipeline import DiscoveryConfig, assign_to_clusters, fit_embedder, is_adapted, run_discovery
 
     start = time.perf_counter()
-    texts = train["text"].tolist() + test["text"].tolist()
-    vectors, info = embed_texts(model, texts, random_state=seed, progress=progress)
-    X_train, X_test = vectors[:len(train)], vectors[len(train):]
-
     train_labels = train["label"].to_numpy(dtype=object)
     names = np.unique(np.concatenate([train_labels, test["label"].to_numpy(dtype=object)]).astype(str))
     known, labeled = protocol_draw(train_labels, known_ratio, labeled_ratio, seed)
@@ -211,10 +233,19 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     table = table_from_frame(frame, name="train.tsv", data_hash=f"evaluate-seed-{seed}", text_column="text",
                              label_column="label")
     n_new = None if k == "estimated" else max(n_classes - len(known), 0)
-    config = DiscoveryConfig(model=model, method=method, random_state=seed, make_map=False, n_new_clusters=n_new)
+    config = DiscoveryConfig(model=model, method=method, random_state=seed, make_map=False, n_new_clusters=n_new,
+                             adapt=adapt)
+
+    adapt_start = time.perf_counter()
+    embedder = fit_embedder(table.texts, table.labels, config, _adapt_progress(progress))
+    adapt_seconds = time.perf_counter() - adapt_start
+    texts = train["text"].tolist() + test["text"].tolist()
+    vectors, info = embed_texts(model, texts, random_state=seed, progress=progress, embedder=embedder)
+    X_train, X_test = vectors[:len(train)], vectors[len(train):]
+
     with warnings.catch_warnings():  # tiny labeled classes make sklearn warn on every k-fold split
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        result = run_discovery(table, config, embeddings=X_train)
+        result = run_discovery(table, config, embeddings=X_train, embeddings_adapted=is_adapted(embedder))
     test_pred = assign_to_clusters(result, X_test)
     scores = clustering_scores(test["label"].to_numpy(dtype=object).astype(str), test_pred, known)
     if not math.isfinite(scores.get("novel_acc", float("nan"))) or not math.isfinite(scores.get("known_acc", float("nan"))):
@@ -229,12 +260,13 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     out = {"seed": int(seed), **{key: _nan_to_none(float(scores[key])) for key in
                                  ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score")},
            "n_clusters": int(len(result.clusters)), "fillin_acc": _nan_to_none(fillin), "seconds": seconds,
+           "adapt_seconds": adapt_seconds, "adapted": is_adapted(embedder),
            "embed_seconds": info["embed_seconds"], "embedded_texts": info["embedded_texts"],
            "embedding_cache_warm": info["cache_warm"], "n_known": len(known), "n_labeled": int(labeled.sum()),
            "fill_method": result.fill_method, "known_classes": known}
     # kept for the benchmark peers (same draw, same embeddings); dropped before JSON
     out["_state"] = {"X_train": X_train, "X_test": X_test, "labeled": labeled, "known": known,
-                     "result": result, "model": info["model"]}
+                     "result": result, "model": getattr(embedder, "base_model_id", info["model"])}
     return out
 
 
@@ -263,7 +295,8 @@ def summarize(per_seed: list[dict]) -> tuple[dict, dict]:
 
 def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: float = 0.1, seeds=(0, 1, 2),
                      k: str = "estimated", method: str = "auto", model: str | None = None,
-                     max_train_rows: int | None = None, progress: bool = False, keep_state: bool = False) -> dict:
+                     max_train_rows: int | None = None, progress: bool = False, keep_state: bool = False,
+                     adapt: bool = True) -> dict:
     """Run the NID protocol over ``seeds``; returns the report dict (``write_json`` writes it).
 
     ``keep_state=True`` keeps each seed's draw, embeddings and result under ``per_seed[i]["_state"]``
@@ -283,7 +316,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
     per_seed = []
     for seed in iterator:
         per_seed.append(evaluate_seed(train, test, seed, known_ratio, labeled_ratio, k, resolved, model,
-                                      progress=progress))
+                                      progress=progress, adapt=adapt))
     mean, std = summarize(per_seed)
     model_id = per_seed[0]["_state"]["model"]
     if not keep_state:
@@ -298,6 +331,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
         "seeds": seeds,
         "method": resolved,
         "model": model_id,
+        "adapted": all(row["adapted"] for row in per_seed),
         # was the on-disk cache warm when the first seed embedded? (null for tfidf, which has no cache)
         "embedding_cache_warm": warm[0],
         "n_train": len(train),

@@ -146,17 +146,20 @@ def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0) -> np.ndar
     return folds
 
 
-def estimate_accuracy(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0) -> float | None:
+def estimate_accuracy(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,
+                      only_fold: int | None = None) -> float | None:
     """Accuracy on labeled rows hidden fold by fold; None when too few labels to say.
 
     Hiding a fold removes 1/n_folds of each class's labels, so the estimate is
-    slightly pessimistic for classes with very few labeled rows.
+    slightly pessimistic for classes with very few labeled rows. ``only_fold``
+    scores that fold alone: the one kept out of model adaptation, whose rows the
+    embedding never saw labeled (the other folds would flatter the estimate).
     """
     folds = holdout_folds(np.asarray(y), n_folds, random_state)
     if (folds >= 0).sum() < 2 or len(np.unique(y[y >= 0])) < 2:
         return None
     correct = total = 0
-    for fold in range(folds.max() + 1):
+    for fold in ([only_fold] if only_fold is not None else range(folds.max() + 1)):
         rows = np.flatnonzero(folds == fold)
         y_train = y.copy()
         y_train[rows] = -1

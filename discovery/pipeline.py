@@ -14,16 +14,18 @@ import numpy as np
 import pandas as pd
 
 from .cluster import LabelAwareHDBSCAN, SeededKMeans, nearest_center
-from .embed import make_embedder
+from .adapt import AdaptedEmbedder, can_adapt
+from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
-from .fill import ClassifierFill, KNNFill, PropagationFill, estimate_accuracy, knn_graph
+from .fill import (ClassifierFill, KNNFill, PropagationFill, estimate_accuracy, holdout_folds, knn_graph,
+                   knn_search)
 from .io import LabeledTable
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
 from .summarize import summarize_clusters
 
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
-STAGES = ("embed", "cluster", "summarize", "fill", "map")
+STAGES = ("adapt", "embed", "cluster", "summarize", "fill", "map")
 StageProgress = Callable[[str, int, int], None]
 
 
@@ -32,9 +34,11 @@ class DiscoveryConfig:
     """Every setting of a run; written to the manifest so a run can be repeated."""
 
     model: str | None = None  # None: bundled all-MiniLM-L6-v2; "tfidf": no model; else a name or path
+    adapt: bool = True  # fine-tune the sentence model on the labeled rows first (discovery/adapt.py)
     method: str = "auto"  # auto picks seeded-kmeans, chosen by measurement (docs/benchmarks.md)
     random_state: int = 0
     n_new_clusters: int | None = None  # None: estimated
+    seed_threshold: float | None = 0.7  # seeded-kmeans: rows a classifier is this sure of seed their class too
     min_cluster_size: int | None = None  # hdbscan only; None: from n
     noise_budget: float = 0.2  # hdbscan only: share of rows it may leave as noise before being pushed
     n_neighbors: int = 15
@@ -61,8 +65,13 @@ class FillResult:
     best: str | None = field(default=None)
 
 
-def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state: int, n_neighbors: int) -> FillResult:
-    """Run each fill-in method on all rows and estimate its accuracy by hidden folds of labeled rows."""
+N_FOLDS = 5
+
+
+def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state: int, n_neighbors: int,
+            adapted: bool = False) -> FillResult:
+    """Run each fill-in method on all rows and estimate its accuracy by hidden folds of labeled rows
+    (on an adapted embedding: only the fold adaptation never saw)."""
     if n_classes == 0:
         return FillResult({}, {}, None)
     graph = knn_graph(X, n_neighbors, random_state) if "propagation" in methods else None
@@ -71,11 +80,64 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         method = FILL_METHODS[name]()
         if "random_state" in method.get_params():
             method.set_params(random_state=random_state)
-        accuracy[name] = estimate_accuracy(method, X, y, n_classes, graph=graph, random_state=random_state)
+        accuracy[name] = estimate_accuracy(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS,
+                                           random_state=random_state, only_fold=ESTIMATE_FOLD if adapted else None)
         distributions[name] = method.fit(X, y, n_classes=n_classes, graph=graph).label_distributions_
     scored = {k: v for k, v in accuracy.items() if v is not None}
     best = max(scored, key=scored.get) if scored else methods[0]
     return FillResult(distributions, accuracy, best)
+
+
+ESTIMATE_FOLD = 0  # the fold of labeled rows adaptation never sees; the fill-in estimate is measured on it
+
+
+def adaptation_labels(config: DiscoveryConfig, y: np.ndarray) -> np.ndarray | None:
+    """The labels the model is adapted on: every labeled row but one hold-out fold (kept for an
+    honest fill-in estimate); None when there is nothing to adapt (TF-IDF, ``adapt=False``, or
+    fewer than two classes with two rows each)."""
+    if not config.adapt or config.model == TFIDF_MODEL:
+        return None
+    y = np.asarray(y)
+    held_out = holdout_folds(y, N_FOLDS, config.random_state) == ESTIMATE_FOLD
+    train_labels = np.where(held_out, -1, y)
+    return train_labels if can_adapt(train_labels) else None
+
+
+def heldout_knn_accuracy(X_labeled: np.ndarray, y_labeled: np.ndarray, held_out: np.ndarray) -> float:
+    """kNN accuracy on the held-out labeled rows, from the other labeled rows alone."""
+    y_train = np.where(held_out, -1, y_labeled)
+    fitted = KNNFill().fit(X_labeled, y_train, n_classes=int(y_labeled.max()) + 1)
+    return float(np.mean(fitted.label_distributions_[held_out].argmax(1) == y_labeled[held_out]))
+
+
+def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageProgress | None = None):
+    """The run's embedder: the configured model, adapted to the labeled rows when that helps.
+
+    Adaptation never sees one fold of the labeled rows; the adapted model is kept only
+    if kNN labels that fold better with it than with the base model (with a couple of
+    labeled rows per class, fine-tuning can overfit). ``adaptation_check_`` on the
+    returned embedder holds both accuracies.
+    """
+    report = progress or (lambda stage, done, total: None)
+    base = make_embedder(config.model, config.random_state, config.cache_dir)
+    train_labels = adaptation_labels(config, y)
+    if train_labels is None:
+        return base
+    adapted = AdaptedEmbedder(config.model, random_state=config.random_state, cache_dir=config.cache_dir).fit(
+        texts, train_labels, progress=lambda d, t: report("adapt", d, t))
+    labeled = np.flatnonzero(np.asarray(y) >= 0)
+    labeled_texts = [texts[i] for i in labeled]
+    held_out = (train_labels[labeled] < 0)
+    check = {"base": heldout_knn_accuracy(base.transform(labeled_texts), np.asarray(y)[labeled], held_out),
+             "adapted": heldout_knn_accuracy(adapted.transform(labeled_texts), np.asarray(y)[labeled], held_out),
+             "held_out_rows": int(held_out.sum())}
+    chosen = adapted if check["adapted"] > check["base"] else base
+    chosen.adaptation_check_ = check
+    return chosen
+
+
+def is_adapted(embedder) -> bool:
+    return isinstance(embedder, AdaptedEmbedder)
 
 
 def make_clusterer(config: DiscoveryConfig):
@@ -83,20 +145,31 @@ def make_clusterer(config: DiscoveryConfig):
     if method == "hdbscan":
         return LabelAwareHDBSCAN(min_cluster_size=config.min_cluster_size, noise_budget=config.noise_budget,
                                  random_state=config.random_state)
-    return SeededKMeans(n_new_clusters=config.n_new_clusters, random_state=config.random_state)
+    return SeededKMeans(n_new_clusters=config.n_new_clusters, seed_threshold=config.seed_threshold,
+                        random_state=config.random_state)
 
 
 def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig(),
-                  progress: StageProgress | None = None, embeddings: np.ndarray | None = None) -> Discovery:
-    """Embed, cluster, summarize, fill in and lay out a table; returns an immutable ``Discovery``."""
+                  progress: StageProgress | None = None, embeddings: np.ndarray | None = None,
+                  embeddings_adapted: bool = False) -> Discovery:
+    """Adapt, embed, cluster, summarize, fill in and lay out a table; returns an immutable ``Discovery``.
+
+    ``embeddings``: precomputed vectors (then nothing is adapted or embedded here);
+    ``embeddings_adapted`` says they come from ``fit_embedder``'s adapted model.
+    """
     report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
     y = table.labels
     n_classes = len(table.codec)
 
     start = time.perf_counter()
+    embedder = fit_embedder(table.texts, y, config, report) if embeddings is None else None
+    adapted = is_adapted(embedder) if embeddings is None else bool(embeddings_adapted)
+    report("adapt", 1, 1)
+    timings["adapt"] = time.perf_counter() - start
+
+    start = time.perf_counter()
     if embeddings is None:
-        embedder = make_embedder(config.model, config.random_state, config.cache_dir)
         embeddings = embedder.transform(table.texts, progress=lambda d, t: report("embed", d, t))
     report("embed", 1, 1)
     timings["embed"] = time.perf_counter() - start
@@ -116,7 +189,8 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
 
     start = time.perf_counter()
     report("fill", 0, 1)
-    fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors)
+    fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
+                   adapted=adapted)
     report("fill", 1, 1)
     timings["fill"] = time.perf_counter() - start
 
@@ -133,10 +207,23 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                                      embeddings, clusterer.cluster_centers_)
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=clusterer.cluster_centers_,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
-                     timings=timings, used_labels={"embed": False, "cluster": bool(clusterer.used_labels_),
+                     timings=timings, used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_),
                                                    "fill": n_classes > 0, "map": bool(config.make_map and n_classes > 0)})
 
 
-def assign_to_clusters(discovery: Discovery, X_new: np.ndarray) -> np.ndarray:
-    """Cluster ids for new rows (e.g. a test split): the nearest cluster center, as fitted."""
-    return nearest_center(np.asarray(X_new, dtype=np.float32), discovery.cluster_centers)[0]
+def assign_to_clusters(discovery: Discovery, X_new: np.ndarray, n_neighbors: int = 15) -> np.ndarray:
+    """Cluster ids for new rows (e.g. a test split): a similarity-weighted vote of their
+    ``n_neighbors`` nearest fitted rows, which follows cluster shapes a single center cannot."""
+    X_new = np.asarray(X_new, dtype=np.float32)
+    fitted = discovery.rows.cluster_id.to_numpy()
+    n_clusters = len(discovery.cluster_centers)
+    if len(X_new) == 0:
+        return np.zeros(0, dtype=np.int64)
+    k = min(n_neighbors, len(fitted))
+    if k == 0:
+        return nearest_center(X_new, discovery.cluster_centers)[0]
+    neighbors, similarity = knn_search(np.asarray(discovery.embeddings, dtype=np.float32), X_new, k)
+    votes = np.zeros((len(X_new), n_clusters))
+    np.add.at(votes, (np.repeat(np.arange(len(X_new)), k), fitted[neighbors].ravel()),
+              np.clip(similarity, 1e-6, None).ravel())
+    return votes.argmax(1)

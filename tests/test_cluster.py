@@ -1,6 +1,7 @@
 import numpy as np
 
-from discovery.cluster import LabelAwareHDBSCAN, SeededKMeans, enforce_labels, estimate_n_new_clusters
+from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, confident_seeds, enforce_labels,
+                               estimate_n_new_clusters)
 from discovery.metrics import clustering_scores
 
 
@@ -34,6 +35,18 @@ def test_estimate_is_between_one_and_a_few_times_the_truth(small_banking):
     frame, y, X = small_banking
     estimate = estimate_n_new_clusters(X, y, random_state=0)
     assert 1 <= estimate <= 9  # 3 unnamed intents
+
+
+def test_confident_seeds_extend_labels_precisely(small_banking):
+    frame, y, X = small_banking
+    seeds = confident_seeds(X, y, threshold=0.7, random_state=0)
+    assert (seeds[y >= 0] == y[y >= 0]).all()
+    added = (seeds >= 0) & (y < 0)
+    assert added.sum() >= 20
+    known = sorted(frame.true_label[y >= 0].unique())
+    assert np.mean(frame.true_label.to_numpy()[added] == np.array(known)[seeds[added]]) > 0.9
+    assert (confident_seeds(X, y, threshold=None) == y).all()
+    assert (confident_seeds(X, np.where(y == 0, 0, -1), threshold=0.7) == np.where(y == 0, 0, -1)).all()
 
 
 def test_same_seed_same_clusters(small_banking):

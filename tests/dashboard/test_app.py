@@ -107,7 +107,7 @@ def test_data_page_shows_labels_and_timings(first_session):
     label_counts = next(f for f in frames if "label" in f.columns and "rows" in f.columns)
     assert set(label_counts["label"]) == set(table.codec.names)
     timings = next(f for f in frames if "stage" in f.columns and "seconds" in f.columns)
-    assert set(timings["stage"]) == {"embed", "cluster", "summarize", "fill", "map"}
+    assert set(timings["stage"]) == {"adapt", "embed", "cluster", "summarize", "fill", "map"}
 
 
 def test_second_session_is_served_from_cache(first_session):

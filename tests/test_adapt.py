@@ -1,0 +1,83 @@
+import numpy as np
+
+from discovery.adapt import AdaptedEmbedder, can_adapt, pair_batches
+from discovery.embed import SentenceEmbedder
+
+
+def test_pairs_are_same_class_and_batches_hold_each_class_once():
+    y = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, -1, 3])  # class 3 has a single row: no pair possible
+    batches = pair_batches(y, batch_size=32, epochs=2, max_pairs_per_epoch=100, rng=np.random.RandomState(0))
+    pairs = [p for batch in batches for p in batch]
+    # every row of classes 0-2 is an anchor once per epoch, but for one pair of the largest class
+    # left alone at the end of each epoch (no other class to serve as a negative)
+    assert len(pairs) == 2 * 8
+    for batch in batches:
+        classes = [y[a] for a, _ in batch]
+        assert len(classes) == len(set(classes)) >= 2
+        for anchor, positive in batch:
+            assert anchor != positive and y[anchor] == y[positive] >= 0
+
+
+def test_pair_budget_caps_training():
+    y = np.repeat(np.arange(4), 50)
+    batches = pair_batches(y, batch_size=4, epochs=3, max_pairs_per_epoch=20, rng=np.random.RandomState(0))
+    assert sum(len(b) for b in batches) == 60
+
+
+def test_can_adapt_needs_two_classes_with_enough_rows():
+    assert not can_adapt(np.array([-1, -1]))
+    assert not can_adapt(np.array([0, 0, 1, -1]), min_rows_per_class=1)
+    assert can_adapt(np.array([0, 0, 1, 1, -1]), min_rows_per_class=2)
+    assert not can_adapt(np.array([0, 0, 0, 1, 1, 1, -1]))  # 3 rows per class: too few to fine-tune on
+    assert can_adapt(np.repeat([0, 1, 2], 5))
+
+
+def _center_accuracy(X, y, truth_codes, rows):
+    centers = np.stack([X[y == c].mean(0) for c in range(y.max() + 1)])
+    return np.mean((X[rows] @ centers.T).argmax(1) == truth_codes[rows])
+
+
+def test_adaptation_separates_known_classes_better_and_is_cached(small_banking, tmp_path):
+    frame, y, X_frozen = small_banking
+    texts = frame.text.tolist()
+    known = sorted(frame.true_label[y >= 0].unique())
+    truth = np.array([known.index(t) if t in known else -1 for t in frame.true_label])
+    held_out = np.flatnonzero((y < 0) & (truth >= 0))
+
+    adapted = AdaptedEmbedder(random_state=0, cache_dir=tmp_path).fit(texts, y)
+    X = adapted.transform(texts)
+    assert adapted.trained_ and adapted.n_steps_ > 0
+    assert X.shape == X_frozen.shape and np.allclose(np.linalg.norm(X, axis=1), 1, atol=1e-4)
+    assert (adapted.model_path_ / "model.safetensors").exists()  # no pickle anywhere
+    # only labeled rows trained it; unlabeled rows of the same intents now sit closer to their class
+    assert _center_accuracy(X, y, truth, held_out) >= _center_accuracy(X_frozen, y, truth, held_out)
+    assert _center_accuracy(X, y, truth, held_out) > 0.9
+
+    again = AdaptedEmbedder(random_state=0, cache_dir=tmp_path).fit(texts, y)
+    assert not again.trained_ and again.model_id == adapted.model_id
+    assert np.allclose(again.transform(texts), X, atol=1e-5)
+
+    other_labels = y.copy()
+    other_labels[np.flatnonzero(y >= 0)[0]] = -1
+    assert AdaptedEmbedder(random_state=0, cache_dir=tmp_path).fit(texts, other_labels).model_id != adapted.model_id
+
+
+def test_base_model_is_untouched_by_adaptation(small_banking, tmp_path):
+    frame, y, X_frozen = small_banking
+    AdaptedEmbedder(random_state=1, cache_dir=tmp_path).fit(frame.text.tolist(), y)
+    assert np.allclose(SentenceEmbedder(cache_dir=False).transform(frame.text.tolist()[:20]), X_frozen[:20], atol=1e-5)
+
+
+def test_adaptation_keeps_one_fold_of_labels_for_the_estimate():
+    from discovery.fill import holdout_folds
+    from discovery.pipeline import DiscoveryConfig, adaptation_labels
+
+    y = np.repeat(np.arange(6), 9)
+    y[::7] = -1
+    train_labels = adaptation_labels(DiscoveryConfig(random_state=2), y)
+    held_out = holdout_folds(y, 5, 2) == 0
+    assert held_out.sum() >= 6 and (train_labels[held_out] == -1).all()
+    assert (train_labels[~held_out] == y[~held_out]).all()
+    assert adaptation_labels(DiscoveryConfig(adapt=False), y) is None
+    assert adaptation_labels(DiscoveryConfig(model="tfidf"), y) is None
+    assert adaptation_labels(DiscoveryConfig(), np.array([0, 0, 1, -1])) is None
