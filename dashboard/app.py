@@ -42,6 +42,9 @@ def settings_sidebar() -> None:
         model_choice = st.selectbox("Model", models, index=model_index, key="set_model")
         model_name = st.text_input("Model name or path (for 'other')",
                                    value=config.model if model_index == 2 else "", key="set_model_name")
+        adapt = st.checkbox("Fine-tune the model on my labels first", value=bool(config.adapt), key="set_adapt",
+                            help="A minute or two of contrastive fine-tuning on the labeled rows; kept only if it "
+                                 "labels held-out rows better, and only with at least 5 labeled rows per class.")
         method = st.selectbox("Method", state.METHODS, index=state.METHODS.index(config.method), key="set_method")
         seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=int(config.random_state), step=1,
                                key="set_seed")
@@ -55,7 +58,7 @@ def settings_sidebar() -> None:
                 return
             st.session_state["config"] = DiscoveryConfig(
                 model=model, method=method, random_state=int(seed), min_cluster_size=int(min_size) or None,
-                noise_budget=float(noise))
+                noise_budget=float(noise), adapt=bool(adapt))
 
 
 def decisions_sidebar() -> None:

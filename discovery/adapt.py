@@ -147,8 +147,8 @@ class AdaptedEmbedder:
         if progress:
             progress(0, len(batches))
         for step, batch in enumerate(batches):
-            anchors = model.tokenize([texts[a] for a, _ in batch])
-            positives = model.tokenize([texts[p] for _, p in batch])
+            anchors = model.preprocess([texts[a] for a, _ in batch])
+            positives = model.preprocess([texts[p] for _, p in batch])
             loss = loss_fn([anchors, positives], None)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

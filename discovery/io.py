@@ -335,16 +335,22 @@ def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[
     return [(t, sorted(ls)) for t, ls in by_text.items() if len(ls) > 1]
 
 
+NO_LABEL_COLUMN = ""  # label_column value meaning: ignore any label column, treat every row as unlabeled
+
+
 def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_column: str = DEFAULT_TEXT_COLUMN,
                      label_column: str | None = None, unlabeled_marker: str | None = None) -> LabeledTable:
-    """Validate an already parsed table. ``label_column=None`` uses ``label`` when present."""
+    """Validate an already parsed table. ``label_column=None`` uses ``label`` when present;
+    ``label_column=""`` (``NO_LABEL_COLUMN``) reads no labels at all: plain discovery."""
     if frame.shape[1] == 0 or frame.empty:
         raise InputError(f"{name}: the table has a header but no data rows; add rows to label.")
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     text_col = _pick_column(frame, text_column, name, "text", "--text-col")
     warnings: list[str] = []
-    if label_column is None:
+    if label_column == NO_LABEL_COLUMN:
+        label_col = None
+    elif label_column is None:
         label_col = DEFAULT_LABEL_COLUMN if DEFAULT_LABEL_COLUMN in frame.columns else None
         if label_col is None:
             warnings.append(f"{name}: no 'label' column; every row is treated as unlabeled (choose one with --label-col).")

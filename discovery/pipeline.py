@@ -207,7 +207,8 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                                      embeddings, clusterer.cluster_centers_)
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=clusterer.cluster_centers_,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
-                     timings=timings, used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_),
+                     timings=timings, adaptation=dict(getattr(embedder, "adaptation_check_", {}), used=adapted),
+                     used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_),
                                                    "fill": n_classes > 0, "map": bool(config.make_map and n_classes > 0)})
 
 

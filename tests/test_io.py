@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from discovery import InputError, read_table
+from discovery import InputError, read_table, read_table_bytes
 from discovery.labels import normalize_label_spellings
 
 
@@ -47,3 +47,13 @@ def test_missing_named_label_column_is_an_error(tmp_path):
     (tmp_path / "t.csv").write_text("text,label\nhi,a\n")
     with pytest.raises(InputError, match="no label column 'category'"):
         read_table(tmp_path / "t.csv", label_column="category")
+
+
+def test_no_label_column_ignores_an_existing_label_column():
+    from discovery.io import NO_LABEL_COLUMN
+
+    data = b"text,label\nmy card is lost,card\nwhere is my refund,\n"
+    assert read_table_bytes(data, "t.csv").n_labeled == 1
+    table = read_table_bytes(data, "t.csv", label_column=NO_LABEL_COLUMN)
+    assert table.n_labeled == 0 and table.label_column is None
+    assert list(table.frame.columns[:2]) == ["text", "label"]  # the column itself is kept for export

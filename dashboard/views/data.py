@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from discovery.io import NO_LABEL_COLUMN
 
 st.title("Data")
 
@@ -40,7 +41,8 @@ def choose_source() -> None:
                 "text" if "text" in columns else columns[0])
             text_column = st.selectbox("Text column", columns, index=columns.index(text_default), key="data_text_col")
             label_options = [AUTO_LABEL, NO_LABEL] + columns
-            current = source.label_column if source.label_column in columns else AUTO_LABEL
+            current = (NO_LABEL if source.label_column == NO_LABEL_COLUMN else
+                       source.label_column if source.label_column in columns else AUTO_LABEL)
             label_choice = st.selectbox("Label column", label_options, index=label_options.index(current),
                                         key="data_label_col")
         else:
@@ -52,7 +54,7 @@ def choose_source() -> None:
         if st.form_submit_button("Load", type="primary"):
             label_column = None if label_choice == AUTO_LABEL else label_choice
             if label_choice == NO_LABEL:
-                label_column = None
+                label_column = NO_LABEL_COLUMN
             columns = dict(text_column=text_column, label_column=label_column,
                            unlabeled_marker=marker.strip() or None)
             if kind == "upload":
