@@ -62,8 +62,6 @@ def pair_batches(y: np.ndarray, batch_size: int, epochs: int, max_pairs_per_epoc
         pairs_left = min(sum(len(q) for q in queues.values()), max_pairs_per_epoch)
         while pairs_left > 0:
             open_classes = [c for c in queues if queues[c]]
-            if len(open_classes) < 2:
-                break
             # the classes with the most pairs left go first (ties at random), so queues drain evenly
             tiebreak = rng.permutation(len(open_classes))
             order = sorted(range(len(open_classes)), key=lambda i: (-len(queues[open_classes[i]]), tiebreak[i]))
@@ -171,7 +169,6 @@ class AdaptedEmbedder:
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
-        base._model = None  # the base model object was trained in place: never reuse it unadapted
 
     def transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """Vectors from the adapted model (cached on disk under its own key)."""

@@ -11,38 +11,11 @@ import sys
 import warnings
 
 from .errors import InputError
+from .progress import TqdmStages
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-class TqdmStages:
-    """A tqdm bar per pipeline stage, on stderr."""
-
-    def __init__(self, enabled: bool = True):
-        self.enabled = enabled
-        self.bars = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
-        bar = self.bars.get(stage)
-        if bar is None:
-            bar = self.bars[stage] = tqdm(total=max(total, 1), desc=f"{stage:<10}", unit="rows" if stage == "embed" else "step",
-                                          file=sys.stderr, leave=True, dynamic_ncols=True)
-        if bar.total != max(total, 1):
-            bar.total = max(total, 1)
-        bar.n = min(done, bar.total) if total else bar.total
-        bar.refresh()
-        if total and done >= total:
-            bar.close()
-
-    def close(self):
-        for bar in self.bars.values():
-            bar.close()
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:

@@ -151,55 +151,27 @@ def embed_texts(model: str | None, texts: list[str], random_state: int = 0,
     ``embedder``: an already fitted embedder (e.g. one adapted to the labeled rows) instead of ``model``.
     """
     from .embed import TFIDF_MODEL, make_embedder
+    from .progress import TqdmStages
 
     embedder = embedder or make_embedder(model, random_state)
-    computed = {"n": 0}
-    bar = {}
+    computed = {}
+    bars = TqdmStages(enabled=progress, leave=False)
 
     def report(done: int, total: int) -> None:
-        if "total" not in computed:
-            computed["total"] = total
-        if progress and total:
-            if "bar" not in bar:
-                from tqdm import tqdm
-
-                bar["bar"] = tqdm(total=total, desc="embed", unit="texts", file=sys.stderr, leave=False,
-                                  dynamic_ncols=True)
-            bar["bar"].n = done
-            bar["bar"].refresh()
+        computed.setdefault("total", total)
+        if total:
+            bars("embed", done, total)
 
     start = time.perf_counter()
     vectors = embedder.transform(texts, progress=report)
     seconds = time.perf_counter() - start
-    if "bar" in bar:
-        bar["bar"].close()
+    bars.close()
     is_tfidf = embedder.model_id == TFIDF_MODEL
     n_computed = int(computed.get("total", 0))
     info = {"model": embedder.model_id, "embed_seconds": seconds,
             "embedded_texts": n_computed,  # texts the model had to encode (0: everything came from the cache)
             "cache_warm": None if is_tfidf else n_computed == 0}
     return vectors, info
-
-
-def _adapt_progress(progress: bool):
-    """A tqdm bar over the fine-tuning steps, when progress is shown."""
-    if not progress:
-        return None
-    bar = {}
-
-    def report(stage: str, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=max(total, 1), desc=stage, unit="step", file=sys.stderr, leave=False,
-                              dynamic_ncols=True)
-        bar["bar"].total = max(total, 1)
-        bar["bar"].n = done
-        bar["bar"].refresh()
-        if done >= total:
-            bar["bar"].close()
-
-    return report
 
 
 # ---- one seed ----------------------------------------------------------------------------------
@@ -222,6 +194,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     from .io import table_from_frame
     from .metrics import clustering_scores
     from .pipeline import DiscoveryConfig, assign_to_clusters, fit_embedder, is_adapted, run_discovery
+    from .progress import TqdmStages
 
     start = time.perf_counter()
     train_labels = train["label"].to_numpy(dtype=object)
@@ -237,7 +210,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                              adapt=adapt)
 
     adapt_start = time.perf_counter()
-    embedder = fit_embedder(table.texts, table.labels, config, _adapt_progress(progress))
+    embedder = fit_embedder(table.texts, table.labels, config, TqdmStages(leave=False) if progress else None)
     adapt_seconds = time.perf_counter() - adapt_start
     texts = train["text"].tolist() + test["text"].tolist()
     vectors, info = embed_texts(model, texts, random_state=seed, progress=progress, embedder=embedder)

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .cluster import LabelAwareHDBSCAN, SeededKMeans, nearest_center
+from .cluster import LabelAwareHDBSCAN, SeededKMeans
 from .adapt import AdaptedEmbedder, can_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
@@ -65,9 +65,6 @@ class FillResult:
     best: str | None = field(default=None)
 
 
-N_FOLDS = 5
-
-
 def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state: int, n_neighbors: int,
             adapted: bool = False) -> FillResult:
     """Run each fill-in method on all rows and estimate its accuracy by hidden folds of labeled rows
@@ -88,6 +85,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     return FillResult(distributions, accuracy, best)
 
 
+N_FOLDS = 5  # hold-out folds of labeled rows for the fill-in estimates
 ESTIMATE_FOLD = 0  # the fold of labeled rows adaptation never sees; the fill-in estimate is measured on it
 
 
@@ -119,17 +117,18 @@ def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageP
     returned embedder holds both accuracies.
     """
     report = progress or (lambda stage, done, total: None)
+    y = np.asarray(y)
     base = make_embedder(config.model, config.random_state, config.cache_dir)
     train_labels = adaptation_labels(config, y)
     if train_labels is None:
         return base
     adapted = AdaptedEmbedder(config.model, random_state=config.random_state, cache_dir=config.cache_dir).fit(
         texts, train_labels, progress=lambda d, t: report("adapt", d, t))
-    labeled = np.flatnonzero(np.asarray(y) >= 0)
+    labeled = np.flatnonzero(y >= 0)
     labeled_texts = [texts[i] for i in labeled]
-    held_out = (train_labels[labeled] < 0)
-    check = {"base": heldout_knn_accuracy(base.transform(labeled_texts), np.asarray(y)[labeled], held_out),
-             "adapted": heldout_knn_accuracy(adapted.transform(labeled_texts), np.asarray(y)[labeled], held_out),
+    held_out = train_labels[labeled] < 0
+    check = {"base": heldout_knn_accuracy(base.transform(labeled_texts), y[labeled], held_out),
+             "adapted": heldout_knn_accuracy(adapted.transform(labeled_texts), y[labeled], held_out),
              "held_out_rows": int(held_out.sum())}
     chosen = adapted if check["adapted"] > check["base"] else base
     chosen.adaptation_check_ = check
@@ -221,8 +220,6 @@ def assign_to_clusters(discovery: Discovery, X_new: np.ndarray, n_neighbors: int
     if len(X_new) == 0:
         return np.zeros(0, dtype=np.int64)
     k = min(n_neighbors, len(fitted))
-    if k == 0:
-        return nearest_center(X_new, discovery.cluster_centers)[0]
     neighbors, similarity = knn_search(np.asarray(discovery.embeddings, dtype=np.float32), X_new, k)
     votes = np.zeros((len(X_new), n_clusters))
     np.add.at(votes, (np.repeat(np.arange(len(X_new)), k), fitted[neighbors].ravel()),
