@@ -17,7 +17,7 @@ from .cluster import LabelAwareHDBSCAN, SeededKMeans
 from .adapt import AdaptedEmbedder, can_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
-from .fill import (ClassifierFill, KNNFill, PropagationFill, estimate_accuracy, holdout_folds, knn_graph,
+from .fill import (BlendFill, ClassifierFill, KNNFill, PropagationFill, estimate_accuracy, holdout_folds, knn_graph,
                    knn_search)
 from .io import LabeledTable
 from .reduce import LabelAwareUMAP
@@ -38,11 +38,11 @@ class DiscoveryConfig:
     method: str = "auto"  # auto picks seeded-kmeans, chosen by measurement (docs/benchmarks.md)
     random_state: int = 0
     n_new_clusters: int | None = None  # None: estimated
-    seed_threshold: float | None = 0.7  # seeded-kmeans: rows a classifier is this sure of seed their class too
+    seed_threshold: float | None = 0.6  # seeded-kmeans: rows a classifier is this sure of seed their class too
     min_cluster_size: int | None = None  # hdbscan only; None: from n
     noise_budget: float = 0.2  # hdbscan only: share of rows it may leave as noise before being pushed
     n_neighbors: int = 15
-    fill_methods: tuple[str, ...] = ("knn", "propagation", "classifier")
+    fill_methods: tuple[str, ...] = ("knn", "propagation", "classifier", "blend")
     make_map: bool = True
     cache_dir: str | None = None
 
@@ -55,7 +55,7 @@ class DiscoveryConfig:
         return asdict(self)
 
 
-FILL_METHODS = {"knn": KNNFill, "propagation": PropagationFill, "classifier": ClassifierFill}
+FILL_METHODS = {"knn": KNNFill, "propagation": PropagationFill, "classifier": ClassifierFill, "blend": BlendFill}
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     (on an adapted embedding: only the fold adaptation never saw)."""
     if n_classes == 0:
         return FillResult({}, {}, None)
-    graph = knn_graph(X, n_neighbors, random_state) if "propagation" in methods else None
+    graph = knn_graph(X, n_neighbors, random_state) if {"propagation", "blend"} & set(methods) else None
     distributions, accuracy = {}, {}
     for name in methods:
         method = FILL_METHODS[name]()

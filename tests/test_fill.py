@@ -1,6 +1,6 @@
 import numpy as np
 
-from discovery.fill import ClassifierFill, KNNFill, PropagationFill, estimate_accuracy, holdout_folds, knn_graph
+from discovery.fill import BlendFill, ClassifierFill, KNNFill, PropagationFill, estimate_accuracy, holdout_folds, knn_graph
 
 
 def known_rows(frame, y):
@@ -20,11 +20,24 @@ def test_knn_graph_is_sparse_symmetric_and_small(small_banking):
 def test_each_method_labels_real_texts_well(small_banking):
     frame, y, X = small_banking
     truth, rows = known_rows(frame, y)
-    for method in (KNNFill(), PropagationFill(), ClassifierFill()):
+    for method in (KNNFill(), PropagationFill(), ClassifierFill(), BlendFill()):
         dist = method.fit(X, y, n_classes=5).label_distributions_
         assert np.allclose(dist.sum(1), 1)
         accuracy = np.mean(dist[rows].argmax(1) == truth[rows])
         assert accuracy > 0.85, (method, accuracy)
+
+
+def test_blend_is_the_mean_of_spreading_and_the_classifier(small_banking):
+    frame, y, X = small_banking
+    graph = knn_graph(X, k=15)
+    spreading = PropagationFill().fit(X, y, n_classes=5, graph=graph).label_distributions_
+    classifier = ClassifierFill().fit(X, y, n_classes=5).label_distributions_
+    blend = BlendFill().fit(X, y, n_classes=5, graph=graph).label_distributions_
+    assert np.allclose(blend, (spreading + classifier) / 2)
+    truth, rows = known_rows(frame, y)
+    accuracy = {name: np.mean(dist[rows].argmax(1) == truth[rows])
+                for name, dist in (("spreading", spreading), ("classifier", classifier), ("blend", blend))}
+    assert accuracy["blend"] >= min(accuracy["spreading"], accuracy["classifier"]), accuracy
 
 
 def test_accuracy_estimate_tracks_the_truth(small_banking):
