@@ -5,6 +5,7 @@
     python bench/run_benchmarks.py --quick                  # seed 0, no BERTopic-way peer
     python bench/run_benchmarks.py --method-choice --datasets banking stackoverflow
     python bench/run_benchmarks.py --all-known --datasets banking   # fill-in with every class known
+    python bench/run_benchmarks.py --defaults-search        # how the clustering defaults were chosen
     python bench/run_benchmarks.py --report-only            # rebuild docs from bench/results/*.json
 
 Each dataset's results go to ``bench/results/<dataset>.json`` (one run per dataset, so a long
@@ -257,6 +258,7 @@ def _pm(mean, std, key, digits=2):
 
 
 ALL_KNOWN: dict = {}  # dataset -> evaluate report at known ratio 1.0 (fill-in with every class known)
+DEFAULTS_SEARCH: dict = {}  # run_defaults_search output (how the clustering defaults were chosen)
 
 
 def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
@@ -270,6 +272,67 @@ def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
     return report
 
 
+# how the clustering defaults were chosen: (label, silhouette starts per K, confident-seed threshold, k-means starts)
+DEFAULTS_GRID = (
+    ("1 start per K, seed bar 0.7, 1 k-means start (about the previous default)", 1, 0.7, 1),
+    ("3 starts per K, seed bar 0.7, 1 k-means start", 3, 0.7, 1),
+    ("3 starts per K, seed bar 0.5, 1 k-means start", 3, 0.5, 1),
+    ("3 starts per K, seed bar 0.6, 1 k-means start", 3, 0.6, 1),
+    ("3 starts per K, seed bar 0.6, best of 5 k-means starts (**default**)", 3, 0.6, 5),
+)
+DEFAULTS_DRAWS = tuple((name, 0.75) for name in DATASETS) + (("banking", 1.0),)
+
+
+def run_defaults_search(seeds: list[int], model, max_train_rows) -> dict:
+    """Every DEFAULTS_GRID setting of the seeded k-means on the same adapted embeddings of every draw
+    (known 0.75 on all datasets, and banking with every class known): the defaults are chosen on all, not one."""
+    from discovery.cluster import SeededKMeans, estimate_n_new_clusters
+    from discovery.evaluate import evaluate_seed, load_dataset
+    from discovery.pipeline import neighbour_vote
+
+    t0 = time.perf_counter()
+    rows = []
+    for name, ratio in DEFAULTS_DRAWS:
+        if not (DATA / name / "train.tsv").exists():
+            continue
+        train, test = load_dataset(DATA / name, max_train_rows)
+        for seed in seeds:
+            state = evaluate_seed(train, test, seed, ratio, 0.1, "estimated", "seeded-kmeans", model)["_state"]
+            X_train, X_test, y = state["X_train"], state["X_test"], state["result"].table.labels
+            n_new = {}
+            for label, starts, threshold, n_init in DEFAULTS_GRID:
+                if starts not in n_new:
+                    n_new[starts] = estimate_n_new_clusters(X_train, y, random_state=seed, n_restarts=starts)
+                fitted = SeededKMeans(n_new_clusters=n_new[starts], seed_threshold=threshold, n_init=n_init,
+                                      random_state=seed).fit(X_train, y)
+                pred = neighbour_vote(X_train, fitted.labels_, X_test)
+                scores = _scores(test["label"].astype(str).to_numpy(), pred, state["known"],
+                                 len(fitted.cluster_centers_))
+                rows.append({"dataset": name, "known_ratio": ratio, "seed": seed, "setting": label,
+                             **{k: scores[k] for k in ("acc", "nmi", "ari", "n_clusters")}})
+            print(f"defaults search: {name} {ratio} seed {seed} done", file=sys.stderr, flush=True)
+    return {"seeds": seeds, "rows": rows, "seconds_total": time.perf_counter() - t0}
+
+
+def defaults_section(search: dict) -> list[str]:
+    frame = pd.DataFrame(search["rows"])
+    if frame.empty:
+        return []
+    frame["draw"] = frame.dataset + " " + frame.known_ratio.astype(str)
+    table = frame.pivot_table(index="setting", columns="draw", values="acc", aggfunc="mean", sort=False)
+    draws = list(table.columns)
+    lines = ["## How the clustering defaults were chosen", "",
+             f"ACC (test, mean over seeds {', '.join(map(str, search['seeds']))}, K estimated) of each setting of the "
+             "seeded k-means, on the same adapted embeddings of each draw (seed bar: how sure, from chance 0 to certain "
+             "1, the classifier must be for a row to seed its class). A setting is kept when it wins across the "
+             "datasets, not on one (`python bench/run_benchmarks.py --defaults-search`, "
+             f"{search['seconds_total'] / 60:.1f} min).", "",
+             "| setting | " + " | ".join(draws) + " | mean |", "|---|" + "---|" * (len(draws) + 1)]
+    for setting, values in table.iterrows():
+        lines.append(f"| {setting} | " + " | ".join(_f(values[d]) for d in draws) + f" | {_f(values.mean())} |")
+    return lines + [""]
+
+
 def load_results() -> tuple[dict, dict]:
     results, choice = {}, {}
     for path in sorted(RESULTS.glob("*.json")):
@@ -278,6 +341,8 @@ def load_results() -> tuple[dict, dict]:
             choice[data["dataset"]] = data
         elif path.name.startswith("all_known_"):
             ALL_KNOWN[data["dataset"]] = data
+        elif path.name == "defaults_search.json":
+            DEFAULTS_SEARCH.update(data)
         else:
             results[data["dataset"]] = data
     return results, choice
@@ -389,7 +454,7 @@ def write_report(command: str | None = None) -> Path:
                      f"{r['seconds_total'] / 60:.1f} min.")
     lines += ["", f"Total compute of the results shown: {total / 60:.1f} min. Full suite: "
               "`make bench` (= `python bench/run_benchmarks.py`: 4 datasets x 4 settings x seeds 0 1 2, all peers, "
-              "then `--method-choice --datasets banking stackoverflow` and `--all-known --datasets banking`).", "",
+              "then `--method-choice --datasets banking stackoverflow`, `--all-known --datasets banking` and `--defaults-search`).", "",
               "Dashboard responsiveness on 50,000 texts (page changes and decisions, `bench/dashboard_latency.py`): "
               "[dashboard_latency.md](dashboard_latency.md).", ""]
     if command:
@@ -459,6 +524,7 @@ def write_report(command: str | None = None) -> Path:
         lines.append("")
 
     lines += behind_section(results, published)
+    lines += defaults_section(DEFAULTS_SEARCH) if DEFAULTS_SEARCH else []
 
     # method choice
     lines += ["## Choice of the default method", "",
@@ -547,6 +613,9 @@ def main(argv=None) -> int:
                         help="only compare method=seeded-kmeans vs hdbscan at known ratio 0.75 on --datasets")
     parser.add_argument("--all-known", action="store_true",
                         help="only fill-in with every class known (known ratio 1.0) on --datasets")
+    parser.add_argument("--defaults-search", action="store_true",
+                        help="only the clustering-defaults grid (DEFAULTS_GRID) on every dataset at known ratio 0.75 "
+                             "and banking with every class known")
     parser.add_argument("--model", default=None, help="embedding model (default: bundled all-MiniLM-L6-v2)")
     parser.add_argument("--max-train-rows", type=int, default=None)
     parser.add_argument("--report-only", action="store_true", help="rebuild docs from bench/results/*.json")
@@ -560,7 +629,10 @@ def main(argv=None) -> int:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         warnings.filterwarnings("ignore", message=".*n_jobs value.*", category=UserWarning)
-        for name in args.datasets:
+        if args.defaults_search:
+            out = run_defaults_search(seeds, args.model, args.max_train_rows)
+            (RESULTS / "defaults_search.json").write_text(json.dumps(_clean(out), indent=1, allow_nan=False) + "\n")
+        for name in ([] if args.defaults_search else args.datasets):
             if not (DATA / name / "train.tsv").exists():
                 print(f"skip {name}: {DATA / name} not found", file=sys.stderr)
                 continue
@@ -583,6 +655,8 @@ def main(argv=None) -> int:
                 (RESULTS / f"method_choice_{name}.json").write_text(json.dumps(out, indent=1, allow_nan=False) + "\n")
             out = run_all_known("banking", seeds, args.model, args.max_train_rows)
             (RESULTS / "all_known_banking.json").write_text(json.dumps(out, indent=1, allow_nan=False) + "\n")
+            out = run_defaults_search(seeds, args.model, args.max_train_rows)
+            (RESULTS / "defaults_search.json").write_text(json.dumps(_clean(out), indent=1, allow_nan=False) + "\n")
     report = write_report(None if args.report_only else command)
     print(f"wrote {report}", file=sys.stderr)
     return 0

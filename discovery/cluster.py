@@ -121,10 +121,14 @@ def confident_seeds(X: np.ndarray, y: np.ndarray, threshold: float = 0.6, random
     """``y`` plus the unlabeled rows a classifier trained on the labeled rows is sure of.
 
     A logistic regression on the labeled rows labels every unlabeled row whose top
-    class probability reaches ``threshold``; those rows then seed their class's
+    class probability is ``threshold`` of the way from chance (1/classes) to
+    certainty; those rows then seed their class's
     cluster like labeled rows. Known classes are thereby classified, which a
     classifier does better than clustering, and the free clusters are left to the
     rows no known class explains. Needs two labeled classes; else ``y`` unchanged.
+    Measured from chance because a plain 0.6 is nearly certain among 58 classes but
+    barely better than a coin between 2: with two known classes it seeded most novel
+    rows into them (snips, known ratio 0.25: ACC 35 -> 63 with the chance-relative bar).
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -134,7 +138,8 @@ def confident_seeds(X: np.ndarray, y: np.ndarray, threshold: float = 0.6, random
         return y.copy()
     classifier = LogisticRegression(C=10.0, max_iter=2000, random_state=random_state).fit(X[labeled], y[labeled])
     proba = classifier.predict_proba(X[~labeled])
-    sure = proba.max(1) >= threshold
+    chance = 1.0 / len(classifier.classes_)
+    sure = proba.max(1) >= chance + threshold * (1.0 - chance)
     extended = y.copy()
     rows = np.flatnonzero(~labeled)[sure]
     extended[rows] = classifier.classes_[proba[sure].argmax(1)]
@@ -209,8 +214,8 @@ def silhouette_k(X: np.ndarray, random_state: int = 0, sample: int = 4000) -> in
 class SeededKMeans(BaseEstimator, ClusterMixin):
     """Seeded spherical k-means; ``n_new_clusters=None`` estimates how many new clusters exist.
 
-    ``seed_threshold``: unlabeled rows a classifier on the labeled rows assigns with
-    at least this probability seed their class too (``confident_seeds``; None: off).
+    ``seed_threshold``: unlabeled rows a classifier on the labeled rows is this sure of,
+    measured from chance to certainty, seed their class too (``confident_seeds``; None: off).
     ``n_init``: k-means runs from different starts; the tightest one (highest total
     cosine similarity to the centers) is kept, as scikit-learn's KMeans does.
     Fitted: ``labels_``, ``cluster_centers_``, ``n_new_clusters_``, ``n_confident_seeds_``, ``used_labels_``.

@@ -38,7 +38,7 @@ class DiscoveryConfig:
     method: str = "auto"  # auto picks seeded-kmeans, chosen by measurement (docs/benchmarks.md)
     random_state: int = 0
     n_new_clusters: int | None = None  # None: estimated
-    seed_threshold: float | None = 0.6  # seeded-kmeans: rows a classifier is this sure of seed their class too
+    seed_threshold: float | None = 0.6  # seeded-kmeans: rows a classifier is this sure of (0 chance, 1 certain) seed their class
     min_cluster_size: int | None = None  # hdbscan only; None: from n
     noise_budget: float = 0.2  # hdbscan only: share of rows it may leave as noise before being pushed
     n_neighbors: int = 15
@@ -214,14 +214,21 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
 def assign_to_clusters(discovery: Discovery, X_new: np.ndarray, n_neighbors: int = 15) -> np.ndarray:
     """Cluster ids for new rows (e.g. a test split): a similarity-weighted vote of their
     ``n_neighbors`` nearest fitted rows, which follows cluster shapes a single center cannot."""
+    return neighbour_vote(discovery.embeddings, discovery.rows.cluster_id.to_numpy(), X_new, n_neighbors,
+                          n_clusters=len(discovery.cluster_centers))
+
+
+def neighbour_vote(X_fitted: np.ndarray, clusters: np.ndarray, X_new: np.ndarray, n_neighbors: int = 15,
+                   n_clusters: int | None = None) -> np.ndarray:
+    """The cluster each new row's ``n_neighbors`` nearest fitted rows vote for, weighted by similarity."""
     X_new = np.asarray(X_new, dtype=np.float32)
-    fitted = discovery.rows.cluster_id.to_numpy()
-    n_clusters = len(discovery.cluster_centers)
+    clusters = np.asarray(clusters)
+    n_clusters = int(clusters.max()) + 1 if n_clusters is None else n_clusters
     if len(X_new) == 0:
         return np.zeros(0, dtype=np.int64)
-    k = min(n_neighbors, len(fitted))
-    neighbors, similarity = knn_search(np.asarray(discovery.embeddings, dtype=np.float32), X_new, k)
+    k = min(n_neighbors, len(clusters))
+    neighbors, similarity = knn_search(np.asarray(X_fitted, dtype=np.float32), X_new, k)
     votes = np.zeros((len(X_new), n_clusters))
-    np.add.at(votes, (np.repeat(np.arange(len(X_new)), k), fitted[neighbors].ravel()),
+    np.add.at(votes, (np.repeat(np.arange(len(X_new)), k), clusters[neighbors].ravel()),
               np.clip(similarity, 1e-6, None).ravel())
     return votes.argmax(1)
