@@ -1,7 +1,9 @@
 import numpy as np
 
-from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, confident_seeds, enforce_labels,
-                               estimate_n_new_clusters)
+from sklearn.preprocessing import normalize
+
+from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, best_of_inits, confident_seeds, enforce_labels,
+                               estimate_n_new_clusters, seeded_kmeans)
 from discovery.metrics import clustering_scores
 
 
@@ -71,3 +73,32 @@ def test_enforce_labels_merges_clusters_of_one_class():
     y = np.array([0, -1, 0, -1, -1, -1, 1])
     out = enforce_labels(raw, y, n_classes=2)
     assert out.tolist() == [0, 0, 0, 0, 2, 2, 1]
+
+
+def test_best_of_inits_keeps_the_tightest_start(small_banking):
+    frame, y, X = small_banking
+    Xn = normalize(X)
+
+    def tightness(assign, centers):
+        return float((Xn * centers[assign]).sum())
+
+    starts = [tightness(*seeded_kmeans(X, y, 3, random_state=1000 * run)) for run in range(4)]
+    assert tightness(*best_of_inits(X, y, 3, n_init=4, random_state=0)) == max(starts)
+
+
+def test_seed_bar_is_measured_from_chance(small_banking):
+    """0.6 of the way from chance: among 2 classes a row needs p >= 0.8, so fewer rows seed than at 5 classes' 0.68."""
+    frame, y, X = small_banking
+    two = np.where(y <= 1, y, -1)
+    seeds = confident_seeds(X, two, threshold=0.6, random_state=0)
+    from sklearn.linear_model import LogisticRegression
+    proba = LogisticRegression(C=10.0, max_iter=2000, random_state=0).fit(X[two >= 0], two[two >= 0]).predict_proba(X)
+    added = (seeds >= 0) & (two < 0)
+    assert (proba[added].max(1) >= 0.8 - 1e-9).all()
+    assert ((proba[two < 0].max(1) >= 0.6) & ~added[two < 0]).any()  # a plain 0.6 would have taken more
+
+
+def test_estimate_is_deterministic_and_restarts_are_averaged(small_banking):
+    frame, y, X = small_banking
+    assert estimate_n_new_clusters(X, y, random_state=0) == estimate_n_new_clusters(X, y, random_state=0)
+    assert 1 <= estimate_n_new_clusters(X, y, random_state=0, n_restarts=1) <= 9
