@@ -46,6 +46,12 @@ def settings_sidebar() -> None:
                             help="A minute or two of contrastive fine-tuning on the labeled rows; kept only if it "
                                  "labels held-out rows better, and only with at least 5 labeled rows per class.")
         method = st.selectbox("Method", state.METHODS, index=state.METHODS.index(config.method), key="set_method")
+        new_clusters = st.number_input(
+            "New categories to look for (empty = estimate)", min_value=0, max_value=10_000,
+            value=None if config.n_new_clusters is None else int(config.n_new_clusters), step=1,
+            placeholder="estimated", key="set_new_clusters",
+            help="Seeded k-means: how many clusters beyond your labeled classes. Left empty, the tool estimates it "
+                 "and the Candidates page says how firmly the data fixes that number.")
         seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=int(config.random_state), step=1,
                                key="set_seed")
         min_size = st.number_input("Min cluster size (hdbscan, 0 = automatic)", min_value=0, max_value=100_000,
@@ -58,7 +64,8 @@ def settings_sidebar() -> None:
                 return
             st.session_state["config"] = DiscoveryConfig(
                 model=model, method=method, random_state=int(seed), min_cluster_size=int(min_size) or None,
-                noise_budget=float(noise), adapt=bool(adapt))
+                noise_budget=float(noise), adapt=bool(adapt),
+                n_new_clusters=None if new_clusters is None else int(new_clusters))
 
 
 def decisions_sidebar() -> None:

@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled (blank and NaN always do)")
     run.add_argument("--encoding", default=None, help="text encoding when the file is not UTF-8 (e.g. latin-1)")
     run.add_argument("--out", required=True, help="output folder")
+    run.add_argument("--new-clusters", type=int, default=None, metavar="N",
+                     help="seeded-kmeans: look for N new categories beyond the labeled ones (default: estimated from the data)")
     _add_common(run)
     ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
     ev.add_argument("dataset_dir")
@@ -59,7 +61,10 @@ def cmd_run(args) -> int:
                        unlabeled_marker=args.unlabeled_marker, encoding=args.encoding)
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
-    config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt)
+    if args.new_clusters is not None and args.new_clusters < 0:
+        raise InputError(f"--new-clusters must be 0 or more (got {args.new_clusters}); leave it out to estimate it.")
+    config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
+                             n_new_clusters=args.new_clusters)
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:
@@ -72,8 +77,23 @@ def cmd_run(args) -> int:
           f"categories; fill-in by {result.fill_method or 'clusters'}"
           + (f" (estimated accuracy {result.fill_accuracy[result.fill_method]:.1%})"
              if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
+    note = new_clusters_note(result.clustering)
+    if note:
+        print(note)
     print(f"wrote {', '.join(str(p) for p in written.values())}")
     return 0
+
+
+def new_clusters_note(clustering: dict) -> str | None:
+    """One line on the estimated number of new clusters, and how firmly the data fixes it."""
+    estimate = clustering.get("estimate")
+    if not estimate:
+        return None
+    low, high = estimate["plausible"]
+    if low == high:
+        return f"new clusters: {estimate['n_new']} (estimated)"
+    return (f"new clusters: {estimate['n_new']} (estimated; any count from {low} to {high} fits the data about as "
+            "well: --new-clusters N sets it)")
 
 
 def cmd_evaluate(args) -> int:

@@ -13,6 +13,8 @@ In both, cluster ``c < n_classes`` is known class ``c``; higher ids are new.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.preprocessing import normalize
@@ -146,9 +148,30 @@ def confident_seeds(X: np.ndarray, y: np.ndarray, threshold: float = 0.6, random
     return extended
 
 
-def estimate_n_new_clusters(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,
-                            n_grid: int = 14, n_restarts: int = 3) -> int:
-    """How many clusters beyond the known classes the unlabeled rows need.
+@dataclass(frozen=True)
+class NewClusterEstimate:
+    """How many new clusters the silhouette search chose, and how sure it is.
+
+    ``scores``: extra-cluster count -> mean cosine silhouette over the k-means starts;
+    ``noise``: the typical standard error of one count's mean; ``plausible``: the
+    smallest and largest count whose smoothed score is within ``noise`` of the best.
+    A wide range means the data does not pin the number down (the curve is flat):
+    the researcher should then choose it, not trust the pick.
+    """
+
+    n_new: int
+    scores: dict
+    noise: float
+    plausible: tuple
+
+    def to_dict(self) -> dict:
+        return {"n_new": self.n_new, "plausible": list(self.plausible), "noise": round(self.noise, 6),
+                "scores": {str(k): round(v, 6) for k, v in self.scores.items()}}
+
+
+def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,
+                         n_grid: int = 14, n_restarts: int = 3) -> NewClusterEstimate:
+    """How many clusters beyond the known classes the unlabeled rows need, with the evidence.
 
     Seeded k-means is run for a geometric grid of extra-cluster counts (0 up to
     4x the known classes, at least 40, at most a fifth of the free rows) and the
@@ -167,15 +190,16 @@ def estimate_n_new_clusters(X: np.ndarray, y: np.ndarray, random_state: int = 0,
     n_classes = int(y.max()) + 1 if (y >= 0).any() else 0
     n_free = int((y < 0).sum())
     if n_free == 0:
-        return 0
+        return NewClusterEstimate(0, {}, 0.0, (0, 0))
     if n_classes < 2:
-        return max(1, silhouette_k(X[y < 0], random_state=random_state) - n_classes)
+        n_new = max(1, silhouette_k(X[y < 0], random_state=random_state) - n_classes)
+        return NewClusterEstimate(n_new, {}, 0.0, (n_new, n_new))
     upper = max(1, min(n_free // 5, max(4 * n_classes, 40)))
     grid = sorted({0} | {int(k) for k in np.geomspace(1, upper, n_grid).round()})
     rng = np.random.RandomState(random_state)
     rows = np.sort(rng.choice(len(X), min(sample, len(X)), replace=False))
     Xs = normalize(np.asarray(X[rows], dtype=np.float32))
-    scores = {}
+    scores, errors = {}, []
     for n_new in grid:
         values = []
         for restart in range(max(1, n_restarts)):
@@ -184,12 +208,23 @@ def estimate_n_new_clusters(X: np.ndarray, y: np.ndarray, random_state: int = 0,
                 values.append(float(silhouette_score(Xs, assign[rows], metric="cosine")))
         if values:
             scores[n_new] = float(np.mean(values))
+            if len(values) > 1:
+                errors.append(float(np.std(values, ddof=1)))
     if not scores:
-        return 0
+        return NewClusterEstimate(0, {}, 0.0, (0, 0))
     counts, values = list(scores), np.array(list(scores.values()))
     # the curve is flat near its top and k-means adds noise: take the peak of its 3-point moving average
-    smoothed = [values[max(0, i - 1):i + 2].mean() for i in range(len(values))]
-    return int(counts[int(np.argmax(smoothed))])
+    smoothed = np.array([values[max(0, i - 1):i + 2].mean() for i in range(len(values))])
+    best = int(np.argmax(smoothed))
+    noise = float(np.median(errors)) if errors else 0.0
+    near = [counts[i] for i in np.flatnonzero(smoothed >= smoothed[best] - noise)]
+    return NewClusterEstimate(int(counts[best]), scores, noise, (int(min(near)), int(max(near))))
+
+
+def estimate_n_new_clusters(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,
+                            n_grid: int = 14, n_restarts: int = 3) -> int:
+    """The count ``new_cluster_estimate`` chooses."""
+    return new_cluster_estimate(X, y, random_state, sample, n_grid, n_restarts).n_new
 
 
 def silhouette_k(X: np.ndarray, random_state: int = 0, sample: int = 4000) -> int:
@@ -218,7 +253,8 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
     measured from chance to certainty, seed their class too (``confident_seeds``; None: off).
     ``n_init``: k-means runs from different starts; the tightest one (highest total
     cosine similarity to the centers) is kept, as scikit-learn's KMeans does.
-    Fitted: ``labels_``, ``cluster_centers_``, ``n_new_clusters_``, ``n_confident_seeds_``, ``used_labels_``.
+    Fitted: ``labels_``, ``cluster_centers_``, ``n_new_clusters_``, ``n_confident_seeds_``, ``used_labels_``,
+    ``new_cluster_estimate_`` (the ``NewClusterEstimate`` behind the count; None when the count was given).
     """
 
     def __init__(self, n_new_clusters: int | None = None, seed_threshold: float | None = 0.6, max_iter: int = 100,
@@ -236,8 +272,10 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
         seeds = confident_seeds(X, y, self.seed_threshold, random_state=seed)
         self.n_confident_seeds_ = int(((seeds >= 0) & (y < 0)).sum())
         n_new = self.n_new_clusters
+        self.new_cluster_estimate_ = None
         if n_new is None:  # judged on the human labels alone: confident seeds made the silhouette erratic
-            n_new = estimate_n_new_clusters(X, y, random_state=seed)
+            self.new_cluster_estimate_ = new_cluster_estimate(X, y, random_state=seed)
+            n_new = self.new_cluster_estimate_.n_new
         self.labels_, self.cluster_centers_ = best_of_inits(X, seeds, n_new, self.n_init, seed, self.max_iter)
         self.n_new_clusters_ = len(self.cluster_centers_) - (int(y.max()) + 1 if (y >= 0).any() else 0)
         self.used_labels_ = bool((y >= 0).any())

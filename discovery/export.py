@@ -96,6 +96,7 @@ def manifest(discovery) -> dict:
         "stage_seconds": {k: round(v, 3) for k, v in discovery.timings.items()},
         "used_labels": discovery.used_labels,
         "adaptation": discovery.adaptation,
+        "clustering": discovery.clustering,
         "n_clusters": int(len(discovery.clusters)),
         "n_candidates": int(len(discovery.candidates)),
         "fill_method": discovery.fill_method,

@@ -148,6 +148,20 @@ def make_clusterer(config: DiscoveryConfig):
                         random_state=config.random_state)
 
 
+def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
+    """What the clustering decided about new clusters, for the manifest and the dashboard."""
+    report = {"method": config.resolved_method(), "n_new_clusters": int(clusterer.n_new_clusters_),
+              "n_new_clusters_given": config.n_new_clusters is not None}
+    estimate = getattr(clusterer, "new_cluster_estimate_", None)
+    if estimate is not None:
+        report["estimate"] = estimate.to_dict()
+    if hasattr(clusterer, "n_confident_seeds_"):
+        report["confident_seed_rows"] = int(clusterer.n_confident_seeds_)
+    if hasattr(clusterer, "raw_noise_share_"):
+        report["hdbscan_noise_share"] = round(float(clusterer.raw_noise_share_), 4)
+    return report
+
+
 def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig(),
                   progress: StageProgress | None = None, embeddings: np.ndarray | None = None,
                   embeddings_adapted: bool = False) -> Discovery:
@@ -207,6 +221,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=clusterer.cluster_centers_,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      timings=timings, adaptation=dict(getattr(embedder, "adaptation_check_", {}), used=adapted),
+                     clustering=cluster_report(clusterer, config),
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_),
                                                    "fill": n_classes > 0, "map": bool(config.make_map and n_classes > 0)})
 

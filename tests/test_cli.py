@@ -34,6 +34,21 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert "embed" in first.stderr  # progress bars
 
 
+def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
+    import json
+
+    done = discovery("run", demo_slice, "--model", "tfidf", "--new-clusters", "4", "--quiet", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["clustering"]["n_new_clusters"] == 4 and manifest["clustering"]["n_new_clusters_given"]
+    assert manifest["n_clusters"] == len(manifest["input"]["known_labels"]) + 4
+    estimated = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--out", tmp_path / "est")
+    assert "new clusters:" in estimated.stdout and "(estimated" in estimated.stdout
+    assert "estimate" in json.loads((tmp_path / "est" / "manifest.json").read_text())["clustering"]
+    refused = discovery("run", demo_slice, "--new-clusters", "-1", "--out", tmp_path / "bad")
+    assert refused.returncode == 2 and refused.stderr.strip().startswith("error: --new-clusters")
+
+
 def test_no_labels_is_plain_discovery_with_a_warning(tmp_path):
     frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(300).drop(columns=["label"])
     frame.to_csv(tmp_path / "nolabels.csv", index=False)

@@ -3,7 +3,7 @@ import numpy as np
 from sklearn.preprocessing import normalize
 
 from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, best_of_inits, confident_seeds, enforce_labels,
-                               estimate_n_new_clusters, seeded_kmeans)
+                               estimate_n_new_clusters, new_cluster_estimate, seeded_kmeans)
 from discovery.metrics import clustering_scores
 
 
@@ -37,6 +37,21 @@ def test_estimate_is_between_one_and_a_few_times_the_truth(small_banking):
     frame, y, X = small_banking
     estimate = estimate_n_new_clusters(X, y, random_state=0)
     assert 1 <= estimate <= 9  # 3 unnamed intents
+
+
+def test_estimate_reports_its_curve_and_how_sure_it_is(small_banking):
+    frame, y, X = small_banking
+    estimate = new_cluster_estimate(X, y, random_state=0)
+    assert estimate.n_new == estimate_n_new_clusters(X, y, random_state=0)
+    assert 0 in estimate.scores and estimate.n_new in estimate.scores
+    low, high = estimate.plausible
+    assert low <= estimate.n_new <= high
+    assert estimate.noise > 0
+    assert set(estimate.to_dict()) == {"n_new", "plausible", "noise", "scores"}
+    fitted = SeededKMeans(random_state=0).fit(X, y)
+    assert fitted.new_cluster_estimate_.n_new == fitted.n_new_clusters_
+    given = SeededKMeans(n_new_clusters=2, random_state=0).fit(X, y)
+    assert given.new_cluster_estimate_ is None and given.n_new_clusters_ == 2
 
 
 def test_confident_seeds_extend_labels_precisely(small_banking):

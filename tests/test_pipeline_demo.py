@@ -72,3 +72,14 @@ def test_stages_report_label_use_and_time(demo_result):
     assert demo_result.used_labels["cluster"] and demo_result.used_labels["fill"]
     assert set(demo_result.timings) == {"adapt", "embed", "cluster", "summarize", "fill", "map"}
     assert demo_result.rows[["x", "y"]].notna().all().all()
+
+
+def test_a_loose_estimate_of_new_clusters_says_so(demo_result):
+    """On the demo the silhouette curve is flat (measured: 25 new clusters picked, 17 to 55 about as good):
+    the result must carry that range, not just the pick, so the dashboard and CLI can tell the researcher."""
+    report = demo_result.clustering
+    assert report["method"] == "seeded-kmeans" and not report["n_new_clusters_given"]
+    estimate = report["estimate"]
+    low, high = estimate["plausible"]
+    assert estimate["n_new"] == report["n_new_clusters"] == len(demo_result.clusters) - len(demo_result.table.codec)
+    assert low <= estimate["n_new"] <= high and high >= 2 * max(low, 1)

@@ -60,6 +60,12 @@ with state.guard():
     candidates = result.candidates
     st.caption(f"{len(candidates)} open candidates, largest and tightest first. Naming one turns its rows' proposed "
                "label into that name; dismissing one gives its rows the fill-in labels instead.")
+    estimate = result.clustering.get("estimate")
+    if estimate and estimate["plausible"][0] != estimate["plausible"][1]:
+        low, high = estimate["plausible"]
+        st.info(f"The tool estimated {estimate['n_new']} new clusters, but any number from {low} to {high} fits the "
+                "data about as well. If you expect more or fewer new categories, set 'New categories to look for' "
+                "in the sidebar and run again.", icon=":material/tune:")
     if len(candidates):
         pages = max(1, -(-len(candidates) // PAGE_SIZE))
         page = st.number_input("Page", 1, pages, 1, key="cand_page") if pages > 1 else 1

@@ -307,3 +307,18 @@ def test_another_column_choice_or_marker_has_its_own_workspace(first_session):
     assert len(paths) == 2
     other_text = dataclasses.replace(result.table, text_column="label")
     assert state.workspace_for(demo, other_text, result.config).path not in paths
+
+
+def test_the_number_of_new_categories_is_a_setting(first_session):
+    """Left empty the tool estimates it and the Candidates page says how loose that estimate is; set, it is used."""
+    at = new_session("views/candidates.py")
+    estimate = result_of(at).clustering["estimate"]
+    low, high = estimate["plausible"]
+    assert any(f"any number from {low} to {high}" in e.value for e in at.info)
+    at.number_input(key="set_new_clusters").set_value(3)
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert_clean(at)
+    result = result_of(at)
+    assert result.clustering["n_new_clusters"] == 3 and result.clustering["n_new_clusters_given"]
+    assert len(result.clusters) == len(result.table.codec) + 3
+    assert not any("any number from" in e.value for e in at.info)
