@@ -14,3 +14,23 @@ def test_neighbour_vote_puts_held_out_texts_in_their_intent_s_cluster(small_bank
     votes = neighbour_vote(X[fitted], clusters, X[new])
     assert clustering_scores(truth[new], votes)["acc"] > 85
     assert neighbour_vote(X[fitted], clusters, X[:0]).shape == (0,)
+
+
+def test_adaptation_is_dropped_only_when_the_base_model_is_clearly_better():
+    from discovery.pipeline import adaptation_helps
+
+    rng = np.random.RandomState(0)
+    both = rng.rand(200) < 0.8
+    # banking 1.0 seed 2: the base model right on 2 more held-out rows of 209; noise, not evidence
+    base, adapted = both.copy(), both.copy()
+    flip = np.flatnonzero(~both)
+    base[flip[:11]] = True
+    adapted[flip[11:20]] = True
+    assert base.sum() - adapted.sum() == 2
+    assert adaptation_helps(base, adapted)
+    # the base model right on 15 rows the adapted one misses, against 2 the other way: overfitting
+    base, adapted = both.copy(), both.copy()
+    base[flip[:15]] = True
+    adapted[flip[15:17]] = True
+    assert not adaptation_helps(base, adapted)
+    assert adaptation_helps(both, both)
