@@ -276,6 +276,7 @@ def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
                               max_train_rows=max_train_rows)
     report = _clean(report)
     report["seconds_total"] = time.perf_counter() - t0
+    report["machine"] = _machine()
     print(f"{name} all classes known: fill-in {report['mean']['fillin_acc']:.2f}", file=sys.stderr, flush=True)
     return report
 
@@ -420,6 +421,11 @@ HELD_OUT_NOTE = ("*Held out: this dataset was never used to choose a setting (it
                  "(18,000 train / 1,000 test); its published numbers are MTP-CLNN's own on this split.*")
 
 
+def _commit(result: dict) -> str:
+    commit = (result.get("machine") or {}).get("commit")
+    return f" (commit {commit[:7]})" if commit else ""
+
+
 def write_report(command: str | None = None) -> Path:
     results, choice = load_results()
     published = published_rows()
@@ -458,7 +464,7 @@ def write_report(command: str | None = None) -> Path:
             sub = f", train subsampled to {r['max_train_rows']} rows" if r.get("max_train_rows") else ""
             lines.append(f"- **{name}**: {r['n_train']} train / {r['n_test']} test rows, {r['n_classes']} classes; "
                          f"seeds {', '.join(map(str, r['seeds']))}; model {r['model']}; {peers}{sub}; "
-                         f"{r['seconds'] / 60:.1f} min wall time (2-core machine, embeddings cached).")
+                         f"{r['seconds'] / 60:.1f} min wall time{_commit(r)}.")
         else:
             lines.append(f"- **{name}**: not run in this session.")
     for name, c in choice.items():
@@ -469,7 +475,7 @@ def write_report(command: str | None = None) -> Path:
     for name, r in ALL_KNOWN.items():
         total += r["seconds_total"]
         lines.append(f"- every class known on **{name}** (seeds {', '.join(map(str, r['seeds']))}): "
-                     f"{r['seconds_total'] / 60:.1f} min.")
+                     f"{r['seconds_total'] / 60:.1f} min{_commit(r)}.")
     if DEFAULTS_SEARCH:
         total += DEFAULTS_SEARCH["seconds_total"]
         lines.append(f"- defaults search (known 0.75 on every dataset and banking with every class known, seeds "

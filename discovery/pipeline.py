@@ -125,6 +125,34 @@ def adaptation_helps(base_correct: np.ndarray, adapted_correct: np.ndarray) -> b
     return discordant == 0 or (base_only - adapted_only) / np.sqrt(discordant) <= 1.0
 
 
+def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageProgress | None = None):
+    """The run's embedder: the configured model, adapted to the labeled rows when that helps.
+
+    Adaptation never sees one fold of the labeled rows; the adapted model is kept unless
+    kNN labels that fold clearly better with the base model (``adaptation_helps``: with
+    a couple of labeled rows per class, fine-tuning can overfit). ``adaptation_check_``
+    on the returned embedder holds both accuracies.
+    """
+    report = progress or (lambda stage, done, total: None)
+    y = np.asarray(y)
+    base = make_embedder(config.model, config.random_state, config.cache_dir)
+    train_labels = adaptation_labels(config, y)
+    if train_labels is None:
+        return base
+    adapted = AdaptedEmbedder(config.model, random_state=config.random_state, cache_dir=config.cache_dir).fit(
+        texts, train_labels, progress=lambda d, t: report("adapt", d, t))
+    labeled = np.flatnonzero(y >= 0)
+    labeled_texts = [texts[i] for i in labeled]
+    held_out = train_labels[labeled] < 0
+    base_correct = heldout_knn_correct(base.transform(labeled_texts), y[labeled], held_out)
+    adapted_correct = heldout_knn_correct(adapted.transform(labeled_texts), y[labeled], held_out)
+    check = {"base": float(base_correct.mean()), "adapted": float(adapted_correct.mean()),
+             "held_out_rows": int(held_out.sum())}
+    chosen = adapted if adaptation_helps(base_correct, adapted_correct) else base
+    chosen.adaptation_check_ = check
+    return chosen
+
+
 def is_adapted(embedder) -> bool:
     return isinstance(embedder, AdaptedEmbedder)
 
