@@ -24,12 +24,13 @@ def test_pair_budget_caps_training():
     assert sum(len(b) for b in batches) == 60
 
 
-def test_can_adapt_needs_two_classes_with_enough_rows():
+def test_can_adapt_needs_three_classes_with_enough_rows():
     assert not can_adapt(np.array([-1, -1]))
-    assert not can_adapt(np.array([0, 0, 1, -1]), min_rows_per_class=1)
-    assert can_adapt(np.array([0, 0, 1, 1, -1]), min_rows_per_class=2)
-    assert not can_adapt(np.array([0, 0, 0, 1, 1, 1, -1]))  # 3 rows per class: too few to fine-tune on
+    assert not can_adapt(np.array([0, 0, 1, 1, 2, -1]), min_rows_per_class=1)  # class 2 has one row
+    assert can_adapt(np.array([0, 0, 1, 1, 2, 2, -1]), min_rows_per_class=2)
+    assert not can_adapt(np.repeat([0, 1, 2], 3))  # 3 rows per class: too few to fine-tune on
     assert can_adapt(np.repeat([0, 1, 2], 5))
+    assert not can_adapt(np.repeat([0, 1], 50))  # two classes teach the model one direction only
 
 
 def _center_accuracy(X, y, truth_codes, rows):
