@@ -14,7 +14,8 @@ interfere. This measures, on one draw and the same held-out fold as the pipeline
   (what keeping that fold out for an honest estimate costs).
 
 Each row: blend fill-in accuracy on the unlabeled rows of known classes, test ACC of the default
-seeded k-means, and the adaptation time. Results go to bench/results/adaptation_variants.json and
+seeded k-means, and the seconds adaptation and embedding took in this run (near 0 when the
+adapted model and its vectors came from the cache). Results go to bench/results/adaptation_variants.json and
 into docs/benchmarks.md (``python bench/run_benchmarks.py --report-only``).
 
     python bench/adaptation_variants.py --dataset banking --known-ratio 1.0 --seed 0
