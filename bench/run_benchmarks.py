@@ -59,8 +59,6 @@ DATASETS = ("banking", "stackoverflow", "snips", "mcid_mtpclnn", "stackoverflow_
 # defaults generalise. StackOverflow titles again, but MTP-CLNN's split, with its own test set and its own paper's numbers.
 HELD_OUT = ("stackoverflow_mtpclnn",)
 SETTINGS = ((0.25, "estimated"), (0.5, "estimated"), (0.75, "estimated"), (0.75, "given"))
-PUBLISHED_NAME = {"banking": "banking", "stackoverflow": "stackoverflow", "snips": "snips", "mcid_mtpclnn": "mcid",
-                  "stackoverflow_mtpclnn": "stackoverflow"}
 PUBLISHED_METHODS = ("DeepAligned", "MTP-CLNN", "USNID")
 SCORE_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters")
 
@@ -234,12 +232,15 @@ def published_rows() -> pd.DataFrame:
     d = pd.read_csv(path)
     d = d[d.method.isin(PUBLISHED_METHODS) & (d.labeled_ratio == 0.1)
           & d.K_setting.isin(["K = 1 x ground truth", "K = ground truth"])].copy()
-    # which of our folders each row scores: StackOverflow has two splits with different test sets
-    by_name = {published: ours for ours, published in PUBLISHED_NAME.items() if ours != "stackoverflow_mtpclnn"}
-    d["bench_dataset"] = [("stackoverflow_mtpclnn" if not split.startswith("TEXTOIR") else "stackoverflow")
-                          if name == "stackoverflow" else by_name.get(name)
-                          for name, split in zip(d.dataset, d.split_variant.astype(str))]
+    d["bench_dataset"] = [bench_dataset(name, split) for name, split in zip(d.dataset, d.split_variant.astype(str))]
     return d
+
+
+def bench_dataset(published_name: str, split: str) -> str:
+    """Our folder a published row scores: StackOverflow has two splits with different test sets."""
+    if published_name == "stackoverflow":
+        return "stackoverflow" if split.startswith("TEXTOIR") else "stackoverflow_mtpclnn"
+    return {"mcid": "mcid_mtpclnn"}.get(published_name, published_name)
 
 
 def _source_tag(source: str) -> str:

@@ -153,8 +153,9 @@ class NewClusterEstimate:
     """How many new clusters the silhouette search chose, and how sure it is.
 
     ``scores``: extra-cluster count -> mean cosine silhouette over the k-means starts;
-    ``noise``: the typical standard error of one count's mean; ``plausible``: the
-    smallest and largest count whose smoothed score is within ``noise`` of the best.
+    ``noise``: the typical spread (standard deviation) of one k-means start's score;
+    ``plausible``: the smallest and largest count whose smoothed score is within
+    ``noise`` of the best.
     A wide range means the data does not pin the number down (the curve is flat):
     the researcher should then choose it, not trust the pick.
     """
