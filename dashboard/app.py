@@ -43,7 +43,7 @@ def settings_sidebar() -> None:
         model_name = st.text_input("Model name or path (for 'other')",
                                    value=config.model if model_index == 2 else "", key="set_model_name")
         adapt = st.checkbox("Fine-tune the model on my labels first", value=bool(config.adapt), key="set_adapt",
-                            help="A minute or two of contrastive fine-tuning on the labeled rows; dropped if the base model "
+                            help="Two to four minutes of contrastive fine-tuning on the labeled rows; dropped if the base model "
                                  "labels held-out rows clearly better, and only with at least 3 labeled classes "
                                  "and 5 labeled rows per class.")
         method = st.selectbox("Method", state.METHODS, index=state.METHODS.index(config.method), key="set_method")

@@ -86,15 +86,18 @@ class AdaptedEmbedder:
     Parameters
     ----------
     model : base model (None: the bundled all-MiniLM-L6-v2).
-    epochs, batch_size, learning_rate, max_seq_length : the fine-tuning; the defaults
-        take about 100 s for 700 labeled rows on 2 CPU cores.
-    max_pairs_per_epoch : caps training time on large labeled sets.
+    epochs, batch_size, learning_rate, max_seq_length : the fine-tuning. A batch holds each class
+        once, so with up to ``batch_size`` classes every batch sets every class against all the
+        others. The defaults (6 epochs, every class in a batch) take about 150 s for 700 labeled
+        rows of 77 classes on 2 CPU cores; 2 epochs of 32 classes took 40 s and labeled the
+        unlabeled rows of banking 1.2 points worse (docs/benchmarks.md, "Adaptation settings").
+    max_pairs_per_epoch : caps training time on large labeled sets (at most 6,000 pairs in all).
     Fitted: ``model_path_`` (folder of the adapted model), ``model_id`` (its cache key), ``base_model_id``,
     ``trained_`` (False when it came from the cache), ``n_steps_``.
     """
 
-    def __init__(self, model: str | None = None, epochs: int = 2, batch_size: int = 32, learning_rate: float = 2e-5,
-                 max_seq_length: int = 64, max_pairs_per_epoch: int = 500, random_state: int = 0, cache_dir=None):
+    def __init__(self, model: str | None = None, epochs: int = 6, batch_size: int = 128, learning_rate: float = 2e-5,
+                 max_seq_length: int = 64, max_pairs_per_epoch: int = 1000, random_state: int = 0, cache_dir=None):
         self.model = model
         self.epochs = epochs
         self.batch_size = batch_size

@@ -19,7 +19,7 @@ from .errors import InputError
 from .summarize import CANDIDATE, candidate_name, document_term_counts, summarize_clusters
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
-SOURCES = (HUMAN, CLUSTER, "knn", "propagation", "classifier", "blend", CANDIDATE_SOURCE)
+SOURCES = (HUMAN, CLUSTER, "knn", "propagation", "classifier", "blend", "balanced", CANDIDATE_SOURCE)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
         assert {"id", "text", "label", "proposed_label", "label_source", "confidence", "cluster_id",
                 "cluster_status", "accepted"} <= set(frame.columns)
         assert (frame.proposed_label == "lost_card_abroad").any()
-    assert set(parquet.label_source) <= {"human", "knn", "propagation", "classifier", "blend", "cluster", "candidate"}
+    assert set(parquet.label_source) <= {"human", "knn", "propagation", "classifier", "blend", "balanced", "cluster",
+                                         "candidate"}
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["seed"] == 0
     assert manifest["input"]["sha256"] == demo_table.data_hash

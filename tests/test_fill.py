@@ -1,6 +1,7 @@
 import numpy as np
 
-from discovery.fill import BlendFill, ClassifierFill, KNNFill, PropagationFill, estimate_accuracy, holdout_folds, knn_graph
+from discovery.fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, balance_classes, clearly_better,
+                            estimate_accuracy, heldout_correct, holdout_folds, knn_graph)
 
 
 def known_rows(frame, y):
@@ -63,3 +64,70 @@ def test_no_estimate_without_enough_labels(small_banking):
     y = np.full(len(X), -1)
     y[0] = 0
     assert estimate_accuracy(KNNFill(), X, y, 1) is None
+
+
+def test_balance_gives_each_class_its_share_and_leaves_other_rows_alone():
+    rng = np.random.RandomState(0)
+    dist = rng.dirichlet(np.ones(4) * 0.3, size=400)
+    dist[:, 0] += 1.0  # class 0 is a hub: most rows lean to it
+    dist /= dist.sum(1, keepdims=True)
+    rows = np.arange(400) < 300
+    prior = np.array([0.25, 0.25, 0.25, 0.25])
+    balanced = balance_classes(dist, prior, rows)
+    assert np.allclose(balanced.sum(1), 1)
+    assert np.allclose(balanced[rows].sum(0), 75, rtol=0.02)
+    assert np.array_equal(balanced[~rows], dist[~rows])
+    assert np.bincount(dist[rows].argmax(1), minlength=4)[0] > 150  # before: the hub takes over half
+    assert abs(np.bincount(balanced[rows].argmax(1), minlength=4)[0] - 75) < 25
+
+
+def test_balanced_fill_pulls_rows_back_from_a_hub_class(small_banking):
+    """Real texts, every intent known, few labels: the balanced proposal's class counts sit
+    closer to the labeled shares than the blend's, and it labels the rows at least as well."""
+    frame, _, X = small_banking
+    names = sorted(frame.true_label.unique())
+    truth = frame.true_label.map({n: i for i, n in enumerate(names)}).to_numpy()
+    y = np.full(len(X), -1)
+    for code in range(len(names)):
+        y[np.flatnonzero(truth == code)[:3]] = code
+    graph = knn_graph(X, 10)
+    blend = BlendFill().fit(X, y, len(names), graph=graph).label_distributions_
+    balanced = BalancedFill().fit(X, y, len(names), graph=graph).label_distributions_
+    rows = y < 0
+    expected = np.full(len(names), rows.sum() / len(names))
+
+    def imbalance(dist):
+        return np.abs(np.bincount(dist[rows].argmax(1), minlength=len(names)) - expected).sum()
+
+    def accuracy(dist):
+        return np.mean(dist[rows].argmax(1) == truth[rows])
+
+    assert imbalance(balanced) < imbalance(blend)
+    assert accuracy(balanced) >= accuracy(blend) - 0.01, (accuracy(balanced), accuracy(blend))
+    excluded = np.zeros(len(X), dtype=bool)
+    excluded[rows.nonzero()[0][:40]] = True
+    kept = BalancedFill().fit(X, y, len(names), graph=graph, exclude=excluded).label_distributions_
+    assert np.allclose(kept[excluded], blend[excluded])
+
+
+def test_heldout_correct_scores_the_same_rows_for_every_method(small_banking):
+    _, y, X = small_banking
+    a = heldout_correct(KNNFill(), X, y, 5)
+    b = heldout_correct(PropagationFill(), X, y, 5)
+    assert a.shape == b.shape == ((y >= 0).sum(),)
+    assert estimate_accuracy(KNNFill(), X, y, 5) == a.mean()
+
+
+def test_only_a_clear_paired_win_counts():
+    rng = np.random.RandomState(0)
+    both = rng.rand(200) < 0.85
+    wrong = np.flatnonzero(~both)
+    challenger, default = both.copy(), both.copy()
+    challenger[wrong[:6]] = True  # right on 6 rows the default misses, the default on 4 the other way
+    default[wrong[6:10]] = True
+    assert not clearly_better(challenger, default)
+    challenger, default = both.copy(), both.copy()
+    challenger[wrong[:14]] = True
+    default[wrong[14:16]] = True
+    assert clearly_better(challenger, default) and not clearly_better(default, challenger)
+    assert not clearly_better(both, both)

@@ -34,3 +34,34 @@ def test_adaptation_is_dropped_only_when_the_base_model_is_clearly_better():
     adapted[flip[15:17]] = True
     assert not adaptation_helps(base, adapted)
     assert adaptation_helps(both, both)
+
+
+def test_fill_in_prefers_the_balanced_proposal_unless_another_is_clearly_better():
+    from discovery.pipeline import choose_fill_method
+
+    rng = np.random.RandomState(1)
+    base = rng.rand(300) < 0.85
+    wrong = np.flatnonzero(~base)
+    slightly, clearly = base.copy(), base.copy()
+    slightly[wrong[:4]] = True  # right on 4 rows the default misses, wrong on 2 it gets: z = 0.8, noise
+    slightly[np.flatnonzero(base)[:2]] = False
+    clearly[wrong[:25]] = True
+    assert choose_fill_method({"knn": slightly, "blend": base, "balanced": base}) == "balanced"
+    assert choose_fill_method({"knn": clearly, "blend": slightly, "balanced": base}) == "knn"
+    assert choose_fill_method({"classifier": base, "blend": base}) == "blend"
+    assert choose_fill_method({"blend": None}) is None
+
+
+def test_balancing_is_skipped_when_candidates_hold_many_rows(small_banking):
+    """Rows of new categories outside candidate clusters would take known classes' shares."""
+    from discovery.pipeline import fill_in
+
+    _, y, X = small_banking
+    unlabeled = np.flatnonzero(y < 0)
+    few, many = np.zeros(len(y), dtype=bool), np.zeros(len(y), dtype=bool)
+    few[unlabeled[:2]] = True
+    many[unlabeled[:60]] = True
+    methods = ("blend", "balanced")
+    assert "balanced" in fill_in(X, y, 5, methods, 0, 10, candidate_rows=few).distributions
+    skipped = fill_in(X, y, 5, methods, 0, 10, candidate_rows=many)
+    assert set(skipped.distributions) == {"blend"} and skipped.best == "blend"

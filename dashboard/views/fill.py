@@ -13,7 +13,9 @@ COLUMNS = ["text", "human_label", "proposed_label", "label_source", "confidence"
 
 def show_accuracy(result) -> None:
     st.subheader("Accuracy estimates")
-    st.caption("Each method is scored by 5-fold hold-out on the labeled rows; the best one proposes the labels.")
+    st.caption("Each method is scored on labeled rows it did not see (5-fold hold-out, or the fold kept out of "
+               "fine-tuning). The balanced blend proposes the labels (the blend when candidate clusters hold 5% or more "
+               "of the unlabeled rows) unless another method labels the same held-out rows clearly better.")
     acc = pd.DataFrame({
         "method": list(result.fill_accuracy),
         "estimated accuracy": [None if v is None else round(float(v), 4) for v in result.fill_accuracy.values()],
