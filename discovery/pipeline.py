@@ -70,6 +70,20 @@ class FillResult:
 # The fill-in proposal prefers the first of these that ran, unless another is clearly better on the held-out rows.
 FILL_PREFERENCE = ("balanced", "blend", "propagation", "classifier", "knn")
 BALANCE_MAX_CANDIDATE_SHARE = 0.05
+BALANCE_MIN_ROWS_PER_CLASS = 10
+
+
+def should_balance(y: np.ndarray, candidate_rows: np.ndarray, n_classes: int) -> bool:
+    """Whether to hold the proposals to the labeled rows' class shares: only when candidate clusters
+    hold under ``BALANCE_MAX_CANDIDATE_SHARE`` of the unlabeled rows (rows of new categories outside
+    them would take known classes' shares) and there are at least ``BALANCE_MIN_ROWS_PER_CLASS``
+    unlabeled rows per class (a share of a handful of rows is no share at all)."""
+    unlabeled = np.asarray(y) < 0
+    if not unlabeled.any():
+        return False
+    outside = unlabeled & ~candidate_rows
+    return (candidate_rows[unlabeled].mean() < BALANCE_MAX_CANDIDATE_SHARE
+            and outside.sum() >= BALANCE_MIN_ROWS_PER_CLASS * max(n_classes, 1))
 
 
 def choose_fill_method(correct: dict[str, np.ndarray | None]) -> str | None:
@@ -89,19 +103,17 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     """Run each fill-in method on all rows and estimate its accuracy by hidden folds of labeled rows
     (on an adapted embedding: only the fold adaptation never saw), then choose one (``choose_fill_method``).
 
-    ``candidate_rows``: rows of candidate clusters. The balanced method runs only when they are
-    under ``BALANCE_MAX_CANDIDATE_SHARE`` of the unlabeled rows: rows of new categories that sit
-    outside candidate clusters would take known classes' shares (measured: balancing cost about
-    1 point of fill-in at known ratio 0.75 on banking and stackoverflow, and gained 1-2 with every
-    class known on banking and mcid; docs/benchmarks.md).
+    ``candidate_rows``: rows of candidate clusters. The balanced method runs only when
+    ``should_balance`` (measured: balancing over every unlabeled row cost about 1 point of fill-in
+    at known ratio 0.75 on banking and stackoverflow, and gained 1-2 with every class known on
+    banking and mcid; docs/benchmarks.md, "Fill-in settings").
     """
     if n_classes == 0:
         return FillResult({}, {}, None)
     y = np.asarray(y)
     candidate_rows = np.zeros(len(y), dtype=bool) if candidate_rows is None else np.asarray(candidate_rows, dtype=bool)
-    unlabeled = y < 0
-    candidate_share = candidate_rows[unlabeled].mean() if unlabeled.any() else 0.0
-    methods = [m for m in methods if m != "balanced" or candidate_share < BALANCE_MAX_CANDIDATE_SHARE]
+    balance = should_balance(y, candidate_rows, n_classes)
+    methods = [m for m in methods if m != "balanced" or balance]
     graph = knn_graph(X, n_neighbors, random_state) if GRAPH_METHODS & set(methods) else None
     distributions, accuracy, correct = {}, {}, {}
     for name in methods:

@@ -52,8 +52,9 @@ def test_fill_in_prefers_the_balanced_proposal_unless_another_is_clearly_better(
     assert choose_fill_method({"blend": None}) is None
 
 
-def test_balancing_is_skipped_when_candidates_hold_many_rows(small_banking):
-    """Rows of new categories outside candidate clusters would take known classes' shares."""
+def test_balancing_is_skipped_when_candidates_hold_many_rows_or_rows_are_few(small_banking):
+    """Rows of new categories outside candidate clusters would take known classes' shares, and a
+    handful of rows per class has no class shares to match."""
     from discovery.pipeline import fill_in
 
     _, y, X = small_banking
@@ -65,3 +66,4 @@ def test_balancing_is_skipped_when_candidates_hold_many_rows(small_banking):
     assert "balanced" in fill_in(X, y, 5, methods, 0, 10, candidate_rows=few).distributions
     skipped = fill_in(X, y, 5, methods, 0, 10, candidate_rows=many)
     assert set(skipped.distributions) == {"blend"} and skipped.best == "blend"
+    assert "balanced" not in fill_in(X[:60], y[:60], 5, methods, 0, 10).distributions  # 48 unlabeled rows, 5 classes
