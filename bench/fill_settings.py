@@ -10,7 +10,11 @@ classes of
   over every unlabeled row: what it does when the run finds no candidate cluster.
 
 The pipeline balances only when candidate clusters hold under 5% of the unlabeled rows, because
-at 0.75 the rows of unnamed classes take known classes' shares. stackoverflow_mtpclnn is held
+at 0.75 the rows of unnamed classes take known classes' shares. Balancing assumes the labeled rows
+were drawn evenly across classes; ``uneven`` draws (known ratio 1.0, every other class keeps a
+third of its labeled rows) show what it costs when they were not, and the share gap
+(``fill.class_share_gap`` of the 10-neighbour blend) that ``pipeline.should_balance`` reads to
+refuse such draws. stackoverflow_mtpclnn is held
 out of every choice and not run here. Results go to bench/results/fill_settings.json and into
 docs/benchmarks.md (``python bench/run_benchmarks.py --report-only``).
 
@@ -36,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from discovery.embed import SentenceEmbedder  # noqa: E402
 from discovery.evaluate import load_dataset, protocol_draw  # noqa: E402
-from discovery.fill import BalancedFill, BlendFill, knn_graph  # noqa: E402
+from discovery.fill import BalancedFill, BlendFill, class_share_gap, knn_graph, labeled_shares  # noqa: E402
 
 DATA = Path(os.environ.get("BENCH_DATA") or ROOT.parent / "shared" / "datasets")
 RESULTS = ROOT / "bench" / "results" / "fill_settings.json"
@@ -45,10 +49,15 @@ KNOWN_RATIOS = (1.0, 0.75)
 GRAPH_SIZES = (7, 10, 15)
 
 
-def draw_scores(X: np.ndarray, labels: np.ndarray, known_ratio: float, seed: int) -> dict[str, float]:
+def draw_scores(X: np.ndarray, labels: np.ndarray, known_ratio: float, seed: int, uneven: bool = False) -> dict[str, float]:
     known, labeled = protocol_draw(labels, known_ratio, 0.1, seed)
     code = {name: i for i, name in enumerate(sorted(known))}
     y = np.array([code[label] if is_labeled else -1 for label, is_labeled in zip(labels, labeled)])
+    if uneven:  # every other class keeps a third of its labeled rows
+        rng = np.random.RandomState(seed)
+        for c in range(0, len(code), 2):
+            rows = np.flatnonzero(y == c)
+            y[rng.choice(rows, max(0, len(rows) - max(2, len(rows) // 3)), replace=False)] = -1
     truth = np.array([code.get(label, -1) for label in labels])
     rows = (y < 0) & (truth >= 0)
     out = {}
@@ -57,6 +66,8 @@ def draw_scores(X: np.ndarray, labels: np.ndarray, known_ratio: float, seed: int
         for name, method in ((f"blend, k={k}", BlendFill()), (f"balanced, k={k}", BalancedFill())):
             dist = method.fit(X, y, len(code), graph=graph).label_distributions_
             out[name] = 100 * float(np.mean(dist[rows].argmax(1) == truth[rows]))
+            if name == "blend, k=10":
+                out["share gap"] = class_share_gap(labeled_shares(y, len(code)), dist, y < 0)
     return out
 
 
@@ -68,10 +79,12 @@ def main() -> int:
         train, _ = load_dataset(DATA / dataset)
         X = SentenceEmbedder().transform(train.text.tolist())
         labels = train.label.to_numpy().astype(str)
-        for known_ratio in KNOWN_RATIOS:
-            per_seed = [draw_scores(X, labels, known_ratio, seed) for seed in (0, 1, 2)]
+        for known_ratio, uneven in [(ratio, False) for ratio in KNOWN_RATIOS] + [(1.0, True)]:
+            per_seed = [draw_scores(X, labels, known_ratio, seed, uneven) for seed in (0, 1, 2)]
             mean = {name: float(np.mean([s[name] for s in per_seed])) for name in per_seed[0]}
-            draws.append({"dataset": dataset, "known_ratio": known_ratio, "seeds": [0, 1, 2], "fillin_acc": mean})
+            gap = mean.pop("share gap")
+            draws.append({"dataset": dataset, "known_ratio": known_ratio, "uneven": uneven, "seeds": [0, 1, 2],
+                          "fillin_acc": mean, "share_gap": gap})
             print(json.dumps(draws[-1]), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"model": "all-MiniLM-L6-v2 (frozen)", "labeled_ratio": 0.1, "draws": draws,

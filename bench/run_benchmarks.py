@@ -355,11 +355,15 @@ def fill_settings_section(data: dict) -> list[str]:
              "does so only when candidate clusters hold under 5% of the unlabeled rows (it helps with every class "
              "known and costs at 0.75, where rows of unnamed classes take known classes' shares). The default graph "
              "has 10 neighbours.", "",
-             "| dataset | known ratio | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+             "*uneven*: every other class keeps a third of its labeled rows; *share gap*: total variation between "
+             "the labeled rows' class shares and the 10-neighbour blend's (balancing is refused at 0.1 or more).", "",
+             "| dataset | known ratio | labels | " + " | ".join(names) + " | share gap |",
+             "|---|---|---|" + "---|" * (len(names) + 1)]
     for d in draws:
         best = max(d["fillin_acc"].values())
         cells = [(f"**{_f(v)}**" if v == best else _f(v)) for v in d["fillin_acc"].values()]
-        lines.append(f"| {d['dataset']} | {d['known_ratio']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {d['dataset']} | {d['known_ratio']} | {'uneven' if d.get('uneven') else 'even'} | "
+                     + " | ".join(cells) + f" | {_f(d.get('share_gap'), 3)} |")
     return lines + [""]
 
 
@@ -466,7 +470,7 @@ def write_report(command: str | None = None) -> Path:
              "rows (discovery/adapt.py), then clusters. "
              "Published numbers are from `../shared/datasets/published_results.csv` "
              "(labeled ratio 0.1, K = ground truth; the papers fine-tune BERT-base on a GPU, "
-             "we fine-tune the 22M-parameter MiniLM for two short epochs on the CPU).", "",
+             "we fine-tune the 22M-parameter MiniLM for six short epochs on the CPU).", "",
              "The results come from runs on 2-core machines on 2026-11-25; each line of *What was run* names "
              "its commit. After the adaptation gate changed (the adapted model is now dropped only when the base "
              "model is clearly better on the held-out fold, `discovery.pipeline.adaptation_helps`) and adaptation "
@@ -587,10 +591,11 @@ def write_report(command: str | None = None) -> Path:
                   "accuracy on the unlabeled rows (blend and balanced blend, 10-neighbour graph, before candidate "
                   "clusters); ACC is the test ACC of the default seeded k-means; seconds of adaptation and embedding.", ""]
         if v.get("rows"):
-            lines += ["| variant | fill-in, blend | fill-in, balanced | test ACC | s |", "|---|---|---|---|---|"]
+            lines += ["| variant | fill-in, blend | fill-in, balanced | mean confidence, balanced | test ACC | s |",
+                      "|---|---|---|---|---|---|"]
             for row in v["rows"]:
                 lines.append(f"| {row['variant']} | {_f(row['fillin_acc'])} | {_f(row.get('fillin_acc_balanced'))} | "
-                             f"{_f(row['acc'])} | {_f(row['adapt_seconds'], 0)} |")
+                             f"{_f(row.get('confidence_balanced'))} | {_f(row['acc'])} | {_f(row['adapt_seconds'], 0)} |")
             lines.append("")
         earlier = v.get("earlier")
         if earlier:
@@ -675,7 +680,7 @@ def behind_section(results: dict, published: pd.DataFrame) -> list[str]:
         lines.append("- Nowhere in the settings run.")
     lines += ["", "The published methods fine-tune a BERT-base encoder (110M parameters) on a GPU for many epochs "
               "(and MTP-CLNN and USNID pre-train on in-domain data first); this tool fine-tunes the 22M-parameter "
-              "all-MiniLM-L6-v2 on the labeled rows for two short epochs on 2 CPU cores (`discovery/adapt.py`), "
+              "all-MiniLM-L6-v2 on the labeled rows for six short epochs on 2 CPU cores (`discovery/adapt.py`), "
               "then clusters. The peers above get the frozen model.", ""]
     return lines
 

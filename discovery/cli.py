@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled (blank and NaN always do)")
     run.add_argument("--encoding", default=None, help="text encoding when the file is not UTF-8 (e.g. latin-1)")
     run.add_argument("--out", required=True, help="output folder")
+    run.add_argument("--no-balance", dest="balance", action="store_false",
+                     help="never hold the proposed labels to the labeled rows' class shares (when your labels were "
+                          "not drawn evenly across classes)")
     run.add_argument("--new-clusters", type=int, default=None, metavar="N",
                      help="seeded-kmeans: look for N new categories beyond the labeled ones (default: estimated from the data)")
     _add_common(run)
@@ -63,8 +66,10 @@ def cmd_run(args) -> int:
         print(f"warning: {message}", file=sys.stderr)
     if args.new_clusters is not None and args.new_clusters < 0:
         raise InputError(f"--new-clusters must be 0 or more (got {args.new_clusters}); leave it out to estimate it.")
+    fill_methods = DiscoveryConfig.fill_methods if args.balance else tuple(
+        m for m in DiscoveryConfig.fill_methods if m != "balanced")
     config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
-                             n_new_clusters=args.new_clusters)
+                             n_new_clusters=args.new_clusters, fill_methods=fill_methods)
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:
@@ -80,6 +85,8 @@ def cmd_run(args) -> int:
     note = new_clusters_note(result.clustering)
     if note:
         print(note)
+    if result.fill_balance:
+        print(f"class balance: {'used' if result.fill_balance['used'] else 'not used'}, {result.fill_balance['reason']}")
     print(f"wrote {', '.join(str(p) for p in written.values())}")
     return 0
 

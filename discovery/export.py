@@ -101,6 +101,7 @@ def manifest(discovery) -> dict:
         "n_candidates": int(len(discovery.candidates)),
         "fill_method": discovery.fill_method,
         "fill_accuracy_estimate": discovery.fill_accuracy,
+        "fill_balance": discovery.fill_balance,
         "decisions": list(discovery.decisions),
         "min_confidence": discovery.min_confidence,
         "warnings": list(table.warnings),

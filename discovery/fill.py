@@ -35,7 +35,7 @@ def knn_search(X: np.ndarray, Q: np.ndarray, k: int, exclude_self: bool = False)
     return idx, sim
 
 
-def knn_graph(X: np.ndarray, k: int = 15, random_state: int = 0) -> sparse.csr_matrix:
+def knn_graph(X: np.ndarray, k: int = 10, random_state: int = 0) -> sparse.csr_matrix:
     """Symmetric sparse cosine kNN graph (weights = similarity); exact up to 60k rows, pynndescent beyond."""
     X = normalize(np.asarray(X, dtype=np.float32))
     n = len(X)
@@ -85,7 +85,7 @@ class PropagationFill(BaseEstimator):
 
     source = "propagation"
 
-    def __init__(self, n_neighbors: int = 15, alpha: float = 0.9, max_iter: int = 40, random_state: int = 0):
+    def __init__(self, n_neighbors: int = 10, alpha: float = 0.9, max_iter: int = 40, random_state: int = 0):
         self.n_neighbors = n_neighbors
         self.alpha = alpha
         self.max_iter = max_iter
@@ -144,7 +144,7 @@ class BlendFill(BaseEstimator):
 
     source = "blend"
 
-    def __init__(self, n_neighbors: int = 15, alpha: float = 0.9, C: float = 10.0, random_state: int = 0):
+    def __init__(self, n_neighbors: int = 10, alpha: float = 0.9, C: float = 10.0, random_state: int = 0):
         self.n_neighbors = n_neighbors
         self.alpha = alpha
         self.C = C
@@ -182,37 +182,49 @@ def balance_classes(distributions: np.ndarray, prior: np.ndarray, rows: np.ndarr
     return out
 
 
-class BalancedFill(BaseEstimator):
+class BalancedFill(BlendFill):
     """The blend, with each known class taking the share of the unlabeled rows it has of the labeled rows.
 
     Classes in an embedding are not equally compact: a broad class pulls in rows of its tighter
-    neighbours. Assuming the labeled rows were drawn evenly across classes, the class shares
-    among them are the best guess of the shares among the rest, and ``balance_classes`` holds
-    the proposals to them. Rows in candidate clusters (``fit(..., exclude=mask)``) belong to
-    no known class and are left out of the balance. When the labeled rows were not drawn
-    evenly the assumption fails; the hold-out estimate then ranks this method below the blend.
+    neighbours. When the labeled rows were drawn evenly across classes, the class shares among
+    them are the best guess of the shares among the rest, and ``balance_classes`` holds the
+    proposals to them. Rows in candidate clusters (``fit(..., exclude=mask)``) belong to no known
+    class and are left out. When the labels were not drawn evenly this misleads (labeling half
+    the banking classes at a third of the rate cut accuracy from 82.9 to 74.5), which is why the
+    pipeline only balances when the blend's own class shares agree with the labeled ones
+    (``pipeline.should_balance``).
     """
 
     source = "balanced"
 
-    def __init__(self, n_neighbors: int = 15, alpha: float = 0.9, C: float = 10.0, sharpen: float = 2.0,
+    def __init__(self, n_neighbors: int = 10, alpha: float = 0.9, C: float = 10.0, sharpen: float = 2.0,
                  random_state: int = 0):
-        self.n_neighbors = n_neighbors
-        self.alpha = alpha
-        self.C = C
+        super().__init__(n_neighbors=n_neighbors, alpha=alpha, C=C, random_state=random_state)
         self.sharpen = sharpen
-        self.random_state = random_state
 
     def fit(self, X, y, n_classes=None, graph=None, exclude=None):
         y = np.asarray(y)
         n_classes = n_classes or int(y.max()) + 1
-        blend = BlendFill(self.n_neighbors, self.alpha, self.C, self.random_state).fit(X, y, n_classes, graph=graph)
-        prior = np.bincount(y[y >= 0], minlength=n_classes) / max(int((y >= 0).sum()), 1)
+        super().fit(X, y, n_classes, graph=graph)
         rows = y < 0
         if exclude is not None:
             rows &= ~np.asarray(exclude, dtype=bool)
-        self.label_distributions_ = balance_classes(blend.label_distributions_, prior, rows, self.sharpen)
+        self.label_distributions_ = balance_classes(self.label_distributions_, labeled_shares(y, n_classes), rows,
+                                                    self.sharpen)
         return self
+
+
+def labeled_shares(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Each class's share of the labeled rows."""
+    y = np.asarray(y)
+    return np.bincount(y[y >= 0], minlength=n_classes) / max(int((y >= 0).sum()), 1)
+
+
+def class_share_gap(prior: np.ndarray, distributions: np.ndarray, rows: np.ndarray) -> float:
+    """Total variation distance between ``prior`` and the class shares of ``rows``' most likely labels."""
+    labels = np.asarray(distributions)[np.asarray(rows, dtype=bool)].argmax(1)
+    shares = np.bincount(labels, minlength=len(prior)) / max(len(labels), 1)
+    return float(0.5 * np.abs(np.asarray(prior) - shares).sum())
 
 
 def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0) -> np.ndarray:
@@ -266,6 +278,8 @@ def clearly_better(challenger_correct: np.ndarray, default_correct: np.ndarray, 
     challenger must win those by more than ``z`` standard deviations. A fold of a few hundred
     rows cannot tell methods a point apart, so without a clear win the default stays.
     """
+    challenger_correct = np.asarray(challenger_correct, dtype=bool)
+    default_correct = np.asarray(default_correct, dtype=bool)
     challenger_only = int(np.sum(challenger_correct & ~default_correct))
     default_only = int(np.sum(default_correct & ~challenger_correct))
     discordant = challenger_only + default_only

@@ -17,8 +17,8 @@ from .cluster import LabelAwareHDBSCAN, SeededKMeans
 from .adapt import AdaptedEmbedder, can_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
-from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, clearly_better, heldout_correct,
-                   holdout_folds, knn_graph, knn_search)
+from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
+                   heldout_correct, holdout_folds, knn_graph, knn_search, labeled_shares)
 from .io import LabeledTable
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
@@ -42,7 +42,7 @@ class DiscoveryConfig:
     min_cluster_size: int | None = None  # hdbscan only; None: from n
     noise_budget: float = 0.2  # hdbscan only: share of rows it may leave as noise before being pushed
     n_neighbors: int = 10  # of the fill-in graph (docs/benchmarks.md, "Fill-in settings")
-    fill_methods: tuple[str, ...] = ("knn", "propagation", "classifier", "blend", "balanced")
+    fill_methods: tuple[str, ...] = ("knn", "propagation", "classifier", "blend", "balanced")  # balanced: see should_balance
     make_map: bool = True
     cache_dir: str | None = None
 
@@ -65,34 +65,84 @@ class FillResult:
     distributions: dict[str, np.ndarray]  # method -> n x classes
     accuracy: dict[str, float | None]  # method -> k-fold estimate on labeled rows
     best: str | None = field(default=None)
+    balance: dict = field(default_factory=dict)  # whether the balanced proposal ran, and why (BalanceCheck)
 
 
 # The fill-in proposal prefers the first of these that ran, unless another is clearly better on the held-out rows.
 FILL_PREFERENCE = ("balanced", "blend", "propagation", "classifier", "knn")
 BALANCE_MAX_CANDIDATE_SHARE = 0.05
-BALANCE_MIN_ROWS_PER_CLASS = 10
+BALANCE_MIN_UNLABELED_PER_CLASS = 10
+BALANCE_MIN_LABELED_PER_CLASS = 5  # median over classes
+BALANCE_MAX_SHARE_GAP = 0.1
 
 
-def should_balance(y: np.ndarray, candidate_rows: np.ndarray, n_classes: int) -> bool:
-    """Whether to hold the proposals to the labeled rows' class shares: only when candidate clusters
-    hold under ``BALANCE_MAX_CANDIDATE_SHARE`` of the unlabeled rows (rows of new categories outside
-    them would take known classes' shares) and there are at least ``BALANCE_MIN_ROWS_PER_CLASS``
-    unlabeled rows per class (a share of a handful of rows is no share at all)."""
-    unlabeled = np.asarray(y) < 0
+@dataclass(frozen=True)
+class BalanceCheck:
+    """Whether the balanced proposal may run, and the reason in words, for the manifest and the dashboard."""
+
+    used: bool
+    reason: str
+    share_gap: float | None = None  # total variation between labeled shares and the blend's shares
+
+    def to_dict(self) -> dict:
+        return {"used": self.used, "reason": self.reason,
+                "share_gap": None if self.share_gap is None else round(self.share_gap, 4)}
+
+
+def should_balance(y: np.ndarray, candidate_rows: np.ndarray, n_classes: int,
+                   blend: np.ndarray | None = None) -> BalanceCheck:
+    """Hold the proposals to the labeled rows' class shares only where those shares are a fair guess.
+
+    Not when candidate clusters hold ``BALANCE_MAX_CANDIDATE_SHARE`` or more of the unlabeled rows
+    (rows of new categories outside them would take known classes' shares), nor with fewer than
+    ``BALANCE_MIN_UNLABELED_PER_CLASS`` unlabeled rows per class or a median under
+    ``BALANCE_MIN_LABELED_PER_CLASS`` labeled rows per class (too few to have shares), nor when the
+    blend's own class shares differ from the labeled ones by ``BALANCE_MAX_SHARE_GAP`` or more (total
+    variation): then the labels were probably not drawn evenly. With evenly drawn labels the gap
+    was 0.04-0.07 on banking and mcid; labeling half the banking classes at half the rate gave 0.12.
+    """
+    y = np.asarray(y)
+    candidate_rows = np.asarray(candidate_rows, dtype=bool)
+    unlabeled = y < 0
     if not unlabeled.any():
-        return False
+        return BalanceCheck(False, "no unlabeled rows")
+    share = float(candidate_rows[unlabeled].mean())
+    if share >= BALANCE_MAX_CANDIDATE_SHARE:
+        return BalanceCheck(False, f"candidate clusters hold {share:.0%} of the unlabeled rows "
+                                   f"(balancing needs under {BALANCE_MAX_CANDIDATE_SHARE:.0%})")
     outside = unlabeled & ~candidate_rows
-    return (candidate_rows[unlabeled].mean() < BALANCE_MAX_CANDIDATE_SHARE
-            and outside.sum() >= BALANCE_MIN_ROWS_PER_CLASS * max(n_classes, 1))
+    if outside.sum() < BALANCE_MIN_UNLABELED_PER_CLASS * max(n_classes, 1):
+        return BalanceCheck(False, f"{int(outside.sum())} unlabeled rows for {n_classes} classes "
+                                   f"(balancing needs {BALANCE_MIN_UNLABELED_PER_CLASS} per class)")
+    counts = np.bincount(y[y >= 0], minlength=n_classes)
+    if np.median(counts) < BALANCE_MIN_LABELED_PER_CLASS:
+        return BalanceCheck(False, f"a median of {np.median(counts):g} labeled rows per class "
+                                   f"(balancing needs {BALANCE_MIN_LABELED_PER_CLASS})")
+    if blend is None:
+        return BalanceCheck(True, "the labeled rows' class shares are used")
+    gap = class_share_gap(labeled_shares(y, n_classes), blend, outside)
+    if gap >= BALANCE_MAX_SHARE_GAP:
+        return BalanceCheck(False, f"the labeled rows' class shares differ from the proposals' by {gap:.2f} "
+                                   f"(total variation; balancing needs under {BALANCE_MAX_SHARE_GAP}): the labels "
+                                   "look unevenly drawn", gap)
+    return BalanceCheck(True, f"the labeled rows' class shares match the proposals' (gap {gap:.2f})", gap)
+
+
+def preferred(names) -> list[str]:
+    """``names`` in ``FILL_PREFERENCE`` order (unknown names last)."""
+    rank = {name: i for i, name in enumerate(FILL_PREFERENCE)}
+    return sorted(names, key=lambda name: rank.get(name, len(rank)))
 
 
 def choose_fill_method(correct: dict[str, np.ndarray | None]) -> str | None:
     """The preferred method that ran, or the most accurate one that labels the held-out rows
-    clearly better (``clearly_better``, a paired test); None when nothing could be scored."""
+    clearly better (``clearly_better``, a paired test); with nothing scored, the preferred one."""
+    if not correct:
+        return None
     scored = {name: c for name, c in correct.items() if c is not None and len(c)}
     if not scored:
-        return None
-    ranked = sorted(scored, key=lambda name: FILL_PREFERENCE.index(name) if name in FILL_PREFERENCE else len(FILL_PREFERENCE))
+        return preferred(correct)[0]
+    ranked = preferred(scored)
     default = ranked[0]
     better = [name for name in ranked[1:] if clearly_better(scored[name], scored[default])]
     return max(better, key=lambda name: scored[name].mean()) if better else default
@@ -104,18 +154,27 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     (on an adapted embedding: only the fold adaptation never saw), then choose one (``choose_fill_method``).
 
     ``candidate_rows``: rows of candidate clusters. The balanced method runs only when
-    ``should_balance`` (measured: balancing over every unlabeled row cost about 1 point of fill-in
-    at known ratio 0.75 on banking and stackoverflow, and gained 1-2 with every class known on
-    banking and mcid; docs/benchmarks.md, "Fill-in settings").
+    ``should_balance`` says so (balancing every unlabeled row cost about 1 point of fill-in at
+    known ratio 0.75 on banking and stackoverflow, and gained 1-2 with every class known on
+    banking and mcid: docs/benchmarks.md, "Fill-in settings"); when it does not, the blend runs
+    in its place.
     """
     if n_classes == 0:
         return FillResult({}, {}, None)
     y = np.asarray(y)
     candidate_rows = np.zeros(len(y), dtype=bool) if candidate_rows is None else np.asarray(candidate_rows, dtype=bool)
-    balance = should_balance(y, candidate_rows, n_classes)
-    methods = [m for m in methods if m != "balanced" or balance]
+    methods = list(dict.fromkeys(methods))
     graph = knn_graph(X, n_neighbors, random_state) if GRAPH_METHODS & set(methods) else None
     distributions, accuracy, correct = {}, {}, {}
+    balance = {}
+    if "balanced" in methods:
+        blend = BlendFill(random_state=random_state).fit(X, y, n_classes, graph=graph).label_distributions_
+        check = should_balance(y, candidate_rows, n_classes, blend)
+        balance = check.to_dict()
+        if not check.used:
+            methods = [m for m in methods if m != "balanced"] + ([] if "blend" in methods else ["blend"])
+        if "blend" in methods:
+            distributions["blend"] = blend
     for name in methods:
         method = FILL_METHODS[name]()
         if "random_state" in method.get_params():
@@ -124,9 +183,9 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         correct[name] = heldout_correct(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS, random_state=random_state,
                                         only_fold=ESTIMATE_FOLD if adapted else None, **fit_params)
         accuracy[name] = None if correct[name] is None or not len(correct[name]) else float(correct[name].mean())
-        distributions[name] = method.fit(X, y, n_classes=n_classes, graph=graph, **fit_params).label_distributions_
-    best = choose_fill_method(correct) or (methods[0] if methods else None)
-    return FillResult(distributions, accuracy, best)
+        if name not in distributions:
+            distributions[name] = method.fit(X, y, n_classes=n_classes, graph=graph, **fit_params).label_distributions_
+    return FillResult(distributions, accuracy, choose_fill_method(correct), balance)
 
 
 N_FOLDS = 5  # hold-out folds of labeled rows for the fill-in estimates
@@ -280,6 +339,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                                      embeddings, clusterer.cluster_centers_)
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=clusterer.cluster_centers_,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
+                     fill_balance=dict(fill.balance),
                      timings=timings, adaptation=dict(getattr(embedder, "adaptation_check_", {}), used=adapted),
                      clustering=cluster_report(clusterer, config),
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_),

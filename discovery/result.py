@@ -41,6 +41,7 @@ class Discovery:
     skipped_decisions: tuple = field(default=())
     adaptation: dict = field(default_factory=dict)  # held-out kNN accuracy with the base and the adapted model
     clustering: dict = field(default_factory=dict)  # how many new clusters, whether estimated, and how sure (cluster_report)
+    fill_balance: dict = field(default_factory=dict)  # whether the balanced fill-in ran, and why (pipeline.should_balance)
     shared: dict = field(default_factory=dict, repr=False, compare=False)
     """Work that depends on the input only (the texts' term counts), shared with every derived result."""
 

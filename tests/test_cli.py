@@ -49,6 +49,21 @@ def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
     assert refused.returncode == 2 and refused.stderr.strip().startswith("error: --new-clusters")
 
 
+def test_class_balance_is_reported_and_can_be_turned_off(demo_slice, tmp_path):
+    import json
+
+    default = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--out", tmp_path / "default")
+    assert default.returncode == 0, default.stderr
+    balance = json.loads((tmp_path / "default" / "manifest.json").read_text())["fill_balance"]
+    assert set(balance) == {"used", "reason", "share_gap"} and balance["reason"]
+    assert "class balance:" in default.stdout and balance["reason"] in default.stdout
+    off = discovery("run", demo_slice, "--model", "tfidf", "--no-balance", "--quiet", "--out", tmp_path / "off")
+    assert off.returncode == 0, off.stderr
+    manifest = json.loads((tmp_path / "off" / "manifest.json").read_text())
+    assert "balanced" not in manifest["config"]["fill_methods"] and manifest["fill_balance"] == {}
+    assert "balanced" not in manifest["fill_accuracy_estimate"]
+
+
 def test_no_labels_is_plain_discovery_with_a_warning(tmp_path):
     frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(300).drop(columns=["label"])
     frame.to_csv(tmp_path / "nolabels.csv", index=False)

@@ -49,21 +49,77 @@ def test_fill_in_prefers_the_balanced_proposal_unless_another_is_clearly_better(
     assert choose_fill_method({"knn": slightly, "blend": base, "balanced": base}) == "balanced"
     assert choose_fill_method({"knn": clearly, "blend": slightly, "balanced": base}) == "knn"
     assert choose_fill_method({"classifier": base, "blend": base}) == "blend"
-    assert choose_fill_method({"blend": None}) is None
 
 
 def test_balancing_is_skipped_when_candidates_hold_many_rows_or_rows_are_few(small_banking):
     """Rows of new categories outside candidate clusters would take known classes' shares, and a
-    handful of rows per class has no class shares to match."""
+    handful of rows per class has no class shares to match; the blend runs in its place."""
     from discovery.pipeline import fill_in
 
-    _, y, X = small_banking
+    frame, y, X = small_banking
+    known = frame.true_label.isin(frame.true_label[y >= 0].unique()).to_numpy()  # the 5 named intents' 150 rows
+    y, X = y[known], X[known]
     unlabeled = np.flatnonzero(y < 0)
     few, many = np.zeros(len(y), dtype=bool), np.zeros(len(y), dtype=bool)
     few[unlabeled[:2]] = True
     many[unlabeled[:60]] = True
-    methods = ("blend", "balanced")
-    assert "balanced" in fill_in(X, y, 5, methods, 0, 10, candidate_rows=few).distributions
-    skipped = fill_in(X, y, 5, methods, 0, 10, candidate_rows=many)
+    ran = fill_in(X, y, 5, ("balanced",), 0, 10, candidate_rows=few)
+    assert set(ran.distributions) == {"balanced"} and ran.balance["used"]
+    skipped = fill_in(X, y, 5, ("balanced",), 0, 10, candidate_rows=many)
     assert set(skipped.distributions) == {"blend"} and skipped.best == "blend"
-    assert "balanced" not in fill_in(X[:60], y[:60], 5, methods, 0, 10).distributions  # 48 unlabeled rows, 5 classes
+    assert not skipped.balance["used"] and "candidate clusters hold" in skipped.balance["reason"]
+    small = fill_in(X[:60], y[:60], 5, ("blend", "balanced"), 0, 10)  # 48 unlabeled rows for 5 classes
+    assert "balanced" not in small.distributions and "unlabeled rows for 5 classes" in small.balance["reason"]
+
+
+def test_balancing_is_skipped_when_the_labels_look_unevenly_drawn():
+    """Labeled shares 80/20 against proposals that split 50/50: the labels were not drawn evenly."""
+    from discovery.pipeline import should_balance
+
+    y = np.full(400, -1)
+    y[:40], y[40:50] = 0, 1
+    blend = np.zeros((400, 2))
+    blend[np.arange(400) % 2 == 0, 0] = 1
+    blend[np.arange(400) % 2 == 1, 1] = 1
+    check = should_balance(y, np.zeros(400, dtype=bool), 2, blend)
+    assert not check.used and check.share_gap > 0.25 and "unevenly" in check.reason
+    blend[:, :] = 0
+    blend[np.arange(400) % 5 != 0, 0] = 1
+    blend[np.arange(400) % 5 == 0, 1] = 1
+    assert should_balance(y, np.zeros(400, dtype=bool), 2, blend).used
+    assert not should_balance(np.where(np.arange(400) < 6, np.arange(400) % 2, -1), np.zeros(400, dtype=bool), 2).used
+
+
+def test_with_nothing_scored_the_preferred_method_proposes():
+    from discovery.pipeline import choose_fill_method
+
+    assert choose_fill_method({"knn": None, "blend": None}) == "blend"
+    assert choose_fill_method({}) is None
+
+
+def test_a_run_with_every_class_known_proposes_balanced_labels(small_banking, tmp_path):
+    """End to end on real texts: no candidate cluster, so the balanced blend labels the rows, and
+    the source, the manifest and the export say so."""
+    import json
+
+    import pandas as pd
+
+    from discovery import DiscoveryConfig, run_discovery, write_outputs
+    from discovery.io import table_from_frame
+
+    frame, _, X = small_banking
+    labels = frame.true_label.to_numpy(dtype=object).copy()
+    for intent in frame.true_label.unique():
+        labels[np.flatnonzero(frame.true_label.to_numpy() == intent)[6:]] = ""
+    table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels}), name="small.csv", data_hash="small",
+                             text_column="text", label_column="label")
+    result = run_discovery(table, DiscoveryConfig(n_new_clusters=0, make_map=False), embeddings=X)
+    assert result.fill_balance["used"] and "balanced" in result.fill_accuracy
+    assert result.fill_method == "balanced"
+    unlabeled = labels == ""
+    proposed = result.rows.proposed_label.to_numpy()[unlabeled]
+    assert (result.rows.label_source.to_numpy()[unlabeled] == "balanced").all()
+    assert np.mean(proposed == frame.true_label.to_numpy()[unlabeled]) > 0.85
+    write_outputs(result, tmp_path)
+    assert json.loads((tmp_path / "manifest.json").read_text())["fill_balance"]["used"] is True
+    assert set(pd.read_csv(tmp_path / "proposed_labels.csv", encoding="utf-8-sig").label_source) == {"human", "balanced"}

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import charts, state
 from discovery import set_min_confidence
+from discovery.pipeline import FILL_PREFERENCE
 
 st.title("Fill-in")
 
@@ -14,8 +15,12 @@ COLUMNS = ["text", "human_label", "proposed_label", "label_source", "confidence"
 def show_accuracy(result) -> None:
     st.subheader("Accuracy estimates")
     st.caption("Each method is scored on labeled rows it did not see (5-fold hold-out, or the fold kept out of "
-               "fine-tuning). The balanced blend proposes the labels (the blend when candidate clusters hold 5% or more "
-               "of the unlabeled rows) unless another method labels the same held-out rows clearly better.")
+               f"fine-tuning). The first of {', '.join(FILL_PREFERENCE)} that ran proposes the labels, unless another "
+               "labels the same held-out rows clearly better.")
+    balance = result.fill_balance
+    if balance:
+        verdict = "ran" if balance.get("used") else "did not run"
+        st.caption(f"Balanced (each known class held to its share of the labeled rows) {verdict}: {balance['reason']}.")
     acc = pd.DataFrame({
         "method": list(result.fill_accuracy),
         "estimated accuracy": [None if v is None else round(float(v), 4) for v in result.fill_accuracy.values()],
