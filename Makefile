@@ -30,6 +30,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PIP) install --quiet -e ".[bench]"
 	$(PY) bench/run_benchmarks.py
+	$(PY) bench/fill_settings.py
+	$(PY) bench/adaptation_variants.py
+	$(PY) bench/run_benchmarks.py --report-only
 
 demo-data: $(STAMP)
 	$(PY) scripts/make_demo_data.py

@@ -21,7 +21,8 @@ CSV quoting: a few texts are quoted and span lines). For each seed:
    (``assign_to_clusters``: an inductive evaluation, test rows never reach the fit).
 4. Scores on test (x100): Hungarian ACC, NMI, ARI, known-class ACC, novel-class ACC and
    their harmonic mean (H-score), plus ``n_clusters``, ``fillin_acc`` (accuracy of the
-   proposed label on unlabeled train rows whose true class is known) and ``seconds``
+   proposed label on unlabeled train rows whose true class is known), ``fillin_confidence`` (the
+   mean confidence the tool gave those proposals: honest when it matches ``fillin_acc``) and ``seconds``
    (wall time of the seed's whole run, adaptation and embedding included).
 
 With ``known_ratio = 1.0`` there is no novel class: ``novel_acc`` and ``h_score`` are
@@ -54,7 +55,8 @@ import pandas as pd
 
 from .errors import InputError
 
-METRIC_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "seconds")
+METRIC_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "fillin_confidence",
+               "seconds")
 K_SETTINGS = ("estimated", "given")
 SPLITS = ("train", "test")
 
@@ -229,10 +231,13 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     proposed = result.rows["proposed_label"].to_numpy(dtype=object)
     fillin = 100 * float(np.mean(proposed[unlabeled_known] == true_codes[unlabeled_known])) \
         if unlabeled_known.any() else float("nan")
+    confidence = 100 * float(result.rows["confidence"].to_numpy()[unlabeled_known].mean()) \
+        if unlabeled_known.any() else float("nan")
     seconds = time.perf_counter() - start
     out = {"seed": int(seed), **{key: _nan_to_none(float(scores[key])) for key in
                                  ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score")},
-           "n_clusters": int(len(result.clusters)), "fillin_acc": _nan_to_none(fillin), "seconds": seconds,
+           "n_clusters": int(len(result.clusters)), "fillin_acc": _nan_to_none(fillin),
+           "fillin_confidence": _nan_to_none(confidence), "seconds": seconds,
            "adapt_seconds": adapt_seconds, "adapted": is_adapted(embedder),
            "embed_seconds": info["embed_seconds"], "embedded_texts": info["embedded_texts"],
            "embedding_cache_warm": info["cache_warm"], "n_known": len(known), "n_labeled": int(labeled.sum()),

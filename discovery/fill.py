@@ -189,10 +189,10 @@ class BalancedFill(BlendFill):
     neighbours. When the labeled rows were drawn evenly across classes, the class shares among
     them are the best guess of the shares among the rest, and ``balance_classes`` holds the
     proposals to them. Rows in candidate clusters (``fit(..., exclude=mask)``) belong to no known
-    class and are left out. When the labels were not drawn evenly this misleads (labeling half
-    the banking classes at a third of the rate cut accuracy from 82.9 to 74.5), which is why the
-    pipeline only balances when the blend's own class shares agree with the labeled ones
-    (``pipeline.should_balance``).
+    class and are left out. When the labels were not drawn evenly this misleads (labeling every
+    other banking class at a third of the rate cut accuracy from 77.1 to 69.8; bench/fill_settings.py),
+    which is why the pipeline only balances when the blend's own class shares agree with the
+    labeled ones (``pipeline.should_balance``).
     """
 
     source = "balanced"

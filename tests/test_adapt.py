@@ -82,3 +82,14 @@ def test_adaptation_keeps_one_fold_of_labels_for_the_estimate():
     assert adaptation_labels(DiscoveryConfig(adapt=False), y) is None
     assert adaptation_labels(DiscoveryConfig(model="tfidf"), y) is None
     assert adaptation_labels(DiscoveryConfig(), np.array([0, 0, 1, -1])) is None
+
+
+def test_step_cap_shortens_training_and_only_then_changes_the_cache_key(small_banking, tmp_path):
+    frame, y, _ = small_banking
+    texts = frame.text.tolist()
+    capped = AdaptedEmbedder(random_state=0, max_steps=3, cache_dir=tmp_path).fit(texts, y)
+    assert capped.trained_ and capped.n_steps_ == 3
+    uncapped = AdaptedEmbedder(random_state=0, max_steps=None, cache_dir=tmp_path).fit(texts, y)
+    assert uncapped.n_steps_ > 3 and uncapped.model_id != capped.model_id
+    loose = AdaptedEmbedder(random_state=0, max_steps=10_000, cache_dir=tmp_path).fit(texts, y)
+    assert not loose.trained_ and loose.model_id == uncapped.model_id  # a cap that never binds trains the same model

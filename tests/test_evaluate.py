@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"
 MCID = SHARED / "mcid_mtpclnn"
 BANKING = SHARED / "banking"
-KEYS = {"acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "seconds"}
+KEYS = {"acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "fillin_confidence", "seconds"}
 
 needs_data = pytest.mark.skipif(not (MCID / "train.tsv").exists() or not (BANKING / "train.tsv").exists(),
                                 reason="shared benchmark datasets not present")
@@ -45,7 +45,7 @@ def test_cli_json_on_mcid_is_sane():
     seed = report["per_seed"][0]
     n_known = round(16 * 0.75)
     assert seed["n_known"] == n_known == len(seed["known_classes"])
-    for key in ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "fillin_acc"):
+    for key in ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "fillin_acc", "fillin_confidence"):
         assert 0.0 <= seed[key] <= 100.0, key
         assert seed[key] == report["mean"][key] and report["std"][key] == 0.0
     # tf-idf on 16 COVID intents is far above chance (1/16) but not perfect
