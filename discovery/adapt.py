@@ -91,7 +91,7 @@ class AdaptedEmbedder:
         others. The defaults (6 epochs, every class in a batch) take about 160 s for 720 labeled
         rows of 77 classes on 2 CPU cores. On banking with every class known (seed 0), the earlier
         2 epochs of 32 classes (40 s) labeled the unlabeled rows 0.8 points worse (balanced blend
-        89.0 against 89.8); ``bench/adaptation_variants.py`` measures the variants.
+        89.0 against 89.8; docs/benchmarks.md, "Adaptation settings").
     max_pairs_per_epoch : caps training time on large labeled sets (at most 6,000 pairs in all).
     max_steps : at most this many batches in all. With few classes and many rows per class,
         6 epochs are hundreds of steps on the same few classes, and the model forgets what tells
