@@ -206,12 +206,16 @@ class BalancedFill(BlendFill):
         y = np.asarray(y)
         n_classes = n_classes or int(y.max()) + 1
         super().fit(X, y, n_classes, graph=graph)
+        self.label_distributions_ = self.balance(self.label_distributions_, y, exclude)
+        return self
+
+    def balance(self, blend: np.ndarray, y, exclude=None) -> np.ndarray:
+        """The blend's distributions ``blend`` (fitted on ``y``) held to the labeled rows' class shares."""
+        y = np.asarray(y)
         rows = y < 0
         if exclude is not None:
             rows &= ~np.asarray(exclude, dtype=bool)
-        self.label_distributions_ = balance_classes(self.label_distributions_, labeled_shares(y, n_classes), rows,
-                                                    self.sharpen)
-        return self
+        return balance_classes(blend, labeled_shares(y, blend.shape[1]), rows, self.sharpen)
 
 
 def labeled_shares(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -267,7 +271,11 @@ def heldout_correct(method, X, y, n_classes: int, graph=None, n_folds: int = 5, 
 def estimate_accuracy(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,
                       only_fold: int | None = None, **fit_params) -> float | None:
     """Accuracy on labeled rows hidden fold by fold (``heldout_correct``); None when too few labels to say."""
-    correct = heldout_correct(method, X, y, n_classes, graph, n_folds, random_state, only_fold, **fit_params)
+    return share_correct(heldout_correct(method, X, y, n_classes, graph, n_folds, random_state, only_fold, **fit_params))
+
+
+def share_correct(correct: np.ndarray | None) -> float | None:
+    """The accuracy ``heldout_correct``'s answer amounts to; None when there was nothing to score."""
     return None if correct is None or len(correct) == 0 else float(correct.mean())
 
 

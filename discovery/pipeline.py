@@ -18,7 +18,8 @@ from .adapt import AdaptedEmbedder, can_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
-                   heldout_correct, holdout_folds, knn_graph, knn_search, labeled_shares)
+                   heldout_correct, holdout_folds, knn_graph, knn_search, labeled_shares,
+                   share_correct)
 from .io import LabeledTable
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
@@ -183,8 +184,10 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         fit_params = {"exclude": candidate_rows} if isinstance(method, BalancedFill) else {}
         correct[name] = heldout_correct(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS, random_state=random_state,
                                         only_fold=ESTIMATE_FOLD if adapted else None, **fit_params)
-        accuracy[name] = None if correct[name] is None or not len(correct[name]) else float(correct[name].mean())
-        if name not in distributions:
+        accuracy[name] = share_correct(correct[name])
+        if name == "balanced":  # the blend on every row is already fitted: balance it
+            distributions[name] = method.balance(blend, y, candidate_rows)
+        elif name not in distributions:
             distributions[name] = method.fit(X, y, n_classes=n_classes, graph=graph, **fit_params).label_distributions_
     return FillResult(distributions, accuracy, choose_fill_method(correct), balance)
 
