@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) bench/run_benchmarks.py
 	$(PY) bench/fill_settings.py
 	$(PY) bench/adaptation_variants.py
+	$(PY) bench/cold_run.py
 	$(PY) bench/run_benchmarks.py --report-only
 
 demo-data: $(STAMP)

@@ -269,6 +269,7 @@ ALL_KNOWN: dict = {}  # dataset -> evaluate report at known ratio 1.0 (fill-in w
 DEFAULTS_SEARCH: dict = {}  # run_defaults_search output (how the clustering defaults were chosen)
 ADAPTATION_VARIANTS: dict = {}  # bench/adaptation_variants.py output (what lifts fill-in with every class known)
 FILL_SETTINGS: dict = {}  # bench/fill_settings.py output (the fill-in graph size, and when to balance classes)
+COLD_RUN: dict = {}  # bench/cold_run.py output (one seed from nothing cached: wall time, peak memory)
 
 
 def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
@@ -367,6 +368,18 @@ def fill_settings_section(data: dict) -> list[str]:
     return lines + [""]
 
 
+def cold_run_section(run: dict) -> list[str]:
+    """One seed's run from nothing cached (bench/cold_run.py): the time and memory a user's first run takes."""
+    commit = f", commit {run['commit'][:7]}" if run.get("commit") else ""
+    return ["#### One run from nothing cached", "",
+            f"`python bench/cold_run.py`: `discovery evaluate` on {run['dataset']}, known ratio {run['known_ratio']}, "
+            f"seed {run['seed']}, with an empty cache, so the model is adapted and every text embedded afresh "
+            f"({run['cpus']} cores{commit}).", "",
+            "| wall time | adaptation | embedding | peak memory | fill-in | test ACC |", "|---|---|---|---|---|---|",
+            f"| {run['wall_seconds'] / 60:.1f} min | {_f(run['adapt_seconds'], 0)} s | {_f(run['embed_seconds'], 0)} s | "
+            f"{_f(run['peak_memory_gb'], 2)} GB | {_f(run['fillin_acc'])} | {_f(run['acc'])} |", ""]
+
+
 def load_results() -> tuple[dict, dict]:
     results, choice = {}, {}
     for path in sorted(RESULTS.glob("*.json")):
@@ -381,6 +394,8 @@ def load_results() -> tuple[dict, dict]:
             ADAPTATION_VARIANTS.update(data)
         elif path.name == "fill_settings.json":
             FILL_SETTINGS.update(data)
+        elif path.name == "cold_run.json":
+            COLD_RUN.update(data)
         else:
             results[data["dataset"]] = data
     return results, choice
@@ -614,6 +629,7 @@ def write_report(command: str | None = None) -> Path:
                 lines.append(f"| {row['variant']} | {_f(row['fillin_acc'])} | {_f(row['acc'])} |")
             lines.append("")
 
+    lines += cold_run_section(COLD_RUN) if COLD_RUN else []
     lines += fill_settings_section(FILL_SETTINGS) if FILL_SETTINGS else []
     lines += behind_section(results, published)
     lines += defaults_section(DEFAULTS_SEARCH) if DEFAULTS_SEARCH else []

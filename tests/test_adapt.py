@@ -93,3 +93,33 @@ def test_step_cap_shortens_training_and_only_then_changes_the_cache_key(small_ba
     assert uncapped.n_steps_ > 3 and uncapped.model_id != capped.model_id
     loose = AdaptedEmbedder(random_state=0, max_steps=10_000, cache_dir=tmp_path).fit(texts, y)
     assert not loose.trained_ and loose.model_id == uncapped.model_id  # a cap that never binds trains the same model
+
+
+def test_recomputing_activations_trains_the_very_same_model(small_banking, tmp_path, monkeypatch):
+    """Checkpointing (which keeps adaptation under 4 GB) must not change what is learned: cached
+    models and every benchmark number trained before it stay valid."""
+    import discovery.adapt as adapt
+    from safetensors.numpy import load_file
+
+    frame, y, _ = small_banking
+    texts = frame.text.tolist()
+    settings = dict(epochs=1, random_state=0)
+    checkpointed = AdaptedEmbedder(cache_dir=tmp_path / "checkpointed", **settings).fit(texts, y)
+    monkeypatch.setattr(adapt, "_checkpoint_layers", lambda model: None)
+    plain = AdaptedEmbedder(cache_dir=tmp_path / "plain", **settings).fit(texts, y)
+    assert checkpointed.trained_ and plain.trained_ and checkpointed.n_steps_ == plain.n_steps_ > 0
+    a = load_file(checkpointed.model_path_ / "model.safetensors")
+    b = load_file(plain.model_path_ / "model.safetensors")
+    assert a.keys() == b.keys()
+    assert all(np.array_equal(a[name], b[name]) for name in a)
+
+
+def test_adaptation_recomputes_activations_of_every_layer():
+    import discovery.adapt as adapt
+
+    model = SentenceEmbedder(cache_dir=False)._load()
+    inner = model[0].auto_model
+    assert not inner.is_gradient_checkpointing
+    adapt._checkpoint_layers(model)
+    assert inner.is_gradient_checkpointing
+    inner.gradient_checkpointing_disable()
