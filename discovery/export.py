@@ -102,6 +102,7 @@ def manifest(discovery) -> dict:
         "fill_method": discovery.fill_method,
         "fill_accuracy_estimate": discovery.fill_accuracy,
         "fill_balance": discovery.fill_balance,
+        "fill_calibration": {name: round(power, 4) for name, power in discovery.fill_calibration.items()},
         "decisions": list(discovery.decisions),
         "min_confidence": discovery.min_confidence,
         "warnings": list(table.warnings),

@@ -183,39 +183,57 @@ def balance_classes(distributions: np.ndarray, prior: np.ndarray, rows: np.ndarr
 
 
 class BalancedFill(BlendFill):
-    """The blend, with each known class taking the share of the unlabeled rows it has of the labeled rows.
+    """The blend, with each known class taking the share of the unlabeled rows it has of the labeled rows,
+    then refitted on its own sure proposals.
 
     Classes in an embedding are not equally compact: a broad class pulls in rows of its tighter
     neighbours. When the labeled rows were drawn evenly across classes, the class shares among
     them are the best guess of the shares among the rest, and ``balance_classes`` holds the
     proposals to them. Rows in candidate clusters (``fit(..., exclude=mask)``) belong to no known
-    class and are left out. When the labels were not drawn evenly this misleads (labeling every
-    other banking class at a third of the rate cut accuracy from 77.1 to 69.8; bench/fill_settings.py),
-    which is why the pipeline only balances when the blend's own class shares agree with the
-    labeled ones (``pipeline.should_balance``).
+    class and are left out: they keep the blend of the human labels. When the labels were not drawn
+    evenly this misleads (labeling every other banking class at a third of the rate cut accuracy
+    from 77.1 to 69.8; bench/fill_settings.py), which is why the pipeline only balances when the
+    blend's own class shares agree with the labeled ones (``pipeline.should_balance``).
+
+    Self-training (``self_training_rounds``): the unlabeled rows whose balanced proposal is at least
+    ``pseudo_label_threshold`` sure join the labeled rows, the blend is fitted again on both and
+    balanced again (to the human labels' shares). A few hundred labeled rows leave the classifier's
+    boundaries loose; the sure proposals, most of them right, place them where the unlabeled rows
+    actually lie (docs/benchmarks.md, "Fill-in settings").
     """
 
     source = "balanced"
 
     def __init__(self, n_neighbors: int = 10, alpha: float = 0.9, C: float = 10.0, sharpen: float = 2.0,
-                 random_state: int = 0):
+                 self_training_rounds: int = 2, pseudo_label_threshold: float = 0.5, random_state: int = 0):
         super().__init__(n_neighbors=n_neighbors, alpha=alpha, C=C, random_state=random_state)
         self.sharpen = sharpen
+        self.self_training_rounds = self_training_rounds
+        self.pseudo_label_threshold = pseudo_label_threshold
 
-    def fit(self, X, y, n_classes=None, graph=None, exclude=None):
+    def fit(self, X, y, n_classes=None, graph=None, exclude=None, blend=None):
+        """``blend``: the blend's distributions already fitted on ``X`` and ``y`` (saves fitting it again)."""
         y = np.asarray(y)
         n_classes = n_classes or int(y.max()) + 1
-        super().fit(X, y, n_classes, graph=graph)
-        self.label_distributions_ = self.balance(self.label_distributions_, y, exclude)
-        return self
-
-    def balance(self, blend: np.ndarray, y, exclude=None) -> np.ndarray:
-        """The blend's distributions ``blend`` (fitted on ``y``) held to the labeled rows' class shares."""
-        y = np.asarray(y)
+        if blend is None:
+            blend = BlendFill(self.n_neighbors, self.alpha, self.C, self.random_state).fit(
+                X, y, n_classes, graph=graph).label_distributions_
         rows = y < 0
         if exclude is not None:
             rows &= ~np.asarray(exclude, dtype=bool)
-        return balance_classes(blend, labeled_shares(y, blend.shape[1]), rows, self.sharpen)
+        prior = labeled_shares(y, n_classes)
+        distributions = balance_classes(blend, prior, rows, self.sharpen)
+        if self.self_training_rounds and graph is None:  # every round's label spreading shares one graph
+            graph = knn_graph(X, self.n_neighbors, self.random_state)
+        for _ in range(self.self_training_rounds):
+            sure = rows & (distributions.max(1) >= self.pseudo_label_threshold)
+            extended = y.copy()
+            extended[sure] = distributions[sure].argmax(1)
+            refit = BlendFill(self.n_neighbors, self.alpha, self.C, self.random_state).fit(
+                X, extended, n_classes, graph=graph).label_distributions_
+            distributions = balance_classes(np.where(rows[:, None], refit, blend), prior, rows, self.sharpen)
+        self.label_distributions_ = distributions
+        return self
 
 
 def labeled_shares(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -244,10 +262,10 @@ def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0) -> np.ndar
     return folds
 
 
-def heldout_correct(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,
-                    only_fold: int | None = None, **fit_params) -> np.ndarray | None:
-    """Whether ``method`` labels each labeled row right when its fold is hidden, in row order of the
-    hidden rows (the same rows for every method); None when too few labels to say.
+def heldout_predictions(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,
+                        only_fold: int | None = None, **fit_params) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows ``method`` labels with their fold hidden, in fold order, and its distributions for them
+    (the same rows for every method); None when too few labels to say.
 
     Hiding a fold removes 1/n_folds of each class's labels, so the result is slightly
     pessimistic for classes with very few labeled rows. ``only_fold`` hides that fold alone:
@@ -258,14 +276,57 @@ def heldout_correct(method, X, y, n_classes: int, graph=None, n_folds: int = 5, 
     folds = holdout_folds(y, n_folds, random_state)
     if (folds >= 0).sum() < 2 or len(np.unique(y[y >= 0])) < 2:
         return None
-    correct = []
+    hidden, distributions = [], []
     for fold in ([only_fold] if only_fold is not None else range(folds.max() + 1)):
         rows = np.flatnonzero(folds == fold)
         y_train = y.copy()
         y_train[rows] = -1
         fitted = method.fit(X, y_train, n_classes=n_classes, graph=graph, **fit_params)
-        correct.append(fitted.label_distributions_[rows].argmax(1) == y[rows])
-    return np.concatenate(correct)
+        hidden.append(rows)
+        distributions.append(fitted.label_distributions_[rows])
+    return np.concatenate(hidden), np.concatenate(distributions)
+
+
+def heldout_correct(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,
+                    only_fold: int | None = None, **fit_params) -> np.ndarray | None:
+    """Whether ``method`` labels each labeled row right when its fold is hidden (``heldout_predictions``)."""
+    predictions = heldout_predictions(method, X, y, n_classes, graph, n_folds, random_state, only_fold, **fit_params)
+    if predictions is None:
+        return None
+    rows, distributions = predictions
+    return distributions.argmax(1) == np.asarray(y)[rows]
+
+
+def calibration_power(distributions: np.ndarray, truth: np.ndarray) -> float:
+    """The power ``p`` for which ``distributions ** p`` (rows renormalised) gives the true classes the
+    highest likelihood: temperature scaling (Guo et al. 2017) fitted on held-out labeled rows.
+
+    Label spreading spreads its mass thinly, self-training makes the blend sure of itself: each method's
+    confidence means something else until it is calibrated on rows whose labels it did not see.
+    The power stays within [0.1, 5]: when every held-out row is right, the likelihood grows without
+    bound as the power does, and a handful of rows cannot prove certainty.
+    """
+    from scipy.optimize import minimize_scalar
+
+    log_p = np.log(np.clip(np.asarray(distributions, dtype=np.float64), 1e-12, None))
+    truth = np.asarray(truth)
+
+    def negative_log_likelihood(log_power: float) -> float:
+        scaled = np.exp(log_power) * log_p
+        scaled -= scaled.max(1, keepdims=True)
+        log_norm = np.log(np.exp(scaled).sum(1))
+        return float(-(scaled[np.arange(len(truth)), truth] - log_norm).mean())
+
+    found = minimize_scalar(negative_log_likelihood, bounds=(np.log(0.1), np.log(5.0)), method="bounded")
+    return float(np.exp(found.x))
+
+
+def apply_power(distributions: np.ndarray, power: float) -> np.ndarray:
+    """``distributions ** power`` with rows renormalised; the most likely label of each row stays."""
+    log_p = power * np.log(np.clip(np.asarray(distributions, dtype=np.float64), 1e-300, None))
+    log_p -= log_p.max(1, keepdims=True)
+    out = np.exp(log_p)
+    return out / out.sum(1, keepdims=True)
 
 
 def estimate_accuracy(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,

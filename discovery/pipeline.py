@@ -18,7 +18,7 @@ from .adapt import AdaptedEmbedder, can_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
-                   heldout_correct, holdout_folds, knn_graph, knn_search, labeled_shares,
+                   apply_power, calibration_power, heldout_predictions, holdout_folds, knn_graph, knn_search, labeled_shares,
                    share_correct)
 from .io import LabeledTable
 from .reduce import LabelAwareUMAP
@@ -67,6 +67,7 @@ class FillResult:
     accuracy: dict[str, float | None]  # method -> k-fold estimate on labeled rows
     best: str | None = field(default=None)
     balance: dict = field(default_factory=dict)  # whether the balanced proposal ran, and why (BalanceCheck)
+    calibration: dict = field(default_factory=dict)  # method -> power its confidences were raised to (calibration_power)
 
 
 # The fill-in proposal prefers the first of these that ran, unless another is clearly better on the held-out rows.
@@ -159,7 +160,9 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     ``should_balance`` says so (balancing every unlabeled row cost about 1 point of fill-in at
     known ratio 0.75 on banking and stackoverflow, and gained 1-2 with every class known on
     banking and mcid: docs/benchmarks.md, "Fill-in settings"); when it does not, the blend runs
-    in its place.
+    in its place. Each method's confidences are then calibrated on its held-out rows
+    (``fill.calibration_power``; with at least ``MIN_CALIBRATION_ROWS`` of them), so that a
+    confidence of 0.9 means about nine in ten right whichever method proposed it.
     """
     if n_classes == 0:
         return FillResult({}, {}, None)
@@ -167,7 +170,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     candidate_rows = np.zeros(len(y), dtype=bool) if candidate_rows is None else np.asarray(candidate_rows, dtype=bool)
     methods = list(dict.fromkeys(methods))
     graph = knn_graph(X, n_neighbors, random_state) if GRAPH_METHODS & set(methods) else None
-    distributions, accuracy, correct = {}, {}, {}
+    distributions, accuracy, correct, calibration = {}, {}, {}, {}
     balance = {}
     if "balanced" in methods:
         blend = BlendFill(random_state=random_state).fit(X, y, n_classes, graph=graph).label_distributions_
@@ -182,17 +185,24 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         if "random_state" in method.get_params():
             method.set_params(random_state=random_state)
         fit_params = {"exclude": candidate_rows} if isinstance(method, BalancedFill) else {}
-        correct[name] = heldout_correct(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS, random_state=random_state,
-                                        only_fold=ESTIMATE_FOLD if adapted else None, **fit_params)
+        predictions = heldout_predictions(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS,
+                                          random_state=random_state, only_fold=ESTIMATE_FOLD if adapted else None,
+                                          **fit_params)
+        correct[name] = None if predictions is None else predictions[1].argmax(1) == y[predictions[0]]
         accuracy[name] = share_correct(correct[name])
-        if name == "balanced":  # the blend on every row is already fitted: balance it
-            distributions[name] = method.balance(blend, y, candidate_rows)
+        if name == "balanced":  # the blend on every row is already fitted: start from it
+            distributions[name] = method.fit(X, y, n_classes, graph=graph, blend=blend,
+                                             **fit_params).label_distributions_
         elif name not in distributions:
             distributions[name] = method.fit(X, y, n_classes=n_classes, graph=graph, **fit_params).label_distributions_
-    return FillResult(distributions, accuracy, choose_fill_method(correct), balance)
+        if predictions is not None and len(predictions[0]) >= MIN_CALIBRATION_ROWS:
+            calibration[name] = calibration_power(predictions[1], y[predictions[0]])
+            distributions[name] = apply_power(distributions[name], calibration[name])
+    return FillResult(distributions, accuracy, choose_fill_method(correct), balance, calibration)
 
 
 N_FOLDS = 5  # hold-out folds of labeled rows for the fill-in estimates
+MIN_CALIBRATION_ROWS = 30  # held-out labeled rows needed to calibrate a method's confidences; fewer: left as they are
 ESTIMATE_FOLD = 0  # the fold of labeled rows adaptation never sees; the fill-in estimate is measured on it
 
 
@@ -343,7 +353,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                                      embeddings, clusterer.cluster_centers_)
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=clusterer.cluster_centers_,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
-                     fill_balance=dict(fill.balance),
+                     fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration),
                      timings=timings, adaptation=dict(getattr(embedder, "adaptation_check_", {}), used=adapted),
                      clustering=cluster_report(clusterer, config),
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_),

@@ -42,6 +42,7 @@ class Discovery:
     adaptation: dict = field(default_factory=dict)  # held-out kNN accuracy with the base and the adapted model
     clustering: dict = field(default_factory=dict)  # how many new clusters, whether estimated, and how sure (cluster_report)
     fill_balance: dict = field(default_factory=dict)  # whether the balanced fill-in ran, and why (pipeline.should_balance)
+    fill_calibration: dict = field(default_factory=dict)  # method -> power its confidences were raised to (fill.calibration_power)
     shared: dict = field(default_factory=dict, repr=False, compare=False)
     """Work that depends on the input only (the texts' term counts), shared with every derived result."""
 

@@ -72,6 +72,29 @@ def test_balancing_is_skipped_when_candidates_hold_many_rows_or_rows_are_few(sma
     assert "balanced" not in small.distributions and "unlabeled rows for 5 classes" in small.balance["reason"]
 
 
+def test_fill_in_confidences_are_calibrated_on_held_out_rows(small_banking):
+    """Raw spreading and classifier probabilities are far below their accuracy on real banking rows;
+    calibrated on the held-out labeled rows, every method's mean confidence comes close to it."""
+    from discovery.fill import knn_graph
+    from discovery.pipeline import FILL_METHODS, fill_in
+
+    frame, y, X = small_banking
+    known = frame.true_label.isin(frame.true_label[y >= 0].unique()).to_numpy()
+    names = sorted(frame.true_label[y >= 0].unique())
+    truth = frame.true_label.map({n: i for i, n in enumerate(names)}).to_numpy()[known]
+    y, X = y[known], X[known]
+    result = fill_in(X, y, 5, ("knn", "propagation", "classifier", "blend"), 0, 10)
+    rows = y < 0
+    graph = knn_graph(X, 10)
+    assert set(result.calibration) == set(result.distributions)
+    for name, calibrated in result.distributions.items():
+        raw = FILL_METHODS[name]().fit(X, y, 5, graph=graph).label_distributions_
+        accuracy = np.mean(calibrated[rows].argmax(1) == truth[rows])
+        assert np.array_equal(calibrated.argmax(1), raw.argmax(1))
+        assert abs(calibrated[rows].max(1).mean() - accuracy) < 0.03
+        assert abs(calibrated[rows].max(1).mean() - accuracy) < abs(raw[rows].max(1).mean() - accuracy)
+
+
 def test_balancing_is_skipped_when_the_labels_look_unevenly_drawn():
     """Labeled shares 80/20 against proposals that split 50/50: the labels were not drawn evenly."""
     from discovery.pipeline import should_balance
