@@ -354,7 +354,9 @@ def fill_settings_section(data: dict) -> list[str]:
              f"embeddings, labeled ratio {data['labeled_ratio']}, mean of seeds 0-2 ({data['seconds'] / 60:.1f} min). "
              "`balanced` holds the blend to the labeled rows' class shares over every unlabeled row; the pipeline "
              "does so only when candidate clusters hold under 5% of the unlabeled rows (it helps with every class "
-             "known and costs at 0.75, where rows of unnamed classes take known classes' shares). The default graph "
+             "known and costs at 0.75, where rows of unnamed classes take known classes' shares). "
+             "`balanced + self-training` is the default balanced proposal: refitted twice on the unlabeled rows it "
+             "is at least 0.5 sure of, and balanced again (it runs only where balancing does). The default graph "
              "has 10 neighbours.", "",
              "*uneven*: every other class keeps a third of its labeled rows; *share gap*: total variation between "
              "the labeled rows' class shares and the 10-neighbour blend's (balancing is refused at 0.1 or more).", "",
@@ -486,24 +488,23 @@ def write_report(command: str | None = None) -> Path:
              "Published numbers are from `../shared/datasets/published_results.csv` "
              "(labeled ratio 0.1, K = ground truth; the papers fine-tune BERT-base on a GPU, "
              "we fine-tune the 22M-parameter MiniLM for six short epochs on the CPU).", "",
-             "The results come from runs on 2-core machines; each line of *What was run* names its commit. On "
-             "2026-11-30 adaptation changed (6 epochs instead of 2, every known class in each batch instead of 32; "
-             "`discovery/adapt.py`) and fill-in gained the balanced blend, a 10-neighbour graph and a fixed "
-             "preference order (`discovery/pipeline.py`, `fill_in`); adaptation is also capped at 100 steps, which "
-             "leaves every banking draw as it was (66-72 steps) and brings stackoverflow's back near the earlier "
-             "~100 (uncapped, 288 steps cost it 3-4 ACC at known ratios 0.25 and 0.5). Banking, stackoverflow "
-             "(without the slow BERTopic-way peer), every class known and the fill-in settings were run again then, "
-             "with every adapted model trained afresh, and so were the adaptation variants (\"Adaptation settings\"). "
-             "The commit named for these runs is d844b75; stackoverflow, every class known and the fill-in "
-             "settings ran with the 100-step cap on top of it, committed right after (banking never reaches the cap). "
-             "snips, mcid_mtpclnn and stackoverflow_mtpclnn (held out), the defaults search and the method "
-             "choice were not re-run for lack of time: they are from the earlier adaptation (commits named below; "
-             "the method choice from a00921b on an earlier machine). Fine-tuning is not bit-identical across "
+             "The results come from runs on 2-core machines; each line of *What was run* names its commit. "
+             "Earlier on 2026-11-30 adaptation changed (6 epochs instead of 2, every known class in each batch "
+             "instead of 32, at most 100 steps; `discovery/adapt.py`) and fill-in gained the balanced blend, a "
+             "10-neighbour graph and a fixed preference order (`discovery/pipeline.py`, `fill_in`); banking and "
+             "stackoverflow (without the slow BERTopic-way peer) were run again then (commit d844b75). Later that "
+             "day adaptation began to recompute each layer's activations in the backward pass (gradient "
+             "checkpointing: bit-identical weights, peak memory 4.8 -> 2.6 GB), the balanced blend began to "
+             "self-train, and every fill-in method's confidences began to be calibrated on its held-out labeled "
+             "rows. Every class known, the fill-in settings, the run from nothing cached, snips, mcid_mtpclnn and "
+             "stackoverflow_mtpclnn (held out; these three without the BERTopic-way peer) were run after that. "
+             "Banking and stackoverflow were not run again: their adapted models and clusters are the same bit for "
+             "bit, but their fill-in and confidence columns predate self-training and calibration (self-training "
+             "runs only where balancing does, which candidate clusters prevent at known ratios below 1). The "
+             "defaults search and the method choice are from the earliest adaptation (commits named below; the "
+             "method choice from a00921b on an earlier machine). Fine-tuning is not bit-identical across "
              "machines: the same code reproduced every banking draw exactly, but gave 85.8 ACC on stackoverflow "
-             "0.75 seed 0 on one machine against 88.4 on another (27 clusters against 24). With every class known "
-             "on banking, one seed (adapt 77 classes, embed 12,083 texts, cluster, fill in) took 205-240 s; one "
-             "seed with nothing cached took 117 s with a peak memory of 2.4 GB at commit a00921b, before adaptation "
-             "took three times as long (about 2 minutes more).", ""]
+             "0.75 seed 0 on one machine against 88.4 on another (27 clusters against 24).", ""]
     if not results:
         lines += ["No results yet: run `make bench`.", ""]
     # what was run

@@ -21,9 +21,14 @@ def show_accuracy(result) -> None:
     if balance:
         verdict = "ran" if balance.get("used") else "did not run"
         st.caption(f"Balanced (each known class held to its share of the labeled rows) {verdict}: {balance['reason']}.")
+    calibration = getattr(result, "fill_calibration", {}) or {}
+    if calibration:
+        st.caption("Confidences are calibrated on the same held-out rows (raised to the power that makes them "
+                   "most likely), so a confidence of 0.9 means about nine in ten right whichever method proposed it.")
     acc = pd.DataFrame({
         "method": list(result.fill_accuracy),
         "estimated accuracy": [None if v is None else round(float(v), 4) for v in result.fill_accuracy.values()],
+        "confidence power": [calibration.get(m) for m in result.fill_accuracy],
         "used": [m == result.fill_method for m in result.fill_accuracy],
     })
     st.dataframe(acc, hide_index=True, width="content")
