@@ -114,7 +114,7 @@ class AdaptedEmbedder:
     model : base model (None: the bundled all-MiniLM-L6-v2).
     epochs, batch_size, learning_rate, max_seq_length : the fine-tuning. A batch holds each class
         once, so with up to ``batch_size`` classes every batch sets every class against all the
-        others. The defaults (6 epochs, every class in a batch) take about 160 s for 720 labeled
+        others. The defaults (6 epochs, every class in a batch) take about 4 minutes for 720 labeled
         rows of 77 classes on 2 CPU cores. On banking with every class known (seed 0), the earlier
         2 epochs of 32 classes (40 s) labeled the unlabeled rows 0.8 points worse (balanced blend
         89.0 against 89.8; docs/benchmarks.md, "Adaptation settings").
