@@ -23,6 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("BENCH_DATA") or ROOT.parent / "shared" / "datasets")
 RESULTS = ROOT / "bench" / "results" / "cold_run.json"
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run_benchmarks import _machine  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
 
 
 def run_cold(dataset: str, known_ratio: float, seed: int) -> dict:
@@ -39,12 +42,11 @@ def run_cold(dataset: str, known_ratio: float, seed: int) -> dict:
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"{' '.join(command)} failed with exit code {os.waitstatus_to_exitcode(status)}")
         seed_result = json.loads(report.read_text())["per_seed"][0]
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     return {"dataset": dataset, "known_ratio": known_ratio, "seed": seed, "wall_seconds": round(seconds, 1),
             "peak_memory_gb": round(usage.ru_maxrss * 1024 / 1e9, 2),  # ru_maxrss is in KiB on Linux
             "adapt_seconds": round(seed_result["adapt_seconds"], 1), "embed_seconds": round(seed_result["embed_seconds"], 1),
             "fillin_acc": seed_result["fillin_acc"], "acc": seed_result["acc"], "cpus": os.cpu_count(),
-            "commit": commit or None}
+            "commit": _machine()["commit"]}
 
 
 def main(argv=None) -> int:

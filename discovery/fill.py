@@ -215,22 +215,20 @@ class BalancedFill(BlendFill):
         """``blend``: the blend's distributions already fitted on ``X`` and ``y`` (saves fitting it again)."""
         y = np.asarray(y)
         n_classes = n_classes or int(y.max()) + 1
+        if graph is None and (blend is None or self.self_training_rounds):  # every blend fit shares one graph
+            graph = knn_graph(X, self.n_neighbors, self.random_state)
         if blend is None:
-            blend = BlendFill(self.n_neighbors, self.alpha, self.C, self.random_state).fit(
-                X, y, n_classes, graph=graph).label_distributions_
+            blend = super().fit(X, y, n_classes, graph=graph).label_distributions_
         rows = y < 0
         if exclude is not None:
             rows &= ~np.asarray(exclude, dtype=bool)
         prior = labeled_shares(y, n_classes)
         distributions = balance_classes(blend, prior, rows, self.sharpen)
-        if self.self_training_rounds and graph is None:  # every round's label spreading shares one graph
-            graph = knn_graph(X, self.n_neighbors, self.random_state)
         for _ in range(self.self_training_rounds):
             sure = rows & (distributions.max(1) >= self.pseudo_label_threshold)
             extended = y.copy()
             extended[sure] = distributions[sure].argmax(1)
-            refit = BlendFill(self.n_neighbors, self.alpha, self.C, self.random_state).fit(
-                X, extended, n_classes, graph=graph).label_distributions_
+            refit = super().fit(X, extended, n_classes, graph=graph).label_distributions_
             distributions = balance_classes(np.where(rows[:, None], refit, blend), prior, rows, self.sharpen)
         self.label_distributions_ = distributions
         return self
@@ -290,7 +288,12 @@ def heldout_predictions(method, X, y, n_classes: int, graph=None, n_folds: int =
 def heldout_correct(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,
                     only_fold: int | None = None, **fit_params) -> np.ndarray | None:
     """Whether ``method`` labels each labeled row right when its fold is hidden (``heldout_predictions``)."""
-    predictions = heldout_predictions(method, X, y, n_classes, graph, n_folds, random_state, only_fold, **fit_params)
+    return predictions_correct(
+        heldout_predictions(method, X, y, n_classes, graph, n_folds, random_state, only_fold, **fit_params), y)
+
+
+def predictions_correct(predictions: tuple[np.ndarray, np.ndarray] | None, y) -> np.ndarray | None:
+    """Whether each of ``heldout_predictions``' rows got its label ``y``; None when there were none."""
     if predictions is None:
         return None
     rows, distributions = predictions

@@ -18,7 +18,7 @@ from .adapt import AdaptedEmbedder, can_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
-                   apply_power, calibration_power, heldout_predictions, holdout_folds, knn_graph, knn_search, labeled_shares,
+                   apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares,
                    share_correct)
 from .io import LabeledTable
 from .reduce import LabelAwareUMAP
@@ -188,7 +188,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         predictions = heldout_predictions(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS,
                                           random_state=random_state, only_fold=ESTIMATE_FOLD if adapted else None,
                                           **fit_params)
-        correct[name] = None if predictions is None else predictions[1].argmax(1) == y[predictions[0]]
+        correct[name] = predictions_correct(predictions, y)
         accuracy[name] = share_correct(correct[name])
         if name == "balanced":  # the blend on every row is already fitted: start from it
             distributions[name] = method.fit(X, y, n_classes, graph=graph, blend=blend,
