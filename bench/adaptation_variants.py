@@ -44,6 +44,9 @@ from discovery.fill import BalancedFill, BlendFill, holdout_folds, knn_graph  # 
 from discovery.metrics import clustering_scores  # noqa: E402
 from discovery.pipeline import ESTIMATE_FOLD, N_FOLDS, neighbour_vote  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from run_benchmarks import _machine  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
+
 DATA = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "bench" / "results" / "adaptation_variants.json"
 
@@ -98,7 +101,7 @@ def main(argv=None) -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     earlier = json.loads(RESULTS.read_text()).get("earlier") if RESULTS.exists() else None
     RESULTS.write_text(json.dumps({"dataset": args.dataset, "known_ratio": args.known_ratio, "seed": args.seed,
-                                   "rows": rows, "earlier": earlier}, indent=1) + "\n")
+                                   "rows": rows, "earlier": earlier, "machine": _machine()}, indent=1) + "\n")
     print(f"wrote {RESULTS}", file=sys.stderr)
     return 0
 

@@ -44,6 +44,9 @@ from discovery.embed import SentenceEmbedder  # noqa: E402
 from discovery.evaluate import load_dataset, protocol_draw  # noqa: E402
 from discovery.fill import BalancedFill, BlendFill, class_share_gap, knn_graph, labeled_shares  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from run_benchmarks import _machine  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
+
 DATA = Path(os.environ.get("BENCH_DATA") or ROOT.parent / "shared" / "datasets")
 RESULTS = ROOT / "bench" / "results" / "fill_settings.json"
 DATASETS = ("banking", "stackoverflow", "snips", "mcid_mtpclnn")
@@ -93,7 +96,8 @@ def main() -> int:
             print(json.dumps(draws[-1]), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"model": "all-MiniLM-L6-v2 (frozen)", "labeled_ratio": 0.1, "draws": draws,
-                                   "seconds": time.perf_counter() - start}, indent=1) + "\n")
+                                   "seconds": time.perf_counter() - start,
+                                   "machine": _machine()}, indent=1) + "\n")
     print(f"wrote {RESULTS}", file=sys.stderr)
     return 0
 

@@ -192,6 +192,7 @@ def run_method_choice(name: str, seeds: list[int], model, max_train_rows) -> dic
         out["methods"][method] = {"mean": report["mean"], "std": report["std"],
                                   "per_seed": _clean(report["per_seed"]), "seconds": time.perf_counter() - t0}
         print(f"{name} method {method}: ACC {report['mean']['acc']:.2f}", file=sys.stderr, flush=True)
+    out["machine"] = _machine()
     return _clean(out)
 
 
@@ -323,7 +324,7 @@ def run_defaults_search(seeds: list[int], model, max_train_rows) -> dict:
                 rows.append({"dataset": name, "known_ratio": ratio, "seed": seed, "setting": label,
                              **{k: scores[k] for k in ("acc", "nmi", "ari", "n_clusters")}})
             print(f"defaults search: {name} {ratio} seed {seed} done", file=sys.stderr, flush=True)
-    return {"seeds": seeds, "rows": rows, "seconds_total": time.perf_counter() - t0}
+    return {"seeds": seeds, "rows": rows, "seconds_total": time.perf_counter() - t0, "machine": _machine()}
 
 
 def defaults_section(search: dict) -> list[str]:
@@ -345,13 +346,21 @@ def defaults_section(search: dict) -> list[str]:
     return lines + [""]
 
 
+def _calibrated_confidence(variants: dict) -> str:
+    """The pipeline's calibrated mean confidence on the adaptation variants' draw, when every-class-known ran it."""
+    seeds = (ALL_KNOWN.get(variants["dataset"]) or {}).get("per_seed", []) if variants["known_ratio"] == 1.0 else []
+    match = [r for r in seeds if r["seed"] == variants["seed"] and r.get("fillin_confidence") is not None]
+    return f" (mean {match[0]['fillin_confidence']:.1f} on this draw: \"Every class known\")" if match else ""
+
+
 def fill_settings_section(data: dict) -> list[str]:
     """The table behind the fill-in defaults (bench/fill_settings.py)."""
     draws = data["draws"]
     names = list(draws[0]["fillin_acc"])
     lines = ["#### Fill-in settings", "",
              f"`python bench/fill_settings.py`: accuracy on the unlabeled rows of known classes, {data['model']} "
-             f"embeddings, labeled ratio {data['labeled_ratio']}, mean of seeds 0-2 ({data['seconds'] / 60:.1f} min). "
+             f"embeddings, labeled ratio {data['labeled_ratio']}, mean of seeds 0-2 ({data['seconds'] / 60:.1f} min"
+             f"{_commit(data).replace(' (', ', ').rstrip(')')}). "
              "`balanced` holds the blend to the labeled rows' class shares over every unlabeled row; the pipeline "
              "does so only when candidate clusters hold under 5% of the unlabeled rows (it helps with every class "
              "known and costs at 0.75, where rows of unnamed classes take known classes' shares). "
@@ -489,21 +498,11 @@ def write_report(command: str | None = None) -> Path:
              "(labeled ratio 0.1, K = ground truth; the papers fine-tune BERT-base on a GPU, "
              "we fine-tune the 22M-parameter MiniLM for six short epochs on the CPU).", "",
              "The results come from runs on 2-core machines; each line of *What was run* names its commit. "
-             "Earlier on 2026-11-30 adaptation changed (6 epochs instead of 2, every known class in each batch "
-             "instead of 32, at most 100 steps; `discovery/adapt.py`) and fill-in gained the balanced blend, a "
-             "10-neighbour graph and a fixed preference order (`discovery/pipeline.py`, `fill_in`); banking and "
-             "stackoverflow (without the slow BERTopic-way peer) were run again then (commit d844b75). Later that "
-             "day adaptation began to recompute each layer's activations in the backward pass (gradient "
-             "checkpointing: bit-identical weights, peak memory 4.8 -> 2.6 GB), the balanced blend began to "
-             "self-train, and every fill-in method's confidences began to be calibrated on its held-out labeled "
-             "rows. Every class known, the fill-in settings, the run from nothing cached, snips, mcid_mtpclnn and "
-             "stackoverflow_mtpclnn (held out; these three without the BERTopic-way peer) were run after that. "
-             "Banking and stackoverflow were not run again: their adapted models and clusters are the same bit for "
-             "bit, but their fill-in and confidence columns predate self-training and calibration (self-training "
-             "runs only where balancing does, which candidate clusters prevent at known ratios below 1), and so do "
-             "the adaptation settings (their balanced column balances once, without self-training). The "
-             "defaults search and the method choice are from the earliest adaptation (commits named below; the "
-             "method choice from a00921b on an earlier machine). Fine-tuning is not bit-identical across "
+             "On 2026-11-30 adaptation changed (6 epochs instead of 2, every known class in each batch instead "
+             "of 32, at most 100 steps, gradient checkpointing; `discovery/adapt.py`) and fill-in gained the "
+             "balanced blend with self-training, a 10-neighbour graph, a fixed preference order and confidences "
+             "calibrated on held-out labeled rows (`discovery/pipeline.py`, `fill_in`). Every result below was run "
+             "after those changes, on the code of the commit its line names. Fine-tuning is not bit-identical across "
              "machines: the same code reproduced every banking draw exactly, but gave 85.8 ACC on stackoverflow "
              "0.75 seed 0 on one machine against 88.4 on another (27 clusters against 24).", ""]
     if not results:
@@ -527,7 +526,7 @@ def write_report(command: str | None = None) -> Path:
         secs = sum(m["seconds"] for m in c["methods"].values())
         total += secs
         lines.append(f"- method choice on **{name}** (known 0.75, K est., seeds {', '.join(map(str, c['seeds']))}): "
-                     f"{secs / 60:.1f} min.")
+                     f"{secs / 60:.1f} min{_commit(c)}.")
     for name, r in ALL_KNOWN.items():
         total += r["seconds_total"]
         lines.append(f"- every class known on **{name}** (seeds {', '.join(map(str, r['seeds']))}): "
@@ -535,7 +534,8 @@ def write_report(command: str | None = None) -> Path:
     if DEFAULTS_SEARCH:
         total += DEFAULTS_SEARCH["seconds_total"]
         lines.append(f"- defaults search (known 0.75 on every dataset and banking with every class known, seeds "
-                     f"{', '.join(map(str, DEFAULTS_SEARCH['seeds']))}): {DEFAULTS_SEARCH['seconds_total'] / 60:.1f} min.")
+                     f"{', '.join(map(str, DEFAULTS_SEARCH['seeds']))}): {DEFAULTS_SEARCH['seconds_total'] / 60:.1f} min"
+                     f"{_commit(DEFAULTS_SEARCH)}.")
     lines += ["", f"Total compute of the results shown: {total / 60:.1f} min. Full suite: "
               "`make bench` (= `python bench/run_benchmarks.py`: 5 datasets (one held out) x 4 settings x seeds 0 1 2, all peers, "
               "then `--method-choice --datasets banking stackoverflow`, `--all-known --datasets banking` and `--defaults-search`).", "",
@@ -610,14 +610,16 @@ def write_report(command: str | None = None) -> Path:
     if ADAPTATION_VARIANTS:
         v = ADAPTATION_VARIANTS
         lines += ["#### Adaptation settings", "",
-                  f"One draw ({v['dataset']}, known ratio {v['known_ratio']}, seed {v['seed']}), "
+                  f"One draw ({v['dataset']}, known ratio {v['known_ratio']}, seed {v['seed']}{_commit(v).replace(' (', ', ').rstrip(')')}), "
                   "`python bench/adaptation_variants.py` (its docstring describes each variant). Fill-in is the "
                   "accuracy on the unlabeled rows (blend and balanced blend, 10-neighbour graph, before candidate "
-                  "clusters); ACC is the test ACC of the default seeded k-means; seconds of adaptation and embedding.", ""]
+                  "clusters); ACC is the test ACC of the default seeded k-means; seconds of adaptation and embedding "
+                  "(near 0 when the adapted model was cached). The pipeline then calibrates the confidences on held-out "
+                  f"labeled rows{_calibrated_confidence(v)}.", ""]
         if not v.get("rows"):
             lines += ["The current variants have not been run yet: `python bench/adaptation_variants.py`.", ""]
         if v.get("rows"):
-            lines += ["| variant | fill-in, blend | fill-in, balanced | mean confidence, balanced | test ACC | s |",
+            lines += ["| variant | fill-in, blend | fill-in, balanced | mean confidence, balanced (before calibration) | test ACC | s |",
                       "|---|---|---|---|---|---|"]
             for row in v["rows"]:
                 lines.append(f"| {row['variant']} | {_f(row['fillin_acc'])} | {_f(row.get('fillin_acc_balanced'))} | "
