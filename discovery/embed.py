@@ -160,15 +160,19 @@ class SentenceEmbedder:
     batch_size : texts per forward pass; also the granularity of the cache and progress.
     cache_dir : where vectors are cached (None: the user cache dir; False: no cache).
     cache_name : the model's identity in the cache (default: its name or path).
+    max_seq_length : tokens read per text; a model saved with a shorter length keeps its own unless
+        ``cap_to_saved_length=False`` (an adapted model is trained on short texts to save time, then
+        reads as far as its base model).
     """
 
     def __init__(self, model: str | None = None, batch_size: int = 128, cache_dir=None, max_seq_length: int = 128,
-                 cache_name: str | None = None):
+                 cache_name: str | None = None, cap_to_saved_length: bool = True):
         self.model = model
         self.batch_size = batch_size
         self.cache_dir = cache_dir
         self.max_seq_length = max_seq_length
         self.cache_name = cache_name
+        self.cap_to_saved_length = cap_to_saved_length
         self._model = None
 
     @property
@@ -197,7 +201,9 @@ class SentenceEmbedder:
                     f"model {location!r} could not be loaded ({exc.__class__.__name__}); give a local model folder, "
                     "a model already in the Hugging Face cache, or leave --model out for the bundled all-MiniLM-L6-v2."
                 ) from None
-            self._model.max_seq_length = min(self.max_seq_length, self._model.max_seq_length or self.max_seq_length)
+            saved = self._model.max_seq_length or self.max_seq_length
+            self._model.max_seq_length = min(self.max_seq_length, saved) if self.cap_to_saved_length \
+                else self.max_seq_length
         return self._model
 
     def _cache(self) -> EmbeddingCache | None:

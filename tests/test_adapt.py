@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 
 from discovery.adapt import AdaptedEmbedder, can_adapt, pair_batches
@@ -123,3 +125,32 @@ def test_adaptation_recomputes_activations_of_every_layer():
     adapt._checkpoint_layers(model)
     assert inner.is_gradient_checkpointing
     inner.gradient_checkpointing_disable()
+
+
+def test_adapted_model_reads_long_texts_as_far_as_its_base_model(small_banking, tmp_path):
+    """Training reads 64 tokens a text (time, memory); embedding must read as far as the base model
+    (128), or the ending of every long text, which the base model sees, is lost."""
+    frame, y, _ = small_banking
+    texts = frame.text.tolist()
+    tail = " My card was also charged twice for the same coffee, please refund the duplicate payment."
+    long_text = " ".join(texts[:6]) + tail * 2
+    base = SentenceEmbedder(cache_dir=False)
+    n_tokens = len(base._load().tokenizer(long_text)["input_ids"])
+    assert n_tokens > 100  # longer than training reads, within what the base model reads
+
+    def cut(text, n):  # the text as a reader of n tokens sees it
+        tokenizer = base._load().tokenizer
+        return tokenizer.decode(tokenizer(text, add_special_tokens=False)["input_ids"][:n - 2])
+
+    adapted = AdaptedEmbedder(random_state=0, max_steps=3, cache_dir=tmp_path).fit(texts, y)
+    assert adapted.reading_length_ == 128
+    full, at_training_length = adapted.transform([long_text, cut(long_text, 64)])
+    assert full @ at_training_length < 0.99  # the ending changed the vector: it was read
+
+    # a model adapted before the reading length was recorded reads as far too (its base tells)
+    meta_path = adapted.model_path_ / "adapted.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({k: v for k, v in meta.items() if k != "base_max_seq_length"}))
+    legacy = AdaptedEmbedder(random_state=0, max_steps=3, cache_dir=tmp_path).fit(texts, y)
+    assert not legacy.trained_ and legacy.reading_length_ == 128
+    assert np.allclose(legacy.transform([long_text])[0], full, atol=1e-5)
