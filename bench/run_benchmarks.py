@@ -360,7 +360,7 @@ def fill_settings_section(data: dict) -> list[str]:
     lines = ["#### Fill-in settings", "",
              f"`python bench/fill_settings.py`: accuracy on the unlabeled rows of known classes, {data['model']} "
              f"embeddings, labeled ratio {data['labeled_ratio']}, mean of seeds 0-2 ({data['seconds'] / 60:.1f} min"
-             f"{_commit(data).replace(' (', ', ').rstrip(')')}). "
+             f"{_commit_inline(data)}). "
              "`balanced` holds the blend to the labeled rows' class shares over every unlabeled row; the pipeline "
              "does so only when candidate clusters hold under 5% of the unlabeled rows (it helps with every class "
              "known and costs at 0.75, where rows of unnamed classes take known classes' shares). "
@@ -477,6 +477,12 @@ HELD_OUT_NOTE = ("*Held out: this dataset was never used to choose a setting (it
 def _commit(result: dict) -> str:
     commit = (result.get("machine") or {}).get("commit")
     return f" (commit {commit[:7]})" if commit else ""
+
+
+def _commit_inline(result: dict) -> str:
+    """``_commit`` inside parentheses already open: ", commit abc1234"."""
+    commit = (result.get("machine") or {}).get("commit")
+    return f", commit {commit[:7]}" if commit else ""
 
 
 def write_report(command: str | None = None) -> Path:
@@ -614,7 +620,7 @@ def write_report(command: str | None = None) -> Path:
     if ADAPTATION_VARIANTS:
         v = ADAPTATION_VARIANTS
         lines += ["#### Adaptation settings", "",
-                  f"One draw ({v['dataset']}, known ratio {v['known_ratio']}, seed {v['seed']}{_commit(v).replace(' (', ', ').rstrip(')')}), "
+                  f"One draw ({v['dataset']}, known ratio {v['known_ratio']}, seed {v['seed']}{_commit_inline(v)}), "
                   "`python bench/adaptation_variants.py` (its docstring describes each variant). Fill-in is the "
                   "accuracy on the unlabeled rows (blend and balanced blend, 10-neighbour graph, before candidate "
                   "clusters); ACC is the test ACC of the default seeded k-means; seconds of adaptation and embedding "
