@@ -119,28 +119,8 @@ def best_of_inits(X: np.ndarray, y: np.ndarray, n_new: int, n_init: int, random_
     return best[1], best[2]
 
 
-def leave_one_out_similarities(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Cosine similarity of each labeled row to its class's centroid computed without it (NaN for
-    unlabeled rows and for classes of one row): how far from its class a member of the class may lie."""
-    y = np.asarray(y)
-    Xn = normalize(np.asarray(X, dtype=np.float64))
-    out = np.full(len(y), np.nan)
-    labeled = np.flatnonzero(y >= 0)
-    if len(labeled) == 0:
-        return out
-    n_classes = int(y.max()) + 1
-    sums = cluster_sums(Xn, y, n_classes)
-    counts = np.bincount(y[labeled], minlength=n_classes)
-    rows = labeled[counts[y[labeled]] > 1]
-    others = normalize(sums[y[rows]] - Xn[rows])
-    out[rows] = np.einsum("ij,ij->i", others, Xn[rows])
-    return out
-
-
-def confident_seeds(X: np.ndarray, y: np.ndarray, threshold: float = 0.6, random_state: int = 0,
-                    radius_quantile: float | None = 0.2) -> np.ndarray:
-    """``y`` plus the unlabeled rows a classifier trained on the labeled rows is sure of
-    and that lie as close to that class as its labeled rows do.
+def confident_seeds(X: np.ndarray, y: np.ndarray, threshold: float = 0.6, random_state: int = 0) -> np.ndarray:
+    """``y`` plus the unlabeled rows a classifier trained on the labeled rows is sure of.
 
     A logistic regression on the labeled rows labels every unlabeled row whose top
     class probability is ``threshold`` of the way from chance (1/classes) to
@@ -151,14 +131,6 @@ def confident_seeds(X: np.ndarray, y: np.ndarray, threshold: float = 0.6, random
     Measured from chance because a plain 0.6 is nearly certain among 58 classes but
     barely better than a coin between 2: with two known classes it seeded most novel
     rows into them (snips, known ratio 0.25: ACC 35 -> 63 with the chance-relative bar).
-
-    A classifier's probability says which known class a row is most like, not whether it
-    belongs to any: with few known classes it is sure of rows of unnamed ones too (snips,
-    known ratio 0.75, 5 known classes: 30-60% of the unnamed rows were seeded into known
-    classes). So a row seeds only if its cosine similarity to its class's centroid is at
-    least the ``radius_quantile`` quantile of the labeled rows' similarities to their own
-    class's centroid, each computed without the row itself (``leave_one_out_similarities``;
-    None: no such bar). docs/benchmarks.md, "Seeds that must lie near their class".
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -169,19 +141,10 @@ def confident_seeds(X: np.ndarray, y: np.ndarray, threshold: float = 0.6, random
     classifier = LogisticRegression(C=10.0, max_iter=2000, random_state=random_state).fit(X[labeled], y[labeled])
     proba = classifier.predict_proba(X[~labeled])
     chance = 1.0 / len(classifier.classes_)
-    predicted = classifier.classes_[proba.argmax(1)]
     sure = proba.max(1) >= chance + threshold * (1.0 - chance)
-    if radius_quantile is not None:
-        members = leave_one_out_similarities(X, y)
-        members = members[~np.isnan(members)]
-        if len(members):
-            Xn = normalize(np.asarray(X, dtype=np.float64))
-            centroids = normalize(cluster_sums(Xn, y, int(y.max()) + 1))
-            similarity = np.einsum("ij,ij->i", Xn[~labeled], centroids[predicted])
-            sure &= similarity >= np.quantile(members, radius_quantile)
     extended = y.copy()
     rows = np.flatnonzero(~labeled)[sure]
-    extended[rows] = predicted[sure]
+    extended[rows] = classifier.classes_[proba[sure].argmax(1)]
     return extended
 
 
@@ -288,21 +251,17 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
     """Seeded spherical k-means; ``n_new_clusters=None`` estimates how many new clusters exist.
 
     ``seed_threshold``: unlabeled rows a classifier on the labeled rows is this sure of,
-    measured from chance to certainty, seed their class too (``confident_seeds``; None: off),
-    if they lie as near its centroid as all but the farthest ``seed_radius_quantile`` of its
-    labeled rows (None: no such bar).
+    measured from chance to certainty, seed their class too (``confident_seeds``; None: off).
     ``n_init``: k-means runs from different starts; the tightest one (highest total
     cosine similarity to the centers) is kept, as scikit-learn's KMeans does.
     Fitted: ``labels_``, ``cluster_centers_``, ``n_new_clusters_``, ``n_confident_seeds_``, ``used_labels_``,
     ``new_cluster_estimate_`` (the ``NewClusterEstimate`` behind the count; None when the count was given).
     """
 
-    def __init__(self, n_new_clusters: int | None = None, seed_threshold: float | None = 0.6,
-                 seed_radius_quantile: float | None = 0.2, max_iter: int = 100, n_init: int = 5,
-                 random_state: int | None = 0):
+    def __init__(self, n_new_clusters: int | None = None, seed_threshold: float | None = 0.6, max_iter: int = 100,
+                 n_init: int = 5, random_state: int | None = 0):
         self.n_new_clusters = n_new_clusters
         self.seed_threshold = seed_threshold
-        self.seed_radius_quantile = seed_radius_quantile
         self.max_iter = max_iter
         self.n_init = n_init
         self.random_state = random_state
@@ -311,7 +270,7 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
         X = np.asarray(X, dtype=np.float32)
         y = np.full(len(X), -1) if y is None else np.asarray(y)
         seed = 0 if self.random_state is None else self.random_state
-        seeds = confident_seeds(X, y, self.seed_threshold, random_state=seed, radius_quantile=self.seed_radius_quantile)
+        seeds = confident_seeds(X, y, self.seed_threshold, random_state=seed)
         self.n_confident_seeds_ = int(((seeds >= 0) & (y < 0)).sum())
         n_new = self.n_new_clusters
         self.new_cluster_estimate_ = None

@@ -3,8 +3,7 @@ import numpy as np
 from sklearn.preprocessing import normalize
 
 from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, best_of_inits, confident_seeds, enforce_labels,
-                               estimate_n_new_clusters, leave_one_out_similarities, new_cluster_estimate,
-                               seeded_kmeans)
+                               estimate_n_new_clusters, new_cluster_estimate, seeded_kmeans)
 from discovery.metrics import clustering_scores
 
 
@@ -65,33 +64,6 @@ def test_confident_seeds_extend_labels_precisely(small_banking):
     assert np.mean(frame.true_label.to_numpy()[added] == np.array(known)[seeds[added]]) > 0.9
     assert (confident_seeds(X, y, threshold=None) == y).all()
     assert (confident_seeds(X, np.where(y == 0, 0, -1), threshold=0.7) == np.where(y == 0, 0, -1)).all()
-
-
-def test_seeds_must_lie_near_their_class_so_unnamed_intents_stay_free(small_banking):
-    """The classifier is sure of some rows of the 3 unnamed intents too; the radius bar keeps them out."""
-    frame, y, X = small_banking
-    known = np.array(sorted(frame.true_label[y >= 0].unique()))
-    unnamed = ~frame.true_label.isin(known).to_numpy()
-
-    def seeded(radius_quantile):
-        seeds = confident_seeds(X, y, threshold=0.6, random_state=0, radius_quantile=radius_quantile)
-        added = (seeds >= 0) & (y < 0)
-        return added, np.mean(known[seeds[added]] == frame.true_label.to_numpy()[added])
-
-    added_any, precision_any = seeded(None)
-    added_near, precision_near = seeded(0.2)
-    assert (added_any & unnamed).sum() >= 5
-    assert (added_near & unnamed).sum() <= 1
-    assert added_near.sum() >= 0.85 * added_any.sum()  # the known intents' rows still seed
-    assert precision_near > precision_any and precision_near > 0.97
-
-
-def test_leave_one_out_similarity_leaves_the_row_out():
-    X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [5.0, 5.0]])
-    y = np.array([0, 0, 1, -1])
-    similarity = leave_one_out_similarities(X, y)
-    assert np.allclose(similarity[:2], 0.0)  # each row against the other, orthogonal one
-    assert np.isnan(similarity[2:]).all()  # a class of one row, an unlabeled row
 
 
 def test_same_seed_same_clusters(small_banking):
