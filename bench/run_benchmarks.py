@@ -474,15 +474,21 @@ HELD_OUT_NOTE = ("*Held out: this dataset was never used to choose a setting (it
                  "(18,000 train / 1,000 test); its published numbers are MTP-CLNN's own on this split.*")
 
 
-def _commit(result: dict) -> str:
+def _short_commit(result: dict) -> str | None:
+    """The commit a result was run at (``_machine``), shortened; None when it was not recorded."""
     commit = (result.get("machine") or {}).get("commit")
-    return f" (commit {commit[:7]})" if commit else ""
+    return commit[:7] if commit else None
+
+
+def _commit(result: dict) -> str:
+    commit = _short_commit(result)
+    return f" (commit {commit})" if commit else ""
 
 
 def _commit_inline(result: dict) -> str:
     """``_commit`` inside parentheses already open: ", commit abc1234"."""
-    commit = (result.get("machine") or {}).get("commit")
-    return f", commit {commit[:7]}" if commit else ""
+    commit = _short_commit(result)
+    return f", commit {commit}" if commit else ""
 
 
 def write_report(command: str | None = None) -> Path:
