@@ -289,6 +289,7 @@ def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
         report["estimate"] = estimate.to_dict()
     if hasattr(clusterer, "n_confident_seeds_"):
         report["confident_seed_rows"] = int(clusterer.n_confident_seeds_)
+        report["confident_seeds_left_to_new_clusters"] = int(clusterer.n_seeds_in_new_clusters_)
     if hasattr(clusterer, "raw_noise_share_"):
         report["hdbscan_noise_share"] = round(float(clusterer.raw_noise_share_), 4)
     return report

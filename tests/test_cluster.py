@@ -1,10 +1,31 @@
 import numpy as np
-
+import pandas as pd
+import pytest
 from sklearn.preprocessing import normalize
 
-from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, best_of_inits, confident_seeds, enforce_labels,
-                               estimate_n_new_clusters, new_cluster_estimate, seeded_kmeans)
+from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, best_of_inits, confident_seeds,
+                               drop_seeds_in_new_clusters, enforce_labels, estimate_n_new_clusters,
+                               new_cluster_estimate, seeded_kmeans)
 from discovery.metrics import clustering_scores
+from shared_paths import SHARED
+
+SNIPS_UNNAMED = ("AddToPlaylist", "SearchCreativeWork")
+
+
+@pytest.fixture(scope="module")
+def snips_five_named():
+    """1,050 real SNIPS texts (150 of each of the 7 intents) with real MiniLM embeddings; 5 intents
+    named with 15 labeled rows each, AddToPlaylist and SearchCreativeWork unnamed."""
+    from discovery.embed import SentenceEmbedder
+
+    train = pd.read_csv(SHARED / "snips" / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
+    intents = sorted(train.label.unique())
+    frame = pd.concat([train[train.label == intent].head(150) for intent in intents], ignore_index=True)
+    named = sorted(set(intents) - set(SNIPS_UNNAMED))
+    y = np.full(len(frame), -1)
+    for code, intent in enumerate(named):
+        y[np.flatnonzero(frame.label.to_numpy() == intent)[:15]] = code
+    return frame, y, SentenceEmbedder().transform(frame.text.tolist()), named
 
 
 def test_seeded_kmeans_keeps_labeled_rows_in_their_class_cluster(small_banking):
@@ -64,6 +85,30 @@ def test_confident_seeds_extend_labels_precisely(small_banking):
     assert np.mean(frame.true_label.to_numpy()[added] == np.array(known)[seeds[added]]) > 0.9
     assert (confident_seeds(X, y, threshold=None) == y).all()
     assert (confident_seeds(X, np.where(y == 0, 0, -1), threshold=0.7) == np.where(y == 0, 0, -1)).all()
+
+
+def test_seeds_a_clustering_puts_in_new_clusters_are_left_to_it(snips_five_named):
+    """With 5 named intents the classifier is sure of half the unnamed intents' rows; the check frees them."""
+    frame, y, X, named = snips_five_named
+    unnamed = frame.label.isin(SNIPS_UNNAMED).to_numpy()
+    seeds = confident_seeds(X, y, threshold=0.6, random_state=2)
+    kept = drop_seeds_in_new_clusters(seeds, y, best_of_inits(X, y, 2, 5, 2)[0])
+    seeded_unnamed = lambda s: int(((s >= 0) & (y < 0) & unnamed).sum())  # noqa: E731
+    assert seeded_unnamed(seeds) >= 100
+    assert seeded_unnamed(kept) <= 0.3 * seeded_unnamed(seeds)
+    assert (kept[y >= 0] == y[y >= 0]).all()
+    model = SeededKMeans(n_new_clusters=2, random_state=2).fit(X, y)
+    assert model.n_seeds_in_new_clusters_ == int(((seeds >= 0) & (kept < 0)).sum()) > 0
+    truth = frame.label.to_numpy()
+    unchecked = clustering_scores(truth, best_of_inits(X, seeds, 2, 5, 2)[0], named)["acc"]
+    assert clustering_scores(truth, model.labels_, named)["acc"] >= max(88.0, unchecked + 10)
+
+
+def test_seeds_stay_when_there_are_no_new_clusters(small_banking):
+    frame, y, X = small_banking
+    model = SeededKMeans(n_new_clusters=0, random_state=0).fit(X, y)
+    assert model.n_seeds_in_new_clusters_ == 0
+    assert model.n_confident_seeds_ == int(((confident_seeds(X, y, 0.6, 0) >= 0) & (y < 0)).sum()) > 0
 
 
 def test_same_seed_same_clusters(small_banking):
