@@ -1,8 +1,9 @@
 """Clustering that respects the known labels; the number of clusters is estimated.
 
 * ``SeededKMeans``: spherical k-means on the embeddings. Each known class seeds one
-  cluster with its labeled rows (and the rows a classifier is sure belong to it),
-  which never leave it; extra clusters take up the rest. Their number comes from ``estimate_n_new_clusters``.
+  cluster with its labeled rows (and the rows a classifier is sure belong to it, unless
+  a clustering seeded by the labels alone puts them in a new cluster), which never
+  leave it; extra clusters take up the rest. Their number comes from ``estimate_n_new_clusters``.
 * ``LabelAwareHDBSCAN``: HDBSCAN on a label-aware UMAP space, then labels enforced
   (clusters holding a class are merged into that class's cluster, labeled rows
   moved to it) and noise assigned softly to the nearest cluster, within a noise

@@ -93,7 +93,10 @@ def test_seeds_a_clustering_puts_in_new_clusters_are_left_to_it(snips_five_named
     unnamed = frame.label.isin(SNIPS_UNNAMED).to_numpy()
     seeds = confident_seeds(X, y, threshold=0.6, random_state=2)
     kept = drop_seeds_in_new_clusters(seeds, y, best_of_inits(X, y, 2, 5, 2)[0])
-    seeded_unnamed = lambda s: int(((s >= 0) & (y < 0) & unnamed).sum())  # noqa: E731
+
+    def seeded_unnamed(extended):
+        return int(((extended >= 0) & (y < 0) & unnamed).sum())
+
     assert seeded_unnamed(seeds) >= 100
     assert seeded_unnamed(kept) <= 0.3 * seeded_unnamed(seeds)
     assert (kept[y >= 0] == y[y >= 0]).all()
