@@ -3,9 +3,10 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import normalize
 
-from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, best_of_inits, confident_seeds,
-                               drop_seeds_in_new_clusters, enforce_labels, estimate_n_new_clusters,
-                               new_cluster_estimate, seeded_kmeans)
+from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, best_of_inits,
+                               confident_seeds, drop_seeds_in_new_clusters, enforce_labels,
+                               estimate_n_new_clusters, new_cluster_estimate, seeded_kmeans,
+                               share_outside_known_classes)
 from discovery.metrics import clustering_scores
 from shared_paths import SHARED
 
@@ -68,7 +69,7 @@ def test_estimate_reports_its_curve_and_how_sure_it_is(small_banking):
     low, high = estimate.plausible
     assert low <= estimate.n_new <= high
     assert estimate.noise > 0
-    assert set(estimate.to_dict()) == {"n_new", "plausible", "noise", "scores"}
+    assert set(estimate.to_dict()) == {"n_new", "plausible", "noise", "outside_share", "scores"}
     fitted = SeededKMeans(random_state=0).fit(X, y)
     assert fitted.new_cluster_estimate_.n_new == fitted.n_new_clusters_
     given = SeededKMeans(n_new_clusters=2, random_state=0).fit(X, y)
@@ -105,6 +106,25 @@ def test_seeds_a_clustering_puts_in_new_clusters_are_left_to_it(snips_five_named
     truth = frame.label.to_numpy()
     unchecked = clustering_scores(truth, best_of_inits(X, seeds, 2, 5, 2)[0], named)["acc"]
     assert clustering_scores(truth, model.labels_, named)["acc"] >= max(88.0, unchecked + 10)
+
+
+def test_rows_outside_every_known_class_show_that_unnamed_classes_exist(snips_five_named, monkeypatch):
+    """Two unnamed SNIPS intents put rows outside every named intent (frozen vectors, measured 6.2%);
+    with all 7 named, few are (0.7%). Where the silhouette alone says "no new cluster" (it does here),
+    enough such rows make the estimate take the best count of at least one."""
+    import discovery.cluster as cluster
+
+    frame, y, X, named = snips_five_named
+    every_intent = {intent: code for code, intent in enumerate(sorted(frame.label.unique()))}
+    y_all = np.full(len(frame), -1)
+    for intent, code in every_intent.items():
+        y_all[np.flatnonzero(frame.label.to_numpy() == intent)[:15]] = code
+    outside = share_outside_known_classes(X, y)
+    assert outside > 5 * share_outside_known_classes(X, y_all) and share_outside_known_classes(X, y_all) < 0.02
+    assert new_cluster_estimate(X, y, random_state=0).n_new == 0  # outside < NEW_CLASS_EVIDENCE: the silhouette decides
+    monkeypatch.setattr(cluster, "NEW_CLASS_EVIDENCE", outside / 2)
+    estimate = new_cluster_estimate(X, y, random_state=0)
+    assert estimate.n_new >= 1 and estimate.outside_share == outside
 
 
 def test_seeds_stay_when_there_are_no_new_clusters(small_banking):
