@@ -186,8 +186,8 @@ def share_outside_known_classes(X: np.ndarray, y: np.ndarray, quantile: float = 
     own = np.einsum("ij,ij->i", left_out, X[labeled])[~alone]
     if not len(own):
         return 0.0
-    _, nearest = nearest_center(X[unlabeled], normalize(sums).astype(np.float32))
-    return float(np.mean(nearest < np.quantile(own, quantile)))
+    _, best_similarity = nearest_center(X[unlabeled], normalize(sums).astype(np.float32))
+    return float(np.mean(best_similarity < np.quantile(own, quantile)))
 
 
 @dataclass(frozen=True)
