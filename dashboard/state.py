@@ -22,11 +22,11 @@ import streamlit as st
 from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions, read_table, read_table_bytes, replay,
                        run_discovery, workspace_key)
 from discovery.export import cluster_table, manifest, to_csv_bytes, to_jsonl_bytes, to_parquet_bytes
+from discovery.pipeline import STAGES
 from discovery.workspace import safe_upload_path, save_upload
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = ROOT / "data" / "banking_demo.csv"
-STAGES = ("adapt", "embed", "cluster", "summarize", "fill", "map")
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
 BUNDLED_MODEL = "bundled (all-MiniLM-L6-v2)"
 MAX_CACHED_RESULTS = 4

@@ -347,6 +347,28 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
         return self
 
 
+def known_rows_by_label(X: np.ndarray, clusters: np.ndarray, y: np.ndarray, n_classes: int, labels: np.ndarray,
+                        confidence: np.ndarray, min_confidence: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Unlabeled rows in known classes' clusters whose ``labels`` is at least ``min_confidence`` sure
+    move to that class's cluster; returns the clusters and their recomputed centers.
+
+    The clustering decides which rows belong to no known class; which known class a row belongs to
+    is better told by the fill-in (a classifier and label spreading on the labeled rows) than by the
+    nearest center: on banking at known ratio 0.75 the fill-in labeled 90-92% of the known-class rows
+    in known clusters right, seeded k-means 85-89%. An unsure label stays put: a known cluster can hold
+    an unnamed class's rows, and scattering them over the classes the fill-in half-guesses lost them
+    (banking 0.75, seed 0: novel ACC 52.5 -> 38.7 moving every row, 48.2 moving the rows at least 0.5
+    sure). Rows of new clusters and labeled rows stay.
+    """
+    clusters = np.asarray(clusters).copy()
+    y = np.asarray(y)
+    move = (clusters < n_classes) & (y < 0) & (np.asarray(confidence) >= min_confidence)
+    clusters[move] = np.asarray(labels)[move]
+    n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
+    X = normalize(np.asarray(X, dtype=np.float32))
+    return clusters, normalize(cluster_sums(X, clusters, n_clusters)).astype(np.float32)
+
+
 def enforce_labels(clusters: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
     """Renumber free clusters so known classes own clusters 0..n_classes-1 and labeled rows sit in them.
 

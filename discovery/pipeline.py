@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .cluster import LabelAwareHDBSCAN, SeededKMeans
+from .cluster import LabelAwareHDBSCAN, SeededKMeans, known_rows_by_label
 from .adapt import AdaptedEmbedder, can_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
@@ -23,10 +23,10 @@ from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, Propagation
 from .io import LabeledTable
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
-from .summarize import CANDIDATE, summarize_clusters
+from .summarize import candidate_rows, summarize_clusters
 
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
-STAGES = ("adapt", "embed", "cluster", "summarize", "fill", "map")
+STAGES = ("adapt", "embed", "cluster", "fill", "summarize", "map")
 StageProgress = Callable[[str, int, int], None]
 
 
@@ -44,6 +44,7 @@ class DiscoveryConfig:
     noise_budget: float = 0.2  # hdbscan only: share of rows it may leave as noise before being pushed
     n_neighbors: int = 10  # of the fill-in graph (docs/benchmarks.md, "Fill-in settings")
     fill_methods: tuple[str, ...] = ("knn", "propagation", "classifier", "blend", "balanced")  # balanced: see should_balance
+    known_rows_by_fill: float | None = 0.5  # unlabeled rows in known clusters join the cluster of a fill-in label this sure
     make_map: bool = True
     cache_dir: str | None = None
 
@@ -323,23 +324,28 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     start = time.perf_counter()
     report("cluster", 0, 1)
     clusterer = make_clusterer(config).fit(embeddings, y)
-    clusters = clusterer.labels_
+    clusters, centers = clusterer.labels_, clusterer.cluster_centers_
     report("cluster", 1, 1)
     timings["cluster"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    report("fill", 0, 1)
+    fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
+                   adapted=adapted, candidate_rows=candidate_rows(clusters, y))
+    if config.known_rows_by_fill is not None and fill.best is not None:
+        proposal = fill.distributions[fill.best]
+        clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),
+                                                proposal.max(1), config.known_rows_by_fill)
+    clustering = dict(cluster_report(clusterer, config),
+                      rows_moved_to_fill_in_class=int((clusters != clusterer.labels_).sum()))
+    report("fill", 1, 1)
+    timings["fill"] = time.perf_counter() - start
 
     start = time.perf_counter()
     report("summarize", 0, 1)
     summary = summarize_clusters(table.texts, embeddings, clusters, y, table.codec, row_ids=table.row_ids)
     report("summarize", 1, 1)
     timings["summarize"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    report("fill", 0, 1)
-    candidate_rows = summary.status.reindex(clusters).to_numpy() == CANDIDATE
-    fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
-                   adapted=adapted, candidate_rows=candidate_rows)
-    report("fill", 1, 1)
-    timings["fill"] = time.perf_counter() - start
 
     start = time.perf_counter()
     report("map", 0, 1)
@@ -350,13 +356,12 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     report("map", 1, 1)
     timings["map"] = time.perf_counter() - start
 
-    rows, cluster_table = build_rows(table, clusters, clusterer.noise_mask_, summary, fill, coords,
-                                     embeddings, clusterer.cluster_centers_)
-    return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=clusterer.cluster_centers_,
+    rows, cluster_table = build_rows(table, clusters, clusterer.noise_mask_, summary, fill, coords, embeddings, centers)
+    return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration),
                      timings=timings, adaptation=dict(getattr(embedder, "adaptation_check_", {}), used=adapted),
-                     clustering=cluster_report(clusterer, config),
+                     clustering=clustering,
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_),
                                                    "fill": n_classes > 0, "map": bool(config.make_map and n_classes > 0)})
 

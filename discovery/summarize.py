@@ -80,6 +80,20 @@ def cluster_status(n_labeled: int, size: int, purity: float, labeled_share_overa
     return MIXED if purity < mixed_purity else KNOWN
 
 
+def candidate_rows(clusters: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Rows whose cluster ``summarize_clusters`` calls a candidate, without describing the clusters."""
+    clusters = np.asarray(clusters)
+    labels = np.asarray(labels)
+    if len(clusters) == 0:
+        return np.zeros(0, dtype=bool)
+    sizes = np.bincount(clusters)
+    n_labeled = np.bincount(clusters[labels >= 0], minlength=len(sizes))
+    labeled_share = float(np.mean(labels >= 0))
+    candidate = np.array([size > 0 and cluster_status(int(k), int(size), 1.0, labeled_share) == CANDIDATE
+                          for k, size in zip(n_labeled, sizes)])
+    return candidate[clusters]
+
+
 def _describe(c: int, members: np.ndarray, labels: np.ndarray, codec: LabelCodec, labeled_share: float) -> dict:
     member_labels = labels[members & (labels >= 0)]
     counts = Counter(codec.names[k] for k in member_labels)

@@ -19,13 +19,18 @@ from filelock import FileLock
 from .errors import InputError
 
 DECISIONS_FILE = "decisions.json"
+# Settings added after workspaces were first saved, with their defaults. At its default a setting stays out of
+# the workspace key, so the decisions a researcher saved before it existed still load (``replay`` skips and
+# reports any that no longer fit the new run).
+SETTINGS_ADDED_LATER = {"known_rows_by_fill": 0.5}
 
 
 def workspace_key(data_hash: str, config_dict: dict, *, text_column: str | None = None,
                   label_column: str | None = None, unlabeled_marker: str | None = None) -> str:
     """The workspace of one (data, column choice, run settings): decisions made on one text or label
     column, or with one unlabeled marker, are never replayed on another."""
-    settings = {k: v for k, v in sorted(config_dict.items()) if k not in ("cache_dir", "make_map")}
+    settings = {k: v for k, v in sorted(config_dict.items()) if k not in ("cache_dir", "make_map")
+                and not (k in SETTINGS_ADDED_LATER and v == SETTINGS_ADDED_LATER[k])}
     columns = {"text_column": text_column, "label_column": label_column, "unlabeled_marker": unlabeled_marker}
     payload = json.dumps({"columns": columns, "settings": settings}, sort_keys=True, default=str)
     return hashlib.sha256(f"{data_hash}|{payload}".encode()).hexdigest()[:16]

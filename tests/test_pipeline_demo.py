@@ -70,7 +70,7 @@ def test_fill_in_estimate_is_honest(demo_result, truth):
 
 def test_stages_report_label_use_and_time(demo_result):
     assert demo_result.used_labels["cluster"] and demo_result.used_labels["fill"]
-    assert set(demo_result.timings) == {"adapt", "embed", "cluster", "summarize", "fill", "map"}
+    assert list(demo_result.timings) == ["adapt", "embed", "cluster", "fill", "summarize", "map"]
     assert demo_result.rows[["x", "y"]].notna().all().all()
 
 
@@ -91,3 +91,15 @@ def test_the_run_reports_the_seeds_it_left_to_new_clusters(demo_result):
     report = demo_result.clustering
     assert report["confident_seed_rows"] > 0
     assert 0 < report["confident_seeds_left_to_new_clusters"] < report["confident_seed_rows"]
+
+
+def test_known_clusters_hold_the_rows_the_fill_in_gives_their_class(demo_result):
+    """A row the fill-in is at least half sure of sits in the cluster of the label it proposes, so the
+    map and the cluster table agree with the proposals; the manifest says how many rows moved."""
+    rows, n_classes = demo_result.rows, len(demo_result.table.codec)
+    method = demo_result.fill_method
+    sure_known = ((rows.cluster_id.to_numpy() < n_classes) & (rows[f"{method}_confidence"].to_numpy() >= 0.5)
+                  & rows.human_label.isna().to_numpy())
+    class_of_cluster = np.array(demo_result.table.codec.names, dtype=object)[rows.cluster_id.to_numpy()[sure_known]]
+    assert (class_of_cluster == rows[f"{method}_label"].to_numpy()[sure_known]).all()
+    assert demo_result.clustering["rows_moved_to_fill_in_class"] > 0

@@ -1,7 +1,8 @@
 import numpy as np
 
 from discovery.labels import LabelCodec
-from discovery.summarize import class_tfidf_keywords, cluster_status, representative_rows, summarize_clusters
+from discovery.summarize import (candidate_rows, class_tfidf_keywords, cluster_status, representative_rows,
+                                 summarize_clusters)
 
 
 def test_keywords_name_the_intent(small_banking):
@@ -42,3 +43,16 @@ def test_representatives_are_central(small_banking):
     center = X.mean(0) / np.linalg.norm(X.mean(0))
     sims = X @ center
     assert sims[reps].min() >= np.sort(sims)[-3] - 1e-6
+
+
+def test_candidate_rows_are_the_rows_of_the_summary_s_candidate_clusters(small_banking):
+    """The fill-in needs the candidate rows before the clusters are described; both must agree."""
+    from discovery.cluster import SeededKMeans
+
+    frame, y, X = small_banking
+    clusters = SeededKMeans(n_new_clusters=3, random_state=0).fit(X, y).labels_
+    codec = LabelCodec(tuple(sorted(frame.true_label[y >= 0].unique())))
+    summary = summarize_clusters(frame.text.tolist(), X, clusters, y, codec)
+    expected = summary.status.reindex(clusters).to_numpy() == "candidate"
+    assert expected.any() and not expected.all()
+    assert (candidate_rows(clusters, y) == expected).all()

@@ -25,6 +25,19 @@ def test_workspace_key_depends_on_the_column_choice_and_the_unlabeled_marker():
                                  text_column="text", label_column="label")
 
 
+def test_a_setting_added_later_keeps_the_workspaces_saved_before_it_at_its_default():
+    from dataclasses import asdict
+
+    from discovery import DiscoveryConfig
+    from discovery.workspace import SETTINGS_ADDED_LATER
+
+    defaults = asdict(DiscoveryConfig())
+    assert all(defaults[name] == value for name, value in SETTINGS_ADDED_LATER.items())
+    saved_before = {k: v for k, v in defaults.items() if k not in SETTINGS_ADDED_LATER}
+    assert workspace_key("abc", defaults) == workspace_key("abc", saved_before)
+    assert workspace_key("abc", {**defaults, "known_rows_by_fill": None}) != workspace_key("abc", saved_before)
+
+
 @pytest.mark.parametrize("filename", ["../../escape.csv", "/etc/escape.csv", "..\\..\\escape.csv", "escape.csv"])
 def test_uploads_are_saved_inside_the_workspace(tmp_path, filename):
     root = tmp_path / "workspaces"
