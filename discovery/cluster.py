@@ -20,6 +20,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.preprocessing import normalize
 
+from .labels import count_classes
+
 CHUNK = 20_000
 
 
@@ -76,7 +78,7 @@ def seeded_kmeans(X: np.ndarray, y: np.ndarray, n_new: int, random_state: int = 
     """
     X = normalize(np.asarray(X, dtype=np.float32))
     y = np.asarray(y)
-    n_classes = int(y.max()) + 1 if (y >= 0).any() else 0
+    n_classes = count_classes(y)
     rng = np.random.RandomState(random_state)
     labeled = y >= 0
     free = X[~labeled] if (~labeled).any() else X
@@ -159,7 +161,7 @@ def drop_seeds_in_new_clusters(seeds: np.ndarray, y: np.ndarray, clusters: np.nd
     the clustering (``clusters``: ids below the number of classes are the named classes).
     """
     seeds, y = np.asarray(seeds), np.asarray(y)
-    n_classes = int(y.max()) + 1 if (y >= 0).any() else 0
+    n_classes = count_classes(y)
     doubtful = (y < 0) & (seeds >= 0) & (np.asarray(clusters) >= n_classes)
     return np.where(doubtful, -1, seeds)
 
@@ -178,7 +180,7 @@ def share_outside_known_classes(X: np.ndarray, y: np.ndarray, quantile: float = 
     labeled, unlabeled = np.flatnonzero(y >= 0), y < 0
     if not len(labeled) or not unlabeled.any():
         return 0.0
-    n_classes = int(y.max()) + 1
+    n_classes = count_classes(y)
     sums = cluster_sums(X, y, n_classes)
     counts = np.bincount(y[labeled], minlength=n_classes)
     alone = counts[y[labeled]] < 2  # a class of one row has no centroid without it
@@ -240,7 +242,7 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     from sklearn.metrics import silhouette_score
 
     y = np.asarray(y)
-    n_classes = int(y.max()) + 1 if (y >= 0).any() else 0
+    n_classes = count_classes(y)
     n_free = int((y < 0).sum())
     if n_free == 0:
         return NewClusterEstimate(0, {}, 0.0, (0, 0))
@@ -341,7 +343,7 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
         self.n_confident_seeds_ = int(((seeds >= 0) & (y < 0)).sum())
         self.n_seeds_in_new_clusters_ = n_added - self.n_confident_seeds_
         self.labels_, self.cluster_centers_ = best_of_inits(X, seeds, n_new, self.n_init, seed, self.max_iter)
-        self.n_new_clusters_ = len(self.cluster_centers_) - (int(y.max()) + 1 if (y >= 0).any() else 0)
+        self.n_new_clusters_ = len(self.cluster_centers_) - count_classes(y)
         self.used_labels_ = bool((y >= 0).any())
         self.noise_mask_ = np.zeros(len(X), dtype=bool)
         return self
@@ -413,7 +415,7 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
 
         X = normalize(np.asarray(X, dtype=np.float32))
         y = np.full(len(X), -1) if y is None else np.asarray(y)
-        n_classes = int(y.max()) + 1 if (y >= 0).any() else 0
+        n_classes = count_classes(y)
         if reduced is None:
             reduced = LabelAwareUMAP(n_components=self.n_components, target_weight=self.target_weight,
                                      random_state=self.random_state).fit_transform(X, y)

@@ -14,6 +14,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import normalize
 
+from .labels import count_classes
+
 CHUNK = 2_048  # rows of the query per block: a block is CHUNK x n floats
 BRUTE_FORCE_LIMIT = 60_000
 
@@ -70,7 +72,7 @@ class KNNFill(BaseEstimator):
 
     def fit(self, X, y, n_classes=None, graph=None):
         X = normalize(np.asarray(X, dtype=np.float32))
-        n_classes = n_classes or int(y.max()) + 1
+        n_classes = n_classes or count_classes(y)
         labeled = np.flatnonzero(y >= 0)
         idx, sim = knn_search(X[labeled], X, self.n_neighbors)
         votes = np.zeros((len(X), n_classes))
@@ -92,7 +94,7 @@ class PropagationFill(BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y, n_classes=None, graph=None):
-        n_classes = n_classes or int(y.max()) + 1
+        n_classes = n_classes or count_classes(y)
         W = graph if graph is not None else knn_graph(X, self.n_neighbors, self.random_state)
         degree = np.asarray(W.sum(1)).ravel()
         d = sparse.diags(1.0 / np.sqrt(np.maximum(degree, 1e-12)))
@@ -119,7 +121,7 @@ class ClassifierFill(BaseEstimator):
     def fit(self, X, y, n_classes=None, graph=None):
         from sklearn.linear_model import LogisticRegression
 
-        n_classes = n_classes or int(y.max()) + 1
+        n_classes = n_classes or count_classes(y)
         labeled = y >= 0
         present = np.unique(y[labeled])
         out = np.zeros((len(X), n_classes))
@@ -151,7 +153,7 @@ class BlendFill(BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y, n_classes=None, graph=None):
-        n_classes = n_classes or int(y.max()) + 1
+        n_classes = n_classes or count_classes(y)
         spreading = PropagationFill(self.n_neighbors, self.alpha, random_state=self.random_state)
         classifier = ClassifierFill(self.C, random_state=self.random_state)
         self.label_distributions_ = (spreading.fit(X, y, n_classes, graph=graph).label_distributions_
@@ -214,7 +216,7 @@ class BalancedFill(BlendFill):
     def fit(self, X, y, n_classes=None, graph=None, exclude=None, blend=None):
         """``blend``: the blend's distributions already fitted on ``X`` and ``y`` (saves fitting it again)."""
         y = np.asarray(y)
-        n_classes = n_classes or int(y.max()) + 1
+        n_classes = n_classes or count_classes(y)
         if graph is None and (blend is None or self.self_training_rounds):  # every blend fit shares one graph
             graph = knn_graph(X, self.n_neighbors, self.random_state)
         if blend is None:

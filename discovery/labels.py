@@ -11,6 +11,12 @@ import numpy as np
 UNLABELED = -1
 
 
+def count_classes(codes) -> int:
+    """Known classes in an array of codes: one more than the highest code, 0 when nothing is labeled."""
+    codes = np.asarray(codes)
+    return int(codes.max()) + 1 if len(codes) and (codes >= 0).any() else 0
+
+
 @dataclass(frozen=True)
 class LabelCodec:
     """Maps label names to codes 0..n-1 (sorted names) and back; -1 is unlabeled."""
