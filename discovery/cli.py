@@ -85,6 +85,9 @@ def cmd_run(args) -> int:
     note = new_clusters_note(result.clustering)
     if note:
         print(note)
+    note = moved_rows_note(result)
+    if note:
+        print(note)
     if result.fill_balance:
         print(f"class balance: {'used' if result.fill_balance['used'] else 'not used'}, {result.fill_balance['reason']}")
     print(f"wrote {', '.join(str(p) for p in written.values())}")
@@ -101,6 +104,15 @@ def new_clusters_note(clustering: dict) -> str | None:
         return f"new clusters: {estimate['n_new']} (estimated)"
     return (f"new clusters: {estimate['n_new']} (estimated; any count from {low} to {high} fits the data about as "
             "well: --new-clusters N sets it)")
+
+
+def moved_rows_note(result) -> str | None:
+    """One line on the rows that left the cluster nearest to them for the known class the fill-in is sure of."""
+    moved = result.clustering.get("rows_moved_to_fill_in_class", 0)
+    if not moved:
+        return None
+    return (f"known clusters: {moved} unlabeled rows moved to the cluster of the class the fill-in is at least "
+            f"{result.config.known_rows_by_fill:.0%} sure of")
 
 
 def cmd_evaluate(args) -> int:

@@ -107,3 +107,12 @@ def test_bad_input_exits_2_with_one_clear_line(tmp_path, content, name, fragment
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert name in lines[0] and fragment in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_the_run_says_how_many_rows_moved_to_the_class_the_fill_in_is_sure_of(demo_result):
+    from discovery.cli import moved_rows_note
+
+    moved = demo_result.clustering["rows_moved_to_fill_in_class"]
+    assert moved > 0
+    assert moved_rows_note(demo_result) == (f"known clusters: {moved} unlabeled rows moved to the cluster of the "
+                                            "class the fill-in is at least 50% sure of")
