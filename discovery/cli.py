@@ -82,12 +82,9 @@ def cmd_run(args) -> int:
           f"categories; fill-in by {result.fill_method or 'clusters'}"
           + (f" (estimated accuracy {result.fill_accuracy[result.fill_method]:.1%})"
              if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
-    note = new_clusters_note(result.clustering)
-    if note:
-        print(note)
-    note = moved_rows_note(result)
-    if note:
-        print(note)
+    for note in (new_clusters_note(result.clustering), moved_rows_note(result)):
+        if note:
+            print(note)
     if result.fill_balance:
         print(f"class balance: {'used' if result.fill_balance['used'] else 'not used'}, {result.fill_balance['reason']}")
     print(f"wrote {', '.join(str(p) for p in written.values())}")

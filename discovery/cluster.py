@@ -366,9 +366,8 @@ def known_rows_by_label(X: np.ndarray, clusters: np.ndarray, y: np.ndarray, n_cl
     y = np.asarray(y)
     move = (clusters < n_classes) & (y < 0) & (np.asarray(confidence) >= min_confidence)
     clusters[move] = np.asarray(labels)[move]
-    n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
     X = normalize(np.asarray(X, dtype=np.float32))
-    return clusters, normalize(cluster_sums(X, clusters, n_clusters)).astype(np.float32)
+    return clusters, _class_centers(X, clusters, int(clusters.max()) + 1 if len(clusters) else 0)
 
 
 def enforce_labels(clusters: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:

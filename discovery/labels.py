@@ -14,7 +14,7 @@ UNLABELED = -1
 def count_classes(codes) -> int:
     """Known classes in an array of codes: one more than the highest code, 0 when nothing is labeled."""
     codes = np.asarray(codes)
-    return int(codes.max()) + 1 if len(codes) and (codes >= 0).any() else 0
+    return int(codes.max()) + 1 if (codes >= 0).any() else 0
 
 
 @dataclass(frozen=True)
