@@ -207,7 +207,7 @@ N_FOLDS = 5  # hold-out folds of labeled rows for the fill-in estimates
 # At 30, adapted runs with under ~150 labels kept raw, underconfident confidences: mcid at known ratio
 # 0.75 (24 held-out rows) showed 62 for 86-90% right. At 10 the calibration error on the unlabeled
 # known-class rows fell from 24-25 to 2-5 there, 16-19 -> 4-7 at 0.5, and 11 -> under 1 on snips with
-# 0.5% labeled; no measured draw got worse (seeds 0-2; bench/results/mcid_mtpclnn.json).
+# 0.5% labeled; no measured draw got worse (mcid seeds 0-2, bench/results/mcid_mtpclnn.json; snips seeds 0-1).
 MIN_CALIBRATION_ROWS = 10
 ESTIMATE_FOLD = 0  # the fold of labeled rows adaptation never sees; the fill-in estimate is measured on it
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from shared_paths import DEMO, DEMO_TRUTH, ROOT, SHARED  # noqa: F401  (re-exported for older imports)
+from shared_paths import DEMO, DEMO_TRUTH, ROOT, SHARED, intent_rows  # noqa: F401  (re-exported for older imports)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -47,13 +47,10 @@ def small_banking():
     Returns (frame with text/true_label, y codes with -1, embeddings).
     """
     import numpy as np
-    import pandas as pd
 
     from discovery.embed import SentenceEmbedder
 
-    train = pd.read_csv(SHARED / "banking" / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
-    frame = pd.concat([train[train.label == intent].head(30) for intent in SMALL_INTENTS], ignore_index=True)
-    frame = frame.rename(columns={"label": "true_label"})
+    frame = intent_rows("banking", SMALL_INTENTS).rename(columns={"label": "true_label"})
     known = sorted(SMALL_INTENTS[:5])
     y = np.full(len(frame), -1)
     for code, intent in enumerate(known):

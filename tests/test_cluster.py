@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.preprocessing import normalize
 
@@ -8,7 +7,7 @@ from discovery.cluster import (LabelAwareHDBSCAN, SeededKMeans, best_of_inits,
                                estimate_n_new_clusters, known_rows_by_label, new_cluster_estimate,
                                seeded_kmeans, share_outside_known_classes)
 from discovery.metrics import clustering_scores
-from shared_paths import SHARED
+from shared_paths import intent_rows
 
 SNIPS_UNNAMED = ("AddToPlaylist", "SearchCreativeWork")
 
@@ -19,9 +18,8 @@ def snips_five_named():
     named with 15 labeled rows each, AddToPlaylist and SearchCreativeWork unnamed."""
     from discovery.embed import SentenceEmbedder
 
-    train = pd.read_csv(SHARED / "snips" / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
-    intents = sorted(train.label.unique())
-    frame = pd.concat([train[train.label == intent].head(150) for intent in intents], ignore_index=True)
+    frame = intent_rows("snips", per_intent=150)
+    intents = sorted(frame.label.unique())
     named = sorted(set(intents) - set(SNIPS_UNNAMED))
     y = np.full(len(frame), -1)
     for code, intent in enumerate(named):
@@ -61,9 +59,8 @@ def banking_all_intents():
     fourth intent unnamed, the other 58 named with 5 labeled rows each."""
     from discovery.embed import SentenceEmbedder
 
-    train = pd.read_csv(SHARED / "banking" / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
-    intents = sorted(train.label.unique())
-    frame = pd.concat([train[train.label == intent].head(30) for intent in intents], ignore_index=True)
+    frame = intent_rows("banking")
+    intents = sorted(frame.label.unique())
     named = [intent for i, intent in enumerate(intents) if i % 4 != 3]
     y = np.full(len(frame), -1)
     for code, intent in enumerate(named):

@@ -1,9 +1,8 @@
 import numpy as np
-import pandas as pd
 
 from discovery.metrics import clustering_scores
 from discovery.pipeline import neighbour_vote
-from shared_paths import SHARED
+from shared_paths import intent_rows
 
 
 def test_neighbour_vote_puts_held_out_texts_in_their_intent_s_cluster(small_banking):
@@ -106,9 +105,8 @@ def test_a_small_held_out_fold_still_calibrates_confidences():
     from discovery.fill import holdout_folds, knn_graph
     from discovery.pipeline import ESTIMATE_FOLD, FILL_METHODS, MIN_CALIBRATION_ROWS, N_FOLDS, fill_in
 
-    train = pd.read_csv(SHARED / "banking" / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
-    intents = sorted(train.label.unique())[::5][:16]
-    frame = pd.concat([train[train.label == intent].head(30) for intent in intents], ignore_index=True)
+    frame = intent_rows("banking", slice(0, 80, 5))  # every fifth of the 77 intents: 16
+    intents = sorted(frame.label.unique())
     truth = frame.label.map({name: code for code, name in enumerate(intents)}).to_numpy()
     y = np.full(len(frame), -1)
     for code in range(len(intents)):
