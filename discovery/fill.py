@@ -302,27 +302,36 @@ def predictions_correct(predictions: tuple[np.ndarray, np.ndarray] | None, y) ->
     return distributions.argmax(1) == np.asarray(y)[rows]
 
 
-def calibration_power(distributions: np.ndarray, truth: np.ndarray) -> float:
+# Prior spread of log(power) around 0. Calibration error on the unlabeled known-class rows, mean of 12 draws
+# (mcid_mtpclnn at known ratios 0.25/0.5/0.75 with 8/16/24-row folds, snips 0.75 with 0.5% labeled; seeds 0-2):
+# likelihood alone with at least 10 rows (8-row folds left raw) 5.1; sd 1: 3.7; sd 0.5: 3.6, but it held
+# snips, where nearly every row is right, 2-3 points under its accuracy.
+CALIBRATION_PRIOR_SD = 1.0
+
+
+def calibration_power(distributions: np.ndarray, truth: np.ndarray, prior_sd: float = CALIBRATION_PRIOR_SD) -> float:
     """The power ``p`` for which ``distributions ** p`` (rows renormalised) gives the true classes the
     highest likelihood: temperature scaling (Guo et al. 2017) fitted on held-out labeled rows.
 
     Label spreading spreads its mass thinly, self-training makes the blend sure of itself: each method's
     confidence means something else until it is calibrated on rows whose labels it did not see.
-    The power stays within [0.1, 5]: when every held-out row is right, the likelihood grows without
-    bound as the power does, and a handful of rows cannot prove certainty.
+    ``log p`` has a normal prior around 0 (no change) with ``prior_sd``, so the fit is a posterior mode:
+    a handful of rows moves the power only as far as they agree (when every one is right the likelihood
+    alone grows without bound with the power, and a handful cannot prove certainty), while a fold of
+    fifty rows outweighs the prior. The power stays within [0.1, 5].
     """
     from scipy.optimize import minimize_scalar
 
     log_p = np.log(np.clip(np.asarray(distributions, dtype=np.float64), 1e-12, None))
     truth = np.asarray(truth)
 
-    def negative_log_likelihood(log_power: float) -> float:
+    def negative_log_posterior(log_power: float) -> float:
         scaled = np.exp(log_power) * log_p
         scaled -= scaled.max(1, keepdims=True)
         log_norm = np.log(np.exp(scaled).sum(1))
-        return float(-(scaled[np.arange(len(truth)), truth] - log_norm).mean())
+        return float(-(scaled[np.arange(len(truth)), truth] - log_norm).sum() + 0.5 * (log_power / prior_sd) ** 2)
 
-    found = minimize_scalar(negative_log_likelihood, bounds=(np.log(0.1), np.log(5.0)), method="bounded")
+    found = minimize_scalar(negative_log_posterior, bounds=(np.log(0.1), np.log(5.0)), method="bounded")
     return float(np.exp(found.x))
 
 

@@ -162,7 +162,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     known ratio 0.75 on banking and stackoverflow, and gained 1-2 with every class known on
     banking and mcid: docs/benchmarks.md, "Fill-in settings"); when it does not, the blend runs
     in its place. Each method's confidences are then calibrated on its held-out rows
-    (``fill.calibration_power``; with at least ``MIN_CALIBRATION_ROWS`` of them), so that a
+    (``fill.calibration_power``: a few rows move it only as far as they agree), so that a
     confidence of 0.9 means about nine in ten right whichever method proposed it.
     """
     if n_classes == 0:
@@ -196,19 +196,13 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
                                              **fit_params).label_distributions_
         elif name not in distributions:
             distributions[name] = method.fit(X, y, n_classes=n_classes, graph=graph, **fit_params).label_distributions_
-        if predictions is not None and len(predictions[0]) >= MIN_CALIBRATION_ROWS:
+        if predictions is not None and len(predictions[0]):
             calibration[name] = calibration_power(predictions[1], y[predictions[0]])
             distributions[name] = apply_power(distributions[name], calibration[name])
     return FillResult(distributions, accuracy, choose_fill_method(correct), balance, calibration)
 
 
 N_FOLDS = 5  # hold-out folds of labeled rows for the fill-in estimates
-# Held-out labeled rows needed to calibrate a method's confidences (one power); fewer: left as they are.
-# At 30, adapted runs with under ~150 labels kept raw, underconfident confidences: mcid at known ratio
-# 0.75 (24 held-out rows) showed 62 for 86-90% right. At 10 the calibration error on the unlabeled
-# known-class rows fell from 24-25 to 2-5 there, 16-19 -> 4-7 at 0.5, and 11 -> under 1 on snips with
-# 0.5% labeled; no measured draw got worse (mcid seeds 0-2, bench/results/mcid_mtpclnn.json; snips seeds 0-1).
-MIN_CALIBRATION_ROWS = 10
 ESTIMATE_FOLD = 0  # the fold of labeled rows adaptation never sees; the fill-in estimate is measured on it
 
 

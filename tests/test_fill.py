@@ -156,6 +156,20 @@ def test_calibration_power_undoes_overconfidence():
     assert abs(calibrated.max(1).mean() - accuracy) < 0.02 < overconfident.max(1).mean() - accuracy
 
 
+def test_calibration_power_moves_only_as_far_as_a_few_rows_agree():
+    """Eight held-out rows, every one right at a shown 0.6: the likelihood alone drives the power to its
+    bound (every confidence near 1); the prior lets it rise, not that far. Two hundred rows, nine in ten
+    right, outweigh the prior: the power is then the likelihood's own."""
+    shown = np.array([0.6, 0.2, 0.2])
+    few, all_right = np.tile(shown, (8, 1)), np.zeros(8, dtype=int)
+    assert calibration_power(few, all_right, prior_sd=1e9) > 4.9
+    power = calibration_power(few, all_right)
+    assert 1.5 < power < 4, power
+    assert 0.8 < apply_power(few, power)[0, 0] < 0.99
+    many, nine_in_ten = np.tile(shown, (200, 1)), (np.arange(200) % 10 == 0).astype(int)
+    assert abs(calibration_power(many, nine_in_ten) - calibration_power(many, nine_in_ten, prior_sd=1e9)) < 0.05
+
+
 def test_heldout_correct_scores_the_same_rows_for_every_method(small_banking):
     """Fold by fold, in fold order: the same rows for every method, so two methods can be paired."""
     _, y, X = small_banking

@@ -1,3 +1,4 @@
+import pytest
 import numpy as np
 
 from discovery.metrics import clustering_scores
@@ -96,23 +97,24 @@ def test_fill_in_confidences_are_calibrated_on_held_out_rows(small_banking):
         assert abs(calibrated[rows].max(1).mean() - accuracy) < abs(raw[rows].max(1).mean() - accuracy)
 
 
-def test_a_small_held_out_fold_still_calibrates_confidences():
-    """An adapted run calibrates on one fold only. With 80 labels (16 real banking intents, 5 labeled rows
-    each) that fold holds 16 rows: fewer than the old bar of 30, which left confidences raw and far
-    under their accuracy (mcid: 62 shown for 86% right). Now each method is calibrated on the fold and its
-    mean confidence on the unlabeled rows is much closer to its accuracy there."""
+@pytest.mark.parametrize("every_nth_intent", [5, 10])
+def test_a_small_held_out_fold_still_calibrates_confidences(every_nth_intent):
+    """An adapted run calibrates on one fold only. With 5 labeled rows for each of 16 (or 8) real banking
+    intents that fold holds 16 (or 8) rows. Raw confidences sit far under their accuracy there (mcid: 62
+    shown for 86% right); calibrated on the fold, each method's mean confidence on the unlabeled rows is
+    close to its accuracy, the prior keeping a handful of rows from claiming certainty."""
     from discovery.embed import SentenceEmbedder
     from discovery.fill import holdout_folds, knn_graph
-    from discovery.pipeline import ESTIMATE_FOLD, FILL_METHODS, MIN_CALIBRATION_ROWS, N_FOLDS, fill_in
+    from discovery.pipeline import ESTIMATE_FOLD, FILL_METHODS, N_FOLDS, fill_in
 
-    frame = intent_rows("banking", slice(0, 80, 5))  # every fifth of the 77 intents: 16
+    frame = intent_rows("banking", slice(0, 80, every_nth_intent))
     intents = sorted(frame.label.unique())
     truth = frame.label.map({name: code for code, name in enumerate(intents)}).to_numpy()
     y = np.full(len(frame), -1)
     for code in range(len(intents)):
         y[np.flatnonzero(truth == code)[:5]] = code
     fold_rows = int(((holdout_folds(y, N_FOLDS, 0) == ESTIMATE_FOLD) & (y >= 0)).sum())
-    assert MIN_CALIBRATION_ROWS <= fold_rows < 30
+    assert fold_rows == len(intents) < 30
     X = SentenceEmbedder().transform(frame.text.tolist())
     result = fill_in(X, y, len(intents), ("propagation", "classifier", "blend"), 0, 10, adapted=True)
     rows, graph = y < 0, knn_graph(X, 10)
@@ -120,8 +122,10 @@ def test_a_small_held_out_fold_still_calibrates_confidences():
     for name, calibrated in result.distributions.items():
         raw = FILL_METHODS[name]().fit(X, y, len(intents), graph=graph).label_distributions_
         accuracy = np.mean(calibrated[rows].argmax(1) == truth[rows])
-        assert accuracy - raw[rows].max(1).mean() > 0.15, name  # raw: 0.64-0.76 shown for 96% right
-        assert abs(calibrated[rows].max(1).mean() - accuracy) < 0.08, name  # calibrated: 0.89-0.92
+        raw_gap = accuracy - raw[rows].max(1).mean()  # 16 intents: 0.20-0.32; 8: 0.10-0.23
+        calibrated_gap = accuracy - calibrated[rows].max(1).mean()  # 0.05-0.08; 0.01-0.03
+        assert raw_gap > 0.09, name
+        assert -0.02 < calibrated_gap < 0.4 * raw_gap, name
 
 
 def test_balancing_is_skipped_when_the_labels_look_unevenly_drawn():
