@@ -25,6 +25,10 @@ def show_accuracy(result) -> None:
     if calibration:
         st.caption("Confidences are calibrated on the same held-out rows (raised to the power that makes them "
                    "most likely), so a confidence of 0.9 means about nine in ten right whichever method proposed it.")
+    st.caption("Held-out rows come from the classes you labeled, so estimates and confidences assume each row "
+               "belongs to one of them. A row of a category nobody has named that lands in a labeled class's "
+               "cluster still gets that class, often with a high confidence: look through the candidate new "
+               "categories before accepting proposals by threshold.")
     acc = pd.DataFrame({
         "method": list(result.fill_accuracy),
         "estimated accuracy": [None if v is None else round(float(v), 4) for v in result.fill_accuracy.values()],
