@@ -189,6 +189,21 @@ def _nan_to_none(value):
     return value
 
 
+def hidden_category_check(result, train_labels: np.ndarray, known: set, labeled: np.ndarray) -> dict:
+    """How well ``may_hide_new_category`` points at unnamed classes inside labeled clusters (benchmark truth):
+    unlabeled rows, and those of unnamed classes, in flagged clusters and in the other labeled clusters."""
+    clusters = result.clusters
+    member_of = result.rows["cluster_id"].to_numpy()
+    labeled_clusters = clusters.index[clusters.status != "candidate"]
+    flagged = clusters.index[clusters.may_hide_new_category]
+    unnamed = ~labeled & ~np.isin(np.asarray(train_labels).astype(str), list(known))
+    in_flagged = ~labeled & np.isin(member_of, flagged)
+    in_other = ~labeled & np.isin(member_of, labeled_clusters) & ~in_flagged
+    return {"flagged": int(len(flagged)), "labeled_clusters": int(len(labeled_clusters)),
+            "unlabeled_in_flagged": int(in_flagged.sum()), "unnamed_in_flagged": int((in_flagged & unnamed).sum()),
+            "unlabeled_in_other": int(in_other.sum()), "unnamed_in_other": int((in_other & unnamed).sum())}
+
+
 def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_ratio: float, labeled_ratio: float,
                   k: str, method: str, model: str | None, progress: bool = False, adapt: bool = True) -> dict:
     """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
@@ -241,7 +256,8 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
            "adapt_seconds": adapt_seconds, "adapted": is_adapted(embedder),
            "embed_seconds": info["embed_seconds"], "embedded_texts": info["embedded_texts"],
            "embedding_cache_warm": info["cache_warm"], "n_known": len(known), "n_labeled": int(labeled.sum()),
-           "fill_method": result.fill_method, "known_classes": known}
+           "fill_method": result.fill_method, "known_classes": known,
+           "hidden_categories": hidden_category_check(result, train_labels, known_set, labeled)}
     # kept for the benchmark peers (same draw, same embeddings); dropped before JSON
     out["_state"] = {"X_train": X_train, "X_test": X_test, "labeled": labeled, "known": known,
                      "result": result, "model": getattr(embedder, "base_model_id", info["model"])}

@@ -16,7 +16,8 @@ import pandas as pd
 from sklearn.preprocessing import normalize
 
 from .errors import InputError
-from .summarize import CANDIDATE, candidate_name, document_term_counts, summarize_clusters
+from .summarize import (CANDIDATE, HIDDEN_CATEGORY_SHARE, candidate_name, document_term_counts, summarize_clusters,
+                        unlabeled_beyond_labels)
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
 SOURCES = (HUMAN, CLUSTER, "knn", "propagation", "classifier", "blend", "balanced", CANDIDATE_SOURCE)
@@ -121,6 +122,11 @@ def _decorate_clusters(summary: pd.DataFrame, cohesion: np.ndarray, clusters: np
     summary = summary.copy()
     mean_cohesion = pd.Series(cohesion).groupby(clusters).mean()
     summary["cohesion"] = mean_cohesion.reindex(summary.index).to_numpy()
+    beyond = unlabeled_beyond_labels(summary["size"], summary.n_labeled)
+    summary["unlabeled_beyond_labels"] = beyond
+    unlabeled = (summary["size"] - summary.n_labeled).clip(lower=1).to_numpy()
+    summary["may_hide_new_category"] = ((summary.status != CANDIDATE).to_numpy() & (beyond > 0)
+                                        & (beyond >= HIDDEN_CATEGORY_SHARE * unlabeled))
     default = [m if s != CANDIDATE and m is not None else candidate_name(int(c), k)
                for c, s, m, k in zip(summary.index, summary.status, summary.majority_label, summary.keywords)]
     _set_decision_columns(summary, names or {}, dismissed or set(), default)

@@ -80,6 +80,32 @@ def cluster_status(n_labeled: int, size: int, purity: float, labeled_share_overa
     return MIXED if purity < mixed_purity else KNOWN
 
 
+HIDDEN_CATEGORY_SHARE = 0.3  # share of a labeled cluster's unlabeled rows beyond its labels that flags it
+
+
+def unlabeled_beyond_labels(sizes, n_labeled) -> np.ndarray:
+    """Unlabeled members of each cluster beyond what its labeled members predict (0 for clusters without labels).
+
+    When labels were drawn at about the same rate in every class, a class's cluster holds about
+    ``n_labeled / share`` rows, ``share`` being the median labeled share of the clusters with labels.
+    A cluster holding many more took in rows its labels do not explain: a category nobody has named
+    yet, or a class labeled less often than the others. Such rows get the cluster's class from the
+    fill-in, with a confidence measured on labeled rows only. On the benchmark draws with unnamed
+    classes (4 datasets, known ratios 0.25-0.75, seeds 0-2), clusters where these rows were at least
+    ``HIDDEN_CATEGORY_SHARE`` of the unlabeled ones held 40-74% rows of unnamed classes, against
+    about 8% in the other labeled clusters; with every class named no cluster reached it.
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    n_labeled = np.asarray(n_labeled, dtype=float)
+    has_labels = n_labeled > 0
+    if not has_labels.any():
+        return np.zeros(len(sizes), dtype=np.int64)
+    share = float(np.median(n_labeled[has_labels] / sizes[has_labels]))
+    expected_unlabeled = n_labeled / share - n_labeled
+    beyond = np.where(has_labels, np.clip(sizes - n_labeled - expected_unlabeled, 0, None), 0.0)
+    return np.round(beyond).astype(np.int64)
+
+
 def candidate_rows(clusters: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Rows whose cluster ``summarize_clusters`` calls a candidate, without describing the clusters."""
     clusters = np.asarray(clusters)

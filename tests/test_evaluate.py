@@ -58,6 +58,12 @@ def test_cli_json_on_mcid_is_sane():
     train = pd.read_csv(MCID / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
     counts = train.label.value_counts()
     assert seed["n_labeled"] == sum(round(counts[c] * 0.1) for c in seed["known_classes"])
+    # the flag check counts rows of the draw: unlabeled rows in labeled clusters, the unnamed ones among them
+    hidden = seed["hidden_categories"]
+    assert 0 <= hidden["flagged"] <= hidden["labeled_clusters"] >= n_known
+    in_labeled = hidden["unlabeled_in_flagged"] + hidden["unlabeled_in_other"]
+    assert 0 < in_labeled <= len(train) - seed["n_labeled"]
+    assert 0 <= hidden["unnamed_in_flagged"] + hidden["unnamed_in_other"] <= counts.drop(seed["known_classes"]).sum()
 
 
 @needs_data

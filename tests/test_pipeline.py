@@ -179,3 +179,32 @@ def test_a_run_with_every_class_known_proposes_balanced_labels(small_banking, tm
     write_outputs(result, tmp_path)
     assert json.loads((tmp_path / "manifest.json").read_text())["fill_balance"]["used"] is True
     assert set(pd.read_csv(tmp_path / "proposed_labels.csv", encoding="utf-8-sig").label_source) == {"human", "balanced"}
+
+
+@pytest.mark.parametrize("unnamed", [None, "card_arrival", "lost_or_stolen_phone", "cash_withdrawal_charge"])
+def test_a_labeled_cluster_that_took_in_an_unnamed_intent_is_flagged(small_banking, unnamed):
+    """8 real banking intents, 6 labeled rows each, no new cluster allowed: one intent left unnamed has to go
+    into labeled intents' clusters, and the cluster(s) it fills hold far more unlabeled rows than their 6
+    labels predict: they are flagged and hold most of its rows. With every intent named nothing is."""
+    import pandas as pd
+
+    from discovery import DiscoveryConfig, run_discovery
+    from discovery.io import table_from_frame
+
+    frame, _, X = small_banking
+    truth = frame.true_label.to_numpy(dtype=object)
+    labels = truth.copy()
+    for intent in frame.true_label.unique():
+        rows = np.flatnonzero(truth == intent)
+        labels[rows if intent == unnamed else rows[6:]] = ""
+    table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels}), name="t.csv", data_hash="t",
+                             text_column="text", label_column="label")
+    result = run_discovery(table, DiscoveryConfig(n_new_clusters=0, make_map=False), embeddings=X)
+    flagged = result.clusters.index[result.clusters.may_hide_new_category]
+    if unnamed is None:
+        assert len(flagged) == 0
+        return
+    in_flagged = np.isin(result.rows.cluster_id.to_numpy(), flagged) & (labels == "")
+    assert len(flagged) >= 1
+    assert np.mean(truth[in_flagged] == unnamed) > 0.3  # measured 0.42-0.57; about 0.1 would be chance
+    assert np.sum(truth[in_flagged] == unnamed) >= 15  # most of the intent's 30 rows

@@ -2,7 +2,7 @@ import numpy as np
 
 from discovery.labels import LabelCodec
 from discovery.summarize import (candidate_rows, class_tfidf_keywords, cluster_status, representative_rows,
-                                 summarize_clusters)
+                                 summarize_clusters, unlabeled_beyond_labels)
 
 
 def test_keywords_name_the_intent(small_banking):
@@ -56,3 +56,11 @@ def test_candidate_rows_are_the_rows_of_the_summary_s_candidate_clusters(small_b
     expected = summary.status.reindex(clusters).to_numpy() == "candidate"
     assert expected.any() and not expected.all()
     assert (candidate_rows(clusters, y) == expected).all()
+
+
+def test_unlabeled_beyond_labels_counts_what_the_typical_labeled_share_does_not_explain():
+    """Three clusters labeled at 1 in 10, one holding 200 rows more than its 10 labels predict, and a
+    cluster without labels (all its rows are a candidate's, none 'beyond' a label)."""
+    beyond = unlabeled_beyond_labels(sizes=[100, 100, 300, 50], n_labeled=[10, 10, 10, 0])
+    assert beyond.tolist() == [0, 0, 200, 0]
+    assert unlabeled_beyond_labels([40, 60], [0, 0]).tolist() == [0, 0]

@@ -1,5 +1,6 @@
 """Candidates page: clusters that look like categories nobody has named yet; name, merge or dismiss them."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import state
@@ -46,6 +47,23 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
                      args=(cluster_id,), help="Not a new category: its rows fall back to the fill-in labels")
 
 
+def show_hidden(result) -> None:
+    """Labeled classes' clusters holding many more unlabeled rows than their labels predict."""
+    c = result.clusters
+    flagged = c[c.may_hide_new_category & ~c.dismissed].sort_values("unlabeled_beyond_labels", ascending=False)
+    if not len(flagged):
+        return
+    st.subheader("Labeled clusters that may hide a new category")
+    st.caption("If your labels were drawn at about the same rate in every class, these clusters hold many more "
+               "unlabeled rows than their labeled rows predict: either a category nobody has named sits inside "
+               "(their rows get the cluster's label, confident as it looks) or you labeled this class less often "
+               "than the others. Open one on the Clusters page, or lasso its odd rows on the map and label them.")
+    st.dataframe(pd.DataFrame({
+        "cluster": flagged.cluster_id, "name": flagged.display_name, "size": flagged["size"],
+        "labeled": flagged.n_labeled, "unlabeled beyond labels": flagged.unlabeled_beyond_labels,
+        "keywords": flagged.keywords.map(", ".join)}), hide_index=True, width="stretch")
+
+
 def show_merge(result) -> None:
     st.subheader("Merge clusters")
     names = result.clusters.display_name
@@ -74,5 +92,6 @@ with state.guard():
             show_candidate(result, rank, int(cluster_id))
     else:
         st.info("No open candidates: every cluster holds labeled rows, or all candidates were named or dismissed.")
+    show_hidden(result)
     st.divider()
     show_merge(result)

@@ -15,7 +15,7 @@ def cluster_frame(result) -> pd.DataFrame:
     return pd.DataFrame({
         "cluster": c.cluster_id, "name": c.display_name, "status": c.status.where(~c.dismissed, "dismissed"),
         "size": c["size"], "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity,
-        "cohesion": c.cohesion, "keywords": c.keywords.map(", ".join),
+        "cohesion": c.cohesion, "beyond labels": c.unlabeled_beyond_labels, "keywords": c.keywords.map(", ".join),
     }).reset_index(drop=True)
 
 
