@@ -28,7 +28,8 @@ def show_accuracy(result) -> None:
     st.caption("Held-out rows come from the classes you labeled, so estimates and confidences assume each row "
                "belongs to one of them. A row of a category nobody has named that lands in a labeled class's "
                "cluster still gets that class, often with a high confidence: look through the candidate new "
-               "categories before accepting proposals by threshold.")
+               "categories, and the labeled clusters the Candidates page flags as maybe hiding one, before "
+               "accepting proposals by threshold.")
     acc = pd.DataFrame({
         "method": list(result.fill_accuracy),
         "estimated accuracy": [None if v is None else round(float(v), 4) for v in result.fill_accuracy.values()],
