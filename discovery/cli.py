@@ -82,7 +82,7 @@ def cmd_run(args) -> int:
           f"categories; fill-in by {result.fill_method or 'clusters'}"
           + (f" (estimated accuracy {result.fill_accuracy[result.fill_method]:.1%})"
              if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
-    for note in (new_clusters_note(result.clustering), moved_rows_note(result)):
+    for note in (new_clusters_note(result.clustering), moved_rows_note(result), hidden_categories_note(result)):
         if note:
             print(note)
     if result.fill_balance:
@@ -110,6 +110,16 @@ def moved_rows_note(result) -> str | None:
         return None
     return (f"known clusters: {moved} unlabeled rows moved to the cluster of the class the fill-in is at least "
             f"{result.config.known_rows_by_fill:.0%} sure of")
+
+
+def hidden_categories_note(result) -> str | None:
+    """One line naming the labeled clusters that may hide a new category (``may_hide_new_category``)."""
+    flagged = result.clusters[result.clusters.may_hide_new_category]
+    if flagged.empty:
+        return None
+    names = ", ".join(f"{c} {n}" for c, n in zip(flagged.cluster_id, flagged.display_name))
+    return (f"labeled clusters that may hide a new category (far more unlabeled rows than their labels predict; "
+            f"may_hide_new_category in clusters.csv): {names}")
 
 
 def cmd_evaluate(args) -> int:

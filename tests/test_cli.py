@@ -32,6 +32,11 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert (tmp_path / "a" / "proposed_labels.csv").read_bytes() == (tmp_path / "b" / "proposed_labels.csv").read_bytes()
     assert "candidate new categories" in first.stdout
     assert "embed" in first.stderr  # progress bars
+    clusters = pd.read_csv(tmp_path / "a" / "clusters.csv", encoding="utf-8-sig")
+    flagged = clusters[clusters.may_hide_new_category]
+    assert len(flagged) > 0 and (flagged.status != "candidate").all()
+    note = next(line for line in first.stdout.splitlines() if "may hide a new category" in line)
+    assert all(f"{c} {n}" in note for c, n in zip(flagged.cluster_id, flagged.name))
 
 
 def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
