@@ -114,7 +114,7 @@ def moved_rows_note(result) -> str | None:
 
 def hidden_categories_note(result) -> str | None:
     """One line naming the labeled clusters that may hide a new category (``may_hide_new_category``)."""
-    flagged = result.clusters[result.clusters.may_hide_new_category]
+    flagged = result.hidden_category_clusters
     if flagged.empty:
         return None
     names = ", ".join(f"{c} {n}" for c, n in zip(flagged.cluster_id, flagged.display_name))

@@ -192,10 +192,12 @@ def _nan_to_none(value):
 def hidden_category_check(result, train_labels: np.ndarray, known: set, labeled: np.ndarray) -> dict:
     """How well ``may_hide_new_category`` points at unnamed classes inside labeled clusters (benchmark truth):
     unlabeled rows, and those of unnamed classes, in flagged clusters and in the other labeled clusters."""
+    from .summarize import CANDIDATE
+
     clusters = result.clusters
     member_of = result.rows["cluster_id"].to_numpy()
-    labeled_clusters = clusters.index[clusters.status != "candidate"]
-    flagged = clusters.index[clusters.may_hide_new_category]
+    labeled_clusters = clusters.index[clusters.status != CANDIDATE]
+    flagged = result.hidden_category_clusters.index
     unnamed = ~labeled & ~np.isin(np.asarray(train_labels).astype(str), list(known))
     in_flagged = ~labeled & np.isin(member_of, flagged)
     in_other = ~labeled & np.isin(member_of, labeled_clusters) & ~in_flagged

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.preprocessing import normalize
 
 from .errors import InputError
-from .summarize import (CANDIDATE, HIDDEN_CATEGORY_SHARE, candidate_name, document_term_counts, summarize_clusters,
+from .summarize import (CANDIDATE, candidate_name, document_term_counts, may_hide_new_category, summarize_clusters,
                         unlabeled_beyond_labels)
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
@@ -52,6 +52,11 @@ class Discovery:
         """Candidate new categories still open, largest and tightest first."""
         c = self.clusters[(self.clusters.status == CANDIDATE) & ~self.clusters.dismissed]
         return c.sort_values(["size", "cohesion"], ascending=[False, False], kind="stable")
+
+    @property
+    def hidden_category_clusters(self) -> pd.DataFrame:
+        """Labeled clusters flagged as maybe hiding a new category (``may_hide_new_category``), not dismissed."""
+        return self.clusters[self.clusters.may_hide_new_category & ~self.clusters.dismissed]
 
     def labeled_table(self) -> pd.DataFrame:
         """The user's columns plus the proposed label set, in input order."""
@@ -122,11 +127,8 @@ def _decorate_clusters(summary: pd.DataFrame, cohesion: np.ndarray, clusters: np
     summary = summary.copy()
     mean_cohesion = pd.Series(cohesion).groupby(clusters).mean()
     summary["cohesion"] = mean_cohesion.reindex(summary.index).to_numpy()
-    beyond = unlabeled_beyond_labels(summary["size"], summary.n_labeled)
-    summary["unlabeled_beyond_labels"] = beyond
-    unlabeled = (summary["size"] - summary.n_labeled).clip(lower=1).to_numpy()
-    summary["may_hide_new_category"] = ((summary.status != CANDIDATE).to_numpy() & (beyond > 0)
-                                        & (beyond >= HIDDEN_CATEGORY_SHARE * unlabeled))
+    summary["unlabeled_beyond_labels"] = unlabeled_beyond_labels(summary["size"], summary.n_labeled)
+    summary["may_hide_new_category"] = may_hide_new_category(summary)
     default = [m if s != CANDIDATE and m is not None else candidate_name(int(c), k)
                for c, s, m, k in zip(summary.index, summary.status, summary.majority_label, summary.keywords)]
     _set_decision_columns(summary, names or {}, dismissed or set(), default)

@@ -106,6 +106,14 @@ def unlabeled_beyond_labels(sizes, n_labeled) -> np.ndarray:
     return np.round(beyond).astype(np.int64)
 
 
+def may_hide_new_category(summary: pd.DataFrame) -> np.ndarray:
+    """Labeled clusters of a summary whose ``unlabeled_beyond_labels`` are at least ``HIDDEN_CATEGORY_SHARE``
+    of their unlabeled rows."""
+    beyond = summary.unlabeled_beyond_labels.to_numpy()
+    unlabeled = (summary["size"] - summary.n_labeled).to_numpy()
+    return (summary.status != CANDIDATE).to_numpy() & (beyond > 0) & (beyond >= HIDDEN_CATEGORY_SHARE * unlabeled)
+
+
 def candidate_rows(clusters: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Rows whose cluster ``summarize_clusters`` calls a candidate, without describing the clusters."""
     clusters = np.asarray(clusters)

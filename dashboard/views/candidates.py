@@ -49,8 +49,7 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
 
 def show_hidden(result) -> None:
     """Labeled classes' clusters holding many more unlabeled rows than their labels predict."""
-    c = result.clusters
-    flagged = c[c.may_hide_new_category & ~c.dismissed].sort_values("unlabeled_beyond_labels", ascending=False)
+    flagged = result.hidden_category_clusters.sort_values("unlabeled_beyond_labels", ascending=False)
     if not len(flagged):
         return
     st.subheader("Labeled clusters that may hide a new category")
