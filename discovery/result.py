@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import normalize
 
+from .cluster import best_of_inits
 from .errors import InputError
 from .summarize import (CANDIDATE, candidate_name, document_term_counts, may_hide_new_category, summarize_clusters,
                         unlabeled_beyond_labels)
@@ -189,7 +190,7 @@ class _Decisions:
         self.min_confidence = result.min_confidence
         self.cluster_of = None  # per-row cluster ids, copied at the first merge
         self.centers = None
-        self.merged_into: set[int] = set()  # clusters that gained members
+        self.changed: set[int] = set()  # clusters whose members changed (merged into, split)
         self.human = None  # per-row human labels, copied at the first assignment
         self.clusters_changed = False
 
@@ -224,9 +225,7 @@ class _Decisions:
         self._require(ids)
         target = int(into) if into is not None else ids[0]
         self._require([target])
-        if self.cluster_of is None:
-            self.cluster_of = self.result.rows.cluster_id.to_numpy(dtype=np.int64).copy()
-            self.centers = self.result.cluster_centers.copy()
+        self._copy_assignment()
         self.cluster_of[np.isin(self.cluster_of, ids)] = target
         members = self.cluster_of == target
         self.centers[target] = normalize(self.result.embeddings[members].mean(0, keepdims=True))[0]
@@ -234,9 +233,52 @@ class _Decisions:
             self.clusters.discard(c)
             self.names.pop(c, None)
             self.dismissed.discard(c)
-        self.merged_into.add(target)
+        self.changed.add(target)
         self.clusters_changed = True
         self.decisions.append({"action": "merge", "cluster_ids": ids, "into": target})
+        return self
+
+    def _copy_assignment(self) -> None:
+        if self.cluster_of is None:
+            self.cluster_of = self.result.rows.cluster_id.to_numpy(dtype=np.int64).copy()
+            self.centers = self.result.cluster_centers.copy()
+
+    def split(self, cluster_id: int) -> "_Decisions":
+        """Split a cluster in two; the new cluster takes the next free id.
+
+        Seeded k-means inside the cluster, with each label among its human-labeled rows as a seed and
+        one free center: the labeled rows and the unlabeled rows nearest them keep the cluster, the
+        group of unlabeled rows farthest from every label becomes the new cluster (with no labels, a
+        candidate). This is how a labeled cluster that may hide a new category
+        (``may_hide_new_category``) gives that category up. A cluster without labels splits into its
+        two k-means halves, the larger keeping the id.
+        """
+        self._require([cluster_id])
+        cluster_id = int(cluster_id)
+        self._copy_assignment()
+        members = np.flatnonzero(self.cluster_of == cluster_id)
+        human = self.human if self.human is not None else self.result.rows.human_label.to_numpy(dtype=object)
+        labeled = pd.notna(human[members])
+        if (~labeled).sum() < 2:
+            raise InputError(f"cluster {cluster_id} has fewer than two unlabeled rows; there is nothing to split off.")
+        y = np.full(len(members), -1, dtype=np.int64)
+        y[labeled] = np.unique(human[members][labeled].astype(str), return_inverse=True)[1]
+        n_seeded = int(y.max()) + 1
+        X = self.result.embeddings[members]
+        parts, _ = best_of_inits(X, y, 1 if n_seeded else 2, n_init=5, random_state=self.result.config.random_state)
+        apart = parts == (n_seeded if n_seeded else np.argmin(np.bincount(parts, minlength=2)))
+        if not apart.any() or apart.all():
+            raise InputError(f"cluster {cluster_id} holds no group of rows apart from the rest; it was not split.")
+        new_id = len(self.centers)
+        self.cluster_of[members[apart]] = new_id
+        self.centers = np.vstack([self.centers, np.zeros((1, self.centers.shape[1]), dtype=self.centers.dtype)])
+        for cluster, rows in ((cluster_id, members[~apart]), (new_id, members[apart])):
+            self.centers[cluster] = normalize(self.result.embeddings[rows].mean(0, keepdims=True))[0]
+        self.clusters.add(new_id)
+        self.changed |= {cluster_id, new_id}
+        self.dismissed.discard(cluster_id)
+        self.clusters_changed = True
+        self.decisions.append({"action": "split", "cluster_id": cluster_id, "new_cluster_id": new_id})
         return self
 
     def assign(self, row_ids, label: str) -> "_Decisions":
@@ -280,7 +322,7 @@ class _Decisions:
             table = result.table
             summary = summarize_clusters(table.texts, result.embeddings, self.cluster_of, table.labels, table.codec,
                                          row_ids=table.row_ids, term_counts=_term_counts(result),
-                                         previous=result.clusters, changed=self.merged_into)
+                                         previous=result.clusters, changed=self.changed)
             clusters = _decorate_clusters(summary, rows.cohesion.to_numpy(), self.cluster_of, self.names,
                                           self.dismissed)
             changes["cluster_centers"] = self.centers
@@ -300,6 +342,7 @@ ACTIONS = {
     "name": lambda draft, d: draft.name(d["cluster_id"], d["name"]),
     "dismiss": lambda draft, d: draft.dismiss(d["cluster_id"]),
     "merge": lambda draft, d: draft.merge(d["cluster_ids"], d.get("into")),
+    "split": lambda draft, d: draft.split(d["cluster_id"]),
     "assign": lambda draft, d: draft.assign(d["row_ids"], d["label"]),
     "threshold": lambda draft, d: draft.threshold(d["value"]),
 }
@@ -323,6 +366,12 @@ def merge_clusters(result: Discovery, cluster_ids, into: int | None = None) -> D
     new assignment from scratch.
     """
     return _Decisions(result).merge(cluster_ids, into).build()
+
+
+def split_cluster(result: Discovery, cluster_id: int) -> Discovery:
+    """Split off the group of a cluster's unlabeled rows farthest from its labels as a new cluster
+    (``_Decisions.split``); a labeled cluster that may hide a new category gives it up as a candidate."""
+    return _Decisions(result).split(cluster_id).build()
 
 
 def assign_label(result: Discovery, row_ids, label: str) -> Discovery:

@@ -1,6 +1,7 @@
 import pytest
 import numpy as np
 
+from conftest import one_intent_unnamed
 from discovery.metrics import clustering_scores
 from discovery.pipeline import neighbour_vote
 from shared_paths import intent_rows
@@ -186,20 +187,7 @@ def test_a_labeled_cluster_that_took_in_an_unnamed_intent_is_flagged(small_banki
     """8 real banking intents, 6 labeled rows each, no new cluster allowed: one intent left unnamed has to go
     into labeled intents' clusters, and the cluster(s) it fills hold far more unlabeled rows than their 6
     labels predict: they are flagged and hold most of its rows. With every intent named nothing is."""
-    import pandas as pd
-
-    from discovery import DiscoveryConfig, run_discovery
-    from discovery.io import table_from_frame
-
-    frame, _, X = small_banking
-    truth = frame.true_label.to_numpy(dtype=object)
-    labels = truth.copy()
-    for intent in frame.true_label.unique():
-        rows = np.flatnonzero(truth == intent)
-        labels[rows if intent == unnamed else rows[6:]] = ""
-    table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels}), name="t.csv", data_hash="t",
-                             text_column="text", label_column="label")
-    result = run_discovery(table, DiscoveryConfig(n_new_clusters=0, make_map=False), embeddings=X)
+    truth, labels, result = one_intent_unnamed(small_banking, unnamed)
     flagged = result.clusters.index[result.clusters.may_hide_new_category]
     if unnamed is None:
         assert len(flagged) == 0

@@ -1,10 +1,10 @@
-"""Candidates page: clusters that look like categories nobody has named yet; name, merge or dismiss them."""
+"""Candidates page: clusters that look like categories nobody has named yet; name, merge, split or dismiss them."""
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from discovery import dismiss_candidate, merge_clusters, name_cluster
+from discovery import dismiss_candidate, merge_clusters, name_cluster, split_cluster
 
 st.title("Candidate categories")
 
@@ -24,6 +24,18 @@ def dismiss_one(cluster_id: int) -> None:
                      f"Cluster {cluster_id} dismissed; its rows take the fill-in labels.")
 
 
+def split_one(cluster_id: int | None = None) -> None:
+    """Split the given cluster, or the one chosen among the flagged clusters."""
+    cluster_id = cluster_id if cluster_id is not None else st.session_state.get("split_id")
+    if cluster_id is None:
+        return
+    if state.decide_now(lambda result: split_cluster(result, int(cluster_id)), f"Cluster {cluster_id} split."):
+        result = state.get_result()
+        new = int(result.decisions[-1]["new_cluster_id"])
+        state.notify(f"Cluster {cluster_id} split: its {int(result.clusters.loc[new, 'size']):,} rows farthest from "
+                     f"its labels are now cluster {new} ({result.clusters.loc[new, 'status']}).")
+
+
 def merge() -> None:
     ids = [int(c) for c in st.session_state.get("merge_ids", [])]
     if state.decide_now(lambda result: merge_clusters(result, ids),
@@ -39,12 +51,14 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
         st.text(f"proposed name: {c.display_name}\nkeywords: {', '.join(c.keywords) or '(none)'}")
         examples = [r for r in c.representative_ids if r in rows.index]
         st.dataframe(rows.loc[examples, ["text"]], width="stretch")
-        left, mid, right = st.columns([3, 1, 1], vertical_alignment="bottom")
+        left, mid, right, last = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
         left.text_input("Name this category", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
         mid.button("Name", key=f"cand_name_btn_{cluster_id}", type="primary", width="stretch", on_click=name_one,
                    args=(cluster_id,))
         right.button("Dismiss", key=f"cand_dismiss_{cluster_id}", width="stretch", on_click=dismiss_one,
                      args=(cluster_id,), help="Not a new category: its rows fall back to the fill-in labels")
+        last.button("Split", key=f"cand_split_{cluster_id}", width="stretch", on_click=split_one, args=(cluster_id,),
+                    help="Two categories in one: k-means splits it in two candidates")
 
 
 def show_hidden(result) -> None:
@@ -56,11 +70,20 @@ def show_hidden(result) -> None:
     st.caption("If your labels were drawn at about the same rate in every class, these clusters hold many more "
                "unlabeled rows than their labeled rows predict: either a category nobody has named sits inside "
                "(their rows get the cluster's label, confident as it looks) or you labeled this class less often "
-               "than the others. Open one on the Clusters page, or lasso its odd rows on the map and label them.")
+               "than the others. Split one to pull the rows farthest from its labels out as a new candidate "
+               "(name it, or merge it back if it is the same category), or lasso its odd rows on the map and "
+               "label them.")
     st.dataframe(pd.DataFrame({
         "cluster": flagged.cluster_id, "name": flagged.display_name, "size": flagged["size"],
         "labeled": flagged.n_labeled, "unlabeled beyond labels": flagged.unlabeled_beyond_labels,
         "keywords": flagged.keywords.map(", ".join)}), hide_index=True, width="stretch")
+    names = flagged.display_name
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.selectbox("Cluster to split", flagged.index.tolist(), key="split_id",
+                   format_func=lambda c: f"{c} · {names.get(c)}")
+    right.button("Split", key="split_btn", width="stretch", on_click=split_one,
+                 help="Seeded k-means inside the cluster: its labeled rows and the rows nearest them stay, "
+                      "the group farthest from every label becomes a new candidate")
 
 
 def show_merge(result) -> None:

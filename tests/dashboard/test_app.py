@@ -145,6 +145,31 @@ def test_candidates_page_lists_labeled_clusters_that_may_hide_a_category(first_s
     assert sorted(table.cluster) == sorted(flagged)
     assert (table["unlabeled beyond labels"] > 0).all() and (clusters.loc[flagged, "status"] != "candidate").all()
 
+    # split one: its rows farthest from its labels become a new candidate; undo takes it back
+    chosen = int(table.cluster.iloc[0])
+    at.selectbox(key="split_id").set_value(chosen).run()
+    at.button(key="split_btn").click().run()
+    assert_clean(at)
+    split = result_of(at)
+    new = split.decisions[-1]["new_cluster_id"]
+    assert split.decisions[-1]["action"] == "split" and new in split.candidates.index
+    assert split.clusters.loc[chosen, "size"] + split.clusters.loc[new, "size"] == clusters.loc[chosen, "size"]
+    assert any(f"now cluster {new} \\(candidate\\)" in s.value for s in at.success)  # Markdown-escaped
+    at.button(key="undo").click().run()
+    assert_clean(at)
+    assert result_of(at).decisions == () and new not in result_of(at).clusters.index
+
+    # a candidate that holds two categories splits in two candidates
+    candidate = int(result_of(at).candidates.index[0])
+    at.button(key=f"cand_split_{candidate}").click().run()
+    assert_clean(at)
+    halves = result_of(at)
+    new = halves.decisions[-1]["new_cluster_id"]
+    assert {candidate, new} <= set(halves.candidates.index)
+    assert halves.clusters.loc[[candidate, new], "size"].sum() == clusters.loc[candidate, "size"]
+    at.button(key="undo").click().run()
+    assert result_of(at).decisions == ()
+
 
 def test_bad_path_is_an_error_message_not_a_traceback(first_session):
     at = new_session("views/data.py")

@@ -1,0 +1,105 @@
+"""What splitting the labeled clusters flagged as maybe hiding a new category gives a researcher.
+
+For each draw (the protocol of docs/benchmarks.md: labeled ratio 0.1, frozen all-MiniLM-L6-v2 embeddings,
+K estimated), every cluster flagged by ``may_hide_new_category`` is split once (``split_cluster``), as a
+researcher clicking "Split" on the Candidates page would. Scored with the true labels of the unlabeled train
+rows: the share of the split-off rows that belong to classes nobody named (against that share among the
+flagged clusters' unlabeled rows before the split), and the share of all unnamed-class rows that sit in
+candidate clusters before and after. With ``--uneven`` (every class named, every other class labeled at a
+third of the rate) each flag is a false alarm, so every split-off row is a known-class row the researcher
+would merge back.
+
+usage: python bench/split_flagged_clusters.py [--datasets banking ...] [--known-ratios 0.75 ...] [--seeds 0 1 2]
+       [--uneven]   (about 1 minute per draw once the embeddings are cached)
+"""
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from discovery import DiscoveryConfig, run_discovery, split_cluster  # noqa: E402
+from discovery.evaluate import embed_texts, load_dataset, protocol_draw  # noqa: E402
+from discovery.io import table_from_frame  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "datasets"
+
+
+def uneven(labels: np.ndarray, labeled: np.ndarray, seed: int) -> np.ndarray:
+    """Every other class keeps a third of its labeled rows (as in bench/hidden_category_uneven_labels.py)."""
+    kept, rng = labeled.copy(), np.random.RandomState(seed)
+    for name in sorted(set(labels))[::2]:
+        rows = np.flatnonzero(kept & (labels == name))
+        kept[rng.permutation(rows)[: len(rows) - len(rows) // 3]] = False
+    return kept
+
+
+def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, known_ratio: float, seed: int, make_uneven: bool) -> dict:
+    known, labeled = protocol_draw(labels, known_ratio, 0.1, seed)
+    if make_uneven:
+        labeled = uneven(labels, labeled, seed)
+    frame = pd.DataFrame({"text": texts, "label": np.where(labeled, labels, "")})
+    table = table_from_frame(frame, name="train", data_hash=f"split-{seed}", text_column="text", label_column="label")
+    result = run_discovery(table, DiscoveryConfig(make_map=False, random_state=seed), embeddings=X)
+    unnamed = ~labeled & ~np.isin(labels, list(known))
+    flagged = result.hidden_category_clusters.index.tolist()
+    before = result.rows.cluster_id.to_numpy()
+    in_flagged = ~labeled & np.isin(before, flagged)
+    in_candidates_before = (result.rows.label_source == "candidate").to_numpy()
+    split_off = np.zeros(len(labels), dtype=bool)
+    for cluster in flagged:
+        result = split_cluster(result, cluster)
+        split_off |= result.rows.cluster_id.to_numpy() == result.decisions[-1]["new_cluster_id"]
+    in_candidates_after = (result.rows.label_source == "candidate").to_numpy()
+    return {"flagged": len(flagged), "split_off_rows": int(split_off.sum()),
+            "unnamed_in_split_off": int((split_off & unnamed).sum()),
+            "flagged_unlabeled": int(in_flagged.sum()), "unnamed_in_flagged": int((in_flagged & unnamed).sum()),
+            "unnamed": int(unnamed.sum()), "unnamed_in_candidates_before": int((in_candidates_before & unnamed).sum()),
+            "unnamed_in_candidates_after": int((in_candidates_after & unnamed).sum()),
+            "known_unlabeled_in_candidates_before": int((in_candidates_before & ~unnamed & ~labeled).sum()),
+            "known_unlabeled_in_candidates_after": int((in_candidates_after & ~unnamed & ~labeled).sum()),
+            "known_unlabeled": int((~unnamed & ~labeled).sum())}
+
+
+def pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}" if b else "–"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["banking", "stackoverflow", "snips", "mcid_mtpclnn"])
+    parser.add_argument("--known-ratios", nargs="+", type=float, default=[0.5, 0.75])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--uneven", action="store_true")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    ratios = [1.0] if args.uneven else args.known_ratios
+    print("| dataset | known ratio | labels | flagged clusters per seed | rows split off per seed | unnamed share, split-off "
+          "rows (%) | unnamed share, flagged clusters before (%) | unnamed rows in candidates, before → after (%) | "
+          "known-class unlabeled rows in candidates, before → after (%) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in args.datasets:
+        train, _ = load_dataset(DATA / name)
+        labels = train.label.to_numpy(dtype=object).astype(str)
+        X, _ = embed_texts(None, train.text.tolist(), random_state=0)
+        for ratio in ratios:
+            draws = [score_draw(train.text.tolist(), labels, X, ratio, seed, args.uneven) for seed in args.seeds]
+            total = {key: sum(d[key] for d in draws) for key in draws[0]}
+            n = len(draws)
+            print(f"| {name} | {ratio} | {'uneven' if args.uneven else 'even'} | {total['flagged'] / n:.1f} | "
+                  f"{total['split_off_rows'] / n:.0f} | {pct(total['unnamed_in_split_off'], total['split_off_rows'])} | "
+                  f"{pct(total['unnamed_in_flagged'], total['flagged_unlabeled'])} | "
+                  f"{pct(total['unnamed_in_candidates_before'], total['unnamed'])} → "
+                  f"{pct(total['unnamed_in_candidates_after'], total['unnamed'])} | "
+                  f"{pct(total['known_unlabeled_in_candidates_before'], total['known_unlabeled'])} → "
+                  f"{pct(total['known_unlabeled_in_candidates_after'], total['known_unlabeled'])} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
