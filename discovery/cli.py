@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "not drawn evenly across classes)")
     run.add_argument("--new-clusters", type=int, default=None, metavar="N",
                      help="seeded-kmeans: look for N new categories beyond the labeled ones (default: estimated from the data)")
+    run.add_argument("--split-flagged", action="store_true",
+                     help="split every labeled cluster that may hide a new category: its unlabeled rows farthest from "
+                          "its labels become a candidate (recorded as decisions in the manifest)")
     _add_common(run)
     ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
     ev.add_argument("dataset_dir")
@@ -59,6 +62,7 @@ def cmd_run(args) -> int:
     from .export import write_outputs
     from .io import read_table
     from .pipeline import DiscoveryConfig, run_discovery
+    from .result import split_cluster
 
     table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
                        unlabeled_marker=args.unlabeled_marker, encoding=args.encoding)
@@ -76,12 +80,19 @@ def cmd_run(args) -> int:
         result = run_discovery(table, config, progress=progress)
     finally:
         progress.close()
+    flagged = result.hidden_category_clusters.index.tolist() if args.split_flagged else []
+    for cluster in flagged:
+        result = split_cluster(result, cluster)
     written = write_outputs(result, args.out)
     n_candidates = len(result.candidates)
     print(f"{len(table)} rows, {table.n_labeled} labeled; {len(result.clusters)} clusters, {n_candidates} candidate new "
           f"categories; fill-in by {result.fill_method or 'clusters'}"
           + (f" (estimated accuracy {result.fill_accuracy[result.fill_method]:.1%})"
              if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
+    if flagged:
+        new = [d["new_cluster_id"] for d in result.decisions if d["action"] == "split"]
+        print(f"split {len(flagged)} flagged clusters: {int(result.rows.cluster_id.isin(new).sum())} rows are now "
+              f"candidate clusters {', '.join(map(str, new))}")
     for note in (new_clusters_note(result.clustering), moved_rows_note(result), hidden_categories_note(result)):
         if note:
             print(note)

@@ -23,6 +23,8 @@ def demo_slice(tmp_path_factory):
 
 
 def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_path):
+    import json
+
     first = discovery("run", demo_slice, "--seed", "7", "--out", tmp_path / "a")
     assert first.returncode == 0, first.stderr
     second = discovery("run", demo_slice, "--seed", "7", "--out", tmp_path / "b", "--quiet")
@@ -37,6 +39,16 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert len(flagged) > 0 and (flagged.status != "candidate").all()
     note = next(line for line in first.stdout.splitlines() if "may hide a new category" in line)
     assert all(f"{c} {n}" in note for c, n in zip(flagged.cluster_id, flagged.name))
+
+    split = discovery("run", demo_slice, "--seed", "7", "--out", tmp_path / "split", "--quiet", "--split-flagged")
+    assert split.returncode == 0, split.stderr
+    manifest = json.loads((tmp_path / "split" / "manifest.json").read_text())
+    assert [d["cluster_id"] for d in manifest["decisions"]] == flagged.cluster_id.tolist()
+    new = [d["new_cluster_id"] for d in manifest["decisions"]]
+    after = pd.read_csv(tmp_path / "split" / "clusters.csv", encoding="utf-8-sig").set_index("cluster_id")
+    assert len(after) == len(clusters) + len(flagged) and (after.loc[new, "status"] == "candidate").all()
+    assert (after.loc[new, "n_labeled"] == 0).all()
+    assert f"split {len(flagged)} flagged clusters" in split.stdout
 
 
 def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
