@@ -11,9 +11,12 @@ would merge back.
 
 usage: python bench/split_flagged_clusters.py [--datasets banking ...] [--known-ratios 0.75 ...] [--seeds 0 1 2]
        [--uneven]   (about 1 minute per draw once the embeddings are cached)
+Each setting's totals over its seeds go into bench/results/split_flagged.json (a setting run again replaces its
+entry) and from there into docs/benchmarks.md (`python bench/run_benchmarks.py --report-only`).
 """
 
 import argparse
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -23,12 +26,14 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from discovery import DiscoveryConfig, run_discovery, split_cluster  # noqa: E402
 from discovery.evaluate import embed_texts, load_dataset, protocol_draw  # noqa: E402
 from discovery.io import table_from_frame  # noqa: E402
+from run_benchmarks import DATA, _machine  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
 
-DATA = ROOT.parent / "shared" / "datasets"
+RESULTS = ROOT / "bench" / "results" / "split_flagged.json"
 
 
 def uneven(labels: np.ndarray, labeled: np.ndarray, seed: int) -> np.ndarray:
@@ -67,8 +72,15 @@ def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, known_ratio: floa
             "known_unlabeled": int((~unnamed & ~labeled).sum())}
 
 
-def pct(a: int, b: int) -> str:
-    return f"{100 * a / b:.1f}" if b else "–"
+def record(setting: dict) -> None:
+    """Store one setting's totals, replacing an earlier run of the same dataset, known ratio and labels."""
+    stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"settings": []}
+    same = ("dataset", "known_ratio", "labels")
+    stored["settings"] = [s for s in stored["settings"] if any(s[k] != setting[k] for k in same)] + [setting]
+    stored["model"] = "all-MiniLM-L6-v2 (frozen)"
+    stored["labeled_ratio"] = 0.1
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(stored, indent=1) + "\n")
 
 
 def main() -> None:
@@ -79,26 +91,18 @@ def main() -> None:
     parser.add_argument("--uneven", action="store_true")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    ratios = [1.0] if args.uneven else args.known_ratios
-    print("| dataset | known ratio | labels | flagged clusters per seed | rows split off per seed | unnamed share, split-off "
-          "rows (%) | unnamed share, flagged clusters before (%) | unnamed rows in candidates, before → after (%) | "
-          "known-class unlabeled rows in candidates, before → after (%) |")
-    print("|---|---|---|---|---|---|---|---|---|")
     for name in args.datasets:
         train, _ = load_dataset(DATA / name)
         labels = train.label.to_numpy(dtype=object).astype(str)
         X, _ = embed_texts(None, train.text.tolist(), random_state=0)
-        for ratio in ratios:
+        for ratio in [1.0] if args.uneven else args.known_ratios:
             draws = [score_draw(train.text.tolist(), labels, X, ratio, seed, args.uneven) for seed in args.seeds]
-            total = {key: sum(d[key] for d in draws) for key in draws[0]}
-            n = len(draws)
-            print(f"| {name} | {ratio} | {'uneven' if args.uneven else 'even'} | {total['flagged'] / n:.1f} | "
-                  f"{total['split_off_rows'] / n:.0f} | {pct(total['unnamed_in_split_off'], total['split_off_rows'])} | "
-                  f"{pct(total['unnamed_in_flagged'], total['flagged_unlabeled'])} | "
-                  f"{pct(total['unnamed_in_candidates_before'], total['unnamed'])} → "
-                  f"{pct(total['unnamed_in_candidates_after'], total['unnamed'])} | "
-                  f"{pct(total['known_unlabeled_in_candidates_before'], total['known_unlabeled'])} → "
-                  f"{pct(total['known_unlabeled_in_candidates_after'], total['known_unlabeled'])} |", flush=True)
+            setting = {"dataset": name, "known_ratio": ratio, "labels": "uneven" if args.uneven else "even",
+                       "seeds": args.seeds, "totals": {key: sum(d[key] for d in draws) for key in draws[0]},
+                       "machine": _machine()}
+            record(setting)
+            print(json.dumps(setting["totals"] | {"dataset": name, "known_ratio": ratio}), flush=True)
+    print(f"wrote {RESULTS}", file=sys.stderr)
 
 
 if __name__ == "__main__":
