@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from discovery import DiscoveryConfig, name_cluster, read_table, run_discovery, table_from_frame
+from discovery import (DiscoveryConfig, InputError, name_cluster, read_table, run_discovery, split_cluster,
+                       table_from_frame)
 from discovery.export import to_csv_bytes, to_jsonl_bytes, to_parquet_bytes
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "banking_demo.csv"
@@ -89,6 +90,16 @@ def test_invariants_on_generated_tables(frame, seed):
         named = name_cluster(result, int(result.candidates.index[0]), "=new category")
         check_invariants(frame, table, named)
         assert "=new category" in set(named.labeled_table().proposed_label)
+    # splitting a cluster moves only unlabeled rows: every human label and every row stays
+    for cluster in result.clusters.sort_values("size", ascending=False).index:
+        try:
+            split = split_cluster(result, int(cluster))
+        except InputError:  # fewer than two unlabeled rows, or nothing apart
+            continue
+        check_invariants(frame, table, split)
+        moved = split.rows.cluster_id != result.rows.cluster_id
+        assert moved.any() and split.rows.human_label[moved].isna().all()
+        break
 
 
 def test_invariants_with_the_real_default_model(tmp_path):
