@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(PY) bench/fill_settings.py
 	$(PY) bench/adaptation_variants.py
 	$(PY) bench/cold_run.py
+	$(PY) bench/split_flagged_clusters.py
+	$(PY) bench/split_flagged_clusters.py --uneven --datasets banking stackoverflow
 	$(PY) bench/run_benchmarks.py --report-only
 
 demo-data: $(STAMP)

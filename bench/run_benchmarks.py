@@ -271,6 +271,7 @@ DEFAULTS_SEARCH: dict = {}  # run_defaults_search output (how the clustering def
 ADAPTATION_VARIANTS: dict = {}  # bench/adaptation_variants.py output (what lifts fill-in with every class known)
 FILL_SETTINGS: dict = {}  # bench/fill_settings.py output (the fill-in graph size, and when to balance classes)
 COLD_RUN: dict = {}  # bench/cold_run.py output (one seed from nothing cached: wall time, peak memory)
+SPLIT_FLAGGED: dict = {}  # bench/split_flagged_clusters.py output (what splitting flagged clusters gives)
 
 
 def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
@@ -407,6 +408,8 @@ def load_results() -> tuple[dict, dict]:
             FILL_SETTINGS.update(data)
         elif path.name == "cold_run.json":
             COLD_RUN.update(data)
+        elif path.name == "split_flagged.json":
+            SPLIT_FLAGGED.update(data)
         else:
             results[data["dataset"]] = data
     return results, choice
@@ -493,6 +496,38 @@ def _commit_inline(result: dict) -> str:
 
 def _share(part: int, whole: int) -> str:
     return _f(100 * part / whole) if whole else "–"
+
+
+def split_flagged_lines(split: dict) -> list[str]:
+    """The table of bench/split_flagged_clusters.py: every flagged cluster split once, scored with the truth."""
+    rows = []
+    for s in sorted(split.get("settings", []), key=lambda s: (s["labels"], DATASETS.index(s["dataset"])
+                                                                if s["dataset"] in DATASETS else 99, s["known_ratio"])):
+        t, n = s["totals"], len(s["seeds"])
+        rows.append(f"| {s['dataset']} | {s['known_ratio']} | {s['labels']} | {_f(t['flagged'] / n, 1)} | "
+                    f"{_f(t['split_off_rows'] / n, 0)} | {_share(t['unnamed_in_split_off'], t['split_off_rows'])} | "
+                    f"{_share(t['unnamed_in_flagged'], t['flagged_unlabeled'])} | "
+                    f"{_share(t['unnamed_in_candidates_before'], t['unnamed'])} → "
+                    f"{_share(t['unnamed_in_candidates_after'], t['unnamed'])} | "
+                    f"{_share(t['known_unlabeled_in_candidates_before'], t['known_unlabeled'])} → "
+                    f"{_share(t['known_unlabeled_in_candidates_after'], t['known_unlabeled'])} |")
+    if not rows:
+        return []
+    commits = sorted({c for c in (_short_commit(s) for s in split["settings"]) if c})
+    return ["#### Splitting the flagged clusters", "",
+            "`python bench/split_flagged_clusters.py` (and `--uneven --datasets banking stackoverflow`): each "
+            "flagged cluster split once (`split_cluster`, the Candidates page's Split), as a researcher acting on "
+            f"every flag would; {split.get('model', 'frozen')} embeddings, labeled ratio 0.1, K estimated, seeds "
+            f"0-2 pooled (commit {', '.join(commits) or 'not recorded'}). The split-off rows form a candidate; "
+            "the table gives the share of them that belong to classes nobody named, against that share among the "
+            "flagged clusters' unlabeled rows before, and the share of all unnamed-class (and of known-class) "
+            "unlabeled rows that sit in candidate clusters before and after. With *uneven* labels (every class "
+            "named, every other one labeled at a third of the rate) every flag is a false alarm and every "
+            "split-off row a known-class row to merge back.", "",
+            "| dataset | known ratio | labels | flagged clusters per seed | rows split off per seed | "
+            "unnamed rows among them (%) | unnamed rows in flagged clusters before (%) | unnamed rows in "
+            "candidates, before → after (%) | known-class unlabeled rows in candidates, before → after (%) |",
+            "|---|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def hidden_category_lines(results: dict) -> list[str]:
@@ -679,6 +714,7 @@ def write_report(command: str | None = None) -> Path:
                              f"{_f(m['label_spreading'])} | {_f(m['logistic_regression'])} |")
         lines.append("")
     lines += hidden_category_lines(results)
+    lines += split_flagged_lines(SPLIT_FLAGGED)
     if ALL_KNOWN:
         lines += ["### Every class known (known ratio 1.0, labeled ratio 0.1)", "",
                   "No new category exists, so every unlabeled train row should get its known label; a candidate "
