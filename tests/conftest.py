@@ -58,23 +58,3 @@ def small_banking():
     X = SentenceEmbedder().transform(frame.text.tolist())
     return frame, y, X
 
-
-def one_intent_unnamed(small_banking, unnamed):
-    """``small_banking`` with 6 labeled rows of every intent but ``unnamed`` (None: every intent named), run
-    with no new cluster allowed, so an unnamed intent has to go into labeled intents' clusters.
-    Returns (true labels, the label column given to the run, the result)."""
-    import numpy as np
-    import pandas as pd
-
-    from discovery import DiscoveryConfig, run_discovery
-    from discovery.io import table_from_frame
-
-    frame, _, X = small_banking
-    truth = frame.true_label.to_numpy(dtype=object)
-    labels = truth.copy()
-    for intent in frame.true_label.unique():
-        rows = np.flatnonzero(truth == intent)
-        labels[rows if intent == unnamed else rows[6:]] = ""
-    table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels}), name="t.csv", data_hash="t",
-                             text_column="text", label_column="label")
-    return truth, labels, run_discovery(table, DiscoveryConfig(n_new_clusters=0, make_map=False), embeddings=X)

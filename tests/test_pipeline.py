@@ -1,10 +1,9 @@
 import pytest
 import numpy as np
 
-from conftest import one_intent_unnamed
 from discovery.metrics import clustering_scores
 from discovery.pipeline import neighbour_vote
-from shared_paths import intent_rows
+from shared_paths import intent_rows, one_intent_unnamed
 
 
 def test_neighbour_vote_puts_held_out_texts_in_their_intent_s_cluster(small_banking):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from conftest import one_intent_unnamed
 from discovery import (InputError, apply_decision, assign_label, dismiss_candidate, merge_clusters, name_cluster,
                        replay, set_min_confidence, split_cluster)
+from shared_paths import one_intent_unnamed
 
 
 def first_candidate(result):
