@@ -498,11 +498,28 @@ def _share(part: int, whole: int) -> str:
     return _f(100 * part / whole) if whole else "–"
 
 
-def split_flagged_lines(split: dict) -> list[str]:
-    """The table of bench/split_flagged_clusters.py: every flagged cluster split once, scored with the truth."""
+def split_flagged_settings(results: dict) -> list[dict]:
+    """The main runs' per-seed ``split_flagged`` checks (adapted embeddings), in the form of
+    bench/split_flagged_clusters.py's settings; runs made before the check existed have none."""
+    settings = []
+    draws = [(name, s["known_ratio"], s["ours"]["per_seed"]) for name in DATASETS if name in results
+             for s in results[name]["settings"] if s["k"] == "estimated"]
+    draws += [(name, r["known_ratio"], r["per_seed"]) for name, r in ALL_KNOWN.items()]
+    for name, known_ratio, per_seed in draws:
+        checks = [seed["split_flagged"] for seed in per_seed if seed.get("split_flagged")]
+        if checks:
+            settings.append({"dataset": name, "known_ratio": known_ratio, "labels": "even, adapted",
+                             "seeds": checks, "totals": {key: sum(c[key] for c in checks) for key in checks[0]}})
+    return settings
+
+
+def split_flagged_lines(split: dict, results: dict | None = None) -> list[str]:
+    """The table of bench/split_flagged_clusters.py (frozen embeddings) and of the main runs (adapted):
+    every flagged cluster split once, scored with the truth."""
     rows = []
-    for s in sorted(split.get("settings", []), key=lambda s: (s["labels"], DATASETS.index(s["dataset"])
-                                                                if s["dataset"] in DATASETS else 99, s["known_ratio"])):
+    settings = split.get("settings", []) + split_flagged_settings(results or {})
+    for s in sorted(settings, key=lambda s: (s["labels"], DATASETS.index(s["dataset"])
+                                             if s["dataset"] in DATASETS else 99, s["known_ratio"])):
         t, n = s["totals"], len(s["seeds"])
         rows.append(f"| {s['dataset']} | {s['known_ratio']} | {s['labels']} | {_f(t['flagged'] / n, 1)} | "
                     f"{_f(t['split_off_rows'] / n, 0)} | {_share(t['unnamed_in_split_off'], t['split_off_rows'])} | "
@@ -513,7 +530,7 @@ def split_flagged_lines(split: dict) -> list[str]:
                     f"{_share(t['known_unlabeled_in_candidates_after'], t['known_unlabeled'])} |")
     if not rows:
         return []
-    commits = sorted({c for c in (_short_commit(s) for s in split["settings"]) if c})
+    commits = sorted({c for c in (_short_commit(s) for s in split.get("settings", [])) if c})
     return ["#### Splitting the flagged clusters", "",
             "`python bench/split_flagged_clusters.py` (and `--uneven --datasets banking stackoverflow`): each "
             "flagged cluster split once (`split_cluster`, the Candidates page's Split), as a researcher acting on "
@@ -523,7 +540,8 @@ def split_flagged_lines(split: dict) -> list[str]:
             "flagged clusters' unlabeled rows before, and the share of all unnamed-class (and of known-class) "
             "unlabeled rows that sit in candidate clusters before and after. With *uneven* labels (every class "
             "named, every other one labeled at a third of the rate) every flag is a false alarm and every "
-            "split-off row a known-class row to merge back.", "",
+            "split-off row a known-class row to merge back. Rows marked *adapted* come from the main runs above "
+            "(`discovery evaluate` records the same check per seed).", "",
             "| dataset | known ratio | labels | flagged clusters per seed | rows split off per seed | "
             "unnamed rows among them (%) | unnamed rows in flagged clusters before (%) | unnamed rows in "
             "candidates, before → after (%) | known-class unlabeled rows in candidates, before → after (%) |",
@@ -714,7 +732,7 @@ def write_report(command: str | None = None) -> Path:
                              f"{_f(m['label_spreading'])} | {_f(m['logistic_regression'])} |")
         lines.append("")
     lines += hidden_category_lines(results)
-    lines += split_flagged_lines(SPLIT_FLAGGED)
+    lines += split_flagged_lines(SPLIT_FLAGGED, results)
     if ALL_KNOWN:
         lines += ["### Every class known (known ratio 1.0, labeled ratio 0.1)", "",
                   "No new category exists, so every unlabeled train row should get its known label; a candidate "

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from discovery import DiscoveryConfig, run_discovery, split_cluster  # noqa: E402
-from discovery.evaluate import embed_texts, load_dataset, protocol_draw  # noqa: E402
+from discovery import DiscoveryConfig, run_discovery  # noqa: E402
+from discovery.evaluate import embed_texts, load_dataset, protocol_draw, split_flagged_check  # noqa: E402
 from discovery.io import table_from_frame  # noqa: E402
 from run_benchmarks import DATA, _machine  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
 
@@ -45,31 +45,15 @@ def uneven(labels: np.ndarray, labeled: np.ndarray, seed: int) -> np.ndarray:
     return kept
 
 
-def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, known_ratio: float, seed: int, make_uneven: bool) -> dict:
+def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, known_ratio: float, seed: int,
+               make_uneven: bool) -> dict:
     known, labeled = protocol_draw(labels, known_ratio, 0.1, seed)
     if make_uneven:
         labeled = uneven(labels, labeled, seed)
     frame = pd.DataFrame({"text": texts, "label": np.where(labeled, labels, "")})
     table = table_from_frame(frame, name="train", data_hash=f"split-{seed}", text_column="text", label_column="label")
     result = run_discovery(table, DiscoveryConfig(make_map=False, random_state=seed), embeddings=X)
-    unnamed = ~labeled & ~np.isin(labels, list(known))
-    flagged = result.hidden_category_clusters.index.tolist()
-    before = result.rows.cluster_id.to_numpy()
-    in_flagged = ~labeled & np.isin(before, flagged)
-    in_candidates_before = (result.rows.label_source == "candidate").to_numpy()
-    split_off = np.zeros(len(labels), dtype=bool)
-    for cluster in flagged:
-        result = split_cluster(result, cluster)
-        split_off |= result.rows.cluster_id.to_numpy() == result.decisions[-1]["new_cluster_id"]
-    in_candidates_after = (result.rows.label_source == "candidate").to_numpy()
-    return {"flagged": len(flagged), "split_off_rows": int(split_off.sum()),
-            "unnamed_in_split_off": int((split_off & unnamed).sum()),
-            "flagged_unlabeled": int(in_flagged.sum()), "unnamed_in_flagged": int((in_flagged & unnamed).sum()),
-            "unnamed": int(unnamed.sum()), "unnamed_in_candidates_before": int((in_candidates_before & unnamed).sum()),
-            "unnamed_in_candidates_after": int((in_candidates_after & unnamed).sum()),
-            "known_unlabeled_in_candidates_before": int((in_candidates_before & ~unnamed & ~labeled).sum()),
-            "known_unlabeled_in_candidates_after": int((in_candidates_after & ~unnamed & ~labeled).sum()),
-            "known_unlabeled": int((~unnamed & ~labeled).sum())}
+    return split_flagged_check(result, labels, set(known), labeled)
 
 
 def record(setting: dict) -> None:

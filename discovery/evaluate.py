@@ -206,6 +206,32 @@ def hidden_category_check(result, train_labels: np.ndarray, known: set, labeled:
             "unlabeled_in_other": int(in_other.sum()), "unnamed_in_other": int((in_other & unnamed).sum())}
 
 
+def split_flagged_check(result, train_labels: np.ndarray, known: set, labeled: np.ndarray) -> dict:
+    """What splitting every flagged cluster once (``split_cluster``) would give, scored with the benchmark's
+    truth: rows split off and the unnamed-class ones among them (against the flagged clusters' unlabeled rows
+    before), and unnamed-class and known-class unlabeled rows in candidate clusters before and after."""
+    from .result import CANDIDATE_SOURCE, split_cluster
+
+    unnamed = ~labeled & ~np.isin(np.asarray(train_labels).astype(str), list(known))
+    known_unlabeled = ~labeled & ~unnamed
+    flagged = result.hidden_category_clusters.index.tolist()
+    in_flagged = ~labeled & np.isin(result.rows["cluster_id"].to_numpy(), flagged)
+    candidates_before = (result.rows["label_source"] == CANDIDATE_SOURCE).to_numpy()
+    split_off = np.zeros(len(labeled), dtype=bool)
+    for cluster in flagged:
+        result = split_cluster(result, cluster)
+        split_off |= result.rows["cluster_id"].to_numpy() == result.decisions[-1]["new_cluster_id"]
+    candidates_after = (result.rows["label_source"] == CANDIDATE_SOURCE).to_numpy()
+    return {"flagged": len(flagged), "split_off_rows": int(split_off.sum()),
+            "unnamed_in_split_off": int((split_off & unnamed).sum()),
+            "flagged_unlabeled": int(in_flagged.sum()), "unnamed_in_flagged": int((in_flagged & unnamed).sum()),
+            "unnamed": int(unnamed.sum()), "unnamed_in_candidates_before": int((candidates_before & unnamed).sum()),
+            "unnamed_in_candidates_after": int((candidates_after & unnamed).sum()),
+            "known_unlabeled": int(known_unlabeled.sum()),
+            "known_unlabeled_in_candidates_before": int((candidates_before & known_unlabeled).sum()),
+            "known_unlabeled_in_candidates_after": int((candidates_after & known_unlabeled).sum())}
+
+
 def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_ratio: float, labeled_ratio: float,
                   k: str, method: str, model: str | None, progress: bool = False, adapt: bool = True) -> dict:
     """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
@@ -259,7 +285,8 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
            "embed_seconds": info["embed_seconds"], "embedded_texts": info["embedded_texts"],
            "embedding_cache_warm": info["cache_warm"], "n_known": len(known), "n_labeled": int(labeled.sum()),
            "fill_method": result.fill_method, "known_classes": known,
-           "hidden_categories": hidden_category_check(result, train_labels, known_set, labeled)}
+           "hidden_categories": hidden_category_check(result, train_labels, known_set, labeled),
+           "split_flagged": split_flagged_check(result, train_labels, known_set, labeled)}
     # kept for the benchmark peers (same draw, same embeddings); dropped before JSON
     out["_state"] = {"X_train": X_train, "X_test": X_test, "labeled": labeled, "known": known,
                      "result": result, "model": getattr(embedder, "base_model_id", info["model"])}

@@ -64,6 +64,16 @@ def test_cli_json_on_mcid_is_sane():
     in_labeled = hidden["unlabeled_in_flagged"] + hidden["unlabeled_in_other"]
     assert 0 < in_labeled <= len(train) - seed["n_labeled"]
     assert 0 <= hidden["unnamed_in_flagged"] + hidden["unnamed_in_other"] <= counts.drop(seed["known_classes"]).sum()
+    # splitting every flagged cluster moves only their unlabeled rows, into new candidates
+    split = seed["split_flagged"]
+    assert split["flagged"] == hidden["flagged"] and split["flagged_unlabeled"] == hidden["unlabeled_in_flagged"]
+    assert split["unnamed"] == counts.drop(seed["known_classes"]).sum()
+    assert split["known_unlabeled"] == len(train) - seed["n_labeled"] - split["unnamed"]
+    assert split["unnamed_in_split_off"] <= split["split_off_rows"] <= split["flagged_unlabeled"]
+    assert (split["split_off_rows"] > 0) == (split["flagged"] > 0)
+    moved = split["unnamed_in_candidates_after"] - split["unnamed_in_candidates_before"]
+    moved += split["known_unlabeled_in_candidates_after"] - split["known_unlabeled_in_candidates_before"]
+    assert moved == split["split_off_rows"]  # every split-off row became a candidate's row
 
 
 @needs_data
