@@ -188,7 +188,7 @@ class _Decisions:
         self.dismissed = {int(c) for c, d in zip(clusters.index, clusters.dismissed) if d}
         self.decisions = list(result.decisions)
         self.min_confidence = result.min_confidence
-        self.cluster_of = None  # per-row cluster ids, copied at the first merge
+        self.cluster_of = None  # per-row cluster ids, copied at the first merge or split
         self.centers = None
         self.changed: set[int] = set()  # clusters whose members changed (merged into, split)
         self.human = None  # per-row human labels, copied at the first assignment
