@@ -17,10 +17,12 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from discovery import DiscoveryConfig, run_discovery  # noqa: E402
 from discovery.evaluate import embed_texts, load_dataset, protocol_draw  # noqa: E402
 from discovery.io import table_from_frame  # noqa: E402
+from split_flagged_clusters import uneven  # noqa: E402  (the same under-labeled classes: every other one)
 
 
 def main(seeds) -> None:
@@ -32,13 +34,8 @@ def main(seeds) -> None:
     print("| seed | labels | clusters | flagged | flagged under-labeled classes |\n|---|---|---|---|---|")
     for seed in seeds:
         _, labeled = protocol_draw(labels, 1.0, 0.1, seed)
-        rng = np.random.RandomState(seed)
         for mode in ("even", "uneven"):
-            kept = labeled.copy()
-            if mode == "uneven":
-                for name in sorted(under_labeled):
-                    rows = np.flatnonzero(kept & (labels == name))
-                    kept[rng.permutation(rows)[: len(rows) - len(rows) // 3]] = False
+            kept = uneven(labels, labeled, seed) if mode == "uneven" else labeled
             frame = pd.DataFrame({"text": train.text, "label": np.where(kept, labels, "")})
             table = table_from_frame(frame, name="banking train", data_hash=f"{mode}-{seed}", text_column="text",
                                      label_column="label")

@@ -498,14 +498,18 @@ def _share(part: int, whole: int) -> str:
     return _f(100 * part / whole) if whole else "–"
 
 
+def estimated_k_draws(results: dict) -> list[tuple]:
+    """(dataset, known ratio, per-seed results) of the main runs with K estimated, every class known included."""
+    draws = [(name, s["known_ratio"], s["ours"]["per_seed"]) for name in DATASETS if name in results
+             for s in results[name]["settings"] if s["k"] == "estimated"]
+    return draws + [(name, r["known_ratio"], r["per_seed"]) for name, r in ALL_KNOWN.items()]
+
+
 def split_flagged_settings(results: dict) -> list[dict]:
     """The main runs' per-seed ``split_flagged`` checks (adapted embeddings), in the form of
     bench/split_flagged_clusters.py's settings; runs made before the check existed have none."""
     settings = []
-    draws = [(name, s["known_ratio"], s["ours"]["per_seed"]) for name in DATASETS if name in results
-             for s in results[name]["settings"] if s["k"] == "estimated"]
-    draws += [(name, r["known_ratio"], r["per_seed"]) for name, r in ALL_KNOWN.items()]
-    for name, known_ratio, per_seed in draws:
+    for name, known_ratio, per_seed in estimated_k_draws(results):
         checks = [seed["split_flagged"] for seed in per_seed if seed.get("split_flagged")]
         if checks:
             settings.append({"dataset": name, "known_ratio": known_ratio, "labels": "even, adapted",
@@ -551,11 +555,8 @@ def split_flagged_lines(split: dict, results: dict | None = None) -> list[str]:
 def hidden_category_lines(results: dict) -> list[str]:
     """The table of labeled clusters flagged as maybe hiding a new category (`may_hide_new_category`), scored
     with the benchmark's truth; draws run before the flag existed have no `hidden_categories` and are left out."""
-    draws = [(name, s["known_ratio"], s["ours"]["per_seed"]) for name in DATASETS if name in results
-             for s in results[name]["settings"] if s["k"] == "estimated"]
-    draws += [(name, r["known_ratio"], r["per_seed"]) for name, r in ALL_KNOWN.items()]
     rows = []
-    for name, known_ratio, per_seed in draws:
+    for name, known_ratio, per_seed in estimated_k_draws(results):
         checks = [seed["hidden_categories"] for seed in per_seed if seed.get("hidden_categories")]
         if not checks:
             continue

@@ -37,7 +37,7 @@ RESULTS = ROOT / "bench" / "results" / "split_flagged.json"
 
 
 def uneven(labels: np.ndarray, labeled: np.ndarray, seed: int) -> np.ndarray:
-    """Every other class keeps a third of its labeled rows (as in bench/hidden_category_uneven_labels.py)."""
+    """Every other class (in sorted order) keeps a third of its labeled rows."""
     kept, rng = labeled.copy(), np.random.RandomState(seed)
     for name in sorted(set(labels))[::2]:
         rows = np.flatnonzero(kept & (labels == name))

@@ -189,6 +189,11 @@ def _nan_to_none(value):
     return value
 
 
+def unnamed_rows(train_labels: np.ndarray, known: set, labeled: np.ndarray) -> np.ndarray:
+    """Unlabeled rows whose true class is none of the named ones."""
+    return ~labeled & ~np.isin(np.asarray(train_labels).astype(str), list(known))
+
+
 def hidden_category_check(result, train_labels: np.ndarray, known: set, labeled: np.ndarray) -> dict:
     """How well ``may_hide_new_category`` points at unnamed classes inside labeled clusters (benchmark truth):
     unlabeled rows, and those of unnamed classes, in flagged clusters and in the other labeled clusters."""
@@ -198,7 +203,7 @@ def hidden_category_check(result, train_labels: np.ndarray, known: set, labeled:
     member_of = result.rows["cluster_id"].to_numpy()
     labeled_clusters = clusters.index[clusters.status != CANDIDATE]
     flagged = result.hidden_category_clusters.index
-    unnamed = ~labeled & ~np.isin(np.asarray(train_labels).astype(str), list(known))
+    unnamed = unnamed_rows(train_labels, known, labeled)
     in_flagged = ~labeled & np.isin(member_of, flagged)
     in_other = ~labeled & np.isin(member_of, labeled_clusters) & ~in_flagged
     return {"flagged": int(len(flagged)), "labeled_clusters": int(len(labeled_clusters)),
@@ -212,7 +217,7 @@ def split_flagged_check(result, train_labels: np.ndarray, known: set, labeled: n
     before), and unnamed-class and known-class unlabeled rows in candidate clusters before and after."""
     from .result import CANDIDATE_SOURCE, split_cluster
 
-    unnamed = ~labeled & ~np.isin(np.asarray(train_labels).astype(str), list(known))
+    unnamed = unnamed_rows(train_labels, known, labeled)
     known_unlabeled = ~labeled & ~unnamed
     flagged = result.hidden_category_clusters.index.tolist()
     in_flagged = ~labeled & np.isin(result.rows["cluster_id"].to_numpy(), flagged)

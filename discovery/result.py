@@ -255,8 +255,8 @@ class _Decisions:
         """
         self._require([cluster_id])
         cluster_id = int(cluster_id)
-        self._copy_assignment()
-        members = np.flatnonzero(self.cluster_of == cluster_id)
+        current = self.cluster_of if self.cluster_of is not None else self.result.rows.cluster_id.to_numpy()
+        members = np.flatnonzero(current == cluster_id)
         human = self.human if self.human is not None else self.result.rows.human_label.to_numpy(dtype=object)
         labeled = pd.notna(human[members])
         if (~labeled).sum() < 2:
@@ -269,6 +269,7 @@ class _Decisions:
         apart = parts == (n_seeded if n_seeded else np.argmin(np.bincount(parts, minlength=2)))
         if not apart.any() or apart.all():
             raise InputError(f"cluster {cluster_id} holds no group of rows apart from the rest; it was not split.")
+        self._copy_assignment()
         new_id = len(self.centers)
         self.cluster_of[members[apart]] = new_id
         self.centers = np.vstack([self.centers, np.zeros((1, self.centers.shape[1]), dtype=self.centers.dtype)])
