@@ -211,7 +211,9 @@ class SentenceEmbedder:
             return None
         root = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model_id)[-60:]
-        key = hashlib.sha256(f"{self.model_id}|{self.max_seq_length}".encode()).hexdigest()[:12]
+        # the tokens read follow from the model, the requested length and whether the saved length caps it
+        reading = f"{self.max_seq_length}" if self.cap_to_saved_length else f"{self.max_seq_length}|uncapped"
+        key = hashlib.sha256(f"{self.model_id}|{reading}".encode()).hexdigest()[:12]
         return EmbeddingCache(root / "embeddings" / f"{slug}-{key}")
 
     def transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:

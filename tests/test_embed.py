@@ -28,6 +28,14 @@ def test_duplicate_texts_are_embedded_once(tmp_path):
     assert seen[0] == 2 and np.array_equal(X[0], X[1])
 
 
+def test_reading_lengths_never_share_cached_vectors(tmp_path):
+    long_text = " ".join(f"word{i}" for i in range(400))  # far past the 256 tokens the default model is saved with
+    capped = SentenceEmbedder(cache_dir=tmp_path, max_seq_length=512).transform([long_text])
+    uncapped = SentenceEmbedder(cache_dir=tmp_path, max_seq_length=512, cap_to_saved_length=False).transform([long_text])
+    assert SentenceEmbedder(max_seq_length=512)._load().max_seq_length == 256
+    assert not np.allclose(capped, uncapped, atol=1e-3)
+
+
 def test_tfidf_needs_no_model():
     X = TfidfEmbedder(n_components=5).transform(["card lost", "card stolen", "exchange rate", "rate of exchange", "pin"])
     assert X.shape == (5, 4) or X.shape == (5, 5)
