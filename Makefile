@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) bench/cold_run.py
 	$(PY) bench/split_flagged_clusters.py
 	$(PY) bench/split_flagged_clusters.py --uneven --datasets banking stackoverflow
+	$(PY) bench/label_next.py
 	$(PY) bench/run_benchmarks.py --report-only
 
 demo-data: $(STAMP)

@@ -224,6 +224,16 @@ def _machine() -> dict:
             "commit": commit}
 
 
+def record_setting(path: Path, setting: dict, same: tuple, **fields) -> None:
+    """Store one setting of a side benchmark in ``path`` (its JSON ``settings``), replacing an earlier run that
+    matches it on every key in ``same``; ``fields`` describe the whole file (model, labeled ratio)."""
+    stored = json.loads(path.read_text()) if path.exists() else {"settings": []}
+    stored["settings"] = [s for s in stored["settings"] if any(s[k] != setting[k] for k in same)] + [setting]
+    stored.update(fields)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored, indent=1) + "\n")
+
+
 # ---- report --------------------------------------------------------------------------------------------
 
 def published_rows() -> pd.DataFrame:
@@ -272,6 +282,7 @@ ADAPTATION_VARIANTS: dict = {}  # bench/adaptation_variants.py output (what lift
 FILL_SETTINGS: dict = {}  # bench/fill_settings.py output (the fill-in graph size, and when to balance classes)
 COLD_RUN: dict = {}  # bench/cold_run.py output (one seed from nothing cached: wall time, peak memory)
 SPLIT_FLAGGED: dict = {}  # bench/split_flagged_clusters.py output (what splitting flagged clusters gives)
+LABEL_NEXT: dict = {}  # bench/label_next.py output (what labeling the suggested rows gives)
 
 
 def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
@@ -410,6 +421,8 @@ def load_results() -> tuple[dict, dict]:
             COLD_RUN.update(data)
         elif path.name == "split_flagged.json":
             SPLIT_FLAGGED.update(data)
+        elif path.name == "label_next.json":
+            LABEL_NEXT.update(data)
         else:
             results[data["dataset"]] = data
     return results, choice
@@ -550,6 +563,32 @@ def split_flagged_lines(split: dict, results: dict | None = None) -> list[str]:
             "unnamed rows among them (%) | unnamed rows in flagged clusters before (%) | unnamed rows in "
             "candidates, before → after (%) | known-class unlabeled rows in candidates, before → after (%) |",
             "|---|---|---|---|---|---|---|---|---|", *rows, ""]
+
+
+def label_next_lines(label_next: dict) -> list[str]:
+    """The table of bench/label_next.py: fill-in accuracy after labeling the suggested rows, the least
+    confident ones or random ones, and how many of each pick the fill-in had wrong."""
+    rows = []
+    for s in sorted(label_next.get("settings", []), key=lambda s: (DATASETS.index(s["dataset"])
+                                                                   if s["dataset"] in DATASETS else 99, -s["known_ratio"])):
+        m = s["means"]
+        pct = lambda key: _f(100 * m[key], 1)  # noqa: E731
+        rows.append(f"| {s['dataset']} | {s['known_ratio']} | {s['rows_labeled']} | {pct('fillin_before')} | "
+                    + " | ".join(f"{pct(f'{k}: fill-in after')} ({pct(f'{k}: picked rows proposed wrong')})"
+                                 for k in ("suggested", "least confident", "random")) + " |")
+    if not rows:
+        return []
+    commits = sorted({c for c in (_short_commit(s) for s in label_next["settings"]) if c})
+    return ["#### Which rows to label next", "",
+            "`python bench/label_next.py`: after a run, a fifth more labels (2% of the rows) are given, with their "
+            "true labels as a researcher would give them, to the rows `rows_to_label_next` suggests (the Fill-in "
+            "page's *Label these next*, `label_next.csv` of `discovery run`), to the least confident proposals, or "
+            f"to random rows, and the tool runs again; {label_next.get('model', 'frozen')} embeddings, labeled "
+            f"ratio 0.1, K estimated, mean of seeds 0-2 (commit {', '.join(commits) or 'not recorded'}). Fill-in "
+            "accuracy is measured on the unlabeled rows of named classes that no strategy labeled; in brackets, the "
+            "share of the picked rows whose proposal was wrong before.", "",
+            "| dataset | known ratio | rows labeled | fill-in before (%) | after, suggested (%) | after, least "
+            "confident (%) | after, random (%) |", "|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def hidden_category_lines(results: dict) -> list[str]:
@@ -734,6 +773,7 @@ def write_report(command: str | None = None) -> Path:
         lines.append("")
     lines += hidden_category_lines(results)
     lines += split_flagged_lines(SPLIT_FLAGGED, results)
+    lines += label_next_lines(LABEL_NEXT)
     if ALL_KNOWN:
         lines += ["### Every class known (known ratio 1.0, labeled ratio 0.1)", "",
                   "No new category exists, so every unlabeled train row should get its known label; a candidate "

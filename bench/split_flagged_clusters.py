@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from discovery import DiscoveryConfig, run_discovery  # noqa: E402
 from discovery.evaluate import embed_texts, load_dataset, protocol_draw, split_flagged_check  # noqa: E402
 from discovery.io import table_from_frame  # noqa: E402
-from run_benchmarks import DATA, _machine  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
+from run_benchmarks import DATA, _machine, record_setting  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
 
 RESULTS = ROOT / "bench" / "results" / "split_flagged.json"
 
@@ -56,17 +56,6 @@ def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, known_ratio: floa
     return split_flagged_check(result, labels, set(known), labeled)
 
 
-def record(setting: dict) -> None:
-    """Store one setting's totals, replacing an earlier run of the same dataset, known ratio and labels."""
-    stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"settings": []}
-    same = ("dataset", "known_ratio", "labels")
-    stored["settings"] = [s for s in stored["settings"] if any(s[k] != setting[k] for k in same)] + [setting]
-    stored["model"] = "all-MiniLM-L6-v2 (frozen)"
-    stored["labeled_ratio"] = 0.1
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(stored, indent=1) + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["banking", "stackoverflow", "snips", "mcid_mtpclnn"])
@@ -84,7 +73,8 @@ def main() -> None:
             setting = {"dataset": name, "known_ratio": ratio, "labels": "uneven" if args.uneven else "even",
                        "seeds": args.seeds, "totals": {key: sum(d[key] for d in draws) for key in draws[0]},
                        "machine": _machine()}
-            record(setting)
+            record_setting(RESULTS, setting, ("dataset", "known_ratio", "labels"), model="all-MiniLM-L6-v2 (frozen)",
+                           labeled_ratio=0.1)
             print(json.dumps(setting["totals"] | {"dataset": name, "known_ratio": ratio}), flush=True)
     print(f"wrote {RESULTS}", file=sys.stderr)
 

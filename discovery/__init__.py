@@ -12,13 +12,14 @@ from .pipeline import DiscoveryConfig, assign_to_clusters, run_discovery
 from .result import (Discovery, apply_decision, assign_label, dismiss_candidate, merge_clusters, name_cluster,
                      prepare_decisions, replay, set_min_confidence, split_cluster)
 from .export import write_outputs, manifest
+from .suggest import rows_to_label_next
 from .workspace import Workspace, workspace_key
 
 __all__ = [
     "InputError", "LabeledTable", "read_table", "read_table_bytes", "table_from_frame", "DiscoveryConfig",
     "run_discovery", "assign_to_clusters", "Discovery", "apply_decision", "assign_label", "dismiss_candidate",
     "merge_clusters", "name_cluster", "prepare_decisions", "replay", "set_min_confidence", "split_cluster",
-    "write_outputs", "manifest",
+    "write_outputs", "manifest", "rows_to_label_next",
     "Workspace", "workspace_key",
 ]
 __version__ = "0.1.0"

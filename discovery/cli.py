@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--split-flagged", action="store_true",
                      help="split every labeled cluster that may hide a new category: its unlabeled rows farthest from "
                           "its labels become a candidate (recorded as decisions in the manifest)")
+    run.add_argument("--label-next", type=int, default=100, metavar="N",
+                     help="write label_next.csv: the N unlabeled rows whose labels would help the fill-in most "
+                          "(default 100; 0 for none)")
     _add_common(run)
     ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
     ev.add_argument("dataset_dir")
@@ -59,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args) -> int:
-    from .export import write_outputs
+    from .export import write_label_next, write_outputs
     from .io import read_table
     from .pipeline import DiscoveryConfig, run_discovery
     from .result import split_cluster
@@ -70,6 +73,8 @@ def cmd_run(args) -> int:
         print(f"warning: {message}", file=sys.stderr)
     if args.new_clusters is not None and args.new_clusters < 0:
         raise InputError(f"--new-clusters must be 0 or more (got {args.new_clusters}); leave it out to estimate it.")
+    if args.label_next < 0:
+        raise InputError(f"--label-next must be 0 or more (got {args.label_next}); 0 writes no label_next.csv.")
     fill_methods = DiscoveryConfig.fill_methods if args.balance else tuple(
         m for m in DiscoveryConfig.fill_methods if m != "balanced")
     config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
@@ -84,6 +89,8 @@ def cmd_run(args) -> int:
     for cluster in flagged:
         result = split_cluster(result, cluster)
     written = write_outputs(result, args.out)
+    if args.label_next:
+        written["label_next.csv"] = write_label_next(result, args.out, args.label_next)
     n_candidates = len(result.candidates)
     print(f"{len(table)} rows, {table.n_labeled} labeled; {len(result.clusters)} clusters, {n_candidates} candidate new "
           f"categories; fill-in by {result.fill_method or 'clusters'}"

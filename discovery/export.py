@@ -72,6 +72,21 @@ def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+def label_next_table(discovery, n: int = 100) -> pd.DataFrame:
+    """The rows to label next (``suggest.rows_to_label_next``), most useful first: the row id and the
+    user's own columns, then the proposal, the labels other methods gave and why each row was picked,
+    so a researcher can label them in their file and run again."""
+    from .suggest import rows_to_label_next
+
+    picks = rows_to_label_next(discovery, n=n)
+    out = discovery.table.frame.loc[picks.index].copy()
+    if "row_id" not in out.columns:
+        out.insert(0, "row_id", picks.index.to_numpy())
+    for name in ("proposed_label", "confidence", "alternatives", "reason"):
+        out[name if name not in out.columns else f"{name}_discovery"] = picks[name].to_numpy()
+    return out.reset_index(drop=True)
+
+
 def package_versions() -> dict[str, str | None]:
     versions = {}
     for name in PACKAGES:
@@ -124,20 +139,28 @@ def cluster_table(discovery) -> pd.DataFrame:
 
 def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write proposed_labels.{csv,jsonl,parquet}, clusters.csv and manifest.json into ``out_dir``."""
+    labeled = discovery.labeled_table()
+    return _write_files(out_dir, {
+        "proposed_labels.csv": to_csv_bytes(labeled),
+        "proposed_labels.jsonl": to_jsonl_bytes(labeled),
+        "proposed_labels.parquet": to_parquet_bytes(labeled),
+        "clusters.csv": to_csv_bytes(cluster_table(discovery)),
+        "manifest.json": json.dumps(manifest(discovery), indent=2, ensure_ascii=False, default=str).encode("utf-8"),
+    })
+
+
+def write_label_next(discovery, out_dir: str | os.PathLike, n: int = 100) -> Path:
+    """Write label_next.csv (``label_next_table``) into ``out_dir``."""
+    return _write_files(out_dir, {"label_next.csv": to_csv_bytes(label_next_table(discovery, n))})["label_next.csv"]
+
+
+def _write_files(out_dir: str | os.PathLike, files: dict[str, bytes]) -> dict[str, Path]:
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{out}: cannot create the output folder ({exc.strerror or exc}); "
                          "choose another --out folder.") from None
-    labeled = discovery.labeled_table()
-    files = {
-        "proposed_labels.csv": to_csv_bytes(labeled),
-        "proposed_labels.jsonl": to_jsonl_bytes(labeled),
-        "proposed_labels.parquet": to_parquet_bytes(labeled),
-        "clusters.csv": to_csv_bytes(cluster_table(discovery)),
-        "manifest.json": json.dumps(manifest(discovery), indent=2, ensure_ascii=False, default=str).encode("utf-8"),
-    }
     written = {}
     for name, data in files.items():
         path = out / name

@@ -32,6 +32,13 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     for name in ("clusters.csv", "proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet", "manifest.json"):
         assert (tmp_path / "a" / name).exists()
     assert (tmp_path / "a" / "proposed_labels.csv").read_bytes() == (tmp_path / "b" / "proposed_labels.csv").read_bytes()
+    assert (tmp_path / "a" / "label_next.csv").read_bytes() == (tmp_path / "b" / "label_next.csv").read_bytes()
+    label_next = pd.read_csv(tmp_path / "a" / "label_next.csv", encoding="utf-8-sig", dtype={"label": str})
+    proposals = pd.read_csv(tmp_path / "a" / "proposed_labels.csv", encoding="utf-8-sig").set_index("id")
+    assert len(label_next) == 100 and label_next.row_id.is_unique
+    assert list(label_next.columns[:4]) == ["row_id", "id", "text", "label"] and label_next.label.isna().all()
+    assert (proposals.loc[label_next.id, "label_source"] != "human").all()
+    assert (label_next.proposed_label.to_numpy() == proposals.loc[label_next.id, "proposed_label"].to_numpy()).all()
     assert "candidate new categories" in first.stdout
     assert "embed" in first.stderr  # progress bars
     clusters = pd.read_csv(tmp_path / "a" / "clusters.csv", encoding="utf-8-sig")
@@ -49,6 +56,15 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert len(after) == len(clusters) + len(flagged) and (after.loc[new, "status"] == "candidate").all()
     assert (after.loc[new, "n_labeled"] == 0).all()
     assert f"split {len(flagged)} flagged clusters" in split.stdout
+
+
+def test_label_next_can_be_sized_or_left_out(demo_slice, tmp_path):
+    done = discovery("run", demo_slice, "--model", "tfidf", "--label-next", "0", "--quiet", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "out" / "label_next.csv").exists() and (tmp_path / "out" / "manifest.json").exists()
+    refused = discovery("run", demo_slice, "--label-next", "-3", "--out", tmp_path / "bad")
+    assert refused.returncode == 2 and "--label-next must be 0 or more" in refused.stderr
+    assert not (tmp_path / "bad").exists()
 
 
 def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):

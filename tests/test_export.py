@@ -37,3 +37,16 @@ def test_formula_cells_are_neutralised():
     text = to_csv_bytes(frame).decode("utf-8-sig")
     assert "'=1+1" in text and "'+cmd" in text and "'-2" in text and "'@SUM(A1)" in text
     assert "\nplain," in text
+
+
+def test_label_next_table_keeps_the_users_columns_and_the_suggestion_order(demo_result):
+    from discovery.export import label_next_table
+    from discovery.suggest import rows_to_label_next
+
+    table = label_next_table(demo_result, 30)
+    suggested = rows_to_label_next(demo_result, n=30)
+    assert list(table.columns) == ["row_id", "id", "text", "label", "proposed_label", "confidence", "alternatives",
+                                   "reason"]
+    assert table.row_id.tolist() == suggested.index.tolist()
+    assert table.text.tolist() == demo_result.table.frame.loc[suggested.index, "text"].tolist()
+    assert table.proposed_label.tolist() == suggested.proposed_label.tolist()

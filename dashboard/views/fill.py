@@ -4,12 +4,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
-from discovery import set_min_confidence
+from discovery import assign_label, set_min_confidence
+from discovery.export import label_next_table, to_csv_bytes
 from discovery.pipeline import FILL_PREFERENCE
+from discovery.suggest import rows_to_label_next
 
 st.title("Fill-in")
 
 COLUMNS = ["text", "human_label", "proposed_label", "label_source", "confidence", "cluster_id"]
+NEXT_SHOWN, NEXT_FILE = 20, 100  # suggestions on the page, and in the file to download
 
 
 def show_accuracy(result) -> None:
@@ -61,11 +64,39 @@ def show_threshold(result) -> None:
     st.plotly_chart(charts.confidence_histogram(rows, threshold), width="stretch", key="fill_hist")
 
 
+def label_next_row() -> None:
+    """The form's callback: label the chosen suggestion (runs before the page is drawn again)."""
+    row_id = int(st.session_state["next_row"])
+    label = str(st.session_state.get("next_label", ""))
+    state.decide_now(lambda result: assign_label(result, [row_id], label),
+                     f"Labeled row {row_id} as {label.strip()!r}; the decision is saved.")
+
+
+def show_label_next(result) -> None:
+    st.subheader("Label these next")
+    st.caption("The unlabeled rows the fill-in is least sure of and its methods disagree on, spread over the "
+               "proposed classes: a label here teaches it more than one on a row it already gets right. Rows of "
+               "candidate clusters are named on the Candidates page instead. A label you give is a human label "
+               "in the export at once; the fill-in learns from it when you run again on a file that holds it "
+               "(download the list, label it in your file).")
+    suggested = rows_to_label_next(result, n=NEXT_SHOWN)
+    if suggested.empty:
+        st.info("Nothing to suggest: every row is labeled or sits in a candidate cluster.")
+        return
+    st.dataframe(suggested[["text", "proposed_label", "confidence", "alternatives", "reason"]], width="stretch",
+                 height=min(420, 38 + 35 * len(suggested)), key="next_table")
+    with st.form("label_next", clear_on_submit=False):
+        st.selectbox("Row", suggested.index.tolist(), key="next_row",
+                     format_func=lambda row_id: f"{row_id}: {suggested.text[row_id][:90]}")
+        st.text_input("Its label", key="next_label", placeholder="e.g. " + str(suggested.proposed_label.iloc[0]))
+        st.form_submit_button("Label this row", type="primary", on_click=label_next_row)
+    st.download_button(f"Download the {NEXT_FILE} rows to label next (CSV)",
+                       to_csv_bytes(label_next_table(result, NEXT_FILE)), file_name="label_next.csv",
+                       mime="text/csv", key="next_download")
+
+
 def show_rows(result) -> None:
     rows = result.rows
-    proposed = rows[rows.label_source != "human"]
-    st.subheader("Least confident proposals")
-    st.dataframe(proposed.nsmallest(50, "confidence")[COLUMNS], width="stretch", height=320)
     st.subheader("All proposed labels")
     sources = sorted(rows.label_source.unique())
     chosen = st.multiselect("Source", sources, default=sources, key="fill_sources")
@@ -84,5 +115,6 @@ with state.guard():
     b.metric("Estimated accuracy", "-" if best is None else f"{best:.1%}")
     c.metric("Threshold applied", f"{result.min_confidence:.2f}")
     show_accuracy(result)
+    show_label_next(result)
     show_threshold(result)
     show_rows(result)

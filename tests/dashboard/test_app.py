@@ -360,3 +360,25 @@ def test_the_number_of_new_categories_is_a_setting(first_session):
     assert result.clustering["n_new_clusters"] == 3 and result.clustering["n_new_clusters_given"]
     assert len(result.clusters) == len(result.table.codec) + 3
     assert not any("any number from" in e.value for e in at.info)
+
+
+def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
+    from discovery.suggest import rows_to_label_next
+
+    at = new_session("views/fill.py")
+    expected = rows_to_label_next(result_of(at), n=20)
+    suggestions = [df.value for df in at.dataframe if "reason" in df.value.columns]
+    assert len(suggestions) == 1 and suggestions[0].index.tolist() == expected.index.tolist()
+    row_id = int(expected.index[1])
+    at.selectbox(key="next_row").set_value(row_id)
+    at.text_input(key="next_label").set_value("card_arrival")
+    at.button(key="FormSubmitter:label_next-Label this row").click().run()
+    assert_clean(at)
+    rows = result_of(at).rows
+    assert rows.loc[row_id, "label_source"] == "human" and rows.loc[row_id, "proposed_label"] == "card_arrival"
+    shown = next(df.value for df in at.dataframe if "reason" in df.value.columns)
+    assert row_id not in shown.index and len(shown) == 20
+    assert result_of(at).decisions[-1] == {"action": "assign", "row_ids": [row_id], "label": "card_arrival"}
+    at.button(key="undo").click().run()  # leave the shared workspace as the other tests expect it
+    assert_clean(at)
+    assert rows_to_label_next(result_of(at), n=20).index.tolist() == expected.index.tolist()

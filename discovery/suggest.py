@@ -1,0 +1,73 @@
+"""Which unlabeled rows to label next: where the fill-in is least sure and its methods disagree.
+
+Labels the researcher adds where the proposals are weakest teach the fill-in more than labels on
+rows it already gets right. Each fill-in method (kNN, propagation, classifier, blend, balanced)
+votes a label for every row; a row scores by how many of them disagree with its proposal plus how
+unsure the proposal is (query by committee with uncertainty sampling), and the picks are spread over
+the proposed classes so that one confusable pair does not take the whole batch. Rows of candidate
+clusters are left out (they are named as a group on the candidates page), as are rows of a cluster the
+researcher named (its name is their proposal, which no method votes for).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .result import CANDIDATE_SOURCE, CLUSTER, HUMAN, Discovery
+
+LABEL_SUFFIX, CONFIDENCE_SUFFIX = "_label", "_confidence"
+
+
+def committee(rows: pd.DataFrame) -> list[str]:
+    """The fill-in methods whose labels the rows hold (each has ``<method>_label`` and ``<method>_confidence``)."""
+    return [column[:-len(LABEL_SUFFIX)] for column in rows.columns
+            if column.endswith(LABEL_SUFFIX) and f"{column[:-len(LABEL_SUFFIX)]}{CONFIDENCE_SUFFIX}" in rows.columns]
+
+
+def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = None) -> pd.DataFrame:
+    """The ``n`` unlabeled rows whose labels would help the fill-in most, most useful first.
+
+    ``per_class``: at most this many picks per proposed label (default: twice an even share of
+    ``n``, at least 2). Returns one row per pick, indexed by row id: text, proposed label and
+    confidence, ``disagreement`` (share of the fill-in methods proposing another label), the
+    other labels proposed (``alternatives``), cluster id and a one-line ``reason``.
+    """
+    if n < 1:
+        raise InputError(f"the number of rows to suggest must be at least 1 (got {n}).")
+    rows = result.rows
+    methods = committee(rows)
+    open_rows = rows[~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE, CLUSTER])]
+    columns = ["text", "proposed_label", "confidence", "disagreement", "alternatives", "cluster_id", "reason"]
+    if open_rows.empty or not methods:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name=rows.index.name))
+    proposed = open_rows.proposed_label.to_numpy(dtype=object)
+    votes = np.stack([open_rows[f"{m}{LABEL_SUFFIX}"].to_numpy(dtype=object) for m in methods], axis=1)
+    disagreement = (votes != proposed[:, None]).mean(axis=1)
+    confidence = open_rows.confidence.to_numpy(dtype=float)
+    priority = disagreement + (1 - confidence)
+    order = np.argsort(-priority, kind="stable")
+    if per_class is None:
+        per_class = max(2, math.ceil(2 * n / max(1, len(set(proposed)))))
+    taken: dict = {}
+    picks = []
+    for i in order:
+        if taken.get(proposed[i], 0) >= per_class:
+            continue
+        taken[proposed[i]] = taken.get(proposed[i], 0) + 1
+        picks.append(i)
+        if len(picks) == n:
+            break
+    picks = np.array(picks, dtype=int)
+    alternatives = [", ".join(dict.fromkeys(v for v in votes[i] if v != proposed[i])) for i in picks]
+    reasons = [f"{confidence[i]:.0%} sure of {proposed[i]}" +
+               (f"; {disagreement[i]:.0%} of the fill-in methods say {alt}" if alt else "; the fill-in methods agree")
+               for i, alt in zip(picks, alternatives)]
+    out = open_rows.iloc[picks][["text", "proposed_label", "confidence", "cluster_id"]].copy()
+    out["disagreement"] = disagreement[picks]
+    out["alternatives"] = alternatives
+    out["reason"] = reasons
+    return out[columns]

@@ -1,0 +1,61 @@
+"""Which rows to label next, on the bundled demo scored against its hidden true labels."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from discovery import InputError, assign_label
+from discovery.suggest import committee, rows_to_label_next
+from shared_paths import DEMO_TRUTH
+
+
+@pytest.fixture(scope="module")
+def truth(demo_table):
+    t = pd.read_csv(DEMO_TRUTH).set_index("id")
+    return t.loc[demo_table.frame["id"].astype(int).to_numpy(), "true_label"].to_numpy(dtype=object)
+
+
+def test_suggestions_find_the_fill_ins_mistakes(demo_result, truth):
+    """The suggested rows are where the proposals are wrong, far more often than among the rest.
+
+    Measured (seed 0): of 20 / 50 / 100 suggestions 85% / 92% / 86% were proposed wrong, against 41% of
+    the 2,073 rows the fill-in labels (the demo's 3 labels a class leave it unsure, and rows of its
+    unnamed intents count as wrong wherever they are given a named one)."""
+    rows = demo_result.rows
+    filled = rows.label_source.isin(committee(rows)).to_numpy()
+    wrong = rows.proposed_label.to_numpy(dtype=object) != truth
+    picked = rows.index.get_indexer(rows_to_label_next(demo_result, n=50).index)
+    assert len(picked) == 50
+    assert wrong[picked].mean() >= 1.5 * wrong[filled].mean()
+
+
+def test_suggestions_leave_out_labeled_and_candidate_rows_and_spread_over_classes(demo_result):
+    suggested = rows_to_label_next(demo_result, n=40, per_class=2)
+    rows = demo_result.rows.loc[suggested.index]
+    assert not rows.label_source.isin(["human", "candidate", "cluster"]).any()
+    assert suggested.proposed_label.value_counts().max() <= 2
+    assert suggested.index.is_unique
+    assert list(suggested.columns) == ["text", "proposed_label", "confidence", "disagreement", "alternatives",
+                                       "cluster_id", "reason"]
+    assert suggested.equals(rows_to_label_next(demo_result, n=40, per_class=2))
+
+
+def test_the_least_sure_and_most_disputed_come_first(demo_result):
+    suggested = rows_to_label_next(demo_result, n=30, per_class=30)
+    priority = suggested.disagreement + (1 - suggested.confidence)
+    assert np.all(np.diff(priority.to_numpy()) <= 1e-12)
+    disputed = suggested[suggested.disagreement > 0]
+    assert len(disputed) and all(alt and alt.split(", ")[0] in row.reason
+                                 for alt, (_, row) in zip(disputed.alternatives, disputed.iterrows()))
+
+
+def test_labeled_rows_are_not_suggested_again(demo_result):
+    first = rows_to_label_next(demo_result, n=10)
+    after = assign_label(demo_result, first.index[:5], "card_arrival")
+    again = rows_to_label_next(after, n=10)
+    assert not set(first.index[:5]) & set(again.index)
+
+
+def test_a_useless_request_is_refused(demo_result):
+    with pytest.raises(InputError, match="at least 1"):
+        rows_to_label_next(demo_result, n=0)
