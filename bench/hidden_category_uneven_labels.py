@@ -12,16 +12,12 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from discovery import DiscoveryConfig, run_discovery  # noqa: E402
 from discovery.evaluate import embed_texts, load_dataset, protocol_draw  # noqa: E402
-from discovery.io import table_from_frame  # noqa: E402
+from run_benchmarks import run_on_vectors  # noqa: E402
 from split_flagged_clusters import uneven  # noqa: E402  (the same under-labeled classes: every other one)
 
 
@@ -36,10 +32,7 @@ def main(seeds) -> None:
         _, labeled = protocol_draw(labels, 1.0, 0.1, seed)
         for mode in ("even", "uneven"):
             kept = uneven(labels, labeled, seed) if mode == "uneven" else labeled
-            frame = pd.DataFrame({"text": train.text, "label": np.where(kept, labels, "")})
-            table = table_from_frame(frame, name="banking train", data_hash=f"{mode}-{seed}", text_column="text",
-                                     label_column="label")
-            clusters = run_discovery(table, DiscoveryConfig(make_map=False, random_state=seed), embeddings=X).clusters
+            clusters = run_on_vectors(train.text, labels, kept, X, seed, f"{mode}-{seed}").clusters
             flagged = clusters[clusters.may_hide_new_category]
             n_under = int(flagged.majority_label.isin(under_labeled).sum()) if mode == "uneven" else "-"
             print(f"| {seed} | {mode} | {len(clusters)} | {len(flagged)} | {n_under} |", flush=True)

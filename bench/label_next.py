@@ -20,28 +20,18 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from discovery import DiscoveryConfig, run_discovery  # noqa: E402
 from discovery.evaluate import embed_texts, load_dataset, protocol_draw  # noqa: E402
-from discovery.io import table_from_frame  # noqa: E402
 from discovery.result import CANDIDATE_SOURCE, CLUSTER, HUMAN  # noqa: E402
 from discovery.suggest import rows_to_label_next  # noqa: E402
-from run_benchmarks import DATA, _machine, record_setting  # noqa: E402
+from run_benchmarks import DATA, _machine, record_setting, run_on_vectors  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "label_next.json"
 STRATEGIES = ("suggested", "least confident", "random")
-
-
-def run(texts: list, labels: np.ndarray, labeled: np.ndarray, X: np.ndarray, seed: int):
-    frame = pd.DataFrame({"text": texts, "label": np.where(labeled, labels, "")})
-    table = table_from_frame(frame, name="train", data_hash=f"label-next-{seed}", text_column="text",
-                             label_column="label")
-    return run_discovery(table, DiscoveryConfig(make_map=False, random_state=seed), embeddings=X)
 
 
 def picks(result, strategy: str, budget: int, seed: int) -> np.ndarray:
@@ -58,7 +48,7 @@ def picks(result, strategy: str, budget: int, seed: int) -> np.ndarray:
 
 def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, known_ratio: float, seed: int, budget: int) -> dict:
     known, labeled = protocol_draw(labels, known_ratio, 0.1, seed)
-    before = run(texts, labels, labeled, X, seed)
+    before = run_on_vectors(texts, labels, labeled, X, seed, f"label-next-{seed}")
     chosen = {s: picks(before, s, budget, seed) for s in STRATEGIES}
     scored = ~labeled & np.isin(labels, list(known))
     for rows in chosen.values():
@@ -68,7 +58,7 @@ def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, known_ratio: floa
     for strategy, rows in chosen.items():
         more = labeled.copy()
         more[rows] = True
-        after = run(texts, labels, more, X, seed).rows.proposed_label.to_numpy(dtype=object)
+        after = run_on_vectors(texts, labels, more, X, seed, f"label-next-{seed}").rows.proposed_label.to_numpy(dtype=object)
         out[f"{strategy}: fill-in after"] = float(np.mean(after[scored] == labels[scored]))
         out[f"{strategy}: picked rows proposed wrong"] = float(np.mean(proposed[rows] != labels[rows]))
         out[f"{strategy}: picked rows of unnamed classes"] = float(np.mean(~np.isin(labels[rows], list(known))))

@@ -224,6 +224,17 @@ def _machine() -> dict:
             "commit": commit}
 
 
+def run_on_vectors(texts, labels: np.ndarray, labeled: np.ndarray, X: np.ndarray, seed: int, data_hash: str):
+    """The tool on precomputed vectors with only the ``labeled`` rows' labels given, no map: one draw of a
+    side benchmark."""
+    from discovery import DiscoveryConfig, run_discovery
+    from discovery.io import table_from_frame
+
+    frame = pd.DataFrame({"text": texts, "label": np.where(labeled, labels, "")})
+    table = table_from_frame(frame, name="train", data_hash=data_hash, text_column="text", label_column="label")
+    return run_discovery(table, DiscoveryConfig(make_map=False, random_state=seed), embeddings=X)
+
+
 def record_setting(path: Path, setting: dict, same: tuple, **fields) -> None:
     """Store one setting of a side benchmark in ``path`` (its JSON ``settings``), replacing an earlier run that
     matches it on every key in ``same``; ``fields`` describe the whole file (model, labeled ratio)."""

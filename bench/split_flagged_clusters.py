@@ -22,16 +22,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from discovery import DiscoveryConfig, run_discovery  # noqa: E402
 from discovery.evaluate import embed_texts, load_dataset, protocol_draw, split_flagged_check  # noqa: E402
-from discovery.io import table_from_frame  # noqa: E402
-from run_benchmarks import DATA, _machine, record_setting  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
+from run_benchmarks import DATA, _machine, record_setting, run_on_vectors  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
 
 RESULTS = ROOT / "bench" / "results" / "split_flagged.json"
 
@@ -50,9 +47,7 @@ def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, known_ratio: floa
     known, labeled = protocol_draw(labels, known_ratio, 0.1, seed)
     if make_uneven:
         labeled = uneven(labels, labeled, seed)
-    frame = pd.DataFrame({"text": texts, "label": np.where(labeled, labels, "")})
-    table = table_from_frame(frame, name="train", data_hash=f"split-{seed}", text_column="text", label_column="label")
-    result = run_discovery(table, DiscoveryConfig(make_map=False, random_state=seed), embeddings=X)
+    result = run_on_vectors(texts, labels, labeled, X, seed, f"split-{seed}")
     return split_flagged_check(result, labels, set(known), labeled)
 
 
