@@ -23,6 +23,7 @@ from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions
                        run_discovery, workspace_key)
 from discovery.export import cluster_table, manifest, to_csv_bytes, to_jsonl_bytes, to_parquet_bytes
 from discovery.pipeline import STAGES
+from discovery.relabel import labels_for_next_run, next_run_file
 from discovery.workspace import safe_upload_path, save_upload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -367,6 +368,35 @@ def undo_last() -> None:
     decisions = workspace.load()
     if decisions:
         workspace.replace(decisions[:-1])
+
+
+REVIEWED = "-reviewed"
+
+
+def run_again_with_labels(result) -> None:
+    """Switch to a copy of the data holding the labels this run's decisions give (``labels_for_next_run``).
+
+    The copy is saved as Parquet in the workspace folder (``<name>-reviewed.parquet``) and becomes the
+    data source, so the next run adapts, clusters and fills in with those labels; this data's
+    decisions stay in its own workspace and come back when it is loaded again.
+    """
+    source = current_source()
+    carried = labels_for_next_run(result)
+    if not carried.new_labels:
+        raise InputError("no decision adds a label yet: label rows or name a candidate first.")
+    stem = Path(source.display_name).stem
+    while stem.endswith(REVIEWED):
+        stem = stem[: -len(REVIEWED)]
+    try:
+        path = save_upload(workspace_root(source), f"{stem}{REVIEWED}.parquet", next_run_file(carried))
+    except OSError as exc:
+        raise InputError(f"cannot save the labeled copy in {workspace_root(source)} ({exc.strerror or exc}); "
+                         f"set {WORKSPACE_ENV} to a writable folder.") from None
+    new = Source(kind="path", path=str(path), text_column=carried.text_column, label_column=carried.label_column)
+    load_table(new)  # raises InputError before switching
+    st.session_state["source"] = new
+    st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
+    notify(f"Running again on {path.name} with {carried.new_labels:,} more labels. {carried.summary()}")
 
 
 # ---- export -------------------------------------------------------------------------------------

@@ -13,13 +13,14 @@ from .result import (Discovery, apply_decision, assign_label, dismiss_candidate,
                      prepare_decisions, replay, set_min_confidence, split_cluster)
 from .export import write_outputs, manifest
 from .suggest import rows_to_label_next
+from .relabel import NextRunLabels, labels_for_next_run
 from .workspace import Workspace, workspace_key
 
 __all__ = [
     "InputError", "LabeledTable", "read_table", "read_table_bytes", "table_from_frame", "DiscoveryConfig",
     "run_discovery", "assign_to_clusters", "Discovery", "apply_decision", "assign_label", "dismiss_candidate",
     "merge_clusters", "name_cluster", "prepare_decisions", "replay", "set_min_confidence", "split_cluster",
-    "write_outputs", "manifest", "rows_to_label_next",
+    "write_outputs", "manifest", "rows_to_label_next", "NextRunLabels", "labels_for_next_run",
     "Workspace", "workspace_key",
 ]
 __version__ = "0.1.0"

@@ -4,7 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from discovery import InputError
 from discovery.io import NO_LABEL_COLUMN
+from discovery.relabel import labels_for_next_run
 
 st.title("Data")
 
@@ -111,8 +113,34 @@ def describe_run() -> None:
                f"fill-in method: {result.fill_method or 'none'}.")
 
 
+def run_again() -> None:
+    """The button's callback: switch to the labeled copy before the page is drawn again."""
+    try:
+        state.run_again_with_labels(state.get_result())
+    except InputError as exc:
+        st.session_state["flash_error"] = str(exc)
+    except Exception as exc:  # noqa: BLE001 - a bug must still not show a traceback to the user
+        st.session_state["flash_error"] = f"Something went wrong ({exc.__class__.__name__}: {exc}). Your decisions are saved."
+
+
+def describe_next_run() -> None:
+    result = state.get_result()
+    if result is None:
+        return
+    st.subheader("Run again with your labels")
+    carried = labels_for_next_run(result)
+    st.caption("This run learned from the label column only. Running again on a copy of the data that holds the "
+               "labels you gave (rows labeled by hand, and the representative rows shown with each category you "
+               "named) lets the fine-tuning, the clustering and the fill-in learn from them. The copy is saved "
+               "in the workspace folder; this data and its decisions stay as they are.")
+    st.text(carried.summary())
+    st.button("Run again with my labels", key="run_again", type="primary", disabled=not carried.new_labels,
+              on_click=run_again)
+
+
 with state.guard():
     choose_source()
 with state.guard():
     describe_table()
     describe_run()
+    describe_next_run()

@@ -77,8 +77,8 @@ def show_label_next(result) -> None:
     st.caption("The unlabeled rows the fill-in is least sure of and its methods disagree on, spread over the "
                "proposed classes: a label here teaches it more than one on a row it already gets right. Rows of "
                "candidate clusters are named on the Candidates page instead. A label you give is a human label "
-               "in the export at once; the fill-in learns from it when you run again on a file that holds it "
-               "(download the list, label it in your file).")
+               "in the export at once; the fill-in learns from it when you run again with your labels (Data "
+               "page), or on your own file once you add them (download the list).")
     suggested = rows_to_label_next(result, n=NEXT_SHOWN)
     if suggested.empty:
         st.info("Nothing to suggest: every row is labeled or sits in a candidate cluster.")

@@ -382,3 +382,49 @@ def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
     at.button(key="undo").click().run()  # leave the shared workspace as the other tests expect it
     assert_clean(at)
     assert rows_to_label_next(result_of(at), n=20).index.tolist() == expected.index.tolist()
+
+
+def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
+    """Name a candidate and label a suggested row, then run again: the new run reads a saved copy of the
+    data holding those labels, and the first data's decisions stay in its own workspace."""
+    from discovery import DiscoveryConfig
+    from shared_paths import intent_rows
+
+    intents = ("card_arrival", "exchange_rate", "lost_or_stolen_phone", "pin_blocked", "top_up_failed",
+               "atm_support", "cash_withdrawal_charge", "apple_pay_or_google_pay")  # the last 3 unnamed
+    frame = intent_rows("banking", intents, per_intent=30)
+    frame["label"] = [label if i % 30 < 6 and label in intents[:5] else "" for i, label in enumerate(frame.label)]
+    at = upload_session("intents.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    at.session_state["config"] = DiscoveryConfig(adapt=False, make_map=False, random_state=0)  # MiniLM, not TF-IDF
+    at.run()
+    assert_clean(at)
+    first = result_of(at)
+    candidate = int(first.candidates.index[0])
+    at.switch_page("views/candidates.py").run()
+    at.text_input(key=f"cand_name_{candidate}").set_value("new_intent")
+    at.button(key=f"cand_name_btn_{candidate}").click().run()
+    at.switch_page("views/fill.py").run()
+    row_id = int(at.selectbox(key="next_row").value)
+    at.text_input(key="next_label").set_value("exchange_rate")
+    at.button(key="FormSubmitter:label_next-Label this row").click().run()
+    assert_clean(at)
+    reviewed = result_of(at)
+    old_workspace = at.session_state["workspace"]
+    assert len(old_workspace.load()) == 2
+
+    at.switch_page("views/data.py").run()
+    assert any("1 rows you labeled" in t.value for t in at.text)
+    at.button(key="run_again").click().run()
+    assert_clean(at)
+    source = at.session_state["source"]
+    assert source.kind == "path" and source.path.endswith("intents-reviewed.parquet")
+    assert Path(source.path).resolve().is_relative_to(workspace_root.resolve())
+    assert at.radio(key="data_kind").value == "path"
+    second = result_of(at)
+    shown = reviewed.clusters.loc[candidate, "representative_ids"]
+    assert second.table.n_labeled == first.table.n_labeled + 1 + len(shown)
+    assert second.rows.loc[row_id, "human_label"] == "exchange_rate"
+    assert set(second.rows.loc[shown, "human_label"]) == {"new_intent"}
+    assert second.decisions == () and len(old_workspace.load()) == 2
+    assert at.session_state["workspace"].path != old_workspace.path
+    assert any("more labels" in s.value for s in at.success)

@@ -1,0 +1,123 @@
+"""The labels a new run should learn from: the data's own, plus what the researcher decided in this one.
+
+A run learns only from the label column it read. Labels given during review (a row labeled by
+hand, a lasso selection, a suggestion from ``rows_to_label_next``) and categories named on the
+candidates are decisions on top of that run; ``labels_for_next_run`` folds them into a copy of
+the user's table, so running again on it adapts the model, clusters and fills in with them.
+
+What is carried, row by row:
+
+* every row labeled by hand keeps its label;
+* a named cluster lends its name to the representative rows shown with it (the texts the
+  researcher read when naming it), not to every row: the next run finds the rest of the
+  category from those examples, and its accuracy estimate is not scored on rows nobody read.
+
+Dismissals, merges, splits and the acceptance threshold refer to this run's clusters and
+proposals, which a new run recomputes: they are not carried, and ``not_carried`` lists them so
+the caller can say so. They stay with this run's decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+ORIGIN_DATA, ORIGIN_ASSIGNED, ORIGIN_NAMED = "data", "labeled in review", "named cluster"
+ROW_ACTIONS = ("assign",)
+CLUSTER_NAME_ACTION = "name"
+
+
+@dataclass(frozen=True)
+class NextRunLabels:
+    """The user's table with every carried label in ``label_column`` and where each came from in ``origin_column``."""
+
+    frame: pd.DataFrame
+    text_column: str
+    label_column: str
+    origin_column: str
+    assigned_rows: int
+    named_rows: dict  # category name -> rows labeled with it (its representatives)
+    not_carried: tuple  # decisions (plain dicts) that only apply to this run's clusters
+
+    @property
+    def new_labels(self) -> int:
+        return self.assigned_rows + sum(self.named_rows.values())
+
+    def summary(self) -> str:
+        """One plain sentence of what the next run learns and what it does not."""
+        parts = []
+        if self.assigned_rows:
+            parts.append(f"{self.assigned_rows:,} rows you labeled")
+        if self.named_rows:
+            shown = ", ".join(f"{name!r} ({n})" for name, n in self.named_rows.items())
+            parts.append(f"the representative rows of {len(self.named_rows)} named categories: {shown}")
+        text = ("The next run learns from " + " and ".join(parts) + ".") if parts else \
+            "No decision adds a label: the next run would learn from the data's labels only."
+        if self.not_carried:
+            counts = pd.Series([d.get("action") for d in self.not_carried]).value_counts()
+            listed = ", ".join(f"{n} {action}" for action, n in counts.items())
+            text += (f" Not carried ({listed}): they refer to this run's clusters or proposals and stay saved "
+                     "with this run.")
+        return text
+
+
+def _free_column(frame: pd.DataFrame, name: str) -> str:
+    while name in frame.columns:
+        name += "_discovery"
+    return name
+
+
+def labels_for_next_run(result) -> NextRunLabels:
+    """Fold this result's row labels and named categories into a copy of the user's table (``NextRunLabels``).
+
+    The label column keeps its name (``label`` when the data had none); labeled rows hold their
+    label as text, unlabeled rows are empty, so the unlabeled marker is no longer needed.
+    """
+    table, rows, clusters = result.table, result.rows, result.clusters
+    human = rows.human_label.to_numpy(dtype=object)
+    labels = np.where(pd.notna(human), human, None).astype(object)
+    data_labels = np.array(table.codec.decode(table.labels), dtype=object)
+    origin = np.full(len(rows), None, dtype=object)
+    origin[table.labels >= 0] = ORIGIN_DATA
+    origin[pd.notna(human) & ((table.labels < 0) | (human != data_labels))] = ORIGIN_ASSIGNED
+
+    named_rows: dict[str, int] = {}
+    for cluster_id, cluster in clusters[clusters.renamed & ~clusters.dismissed].iterrows():
+        shown = rows.index.get_indexer([r for r in cluster.representative_ids if r in rows.index])
+        free = shown[pd.isna(labels[shown])]
+        if len(free):
+            labels[free] = cluster["name"]
+            origin[free] = ORIGIN_NAMED
+            named_rows[str(cluster["name"])] = named_rows.get(str(cluster["name"]), 0) + len(free)
+
+    frame = table.frame.copy()
+    label_column = table.label_column or _free_column(frame, "label")
+    origin_column = _free_column(frame, "label_origin")
+    frame[label_column] = pd.Series(labels, index=frame.index, dtype=object).map(
+        lambda v: None if v is None else str(v))
+    frame[origin_column] = pd.Series(origin, index=frame.index, dtype=object)
+    carried = ROW_ACTIONS + (CLUSTER_NAME_ACTION,)
+    return NextRunLabels(frame=frame, text_column=table.text_column, label_column=label_column,
+                         origin_column=origin_column, assigned_rows=int((origin == ORIGIN_ASSIGNED).sum()),
+                         named_rows=named_rows,
+                         not_carried=tuple(d for d in result.decisions if d.get("action") not in carried))
+
+
+def next_run_file(labels: NextRunLabels) -> bytes:
+    """The table to run again on, as Parquet (types and texts kept exactly; every reader of the tool opens it)."""
+    from .export import to_parquet_bytes
+
+    try:
+        return to_parquet_bytes(labels.frame)
+    except (ValueError, TypeError, ImportError) as exc:  # e.g. a column mixing numbers and texts
+        try:
+            return to_parquet_bytes(labels.frame.astype({c: str for c in labels.frame.columns
+                                                         if labels.frame[c].dtype == object
+                                                         and c not in (labels.label_column, labels.origin_column)}))
+        except (ValueError, TypeError, ImportError):
+            raise InputError(f"the table cannot be written for the next run ({exc}); export the labels instead "
+                             "and add them to your file.") from exc
