@@ -224,13 +224,16 @@ def _machine() -> dict:
             "commit": commit}
 
 
-def run_on_vectors(texts, labels: np.ndarray, labeled: np.ndarray, X: np.ndarray, seed: int, data_hash: str):
+def run_on_vectors(texts, labels: np.ndarray, labeled: np.ndarray, X: np.ndarray, seed: int, data_hash: str,
+                   label_origin: np.ndarray | None = None):
     """The tool on precomputed vectors with only the ``labeled`` rows' labels given, no map: one draw of a
-    side benchmark."""
+    side benchmark. ``label_origin``: the column ``labels_for_next_run`` writes (which labels came from review)."""
     from discovery import DiscoveryConfig, run_discovery
     from discovery.io import table_from_frame
 
     frame = pd.DataFrame({"text": texts, "label": np.where(labeled, labels, "")})
+    if label_origin is not None:
+        frame["label_origin"] = label_origin
     table = table_from_frame(frame, name="train", data_hash=data_hash, text_column="text", label_column="label")
     return run_discovery(table, DiscoveryConfig(make_map=False, random_state=seed), embeddings=X)
 

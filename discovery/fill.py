@@ -249,10 +249,13 @@ def class_share_gap(prior: np.ndarray, distributions: np.ndarray, rows: np.ndarr
     return float(0.5 * np.abs(np.asarray(prior) - shares).sum())
 
 
-def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0) -> np.ndarray:
+def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0, never: np.ndarray | None = None) -> np.ndarray:
     """Fold id per row (-1: never hidden). Each class spreads its labeled rows over the folds
     so that hiding one fold always leaves it at least one labeled row; single-row classes
-    are never hidden (no method could recover them, which would bias the estimate low)."""
+    are never hidden (no method could recover them, which would bias the estimate low).
+    ``never``: rows never hidden (labels picked during review, not drawn like the rest)."""
+    if never is not None:
+        y = np.where(never, -1, y)
     rng = np.random.RandomState(random_state)
     folds = np.full(len(y), -1, dtype=np.int64)
     for c in np.unique(y[y >= 0]):
@@ -263,17 +266,18 @@ def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0) -> np.ndar
 
 
 def heldout_predictions(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,
-                        only_fold: int | None = None, **fit_params) -> tuple[np.ndarray, np.ndarray] | None:
+                        only_fold: int | None = None, never_held_out: np.ndarray | None = None,
+                        **fit_params) -> tuple[np.ndarray, np.ndarray] | None:
     """The rows ``method`` labels with their fold hidden, in fold order, and its distributions for them
     (the same rows for every method); None when too few labels to say.
 
     Hiding a fold removes 1/n_folds of each class's labels, so the result is slightly
     pessimistic for classes with very few labeled rows. ``only_fold`` hides that fold alone:
     the one kept out of model adaptation, whose rows the embedding never saw labeled (the
-    other folds would flatter the estimate).
+    other folds would flatter the estimate). ``never_held_out`` rows always train (``holdout_folds``).
     """
     y = np.asarray(y)
-    folds = holdout_folds(y, n_folds, random_state)
+    folds = holdout_folds(y, n_folds, random_state, never_held_out)
     if (folds >= 0).sum() < 2 or len(np.unique(y[y >= 0])) < 2:
         return None
     hidden, distributions = [], []

@@ -46,6 +46,16 @@ class LabeledTable:
     source_name: str
     data_hash: str
     warnings: tuple[str, ...] = field(default=())
+    origin_column: str | None = None  # the ``label_origin`` column ``labels_for_next_run`` writes, when present
+    label_origin: np.ndarray | None = None  # its value per row
+
+    @property
+    def labeled_in_review(self) -> np.ndarray:
+        """Labeled rows whose label was given during review (picked by the researcher, not drawn like the
+        rest): every stage learns from them, but they are never held out to estimate accuracy."""
+        if self.label_origin is None:
+            return np.zeros(len(self.labels), dtype=bool)
+        return np.isin(self.label_origin, REVIEW_ORIGINS) & (self.labels >= 0)
 
     @property
     def texts(self) -> list[str]:
@@ -336,6 +346,19 @@ def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[
 
 
 NO_LABEL_COLUMN = ""  # label_column value meaning: ignore any label column, treat every row as unlabeled
+ORIGIN_DATA, ORIGIN_ASSIGNED, ORIGIN_NAMED = "data", "labeled in review", "named cluster"
+REVIEW_ORIGINS = (ORIGIN_ASSIGNED, ORIGIN_NAMED)
+ORIGIN_COLUMN = "label_origin"
+
+
+def find_origin_column(frame: pd.DataFrame, skip=()) -> str | None:
+    """The column ``labels_for_next_run`` wrote (``label_origin``, or ``label_origin_discovery`` when the
+    data had a column of that name): the first of them holding only its values."""
+    allowed = {"", ORIGIN_DATA, *REVIEW_ORIGINS}
+    for column in [c for c in frame.columns if c.startswith(ORIGIN_COLUMN) and c not in skip]:
+        if set(frame[column].dropna().astype(str)) <= allowed:
+            return column
+    return None
 
 
 def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_column: str = DEFAULT_TEXT_COLUMN,
@@ -398,8 +421,11 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
     elif len(codec) == 1:
         warnings.append(f"{name}: only one class ({codec.names[0]!r}) is labeled; other clusters become candidates.")
     frame.index = pd.RangeIndex(len(frame), name="row_id")
+    origin_col = find_origin_column(frame, skip=(text_col, label_col)) if label_col is not None else None
+    origin = None if origin_col is None else frame[origin_col].to_numpy(dtype=object)
     return LabeledTable(frame=frame, text_column=text_col, label_column=label_col, codec=codec, labels=codes,
-                        source_name=name, data_hash=data_hash, warnings=tuple(warnings))
+                        source_name=name, data_hash=data_hash, warnings=tuple(warnings), origin_column=origin_col,
+                        label_origin=origin)
 
 
 def check_memory(size: int, name: str, needed: int | None = None) -> None:

@@ -153,7 +153,8 @@ def choose_fill_method(correct: dict[str, np.ndarray | None]) -> str | None:
 
 
 def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state: int, n_neighbors: int,
-            adapted: bool = False, candidate_rows: np.ndarray | None = None) -> FillResult:
+            adapted: bool = False, candidate_rows: np.ndarray | None = None,
+            never_held_out: np.ndarray | None = None) -> FillResult:
     """Run each fill-in method on all rows and estimate its accuracy by hidden folds of labeled rows
     (on an adapted embedding: only the fold adaptation never saw), then choose one (``choose_fill_method``).
 
@@ -164,6 +165,8 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     in its place. Each method's confidences are then calibrated on its held-out rows
     (``fill.calibration_power``: a few rows move it only as far as they agree), so that a
     confidence of 0.9 means about nine in ten right whichever method proposed it.
+    ``never_held_out``: labeled rows that train every method but are not scored (labels given during
+    review, picked where the proposals were unsure: scoring on them would pull the estimate low).
     """
     if n_classes == 0:
         return FillResult({}, {}, None)
@@ -188,7 +191,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         fit_params = {"exclude": candidate_rows} if isinstance(method, BalancedFill) else {}
         predictions = heldout_predictions(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS,
                                           random_state=random_state, only_fold=ESTIMATE_FOLD if adapted else None,
-                                          **fit_params)
+                                          never_held_out=never_held_out, **fit_params)
         correct[name] = predictions_correct(predictions, y)
         accuracy[name] = share_correct(correct[name])
         if name == "balanced":  # the blend on every row is already fitted: start from it
@@ -206,14 +209,14 @@ N_FOLDS = 5  # hold-out folds of labeled rows for the fill-in estimates
 ESTIMATE_FOLD = 0  # the fold of labeled rows adaptation never sees; the fill-in estimate is measured on it
 
 
-def adaptation_labels(config: DiscoveryConfig, y: np.ndarray) -> np.ndarray | None:
+def adaptation_labels(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None = None) -> np.ndarray | None:
     """The labels the model is adapted on: every labeled row but one hold-out fold (kept for an
-    honest fill-in estimate); None when there is nothing to adapt (TF-IDF, ``adapt=False``, or
-    fewer than two classes with two rows each)."""
+    honest fill-in estimate; ``never_held_out`` rows are never in it); None when there is nothing to
+    adapt (TF-IDF, ``adapt=False``, or fewer than two classes with two rows each)."""
     if not config.adapt or config.model == TFIDF_MODEL:
         return None
     y = np.asarray(y)
-    held_out = holdout_folds(y, N_FOLDS, config.random_state) == ESTIMATE_FOLD
+    held_out = holdout_folds(y, N_FOLDS, config.random_state, never_held_out) == ESTIMATE_FOLD
     train_labels = np.where(held_out, -1, y)
     return train_labels if can_adapt(train_labels) else None
 
@@ -239,7 +242,8 @@ def adaptation_helps(base_correct: np.ndarray, adapted_correct: np.ndarray) -> b
     return not clearly_better(base_correct, adapted_correct)
 
 
-def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageProgress | None = None):
+def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageProgress | None = None,
+                 never_held_out: np.ndarray | None = None):
     """The run's embedder: the configured model, adapted to the labeled rows when that helps.
 
     Adaptation never sees one fold of the labeled rows; the adapted model is kept unless
@@ -250,7 +254,7 @@ def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageP
     report = progress or (lambda stage, done, total: None)
     y = np.asarray(y)
     base = make_embedder(config.model, config.random_state, config.cache_dir)
-    train_labels = adaptation_labels(config, y)
+    train_labels = adaptation_labels(config, y, never_held_out)
     if train_labels is None:
         return base
     adapted = AdaptedEmbedder(config.model, random_state=config.random_state, cache_dir=config.cache_dir).fit(
@@ -309,7 +313,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     n_classes = len(table.codec)
 
     start = time.perf_counter()
-    embedder = fit_embedder(table.texts, y, config, report) if embeddings is None else None
+    embedder = fit_embedder(table.texts, y, config, report, table.labeled_in_review) if embeddings is None else None
     adapted = is_adapted(embedder) if embeddings is None else bool(embeddings_adapted)
     report("adapt", 1, 1)
     timings["adapt"] = time.perf_counter() - start
@@ -330,7 +334,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     start = time.perf_counter()
     report("fill", 0, 1)
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
-                   adapted=adapted, candidate_rows=candidate_rows(clusters, y))
+                   adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
         clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),

@@ -15,6 +15,11 @@ What is carried, row by row:
 Dismissals, merges, splits and the acceptance threshold refer to this run's clusters and
 proposals, which a new run recomputes: they are not carried, and ``not_carried`` lists them so
 the caller can say so. They stay with this run's decisions.
+
+The ``label_origin`` column says where each label came from. Reading the table again recognizes it
+(``LabeledTable.labeled_in_review``): labels given during review train every stage but are never
+held out, because they were picked where the proposals were unsure (or, for named clusters, are a
+cluster's most typical rows) and would skew the accuracy estimate.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .io import ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_NAMED
 
-ORIGIN_DATA, ORIGIN_ASSIGNED, ORIGIN_NAMED = "data", "labeled in review", "named cluster"
 ROW_ACTIONS = ("assign",)
 CLUSTER_NAME_ACTION = "name"
 
@@ -83,6 +88,9 @@ def labels_for_next_run(result) -> NextRunLabels:
     data_labels = np.array(table.codec.decode(table.labels), dtype=object)
     origin = np.full(len(rows), None, dtype=object)
     origin[table.labels >= 0] = ORIGIN_DATA
+    if table.label_origin is not None:  # a table written by an earlier round keeps what it recorded
+        kept = table.labeled_in_review
+        origin[kept] = table.label_origin[kept]
     origin[pd.notna(human) & ((table.labels < 0) | (human != data_labels))] = ORIGIN_ASSIGNED
 
     named_rows: dict[str, int] = {}
@@ -96,7 +104,7 @@ def labels_for_next_run(result) -> NextRunLabels:
 
     frame = table.frame.copy()
     label_column = table.label_column or _free_column(frame, "label")
-    origin_column = _free_column(frame, "label_origin")
+    origin_column = table.origin_column or _free_column(frame, ORIGIN_COLUMN)
     frame[label_column] = pd.Series(labels, index=frame.index, dtype=object).map(
         lambda v: None if v is None else str(v))
     frame[origin_column] = pd.Series(origin, index=frame.index, dtype=object)

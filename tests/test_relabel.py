@@ -92,3 +92,39 @@ def test_nothing_to_carry_and_a_data_label_changed_by_hand(reviewed):
     relabeled = labels_for_next_run(assign_label(first, [labeled_row], "something_else"))
     assert relabeled.frame.label[labeled_row] == "something_else"
     assert relabeled.frame.label_origin[labeled_row] == ORIGIN_ASSIGNED and relabeled.assigned_rows == 1
+
+
+def test_labels_given_in_review_train_every_stage_but_are_never_scored(reviewed, small_banking):
+    """Rows labeled in review were picked (unsure proposals, a cluster's most typical rows): the next run reads
+    the origin column, trains on them and scores its accuracy estimate on the data's own labels only."""
+    from discovery.fill import BlendFill, heldout_predictions, holdout_folds
+    from discovery.pipeline import DiscoveryConfig as Config, adaptation_labels
+
+    truth, known, intent, other, by_hand, named, first, result = reviewed
+    _, _, X = small_banking
+    table = read_table_bytes(next_run_file(labels_for_next_run(result)), "sample-reviewed.parquet")
+    review = table.labeled_in_review
+    assert table.origin_column == "label_origin" and review.sum() == table.n_labeled - 30
+    assert set(np.flatnonzero(review)) >= set(by_hand)
+    folds = holdout_folds(table.labels, 5, 0, never=review)
+    assert (folds[review] == -1).all() and (folds[(table.labels >= 0) & ~review] >= 0).all()
+    scored, _ = heldout_predictions(BlendFill(), X, table.labels, len(table.codec), never_held_out=review)
+    assert not review[scored].any() and len(scored) == 30
+    adapted_on = adaptation_labels(Config(), table.labels, review)
+    assert (adapted_on[review] == table.labels[review]).all()  # the fold kept out of fine-tuning holds none of them
+
+    second = run_discovery(table, CONFIG, embeddings=X)  # a second round keeps where each label came from
+    again = labels_for_next_run(second)
+    assert again.origin_column == "label_origin"
+    assert again.frame.label_origin.tolist() == table.frame.label_origin.tolist()
+
+
+def test_a_column_of_the_users_called_label_origin_is_left_alone(small_banking):
+    frame, y, X = small_banking
+    data = pd.DataFrame({"text": frame.text, "label": np.where(y >= 0, frame.true_label, ""),
+                         "label_origin": np.where(y >= 0, "annotator 1", "")})
+    table = table_from_frame(data, name="mine.csv", data_hash="mine")
+    assert table.origin_column is None and not table.labeled_in_review.any()
+    carried = labels_for_next_run(run_discovery(table, CONFIG, embeddings=X))
+    assert carried.origin_column == "label_origin_discovery"
+    assert carried.frame.label_origin.tolist() == data.label_origin.tolist()
