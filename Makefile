@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/split_flagged_clusters.py
 	$(PY) bench/split_flagged_clusters.py --uneven --datasets banking stackoverflow
 	$(PY) bench/label_next.py
+	$(PY) bench/review_estimate.py
 	$(PY) bench/run_benchmarks.py --report-only
 
 demo-data: $(STAMP)

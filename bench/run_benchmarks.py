@@ -297,6 +297,7 @@ FILL_SETTINGS: dict = {}  # bench/fill_settings.py output (the fill-in graph siz
 COLD_RUN: dict = {}  # bench/cold_run.py output (one seed from nothing cached: wall time, peak memory)
 SPLIT_FLAGGED: dict = {}  # bench/split_flagged_clusters.py output (what splitting flagged clusters gives)
 LABEL_NEXT: dict = {}  # bench/label_next.py output (what labeling the suggested rows gives)
+REVIEW_ESTIMATE: dict = {}  # bench/review_estimate.py output (the accuracy estimate after labeling suggested rows)
 
 
 def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
@@ -437,6 +438,8 @@ def load_results() -> tuple[dict, dict]:
             SPLIT_FLAGGED.update(data)
         elif path.name == "label_next.json":
             LABEL_NEXT.update(data)
+        elif path.name == "review_estimate.json":
+            REVIEW_ESTIMATE.update(data)
         else:
             results[data["dataset"]] = data
     return results, choice
@@ -603,6 +606,33 @@ def label_next_lines(label_next: dict) -> list[str]:
             "share of the picked rows whose proposal was wrong before.", "",
             "| dataset | known ratio | rows labeled | fill-in before (%) | after, suggested (%) | after, least "
             "confident (%) | after, random (%) |", "|---|---|---|---|---|---|---|", *rows, ""]
+
+
+def review_estimate_lines(review: dict) -> list[str]:
+    """The table of bench/review_estimate.py: the chosen method's accuracy estimate against its accuracy on the
+    rows it labels, before and after labeling the suggested rows, with those rows held out or not."""
+    from review_estimate import RUNS
+
+    rows = []
+    for s in sorted(review.get("settings", []), key=lambda s: (DATASETS.index(s["dataset"])
+                                                               if s["dataset"] in DATASETS else 99, -s["known_ratio"])):
+        m = s["means"]
+        rows.append(f"| {s['dataset']} | {s['known_ratio']} | {s['rows_labeled']} | " + " | ".join(
+            f"{_f(m[f'{run}: estimate'], 1)} / {_f(m[f'{run}: accuracy where it labels'], 1)} / "
+            f"{_f(m[f'{run}: fill-in'], 1)}" for run in RUNS) + " |")
+    if not rows:
+        return []
+    commits = sorted({c for c in (_short_commit(s) for s in review["settings"]) if c})
+    return ["#### The accuracy estimate after a round of review", "",
+            "`python bench/review_estimate.py`: 2% of the rows, those `rows_to_label_next` suggests, get their true "
+            "labels and the tool runs again, with them as plain labels (held out for the estimate like any other) "
+            "or as *Run again with my labels* writes them (a `label_origin` column: they train every stage but are "
+            f"never held out); {review.get('model', 'frozen')} embeddings, labeled ratio 0.1, K estimated, mean of "
+            f"seeds 0-2 (commit {', '.join(commits) or 'not recorded'}). Each cell: the chosen fill-in method's "
+            "estimated accuracy / its accuracy on the named-class rows it labels (what the estimate claims) / "
+            "fill-in accuracy on every unlabeled named-class row (rows in candidate clusters count wrong).", "",
+            "| dataset | known ratio | rows labeled | before (%) | after, picks held out (%) | after, picks never "
+            "held out (%) |", "|---|---|---|---|---|---|", *rows, ""]
 
 
 def hidden_category_lines(results: dict) -> list[str]:
@@ -788,6 +818,7 @@ def write_report(command: str | None = None) -> Path:
     lines += hidden_category_lines(results)
     lines += split_flagged_lines(SPLIT_FLAGGED, results)
     lines += label_next_lines(LABEL_NEXT)
+    lines += review_estimate_lines(REVIEW_ESTIMATE)
     if ALL_KNOWN:
         lines += ["### Every class known (known ratio 1.0, labeled ratio 0.1)", "",
                   "No new category exists, so every unlabeled train row should get its known label; a candidate "

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from discovery import DiscoveryConfig, assign_label, dismiss_candidate, name_cluster, read_table_bytes, run_discovery
+from discovery import (DiscoveryConfig, assign_label, dismiss_candidate, manifest, name_cluster, read_table_bytes,
+                       run_discovery)
 from discovery.io import table_from_frame
 from discovery.relabel import ORIGIN_ASSIGNED, ORIGIN_DATA, ORIGIN_NAMED, labels_for_next_run, next_run_file
 
@@ -116,6 +117,7 @@ def test_labels_given_in_review_train_every_stage_but_are_never_scored(reviewed,
     assert (adapted_on[picked] == y[picked]).all() and (adapted_on[~picked] < 0).any()  # none in the fold kept out
 
     second = run_discovery(table, CONFIG, embeddings=X)  # a second round keeps where each label came from
+    assert manifest(second)["input"]["labeled_in_review"] == review.sum()
     again = labels_for_next_run(second)
     assert again.origin_column == "label_origin"
     assert again.frame.label_origin.fillna("-").tolist() == table.frame.label_origin.fillna("-").tolist()
