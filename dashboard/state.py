@@ -396,7 +396,8 @@ def run_again_with_labels(result) -> None:
     load_table(new)  # raises InputError before switching
     st.session_state["source"] = new
     st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
-    notify(f"Running again on {path.name} with {carried.new_labels:,} more labels. {carried.summary()}")
+    more = f"{carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}"
+    notify(f"Running again on {path.name} with {more}. {carried.summary()}")
 
 
 # ---- export -------------------------------------------------------------------------------------

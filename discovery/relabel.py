@@ -56,10 +56,12 @@ class NextRunLabels:
         """One plain sentence of what the next run learns and what it does not."""
         parts = []
         if self.assigned_rows:
-            parts.append(f"{self.assigned_rows:,} rows you labeled")
+            parts.append(f"{self.assigned_rows:,} row{'s' if self.assigned_rows != 1 else ''} you labeled")
         if self.named_rows:
             shown = ", ".join(f"{name!r} ({n})" for name, n in self.named_rows.items())
-            parts.append(f"the representative rows of {len(self.named_rows)} named categories: {shown}")
+            many = len(self.named_rows) != 1
+            parts.append(f"the representative rows of {len(self.named_rows)} named categor{'ies' if many else 'y'}: "
+                         f"{shown}")
         text = ("The next run learns from " + " and ".join(parts) + ".") if parts else \
             "No decision adds a label: the next run would learn from the data's labels only."
         if self.not_carried:

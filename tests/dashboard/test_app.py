@@ -413,7 +413,7 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     assert len(old_workspace.load()) == 2
 
     at.switch_page("views/data.py").run()
-    assert any("1 rows you labeled" in t.value for t in at.text)
+    assert any("1 row you labeled" in t.value for t in at.text)
     at.button(key="run_again").click().run()
     assert_clean(at)
     source = at.session_state["source"]
@@ -427,4 +427,4 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     assert set(second.rows.loc[shown, "human_label"]) == {"new_intent"}
     assert second.decisions == () and len(old_workspace.load()) == 2
     assert at.session_state["workspace"].path != old_workspace.path
-    assert any("more labels" in s.value for s in at.success)
+    assert any(f"with {1 + len(shown)} more labels" in s.value for s in at.success)
