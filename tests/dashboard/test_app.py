@@ -399,6 +399,7 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     at.run()
     assert_clean(at)
     first = result_of(at)
+    assert at.button(key="run_again").disabled  # nothing decided yet: nothing to learn from
     candidate = int(first.candidates.index[0])
     at.switch_page("views/candidates.py").run()
     at.text_input(key=f"cand_name_{candidate}").set_value("new_intent")
