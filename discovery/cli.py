@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import warnings
+from pathlib import Path
 
 from .errors import InputError
 from .progress import TqdmStages
@@ -49,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write label_next.csv: the N unlabeled rows whose labels would help the fill-in most "
                           "(default 100; 0 for none)")
     _add_common(run)
+    add = sub.add_parser("add-labels", help="fold the labels typed into label_next.csv into a copy of the data, "
+                                             "to run again on")
+    add.add_argument("input", help="the data file `discovery run` read")
+    add.add_argument("labeled", help="label_next.csv (or any file with row_id, the text and the label column) "
+                                     "with labels typed in")
+    add.add_argument("--text-col", default="text")
+    add.add_argument("--label-col", default=None, help="default: 'label' when present")
+    add.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled")
+    add.add_argument("--encoding", default=None, help="text encoding when the files are not UTF-8")
+    add.add_argument("--out", required=True, help="the .parquet file to write (run `discovery run` on it next)")
+
     ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
     ev.add_argument("dataset_dir")
     ev.add_argument("--known-ratio", type=float, default=0.75)
@@ -109,6 +121,26 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_add_labels(args) -> int:
+    from .io import read_table
+    from .relabel import add_labels, next_run_file
+    from .workspace import atomic_write_bytes
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".parquet", ".pq"):
+        raise InputError(f"--out {args.out}: write a .parquet file (it keeps every column and type exactly).")
+    options = dict(text_column=args.text_col, label_column=args.label_col, unlabeled_marker=args.unlabeled_marker,
+                   encoding=args.encoding)
+    table = read_table(args.input, **options)
+    labeled = read_table(args.labeled, **options)
+    carried = add_labels(table, labeled, source_name=Path(args.labeled).name)
+    atomic_write_bytes(out, next_run_file(carried))
+    print(f"{carried.assigned_rows:,} rows labeled in review added to the {table.n_labeled:,} labeled rows of "
+          f"{table.source_name}; wrote {out} (run `discovery run {out} --out ...` on it: those rows train every "
+          f"stage and are never held out to score the estimate)")
+    return 0
+
+
 def new_clusters_note(clustering: dict) -> str | None:
     """One line on the estimated number of new clusters, and how firmly the data fixes it."""
     estimate = clustering.get("estimate")
@@ -161,7 +193,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning)
     try:
-        return cmd_run(args) if args.command == "run" else cmd_evaluate(args)
+        commands = {"run": cmd_run, "add-labels": cmd_add_labels, "evaluate": cmd_evaluate}
+        return commands[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

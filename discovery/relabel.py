@@ -44,8 +44,8 @@ class NextRunLabels:
     text_column: str
     label_column: str
     origin_column: str
-    assigned_rows: int
-    named_rows: dict  # category name -> rows labeled with it (its representatives)
+    assigned_rows: int  # rows given a label (or another label) this time
+    named_rows: dict  # category name -> rows labeled with it this time (its representatives)
     not_carried: tuple  # decisions (plain dicts) that only apply to this run's clusters
 
     @property
@@ -93,7 +93,8 @@ def labels_for_next_run(result) -> NextRunLabels:
     if table.label_origin is not None:  # a table written by an earlier round keeps what it recorded
         kept = table.labeled_in_review
         origin[kept] = table.label_origin[kept]
-    origin[pd.notna(human) & ((table.labels < 0) | (human != data_labels))] = ORIGIN_ASSIGNED
+    assigned = pd.notna(human) & ((table.labels < 0) | (human != data_labels))
+    origin[assigned] = ORIGIN_ASSIGNED
 
     named_rows: dict[str, int] = {}
     for cluster_id, cluster in clusters[clusters.renamed & ~clusters.dismissed].iterrows():
@@ -104,17 +105,69 @@ def labels_for_next_run(result) -> NextRunLabels:
             origin[free] = ORIGIN_NAMED
             named_rows[str(cluster["name"])] = named_rows.get(str(cluster["name"]), 0) + len(free)
 
+    carried = ROW_ACTIONS + (CLUSTER_NAME_ACTION,)
+    return _with_labels(table, labels, origin, int(assigned.sum()), named_rows,
+                        tuple(d for d in result.decisions if d.get("action") not in carried))
+
+
+def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: int, named_rows: dict,
+                 not_carried: tuple) -> NextRunLabels:
     frame = table.frame.copy()
     label_column = table.label_column or _free_column(frame, "label")
     origin_column = table.origin_column or _free_column(frame, ORIGIN_COLUMN)
-    frame[label_column] = pd.Series(labels, index=frame.index, dtype=object).map(
-        lambda v: None if v is None else str(v))
+    frame[label_column] = pd.Series([None if pd.isna(v) else str(v) for v in labels], index=frame.index,
+                                    dtype=object)
     frame[origin_column] = pd.Series(origin, index=frame.index, dtype=object)
-    carried = ROW_ACTIONS + (CLUSTER_NAME_ACTION,)
     return NextRunLabels(frame=frame, text_column=table.text_column, label_column=label_column,
-                         origin_column=origin_column, assigned_rows=int((origin == ORIGIN_ASSIGNED).sum()),
-                         named_rows=named_rows,
-                         not_carried=tuple(d for d in result.decisions if d.get("action") not in carried))
+                         origin_column=origin_column, assigned_rows=assigned_rows, named_rows=named_rows,
+                         not_carried=not_carried)
+
+
+def _same_text(text: str, copy: str) -> bool:
+    """Equal, or equal once the ``'`` our CSV files put before a spreadsheet formula is taken off."""
+    from .export import FORMULA_PREFIXES
+
+    return copy == text or (text.startswith(FORMULA_PREFIXES) and copy == "'" + text)
+
+
+def add_labels(table, labeled, source_name: str = "the labeled file") -> NextRunLabels:
+    """Fold labels given in a copy of some rows (``label_next.csv`` with its label column filled in) into
+    ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label leaves
+    the row as it was. Those rows count as labeled in review, like labels given in the dashboard.
+
+    ``labeled``: a ``LabeledTable`` read with the same text and label columns as ``table``.
+    """
+    frame = labeled.frame
+    if "row_id" not in frame.columns:
+        raise InputError(f"{source_name}: no 'row_id' column; label the rows in the label_next.csv that "
+                         "`discovery run` wrote (it keeps each row's id) and pass that file.")
+    given = np.asarray(labeled.labels) >= 0
+    if not given.any():
+        raise InputError(f"{source_name}: no row of its {labeled.label_column or 'label'!r} column is filled in; "
+                         "type a label for the rows you want to add, then run this again.")
+    try:
+        row_ids = frame["row_id"].to_numpy()[given].astype(np.int64)
+    except (TypeError, ValueError):
+        raise InputError(f"{source_name}: its 'row_id' column holds values that are not row numbers.") from None
+    outside = (row_ids < 0) | (row_ids >= len(table))
+    if outside.any():
+        raise InputError(f"{source_name}: row_id {int(row_ids[outside][0])} is not a row of {table.source_name} "
+                         f"(it has {len(table):,} rows); was it written for another file?")
+    texts = np.asarray(table.texts, dtype=object)[row_ids]
+    other = np.array([not _same_text(text, copy) for text, copy in
+                      zip(texts, np.asarray(labeled.texts, dtype=object)[given])], dtype=bool)
+    if other.any():
+        raise InputError(f"{source_name}: row {int(row_ids[other][0])} holds another text than in "
+                         f"{table.source_name}; was it written for another file or another text column?")
+    labels = np.array(table.codec.decode(table.labels), dtype=object)
+    origin = np.where(table.labels >= 0, ORIGIN_DATA, None).astype(object)
+    if table.label_origin is not None:
+        origin[table.labeled_in_review] = table.label_origin[table.labeled_in_review]
+    new = np.array(labeled.codec.decode(labeled.labels), dtype=object)[given]
+    changed = row_ids[labels[row_ids] != new]
+    labels[row_ids] = new
+    origin[changed] = ORIGIN_ASSIGNED
+    return _with_labels(table, labels, origin, len(changed), {}, ())
 
 
 def next_run_file(labels: NextRunLabels) -> bytes:

@@ -67,6 +67,38 @@ def test_label_next_can_be_sized_or_left_out(demo_slice, tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice, tmp_path):
+    """The headless loop: run, type labels into label_next.csv (the truth of the demo), add them, run again."""
+    from discovery import read_table
+    from shared_paths import DEMO_TRUTH
+
+    first = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--label-next", "20", "--out", tmp_path / "a")
+    assert first.returncode == 0, first.stderr
+    label_next = pd.read_csv(tmp_path / "a" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(DEMO_TRUTH, dtype=str).set_index("id").true_label
+    label_next.loc[:14, "label"] = truth.loc[label_next.id[:15]].to_numpy()  # the last 5 left blank
+    label_next.to_csv(tmp_path / "typed.csv", index=False)
+
+    added = discovery("add-labels", demo_slice, tmp_path / "typed.csv", "--out", tmp_path / "reviewed.parquet")
+    assert added.returncode == 0, added.stderr
+    assert "15 rows labeled in review added" in added.stdout
+    before, after = read_table(demo_slice), read_table(tmp_path / "reviewed.parquet")
+    assert after.n_labeled == before.n_labeled + 15 and after.labeled_in_review.sum() == 15
+    rows = label_next.row_id.astype(int)
+    assert after.codec.decode(after.labels[rows[:15]]) == truth.loc[label_next.id[:15]].tolist()
+    assert (after.labels[rows[15:]] < 0).all()
+    second = discovery("run", tmp_path / "reviewed.parquet", "--model", "tfidf", "--quiet", "--out", tmp_path / "b")
+    assert second.returncode == 0, second.stderr
+    assert f"{before.n_labeled + 15} labeled" in second.stdout
+
+    label_next.loc[0, "text"] = "a text the data does not hold"
+    label_next.to_csv(tmp_path / "stale.csv", index=False)
+    refused = discovery("add-labels", demo_slice, tmp_path / "stale.csv", "--out", tmp_path / "x.parquet")
+    assert refused.returncode == 2 and "another text" in refused.stderr and not (tmp_path / "x.parquet").exists()
+    wrong = discovery("add-labels", demo_slice, tmp_path / "typed.csv", "--out", tmp_path / "x.csv")
+    assert wrong.returncode == 2 and "write a .parquet file" in wrong.stderr
+
+
 def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
     import json
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from discovery import (DiscoveryConfig, assign_label, dismiss_candidate, manifest, name_cluster, read_table_bytes,
-                       run_discovery)
+from discovery import (DiscoveryConfig, InputError, assign_label, dismiss_candidate, manifest, name_cluster,
+                       read_table_bytes, run_discovery)
 from discovery.io import table_from_frame
 from discovery.relabel import ORIGIN_ASSIGNED, ORIGIN_DATA, ORIGIN_NAMED, labels_for_next_run, next_run_file
 
@@ -119,7 +119,7 @@ def test_labels_given_in_review_train_every_stage_but_are_never_scored(reviewed,
     second = run_discovery(table, CONFIG, embeddings=X)  # a second round keeps where each label came from
     assert manifest(second)["input"]["labeled_in_review"] == review.sum()
     again = labels_for_next_run(second)
-    assert again.origin_column == "label_origin"
+    assert again.origin_column == "label_origin" and again.new_labels == 0  # nothing new was decided
     assert again.frame.label_origin.fillna("-").tolist() == table.frame.label_origin.fillna("-").tolist()
 
 
@@ -132,3 +132,23 @@ def test_a_column_of_the_users_called_label_origin_is_left_alone(small_banking):
     carried = labels_for_next_run(run_discovery(table, CONFIG, embeddings=X))
     assert carried.origin_column == "label_origin_discovery"
     assert carried.frame.label_origin.tolist() == data.label_origin.tolist()
+
+
+def test_labels_added_from_a_file_find_their_rows_by_id_and_text():
+    from discovery.relabel import add_labels
+
+    data = table_from_frame(pd.DataFrame({"text": ["=SUM(A1)", "card lost", "top up failed", "pin blocked"],
+                                          "label": ["", "lost_card", "", ""]}), name="data.csv", data_hash="d")
+    typed = table_from_frame(pd.DataFrame({"row_id": [0, 2, 3], "text": ["'=SUM(A1)", "top up failed", "pin blocked"],
+                                           "label": ["spreadsheet", "top_up_failed", ""]}),
+                             name="label_next.csv", data_hash="t")  # our CSV puts ' before a formula
+    carried = add_labels(data, typed)
+    assert carried.frame.label.tolist() == ["spreadsheet", "lost_card", "top_up_failed", None]
+    assert carried.frame.label_origin.tolist() == [ORIGIN_ASSIGNED, ORIGIN_DATA, ORIGIN_ASSIGNED, None]
+    assert carried.assigned_rows == 2
+    with pytest.raises(InputError, match="row_id 9 is not a row"):
+        add_labels(data, table_from_frame(pd.DataFrame({"row_id": [9], "text": ["x"], "label": ["a"]}),
+                                          name="x.csv", data_hash="x"))
+    with pytest.raises(InputError, match="no 'row_id' column"):
+        add_labels(data, table_from_frame(pd.DataFrame({"text": ["card lost"], "label": ["a"]}), name="x.csv",
+                                          data_hash="x"))
