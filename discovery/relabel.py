@@ -78,6 +78,15 @@ def _free_column(frame: pd.DataFrame, name: str) -> str:
     return name
 
 
+def recorded_origin(table) -> np.ndarray:
+    """Per row: where its label came from (``data`` unless an earlier round recorded review), None if unlabeled."""
+    origin = np.where(table.labels >= 0, ORIGIN_DATA, None).astype(object)
+    if table.label_origin is not None:
+        review = table.labeled_in_review
+        origin[review] = table.label_origin[review]
+    return origin
+
+
 def labels_for_next_run(result) -> NextRunLabels:
     """Fold this result's row labels and named categories into a copy of the user's table (``NextRunLabels``).
 
@@ -88,11 +97,7 @@ def labels_for_next_run(result) -> NextRunLabels:
     human = rows.human_label.to_numpy(dtype=object)
     labels = np.where(pd.notna(human), human, None).astype(object)
     data_labels = np.array(table.codec.decode(table.labels), dtype=object)
-    origin = np.full(len(rows), None, dtype=object)
-    origin[table.labels >= 0] = ORIGIN_DATA
-    if table.label_origin is not None:  # a table written by an earlier round keeps what it recorded
-        kept = table.labeled_in_review
-        origin[kept] = table.label_origin[kept]
+    origin = recorded_origin(table)
     assigned = pd.notna(human) & ((table.labels < 0) | (human != data_labels))
     origin[assigned] = ORIGIN_ASSIGNED
 
@@ -160,9 +165,7 @@ def add_labels(table, labeled, source_name: str = "the labeled file") -> NextRun
         raise InputError(f"{source_name}: row {int(row_ids[other][0])} holds another text than in "
                          f"{table.source_name}; was it written for another file or another text column?")
     labels = np.array(table.codec.decode(table.labels), dtype=object)
-    origin = np.where(table.labels >= 0, ORIGIN_DATA, None).astype(object)
-    if table.label_origin is not None:
-        origin[table.labeled_in_review] = table.label_origin[table.labeled_in_review]
+    origin = recorded_origin(table)
     new = np.array(labeled.codec.decode(labeled.labels), dtype=object)[given]
     changed = row_ids[labels[row_ids] != new]
     labels[row_ids] = new

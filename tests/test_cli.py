@@ -68,7 +68,7 @@ def test_label_next_can_be_sized_or_left_out(demo_slice, tmp_path):
 
 
 def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice, tmp_path):
-    """The headless loop: run, type labels into label_next.csv (the truth of the demo), add them, run again."""
+    """The headless loop: run, type labels into label_next.csv (the truth of the demo), add them for the next run."""
     from discovery import read_table
     from shared_paths import DEMO_TRUTH
 
@@ -86,10 +86,7 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
     assert after.n_labeled == before.n_labeled + 15 and after.labeled_in_review.sum() == 15
     rows = label_next.row_id.astype(int)
     assert after.codec.decode(after.labels[rows[:15]]) == truth.loc[label_next.id[:15]].tolist()
-    assert (after.labels[rows[15:]] < 0).all()
-    second = discovery("run", tmp_path / "reviewed.parquet", "--model", "tfidf", "--quiet", "--out", tmp_path / "b")
-    assert second.returncode == 0, second.stderr
-    assert f"{before.n_labeled + 15} labeled" in second.stdout
+    assert (after.labels[rows[15:]] < 0).all()  # a run on it learns from them: tests/test_relabel.py
 
     label_next.loc[0, "text"] = "a text the data does not hold"
     label_next.to_csv(tmp_path / "stale.csv", index=False)
