@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from discovery.evaluate import embed_texts, load_dataset, protocol_draw  # noqa: E402
+from discovery.evaluate import protocol_draw  # noqa: E402
 from discovery.io import ORIGIN_ASSIGNED, ORIGIN_DATA  # noqa: E402
 from discovery.suggest import rows_to_label_next  # noqa: E402
-from run_benchmarks import DATA, _machine, record_setting, run_on_vectors  # noqa: E402
+from run_benchmarks import _machine, frozen_train_splits, record_setting, run_on_vectors, seed_means  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "review_estimate.json"
 RUNS = ("before", "after, picks held out", "after, picks never held out")
@@ -76,16 +76,12 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=0.02)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    for name in args.datasets:
-        train, _ = load_dataset(DATA / name)
-        labels = train.label.to_numpy(dtype=object).astype(str)
-        X, _ = embed_texts(None, train.text.tolist(), random_state=0)
+    for name, texts, labels, X in frozen_train_splits(args.datasets):
         for ratio in args.known_ratios:
-            budget = round(args.budget * len(train))
-            draws = [score_draw(train.text.tolist(), labels, X, ratio, seed, budget) for seed in args.seeds]
-            numeric = [key for key, value in draws[0].items() if not isinstance(value, str)]
+            budget = round(args.budget * len(texts))
+            draws = [score_draw(texts, labels, X, ratio, seed, budget) for seed in args.seeds]
             setting = {"dataset": name, "known_ratio": ratio, "budget": args.budget, "rows_labeled": budget,
-                       "seeds": args.seeds, "means": {key: float(np.mean([d[key] for d in draws])) for key in numeric},
+                       "seeds": args.seeds, "means": seed_means(draws),
                        "per_seed": draws, "machine": _machine()}
             record_setting(RESULTS, setting, ("dataset", "known_ratio", "budget"), model="all-MiniLM-L6-v2 (frozen)",
                            labeled_ratio=0.1)

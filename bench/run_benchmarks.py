@@ -238,6 +238,21 @@ def run_on_vectors(texts, labels: np.ndarray, labeled: np.ndarray, X: np.ndarray
     return run_discovery(table, DiscoveryConfig(make_map=False, random_state=seed), embeddings=X)
 
 
+def frozen_train_splits(names):
+    """Each dataset's name, train texts, labels and frozen all-MiniLM-L6-v2 vectors (cached): a side benchmark's input."""
+    from discovery.evaluate import embed_texts, load_dataset
+
+    for name in names:
+        train, _ = load_dataset(DATA / name)
+        texts = train.text.tolist()
+        yield name, texts, train.label.to_numpy(dtype=object).astype(str), embed_texts(None, texts, random_state=0)[0]
+
+
+def seed_means(draws: list[dict]) -> dict:
+    """The mean over seeds of every number the draws share (text fields, such as a method's name, are left out)."""
+    return {key: float(np.mean([d[key] for d in draws])) for key, value in draws[0].items() if not isinstance(value, str)}
+
+
 def record_setting(path: Path, setting: dict, same: tuple, **fields) -> None:
     """Store one setting of a side benchmark in ``path`` (its JSON ``settings``), replacing an earlier run that
     matches it on every key in ``same``; ``fields`` describe the whole file (model, labeled ratio)."""
@@ -582,12 +597,21 @@ def split_flagged_lines(split: dict, results: dict | None = None) -> list[str]:
             "|---|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
+def ordered_settings(side: dict) -> list[dict]:
+    """A side benchmark's settings in the report's dataset order, more classes named first."""
+    return sorted(side.get("settings", []), key=lambda s: (DATASETS.index(s["dataset"]) if s["dataset"] in DATASETS
+                                                           else 99, -s["known_ratio"]))
+
+
+def setting_commits(side: dict) -> list[str]:
+    return sorted({c for c in (_short_commit(s) for s in side.get("settings", [])) if c})
+
+
 def label_next_lines(label_next: dict) -> list[str]:
     """The table of bench/label_next.py: fill-in accuracy after labeling the suggested rows, the least
     confident ones or random ones, and how many of each pick the fill-in had wrong."""
     rows = []
-    for s in sorted(label_next.get("settings", []), key=lambda s: (DATASETS.index(s["dataset"])
-                                                                   if s["dataset"] in DATASETS else 99, -s["known_ratio"])):
+    for s in ordered_settings(label_next):
         m = s["means"]
         pct = lambda key: _f(100 * m[key], 1)  # noqa: E731
         rows.append(f"| {s['dataset']} | {s['known_ratio']} | {s['rows_labeled']} | {pct('fillin_before')} | "
@@ -595,7 +619,7 @@ def label_next_lines(label_next: dict) -> list[str]:
                                  for k in ("suggested", "least confident", "random")) + " |")
     if not rows:
         return []
-    commits = sorted({c for c in (_short_commit(s) for s in label_next["settings"]) if c})
+    commits = setting_commits(label_next)
     return ["#### Which rows to label next", "",
             "`python bench/label_next.py`: after a run, a fifth more labels (2% of the rows) are given, with their "
             "true labels as a researcher would give them, to the rows `rows_to_label_next` suggests (the Fill-in "
@@ -614,15 +638,14 @@ def review_estimate_lines(review: dict) -> list[str]:
     from review_estimate import RUNS
 
     rows = []
-    for s in sorted(review.get("settings", []), key=lambda s: (DATASETS.index(s["dataset"])
-                                                               if s["dataset"] in DATASETS else 99, -s["known_ratio"])):
+    for s in ordered_settings(review):
         m = s["means"]
         rows.append(f"| {s['dataset']} | {s['known_ratio']} | {s['rows_labeled']} | " + " | ".join(
             f"{_f(m[f'{run}: estimate'], 1)} / {_f(m[f'{run}: accuracy where it labels'], 1)} / "
             f"{_f(m[f'{run}: fill-in'], 1)}" for run in RUNS) + " |")
     if not rows:
         return []
-    commits = sorted({c for c in (_short_commit(s) for s in review["settings"]) if c})
+    commits = setting_commits(review)
     return ["#### The accuracy estimate after a round of review", "",
             "`python bench/review_estimate.py`: 2% of the rows, those `rows_to_label_next` suggests, get their true "
             "labels and the tool runs again, with them as plain labels (held out for the estimate like any other) "

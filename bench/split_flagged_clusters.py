@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from discovery.evaluate import embed_texts, load_dataset, protocol_draw, split_flagged_check  # noqa: E402
-from run_benchmarks import DATA, _machine, record_setting, run_on_vectors  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
+from discovery.evaluate import protocol_draw, split_flagged_check  # noqa: E402
+from run_benchmarks import _machine, frozen_train_splits, record_setting, run_on_vectors  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
 
 RESULTS = ROOT / "bench" / "results" / "split_flagged.json"
 
@@ -59,12 +59,9 @@ def main() -> None:
     parser.add_argument("--uneven", action="store_true")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    for name in args.datasets:
-        train, _ = load_dataset(DATA / name)
-        labels = train.label.to_numpy(dtype=object).astype(str)
-        X, _ = embed_texts(None, train.text.tolist(), random_state=0)
+    for name, texts, labels, X in frozen_train_splits(args.datasets):
         for ratio in [1.0] if args.uneven else args.known_ratios:
-            draws = [score_draw(train.text.tolist(), labels, X, ratio, seed, args.uneven) for seed in args.seeds]
+            draws = [score_draw(texts, labels, X, ratio, seed, args.uneven) for seed in args.seeds]
             setting = {"dataset": name, "known_ratio": ratio, "labels": "uneven" if args.uneven else "even",
                        "seeds": args.seeds, "totals": {key: sum(d[key] for d in draws) for key in draws[0]},
                        "machine": _machine()}
