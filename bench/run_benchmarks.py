@@ -47,7 +47,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from discovery.evaluate import _clean, summarize  # noqa: E402
+from discovery.evaluate import _clean  # noqa: E402
 from discovery.evaluate import evaluate_dataset  # noqa: E402
 from discovery.metrics import clustering_scores  # noqa: E402
 
@@ -690,15 +690,20 @@ def fill_ceiling_lines(ceiling: dict, stronger: dict) -> list[str]:
                          + f" | {_f(ceiling['mean'][row])} |")
         lines.append("")
     if stronger:
-        m, run = stronger["mean"], stronger["per_seed"][0]
-        lines += [f"A stronger base model, adapted the same way: {stronger['model']} (110M parameters against "
-                  f"all-MiniLM-L6-v2's 22M), {stronger['dataset']} with every class known, seed "
-                  f"{', '.join(map(str, stronger['seeds']))}{_commit_inline(stronger)}: fill-in {_f(m['fillin_acc'])}, "
-                  f"test ACC {_f(m['acc'])}, {_f(m['seconds'] / 60, 0)} minutes a seed (adaptation "
-                  f"{_f(run['adapt_seconds'] / 60, 0)}), peak memory {_f(stronger.get('peak_memory_gb'), 1)} GB "
-                  "(`discovery evaluate ../shared/datasets/banking --known-ratio 1.0 --seeds 0 --model "
-                  "<all-mpnet-base-v2 folder>`; README, *Models*). Over the 15 minutes a seed the issue allows on 2 cores, "
-                  "so it is an opt-in, not the default.", ""]
+        m = stronger["mean"]
+        default_model = lambda name: (f"; the default model: {_f(ALL_KNOWN[name]['mean']['fillin_acc'])}"  # noqa: E731
+                                      if name in ALL_KNOWN else "")
+        trained = max(stronger["per_seed"], key=lambda run: run["seconds"])  # a seed whose adapted model was not cached
+        per_seed = " / ".join(_f(run["fillin_acc"]) for run in stronger["per_seed"])
+        lines += [f"A stronger base model, adapted the same way: {Path(stronger['model']).name} (110M parameters against "
+                  f"all-MiniLM-L6-v2's 22M), {stronger['dataset']} with every class known, seeds "
+                  f"{', '.join(map(str, stronger['seeds']))}{_commit_inline(stronger)}: fill-in {_f(m['fillin_acc'])} "
+                  f"({per_seed}{default_model(stronger['dataset'])}), mean confidence {_f(m['fillin_confidence'])}, "
+                  f"test ACC {_f(m['acc'])}; "
+                  f"{_f(trained['seconds'] / 60, 0)} minutes a seed ({_f(trained['adapt_seconds'] / 60, 0)} of them "
+                  f"adaptation), peak memory {_f(stronger.get('peak_memory_gb'), 1)} GB (`python bench/fill_ceiling.py "
+                  "--stronger-model models/all-mpnet-base-v2`, after `make mpnet`; README, *Models*). Over the 15 "
+                  "minutes and 4 GB a seed the issue allows on 2 cores, so it is an opt-in, not the default.", ""]
     return lines
 
 
