@@ -10,7 +10,7 @@ reaches 89.75 (seeds 0-2). This measures, per draw, on the vectors of the model 
   concatenated: does an ensemble of fine-tuning runs label better than one?
 * ``supervised reference``: logistic regression (C=10, as in the blend) trained on the labeled rows
   *and the true labels of half the unlabeled rows*, scored on the other half: what the same vectors
-  give with about six times the labels, an upper reference for any fill-in on them.
+  give with 5.5 times the labels, an upper reference for any fill-in on them.
 
 Results (per seed and their mean) go to bench/results/fill_ceiling.json and into docs/benchmarks.md
 (``python bench/run_benchmarks.py --report-only``).

@@ -314,7 +314,7 @@ SPLIT_FLAGGED: dict = {}  # bench/split_flagged_clusters.py output (what splitti
 LABEL_NEXT: dict = {}  # bench/label_next.py output (what labeling the suggested rows gives)
 REVIEW_ESTIMATE: dict = {}  # bench/review_estimate.py output (the accuracy estimate after labeling suggested rows)
 FILL_CEILING: dict = {}  # bench/fill_ceiling.py output (how far the adapted embedding lets the fill-in go)
-STRONGER_MODEL: dict = {}  # `discovery evaluate --model <all-mpnet-base-v2 folder>` output, every class known
+STRONGER_MODEL: dict = {}  # bench/fill_ceiling.py --stronger-model output (all-mpnet-base-v2 adapted, every class known)
 
 
 def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
@@ -666,7 +666,7 @@ def review_estimate_lines(review: dict) -> list[str]:
 
 def fill_ceiling_lines(ceiling: dict, stronger: dict) -> list[str]:
     """The table of bench/fill_ceiling.py (an ensemble of two adapted models, and a supervised reference with
-    six times the labels, on the adapted vectors) and the adapted stronger model's run, when measured."""
+    5.5 times the labels, on the adapted vectors) and the adapted stronger model's run, when measured."""
     from fill_ceiling import ROWS
 
     lines = []
