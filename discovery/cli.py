@@ -203,5 +203,17 @@ def main(argv=None) -> int:
         return 130
 
 
+def console_main() -> None:
+    """The ``discovery`` command. After an input error it leaves without interpreter teardown: a failed Parquet
+    read leaves pyarrow's thread pool running, and tearing it down can abort the process ("terminate called
+    without an active exception", exit -6) after the error line was printed; seen once in a clean-clone test run."""
+    code = main()
+    if code == 2:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()
