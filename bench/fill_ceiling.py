@@ -45,8 +45,8 @@ from sklearn.preprocessing import normalize  # noqa: E402
 
 from discovery.adapt import AdaptedEmbedder  # noqa: E402
 from discovery.evaluate import load_dataset, protocol_draw  # noqa: E402
-from discovery.fill import BalancedFill, holdout_folds, knn_graph  # noqa: E402
-from discovery.pipeline import ESTIMATE_FOLD, N_FOLDS  # noqa: E402
+from discovery.fill import BalancedFill, knn_graph  # noqa: E402
+from discovery.pipeline import DiscoveryConfig, adaptation_labels  # noqa: E402
 from run_benchmarks import DATA, _machine, seed_means  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "fill_ceiling.json"
@@ -66,8 +66,7 @@ def score_draw(texts: list, labels: np.ndarray, seed: int) -> dict:
     code = {name: i for i, name in enumerate(sorted(known))}
     truth = np.array([code[label] for label in labels])
     y = np.where(labeled, truth, -1)
-    held_out = holdout_folds(y, N_FOLDS, seed) == ESTIMATE_FOLD  # as the pipeline: adaptation never sees it
-    y_train = np.where(held_out, -1, y)
+    y_train = adaptation_labels(DiscoveryConfig(random_state=seed), y)  # the pipeline's: one fold never seen
     vectors = [AdaptedEmbedder(random_state=seed + offset).fit(texts, y_train).transform(texts)
                for offset in (0, SECOND_MODEL_SEED_OFFSET)]
     unlabeled = np.flatnonzero(y < 0)
