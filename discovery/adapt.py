@@ -31,6 +31,7 @@ FORMAT_VERSION = 1
 
 MIN_ROWS_PER_CLASS = 5
 MIN_CLASSES = 3
+GRADCACHE_MINI_BATCH = 16  # texts embedded at a time when layers cannot be checkpointed
 
 
 def can_adapt(y: np.ndarray, min_rows_per_class: int = MIN_ROWS_PER_CLASS, min_classes: int = MIN_CLASSES) -> bool:
@@ -82,17 +83,41 @@ def pair_batches(y: np.ndarray, batch_size: int, epochs: int, max_pairs_per_epoc
     return batches
 
 
-def _checkpoint_layers(model) -> None:
+def _checkpoint_layers(model) -> bool:
     """Recompute each transformer layer's activations in the backward pass instead of keeping them.
 
     A batch of 77 pairs kept 3-4 GB of activations for the backward pass; checkpointing keeps
     only each layer's input. The arithmetic and the dropout masks are the same, so the trained
-    model is too; a step takes longer by one more forward pass.
+    model is too; a step takes longer by one more forward pass. False when some transformer of the
+    model cannot checkpoint (all-mpnet-base-v2's cannot), so the loss must bound memory instead.
     """
+    every_layer = True
     for module in model:
         inner = getattr(module, "auto_model", None)
-        if inner is not None and getattr(inner, "supports_gradient_checkpointing", False):
+        if inner is None:
+            continue
+        if getattr(inner, "supports_gradient_checkpointing", False):
             inner.gradient_checkpointing_enable()
+        else:
+            every_layer = False
+    return every_layer
+
+
+def _contrastive_loss(model, checkpointed: bool, mini_batch_size: int = GRADCACHE_MINI_BATCH):
+    """Symmetric in-batch contrastive loss (each anchor against every positive and back).
+
+    With checkpointed layers the whole batch goes through at once. Without them (all-mpnet-base-v2)
+    the batch's activations would stay in memory for the backward pass (11.6 GB peak after three
+    banking steps), so the cached variant (GradCache) embeds ``mini_batch_size`` texts at a time and
+    back-propagates the same loss, replaying each mini-batch's dropout.
+    """
+    from sentence_transformers.sentence_transformer.losses import (CachedMultipleNegativesRankingLoss,
+                                                                   MultipleNegativesRankingLoss)
+
+    settings = dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")
+    if checkpointed:
+        return MultipleNegativesRankingLoss(model, **settings)
+    return CachedMultipleNegativesRankingLoss(model, mini_batch_size=mini_batch_size, **settings)
 
 
 def _release_freed_memory() -> None:
@@ -114,6 +139,14 @@ def _glibc():
         return libc if hasattr(libc, "malloc_trim") else None
     except OSError:
         return None
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class AdaptedEmbedder:
@@ -190,30 +223,30 @@ class AdaptedEmbedder:
             self.trained_ = True
         elif progress:
             progress(1, 1)
-        self.reading_length_ = self._reading_length(base)
+        meta = json.loads((self.model_path_ / "adapted.json").read_text())
+        # models adapted before the base model's reading length was recorded load it once to find it
+        self.reading_length_ = int(meta.get("base_max_seq_length") or base._load().max_seq_length)
         # training reads at most max_seq_length tokens (time, memory); embedding reads as far as the base model
         self._embedder = SentenceEmbedder(str(self.model_path_), cache_dir=self.cache_dir,
-                                          cache_name=f"{self.model_id}-read{self.reading_length_}",
+                                          cache_name=self._vectors_cache_name(meta.get("weights_sha256")),
                                           max_seq_length=self.reading_length_, cap_to_saved_length=False)
         return self
 
-    def _reading_length(self, base: SentenceEmbedder) -> int:
-        """Tokens the base model reads per text (recorded at training; models adapted before that
-        load the base model once to find it)."""
-        meta = json.loads((self.model_path_ / "adapted.json").read_text())
-        return int(meta.get("base_max_seq_length") or base._load().max_seq_length)
+    def _vectors_cache_name(self, weights_sha256: str | None) -> str:
+        """Where this model's vectors are cached: named by its weights as well as its key, so a model
+        trained again under the same key (its folder deleted, another machine's cache, another loss
+        path) never reads the vectors of the one it replaced. Models saved before weights were
+        recorded keep their old name."""
+        weights = f"-{weights_sha256[:12]}" if weights_sha256 else ""
+        return f"{self.model_id}{weights}-read{self.reading_length_}"
 
     def _train(self, base: SentenceEmbedder, texts: list[str], batches: list, progress: Progress | None) -> None:
         import torch
-        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-
         torch.manual_seed(self.random_state)
         model = base._load()
         base_length = model.max_seq_length
         model.max_seq_length = self.max_seq_length
-        _checkpoint_layers(model)
-        loss_fn = MultipleNegativesRankingLoss(model, directions=("query_to_doc", "doc_to_query"),
-                                               partition_mode="per_direction")
+        loss_fn = _contrastive_loss(model, checkpointed=_checkpoint_layers(model))
         optimizer = torch.optim.AdamW(model.parameters(), lr=self.learning_rate, weight_decay=0.01)
         warmup = max(1, len(batches) // 10)
         scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -239,9 +272,11 @@ class AdaptedEmbedder:
         staging = Path(tempfile.mkdtemp(prefix=".adapting-", dir=self.model_path_.parent))
         try:
             model.save(str(staging), safe_serialization=True)
+            weights_sha256 = _file_sha256(staging / "model.safetensors")
             (staging / "adapted.json").write_text(json.dumps({"base": base.model_id, "steps": len(batches),
                                                               "format": FORMAT_VERSION,
-                                                              "base_max_seq_length": base_length}))
+                                                              "base_max_seq_length": base_length,
+                                                              "weights_sha256": weights_sha256}))
             if self.model_path_.exists():
                 shutil.rmtree(self.model_path_)
             os.replace(staging, self.model_path_)

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 
@@ -107,7 +108,7 @@ def test_recomputing_activations_trains_the_very_same_model(small_banking, tmp_p
     texts = frame.text.tolist()
     settings = dict(epochs=1, random_state=0)
     checkpointed = AdaptedEmbedder(cache_dir=tmp_path / "checkpointed", **settings).fit(texts, y)
-    monkeypatch.setattr(adapt, "_checkpoint_layers", lambda model: None)
+    monkeypatch.setattr(adapt, "_checkpoint_layers", lambda model: True)  # plain loss, layers not checkpointed
     plain = AdaptedEmbedder(cache_dir=tmp_path / "plain", **settings).fit(texts, y)
     assert checkpointed.trained_ and plain.trained_ and checkpointed.n_steps_ == plain.n_steps_ > 0
     a = load_file(checkpointed.model_path_ / "model.safetensors")
@@ -125,6 +126,62 @@ def test_adaptation_recomputes_activations_of_every_layer():
     adapt._checkpoint_layers(model)
     assert inner.is_gradient_checkpointing
     inner.gradient_checkpointing_disable()
+
+
+def test_layers_that_cannot_checkpoint_get_the_cached_loss_with_the_same_gradients(small_banking, monkeypatch):
+    """all-mpnet-base-v2's layers cannot checkpoint: GradCache must then bound memory (it kept 11.6 GB
+    otherwise) and still back-propagate the very loss the whole batch gives."""
+    import torch
+    from sentence_transformers.sentence_transformer.losses import CachedMultipleNegativesRankingLoss
+
+    import discovery.adapt as adapt
+
+    frame, y, _ = small_banking
+    texts = frame.text.tolist()
+    model = SentenceEmbedder(cache_dir=False)._load()
+    monkeypatch.setattr(type(model[0].auto_model), "supports_gradient_checkpointing", False)
+    assert adapt._checkpoint_layers(model) is False
+    assert not model[0].auto_model.is_gradient_checkpointing
+    cached = adapt._contrastive_loss(model, checkpointed=False, mini_batch_size=2)
+    assert isinstance(cached, CachedMultipleNegativesRankingLoss)
+    batch = pair_batches(y, 16, 1, 1000, np.random.RandomState(0))[0]
+    model.eval()  # no dropout, so both losses embed alike
+
+    def loss_and_gradients(loss_fn):
+        model.zero_grad()
+        loss = loss_fn([model.preprocess([texts[a] for a, _ in batch]),
+                        model.preprocess([texts[p] for _, p in batch])], None)
+        loss.backward()
+        return loss.item(), [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+    whole_loss, whole = loss_and_gradients(adapt._contrastive_loss(model, checkpointed=True))
+    cached_loss, via_cache = loss_and_gradients(cached)
+    assert whole_loss > 0 and abs(cached_loss - whole_loss) < 1e-5  # float32 rounding of terms near 20
+    assert len(whole) == len(via_cache) > 0
+    largest = max(float(g.abs().max()) for g in whole)
+    assert all(float((a - b).abs().max()) <= 1e-3 * largest for a, b in zip(whole, via_cache))
+
+
+def test_model_trained_again_under_its_key_never_reads_the_old_vectors(small_banking, tmp_path, monkeypatch):
+    """The key names the settings and labels, not the weights: a model trained again after its folder
+    was deleted (or by another code path) must be embedded afresh, not served the old model's vectors."""
+    import discovery.adapt as adapt
+
+    frame, y, _ = small_banking
+    texts = frame.text.tolist()
+    settings = dict(epochs=1, random_state=0, cache_dir=tmp_path)
+    first = AdaptedEmbedder(**settings).fit(texts, y)
+    old = first.transform(texts)
+    shutil.rmtree(first.model_path_)
+    in_order = adapt.pair_batches
+    monkeypatch.setattr(adapt, "pair_batches", lambda *args: in_order(*args)[::-1])  # same key, other weights
+    second = AdaptedEmbedder(**settings).fit(texts, y)
+    assert second.trained_ and second.model_id == first.model_id
+    fresh = SentenceEmbedder(str(second.model_path_), cache_dir=False, max_seq_length=second.reading_length_,
+                             cap_to_saved_length=False).transform(texts)
+    new = second.transform(texts)
+    assert np.abs(new - old).max() > 1e-3
+    np.testing.assert_allclose(new, fresh, atol=1e-5)
 
 
 def test_adapted_model_reads_long_texts_as_far_as_its_base_model(small_banking, tmp_path):
