@@ -40,9 +40,9 @@ sys.path.insert(0, str(ROOT))
 from discovery.adapt import AdaptedEmbedder  # noqa: E402
 from discovery.cluster import SeededKMeans  # noqa: E402
 from discovery.evaluate import load_dataset, protocol_draw  # noqa: E402
-from discovery.fill import BalancedFill, BlendFill, holdout_folds, knn_graph  # noqa: E402
+from discovery.fill import BalancedFill, BlendFill, knn_graph  # noqa: E402
 from discovery.metrics import clustering_scores  # noqa: E402
-from discovery.pipeline import ESTIMATE_FOLD, N_FOLDS, neighbour_vote  # noqa: E402
+from discovery.pipeline import DiscoveryConfig, adaptation_labels, neighbour_vote  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from run_benchmarks import _machine  # noqa: E402  (the commit, or BENCH_COMMIT, as every result records it)
@@ -66,8 +66,7 @@ def main(argv=None) -> int:
     n_classes = len(code)
     y = np.array([code[label] if is_labeled else -1 for label, is_labeled in zip(labels, labeled)])
     truth = np.array([code.get(label, -1) for label in labels])
-    held_out = holdout_folds(y, N_FOLDS, args.seed) == ESTIMATE_FOLD  # as the pipeline: adaptation never sees it
-    y_train = np.where(held_out, -1, y)
+    y_train = adaptation_labels(DiscoveryConfig(random_state=args.seed), y)  # the pipeline's: one fold never seen
     unlabeled_known = (y < 0) & (truth >= 0)
     texts, all_texts = train.text.tolist(), train.text.tolist() + test.text.tolist()
     rows = []
