@@ -702,9 +702,18 @@ def fill_ceiling_lines(ceiling: dict, stronger: dict) -> list[str]:
                   f"test ACC {_f(m['acc'])}; "
                   f"{_f(trained['seconds'] / 60, 0)} minutes a seed ({_f(trained['adapt_seconds'] / 60, 0)} of them "
                   f"adaptation), peak memory {_f(stronger.get('peak_memory_gb'), 1)} GB (`python bench/fill_ceiling.py "
-                  "--stronger-model models/all-mpnet-base-v2`, after `make mpnet`; README, *Models*). Over the 15 "
-                  "minutes and 4 GB a seed the issue allows on 2 cores, so it is an opt-in, not the default.", ""]
+                  "--stronger-model models/all-mpnet-base-v2`, after `make mpnet`; README, *Models*). "
+                  f"{_over_the_budget(trained['seconds'] / 60, stronger.get('peak_memory_gb'))}", ""]
     return lines
+
+
+def _over_the_budget(minutes: float, peak_gb: float | None) -> str:
+    """Which of the issue's limits a seed's run exceeds (15 minutes, 4 GB on 2 cores)."""
+    over = (["the 15 minutes"] if minutes > 15 else []) + (["the 4 GB"] if peak_gb and peak_gb > 4 else [])
+    if not over:
+        return ("Within the 15 minutes and 4 GB a seed the issue allows on 2 cores; an opt-in all the same, since "
+                "the product's default model is all-MiniLM-L6-v2.")
+    return f"Over {' and '.join(over)} a seed the issue allows on 2 cores, so it is an opt-in, not the default."
 
 
 def hidden_category_lines(results: dict) -> list[str]:
