@@ -89,8 +89,9 @@ def cmd_run(args) -> int:
         raise InputError(f"--label-next must be 0 or more (got {args.label_next}); 0 writes no label_next.csv.")
     fill_methods = DiscoveryConfig.fill_methods if args.balance else tuple(
         m for m in DiscoveryConfig.fill_methods if m != "balanced")
+    # none of the files written holds the dashboard's 2-d map: skipping it took the demo's run from 51 s to 17 s
     config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
-                             n_new_clusters=args.new_clusters, fill_methods=fill_methods)
+                             n_new_clusters=args.new_clusters, fill_methods=fill_methods, make_map=False)
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:

@@ -45,7 +45,7 @@ class DiscoveryConfig:
     n_neighbors: int = 10  # of the fill-in graph (docs/benchmarks.md, "Fill-in settings")
     fill_methods: tuple[str, ...] = ("knn", "propagation", "classifier", "blend", "balanced")  # balanced: see should_balance
     known_rows_by_fill: float | None = 0.5  # unlabeled rows in known clusters join the cluster of a fill-in label this sure
-    make_map: bool = True
+    make_map: bool = True  # the dashboard's 2-d map; `discovery run` and `evaluate` skip it (no file they write holds it)
     cache_dir: str | None = None
 
     def resolved_method(self) -> str:
@@ -350,14 +350,13 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     report("summarize", 1, 1)
     timings["summarize"] = time.perf_counter() - start
 
-    start = time.perf_counter()
-    report("map", 0, 1)
+    coords = np.zeros((len(y), 2), dtype=np.float32)
     if config.make_map:
+        start = time.perf_counter()
+        report("map", 0, 1)
         coords = LabelAwareUMAP(n_components=2, min_dist=0.1, random_state=config.random_state).fit_transform(embeddings, y)
-    else:
-        coords = np.zeros((len(y), 2), dtype=np.float32)
-    report("map", 1, 1)
-    timings["map"] = time.perf_counter() - start
+        report("map", 1, 1)
+        timings["map"] = time.perf_counter() - start
 
     rows, cluster_table = build_rows(table, clusters, clusterer.noise_mask_, summary, fill, coords, embeddings, centers)
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
@@ -365,8 +364,8 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration),
                      timings=timings, adaptation=dict(getattr(embedder, "adaptation_check_", {}), used=adapted),
                      clustering=clustering,
-                     used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_),
-                                                   "fill": n_classes > 0, "map": bool(config.make_map and n_classes > 0)})
+                     used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": n_classes > 0,
+                                  **({"map": n_classes > 0} if config.make_map else {})})
 
 
 def assign_to_clusters(discovery: Discovery, X_new: np.ndarray, n_neighbors: int = 15) -> np.ndarray:

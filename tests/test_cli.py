@@ -41,6 +41,10 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert (label_next.proposed_label.to_numpy() == proposals.loc[label_next.id, "proposed_label"].to_numpy()).all()
     assert "candidate new categories" in first.stdout
     assert "embed" in first.stderr  # progress bars
+    # no file written holds the dashboard's 2-d map, so the run does not spend its time drawing one
+    run_manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert "map" not in run_manifest["stage_seconds"] and "map" not in run_manifest["used_labels"]
+    assert "cluster" in run_manifest["stage_seconds"] and "map" not in first.stderr
     clusters = pd.read_csv(tmp_path / "a" / "clusters.csv", encoding="utf-8-sig")
     flagged = clusters[clusters.may_hide_new_category]
     assert len(flagged) > 0 and (flagged.status != "candidate").all()
