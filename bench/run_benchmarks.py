@@ -29,6 +29,7 @@ without this tool (the base model, frozen; ours fine-tunes it on each draw's lab
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -549,6 +550,13 @@ def _share(part: int, whole: int) -> str:
     return _f(100 * part / whole) if whole else "–"
 
 
+@functools.lru_cache(maxsize=None)
+def _train_labels(name: str, max_train_rows: int | None) -> np.ndarray:
+    from discovery.evaluate import load_dataset
+
+    return load_dataset(DATA / name, max_train_rows)[0]["label"].astype(str).to_numpy()
+
+
 def unnamed_given_named_label(name: str, setting: dict) -> float | None:
     """Share (%) of the unlabeled rows of unnamed classes that got a named class's label (they sit in a labeled
     cluster, not a candidate), pooled over the seeds. The fill-in peers know only the named classes, so they give
@@ -558,9 +566,7 @@ def unnamed_given_named_label(name: str, setting: dict) -> float | None:
     folder = DATA / name
     if not per_seed or len(per_seed) != len(setting["ours"]["per_seed"]) or not folder.is_dir():
         return None
-    from discovery.evaluate import load_dataset
-
-    train_labels = load_dataset(folder, setting["ours"].get("max_train_rows"))[0]["label"].astype(str).to_numpy()
+    train_labels = _train_labels(name, setting["ours"].get("max_train_rows"))
     unnamed = sum(int((~np.isin(train_labels, seed["known_classes"])).sum()) for seed in per_seed)
     named_label = sum(seed["hidden_categories"]["unnamed_in_flagged"] + seed["hidden_categories"]["unnamed_in_other"]
                       for seed in per_seed)
