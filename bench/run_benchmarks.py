@@ -562,9 +562,8 @@ def unnamed_given_named_label(name: str, setting: dict) -> float | None:
     cluster, not a candidate), pooled over the seeds. The fill-in peers know only the named classes, so they give
     every one of these rows a named label: their accuracy on the named-class rows costs that. None when the draws
     predate the per-seed ``hidden_categories`` check or the dataset is not beside the results."""
-    per_seed = [seed for seed in setting["ours"]["per_seed"] if seed.get("hidden_categories")]
-    folder = DATA / name
-    if not per_seed or len(per_seed) != len(setting["ours"]["per_seed"]) or not folder.is_dir():
+    per_seed = setting["ours"]["per_seed"]
+    if not per_seed or not all(seed.get("hidden_categories") for seed in per_seed) or not (DATA / name).is_dir():
         return None
     train_labels = _train_labels(name, setting["ours"].get("max_train_rows"))
     unnamed = sum(int((~np.isin(train_labels, seed["known_classes"])).sum()) for seed in per_seed)
