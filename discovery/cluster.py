@@ -31,8 +31,9 @@ def nearest_center(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.n
     sim = np.empty(len(X), dtype=np.float32)
     for start in range(0, len(X), CHUNK):
         s = X[start:start + CHUNK] @ centers.T
-        best[start:start + CHUNK] = s.argmax(1)
-        sim[start:start + CHUNK] = s.max(1)
+        nearest = s.argmax(1)
+        best[start:start + CHUNK] = nearest
+        sim[start:start + CHUNK] = np.take_along_axis(s, nearest[:, None], 1)[:, 0]
     return best, sim
 
 
@@ -239,7 +240,7 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     ``NEW_CLASS_EVIDENCE`` of the unlabeled rows do (``share_outside_known_classes``, about 2%
     without unnamed classes), the best count of at least one is taken.
     """
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics import pairwise_distances_chunked, silhouette_score
 
     y = np.asarray(y)
     n_classes = count_classes(y)
@@ -254,13 +255,16 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     rng = np.random.RandomState(random_state)
     rows = np.sort(rng.choice(len(X), min(sample, len(X)), replace=False))
     Xs = normalize(np.asarray(X[rows], dtype=np.float32))
+    # the sample's distances once, in the very chunks silhouette_score would compute them in for each of
+    # the 42 clusterings (on 50,000 texts that took 28 s of the clustering's 72)
+    distances = np.vstack(list(pairwise_distances_chunked(Xs, metric="cosine")))
     scores, errors = {}, []
     for n_new in grid:
         values = []
         for restart in range(max(1, n_restarts)):
             assign, _ = seeded_kmeans(X, y, n_new, random_state=random_state + 1000 * restart, max_iter=30)
             if 1 < len(np.unique(assign[rows])) < len(rows):  # silhouette's own domain
-                values.append(float(silhouette_score(Xs, assign[rows], metric="cosine")))
+                values.append(float(silhouette_score(distances, assign[rows], metric="precomputed")))
         if values:
             scores[n_new] = float(np.mean(values))
             if len(values) > 1:

@@ -21,35 +21,63 @@ BRUTE_FORCE_LIMIT = 60_000
 
 
 def knn_search(X: np.ndarray, Q: np.ndarray, k: int, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Exact cosine top-k of each row of Q among rows of X, chunked: (indices, similarities)."""
+    """Exact cosine top-k of each row of Q among rows of X, chunked: (indices, similarities).
+
+    Neighbours come most similar first; equal similarities (duplicate texts) go to the lower row
+    index, so the result does not depend on how the top-k is computed. ``torch.topk`` finds them:
+    on 2,048 x 50,000 similarities it takes 0.13 s where ``numpy.argpartition`` took 4.8.
+    """
+    import torch
+
     k = min(k, len(X) - int(exclude_self))
     idx = np.empty((len(Q), k), dtype=np.int64)
     sim = np.empty((len(Q), k), dtype=np.float32)
+    if k <= 0:
+        return idx, sim
+    extra = int(k < len(X) - int(exclude_self))  # one more, to see whether the k-th ties the next
     for s in range(0, len(Q), CHUNK):
-        block = Q[s:s + CHUNK] @ X.T
+        block = np.asarray(Q[s:s + CHUNK] @ X.T, dtype=np.float32)
         if exclude_self:
             block[np.arange(len(block)), np.arange(s, s + len(block))] = -np.inf
-        part = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < block.shape[1] else np.tile(np.arange(block.shape[1]), (len(block), 1))
-        vals = np.take_along_axis(block, part, 1)
-        order = np.argsort(-vals, axis=1, kind="stable")
+        values, part = (t.numpy() for t in torch.topk(torch.from_numpy(block), k + extra, dim=1))
+        for row in np.flatnonzero(values[:, k - 1] == values[:, -1]) if extra else ():
+            part[row] = _top_by_index(block[row], values[row, k - 1], k + extra)  # a tie across the cut
+            values[row] = block[row, part[row]]
+        order = np.lexsort((part, -values), axis=1)[:, :k]
         idx[s:s + CHUNK] = np.take_along_axis(part, order, 1)
-        sim[s:s + CHUNK] = np.take_along_axis(vals, order, 1)
+        sim[s:s + CHUNK] = np.take_along_axis(values, order, 1)
     return idx, sim
 
 
-def knn_graph(X: np.ndarray, k: int = 10, random_state: int = 0) -> sparse.csr_matrix:
-    """Symmetric sparse cosine kNN graph (weights = similarity); exact up to 60k rows, pynndescent beyond."""
+def _top_by_index(similarities: np.ndarray, floor: float, k: int) -> np.ndarray:
+    """The k most similar positions (all at least ``floor``), equal similarities taken in index order."""
+    candidates = np.flatnonzero(similarities >= floor)
+    return candidates[np.lexsort((candidates, -similarities[candidates]))[:k]]
+
+
+def nearest_neighbors(X: np.ndarray, k: int, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` nearest other rows by cosine, most similar first: (indices, similarities).
+    Exact up to 60k rows (``knn_search``), pynndescent beyond. One search serves the fill-in graph
+    and the 2-d map (``knn_graph``'s and ``LabelAwareUMAP.fit``'s ``neighbors``)."""
     X = normalize(np.asarray(X, dtype=np.float32))
     n = len(X)
     k = max(1, min(k, n - 1))
     if n <= BRUTE_FORCE_LIMIT:
-        idx, sim = knn_search(X, X, k, exclude_self=True)
-    else:
-        from pynndescent import NNDescent
+        return knn_search(X, X, k, exclude_self=True)
+    from pynndescent import NNDescent
 
-        index = NNDescent(X, metric="cosine", n_neighbors=k + 1, random_state=random_state, n_jobs=1)
-        idx, dist = index.neighbor_graph
-        idx, sim = idx[:, 1:], 1.0 - dist[:, 1:]
+    index = NNDescent(X, metric="cosine", n_neighbors=k + 1, random_state=random_state, n_jobs=1)
+    idx, dist = index.neighbor_graph
+    return idx[:, 1:], 1.0 - dist[:, 1:]
+
+
+def knn_graph(X: np.ndarray, k: int = 10, random_state: int = 0,
+              neighbors: tuple[np.ndarray, np.ndarray] | None = None) -> sparse.csr_matrix:
+    """Symmetric sparse cosine kNN graph (weights = similarity); exact up to 60k rows, pynndescent beyond.
+    ``neighbors``: a ``nearest_neighbors`` result with at least ``k`` columns, to search only once."""
+    n = len(X)
+    k = max(1, min(k, n - 1))
+    idx, sim = nearest_neighbors(X, k, random_state) if neighbors is None else (neighbors[0][:, :k], neighbors[1][:, :k])
     weights = np.clip(sim, 1e-6, None).ravel()
     graph = sparse.csr_matrix((weights, (np.repeat(np.arange(n), idx.shape[1]), idx.ravel())), shape=(n, n))
     return graph.maximum(graph.T).tocsr()

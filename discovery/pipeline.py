@@ -19,7 +19,7 @@ from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
                    apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares,
-                   share_correct)
+                   nearest_neighbors, share_correct)
 from .io import LabeledTable
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
@@ -154,7 +154,8 @@ def choose_fill_method(correct: dict[str, np.ndarray | None]) -> str | None:
 
 def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state: int, n_neighbors: int,
             adapted: bool = False, candidate_rows: np.ndarray | None = None,
-            never_held_out: np.ndarray | None = None) -> FillResult:
+            never_held_out: np.ndarray | None = None,
+            neighbors: tuple[np.ndarray, np.ndarray] | None = None) -> FillResult:
     """Run each fill-in method on all rows and estimate its accuracy by hidden folds of labeled rows
     (on an adapted embedding: only the fold adaptation never saw), then choose one (``choose_fill_method``).
 
@@ -167,42 +168,67 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     confidence of 0.9 means about nine in ten right whichever method proposed it.
     ``never_held_out``: labeled rows that train every method but are not scored (labels given during
     review, picked where the proposals were unsure: scoring on them would pull the estimate low).
+    ``neighbors``: ``fill.nearest_neighbors(X, k >= n_neighbors)``, when the caller has searched already.
     """
     if n_classes == 0:
         return FillResult({}, {}, None)
     y = np.asarray(y)
     candidate_rows = np.zeros(len(y), dtype=bool) if candidate_rows is None else np.asarray(candidate_rows, dtype=bool)
     methods = list(dict.fromkeys(methods))
-    graph = knn_graph(X, n_neighbors, random_state) if GRAPH_METHODS & set(methods) else None
-    distributions, accuracy, correct, calibration = {}, {}, {}, {}
-    balance = {}
-    if "balanced" in methods:
-        blend = BlendFill(random_state=random_state).fit(X, y, n_classes, graph=graph).label_distributions_
-        check = should_balance(y, candidate_rows, n_classes, blend)
-        balance = check.to_dict()
-        if not check.used:
-            methods = [m for m in methods if m != "balanced"] + ([] if "blend" in methods else ["blend"])
-        if "blend" in methods:
-            distributions["blend"] = blend
-    for name in methods:
+    graph = knn_graph(X, n_neighbors, random_state, neighbors) if GRAPH_METHODS & set(methods) else None
+    fitted, held_out = {}, {}  # each method's distributions (before calibration) on every row / its held-out rows
+
+    def make(name):
         method = FILL_METHODS[name]()
         if "random_state" in method.get_params():
             method.set_params(random_state=random_state)
+        return method
+
+    def on_every_row(name):
+        if name not in fitted:
+            if name == "blend":  # exactly BlendFill: the mean of the two methods it blends
+                fitted[name] = (on_every_row("propagation") + on_every_row("classifier")) / 2
+            else:
+                fitted[name] = make(name).fit(X, y, n_classes=n_classes, graph=graph).label_distributions_
+        return fitted[name]
+
+    distributions, accuracy, correct, calibration = {}, {}, {}, {}
+    balance = {}
+    if "balanced" in methods:
+        check = should_balance(y, candidate_rows, n_classes, on_every_row("blend"))
+        balance = check.to_dict()
+        if not check.used:
+            methods = [m for m in methods if m != "balanced"] + ([] if "blend" in methods else ["blend"])
+    for name in methods:
+        method = make(name)
         fit_params = {"exclude": candidate_rows} if isinstance(method, BalancedFill) else {}
-        predictions = heldout_predictions(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS,
-                                          random_state=random_state, only_fold=ESTIMATE_FOLD if adapted else None,
-                                          never_held_out=never_held_out, **fit_params)
+        if name == "blend" and "propagation" in held_out and "classifier" in held_out:
+            predictions = mean_predictions(held_out["propagation"], held_out["classifier"])  # the same folds
+        else:
+            predictions = heldout_predictions(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS,
+                                              random_state=random_state, only_fold=ESTIMATE_FOLD if adapted else None,
+                                              never_held_out=never_held_out, **fit_params)
+        held_out[name] = predictions
         correct[name] = predictions_correct(predictions, y)
         accuracy[name] = share_correct(correct[name])
         if name == "balanced":  # the blend on every row is already fitted: start from it
-            distributions[name] = method.fit(X, y, n_classes, graph=graph, blend=blend,
+            distributions[name] = method.fit(X, y, n_classes, graph=graph, blend=on_every_row("blend"),
                                              **fit_params).label_distributions_
-        elif name not in distributions:
-            distributions[name] = method.fit(X, y, n_classes=n_classes, graph=graph, **fit_params).label_distributions_
+        else:
+            distributions[name] = on_every_row(name)
         if predictions is not None and len(predictions[0]):
             calibration[name] = calibration_power(predictions[1], y[predictions[0]])
             distributions[name] = apply_power(distributions[name], calibration[name])
     return FillResult(distributions, accuracy, choose_fill_method(correct), balance, calibration)
+
+
+def mean_predictions(first, second):
+    """The mean of two methods' held-out predictions on the same rows (None when either has none)."""
+    if first is None or second is None:
+        return None
+    if not np.array_equal(first[0], second[0]):
+        raise ValueError("held-out predictions of different rows cannot be blended")
+    return first[0], (first[1] + second[1]) / 2
 
 
 N_FOLDS = 5  # hold-out folds of labeled rows for the fill-in estimates
@@ -333,8 +359,13 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
 
     start = time.perf_counter()
     report("fill", 0, 1)
+    mapper = LabelAwareUMAP(n_components=2, min_dist=0.1, random_state=config.random_state)
+    # one neighbour search for the fill-in graph and the map
+    neighbors = nearest_neighbors(embeddings, max(config.n_neighbors, mapper.n_neighbors - 1 if config.make_map else 0),
+                                  config.random_state) if config.make_map or GRAPH_METHODS & set(config.fill_methods) else None
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
-                   adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review)
+                   adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
+                   neighbors=neighbors)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
         clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),
@@ -354,7 +385,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     if config.make_map:
         start = time.perf_counter()
         report("map", 0, 1)
-        coords = LabelAwareUMAP(n_components=2, min_dist=0.1, random_state=config.random_state).fit_transform(embeddings, y)
+        coords = mapper.fit_transform(embeddings, y, neighbors=neighbors)
         report("map", 1, 1)
         timings["map"] = time.perf_counter() - start
 

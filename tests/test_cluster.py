@@ -225,3 +225,20 @@ def test_estimate_is_deterministic_and_restarts_are_averaged(small_banking):
     frame, y, X = small_banking
     assert estimate_n_new_clusters(X, y, random_state=0) == estimate_n_new_clusters(X, y, random_state=0)
     assert 1 <= estimate_n_new_clusters(X, y, random_state=0, n_restarts=1) <= 9
+
+
+def test_each_estimate_score_is_the_cosine_silhouette_of_its_clusterings(small_banking):
+    """The search computes the sample's distances once; each count's score must still be the mean cosine
+    silhouette of its k-means starts, as silhouette_score gives it on the vectors."""
+    from sklearn.metrics import silhouette_score
+
+    from discovery.cluster import seeded_kmeans
+
+    frame, y, X = small_banking
+    estimate = new_cluster_estimate(X, y, random_state=0, sample=150)
+    rows = np.sort(np.random.RandomState(0).choice(len(X), 150, replace=False))
+    Xs = normalize(np.asarray(X[rows], dtype=np.float32))
+    for n_new in (0, estimate.n_new, max(estimate.scores)):
+        direct = [silhouette_score(Xs, seeded_kmeans(X, y, n_new, random_state=1000 * restart, max_iter=30)[0][rows],
+                                   metric="cosine") for restart in range(3)]
+        assert estimate.scores[n_new] == pytest.approx(np.mean(direct), abs=1e-9)

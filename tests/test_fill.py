@@ -2,7 +2,7 @@ import numpy as np
 
 from discovery.fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, apply_power, balance_classes,
                             calibration_power, clearly_better,
-                            estimate_accuracy, heldout_correct, holdout_folds, knn_graph)
+                            estimate_accuracy, heldout_correct, holdout_folds, knn_graph, knn_search)
 
 
 def known_rows(frame, y):
@@ -17,6 +17,27 @@ def test_knn_graph_is_sparse_symmetric_and_small(small_banking):
     assert (graph != graph.T).nnz == 0
     assert graph.nnz <= 2 * 10 * len(X)
     assert graph.diagonal().sum() == 0
+
+
+def test_nearest_neighbours_are_exact_and_ties_go_to_the_lower_row(small_banking):
+    """Duplicate texts give equal similarities; which copy is a neighbour must not depend on the
+    top-k routine. Checked against sorting every similarity (value down, then row index up)."""
+    _, _, X = small_banking
+    rng = np.random.RandomState(0)
+    X = np.asarray(X, dtype=np.float32).copy()
+    X[rng.choice(len(X), 60)] = X[rng.choice(len(X), 60)]  # 60 rows become copies of others
+    X[:15] = X[0]  # one text 15 times: more ties than neighbours
+    similarities = X @ X.T
+    np.fill_diagonal(similarities, -np.inf)
+    columns = np.broadcast_to(np.arange(len(X)), similarities.shape)
+    expected = np.lexsort((columns, -similarities), axis=1)[:, :10]
+    idx, sim = knn_search(X, X, 10, exclude_self=True)
+    assert np.array_equal(idx, expected)
+    assert np.allclose(sim, np.take_along_axis(similarities, expected, 1))
+    assert np.array_equal(idx[0], np.arange(1, 11))  # the first copies of the 15, in row order
+    labeled = X[::4]
+    expected = np.lexsort((np.broadcast_to(np.arange(len(labeled)), (len(X), len(labeled))), -(X @ labeled.T)), axis=1)[:, :7]
+    assert np.array_equal(knn_search(labeled, X, 7)[0], expected)
 
 
 def test_each_method_labels_real_texts_well(small_banking):

@@ -97,6 +97,23 @@ def test_fill_in_confidences_are_calibrated_on_held_out_rows(small_banking):
         assert abs(calibrated[rows].max(1).mean() - accuracy) < abs(raw[rows].max(1).mean() - accuracy)
 
 
+@pytest.mark.parametrize("adapted", [False, True])
+def test_fill_in_blends_the_two_methods_it_ran_exactly_as_the_blend_does(small_banking, adapted):
+    """fill_in reuses spreading's and the classifier's fits for the blend (half the fill-in time);
+    its estimate and proposals must be exactly those of fitting BlendFill on its own."""
+    from discovery.fill import BlendFill, apply_power, heldout_predictions, knn_graph, predictions_correct
+    from discovery.pipeline import ESTIMATE_FOLD, N_FOLDS, fill_in
+
+    _, y, X = small_banking
+    result = fill_in(X, y, 5, ("knn", "propagation", "classifier", "blend"), 0, 10, adapted=adapted)
+    graph = knn_graph(X, 10)
+    own = heldout_predictions(BlendFill(), X, y, 5, graph=graph, n_folds=N_FOLDS, random_state=0,
+                              only_fold=ESTIMATE_FOLD if adapted else None)
+    assert result.accuracy["blend"] == predictions_correct(own, y).mean()
+    blend = BlendFill().fit(X, y, 5, graph=graph).label_distributions_
+    assert np.array_equal(result.distributions["blend"], apply_power(blend, result.calibration["blend"]))
+
+
 @pytest.mark.parametrize("every_nth_intent", [5, 10])
 def test_a_small_held_out_fold_still_calibrates_confidences(every_nth_intent):
     """An adapted run calibrates on one fold only. With 5 labeled rows for each of 16 (or 8) real banking

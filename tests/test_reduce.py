@@ -1,0 +1,41 @@
+import numpy as np
+
+from discovery.fill import nearest_neighbors
+from discovery.reduce import LabelAwareUMAP
+
+
+def same_label_share(layout: np.ndarray, y: np.ndarray, k: int = 5) -> float:
+    """Share of each labeled row's k nearest rows on the map (labeled ones) that carry its label."""
+    labeled = np.flatnonzero(y >= 0)
+    points = layout[labeled]
+    distances = ((points[:, None, :] - points[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(distances, np.inf)
+    nearest = np.argsort(distances, axis=1)[:, :k]
+    return float(np.mean(y[labeled][nearest] == y[labeled][:, None]))
+
+
+def test_the_map_uses_the_neighbours_it_is_given(small_banking):
+    """The pipeline searches neighbours once for the fill-in graph and the map. Given the real ones, the map
+    keeps the labeled intents together as UMAP's own search does (and the same every time); given
+    random rows as neighbours, it cannot, which shows UMAP laid out the neighbours it was handed."""
+    _, y, X = small_banking
+    searched = nearest_neighbors(X, 14)
+    assert searched[0].shape == (len(X), 14)
+    shared = LabelAwareUMAP(min_dist=0.1, random_state=0).fit(X, y, neighbors=searched).embedding_
+    again = LabelAwareUMAP(min_dist=0.1, random_state=0).fit(X, y, neighbors=searched).embedding_
+    own = LabelAwareUMAP(min_dist=0.1, random_state=0).fit(X, y).embedding_
+    rng = np.random.RandomState(0)
+    random_rows = np.array([rng.choice(np.delete(np.arange(len(X)), i), 14, replace=False) for i in range(len(X))])
+    scrambled = LabelAwareUMAP(min_dist=0.1, random_state=0).fit(
+        X, np.full(len(X), -1), neighbors=(random_rows, np.full(random_rows.shape, 0.9, dtype=np.float32))).embedding_
+    assert np.array_equal(shared, again)
+    assert same_label_share(shared, y) >= same_label_share(own, y) - 0.05
+    assert same_label_share(shared, y) > 0.8
+    assert same_label_share(scrambled, y) < 0.5
+
+
+def test_too_few_neighbours_leave_the_search_to_umap(small_banking):
+    _, y, X = small_banking
+    few = nearest_neighbors(X, 5)
+    assert np.array_equal(LabelAwareUMAP(random_state=0).fit(X, y, neighbors=few).embedding_,
+                          LabelAwareUMAP(random_state=0).fit(X, y).embedding_)
