@@ -1002,7 +1002,8 @@ def write_report(command: str | None = None) -> Path:
             previous = line
         lines += ["## Dashboard latency (50,000 texts)", "",
                   "From [dashboard_latency.md](dashboard_latency.md) (`bench/dashboard_latency.py`, which also "
-                  "describes the data and the machine): every page change and decision, run served from cache.", "",
+                  "describes the data and the machine): every page change and decision with the run served from cache, "
+                  "then the first open, which runs the pipeline.", "",
                   *table, ""]
     out = DOCS / "benchmarks.md"
     out.write_text("\n".join(lines) + "\n")
