@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
@@ -23,7 +23,7 @@ from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions
                        run_discovery, workspace_key)
 from discovery.export import cluster_table, manifest, to_csv_bytes, to_jsonl_bytes, to_parquet_bytes
 from discovery.pipeline import STAGES
-from discovery.relabel import labels_for_next_run, next_run_file
+from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
 from discovery.workspace import safe_upload_path, save_upload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -378,7 +378,8 @@ def run_again_with_labels(result) -> None:
 
     The copy is saved as Parquet in the workspace folder (``<name>-reviewed.parquet``) and becomes the
     data source, so the next run adapts, clusters and fills in with those labels; this data's
-    decisions stay in its own workspace and come back when it is loaded again.
+    decisions stay in its own workspace and come back when it is loaded again. An estimated number of
+    new clusters is kept if the new data fits it about as well (``new_clusters_to_keep``).
     """
     source = current_source()
     carried = labels_for_next_run(result)
@@ -395,6 +396,10 @@ def run_again_with_labels(result) -> None:
     new = Source(kind="path", path=str(path), text_column=carried.text_column, label_column=carried.label_column)
     load_table(new)  # raises InputError before switching
     st.session_state["source"] = new
+    keep = new_clusters_to_keep(result, carried)
+    config = current_config()
+    if config.n_new_clusters is None:  # a few more labels should not reshuffle the candidates for nothing
+        st.session_state["config"] = replace(config, preferred_n_new_clusters=keep)
     st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
     more = f"{carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}"
     notify(f"Running again on {path.name} with {more}. {carried.summary()}")

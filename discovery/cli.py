@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "not drawn evenly across classes)")
     run.add_argument("--new-clusters", type=int, default=None, metavar="N",
                      help="seeded-kmeans: look for N new categories beyond the labeled ones (default: estimated from the data)")
+    run.add_argument("--keep-new-clusters", type=int, default=None, metavar="N",
+                     help="when estimating, keep N new categories if the data fits N about as well as its best count "
+                          "(e.g. the previous run's, from its manifest, when running again with a few more labels)")
     run.add_argument("--split-flagged", action="store_true",
                      help="split every labeled cluster that may hide a new category: its unlabeled rows farthest from "
                           "its labels become a candidate (recorded as decisions in the manifest)")
@@ -85,13 +88,16 @@ def cmd_run(args) -> int:
         print(f"warning: {message}", file=sys.stderr)
     if args.new_clusters is not None and args.new_clusters < 0:
         raise InputError(f"--new-clusters must be 0 or more (got {args.new_clusters}); leave it out to estimate it.")
+    if args.keep_new_clusters is not None and args.keep_new_clusters < 0:
+        raise InputError(f"--keep-new-clusters must be 0 or more (got {args.keep_new_clusters}).")
     if args.label_next < 0:
         raise InputError(f"--label-next must be 0 or more (got {args.label_next}); 0 writes no label_next.csv.")
     fill_methods = DiscoveryConfig.fill_methods if args.balance else tuple(
         m for m in DiscoveryConfig.fill_methods if m != "balanced")
     # none of the files written holds the dashboard's 2-d map: skipping it took the demo's run from 51 s to 17 s
     config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
-                             n_new_clusters=args.new_clusters, fill_methods=fill_methods, make_map=False)
+                             n_new_clusters=args.new_clusters, preferred_n_new_clusters=args.keep_new_clusters,
+                             fill_methods=fill_methods, make_map=False)
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:
@@ -148,6 +154,9 @@ def new_clusters_note(clustering: dict) -> str | None:
     if not estimate:
         return None
     low, high = estimate["plausible"]
+    if estimate.get("kept_preferred"):
+        return (f"new clusters: {estimate['n_new']} (kept as asked; any count from {low} to {high} fits the data about "
+                f"as well, the best fit being {estimate['best']})")
     if low == high:
         return f"new clusters: {estimate['n_new']} (estimated)"
     return (f"new clusters: {estimate['n_new']} (estimated; any count from {low} to {high} fits the data about as "

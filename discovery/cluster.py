@@ -203,6 +203,8 @@ class NewClusterEstimate:
     ``noise`` of the best; ``outside_share``: ``share_outside_known_classes``.
     A wide range means the data does not pin the number down (the curve is flat):
     the researcher should then choose it, not trust the pick.
+    ``preferred``: the count asked to be kept when plausible (a previous run's), and
+    ``kept_preferred``: whether it was (then ``n_new`` is it; ``best`` is the count the curve peaks at).
     """
 
     n_new: int
@@ -210,18 +212,23 @@ class NewClusterEstimate:
     noise: float
     plausible: tuple
     outside_share: float = 0.0
+    best: int | None = None
+    preferred: int | None = None
+    kept_preferred: bool = False
 
     def to_dict(self) -> dict:
         return {"n_new": self.n_new, "plausible": list(self.plausible), "noise": round(self.noise, 6),
                 "outside_share": round(self.outside_share, 6),
-                "scores": {str(k): round(v, 6) for k, v in self.scores.items()}}
+                "scores": {str(k): round(v, 6) for k, v in self.scores.items()},
+                "best": self.n_new if self.best is None else self.best, "preferred": self.preferred,
+                "kept_preferred": self.kept_preferred}
 
 
 NEW_CLASS_EVIDENCE = 0.1  # share of unlabeled rows outside every known class that rules out "no new cluster"
 
 
 def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,
-                         n_grid: int = 14, n_restarts: int = 3) -> NewClusterEstimate:
+                         n_grid: int = 14, n_restarts: int = 3, preferred: int | None = None) -> NewClusterEstimate:
     """How many clusters beyond the known classes the unlabeled rows need, with the evidence.
 
     Seeded k-means is run for a geometric grid of extra-cluster counts (0 up to
@@ -239,6 +246,12 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     outside every known class (snips, 5 of 7 intents named: 2 of 3 draws). When more than
     ``NEW_CLASS_EVIDENCE`` of the unlabeled rows do (``share_outside_known_classes``, about 2%
     without unnamed classes), the best count of at least one is taken.
+
+    ``preferred``: a count to keep whenever it lies in the plausible range (the previous run's, when
+    the researcher runs again with a few more labels). The curve is flat near its top, so one more
+    label moved the pick on the demo from 25 to 2, 55 or 38 (three draws of the added row), each
+    time with 25 still in the plausible range; keeping it spares the researcher a reshuffled
+    candidate list the data does not ask for.
     """
     from sklearn.metrics import pairwise_distances_chunked, silhouette_score
 
@@ -280,7 +293,10 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
         best = 1 + int(np.argmax(smoothed[1:]))
     noise = float(np.median(errors)) if errors else 0.0
     near = [counts[i] for i in np.flatnonzero(smoothed >= smoothed[best] - noise)]
-    return NewClusterEstimate(int(counts[best]), scores, noise, (int(min(near)), int(max(near))), outside)
+    low, high = int(min(near)), int(max(near))
+    keep = preferred is not None and low <= preferred <= high and not (preferred == 0 and outside > NEW_CLASS_EVIDENCE)
+    return NewClusterEstimate(int(preferred) if keep else int(counts[best]), scores, noise, (low, high), outside,
+                              best=int(counts[best]), preferred=preferred, kept_preferred=bool(keep))
 
 
 def estimate_n_new_clusters(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,
@@ -317,14 +333,17 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
     (``drop_seeds_in_new_clusters``: the classifier cannot tell a named class from an unnamed one).
     ``n_init``: k-means runs from different starts; the tightest one (highest total
     cosine similarity to the centers) is kept, as scikit-learn's KMeans does.
+    ``preferred_n_new_clusters``: when estimating, keep this count if the data fits it about as well
+    as the best (``new_cluster_estimate``'s ``preferred``).
     Fitted: ``labels_``, ``cluster_centers_``, ``n_new_clusters_``, ``n_confident_seeds_`` (after that check),
     ``n_seeds_in_new_clusters_`` (dropped by it), ``used_labels_``,
     ``new_cluster_estimate_`` (the ``NewClusterEstimate`` behind the count; None when the count was given).
     """
 
     def __init__(self, n_new_clusters: int | None = None, seed_threshold: float | None = 0.6, max_iter: int = 100,
-                 n_init: int = 5, random_state: int | None = 0):
+                 n_init: int = 5, random_state: int | None = 0, preferred_n_new_clusters: int | None = None):
         self.n_new_clusters = n_new_clusters
+        self.preferred_n_new_clusters = preferred_n_new_clusters
         self.seed_threshold = seed_threshold
         self.max_iter = max_iter
         self.n_init = n_init
@@ -338,7 +357,8 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
         n_new = self.n_new_clusters
         self.new_cluster_estimate_ = None
         if n_new is None:  # judged on the human labels alone: confident seeds made the silhouette erratic
-            self.new_cluster_estimate_ = new_cluster_estimate(X, y, random_state=seed)
+            self.new_cluster_estimate_ = new_cluster_estimate(X, y, random_state=seed,
+                                                              preferred=self.preferred_n_new_clusters)
             n_new = self.new_cluster_estimate_.n_new
         n_added = int(((seeds >= 0) & (y < 0)).sum())
         if n_added and n_new > 0:

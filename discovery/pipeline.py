@@ -39,6 +39,7 @@ class DiscoveryConfig:
     method: str = "auto"  # auto picks seeded-kmeans, chosen by measurement (docs/benchmarks.md)
     random_state: int = 0
     n_new_clusters: int | None = None  # None: estimated
+    preferred_n_new_clusters: int | None = None  # estimated: keep this count (a previous run's) when the data fits it about as well
     seed_threshold: float | None = 0.6  # seeded-kmeans: rows a classifier is this sure of (0 chance, 1 certain) seed their class
     min_cluster_size: int | None = None  # hdbscan only; None: from n
     noise_budget: float = 0.2  # hdbscan only: share of rows it may leave as noise before being pushed
@@ -307,7 +308,7 @@ def make_clusterer(config: DiscoveryConfig):
         return LabelAwareHDBSCAN(min_cluster_size=config.min_cluster_size, noise_budget=config.noise_budget,
                                  random_state=config.random_state)
     return SeededKMeans(n_new_clusters=config.n_new_clusters, seed_threshold=config.seed_threshold,
-                        random_state=config.random_state)
+                        random_state=config.random_state, preferred_n_new_clusters=config.preferred_n_new_clusters)
 
 
 def cluster_report(clusterer, config: DiscoveryConfig) -> dict:

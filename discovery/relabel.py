@@ -115,6 +115,19 @@ def labels_for_next_run(result) -> NextRunLabels:
                         tuple(d for d in result.decisions if d.get("action") not in carried))
 
 
+def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:
+    """The new-cluster count a run on ``carried`` should keep when the data fits it about as well as its
+    best (``DiscoveryConfig.preferred_n_new_clusters``): this run's estimated count, less the categories
+    named in it, which the next run knows as classes. None when this run's count was given, not estimated."""
+    clustering = getattr(result, "clustering", None) or {}
+    estimate = clustering.get("estimate")
+    if clustering.get("n_new_clusters_given") or not estimate:
+        return None
+    known = set(result.table.codec.names)
+    named = sum(1 for name in carried.named_rows if name not in known)
+    return max(0, int(estimate["n_new"]) - named)
+
+
 def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: int, named_rows: dict,
                  not_carried: tuple) -> NextRunLabels:
     frame = table.frame.copy()

@@ -113,6 +113,18 @@ def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
     assert "estimate" in json.loads((tmp_path / "est" / "manifest.json").read_text())["clustering"]
     refused = discovery("run", demo_slice, "--new-clusters", "-1", "--out", tmp_path / "bad")
     assert refused.returncode == 2 and refused.stderr.strip().startswith("error: --new-clusters")
+    estimate = json.loads((tmp_path / "est" / "manifest.json").read_text())["clustering"]["estimate"]
+    low, high = estimate["plausible"]
+    wanted = low if low != estimate["n_new"] else high
+    assert low < high  # the slice does not pin the count down: a count the data fits about as well is kept
+    kept = discovery("run", demo_slice, "--model", "tfidf", "--keep-new-clusters", str(wanted), "--quiet",
+                     "--out", tmp_path / "kept")
+    assert kept.returncode == 0, kept.stderr
+    clustering = json.loads((tmp_path / "kept" / "manifest.json").read_text())["clustering"]
+    assert clustering["n_new_clusters"] == wanted and clustering["estimate"]["kept_preferred"]
+    assert "kept as asked" in kept.stdout
+    refused = discovery("run", demo_slice, "--keep-new-clusters", "-2", "--out", tmp_path / "bad")
+    assert refused.returncode == 2 and "--keep-new-clusters" in refused.stderr
 
 
 def test_class_balance_is_reported_and_can_be_turned_off(demo_slice, tmp_path):

@@ -109,7 +109,8 @@ def test_estimate_reports_its_curve_and_how_sure_it_is(small_banking):
     low, high = estimate.plausible
     assert low <= estimate.n_new <= high
     assert estimate.noise > 0
-    assert set(estimate.to_dict()) == {"n_new", "plausible", "noise", "outside_share", "scores"}
+    assert set(estimate.to_dict()) == {"n_new", "plausible", "noise", "outside_share", "scores", "best", "preferred",
+                                       "kept_preferred"}
     fitted = SeededKMeans(random_state=0).fit(X, y)
     assert fitted.new_cluster_estimate_.n_new == fitted.n_new_clusters_
     given = SeededKMeans(n_new_clusters=2, random_state=0).fit(X, y)
@@ -242,3 +243,40 @@ def test_each_estimate_score_is_the_cosine_silhouette_of_its_clusterings(small_b
         direct = [silhouette_score(Xs, seeded_kmeans(X, y, n_new, random_state=1000 * restart, max_iter=30)[0][rows],
                                    metric="cosine") for restart in range(3)]
         assert estimate.scores[n_new] == pytest.approx(np.mean(direct), abs=1e-9)
+
+
+def test_a_preferred_count_is_kept_only_while_the_data_fits_it(small_banking):
+    frame, y, X = small_banking
+    free = new_cluster_estimate(X, y, random_state=0)
+    low, high = free.plausible
+    inside = new_cluster_estimate(X, y, random_state=0, preferred=low)
+    assert inside.kept_preferred and inside.n_new == low and inside.best == free.n_new
+    assert inside.scores == free.scores and inside.plausible == free.plausible
+    outside = new_cluster_estimate(X, y, random_state=0, preferred=high + 20)
+    assert not outside.kept_preferred and outside.n_new == free.n_new
+    assert outside.to_dict()["preferred"] == high + 20
+    fitted = SeededKMeans(random_state=0, preferred_n_new_clusters=low).fit(X, y)
+    assert fitted.n_new_clusters_ == low and fitted.new_cluster_estimate_.kept_preferred
+
+
+def test_one_more_label_no_longer_reshuffles_the_demo_s_new_clusters(demo_table):
+    """On the demo the silhouette curve is flat: labeling one more row of a named class moved the estimated
+    count from 25 to 37 or 55 in 11 of 12 draws of the row, with 25 still plausible in 11 of them. Asked to
+    keep the first run's count, the second run keeps it."""
+    import pandas as pd
+
+    from discovery.embed import SentenceEmbedder
+    from shared_paths import DEMO_TRUTH
+
+    X = SentenceEmbedder().transform(demo_table.texts)
+    y = demo_table.labels.copy()
+    first = new_cluster_estimate(X, y, random_state=0)
+    truth = pd.read_csv(DEMO_TRUTH).true_label.to_numpy()
+    named = [row for row in np.flatnonzero(y < 0) if truth[row] in demo_table.codec.names]
+    row = np.random.RandomState(7).choice(named)
+    y[row] = demo_table.codec.names.index(truth[row])
+    again = new_cluster_estimate(X, y, random_state=0)
+    kept = new_cluster_estimate(X, y, random_state=0, preferred=first.n_new)
+    assert again.n_new != first.n_new  # the swing this guards against
+    assert kept.kept_preferred and kept.n_new == first.n_new
+    assert kept.best == again.n_new and kept.plausible == again.plausible

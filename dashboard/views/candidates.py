@@ -101,7 +101,12 @@ with state.guard():
     st.caption(f"{len(candidates)} open candidates, largest and tightest first. Naming one turns its rows' proposed "
                "label into that name; dismissing one gives its rows the fill-in labels instead.")
     estimate = result.clustering.get("estimate")
-    if estimate and estimate["plausible"][0] != estimate["plausible"][1]:
+    if estimate and estimate.get("kept_preferred"):
+        low, high = estimate["plausible"]
+        st.info(f"Kept the previous run's {estimate['n_new']} new clusters: with the added labels any number from "
+                f"{low} to {high} fits the data about as well (the best fit: {estimate['best']}). To choose another, "
+                "set 'New categories to look for' in the sidebar and run again.", icon=":material/tune:")
+    elif estimate and estimate["plausible"][0] != estimate["plausible"][1]:
         low, high = estimate["plausible"]
         st.info(f"The tool estimated {estimate['n_new']} new clusters, but any number from {low} to {high} fits the "
                 "data about as well. If you expect more or fewer new categories, set 'New categories to look for' "

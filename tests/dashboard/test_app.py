@@ -429,3 +429,10 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     assert second.decisions == () and len(old_workspace.load()) == 2
     assert at.session_state["workspace"].path != old_workspace.path
     assert any(f"with {1 + len(shown)} more labels" in s.value for s in at.success)
+    # the estimated count carries over (less the category named, a known class now) when it still fits
+    kept = first.clustering["estimate"]["n_new"] - 1
+    assert at.session_state["config"].preferred_n_new_clusters == kept
+    estimate = second.clustering["estimate"]
+    low, high = estimate["plausible"]
+    assert estimate["preferred"] == kept and estimate["kept_preferred"] == (low <= kept <= high)
+    assert estimate["n_new"] == (kept if estimate["kept_preferred"] else estimate["best"])
