@@ -396,10 +396,9 @@ def run_again_with_labels(result) -> None:
     new = Source(kind="path", path=str(path), text_column=carried.text_column, label_column=carried.label_column)
     load_table(new)  # raises InputError before switching
     st.session_state["source"] = new
-    keep = new_clusters_to_keep(result, carried)
     config = current_config()
     if config.n_new_clusters is None:  # a few more labels should not reshuffle the candidates for nothing
-        st.session_state["config"] = replace(config, preferred_n_new_clusters=keep)
+        st.session_state["config"] = replace(config, preferred_n_new_clusters=new_clusters_to_keep(result, carried))
     st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
     more = f"{carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}"
     notify(f"Running again on {path.name} with {more}. {carried.summary()}")
