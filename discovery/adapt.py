@@ -24,6 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .embed import SentenceEmbedder, default_cache_dir, text_digests
+from .errors import InputError
 
 Progress = Callable[[int, int], None]
 FORMAT_VERSION = 1
@@ -149,6 +150,28 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# ``trainable_layers="auto"``: models this deep or shallower (the default model has 6 layers) train every
+# layer; deeper ones train their top AUTO_TOP_LAYERS, the layers below run once per labeled text.
+AUTO_EVERY_LAYER_UP_TO = 6
+AUTO_TOP_LAYERS = 4
+
+
+def resolve_trainable_layers(setting, base: SentenceEmbedder) -> int | None:
+    """How many top layers to fine-tune (None: every layer) for ``setting``: "auto", "all" or a count."""
+    if setting is None or setting == "all":
+        return None
+    if setting != "auto" and not (isinstance(setting, (int, np.integer)) and not isinstance(setting, bool)
+                                  and setting > 0):
+        raise InputError(f"layers to fine-tune must be 'auto', 'all' or a positive whole number, not {setting!r}.")
+    from .top_layers import layer_stack
+
+    layers = layer_stack(base._load())
+    if layers is None:  # not a stack the top-layer path can split: every layer, as before
+        return None
+    count = (AUTO_TOP_LAYERS if len(layers) > AUTO_EVERY_LAYER_UP_TO else len(layers)) if setting == "auto" else int(setting)
+    return None if count >= len(layers) else count
+
+
 class AdaptedEmbedder:
     """A sentence-transformers model fine-tuned on the labeled rows; a drop-in embedder.
 
@@ -170,13 +193,20 @@ class AdaptedEmbedder:
     max_seq_length : tokens of each text that training reads (time, memory; 99.7% of banking's texts
         are shorter). Embedding reads as many as the base model does (``reading_length_``, 128 for
         the default model), so long texts are not cut to their first 64 tokens.
+    trainable_layers : "all", the number of top transformer layers to fine-tune, or "auto": every layer
+        of a model up to 6 layers deep (the default model), the top 4 of a deeper one. The layers below
+        stay as they are, so each labeled text passes through them once and every step runs only the
+        top ones (``discovery/top_layers.py``): all-mpnet-base-v2 (12 layers) with its top 4 trained
+        labeled banking's unlabeled rows as well as with all 12, in a third of the time
+        (docs/benchmarks.md, "How far the adapted embedding goes").
     Fitted: ``model_path_`` (folder of the adapted model), ``model_id`` (its cache key), ``base_model_id``,
-    ``trained_`` (False when it came from the cache), ``n_steps_``, ``reading_length_``.
+    ``trained_`` (False when it came from the cache), ``n_steps_``, ``reading_length_``, ``trainable_layers_``
+    (None: every layer).
     """
 
     def __init__(self, model: str | None = None, epochs: int = 6, batch_size: int = 128, learning_rate: float = 2e-5,
                  max_seq_length: int = 64, max_pairs_per_epoch: int = 1000, max_steps: int = 100, random_state: int = 0,
-                 cache_dir=None):
+                 cache_dir=None, trainable_layers: int | str = "auto"):
         self.model = model
         self.epochs = epochs
         self.batch_size = batch_size
@@ -186,6 +216,7 @@ class AdaptedEmbedder:
         self.max_steps = max_steps
         self.random_state = random_state
         self.cache_dir = cache_dir
+        self.trainable_layers = trainable_layers
 
     def _batches(self, y: np.ndarray) -> tuple[list, bool]:
         """The training plan (pair batches, at most ``max_steps``) and whether the cap shortened it."""
@@ -194,13 +225,15 @@ class AdaptedEmbedder:
         capped = self.max_steps is not None and len(batches) > self.max_steps
         return (batches[:self.max_steps] if capped else batches), capped
 
-    def _key(self, base_id: str, texts: Sequence[str], y: np.ndarray, capped: bool) -> str:
+    def _key(self, base_id: str, texts: Sequence[str], y: np.ndarray, capped: bool, trainable_layers: int | None) -> str:
         labeled = np.flatnonzero(y >= 0)
         digest = hashlib.sha256()
         settings = [FORMAT_VERSION, base_id, self.epochs, self.batch_size, self.learning_rate, self.max_seq_length,
                     self.max_pairs_per_epoch, self.random_state]
         if capped:  # a plan the cap leaves alone trains the very same model as before the cap existed
             settings.append(["max_steps", self.max_steps])
+        if trainable_layers is not None:  # every layer keeps the key of models adapted before the setting existed
+            settings.append(["trainable_layers", trainable_layers])
         digest.update(json.dumps(settings).encode())
         digest.update(text_digests([texts[i] for i in labeled]).tobytes())
         digest.update(np.asarray(y[labeled], dtype=np.int64).tobytes())
@@ -211,7 +244,8 @@ class AdaptedEmbedder:
         y = np.asarray(y)
         base = SentenceEmbedder(self.model, cache_dir=False)
         batches, capped = self._batches(y)
-        key = self._key(base.model_id, texts, y, capped)
+        self.trainable_layers_ = resolve_trainable_layers(self.trainable_layers, base)
+        key = self._key(base.model_id, texts, y, capped, self.trainable_layers_)
         root = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
         self.model_path_ = root / "adapted" / key
         self.model_id = f"adapted-{key}"
@@ -246,7 +280,20 @@ class AdaptedEmbedder:
         model = base._load()
         base_length = model.max_seq_length
         model.max_seq_length = self.max_seq_length
-        loss_fn = _contrastive_loss(model, checkpointed=_checkpoint_layers(model))
+        if self.trainable_layers_ is None:
+            loss_fn = _contrastive_loss(model, checkpointed=_checkpoint_layers(model))
+
+            def features(rows):
+                return model.preprocess([texts[i] for i in rows])
+        else:
+            from .top_layers import TopLayers
+
+            top = TopLayers(model, self.trainable_layers_)
+            top.cache_bottom_states(texts, [row for batch in batches for pair in batch for row in pair])
+            loss_fn = _contrastive_loss(top, checkpointed=False)
+
+            def features(rows):
+                return {"rows": torch.tensor(rows)}
         optimizer = torch.optim.AdamW(model.parameters(), lr=self.learning_rate, weight_decay=0.01)
         warmup = max(1, len(batches) // 10)
         scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -255,8 +302,7 @@ class AdaptedEmbedder:
         if progress:
             progress(0, len(batches))
         for step, batch in enumerate(batches):
-            anchors = model.preprocess([texts[a] for a, _ in batch])
-            positives = model.preprocess([texts[p] for _, p in batch])
+            anchors, positives = features([a for a, _ in batch]), features([p for _, p in batch])
             loss = loss_fn([anchors, positives], None)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

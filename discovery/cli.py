@@ -19,12 +19,23 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def _layers(value: str) -> int | str:
+    if value in ("auto", "all"):
+        return value
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"expected auto, all or a positive whole number of layers, not {value!r}")
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="sentence-transformers name or path, or 'tfidf' (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--method", default="auto", choices=["auto", "hdbscan", "seeded-kmeans"])
     p.add_argument("--seed", type=int, default=0, help="one random_state for every stage (default 0)")
     p.add_argument("--no-adapt", dest="adapt", action="store_false",
                    help="use the model as it is, without fine-tuning it on the labeled rows first")
+    p.add_argument("--adapt-layers", type=_layers, default="auto", metavar="auto|all|N",
+                   help="transformer layers to fine-tune: all, the top N, or auto (default: every layer of a model "
+                        "up to 6 layers deep such as the default, the top 4 of a deeper one; README, Models)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -96,6 +107,7 @@ def cmd_run(args) -> int:
         m for m in DiscoveryConfig.fill_methods if m != "balanced")
     # none of the files written holds the dashboard's 2-d map: skipping it took the demo's run from 51 s to 17 s
     config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
+                             adapt_layers=args.adapt_layers,
                              n_new_clusters=args.new_clusters, preferred_n_new_clusters=args.keep_new_clusters,
                              fill_methods=fill_methods, make_map=False)
     config.resolved_method()
@@ -187,7 +199,8 @@ def cmd_evaluate(args) -> int:
 
     report = evaluate_dataset(args.dataset_dir, known_ratio=args.known_ratio, labeled_ratio=args.labeled_ratio,
                               seeds=args.seeds, k=args.k, method=args.method, model=args.model,
-                              max_train_rows=args.max_train_rows, progress=not args.quiet, adapt=args.adapt)
+                              max_train_rows=args.max_train_rows, progress=not args.quiet, adapt=args.adapt,
+                              adapt_layers=args.adapt_layers)
     if args.json == "-":
         write_json(report, sys.stdout)
     else:

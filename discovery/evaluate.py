@@ -238,7 +238,8 @@ def split_flagged_check(result, train_labels: np.ndarray, known: set, labeled: n
 
 
 def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_ratio: float, labeled_ratio: float,
-                  k: str, method: str, model: str | None, progress: bool = False, adapt: bool = True) -> dict:
+                  k: str, method: str, model: str | None, progress: bool = False, adapt: bool = True,
+                  adapt_layers: int | str = "auto") -> dict:
     """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
     assign test, score. Only the drawn labeled rows' labels reach adaptation and clustering."""
     from .io import table_from_frame
@@ -257,7 +258,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                              label_column="label")
     n_new = None if k == "estimated" else max(n_classes - len(known), 0)
     config = DiscoveryConfig(model=model, method=method, random_state=seed, make_map=False, n_new_clusters=n_new,
-                             adapt=adapt)
+                             adapt=adapt, adapt_layers=adapt_layers)
 
     adapt_start = time.perf_counter()
     embedder = fit_embedder(table.texts, table.labels, config, TqdmStages(leave=False) if progress else None)
@@ -324,7 +325,7 @@ def summarize(per_seed: list[dict]) -> tuple[dict, dict]:
 def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: float = 0.1, seeds=(0, 1, 2),
                      k: str = "estimated", method: str = "auto", model: str | None = None,
                      max_train_rows: int | None = None, progress: bool = False, keep_state: bool = False,
-                     adapt: bool = True) -> dict:
+                     adapt: bool = True, adapt_layers: int | str = "auto") -> dict:
     """Run the NID protocol over ``seeds``; returns the report dict (``write_json`` writes it).
 
     ``keep_state=True`` keeps each seed's draw, embeddings and result under ``per_seed[i]["_state"]``
@@ -344,7 +345,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
     per_seed = []
     for seed in iterator:
         per_seed.append(evaluate_seed(train, test, seed, known_ratio, labeled_ratio, k, resolved, model,
-                                      progress=progress, adapt=adapt))
+                                      progress=progress, adapt=adapt, adapt_layers=adapt_layers))
     mean, std = summarize(per_seed)
     model_id = per_seed[0]["_state"]["model"]
     if not keep_state:
@@ -360,6 +361,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
         "method": resolved,
         "model": model_id,
         "adapted": all(row["adapted"] for row in per_seed),
+        "adapt_layers": adapt_layers,
         # was the on-disk cache warm when the first seed embedded? (null for tfidf, which has no cache)
         "embedding_cache_warm": warm[0],
         "n_train": len(train),

@@ -36,6 +36,7 @@ class DiscoveryConfig:
 
     model: str | None = None  # None: bundled all-MiniLM-L6-v2; "tfidf": no model; else a name or path
     adapt: bool = True  # fine-tune the sentence model on the labeled rows first (discovery/adapt.py)
+    adapt_layers: int | str = "auto"  # layers fine-tuned: "all", the top N, or "auto" (AdaptedEmbedder.trainable_layers)
     method: str = "auto"  # auto picks seeded-kmeans, chosen by measurement (docs/benchmarks.md)
     random_state: int = 0
     n_new_clusters: int | None = None  # None: estimated
@@ -284,7 +285,8 @@ def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageP
     train_labels = adaptation_labels(config, y, never_held_out)
     if train_labels is None:
         return base
-    adapted = AdaptedEmbedder(config.model, random_state=config.random_state, cache_dir=config.cache_dir).fit(
+    adapted = AdaptedEmbedder(config.model, random_state=config.random_state, cache_dir=config.cache_dir,
+                              trainable_layers=config.adapt_layers).fit(
         texts, train_labels, progress=lambda d, t: report("adapt", d, t))
     labeled = np.flatnonzero(y >= 0)
     labeled_texts = [texts[i] for i in labeled]
@@ -292,7 +294,7 @@ def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageP
     base_correct = heldout_knn_correct(base.transform(labeled_texts), y[labeled], held_out)
     adapted_correct = heldout_knn_correct(adapted.transform(labeled_texts), y[labeled], held_out)
     check = {"base": float(base_correct.mean()), "adapted": float(adapted_correct.mean()),
-             "held_out_rows": int(held_out.sum())}
+             "held_out_rows": int(held_out.sum()), "layers_trained": adapted.trainable_layers_ or "all"}
     chosen = adapted if adaptation_helps(base_correct, adapted_correct) else base
     chosen.adaptation_check_ = check
     return chosen

@@ -38,6 +38,17 @@ def test_a_setting_added_later_keeps_the_workspaces_saved_before_it_at_its_defau
     assert workspace_key("abc", {**defaults, "known_rows_by_fill": None}) != workspace_key("abc", saved_before)
 
 
+def test_workspaces_saved_by_earlier_versions_keep_their_key():
+    """Keys computed by commit 6fa7fc5 (before preferred_n_new_clusters and adapt_layers existed): a
+    researcher's saved decisions must load after an upgrade that adds a setting at its default."""
+    from discovery import DiscoveryConfig
+
+    assert workspace_key("0123abcd", DiscoveryConfig().to_dict(), text_column="text",
+                         label_column="label") == "695e415f6c4068aa"
+    assert workspace_key("0123abcd", DiscoveryConfig(random_state=3, n_new_clusters=5).to_dict(), text_column="text",
+                         label_column="label", unlabeled_marker="?") == "39d65b53b1b4ff70"
+
+
 @pytest.mark.parametrize("filename", ["../../escape.csv", "/etc/escape.csv", "..\\..\\escape.csv", "escape.csv"])
 def test_uploads_are_saved_inside_the_workspace(tmp_path, filename):
     root = tmp_path / "workspaces"
