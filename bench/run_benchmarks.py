@@ -315,7 +315,7 @@ SPLIT_FLAGGED: dict = {}  # bench/split_flagged_clusters.py output (what splitti
 LABEL_NEXT: dict = {}  # bench/label_next.py output (what labeling the suggested rows gives)
 REVIEW_ESTIMATE: dict = {}  # bench/review_estimate.py output (the accuracy estimate after labeling suggested rows)
 FILL_CEILING: dict = {}  # bench/fill_ceiling.py output (how far the adapted embedding lets the fill-in go)
-STRONGER_MODEL: dict = {}  # bench/fill_ceiling.py --stronger-model output (all-mpnet-base-v2 adapted, every class known)
+STRONGER_MODEL: dict = {}  # bench/fill_ceiling.py --stronger-model outputs by file (all-mpnet-base-v2 adapted, every class known)
 
 
 def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
@@ -460,8 +460,8 @@ def load_results() -> tuple[dict, dict]:
             REVIEW_ESTIMATE.update(data)
         elif path.name == "fill_ceiling.json":
             FILL_CEILING.update(data)
-        elif path.name == "stronger_model.json":
-            STRONGER_MODEL.update(data)
+        elif path.name.startswith("stronger_model"):
+            STRONGER_MODEL[path.name] = data
         else:
             results[data["dataset"]] = data
     return results, choice
@@ -712,22 +712,35 @@ def fill_ceiling_lines(ceiling: dict, stronger: dict) -> list[str]:
             lines.append(f"| {row} | " + " | ".join(_f(d[row]) for d in ceiling["per_seed"])
                          + f" | {_f(ceiling['mean'][row])} |")
         lines.append("")
-    if stronger:
-        m = stronger["mean"]
-        default_model = lambda name: (f"; the default model: {_f(ALL_KNOWN[name]['mean']['fillin_acc'])}"  # noqa: E731
-                                      if name in ALL_KNOWN else "")
-        trained = max(stronger["per_seed"], key=lambda run: run["seconds"])  # a seed whose adapted model was not cached
-        per_seed = " / ".join(_f(run["fillin_acc"]) for run in stronger["per_seed"])
-        lines += [f"A stronger base model, adapted the same way: {Path(stronger['model']).name} (110M parameters against "
-                  f"all-MiniLM-L6-v2's 22M), {stronger['dataset']} with every class known, seeds "
-                  f"{', '.join(map(str, stronger['seeds']))}{_commit_inline(stronger)}: fill-in {_f(m['fillin_acc'])} "
-                  f"({per_seed}{default_model(stronger['dataset'])}), mean confidence {_f(m['fillin_confidence'])}, "
-                  f"test ACC {_f(m['acc'])}; "
-                  f"{_f(trained['seconds'] / 60, 0)} minutes a seed ({_f(trained['adapt_seconds'] / 60, 0)} of them "
-                  f"adaptation), peak memory {_f(stronger.get('peak_memory_gb'), 1)} GB (`python bench/fill_ceiling.py "
-                  "--stronger-model models/all-mpnet-base-v2`, after `make mpnet`; README, *Models*). "
-                  f"{_over_the_budget(trained['seconds'] / 60, stronger.get('peak_memory_gb'))}", ""]
+    for name in sorted(stronger, key=lambda name: name != "stronger_model.json"):  # every layer first
+        lines += stronger_model_lines(stronger[name])
     return lines
+
+
+def stronger_model_lines(stronger: dict) -> list[str]:
+    """One adapted stronger model's run (bench/fill_ceiling.py --stronger-model): scores, time, memory, layers."""
+    from discovery.adapt import AUTO_TOP_LAYERS
+
+    m = stronger["mean"]
+    default_model = lambda name: (f"; the default model: {_f(ALL_KNOWN[name]['mean']['fillin_acc'])}"  # noqa: E731
+                                  if name in ALL_KNOWN else "")
+    trained = max(stronger["per_seed"], key=lambda run: run["seconds"])  # a seed whose adapted model was not cached
+    per_seed = " / ".join(_f(run["fillin_acc"]) for run in stronger["per_seed"])
+    layers = stronger.get("adapt_layers", "all")  # records made before the setting trained every layer
+    how = ("adapted the same way (every layer fine-tuned)" if layers == "all" else
+           f"with only its top {AUTO_TOP_LAYERS if layers == 'auto' else layers} layers fine-tuned (`--adapt-layers "
+           f"{layers}`; the layers below run once per labeled text, `discovery/top_layers.py`)")
+    memory = "one seed to a process" if "adapt_layers" in stronger else "three seeds in one process"  # as each was run
+    return [f"A stronger base model, {how}: {Path(stronger['model']).name} (110M parameters against "
+            f"all-MiniLM-L6-v2's 22M), {stronger['dataset']} with every class known, seeds "
+            f"{', '.join(map(str, stronger['seeds']))}{_commit_inline(stronger)}: fill-in {_f(m['fillin_acc'])} "
+            f"({per_seed}{default_model(stronger['dataset'])}), mean confidence {_f(m['fillin_confidence'])}, "
+            f"test ACC {_f(m['acc'])}; "
+            f"{_f(trained['seconds'] / 60, 0)} minutes a seed ({_f(trained['adapt_seconds'] / 60, 0)} of them "
+            f"adaptation), peak memory {_f(stronger.get('peak_memory_gb'), 1)} GB ({memory}; `python "
+            f"bench/fill_ceiling.py --stronger-model models/all-mpnet-base-v2 --adapt-layers {layers}`, after "
+            f"`make mpnet`; README, *Models*). "
+            f"{_over_the_budget(trained['seconds'] / 60, stronger.get('peak_memory_gb'))}", ""]
 
 
 def _over_the_budget(minutes: float, peak_gb: float | None) -> str:

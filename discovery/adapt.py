@@ -197,7 +197,8 @@ class AdaptedEmbedder:
         of a model up to 6 layers deep (the default model), the top 4 of a deeper one. The layers below
         stay as they are, so each labeled text passes through them once and every step runs only the
         top ones (``discovery/top_layers.py``): all-mpnet-base-v2 (12 layers) with its top 4 trained
-        labeled banking's unlabeled rows as well as with all 12, in a third of the time
+        labeled banking's unlabeled rows as well as with all 12 (fill-in 90.76 against 90.55, every
+        class known, seeds 0-2), fine-tuning in 7-8 minutes instead of 25 and 3.0 GB instead of 4.9
         (docs/benchmarks.md, "How far the adapted embedding goes").
     Fitted: ``model_path_`` (folder of the adapted model), ``model_id`` (its cache key), ``base_model_id``,
     ``trained_`` (False when it came from the cache), ``n_steps_``, ``reading_length_``, ``trainable_layers_``

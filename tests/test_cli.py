@@ -127,6 +127,12 @@ def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
     assert refused.returncode == 2 and "--keep-new-clusters" in refused.stderr
 
 
+def test_a_meaningless_number_of_layers_to_fine_tune_is_refused(demo_slice, tmp_path):
+    refused = discovery("run", demo_slice, "--adapt-layers", "0", "--out", tmp_path / "bad")
+    assert refused.returncode == 2 and "--adapt-layers" in refused.stderr
+    assert "auto, all or a positive whole number" in refused.stderr and not (tmp_path / "bad").exists()
+
+
 def test_class_balance_is_reported_and_can_be_turned_off(demo_slice, tmp_path):
     import json
 

@@ -74,3 +74,17 @@ def test_auto_trains_every_layer_of_the_default_model_under_its_old_key(small_ba
 def test_a_meaningless_layer_count_is_refused_in_words(setting):
     with pytest.raises(InputError, match="'auto', 'all' or a positive whole number"):
         resolve_trainable_layers(setting, SentenceEmbedder(cache_dir=False))
+
+
+def test_the_run_records_how_many_layers_it_fine_tuned(small_banking, tmp_path):
+    from discovery.pipeline import DiscoveryConfig, fit_embedder
+
+    frame, y, _ = small_banking
+    known = sorted(frame.true_label[y >= 0].unique())
+    y = np.full(len(frame), -1)  # 12 labeled rows an intent: enough to adapt with one fold held out
+    for code, intent in enumerate(known):
+        y[np.flatnonzero(frame.true_label.to_numpy() == intent)[:12]] = code
+    embedder = fit_embedder(frame.text.tolist(), y, DiscoveryConfig(adapt_layers=2, cache_dir=str(tmp_path)))
+    assert embedder.adaptation_check_["layers_trained"] == 2
+    default = fit_embedder(frame.text.tolist(), y, DiscoveryConfig(cache_dir=str(tmp_path)))
+    assert default.adaptation_check_["layers_trained"] == "all"
