@@ -3,8 +3,11 @@
 A 12-layer model such as all-mpnet-base-v2 spends most of a fine-tuning step's time passing the
 batch through layers whose weights, frozen, never change. Here the frozen bottom layers' output
 for each training text is computed once, in eval mode, and every step runs only the trainable
-top layers on it, then the model's own pooling and normalisation. ``AdaptedEmbedder`` uses this
-when asked to train fewer layers than the model has (``trainable_layers``).
+top layers on it (with dropout on it in place of the frozen layers' own), then the model's own
+pooling and normalisation. ``AdaptedEmbedder`` uses this when asked to train fewer layers than
+the model has (``trainable_layers``). The cached states take 4 bytes per hidden unit per token:
+33 MB for banking's 720 labeled texts with all-mpnet-base-v2, about 2.4 GB for 12,000 labeled
+texts of 64 tokens (adaptation reads at most 6,000 pairs).
 
 Works for models whose transformer keeps its layers in ``encoder.layer`` and builds its attention
 mask with ``create_bidirectional_mask`` (BERT, MiniLM, MPNet, RoBERTa in transformers 5).
@@ -43,8 +46,8 @@ def _only_layers(encoder: nn.Module, layers: nn.ModuleList):
 class TopLayers(nn.Module):
     """The top ``n_trainable`` layers of ``model`` plus its pooling modules, fed from cached bottom states.
 
-    ``forward({"rows": ...})`` embeds the texts of those row numbers, as the whole model would
-    with its bottom layers in eval mode; losses that call ``model(features)["sentence_embedding"]``
+    ``forward({"rows": ...})`` embeds the texts of those row numbers, in eval mode exactly as the
+    whole model does; losses that call ``model(features)["sentence_embedding"]``
     (sentence-transformers' ranking losses, their cached variants included) train it unchanged.
     """
 
