@@ -48,7 +48,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.preprocessing import normalize  # noqa: E402
 
 from discovery.adapt import AdaptedEmbedder  # noqa: E402
-from discovery.evaluate import load_dataset, protocol_draw, summarize, write_json  # noqa: E402
+from discovery.evaluate import evaluate_dataset, load_dataset, protocol_draw, summarize, write_json  # noqa: E402
 from discovery.fill import BalancedFill, knn_graph  # noqa: E402
 from discovery.pipeline import DiscoveryConfig, adaptation_labels  # noqa: E402
 from run_benchmarks import DATA, _machine, seed_means  # noqa: E402
@@ -121,8 +121,6 @@ def run_stronger_model(dataset: str, seeds: list[int], model: str, adapt_layers)
 def run_stronger_seed(dataset: str, seed: int, model: str, adapt_layers, out: Path) -> int:
     """One seed of ``run_stronger_model``, with this process's peak memory."""
     import resource
-
-    from discovery.evaluate import evaluate_dataset
 
     report = evaluate_dataset(DATA / dataset, known_ratio=1.0, labeled_ratio=0.1, seeds=[seed], model=model,
                               progress=True, adapt_layers=adapt_layers)
