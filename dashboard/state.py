@@ -86,6 +86,7 @@ class Source:
     text_column: str = "text"
     label_column: str | None = None  # None: "label" when present
     unlabeled_marker: str | None = None
+    missing_words: bool = True  # NA, none, null... mean unlabeled (False: they are class names)
 
     @property
     def display_name(self) -> str:
@@ -146,7 +147,7 @@ def load_table(source: Source):
         table = store["tables"].get(key)
         if table is None:
             options = dict(text_column=source.text_column, label_column=source.label_column,
-                           unlabeled_marker=source.unlabeled_marker)
+                           unlabeled_marker=source.unlabeled_marker, missing_words=source.missing_words)
             if source.kind == "upload":
                 table = read_table_bytes(data, source.name, **options)
             else:
@@ -271,7 +272,8 @@ def workspace_root(source: Source) -> Path:
 def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
     """The decisions of this data, column choice and settings (another column or marker starts afresh)."""
     key = workspace_key(table.data_hash, config.to_dict(), text_column=table.text_column,
-                        label_column=table.label_column, unlabeled_marker=source.unlabeled_marker)
+                        label_column=table.label_column, unlabeled_marker=source.unlabeled_marker,
+                        missing_words=source.missing_words)
     return Workspace(workspace_root(source), key)
 
 

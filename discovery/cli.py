@@ -30,13 +30,18 @@ def _layers(value: str) -> int | str:
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="sentence-transformers name or path, or 'tfidf' (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--method", default="auto", choices=["auto", "hdbscan", "seeded-kmeans"])
-    p.add_argument("--seed", type=int, default=0, help="one random_state for every stage (default 0)")
     p.add_argument("--no-adapt", dest="adapt", action="store_false",
                    help="use the model as it is, without fine-tuning it on the labeled rows first")
     p.add_argument("--adapt-layers", type=_layers, default="auto", metavar="auto|all|N",
                    help="transformer layers to fine-tune: all, the top N, or auto (default: every layer of a model "
                         "up to 6 layers deep such as the default, the top 4 of a deeper one; README, Models)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _add_missing_words(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--missing-words-are-labels", dest="missing_words", action="store_false",
+                   help="read NA, N/A, null, None and none in the label column as class names (by default they "
+                        "mean unlabeled, as blank cells do)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--text-col", default="text")
     run.add_argument("--label-col", default=None, help="default: 'label' when present, else everything is unlabeled")
     run.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled (blank and NaN always do)")
+    _add_missing_words(run)
     run.add_argument("--encoding", default=None, help="text encoding when the file is not UTF-8 (e.g. latin-1)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--no-balance", dest="balance", action="store_false",
@@ -63,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--label-next", type=int, default=100, metavar="N",
                      help="write label_next.csv: the N unlabeled rows whose labels would help the fill-in most "
                           "(default 100; 0 for none)")
+    run.add_argument("--seed", type=int, default=0, help="one random_state for every stage (default 0)")
     _add_common(run)
     add = sub.add_parser("add-labels", help="fold the labels typed into label_next.csv into a copy of the data, "
                                              "to run again on")
@@ -72,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--text-col", default="text")
     add.add_argument("--label-col", default=None, help="default: 'label' when present")
     add.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled")
+    _add_missing_words(add)
     add.add_argument("--encoding", default=None, help="text encoding when the files are not UTF-8")
     add.add_argument("--out", required=True, help="the .parquet file to write (run `discovery run` on it next)")
 
@@ -79,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("dataset_dir")
     ev.add_argument("--known-ratio", type=float, default=0.75)
     ev.add_argument("--labeled-ratio", type=float, default=0.1)
-    ev.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ev.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                    help="one draw per seed, each seed the random_state of every stage (default 0 1 2)")
     ev.add_argument("--k", choices=["estimated", "given"], default="estimated")
     ev.add_argument("--max-train-rows", type=int, default=None, help="subsample train (smoke tests)")
     ev.add_argument("--json", default=None, help="write the JSON result to FILE, or '-' for stdout")
@@ -91,10 +100,11 @@ def cmd_run(args) -> int:
     from .export import write_label_next, write_outputs
     from .io import read_table
     from .pipeline import DiscoveryConfig, run_discovery
-    from .result import split_cluster
+    from .result import adaptation_note, split_cluster
 
     table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
-                       unlabeled_marker=args.unlabeled_marker, encoding=args.encoding)
+                       unlabeled_marker=args.unlabeled_marker, encoding=args.encoding,
+                       missing_words=args.missing_words)
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
     if args.new_clusters is not None and args.new_clusters < 0:
@@ -131,9 +141,13 @@ def cmd_run(args) -> int:
         new = [d["new_cluster_id"] for d in result.decisions if d["action"] == "split"]
         print(f"split {len(flagged)} flagged clusters: {int(result.rows.cluster_id.isin(new).sum())} rows are now "
               f"candidate clusters {', '.join(map(str, new))}")
-    for note in (new_clusters_note(result.clustering), moved_rows_note(result), hidden_categories_note(result)):
+    for note in (new_clusters_note(result.clustering), moved_rows_note(result),
+                 hidden_categories_note(result, split=bool(flagged))):
         if note:
             print(note)
+    note = adaptation_note(result.adaptation)
+    if note:
+        print(f"adaptation: {note}")
     if result.fill_balance:
         print(f"class balance: {'used' if result.fill_balance['used'] else 'not used'}, {result.fill_balance['reason']}")
     print(f"wrote {', '.join(str(p) for p in written.values())}")
@@ -149,23 +163,35 @@ def cmd_add_labels(args) -> int:
     if out.suffix.lower() not in (".parquet", ".pq"):
         raise InputError(f"--out {args.out}: write a .parquet file (it keeps every column and type exactly).")
     options = dict(text_column=args.text_col, label_column=args.label_col, unlabeled_marker=args.unlabeled_marker,
-                   encoding=args.encoding)
+                   encoding=args.encoding, missing_words=args.missing_words)
     table = read_table(args.input, **options)
     labeled = read_table(args.labeled, **options)
     carried = add_labels(table, labeled, source_name=Path(args.labeled).name)
     atomic_write_bytes(out, next_run_file(carried))
-    print(f"{carried.assigned_rows:,} rows labeled in review added to the {table.n_labeled:,} labeled rows of "
-          f"{table.source_name}; wrote {out} (run `discovery run {out} --out ...` on it: those rows train every "
-          f"stage and are never held out to score the estimate)")
+    relabeled = len(carried.relabeled)
+    print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} labeled in review"
+          + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
+          + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
+          f"`discovery run {out} --out ...` on it: rows labeled in review train every stage and are never held out "
+          "to score the estimate)")
+    if relabeled:
+        shown = ", ".join(f"row {row}: {old!r} -> {new!r}" for row, old, new in carried.relabeled[:5])
+        print(f"warning: labels changed from the data's: {shown}" + (f" and {relabeled - 5} more" if relabeled > 5 else ""),
+              file=sys.stderr)
     return 0
 
 
 def new_clusters_note(clustering: dict) -> str | None:
     """One line on the estimated number of new clusters, and how firmly the data fixes it."""
     estimate = clustering.get("estimate")
+    if clustering.get("n_new_clusters_given"):
+        return f"new clusters: {clustering['n_new_clusters']} (given)"
     if not estimate:
         return None
     low, high = estimate["plausible"]
+    if estimate.get("preferred") is not None and not estimate.get("kept_preferred"):
+        return (f"new clusters: {estimate['n_new']} (estimated; --keep-new-clusters {estimate['preferred']} was not kept: "
+                f"the data fits counts from {low} to {high} about as well as its best)")
     if estimate.get("kept_preferred"):
         return (f"new clusters: {estimate['n_new']} (kept as asked; any count from {low} to {high} fits the data about "
                 f"as well, the best fit being {estimate['best']})")
@@ -184,19 +210,37 @@ def moved_rows_note(result) -> str | None:
             f"{result.config.known_rows_by_fill:.0%} sure of")
 
 
-def hidden_categories_note(result) -> str | None:
-    """One line naming the labeled clusters that may hide a new category (``may_hide_new_category``)."""
+def hidden_categories_note(result, split: bool = False) -> str | None:
+    """One line naming the labeled clusters that may hide a new category (``may_hide_new_category``);
+    ``split``: they were flagged again after ``--split-flagged`` split each flagged cluster once."""
     flagged = result.hidden_category_clusters
     if flagged.empty:
         return None
     names = ", ".join(f"{c} {n}" for c, n in zip(flagged.cluster_id, flagged.display_name))
+    if split:
+        return (f"labeled clusters flagged again after the split (what stayed still holds more unlabeled rows than "
+                f"their labels predict; split them on the dashboard or look at them in clusters.csv): {names}")
     return (f"labeled clusters that may hide a new category (far more unlabeled rows than their labels predict; "
             f"may_hide_new_category in clusters.csv): {names}")
+
+
+def _check_writable(path: Path) -> None:
+    """Create ``path``'s folder and check a file can be written there, or raise ``InputError`` saying why."""
+    if path.is_dir():
+        raise InputError(f"--json {path}: is a folder; give the path of the file to write, e.g. {path / 'result.json'}.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--json {path}: cannot create its folder ({exc.strerror}); choose another path.") from None
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise InputError(f"--json {path}: cannot write there (permission denied); choose another path.")
 
 
 def cmd_evaluate(args) -> int:
     from .evaluate import evaluate_dataset, format_table, write_json
 
+    if args.json not in (None, "-"):  # found out now, not after hours of evaluation
+        _check_writable(Path(args.json))
     report = evaluate_dataset(args.dataset_dir, known_ratio=args.known_ratio, labeled_ratio=args.labeled_ratio,
                               seeds=args.seeds, k=args.k, method=args.method, model=args.model,
                               max_train_rows=args.max_train_rows, progress=not args.quiet, adapt=args.adapt,

@@ -391,8 +391,13 @@ def known_rows_by_label(X: np.ndarray, clusters: np.ndarray, y: np.ndarray, n_cl
     y = np.asarray(y)
     move = (clusters < n_classes) & (y < 0) & (np.asarray(confidence) >= min_confidence)
     clusters[move] = np.asarray(labels)[move]
+    return clusters, cluster_centers(X, clusters)
+
+
+def cluster_centers(X: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """Unit-length mean direction of each cluster's rows (clusters numbered 0..max)."""
     X = normalize(np.asarray(X, dtype=np.float32))
-    return clusters, _class_centers(X, clusters, int(clusters.max()) + 1 if len(clusters) else 0)
+    return _class_centers(X, clusters, int(clusters.max()) + 1 if len(clusters) else 0)
 
 
 def enforce_labels(clusters: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:

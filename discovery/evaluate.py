@@ -398,17 +398,19 @@ def _fmt(value, digits: int = 2) -> str:
 
 def format_table(report: dict) -> str:
     """A plain-text table: one line per seed, then mean and std."""
-    cols = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "seconds")
+    cols = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "fillin_confidence",
+            "seconds")
+    shown = {"fillin_confidence": "fillin_conf"}
     head = (f"{report['dataset']}: known ratio {report['known_ratio']}, labeled ratio {report['labeled_ratio']}, "
             f"K {report['k']}, method {report['method']}, model {report['model']}, "
             f"{report['n_train']} train / {report['n_test']} test rows, {report['n_classes']} classes"
             + ("" if report["embedding_cache_warm"] is None else
                f", embedding cache {'warm' if report['embedding_cache_warm'] else 'cold'}"))
-    lines = [head, f"{'':>6}" + "".join(f"{c:>11}" for c in cols)]
+    lines = [head, f"{'':>6}" + "".join(f"{shown.get(c, c):>12}" for c in cols)]
     for row in report["per_seed"]:
         lines.append(f"{'seed ' + str(row['seed']):>6}" + "".join(
-            f"{_fmt(row[c], 0 if c == 'n_clusters' else (1 if c == 'seconds' else 2)):>11}" for c in cols))
+            f"{_fmt(row.get(c), 0 if c == 'n_clusters' else (1 if c == 'seconds' else 2)):>12}" for c in cols))
     for name in ("mean", "std"):
-        lines.append(f"{name:>6}" + "".join(f"{_fmt(report[name][c], 1 if c in ('n_clusters', 'seconds') else 2):>11}"
+        lines.append(f"{name:>6}" + "".join(f"{_fmt(report[name].get(c), 1 if c in ('n_clusters', 'seconds') else 2):>12}"
                                              for c in cols))
     return "\n".join(lines)

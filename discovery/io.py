@@ -27,7 +27,9 @@ from .labels import LabelCodec, normalize_label_spellings
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-MISSING_LABEL_SPELLINGS = frozenset({"", "nan", "NaN", "NA", "N/A", "n/a", "null", "NULL", "None", "none"})
+# Words that software writes for a missing value; read as unlabeled unless ``missing_words=False``
+# (a class may really be called "none"). Blank cells are always unlabeled.
+MISSING_LABEL_SPELLINGS = frozenset({"nan", "NaN", "NA", "N/A", "n/a", "null", "NULL", "None", "none"})
 DEFAULT_TEXT_COLUMN = "text"
 DEFAULT_LABEL_COLUMN = "label"
 # pandas needs several times a file's size in memory; refuse early instead of being killed.
@@ -310,7 +312,12 @@ def _as_text(value) -> str:
 _INTEGRAL_FLOAT = re.compile(r"^[+-]?\d+\.0+$")
 
 
-def _as_label(value, marker: str | None) -> str | None:
+def _canonical_number(label: str) -> str:
+    """3.0 and 3 are one class (spreadsheets and pandas turn 3 into 3.0), -1.0 and -1 one marker."""
+    return str(int(float(label))) if _INTEGRAL_FLOAT.match(label) else label
+
+
+def _as_label(value, marker: str | None, missing_words: bool = True) -> str | None:
     if _is_missing(value):
         return None
     if isinstance(value, (list, tuple, dict, set, np.ndarray)):
@@ -320,19 +327,36 @@ def _as_label(value, marker: str | None) -> str | None:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         value = int(value)
     label = _as_text(value).strip()
-    if label in MISSING_LABEL_SPELLINGS or (marker is not None and label == marker.strip()):
+    if not label or (missing_words and label in MISSING_LABEL_SPELLINGS):
         return None
-    if _INTEGRAL_FLOAT.match(label):  # 3.0 and 3 are one class (spreadsheets turn 3 into 3.0)
-        label = str(int(float(label)))
+    label = _canonical_number(label)
+    if marker is not None and label == _canonical_number(marker.strip()):
+        return None
     return label
 
 
-def _pick_column(frame: pd.DataFrame, wanted: str, name: str, role: str, flag: str) -> str:
+def missing_words_read(values) -> dict[str, int]:
+    """How many cells hold each word of ``MISSING_LABEL_SPELLINGS`` that could be a class name ("none", "NA":
+    North America), so such a class is not lost silently; "nan" is only ever a missing value."""
+    counts: dict[str, int] = {}
+    for value in values:
+        if isinstance(value, str) and value.strip() in MISSING_LABEL_SPELLINGS and value.strip().lower() != "nan":
+            counts[value.strip()] = counts.get(value.strip(), 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+
+def _find_column(frame: pd.DataFrame, wanted: str) -> str | None:
+    """``wanted`` itself, else the column that differs from it only by case or surrounding spaces."""
     if wanted in frame.columns:
         return wanted
     folded = {str(c).strip().casefold(): c for c in frame.columns}
-    if wanted.strip().casefold() in folded:
-        return folded[wanted.strip().casefold()]
+    return folded.get(wanted.strip().casefold())
+
+
+def _pick_column(frame: pd.DataFrame, wanted: str, name: str, role: str, flag: str) -> str:
+    found = _find_column(frame, wanted)
+    if found is not None:
+        return found
     columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
     raise InputError(f"{name}: no {role} column {wanted!r}; the columns are {columns}; choose one with {flag}.")
 
@@ -362,9 +386,11 @@ def find_origin_column(frame: pd.DataFrame, skip=()) -> str | None:
 
 
 def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_column: str = DEFAULT_TEXT_COLUMN,
-                     label_column: str | None = None, unlabeled_marker: str | None = None) -> LabeledTable:
+                     label_column: str | None = None, unlabeled_marker: str | None = None,
+                     missing_words: bool = True) -> LabeledTable:
     """Validate an already parsed table. ``label_column=None`` uses ``label`` when present;
-    ``label_column=""`` (``NO_LABEL_COLUMN``) reads no labels at all: plain discovery."""
+    ``label_column=""`` (``NO_LABEL_COLUMN``) reads no labels at all: plain discovery.
+    ``missing_words=False`` reads NA, none, null... as class names (blank cells stay unlabeled)."""
     if frame.shape[1] == 0 or frame.empty:
         raise InputError(f"{name}: the table has a header but no data rows; add rows to label.")
     frame = frame.copy()
@@ -374,7 +400,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
     if label_column == NO_LABEL_COLUMN:
         label_col = None
     elif label_column is None:
-        label_col = DEFAULT_LABEL_COLUMN if DEFAULT_LABEL_COLUMN in frame.columns else None
+        label_col = _find_column(frame, DEFAULT_LABEL_COLUMN)
         if label_col is None:
             warnings.append(f"{name}: no 'label' column; every row is treated as unlabeled (choose one with --label-col).")
     else:
@@ -394,7 +420,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
     frame[text_col] = texts
 
     try:
-        raw_labels = [None] * len(frame) if label_col is None else [_as_label(v, unlabeled_marker) for v in frame[label_col].tolist()]
+        raw_labels = [None] * len(frame) if label_col is None else [
+            _as_label(v, unlabeled_marker, missing_words) for v in frame[label_col].tolist()]
     except TypeError:
         raise InputError(f"{name}: column {label_col!r} holds lists or nested values, not one label per row; "
                          "choose a column with a single label per row (--label-col).") from None
@@ -405,10 +432,18 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
         if numeric:
             warnings.append(f"{name}: labels written as whole-number decimals were read as integers "
                             f"({', '.join(repr(v) for v in numeric[:5])}).")
+        words = missing_words_read(original) if missing_words else {}
+        if words:
+            shown = ", ".join(f"{word!r} ({count} rows)" for word, count in words.items())
+            warnings.append(f"{name}: {shown} in {label_col!r} read as unlabeled, as a usual way of writing a missing "
+                            "value; if it is a class name, read such words as labels (--missing-words-are-labels; "
+                            "on the dashboard's Data page, the box below the marker).")
     labels, renamed = normalize_label_spellings(raw_labels)
     if renamed:
         shown = ", ".join(f"{a!r} -> {b!r}" for a, b in sorted(renamed.items())[:5])
-        warnings.append(f"{name}: labels that differ only by case or spaces were unified: {shown}.")
+        more = f" and {len(renamed) - 5} more" if len(renamed) > 5 else ""
+        warnings.append(f"{name}: labels that differ only by case or spaces were unified (to the most frequent "
+                        f"spelling): {shown}{more}.")
     conflicts = _conflicting_duplicates(texts, labels)
     if conflicts:
         text, seen = conflicts[0]
@@ -460,7 +495,8 @@ def _parquet_uncompressed_size(source) -> int | None:
 
 
 def read_table_bytes(data: bytes, name: str, *, text_column: str = DEFAULT_TEXT_COLUMN, label_column: str | None = None,
-                     unlabeled_marker: str | None = None, encoding: str | None = None) -> LabeledTable:
+                     unlabeled_marker: str | None = None, encoding: str | None = None,
+                     missing_words: bool = True) -> LabeledTable:
     """Read an uploaded file's bytes; ``name`` (its file name) decides the format."""
     fmt = detect_format(name)
     if not data:
@@ -469,12 +505,14 @@ def read_table_bytes(data: bytes, name: str, *, text_column: str = DEFAULT_TEXT_
     notes: list[str] = []
     frame = _parse(data, name, fmt, encoding, notes)
     table = table_from_frame(frame, name=name, data_hash=hashlib.sha256(data).hexdigest(), text_column=text_column,
-                             label_column=label_column, unlabeled_marker=unlabeled_marker)
+                             label_column=label_column, unlabeled_marker=unlabeled_marker,
+                             missing_words=missing_words)
     return replace(table, warnings=tuple(notes) + table.warnings) if notes else table
 
 
 def read_table(path: str | os.PathLike, *, text_column: str = DEFAULT_TEXT_COLUMN, label_column: str | None = None,
-               unlabeled_marker: str | None = None, encoding: str | None = None) -> LabeledTable:
+               unlabeled_marker: str | None = None, encoding: str | None = None,
+               missing_words: bool = True) -> LabeledTable:
     """Read a CSV/TSV/JSONL/Parquet file from disk, refusing early if it cannot fit in memory."""
     path = Path(path)
     name = str(path)
@@ -500,4 +538,4 @@ def read_table(path: str | os.PathLike, *, text_column: str = DEFAULT_TEXT_COLUM
     except MemoryError:
         raise InputError(f"{name}: the file ({_human_bytes(size)}) does not fit in memory; split it.") from None
     return read_table_bytes(data, name, text_column=text_column, label_column=label_column,
-                            unlabeled_marker=unlabeled_marker, encoding=encoding)
+                            unlabeled_marker=unlabeled_marker, encoding=encoding, missing_words=missing_words)

@@ -7,14 +7,14 @@ reports long work; the CLI draws tqdm bars from it, the dashboard progress bars.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from .cluster import LabelAwareHDBSCAN, SeededKMeans, known_rows_by_label
-from .adapt import AdaptedEmbedder, can_adapt
+from .cluster import LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
+from .adapt import AdaptedEmbedder, can_adapt, why_not_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
@@ -249,6 +249,18 @@ def adaptation_labels(config: DiscoveryConfig, y: np.ndarray, never_held_out: np
     return train_labels if can_adapt(train_labels) else None
 
 
+def adaptation_skipped_reason(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None = None) -> str:
+    """Why ``adaptation_labels`` gave nothing to adapt on, for the manifest, the CLI and the dashboard."""
+    if not config.adapt:
+        return "turned off in the settings"
+    if config.model == TFIDF_MODEL:
+        return "TF-IDF vectors come from no model to fine-tune"
+    y = np.asarray(y)
+    held_out = holdout_folds(y, N_FOLDS, config.random_state, never_held_out) == ESTIMATE_FOLD
+    reason = why_not_adapt(np.where(held_out, -1, y)) or "nothing to adapt on"
+    return f"{reason}, counting the labeled rows left after a fifth is kept back to score the fill-in"
+
+
 def heldout_knn_correct(X_labeled: np.ndarray, y_labeled: np.ndarray, held_out: np.ndarray) -> np.ndarray:
     """Whether kNN from the other labeled rows labels each held-out labeled row right."""
     y_train = np.where(held_out, -1, y_labeled)
@@ -328,6 +340,71 @@ def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
     return report
 
 
+def duplicate_groups(texts, y: np.ndarray) -> np.ndarray | None:
+    """Per row, a group id shared by the unlabeled rows that hold the very same text (-1: no such twin);
+    None when no text repeats among the unlabeled rows."""
+    y = np.asarray(y)
+    codes = pd.factorize(pd.Series(list(texts), dtype=object))[0]
+    unlabeled = y < 0
+    counts = np.bincount(codes[unlabeled], minlength=int(codes.max()) + 1 if len(codes) else 0)
+    repeated = unlabeled & (counts[codes] > 1)
+    if not repeated.any():
+        return None
+    group = np.full(len(y), -1, dtype=np.int64)
+    group[repeated] = np.unique(codes[repeated], return_inverse=True)[1]
+    return group
+
+
+def agree_on_duplicates(fill: FillResult, group: np.ndarray | None) -> FillResult:
+    """Every method's distribution on repeated unlabeled texts: the mean over the copies, so one text
+    gets one proposed label and one confidence. The copies' neighbours differ (each is the other's
+    nearest neighbour, and ties break by row), which otherwise gave copies different proposals."""
+    if group is None:
+        return fill
+    rows = np.flatnonzero(group >= 0)
+    members = group[rows]
+    counts = np.bincount(members)[:, None]
+    distributions = {}
+    for name, dist in fill.distributions.items():
+        sums = np.zeros((len(counts), dist.shape[1]))
+        np.add.at(sums, members, dist[rows])
+        shared = dist.copy()
+        shared[rows] = (sums / counts)[members]
+        distributions[name] = shared
+    return replace(fill, distributions=distributions)
+
+
+def same_cluster_for_duplicates(clusters: np.ndarray, noise: np.ndarray, group: np.ndarray | None):
+    """Repeated unlabeled texts all join the cluster most of their copies are in (ties: the lowest id).
+    Identical vectors get one cluster from k-means, but UMAP places copies apart, so HDBSCAN could split
+    them; returns the clusters, the noise mask (noise only if every copy in that cluster was) and whether
+    any row moved."""
+    if group is None:
+        return clusters, noise, False
+    rows = np.flatnonzero(group >= 0)
+    votes = pd.DataFrame({"group": group[rows], "cluster": clusters[rows], "clear": ~noise[rows]})
+    tally = votes.groupby(["group", "cluster"], as_index=False).agg(n=("clear", "size"), clear=("clear", "any"))
+    chosen = tally.sort_values(["group", "n", "cluster"], ascending=[True, False, True]).drop_duplicates("group")
+    chosen = chosen.set_index("group")
+    new_clusters, new_noise = clusters.copy(), noise.copy()
+    new_clusters[rows] = chosen.loc[group[rows], "cluster"].to_numpy()
+    new_noise[rows] = ~chosen.loc[group[rows], "clear"].to_numpy()
+    return new_clusters, new_noise, bool((new_clusters != clusters).any())
+
+
+def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: LabeledTable) -> dict:
+    """Whether the model was fine-tuned, the held-out check that decided it, and why not when it was not."""
+    record = dict(getattr(embedder, "adaptation_check_", {}), used=adapted)
+    if adapted:
+        return record
+    if "adapted" in record:
+        record["reason"] = ("the base model labeled the held-out labeled rows clearly better "
+                            f"({record['base']:.1%} against {record['adapted']:.1%})")
+    elif embedder is not None:
+        record["reason"] = adaptation_skipped_reason(config, table.labels, table.labeled_in_review)
+    return record
+
+
 def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig(),
                   progress: StageProgress | None = None, embeddings: np.ndarray | None = None,
                   embeddings_adapted: bool = False) -> Discovery:
@@ -356,7 +433,10 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     start = time.perf_counter()
     report("cluster", 0, 1)
     clusterer = make_clusterer(config).fit(embeddings, y)
-    clusters, centers = clusterer.labels_, clusterer.cluster_centers_
+    twins = duplicate_groups(table.texts, y)
+    clusters, noise, moved = same_cluster_for_duplicates(clusterer.labels_, clusterer.noise_mask_, twins)
+    centers = cluster_centers(embeddings, clusters) if moved else clusterer.cluster_centers_
+    nearest = clusters
     report("cluster", 1, 1)
     timings["cluster"] = time.perf_counter() - start
 
@@ -369,12 +449,13 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
                    adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
                    neighbors=neighbors)
+    fill = agree_on_duplicates(fill, twins)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
         clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),
                                                 proposal.max(1), config.known_rows_by_fill)
     clustering = dict(cluster_report(clusterer, config),
-                      rows_moved_to_fill_in_class=int((clusters != clusterer.labels_).sum()))
+                      rows_moved_to_fill_in_class=int((clusters != nearest).sum()))
     report("fill", 1, 1)
     timings["fill"] = time.perf_counter() - start
 
@@ -392,11 +473,11 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
         report("map", 1, 1)
         timings["map"] = time.perf_counter() - start
 
-    rows, cluster_table = build_rows(table, clusters, clusterer.noise_mask_, summary, fill, coords, embeddings, centers)
+    rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers)
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration),
-                     timings=timings, adaptation=dict(getattr(embedder, "adaptation_check_", {}), used=adapted),
+                     timings=timings, adaptation=adaptation_record(embedder, adapted, config, table),
                      clustering=clustering,
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": n_classes > 0,
                                   **({"map": n_classes > 0} if config.make_map else {})})

@@ -47,6 +47,8 @@ class LabelAwareUMAP(BaseEstimator, TransformerMixin):
                             precomputed_knn=self._with_self(neighbors, n_neighbors))
         with warnings.catch_warnings():  # without a search index UMAP warns that it cannot transform new rows
             warnings.filterwarnings("ignore", message="precomputed_knn")
+            # one random_state for every stage is the point (DESIGN, problem 4); UMAP says so on every run
+            warnings.filterwarnings("ignore", message="n_jobs value")
             embedding = reducer.fit_transform(X, y=y if self.used_labels_ else None)
         if embedding.shape[1] < self.n_components:
             embedding = np.pad(embedding, ((0, 0), (0, self.n_components - embedding.shape[1])))

@@ -47,6 +47,11 @@ class NextRunLabels:
     assigned_rows: int  # rows given a label (or another label) this time
     named_rows: dict  # category name -> rows labeled with it this time (its representatives)
     not_carried: tuple  # decisions (plain dicts) that only apply to this run's clusters
+    relabeled: tuple = ()  # (row_id, label before, label now) of rows that had another label before
+
+    @property
+    def n_labeled(self) -> int:
+        return int(self.frame[self.label_column].notna().sum())
 
     @property
     def new_labels(self) -> int:
@@ -129,7 +134,7 @@ def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:
 
 
 def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: int, named_rows: dict,
-                 not_carried: tuple) -> NextRunLabels:
+                 not_carried: tuple, relabeled: tuple = ()) -> NextRunLabels:
     frame = table.frame.copy()
     label_column = table.label_column or _free_column(frame, "label")
     origin_column = table.origin_column or _free_column(frame, ORIGIN_COLUMN)
@@ -138,7 +143,7 @@ def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: i
     frame[origin_column] = pd.Series(origin, index=frame.index, dtype=object)
     return NextRunLabels(frame=frame, text_column=table.text_column, label_column=label_column,
                          origin_column=origin_column, assigned_rows=assigned_rows, named_rows=named_rows,
-                         not_carried=not_carried)
+                         not_carried=not_carried, relabeled=relabeled)
 
 
 def _same_text(text: str, copy: str) -> bool:
@@ -181,9 +186,11 @@ def add_labels(table, labeled, source_name: str = "the labeled file") -> NextRun
     origin = recorded_origin(table)
     new = np.array(labeled.codec.decode(labeled.labels), dtype=object)[given]
     changed = row_ids[labels[row_ids] != new]
+    relabeled = tuple((int(row), labels[row], label) for row, label in zip(row_ids, new)
+                      if labels[row] is not None and labels[row] != label)
     labels[row_ids] = new
     origin[changed] = ORIGIN_ASSIGNED
-    return _with_labels(table, labels, origin, len(changed), {}, ())
+    return _with_labels(table, labels, origin, len(changed), {}, (), relabeled)
 
 
 def next_run_file(labels: NextRunLabels) -> bytes:

@@ -405,3 +405,14 @@ def replay(result: Discovery, decisions) -> Discovery:
             skipped.append((decision, str(exc)))
     result = draft.build()
     return dataclasses.replace(result, skipped_decisions=tuple(skipped)) if skipped else result
+
+
+def adaptation_note(adaptation: dict) -> str | None:
+    """One line on whether the model was fine-tuned on the labels, and why not (None before the record existed)."""
+    if not adaptation:
+        return None
+    if adaptation.get("used"):
+        return (f"fine-tuned on the labels: kNN labels the held-out labeled rows {adaptation['adapted']:.1%} right "
+                f"(the model as it was: {adaptation['base']:.1%})" if "adapted" in adaptation else "fine-tuned on the labels")
+    reason = adaptation.get("reason")
+    return f"not fine-tuned on the labels: {reason}" if reason else None

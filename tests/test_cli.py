@@ -40,6 +40,8 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert (proposals.loc[label_next.id, "label_source"] != "human").all()
     assert (label_next.proposed_label.to_numpy() == proposals.loc[label_next.id, "proposed_label"].to_numpy()).all()
     assert "candidate new categories" in first.stdout
+    # the slice has about 3 labels a class: the model is not fine-tuned, and the run says why
+    assert "adaptation: not fine-tuned on the labels: fine-tuning needs" in first.stdout
     assert "embed" in first.stderr  # progress bars
     # no file written holds the dashboard's 2-d map, so the run does not spend its time drawing one
     run_manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
@@ -85,7 +87,8 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
 
     added = discovery("add-labels", demo_slice, tmp_path / "typed.csv", "--out", tmp_path / "reviewed.parquet")
     assert added.returncode == 0, added.stderr
-    assert "15 rows labeled in review added" in added.stdout
+    assert "15 unlabeled rows of" in added.stdout and "labeled in review" in added.stdout
+    assert f"{read_table(demo_slice).n_labeled + 15:,} labeled rows in all" in added.stdout
     before, after = read_table(demo_slice), read_table(tmp_path / "reviewed.parquet")
     assert after.n_labeled == before.n_labeled + 15 and after.labeled_in_review.sum() == 15
     rows = label_next.row_id.astype(int)
@@ -108,6 +111,7 @@ def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["clustering"]["n_new_clusters"] == 4 and manifest["clustering"]["n_new_clusters_given"]
     assert manifest["n_clusters"] == len(manifest["input"]["known_labels"]) + 4
+    assert "new clusters: 4 (given)" in done.stdout
     estimated = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--out", tmp_path / "est")
     assert "new clusters:" in estimated.stdout and "(estimated" in estimated.stdout
     assert "estimate" in json.loads((tmp_path / "est" / "manifest.json").read_text())["clustering"]
@@ -123,6 +127,10 @@ def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
     clustering = json.loads((tmp_path / "kept" / "manifest.json").read_text())["clustering"]
     assert clustering["n_new_clusters"] == wanted and clustering["estimate"]["kept_preferred"]
     assert "kept as asked" in kept.stdout
+    implausible = discovery("run", demo_slice, "--model", "tfidf", "--keep-new-clusters", str(high + 100), "--quiet",
+                            "--out", tmp_path / "not-kept")
+    assert implausible.returncode == 0, implausible.stderr
+    assert f"--keep-new-clusters {high + 100} was not kept" in implausible.stdout
     refused = discovery("run", demo_slice, "--keep-new-clusters", "-2", "--out", tmp_path / "bad")
     assert refused.returncode == 2 and "--keep-new-clusters" in refused.stderr
 
@@ -200,3 +208,20 @@ def test_the_run_says_how_many_rows_moved_to_the_class_the_fill_in_is_sure_of(de
     assert moved > 0
     assert moved_rows_note(demo_result) == (f"known clusters: {moved} unlabeled rows moved to the cluster of the "
                                             "class the fill-in is at least 50% sure of")
+
+
+def test_evaluate_refuses_a_json_path_it_cannot_write_before_running(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    refused = discovery("evaluate", "../shared/datasets/snips", "--seeds", "0", "--json", blocked / "result.json")
+    assert refused.returncode == 2 and refused.stderr.startswith("error: --json")
+    assert "Traceback" not in refused.stderr and refused.stdout == ""  # refused before any evaluation ran
+
+
+def test_evaluate_takes_seed_as_seeds_and_creates_the_json_folder(tmp_path):
+    from discovery.cli import _check_writable, build_parser
+
+    assert build_parser().parse_args(["evaluate", "x", "--seed", "7"]).seeds == [7]
+    target = tmp_path / "new" / "folder" / "result.json"
+    _check_writable(target)
+    assert target.parent.is_dir() and not target.exists()

@@ -57,3 +57,38 @@ def test_no_label_column_ignores_an_existing_label_column():
     table = read_table_bytes(data, "t.csv", label_column=NO_LABEL_COLUMN)
     assert table.n_labeled == 0 and table.label_column is None
     assert list(table.frame.columns[:2]) == ["text", "label"]  # the column itself is kept for export
+
+
+@pytest.mark.parametrize("marker", ["-1", "-1.0"])
+def test_a_numeric_marker_matches_however_the_file_writes_the_number(tmp_path, marker):
+    import pandas as pd
+
+    codes = pd.Series([0.0, -1.0, 2.0, -1.0, 2.0])  # pandas writes a float column, so the file says -1.0
+    pd.DataFrame({"text": list("abcde"), "label": codes}).to_csv(tmp_path / "t.csv", index=False)
+    assert "-1.0" in (tmp_path / "t.csv").read_text()
+    table = read_table(tmp_path / "t.csv", unlabeled_marker=marker)
+    assert table.labels.tolist() == [0, -1, 1, -1, 1] and table.codec.names == ("0", "2")
+    pd.DataFrame({"text": list("abcde"), "label": codes}).to_parquet(tmp_path / "t.parquet")
+    assert read_table(tmp_path / "t.parquet", unlabeled_marker=marker).labels.tolist() == [0, -1, 1, -1, 1]
+
+
+def test_words_for_a_missing_value_are_reported_and_can_be_class_names():
+    data = b"text,label\nplay a song,none\nadd to playlist,add\nbook a table,none\nweather today,\nhello,nan\n"
+    table = read_table_bytes(data, "t.csv")
+    assert table.labels.tolist() == [-1, 0, -1, -1, -1]
+    note = next(w for w in table.warnings if "read as unlabeled" in w)
+    assert "'none' (2 rows)" in note and "nan" not in note and "--missing-words-are-labels" in note
+    kept = read_table_bytes(data, "t.csv", missing_words=False)
+    assert kept.codec.names == ("add", "nan", "none") and kept.labels.tolist() == [2, 0, 2, -1, 1]
+    assert not any("read as unlabeled" in w for w in kept.warnings)
+    # blank cells stay unlabeled whatever the words mean, and a marker still applies
+    marked = read_table_bytes(data.replace(b"hello,nan", b"hello,?"), "t.csv", missing_words=False,
+                              unlabeled_marker="?")
+    assert marked.labels.tolist() == [1, 0, 1, -1, -1]
+
+
+def test_the_label_column_is_found_in_any_case():
+    table = read_table_bytes(b"Text,Label\nmy card is lost,card\nwhere is my refund,\n", "t.csv")
+    assert table.label_column == "Label" and table.n_labeled == 1
+    assert not any("no 'label' column" in w for w in table.warnings)
+

@@ -212,3 +212,29 @@ def test_a_labeled_cluster_that_took_in_an_unnamed_intent_is_flagged(small_banki
     assert len(flagged) >= 1
     assert np.mean(truth[in_flagged] == unnamed) > 0.3  # measured 0.42-0.57; about 0.1 would be chance
     assert np.sum(truth[in_flagged] == unnamed) >= 15  # most of the intent's 30 rows
+
+
+@pytest.mark.parametrize("method", ["hdbscan", "seeded-kmeans"])
+def test_copies_of_an_unlabeled_text_get_one_label_one_confidence_and_one_cluster(method):
+    """Real data has repeated texts ("hi", a form reply); each copy used to get its own neighbours
+    (and its own UMAP position), so the same text could come back with two labels."""
+    import pandas as pd
+
+    from discovery import DiscoveryConfig, run_discovery
+    from discovery.io import table_from_frame
+
+    frame = intent_rows("banking", slice(0, 20), per_intent=40)
+    labels = frame.label.to_numpy(dtype=object).copy()
+    labels[np.arange(len(labels)) % 8 != 0] = ""  # 5 labeled rows an intent
+    copies = frame[labels == ""].sample(200, random_state=0).assign(label="")
+    data = pd.concat([pd.DataFrame({"text": frame.text, "label": labels}), copies[["text", "label"]]],
+                     ignore_index=True)
+    table = table_from_frame(data, name="copies.csv", data_hash="copies")
+    result = run_discovery(table, DiscoveryConfig(model="tfidf", method=method, random_state=1, make_map=False))
+    rows = result.rows.assign(text=table.texts)
+    unlabeled = rows[table.labels < 0]
+    per_text = unlabeled.groupby("text").agg(n=("proposed_label", "size"), labels=("proposed_label", "nunique"),
+                                             confidences=("confidence", "nunique"), clusters=("cluster_id", "nunique"))
+    repeated = per_text[per_text.n > 1]
+    assert len(repeated) == 200
+    assert (repeated[["labels", "confidences", "clusters"]] == 1).all().all()

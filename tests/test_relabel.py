@@ -145,7 +145,13 @@ def test_labels_added_from_a_file_find_their_rows_by_id_and_text():
     carried = add_labels(data, typed)
     assert carried.frame.label.tolist() == ["spreadsheet", "lost_card", "top_up_failed", None]
     assert carried.frame.label_origin.tolist() == [ORIGIN_ASSIGNED, ORIGIN_DATA, ORIGIN_ASSIGNED, None]
-    assert carried.assigned_rows == 2
+    assert carried.assigned_rows == 2 and carried.relabeled == () and carried.n_labeled == 3
+    # a row the data labeled already, given another label: said, and counted once
+    retyped = table_from_frame(pd.DataFrame({"row_id": [1, 3], "text": ["card lost", "pin blocked"],
+                                             "label": ["card_lost", "pin_blocked"]}), name="t.csv", data_hash="t")
+    changed = add_labels(data, retyped)
+    assert changed.relabeled == ((1, "lost_card", "card_lost"),)
+    assert changed.assigned_rows == 2 and changed.n_labeled == 2 == data.n_labeled + 1
     with pytest.raises(InputError, match="row_id 9 is not a row"):
         add_labels(data, table_from_frame(pd.DataFrame({"row_id": [9], "text": ["x"], "label": ["a"]}),
                                           name="x.csv", data_hash="x"))

@@ -18,6 +18,7 @@ def test_workspace_key_depends_on_the_column_choice_and_the_unlabeled_marker():
         workspace_key("abc", CONFIG, text_column="text", label_column="label", unlabeled_marker="?"),
         workspace_key("abd", CONFIG, text_column="text", label_column="label", unlabeled_marker=None),
         workspace_key("abc", {**CONFIG, "random_state": 1}, text_column="text", label_column="label"),
+        workspace_key("abc", CONFIG, text_column="text", label_column="label", missing_words=False),
     ]
     assert len({base, *others}) == len(others) + 1
     # where the cache lives, or whether a map is drawn, does not change which decisions apply

@@ -7,6 +7,7 @@ from dashboard import state
 from discovery import InputError
 from discovery.io import NO_LABEL_COLUMN
 from discovery.relabel import labels_for_next_run
+from discovery.result import adaptation_note
 
 st.title("Data")
 
@@ -53,12 +54,15 @@ def choose_source() -> None:
                                          key="data_label_col_typed") or AUTO_LABEL
         marker = st.text_input("Extra marker meaning 'unlabeled' (optional, e.g. ?)",
                                value=source.unlabeled_marker or "", key="data_marker")
+        words_are_labels = st.checkbox("'NA', 'none', 'null', 'N/A' are class names here",
+                                       value=not source.missing_words, key="data_missing_words",
+                                       help="By default these words mean unlabeled, as blank cells do.")
         if st.form_submit_button("Load", type="primary"):
             label_column = None if label_choice == AUTO_LABEL else label_choice
             if label_choice == NO_LABEL:
                 label_column = NO_LABEL_COLUMN
             columns = dict(text_column=text_column, label_column=label_column,
-                           unlabeled_marker=marker.strip() or None)
+                           unlabeled_marker=marker.strip() or None, missing_words=not words_are_labels)
             if kind == "upload":
                 new = state.upload_source(data, name, **columns)  # saved under a safe name in the workspace
             else:
@@ -111,6 +115,9 @@ def describe_run() -> None:
         st.dataframe(used, hide_index=True, width="stretch")
     st.caption(f"{len(result.clusters)} clusters, {len(result.candidates)} open candidate categories, "
                f"fill-in method: {result.fill_method or 'none'}.")
+    note = adaptation_note(result.adaptation)
+    if note:
+        st.caption(note[0].upper() + note[1:])
 
 
 def run_again() -> None:

@@ -341,8 +341,8 @@ def test_another_column_choice_or_marker_has_its_own_workspace(first_session):
     result = result_of(at)
     demo = state.demo_source()
     paths = {state.workspace_for(source, result.table, result.config).path for source in (
-        demo, dataclasses.replace(demo, unlabeled_marker="?"))}
-    assert len(paths) == 2
+        demo, dataclasses.replace(demo, unlabeled_marker="?"), dataclasses.replace(demo, missing_words=False))}
+    assert len(paths) == 3
     other_text = dataclasses.replace(result.table, text_column="label")
     assert state.workspace_for(demo, other_text, result.config).path not in paths
 
@@ -436,3 +436,22 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     low, high = estimate["plausible"]
     assert estimate["preferred"] == kept and estimate["kept_preferred"] == (low <= kept <= high)
     assert estimate["n_new"] == (kept if estimate["kept_preferred"] else estimate["best"])
+
+
+def test_a_class_called_none_is_reported_and_can_be_kept(workspace_root):
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(80)
+    labeled = frame.label != ""
+    frame.loc[labeled & (frame.label == frame.label[labeled].iloc[0]), "label"] = "none"
+    n_none = int((frame.label == "none").sum())
+    data = frame[["text", "label"]].to_csv(index=False).encode("utf-8")
+    at = upload_session("with_none.csv", data)
+    assert_clean(at)
+    table = result_of(at).table
+    assert "none" not in table.codec.names and table.n_labeled == int(labeled.sum()) - n_none
+    assert any(f"'none' ({n_none} rows)" in t.value for t in at.text), "the Data page says what was read as unlabeled"
+
+    at.checkbox(key="data_missing_words").check()
+    at.button(key="FormSubmitter:columns-Load").click().run()  # a form's boxes count when it is submitted
+    assert_clean(at)
+    table = result_of(at).table
+    assert "none" in table.codec.names and table.n_labeled == int(labeled.sum())
