@@ -60,8 +60,11 @@ class Discovery:
         return self.clusters[self.clusters.may_hide_new_category & ~self.clusters.dismissed]
 
     def labeled_table(self) -> pd.DataFrame:
-        """The user's columns plus the proposed label set, in input order."""
+        """The row id, the user's columns and the proposed label set, in input order (the row id lets
+        ``add-labels`` take labels corrected in this table back into the data)."""
         out = self.table.frame.copy()
+        if "row_id" not in out.columns:
+            out.insert(0, "row_id", out.index.to_numpy())
         extra = self.rows[["proposed_label", "label_source", "confidence", "cluster_id", "cluster_status"]].copy()
         extra["accepted"] = (self.rows.label_source == HUMAN) | (self.rows.confidence >= self.min_confidence)
         for name in extra.columns:

@@ -95,6 +95,18 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
     assert after.codec.decode(after.labels[rows[:15]]) == truth.loc[label_next.id[:15]].tolist()
     assert (after.labels[rows[15:]] < 0).all()  # a run on it learns from them: tests/test_relabel.py
 
+    # proposals accepted by copying them into the label column of proposed_labels.csv come back the same way
+    proposed = pd.read_csv(tmp_path / "a" / "proposed_labels.csv", encoding="utf-8-sig", dtype=str,
+                           keep_default_na=False)
+    accept = proposed.index[(proposed.label == "") & (proposed.label_source != "candidate")][:3]
+    proposed.loc[accept, "label"] = proposed.loc[accept, "proposed_label"]
+    proposed.to_csv(tmp_path / "accepted.csv", index=False)
+    taken = discovery("add-labels", demo_slice, tmp_path / "accepted.csv", "--out", tmp_path / "accepted.parquet")
+    assert taken.returncode == 0, taken.stderr
+    accepted = read_table(tmp_path / "accepted.parquet")
+    assert accepted.n_labeled == before.n_labeled + 3 and accepted.labeled_in_review.sum() == 3
+    assert accepted.codec.decode(accepted.labels[accept]) == proposed.loc[accept, "proposed_label"].tolist()
+
     label_next.loc[0, "text"] = "a text the data does not hold"
     label_next.to_csv(tmp_path / "stale.csv", index=False)
     refused = discovery("add-labels", demo_slice, tmp_path / "stale.csv", "--out", tmp_path / "x.parquet")

@@ -42,7 +42,7 @@ def save_to_folder(result, folder: str) -> list[Path]:
 with state.guard():
     result = state.require_result()
     labeled = result.labeled_table()
-    st.caption(f"{len(labeled):,} rows with every original column plus proposed_label, label_source, confidence, "
+    st.caption(f"{len(labeled):,} rows with their row_id, every original column and proposed_label, label_source, confidence, "
                f"cluster_id, cluster_status and accepted; {len(result.decisions)} decisions applied, "
                f"threshold {result.min_confidence:.2f}.")
     st.dataframe(labeled.head(200), width="stretch", height=300)
