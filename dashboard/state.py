@@ -395,7 +395,8 @@ def run_again_with_labels(result) -> None:
     except OSError as exc:
         raise InputError(f"cannot save the labeled copy in {workspace_root(source)} ({exc.strerror or exc}); "
                          f"set {WORKSPACE_ENV} to a writable folder.") from None
-    new = Source(kind="path", path=str(path), text_column=carried.text_column, label_column=carried.label_column)
+    new = Source(kind="path", path=str(path), text_column=carried.text_column, label_column=carried.label_column,
+                 missing_words=source.missing_words)  # a class called "none" stays one
     load_table(new)  # raises InputError before switching
     st.session_state["source"] = new
     config = current_config()

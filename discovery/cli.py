@@ -132,6 +132,9 @@ def cmd_run(args) -> int:
     written = write_outputs(result, args.out)
     if args.label_next:
         written["label_next.csv"] = write_label_next(result, args.out, args.label_next)
+        if not result.fill_method:
+            print("label_next.csv: no rows to suggest: suggestions weigh the fill-in's proposals, and the fill-in "
+                  "needs labeled rows of at least one class; label a few rows of the categories you know")
     n_candidates = len(result.candidates)
     print(f"{len(table)} rows, {table.n_labeled} labeled; {len(result.clusters)} clusters, {n_candidates} candidate new "
           f"categories; fill-in by {result.fill_method or 'clusters'}"

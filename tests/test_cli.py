@@ -176,6 +176,7 @@ def test_no_labels_is_plain_discovery_with_a_warning(tmp_path):
     assert "warning:" in done.stderr
     out = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig")
     assert set(out.cluster_status) == {"candidate"}
+    assert "label_next.csv: no rows to suggest" in done.stdout  # not an unexplained empty file
 
 
 def test_all_labeled_still_gets_clusters_and_purity(tmp_path):
