@@ -15,6 +15,7 @@ In both, cluster ``c < n_classes`` is known class ``c``; higher ids are new.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
@@ -228,7 +229,8 @@ NEW_CLASS_EVIDENCE = 0.1  # share of unlabeled rows outside every known class th
 
 
 def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,
-                         n_grid: int = 14, n_restarts: int = 3, preferred: int | None = None) -> NewClusterEstimate:
+                         n_grid: int = 14, n_restarts: int = 3, preferred: int | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> NewClusterEstimate:
     """How many clusters beyond the known classes the unlabeled rows need, with the evidence.
 
     Seeded k-means is run for a geometric grid of extra-cluster counts (0 up to
@@ -272,12 +274,15 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     # the 42 clusterings (on 50,000 texts that took 28 s of the clustering's 72)
     distances = np.vstack(list(pairwise_distances_chunked(Xs, metric="cosine")))
     scores, errors = {}, []
-    for n_new in grid:
+    steps = len(grid) * max(1, n_restarts)
+    for i, n_new in enumerate(grid):
         values = []
         for restart in range(max(1, n_restarts)):
             assign, _ = seeded_kmeans(X, y, n_new, random_state=random_state + 1000 * restart, max_iter=30)
             if 1 < len(np.unique(assign[rows])) < len(rows):  # silhouette's own domain
                 values.append(float(silhouette_score(distances, assign[rows], metric="precomputed")))
+            if progress:
+                progress(i * max(1, n_restarts) + restart + 1, steps)
         if values:
             scores[n_new] = float(np.mean(values))
             if len(values) > 1:
@@ -350,24 +355,36 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
         self.n_init = n_init
         self.random_state = random_state
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, progress: Callable[[int, int], None] | None = None):
+        """``progress(done, total)``: the search for the number of new clusters (one step per k-means start
+        it scores), then the final clusterings; the search is most of the time on large data."""
         X = np.asarray(X, dtype=np.float32)
         y = np.full(len(X), -1) if y is None else np.asarray(y)
         seed = 0 if self.random_state is None else self.random_state
+        report = progress or (lambda done, total: None)
+        searched = [0]  # steps the search took, known once it started
         seeds = confident_seeds(X, y, self.seed_threshold, random_state=seed)
         n_new = self.n_new_clusters
         self.new_cluster_estimate_ = None
         if n_new is None:  # judged on the human labels alone: confident seeds made the silhouette erratic
+
+            def search_progress(done, total):
+                searched[0] = total
+                report(done, total + 2)
+
             self.new_cluster_estimate_ = new_cluster_estimate(X, y, random_state=seed,
-                                                              preferred=self.preferred_n_new_clusters)
+                                                              preferred=self.preferred_n_new_clusters,
+                                                              progress=search_progress)
             n_new = self.new_cluster_estimate_.n_new
         n_added = int(((seeds >= 0) & (y < 0)).sum())
         if n_added and n_new > 0:
             without_seeds, _ = best_of_inits(X, y, n_new, self.n_init, seed, self.max_iter)
             seeds = drop_seeds_in_new_clusters(seeds, y, without_seeds)
+        report(searched[0] + 1, searched[0] + 2)
         self.n_confident_seeds_ = int(((seeds >= 0) & (y < 0)).sum())
         self.n_seeds_in_new_clusters_ = n_added - self.n_confident_seeds_
         self.labels_, self.cluster_centers_ = best_of_inits(X, seeds, n_new, self.n_init, seed, self.max_iter)
+        report(searched[0] + 2, searched[0] + 2)
         self.n_new_clusters_ = len(self.cluster_centers_) - count_classes(y)
         self.used_labels_ = bool((y >= 0).any())
         self.noise_mask_ = np.zeros(len(X), dtype=bool)
@@ -437,17 +454,21 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
         self.target_weight = target_weight
         self.random_state = random_state
 
-    def fit(self, X, y=None, reduced=None):
+    def fit(self, X, y=None, reduced=None, progress: Callable[[int, int], None] | None = None):
+        """``progress(done, total)``: the UMAP reduction, then HDBSCAN."""
         import hdbscan
 
         from .reduce import LabelAwareUMAP
 
+        report = progress or (lambda done, total: None)
         X = normalize(np.asarray(X, dtype=np.float32))
         y = np.full(len(X), -1) if y is None else np.asarray(y)
         n_classes = count_classes(y)
+        report(0, 2)
         if reduced is None:
             reduced = LabelAwareUMAP(n_components=self.n_components, target_weight=self.target_weight,
                                      random_state=self.random_state).fit_transform(X, y)
+        report(1, 2)
         self.reduced_ = reduced
         mcs = self.min_cluster_size or max(5, min(50, len(X) // 200))
         min_samples = self.min_samples or mcs
@@ -484,5 +505,6 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
         self.cluster_centers_ = normalize(np.array([X[self.labels_ == c].mean(0) if (self.labels_ == c).any()
                                                     else np.zeros(X.shape[1]) for c in range(len(remap))]))
         self.n_new_clusters_ = len(remap) - n_classes
+        report(2, 2)
         self.used_labels_ = bool((y >= 0).any())
         return self

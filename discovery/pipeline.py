@@ -157,7 +157,8 @@ def choose_fill_method(correct: dict[str, np.ndarray | None]) -> str | None:
 def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state: int, n_neighbors: int,
             adapted: bool = False, candidate_rows: np.ndarray | None = None,
             never_held_out: np.ndarray | None = None,
-            neighbors: tuple[np.ndarray, np.ndarray] | None = None) -> FillResult:
+            neighbors: tuple[np.ndarray, np.ndarray] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> FillResult:
     """Run each fill-in method on all rows and estimate its accuracy by hidden folds of labeled rows
     (on an adapted embedding: only the fold adaptation never saw), then choose one (``choose_fill_method``).
 
@@ -171,13 +172,17 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     ``never_held_out``: labeled rows that train every method but are not scored (labels given during
     review, picked where the proposals were unsure: scoring on them would pull the estimate low).
     ``neighbors``: ``fill.nearest_neighbors(X, k >= n_neighbors)``, when the caller has searched already.
+    ``progress(done, total)``: the neighbour graph, then one step per method.
     """
     if n_classes == 0:
         return FillResult({}, {}, None)
     y = np.asarray(y)
     candidate_rows = np.zeros(len(y), dtype=bool) if candidate_rows is None else np.asarray(candidate_rows, dtype=bool)
     methods = list(dict.fromkeys(methods))
+    report = progress or (lambda done, total: None)
+    report(0, len(methods) + 1)
     graph = knn_graph(X, n_neighbors, random_state, neighbors) if GRAPH_METHODS & set(methods) else None
+    report(1, len(methods) + 1)
     fitted, held_out = {}, {}  # each method's distributions (before calibration) on every row / its held-out rows
 
     def make(name):
@@ -201,7 +206,8 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         balance = check.to_dict()
         if not check.used:
             methods = [m for m in methods if m != "balanced"] + ([] if "blend" in methods else ["blend"])
-    for name in methods:
+    steps = len(methods) + 1
+    for step, name in enumerate(methods, start=2):
         method = make(name)
         fit_params = {"exclude": candidate_rows} if isinstance(method, BalancedFill) else {}
         if name == "blend" and "propagation" in held_out and "classifier" in held_out:
@@ -221,6 +227,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         if predictions is not None and len(predictions[0]):
             calibration[name] = calibration_power(predictions[1], y[predictions[0]])
             distributions[name] = apply_power(distributions[name], calibration[name])
+        report(min(step, steps), steps)
     return FillResult(distributions, accuracy, choose_fill_method(correct), balance, calibration)
 
 
@@ -432,7 +439,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
 
     start = time.perf_counter()
     report("cluster", 0, 1)
-    clusterer = make_clusterer(config).fit(embeddings, y)
+    clusterer = make_clusterer(config).fit(embeddings, y, progress=lambda d, t: report("cluster", d, t))
     twins = duplicate_groups(table.texts, y)
     clusters, noise, moved = same_cluster_for_duplicates(clusterer.labels_, clusterer.noise_mask_, twins)
     centers = cluster_centers(embeddings, clusters) if moved else clusterer.cluster_centers_
@@ -448,7 +455,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                                   config.random_state) if config.make_map or GRAPH_METHODS & set(config.fill_methods) else None
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
                    adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
-                   neighbors=neighbors)
+                   neighbors=neighbors, progress=lambda d, t: report("fill", d, t))
     fill = agree_on_duplicates(fill, twins)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]

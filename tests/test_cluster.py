@@ -280,3 +280,20 @@ def test_one_more_label_no_longer_reshuffles_the_demo_s_new_clusters(demo_table)
     assert again.n_new != first.n_new  # the swing this guards against
     assert kept.kept_preferred and kept.n_new == first.n_new
     assert kept.best == again.n_new and kept.plausible == again.plausible
+
+
+def test_the_search_for_new_clusters_reports_progress_step_by_step(small_banking):
+    """On 50,000 texts the search takes minutes: a bar stuck at 0 of 1 reads as a hang."""
+    _, y, X = small_banking
+    calls = []
+    searched = SeededKMeans(random_state=0).fit(X, y, progress=lambda done, total: calls.append((done, total)))
+    totals = {total for _, total in calls}
+    assert len(totals) == 1 and calls[-1][0] == calls[-1][1] == totals.pop() > 10
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)  # it only moves forward
+    given = []
+    same = SeededKMeans(random_state=0, n_new_clusters=searched.n_new_clusters_).fit(
+        X, y, progress=lambda done, total: given.append((done, total)))
+    assert given[-1] == (2, 2) and (same.labels_ == searched.labels_).all()  # reporting changes nothing
+    stages = []
+    LabelAwareHDBSCAN(random_state=0).fit(X, y, progress=lambda done, total: stages.append((done, total)))
+    assert stages == [(0, 2), (1, 2), (2, 2)]
