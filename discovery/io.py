@@ -275,6 +275,7 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
     sep = _sniff_delimiter(text, fmt)
     if sep not in (",", "\t") or (fmt == "csv" and sep == "\t"):
         notes.append(f"{name}: the header has no comma; columns are split at {sep!r}.")
+    notes.extend(_repeated_header_names(text, sep, name))
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("error", pd.errors.ParserWarning)
@@ -290,6 +291,18 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
                          "quote is closed (a text with commas or line breaks must be in double quotes).") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{name}: the file is empty; it needs a header row and at least one data row.") from None
+
+
+def _repeated_header_names(text: str, sep: str, name: str) -> list[str]:
+    """A note per column name the header repeats: pandas reads the second ``text`` as ``text.1``."""
+    import csv
+
+    header = next(csv.reader(_io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    counts: dict[str, int] = {}
+    for column in header:
+        counts[column] = counts.get(column, 0) + 1
+    return [f"{name}: the header names {column!r} {n} times; the later ones are read as "
+            f"{', '.join(repr(f'{column}.{i}') for i in range(1, n))}." for column, n in counts.items() if n > 1]
 
 
 def _is_missing(value) -> bool:

@@ -92,3 +92,11 @@ def test_the_label_column_is_found_in_any_case():
     assert table.label_column == "Label" and table.n_labeled == 1
     assert not any("no 'label' column" in w for w in table.warnings)
 
+
+
+def test_a_header_that_repeats_a_name_is_reported():
+    table = read_table_bytes(b"text,label,text\nmy card is lost,card,old text\nrefund please,,x\n", "t.csv")
+    assert table.text_column == "text" and "text.1" in table.frame.columns
+    assert any("names 'text' 2 times" in w and "'text.1'" in w for w in table.warnings)
+    plain = read_table_bytes(b"text,label,v,v.1\nmy card is lost,card,1,2\n", "t.csv")
+    assert not any("times" in w for w in plain.warnings)  # a column really called v.1 is not a repeat
