@@ -250,10 +250,15 @@ def adaptation_labels(config: DiscoveryConfig, y: np.ndarray, never_held_out: np
     adapt (TF-IDF, ``adapt=False``, or fewer than two classes with two rows each)."""
     if not config.adapt or config.model == TFIDF_MODEL:
         return None
+    train_labels = _without_estimate_fold(config, y, never_held_out)
+    return train_labels if can_adapt(train_labels) else None
+
+
+def _without_estimate_fold(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None) -> np.ndarray:
+    """``y`` with the fold kept back to score the fill-in set to unlabeled (-1)."""
     y = np.asarray(y)
     held_out = holdout_folds(y, N_FOLDS, config.random_state, never_held_out) == ESTIMATE_FOLD
-    train_labels = np.where(held_out, -1, y)
-    return train_labels if can_adapt(train_labels) else None
+    return np.where(held_out, -1, y)
 
 
 def adaptation_skipped_reason(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None = None) -> str:
@@ -262,9 +267,7 @@ def adaptation_skipped_reason(config: DiscoveryConfig, y: np.ndarray, never_held
         return "turned off in the settings"
     if config.model == TFIDF_MODEL:
         return "TF-IDF vectors come from no model to fine-tune"
-    y = np.asarray(y)
-    held_out = holdout_folds(y, N_FOLDS, config.random_state, never_held_out) == ESTIMATE_FOLD
-    reason = why_not_adapt(np.where(held_out, -1, y)) or "nothing to adapt on"
+    reason = why_not_adapt(_without_estimate_fold(config, y, never_held_out)) or "nothing to adapt on"
     return f"{reason}, counting the labeled rows left after a fifth is kept back to score the fill-in"
 
 
