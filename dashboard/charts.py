@@ -82,6 +82,9 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
                 texts: np.ndarray | None = None) -> go.Figure:
     """WebGL scatter of the 2-d map; row ids ride in ``customdata`` so selections survive any reordering.
 
+    ``customdata`` is a plain list of ids: a numpy array goes to the browser as a typed array, whose
+    per-point values came back from a box or lasso selection as ``{"0": id}`` objects.
+
     ``texts``: ``hover_texts(rows.text)`` computed earlier (the slowest part of the figure on 50k rows).
     """
     column = COLOR_BY[color_by]
@@ -94,14 +97,14 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
         marker.update(color=codes, colorscale=scale, cmin=-0.5, cmax=len(scale) // 2 - 0.5, showscale=False)
     fig = go.Figure(go.Scattergl(
         x=rows.x.to_numpy(), y=rows.y.to_numpy(), mode="markers", marker=marker,
-        customdata=rows.index.to_numpy().reshape(-1, 1), hovertext=_hover_text(rows, texts), hoverinfo="text",
+        customdata=rows.index.tolist(), hovertext=_hover_text(rows, texts), hoverinfo="text",
         name="rows", showlegend=False,
         selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.25)),
     ))
     if highlight:
         chosen = rows.loc[[r for r in highlight if r in rows.index]]
         fig.add_trace(go.Scattergl(x=chosen.x.to_numpy(), y=chosen.y.to_numpy(), mode="markers",
-                                   customdata=chosen.index.to_numpy().reshape(-1, 1), hoverinfo="skip",
+                                   customdata=chosen.index.tolist(), hoverinfo="skip",
                                    marker=dict(size=9, color="rgba(0,0,0,0)", line=dict(width=1.5, color="#111")),
                                    name="selected", showlegend=False))
     fig.update_layout(height=620, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
@@ -116,6 +119,8 @@ def row_ids_from_selection(selection) -> list[int]:
     points = selection.get("points", []) if hasattr(selection, "get") else []
     for point in points or []:
         custom = point.get("customdata")
+        if isinstance(custom, dict):  # a typed array's element, as the browser sends it: {"0": id}
+            custom = [custom[key] for key in sorted(custom, key=lambda k: int(k) if str(k).isdigit() else 0)]
         if isinstance(custom, (list, tuple)):
             custom = custom[0] if custom else None
         if custom is not None:

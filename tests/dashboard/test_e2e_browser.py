@@ -1,6 +1,7 @@
 """End to end: a real ``streamlit run`` server, driven by headless Chromium through Playwright."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -66,6 +67,27 @@ def server(tmp_path_factory):
             proc.kill()
 
 
+def select_on_the_map(page, main, tool: str, corners: list[tuple[float, float]]) -> None:
+    """Drag the mouse over the map with a toolbar tool (through ``corners``, shares of the plot area), as a
+    researcher selects rows to label: the page must then show how many rows were selected, and no error."""
+    page.locator(f".modebar-btn[data-title='{tool}']").first.click()
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    points = [(area["x"] + area["width"] * fx, area["y"] + area["height"] * fy) for fx, fy in corners]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point, steps=8)
+    page.mouse.up()
+    heading = page.get_by_role("heading", name=re.compile(r"^[\d,]+ rows selected$"))
+    try:
+        heading.wait_for(timeout=60_000)
+    except Exception:
+        raise AssertionError(f"{tool}: no selection shown; the page says: {main.inner_text()[:1500]}") from None
+    text = main.inner_text()
+    assert not [bad for bad in BAD_TEXT if bad in text], (tool, text[:2000])
+    assert int(heading.inner_text().split()[0].replace(",", "")) > 0
+
+
 def test_dashboard_in_a_browser(server):
     from playwright.sync_api import sync_playwright
 
@@ -94,6 +116,8 @@ def test_dashboard_in_a_browser(server):
         assert page.locator(".js-plotly-plot").count() >= 1
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=False)
+        select_on_the_map(page, main, "Box Select", [(0.35, 0.35), (0.65, 0.65)])
+        select_on_the_map(page, main, "Lasso Select", [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7), (0.3, 0.31)])
         browser.close()
     assert not console_errors, console_errors
     assert SCREENSHOT.stat().st_size > 10_000
