@@ -50,14 +50,28 @@ class Discovery:
 
     @property
     def candidates(self) -> pd.DataFrame:
-        """Candidate new categories still open, largest and tightest first."""
-        c = self.clusters[(self.clusters.status == CANDIDATE) & ~self.clusters.dismissed]
+        """Candidate new categories still open (neither named nor dismissed), largest and tightest first."""
+        c = self.clusters[(self.clusters.status == CANDIDATE) & ~self.clusters.dismissed & ~self.clusters.renamed]
+        return c.sort_values(["size", "cohesion"], ascending=[False, False], kind="stable")
+
+    @property
+    def named_categories(self) -> pd.DataFrame:
+        """Candidates the researcher has named, largest first: new categories their rows now carry."""
+        c = self.clusters[(self.clusters.status == CANDIDATE) & ~self.clusters.dismissed & self.clusters.renamed]
         return c.sort_values(["size", "cohesion"], ascending=[False, False], kind="stable")
 
     @property
     def hidden_category_clusters(self) -> pd.DataFrame:
         """Labeled clusters flagged as maybe hiding a new category (``may_hide_new_category``), not dismissed."""
         return self.clusters[self.clusters.may_hide_new_category & ~self.clusters.dismissed]
+
+    @property
+    def from_named_cluster(self) -> pd.Series:
+        """Per row: its label is the name the researcher gave its cluster (a decision, so accepted whatever
+        the threshold; its confidence still says how far the row is from every labeled class)."""
+        clusters = self.clusters
+        named = (clusters.renamed & ~clusters.dismissed).reindex(self.rows.cluster_id).to_numpy(dtype=bool)
+        return pd.Series(named & (self.rows.label_source == CLUSTER).to_numpy(), index=self.rows.index)
 
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets
@@ -66,7 +80,8 @@ class Discovery:
         if "row_id" not in out.columns:
             out.insert(0, "row_id", out.index.to_numpy())
         extra = self.rows[["proposed_label", "label_source", "confidence", "cluster_id", "cluster_status"]].copy()
-        extra["accepted"] = (self.rows.label_source == HUMAN) | (self.rows.confidence >= self.min_confidence)
+        extra["accepted"] = (self.rows.label_source == HUMAN) | self.from_named_cluster | \
+            (self.rows.confidence >= self.min_confidence)
         for name in extra.columns:
             column = name if name not in out.columns else f"{name}_discovery"
             out[column] = extra[name].to_numpy()
@@ -107,7 +122,7 @@ def propose_labels(rows: pd.DataFrame, clusters: pd.DataFrame, fill_method: str 
     source = np.where(use_cluster, CLUSTER, source)
     candidate_conf = (1 - fill_conf) if fill_method is not None else rows.cohesion.clip(0, 1).to_numpy(dtype=float)
     proposed = np.where(in_candidate, names, fill_label)
-    label_source = np.where(in_candidate, CANDIDATE_SOURCE, source)
+    label_source = np.where(in_candidate, np.where(renamed, CLUSTER, CANDIDATE_SOURCE), source)
     confidence = np.where(in_candidate, candidate_conf, fill_conf)
     confidence = np.where(rows.was_noise.to_numpy(), confidence * 0.5, confidence)
     rows["proposed_label"] = np.where(human, rows.human_label.to_numpy(dtype=object), proposed)

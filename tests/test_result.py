@@ -23,6 +23,26 @@ def test_naming_a_candidate_relabels_its_rows_and_leaves_the_old_result(demo_res
     assert named.decisions[-1] == {"action": "name", "cluster_id": cid, "name": "card_not_working"}
 
 
+def test_a_named_candidate_is_decided_not_open(demo_result):
+    """Naming is the researcher's decision: the category leaves the open candidates, its rows say their label
+    came from the named cluster and are accepted at any threshold (they were all rejected at 0.8 before)."""
+    cid = first_candidate(demo_result)
+    named = set_min_confidence(name_cluster(demo_result, cid, "card_not_working"), 0.99)
+    assert cid not in named.candidates.index and len(named.candidates) == len(demo_result.candidates) - 1
+    assert named.named_categories.index.tolist() == [cid]
+    members = (named.rows.cluster_id == cid) & (named.rows.label_source != "human")
+    assert members.sum() > 0 and (named.rows.label_source[members] == "cluster").all()
+    table = named.labeled_table()
+    assert table.accepted[members.to_numpy()].all()
+    others = ((named.rows.label_source != "human") & ~members).to_numpy()
+    assert (table.accepted[others] == (table.confidence[others] >= 0.99)).all()
+    assert (table.confidence[members.to_numpy()] < 0.99).any()  # accepted although not that sure
+    # the row confidences still say how unlike every labeled class each row is
+    assert named.rows.confidence[members].equals(demo_result.rows.confidence[members])
+    undone = replay(demo_result, named.decisions[:-2])
+    assert cid in undone.candidates.index and (undone.rows.label_source[members] == "candidate").all()
+
+
 def test_merge_updates_rows_and_the_cluster_table(demo_result):
     a, b = (int(c) for c in demo_result.candidates.index[:2])
     size = demo_result.clusters.loc[a, "size"] + demo_result.clusters.loc[b, "size"]

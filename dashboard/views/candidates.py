@@ -19,6 +19,12 @@ def name_one(cluster_id: int) -> None:
                      f"Cluster {cluster_id} is now named {name.strip()!r}.")
 
 
+def rename_one(cluster_id: int) -> None:
+    name = str(st.session_state.get("rename_name", ""))
+    state.decide_now(lambda result: name_cluster(result, cluster_id, name),
+                     f"Cluster {cluster_id} is now named {name.strip()!r}.")
+
+
 def dismiss_one(cluster_id: int) -> None:
     state.decide_now(lambda result: dismiss_candidate(result, cluster_id),
                      f"Cluster {cluster_id} dismissed; its rows take the fill-in labels.")
@@ -59,6 +65,26 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
                      args=(cluster_id,), help="Not a new category: its rows fall back to the fill-in labels")
         last.button("Split", key=f"cand_split_{cluster_id}", width="stretch", on_click=split_one, args=(cluster_id,),
                     help="Two categories in one: k-means splits it in two candidates")
+
+
+def show_named(result) -> None:
+    """Candidates already named: no longer open, their rows carry the name (accepted in the export)."""
+    named = result.named_categories
+    if not len(named):
+        return
+    st.subheader("Named categories")
+    st.caption("Their rows carry the name you gave (label source `cluster`, accepted in the export whatever the "
+               "threshold; the confidence still says how far each row is from every labeled class). *Run again "
+               "with my labels* (Data page) learns each category from its representative rows.")
+    st.dataframe(pd.DataFrame({
+        "cluster": named.cluster_id, "name": named.display_name, "size": named["size"],
+        "keywords": named.keywords.map(", ".join)}), hide_index=True, width="stretch")
+    names = named.display_name
+    left, mid, right = st.columns([2, 2, 1], vertical_alignment="bottom")
+    chosen = left.selectbox("Category", named.index.tolist(), key="rename_id",
+                            format_func=lambda c: f"{c} · {names.get(c)}")
+    mid.text_input("New name", key="rename_name")
+    right.button("Rename", key="rename_btn", width="stretch", on_click=rename_one, args=(int(chosen),))
 
 
 def show_hidden(result) -> None:
@@ -119,6 +145,7 @@ with state.guard():
             show_candidate(result, rank, int(cluster_id))
     else:
         st.info("No open candidates: every cluster holds labeled rows, or all candidates were named or dismissed.")
+    show_named(result)
     show_hidden(result)
     st.divider()
     show_merge(result)

@@ -51,7 +51,7 @@ def apply_threshold() -> None:
 def show_threshold(result) -> None:
     st.subheader("Acceptance threshold")
     rows = result.rows
-    proposed = rows[rows.label_source != "human"]
+    proposed = rows[(rows.label_source != "human") & ~result.from_named_cluster]  # named clusters are decided
     if st.session_state.get("_threshold_for") != result.min_confidence:  # follow undo / other sessions
         st.session_state["fill_threshold"] = float(result.min_confidence)
         st.session_state["_threshold_for"] = result.min_confidence

@@ -233,12 +233,13 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
     exported = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig")
     assert len(exported) == 3000
     named_rows = exported[exported.cluster_id == named]
-    assert (named_rows[named_rows.label_source == "candidate"].proposed_label == "card_lost_abroad").all()
-    assert (named_rows.proposed_label == "card_lost_abroad").any()
+    from_name = named_rows[named_rows.label_source == "cluster"]  # the named category's rows: a decision, accepted
+    assert len(from_name) and (from_name.proposed_label == "card_lost_abroad").all() and from_name.accepted.all()
+    assert set(named_rows.label_source) <= {"cluster", "human"}
     assert merge_b not in set(exported.cluster_id)
     hand = exported.loc[unlabeled]  # the demo's row ids are its positions
     assert (hand.proposed_label == "my_new_label").all() and (hand.label_source == "human").all()
-    accepted = exported[exported.label_source != "human"]
+    accepted = exported[(exported.label_source != "human") & (exported.cluster_id != named)]
     assert (accepted.accepted == (accepted.confidence >= 0.5)).all()
     parquet = pd.read_parquet(tmp_path / "out" / "proposed_labels.parquet")
     assert parquet.proposed_label.tolist() == exported.proposed_label.tolist()
