@@ -97,7 +97,69 @@ def demo_source() -> Source:
     return Source(kind="demo", path=str(DEMO_PATH))
 
 
+LAST_SESSION_FILE = "last_session.json"
+
+
+def last_session_path() -> Path:
+    """Where the data and settings last used are remembered: beside the upload workspaces."""
+    env = os.environ.get(WORKSPACE_ENV)
+    return (Path(env).expanduser() if env else DEFAULT_WORKSPACE_ROOT) / LAST_SESSION_FILE
+
+
+def remember_session(source: Source, config: DiscoveryConfig) -> None:
+    """Record the data and settings in use, so that a reloaded page or a restarted server reopens them
+    (and their decisions) instead of the demo. Best effort: a folder we cannot write only loses that."""
+    from dataclasses import asdict
+
+    record = {"source": asdict(source), "config": config.to_dict()}
+    path = last_session_path()
+    try:
+        if path.is_file() and json.loads(path.read_text(encoding="utf-8")) == json.loads(json.dumps(record, default=str)):
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, default=str), encoding="utf-8")
+        tmp.replace(path)
+    except (OSError, ValueError):
+        pass
+
+
+def remembered_session() -> tuple[Source, DiscoveryConfig] | None:
+    """The data and settings ``remember_session`` recorded, when that data is still there to read."""
+    from dataclasses import fields
+
+    try:
+        record = json.loads(last_session_path().read_text(encoding="utf-8"))
+        source = Source(**{f.name: record["source"][f.name] for f in fields(Source) if f.name in record["source"]})
+        settings = {f.name: record["config"][f.name] for f in fields(DiscoveryConfig) if f.name in record["config"]}
+        settings["fill_methods"] = tuple(settings.get("fill_methods", DiscoveryConfig.fill_methods))
+        config = DiscoveryConfig(**settings)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (source, config) if source.path and Path(source.path).is_file() else None
+
+
+def _open_session() -> None:
+    """A new browser session starts where the last one left off (its data, settings and so decisions),
+    or on the demo."""
+    if st.session_state.get("_session_opened"):
+        return
+    st.session_state["_session_opened"] = True
+    if "source" in st.session_state:
+        return
+    remembered = remembered_session()
+    if remembered is None:
+        st.session_state["source"] = demo_source()
+        return
+    st.session_state["source"], config = remembered
+    st.session_state.setdefault("config", config)
+    if remembered[0].kind != "demo":
+        notify(f"Reopened {remembered[0].display_name if remembered[0].kind == 'upload' else remembered[0].path}, the "
+               "data of your last session, with its settings and decisions. The Data page switches to other data.")
+
+
 def current_source() -> Source:
+    _open_session()
     if "source" not in st.session_state:
         st.session_state["source"] = demo_source()
     source = st.session_state["source"]
@@ -195,6 +257,7 @@ def peek_columns(data: bytes | None = None, name: str = "", path: str | None = N
 # ---- settings and the run -----------------------------------------------------------------------
 
 def current_config() -> DiscoveryConfig:
+    _open_session()
     if "config" not in st.session_state:
         st.session_state["config"] = DiscoveryConfig(random_state=0)
     return st.session_state["config"]
@@ -298,6 +361,7 @@ def prepare(progress_container=None):
     st.session_state["base"] = base
     st.session_state["workspace"] = workspace
     st.session_state["result"] = current[1]
+    remember_session(source, config)
     return current[1]
 
 

@@ -36,7 +36,16 @@ def workspace_root(tmp_path_factory):
         os.environ["LABEL_DISCOVERY_WORKSPACE"] = old
 
 
+def forget_last_session() -> None:
+    """A browser session opens the data of the last one (``state.remember_session``); most tests here start
+    from the demo, as on a server nobody has used."""
+    from dashboard import state
+
+    state.last_session_path().unlink(missing_ok=True)
+
+
 def new_session(page: str | None = None) -> AppTest:
+    forget_last_session()
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     assert_clean(at)
@@ -289,6 +298,7 @@ def upload_session(filename: str, data: bytes) -> AppTest:
     """A session on the Data page that uploads ``data`` as ``filename`` and presses Load (TF-IDF, no map: fast)."""
     from discovery import DiscoveryConfig
 
+    forget_last_session()
     at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["config"] = DiscoveryConfig(model="tfidf", make_map=False, random_state=0)
     at.run()
@@ -329,6 +339,40 @@ def test_uploads_are_stored_inside_the_workspace_and_survive_a_restart(workspace
     again.run()
     assert_clean(again)
     assert len(result_of(again).rows) == 80
+
+
+def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_root):
+    """Reloading the page (a new session) or restarting the server came back on the demo, so work on an
+    upload looked lost: it now reopens the last session's data and settings, and with them its decisions."""
+    from dashboard import state
+
+    at = upload_session("tickets.csv", small_upload())
+    assert_clean(at)
+    row = int(result_of(at).rows.index[result_of(at).rows.human_label.isna()][0])
+    at.switch_page("views/map.py").run()
+    at.text_input(key="map_row_ids").set_value(str(row)).run()
+    at.text_input(key="map_label").set_value("kept_over_reload")
+    at.button(key="FormSubmitter:label_selection-Label selected rows").click().run()
+    assert_clean(at)
+    tables = state._shared_store()["tables"]  # as after a server restart: only the saved copy is left
+    for key in [k for k in tables if isinstance(k, tuple) and k and k[0] == "upload-bytes"]:
+        del tables[key]
+
+    reloaded = AppTest.from_file(APP, default_timeout=300)
+    reloaded.run()
+    assert_clean(reloaded)
+    source = reloaded.session_state["source"]
+    assert source.kind == "upload" and source.name == "tickets.csv"
+    assert reloaded.session_state["config"].model == "tfidf"
+    assert result_of(reloaded).rows.loc[row, "proposed_label"] == "kept_over_reload"
+    assert any("Reopened tickets\\.csv" in s.value for s in reloaded.success)  # markdown-escaped
+
+    state.last_session_path().write_text("{not json", encoding="utf-8")  # damaged: the demo, no error
+    fresh = AppTest.from_file(APP, default_timeout=300)
+    fresh.session_state["config"] = at.session_state["config"]
+    fresh.run()
+    assert_clean(fresh)
+    assert fresh.session_state["source"].kind == "demo"
 
 
 def test_unusable_upload_name_is_a_message(workspace_root):
