@@ -77,8 +77,11 @@ def decisions_sidebar() -> None:
     workspace = st.session_state.get("workspace")
     if result is None or workspace is None:
         return
+    elsewhere = state.decisions_elsewhere(workspace)
+    if elsewhere:
+        st.sidebar.info(elsewhere, icon=":material/history:")
     with st.sidebar.expander("Decisions", expanded=False):
-        st.caption(f"{len(result.decisions)} decisions applied; saved at once in:")
+        st.caption(f"{len(result.decisions)} decision{'' if len(result.decisions) == 1 else 's'} applied; saved at once in:")
         st.code(str(workspace.path), language=None)
         if result.skipped_decisions:
             st.warning(f"{len(result.skipped_decisions)} stored decisions no longer fit this result and were skipped.")

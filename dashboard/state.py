@@ -297,15 +297,20 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
     """The pipeline's result for (data, settings), computed once per process and then served from cache."""
     store = _shared_store()
     key = _base_key(table, config)
+
+    def served_from_cache(result):
+        # a page change reruns the script: a run this session computed keeps saying so
+        if st.session_state.get("last_run", {}).get("key") != key:
+            st.session_state["last_run"] = {"from_cache": True, "seconds": 0.0, "key": key}
+        return result
+
     cached = store["results"].get(key)
     if cached is not None:
-        st.session_state["last_run"] = {"from_cache": True, "seconds": 0.0}
-        return cached
+        return served_from_cache(cached)
     with store["run_lock"]:  # one pipeline at a time; another session may have just computed it
         cached = store["results"].get(key)
         if cached is not None:
-            st.session_state["last_run"] = {"from_cache": True, "seconds": 0.0}
-            return cached
+            return served_from_cache(cached)
         slot = progress_container if progress_container is not None else st.empty()
         box = slot.container()
         box.caption(f"Running discovery on {len(table):,} rows")
@@ -313,7 +318,7 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
         start = time.perf_counter()
         result = prepare_decisions(run_discovery(table, config, progress=report))  # so the first merge is fast too
         _remember(store["results"], key, result, MAX_CACHED_RESULTS)
-        st.session_state["last_run"] = {"from_cache": False, "seconds": time.perf_counter() - start}
+        st.session_state["last_run"] = {"from_cache": False, "seconds": time.perf_counter() - start, "key": key}
         slot.empty()
         return result
 
@@ -337,7 +342,32 @@ def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
     key = workspace_key(table.data_hash, config.to_dict(), text_column=table.text_column,
                         label_column=table.label_column, unlabeled_marker=source.unlabeled_marker,
                         missing_words=source.missing_words)
-    return Workspace(workspace_root(source), key)
+    about = {"data_hash": table.data_hash, "data": source.display_name, "text_column": table.text_column,
+             "label_column": table.label_column, "unlabeled_marker": source.unlabeled_marker,
+             "missing_words": source.missing_words, "settings": json.loads(config_key(config))}
+    return Workspace(workspace_root(source), key, about=about)
+
+
+def decisions_elsewhere(workspace: Workspace) -> str | None:
+    """When this data's decisions under the current settings are none but other settings (or another column
+    choice or marker) hold some: where they are, in a sentence. Changing a setting looked like losing work."""
+    about = workspace.about or {}
+    if not about or workspace.load():
+        return None
+    elsewhere = workspace.saved_elsewhere(about["data_hash"])
+    if not elsewhere:
+        return None
+    parts = []
+    for other, count in elsewhere[:3]:
+        changed = [f"{name} {'default' if value is None else repr(value)}"
+                   for name, value in (other.get("settings") or {}).items()
+                   if (about.get("settings") or {}).get(name) != value]
+        changed += [f"{name.replace('_', ' ')} {other.get(name)!r}" for name in
+                    ("text_column", "label_column", "unlabeled_marker", "missing_words") if other.get(name) != about.get(name)]
+        parts.append(f"{count} decision{'' if count == 1 else 's'} with {', '.join(changed) or 'other settings'}")
+    more = f" and {len(elsewhere) - 3} more sets" if len(elsewhere) > 3 else ""
+    return ("No decision is saved for these settings; this data has " + "; ".join(parts) + more +
+            ". Decisions belong to the settings they were made with: go back to those settings to see them.")
 
 
 def _decisions_key(decisions) -> str:

@@ -55,8 +55,9 @@ def why_not_adapt(y: np.ndarray, min_rows_per_class: int = MIN_ROWS_PER_CLASS,
     counts = np.bincount(y[y >= 0]) if (y >= 0).any() else np.zeros(0, dtype=int)
     counts = counts[counts > 0]
     if int((counts >= 2).sum()) < min_classes:
+        enough = int((counts >= 2).sum())
         return (f"fine-tuning needs at least {min_classes} classes with 2 labeled rows or more; "
-                f"{int((counts >= 2).sum())} have them")
+                f"{enough} {'has' if enough == 1 else 'have'} them")
     if float(np.median(counts)) < min_rows_per_class:
         return (f"fine-tuning needs a median of {min_rows_per_class} labeled rows per class, here "
                 f"{float(np.median(counts)):g} (with fewer it overfits the named classes)")

@@ -398,6 +398,9 @@ def find_origin_column(frame: pd.DataFrame, skip=()) -> str | None:
     return None
 
 
+_NUMBER = re.compile(r"[-+]?(?=\.?\d)(\d[\d,_]*)?(\.\d+)?([eE][-+]?\d+)?")  # 12, -3.5, 1,000, 2e5
+
+
 def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_column: str = DEFAULT_TEXT_COLUMN,
                      label_column: str | None = None, unlabeled_marker: str | None = None,
                      missing_words: bool = True) -> LabeledTable:
@@ -430,6 +433,10 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
         raise InputError(f"{name}: the text column {text_col!r} is empty in every row; choose the column that holds the texts.")
     if n_empty:
         warnings.append(f"{name}: {n_empty} rows have an empty text in {text_col!r}; they are kept and get low-confidence labels.")
+    filled = [t.strip() for t in texts if t.strip()]
+    if all(_NUMBER.fullmatch(t) for t in filled):
+        raise InputError(f"{name}: column {text_col!r} holds only numbers (e.g. {filled[0]!r}), not texts; choose the "
+                         "column that holds the texts (--text-col, or the Data page's Text column).")
     frame[text_col] = texts
 
     try:
@@ -445,6 +452,11 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
         if numeric:
             warnings.append(f"{name}: labels written as whole-number decimals were read as integers "
                             f"({', '.join(repr(v) for v in numeric[:5])}).")
+        symbols = pd.Series([lab for lab in raw_labels if lab is not None and not any(c.isalnum() for c in lab)])
+        for symbol, count in symbols.value_counts().items():
+            warnings.append(f"{name}: {symbol!r} ({count} rows) in {label_col!r} is read as a class name; if it marks "
+                            f"unlabeled rows, give it as the unlabeled marker (--unlabeled-marker {symbol!r}, or the "
+                            "Data page's marker box).")
         words = missing_words_read(original) if missing_words else {}
         if words:
             shown = ", ".join(f"{word!r} ({count} rows)" for word, count in words.items())

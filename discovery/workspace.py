@@ -116,11 +116,36 @@ def save_upload(root: str | os.PathLike, filename: str, data: bytes) -> Path:
 class Workspace:
     """The decisions of one (data, settings) pair, in ``<root>/<key>/decisions.json``."""
 
-    def __init__(self, root: str | os.PathLike, key: str):
+    def __init__(self, root: str | os.PathLike, key: str, about: dict | None = None):
+        """``about``: what the decisions belong to (data hash, column choice, settings), saved beside them so
+        that ``saved_elsewhere`` can tell a researcher where the decisions of other settings are."""
         safe_key = "".join(ch for ch in key if ch.isalnum() or ch in "-_")[:64] or "default"
         self.directory = Path(root) / safe_key
         self.path = self.directory / DECISIONS_FILE
+        self.about = about
         self._lock = FileLock(str(self.directory / ".lock"), timeout=30)
+
+    def _payload(self, decisions) -> dict:
+        payload = {"version": 1, "decisions": list(decisions)}
+        if self.about is not None:
+            payload["about"] = self.about
+        return payload
+
+    def saved_elsewhere(self, data_hash: str) -> list[tuple[dict, int]]:
+        """Other workspaces beside this one holding decisions on the same data (another column choice,
+        marker or run settings): each one's ``about`` and how many decisions it holds."""
+        found = []
+        for path in sorted(self.directory.parent.glob(f"*/{DECISIONS_FILE}")):
+            if path == self.path:
+                continue
+            try:
+                payload = json.loads(path.read_text(encoding="utf-8"))
+                about, decisions = payload.get("about") or {}, payload.get("decisions")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if about.get("data_hash") == data_hash and isinstance(decisions, list) and decisions:
+                found.append((about, len(decisions)))
+        return found
 
     def load(self) -> list[dict]:
         """Stored decisions in order; a damaged file is renamed aside and an empty list returned."""
@@ -147,11 +172,11 @@ class Workspace:
         with self._lock:
             decisions = self.load()
             decisions.append(decision)
-            atomic_write_json(self.path, {"version": 1, "decisions": decisions})
+            atomic_write_json(self.path, self._payload(decisions))
         return decisions
 
     def replace(self, decisions: list[dict]) -> None:
         """Store exactly these decisions (undo, reset)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            atomic_write_json(self.path, {"version": 1, "decisions": list(decisions)})
+            atomic_write_json(self.path, self._payload(decisions))

@@ -100,3 +100,21 @@ def test_a_header_that_repeats_a_name_is_reported():
     assert any("names 'text' 2 times" in w and "'text.1'" in w for w in table.warnings)
     plain = read_table_bytes(b"text,label,v,v.1\nmy card is lost,card,1,2\n", "t.csv")
     assert not any("times" in w for w in plain.warnings)  # a column really called v.1 is not a repeat
+
+
+def test_a_column_of_numbers_is_not_taken_for_the_texts():
+    """The walk-through loaded a file without a text column: the first column (ids) was run on as texts."""
+    with pytest.raises(InputError, match=r"t\.csv: column 'id' holds only numbers \(e\.g\. '1'\), not texts"):
+        read_table_bytes(b"id,intent\n1,card\n2,?\n3,\n", "t.csv", text_column="id", label_column="intent")
+    with pytest.raises(InputError, match="holds only numbers"):
+        read_table_bytes(b'{"id": 1.5, "label": "a"}\n{"id": -2, "label": null}\n', "t.jsonl", text_column="id")
+    mixed = read_table_bytes(b"text,label\n42,a\nmy card is lost,b\n", "t.csv")  # a number among texts is a text
+    assert mixed.texts == ["42", "my card is lost"]
+
+
+def test_a_label_of_symbols_only_is_flagged_as_a_likely_marker():
+    table = read_table_bytes(b"text,label\nmy card is lost,card\nrefund please,?\nwhere is it,?\n", "t.csv")
+    assert any("'?' (2 rows) in 'label' is read as a class name" in w and "--unlabeled-marker '?'" in w
+               for w in table.warnings)
+    marked = read_table_bytes(b"text,label\nmy card is lost,card\nrefund please,?\n", "t.csv", unlabeled_marker="?")
+    assert not any("class name" in w for w in marked.warnings) and marked.n_labeled == 1

@@ -73,3 +73,17 @@ def test_unusable_upload_names_are_refused_and_nothing_is_written(tmp_path, file
     with pytest.raises(InputError, match="not a usable file name"):
         save_upload(tmp_path, filename, b"text\nx\n")
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_decisions_of_other_settings_on_the_same_data_are_found(tmp_path):
+    from discovery import Workspace
+
+    mine = Workspace(tmp_path, "a", about={"data_hash": "h1", "settings": {"model": None}})
+    other = Workspace(tmp_path, "b", about={"data_hash": "h1", "settings": {"model": "tfidf"}})
+    other.append({"action": "dismiss", "cluster_id": 3})
+    other.append({"action": "dismiss", "cluster_id": 4})
+    Workspace(tmp_path, "c", about={"data_hash": "h2", "settings": {}}).append({"action": "dismiss", "cluster_id": 1})
+    Workspace(tmp_path, "d").append({"action": "dismiss", "cluster_id": 1})  # saved before 'about' existed
+    assert mine.saved_elsewhere("h1") == [({"data_hash": "h1", "settings": {"model": "tfidf"}}, 2)]
+    assert other.load() == [{"action": "dismiss", "cluster_id": 3}, {"action": "dismiss", "cluster_id": 4}]
+    assert Workspace(tmp_path, "c").saved_elsewhere("h1") == [({"data_hash": "h1", "settings": {"model": "tfidf"}}, 2)]

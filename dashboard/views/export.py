@@ -43,7 +43,7 @@ with state.guard():
     result = state.require_result()
     labeled = result.labeled_table()
     st.caption(f"{len(labeled):,} rows with their row_id, every original column and proposed_label, label_source, confidence, "
-               f"cluster_id, cluster_status and accepted; {len(result.decisions)} decisions applied, "
+               f"cluster_id, cluster_status and accepted; {len(result.decisions)} decision{'' if len(result.decisions) == 1 else 's'} applied, "
                f"threshold {result.min_confidence:.2f}.")
     st.dataframe(labeled.head(200), width="stretch", height=300)
     cols = st.columns(5)

@@ -341,6 +341,17 @@ def test_uploads_are_stored_inside_the_workspace_and_survive_a_restart(workspace
     assert len(result_of(again).rows) == 80
 
 
+def label_first_unlabeled_row(at: AppTest, label: str) -> int:
+    """Label the first unlabeled row through the Map page's typed row ids; returns its row id."""
+    row = int(result_of(at).rows.index[result_of(at).rows.human_label.isna()][0])
+    at.switch_page("views/map.py").run()
+    at.text_input(key="map_row_ids").set_value(str(row)).run()
+    at.text_input(key="map_label").set_value(label)
+    at.button(key="FormSubmitter:label_selection-Label selected rows").click().run()
+    assert_clean(at)
+    return row
+
+
 def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_root):
     """Reloading the page (a new session) or restarting the server came back on the demo, so work on an
     upload looked lost: it now reopens the last session's data and settings, and with them its decisions."""
@@ -348,12 +359,7 @@ def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_ro
 
     at = upload_session("tickets.csv", small_upload())
     assert_clean(at)
-    row = int(result_of(at).rows.index[result_of(at).rows.human_label.isna()][0])
-    at.switch_page("views/map.py").run()
-    at.text_input(key="map_row_ids").set_value(str(row)).run()
-    at.text_input(key="map_label").set_value("kept_over_reload")
-    at.button(key="FormSubmitter:label_selection-Label selected rows").click().run()
-    assert_clean(at)
+    row = label_first_unlabeled_row(at, "kept_over_reload")
     tables = state._shared_store()["tables"]  # as after a server restart: only the saved copy is left
     for key in [k for k in tables if isinstance(k, tuple) and k and k[0] == "upload-bytes"]:
         del tables[key]
@@ -373,6 +379,21 @@ def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_ro
     fresh.run()
     assert_clean(fresh)
     assert fresh.session_state["source"].kind == "demo"
+
+
+def test_another_setting_says_where_the_decisions_are(workspace_root):
+    """Changing a run setting shows that setting's decisions (none yet), and says where the others are."""
+    import dataclasses
+
+    at = upload_session("settings.csv", small_upload() + b"one more row of its own,\n")  # data no other test used
+    label_first_unlabeled_row(at, "first_settings")
+    assert not [i for i in at.sidebar.info if "No decision is saved" in i.value]
+    at.session_state["config"] = dataclasses.replace(at.session_state["config"], random_state=1)
+    at.run()
+    assert_clean(at)
+    assert result_of(at).decisions == ()
+    notes = [i.value for i in at.sidebar.info if "No decision is saved" in i.value]
+    assert len(notes) == 1 and "1 decision with random_state 0" in notes[0], notes
 
 
 def test_unusable_upload_name_is_a_message(workspace_root):
