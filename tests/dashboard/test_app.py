@@ -107,7 +107,7 @@ def test_data_page_shows_labels_and_timings(first_session):
     label_counts = next(f for f in frames if "label" in f.columns and "rows" in f.columns)
     assert set(label_counts["label"]) == set(table.codec.names)
     timings = next(f for f in frames if "stage" in f.columns and "seconds" in f.columns)
-    assert set(timings["stage"]) == {"adapt", "embed", "cluster", "summarize", "fill", "map"}
+    assert set(timings["stage"]) == {"adapt", "embed", "cluster", "fill", "check", "summarize", "map"}
 
 
 def test_second_session_is_served_from_cache(first_session):
@@ -382,6 +382,36 @@ def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
     at.button(key="undo").click().run()  # leave the shared workspace as the other tests expect it
     assert_clean(at)
     assert rows_to_label_next(result_of(at), n=20).index.tolist() == expected.index.tolist()
+
+
+def test_fill_in_page_lists_labels_to_check_and_keeps_or_corrects_them(first_session):
+    """The demo's doubtful labels are listed; keeping one and correcting another takes both off the list,
+    and the correction is a human label at once."""
+    at = new_session("views/fill.py")
+    doubts = result_of(at).labels_to_check
+    assert len(doubts) >= 2, "the demo should have doubtful labels to show"
+    shown = [df.value for df in at.dataframe if "suggested_label" in df.value.columns]
+    assert len(shown) == 1 and shown[0].index.tolist() == doubts.index.tolist()
+    kept, corrected = int(doubts.index[0]), int(doubts.index[1])
+    at.selectbox(key="check_row").set_value(kept).run()
+    at.radio(key=f"check_verdict_{kept}").set_value(doubts.label[kept])
+    at.button(key="check_save").click().run()
+    assert_clean(at)
+    at.selectbox(key="check_row").set_value(corrected).run()
+    at.radio(key=f"check_verdict_{corrected}").set_value(doubts.suggested_label[corrected])
+    at.button(key="check_save").click().run()
+    assert_clean(at)
+    result = result_of(at)
+    assert result.decisions[-2:] == (
+        {"action": "assign", "row_ids": [kept], "label": doubts.label[kept]},
+        {"action": "assign", "row_ids": [corrected], "label": doubts.suggested_label[corrected]})
+    assert result.rows.loc[corrected, "proposed_label"] == doubts.suggested_label[corrected]
+    assert result.rows.loc[kept, "proposed_label"] == doubts.label[kept]
+    assert result.labels_to_check.index.tolist() == [r for r in doubts.index if r not in (kept, corrected)]
+    for _ in range(2):  # leave the shared workspace as the other tests expect it
+        at.button(key="undo").click().run()
+        assert_clean(at)
+    assert result_of(at).labels_to_check.index.tolist() == doubts.index.tolist()
 
 
 def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
