@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/split_flagged_clusters.py --uneven --datasets banking stackoverflow
 	$(PY) bench/label_next.py
 	$(PY) bench/review_estimate.py
+	$(PY) bench/label_check.py
 	$(PY) bench/fill_ceiling.py
 	$(PY) bench/run_benchmarks.py --report-only
 

@@ -314,6 +314,7 @@ COLD_RUN: dict = {}  # bench/cold_run.py output (one seed from nothing cached: w
 SPLIT_FLAGGED: dict = {}  # bench/split_flagged_clusters.py output (what splitting flagged clusters gives)
 LABEL_NEXT: dict = {}  # bench/label_next.py output (what labeling the suggested rows gives)
 REVIEW_ESTIMATE: dict = {}  # bench/review_estimate.py output (the accuracy estimate after labeling suggested rows)
+LABEL_CHECK: dict = {}  # bench/label_check.py output (wrong labels found by Labels to check)
 FILL_CEILING: dict = {}  # bench/fill_ceiling.py output (how far the adapted embedding lets the fill-in go)
 STRONGER_MODEL: dict = {}  # bench/fill_ceiling.py --stronger-model outputs by file (all-mpnet-base-v2 adapted, every class known)
 
@@ -458,6 +459,8 @@ def load_results() -> tuple[dict, dict]:
             LABEL_NEXT.update(data)
         elif path.name == "review_estimate.json":
             REVIEW_ESTIMATE.update(data)
+        elif path.name == "label_check.json":
+            LABEL_CHECK.update(data)
         elif path.name == "fill_ceiling.json":
             FILL_CEILING.update(data)
         elif path.name.startswith("stronger_model"):
@@ -685,6 +688,33 @@ def review_estimate_lines(review: dict) -> list[str]:
             "fill-in accuracy on every unlabeled named-class row (rows in candidate clusters count wrong).", "",
             "| dataset | known ratio | rows labeled | before (%) | after, picks held out (%) | after, picks never "
             "held out (%) |", "|---|---|---|---|---|---|", *rows, ""]
+
+
+def label_check_lines(check: dict) -> list[str]:
+    """The table of bench/label_check.py: wrong labels found among the labeled rows, and fill-in before and
+    after correcting them."""
+    if not check.get("datasets"):
+        return []
+    noise = 100 * check["noise"]
+    rows = []
+    for name, data in check["datasets"].items():
+        m = data["mean"]
+        rows.append(f"| {name} | {m['labeled']:.0f} | {m['wrong']:.1f} | {m['flagged']:.1f} | {_f(m['precision'], 1)} | "
+                    f"{_f(m['recall'], 1)} | {_f(m['suggestion_right'], 1)} | {m['flagged_clean']:.1f} | "
+                    f"{_f(m['fillin_clean'])} | {_f(m['fillin_noisy'])} | {_f(m['fillin_corrected'])} |")
+    return ["#### Labels to check", "",
+            f"`python bench/label_check.py`: every class known, labeled ratio 0.1, {check.get('model', 'frozen')} "
+            f"vectors (the base model's, which the check uses), mean of seeds {', '.join(map(str, check['seeds']))}"
+            f"{_commit_inline(check)}. {noise:.0f}% of the labeled rows get another class at random; *Labels to "
+            "check* (`discovery/label_check.py`, the Fill-in page, `labels_to_check.csv`) runs on them. Precision: "
+            f"the flagged rows that were wrong (rows picked at random: {noise:.0f}%); recall: the wrong labels "
+            "flagged; suggestion right: the suggested label is the true one, on the wrong labels found. *Flagged, "
+            "no label changed*: the same draw with the dataset's own labels (its ambiguous or mislabeled rows, "
+            "counted here as false alarms). Fill-in: accuracy on the unlabeled rows with the clean labels, with "
+            "the wrong ones, and after the flagged rows are corrected to their true label.", "",
+            "| dataset | labeled rows | wrong | flagged | precision (%) | recall (%) | suggestion right (%) | "
+            "flagged, no label changed | fill-in, clean | fill-in, wrong labels | fill-in, flagged corrected |",
+            "|---|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def fill_ceiling_lines(ceiling: dict, stronger: dict) -> list[str]:
@@ -945,6 +975,7 @@ def write_report(command: str | None = None) -> Path:
     lines += split_flagged_lines(SPLIT_FLAGGED, results)
     lines += label_next_lines(LABEL_NEXT)
     lines += review_estimate_lines(REVIEW_ESTIMATE)
+    lines += label_check_lines(LABEL_CHECK)
     if ALL_KNOWN:
         lines += ["### Every class known (known ratio 1.0, labeled ratio 0.1)", "",
                   "No new category exists, so every unlabeled train row should get its known label; a candidate "

@@ -21,7 +21,7 @@ import streamlit as st
 
 from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions, read_table, read_table_bytes, replay,
                        run_discovery, workspace_key)
-from discovery.export import cluster_table, manifest, to_csv_bytes, to_jsonl_bytes, to_parquet_bytes
+from discovery.export import output_files
 from discovery.pipeline import STAGES
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
 from discovery.workspace import safe_upload_path, save_upload
@@ -504,15 +504,8 @@ def run_again_with_labels(result) -> None:
 # ---- export -------------------------------------------------------------------------------------
 
 def export_files(result) -> dict[str, bytes]:
-    """The files the Export page offers, decisions applied."""
-    labeled = result.labeled_table()
-    return {
-        "proposed_labels.csv": to_csv_bytes(labeled),
-        "proposed_labels.jsonl": to_jsonl_bytes(labeled),
-        "proposed_labels.parquet": to_parquet_bytes(labeled),
-        "clusters.csv": to_csv_bytes(cluster_table(result)),
-        "manifest.json": json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str).encode("utf-8"),
-    }
+    """The files the Export page offers, decisions applied: those ``discovery run`` writes."""
+    return output_files(result)
 
 
 def parse_row_ids(text: str) -> list[int]:

@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args) -> int:
-    from .export import write_label_next, write_outputs
+    from .export import write_label_next, write_labels_to_check, write_outputs
     from .io import read_table
     from .pipeline import DiscoveryConfig, run_discovery
     from .result import adaptation_note, split_cluster
@@ -130,6 +130,7 @@ def cmd_run(args) -> int:
     for cluster in flagged:
         result = split_cluster(result, cluster)
     written = write_outputs(result, args.out)
+    written["labels_to_check.csv"] = write_labels_to_check(result, args.out)
     if args.label_next:
         written["label_next.csv"] = write_label_next(result, args.out, args.label_next)
         if not result.fill_method:
@@ -151,6 +152,10 @@ def cmd_run(args) -> int:
     note = adaptation_note(result.adaptation)
     if note:
         print(f"adaptation: {note}")
+    doubts = len(result.labels_to_check)
+    if doubts:
+        print(f"labels to check: {doubts} of {table.n_labeled} labeled rows look mislabeled to the rest of the data "
+              "(labels_to_check.csv: correct the label column there and give it back with add-labels)")
     if result.fill_balance:
         print(f"class balance: {'used' if result.fill_balance['used'] else 'not used'}, {result.fill_balance['reason']}")
     print(f"wrote {', '.join(str(p) for p in written.values())}")

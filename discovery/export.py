@@ -87,6 +87,29 @@ def label_next_table(discovery, n: int = 100) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def labels_to_check_table(discovery) -> pd.DataFrame:
+    """The labeled rows the rest of the data contradicts (``Discovery.labels_to_check``), most doubtful
+    first: the row id and the user's own columns (their label among them, to correct in place and give
+    back with ``add-labels``), then the suggested label and the held-out probabilities of both."""
+    doubts = discovery.labels_to_check
+    out = discovery.table.frame.loc[doubts.index].copy()
+    if "row_id" not in out.columns:
+        out.insert(0, "row_id", doubts.index.to_numpy())
+    for name in ("suggested_label", "label_probability", "suggested_probability"):
+        out[name if name not in out.columns else f"{name}_discovery"] = doubts[name].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def label_check_summary(discovery) -> dict:
+    """For the manifest: how many labeled rows were checked, how many look wrong, and on which vectors."""
+    check = discovery.label_check
+    if check is None:
+        return {}
+    return {"checked_rows": int(len(check)), "flagged_rows": int(check.flagged.sum()),
+            "vectors": "base model (not fine-tuned on the labels)" if discovery.adaptation.get("used")
+            else "the run's own"}
+
+
 def package_versions() -> dict[str, str | None]:
     versions = {}
     for name in PACKAGES:
@@ -119,6 +142,7 @@ def manifest(discovery) -> dict:
         "fill_accuracy_estimate": discovery.fill_accuracy,
         "fill_balance": discovery.fill_balance,
         "fill_calibration": {name: round(power, 4) for name, power in discovery.fill_calibration.items()},
+        "label_check": label_check_summary(discovery),
         "decisions": list(discovery.decisions),
         "min_confidence": discovery.min_confidence,
         "warnings": list(table.warnings),
@@ -138,21 +162,33 @@ def cluster_table(discovery) -> pd.DataFrame:
     })
 
 
-def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write proposed_labels.{csv,jsonl,parquet}, clusters.csv and manifest.json into ``out_dir``."""
+def output_files(discovery) -> dict[str, bytes]:
+    """proposed_labels.{csv,jsonl,parquet}, clusters.csv and manifest.json, as bytes (what ``write_outputs``
+    writes and the dashboard's Export page offers)."""
     labeled = discovery.labeled_table()
-    return _write_files(out_dir, {
+    return {
         "proposed_labels.csv": to_csv_bytes(labeled),
         "proposed_labels.jsonl": to_jsonl_bytes(labeled),
         "proposed_labels.parquet": to_parquet_bytes(labeled),
         "clusters.csv": to_csv_bytes(cluster_table(discovery)),
         "manifest.json": json.dumps(manifest(discovery), indent=2, ensure_ascii=False, default=str).encode("utf-8"),
-    })
+    }
+
+
+def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write ``output_files`` into ``out_dir``."""
+    return _write_files(out_dir, output_files(discovery))
 
 
 def write_label_next(discovery, out_dir: str | os.PathLike, n: int = 100) -> Path:
     """Write label_next.csv (``label_next_table``) into ``out_dir``."""
     return _write_files(out_dir, {"label_next.csv": to_csv_bytes(label_next_table(discovery, n))})["label_next.csv"]
+
+
+def write_labels_to_check(discovery, out_dir: str | os.PathLike) -> Path:
+    """Write labels_to_check.csv (``labels_to_check_table``; only its header when no label looks wrong)."""
+    return _write_files(out_dir, {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))})[
+        "labels_to_check.csv"]
 
 
 def _write_files(out_dir: str | os.PathLike, files: dict[str, bytes]) -> dict[str, Path]:

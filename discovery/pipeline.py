@@ -21,12 +21,13 @@ from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, Propagation
                    apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares,
                    nearest_neighbors, share_correct)
 from .io import LabeledTable
+from .label_check import check_labels
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
 from .summarize import candidate_rows, summarize_clusters
 
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
-STAGES = ("adapt", "embed", "cluster", "fill", "summarize", "map")
+STAGES = ("adapt", "embed", "cluster", "fill", "check", "summarize", "map")
 StageProgress = Callable[[str, int, int], None]
 
 
@@ -415,6 +416,30 @@ def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: L
     return record
 
 
+def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np.ndarray, adapted: bool) -> pd.DataFrame:
+    """``label_check.check_labels`` on the labeled rows, keyed by row id with class names.
+
+    On vectors that never saw the labels: the run's own when nothing was fine-tuned, else the base
+    model's (cached: the adaptation check embedded these very rows). Columns: label, suggested_label,
+    label_probability, suggested_probability, flagged; the most doubtful first."""
+    y = table.labels
+    labeled = np.flatnonzero(y >= 0)
+    if adapted:
+        base = make_embedder(config.model, config.random_state, config.cache_dir)
+        vectors = base.transform([table.texts[i] for i in labeled])
+    else:
+        vectors = embeddings[labeled]
+    check = check_labels(vectors, y[labeled], len(table.codec), random_state=config.random_state)
+    rows = labeled[check.position.to_numpy(dtype=np.int64)]
+    names = np.array(table.codec.names, dtype=object)
+    return pd.DataFrame({"label": names[check.given.to_numpy(dtype=np.int64)],
+                         "suggested_label": names[check.suggested.to_numpy(dtype=np.int64)],
+                         "label_probability": check.given_probability.to_numpy(dtype=float).round(4),
+                         "suggested_probability": check.suggested_probability.to_numpy(dtype=float).round(4),
+                         "flagged": check.flagged.to_numpy(dtype=bool)},
+                        index=pd.Index(table.row_ids[rows], name="row_id"))
+
+
 def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig(),
                   progress: StageProgress | None = None, embeddings: np.ndarray | None = None,
                   embeddings_adapted: bool = False) -> Discovery:
@@ -470,6 +495,12 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     timings["fill"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    report("check", 0, 1)
+    label_check = labels_in_doubt(table, config, embeddings, adapted)
+    report("check", 1, 1)
+    timings["check"] = time.perf_counter() - start
+
+    start = time.perf_counter()
     report("summarize", 0, 1)
     summary = summarize_clusters(table.texts, embeddings, clusters, y, table.codec, row_ids=table.row_ids)
     report("summarize", 1, 1)
@@ -488,7 +519,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration),
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table),
-                     clustering=clustering,
+                     clustering=clustering, label_check=label_check,
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": n_classes > 0,
                                   **({"map": n_classes > 0} if config.make_map else {})})
 

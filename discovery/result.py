@@ -45,6 +45,7 @@ class Discovery:
     clustering: dict = field(default_factory=dict)  # how many new clusters, whether estimated, and how sure (cluster_report)
     fill_balance: dict = field(default_factory=dict)  # whether the balanced fill-in ran, and why (pipeline.should_balance)
     fill_calibration: dict = field(default_factory=dict)  # method -> power its confidences were raised to (fill.calibration_power)
+    label_check: pd.DataFrame | None = field(default=None, compare=False)  # labeled rows checked against the rest (pipeline.labels_in_doubt)
     shared: dict = field(default_factory=dict, repr=False, compare=False)
     """Work that depends on the input only (the texts' term counts), shared with every derived result."""
 
@@ -72,6 +73,19 @@ class Discovery:
         clusters = self.clusters
         named = (clusters.renamed & ~clusters.dismissed).reindex(self.rows.cluster_id).to_numpy(dtype=bool)
         return pd.Series(named & (self.rows.label_source == CLUSTER).to_numpy(), index=self.rows.index)
+
+    @property
+    def labels_to_check(self) -> pd.DataFrame:
+        """Labeled rows the rest of the data contradicts (``label_check``), most doubtful first, without
+        those a decision has labeled since (corrected, or kept as they were): the text, the label,
+        the label the held-out prediction suggests and how likely each is."""
+        check = self.label_check
+        if check is None or check.empty:
+            return pd.DataFrame(columns=["text", "label", "suggested_label", "label_probability",
+                                         "suggested_probability"], index=pd.Index([], name="row_id"))
+        decided = {int(r) for d in self.decisions if d.get("action") == "assign" for r in d["row_ids"]}
+        open_ = check[check.flagged & ~check.index.isin(list(decided))].drop(columns="flagged")
+        return pd.concat([self.rows.text.reindex(open_.index), open_], axis=1)
 
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets

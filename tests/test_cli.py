@@ -40,6 +40,11 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert (proposals.loc[label_next.id, "label_source"] != "human").all()
     assert (label_next.proposed_label.to_numpy() == proposals.loc[label_next.id, "proposed_label"].to_numpy()).all()
     assert "candidate new categories" in first.stdout
+    doubts = pd.read_csv(tmp_path / "a" / "labels_to_check.csv", encoding="utf-8-sig", dtype={"label": str})
+    assert list(doubts.columns) == ["row_id", "id", "text", "label", "suggested_label", "label_probability",
+                                    "suggested_probability"]
+    assert doubts.label.notna().all() and (doubts.label != doubts.suggested_label).all()  # labeled rows only
+    assert (f"labels to check: {len(doubts)} of" in first.stdout) == (len(doubts) > 0)
     # the slice has about 3 labels a class: the model is not fine-tuned, and the run says why
     assert "adaptation: not fine-tuned on the labels: fine-tuning needs" in first.stdout
     assert "embed" in first.stderr  # progress bars

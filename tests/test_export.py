@@ -25,7 +25,7 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
     assert manifest["seed"] == 0
     assert manifest["input"]["sha256"] == demo_table.data_hash
     assert manifest["versions"]["scikit-learn"]
-    assert set(manifest["stage_seconds"]) == {"adapt", "embed", "cluster", "summarize", "fill", "map"}
+    assert set(manifest["stage_seconds"]) == {"adapt", "embed", "cluster", "fill", "check", "summarize", "map"}
     assert manifest["adaptation"]["used"] is False  # the demo has ~3 labeled rows per class: too few to fine-tune
     assert manifest["decisions"][0]["action"] == "name"
     clusters = pd.read_csv(tmp_path / "clusters.csv", encoding="utf-8-sig")

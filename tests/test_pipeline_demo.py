@@ -70,7 +70,7 @@ def test_fill_in_estimate_is_honest(demo_result, truth):
 
 def test_stages_report_label_use_and_time(demo_result):
     assert demo_result.used_labels["cluster"] and demo_result.used_labels["fill"]
-    assert list(demo_result.timings) == ["adapt", "embed", "cluster", "fill", "summarize", "map"]
+    assert list(demo_result.timings) == ["adapt", "embed", "cluster", "fill", "check", "summarize", "map"]
     assert demo_result.rows[["x", "y"]].notna().all().all()
 
 

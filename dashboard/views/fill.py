@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import charts, state
 from discovery import assign_label, set_min_confidence
-from discovery.export import label_next_table, to_csv_bytes
+from discovery.export import label_next_table, labels_to_check_table, to_csv_bytes
 from discovery.pipeline import FILL_PREFERENCE
 from discovery.suggest import rows_to_label_next
 
@@ -95,6 +95,42 @@ def show_label_next(result) -> None:
                        mime="text/csv", key="next_download")
 
 
+def keep_or_correct(row_id: int) -> None:
+    """The button's callback: the researcher's verdict on a doubtful label (runs before the page is drawn again)."""
+    typed = str(st.session_state.get(f"check_other_{row_id}", "")).strip()
+    label = typed or str(st.session_state.get(f"check_verdict_{row_id}", ""))
+    state.decide_now(lambda result: assign_label(result, [row_id], label),
+                     f"Row {row_id} is labeled {label!r}; the decision is saved.")
+
+
+def show_labels_to_check(result) -> None:
+    st.subheader("Labels to check")
+    doubts = result.labels_to_check
+    checked = 0 if result.label_check is None else len(result.label_check)
+    st.caption(f"Each of the {checked:,} labeled rows that could be held out was predicted from the other labels "
+               "(on vectors never fine-tuned on them); cleanlab's confident learning lists those whose label the "
+               "prediction contradicts while at least 50% sure of another class. A wrong label teaches every "
+               "stage: keep or correct each one. A correction is a human label in the export at once, and the "
+               "next run with your labels (Data page) learns from it.")
+    if doubts.empty:
+        st.info("No label looks doubtful." if checked else "Too few labeled rows to check them against each other.")
+        return
+    st.dataframe(doubts, width="stretch", height=min(420, 38 + 35 * len(doubts)), key="check_table",
+                 column_config={name: st.column_config.ProgressColumn(format="%.2f", min_value=0.0, max_value=1.0)
+                                for name in ("label_probability", "suggested_probability")})
+    row_id = st.selectbox("Row", doubts.index.tolist(), key="check_row",
+                          format_func=lambda r: f"{r}: {doubts.text[r][:90]}")
+    row = doubts.loc[row_id]
+    left, right = st.columns([2, 1])
+    left.radio("Its label", [row.suggested_label, row.label], key=f"check_verdict_{row_id}", horizontal=True,
+               format_func=lambda label: f"{label} (suggested)" if label == row.suggested_label
+               else f"{label} (as labeled)")
+    right.text_input("or another label", key=f"check_other_{row_id}")
+    st.button("Save this label", type="primary", key="check_save", on_click=keep_or_correct, args=(int(row_id),))
+    st.download_button(f"Download the {len(doubts)} labels to check (CSV)", to_csv_bytes(labels_to_check_table(result)),
+                       file_name="labels_to_check.csv", mime="text/csv", key="check_download")
+
+
 def show_rows(result) -> None:
     rows = result.rows
     st.subheader("All proposed labels")
@@ -115,6 +151,7 @@ with state.guard():
     b.metric("Estimated accuracy", "-" if best is None else f"{best:.1%}")
     c.metric("Threshold applied", f"{result.min_confidence:.2f}")
     show_accuracy(result)
+    show_labels_to_check(result)
     show_label_next(result)
     show_threshold(result)
     show_rows(result)

@@ -116,7 +116,7 @@ def test_data_page_shows_labels_and_timings(first_session):
     label_counts = next(f for f in frames if "label" in f.columns and "rows" in f.columns)
     assert set(label_counts["label"]) == set(table.codec.names)
     timings = next(f for f in frames if "stage" in f.columns and "seconds" in f.columns)
-    assert set(timings["stage"]) == {"adapt", "embed", "cluster", "summarize", "fill", "map"}
+    assert set(timings["stage"]) == {"adapt", "embed", "cluster", "fill", "check", "summarize", "map"}
 
 
 def test_second_session_is_served_from_cache(first_session):
@@ -451,6 +451,29 @@ def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
     at.button(key="undo").click().run()  # leave the shared workspace as the other tests expect it
     assert_clean(at)
     assert rows_to_label_next(result_of(at), n=20).index.tolist() == expected.index.tolist()
+
+
+def test_fill_in_page_lists_labels_to_check_and_keeps_or_corrects_them(first_session):
+    """The demo's doubtful labels are listed; correcting one makes the suggestion a human label at once and
+    takes the row off the list, and so does keeping it as labeled."""
+    at = new_session("views/fill.py")
+    doubts = result_of(at).labels_to_check
+    assert len(doubts) >= 1, "the demo should have a doubtful label to show"
+    shown = [df.value for df in at.dataframe if "suggested_label" in df.value.columns]
+    assert len(shown) == 1 and shown[0].index.tolist() == doubts.index.tolist()
+    row = int(doubts.index[0])
+    for verdict in (doubts.suggested_label[row], doubts.label[row]):  # correct it, undo, then keep it
+        at.selectbox(key="check_row").set_value(row).run()
+        at.radio(key=f"check_verdict_{row}").set_value(verdict)
+        at.button(key="check_save").click().run()
+        assert_clean(at)
+        result = result_of(at)
+        assert result.decisions[-1] == {"action": "assign", "row_ids": [row], "label": verdict}
+        assert result.rows.loc[row, "proposed_label"] == verdict and result.rows.loc[row, "label_source"] == "human"
+        assert row not in result.labels_to_check.index
+        at.button(key="undo").click().run()  # leave the shared workspace as the other tests expect it
+        assert_clean(at)
+        assert result_of(at).labels_to_check.index.tolist() == doubts.index.tolist()
 
 
 def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
