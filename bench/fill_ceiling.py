@@ -51,7 +51,7 @@ from discovery.adapt import AdaptedEmbedder  # noqa: E402
 from discovery.evaluate import evaluate_dataset, load_dataset, protocol_draw, summarize, write_json  # noqa: E402
 from discovery.fill import BalancedFill, knn_graph  # noqa: E402
 from discovery.pipeline import DiscoveryConfig, adaptation_labels  # noqa: E402
-from run_benchmarks import DATA, _machine, seed_means  # noqa: E402
+from run_benchmarks import DATA, _machine, seed_means, write_side_result  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "fill_ceiling.json"
 STRONGER_RESULTS = ROOT / "bench" / "results" / "stronger_model.json"
@@ -150,12 +150,8 @@ def main(argv=None) -> int:
     for seed in args.seeds:
         draws.append(score_draw(texts, labels, seed))
         print(seed, json.dumps({k: round(v, 2) for k, v in draws[-1].items()}), flush=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"dataset": args.dataset, "known_ratio": 1.0, "labeled_ratio": 0.1,
-                                   "seeds": args.seeds, "per_seed": draws, "mean": seed_means(draws),
-                                   "minutes": (time.perf_counter() - start) / 60, "machine": _machine()},
-                                  indent=1) + "\n")
-    print(f"wrote {RESULTS}", file=sys.stderr)
+    write_side_result(RESULTS, start, dataset=args.dataset, known_ratio=1.0, labeled_ratio=0.1, seeds=args.seeds,
+                      per_seed=draws, mean=seed_means(draws))
     return 0
 
 

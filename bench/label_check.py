@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from discovery.evaluate import protocol_draw  # noqa: E402
 from discovery.label_check import check_labels  # noqa: E402
 from discovery.pipeline import DiscoveryConfig, fill_in  # noqa: E402
-from run_benchmarks import _machine, frozen_train_splits, seed_means  # noqa: E402
+from run_benchmarks import frozen_train_splits, seed_means, write_side_result  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "label_check.json"
 DATASETS = ("banking", "stackoverflow", "snips", "mcid_mtpclnn")
@@ -97,12 +97,8 @@ def main(argv=None) -> int:
             draws.append(score_draw(labels, X, seed, args.noise))
             print(name, seed, json.dumps({k: round(v, 2) for k, v in draws[-1].items()}), flush=True)
         datasets[name] = {"per_seed": draws, "mean": seed_means(draws)}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"known_ratio": 1.0, "labeled_ratio": 0.1, "noise": args.noise, "seeds": args.seeds,
-                                   "model": "all-MiniLM-L6-v2 (frozen)", "datasets": datasets,
-                                   "minutes": (time.perf_counter() - start) / 60, "machine": _machine()},
-                                  indent=1) + "\n")
-    print(f"wrote {RESULTS}", file=sys.stderr)
+    write_side_result(RESULTS, start, known_ratio=1.0, labeled_ratio=0.1, noise=args.noise, seeds=args.seeds,
+                      model="all-MiniLM-L6-v2 (frozen)", datasets=datasets)
     return 0
 
 

@@ -249,6 +249,14 @@ def frozen_train_splits(names):
         yield name, texts, train.label.to_numpy(dtype=object).astype(str), embed_texts(None, texts, random_state=0)[0]
 
 
+def write_side_result(path: Path, started: float, **fields) -> None:
+    """A side benchmark's JSON: its fields, the minutes since ``started`` (perf_counter) and the machine."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**fields, "minutes": (time.perf_counter() - started) / 60, "machine": _machine()},
+                               indent=1) + "\n")
+    print(f"wrote {path}", file=sys.stderr)
+
+
 def seed_means(draws: list[dict]) -> dict:
     """The mean over seeds of every number the draws share (text fields, such as a method's name, are left out)."""
     return {key: float(np.mean([d[key] for d in draws])) for key, value in draws[0].items() if not isinstance(value, str)}
