@@ -76,6 +76,7 @@ def test_the_run_checks_labels_on_vectors_that_never_saw_them(tmp_path):
     on a listed row takes it off the list, and the CLI's file holds the user's columns to correct."""
     from discovery import DiscoveryConfig, assign_label, read_table, run_discovery
     from discovery.export import labels_to_check_table, write_labels_to_check
+    from discovery.pipeline import labels_in_doubt
 
     frame = intent_rows("banking", slice(0, 8))
     rng = np.random.RandomState(1)
@@ -88,8 +89,7 @@ def test_the_run_checks_labels_on_vectors_that_never_saw_them(tmp_path):
     path = tmp_path / "wrong.csv"
     pd.DataFrame({"utterance": frame.text, "intent": given}).to_csv(path, index=False)
     table = read_table(path, text_column="utterance", label_column="intent")
-    result = run_discovery(table, DiscoveryConfig(random_state=0, make_map=False))
-    assert result.adaptation["used"], "the check's vectors should be the base model's, beside an adapted run"
+    result = run_discovery(table, DiscoveryConfig(random_state=0, make_map=False, adapt=False))
     doubts = result.labels_to_check
     assert set(doubts.index) & set(flipped), "no wrong label was listed"
     hits = doubts.loc[doubts.index.isin(flipped)]
@@ -102,6 +102,13 @@ def test_the_run_checks_labels_on_vectors_that_never_saw_them(tmp_path):
     assert first not in corrected.labels_to_check.index
     assert len(corrected.labels_to_check) == len(doubts) - 1
     assert first in result.labels_to_check.index  # the first result is unchanged
+
+    # beside a fine-tuned model the check reads the base model's vectors, not the run's: given vectors that
+    # carry nothing, it finds the same rows
+    noise = np.random.RandomState(0).standard_normal(result.embeddings.shape).astype(np.float32)
+    on_base = labels_in_doubt(table, DiscoveryConfig(random_state=0), noise, adapted=True)
+    assert on_base.equals(result.label_check)
+    assert not labels_in_doubt(table, DiscoveryConfig(random_state=0), noise, adapted=False).equals(result.label_check)
 
     out = labels_to_check_table(result)
     assert list(out.columns[:3]) == ["row_id", "utterance", "intent"]
