@@ -24,7 +24,7 @@ from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions
 from discovery.export import output_files
 from discovery.pipeline import STAGES
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
-from discovery.workspace import safe_upload_path, save_upload
+from discovery.workspace import atomic_write_json, safe_upload_path, save_upload
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = ROOT / "data" / "banking_demo.csv"
@@ -117,9 +117,7 @@ def remember_session(source: Source, config: DiscoveryConfig) -> None:
         if path.is_file() and json.loads(path.read_text(encoding="utf-8")) == json.loads(json.dumps(record, default=str)):
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record, default=str), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_json(path, json.loads(json.dumps(record, default=str)))
     except (OSError, ValueError):
         pass
 
