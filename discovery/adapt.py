@@ -111,7 +111,9 @@ def _checkpoint_layers(model) -> bool:
         if inner is None:
             continue
         if getattr(inner, "supports_gradient_checkpointing", False):
-            inner.gradient_checkpointing_enable()
+            # transformers 5 renamed gradient_checkpointing_* to activation_checkpointing_*; older releases know only the old name
+            enable = getattr(inner, "activation_checkpointing_enable", None) or inner.gradient_checkpointing_enable
+            enable()
         else:
             every_layer = False
     return every_layer

@@ -76,9 +76,14 @@ def test_a_meaningless_layer_count_is_refused_in_words(setting):
         resolve_trainable_layers(setting, SentenceEmbedder(cache_dir=False))
 
 
-def test_the_run_records_how_many_layers_it_fine_tuned(small_banking, tmp_path):
+def test_the_run_records_how_many_layers_it_fine_tuned(small_banking, tmp_path, monkeypatch):
+    import functools
+
+    import discovery.pipeline as pipeline
     from discovery.pipeline import DiscoveryConfig, fit_embedder
 
+    # what is recorded, not what is learned: two steps of training say as much as a whole plan
+    monkeypatch.setattr(pipeline, "AdaptedEmbedder", functools.partial(AdaptedEmbedder, max_steps=2))
     frame, y, _ = small_banking
     known = sorted(frame.true_label[y >= 0].unique())
     y = np.full(len(frame), -1)  # 12 labeled rows an intent: enough to adapt with one fold held out
