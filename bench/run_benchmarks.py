@@ -319,6 +319,7 @@ DEFAULTS_SEARCH: dict = {}  # run_defaults_search output (how the clustering def
 ADAPTATION_VARIANTS: dict = {}  # bench/adaptation_variants.py output (what lifts fill-in with every class known)
 FILL_SETTINGS: dict = {}  # bench/fill_settings.py output (the fill-in graph size, and when to balance classes)
 COLD_RUN: dict = {}  # bench/cold_run.py output (one seed from nothing cached: wall time, peak memory)
+LARGE_TABLE: dict = {}  # bench/large_table.py output (discovery run on a large table: time per stage, peak memory)
 SPLIT_FLAGGED: dict = {}  # bench/split_flagged_clusters.py output (what splitting flagged clusters gives)
 LABEL_NEXT: dict = {}  # bench/label_next.py output (what labeling the suggested rows gives)
 REVIEW_ESTIMATE: dict = {}  # bench/review_estimate.py output (the accuracy estimate after labeling suggested rows)
@@ -445,6 +446,32 @@ def cold_run_section(run: dict) -> list[str]:
             f"{_f(run['peak_memory_gb'], 2)} GB | {_f(run['fillin_acc'])} | {_f(run['acc'])} |", ""]
 
 
+def large_table_section(large: dict) -> list[str]:
+    """``discovery run`` on tables far larger than the benchmark datasets (bench/large_table.py)."""
+    if not large.get("settings"):
+        return []
+    stages = ("embed", "adapt", "cluster", "fill", "check", "summarize")
+    rows = []
+    for run in sorted(large["settings"], key=lambda r: (r["model"], r["rows"])):
+        seconds = run["stage_seconds"]
+        commit = (run.get("machine") or {}).get("commit") or ""
+        rows.append(f"| {run['rows']:,} | {run['model']} | {run['seconds'] / 60:.1f} min | "
+                    + " | ".join(f"{seconds[stage] / 60:.1f}" if stage in seconds else "–" for stage in stages)
+                    + f" | {_f(run['peak_gb'], 2)} GB | {run['clusters']} ({run['candidates']} candidates) | "
+                    f"{_f(run['fillin_acc'])} | {_f(run['hidden_rows_in_candidates'], 1)} | {commit[:7]} |")
+    first = large["settings"][0]
+    return ["#### Large tables", "",
+            f"`python bench/large_table.py --rows N`: `discovery run` with its defaults on a table of every text of the "
+            f"shared datasets ({first['classes']} classes) and edited copies of them, {first['labeled']:,} of "
+            f"{first['rows']:,} rows labeled (5%), {first['hidden_classes']} classes never labeled (its docstring "
+            "describes the table). Minutes per stage from the run's manifest; peak memory of the `discovery run` "
+            "process; fill-in: the proposed label on unlabeled rows of labeled classes (rows put in candidate "
+            "clusters count wrong); last column: the never-labeled classes' rows that landed in candidate clusters.", "",
+            "| rows | model | wall time | embed | adapt | cluster | fill-in | check | summarize | peak memory | clusters "
+            "| fill-in (%) | unlabeled classes' rows in candidates (%) | commit |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
+
+
 def load_results() -> tuple[dict, dict]:
     results, choice = {}, {}
     for path in sorted(RESULTS.glob("*.json")):
@@ -461,6 +488,8 @@ def load_results() -> tuple[dict, dict]:
             FILL_SETTINGS.update(data)
         elif path.name == "cold_run.json":
             COLD_RUN.update(data)
+        elif path.name == "large_table.json":
+            LARGE_TABLE.update(data)
         elif path.name == "split_flagged.json":
             SPLIT_FLAGGED.update(data)
         elif path.name == "label_next.json":
@@ -1024,6 +1053,7 @@ def write_report(command: str | None = None) -> Path:
 
     lines += fill_ceiling_lines(FILL_CEILING, STRONGER_MODEL)
     lines += cold_run_section(COLD_RUN) if COLD_RUN else []
+    lines += large_table_section(LARGE_TABLE)
     lines += fill_settings_section(FILL_SETTINGS) if FILL_SETTINGS else []
     lines += behind_section(results, published)
     lines += defaults_section(DEFAULTS_SEARCH) if DEFAULTS_SEARCH else []

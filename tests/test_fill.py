@@ -2,7 +2,7 @@ import numpy as np
 
 from discovery.fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, apply_power, balance_classes,
                             calibration_power, clearly_better,
-                            estimate_accuracy, heldout_correct, holdout_folds, knn_graph, knn_search)
+                            estimate_accuracy, heldout_correct, heldout_predictions, holdout_folds, knn_graph, knn_search)
 
 
 def known_rows(frame, y):
@@ -205,6 +205,19 @@ def test_heldout_correct_scores_the_same_rows_for_every_method(small_banking):
     assert np.array_equal(a[:len(first)], by_hand)
     only = heldout_correct(KNNFill(), X, y, 5, only_fold=0)
     assert np.array_equal(only, by_hand)
+
+
+def test_folds_stop_once_enough_rows_were_scored(small_banking):
+    """Large tables refit every method once per fold: folds stop once ``enough_rows`` rows were scored."""
+    _, y, X = small_banking
+    folds = holdout_folds(y, 5)
+    first, second = (np.flatnonzero(folds == fold) for fold in (0, 1))
+    rows, _ = heldout_predictions(KNNFill(), X, y, 5, enough_rows=len(first))
+    assert np.array_equal(rows, first)
+    rows, _ = heldout_predictions(KNNFill(), X, y, 5, enough_rows=len(first) + 1)
+    assert np.array_equal(rows, np.concatenate([first, second]))
+    every, _ = heldout_predictions(KNNFill(), X, y, 5, enough_rows=10_000)
+    assert len(every) == (y >= 0).sum()
 
 
 def test_only_a_clear_paired_win_counts():

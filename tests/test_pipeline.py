@@ -114,6 +114,19 @@ def test_fill_in_blends_the_two_methods_it_ran_exactly_as_the_blend_does(small_b
     assert np.array_equal(result.distributions["blend"], apply_power(blend, result.calibration["blend"]))
 
 
+def test_the_estimate_stops_hiding_folds_once_enough_labeled_rows_were_scored(small_banking, monkeypatch):
+    """A table with thousands of labels is scored on the first folds only (ESTIMATE_ROWS), not refitted five times."""
+    import discovery.pipeline as pipeline
+    from discovery.fill import KNNFill, heldout_correct
+
+    _, y, X = small_banking
+    every_fold = pipeline.fill_in(X, y, 5, ("knn",), 0, 10)
+    monkeypatch.setattr(pipeline, "ESTIMATE_ROWS", 1)
+    first_fold = pipeline.fill_in(X, y, 5, ("knn",), 0, 10)
+    assert first_fold.accuracy["knn"] == heldout_correct(KNNFill(), X, y, 5, only_fold=0).mean()
+    assert every_fold.accuracy["knn"] == heldout_correct(KNNFill(), X, y, 5).mean() != first_fold.accuracy["knn"]
+
+
 @pytest.mark.parametrize("every_nth_intent", [5, 10])
 def test_a_small_held_out_fold_still_calibrates_confidences(every_nth_intent):
     """An adapted run calibrates on one fold only. With 5 labeled rows for each of 16 (or 8) real banking
