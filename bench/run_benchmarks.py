@@ -455,21 +455,21 @@ def large_table_section(large: dict) -> list[str]:
     for run in sorted(large["settings"], key=lambda r: (r["model"], r["rows"])):
         seconds = run["stage_seconds"]
         commit = (run.get("machine") or {}).get("commit") or ""
-        rows.append(f"| {run['rows']:,} | {run['model']} | {run['seconds'] / 60:.1f} min | "
+        rows.append(f"| {run['rows']:,} | {run['labeled']:,} | {run['model']} | {run['seconds'] / 60:.1f} min | "
                     + " | ".join(f"{seconds[stage] / 60:.1f}" if stage in seconds else "–" for stage in stages)
                     + f" | {_f(run['peak_gb'], 2)} GB | {run['clusters']} ({run['candidates']} candidates) | "
                     f"{_f(run['fillin_acc'])} | {_f(run['hidden_rows_in_candidates'], 1)} | {commit[:7]} |")
     first = large["settings"][0]
     return ["#### Large tables", "",
             f"`python bench/large_table.py --rows N`: `discovery run` with its defaults on a table of every text of the "
-            f"shared datasets ({first['classes']} classes) and edited copies of them, {first['labeled']:,} of "
-            f"{first['rows']:,} rows labeled (5%), {first['hidden_classes']} classes never labeled (its docstring "
-            "describes the table). Minutes per stage from the run's manifest; peak memory of the `discovery run` "
+            f"shared datasets ({first['classes']} classes) and edited copies of them, 5% of the rows labeled but "
+            f"for {first['hidden_classes']} classes never labeled (its docstring describes the table); one seed. "
+            "Minutes per stage from the run's manifest; peak memory of the `discovery run` "
             "process; fill-in: the proposed label on unlabeled rows of labeled classes (rows put in candidate "
             "clusters count wrong); last column: the never-labeled classes' rows that landed in candidate clusters.", "",
-            "| rows | model | wall time | embed | adapt | cluster | fill-in | check | summarize | peak memory | clusters "
-            "| fill-in (%) | unlabeled classes' rows in candidates (%) | commit |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
+            "| rows | labeled | model | wall time | embed | adapt | cluster | fill-in | check | summarize | peak memory "
+            "| clusters | fill-in (%) | unlabeled classes' rows in candidates (%) | commit |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def load_results() -> tuple[dict, dict]:
