@@ -137,13 +137,13 @@ def confident_seeds(X: np.ndarray, y: np.ndarray, threshold: float = 0.6, random
     barely better than a coin between 2: with two known classes it seeded most novel
     rows into them (snips, known ratio 0.25: ACC 35 -> 63 with the chance-relative bar).
     """
-    from sklearn.linear_model import LogisticRegression
+    from .fill import fit_logistic
 
     y = np.asarray(y)
     labeled = y >= 0
     if threshold is None or threshold >= 1 or len(np.unique(y[labeled])) < 2 or labeled.all():
         return y.copy()
-    classifier = LogisticRegression(C=10.0, max_iter=2000, random_state=random_state).fit(X[labeled], y[labeled])
+    classifier = fit_logistic(X[labeled], y[labeled], C=10.0, random_state=random_state, max_iter=2000)
     proba = classifier.predict_proba(X[~labeled])
     chance = 1.0 / len(classifier.classes_)
     sure = proba.max(1) >= chance + threshold * (1.0 - chance)

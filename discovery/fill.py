@@ -137,6 +137,22 @@ class PropagationFill(BaseEstimator):
         return self
 
 
+def fit_logistic(X, y, C: float, random_state: int, max_iter: int = 1000):
+    """A multinomial logistic regression on rows whose labels are class codes.
+
+    With a label or two per class scikit-learn warns that "the number of unique classes is greater
+    than 50% of the number of samples" (y could be a regression target); ours are categories, so the
+    warning would only alarm the user on every run with few labels.
+    """
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
+        return LogisticRegression(C=C, max_iter=max_iter, random_state=random_state).fit(X, y)
+
+
 class ClassifierFill(BaseEstimator):
     """Multinomial logistic regression trained on the labeled rows' embeddings."""
 
@@ -147,8 +163,6 @@ class ClassifierFill(BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y, n_classes=None, graph=None):
-        from sklearn.linear_model import LogisticRegression
-
         n_classes = n_classes or count_classes(y)
         labeled = y >= 0
         present = np.unique(y[labeled])
@@ -156,8 +170,7 @@ class ClassifierFill(BaseEstimator):
         if len(present) == 1:
             out[:, present[0]] = 1.0
         else:
-            model = LogisticRegression(C=self.C, max_iter=1000, random_state=self.random_state)
-            model.fit(X[labeled], y[labeled])
+            model = fit_logistic(X[labeled], y[labeled], self.C, self.random_state)
             out[:, model.classes_] = model.predict_proba(X)
         self.label_distributions_ = out
         return self

@@ -54,7 +54,9 @@ def check_labels(X: np.ndarray, y: np.ndarray, n_classes: int, n_folds: int = 5,
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        flagged = find_label_issues(position_in_present, kept, filter_by="both")
+        # n_jobs=1: cleanlab otherwise forks a process pool, and a fork of a threaded process (the
+        # Streamlit server, torch's threads) can deadlock: the dashboard's first run hung for good in CI
+        flagged = find_label_issues(position_in_present, kept, filter_by="both", n_jobs=1)
     suggested = present[kept.argmax(1)]
     flagged &= (suggested != given) & (kept.max(1) >= min_suggested_probability)
     out = pd.DataFrame({"position": labeled[rows], "given": given, "suggested": suggested,

@@ -1,5 +1,8 @@
 """Labels to check: labeled rows the rest of the data contradicts, on real BANKING77 texts and MiniLM vectors."""
 
+import os
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,6 +45,30 @@ def test_wrong_labels_are_found_and_the_true_class_suggested(twenty_intents):
     # most doubtful first: flagged rows lead, by rising probability of the given label
     assert check.flagged.iloc[: len(flagged)].all()
     assert flagged.given_probability.is_monotonic_increasing
+
+
+FORKS = []  # filled by the fork hook below while a test listens
+os.register_at_fork(before=lambda: FORKS.append(threading.current_thread().name) if FORKS_WATCHED else None)
+FORKS_WATCHED = False
+
+
+def test_the_check_never_forks_a_process(twenty_intents):
+    """cleanlab forked a process pool by default, and a fork of the threaded Streamlit server deadlocked the
+    dashboard's first run (CI, stop 29): the check runs in this process, from any thread."""
+    global FORKS_WATCHED
+    frame, truth, X = twenty_intents
+    y, _ = flip_some(truth, 30)
+    done = {}
+    FORKS.clear()
+    FORKS_WATCHED = True
+    try:
+        worker = threading.Thread(target=lambda: done.setdefault("check", check_labels(X, y, truth.max() + 1)))
+        worker.start()
+        worker.join(timeout=300)
+    finally:
+        FORKS_WATCHED = False
+    assert not worker.is_alive() and done["check"].flagged.sum() > 0
+    assert FORKS == []
 
 
 def test_correct_labels_are_rarely_flagged(twenty_intents):
