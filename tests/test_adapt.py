@@ -190,7 +190,7 @@ def test_model_trained_again_under_its_key_never_reads_the_old_vectors(small_ban
 
     frame, y, _ = small_banking
     texts = frame.text.tolist()
-    settings = dict(epochs=1, random_state=0, cache_dir=tmp_path)
+    settings = dict(max_steps=3, random_state=0, cache_dir=tmp_path)
     first = AdaptedEmbedder(**settings).fit(texts, y)
     old = first.transform(texts)
     shutil.rmtree(first.model_path_)
