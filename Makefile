@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PIP) install --quiet -e ".[bench]"
 	$(PY) bench/run_benchmarks.py
 	$(PY) bench/fill_settings.py
+	$(PY) bench/words_fill.py
 	$(PY) bench/adaptation_variants.py
 	$(PY) bench/cold_run.py
 	$(PY) bench/split_flagged_clusters.py

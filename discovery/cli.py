@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-balance", dest="balance", action="store_false",
                      help="never hold the proposed labels to the labeled rows' class shares (when your labels were "
                           "not drawn evenly across classes)")
+    run.add_argument("--no-words", dest="words", action="store_false",
+                     help="when the model is not fine-tuned, leave the texts' words out of the fill-in (blend and "
+                          "balanced take in a classifier on them by default)")
     run.add_argument("--new-clusters", type=int, default=None, metavar="N",
                      help="seeded-kmeans: look for N new categories beyond the labeled ones (default: estimated from the data)")
     run.add_argument("--keep-new-clusters", type=int, default=None, metavar="N",
@@ -119,7 +122,7 @@ def cmd_run(args) -> int:
     config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
                              adapt_layers=args.adapt_layers,
                              n_new_clusters=args.new_clusters, preferred_n_new_clusters=args.keep_new_clusters,
-                             fill_methods=fill_methods, make_map=False)
+                             fill_methods=fill_methods, fill_words=args.words, make_map=False)
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:
@@ -158,6 +161,9 @@ def cmd_run(args) -> int:
               "(labels_to_check.csv: correct the label column there and give it back with add-labels)")
     if result.fill_balance:
         print(f"class balance: {'used' if result.fill_balance['used'] else 'not used'}, {result.fill_balance['reason']}")
+    if result.fill_words:
+        print("fill-in: the texts' words were blended in (the model was not fine-tuned on the labels; "
+              "--no-words leaves them out)")
     print(f"wrote {', '.join(str(p) for p in written.values())}")
     return 0
 

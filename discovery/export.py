@@ -141,6 +141,7 @@ def manifest(discovery) -> dict:
         "fill_method": discovery.fill_method,
         "fill_accuracy_estimate": discovery.fill_accuracy,
         "fill_balance": discovery.fill_balance,
+        "fill_words": discovery.fill_words,
         "fill_calibration": {name: round(power, 4) for name, power in discovery.fill_calibration.items()},
         "label_check": label_check_summary(discovery),
         "decisions": list(discovery.decisions),

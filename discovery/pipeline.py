@@ -19,7 +19,7 @@ from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
                    apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares,
-                   nearest_neighbors, share_correct)
+                   nearest_neighbors, share_correct, blend_distributions, word_features)
 from .io import LabeledTable
 from .label_check import check_labels
 from .reduce import LabelAwareUMAP
@@ -47,6 +47,7 @@ class DiscoveryConfig:
     noise_budget: float = 0.2  # hdbscan only: share of rows it may leave as noise before being pushed
     n_neighbors: int = 10  # of the fill-in graph (docs/benchmarks.md, "Fill-in settings")
     fill_methods: tuple[str, ...] = ("knn", "propagation", "classifier", "blend", "balanced")  # balanced: see should_balance
+    fill_words: bool = True  # without fine-tuning, blend a classifier on the texts' words into the fill-in (fill.BlendFill)
     known_rows_by_fill: float | None = 0.5  # unlabeled rows in known clusters join the cluster of a fill-in label this sure
     make_map: bool = True  # the dashboard's 2-d map; `discovery run` and `evaluate` skip it (no file they write holds it)
     cache_dir: str | None = None
@@ -159,7 +160,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
             adapted: bool = False, candidate_rows: np.ndarray | None = None,
             never_held_out: np.ndarray | None = None,
             neighbors: tuple[np.ndarray, np.ndarray] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> FillResult:
+            progress: Callable[[int, int], None] | None = None, words=None) -> FillResult:
     """Run each fill-in method on all rows and estimate its accuracy by hidden folds of labeled rows
     (on an adapted embedding: only the fold adaptation never saw), then choose one (``choose_fill_method``).
 
@@ -174,6 +175,8 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     review, picked where the proposals were unsure: scoring on them would pull the estimate low).
     ``neighbors``: ``fill.nearest_neighbors(X, k >= n_neighbors)``, when the caller has searched already.
     ``progress(done, total)``: the neighbour graph, then one step per method.
+    ``words``: ``fill.word_features`` of the rows, blended into the blend and the balanced methods
+    (``BlendFill``); the pipeline gives them when the embedding was not fine-tuned on the labels.
     """
     if n_classes == 0:
         return FillResult({}, {}, None)
@@ -190,12 +193,20 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         method = FILL_METHODS[name]()
         if "random_state" in method.get_params():
             method.set_params(random_state=random_state)
+        if "words" in method.get_params():
+            method.set_params(words=words)
         return method
+
+    def words_method():
+        return ClassifierFill(C=make("blend").C, random_state=random_state)
 
     def on_every_row(name):
         if name not in fitted:
-            if name == "blend":  # exactly BlendFill: the mean of the two methods it blends
-                fitted[name] = (on_every_row("propagation") + on_every_row("classifier")) / 2
+            if name == "blend":  # exactly BlendFill: the blend of the methods it is made of
+                fitted[name] = blend_distributions(on_every_row("propagation"), on_every_row("classifier"),
+                                                   None if words is None else on_every_row("words"))
+            elif name == "words":
+                fitted[name] = words_method().fit(words, y, n_classes).label_distributions_
             else:
                 fitted[name] = make(name).fit(X, y, n_classes=n_classes, graph=graph).label_distributions_
         return fitted[name]
@@ -212,7 +223,10 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         method = make(name)
         fit_params = {"exclude": candidate_rows} if isinstance(method, BalancedFill) else {}
         if name == "blend" and "propagation" in held_out and "classifier" in held_out:
-            predictions = mean_predictions(held_out["propagation"], held_out["classifier"])  # the same folds
+            held_words = None if words is None else heldout_predictions(
+                words_method(), words, y, n_classes, n_folds=N_FOLDS, random_state=random_state,
+                only_fold=ESTIMATE_FOLD if adapted else None, never_held_out=never_held_out, enough_rows=ESTIMATE_ROWS)
+            predictions = blend_predictions(held_out["propagation"], held_out["classifier"], held_words)  # the same folds
         else:
             predictions = heldout_predictions(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS,
                                               random_state=random_state, only_fold=ESTIMATE_FOLD if adapted else None,
@@ -232,13 +246,14 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     return FillResult(distributions, accuracy, choose_fill_method(correct), balance, calibration)
 
 
-def mean_predictions(first, second):
-    """The mean of two methods' held-out predictions on the same rows (None when either has none)."""
-    if first is None or second is None:
+def blend_predictions(spreading, classifier, words=None):
+    """``blend_distributions`` of the methods' held-out predictions on the same rows (None when one has none)."""
+    parts = [spreading, classifier] + ([] if words is None else [words])
+    if any(part is None for part in parts):
         return None
-    if not np.array_equal(first[0], second[0]):
+    if any(not np.array_equal(parts[0][0], part[0]) for part in parts[1:]):
         raise ValueError("held-out predictions of different rows cannot be blended")
-    return first[0], (first[1] + second[1]) / 2
+    return spreading[0], blend_distributions(spreading[1], classifier[1], None if words is None else words[1])
 
 
 N_FOLDS = 5  # hold-out folds of labeled rows for the fill-in estimates
@@ -326,6 +341,12 @@ def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageP
     chosen = adapted if adaptation_helps(base_correct, adapted_correct) else base
     chosen.adaptation_check_ = check
     return chosen
+
+
+def uses_words(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
+    """Whether the fill-in blends in the texts' words: on a sentence model not fine-tuned on the labels
+    (a fine-tuned one has learnt the terms that matter; TF-IDF vectors are words already)."""
+    return config.fill_words and not adapted and config.model != TFIDF_MODEL and n_classes > 0
 
 
 def is_adapted(embedder) -> bool:
@@ -486,9 +507,10 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     # one neighbour search for the fill-in graph and the map
     neighbors = nearest_neighbors(embeddings, max(config.n_neighbors, mapper.n_neighbors - 1 if config.make_map else 0),
                                   config.random_state) if config.make_map or GRAPH_METHODS & set(config.fill_methods) else None
+    words = word_features(table.texts) if uses_words(config, adapted, n_classes) else None
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
                    adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
-                   neighbors=neighbors, progress=lambda d, t: report("fill", d, t))
+                   neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words)
     fill = agree_on_duplicates(fill, twins)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
@@ -522,7 +544,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers)
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
-                     fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration),
+                     fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table),
                      clustering=clustering, label_check=label_check,
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": n_classes > 0,

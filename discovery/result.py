@@ -44,6 +44,7 @@ class Discovery:
     adaptation: dict = field(default_factory=dict)  # held-out kNN accuracy with the base and the adapted model
     clustering: dict = field(default_factory=dict)  # how many new clusters, whether estimated, and how sure (cluster_report)
     fill_balance: dict = field(default_factory=dict)  # whether the balanced fill-in ran, and why (pipeline.should_balance)
+    fill_words: bool = False  # the blend took in a classifier on the texts' words (pipeline.uses_words)
     fill_calibration: dict = field(default_factory=dict)  # method -> power its confidences were raised to (fill.calibration_power)
     label_check: pd.DataFrame | None = field(default=None, compare=False)  # labeled rows checked against the rest (pipeline.labels_in_doubt)
     shared: dict = field(default_factory=dict, repr=False, compare=False)

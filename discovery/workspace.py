@@ -22,7 +22,7 @@ DECISIONS_FILE = "decisions.json"
 # Settings added after workspaces were first saved, with their defaults. At its default a setting stays out of
 # the workspace key, so the decisions a researcher saved before it existed still load (``replay`` skips and
 # reports any that no longer fit the new run).
-SETTINGS_ADDED_LATER = {"known_rows_by_fill": 0.5, "preferred_n_new_clusters": None, "adapt_layers": "auto"}
+SETTINGS_ADDED_LATER = {"fill_words": True, "known_rows_by_fill": 0.5, "preferred_n_new_clusters": None, "adapt_layers": "auto"}
 
 
 def workspace_key(data_hash: str, config_dict: dict, *, text_column: str | None = None,

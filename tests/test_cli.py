@@ -52,6 +52,7 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     # no file written holds the dashboard's 2-d map, so the run does not spend its time drawing one
     run_manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert "map" not in run_manifest["stage_seconds"] and "map" not in run_manifest["used_labels"]
+    assert run_manifest["fill_words"] and "the texts' words were blended in" in first.stdout  # not fine-tuned
     assert "cluster" in run_manifest["stage_seconds"] and "map" not in first.stderr
     clusters = pd.read_csv(tmp_path / "a" / "clusters.csv", encoding="utf-8-sig")
     flagged = clusters[clusters.may_hide_new_category]
@@ -71,9 +72,13 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
 
 
 def test_label_next_can_be_sized_or_left_out(demo_slice, tmp_path):
+    import json
+
     done = discovery("run", demo_slice, "--model", "tfidf", "--label-next", "0", "--quiet", "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "out" / "label_next.csv").exists() and (tmp_path / "out" / "manifest.json").exists()
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["fill_words"] is False  # TF-IDF is words already
+    assert "words were blended" not in done.stdout
     refused = discovery("run", demo_slice, "--label-next", "-3", "--out", tmp_path / "bad")
     assert refused.returncode == 2 and "--label-next must be 0 or more" in refused.stderr
     assert not (tmp_path / "bad").exists()

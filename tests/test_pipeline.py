@@ -97,21 +97,23 @@ def test_fill_in_confidences_are_calibrated_on_held_out_rows(small_banking):
         assert abs(calibrated[rows].max(1).mean() - accuracy) < abs(raw[rows].max(1).mean() - accuracy)
 
 
-@pytest.mark.parametrize("adapted", [False, True])
-def test_fill_in_blends_the_two_methods_it_ran_exactly_as_the_blend_does(small_banking, adapted):
-    """fill_in reuses spreading's and the classifier's fits for the blend (half the fill-in time);
-    its estimate and proposals must be exactly those of fitting BlendFill on its own."""
-    from discovery.fill import BlendFill, apply_power, heldout_predictions, knn_graph, predictions_correct
+@pytest.mark.parametrize("adapted, with_words", [(False, False), (True, False), (False, True)])
+def test_fill_in_blends_the_methods_it_ran_exactly_as_the_blend_does(small_banking, adapted, with_words):
+    """fill_in reuses spreading's and the classifier's fits (and the words' classifier) for the blend (half
+    the fill-in time); its estimate and proposals must be exactly those of fitting BlendFill on its own."""
+    from discovery.fill import BlendFill, apply_power, heldout_predictions, knn_graph, predictions_correct, word_features
     from discovery.pipeline import ESTIMATE_FOLD, N_FOLDS, fill_in
 
-    _, y, X = small_banking
-    result = fill_in(X, y, 5, ("knn", "propagation", "classifier", "blend"), 0, 10, adapted=adapted)
+    frame, y, X = small_banking
+    words = word_features(frame.text) if with_words else None
+    result = fill_in(X, y, 5, ("knn", "propagation", "classifier", "blend"), 0, 10, adapted=adapted, words=words)
     graph = knn_graph(X, 10)
-    own = heldout_predictions(BlendFill(), X, y, 5, graph=graph, n_folds=N_FOLDS, random_state=0,
+    own = heldout_predictions(BlendFill(words=words), X, y, 5, graph=graph, n_folds=N_FOLDS, random_state=0,
                               only_fold=ESTIMATE_FOLD if adapted else None)
     assert result.accuracy["blend"] == predictions_correct(own, y).mean()
-    blend = BlendFill().fit(X, y, 5, graph=graph).label_distributions_
+    blend = BlendFill(words=words).fit(X, y, 5, graph=graph).label_distributions_
     assert np.array_equal(result.distributions["blend"], apply_power(blend, result.calibration["blend"]))
+    assert with_words == (not np.array_equal(blend, BlendFill().fit(X, y, 5, graph=graph).label_distributions_))
 
 
 def test_the_estimate_stops_hiding_folds_once_enough_labeled_rows_were_scored(small_banking, monkeypatch):
