@@ -175,7 +175,8 @@ class ClassifierFill(BaseEstimator):
             out[:, present[0]] = 1.0
         else:
             if sparse.issparse(X):  # a column no labeled row uses keeps weight 0: the same model with far fewer weights
-                X = sparse.csr_matrix(X)[:, np.flatnonzero(sparse.csr_matrix(X)[np.flatnonzero(labeled)].getnnz(axis=0))]
+                X = sparse.csr_matrix(X)
+                X = X[:, np.flatnonzero(X[labeled].getnnz(axis=0))]
             model = fit_logistic(X[labeled], y[labeled], self.C, self.random_state)
             out[:, model.classes_] = model.predict_proba(X)
         self.label_distributions_ = out
@@ -238,13 +239,17 @@ class BlendFill(BaseEstimator):
         self.words = words
         self.word_weight = word_weight
 
+    def words_classifier(self) -> ClassifierFill:
+        """The classifier fitted on ``words`` (the same settings as the one on ``X``)."""
+        return ClassifierFill(self.C, random_state=self.random_state)
+
     def fit(self, X, y, n_classes=None, graph=None):
         n_classes = n_classes or count_classes(y)
         spreading = PropagationFill(self.n_neighbors, self.alpha, random_state=self.random_state)
         classifier = ClassifierFill(self.C, random_state=self.random_state)
         words = None
         if self.words is not None and self.word_weight:
-            words = ClassifierFill(self.C, random_state=self.random_state).fit(self.words, y, n_classes).label_distributions_
+            words = self.words_classifier().fit(self.words, y, n_classes).label_distributions_
         self.label_distributions_ = blend_distributions(spreading.fit(X, y, n_classes, graph=graph).label_distributions_,
                                                         classifier.fit(X, y, n_classes).label_distributions_,
                                                         words, self.word_weight)

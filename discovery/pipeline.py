@@ -19,7 +19,7 @@ from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
                    apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares,
-                   nearest_neighbors, share_correct, blend_distributions, word_features)
+                   nearest_neighbors, share_correct, blend_distributions, word_features, WORD_WEIGHT)
 from .io import LabeledTable
 from .label_check import check_labels
 from .reduce import LabelAwareUMAP
@@ -197,16 +197,15 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
             method.set_params(words=words)
         return method
 
-    def words_method():
-        return ClassifierFill(C=make("blend").C, random_state=random_state)
+    blend = make("blend")  # its parts are fitted once, below, and blended as BlendFill.fit blends them
 
     def on_every_row(name):
         if name not in fitted:
             if name == "blend":  # exactly BlendFill: the blend of the methods it is made of
                 fitted[name] = blend_distributions(on_every_row("propagation"), on_every_row("classifier"),
-                                                   None if words is None else on_every_row("words"))
+                                                   None if words is None else on_every_row("words"), blend.word_weight)
             elif name == "words":
-                fitted[name] = words_method().fit(words, y, n_classes).label_distributions_
+                fitted[name] = blend.words_classifier().fit(words, y, n_classes).label_distributions_
             else:
                 fitted[name] = make(name).fit(X, y, n_classes=n_classes, graph=graph).label_distributions_
         return fitted[name]
@@ -224,9 +223,10 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         fit_params = {"exclude": candidate_rows} if isinstance(method, BalancedFill) else {}
         if name == "blend" and "propagation" in held_out and "classifier" in held_out:
             held_words = None if words is None else heldout_predictions(
-                words_method(), words, y, n_classes, n_folds=N_FOLDS, random_state=random_state,
+                blend.words_classifier(), words, y, n_classes, n_folds=N_FOLDS, random_state=random_state,
                 only_fold=ESTIMATE_FOLD if adapted else None, never_held_out=never_held_out, enough_rows=ESTIMATE_ROWS)
-            predictions = blend_predictions(held_out["propagation"], held_out["classifier"], held_words)  # the same folds
+            predictions = blend_predictions(held_out["propagation"], held_out["classifier"], held_words,
+                                            blend.word_weight)  # the same folds
         else:
             predictions = heldout_predictions(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS,
                                               random_state=random_state, only_fold=ESTIMATE_FOLD if adapted else None,
@@ -246,14 +246,14 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     return FillResult(distributions, accuracy, choose_fill_method(correct), balance, calibration)
 
 
-def blend_predictions(spreading, classifier, words=None):
+def blend_predictions(spreading, classifier, words=None, word_weight: float = WORD_WEIGHT):
     """``blend_distributions`` of the methods' held-out predictions on the same rows (None when one has none)."""
     parts = [spreading, classifier] + ([] if words is None else [words])
     if any(part is None for part in parts):
         return None
     if any(not np.array_equal(parts[0][0], part[0]) for part in parts[1:]):
         raise ValueError("held-out predictions of different rows cannot be blended")
-    return spreading[0], blend_distributions(spreading[1], classifier[1], None if words is None else words[1])
+    return spreading[0], blend_distributions(spreading[1], classifier[1], None if words is None else words[1], word_weight)
 
 
 N_FOLDS = 5  # hold-out folds of labeled rows for the fill-in estimates
