@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args) -> int:
     from .export import write_label_next, write_labels_to_check, write_outputs
     from .io import read_table
-    from .pipeline import DiscoveryConfig, run_discovery
+    from .pipeline import DiscoveryConfig, fill_skipped_reason, run_discovery
     from .result import adaptation_note, split_cluster
 
     table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
@@ -138,7 +138,7 @@ def cmd_run(args) -> int:
         written["label_next.csv"] = write_label_next(result, args.out, args.label_next)
         if not result.fill_method:
             print("label_next.csv: no rows to suggest: suggestions weigh the fill-in's proposals, and the fill-in "
-                  "needs labeled rows of at least one class; label a few rows of the categories you know")
+                  "needs labeled rows of at least two classes; label a few rows of the categories you know")
     n_candidates = len(result.candidates)
     print(f"{len(table)} rows, {table.n_labeled} labeled; {len(result.clusters)} clusters, {n_candidates} candidate new "
           f"categories; fill-in by {result.fill_method or 'clusters'}"
@@ -161,6 +161,9 @@ def cmd_run(args) -> int:
               "(labels_to_check.csv: correct the label column there and give it back with add-labels)")
     if result.fill_balance:
         print(f"class balance: {'used' if result.fill_balance['used'] else 'not used'}, {result.fill_balance['reason']}")
+    skipped = fill_skipped_reason(table.codec.names)
+    if skipped and table.n_labeled < len(table):
+        print(f"fill-in: {skipped}")
     if result.fill_words:
         print("fill-in: the texts' words were blended in (the model was not fine-tuned on the labels; "
               "--no-words leaves them out)")

@@ -479,7 +479,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
     if len(codec) == 0 and label_col is not None:
         warnings.append(f"{name}: no row of {label_col!r} is labeled; this is plain discovery and every cluster is a candidate.")
     elif len(codec) == 1:
-        warnings.append(f"{name}: only one class ({codec.names[0]!r}) is labeled; other clusters become candidates.")
+        warnings.append(f"{name}: only one class ({codec.names[0]!r}) is labeled; other clusters become candidates, and "
+                        "rows take their cluster's label (a fill-in needs two labeled classes to choose between).")
     frame.index = pd.RangeIndex(len(frame), name="row_id")
     origin_col = find_origin_column(frame, skip=(text_col, label_col)) if label_col is not None else None
     origin = None if origin_col is None else frame[origin_col].to_numpy(dtype=object)

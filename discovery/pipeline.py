@@ -77,6 +77,9 @@ class FillResult:
 
 # The fill-in proposal prefers the first of these that ran, unless another is clearly better on the held-out rows.
 FILL_PREFERENCE = ("balanced", "blend", "propagation", "classifier", "knn")
+# A fill-in chooses between labeled classes; with one it has no choice to make and would give that
+# class to every row it labels at confidence 1.0 (and score 100% on held-out rows of that same class).
+MIN_FILL_CLASSES = 2
 BALANCE_MAX_CANDIDATE_SHARE = 0.05
 BALANCE_MIN_UNLABELED_PER_CLASS = 10
 BALANCE_MIN_LABELED_PER_CLASS = 5  # median over classes
@@ -177,8 +180,10 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     ``progress(done, total)``: the neighbour graph, then one step per method.
     ``words``: ``fill.word_features`` of the rows, blended into the blend and the balanced methods
     (``BlendFill``); the pipeline gives them when the embedding was not fine-tuned on the labels.
+    Under ``MIN_FILL_CLASSES`` labeled classes nothing runs (``best`` None): rows then take their
+    cluster's label, with how close they lie to its centre as confidence (``result.propose_labels``).
     """
-    if n_classes == 0:
+    if n_classes < MIN_FILL_CLASSES:
         return FillResult({}, {}, None)
     y = np.asarray(y)
     candidate_rows = np.zeros(len(y), dtype=bool) if candidate_rows is None else np.asarray(candidate_rows, dtype=bool)
@@ -343,10 +348,19 @@ def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageP
     return chosen
 
 
+def fill_skipped_reason(class_names) -> str | None:
+    """Why no fill-in ran for these labeled classes (None: it runs), for the CLI and the dashboard."""
+    if len(class_names) >= MIN_FILL_CLASSES:
+        return None
+    labeled = "no row is labeled" if not class_names else f"only {class_names[0]!r} is labeled"
+    return (f"not run, {labeled} (a fill-in needs two labeled classes to choose between); rows take their "
+            "cluster's label, with how close they lie to its centre as confidence")
+
+
 def uses_words(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
     """Whether the fill-in blends in the texts' words: on a sentence model not fine-tuned on the labels
     (a fine-tuned one has learnt the terms that matter; TF-IDF vectors are words already)."""
-    return config.fill_words and not adapted and config.model != TFIDF_MODEL and n_classes > 0
+    return config.fill_words and not adapted and config.model != TFIDF_MODEL and n_classes >= MIN_FILL_CLASSES
 
 
 def is_adapted(embedder) -> bool:
@@ -547,7 +561,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table),
                      clustering=clustering, label_check=label_check,
-                     used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": n_classes > 0,
+                     used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": fill.best is not None,
                                   **({"map": n_classes > 0} if config.make_map else {})})
 
 

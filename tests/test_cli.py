@@ -1,5 +1,6 @@
 """The command line, run as a user runs it: a real subprocess."""
 
+import json
 import subprocess
 import sys
 
@@ -188,6 +189,20 @@ def test_no_labels_is_plain_discovery_with_a_warning(tmp_path):
     out = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig")
     assert set(out.cluster_status) == {"candidate"}
     assert "label_next.csv: no rows to suggest" in done.stdout  # not an unexplained empty file
+
+
+def test_one_labeled_class_says_no_fill_in_ran_and_why(tmp_path):
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(300)
+    named = frame.label[frame.label != ""].value_counts().index[0]
+    frame.loc[frame.label != named, "label"] = ""
+    frame.to_csv(tmp_path / "one.csv", index=False)
+    done = discovery("run", tmp_path / "one.csv", "--model", "tfidf", "--quiet", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert f"only one class ({named!r}) is labeled" in done.stderr
+    assert f"fill-in: not run, only {named!r} is labeled" in done.stdout
+    out = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig")
+    assert set(out.label_source) <= {"human", "cluster", "candidate"}
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["used_labels"]["fill"] is False
 
 
 def test_all_labeled_still_gets_clusters_and_purity(tmp_path):

@@ -253,3 +253,28 @@ def test_copies_of_an_unlabeled_text_get_one_label_one_confidence_and_one_cluste
     repeated = per_text[per_text.n > 1]
     assert len(repeated) == 200
     assert (repeated[["labels", "confidences", "clusters"]] == 1).all().all()
+
+
+def test_with_one_labeled_class_rows_take_their_cluster_s_label_not_a_sure_fill_in(small_banking):
+    """A fill-in with one class has nothing to choose between: it gave that class to every row outside the
+    candidate clusters at confidence 1.0 (and 100% estimated accuracy). Now no fill-in runs; rows take their
+    cluster's label, with their closeness to its centre as confidence, so the wrong ones are not sure."""
+    import pandas as pd
+
+    from discovery import DiscoveryConfig, run_discovery
+    from discovery.io import table_from_frame
+
+    frame, y, X = small_banking
+    truth = frame.true_label.to_numpy(dtype=object)
+    named = sorted(set(truth))[0]
+    labels = np.where((truth == named) & (np.arange(len(truth)) % 3 == 0), truth, "")
+    table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels}), name="one.csv", data_hash="one",
+                             text_column="text", label_column="label")
+    result = run_discovery(table, DiscoveryConfig(make_map=False), embeddings=X)
+    assert result.fill_method is None and result.fill_accuracy == {} and not result.used_labels["fill"]
+    rows = result.rows[labels == ""]
+    assert set(rows.label_source) <= {"cluster", "candidate"}
+    given = rows[rows.proposed_label == named]
+    assert np.mean(truth[labels == ""][rows.proposed_label.to_numpy() == named] == named) > 0.5
+    assert given.confidence.max() < 1.0
+    assert len(result.candidates) >= 1

@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import charts, state
 from discovery import assign_label, set_min_confidence
 from discovery.export import label_next_table, labels_to_check_table, to_csv_bytes
-from discovery.pipeline import FILL_PREFERENCE
+from discovery.pipeline import FILL_PREFERENCE, fill_skipped_reason
 from discovery.suggest import rows_to_label_next
 
 st.title("Fill-in")
@@ -153,6 +153,9 @@ with state.guard():
     best = result.fill_accuracy.get(result.fill_method) if result.fill_method else None
     b.metric("Estimated accuracy", "-" if best is None else f"{best:.1%}")
     c.metric("Threshold applied", f"{result.min_confidence:.2f}")
+    skipped = fill_skipped_reason(result.table.codec.names)
+    if skipped:
+        st.info(f"Fill-in {skipped}.")
     show_accuracy(result)
     show_labels_to_check(result)
     show_label_next(result)

@@ -547,3 +547,15 @@ def test_a_class_called_none_is_reported_and_can_be_kept(workspace_root):
     assert_clean(at)
     table = result_of(at).table
     assert "none" in table.codec.names and table.n_labeled == int(labeled.sum())
+
+
+def test_one_labeled_class_says_on_the_fill_in_page_why_no_fill_in_ran(workspace_root):
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(80)
+    named = frame.label[frame.label != ""].iloc[0]
+    frame.loc[frame.label != named, "label"] = ""
+    at = upload_session("one_class.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    assert_clean(at)
+    assert result_of(at).fill_method is None
+    at.switch_page("views/fill.py").run()
+    assert_clean(at)
+    assert any(f"only {named!r} is labeled" in box.value for box in at.info)
