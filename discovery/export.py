@@ -178,27 +178,29 @@ def output_files(discovery) -> dict[str, bytes]:
 
 def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write ``output_files`` into ``out_dir``."""
-    return _write_files(out_dir, output_files(discovery))
+    return write_files(out_dir, output_files(discovery))
 
 
 def write_label_next(discovery, out_dir: str | os.PathLike, n: int = 100) -> Path:
     """Write label_next.csv (``label_next_table``) into ``out_dir``."""
-    return _write_files(out_dir, {"label_next.csv": to_csv_bytes(label_next_table(discovery, n))})["label_next.csv"]
+    return write_files(out_dir, {"label_next.csv": to_csv_bytes(label_next_table(discovery, n))})["label_next.csv"]
 
 
 def write_labels_to_check(discovery, out_dir: str | os.PathLike) -> Path:
     """Write labels_to_check.csv (``labels_to_check_table``; only its header when no label looks wrong)."""
-    return _write_files(out_dir, {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))})[
+    return write_files(out_dir, {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))})[
         "labels_to_check.csv"]
 
 
-def _write_files(out_dir: str | os.PathLike, files: dict[str, bytes]) -> dict[str, Path]:
-    out = Path(out_dir)
+def write_files(out_dir: str | os.PathLike, files: dict[str, bytes], folder: str = "--out folder") -> dict[str, Path]:
+    """Write each file of ``files`` (name -> bytes) into ``out_dir`` atomically; an unusable folder is an
+    ``InputError`` that asks for another ``folder`` (the CLI's ``--out folder``, the dashboard's folder)."""
+    out = Path(out_dir).expanduser()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{out}: cannot create the output folder ({exc.strerror or exc}); "
-                         "choose another --out folder.") from None
+                         f"choose another {folder}.") from None
     written = {}
     for name, data in files.items():
         path = out / name
@@ -206,6 +208,6 @@ def _write_files(out_dir: str | os.PathLike, files: dict[str, bytes]) -> dict[st
             _atomic_write(path, lambda p, data=data: p.write_bytes(data))
         except OSError as exc:
             raise InputError(f"{path}: cannot write the results ({exc.strerror or exc}); "
-                             "free some disk space or choose another --out folder.") from None
+                             f"free some disk space or choose another {folder}.") from None
         written[name] = path
     return written

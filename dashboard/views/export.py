@@ -1,13 +1,13 @@
 """Export page: the label set with every decision applied, as CSV / JSONL / Parquet, plus the manifest."""
 
 import json
-import uuid
 from pathlib import Path
 
 import streamlit as st
 
 from dashboard import state
 from discovery import manifest
+from discovery.export import write_files
 
 st.title("Export")
 
@@ -24,19 +24,6 @@ def files_for(result) -> dict[str, bytes]:
         cached = (key, state.export_files(result))
         st.session_state["_export"] = cached
     return cached[1]
-
-
-def save_to_folder(result, folder: str) -> list[Path]:
-    out = Path(folder).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in files_for(result).items():
-        path = out / name
-        tmp = path.with_name(f".{name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        written.append(path)
-    return written
 
 
 with state.guard():
@@ -57,7 +44,7 @@ with state.guard():
         if state.current_source().kind != "upload" else str(Path.cwd() / "out")
     folder = st.text_input("Folder", value=default, key="export_folder")
     if st.button("Save all files", key="export_save"):
-        written = save_to_folder(result, folder)
+        written = list(write_files(folder, files_for(result), folder="folder").values())
         st.success(f"Saved {len(written)} files.")
         st.text("\n".join(str(p) for p in written))
     with st.expander("Manifest"):

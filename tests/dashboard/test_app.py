@@ -254,6 +254,13 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
     assert parquet.proposed_label.tolist() == exported.proposed_label.tolist()
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert [d["action"] for d in manifest["decisions"]] == ["name", "merge", "assign", "threshold"]
+    (tmp_path / "a_file").write_text("not a folder")
+    at.text_input(key="export_folder").set_value(str(tmp_path / "a_file" / "out")).run()
+    at.button(key="export_save").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "cannot create the output folder" in errors[0], errors
+    assert errors[0].endswith("choose another folder\\.") and "--out" not in errors[0]  # Markdown-escaped
 
     # a second session on the same data sees every decision again
     again = new_session("views/candidates.py")
