@@ -279,6 +279,9 @@ def balance_classes(distributions: np.ndarray, prior: np.ndarray, rows: np.ndarr
     return out
 
 
+MAX_PSEUDO_LABELS = 20_000  # sure rows a self-training round refits on (BalancedFill)
+
+
 class BalancedFill(BlendFill):
     """The blend, with each known class taking the share of the unlabeled rows it has of the labeled rows,
     then refitted on its own sure proposals.
@@ -297,18 +300,26 @@ class BalancedFill(BlendFill):
     balanced again (to the human labels' shares). A few hundred labeled rows leave the classifier's
     boundaries loose; the sure proposals, most of them right, place them where the unlabeled rows
     actually lie (docs/benchmarks.md, "Fill-in settings").
+
+    ``max_pseudo_labels``: at most this many sure rows join per round, the surest of each class in
+    proportion to its share, so that a refit's time does not grow with the table: on the 53,307 texts
+    of the five benchmark train splits (140 classes, 5% labeled, frozen MiniLM and words) the balanced
+    fill-in took 235 s capped against 454 s, for 62.08% right against 62.29%. No benchmark draw
+    has more unlabeled rows than the cap, so none of their numbers depends on it.
     """
 
     source = "balanced"
 
     def __init__(self, n_neighbors: int = 10, alpha: float = 0.9, C: float = 10.0, sharpen: float = 2.0,
-                 self_training_rounds: int = 2, pseudo_label_threshold: float = 0.5, random_state: int = 0,
+                 self_training_rounds: int = 2, pseudo_label_threshold: float = 0.5,
+                 max_pseudo_labels: int | None = MAX_PSEUDO_LABELS, random_state: int = 0,
                  words=None, word_weight: float = WORD_WEIGHT):
         super().__init__(n_neighbors=n_neighbors, alpha=alpha, C=C, random_state=random_state, words=words,
                          word_weight=word_weight)
         self.sharpen = sharpen
         self.self_training_rounds = self_training_rounds
         self.pseudo_label_threshold = pseudo_label_threshold
+        self.max_pseudo_labels = max_pseudo_labels
 
     def fit(self, X, y, n_classes=None, graph=None, exclude=None, blend=None):
         """``blend``: the blend's distributions already fitted on ``X`` and ``y`` (saves fitting it again)."""
@@ -324,13 +335,31 @@ class BalancedFill(BlendFill):
         prior = labeled_shares(y, n_classes)
         distributions = balance_classes(blend, prior, rows, self.sharpen)
         for _ in range(self.self_training_rounds):
-            sure = rows & (distributions.max(1) >= self.pseudo_label_threshold)
+            sure = surest_by_class(distributions, rows & (distributions.max(1) >= self.pseudo_label_threshold),
+                                   prior, self.max_pseudo_labels)
             extended = y.copy()
             extended[sure] = distributions[sure].argmax(1)
             refit = super().fit(X, extended, n_classes, graph=graph).label_distributions_
             distributions = balance_classes(np.where(rows[:, None], refit, blend), prior, rows, self.sharpen)
         self.label_distributions_ = distributions
         return self
+
+
+def surest_by_class(distributions: np.ndarray, candidates: np.ndarray, prior: np.ndarray,
+                    limit: int | None) -> np.ndarray:
+    """``candidates`` when they are at most ``limit`` rows; else, for each class, its surest candidates
+    (by their top probability), about ``prior[class] * limit`` of them."""
+    candidates = np.asarray(candidates, dtype=bool)
+    if limit is None or candidates.sum() <= limit:
+        return candidates
+    rows = np.flatnonzero(candidates)
+    proposed, sureness = distributions[rows].argmax(1), distributions[rows].max(1)
+    keep = np.zeros(len(candidates), dtype=bool)
+    quota = np.ceil(np.asarray(prior, dtype=np.float64) * limit).astype(int)
+    for label in np.unique(proposed):
+        mine = rows[proposed == label]
+        keep[mine[np.argsort(-sureness[proposed == label], kind="stable")[:quota[label]]]] = True
+    return keep
 
 
 def labeled_shares(y: np.ndarray, n_classes: int) -> np.ndarray:

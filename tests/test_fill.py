@@ -191,6 +191,40 @@ def test_self_training_places_the_boundaries_where_the_unlabeled_rows_lie(small_
     assert min(gains) >= 0 and sum(gains) > 0, gains
 
 
+def test_self_training_refits_on_the_surest_rows_of_each_class_in_its_share():
+    """Above the cap, each class keeps its surest rows in proportion to its share; at or under it, every
+    candidate row joins. A capped self-training round still labels real banking rows as well as balancing."""
+    from discovery.fill import surest_by_class
+
+    rng = np.random.RandomState(0)
+    distributions = rng.dirichlet(np.ones(3) * 0.3, size=600)
+    candidates = distributions.max(1) >= 0.5
+    assert np.array_equal(surest_by_class(distributions, candidates, np.ones(3) / 3, None), candidates)
+    assert np.array_equal(surest_by_class(distributions, candidates, np.ones(3) / 3, int(candidates.sum())), candidates)
+    prior = np.array([0.5, 0.25, 0.25])
+    kept = surest_by_class(distributions, candidates, prior, 100)
+    assert not (kept & ~candidates).any()
+    proposed, sureness = distributions.argmax(1), distributions.max(1)
+    assert np.bincount(proposed[kept], minlength=3).tolist() == [50, 25, 25]
+    for label in range(3):
+        mine = candidates & (proposed == label)
+        assert sureness[kept & mine].min() >= sureness[mine & ~kept].max()
+
+
+def test_a_capped_self_training_still_labels_better_than_balancing_alone(small_banking):
+    frame, _, X = small_banking
+    names = sorted(frame.true_label.unique())
+    truth = frame.true_label.map({n: i for i, n in enumerate(names)}).to_numpy()
+    y = np.full(len(X), -1)
+    for code in range(len(names)):
+        y[np.flatnonzero(truth == code)[:3]] = code
+    rows = y < 0
+    graph = knn_graph(X, 10)
+    once = BalancedFill(self_training_rounds=0).fit(X, y, len(names), graph=graph).label_distributions_
+    capped = BalancedFill(max_pseudo_labels=80).fit(X, y, len(names), graph=graph).label_distributions_
+    assert np.mean(capped[rows].argmax(1) == truth[rows]) >= np.mean(once[rows].argmax(1) == truth[rows])
+
+
 def test_calibration_power_undoes_overconfidence():
     """Labels drawn from softmax(logits), proposals from softmax(3 logits): the power that makes
     the proposals honest is about 1/3, and it never changes the most likely label."""
