@@ -140,15 +140,21 @@ def test_balance_gives_each_class_its_share_and_leaves_other_rows_alone():
     assert abs(np.bincount(balanced[rows].argmax(1), minlength=4)[0] - 75) < 25
 
 
-def test_balanced_fill_pulls_rows_back_from_a_hub_class(small_banking):
-    """Real texts, every intent known, few labels: the balanced proposal's class counts sit
-    closer to the labeled shares than the blend's, and it labels the rows at least as well."""
+def three_labels_each_intent(small_banking):
+    """Every intent of ``small_banking`` known, its first 3 rows labeled: (X, truth codes, y, intent names)."""
     frame, _, X = small_banking
     names = sorted(frame.true_label.unique())
     truth = frame.true_label.map({n: i for i, n in enumerate(names)}).to_numpy()
     y = np.full(len(X), -1)
     for code in range(len(names)):
         y[np.flatnonzero(truth == code)[:3]] = code
+    return X, truth, y, names
+
+
+def test_balanced_fill_pulls_rows_back_from_a_hub_class(small_banking):
+    """Real texts, every intent known, few labels: the balanced proposal's class counts sit
+    closer to the labeled shares than the blend's, and it labels the rows at least as well."""
+    X, truth, y, names = three_labels_each_intent(small_banking)
     graph = knn_graph(X, 10)
     blend = BlendFill().fit(X, y, len(names), graph=graph).label_distributions_
     balanced = BalancedFill().fit(X, y, len(names), graph=graph).label_distributions_
@@ -212,12 +218,7 @@ def test_self_training_refits_on_the_surest_rows_of_each_class_in_its_share():
 
 
 def test_a_capped_self_training_still_labels_better_than_balancing_alone(small_banking):
-    frame, _, X = small_banking
-    names = sorted(frame.true_label.unique())
-    truth = frame.true_label.map({n: i for i, n in enumerate(names)}).to_numpy()
-    y = np.full(len(X), -1)
-    for code in range(len(names)):
-        y[np.flatnonzero(truth == code)[:3]] = code
+    X, truth, y, names = three_labels_each_intent(small_banking)
     rows = y < 0
     graph = knn_graph(X, 10)
     once = BalancedFill(self_training_rounds=0).fit(X, y, len(names), graph=graph).label_distributions_
