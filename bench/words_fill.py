@@ -36,9 +36,8 @@ from discovery.evaluate import load_dataset, protocol_draw  # noqa: E402
 from discovery.fill import WORD_WEIGHT, BalancedFill, knn_graph, word_features  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from run_benchmarks import write_side_result  # noqa: E402
+from run_benchmarks import DATA, write_side_result  # noqa: E402
 
-DATA = Path(os.environ.get("BENCH_DATA") or ROOT.parent / "shared" / "datasets")
 RESULTS = ROOT / "bench" / "results" / "words_fill.json"
 DATASETS = ("banking", "stackoverflow", "snips", "mcid_mtpclnn", "stackoverflow_mtpclnn")
 LABELED_RATIOS = (0.03, 0.1)
