@@ -327,6 +327,7 @@ WORDS_FILL: dict = {}  # bench/words_fill.py output (the texts' words in the fil
 LABEL_CHECK: dict = {}  # bench/label_check.py output (wrong labels found by Labels to check)
 FILL_CEILING: dict = {}  # bench/fill_ceiling.py output (how far the adapted embedding lets the fill-in go)
 STRONGER_MODEL: dict = {}  # bench/fill_ceiling.py --stronger-model outputs by file (all-mpnet-base-v2 adapted, every class known)
+ADAPTATION_OBJECTIVES: dict = {}  # bench/adaptation_objectives.py output (other adaptation objectives, smoothed vectors)
 
 
 def run_all_known(name: str, seeds: list[int], model, max_train_rows) -> dict:
@@ -526,6 +527,8 @@ def load_results() -> tuple[dict, dict]:
             FILL_CEILING.update(data)
         elif path.name.startswith("stronger_model"):
             STRONGER_MODEL[path.name] = data
+        elif path.name == "adaptation_objectives.json":
+            ADAPTATION_OBJECTIVES.update(data)
         else:
             results[data["dataset"]] = data
     return results, choice
@@ -808,6 +811,34 @@ def fill_ceiling_lines(ceiling: dict, stronger: dict) -> list[str]:
     return lines
 
 
+def adaptation_objectives_section(objectives: dict) -> list[str]:
+    """bench/adaptation_objectives.py: per row (a variant's fill-in), each seed it ran and the default on that seed."""
+    runs = objectives["runs"]
+    seeds = sorted({run["seed"] for run in runs})
+    default = {run["seed"]: run["fillin_acc"]["default"] for run in runs}
+    rows: dict[str, dict[int, float]] = {}
+    for run in sorted(runs, key=lambda run: (run["variant"] == "smoothing", run["seed"])):
+        for name, value in run["fillin_acc"].items():
+            if name != "default":
+                rows.setdefault(name, {})[run["seed"]] = value
+    commits = sorted({run["machine"]["commit"][:7] for run in runs if run["machine"].get("commit")})
+    lines = ["#### Other adaptation objectives", "",
+             f"`python bench/adaptation_objectives.py` ({objectives['dataset']}, every class known, labeled ratio 0.1, "
+             f"commit {', '.join(commits)}; its docstring describes each variant): the fill-in after training with a "
+             "class-proxy term or with unlabeled neighbours as extra pairs, and on the default model's vectors "
+             "smoothed over their neighbours. A variant's gain is its fill-in minus the default's on the seeds it "
+             "ran; – marks a seed not run (a trained variant costs 9-16 minutes a seed, and was not run further "
+             "once it lost on a seed). `contrastive-only` is the script's training loop without an extra term, "
+             "a check that it trains the pipeline's model.", "",
+             "| fill-in (%) | " + " | ".join(f"seed {s}" for s in seeds) + " | gain |",
+             "|---|" + "---|" * (len(seeds) + 1),
+             "| default | " + " | ".join(_f(default.get(s)) for s in seeds) + " | |"]
+    for name, by_seed in rows.items():
+        gain = float(np.mean([by_seed[s] - default[s] for s in by_seed]))
+        lines.append(f"| {name} | " + " | ".join(_f(by_seed.get(s)) for s in seeds) + f" | {gain:+.2f} |")
+    return lines + [""]
+
+
 def stronger_model_lines(stronger: dict) -> list[str]:
     """One adapted stronger model's run (bench/fill_ceiling.py --stronger-model): scores, time, memory, layers."""
     from discovery.adapt import AUTO_TOP_LAYERS
@@ -1076,6 +1107,7 @@ def write_report(command: str | None = None) -> Path:
             lines.append("")
 
     lines += fill_ceiling_lines(FILL_CEILING, STRONGER_MODEL)
+    lines += adaptation_objectives_section(ADAPTATION_OBJECTIVES) if ADAPTATION_OBJECTIVES else []
     lines += cold_run_section(COLD_RUN) if COLD_RUN else []
     lines += large_table_section(LARGE_TABLE)
     lines += fill_settings_section(FILL_SETTINGS) if FILL_SETTINGS else []
