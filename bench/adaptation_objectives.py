@@ -12,8 +12,8 @@ issue's 90. This measures what else might close the gap, on the same draws and h
   cover, each paired with one of its 5 nearest neighbours in the frozen model's space, rows that are
   each other's neighbours masked out as negatives (the idea of CLNN, the MTP-CLNN paper): the unlabeled
   texts join the training.
-* ``contrastive-scale-10``: the contrastive loss alone at scale 10 (temperature 0.1, as supervised
-  contrastive learning often uses) instead of sentence-transformers' 20.
+* ``contrastive-scale-10`` / ``-30``: the contrastive loss alone at scale 10 (temperature 0.1, as supervised
+  contrastive learning often uses) or 30 instead of sentence-transformers' 20.
 * ``smoothed vectors k, a``: the default adapted model's vectors, each replaced by ``a`` times itself plus
   ``1 - a`` times the mean of its ``k`` nearest neighbours (feature propagation, as in SGC) before the
   fill-in: label spreading moves labels along the graph, this moves the vectors.
@@ -58,7 +58,8 @@ from discovery.pipeline import DiscoveryConfig, adaptation_labels  # noqa: E402
 from run_benchmarks import DATA, _machine  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "adaptation_objectives.json"
-TRAINED_VARIANTS = ("contrastive-only", "contrastive-scale-10", "class-proxies", "unlabeled-neighbours")
+CONTRASTIVE_SCALES = {"contrastive-scale-10": 10.0, "contrastive-scale-30": 30.0}  # sentence-transformers' default: 20
+TRAINED_VARIANTS = ("contrastive-only", *CONTRASTIVE_SCALES, "class-proxies", "unlabeled-neighbours")
 SMOOTHING = [(k, a) for k in (5, 10) for a in (0.5, 0.7, 0.85)]
 PROXY_SCALE, PROXY_LEARNING_RATE = 20.0, 1e-3
 NEIGHBOUR_BATCH, NEIGHBOURS = 64, 5
@@ -115,7 +116,7 @@ class ObjectiveEmbedder(AdaptedEmbedder):
         for batch in batches:
             anchor_rows, positive_rows = [a for a, _ in batch], [p for _, p in batch]
             anchors, positives = embed(anchor_rows), embed(positive_rows)
-            loss = symmetric((10.0 if self.variant == "contrastive-scale-10" else 20.0) * anchors @ positives.T)
+            loss = symmetric(CONTRASTIVE_SCALES.get(self.variant, 20.0) * anchors @ positives.T)
             if self.variant == "class-proxies":
                 classes = torch.tensor(y[anchor_rows], dtype=torch.long)
                 weights = unit(proxies, dim=1)

@@ -825,7 +825,8 @@ def adaptation_objectives_section(objectives: dict) -> list[str]:
     lines = ["#### Other adaptation objectives", "",
              f"`python bench/adaptation_objectives.py` ({objectives['dataset']}, every class known, labeled ratio 0.1, "
              f"commit {', '.join(commits)}; its docstring describes each variant): the fill-in after training with a "
-             "class-proxy term or with unlabeled neighbours as extra pairs, and on the default model's vectors "
+             "class-proxy term, with unlabeled neighbours as extra pairs or at another contrastive scale, and on the "
+             "default model's vectors "
              "smoothed over their neighbours. A variant's gain is its fill-in minus the default's on the seeds it "
              "ran; – marks a seed not run (a trained variant costs 9-16 minutes a seed, and was not run further "
              "once it lost on a seed). `contrastive-only` is the script's training loop without an extra term, "
