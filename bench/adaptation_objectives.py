@@ -5,24 +5,25 @@ contrastive loss on same-class pairs of labeled rows; with every banking class k
 the rows labeled, the fill-in then labels 89.75% of the unlabeled rows right (seeds 0-2), against the
 issue's 90. This measures what else might close the gap, on the same draws and held-out fold:
 
-* ``class proxies``: the contrastive loss plus a cosine-softmax classification term (scale 20) against a
+* ``class-proxies``: the contrastive loss plus a cosine-softmax classification term (scale 20) against a
   learned vector per class, started at the class's mean frozen vector (learning rate 1e-3): does
   training for the classification the fill-in does shape a better space?
-* ``unlabeled neighbours``: the contrastive loss plus the same loss on 64 rows a step the labels do not
+* ``unlabeled-neighbours``: the contrastive loss plus the same loss on 64 rows a step the labels do not
   cover, each paired with one of its 5 nearest neighbours in the frozen model's space, rows that are
   each other's neighbours masked out as negatives (the idea of CLNN, the MTP-CLNN paper): the unlabeled
   texts join the training.
-* ``contrastive-scale-10`` / ``-30``: the contrastive loss alone at scale 10 (temperature 0.1, as supervised
+* ``contrastive-scale-10``, ``contrastive-scale-30``: the contrastive loss alone at scale 10 (temperature 0.1, as supervised
   contrastive learning often uses) or 30 instead of sentence-transformers' 20.
-* ``smoothed vectors k, a``: the default adapted model's vectors, each replaced by ``a`` times itself plus
+* ``smoothing`` (rows ``smoothed vectors k, a``): the default adapted model's vectors, each replaced by ``a`` times itself plus
   ``1 - a`` times the mean of its ``k`` nearest neighbours (feature propagation, as in SGC) before the
   fill-in: label spreading moves labels along the graph, this moves the vectors.
 
 Each variant's fill-in is the pipeline's (balanced blend on a 10-neighbour graph, before candidate
-clusters); the first two train a model of their own (about 9 and 16 minutes a seed on 2 cores, cached
-under the label-discovery cache with the variant's name in its key), the smoothing reuses the default
-adapted model. The training loop is the pipeline's with the extra term; run with the ``contrastive
-only`` variant it reproduces the pipeline's model (seed 0: fill-in 90.26, as the default).
+clusters); each trained variant trains a model of its own (about 9 minutes a seed on 2 cores, 16 with
+unlabeled neighbours; cached under the label-discovery cache with the variant's name in its key), the
+smoothing reuses the default adapted model. The training loop is the pipeline's with the change; the
+``contrastive-only`` variant (no change) reproduces the pipeline's model (seed 0: fill-in 90.26, as the
+default).
 
 Results go to bench/results/adaptation_objectives.json (runs of one variant and seed replace earlier
 ones) and into docs/benchmarks.md (``python bench/run_benchmarks.py --report-only``).
