@@ -25,8 +25,8 @@ smoothing reuses the default adapted model. The training loop is the pipeline's 
 ``contrastive-only`` variant (no change) reproduces the pipeline's model (seed 0: fill-in 90.26, as the
 default).
 
-Results go to bench/results/adaptation_objectives.json (runs of one variant and seed replace earlier
-ones) and into docs/benchmarks.md (``python bench/run_benchmarks.py --report-only``).
+Results go to bench/results/adaptation_objectives.json (a run of one variant and seed replaces an earlier
+one) and into docs/benchmarks.md (``python bench/run_benchmarks.py --report-only``).
 
     python bench/adaptation_objectives.py --variant class-proxies --seeds 0 1
     python bench/adaptation_objectives.py --variant smoothing --seeds 0 1 2
@@ -56,7 +56,7 @@ from discovery.embed import make_embedder  # noqa: E402
 from discovery.evaluate import load_dataset, protocol_draw  # noqa: E402
 from discovery.fill import BalancedFill, BlendFill, knn_graph  # noqa: E402
 from discovery.pipeline import DiscoveryConfig, adaptation_labels  # noqa: E402
-from run_benchmarks import DATA, _machine  # noqa: E402
+from run_benchmarks import DATA, _machine, record_setting  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "adaptation_objectives.json"
 CONTRASTIVE_SCALES = {"contrastive-scale-10": 10.0, "contrastive-scale-30": 30.0}  # sentence-transformers' default: 20
@@ -184,13 +184,10 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     train, _ = load_dataset(DATA / args.dataset)
     texts, labels = train.text.tolist(), train.label.to_numpy(dtype=object).astype(str)
-    stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"dataset": args.dataset, "runs": []}
     for seed in args.seeds:
         run = {"variant": args.variant, **run_seed(args.variant, texts, labels, seed), "machine": _machine()}
         print(json.dumps(run), flush=True)
-        stored["runs"] = [r for r in stored["runs"] if (r["variant"], r["seed"]) != (args.variant, seed)] + [run]
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(stored, indent=1) + "\n")
+        record_setting(RESULTS, run, same=("variant", "seed"), dataset=args.dataset)
 
 
 if __name__ == "__main__":

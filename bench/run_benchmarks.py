@@ -813,7 +813,7 @@ def fill_ceiling_lines(ceiling: dict, stronger: dict) -> list[str]:
 
 def adaptation_objectives_section(objectives: dict) -> list[str]:
     """bench/adaptation_objectives.py: per row (a variant's fill-in), each seed it ran and the default on that seed."""
-    runs = objectives["runs"]
+    runs = objectives["settings"]
     seeds = sorted({run["seed"] for run in runs})
     default = {run["seed"]: run["fillin_acc"]["default"] for run in runs}
     rows: dict[str, dict[int, float]] = {}

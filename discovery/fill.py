@@ -353,12 +353,13 @@ def surest_by_class(distributions: np.ndarray, candidates: np.ndarray, prior: np
     if limit is None or candidates.sum() <= limit:
         return candidates
     rows = np.flatnonzero(candidates)
-    proposed, sureness = distributions[rows].argmax(1), distributions[rows].max(1)
+    proposed = distributions[rows].argmax(1)
+    sureness = distributions[rows, proposed]
     keep = np.zeros(len(candidates), dtype=bool)
     quota = np.ceil(np.asarray(prior, dtype=np.float64) * limit).astype(int)
     for label in np.unique(proposed):
-        mine = rows[proposed == label]
-        keep[mine[np.argsort(-sureness[proposed == label], kind="stable")[:quota[label]]]] = True
+        mine = proposed == label
+        keep[rows[mine][np.argsort(-sureness[mine], kind="stable")[:quota[label]]]] = True
     return keep
 
 
