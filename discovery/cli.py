@@ -29,7 +29,8 @@ def _layers(value: str) -> int | str:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="sentence-transformers name or path, or 'tfidf' (default: bundled all-MiniLM-L6-v2)")
-    p.add_argument("--method", default="auto", choices=["auto", "hdbscan", "seeded-kmeans"])
+    p.add_argument("--method", default="auto", choices=["auto", "hdbscan", "seeded-kmeans"],
+                   help="how rows are clustered (default auto: seeded-kmeans, chosen by measurement; docs/benchmarks.md)")
     p.add_argument("--no-adapt", dest="adapt", action="store_false",
                    help="use the model as it is, without fine-tuning it on the labeled rows first")
     p.add_argument("--adapt-layers", type=_layers, default="auto", metavar="auto|all|N",
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="cluster a partly labeled table and write the proposed label set")
     run.add_argument("input", help="CSV, TSV, JSONL or Parquet file")
-    run.add_argument("--text-col", default="text")
+    run.add_argument("--text-col", default="text", help="the column holding the texts (default: 'text')")
     run.add_argument("--label-col", default=None, help="default: 'label' when present, else everything is unlabeled")
     run.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled (blank and NaN always do)")
     _add_missing_words(run)
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("input", help="the data file `discovery run` read")
     add.add_argument("labeled", help="label_next.csv (or any file with row_id, the text and the label column) "
                                      "with labels typed in")
-    add.add_argument("--text-col", default="text")
+    add.add_argument("--text-col", default="text", help="the column holding the texts (default: 'text')")
     add.add_argument("--label-col", default=None, help="default: 'label' when present")
     add.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled")
     _add_missing_words(add)
@@ -87,12 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--out", required=True, help="the .parquet file to write (run `discovery run` on it next)")
 
     ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
-    ev.add_argument("dataset_dir")
-    ev.add_argument("--known-ratio", type=float, default=0.75)
-    ev.add_argument("--labeled-ratio", type=float, default=0.1)
+    ev.add_argument("dataset_dir", help="folder with train.tsv and test.tsv (columns text and label), e.g. "
+                                        "../shared/datasets/banking")
+    ev.add_argument("--known-ratio", type=float, default=0.75,
+                    help="share of the classes whose rows may be labeled; the rest are the categories to discover "
+                         "(default 0.75)")
+    ev.add_argument("--labeled-ratio", type=float, default=0.1,
+                    help="share of each known class's training rows that keep their label (default 0.1)")
     ev.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                     help="one draw per seed, each seed the random_state of every stage (default 0 1 2)")
-    ev.add_argument("--k", choices=["estimated", "given"], default="estimated")
+    ev.add_argument("--k", choices=["estimated", "given"], default="estimated",
+                    help="number of clusters: estimated by the tool (default) or given the true count, as some papers do")
     ev.add_argument("--max-train-rows", type=int, default=None, help="subsample train (smoke tests)")
     ev.add_argument("--json", default=None, help="write the JSON result to FILE, or '-' for stdout")
     _add_common(ev)

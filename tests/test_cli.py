@@ -264,3 +264,14 @@ def test_evaluate_takes_seed_as_seeds_and_creates_the_json_folder(tmp_path):
     target = tmp_path / "new" / "folder" / "result.json"
     _check_writable(target)
     assert target.parent.is_dir() and not target.exists()
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    from discovery.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    undocumented = [f"{name} {action.option_strings or action.dest}" for name, command in commands.items()
+                    for action in command._actions if action.dest != "help" and not action.help]
+    assert undocumented == []
+    usage = discovery("run", "--help").stdout
+    assert "--text-col TEXT_COL the column holding the texts" in " ".join(usage.split())
