@@ -17,6 +17,13 @@ issue's 90. This measures what else might close the gap, on the same draws and h
 * ``smoothing`` (rows ``smoothed vectors k, a``): the default adapted model's vectors, each replaced by ``a`` times itself plus
   ``1 - a`` times the mean of its ``k`` nearest neighbours (feature propagation, as in SGC) before the
   fill-in: label spreading moves labels along the graph, this moves the vectors.
+* ``interpolation`` (rows ``weights s adapted``): no training; the default adapted model's weights mixed
+  with the base model's, ``s`` of the adapted (WiSE-FT, Wortsman et al. 2022): does stepping back towards
+  the base model keep what it knew about texts the labels do not show?
+* ``two-seeds``: a second model trained by the pipeline on the same labels with another random state
+  (seed + 1000: other pairs, other dropout), alone, with its vectors joined to the default model's, and
+  with the two models' weights averaged (a "model soup", Wortsman et al. 2022: one model's vectors, but
+  twice the training).
 
 Each variant's fill-in is the pipeline's (balanced blend on a 10-neighbour graph, before candidate
 clusters); each trained variant trains a model of its own (about 9 minutes a seed on 2 cores, 16 with
@@ -30,6 +37,7 @@ one) and into docs/benchmarks.md (``python bench/run_benchmarks.py --report-only
 
     python bench/adaptation_objectives.py --variant class-proxies --seeds 0 1
     python bench/adaptation_objectives.py --variant smoothing --seeds 0 1 2
+    python bench/adaptation_objectives.py --variant two-seeds
 """
 
 from __future__ import annotations
@@ -62,6 +70,8 @@ RESULTS = ROOT / "bench" / "results" / "adaptation_objectives.json"
 CONTRASTIVE_SCALES = {"contrastive-scale-10": 10.0, "contrastive-scale-30": 30.0}  # sentence-transformers' default: 20
 TRAINED_VARIANTS = ("contrastive-only", *CONTRASTIVE_SCALES, "class-proxies", "unlabeled-neighbours")
 SMOOTHING = [(k, a) for k in (5, 10) for a in (0.5, 0.7, 0.85)]
+INTERPOLATION = (0.5, 0.7, 0.85)  # share of the adapted weights; the rest are the base model's
+SECOND_SEED = 1000  # the second model of "two-seeds" is trained with random_state seed + SECOND_SEED
 PROXY_SCALE, PROXY_LEARNING_RATE = 20.0, 1e-3
 NEIGHBOUR_BATCH, NEIGHBOURS = 64, 5
 
@@ -154,6 +164,30 @@ def fill_in_accuracy(X: np.ndarray, y: np.ndarray, truth: np.ndarray, n_classes:
     return 100 * float(np.mean(proposed[unlabeled] == truth[unlabeled]))
 
 
+def interpolated_vectors(adapted: AdaptedEmbedder, share: float, texts: list[str]) -> np.ndarray:
+    """Vectors of a model whose weights are ``share`` times the adapted model's plus ``1 - share`` times
+    the base model's (WiSE-FT, Wortsman et al. 2022: no training, only a mix of two sets of weights)."""
+    return mixed_vectors(adapted, None, share, texts)
+
+
+def mixed_vectors(adapted: AdaptedEmbedder, other, share: float, texts: list[str]) -> np.ndarray:
+    """Vectors of a model whose weights are ``share`` times the adapted model's plus ``1 - share`` times
+    those of the model in folder ``other`` (None: the base model)."""
+    import tempfile
+
+    from discovery.embed import SentenceEmbedder
+
+    model = SentenceEmbedder(str(adapted.model_path_), cache_dir=False)._load()
+    base = (make_embedder(None, 0, False) if other is None else SentenceEmbedder(str(other), cache_dir=False))._load().state_dict()
+    mixed = {name: share * value + (1 - share) * base[name] if value.is_floating_point() else value
+             for name, value in model.state_dict().items()}
+    model.load_state_dict(mixed)
+    with tempfile.TemporaryDirectory() as folder:
+        model.save(folder, safe_serialization=True)
+        return SentenceEmbedder(folder, cache_dir=False, max_seq_length=adapted.reading_length_,
+                                cap_to_saved_length=False).transform(texts)
+
+
 def run_seed(variant: str, texts: list[str], labels: np.ndarray, seed: int) -> dict:
     started = time.perf_counter()
     known, labeled = protocol_draw(labels, 1.0, 0.1, seed)
@@ -168,6 +202,19 @@ def run_seed(variant: str, texts: list[str], labels: np.ndarray, seed: int) -> d
             nearest = NearestNeighbors(n_neighbors=k + 1, metric="cosine").fit(X).kneighbors(X, return_distance=False)[:, 1:]
             scores[f"smoothed vectors k={k}, a={a}"] = fill_in_accuracy(normalize(a * X + (1 - a) * X[nearest].mean(1)),
                                                                         y, truth, len(code), seed)
+    elif variant == "two-seeds":
+        adapted = AdaptedEmbedder(random_state=seed).fit(texts, train_labels)
+        second = AdaptedEmbedder(random_state=seed + SECOND_SEED).fit(texts, train_labels)
+        X2 = second.transform(texts)
+        scores["second model alone"] = fill_in_accuracy(X2, y, truth, len(code), seed)
+        scores["default and second model, vectors joined"] = fill_in_accuracy(normalize(np.hstack([X, X2])), y, truth, len(code), seed)
+        scores["default and second model, weights averaged"] = fill_in_accuracy(mixed_vectors(adapted, second.model_path_, 0.5, texts),
+                                                            y, truth, len(code), seed)
+    elif variant == "interpolation":
+        adapted = AdaptedEmbedder(random_state=seed).fit(texts, train_labels)
+        for share in INTERPOLATION:
+            scores[f"weights {share:g} adapted"] = fill_in_accuracy(interpolated_vectors(adapted, share, texts),
+                                                                     y, truth, len(code), seed)
     else:
         frozen = make_embedder(None, seed, None).transform(texts) if variant == "unlabeled-neighbours" else None
         model = ObjectiveEmbedder(variant, train_labels, frozen, random_state=seed).fit(texts, train_labels)
@@ -177,7 +224,7 @@ def run_seed(variant: str, texts: list[str], labels: np.ndarray, seed: int) -> d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--variant", choices=TRAINED_VARIANTS + ("smoothing",), required=True)
+    parser.add_argument("--variant", choices=TRAINED_VARIANTS + ("smoothing", "interpolation", "two-seeds"), required=True)
     parser.add_argument("--dataset", default="banking")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()

@@ -825,10 +825,12 @@ def adaptation_objectives_section(objectives: dict) -> list[str]:
     lines = ["#### Other adaptation objectives", "",
              f"`python bench/adaptation_objectives.py` ({objectives['dataset']}, every class known, labeled ratio 0.1, "
              f"commit {', '.join(commits)}; its docstring describes each variant): the fill-in after training with a "
-             "class-proxy term, with unlabeled neighbours as extra pairs or at another contrastive scale, and on the "
-             "default model's vectors "
-             "smoothed over their neighbours. A variant's gain is its fill-in minus the default's on the seeds it "
-             "ran; – marks a seed not run (a trained variant costs 9-16 minutes a seed, and was not run further "
+             "class-proxy term, with unlabeled neighbours as extra pairs or at another contrastive scale; on the "
+             "default model's vectors smoothed over their neighbours; with the default model's weights mixed with "
+             "the base model's (*weights s adapted*); and with a second model trained on the same labels with "
+             "another random state, alone, its vectors joined to the default model's, or the two models' weights "
+             "averaged. A variant's gain is its fill-in minus the default's on the seeds it "
+             "ran; – marks a seed not run (a trained variant costs 9-16 minutes a seed on 2 cores, and was not run further "
              "once it lost on a seed). `contrastive-only` is the script's training loop without an extra term, "
              "a check that it trains the pipeline's model.", "",
              "| fill-in (%) | " + " | ".join(f"seed {s}" for s in seeds) + " | gain |",
