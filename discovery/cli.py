@@ -244,7 +244,8 @@ def hidden_categories_note(result, split: bool = False) -> str | None:
         return (f"labeled clusters flagged again after the split (what stayed still holds more unlabeled rows than "
                 f"their labels predict; split them on the dashboard or look at them in clusters.csv): {names}")
     return (f"labeled clusters that may hide a new category (far more unlabeled rows than their labels predict; "
-            f"may_hide_new_category in clusters.csv): {names}")
+            f"may_hide_new_category in clusters.csv): {names}. Run again with --split-flagged, or split them on the "
+            f"dashboard's Candidates page, to make their unlabeled rows farthest from their labels a candidate each")
 
 
 def _check_writable(path: Path) -> None:

@@ -60,6 +60,7 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert len(flagged) > 0 and (flagged.status != "candidate").all()
     note = next(line for line in first.stdout.splitlines() if "may hide a new category" in line)
     assert all(f"{c} {n}" in note for c, n in zip(flagged.cluster_id, flagged.name))
+    assert "Run again with --split-flagged" in note  # what to do about them
 
     split = discovery("run", demo_slice, "--seed", "7", "--out", tmp_path / "split", "--quiet", "--split-flagged")
     assert split.returncode == 0, split.stderr
