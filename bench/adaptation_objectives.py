@@ -178,7 +178,8 @@ def mixed_vectors(adapted: AdaptedEmbedder, other, share: float, texts: list[str
     from discovery.embed import SentenceEmbedder
 
     model = SentenceEmbedder(str(adapted.model_path_), cache_dir=False)._load()
-    base = (make_embedder(None, 0, False) if other is None else SentenceEmbedder(str(other), cache_dir=False))._load().state_dict()
+    other_model = make_embedder(None, 0, False) if other is None else SentenceEmbedder(str(other), cache_dir=False)
+    base = other_model._load().state_dict()
     mixed = {name: share * value + (1 - share) * base[name] if value.is_floating_point() else value
              for name, value in model.state_dict().items()}
     model.load_state_dict(mixed)
@@ -207,9 +208,10 @@ def run_seed(variant: str, texts: list[str], labels: np.ndarray, seed: int) -> d
         second = AdaptedEmbedder(random_state=seed + SECOND_SEED).fit(texts, train_labels)
         X2 = second.transform(texts)
         scores["second model alone"] = fill_in_accuracy(X2, y, truth, len(code), seed)
-        scores["default and second model, vectors joined"] = fill_in_accuracy(normalize(np.hstack([X, X2])), y, truth, len(code), seed)
-        scores["default and second model, weights averaged"] = fill_in_accuracy(mixed_vectors(adapted, second.model_path_, 0.5, texts),
-                                                            y, truth, len(code), seed)
+        joined = normalize(np.hstack([X, X2]))
+        averaged = mixed_vectors(adapted, second.model_path_, 0.5, texts)
+        scores["default and second model, vectors joined"] = fill_in_accuracy(joined, y, truth, len(code), seed)
+        scores["default and second model, weights averaged"] = fill_in_accuracy(averaged, y, truth, len(code), seed)
     elif variant == "interpolation":
         adapted = AdaptedEmbedder(random_state=seed).fit(texts, train_labels)
         for share in INTERPOLATION:
@@ -224,7 +226,8 @@ def run_seed(variant: str, texts: list[str], labels: np.ndarray, seed: int) -> d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--variant", choices=TRAINED_VARIANTS + ("smoothing", "interpolation", "two-seeds"), required=True)
+    parser.add_argument("--variant", choices=TRAINED_VARIANTS + ("smoothing", "interpolation", "two-seeds"),
+                        required=True)
     parser.add_argument("--dataset", default="banking")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
