@@ -164,15 +164,10 @@ def fill_in_accuracy(X: np.ndarray, y: np.ndarray, truth: np.ndarray, n_classes:
     return 100 * float(np.mean(proposed[unlabeled] == truth[unlabeled]))
 
 
-def interpolated_vectors(adapted: AdaptedEmbedder, share: float, texts: list[str]) -> np.ndarray:
-    """Vectors of a model whose weights are ``share`` times the adapted model's plus ``1 - share`` times
-    the base model's (WiSE-FT, Wortsman et al. 2022: no training, only a mix of two sets of weights)."""
-    return mixed_vectors(adapted, None, share, texts)
-
-
 def mixed_vectors(adapted: AdaptedEmbedder, other, share: float, texts: list[str]) -> np.ndarray:
     """Vectors of a model whose weights are ``share`` times the adapted model's plus ``1 - share`` times
-    those of the model in folder ``other`` (None: the base model)."""
+    those of the model in folder ``other`` (None: the base model, as WiSE-FT mixes them). The mixed model is
+    saved and read back by ``SentenceEmbedder``, so its vectors come the way the pipeline's do."""
     import tempfile
 
     from discovery.embed import SentenceEmbedder
@@ -196,31 +191,30 @@ def run_seed(variant: str, texts: list[str], labels: np.ndarray, seed: int) -> d
     truth = np.array([code[label] for label in labels])
     y = np.where(labeled, truth, -1)
     train_labels = adaptation_labels(DiscoveryConfig(random_state=seed), y)
-    X = AdaptedEmbedder(random_state=seed).fit(texts, train_labels).transform(texts)
-    scores = {"default": fill_in_accuracy(X, y, truth, len(code), seed)}
+    adapted = AdaptedEmbedder(random_state=seed).fit(texts, train_labels)
+    X = adapted.transform(texts)
+
+    def score(vectors):
+        return fill_in_accuracy(vectors, y, truth, len(code), seed)
+
+    scores = {"default": score(X)}
     if variant == "smoothing":
         for k, a in SMOOTHING:
             nearest = NearestNeighbors(n_neighbors=k + 1, metric="cosine").fit(X).kneighbors(X, return_distance=False)[:, 1:]
-            scores[f"smoothed vectors k={k}, a={a}"] = fill_in_accuracy(normalize(a * X + (1 - a) * X[nearest].mean(1)),
-                                                                        y, truth, len(code), seed)
+            scores[f"smoothed vectors k={k}, a={a}"] = score(normalize(a * X + (1 - a) * X[nearest].mean(1)))
     elif variant == "two-seeds":
-        adapted = AdaptedEmbedder(random_state=seed).fit(texts, train_labels)
         second = AdaptedEmbedder(random_state=seed + SECOND_SEED).fit(texts, train_labels)
         X2 = second.transform(texts)
-        scores["second model alone"] = fill_in_accuracy(X2, y, truth, len(code), seed)
-        joined = normalize(np.hstack([X, X2]))
-        averaged = mixed_vectors(adapted, second.model_path_, 0.5, texts)
-        scores["default and second model, vectors joined"] = fill_in_accuracy(joined, y, truth, len(code), seed)
-        scores["default and second model, weights averaged"] = fill_in_accuracy(averaged, y, truth, len(code), seed)
+        scores["second model alone"] = score(X2)
+        scores["default and second model, vectors joined"] = score(normalize(np.hstack([X, X2])))
+        scores["default and second model, weights averaged"] = score(mixed_vectors(adapted, second.model_path_, 0.5, texts))
     elif variant == "interpolation":
-        adapted = AdaptedEmbedder(random_state=seed).fit(texts, train_labels)
         for share in INTERPOLATION:
-            scores[f"weights {share:g} adapted"] = fill_in_accuracy(interpolated_vectors(adapted, share, texts),
-                                                                     y, truth, len(code), seed)
+            scores[f"weights {share:g} adapted"] = score(mixed_vectors(adapted, None, share, texts))
     else:
         frozen = make_embedder(None, seed, None).transform(texts) if variant == "unlabeled-neighbours" else None
         model = ObjectiveEmbedder(variant, train_labels, frozen, random_state=seed).fit(texts, train_labels)
-        scores[variant] = fill_in_accuracy(model.transform(texts), y, truth, len(code), seed)
+        scores[variant] = score(model.transform(texts))
     return {"seed": seed, "fillin_acc": scores, "seconds": time.perf_counter() - started}
 
 

@@ -39,6 +39,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _add_text_column(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--text-col", default="text", help="the column holding the texts (default: 'text')")
+
+
 def _add_missing_words(p: argparse.ArgumentParser) -> None:
     p.add_argument("--missing-words-are-labels", dest="missing_words", action="store_false",
                    help="read NA, N/A, null, None and none in the label column as class names (by default they "
@@ -50,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="cluster a partly labeled table and write the proposed label set")
     run.add_argument("input", help="CSV, TSV, JSONL or Parquet file")
-    run.add_argument("--text-col", default="text", help="the column holding the texts (default: 'text')")
+    _add_text_column(run)
     run.add_argument("--label-col", default=None, help="default: 'label' when present, else everything is unlabeled")
     run.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled (blank and NaN always do)")
     _add_missing_words(run)
@@ -80,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("input", help="the data file `discovery run` read")
     add.add_argument("labeled", help="label_next.csv (or any file with row_id, the text and the label column) "
                                      "with labels typed in")
-    add.add_argument("--text-col", default="text", help="the column holding the texts (default: 'text')")
+    _add_text_column(add)
     add.add_argument("--label-col", default=None, help="default: 'label' when present")
     add.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled")
     _add_missing_words(add)
