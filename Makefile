@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/split_flagged_clusters.py --uneven --datasets banking stackoverflow
 	$(PY) bench/split_flagged_clusters.py --unnamed 2
 	$(PY) bench/split_flagged_clusters.py --unnamed 2 --adapted
+	$(PY) bench/candidate_order.py
 	$(PY) bench/label_next.py
 	$(PY) bench/review_estimate.py
 	$(PY) bench/label_check.py

@@ -321,6 +321,7 @@ FILL_SETTINGS: dict = {}  # bench/fill_settings.py output (the fill-in graph siz
 COLD_RUN: dict = {}  # bench/cold_run.py output (one seed from nothing cached: wall time, peak memory)
 LARGE_TABLE: dict = {}  # bench/large_table.py output (discovery run on a large table: time per stage, peak memory)
 SPLIT_FLAGGED: dict = {}  # bench/split_flagged_clusters.py output (what splitting flagged clusters gives)
+CANDIDATE_ORDER: dict = {}  # bench/candidate_order.py output (asking for more new clusters; the review order)
 LABEL_NEXT: dict = {}  # bench/label_next.py output (what labeling the suggested rows gives)
 REVIEW_ESTIMATE: dict = {}  # bench/review_estimate.py output (the accuracy estimate after labeling suggested rows)
 WORDS_FILL: dict = {}  # bench/words_fill.py output (the texts' words in the fill-in when the model is not fine-tuned)
@@ -515,6 +516,8 @@ def load_results() -> tuple[dict, dict]:
             LARGE_TABLE.update(data)
         elif path.name == "split_flagged.json":
             SPLIT_FLAGGED.update(data)
+        elif path.name == "candidate_order.json":
+            CANDIDATE_ORDER.update(data)
         elif path.name == "label_next.json":
             LABEL_NEXT.update(data)
         elif path.name == "review_estimate.json":
@@ -694,6 +697,41 @@ def split_flagged_lines(split: dict, results: dict | None = None) -> list[str]:
             "unnamed rows among them (%) | unnamed rows in flagged clusters before (%) | unnamed rows in "
             "candidates, before → after (%) | known-class unlabeled rows in candidates, before → after (%) |",
             "|---|---|---|---|---|---|---|---|---|", *rows, ""]
+
+
+def candidate_order_lines(data: dict) -> list[str]:
+    """The table of bench/candidate_order.py: nearly every category named, the estimated number of new clusters
+    and more, and the order candidates are listed in."""
+    settings = sorted(data.get("settings", []), key=lambda s: (
+        DATASETS.index(s["dataset"]) if s["dataset"] in DATASETS else 99, s["new_clusters"] != "estimated",
+        int(s["new_clusters"]) if s["new_clusters"] != "estimated" else 0))
+    rows = []
+    for s in settings:
+        t, o, n = s["totals"], s["order"], len(s["seeds"])
+        asked = f"estimated ({_f(t['n_new'] / n, 1)} per seed)" if s["new_clusters"] == "estimated" else s["new_clusters"]
+        ordered = (f"{_f(o['tool_ap'])} / {_f(o['size_ap'])} | {_f(100 * o['tool_top5'], 0)} / "
+                   f"{_f(100 * o['size_top5'], 0)} | {len(s['ordered_seeds'])}") if o else "- | - | 0"
+        rows.append(f"| {s['dataset']} | {s['known_ratio']} | {asked} | {_f(t['candidates'] / n, 1)} | "
+                    f"{_f(t['mostly_unnamed'] / n, 1)} | {_share(t['unnamed_in_candidates'], t['unnamed'])} | "
+                    f"{_share(t['known_unlabeled_in_candidates'], t['known_unlabeled'])} | {ordered} |")
+    if not rows:
+        return []
+    commits = sorted({c for c in (_short_commit(s) for s in settings) if c})
+    return ["#### Which candidates to review first", "",
+            f"`python bench/candidate_order.py`: every class but {settings[0]['unnamed']} named (the protocol's draw, "
+            f"labeled ratio {data.get('labeled_ratio', 0.1)}), {data.get('model', 'the default model')}, seeds "
+            f"{', '.join(map(str, settings[0]['seeds']))} (commit {', '.join(commits) or 'not recorded'}); the tool "
+            "run with the number of new clusters it estimates and with 20. Free clusters go to sub-groups of "
+            "named classes first, so asking for more new clusters than one expects categories pulls more of the "
+            "unnamed rows into candidates, along with known-class rows to merge back. A candidate *is* an unnamed "
+            "category when more than half of its rows belong to one; the review order of the Candidates page "
+            "(`Discovery.candidates`: most rows no named class explains first, `known_class_fit`) against "
+            "ordering by size: average precision of those candidates in the list and their share among the first "
+            "five (mean over the seeds with both kinds of candidate).", "",
+            "| dataset | known ratio | new clusters | candidates per seed | of them unnamed categories | unnamed "
+            "rows in candidates (%) | known-class unlabeled rows in candidates (%) | average precision: review "
+            "order / size | unnamed among the first five (%): review order / size | seeds ranked |",
+            "|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def ordered_settings(side: dict) -> list[dict]:
@@ -1071,6 +1109,7 @@ def write_report(command: str | None = None) -> Path:
         lines.append("")
     lines += hidden_category_lines(results)
     lines += split_flagged_lines(SPLIT_FLAGGED, results)
+    lines += candidate_order_lines(CANDIDATE_ORDER)
     lines += label_next_lines(LABEL_NEXT)
     lines += review_estimate_lines(REVIEW_ESTIMATE)
     lines += label_check_lines(LABEL_CHECK)

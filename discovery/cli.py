@@ -225,7 +225,8 @@ def new_clusters_note(clustering: dict) -> str | None:
     if low == high:
         return f"new clusters: {estimate['n_new']} (estimated)"
     return (f"new clusters: {estimate['n_new']} (estimated; any count from {low} to {high} fits the data about as "
-            "well: --new-clusters N sets it)")
+            "well: --new-clusters N sets it; asking for more than you expect finds more of the categories nobody "
+            "named, and clusters.csv's unexplained_rows says which candidates to read first)")
 
 
 def moved_rows_note(result) -> str | None:

@@ -157,7 +157,9 @@ def cluster_table(discovery) -> pd.DataFrame:
         "cluster_id": c.cluster_id, "name": c.display_name, "status": c.status.where(~c.dismissed, "dismissed"),
         "size": c["size"], "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity.round(4),
         "cohesion": c.cohesion.round(4), "unlabeled_beyond_labels": c.unlabeled_beyond_labels,
-        "may_hide_new_category": c.may_hide_new_category, "keywords": c.keywords.map(", ".join),
+        "may_hide_new_category": c.may_hide_new_category, "nearest_known_label": c.nearest_known_label,
+        "known_fit": c.known_fit.round(4), "unexplained_rows": c.unexplained_rows.round(1),
+        "keywords": c.keywords.map(", ".join),
         "label_counts": c.label_counts.map(lambda d: json.dumps(d, ensure_ascii=False)),
         "representative_row_ids": c.representative_ids.map(lambda ids: " ".join(map(str, ids))),
     })

@@ -61,6 +61,11 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     note = next(line for line in first.stdout.splitlines() if "may hide a new category" in line)
     assert all(f"{c} {n}" in note for c, n in zip(flagged.cluster_id, flagged.name))
     assert "Run again with --split-flagged" in note  # what to do about them
+    # how far the named classes explain each candidate, and the closest one to merge it into if it is not new
+    open_candidates = clusters[clusters.status == "candidate"]
+    assert open_candidates.nearest_known_label.notna().all() and open_candidates.known_fit.between(0, 1).all()
+    labeled = clusters[clusters.status == "known"]
+    assert (labeled.nearest_known_label == labeled.majority_label).mean() > 0.8
 
     split = discovery("run", demo_slice, "--seed", "7", "--out", tmp_path / "split", "--quiet", "--split-flagged")
     assert split.returncode == 0, split.stderr

@@ -247,3 +247,31 @@ def test_splitting_a_flagged_cluster_gives_up_the_intent_it_hid(small_banking, u
     in_candidates = result.rows.label_source.to_numpy() == "candidate"
     assert np.sum(truth[in_candidates] == unnamed) >= 0.5 * np.sum(truth == unnamed)  # measured 28-30 of its 30
     assert result.hidden_category_clusters.empty or len(result.hidden_category_clusters) < len(flagged)
+
+
+@pytest.mark.parametrize("unnamed", ["card_arrival", "lost_or_stolen_phone", "cash_withdrawal_charge"])
+def test_candidates_the_named_classes_explain_come_after_a_new_category(small_banking, unnamed):
+    """8 real banking intents, one left unnamed: split off as a candidate, its rows are ones the fill-in cannot
+    place in a named intent (low ``known_fit``); rows split off a named intent's own cluster form a candidate the
+    fill-in gives back to that intent (high ``known_fit``, ``nearest_known_label`` the intent). The review order
+    lists the new category first, and merging the other into its closest class gives its rows that label."""
+    import numpy as np
+
+    truth, labels, result = one_intent_unnamed(small_banking, unnamed)
+    hiding = result.hidden_category_clusters.index.tolist()
+    result = split_cluster(result, hiding[0])
+    new_category = result.decisions[-1]["new_cluster_id"]
+    named = [c for c in result.clusters.index if c not in hiding and c != new_category
+             and result.clusters.loc[c, "status"] != "candidate"]
+    result = split_cluster(result, named[0])
+    sub_group = result.decisions[-1]["new_cluster_id"]
+    clusters = result.clusters
+    own_intent = clusters.loc[named[0], "majority_label"]
+    assert clusters.loc[sub_group, "nearest_known_label"] == own_intent
+    assert clusters.loc[new_category, "known_fit"] < clusters.loc[sub_group, "known_fit"]
+    order = result.candidates.index.tolist()
+    assert order.index(new_category) < order.index(sub_group)
+    assert clusters.loc[named[0], "nearest_known_label"] == own_intent and clusters.loc[named[0], "known_fit"] > 0.5
+    merged = merge_clusters(result, [named[0], sub_group])
+    rows = merged.rows[(merged.rows.cluster_id == named[0]) & merged.rows.human_label.isna()]
+    assert (rows.label_source != "candidate").all() and (rows.proposed_label == own_intent).mean() > 0.8

@@ -49,14 +49,34 @@ def merge() -> None:
         st.session_state["merge_ids"] = []  # the merged-away ids are no longer options
 
 
+def class_cluster(result, label) -> int | None:
+    """The largest labeled cluster whose majority is ``label`` (where a candidate of its rows merges into)."""
+    c = result.clusters
+    mine = c[(c.status != "candidate") & ~c.dismissed & (c.majority_label == label)]
+    return int(mine.sort_values("size", ascending=False, kind="stable").index[0]) if len(mine) else None
+
+
+def merge_into(cluster_id: int, into: int) -> None:
+    names = state.get_result().clusters.display_name
+    state.decide_now(lambda result: merge_clusters(result, [into, cluster_id]),
+                     f"Cluster {cluster_id} merged into {into} · {names.get(into)}.")
+
+
 def show_candidate(result, rank: int, cluster_id: int) -> None:
     c = result.clusters.loc[cluster_id]
     rows = result.rows
+    into = class_cluster(result, c.nearest_known_label) if pd.notna(c.known_fit) else None
     with st.container(border=True):
         st.markdown(f"**#{rank} · cluster {cluster_id}** · {int(c['size']):,} rows · cohesion {c.cohesion:.2f}")
-        st.text(f"proposed name: {c.display_name}\nkeywords: {', '.join(c.keywords) or '(none)'}")
+        fit = (f"\nnamed classes explain about {c.known_fit:.0%} of its rows (closest: {c.nearest_known_label})"
+               if pd.notna(c.known_fit) else "")
+        st.text(f"proposed name: {c.display_name}\nkeywords: {', '.join(c.keywords) or '(none)'}{fit}")
         examples = [r for r in c.representative_ids if r in rows.index]
         st.dataframe(rows.loc[examples, ["text"]], width="stretch")
+        if into is not None:
+            st.button(f"Merge into {c.nearest_known_label}", key=f"cand_merge_into_{cluster_id}",
+                      on_click=merge_into, args=(cluster_id, into),
+                      help="Not new: these rows belong to that named class (its cluster takes them, with its label)")
         left, mid, right, last = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
         left.text_input("Name this category", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
         mid.button("Name", key=f"cand_name_btn_{cluster_id}", type="primary", width="stretch", on_click=name_one,
@@ -124,8 +144,10 @@ def show_merge(result) -> None:
 with state.guard():
     result = state.require_result()
     candidates = result.candidates
-    st.caption(f"{len(candidates)} open candidates, largest and tightest first. Naming one turns its rows' proposed "
-               "label into that name; dismissing one gives its rows the fill-in labels instead.")
+    st.caption(f"{len(candidates)} open candidates, those with the most rows no named class explains first (the "
+               "fill-in's confidence that they belong to a named class). Naming one turns its rows' proposed label "
+               "into that name; merging it into its closest named class gives them that class; dismissing one "
+               "gives each row its own fill-in label.")
     estimate = result.clustering.get("estimate")
     if estimate and estimate.get("kept_preferred"):
         low, high = estimate["plausible"]
@@ -136,7 +158,9 @@ with state.guard():
         low, high = estimate["plausible"]
         st.info(f"The tool estimated {estimate['n_new']} new clusters, but any number from {low} to {high} fits the "
                 "data about as well. If you expect more or fewer new categories, set 'New categories to look for' "
-                "in the sidebar and run again.", icon=":material/tune:")
+                "in the sidebar and run again. Asking for more than you expect finds more of the categories nobody "
+                "named: the extra candidates the named classes explain come last here, each with a button to merge "
+                "it into its closest class.", icon=":material/tune:")
     if len(candidates):
         pages = max(1, -(-len(candidates) // PAGE_SIZE))
         page = st.number_input("Page", 1, pages, 1, key="cand_page") if pages > 1 else 1

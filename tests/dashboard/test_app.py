@@ -180,6 +180,30 @@ def test_candidates_page_lists_labeled_clusters_that_may_hide_a_category(first_s
     assert result_of(at).decisions == ()
 
 
+def test_a_candidate_says_how_far_named_classes_explain_it_and_merges_into_the_closest(first_session):
+    """Each candidate card gives the share of its rows the named classes explain and the closest one; the
+    candidates the named classes explain least come first, and "Merge into <class>" hands a candidate's rows
+    to that class's cluster, with its label (undo takes it back)."""
+    at = new_session("views/candidates.py")
+    result = result_of(at)
+    candidates = result.candidates
+    assert candidates.unexplained_rows.is_monotonic_decreasing
+    candidate = int(candidates.index[0])
+    closest = candidates.loc[candidate, "nearest_known_label"]
+    assert any(f"(closest: {closest})" in t.value for t in at.text)
+    into = int(result.clusters[(result.clusters.status != "candidate") & (result.clusters.majority_label == closest)]
+               .sort_values("size", ascending=False).index[0])
+    at.button(key=f"cand_merge_into_{candidate}").click().run()
+    assert_clean(at)
+    merged = result_of(at)
+    assert merged.decisions[-1] == {"action": "merge", "cluster_ids": [into, candidate], "into": into}
+    assert candidate not in merged.clusters.index and candidate not in merged.candidates.index
+    moved = merged.rows.loc[result.rows.index[(result.rows.cluster_id == candidate).to_numpy()]]
+    assert (moved.cluster_id == into).all() and (moved.label_source != "candidate").all()
+    at.button(key="undo").click().run()
+    assert result_of(at).decisions == ()
+
+
 def test_bad_path_is_an_error_message_not_a_traceback(first_session):
     at = new_session("views/data.py")
     at.radio(key="data_kind").set_value("path").run()
