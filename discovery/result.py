@@ -188,7 +188,8 @@ def known_class_fit(clusters: np.ndarray, human: np.ndarray | None, fill_labels:
     fit = by_cluster.confidence.mean()
     counts = frame.groupby(["cluster", "label"]).size()  # sorted by cluster, then label
     nearest = counts.sort_values(ascending=False, kind="stable").groupby(level=0).head(1).reset_index(level=1)["label"]
-    out["nearest_known_label"] = nearest.reindex(index).to_numpy(dtype=object)
+    out["nearest_known_label"] = pd.Series([label if isinstance(label, str) else None for label in nearest.reindex(index)],
+                                           index=index, dtype=object)
     out["known_fit"] = fit.reindex(index).to_numpy()
     out["unexplained_rows"] = (by_cluster.size() * (1 - fit)).reindex(index).to_numpy()
     return out
@@ -203,7 +204,7 @@ def _decorate_clusters(summary: pd.DataFrame, cohesion: np.ndarray, clusters: np
     summary["cohesion"] = mean_cohesion.reindex(summary.index).to_numpy()
     fit = fit if fit is not None else known_class_fit(clusters, None, None, None, summary.index)
     for column in fit.columns:
-        summary[column] = fit[column].reindex(summary.index).to_numpy()
+        summary[column] = fit[column].reindex(summary.index)
     summary["unlabeled_beyond_labels"] = unlabeled_beyond_labels(summary["size"], summary.n_labeled)
     summary["may_hide_new_category"] = may_hide_new_category(summary)
     default = [m if s != CANDIDATE and m is not None else candidate_name(int(c), k)

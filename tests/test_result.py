@@ -275,3 +275,23 @@ def test_candidates_the_named_classes_explain_come_after_a_new_category(small_ba
     merged = merge_clusters(result, [named[0], sub_group])
     rows = merged.rows[(merged.rows.cluster_id == named[0]) & merged.rows.human_label.isna()]
     assert (rows.label_source != "candidate").all() and (rows.proposed_label == own_intent).mean() > 0.8
+
+
+def test_known_class_fit_reads_the_fill_in_on_each_clusters_unlabeled_rows():
+    """Labeled rows do not count; the closest class is the fill-in's most frequent label (ties: the first by
+    name); unexplained rows are the unlabeled rows times one minus their mean confidence; no fill-in, no fit."""
+    import numpy as np
+    import pandas as pd
+
+    from discovery.result import known_class_fit
+
+    clusters = np.array([0, 0, 0, 1, 1, 1, 1, 2])
+    human = np.array(["a", None, None, None, None, None, None, "b"], dtype=object)
+    labels = np.array(["a", "a", "a", "b", "c", "c", "b", "b"], dtype=object)
+    confidence = np.array([1.0, 0.9, 0.7, 0.4, 0.2, 0.2, 0.4, 1.0])
+    fit = known_class_fit(clusters, human, labels, confidence, pd.Index([0, 1, 2]))
+    assert fit.nearest_known_label.tolist() == ["a", "b", None]
+    assert fit.known_fit.round(6).tolist()[:2] == [0.8, 0.3] and np.isnan(fit.known_fit[2])
+    assert fit.unexplained_rows.round(6).tolist()[:2] == [0.4, 2.8] and np.isnan(fit.unexplained_rows[2])
+    empty = known_class_fit(clusters, human, None, None, pd.Index([0, 1, 2]))
+    assert empty.nearest_known_label.isna().all() and empty.known_fit.isna().all()

@@ -15,7 +15,8 @@ def cluster_frame(result) -> pd.DataFrame:
     return pd.DataFrame({
         "cluster": c.cluster_id, "name": c.display_name, "status": c.status.where(~c.dismissed, "dismissed"),
         "size": c["size"], "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity,
-        "cohesion": c.cohesion, "beyond labels": c.unlabeled_beyond_labels, "keywords": c.keywords.map(", ".join),
+        "cohesion": c.cohesion, "beyond labels": c.unlabeled_beyond_labels, "named classes explain": c.known_fit,
+        "closest named class": c.nearest_known_label, "keywords": c.keywords.map(", ".join),
     }).reset_index(drop=True)
 
 
@@ -33,6 +34,9 @@ def show_table(result) -> pd.DataFrame:
     st.dataframe(shown, hide_index=True, width="stretch", height=360, column_config={
         "purity": st.column_config.NumberColumn(format="%.2f"),
         "cohesion": st.column_config.NumberColumn(format="%.2f"),
+        "named classes explain": st.column_config.NumberColumn(
+            format="percent", help="Mean fill-in confidence of its unlabeled rows: how far the classes you named "
+                                   "account for them (low in a category nobody has named)"),
         "size": st.column_config.ProgressColumn(format="%d", min_value=0, max_value=int(frame["size"].max())),
     })
     st.caption(f"{len(shown)} of {len(frame)} clusters shown; click a column header to sort.")

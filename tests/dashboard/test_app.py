@@ -136,7 +136,8 @@ def test_every_page_renders_its_charts(first_session):
         assert len(plotly_specs(at)) >= expected_charts.get(page, 0), page
     at.switch_page("views/clusters.py").run()
     cluster_table = at.dataframe[0].value
-    assert {"size", "n_labeled", "majority_label", "purity", "status", "beyond labels", "keywords"} <= set(cluster_table.columns)
+    assert {"size", "n_labeled", "majority_label", "purity", "status", "beyond labels", "named classes explain",
+            "closest named class", "keywords"} <= set(cluster_table.columns)
     at.text_input(key="clusters_query").set_value("card").run()
     assert_clean(at)
     assert 0 < len(at.dataframe[0].value) < len(cluster_table)
