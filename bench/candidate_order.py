@@ -34,6 +34,7 @@ from run_benchmarks import DATA, _machine, record_setting  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "candidate_order.json"
 MOSTLY_UNNAMED = 0.5  # a candidate "is" an unnamed category when more than this share of its rows are
+MERGE_BACK = (0.9, 0.8, 0.7)  # known_fit at which a candidate would be merged back into its closest class
 
 
 def order_scores(mostly_unnamed: np.ndarray) -> tuple[float, float]:
@@ -58,6 +59,10 @@ def score_run(result, labels: np.ndarray, known: set, labeled: np.ndarray) -> di
            "unnamed": int(unnamed.sum()), "unnamed_in_candidates": int((in_candidate & unnamed).sum()),
            "known_unlabeled": int((~labeled & ~unnamed).sum()),
            "known_unlabeled_in_candidates": int((in_candidate & ~labeled & ~unnamed).sum())}
+    for threshold in MERGE_BACK:  # what merging back every candidate the named classes explain this well leaves
+        kept = np.isin(clusters, candidates.index[~(candidates.known_fit >= threshold)])
+        out[f"unnamed_kept_{threshold}"] = int((kept & unnamed).sum())
+        out[f"known_unlabeled_kept_{threshold}"] = int((kept & ~labeled & ~unnamed).sum())
     if 0 < tool.sum() < len(tool):
         out["tool_ap"], out["tool_top5"] = order_scores(tool)
         out["size_ap"], out["size_top5"] = order_scores(size)
@@ -102,7 +107,8 @@ def main() -> None:
             ordered = [d for d in draws if "tool_ap" in d]
             totals = {key: int(sum(d[key] for d in draws)) for key in
                       ("candidates", "mostly_unnamed", "unnamed", "unnamed_in_candidates", "known_unlabeled",
-                       "known_unlabeled_in_candidates", "n_new")}
+                       "known_unlabeled_in_candidates", "n_new")
+                      + tuple(f"{kind}_kept_{t}" for t in MERGE_BACK for kind in ("unnamed", "known_unlabeled"))}
             means = {key: float(np.mean([d[key] for d in ordered])) for key in
                      ("tool_ap", "tool_top5", "size_ap", "size_top5")} if ordered else {}
             record_setting(RESULTS, {"dataset": name, "unnamed": args.unnamed, "known_ratio": round(ratio, 3),

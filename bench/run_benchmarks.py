@@ -711,9 +711,12 @@ def candidate_order_lines(data: dict) -> list[str]:
         asked = f"estimated ({_f(t['n_new'] / n, 1)} per seed)" if s["new_clusters"] == "estimated" else s["new_clusters"]
         ordered = (f"{_f(o['tool_ap'])} / {_f(o['size_ap'])} | {_f(100 * o['tool_top5'], 0)} / "
                    f"{_f(100 * o['size_top5'], 0)} | {len(s['ordered_seeds'])}") if o else "- | - | 0"
+        merged = " | ".join(
+            f"{_f(100 * t[f'unnamed_kept_{m}'] / t['unnamed'], 0)} / {_f(100 * t[f'known_unlabeled_kept_{m}'] / t['known_unlabeled'], 0)}"
+            if f"unnamed_kept_{m}" in t and t["unnamed"] and t["known_unlabeled"] else "-" for m in ("0.9", "0.8", "0.7"))
         rows.append(f"| {s['dataset']} | {s['known_ratio']} | {asked} | {_f(t['candidates'] / n, 1)} | "
                     f"{_f(t['mostly_unnamed'] / n, 1)} | {_share(t['unnamed_in_candidates'], t['unnamed'])} | "
-                    f"{_share(t['known_unlabeled_in_candidates'], t['known_unlabeled'])} | {ordered} |")
+                    f"{_share(t['known_unlabeled_in_candidates'], t['known_unlabeled'])} | {ordered} | {merged} |")
     if not rows:
         return []
     commits = sorted({c for c in (_short_commit(s) for s in settings) if c})
@@ -727,11 +730,16 @@ def candidate_order_lines(data: dict) -> list[str]:
             "category when more than half of its rows belong to one; the review order of the Candidates page "
             "(`Discovery.candidates`: most rows no named class explains first, `known_class_fit`) against "
             "ordering by size: average precision of those candidates in the list and their share among the first "
-            "five (mean over the seeds with both kinds of candidate).", "",
+            "five (mean over the seeds with both kinds of candidate). The last three columns: what would stay in "
+            "candidates (unnamed rows / known-class unlabeled rows, %) if every candidate the named classes explain "
+            "at least 0.9, 0.8 or 0.7 (`known_fit`) were merged back into its closest class automatically. No "
+            "threshold keeps the unnamed rows on every dataset (the fill-in is sure of many unnamed snips rows), "
+            "so the tool orders the candidates and leaves merging to the researcher.", "",
             "| dataset | known ratio | new clusters | candidates per seed | of them unnamed categories | unnamed "
             "rows in candidates (%) | known-class unlabeled rows in candidates (%) | average precision: review "
-            "order / size | unnamed among the first five (%): review order / size | seeds ranked |",
-            "|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
+            "order / size | unnamed among the first five (%): review order / size | seeds ranked | merged back at "
+            "0.9 | at 0.8 | at 0.7 |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def ordered_settings(side: dict) -> list[dict]:
