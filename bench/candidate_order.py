@@ -49,6 +49,7 @@ def score_run(result, labels: np.ndarray, known: set, labeled: np.ndarray) -> di
     """One run's candidates against the truth (``labels``: every train row's true class)."""
     clusters = result.rows.cluster_id.to_numpy()
     unnamed = np.array([label not in known for label in labels])
+    known_unlabeled = ~labeled & ~unnamed
     candidates = result.candidates
     in_candidate = np.isin(clusters, candidates.index)
     share_unnamed = pd.Series(unnamed).groupby(clusters).mean()
@@ -57,12 +58,12 @@ def score_run(result, labels: np.ndarray, known: set, labeled: np.ndarray) -> di
     size = (share_unnamed.reindex(by_size.index).to_numpy() > MOSTLY_UNNAMED)
     out = {"candidates": int(len(candidates)), "mostly_unnamed": int(tool.sum()),
            "unnamed": int(unnamed.sum()), "unnamed_in_candidates": int((in_candidate & unnamed).sum()),
-           "known_unlabeled": int((~labeled & ~unnamed).sum()),
-           "known_unlabeled_in_candidates": int((in_candidate & ~labeled & ~unnamed).sum())}
+           "known_unlabeled": int(known_unlabeled.sum()),
+           "known_unlabeled_in_candidates": int((in_candidate & known_unlabeled).sum())}
     for threshold in MERGE_BACK:  # what merging back every candidate the named classes explain this well leaves
         kept = np.isin(clusters, candidates.index[~(candidates.known_fit >= threshold)])
         out[f"unnamed_kept_{threshold}"] = int((kept & unnamed).sum())
-        out[f"known_unlabeled_kept_{threshold}"] = int((kept & ~labeled & ~unnamed).sum())
+        out[f"known_unlabeled_kept_{threshold}"] = int((kept & known_unlabeled).sum())
     if 0 < tool.sum() < len(tool):
         out["tool_ap"], out["tool_top5"] = order_scores(tool)
         out["size_ap"], out["size_top5"] = order_scores(size)
