@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) bench/label_next.py
 	$(PY) bench/review_estimate.py
 	$(PY) bench/label_check.py
+	$(PY) bench/language_check.py
 	$(PY) bench/fill_ceiling.py
 	$(PY) bench/large_table.py
 	$(PY) bench/run_benchmarks.py --report-only

@@ -89,6 +89,14 @@ def decisions_sidebar() -> None:
             st.button("Undo last decision", key="undo", width="stretch", on_click=undo)
 
 
+def language_banner() -> None:
+    """On every page: the model reads English only and many texts are in another language."""
+    result = state.get_result()
+    warning = None if result is None else result.language_warning
+    if warning:
+        st.warning(warning, icon=":material/translate:")
+
+
 def undo() -> None:
     """The button's callback: the last decision is gone before the page is drawn again."""
     state.undo_last()
@@ -100,6 +108,7 @@ progress_slot = st.empty()
 st.session_state["result"] = None
 with state.guard():
     state.prepare(progress_slot)
+language_banner()
 decisions_sidebar()
 state.show_notice()
 page.run()

@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args) -> int:
     from .export import write_label_next, write_labels_to_check, write_outputs
     from .io import read_table
+    from .language import check_languages, language_warning
     from .pipeline import DiscoveryConfig, fill_skipped_reason, run_discovery
     from .result import adaptation_note, split_cluster
 
@@ -120,6 +121,10 @@ def cmd_run(args) -> int:
                        missing_words=args.missing_words)
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
+    # said before the run starts, so a researcher can stop it and pick a model that reads the texts
+    language = language_warning(check_languages(table.texts, random_state=args.seed), args.model)
+    if language:
+        print(f"warning: {args.input}, column {table.text_column!r}: {language}", file=sys.stderr)
     if args.new_clusters is not None and args.new_clusters < 0:
         raise InputError(f"--new-clusters must be 0 or more (got {args.new_clusters}); leave it out to estimate it.")
     if args.keep_new_clusters is not None and args.keep_new_clusters < 0:

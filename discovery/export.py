@@ -144,9 +144,10 @@ def manifest(discovery) -> dict:
         "fill_words": discovery.fill_words,
         "fill_calibration": {name: round(power, 4) for name, power in discovery.fill_calibration.items()},
         "label_check": label_check_summary(discovery),
+        "language": None if discovery.language is None else discovery.language.to_dict(),
         "decisions": list(discovery.decisions),
         "min_confidence": discovery.min_confidence,
-        "warnings": list(table.warnings),
+        "warnings": list(table.warnings) + ([discovery.language_warning] if discovery.language_warning else []),
     }
 
 

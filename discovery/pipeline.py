@@ -22,6 +22,7 @@ from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, Propagation
                    nearest_neighbors, share_correct, blend_distributions, word_features, WORD_WEIGHT)
 from .io import LabeledTable
 from .label_check import check_labels
+from .language import check_languages
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
 from .summarize import candidate_rows, summarize_clusters
@@ -538,6 +539,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     start = time.perf_counter()
     report("check", 0, 1)
     label_check = labels_in_doubt(table, config, embeddings, adapted)
+    language = check_languages(table.texts, random_state=config.random_state)
     report("check", 1, 1)
     timings["check"] = time.perf_counter() - start
 
@@ -560,7 +562,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table),
-                     clustering=clustering, label_check=label_check,
+                     clustering=clustering, label_check=label_check, language=language,
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": fill.best is not None,
                                   **({"map": n_classes > 0} if config.make_map else {})})
 

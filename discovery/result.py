@@ -17,6 +17,7 @@ from sklearn.preprocessing import normalize
 
 from .cluster import best_of_inits
 from .errors import InputError
+from .language import LanguageCheck, language_warning
 from .summarize import (CANDIDATE, candidate_name, document_term_counts, may_hide_new_category, summarize_clusters,
                         unlabeled_beyond_labels)
 
@@ -47,8 +48,14 @@ class Discovery:
     fill_words: bool = False  # the blend took in a classifier on the texts' words (pipeline.uses_words)
     fill_calibration: dict = field(default_factory=dict)  # method -> power its confidences were raised to (fill.calibration_power)
     label_check: pd.DataFrame | None = field(default=None, compare=False)  # labeled rows checked against the rest (pipeline.labels_in_doubt)
+    language: LanguageCheck | None = field(default=None, compare=False)  # the texts' languages (language.check_languages)
     shared: dict = field(default_factory=dict, repr=False, compare=False)
     """Work that depends on the input only (the texts' term counts), shared with every derived result."""
+
+    @property
+    def language_warning(self) -> str | None:
+        """A warning when the model reads English only and a fifth or more of the texts are in another language."""
+        return None if self.language is None else language_warning(self.language, self.config.model)
 
     @property
     def candidates(self) -> pd.DataFrame:

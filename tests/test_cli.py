@@ -55,6 +55,7 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert "map" not in run_manifest["stage_seconds"] and "map" not in run_manifest["used_labels"]
     assert run_manifest["fill_words"] and "the texts' words were blended in" in first.stdout  # not fine-tuned
     assert "cluster" in run_manifest["stage_seconds"] and "map" not in first.stderr
+    assert run_manifest["language"]["shares"]["en"] >= 0.95 and "not in English" not in first.stderr
     clusters = pd.read_csv(tmp_path / "a" / "clusters.csv", encoding="utf-8-sig")
     flagged = clusters[clusters.may_hide_new_category]
     assert len(flagged) > 0 and (flagged.status != "candidate").all()
@@ -184,6 +185,21 @@ def test_class_balance_is_reported_and_can_be_turned_off(demo_slice, tmp_path):
     manifest = json.loads((tmp_path / "off" / "manifest.json").read_text())
     assert "balanced" not in manifest["config"]["fill_methods"] and manifest["fill_balance"] == {}
     assert "balanced" not in manifest["fill_accuracy_estimate"]
+
+
+def test_texts_in_other_languages_are_warned_about_before_the_run_and_in_the_manifest(tmp_path):
+    frame = pd.read_csv(ROOT / "tests" / "data" / "banking_es_de.csv").drop(columns=["language"])
+    frame.loc[frame.index % 2 == 1, "label"] = ""
+    frame.to_csv(tmp_path / "tickets.csv", index=False)
+    done = discovery("run", tmp_path / "tickets.csv", "--no-adapt", "--quiet", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    warning = next(line for line in done.stderr.splitlines() if "not in English" in line)
+    assert "tickets.csv, column 'text': 100% of the texts are not in English (German 50%, Spanish 50%" in warning
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["language"] == {"shares": {"de": 0.5, "es": 0.5}, "texts_checked": 40}
+    assert sum("reads English only" in w for w in manifest["warnings"]) == 1
+    tfidf = discovery("run", tmp_path / "tickets.csv", "--model", "tfidf", "--quiet", "--out", tmp_path / "tfidf")
+    assert tfidf.returncode == 0 and "not in English" not in tfidf.stderr  # TF-IDF reads any language's words
 
 
 def test_no_labels_is_plain_discovery_with_a_warning(tmp_path):

@@ -101,6 +101,7 @@ def test_opens_on_demo_with_webgl_map(first_session):
     # stable row ids ride in customdata, aligned with the points
     assert array(trace["customdata"]) == result.rows.index.tolist()
     assert "<script" not in json.dumps(trace["hovertext"])
+    assert result.language.english_share >= 0.95 and not any("English" in w.value for w in at.warning)
 
 
 def test_data_page_shows_labels_and_timings(first_session):
@@ -326,13 +327,14 @@ def test_lasso_selection_reads_row_ids_from_customdata():
     assert row_ids_from_selection({"points": []}) == []
 
 
-def upload_session(filename: str, data: bytes) -> AppTest:
-    """A session on the Data page that uploads ``data`` as ``filename`` and presses Load (TF-IDF, no map: fast)."""
+def upload_session(filename: str, data: bytes, config=None) -> AppTest:
+    """A session on the Data page that uploads ``data`` as ``filename`` and presses Load (by default TF-IDF, no
+    map: fast)."""
     from discovery import DiscoveryConfig
 
     forget_last_session()
     at = AppTest.from_file(APP, default_timeout=300)
-    at.session_state["config"] = DiscoveryConfig(model="tfidf", make_map=False, random_state=0)
+    at.session_state["config"] = config or DiscoveryConfig(model="tfidf", make_map=False, random_state=0)
     at.run()
     at.switch_page("views/data.py").run()
     at.radio(key="data_kind").set_value("upload").run()
@@ -426,6 +428,21 @@ def test_another_setting_says_where_the_decisions_are(workspace_root):
     assert result_of(at).decisions == ()
     notes = [i.value for i in at.sidebar.info if "No decision is saved" in i.value]
     assert len(notes) == 1 and "1 decision with random_state 0" in notes[0], notes
+
+
+def test_texts_in_other_languages_get_a_banner_on_every_page(workspace_root):
+    from discovery import DiscoveryConfig
+
+    frame = pd.read_csv(ROOT / "tests" / "data" / "banking_es_de.csv")
+    frame.loc[frame.index % 2 == 1, "label"] = ""
+    config = DiscoveryConfig(model=None, adapt=False, make_map=False, random_state=0)  # the bundled English model
+    at = upload_session("tickets.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"), config)
+    assert_clean(at)
+    for page in ("views/candidates.py", "views/fill.py"):
+        at.switch_page(page).run()
+        assert_clean(at)
+        banners = [w.value for w in at.warning if "reads English only" in w.value]
+        assert len(banners) == 1 and banners[0].startswith("100% of the texts are not in English (German 50%, Spanish 50%")
 
 
 def test_unusable_upload_name_is_a_message(workspace_root):

@@ -1,0 +1,73 @@
+"""The texts' languages, and the warning when an English-only model meets texts in other languages."""
+
+import pandas as pd
+import pytest
+
+from discovery.language import (OTHER_LANGUAGE_SHARE_TO_WARN, check_languages, language_warning,
+                                reads_english_only)
+from shared_paths import DEMO, ROOT
+
+SPANISH_GERMAN = ROOT / "tests" / "data" / "banking_es_de.csv"
+
+
+@pytest.fixture(scope="module")
+def spanish_german():
+    return pd.read_csv(SPANISH_GERMAN)
+
+
+@pytest.fixture(scope="module")
+def english():
+    return pd.read_csv(DEMO, dtype=str, keep_default_na=False).text.tolist()
+
+
+def test_each_language_is_found_in_its_share(spanish_german):
+    check = check_languages(spanish_german.text.tolist())
+    assert check.n_checked == len(spanish_german)
+    assert check.shares == pytest.approx({"de": 0.5, "es": 0.5})
+    assert check.english_share == 0.0 and check.other_share == 1.0
+    assert check.describe() == "German 50%, Spanish 50%"
+    spanish = check_languages(spanish_german.text[spanish_german.language == "es"].tolist())
+    assert spanish.shares == {"es": 1.0}
+
+
+def test_english_banking_questions_read_as_english_and_raise_no_warning(english):
+    check = check_languages(english)
+    assert check.n_checked == 2000  # a sample: the demo has 3,000 texts
+    assert check.english_share >= 0.95
+    assert language_warning(check, None) is None
+
+
+def test_the_warning_names_the_languages_and_a_model_that_reads_them(spanish_german):
+    warning = language_warning(check_languages(spanish_german.text.tolist()), None)
+    assert warning.startswith("100% of the texts are not in English (German 50%, Spanish 50%; 40 texts checked)")
+    assert "all-MiniLM-L6-v2 reads English only" in warning
+    assert "paraphrase-multilingual-MiniLM-L12-v2" in warning and "--model" in warning
+
+
+def test_only_english_only_models_are_warned_about(spanish_german):
+    check = check_languages(spanish_german.text.tolist())
+    assert language_warning(check, "models/all-mpnet-base-v2/") is not None
+    assert language_warning(check, "sentence-transformers/multi-qa-MiniLM-L6-cos-v1") is not None
+    for model in ("tfidf", "paraphrase-multilingual-MiniLM-L12-v2", "/data/models/LaBSE"):
+        assert language_warning(check, model) is None, model
+    assert reads_english_only(None) and not reads_english_only("tfidf")
+
+
+def test_a_few_texts_in_another_language_are_no_reason_to_warn(spanish_german, english):
+    other = spanish_german.text.tolist()
+    few = check_languages(english[:360] + other)  # 10% Spanish and German
+    assert few.other_share < OTHER_LANGUAGE_SHARE_TO_WARN and language_warning(few, None) is None
+    many = check_languages(english[:120] + other)  # 25%
+    assert many.other_share >= OTHER_LANGUAGE_SHARE_TO_WARN
+    assert language_warning(many, None).startswith("2")  # "25% of the texts ..." give or take a misread text
+
+
+def test_the_sample_is_bounded_and_the_same_for_a_seed(english):
+    first = check_languages(english, sample_size=50, random_state=3)
+    assert first.n_checked == 50 and first == check_languages(english, sample_size=50, random_state=3)
+
+
+def test_texts_without_letters_are_not_checked():
+    check = check_languages(["", "12 345", "---", "?!"])
+    assert check.n_checked == 0 and check.other_share == 0.0 and language_warning(check, None) is None
+    assert check_languages(["", "how do I top up my card?"]).n_checked == 1
