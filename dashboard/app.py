@@ -40,7 +40,7 @@ def settings_sidebar() -> None:
     with st.sidebar.form("settings"):
         st.subheader("Run settings")
         model_choice = st.selectbox("Model", models, index=model_index, key="set_model",
-                                    help="The bundled model is fast (about 5 minutes for 12,000 texts with fine-tuning). "
+                                    help="The bundled model is fast (5 to 10 minutes for 12,000 texts with fine-tuning). "
                                          "`make mpnet` fetches all-mpnet-base-v2 into models/: more accurate, about 12 "
                                          "minutes for 12,000 texts with fine-tuning, under 4 GB of memory (README, Models).")
         model_name = st.text_input("Model name or path (for 'other')",
