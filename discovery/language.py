@@ -32,6 +32,7 @@ LANGUAGE_NAMES = {
 }
 SAMPLE_SIZE = 2000  # texts read per table: about half a second
 OTHER_LANGUAGE_SHARE_TO_WARN = 0.2
+STOP_WORDS_MIN_SHARE = 0.05  # a language this share of the texts are in has its stop words left out of keywords
 MULTILINGUAL_MODEL = "paraphrase-multilingual-MiniLM-L12-v2"
 ENGLISH_ONLY_MODEL_NAMES = re.compile(r"^(all|multi-qa|msmarco)-")
 HAS_A_LETTER = re.compile(r"[^\W\d_]")
@@ -84,6 +85,22 @@ def check_languages(texts, sample_size: int = SAMPLE_SIZE, random_state: int = 0
     found, counts = np.unique(codes, return_counts=True)
     order = np.lexsort((found, -counts))
     return LanguageCheck({str(found[i]): float(counts[i] / len(codes)) for i in order}, len(codes))
+
+
+def stop_words_for(check: LanguageCheck | None, min_share: float = STOP_WORDS_MIN_SHARE) -> frozenset:
+    """Stop words of every language other than English that at least ``min_share`` of the texts are in, for
+    the clusters' keywords (English ones are always left out). The lists (the stop-words package) are broad:
+    Spanish's holds "cuenta" (account, and "counts"), so such a word never becomes a keyword."""
+    if check is None:
+        return frozenset()
+    from stop_words import LANGUAGE_MAPPING, get_stop_words
+
+    words = set()
+    for code, share in check.shares.items():
+        name = LANGUAGE_MAPPING.get("nb" if code == "no" else code)
+        if code != "en" and share >= min_share and name:
+            words.update(word.lower() for word in get_stop_words(name))
+    return frozenset(words)
 
 
 def reads_english_only(model: str | None) -> bool:

@@ -22,10 +22,10 @@ from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, Propagation
                    nearest_neighbors, share_correct, blend_distributions, word_features, WORD_WEIGHT)
 from .io import LabeledTable
 from .label_check import check_labels
-from .language import check_languages
+from .language import check_languages, stop_words_for
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
-from .summarize import candidate_rows, summarize_clusters
+from .summarize import candidate_rows, document_term_counts, summarize_clusters
 
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
 STAGES = ("adapt", "embed", "cluster", "fill", "check", "summarize", "map")
@@ -545,7 +545,9 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
 
     start = time.perf_counter()
     report("summarize", 0, 1)
-    summary = summarize_clusters(table.texts, embeddings, clusters, y, table.codec, row_ids=table.row_ids)
+    term_counts = document_term_counts(table.texts, stop_words_for(language))
+    summary = summarize_clusters(table.texts, embeddings, clusters, y, table.codec, row_ids=table.row_ids,
+                                 term_counts=term_counts)
     report("summarize", 1, 1)
     timings["summarize"] = time.perf_counter() - start
 
@@ -563,6 +565,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table),
                      clustering=clustering, label_check=label_check, language=language,
+                     shared={"term_counts": term_counts},
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": fill.best is not None,
                                   **({"map": n_classes > 0} if config.make_map else {})})
 

@@ -17,7 +17,7 @@ from sklearn.preprocessing import normalize
 
 from .cluster import best_of_inits
 from .errors import InputError
-from .language import LanguageCheck, language_warning
+from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, candidate_name, document_term_counts, may_hide_new_category, summarize_clusters,
                         unlabeled_beyond_labels)
 
@@ -261,7 +261,7 @@ def prepare_decisions(result: Discovery) -> Discovery:
 
 def _term_counts(result: Discovery):
     if "term_counts" not in result.shared:
-        result.shared["term_counts"] = document_term_counts(result.table.texts)
+        result.shared["term_counts"] = document_term_counts(result.table.texts, stop_words_for(result.language))
     return result.shared["term_counts"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -14,15 +15,22 @@ from .labels import LabelCodec
 KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
 
 
-def document_term_counts(texts: list[str]):
+def document_term_counts(texts: list[str], extra_stop_words=()):
     """Word and bigram counts of each text, ``(counts, vocabulary)``; counts are ``None`` when no text has a word.
 
-    Depends on the texts only, so one result and every result derived from it can share it.
+    English stop words are left out, and ``extra_stop_words`` too (those of the other languages the texts are
+    in: ``language.stop_words_for``). Depends on the texts (and their languages) only, so one result and every
+    result derived from it can share it.
     """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    stop_words = sorted(ENGLISH_STOP_WORDS | set(extra_stop_words)) if len(extra_stop_words) else "english"
     try:
-        vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1, max_features=100_000,
+        vectorizer = CountVectorizer(stop_words=stop_words, ngram_range=(1, 2), min_df=1, max_features=100_000,
                                      token_pattern=r"(?u)\b\w[\w'-]*\w\b|\b\w\b")
-        counts = vectorizer.fit_transform(texts)
+        with warnings.catch_warnings():  # a stop word like "l'on" is split by the pattern: it is left out all the same
+            warnings.filterwarnings("ignore", message="Your stop_words may be inconsistent")
+            counts = vectorizer.fit_transform(texts)
     except ValueError:  # only stop words or empty texts
         return None, np.array([], dtype=object)
     return counts, vectorizer.get_feature_names_out()

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from discovery.language import (OTHER_LANGUAGE_SHARE_TO_WARN, check_languages, language_warning,
-                                reads_english_only)
+                                reads_english_only, stop_words_for)
 from shared_paths import DEMO, ROOT
 
 SPANISH_GERMAN = ROOT / "tests" / "data" / "banking_es_de.csv"
@@ -71,3 +71,27 @@ def test_texts_without_letters_are_not_checked():
     check = check_languages(["", "12 345", "---", "?!"])
     assert check.n_checked == 0 and check.other_share == 0.0 and language_warning(check, None) is None
     assert check_languages(["", "how do I top up my card?"]).n_checked == 1
+
+
+def test_the_stop_words_of_the_texts_languages_are_listed_for_keywords(spanish_german, english):
+    words = stop_words_for(check_languages(spanish_german.text.tolist()))
+    assert {"la", "en", "mi", "una", "ich", "die", "meine", "eine"} <= words
+    assert not {"tarjeta", "pago", "karte", "zahlung", "überweisung"} & words
+    assert stop_words_for(check_languages(english)) == frozenset() and stop_words_for(None) == frozenset()
+
+
+def test_keywords_of_spanish_and_german_clusters_are_content_words_not_stop_words(spanish_german, tmp_path):
+    from discovery.io import read_table
+    from discovery.pipeline import DiscoveryConfig, run_discovery
+    from discovery.result import merge_clusters
+
+    frame = spanish_german[["text", "label"]].copy()
+    frame.loc[frame.index % 2 == 1, "label"] = ""
+    frame.to_csv(tmp_path / "tickets.csv", index=False)
+    result = run_discovery(read_table(tmp_path / "tickets.csv"), DiscoveryConfig(model="tfidf", make_map=False))
+    stop = stop_words_for(result.language)
+    keywords = {word for words in result.clusters.keywords for keyword in words for word in keyword.split()}
+    assert keywords and not keywords & stop
+    assert {"tarjeta", "pago", "transferencia", "überweisung"} <= keywords
+    merged = merge_clusters(result, list(result.clusters.index[:2]))  # keywords recomputed by a decision
+    assert not {w for words in merged.clusters.keywords for k in words for w in k.split()} & stop
