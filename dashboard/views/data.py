@@ -118,6 +118,8 @@ def describe_run() -> None:
     note = adaptation_note(result.adaptation)
     if note:
         st.caption(note[0].upper() + note[1:])
+    if result.language is not None and result.language.n_checked:
+        st.caption(f"Languages of {result.language.n_checked:,} texts checked: {result.language.describe()}.")
 
 
 def run_again() -> None:

@@ -118,6 +118,7 @@ def test_data_page_shows_labels_and_timings(first_session):
     assert set(label_counts["label"]) == set(table.codec.names)
     timings = next(f for f in frames if "stage" in f.columns and "seconds" in f.columns)
     assert set(timings["stage"]) == {"adapt", "embed", "cluster", "fill", "check", "summarize", "map"}
+    assert "Languages of 2,000 texts checked: English 100%." in [c.value for c in at.caption]
 
 
 def test_second_session_is_served_from_cache(first_session):
