@@ -3,7 +3,7 @@
 Runs ``discovery evaluate`` as a child process with an empty cache (``LABEL_DISCOVERY_CACHE`` in a
 fresh temporary folder), so the model is adapted to the labeled rows and every text is embedded
 again, exactly as a user's first run. The child's peak resident memory comes from ``os.wait4``.
-Results go to bench/results/cold_run.json (earlier runs kept under ``earlier``) and into docs/benchmarks.md
+Results go to bench/results/cold_run.json (earlier runs of the same dataset, ratio and seed kept under ``earlier``) and into docs/benchmarks.md
 (``python bench/run_benchmarks.py --report-only``).
 
     python bench/cold_run.py --dataset banking --known-ratio 1.0 --seed 0
@@ -59,7 +59,9 @@ def main(argv=None) -> int:
     print(json.dumps(row))
     if RESULTS.exists():  # earlier runs stay beside the new one: the same work drifts by up to 2x between runs
         before = json.loads(RESULTS.read_text())
-        row["earlier"] = [{k: v for k, v in before.items() if k != "earlier"}] + before.get("earlier", [])
+        same = [run for run in [before] + before.get("earlier", [])
+                if (run["dataset"], run["known_ratio"], run["seed"]) == (args.dataset, args.known_ratio, args.seed)]
+        row["earlier"] = [{k: v for k, v in run.items() if k != "earlier"} for run in same]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(row, indent=1) + "\n")
     print(f"wrote {RESULTS}", file=sys.stderr)

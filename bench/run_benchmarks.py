@@ -717,11 +717,11 @@ def language_check_lines(data: dict) -> list[str]:
     return ["#### Texts not in English", "",
             f"`python bench/language_check.py` (commit {_short_commit(data) or 'not recorded'}): the bundled "
             "all-MiniLM-L6-v2 learnt English only, so every run reads a sample of the texts with a language "
-            "identifier (py3langid; `discovery/language.py`) and warns, before the run in the CLI and on every "
-            "page of the dashboard, when a fifth or more of them are in another language and the model is one of "
+            "identifier (py3langid; `discovery/language.py`) and warns before the run starts (the CLI, and every "
+            "page of the dashboard) when a fifth or more of them are in another language and the model is one of "
             "sentence-transformers' English models. On the English benchmark data "
             f"({data.get('sample', 2000):,} train texts each, seed 0), the share read as English by the "
-            "identifier free to answer any of its 97 languages (short utterances and code words in titles "
+            "identifier free to answer any of its 139 languages (short utterances and code words in titles "
             "went to Nigerian Pidgin, Latin, Galician) and held to the tool's 43:", "",
             "| dataset | texts checked | English, any language (%) | English, the tool's list (%) | warns |",
             "|---|---|---|---|---|", *rows, "",

@@ -89,14 +89,6 @@ def decisions_sidebar() -> None:
             st.button("Undo last decision", key="undo", width="stretch", on_click=undo)
 
 
-def language_banner() -> None:
-    """On every page: the model reads English only and many texts are in another language."""
-    result = state.get_result()
-    warning = None if result is None else result.language_warning
-    if warning:
-        st.warning(warning, icon=":material/translate:")
-
-
 def undo() -> None:
     """The button's callback: the last decision is gone before the page is drawn again."""
     state.undo_last()
@@ -104,11 +96,11 @@ def undo() -> None:
 
 
 settings_sidebar()
+language_slot = st.empty()  # on every page, from before the run: the model cannot read most of the texts
 progress_slot = st.empty()
 st.session_state["result"] = None
 with state.guard():
-    state.prepare(progress_slot)
-language_banner()
+    state.prepare(progress_slot, language_slot)
 decisions_sidebar()
 state.show_notice()
 page.run()

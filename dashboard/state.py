@@ -23,6 +23,7 @@ from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions
                        run_discovery, workspace_key)
 from discovery.export import output_files
 from discovery.pipeline import STAGES
+from discovery.language import check_languages, language_warning
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
 from discovery.workspace import atomic_write_json, safe_upload_path, save_upload
 
@@ -62,8 +63,8 @@ def guard():
 @st.cache_resource(show_spinner=False)
 def _shared_store() -> dict:
     """Process-wide caches: tables by source, base results by (data_hash, config). Results are immutable."""
-    return {"tables": OrderedDict(), "results": OrderedDict(), "hover": OrderedDict(), "run_lock": threading.Lock(),
-            "table_lock": threading.Lock()}
+    return {"tables": OrderedDict(), "results": OrderedDict(), "hover": OrderedDict(), "languages": OrderedDict(),
+            "run_lock": threading.Lock(), "table_lock": threading.Lock()}
 
 
 def _remember(cache: OrderedDict, key, value, limit: int) -> None:
@@ -372,12 +373,28 @@ def _decisions_key(decisions) -> str:
     return json.dumps(list(decisions), sort_keys=True, default=str)
 
 
-def prepare(progress_container=None):
-    """Load data, run (or fetch) the base result and replay the stored decisions; fills session state."""
+def language_warning_of(table, config) -> str | None:
+    """The run's language warning (``Discovery.language_warning``) for this table and model, known before the run."""
+    store = _shared_store()
+    key = (table.data_hash, table.text_column, config.model, config.random_state)
+    if key not in store["languages"]:
+        check = check_languages(table.texts, random_state=config.random_state)
+        _remember(store["languages"], key, language_warning(check, config.model), limit=32)
+    return store["languages"][key]
+
+
+def prepare(progress_container=None, notice_container=None):
+    """Load data, run (or fetch) the base result and replay the stored decisions; fills session state.
+
+    ``notice_container``: where the language warning goes, before the run starts (the researcher can pick
+    another model instead of waiting for a run on one that cannot read the texts)."""
     source = current_source()
     config = current_config()
     table = load_table(source)
     st.session_state["table"] = table
+    warning = language_warning_of(table, config)
+    if warning and notice_container is not None:
+        notice_container.warning(warning, icon=":material/translate:")
     base = base_result(table, config, progress_container)
     workspace = workspace_for(source, table, config)
     decisions = workspace.load()

@@ -1,7 +1,7 @@
 """Which languages a table's texts are in, and whether the sentence model reads them.
 
-The bundled all-MiniLM-L6-v2, like sentence-transformers' other ``all-*``, ``multi-qa-*`` and
-``msmarco-*`` models, learnt English only: on texts in another language its vectors follow shared
+The bundled all-MiniLM-L6-v2, like sentence-transformers' other ``all-*``, ``multi-qa-*``, ``msmarco-*``
+and (but for the multilingual ones) ``paraphrase-*`` models, learnt English only: on texts in another language its vectors follow shared
 word pieces more than meaning, and every stage after the embedding inherits that without a sign.
 A language identifier (py3langid, whose model ships inside the package, so it runs offline) reads a
 sample of the texts, and a run on an English-only model says so when a fifth or more of them are in
@@ -13,11 +13,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-# Languages the identifier may answer. Left free to pick any of its 97, it read 2-8% of the English
+# Languages the identifier may answer. Left free to pick any of its 139 (py3langid 0.4), it read 2-8% of the English
 # benchmark texts (short utterances, code words in titles) as Nigerian Pidgin, Latin, Galician or
 # Somali; among these it reads 95.4-99.9% of them as English (docs/benchmarks.md, "Texts not in English").
 LANGUAGE_NAMES = {
@@ -34,25 +33,29 @@ SAMPLE_SIZE = 2000  # texts read per table: about half a second
 OTHER_LANGUAGE_SHARE_TO_WARN = 0.2
 STOP_WORDS_MIN_SHARE = 0.05  # a language this share of the texts are in has its stop words left out of keywords
 MULTILINGUAL_MODEL = "paraphrase-multilingual-MiniLM-L12-v2"
-ENGLISH_ONLY_MODEL_NAMES = re.compile(r"^(all|multi-qa|msmarco)-")
+ENGLISH_ONLY_MODEL_NAMES = re.compile(r"^(all-|multi-qa-|msmarco-|paraphrase-(?!multilingual|xlm))", re.IGNORECASE)
 HAS_A_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
 class LanguageCheck:
-    """Share of the checked texts in each language (largest first) and how many texts were checked."""
+    """How many of the checked texts are in each language (most first), and how many were checked."""
 
-    shares: dict = field(default_factory=dict)
+    counts: tuple = ()  # ((language code, texts), ...)
     n_checked: int = 0
 
     @property
+    def shares(self) -> dict:
+        return {code: count / self.n_checked for code, count in self.counts}
+
+    @property
     def english_share(self) -> float:
-        return float(self.shares.get("en", 0.0))
+        return dict(self.counts).get("en", 0) / self.n_checked if self.n_checked else 0.0
 
     @property
     def other_share(self) -> float:
         """Share of the checked texts in a language other than English (0 when none was checked)."""
-        return 1.0 - self.english_share if self.n_checked else 0.0
+        return (self.n_checked - dict(self.counts).get("en", 0)) / self.n_checked if self.n_checked else 0.0
 
     def describe(self, top: int = 3) -> str:
         """E.g. 'Spanish 61%, German 30%, English 9%'."""
@@ -84,7 +87,7 @@ def check_languages(texts, sample_size: int = SAMPLE_SIZE, random_state: int = 0
     codes = [identifier.classify(texts[i])[0] for i in rows]
     found, counts = np.unique(codes, return_counts=True)
     order = np.lexsort((found, -counts))
-    return LanguageCheck({str(found[i]): float(counts[i] / len(codes)) for i in order}, len(codes))
+    return LanguageCheck(tuple((str(found[i]), int(counts[i])) for i in order), len(codes))
 
 
 def stop_words_for(check: LanguageCheck | None, min_share: float = STOP_WORDS_MIN_SHARE) -> frozenset:
@@ -107,19 +110,25 @@ def reads_english_only(model: str | None) -> bool:
     """Whether ``model`` (None: the bundled all-MiniLM-L6-v2) is one of sentence-transformers' English models.
 
     Other models may or may not read the texts' language; nothing here can tell, so they are not warned about.
+    The test is by name: a fine-tuned copy saved under another name is not recognised.
     """
     if model is None:
         return True
     if model == "tfidf":
         return False
-    return bool(ENGLISH_ONLY_MODEL_NAMES.match(Path(str(model).rstrip("/\\")).name))
+    return bool(ENGLISH_ONLY_MODEL_NAMES.match(_model_name(model)))
+
+
+def _model_name(model: str) -> str:
+    """The last part of a model's name or folder, whichever separator its path uses."""
+    return re.split(r"[\\/]", str(model).rstrip("/\\"))[-1]
 
 
 def language_warning(check: LanguageCheck, model: str | None) -> str | None:
     """What to tell the researcher when an English-only model meets texts mostly in other languages (None: nothing)."""
     if not reads_english_only(model) or check.other_share < OTHER_LANGUAGE_SHARE_TO_WARN:
         return None
-    name = "the bundled all-MiniLM-L6-v2" if model is None else Path(str(model).rstrip("/\\")).name
+    name = "the bundled all-MiniLM-L6-v2" if model is None else _model_name(model)
     return (f"{check.other_share:.0%} of the texts are not in English ({check.describe()}; {check.n_checked:,} texts "
             f"checked), but {name} reads English only: its clusters and labels on the other texts follow shared "
             f"word pieces more than meaning. Choose a multilingual model instead (e.g. {MULTILINGUAL_MODEL}: "

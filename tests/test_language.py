@@ -48,7 +48,10 @@ def test_only_english_only_models_are_warned_about(spanish_german):
     check = check_languages(spanish_german.text.tolist())
     assert language_warning(check, "models/all-mpnet-base-v2/") is not None
     assert language_warning(check, "sentence-transformers/multi-qa-MiniLM-L6-cos-v1") is not None
-    for model in ("tfidf", "paraphrase-multilingual-MiniLM-L12-v2", "/data/models/LaBSE"):
+    assert language_warning(check, "sentence-transformers/paraphrase-MiniLM-L6-v2") is not None
+    assert language_warning(check, "C:\\models\\All-MiniLM-L12-v2") is not None
+    for model in ("tfidf", "paraphrase-multilingual-MiniLM-L12-v2", "paraphrase-xlm-r-multilingual-v1",
+                  "/data/models/LaBSE"):
         assert language_warning(check, model) is None, model
     assert reads_english_only(None) and not reads_english_only("tfidf")
 
@@ -60,6 +63,13 @@ def test_a_few_texts_in_another_language_are_no_reason_to_warn(spanish_german, e
     many = check_languages(english[:120] + other)  # 25%
     assert many.other_share >= OTHER_LANGUAGE_SHARE_TO_WARN
     assert language_warning(many, None).startswith("2")  # "25% of the texts ..." give or take a misread text
+
+
+def test_a_fifth_exactly_is_warned_about(spanish_german, english):
+    other = spanish_german.text.tolist()
+    check = check_languages(english[:160] + other)
+    assert check.n_checked == 200 and dict(check.counts)["en"] == 160  # every English banking question read as such
+    assert check.other_share == OTHER_LANGUAGE_SHARE_TO_WARN and language_warning(check, None) is not None
 
 
 def test_the_sample_is_bounded_and_the_same_for_a_seed(english):
