@@ -61,9 +61,10 @@ def keywords_from_counts(term_counts, clusters: np.ndarray, n_keywords: int = 8)
     return out
 
 
-def class_tfidf_keywords(texts: list[str], clusters: np.ndarray, n_keywords: int = 8) -> dict[int, list[str]]:
+def class_tfidf_keywords(texts: list[str], clusters: np.ndarray, n_keywords: int = 8,
+                         extra_stop_words=()) -> dict[int, list[str]]:
     """Top words per cluster by class-based TF-IDF (BERTopic's c-TF-IDF): one document per cluster."""
-    return keywords_from_counts(document_term_counts(texts), clusters, n_keywords)
+    return keywords_from_counts(document_term_counts(texts, extra_stop_words), clusters, n_keywords)
 
 
 def representative_rows(X: np.ndarray, clusters: np.ndarray, n: int = 5, only=None) -> dict[int, list[int]]:
@@ -153,17 +154,18 @@ SUMMARY_COLUMNS = ("cluster_id", "size", "n_labeled", "majority_label", "purity"
 
 def summarize_clusters(texts: list[str], X: np.ndarray, clusters: np.ndarray, labels: np.ndarray, codec: LabelCodec,
                        row_ids: np.ndarray | None = None, n_keywords: int = 8, n_representatives: int = 5,
-                       term_counts=None, previous: pd.DataFrame | None = None, changed=()) -> pd.DataFrame:
+                       term_counts=None, previous: pd.DataFrame | None = None, changed=(),
+                       extra_stop_words=()) -> pd.DataFrame:
     """One row per cluster, sorted by cluster id; representatives are row ids.
 
     To update a summary after merges without describing every cluster again: ``term_counts`` is
-    ``document_term_counts(texts)`` computed earlier, ``previous`` the summary of an assignment in
+    ``document_term_counts(texts, extra_stop_words)`` computed earlier, ``previous`` the summary of an assignment in
     which the clusters in ``changed`` had other members (all others exactly the same ones). Their
     descriptions are taken from ``previous``; keywords are ranked afresh for every cluster (class-based
     TF-IDF depends on all of them). The outcome equals a summary from scratch.
     """
     row_ids = np.arange(len(texts)) if row_ids is None else np.asarray(row_ids)
-    term_counts = document_term_counts(texts) if term_counts is None else term_counts
+    term_counts = document_term_counts(texts, extra_stop_words) if term_counts is None else term_counts
     keywords = keywords_from_counts(term_counts, clusters, n_keywords)
     ids = np.unique(clusters)
     changed = {int(c) for c in changed}

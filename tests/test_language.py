@@ -94,6 +94,7 @@ def test_keywords_of_spanish_and_german_clusters_are_content_words_not_stop_word
     from discovery.io import read_table
     from discovery.pipeline import DiscoveryConfig, run_discovery
     from discovery.result import merge_clusters
+    from discovery.summarize import summarize_clusters
 
     frame = spanish_german[["text", "label"]].copy()
     frame.loc[frame.index % 2 == 1, "label"] = ""
@@ -105,3 +106,7 @@ def test_keywords_of_spanish_and_german_clusters_are_content_words_not_stop_word
     assert {"tarjeta", "pago", "transferencia", "überweisung"} <= keywords
     merged = merge_clusters(result, list(result.clusters.index[:2]))  # keywords recomputed by a decision
     assert not {w for words in merged.clusters.keywords for k in words for w in k.split()} & stop
+    clusters = result.rows.cluster_id.to_numpy()
+    from_scratch = summarize_clusters(result.table.texts, result.embeddings, clusters, result.table.labels,
+                                      result.table.codec, row_ids=result.table.row_ids, extra_stop_words=stop)
+    assert from_scratch.keywords.tolist() == result.clusters.keywords.tolist()
