@@ -315,7 +315,7 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
         box.caption(f"Running discovery on {len(table):,} rows")
         report = _progress_reporter(box)
         start = time.perf_counter()
-        result = prepare_decisions(run_discovery(table, config, progress=report))  # so the first merge is fast too
+        result = prepare_decisions(run_discovery(table, config, progress=report, language=languages_of(table, config)))  # so the first merge is fast too
         _remember(store["results"], key, result, MAX_CACHED_RESULTS)
         st.session_state["last_run"] = {"from_cache": False, "seconds": time.perf_counter() - start, "key": key}
         slot.empty()
@@ -373,14 +373,18 @@ def _decisions_key(decisions) -> str:
     return json.dumps(list(decisions), sort_keys=True, default=str)
 
 
+def languages_of(table, config):
+    """The texts' ``check_languages``, made once per table and seed: warned about before the run, then handed to it."""
+    store = _shared_store()
+    key = (table.data_hash, table.text_column, config.random_state)
+    if key not in store["languages"]:
+        _remember(store["languages"], key, check_languages(table.texts, random_state=config.random_state), limit=32)
+    return store["languages"][key]
+
+
 def language_warning_of(table, config) -> str | None:
     """The run's language warning (``Discovery.language_warning``) for this table and model, known before the run."""
-    store = _shared_store()
-    key = (table.data_hash, table.text_column, config.model, config.random_state)
-    if key not in store["languages"]:
-        check = check_languages(table.texts, random_state=config.random_state)
-        _remember(store["languages"], key, language_warning(check, config.model), limit=32)
-    return store["languages"][key]
+    return language_warning(languages_of(table, config), config.model)
 
 
 def prepare(progress_container=None, notice_container=None):

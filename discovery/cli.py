@@ -122,9 +122,9 @@ def cmd_run(args) -> int:
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
     # said before the run starts, so a researcher can stop it and pick a model that reads the texts
-    language = language_warning(check_languages(table.texts, random_state=args.seed), args.model)
-    if language:
-        print(f"warning: {args.input}, column {table.text_column!r}: {language}", file=sys.stderr)
+    language = check_languages(table.texts, random_state=args.seed)
+    if warning := language_warning(language, args.model):
+        print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
     if args.new_clusters is not None and args.new_clusters < 0:
         raise InputError(f"--new-clusters must be 0 or more (got {args.new_clusters}); leave it out to estimate it.")
     if args.keep_new_clusters is not None and args.keep_new_clusters < 0:
@@ -141,7 +141,7 @@ def cmd_run(args) -> int:
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:
-        result = run_discovery(table, config, progress=progress)
+        result = run_discovery(table, config, progress=progress, language=language)
     finally:
         progress.close()
     flagged = result.hidden_category_clusters.index.tolist() if args.split_flagged else []

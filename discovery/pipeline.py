@@ -22,7 +22,7 @@ from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, Propagation
                    nearest_neighbors, share_correct, blend_distributions, word_features, WORD_WEIGHT)
 from .io import LabeledTable
 from .label_check import check_labels
-from .language import check_languages, stop_words_for
+from .language import LanguageCheck, check_languages, stop_words_for
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
 from .summarize import candidate_rows, document_term_counts, summarize_clusters
@@ -483,11 +483,13 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
 
 def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig(),
                   progress: StageProgress | None = None, embeddings: np.ndarray | None = None,
-                  embeddings_adapted: bool = False) -> Discovery:
+                  embeddings_adapted: bool = False, language: LanguageCheck | None = None) -> Discovery:
     """Adapt, embed, cluster, summarize, fill in and lay out a table; returns an immutable ``Discovery``.
 
     ``embeddings``: precomputed vectors (then nothing is adapted or embedded here);
     ``embeddings_adapted`` says they come from ``fit_embedder``'s adapted model.
+    ``language``: the texts' ``check_languages(table.texts, random_state=config.random_state)`` when the
+    caller already made it (to warn before the run starts); made here otherwise.
     """
     report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
@@ -539,7 +541,8 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     start = time.perf_counter()
     report("check", 0, 1)
     label_check = labels_in_doubt(table, config, embeddings, adapted)
-    language = check_languages(table.texts, random_state=config.random_state)
+    if language is None:
+        language = check_languages(table.texts, random_state=config.random_state)
     report("check", 1, 1)
     timings["check"] = time.perf_counter() - start
 

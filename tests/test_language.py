@@ -110,3 +110,19 @@ def test_keywords_of_spanish_and_german_clusters_are_content_words_not_stop_word
     from_scratch = summarize_clusters(result.table.texts, result.embeddings, clusters, result.table.labels,
                                       result.table.codec, row_ids=result.table.row_ids, extra_stop_words=stop)
     assert from_scratch.keywords.tolist() == result.clusters.keywords.tolist()
+
+
+def test_a_run_uses_the_check_its_caller_made_before_it_started(spanish_german, tmp_path):
+    from discovery.io import read_table
+    from discovery.pipeline import DiscoveryConfig, run_discovery
+
+    frame = spanish_german[["text", "label"]].copy()
+    frame.loc[frame.index % 2 == 1, "label"] = ""
+    frame.to_csv(tmp_path / "tickets.csv", index=False)
+    table = read_table(tmp_path / "tickets.csv")
+    config = DiscoveryConfig(model="tfidf", make_map=False, random_state=3)
+    before = check_languages(table.texts, random_state=config.random_state)
+    given = run_discovery(table, config, language=before)
+    assert given.language is before  # not checked a second time
+    assert run_discovery(table, config).language == before  # the same check a run makes by itself
+    assert given.clusters.keywords.tolist() == run_discovery(table, config).clusters.keywords.tolist()
