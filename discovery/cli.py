@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--label-next", type=int, default=100, metavar="N",
                      help="write label_next.csv: the N unlabeled rows whose labels would help the fill-in most "
                           "(default 100; 0 for none)")
+    run.add_argument("--min-confidence", type=float, default=0.0, metavar="P",
+                     help="proposed labels at least this confident (0 to 1) are marked accepted in proposed_labels "
+                          "(default 0: every fill-in proposal; an unnamed candidate's rows never are)")
     run.add_argument("--seed", type=int, default=0, help="one random_state for every stage (default 0)")
     _add_common(run)
     add = sub.add_parser("add-labels", help="fold the labels typed into label_next.csv into a copy of the data, "
@@ -103,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="one draw per seed, each seed the random_state of every stage (default 0 1 2)")
     ev.add_argument("--k", choices=["estimated", "given"], default="estimated",
                     help="number of clusters: estimated by the tool (default) or given the true count, as some papers do")
-    ev.add_argument("--max-train-rows", type=int, default=None, help="subsample train (smoke tests)")
+    ev.add_argument("--max-train-rows", type=int, default=None,
+                    help="subsample train to N rows, and test in the same proportion (smoke tests)")
     ev.add_argument("--json", default=None, help="write the JSON result to FILE, or '-' for stdout")
     _add_common(ev)
     return parser
@@ -114,7 +118,7 @@ def cmd_run(args) -> int:
     from .io import read_table
     from .language import check_languages, language_warning
     from .pipeline import DiscoveryConfig, fill_skipped_reason, run_discovery
-    from .result import adaptation_note, split_cluster
+    from .result import adaptation_note, set_min_confidence, split_cluster
 
     table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
                        unlabeled_marker=args.unlabeled_marker, encoding=args.encoding,
@@ -131,6 +135,8 @@ def cmd_run(args) -> int:
         raise InputError(f"--keep-new-clusters must be 0 or more (got {args.keep_new_clusters}).")
     if args.label_next < 0:
         raise InputError(f"--label-next must be 0 or more (got {args.label_next}); 0 writes no label_next.csv.")
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise InputError(f"--min-confidence must lie between 0 and 1 (got {args.min_confidence}).")
     fill_methods = DiscoveryConfig.fill_methods if args.balance else tuple(
         m for m in DiscoveryConfig.fill_methods if m != "balanced")
     # none of the files written holds the dashboard's 2-d map: skipping it took the demo's run from 51 s to 17 s
@@ -147,8 +153,14 @@ def cmd_run(args) -> int:
     flagged = result.hidden_category_clusters.index.tolist() if args.split_flagged else []
     for cluster in flagged:
         result = split_cluster(result, cluster)
+    if args.min_confidence:
+        result = set_min_confidence(result, args.min_confidence)
     written = write_outputs(result, args.out)
     written["labels_to_check.csv"] = write_labels_to_check(result, args.out)
+    stale = Path(args.out).expanduser() / "label_next.csv"
+    if not args.label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
+        stale.unlink()
+        print(f"removed {stale}: an earlier run's suggestions (--label-next 0 writes none)")
     if args.label_next:
         written["label_next.csv"] = write_label_next(result, args.out, args.label_next)
         if not result.fill_method:
@@ -179,6 +191,10 @@ def cmd_run(args) -> int:
     skipped = fill_skipped_reason(table.codec.names)
     if skipped and table.n_labeled < len(table):
         print(f"fill-in: {skipped}")
+    if result.fill_method and result.fill_accuracy.get(result.fill_method) is None:
+        print("fill-in: too few labeled rows to hold some back, so the proposals' accuracy is not estimated and "
+              "their confidences are not calibrated (read them as a ranking, not as probabilities); label a few more "
+              "rows of each class")
     if result.fill_words:
         print("fill-in: the texts' words were blended in (the model was not fine-tuned on the labels; "
               "--no-words leaves them out)")
@@ -215,6 +231,16 @@ def cmd_add_labels(args) -> int:
 
 def new_clusters_note(clustering: dict) -> str | None:
     """One line on the estimated number of new clusters, and how firmly the data fixes it."""
+    from .cluster import best_is_largest_tried
+
+    note = _estimate_note(clustering)
+    if note and best_is_largest_tried(clustering.get("estimate")):
+        note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}), so the data may hold "
+                 "more: --new-clusters N asks for more")
+    return note
+
+
+def _estimate_note(clustering: dict) -> str | None:
     estimate = clustering.get("estimate")
     if clustering.get("n_new_clusters_given"):
         return f"new clusters: {clustering['n_new_clusters']} (given)"

@@ -225,6 +225,14 @@ class NewClusterEstimate:
                 "kept_preferred": self.kept_preferred}
 
 
+def best_is_largest_tried(estimate: dict | None) -> bool:
+    """Whether an estimate (``NewClusterEstimate.to_dict``) peaked at the largest count its search tried:
+    the fit was still rising there, so the data may hold more new categories than it picked."""
+    scores = (estimate or {}).get("scores") or {}
+    best = (estimate or {}).get("best")
+    return len(scores) > 1 and best is not None and int(best) == max(int(k) for k in scores) and int(best) > 0
+
+
 NEW_CLASS_EVIDENCE = 0.1  # share of unlabeled rows outside every known class that rules out "no new cluster"
 
 

@@ -30,6 +30,7 @@ FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndj
 # Words that software writes for a missing value; read as unlabeled unless ``missing_words=False``
 # (a class may really be called "none"). Blank cells are always unlabeled.
 MISSING_LABEL_SPELLINGS = frozenset({"nan", "NaN", "NA", "N/A", "n/a", "null", "NULL", "None", "none"})
+SPREADSHEETS = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".numbers"})
 DEFAULT_TEXT_COLUMN = "text"
 DEFAULT_LABEL_COLUMN = "label"
 # pandas needs several times a file's size in memory; refuse early instead of being killed.
@@ -88,6 +89,9 @@ def available_memory_bytes() -> int | None:
 
 def detect_format(name: str) -> str:
     suffix = Path(name).suffix.lower()
+    if suffix in SPREADSHEETS:
+        raise InputError(f"{name}: unknown file format {suffix!r}: a spreadsheet workbook is not read directly; save "
+                         "the sheet as CSV (UTF-8) and give that file.")
     if suffix not in FORMATS:
         raise InputError(
             f"{name}: unknown file format {suffix or '(no extension)'!r}; "
@@ -452,7 +456,9 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
         if numeric:
             warnings.append(f"{name}: labels written as whole-number decimals were read as integers "
                             f"({', '.join(repr(v) for v in numeric[:5])}).")
-        symbols = pd.Series([lab for lab in raw_labels if lab is not None and not any(c.isalnum() for c in lab)])
+        # symbols, and -1: the unlabeled code of scikit-learn's semi-supervised estimators and much ML code
+        symbols = pd.Series([lab for lab in raw_labels
+                             if lab is not None and (lab == "-1" or not any(c.isalnum() for c in lab))])
         for symbol, count in symbols.value_counts().items():
             warnings.append(f"{name}: {symbol!r} ({count} rows) in {label_col!r} is read as a class name; if it marks "
                             f"unlabeled rows, give it as the unlabeled marker (--unlabeled-marker {symbol!r}, or the "
@@ -487,6 +493,30 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
     return LabeledTable(frame=frame, text_column=text_col, label_column=label_col, codec=codec, labels=codes,
                         source_name=name, data_hash=data_hash, warnings=tuple(warnings), origin_column=origin_col,
                         label_origin=origin)
+
+
+ROW_ID = "row_id"
+INPUT_ROW_ID = "row_id_input"
+
+
+def with_row_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a table's rows, indexed by row id) with the row ids as its first column, ``row_id``.
+
+    ``add-labels`` finds rows by these ids, so a ``row_id`` column of the user's own that holds other
+    values is kept as ``row_id_input`` (one that holds the very same ids, as in a file this tool wrote,
+    is replaced)."""
+    out = frame.copy()
+    ids = frame.index.to_numpy()
+    if ROW_ID in out.columns:
+        if out[ROW_ID].astype(str).str.strip().tolist() != [str(i) for i in ids]:
+            name, n = INPUT_ROW_ID, 2
+            while name in out.columns:
+                name, n = f"{INPUT_ROW_ID}_{n}", n + 1
+            out = out.rename(columns={ROW_ID: name})
+        else:
+            out = out.drop(columns=ROW_ID)
+    out.insert(0, ROW_ID, ids)
+    return out
 
 
 def check_memory(size: int, name: str, needed: int | None = None) -> None:

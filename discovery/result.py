@@ -17,6 +17,7 @@ from sklearn.preprocessing import normalize
 
 from .cluster import best_of_inits
 from .errors import InputError
+from .io import with_row_ids
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, candidate_name, document_term_counts, may_hide_new_category, summarize_clusters,
                         unlabeled_beyond_labels)
@@ -97,15 +98,21 @@ class Discovery:
         open_ = check[check.flagged & ~check.index.isin(list(decided))].drop(columns="flagged")
         return pd.concat([self.rows.text.reindex(open_.index), open_], axis=1)
 
+    @property
+    def accepted(self) -> pd.Series:
+        """Per row: does its proposed label go into the label set? A human label, a cluster the
+        researcher named, or a fill-in proposal at least ``min_confidence`` sure. An open candidate's
+        rows never are: its placeholder name ("new 12: ...") is not a label until the researcher names it."""
+        rows = self.rows
+        proposal = (rows.label_source != CANDIDATE_SOURCE) & (rows.confidence >= self.min_confidence)
+        return (rows.label_source == HUMAN) | self.from_named_cluster | proposal
+
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets
         ``add-labels`` take labels corrected in this table back into the data)."""
-        out = self.table.frame.copy()
-        if "row_id" not in out.columns:
-            out.insert(0, "row_id", out.index.to_numpy())
+        out = with_row_ids(self.table.frame)
         extra = self.rows[["proposed_label", "label_source", "confidence", "cluster_id", "cluster_status"]].copy()
-        extra["accepted"] = (self.rows.label_source == HUMAN) | self.from_named_cluster | \
-            (self.rows.confidence >= self.min_confidence)
+        extra["accepted"] = self.accepted
         for name in extra.columns:
             column = name if name not in out.columns else f"{name}_discovery"
             out[column] = extra[name].to_numpy()

@@ -32,7 +32,7 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
     """The ``n`` unlabeled rows whose labels would help the fill-in most, most useful first.
 
     ``per_class``: at most this many picks per proposed label (default: twice an even share of
-    ``n``, at least 2). Returns one row per pick, indexed by row id: text, proposed label and
+    ``n``, at least 2). A text held by several rows is picked once (its copies share one proposal). Returns one row per pick, indexed by row id: text, proposed label and
     confidence, ``disagreement`` (share of the fill-in methods proposing another label), the
     other labels proposed (``alternatives``), cluster id and a one-line ``reason``.
     """
@@ -52,12 +52,16 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
     order = np.argsort(-priority, kind="stable")
     if per_class is None:
         per_class = max(2, math.ceil(2 * n / max(1, len(set(proposed)))))
+    texts = open_rows.text.to_numpy(dtype=object)
+    copies = pd.Series(texts).value_counts()
     taken: dict = {}
+    seen_texts: set = set()
     picks = []
     for i in order:
-        if taken.get(proposed[i], 0) >= per_class:
+        if taken.get(proposed[i], 0) >= per_class or texts[i] in seen_texts:  # one row per distinct text
             continue
         taken[proposed[i]] = taken.get(proposed[i], 0) + 1
+        seen_texts.add(texts[i])
         picks.append(i)
         if len(picks) == n:
             break
@@ -65,6 +69,7 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
     alternatives = [", ".join(dict.fromkeys(v for v in votes[i] if v != proposed[i])) for i in picks]
     reasons = [f"{confidence[i]:.0%} sure of {proposed[i]}" +
                (f"; {disagreement[i]:.0%} of the fill-in methods say {alt}" if alt else "; the fill-in methods agree")
+               + (f"; {copies[texts[i]]} unlabeled rows hold this text" if copies[texts[i]] > 1 else "")
                for i, alt in zip(picks, alternatives)]
     out = open_rows.iloc[picks][["text", "proposed_label", "confidence", "cluster_id"]].copy()
     out["disagreement"] = disagreement[picks]

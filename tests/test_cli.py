@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -295,3 +296,65 @@ def test_every_option_of_every_command_says_what_it_does():
     assert undocumented == []
     usage = discovery("run", "--help").stdout
     assert "--text-col TEXT_COL the column holding the texts" in " ".join(usage.split())
+
+
+def test_a_row_id_column_of_the_users_own_keeps_the_review_loop_working(tmp_path):
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(400)
+    frame.insert(0, "row_id", [str(1000 + i) for i in np.random.RandomState(0).permutation(len(frame))])
+    frame.to_csv(tmp_path / "own_ids.csv", index=False)
+    done = discovery("run", tmp_path / "own_ids.csv", "--model", "tfidf", "--quiet", "--label-next", "5",
+                     "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    out = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert out.row_id.tolist() == [str(i) for i in range(len(frame))]
+    assert out.row_id_input.tolist() == frame.row_id.tolist()  # the user's ids are kept, under another name
+    clusters = pd.read_csv(tmp_path / "out" / "clusters.csv", encoding="utf-8-sig")
+    shown = [int(i) for ids in clusters.representative_row_ids for i in str(ids).split()]
+    assert shown and set(shown) <= set(range(len(frame)))  # the same ids as proposed_labels.csv's
+    picks = pd.read_csv(tmp_path / "out" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    picks["label"] = "activate_my_card"
+    picks.to_csv(tmp_path / "typed.csv", index=False)
+    added = discovery("add-labels", tmp_path / "own_ids.csv", tmp_path / "typed.csv", "--out", tmp_path / "next.parquet")
+    assert added.returncode == 0, added.stderr
+    assert "5 unlabeled rows" in added.stdout
+
+
+def test_the_acceptance_threshold_and_a_stale_label_next(demo_slice, tmp_path):
+    first = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--out", tmp_path / "out")
+    assert first.returncode == 0 and (tmp_path / "out" / "label_next.csv").exists()
+    out = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig")
+    candidate = out.label_source == "candidate"
+    assert candidate.any() and not out.accepted[candidate].any() and out.accepted[~candidate].all()
+    again = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--min-confidence", "0.6", "--label-next", "0",
+                      "--out", tmp_path / "out")
+    assert again.returncode == 0, again.stderr
+    assert not (tmp_path / "out" / "label_next.csv").exists() and "removed" in again.stdout
+    out = pd.read_csv(tmp_path / "out" / "proposed_labels.csv", encoding="utf-8-sig")
+    proposals = ~out.label_source.isin(["human", "candidate"])
+    assert (out.accepted[proposals] == (out.confidence[proposals] >= 0.6)).all()
+    assert 0 < out.accepted[proposals].sum() < proposals.sum()
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["min_confidence"] == 0.6
+    refused = discovery("run", demo_slice, "--min-confidence", "80", "--out", tmp_path / "bad")
+    assert refused.returncode == 2 and "--min-confidence must lie between 0 and 1" in refused.stderr
+
+
+def test_too_few_labels_to_estimate_the_accuracy_is_said(tmp_path):
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(300)
+    first_two = frame.index[frame.label != ""][:2]
+    frame.loc[~frame.index.isin(first_two), "label"] = ""
+    frame.loc[first_two, "label"] = ["card_arrival", "lost_or_stolen_card"]
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    done = discovery("run", tmp_path / "two.csv", "--model", "tfidf", "--quiet", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert "accuracy is not estimated and their confidences are not calibrated" in done.stdout
+    enough = discovery("run", DEMO, "--model", "tfidf", "--quiet", "--label-next", "0", "--out", tmp_path / "demo")
+    assert "not calibrated" not in enough.stdout and "estimated accuracy" in enough.stdout
+
+
+def test_the_estimate_says_when_its_best_fit_is_the_largest_count_tried():
+    from discovery.cli import new_clusters_note
+
+    rising = {"estimate": {"n_new": 40, "best": 40, "plausible": [30, 40], "scores": {"0": 0.1, "30": 0.14, "40": 0.15}}}
+    assert "largest count tried (40)" in new_clusters_note(rising)
+    peaked = {"estimate": {"n_new": 30, "best": 30, "plausible": [30, 40], "scores": {"0": 0.1, "30": 0.15, "40": 0.14}}}
+    assert "largest count" not in new_clusters_note(peaked)

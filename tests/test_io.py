@@ -1,7 +1,9 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from discovery import InputError, read_table, read_table_bytes
+from discovery.io import table_from_frame
 from discovery.labels import normalize_label_spellings
 
 
@@ -118,3 +120,35 @@ def test_a_label_of_symbols_only_is_flagged_as_a_likely_marker():
                for w in table.warnings)
     marked = read_table_bytes(b"text,label\nmy card is lost,card\nrefund please,?\n", "t.csv", unlabeled_marker="?")
     assert not any("class name" in w for w in marked.warnings) and marked.n_labeled == 1
+
+
+def test_minus_one_labels_are_flagged_as_a_likely_marker():
+    frame = pd.DataFrame({"text": ["my card is lost", "refund please", "where is it", "top up failed"],
+                          "label": [3, -1, -1, 5]})
+    table = table_from_frame(frame, name="codes.parquet", data_hash="h")
+    assert any("'-1' (2 rows) in 'label' is read as a class name" in w and "--unlabeled-marker '-1'" in w
+               for w in table.warnings)
+    marked = table_from_frame(frame, name="codes.parquet", data_hash="h", unlabeled_marker="-1")
+    assert marked.n_labeled == 2 and not any("class name" in w for w in marked.warnings)
+    plain = table_from_frame(frame.assign(label=[3, 1, 1, 5]), name="codes.parquet", data_hash="h")
+    assert not any("class name" in w for w in plain.warnings)  # other numbers are just class ids
+
+
+@pytest.mark.parametrize("name", ["labels.xlsx", "labels.XLS", "labels.ods"])
+def test_a_spreadsheet_workbook_is_asked_to_be_saved_as_csv(name):
+    with pytest.raises(InputError, match=r"unknown file format .*save the sheet as CSV"):
+        read_table_bytes(b"PK\x03\x04" + bytes(60), name)
+
+
+def test_a_row_id_column_of_the_users_own_is_kept_beside_the_tools(tmp_path):
+    from discovery.io import with_row_ids
+
+    frame = pd.DataFrame({"row_id": [1005, 1001, 1003], "text": ["a b", "c d", "e f"]},
+                         index=pd.RangeIndex(3, name="row_id"))
+    out = with_row_ids(frame)
+    assert out.columns.tolist() == ["row_id", "row_id_input", "text"]
+    assert out.row_id.tolist() == [0, 1, 2] and out.row_id_input.tolist() == [1005, 1001, 1003]
+    same = with_row_ids(frame.assign(row_id=["0", "1", "2"]))  # a file this tool wrote: the very same ids
+    assert same.columns.tolist() == ["row_id", "text"] and same.row_id.tolist() == [0, 1, 2]
+    taken = with_row_ids(frame.assign(row_id_input=7))
+    assert taken.columns.tolist() == ["row_id", "row_id_input_2", "text", "row_id_input"]

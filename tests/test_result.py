@@ -34,7 +34,7 @@ def test_a_named_candidate_is_decided_not_open(demo_result):
     assert members.sum() > 0 and (named.rows.label_source[members] == "cluster").all()
     table = named.labeled_table()
     assert table.accepted[members.to_numpy()].all()
-    others = ((named.rows.label_source != "human") & ~members).to_numpy()
+    others = (~named.rows.label_source.isin(["human", "candidate"]) & ~members).to_numpy()
     assert (table.accepted[others] == (table.confidence[others] >= 0.99)).all()
     assert (table.confidence[members.to_numpy()] < 0.99).any()  # accepted although not that sure
     # the row confidences still say how unlike every labeled class each row is
@@ -73,7 +73,18 @@ def test_assigned_labels_become_human_labels(demo_result):
 def test_threshold_decides_acceptance(demo_result):
     result = set_min_confidence(demo_result, 0.9)
     table = result.labeled_table()
-    assert (table.accepted == ((table.label_source == "human") | (table.confidence >= 0.9))).all()
+    proposal = (table.label_source != "candidate") & (table.confidence >= 0.9)
+    assert (table.accepted == ((table.label_source == "human") | proposal)).all()
+
+
+def test_an_open_candidates_rows_are_not_accepted_until_it_is_named(demo_result):
+    table = demo_result.labeled_table()  # threshold 0: every fill-in proposal is accepted
+    in_candidates = (table.label_source == "candidate").to_numpy()
+    assert in_candidates.sum() > 0 and not table.accepted[in_candidates].any()
+    assert table.accepted[~in_candidates].all()
+    cid = first_candidate(demo_result)
+    named = name_cluster(demo_result, cid, "card_not_working").labeled_table()
+    assert named.accepted[(named.cluster_id == cid).to_numpy()].all()
     with pytest.raises(InputError):
         set_min_confidence(demo_result, 1.5)
 

@@ -59,3 +59,17 @@ def test_labeled_rows_are_not_suggested_again(demo_result):
 def test_a_useless_request_is_refused(demo_result):
     with pytest.raises(InputError, match="at least 1"):
         rows_to_label_next(demo_result, n=0)
+
+
+def test_a_text_held_by_several_rows_is_suggested_once(tmp_path):
+    from discovery import DiscoveryConfig, read_table, run_discovery
+    from shared_paths import DEMO
+
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(400)
+    unlabeled = frame[frame.label == ""]
+    pd.concat([frame, unlabeled, unlabeled]).to_csv(tmp_path / "copies.csv", index=False)  # every unlabeled text 3x
+    result = run_discovery(read_table(tmp_path / "copies.csv"), DiscoveryConfig(model="tfidf", make_map=False))
+    picks = rows_to_label_next(result, n=40)
+    assert len(picks) == 40 and picks.text.is_unique
+    copies = result.rows.text[result.rows.label_source != "human"].value_counts()
+    assert all(f"{copies[t]} unlabeled rows hold this text" in r for t, r in zip(picks.text, picks.reason))

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import state
 from discovery import dismiss_candidate, merge_clusters, name_cluster, split_cluster
+from discovery.cluster import best_is_largest_tried
 
 st.title("Candidate categories")
 
@@ -161,6 +162,10 @@ with state.guard():
                 "in the sidebar and run again. Asking for more than you expect finds more of the categories nobody "
                 "named: the extra candidates the named classes explain come last here, each with a button to merge "
                 "it into its closest class.", icon=":material/tune:")
+    if best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
+        st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): the data may "
+                "hold more new categories. Set 'New categories to look for' in the sidebar higher and run again.",
+                icon=":material/trending_up:")
     if len(candidates):
         pages = max(1, -(-len(candidates) // PAGE_SIZE))
         page = st.number_input("Page", 1, pages, 1, key="cand_page") if pages > 1 else 1

@@ -54,14 +54,18 @@ def apply_threshold() -> None:
 def show_threshold(result) -> None:
     st.subheader("Acceptance threshold")
     rows = result.rows
-    proposed = rows[(rows.label_source != "human") & ~result.from_named_cluster]  # named clusters are decided
+    # named clusters are decided; an open candidate's rows wait for its name
+    proposed = rows[~rows.label_source.isin(["human", "candidate"]) & ~result.from_named_cluster]
     if st.session_state.get("_threshold_for") != result.min_confidence:  # follow undo / other sessions
         st.session_state["fill_threshold"] = float(result.min_confidence)
         st.session_state["_threshold_for"] = result.min_confidence
     threshold = st.slider("Accept proposals with confidence at least", 0.0, 1.0, step=0.01, key="fill_threshold")
     accepted = int((proposed.confidence >= threshold).sum())
+    waiting = int((rows.label_source == "candidate").sum())
     st.caption(f"At {threshold:.2f}: {accepted:,} of {len(proposed):,} proposed labels accepted "
-               f"({accepted / max(len(proposed), 1):.1%}); currently applied: {result.min_confidence:.2f}.")
+               f"({accepted / max(len(proposed), 1):.1%}); currently applied: {result.min_confidence:.2f}."
+               + (f" The {waiting:,} rows of open candidates are not accepted until you name them (Candidates page)."
+                  if waiting else ""))
     st.button("Apply threshold", key="fill_apply", disabled=abs(threshold - result.min_confidence) < 1e-9,
               on_click=apply_threshold)
     st.plotly_chart(charts.confidence_histogram(rows, threshold), width="stretch", key="fill_hist")

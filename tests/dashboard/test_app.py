@@ -275,8 +275,9 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
     assert merge_b not in set(exported.cluster_id)
     hand = exported.loc[unlabeled]  # the demo's row ids are its positions
     assert (hand.proposed_label == "my_new_label").all() and (hand.label_source == "human").all()
-    accepted = exported[(exported.label_source != "human") & (exported.cluster_id != named)]
-    assert (accepted.accepted == (accepted.confidence >= 0.5)).all()
+    proposals = exported[~exported.label_source.isin(["human", "candidate"]) & (exported.cluster_id != named)]
+    assert (proposals.accepted == (proposals.confidence >= 0.5)).all()
+    assert not exported[exported.label_source == "candidate"].accepted.any()  # unnamed: no label yet
     parquet = pd.read_parquet(tmp_path / "out" / "proposed_labels.parquet")
     assert parquet.proposed_label.tolist() == exported.proposed_label.tolist()
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
