@@ -234,6 +234,9 @@ def new_clusters_note(clustering: dict) -> str | None:
     from .cluster import best_is_largest_tried
 
     note = _estimate_note(clustering)
+    empty = clustering.get("empty_new_clusters", 0)
+    if note and empty:  # k-means can leave a cluster without rows; the tables list only the others
+        note += f"; {empty} of them ended with no rows and are not listed"
     if note and best_is_largest_tried(clustering.get("estimate")):
         note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}), so the data may hold "
                  "more: --new-clusters N asks for more")

@@ -533,8 +533,10 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
         proposal = fill.distributions[fill.best]
         clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),
                                                 proposal.max(1), config.known_rows_by_fill)
+    held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),
-                      rows_moved_to_fill_in_class=int((clusters != nearest).sum()))
+                      rows_moved_to_fill_in_class=int((clusters != nearest).sum()),
+                      empty_new_clusters=max(0, int(clusterer.n_new_clusters_) - len(held)))
     report("fill", 1, 1)
     timings["fill"] = time.perf_counter() - start
 

@@ -358,3 +358,5 @@ def test_the_estimate_says_when_its_best_fit_is_the_largest_count_tried():
     assert "largest count tried (40)" in new_clusters_note(rising)
     peaked = {"estimate": {"n_new": 30, "best": 30, "plausible": [30, 40], "scores": {"0": 0.1, "30": 0.15, "40": 0.14}}}
     assert "largest count" not in new_clusters_note(peaked)
+    emptied = dict(peaked, empty_new_clusters=2)
+    assert "2 of them ended with no rows and are not listed" in new_clusters_note(emptied)

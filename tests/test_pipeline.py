@@ -278,3 +278,9 @@ def test_with_one_labeled_class_rows_take_their_cluster_s_label_not_a_sure_fill_
     assert np.mean(truth[labels == ""][rows.proposed_label.to_numpy() == named] == named) > 0.5
     assert given.confidence.max() < 1.0
     assert len(result.candidates) >= 1
+
+
+def test_the_new_clusters_asked_for_are_listed_or_counted_as_empty(demo_result):
+    clustering = demo_result.clustering
+    listed_new = int((demo_result.clusters.index >= len(demo_result.table.codec)).sum())
+    assert clustering["empty_new_clusters"] == clustering["n_new_clusters"] - listed_new >= 0
