@@ -48,7 +48,7 @@ def settings_sidebar() -> None:
         adapt = st.checkbox("Fine-tune the model on my labels first", value=bool(config.adapt), key="set_adapt",
                             help="Two to four minutes of contrastive fine-tuning on the labeled rows; dropped if the base model "
                                  "labels held-out rows clearly better, and only with at least 3 labeled classes "
-                                 "and 5 labeled rows per class.")
+                                 "and 5 labeled rows per class. Not used with tfidf (word counts, nothing to fine-tune).")
         method = st.selectbox("Method", state.METHODS, index=state.METHODS.index(config.method), key="set_method")
         new_clusters = st.number_input(
             "New categories to look for (empty = estimate)", min_value=0, max_value=10_000,

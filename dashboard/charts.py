@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from discovery.result import cluster_statuses
+
 PALETTE = qualitative.Alphabet + qualitative.Dark24 + qualitative.Light24
 NONE_COLOR = "#c9ccd3"
 COLOR_BY = {
@@ -49,16 +51,22 @@ def _escaped(values, missing: str | None = None) -> list[str]:
     return out
 
 
-def _hover_text(rows: pd.DataFrame, texts: np.ndarray | None = None) -> np.ndarray:
-    """Hover lines; user text is HTML-escaped so Plotly shows it literally. ``texts``: ``hover_texts(rows.text)``."""
+def _hover_text(rows: pd.DataFrame, texts: np.ndarray | None = None,
+                cluster_names: pd.Series | None = None) -> np.ndarray:
+    """Hover lines; user text is HTML-escaped so Plotly shows it literally. ``texts``: ``hover_texts(rows.text)``;
+    ``cluster_names``: cluster id -> name, shown beside the cluster id."""
     texts = hover_texts(rows.text) if texts is None else texts
     proposed = _escaped(rows.proposed_label.to_numpy(dtype=object))
     source = _escaped(rows.label_source.to_numpy(dtype=object))
     given = _escaped(rows.human_label.to_numpy(dtype=object), missing="-")
+    clusters = rows.cluster_id.astype(str).to_numpy(dtype=object)
+    if cluster_names is not None:
+        names = _escaped(cluster_names.reindex(rows.cluster_id).to_numpy(dtype=object), missing="")
+        clusters = np.array([f"{k} · {n}" if n else k for k, n in zip(clusters, names)], dtype=object)
     return np.array([
         f"{t}<br>label: {p} ({s}, {c:.2f})<br>given: {h}<br>cluster: {k}<br>row: {r}"
         for r, t, p, s, c, h, k in zip(rows.index.tolist(), texts, proposed, source, rows.confidence.tolist(), given,
-                                       rows.cluster_id.tolist())
+                                       clusters)
     ], dtype=object)
 
 
@@ -79,13 +87,14 @@ def category_codes(values: pd.Series) -> tuple[np.ndarray, list]:
 
 
 def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[int] | None = None,
-                texts: np.ndarray | None = None) -> go.Figure:
+                texts: np.ndarray | None = None, cluster_names: pd.Series | None = None) -> go.Figure:
     """WebGL scatter of the 2-d map; row ids ride in ``customdata`` so selections survive any reordering.
 
     ``customdata`` is a plain list of ids: a numpy array goes to the browser as a typed array, whose
     per-point values came back from a box or lasso selection as ``{"0": id}`` objects.
 
-    ``texts``: ``hover_texts(rows.text)`` computed earlier (the slowest part of the figure on 50k rows).
+    ``texts``: ``hover_texts(rows.text)`` computed earlier (the slowest part of the figure on 50k rows);
+    ``cluster_names``: cluster id -> name for the hover (a colour alone does not say which cluster).
     """
     column = COLOR_BY[color_by]
     marker = dict(size=5, opacity=0.8, line=dict(width=0))
@@ -97,7 +106,7 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
         marker.update(color=codes, colorscale=scale, cmin=-0.5, cmax=len(scale) // 2 - 0.5, showscale=False)
     fig = go.Figure(go.Scattergl(
         x=rows.x.to_numpy(), y=rows.y.to_numpy(), mode="markers", marker=marker,
-        customdata=rows.index.tolist(), hovertext=_hover_text(rows, texts), hoverinfo="text",
+        customdata=rows.index.tolist(), hovertext=_hover_text(rows, texts, cluster_names), hoverinfo="text",
         name="rows", showlegend=False,
         selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.25)),
     ))
@@ -109,7 +118,8 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
                                    name="selected", showlegend=False))
     fig.update_layout(height=620, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
                       xaxis=dict(visible=False), yaxis=dict(visible=False), plot_bgcolor="white",
-                      hoverlabel=dict(align="left"), uirevision="map")
+                      hoverlabel=dict(align="left", bgcolor="rgba(255,255,255,0.96)", bordercolor="#888",
+                                      font=dict(color="#111")), uirevision="map")
     return fig
 
 
@@ -131,10 +141,10 @@ def row_ids_from_selection(selection) -> list[int]:
 def cluster_sizes(clusters: pd.DataFrame, top: int = 60) -> go.Figure:
     """Cluster sizes, labeled share stacked, coloured by status."""
     c = clusters.sort_values("size", ascending=False).head(top)
-    status = np.where(c.dismissed, "dismissed", c.status)
-    colors = {"known": "#2f6fed", "mixed": "#f5a623", "candidate": "#d0021b", "dismissed": "#9b9b9b"}
+    status = cluster_statuses(c).to_numpy()
+    colors = {"known": "#2f6fed", "mixed": "#f5a623", "candidate": "#d0021b", "named": "#7b3fb5", "dismissed": "#9b9b9b"}
     fig = go.Figure()
-    for name in ("known", "mixed", "candidate", "dismissed"):
+    for name in colors:
         part = c[status == name]
         if len(part):
             fig.add_trace(go.Bar(x=part.cluster_id.astype(str), y=part["size"], name=name, marker_color=colors[name],

@@ -216,9 +216,11 @@ class NewClusterEstimate:
     best: int | None = None
     preferred: int | None = None
     kept_preferred: bool = False
+    capped_by_rows: bool = False  # the grid stopped at a fifth of the unlabeled rows, below its usual top
 
     def to_dict(self) -> dict:
         return {"n_new": self.n_new, "plausible": list(self.plausible), "noise": round(self.noise, 6),
+                "capped_by_rows": self.capped_by_rows,
                 "outside_share": round(self.outside_share, 6),
                 "scores": {str(k): round(v, 6) for k, v in self.scores.items()},
                 "best": self.n_new if self.best is None else self.best, "preferred": self.preferred,
@@ -227,7 +229,10 @@ class NewClusterEstimate:
 
 def best_is_largest_tried(estimate: dict | None) -> bool:
     """Whether an estimate (``NewClusterEstimate.to_dict``) peaked at the largest count its search tried:
-    the fit was still rising there, so the data may hold more new categories than it picked."""
+    the fit was still rising there, so the data may hold more new categories than it picked. Not when the
+    search stopped early because the table is small (``capped_by_rows``): more clusters would hold a few rows each."""
+    if (estimate or {}).get("capped_by_rows"):
+        return False
     scores = (estimate or {}).get("scores") or {}
     best = (estimate or {}).get("best")
     return len(scores) > 1 and best is not None and int(best) == max(int(k) for k in scores) and int(best) > 0
@@ -274,6 +279,7 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
         n_new = max(1, silhouette_k(X[y < 0], random_state=random_state) - n_classes)
         return NewClusterEstimate(n_new, {}, 0.0, (n_new, n_new))
     upper = max(1, min(n_free // 5, max(4 * n_classes, 40)))
+    capped = upper < max(4 * n_classes, 40)
     grid = sorted({0} | {int(k) for k in np.geomspace(1, upper, n_grid).round()})
     rng = np.random.RandomState(random_state)
     rows = np.sort(rng.choice(len(X), min(sample, len(X)), replace=False))
@@ -310,7 +316,7 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     keep = preferred is not None and low <= preferred <= high and not (preferred == 0 and outside > NEW_CLASS_EVIDENCE)
     return NewClusterEstimate(int(preferred) if keep else int(counts[best]), scores, noise, (low, high), outside,
                               best=int(counts[best]), preferred=None if preferred is None else int(preferred),
-                              kept_preferred=bool(keep))
+                              kept_preferred=bool(keep), capped_by_rows=capped)
 
 
 def estimate_n_new_clusters(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,

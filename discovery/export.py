@@ -150,9 +150,11 @@ def manifest(discovery) -> dict:
 
 def cluster_table(discovery) -> pd.DataFrame:
     """Flat cluster table: lists joined so the CSV opens cleanly in a spreadsheet."""
+    from .result import cluster_statuses
+
     c = discovery.clusters
     return pd.DataFrame({
-        "cluster_id": c.cluster_id, "name": c.display_name, "status": c.status.where(~c.dismissed, "dismissed"),
+        "cluster_id": c.cluster_id, "name": c.display_name, "status": cluster_statuses(c),
         "size": c["size"], "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity.round(4),
         "cohesion": c.cohesion.round(4), "unlabeled_beyond_labels": c.unlabeled_beyond_labels,
         "may_hide_new_category": c.may_hide_new_category, "nearest_known_label": c.nearest_known_label,

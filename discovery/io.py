@@ -381,7 +381,7 @@ def _pick_column(frame: pd.DataFrame, wanted: str, name: str, role: str, flag: s
 def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[tuple[str, list[str]]]:
     by_text: dict[str, set[str]] = {}
     for text, label in zip(texts, labels):
-        if label is not None:
+        if label is not None and text.strip():  # empty texts are reported on their own
             by_text.setdefault(text, set()).add(label)
     return [(t, sorted(ls)) for t, ls in by_text.items() if len(ls) > 1]
 
@@ -436,7 +436,9 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
     if n_empty == len(texts):
         raise InputError(f"{name}: the text column {text_col!r} is empty in every row; choose the column that holds the texts.")
     if n_empty:
-        warnings.append(f"{name}: {n_empty} rows have an empty text in {text_col!r}; they are kept and get low-confidence labels.")
+        warnings.append(f"{name}: {n_empty} rows have an empty text in {text_col!r}; they are kept and get low-confidence labels"
+                        + (f" (that is most rows: is {text_col!r} the column that holds the texts?)."
+                           if n_empty > len(texts) / 2 else "."))
     filled = [t.strip() for t in texts if t.strip()]
     if all(_NUMBER.fullmatch(t) for t in filled):
         raise InputError(f"{name}: column {text_col!r} holds only numbers (e.g. {filled[0]!r}), not texts; choose the "
@@ -469,6 +471,11 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
             warnings.append(f"{name}: {shown} in {label_col!r} read as unlabeled, as a usual way of writing a missing "
                             "value; if it is a class name, read such words as labels (--missing-words-are-labels; "
                             "on the dashboard's Data page, the box below the marker).")
+    given = [lab for lab in raw_labels if lab is not None]
+    if len(given) >= 20 and len(given) > len(raw_labels) / 2 and len(set(given)) > len(given) / 2:
+        warnings.append(f"{name}: {len(set(given)):,} different labels on {len(given):,} labeled rows (a new label for "
+                        f"almost every other row): is {label_col!r} the column that holds the categories (an id or a text column "
+                        "looks like this)? Choose another with --label-col, or the Data page's Label column.")
     labels, renamed = normalize_label_spellings(raw_labels)
     if renamed:
         shown = ", ".join(f"{a!r} -> {b!r}" for a, b in sorted(renamed.items())[:5])
@@ -478,8 +485,9 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
     conflicts = _conflicting_duplicates(texts, labels)
     if conflicts:
         text, seen = conflicts[0]
+        shown = ", ".join(map(repr, seen[:5])) + (f" and {len(seen) - 5} more" if len(seen) > 5 else "")
         warnings.append(f"{name}: {len(conflicts)} texts appear more than once with different labels (e.g. "
-                        f"{text[:60]!r}: {', '.join(map(repr, seen))}); every row keeps its own label.")
+                        f"{text[:60]!r}: {shown}); every row keeps its own label.")
     codec = LabelCodec.from_labels(labels)
     codes = codec.encode(labels)
     if len(codec) == 0 and label_col is not None:

@@ -23,6 +23,7 @@ from .summarize import (CANDIDATE, candidate_name, document_term_counts, may_hid
                         unlabeled_beyond_labels)
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
+NAMED_STATUS, DISMISSED_STATUS = "named", "dismissed"
 SOURCES = (HUMAN, CLUSTER, "knn", "propagation", "classifier", "blend", "balanced", CANDIDATE_SOURCE)
 
 
@@ -119,6 +120,30 @@ class Discovery:
         return out
 
 
+def name_clash(result: "Discovery", cluster_id: int, name: str) -> str | None:
+    """What a cluster's new ``name`` would share its spelling with (case and spaces aside): a labeled class or
+    another named cluster, which naming alone does not join. None when the name is new."""
+    wanted = " ".join(str(name).split()).casefold()
+    classes = [c for c in result.table.codec.names if " ".join(str(c).split()).casefold() == wanted]
+    if classes:
+        return (f"{classes[0]!r} is already a labeled class: merge cluster {cluster_id} into that class's cluster to "
+                "make them one category (naming keeps them apart).")
+    clusters = result.clusters
+    named = clusters[clusters.renamed & ~clusters.dismissed & (clusters.index != cluster_id)]
+    same = [int(i) for i, n in named.display_name.items() if " ".join(str(n).split()).casefold() == wanted]
+    if same:
+        return (f"cluster {same[0]} is already named {str(name).strip()!r}: merge the two to make them one category "
+                "(naming keeps them apart).")
+    return None
+
+
+def cluster_statuses(clusters: pd.DataFrame) -> pd.Series:
+    """Each cluster's status as a researcher reads it: ``known``, ``mixed``, ``candidate`` (open), ``named``
+    (a candidate the researcher named) or ``dismissed``."""
+    named = (clusters.status == CANDIDATE) & clusters.renamed
+    return clusters.status.where(~named, NAMED_STATUS).where(~clusters.dismissed, DISMISSED_STATUS)
+
+
 def _cohesion(X: np.ndarray, clusters: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """Cosine similarity of each row to its cluster's center."""
     return np.einsum("ij,ij->i", X, centers[clusters])
@@ -137,7 +162,7 @@ def propose_labels(rows: pd.DataFrame, clusters: pd.DataFrame, fill_method: str 
     names = clusters.display_name.reindex(rows.cluster_id).to_numpy()
     majority = clusters.majority_label.reindex(rows.cluster_id).to_numpy()
     in_candidate = (status == CANDIDATE) & ~dismissed
-    rows["cluster_status"] = np.where(dismissed, "dismissed", status)
+    rows["cluster_status"] = cluster_statuses(clusters).reindex(rows.cluster_id).to_numpy()
     human = rows.human_label.notna().to_numpy()
     if fill_method is not None:
         fill_label = rows[f"{fill_method}_label"].to_numpy(dtype=object)

@@ -110,7 +110,7 @@ def test_estimate_reports_its_curve_and_how_sure_it_is(small_banking):
     assert low <= estimate.n_new <= high
     assert estimate.noise > 0
     assert set(estimate.to_dict()) == {"n_new", "plausible", "noise", "outside_share", "scores", "best", "preferred",
-                                       "kept_preferred"}
+                                       "kept_preferred", "capped_by_rows"}
     fitted = SeededKMeans(random_state=0).fit(X, y)
     assert fitted.new_cluster_estimate_.n_new == fitted.n_new_clusters_
     given = SeededKMeans(n_new_clusters=2, random_state=0).fit(X, y)
@@ -297,3 +297,17 @@ def test_the_search_for_new_clusters_reports_progress_step_by_step(small_banking
     stages = []
     LabelAwareHDBSCAN(random_state=0).fit(X, y, progress=lambda done, total: stages.append((done, total)))
     assert stages == [(0, 2), (1, 2), (2, 2)]
+
+
+def test_a_small_table_does_not_say_its_data_may_hold_more_categories():
+    from discovery.cluster import best_is_largest_tried, new_cluster_estimate
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 8)).astype(np.float32)
+    y = np.full(120, -1)
+    y[:30] = np.arange(30) % 3
+    estimate = new_cluster_estimate(X, y, random_state=0).to_dict()
+    assert estimate["capped_by_rows"] and max(int(k) for k in estimate["scores"]) <= 90 // 5
+    assert not best_is_largest_tried(dict(estimate, best=max(int(k) for k in estimate["scores"])))
+    rising = {"best": 40, "scores": {"0": 0.1, "20": 0.12, "40": 0.15}, "capped_by_rows": False}
+    assert best_is_largest_tried(rising) and not best_is_largest_tried(dict(rising, best=20))

@@ -152,3 +152,22 @@ def test_a_row_id_column_of_the_users_own_is_kept_beside_the_tools(tmp_path):
     assert same.columns.tolist() == ["row_id", "text"] and same.row_id.tolist() == [0, 1, 2]
     taken = with_row_ids(frame.assign(row_id_input=7))
     assert taken.columns.tolist() == ["row_id", "row_id_input_2", "text", "row_id_input"]
+
+
+def test_a_column_choice_that_looks_wrong_is_said():
+    ids = pd.DataFrame({"text": [f"my card {i} is lost" if i % 4 == 0 else "" for i in range(40)],
+                        "label": [str(1000 + i) for i in range(40)]})
+    table = table_from_frame(ids, name="t.csv", data_hash="h")
+    assert any("40 different labels on 40 labeled rows" in w and "is 'label' the column" in w for w in table.warnings)
+    assert any("30 rows have an empty text" in w and "is 'text' the column that holds the texts" in w
+               for w in table.warnings)
+    assert not any("appear more than once" in w for w in table.warnings)  # empty texts are not duplicates
+    few_shot = pd.DataFrame({"text": [f"text number {i}" for i in range(200)],
+                             "label": [f"class_{i}" if i < 40 else "" for i in range(200)]})  # one label per class
+    assert not any("different labels" in w for w in table_from_frame(few_shot, name="t.csv", data_hash="h").warnings)
+
+
+def test_a_text_with_many_labels_lists_a_few_of_them():
+    frame = pd.DataFrame({"text": ["same text"] * 9, "label": [f"class_{i}" for i in range(9)]})
+    warning = next(w for w in table_from_frame(frame, name="t.csv", data_hash="h").warnings if "more than once" in w)
+    assert "'class_4' and 4 more" in warning and "class_5" not in warning

@@ -306,3 +306,30 @@ def test_known_class_fit_reads_the_fill_in_on_each_clusters_unlabeled_rows():
     assert fit.unexplained_rows.round(6).tolist()[:2] == [0.4, 2.8] and np.isnan(fit.unexplained_rows[2])
     empty = known_class_fit(clusters, human, None, None, pd.Index([0, 1, 2]))
     assert empty.nearest_known_label.isna().all() and empty.known_fit.isna().all()
+
+
+def test_a_named_candidate_reads_named_in_the_tables_and_the_export(demo_result, tmp_path):
+    from discovery.export import cluster_table
+    from discovery.result import cluster_statuses
+
+    cid = first_candidate(demo_result)
+    named = name_cluster(demo_result, cid, "card_not_working")
+    assert cluster_statuses(named.clusters)[cid] == "named" and cluster_statuses(demo_result.clusters)[cid] == "candidate"
+    assert cluster_table(named).set_index("cluster_id").status[cid] == "named"
+    assert (named.labeled_table().cluster_status[(named.rows.cluster_id == cid).to_numpy()] == "named").all()
+    assert named.clusters.status[cid] == "candidate"  # the data's own verdict stays: no labeled row is in it
+    other = first_candidate(dismiss_candidate(demo_result, cid))
+    assert cluster_statuses(dismiss_candidate(named, other).clusters)[other] == "dismissed"
+
+
+def test_a_name_that_is_already_a_class_or_another_clusters_is_pointed_out(demo_result):
+    from discovery.result import name_clash
+
+    cid = first_candidate(demo_result)
+    known = demo_result.table.codec.names[0]
+    assert "is already a labeled class" in name_clash(demo_result, cid, f"  {known.upper()} ")
+    assert name_clash(demo_result, cid, "a brand new category") is None
+    named = name_cluster(demo_result, cid, "card_not_working")
+    other = int(named.candidates.index[0])
+    assert f"cluster {cid} is already named" in name_clash(named, other, "Card_not_working")
+    assert name_clash(named, cid, "card_not_working") is None  # its own name

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import state
 from discovery import dismiss_candidate, merge_clusters, name_cluster, split_cluster
 from discovery.cluster import best_is_largest_tried
+from discovery.result import name_clash
 
 st.title("Candidate categories")
 
@@ -14,16 +15,15 @@ PAGE_SIZE = 10
 
 # Button callbacks: each decision is applied before the page is drawn again (one script run).
 
-def name_one(cluster_id: int) -> None:
-    name = str(st.session_state.get(f"cand_name_{cluster_id}", ""))
+def name_one(cluster_id: int, field: str | None = None) -> None:
+    name = str(st.session_state.get(field or f"cand_name_{cluster_id}", ""))
+    clash = name_clash(state.get_result(), cluster_id, name) if name.strip() and state.get_result() else None
     state.decide_now(lambda result: name_cluster(result, cluster_id, name),
-                     f"Cluster {cluster_id} is now named {name.strip()!r}.")
+                     f"Cluster {cluster_id} is now named {name.strip()!r}." + (f" Note: {clash}" if clash else ""))
 
 
 def rename_one(cluster_id: int) -> None:
-    name = str(st.session_state.get("rename_name", ""))
-    state.decide_now(lambda result: name_cluster(result, cluster_id, name),
-                     f"Cluster {cluster_id} is now named {name.strip()!r}.")
+    name_one(cluster_id, field="rename_name")
 
 
 def dismiss_one(cluster_id: int) -> None:

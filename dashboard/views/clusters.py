@@ -4,16 +4,17 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
+from discovery.result import cluster_statuses
 
 st.title("Clusters")
 
-STATUSES = ["known", "mixed", "candidate", "dismissed"]
+STATUSES = ["known", "mixed", "candidate", "named", "dismissed"]
 
 
 def cluster_frame(result) -> pd.DataFrame:
     c = result.clusters
     return pd.DataFrame({
-        "cluster": c.cluster_id, "name": c.display_name, "status": c.status.where(~c.dismissed, "dismissed"),
+        "cluster": c.cluster_id, "name": c.display_name, "status": cluster_statuses(c),
         "size": c["size"], "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity,
         "cohesion": c.cohesion, "beyond labels": c.unlabeled_beyond_labels, "named classes explain": c.known_fit,
         "closest named class": c.nearest_known_label, "keywords": c.keywords.map(", ".join),
@@ -29,7 +30,9 @@ def show_table(result) -> pd.DataFrame:
         query = st.text_input("Filter by name, label or keyword", key="clusters_query").strip().casefold()
     shown = frame[frame.status.isin(statuses)]
     if query:
-        haystack = (shown.name.astype(str) + " " + shown.majority_label.astype(str) + " " + shown.keywords).str.casefold()
+        # a candidate has no majority label: a missing part must not blank the whole line
+        parts = [shown[column].astype(object).fillna("").astype(str) for column in ("name", "majority_label", "keywords")]
+        haystack = (parts[0] + " " + parts[1] + " " + parts[2]).str.casefold()
         shown = shown[haystack.str.contains(query, regex=False)]
     st.dataframe(shown, hide_index=True, width="stretch", height=360, column_config={
         "purity": st.column_config.NumberColumn(format="%.2f"),
@@ -52,7 +55,7 @@ def show_cluster(result, cluster_id: int) -> None:
     a.metric("Size", f"{int(c['size']):,}")
     b.metric("Labeled", f"{int(c.n_labeled):,}")
     d.metric("Purity", "-" if pd.isna(c.purity) else f"{c.purity:.2f}")
-    e.metric("Status", "dismissed" if c.dismissed else str(c.status))
+    e.metric("Status", str(cluster_statuses(result.clusters.loc[[cluster_id]]).iloc[0]))
     st.caption("Keywords")
     st.text(", ".join(c.keywords) or "(none)")
     left, right = st.columns([3, 2])

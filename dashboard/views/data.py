@@ -1,5 +1,7 @@
 """Data page: choose the file and its columns; see what is labeled and how the last run went."""
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -38,16 +40,22 @@ def choose_source() -> None:
         path = str(state.DEMO_PATH)
 
     columns = state.peek_columns(data=data, name=name or "", path=path)
+    # the column choices of the loaded file are offered again for that file only, not for the next one chosen
+    chosen = (kind, name) if kind == "upload" else (kind, path)
+    loaded = (source.kind, source.name) if source.kind == "upload" else (source.kind, source.path)
+    carried = source if chosen == loaded else state.Source()
+    file_key = hashlib.sha1(repr(chosen).encode()).hexdigest()[:12]
     with st.form("columns"):
         if columns:
-            text_default = source.text_column if source.text_column in columns else (
+            text_default = carried.text_column if carried.text_column in columns else (
                 "text" if "text" in columns else columns[0])
-            text_column = st.selectbox("Text column", columns, index=columns.index(text_default), key="data_text_col")
+            text_column = st.selectbox("Text column", columns, index=columns.index(text_default),
+                                       key=f"data_text_col_{file_key}")
             label_options = [AUTO_LABEL, NO_LABEL] + columns
-            current = (NO_LABEL if source.label_column == NO_LABEL_COLUMN else
-                       source.label_column if source.label_column in columns else AUTO_LABEL)
+            current = (NO_LABEL if carried.label_column == NO_LABEL_COLUMN else
+                       carried.label_column if carried.label_column in columns else AUTO_LABEL)
             label_choice = st.selectbox("Label column", label_options, index=label_options.index(current),
-                                        key="data_label_col")
+                                        key=f"data_label_col_{file_key}")
         else:
             text_column = st.text_input("Text column", value=source.text_column, key="data_text_col_typed")
             label_choice = st.text_input("Label column (empty: 'label' if present)", value=source.label_column or "",
@@ -81,7 +89,8 @@ def describe_table() -> None:
     labeled = table.n_labeled
     c1, c2, c3 = st.columns(3)
     c1.metric("Rows", f"{len(table):,}")
-    c2.metric("Labeled rows", f"{labeled:,}", f"{labeled / max(len(table), 1):.1%}", delta_color="off")
+    c2.metric("Labeled rows", f"{labeled:,}", f"{labeled / max(len(table), 1):.1%} of the rows", delta_color="off",
+              delta_arrow="off")
     c3.metric("Labels", f"{len(table.codec):,}")
     for warning in table.warnings:
         st.text("⚠ " + warning)

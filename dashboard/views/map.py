@@ -31,7 +31,8 @@ def show_map(result) -> list[int]:
             typed_ids = state.parse_row_ids(typed)
         except state.InputError as exc:
             st.error(state.plain(str(exc)))
-    fig = charts.scatter_map(result.rows, color_by, highlight=typed_ids, texts=state.hover_texts(result.table))
+    fig = charts.scatter_map(result.rows, color_by, highlight=typed_ids, texts=state.hover_texts(result.table),
+                             cluster_names=result.clusters.display_name)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map_chart",
                             width="stretch", config={"displaylogo": False, "scrollZoom": True})
     st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select; hover for the text.")

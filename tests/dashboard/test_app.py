@@ -5,6 +5,7 @@ instances), so every later session here is served from cache.
 """
 
 import dataclasses
+import html
 import json
 import os
 import sys
@@ -101,6 +102,9 @@ def test_opens_on_demo_with_webgl_map(first_session):
     # stable row ids ride in customdata, aligned with the points
     assert array(trace["customdata"]) == result.rows.index.tolist()
     assert "<script" not in json.dumps(trace["hovertext"])
+    first = result.rows.iloc[0]  # the hover names the cluster, which a colour alone does not
+    name = html.escape(str(result.clusters.display_name[first.cluster_id]))
+    assert f"cluster: {first.cluster_id} · {name}<br>" in array(trace["hovertext"])[0]
     assert result.language.english_share >= 0.95 and not any("English" in w.value for w in at.warning)
 
 
@@ -143,6 +147,9 @@ def test_every_page_renders_its_charts(first_session):
     at.text_input(key="clusters_query").set_value("card").run()
     assert_clean(at)
     assert 0 < len(at.dataframe[0].value) < len(cluster_table)
+    candidate = cluster_table[cluster_table.status == "candidate"].iloc[0]  # no majority label to search in
+    at.text_input(key="clusters_query").set_value(candidate["keywords"].split(", ")[0]).run()
+    assert candidate["cluster"] in at.dataframe[0].value.cluster.tolist()
 
 
 def test_candidates_page_lists_labeled_clusters_that_may_hide_a_category(first_session):
