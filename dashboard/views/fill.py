@@ -160,6 +160,10 @@ with state.guard():
     skipped = fill_skipped_reason(result.table.codec.names)
     if skipped:
         st.info(f"Fill-in {skipped}.")
+    elif result.fill_method and best is None:
+        st.info(f"Too few labeled rows to hold some back: the accuracy of {result.fill_method} is not estimated and "
+                "its confidences are not calibrated (read them as a ranking, not as probabilities). Label a few more "
+                "rows of each class.", icon=":material/info:")
     show_accuracy(result)
     show_labels_to_check(result)
     show_label_next(result)

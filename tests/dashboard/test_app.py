@@ -618,3 +618,30 @@ def test_one_labeled_class_says_on_the_fill_in_page_why_no_fill_in_ran(workspace
     at.switch_page("views/fill.py").run()
     assert_clean(at)
     assert any(f"only {named!r} is labeled" in box.value for box in at.info)
+
+
+def test_the_next_file_chosen_starts_from_its_own_columns_not_the_last_files(workspace_root):
+    at = upload_session("tickets.csv", small_upload())
+    assert next(s for s in at.selectbox if s.label == "Text column").value == "text"
+    next(s for s in at.selectbox if s.label == "Text column").set_value("label")  # sent with the Load button
+    next(s for s in at.selectbox if s.label == "Label column").set_value("text")
+    at.button(key="FormSubmitter:columns-Load").click().run()
+    assert_clean(at)
+    assert (at.session_state["table"].text_column, at.session_state["table"].label_column) == ("label", "text")
+    assert next(s for s in at.selectbox if s.label == "Text column").value == "label"  # kept for the same file
+    at.radio(key="data_kind").set_value("demo").run()  # the demo has both columns: it gets its own defaults
+    assert next(s for s in at.selectbox if s.label == "Text column").value == "text"
+    assert next(s for s in at.selectbox if s.label == "Label column").value.startswith("(automatic")
+
+
+def test_too_few_labels_for_an_estimate_says_so_on_the_fill_in_page(workspace_root):
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(80)
+    first_two = frame.index[frame.label != ""][:2]
+    frame.loc[~frame.index.isin(first_two), "label"] = ""
+    frame.loc[first_two, "label"] = ["card_arrival", "lost_or_stolen_card"]
+    at = upload_session("two_rows.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    result = result_of(at)
+    assert result.fill_method and result.fill_accuracy.get(result.fill_method) is None
+    at.switch_page("views/fill.py").run()
+    assert_clean(at)
+    assert any("not estimated and its confidences are not calibrated" in box.value for box in at.info)
