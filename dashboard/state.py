@@ -232,6 +232,12 @@ def hover_texts(table):
 
 def peek_columns(data: bytes | None = None, name: str = "", path: str | None = None) -> list[str]:
     """Column names of a file, to fill the column pickers; empty when they cannot be read cheaply."""
+    return list(peek_table(data, name, path).columns)
+
+
+def peek_table(data: bytes | None = None, name: str = "", path: str | None = None, rows: int = 200):
+    """The first ``rows`` rows of a file (only its column names for Parquet), to fill the column pickers;
+    an empty frame when they cannot be read cheaply."""
     import io
 
     import pandas as pd
@@ -241,16 +247,24 @@ def peek_columns(data: bytes | None = None, name: str = "", path: str | None = N
         if suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
-            return list(pq.read_schema(io.BytesIO(data) if data is not None else path).names)
+            return pd.DataFrame(columns=pq.read_schema(io.BytesIO(data) if data is not None else path).names)
         raw = data[:1_000_000] if data is not None else Path(path).open("rb").read(1_000_000)
         text = raw.decode("utf-8-sig", errors="replace")
         if suffix in (".jsonl", ".ndjson", ".json"):
-            first = next((line for line in text.splitlines() if line.strip()), "{}")
-            return [str(k) for k in json.loads(first)]
+            records = []
+            for line in [line for line in text.splitlines() if line.strip()][:rows]:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:  # the sample may end inside a line
+                    break
+            return pd.DataFrame.from_records(records, columns=list(records[0])) if records else pd.DataFrame()
         sep = "\t" if suffix in (".tsv", ".tab") else ","
-        return [str(c) for c in pd.read_csv(io.StringIO(text), sep=sep, nrows=0, dtype=str).columns]
+        try:
+            return pd.read_csv(io.StringIO(text), sep=sep, nrows=rows, dtype=str, keep_default_na=False)
+        except Exception:  # noqa: BLE001 - the sample may end inside a row: the header alone then
+            return pd.read_csv(io.StringIO(text), sep=sep, nrows=0, dtype=str)
     except Exception:  # noqa: BLE001 - the core reports the real problem when the table is read
-        return []
+        return pd.DataFrame()
 
 
 # ---- settings and the run -----------------------------------------------------------------------

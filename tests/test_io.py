@@ -171,3 +171,13 @@ def test_a_text_with_many_labels_lists_a_few_of_them():
     frame = pd.DataFrame({"text": ["same text"] * 9, "label": [f"class_{i}" for i in range(9)]})
     warning = next(w for w in table_from_frame(frame, name="t.csv", data_hash="h").warnings if "more than once" in w)
     assert "'class_4' and 4 more" in warning and "class_5" not in warning
+
+
+def test_the_likely_text_column_is_the_one_of_longest_words_not_an_id():
+    from discovery.io import likely_text_column
+
+    frame = pd.DataFrame({"id": ["1001", "1002", "1003"], "body": ["my card was lost abroad", "refund please", "hi"],
+                          "category": ["lost_card", "refund", ""]})
+    assert likely_text_column(frame) == "body"
+    assert likely_text_column(frame.rename(columns={"category": "Text"})) == "Text"  # a text column, in any case
+    assert likely_text_column(frame[["id"]]) is None and likely_text_column(pd.DataFrame()) is None

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import state
 from discovery import InputError
-from discovery.io import NO_LABEL_COLUMN
+from discovery.io import NO_LABEL_COLUMN, likely_text_column
 from discovery.relabel import labels_for_next_run
 from discovery.result import adaptation_note
 
@@ -39,7 +39,8 @@ def choose_source() -> None:
     else:
         path = str(state.DEMO_PATH)
 
-    columns = state.peek_columns(data=data, name=name or "", path=path)
+    sample = state.peek_table(data=data, name=name or "", path=path)
+    columns = [str(c) for c in sample.columns]
     # the column choices of the loaded file are offered again for that file only, not for the next one chosen
     chosen = (kind, name) if kind == "upload" else (kind, path)
     loaded = (source.kind, source.name) if source.kind == "upload" else (source.kind, source.path)
@@ -48,7 +49,7 @@ def choose_source() -> None:
     with st.form("columns"):
         if columns:
             text_default = carried.text_column if carried.text_column in columns else (
-                "text" if "text" in columns else columns[0])
+                likely_text_column(sample) or columns[0])
             text_column = st.selectbox("Text column", columns, index=columns.index(text_default),
                                        key=f"data_text_col_{file_key}")
             label_options = [AUTO_LABEL, NO_LABEL] + columns

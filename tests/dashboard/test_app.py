@@ -645,3 +645,11 @@ def test_too_few_labels_for_an_estimate_says_so_on_the_fill_in_page(workspace_ro
     at.switch_page("views/fill.py").run()
     assert_clean(at)
     assert any("not estimated and its confidences are not calibrated" in box.value for box in at.info)
+
+
+def test_an_upload_without_a_text_column_starts_from_the_column_of_texts_not_an_id(workspace_root):
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(80)
+    upload = frame.rename(columns={"text": "body"})[["id", "body", "label"]].to_csv(index=False).encode("utf-8")
+    at = upload_session("no_text_column.csv", upload)  # Load pressed with the pickers' first choices
+    assert_clean(at)
+    assert at.session_state["table"].text_column == "body"
