@@ -78,7 +78,7 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
             st.button(f"Merge into {c.nearest_known_label}", key=f"cand_merge_into_{cluster_id}",
                       on_click=merge_into, args=(cluster_id, into),
                       help="Not new: these rows belong to that named class (its cluster takes them, with its label)")
-        left, mid, right, last = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+        left, mid, right, last = st.columns([4, 2, 2, 2], vertical_alignment="bottom")
         left.text_input("Name this category", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
         mid.button("Name", key=f"cand_name_btn_{cluster_id}", type="primary", width="stretch", on_click=name_one,
                    args=(cluster_id,))
