@@ -1056,6 +1056,10 @@ def write_report(command: str | None = None) -> Path:
              "(`agree_on_duplicates`, `same_cluster_for_duplicates` in `discovery/pipeline.py`); banking's train "
              "split repeats no text, and snips (323 rows are copies) and mcid_mtpclnn (44) at known ratio 0.75, "
              "run again on that commit, reproduced every recorded number, so nothing else was run again. "
+             "From commit c7654b3 on, *Which rows to label next* (`rows_to_label_next`) picks one row per distinct "
+             "text; banking repeats no text, but stackoverflow (8 rows share a text) and mcid_mtpclnn (44) may pick "
+             "other rows than the label_next and review_estimate tables below record (commits e000350, 0fd5c9c, "
+             "29f83b8), which were not run again. "
              "Fine-tuning is not bit-identical across "
              "machines: the same code reproduced every banking draw exactly, but gave 85.8 ACC on stackoverflow "
              "0.75 seed 0 on one machine against 88.4 on another (27 clusters against 24).", ""]

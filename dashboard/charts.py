@@ -189,9 +189,9 @@ def label_mix_overview(rows: pd.DataFrame, clusters: pd.DataFrame, top_clusters:
     return fig
 
 
-def confidence_histogram(rows: pd.DataFrame, threshold: float) -> go.Figure:
-    """Confidence of the proposed (non-human) labels, split at the acceptance threshold."""
-    proposed = rows[rows.label_source != "human"]
+def confidence_histogram(proposed: pd.DataFrame, threshold: float) -> go.Figure:
+    """Confidence of the proposals the threshold decides on (``proposed``: no human labels, named clusters or
+    open candidates' rows), split at the acceptance threshold."""
     conf = proposed.confidence.to_numpy(dtype=float)
     fig = go.Figure([
         go.Histogram(x=conf[conf >= threshold], xbins=dict(start=0, end=1.0001, size=0.025), name="accepted",

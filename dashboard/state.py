@@ -247,7 +247,9 @@ def peek_table(data: bytes | None = None, name: str = "", path: str | None = Non
         if suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
-            return pd.DataFrame(columns=pq.read_schema(io.BytesIO(data) if data is not None else path).names)
+            parquet = pq.ParquetFile(io.BytesIO(data) if data is not None else path)
+            first = next(parquet.iter_batches(batch_size=rows), None)
+            return first.to_pandas() if first is not None else pd.DataFrame(columns=parquet.schema_arrow.names)
         raw = data[:1_000_000] if data is not None else Path(path).open("rb").read(1_000_000)
         text = raw.decode("utf-8-sig", errors="replace")
         if suffix in (".jsonl", ".ndjson", ".json"):

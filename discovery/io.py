@@ -372,13 +372,16 @@ def _find_column(frame: pd.DataFrame, wanted: str) -> str | None:
 
 def likely_text_column(frame: pd.DataFrame) -> str | None:
     """The column that most looks like free text (a sample of rows is enough): ``text`` in any case when present,
-    else the one whose filled cells are longest on average, leaving out columns of numbers only."""
+    else the one whose filled cells are longest on average, leaving out columns of numbers only or nested values."""
     found = _find_column(frame, DEFAULT_TEXT_COLUMN)
     if found is not None or frame.empty:
         return found
     best, best_length = None, 0.0
     for column in frame.columns:
-        cells = [str(v).strip() for v in frame[column].tolist() if not _is_missing(v) and str(v).strip()]
+        values = frame[column].tolist()
+        if any(isinstance(v, (list, dict, tuple)) for v in values):  # nested JSON: never a text column
+            continue
+        cells = [str(v).strip() for v in values if not _is_missing(v) and str(v).strip()]
         if not cells or all(_NUMBER.fullmatch(c) for c in cells):
             continue
         length = sum(map(len, cells)) / len(cells)

@@ -173,7 +173,7 @@ def propose_labels(rows: pd.DataFrame, clusters: pd.DataFrame, fill_method: str 
         fill_conf = rows.cohesion.clip(0, 1).to_numpy(dtype=float)
         source = np.full(len(rows), CLUSTER, dtype=object)
     renamed = clusters.renamed.reindex(rows.cluster_id).to_numpy()
-    use_cluster = renamed & ~in_candidate & (fill_method is not None)
+    use_cluster = renamed & ~dismissed & ~in_candidate & (fill_method is not None)  # dismissed: its name goes too
     fill_label = np.where(use_cluster, names, fill_label)
     source = np.where(use_cluster, CLUSTER, source)
     candidate_conf = (1 - fill_conf) if fill_method is not None else rows.cohesion.clip(0, 1).to_numpy(dtype=float)

@@ -50,3 +50,18 @@ def test_label_next_table_keeps_the_users_columns_and_the_suggestion_order(demo_
     assert table.row_id.tolist() == suggested.index.tolist()
     assert table.text.tolist() == demo_result.table.frame.loc[suggested.index, "text"].tolist()
     assert table.proposed_label.tolist() == suggested.proposed_label.tolist()
+
+
+def test_every_file_treats_a_users_row_id_column_alike():
+    from discovery import DiscoveryConfig, read_table_bytes, run_discovery
+    from discovery.export import label_next_table
+    from shared_paths import DEMO
+
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(200)[["text", "label"]]
+    frame.insert(0, "row_id", [str(i) if i < 150 else str(5000 + i) for i in range(200)])  # the tail differs
+    result = run_discovery(read_table_bytes(frame.to_csv(index=False).encode(), "ids.csv"),
+                           DiscoveryConfig(model="tfidf", make_map=False))
+    everything = result.labeled_table()
+    picks = label_next_table(result, n=10)
+    assert "row_id_input" in everything.columns and "row_id_input" in picks.columns
+    assert picks.row_id_input.tolist() == everything.set_index("row_id").loc[picks.row_id, "row_id_input"].tolist()

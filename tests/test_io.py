@@ -181,3 +181,11 @@ def test_the_likely_text_column_is_the_one_of_longest_words_not_an_id():
     assert likely_text_column(frame) == "body"
     assert likely_text_column(frame.rename(columns={"category": "Text"})) == "Text"  # a text column, in any case
     assert likely_text_column(frame[["id"]]) is None and likely_text_column(pd.DataFrame()) is None
+
+
+def test_nested_values_are_never_the_likely_text_column():
+    from discovery.io import likely_text_column
+
+    frame = pd.DataFrame({"meta": [{"source": "a very long nested description of the ticket"}] * 2,
+                          "body": ["card lost", "refund"]})
+    assert likely_text_column(frame) == "body"

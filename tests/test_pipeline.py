@@ -1,8 +1,9 @@
 import pytest
 import numpy as np
+import pandas as pd
 
 from discovery.metrics import clustering_scores
-from discovery.pipeline import neighbour_vote
+from discovery.pipeline import DiscoveryConfig, neighbour_vote, run_discovery
 from shared_paths import intent_rows, one_intent_unnamed
 
 
@@ -280,7 +281,14 @@ def test_with_one_labeled_class_rows_take_their_cluster_s_label_not_a_sure_fill_
     assert len(result.candidates) >= 1
 
 
-def test_the_new_clusters_asked_for_are_listed_or_counted_as_empty(demo_result):
-    clustering = demo_result.clustering
-    listed_new = int((demo_result.clusters.index >= len(demo_result.table.codec)).sum())
-    assert clustering["empty_new_clusters"] == clustering["n_new_clusters"] - listed_new >= 0
+def test_the_new_clusters_asked_for_are_listed_or_counted_as_empty():
+    from discovery import read_table_bytes
+    from shared_paths import DEMO
+
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(60)[["text", "label"]]
+    same = pd.DataFrame({"text": ["🙂🙂🙂"] * 30, "label": [""] * 30})  # no words: 30 identical TF-IDF rows
+    table = read_table_bytes(pd.concat([frame, same]).to_csv(index=False).encode(), "emoji.csv")
+    result = run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False, n_new_clusters=30))
+    listed_new = int((result.clusters.index >= len(table.codec)).sum())
+    assert result.clustering["n_new_clusters"] == 30 and listed_new < 30
+    assert result.clustering["empty_new_clusters"] == 30 - listed_new

@@ -333,3 +333,11 @@ def test_a_name_that_is_already_a_class_or_another_clusters_is_pointed_out(demo_
     other = int(named.candidates.index[0])
     assert f"cluster {cid} is already named" in name_clash(named, other, "Card_not_working")
     assert name_clash(named, cid, "card_not_working") is None  # its own name
+
+
+def test_a_named_then_dismissed_candidate_gives_its_rows_their_fill_in_labels(demo_result):
+    cid = first_candidate(demo_result)
+    gone = dismiss_candidate(name_cluster(demo_result, cid, "card_not_working"), cid)
+    rows = gone.rows[(gone.rows.cluster_id == cid) & (gone.rows.label_source != "human")]
+    assert len(rows) and (rows.label_source == demo_result.fill_method).all()
+    assert "card_not_working" not in set(rows.proposed_label)

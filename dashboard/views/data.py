@@ -42,8 +42,9 @@ def choose_source() -> None:
     sample = state.peek_table(data=data, name=name or "", path=path)
     columns = [str(c) for c in sample.columns]
     # the column choices of the loaded file are offered again for that file only, not for the next one chosen
-    chosen = (kind, name) if kind == "upload" else (kind, path)
-    loaded = (source.kind, source.name) if source.kind == "upload" else (source.kind, source.path)
+    chosen = (kind, hashlib.sha256(data).hexdigest()) if kind == "upload" else (kind, path)
+    loaded = ((source.kind, (source.upload_key or "").rsplit(":", 1)[-1]) if source.kind == "upload"
+              else (source.kind, source.path))
     carried = source if chosen == loaded else state.Source()
     file_key = hashlib.sha1(repr(chosen).encode()).hexdigest()[:12]
     with st.form("columns"):
@@ -58,9 +59,9 @@ def choose_source() -> None:
             label_choice = st.selectbox("Label column", label_options, index=label_options.index(current),
                                         key=f"data_label_col_{file_key}")
         else:
-            text_column = st.text_input("Text column", value=source.text_column, key="data_text_col_typed")
-            label_choice = st.text_input("Label column (empty: 'label' if present)", value=source.label_column or "",
-                                         key="data_label_col_typed") or AUTO_LABEL
+            text_column = st.text_input("Text column", value=carried.text_column, key=f"data_text_col_typed_{file_key}")
+            label_choice = st.text_input("Label column (empty: 'label' if present)", value=carried.label_column or "",
+                                         key=f"data_label_col_typed_{file_key}") or AUTO_LABEL
         marker = st.text_input("Extra marker meaning 'unlabeled' (optional, e.g. ?)",
                                value=source.unlabeled_marker or "", key="data_marker")
         words_are_labels = st.checkbox("'NA', 'none', 'null', 'N/A' are class names here",

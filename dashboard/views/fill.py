@@ -68,7 +68,7 @@ def show_threshold(result) -> None:
                   if waiting else ""))
     st.button("Apply threshold", key="fill_apply", disabled=abs(threshold - result.min_confidence) < 1e-9,
               on_click=apply_threshold)
-    st.plotly_chart(charts.confidence_histogram(rows, threshold), width="stretch", key="fill_hist")
+    st.plotly_chart(charts.confidence_histogram(proposed, threshold), width="stretch", key="fill_hist")
 
 
 def label_next_row() -> None:
