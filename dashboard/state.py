@@ -230,11 +230,6 @@ def hover_texts(table):
     return texts
 
 
-def peek_columns(data: bytes | None = None, name: str = "", path: str | None = None) -> list[str]:
-    """Column names of a file, to fill the column pickers; empty when they cannot be read cheaply."""
-    return list(peek_table(data, name, path).columns)
-
-
 def peek_table(data: bytes | None = None, name: str = "", path: str | None = None, rows: int = 200):
     """The first ``rows`` rows of a file (only its column names for Parquet), to fill the column pickers;
     an empty frame when they cannot be read cheaply."""

@@ -231,11 +231,11 @@ def best_is_largest_tried(estimate: dict | None) -> bool:
     """Whether an estimate (``NewClusterEstimate.to_dict``) peaked at the largest count its search tried:
     the fit was still rising there, so the data may hold more new categories than it picked. Not when the
     search stopped early because the table is small (``capped_by_rows``): more clusters would hold a few rows each."""
-    if (estimate or {}).get("capped_by_rows"):
+    estimate = estimate or {}
+    scores, best = estimate.get("scores") or {}, estimate.get("best")
+    if estimate.get("capped_by_rows") or len(scores) < 2 or not best:
         return False
-    scores = (estimate or {}).get("scores") or {}
-    best = (estimate or {}).get("best")
-    return len(scores) > 1 and best is not None and int(best) == max(int(k) for k in scores) and int(best) > 0
+    return int(best) == max(int(k) for k in scores)
 
 
 NEW_CLASS_EVIDENCE = 0.1  # share of unlabeled rows outside every known class that rules out "no new cluster"

@@ -80,7 +80,7 @@ def label_next_table(discovery, n: int = 100) -> pd.DataFrame:
     from .suggest import rows_to_label_next
 
     picks = rows_to_label_next(discovery, n=n)
-    out = with_row_ids(discovery.table.frame).loc[picks.index]  # decided on every row, as in proposed_labels
+    out = with_row_ids(discovery.table.frame, picks.index)
     for name in ("proposed_label", "confidence", "alternatives", "reason"):
         out[name if name not in out.columns else f"{name}_discovery"] = picks[name].to_numpy()
     return out.reset_index(drop=True)
@@ -91,7 +91,7 @@ def labels_to_check_table(discovery) -> pd.DataFrame:
     first: the row id and the user's own columns (their label among them, to correct in place and give
     back with ``add-labels``), then the suggested label and the held-out probabilities of both."""
     doubts = discovery.labels_to_check
-    out = with_row_ids(discovery.table.frame).loc[doubts.index]
+    out = with_row_ids(discovery.table.frame, doubts.index)
     for name in ("suggested_label", "label_probability", "suggested_probability"):
         out[name if name not in out.columns else f"{name}_discovery"] = doubts[name].to_numpy()
     return out.reset_index(drop=True)

@@ -527,23 +527,23 @@ ROW_ID = "row_id"
 INPUT_ROW_ID = "row_id_input"
 
 
-def with_row_ids(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (a table's rows, indexed by row id) with the row ids as its first column, ``row_id``.
+def with_row_ids(frame: pd.DataFrame, rows=None) -> pd.DataFrame:
+    """``frame`` (a table's rows, indexed by row id; only ``rows`` of them when given) with the row ids as
+    its first column, ``row_id``.
 
     ``add-labels`` finds rows by these ids, so a ``row_id`` column of the user's own that holds other
     values is kept as ``row_id_input`` (one that holds the very same ids, as in a file this tool wrote,
-    is replaced)."""
-    out = frame.copy()
-    ids = frame.index.to_numpy()
-    if ROW_ID in out.columns:
-        if out[ROW_ID].astype(str).str.strip().tolist() != [str(i) for i in ids]:
+    is replaced). That is decided on every row of ``frame``, so each file written holds the same columns."""
+    out = (frame if rows is None else frame.loc[rows]).copy()
+    if ROW_ID in frame.columns:
+        if frame[ROW_ID].astype(str).str.strip().tolist() != [str(i) for i in frame.index]:
             name, n = INPUT_ROW_ID, 2
             while name in out.columns:
                 name, n = f"{INPUT_ROW_ID}_{n}", n + 1
             out = out.rename(columns={ROW_ID: name})
         else:
             out = out.drop(columns=ROW_ID)
-    out.insert(0, ROW_ID, ids)
+    out.insert(0, ROW_ID, out.index.to_numpy())
     return out
 
 

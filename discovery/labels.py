@@ -38,6 +38,11 @@ class LabelCodec:
         return len(self.names)
 
 
+def spelling_key(label: str) -> str:
+    """What two spellings of one label share: the label without surrounding spaces, in any case."""
+    return str(label).strip().casefold()
+
+
 def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | None], dict[str, str]]:
     """Unify labels that differ only by case or surrounding spaces.
 
@@ -49,7 +54,7 @@ def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | 
     counts = Counter(lab for lab in stripped if lab)
     groups: dict[str, list[tuple[int, str]]] = {}
     for spelling, n in counts.items():
-        groups.setdefault(spelling.casefold(), []).append((-n, spelling))
+        groups.setdefault(spelling_key(spelling), []).append((-n, spelling))
     canonical = {key: sorted(variants)[0][1] for key, variants in groups.items()}
     renamed: dict[str, str] = {}
     out: list[str | None] = []
@@ -57,7 +62,7 @@ def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | 
         if not lab:
             out.append(None)
             continue
-        kept = canonical[lab.casefold()]
+        kept = canonical[spelling_key(lab)]
         if original != kept:
             renamed[original] = kept
         out.append(kept)

@@ -18,6 +18,7 @@ from sklearn.preprocessing import normalize
 from .cluster import best_of_inits
 from .errors import InputError
 from .io import with_row_ids
+from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, candidate_name, document_term_counts, may_hide_new_category, summarize_clusters,
                         unlabeled_beyond_labels)
@@ -100,13 +101,18 @@ class Discovery:
         return pd.concat([self.rows.text.reindex(open_.index), open_], axis=1)
 
     @property
+    def decided_by_threshold(self) -> pd.Series:
+        """Per row: is its acceptance up to ``min_confidence``? Not for human labels and named clusters (decided),
+        nor for an open candidate's rows: its placeholder name ("new 12: ...") is not a label until it is named."""
+        rows = self.rows
+        return ~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE]) & ~self.from_named_cluster
+
+    @property
     def accepted(self) -> pd.Series:
         """Per row: does its proposed label go into the label set? A human label, a cluster the
-        researcher named, or a fill-in proposal at least ``min_confidence`` sure. An open candidate's
-        rows never are: its placeholder name ("new 12: ...") is not a label until the researcher names it."""
-        rows = self.rows
-        proposal = (rows.label_source != CANDIDATE_SOURCE) & (rows.confidence >= self.min_confidence)
-        return (rows.label_source == HUMAN) | self.from_named_cluster | proposal
+        researcher named, or another proposal (not an open candidate's) at least ``min_confidence`` sure."""
+        sure = self.decided_by_threshold & (self.rows.confidence >= self.min_confidence)
+        return (self.rows.label_source == HUMAN) | self.from_named_cluster | sure
 
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets
@@ -121,16 +127,16 @@ class Discovery:
 
 
 def name_clash(result: "Discovery", cluster_id: int, name: str) -> str | None:
-    """What a cluster's new ``name`` would share its spelling with (case and spaces aside): a labeled class or
+    """What a cluster's new ``name`` would share its spelling with (``spelling_key``: case and surrounding spaces aside): a labeled class or
     another named cluster, which naming alone does not join. None when the name is new."""
-    wanted = " ".join(str(name).split()).casefold()
-    classes = [c for c in result.table.codec.names if " ".join(str(c).split()).casefold() == wanted]
+    wanted = spelling_key(name)
+    classes = [c for c in result.table.codec.names if spelling_key(c) == wanted]
     if classes:
         return (f"{classes[0]!r} is already a labeled class: merge cluster {cluster_id} into that class's cluster to "
                 "make them one category (naming keeps them apart).")
     clusters = result.clusters
     named = clusters[clusters.renamed & ~clusters.dismissed & (clusters.index != cluster_id)]
-    same = [int(i) for i, n in named.display_name.items() if " ".join(str(n).split()).casefold() == wanted]
+    same = [int(i) for i, n in named.display_name.items() if spelling_key(n) == wanted]
     if same:
         return (f"cluster {same[0]} is already named {str(name).strip()!r}: merge the two to make them one category "
                 "(naming keeps them apart).")

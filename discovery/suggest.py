@@ -32,8 +32,8 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
     """The ``n`` unlabeled rows whose labels would help the fill-in most, most useful first.
 
     ``per_class``: at most this many picks per proposed label (default: twice an even share of
-    ``n``, at least 2). A text held by several rows is picked once (its copies share one proposal). Returns one row per pick, indexed by row id: text, proposed label and
-    confidence, ``disagreement`` (share of the fill-in methods proposing another label), the
+    ``n``, at least 2). A text held by several rows is picked once (its copies share one proposal).
+    Returns one row per pick, indexed by row id: text, proposed label and confidence, ``disagreement`` (share of the fill-in methods proposing another label), the
     other labels proposed (``alternatives``), cluster id and a one-line ``reason``.
     """
     if n < 1:

@@ -54,8 +54,7 @@ def apply_threshold() -> None:
 def show_threshold(result) -> None:
     st.subheader("Acceptance threshold")
     rows = result.rows
-    # named clusters are decided; an open candidate's rows wait for its name
-    proposed = rows[~rows.label_source.isin(["human", "candidate"]) & ~result.from_named_cluster]
+    proposed = rows[result.decided_by_threshold]
     if st.session_state.get("_threshold_for") != result.min_confidence:  # follow undo / other sessions
         st.session_state["fill_threshold"] = float(result.min_confidence)
         st.session_state["_threshold_for"] = result.min_confidence
