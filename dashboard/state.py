@@ -538,6 +538,15 @@ def export_files(result) -> dict[str, bytes]:
     return output_files(result)
 
 
+def rows_containing(rows, phrase: str) -> list[int]:
+    """Ids of the rows whose text holds ``phrase`` (any case, whitespace runs as one space, no patterns)."""
+    words = " ".join(phrase.split()).casefold()
+    if not words:
+        return []
+    texts = rows.text.astype("string").fillna("").str.split().str.join(" ").str.casefold()
+    return rows.index[texts.str.contains(words, regex=False)].tolist()
+
+
 def parse_row_ids(text: str) -> list[int]:
     """Row ids typed by hand: ``3, 7 12-15`` -> [3, 7, 12, 13, 14, 15]."""
     ids: list[int] = []

@@ -19,11 +19,14 @@ def label_selection(row_ids: list[int]) -> None:
 
 
 def show_map(result) -> list[int]:
-    left, right = st.columns([3, 2])
-    with left:
+    colour, search, ids = st.columns([5, 4, 4])
+    with colour:
         color_by = st.segmented_control("Colour by", list(charts.COLOR_BY), default="cluster",
                                         key="map_color") or "cluster"
-    with right:
+    with search:
+        phrase = st.text_input("Or select texts containing", key="map_search",
+                               help="Every row whose text holds these words, in this order (any case).")
+    with ids:
         typed = st.text_input("Or select by row ids (e.g. 3, 7, 12-15)", key="map_row_ids")
     typed_ids = []
     if typed.strip():
@@ -31,12 +34,18 @@ def show_map(result) -> list[int]:
             typed_ids = state.parse_row_ids(typed)
         except state.InputError as exc:
             st.error(state.plain(str(exc)))
-    fig = charts.scatter_map(result.rows, color_by, highlight=typed_ids, texts=state.hover_texts(result.table),
+    found = state.rows_containing(result.rows, phrase)
+    if phrase.strip():
+        words = " ".join(phrase.split())
+        st.caption(f"{len(found):,} row{'s' if len(found) != 1 else ''} contain{'s' if len(found) == 1 else ''} "
+                   f"{words!r}.")
+    chosen = list(dict.fromkeys(typed_ids + found))
+    fig = charts.scatter_map(result.rows, color_by, highlight=chosen, texts=state.hover_texts(result.table),
                              cluster_names=result.clusters.display_name)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map_chart",
                             width="stretch", config={"displaylogo": False, "scrollZoom": True})
     st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select; hover for the text.")
-    return list(dict.fromkeys(charts.row_ids_from_selection(getattr(event, "selection", None)) + typed_ids))
+    return list(dict.fromkeys(charts.row_ids_from_selection(getattr(event, "selection", None)) + chosen))
 
 
 def show_selection(result, row_ids: list[int]) -> None:

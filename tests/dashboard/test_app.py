@@ -324,6 +324,23 @@ def test_invalid_decision_is_refused_without_storing(first_session):
     assert len(result_of(new_session()).decisions) == stored
 
 
+def test_texts_containing_words_are_selected_for_labeling(first_session):
+    at = new_session("views/map.py")
+    rows = result_of(at).rows
+    at.text_input(key="map_search").set_value("  Exchange   RATE ").run()
+    assert_clean(at)
+    expected = rows.index[rows.text.str.lower().str.contains("exchange rate")].tolist()
+    assert len(expected) >= 10  # the demo has an exchange_rate intent
+    shown = at.dataframe[0].value
+    assert shown.index.tolist() == expected
+    assert sorted(array(plotly_specs(at)[0]["data"][1]["customdata"])) == sorted(expected)
+    assert any(f"{len(expected)} rows contain 'Exchange RATE'" in c.value for c in at.caption)
+    at.text_input(key="map_row_ids").set_value(str(rows.index[0])).run()  # typed ids add to the found rows
+    assert at.dataframe[0].value.index.tolist() == list(dict.fromkeys([rows.index[0]] + expected))
+    at.text_input(key="map_search").set_value("zqxj no such words").run()
+    assert any("0 rows contain" in c.value for c in at.caption)
+
+
 def test_lasso_selection_reads_row_ids_from_customdata():
     from dashboard.charts import row_ids_from_selection
 
