@@ -547,6 +547,15 @@ def rows_containing(rows, phrase: str) -> list[int]:
     return rows.index[texts.str.contains(words, regex=False)].tolist()
 
 
+def default_export_folder(source: Source) -> Path:
+    """Where the Export page offers to save: beside the user's file, in a folder named after it (two files
+    of one folder must not overwrite each other's labels); ``out`` in the working folder for the demo and uploads."""
+    if source.kind == "path" and source.path:
+        path = Path(source.path).resolve()
+        return path.parent / f"{path.stem}-labels"
+    return Path.cwd() / "out"
+
+
 def parse_row_ids(text: str) -> list[int]:
     """Row ids typed by hand: ``3, 7 12-15`` -> [3, 7, 12, 13, 14, 15]."""
     ids: list[int] = []

@@ -40,9 +40,8 @@ with state.guard():
                             mime=MIME[Path(name).suffix], key=f"download_{name}", width="stretch",
                             on_click="ignore")
     st.subheader("Save to a folder")
-    default = str(Path(state.current_source().path or ".").resolve().parent / "out") \
-        if state.current_source().kind != "upload" else str(Path.cwd() / "out")
-    folder = st.text_input("Folder", value=default, key="export_folder")
+    folder = st.text_input("Folder", value=str(state.default_export_folder(state.current_source())),
+                           key="export_folder")
     if st.button("Save all files", key="export_save"):
         written = list(write_files(folder, files_for(result), folder="folder").values())
         st.success(f"Saved {len(written)} files.")

@@ -341,6 +341,15 @@ def test_texts_containing_words_are_selected_for_labeling(first_session):
     assert any("0 rows contain" in c.value for c in at.caption)
 
 
+def test_exports_of_two_files_in_one_folder_go_to_separate_folders(tmp_path):
+    from dashboard.state import Source, default_export_folder
+
+    first = default_export_folder(Source(kind="path", path=str(tmp_path / "tickets_2025.csv")))
+    second = default_export_folder(Source(kind="path", path=str(tmp_path / "tickets_2026.parquet")))
+    assert first == tmp_path / "tickets_2025-labels" and second == tmp_path / "tickets_2026-labels"
+    assert default_export_folder(Source()) == Path.cwd() / "out"  # the demo: never inside data/
+
+
 def test_lasso_selection_reads_row_ids_from_customdata():
     from dashboard.charts import row_ids_from_selection
 
