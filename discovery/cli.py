@@ -27,6 +27,17 @@ def _layers(value: str) -> int | str:
     raise argparse.ArgumentTypeError(f"expected auto, all or a positive whole number of layers, not {value!r}")
 
 
+def _seed(value: str) -> int:
+    """A random_state numpy accepts: a whole number from 0 to 2**32 - 1."""
+    try:
+        seed = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 0 <= seed < 2**32:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0 to 4294967295 (2**32 - 1)")
+    return seed
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="sentence-transformers name or path, or 'tfidf' (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--method", default="auto", choices=["auto", "hdbscan", "seeded-kmeans"],
@@ -80,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--min-confidence", type=float, default=0.0, metavar="P",
                      help="proposed labels at least this confident (0 to 1) are marked accepted in proposed_labels "
                           "(default 0: every fill-in proposal; an unnamed candidate's rows never are)")
-    run.add_argument("--seed", type=int, default=0, help="one random_state for every stage (default 0)")
+    run.add_argument("--seed", type=_seed, default=0, help="one random_state for every stage (default 0)")
     _add_common(run)
     add = sub.add_parser("add-labels", help="fold the labels typed into label_next.csv into a copy of the data, "
                                              "to run again on")
@@ -91,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--label-col", default=None, help="default: 'label' when present")
     add.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled")
     _add_missing_words(add)
-    add.add_argument("--encoding", default=None, help="text encoding when the files are not UTF-8")
+    add.add_argument("--encoding", default=None, help="text encoding of the data file when it is not UTF-8 "
+                     "(the labeled file is read as UTF-8, as the tool writes it, else in this encoding)")
     add.add_argument("--out", required=True, help="the .parquet file to write (run `discovery run` on it next)")
 
     ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
@@ -102,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default 0.75)")
     ev.add_argument("--labeled-ratio", type=float, default=0.1,
                     help="share of each known class's training rows that keep their label (default 0.1)")
-    ev.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+    ev.add_argument("--seeds", type=_seed, nargs="+", default=[0, 1, 2],
                     help="one draw per seed, each seed the random_state of every stage (default 0 1 2)")
     ev.add_argument("--k", choices=["estimated", "given"], default="estimated",
                     help="number of clusters: estimated by the tool (default) or given the true count, as some papers do")
@@ -120,6 +132,8 @@ def cmd_run(args) -> int:
     from .pipeline import DiscoveryConfig, fill_skipped_reason, run_discovery
     from .result import adaptation_note, set_min_confidence, split_cluster
 
+    if Path(args.out).expanduser().is_file():  # found out now, not after the run
+        raise InputError(f"--out {args.out}: is a file; give a folder for the output files.")
     table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
                        unlabeled_marker=args.unlabeled_marker, encoding=args.encoding,
                        missing_words=args.missing_words)
@@ -213,8 +227,17 @@ def cmd_add_labels(args) -> int:
     options = dict(text_column=args.text_col, label_column=args.label_col, unlabeled_marker=args.unlabeled_marker,
                    encoding=args.encoding, missing_words=args.missing_words)
     table = read_table(args.input, **options)
-    labeled = read_table(args.labeled, **options)
-    carried = add_labels(table, labeled, source_name=Path(args.labeled).name)
+    try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding
+        labeled = read_table(args.labeled, **{**options, "encoding": None})
+    except InputError:
+        if not args.encoding:
+            raise
+        labeled = read_table(args.labeled, **options)
+    carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=args.unlabeled_marker)
+    # of the labeled file's warnings, those on how its cells were read (spellings take the data's in add_labels)
+    reading = tuple(w for w in labeled.warnings if " read as " in w)
+    for warning in table.warnings + reading:
+        print(f"warning: {warning}", file=sys.stderr)
     atomic_write_bytes(out, next_run_file(carried))
     relabeled = len(carried.relabeled)
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} labeled in review"
@@ -287,9 +310,10 @@ def hidden_categories_note(result, split: bool = False) -> str | None:
             f"dashboard's Candidates page, to make their unlabeled rows farthest from their labels a candidate each")
 
 
-def _check_writable(path: Path) -> None:
-    """Create ``path``'s folder and check a file can be written there, or raise ``InputError`` saying why."""
-    if path.is_dir():
+def _check_writable(given: str | Path) -> None:
+    """Create the folder of the file ``given`` and check the file can be written there, or raise ``InputError``."""
+    path = Path(given)
+    if path.is_dir() or str(given).endswith(("/", os.sep)):
         raise InputError(f"--json {path}: is a folder; give the path of the file to write, e.g. {path / 'result.json'}.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -303,7 +327,7 @@ def cmd_evaluate(args) -> int:
     from .evaluate import evaluate_dataset, format_table, write_json
 
     if args.json not in (None, "-"):  # found out now, not after hours of evaluation
-        _check_writable(Path(args.json))
+        _check_writable(args.json)
     report = evaluate_dataset(args.dataset_dir, known_ratio=args.known_ratio, labeled_ratio=args.labeled_ratio,
                               seeds=args.seeds, k=args.k, method=args.method, model=args.model,
                               max_train_rows=args.max_train_rows, progress=not args.quiet, adapt=args.adapt,

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .labels import spelling_key
 from .io import ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_NAMED
 
 ROW_ACTIONS = ("assign",)
@@ -146,17 +147,25 @@ def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: i
                          not_carried=not_carried, relabeled=relabeled)
 
 
-def _same_text(text: str, copy: str) -> bool:
-    """Equal, or equal once the ``'`` our CSV files put before a spreadsheet formula is taken off."""
+def _without_formula_quote(value: str) -> str:
+    """A cell as it was before our CSV files put ``'`` before a spreadsheet formula (``'-1`` -> ``-1``)."""
     from .export import FORMULA_PREFIXES
 
-    return copy == text or (text.startswith(FORMULA_PREFIXES) and copy == "'" + text)
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES) else value
 
 
-def add_labels(table, labeled, source_name: str = "the labeled file") -> NextRunLabels:
+def _same_text(text: str, copy: str) -> bool:
+    """Equal, or equal once the ``'`` our CSV files put before a spreadsheet formula is taken off."""
+    return copy == text or (copy != _without_formula_quote(copy) and _without_formula_quote(copy) == text)
+
+
+def add_labels(table, labeled, source_name: str = "the labeled file",
+               unlabeled_marker: str | None = None) -> NextRunLabels:
     """Fold labels given in a copy of some rows (``label_next.csv`` with its label column filled in) into
-    ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label leaves
-    the row as it was. Those rows count as labeled in review, like labels given in the dashboard.
+    ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label (or the
+    ``unlabeled_marker``, also as our CSV files escape it: ``'-1``) leaves the row as it was. A label typed
+    with another case or spacing than one of the data's takes the data's spelling. Those rows count as
+    labeled in review, like labels given in the dashboard.
 
     ``labeled``: a ``LabeledTable`` read with the same text and label columns as ``table``.
     """
@@ -164,7 +173,10 @@ def add_labels(table, labeled, source_name: str = "the labeled file") -> NextRun
     if "row_id" not in frame.columns:
         raise InputError(f"{source_name}: no 'row_id' column; label the rows in the label_next.csv that "
                          "`discovery run` wrote (it keeps each row's id) and pass that file.")
-    given = np.asarray(labeled.labels) >= 0
+    typed = np.array([None if label is None else _without_formula_quote(label)
+                      for label in labeled.codec.decode(labeled.labels)], dtype=object)
+    blank = {None} | ({str(unlabeled_marker).strip()} if unlabeled_marker is not None else set())
+    given = np.array([label not in blank for label in typed], dtype=bool)
     if not given.any():
         raise InputError(f"{source_name}: no row of its {labeled.label_column or 'label'!r} column is filled in; "
                          "type a label for the rows you want to add, then run this again.")
@@ -182,15 +194,31 @@ def add_labels(table, labeled, source_name: str = "the labeled file") -> NextRun
     if other.any():
         raise InputError(f"{source_name}: row {int(row_ids[other][0])} holds another text than in "
                          f"{table.source_name}; was it written for another file or another text column?")
+    spelling = {spelling_key(name): name for name in table.codec.names}
+    new = np.array([spelling.get(spelling_key(label), label) for label in typed[given]], dtype=object)
+    row_ids, new = _one_label_a_row(row_ids, new, source_name)
     labels = np.array(table.codec.decode(table.labels), dtype=object)
     origin = recorded_origin(table)
-    new = np.array(labeled.codec.decode(labeled.labels), dtype=object)[given]
     changed = row_ids[labels[row_ids] != new]
     relabeled = tuple((int(row), labels[row], label) for row, label in zip(row_ids, new)
                       if labels[row] is not None and labels[row] != label)
     labels[row_ids] = new
     origin[changed] = ORIGIN_ASSIGNED
     return _with_labels(table, labels, origin, len(changed), {}, (), relabeled)
+
+
+def _one_label_a_row(row_ids: np.ndarray, labels: np.ndarray, source_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each row once; a row listed twice with two labels is refused (which one was meant cannot be told)."""
+    frame = pd.DataFrame({"row": row_ids, "label": labels})
+    conflicts = frame.groupby("row").label.nunique()
+    conflicts = conflicts[conflicts > 1]
+    if len(conflicts):
+        row = int(conflicts.index[0])
+        both = " and ".join(repr(v) for v in frame.label[frame.row == row].unique()[:2])
+        raise InputError(f"{source_name}: row_id {row} is listed {int((frame.row == row).sum())} times with the "
+                         f"labels {both}; keep one line per row and run this again.")
+    frame = frame.drop_duplicates("row")
+    return frame.row.to_numpy(), frame.label.to_numpy(dtype=object)
 
 
 def next_run_file(labels: NextRunLabels) -> bytes:

@@ -287,6 +287,18 @@ def test_evaluate_takes_seed_as_seeds_and_creates_the_json_folder(tmp_path):
     assert target.parent.is_dir() and not target.exists()
 
 
+def test_a_seed_numpy_cannot_take_a_json_folder_or_an_out_file_are_refused_before_running(tmp_path):
+    for args in (["run", DEMO, "--seed", "-1", "--out", tmp_path / "o"], ["evaluate", "x", "--seeds", "0", "4294967296"]):
+        refused = discovery(*args)
+        assert refused.returncode == 2 and "is outside 0 to 4294967295" in refused.stderr, refused.stderr
+    folder = discovery("evaluate", "../shared/datasets/snips", "--seeds", "0", "--json", f"{tmp_path}/results/")
+    assert folder.returncode == 2 and "is a folder; give the path of the file" in folder.stderr
+    (tmp_path / "a-file").write_text("")
+    out_file = discovery("run", DEMO, "--model", "tfidf", "--out", tmp_path / "a-file")
+    assert out_file.returncode == 2 and out_file.stderr.startswith("error: --out") and "Traceback" not in out_file.stderr
+    assert out_file.stdout == ""  # before the run
+
+
 def test_every_option_of_every_command_says_what_it_does():
     from discovery.cli import build_parser
 

@@ -158,3 +158,25 @@ def test_labels_added_from_a_file_find_their_rows_by_id_and_text():
     with pytest.raises(InputError, match="no 'row_id' column"):
         add_labels(data, table_from_frame(pd.DataFrame({"text": ["card lost"], "label": ["a"]}), name="x.csv",
                                           data_hash="x"))
+
+
+def test_labels_added_from_our_csv_keep_the_datas_spelling_and_marker():
+    from discovery.relabel import add_labels
+
+    data = table_from_frame(pd.DataFrame({"text": ["card lost", "top up failed", "pin blocked", "fees?"],
+                                          "label": ["lost_card", "-1", "-1", "-1"]}),
+                            name="data.csv", data_hash="d", unlabeled_marker="-1")
+    # label_next.csv as our CSV writes it ('-1: a formula-escaped marker) with a label typed in another case
+    typed = table_from_frame(pd.DataFrame({"row_id": [1, 2, 3], "text": ["top up failed", "pin blocked", "fees?"],
+                                           "label": ["'-1", "  LOST_card ", "'+fees"]}),
+                             name="label_next.csv", data_hash="t")
+    carried = add_labels(data, typed, unlabeled_marker="-1")
+    assert carried.frame.label.tolist() == ["lost_card", None, "lost_card", "+fees"]
+    assert carried.assigned_rows == 2
+    twice = table_from_frame(pd.DataFrame({"row_id": [2, 2], "text": ["pin blocked"] * 2, "label": ["a", "b"]}),
+                             name="dup.csv", data_hash="x")
+    with pytest.raises(InputError, match="row_id 2 is listed 2 times"):
+        add_labels(data, twice)
+    same = table_from_frame(pd.DataFrame({"row_id": [2, 2], "text": ["pin blocked"] * 2, "label": ["a", "a"]}),
+                            name="dup.csv", data_hash="x")
+    assert add_labels(data, same).assigned_rows == 1
