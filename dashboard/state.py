@@ -165,6 +165,20 @@ def current_source() -> Source:
     return Source(**source) if isinstance(source, dict) else source
 
 
+def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> None:
+    """Work on ``new`` from the next rerun. The number of new clusters a run with more labels keeps
+    (``preferred_n_new_clusters``) belongs to the data it was carried to: other data runs without it, so
+    the settings, and so the decisions saved with them, are the ones it had (it is also part of the
+    workspace key); coming back to that data brings its count back."""
+    preferred = st.session_state.setdefault("_preferred_new_clusters", {})
+    if preferred_n_new_clusters is not None:
+        preferred[new] = preferred_n_new_clusters
+    config = current_config()
+    if config.n_new_clusters is None:
+        st.session_state["config"] = replace(config, preferred_n_new_clusters=preferred.get(new))
+    st.session_state["source"] = new
+
+
 def upload_source(data: bytes, name: str, **columns) -> Source:
     """The source of an uploaded file: its bytes stay in the shared store (pages other than Data no longer hold
     the uploader) and a copy is saved in the workspace folder, so the data survives a server restart.
@@ -446,12 +460,14 @@ def decide(make_decision) -> None:
     current = get_result()
     base = st.session_state["base"]
     workspace: Workspace = st.session_state["workspace"]
+    stored = workspace.load()
+    if _decisions_key(stored) != _decisions_key(current.decisions):
+        current = replay(base, stored)  # another tab decided meanwhile: decide on top of what it decided
     new = make_decision(current)
     decision = new.decisions[-1]
-    before = workspace.load()
     stored = workspace.append(decision)
-    if _decisions_key(stored) != _decisions_key(before + [decision]):
-        new = replay(base, stored)  # another session added decisions meanwhile: derive from all of them
+    if _decisions_key(stored) != _decisions_key(list(new.decisions)):
+        new = replay(base, stored)  # another tab decided in between: derive from all of them
     st.session_state["_current"] = ((_base_key(base.table, base.config), _decisions_key(stored)), new)
     st.session_state["result"] = new
 
@@ -522,10 +538,7 @@ def run_again_with_labels(result) -> None:
     new = Source(kind="path", path=str(path), text_column=carried.text_column, label_column=carried.label_column,
                  missing_words=source.missing_words)  # a class called "none" stays one
     load_table(new)  # raises InputError before switching
-    st.session_state["source"] = new
-    config = current_config()
-    if config.n_new_clusters is None:  # a few more labels should not reshuffle the candidates for nothing
-        st.session_state["config"] = replace(config, preferred_n_new_clusters=new_clusters_to_keep(result, carried))
+    switch_source(new, new_clusters_to_keep(result, carried))  # a few more labels: the same candidates, if they fit
     st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
     more = f"{carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}"
     notify(f"Running again on {path.name} with {more}. {carried.summary()}")

@@ -78,7 +78,7 @@ def choose_source() -> None:
             else:
                 new = state.Source(kind=kind, path=path, **columns)
             state.load_table(new)  # raises InputError for a bad file or column before switching
-            st.session_state["source"] = new
+            state.switch_source(new)
             st.rerun()
 
 

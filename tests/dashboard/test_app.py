@@ -383,6 +383,25 @@ def small_upload() -> bytes:
     return frame[["text", "label"]].to_csv(index=False).encode("utf-8")
 
 
+def test_two_tabs_deciding_on_one_workspace_each_see_both_decisions(workspace_root):
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).iloc[300:700]
+    data = frame[["text", "label"]].to_csv(index=False).encode("utf-8")
+    first, second = upload_session("tabs.csv", data), upload_session("tabs.csv", data)
+    for at in (first, second):
+        at.switch_page("views/candidates.py").run()
+        assert_clean(at)
+    a, b = (int(c) for c in result_of(first).candidates.index[:2])
+    first.button(key=f"cand_dismiss_{a}").click().run()
+    second.button(key=f"cand_dismiss_{b}").click().run()  # this tab has not seen the first tab's decision
+    assert_clean(second)
+    for at in (second, first):
+        if at is first:
+            at.run()
+        result = result_of(at)
+        assert [(d["action"], d["cluster_id"]) for d in result.decisions] == [("dismiss", a), ("dismiss", b)]
+        assert a not in result.candidates.index and b not in result.candidates.index
+
+
 def test_uploads_are_stored_inside_the_workspace_and_survive_a_restart(workspace_root):
     from dashboard import state
 
@@ -571,7 +590,8 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
                "atm_support", "cash_withdrawal_charge", "apple_pay_or_google_pay")  # the last 3 unnamed
     frame = intent_rows("banking", intents, per_intent=30)
     frame["label"] = [label if i % 30 < 6 and label in intents[:5] else "" for i, label in enumerate(frame.label)]
-    at = upload_session("intents.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    uploaded = frame[["text", "label"]].to_csv(index=False).encode("utf-8")
+    at = upload_session("intents.csv", uploaded)
     at.session_state["config"] = DiscoveryConfig(adapt=False, make_map=False, random_state=0)  # MiniLM, not TF-IDF
     at.run()
     assert_clean(at)
@@ -613,6 +633,15 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     low, high = estimate["plausible"]
     assert estimate["preferred"] == kept and estimate["kept_preferred"] == (low <= kept <= high)
     assert estimate["n_new"] == (kept if estimate["kept_preferred"] else estimate["best"])
+
+    # back to the first data: its own settings, and so its two decisions, come back (the kept count is the copy's)
+    at.switch_page("views/data.py").run()
+    at.radio(key="data_kind").set_value("upload").run()
+    at.file_uploader(key="data_upload").upload("intents.csv", uploaded, "text/csv").run()
+    at.button(key="FormSubmitter:columns-Load").click().run()
+    assert_clean(at)
+    assert at.session_state["config"].preferred_n_new_clusters is None
+    assert [d["action"] for d in result_of(at).decisions] == ["name", "assign"]
 
 
 def test_a_class_called_none_is_reported_and_can_be_kept(workspace_root):
