@@ -569,6 +569,22 @@ def default_export_folder(source: Source) -> Path:
     return Path.cwd() / "out"
 
 
+def labels_replaced(result, row_ids: list[int], label: str) -> str | None:
+    """What labeling ``row_ids`` as ``label`` replaces: rows labeled already (by the data or by hand) with another
+    label, said before it happens, so a lasso over labeled rows does not silently relabel them."""
+    from discovery.labels import spelling_key
+
+    if result is None:
+        return None
+    human = result.rows.human_label.reindex([r for r in row_ids if r in result.rows.index]).dropna()
+    other = human[human.map(spelling_key) != spelling_key(label)]
+    if other.empty:
+        return None
+    counts = other.value_counts()
+    shown = ", ".join(f"{name!r} ({n})" for name, n in counts.head(3).items()) + (", ..." if len(counts) > 3 else "")
+    return f"{len(other):,} of them had another label ({shown}), now replaced."
+
+
 def parse_row_ids(text: str) -> list[int]:
     """Row ids typed by hand: ``3, 7 12-15`` -> [3, 7, 12, 13, 14, 15]."""
     ids: list[int] = []

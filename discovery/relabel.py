@@ -62,7 +62,8 @@ class NextRunLabels:
         """One plain sentence of what the next run learns and what it does not."""
         parts = []
         if self.assigned_rows:
-            parts.append(f"{self.assigned_rows:,} row{'s' if self.assigned_rows != 1 else ''} you labeled")
+            replaced = (f" ({len(self.relabeled):,} of them in place of the data's label)" if self.relabeled else "")
+            parts.append(f"{self.assigned_rows:,} row{'s' if self.assigned_rows != 1 else ''} you labeled{replaced}")
         if self.named_rows:
             shown = ", ".join(f"{name!r} ({n})" for name, n in self.named_rows.items())
             many = len(self.named_rows) != 1
@@ -116,9 +117,11 @@ def labels_for_next_run(result) -> NextRunLabels:
             origin[free] = ORIGIN_NAMED
             named_rows[str(cluster["name"])] = named_rows.get(str(cluster["name"]), 0) + len(free)
 
+    replaced = np.flatnonzero(assigned & (table.labels >= 0))
+    relabeled = tuple((int(rows.index[i]), data_labels[i], human[i]) for i in replaced)
     carried = ROW_ACTIONS + (CLUSTER_NAME_ACTION,)
     return _with_labels(table, labels, origin, int(assigned.sum()), named_rows,
-                        tuple(d for d in result.decisions if d.get("action") not in carried))
+                        tuple(d for d in result.decisions if d.get("action") not in carried), relabeled)
 
 
 def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:

@@ -132,14 +132,15 @@ def name_clash(result: "Discovery", cluster_id: int, name: str) -> str | None:
     wanted = spelling_key(name)
     classes = [c for c in result.table.codec.names if spelling_key(c) == wanted]
     if classes:
-        return (f"{classes[0]!r} is already a labeled class: merge cluster {cluster_id} into that class's cluster to "
-                "make them one category (naming keeps them apart).")
+        return (f"{classes[0]!r} is already a labeled class, so the cluster takes that spelling: merge cluster "
+                f"{cluster_id} into that class's cluster to make them one category now (a run with your labels reads "
+                "them as one class).")
     clusters = result.clusters
     named = clusters[clusters.renamed & ~clusters.dismissed & (clusters.index != cluster_id)]
     same = [int(i) for i, n in named.display_name.items() if spelling_key(n) == wanted]
     if same:
-        return (f"cluster {same[0]} is already named {str(name).strip()!r}: merge the two to make them one category "
-                "(naming keeps them apart).")
+        return (f"cluster {same[0]} is already named {named.display_name[same[0]]!r}, so this one takes that spelling: "
+                "merge the two to make them one category now (a run with your labels reads them as one class).")
     return None
 
 
@@ -330,12 +331,24 @@ class _Decisions:
         if missing:
             raise InputError(f"cluster {missing[0]} does not exist in this result; pick one of the listed clusters.")
 
+    def _spelling_in_use(self, label: str, cluster_id: int | None = None) -> str:
+        """``label`` as a class, another named cluster or a label given by hand already spells it, case and
+        surrounding spaces aside (the next run reads such spellings as one class); else ``label``."""
+        wanted = spelling_key(label)
+        given = set() if self.human is None else {h for h in self.human if isinstance(h, str)}
+        named = [n for c, n in self.names.items() if c != cluster_id and c not in self.dismissed]
+        for spelling in (*self.result.table.codec.names, *named, *sorted(given)):
+            if spelling_key(spelling) == wanted:
+                return spelling
+        return label
+
     def name(self, cluster_id: int, name: str) -> "_Decisions":
         name = str(name).strip()
         if not name:
             raise InputError("a cluster name cannot be empty; type a name.")
         self._require([cluster_id])
         cluster_id = int(cluster_id)
+        name = self._spelling_in_use(name, cluster_id)
         self.names[cluster_id] = name
         self.dismissed.discard(cluster_id)
         self.clusters_changed = True
@@ -423,6 +436,7 @@ class _Decisions:
             raise InputError(f"row {ids[int(np.argmax(positions < 0))]} does not exist in this data.")
         if self.human is None:
             self.human = self.result.rows.human_label.to_numpy(dtype=object).copy()
+        label = self._spelling_in_use(label)
         self.human[positions] = label
         self.decisions.append({"action": "assign", "row_ids": ids, "label": label})
         return self

@@ -93,6 +93,16 @@ def test_nothing_to_carry_and_a_data_label_changed_by_hand(reviewed):
     relabeled = labels_for_next_run(assign_label(first, [labeled_row], "something_else"))
     assert relabeled.frame.label[labeled_row] == "something_else"
     assert relabeled.frame.label_origin[labeled_row] == ORIGIN_ASSIGNED and relabeled.assigned_rows == 1
+    before = first.table.codec.decode(first.table.labels[[labeled_row]])[0]
+    assert relabeled.relabeled == ((labeled_row, before, "something_else"),)
+    assert "1 row you labeled (1 of them in place of the data's label)" in relabeled.summary()
+
+    from dashboard.state import labels_replaced  # what the Map page says before a selection replaces labels
+
+    unlabeled_row = int(np.flatnonzero(first.table.labels < 0)[0])
+    said = labels_replaced(first, [labeled_row, unlabeled_row], "something_else")
+    assert said == f"1 of them had another label ({before!r} (1)), now replaced."
+    assert labels_replaced(first, [labeled_row], f" {before.upper()} ") is None  # the same label, spelt otherwise
 
 
 def test_labels_given_in_review_train_every_stage_but_are_never_scored(reviewed, small_banking):

@@ -333,6 +333,12 @@ def test_a_name_that_is_already_a_class_or_another_clusters_is_pointed_out(demo_
     other = int(named.candidates.index[0])
     assert f"cluster {cid} is already named" in name_clash(named, other, "Card_not_working")
     assert name_clash(named, cid, "card_not_working") is None  # its own name
+    # the next run reads spellings that differ in case or spaces as one class: a name or a hand label takes the one in use
+    assert name_cluster(demo_result, cid, f"  {known.upper()} ").clusters.loc[cid, "display_name"] == known
+    assert name_cluster(named, other, "Card_Not_Working").clusters.loc[other, "display_name"] == "card_not_working"
+    row = int(demo_result.rows.index[demo_result.rows.human_label.isna()][0])
+    assert assign_label(named, [row], "CARD_NOT_WORKING ").rows.loc[row, "human_label"] == "card_not_working"
+    assert assign_label(demo_result, [row], known.title()).rows.loc[row, "human_label"] == known
 
 
 def test_a_named_then_dismissed_candidate_gives_its_rows_their_fill_in_labels(demo_result):

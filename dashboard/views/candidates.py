@@ -18,8 +18,9 @@ PAGE_SIZE = 10
 def name_one(cluster_id: int, field: str | None = None) -> None:
     name = str(st.session_state.get(field or f"cand_name_{cluster_id}", ""))
     clash = name_clash(state.get_result(), cluster_id, name) if name.strip() and state.get_result() else None
-    state.decide_now(lambda result: name_cluster(result, cluster_id, name),
-                     f"Cluster {cluster_id} is now named {name.strip()!r}." + (f" Note: {clash}" if clash else ""))
+    if state.decide_now(lambda result: name_cluster(result, cluster_id, name), ""):
+        named = state.get_result().clusters.display_name.get(cluster_id, name.strip())  # a class's spelling, if it is one
+        state.notify(f"Cluster {cluster_id} is now named {named!r}." + (f" Note: {clash}" if clash else ""))
 
 
 def rename_one(cluster_id: int) -> None:

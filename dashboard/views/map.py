@@ -14,8 +14,10 @@ def label_selection(row_ids: list[int]) -> None:
     The form's callback: it runs before the page is drawn again, with the label typed in the form.
     """
     label = str(st.session_state.get("map_label", ""))
+    replaced = state.labels_replaced(state.get_result(), row_ids, label)
     state.decide_now(lambda result: assign_label(result, row_ids, label),
-                     f"Labeled {len(row_ids)} rows as {label.strip()!r}; the decision is saved.")
+                     f"Labeled {len(row_ids)} rows as {label.strip()!r}; the decision is saved."
+                     + (f" {replaced} (Undo last decision, in the sidebar, takes it back.)" if replaced else ""))
 
 
 def show_map(result) -> list[int]:

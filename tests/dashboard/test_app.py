@@ -260,6 +260,8 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
     rows = result_of(at).rows
     assert (rows.loc[unlabeled, "proposed_label"] == "my_new_label").all()
     assert (rows.loc[unlabeled, "label_source"] == "human").all()
+    at.switch_page("views/clusters.py").run()  # cluster statistics count hand labels from the next run: said
+    assert any("the rows you labeled here count from the next run" in c.value for c in at.caption)
 
     # confidence threshold
     at.switch_page("views/fill.py").run()
