@@ -129,7 +129,7 @@ def cmd_run(args) -> int:
     from .export import write_label_next, write_labels_to_check, write_outputs
     from .io import read_table
     from .language import check_languages, language_warning
-    from .pipeline import DiscoveryConfig, fill_skipped_reason, run_discovery
+    from .pipeline import DiscoveryConfig, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
     from .result import adaptation_note, set_min_confidence, split_cluster
 
     if Path(args.out).expanduser().is_file():  # found out now, not after the run
@@ -207,8 +207,8 @@ def cmd_run(args) -> int:
         print(f"fill-in: {skipped}")
     if result.fill_method and result.fill_accuracy.get(result.fill_method) is None:
         print("fill-in: too few labeled rows to hold some back, so the proposals' accuracy is not estimated and "
-              "their confidences are not calibrated (read them as a ranking, not as probabilities); label a few more "
-              "rows of each class")
+              "their confidences are not calibrated (read them as a ranking, not as probabilities); "
+              + unestimated_accuracy_advice(table))
     if result.fill_words:
         print("fill-in: the texts' words were blended in (the model was not fine-tuned on the labels; "
               "--no-words leaves them out)")

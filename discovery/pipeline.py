@@ -358,6 +358,17 @@ def fill_skipped_reason(class_names) -> str | None:
             "cluster's label, with how close they lie to its centre as confidence")
 
 
+def unestimated_accuracy_advice(table) -> str:
+    """What gets the fill-in's accuracy estimated when too few labeled rows could be held out, for the CLI and
+    the dashboard: labels given in review are never held out, so more of them cannot help."""
+    review = int(table.labeled_in_review.sum())
+    if not review:
+        return "label a few more rows of each class"
+    return (f"the {review:,} labels given in review are never held out (they were picked where the proposals were "
+            "unsure, so scoring on them would skew the estimate): label a few more rows of each class, picked at "
+            "random, in the data's own label column")
+
+
 def uses_words(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
     """Whether the fill-in blends in the texts' words: on a sentence model not fine-tuned on the labels
     (a fine-tuned one has learnt the terms that matter; TF-IDF vectors are words already)."""

@@ -361,6 +361,15 @@ def test_too_few_labels_to_estimate_the_accuracy_is_said(tmp_path):
     assert "accuracy is not estimated and their confidences are not calibrated" in done.stdout
     enough = discovery("run", DEMO, "--model", "tfidf", "--quiet", "--label-next", "0", "--out", tmp_path / "demo")
     assert "not calibrated" not in enough.stdout and "estimated accuracy" in enough.stdout
+    # the same labels given in review are never held out: more review labels cannot help, and that is said
+    texts_only = frame.assign(label="")
+    texts_only.to_csv(tmp_path / "texts.csv", index=False)
+    typed = pd.DataFrame({"row_id": first_two, "text": frame.text[first_two], "label": frame.label[first_two]})
+    typed.to_csv(tmp_path / "typed.csv", index=False)
+    added = discovery("add-labels", tmp_path / "texts.csv", tmp_path / "typed.csv", "--out", tmp_path / "r.parquet")
+    assert added.returncode == 0, added.stderr
+    again = discovery("run", tmp_path / "r.parquet", "--model", "tfidf", "--quiet", "--out", tmp_path / "out2")
+    assert "the 2 labels given in review are never held out" in again.stdout, again.stdout
 
 
 def test_the_estimate_says_when_its_best_fit_is_the_largest_count_tried():

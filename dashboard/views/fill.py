@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import charts, state
 from discovery import assign_label, set_min_confidence
 from discovery.export import label_next_table, labels_to_check_table, to_csv_bytes
-from discovery.pipeline import FILL_PREFERENCE, fill_skipped_reason
+from discovery.pipeline import FILL_PREFERENCE, fill_skipped_reason, unestimated_accuracy_advice
 from discovery.suggest import rows_to_label_next
 
 st.title("Fill-in")
@@ -160,9 +160,10 @@ with state.guard():
     if skipped:
         st.info(f"Fill-in {skipped}.")
     elif result.fill_method and best is None:
+        advice = unestimated_accuracy_advice(result.table)
         st.info(f"Too few labeled rows to hold some back: the accuracy of {result.fill_method} is not estimated and "
-                "its confidences are not calibrated (read them as a ranking, not as probabilities). Label a few more "
-                "rows of each class.", icon=":material/info:")
+                "its confidences are not calibrated (read them as a ranking, not as probabilities). "
+                f"{advice[0].upper()}{advice[1:]}.", icon=":material/info:")
     show_accuracy(result)
     show_labels_to_check(result)
     show_label_next(result)
