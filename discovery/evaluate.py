@@ -312,6 +312,19 @@ def _validate(known_ratio: float, labeled_ratio: float, seeds, k: str) -> None:
         raise InputError(f"--k must be one of {', '.join(K_SETTINGS)} (got {k!r}).")
 
 
+def _check_draw_labels_something(train_labels, known_ratio: float, labeled_ratio: float) -> None:
+    """A known ratio that names no class, or a labeled ratio that labels no row of a known class, would score a
+    run without labels as if it were the protocol asked for: refused, saying what would."""
+    counts = pd.Series(np.asarray(train_labels, dtype=str)).value_counts()
+    if known_ratio > 0 and round(len(counts) * known_ratio) == 0:
+        raise InputError(f"--known-ratio {known_ratio} names no class of the {len(counts)} in train "
+                         f"(round({len(counts)} x {known_ratio}) = 0); give at least {1 / len(counts):.3g}, or 0 for "
+                         "plain discovery.")
+    if known_ratio > 0 and round(counts.max() * labeled_ratio) == 0:
+        raise InputError(f"--labeled-ratio {labeled_ratio} labels no row: the largest class has {counts.max()} train "
+                         f"rows (round({counts.max()} x {labeled_ratio}) = 0); give at least {1 / counts.max():.3g}.")
+
+
 def summarize(per_seed: list[dict]) -> tuple[dict, dict]:
     """Mean and (population) std over seeds of each metric; a metric that is null in every seed stays null."""
     mean, std = {}, {}
@@ -336,6 +349,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
     _validate(known_ratio, labeled_ratio, seeds, k)
     resolved = DiscoveryConfig(method=method).resolved_method()
     train, test = load_dataset(dataset_dir, max_train_rows)
+    _check_draw_labels_something(train.label, known_ratio, labeled_ratio)
     seeds = [int(s) for s in seeds]
     iterator = seeds
     if progress:

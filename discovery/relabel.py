@@ -162,7 +162,7 @@ def _same_text(text: str, copy: str) -> bool:
     return copy == text or (copy != _without_formula_quote(copy) and _without_formula_quote(copy) == text)
 
 
-def add_labels(table, labeled, source_name: str = "the labeled file",
+def add_labels(table, labeled, source_name: str | None = None,
                unlabeled_marker: str | None = None) -> NextRunLabels:
     """Fold labels given in a copy of some rows (``label_next.csv`` with its label column filled in) into
     ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label (or the
@@ -173,9 +173,14 @@ def add_labels(table, labeled, source_name: str = "the labeled file",
     ``labeled``: a ``LabeledTable`` read with the same text and label columns as ``table``.
     """
     frame = labeled.frame
+    source_name = source_name or labeled.source_name
     if "row_id" not in frame.columns:
         raise InputError(f"{source_name}: no 'row_id' column; label the rows in the label_next.csv that "
                          "`discovery run` wrote (it keeps each row's id) and pass that file.")
+    if labeled.label_column is None:
+        columns = ", ".join(repr(str(c)) for c in frame.columns[:12])
+        raise InputError(f"{source_name}: no 'label' column (its columns: {columns}); name the column holding the "
+                         "labels you typed with --label-col.")
     typed = np.array([None if label is None else _without_formula_quote(label)
                       for label in labeled.codec.decode(labeled.labels)], dtype=object)
     blank = {None} | ({str(unlabeled_marker).strip()} if unlabeled_marker is not None else set())

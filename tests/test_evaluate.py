@@ -168,3 +168,15 @@ def test_bad_settings_are_input_errors(tmp_path):
         evaluate_dataset(tmp_path, known_ratio=1.5, model="tfidf")
     with pytest.raises(InputError, match="labeled-ratio"):
         evaluate_dataset(tmp_path, labeled_ratio=0.0, model="tfidf")
+
+
+def test_a_draw_that_would_label_nothing_is_refused_saying_what_would():
+    from discovery.evaluate import _check_draw_labels_something
+
+    labels = ["a"] * 120 + ["b"] * 80 + ["c"] * 50 + ["d"] * 30 + ["e"] * 20 + ["f"] * 10 + ["g"] * 5
+    with pytest.raises(InputError, match=r"--known-ratio 0.05 names no class of the 7 .* at least 0.143"):
+        _check_draw_labels_something(labels, 0.05, 0.1)
+    with pytest.raises(InputError, match=r"--labeled-ratio 0.001 labels no row: the largest class has 120 .* 0.00833"):
+        _check_draw_labels_something(labels, 0.75, 0.001)
+    _check_draw_labels_something(labels, 0.0, 0.001)  # plain discovery labels nothing on purpose
+    _check_draw_labels_something(labels, 0.15, 1 / 120)

@@ -190,3 +190,7 @@ def test_labels_added_from_our_csv_keep_the_datas_spelling_and_marker():
     same = table_from_frame(pd.DataFrame({"row_id": [2, 2], "text": ["pin blocked"] * 2, "label": ["a", "a"]}),
                             name="dup.csv", data_hash="x")
     assert add_labels(data, same).assigned_rows == 1
+    renamed = table_from_frame(pd.DataFrame({"row_id": [2], "text": ["pin blocked"], "my_label": ["pin_blocked"]}),
+                               name="typed.csv", data_hash="y")
+    with pytest.raises(InputError, match=r"typed.csv: no 'label' column \(its columns: 'row_id', 'text', 'my_label'\)"):
+        add_labels(data, renamed)
