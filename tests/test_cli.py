@@ -381,3 +381,13 @@ def test_the_estimate_says_when_its_best_fit_is_the_largest_count_tried():
     assert "largest count" not in new_clusters_note(peaked)
     emptied = dict(peaked, empty_new_clusters=2)
     assert "2 of them ended with no rows and are not listed" in new_clusters_note(emptied)
+
+
+def test_more_new_clusters_than_rows_allow_is_said_not_called_given(tmp_path):
+    pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(100).to_csv(tmp_path / "small.csv", index=False)
+    done = discovery("run", tmp_path / "small.csv", "--model", "tfidf", "--new-clusters", "5000", "--quiet",
+                     "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    line = next(l for l in done.stdout.splitlines() if l.startswith("new clusters:"))
+    assert "(--new-clusters 5000 asked for more than the unlabeled rows allow)" in line and "given" not in line
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["clustering"]["n_new_clusters_asked"] == 5000
