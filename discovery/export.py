@@ -118,6 +118,13 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def _rows_labeled_by_decisions(discovery) -> int:
+    """Rows whose label a decision of this run gave or changed (``input.labeled_rows`` counts the data's)."""
+    human = discovery.rows.human_label.to_numpy(dtype=object)
+    data = np.array(discovery.table.codec.decode(discovery.table.labels), dtype=object)
+    return int((pd.notna(human) & (human != data)).sum())
+
+
 def manifest(discovery) -> dict:
     """Everything needed to repeat and audit a run."""
     table = discovery.table
@@ -143,6 +150,7 @@ def manifest(discovery) -> dict:
         "label_check": label_check_summary(discovery),
         "language": None if discovery.language is None else discovery.language.to_dict(),
         "decisions": list(discovery.decisions),
+        "rows_labeled_by_decisions": _rows_labeled_by_decisions(discovery),
         "min_confidence": discovery.min_confidence,
         "warnings": list(table.warnings) + ([discovery.language_warning] if discovery.language_warning else []),
     }

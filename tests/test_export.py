@@ -2,7 +2,8 @@ import json
 
 import pandas as pd
 
-from discovery import name_cluster, write_outputs
+from discovery import assign_label, name_cluster, write_outputs
+from discovery.export import manifest
 from discovery.export import to_csv_bytes
 
 
@@ -65,3 +66,14 @@ def test_every_file_treats_a_users_row_id_column_alike():
     picks = label_next_table(result, n=10)
     assert "row_id_input" in everything.columns and "row_id_input" in picks.columns
     assert picks.row_id_input.tolist() == everything.set_index("row_id").loc[picks.row_id, "row_id_input"].tolist()
+
+
+def test_the_manifest_counts_the_rows_decisions_labeled(demo_result):
+    assert manifest(demo_result)["rows_labeled_by_decisions"] == 0
+    labeled = int(demo_result.rows.index[demo_result.rows.human_label.notna()][0])
+    unlabeled = demo_result.rows.index[demo_result.rows.human_label.isna()][:3].tolist()
+    same = demo_result.rows.human_label[labeled]
+    decided = assign_label(assign_label(demo_result, unlabeled, "new_intent"), [labeled], same)
+    assert manifest(decided)["rows_labeled_by_decisions"] == 3  # giving a row its own label changes nothing
+    assert manifest(assign_label(decided, [labeled], "another"))["rows_labeled_by_decisions"] == 4
+    assert manifest(decided)["input"]["labeled_rows"] == demo_result.table.n_labeled
