@@ -68,7 +68,8 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
     picks = np.array(picks, dtype=int)
     alternatives = [", ".join(dict.fromkeys(v for v in votes[i] if v != proposed[i])) for i in picks]
     reasons = [f"{confidence[i]:.0%} sure of {proposed[i]}" +
-               (f"; {disagreement[i]:.0%} of the fill-in methods say {alt}" if alt else "; the fill-in methods agree")
+               (f"; {sum(v != proposed[i] for v in votes[i])} of {len(votes[i])} fill-in methods propose another "
+                f"label ({alt})" if alt else "; the fill-in methods agree")
                + (f"; {copies[texts[i]]} unlabeled rows hold this text" if copies[texts[i]] > 1 else "")
                for i, alt in zip(picks, alternatives)]
     out = open_rows.iloc[picks][["text", "proposed_label", "confidence", "cluster_id"]].copy()

@@ -1,5 +1,7 @@
 """Which rows to label next, on the bundled demo scored against its hidden true labels."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -47,6 +49,9 @@ def test_the_least_sure_and_most_disputed_come_first(demo_result):
     disputed = suggested[suggested.disagreement > 0]
     assert len(disputed) and all(alt and alt.split(", ")[0] in row.reason
                                  for alt, (_, row) in zip(disputed.alternatives, disputed.iterrows()))
+    for share, reason in zip(disputed.disagreement, disputed.reason):  # "2 of 4 fill-in methods propose another label"
+        other, methods = map(int, re.search(r"(\d+) of (\d+) fill-in methods propose another label \(", reason).groups())
+        assert other / methods == pytest.approx(share)
 
 
 def test_labeled_rows_are_not_suggested_again(demo_result):
