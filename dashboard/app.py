@@ -18,6 +18,7 @@ st.set_page_config(page_title="label-discovery", page_icon=":material/label:", l
 
 from dashboard import state  # noqa: E402
 from discovery import DiscoveryConfig  # noqa: E402
+from discovery.result import describe_decision  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGES = [
@@ -86,13 +87,18 @@ def decisions_sidebar() -> None:
         if result.skipped_decisions:
             st.warning(f"{len(result.skipped_decisions)} stored decisions no longer fit this result and were skipped.")
         if result.decisions:
-            st.button("Undo last decision", key="undo", width="stretch", on_click=undo)
+            latest = [describe_decision(d) for d in result.decisions[-5:]][::-1]
+            st.caption("Latest first: " + "; ".join(latest) + ("; ..." if len(result.decisions) > 5 else ""))
+            st.button("Undo last decision", key="undo", width="stretch", on_click=undo, args=(result.decisions[-1],),
+                      help=f"Takes back: {latest[0]}")
 
 
-def undo() -> None:
+def undo(shown: dict) -> None:
     """The button's callback: the last decision is gone before the page is drawn again."""
-    state.undo_last()
-    state.notify("Undid the last decision.")
+    try:
+        state.notify(state.undo_last(shown))
+    except state.InputError as exc:
+        st.session_state["flash_error"] = str(exc)
 
 
 settings_sidebar()

@@ -22,6 +22,7 @@ import streamlit as st
 from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions, read_table, read_table_bytes, replay,
                        run_discovery, workspace_key)
 from discovery.export import output_files
+from discovery.result import describe_decision
 from discovery.pipeline import STAGES
 from discovery.language import check_languages, language_warning
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
@@ -505,11 +506,18 @@ def show_notice() -> None:
         st.success(plain(message))
 
 
-def undo_last() -> None:
+def undo_last(shown: dict | None) -> str:
+    """Take back the last stored decision if it is ``shown``, the one this page says Undo takes back; another
+    tab's later decision is never taken back unseen (``InputError``; the page is drawn again with it)."""
     workspace: Workspace = st.session_state["workspace"]
     decisions = workspace.load()
-    if decisions:
-        workspace.replace(decisions[:-1])
+    if not decisions:
+        raise InputError("nothing to undo: no decision is saved for this data and these settings.")
+    if shown is None or _decisions_key([decisions[-1]]) != _decisions_key([shown]):
+        raise InputError(f"not undone: the last saved decision is another tab's ({describe_decision(decisions[-1])}); "
+                         "it is shown now, press Undo again to take it back.")
+    workspace.replace(decisions[:-1])
+    return f"Undid: {describe_decision(shown)}."
 
 
 REVIEWED = "-reviewed"

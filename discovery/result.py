@@ -500,6 +500,26 @@ ACTIONS = {
 }
 
 
+def describe_decision(decision: dict) -> str:
+    """A stored decision in a few plain words, e.g. ``named cluster 54 'card_lost_abroad'``."""
+    action = decision.get("action")
+    if action == "name":
+        return f"named cluster {decision['cluster_id']} {decision['name']!r}"
+    if action == "dismiss":
+        return f"dismissed cluster {decision['cluster_id']}"
+    if action == "merge":
+        others = [c for c in decision["cluster_ids"] if c != decision.get("into")]
+        return f"merged cluster{'s' if len(others) != 1 else ''} {', '.join(map(str, others))} into {decision.get('into')}"
+    if action == "split":
+        return f"split cluster {decision['cluster_id']}"
+    if action == "assign":
+        n = len(decision["row_ids"])
+        return f"labeled {n} row{'s' if n != 1 else ''} {decision['label']!r}"
+    if action == "threshold":
+        return f"set the threshold to {float(decision['value']):.2f}"
+    return str(action)
+
+
 def name_cluster(result: Discovery, cluster_id: int, name: str) -> Discovery:
     """Give a cluster a name; a named candidate's rows take the name as their new label."""
     return _Decisions(result).name(cluster_id, name).build()

@@ -402,6 +402,18 @@ def test_two_tabs_deciding_on_one_workspace_each_see_both_decisions(workspace_ro
         result = result_of(at)
         assert [(d["action"], d["cluster_id"]) for d in result.decisions] == [("dismiss", a), ("dismiss", b)]
         assert a not in result.candidates.index and b not in result.candidates.index
+    # Undo takes back only the decision the page says it does, never another tab's unseen one
+    assert any(f"Latest first: dismissed cluster {b}; dismissed cluster {a}" in c.value for c in first.sidebar.caption)
+    c = int(result_of(second).candidates.index[0])
+    second.button(key=f"cand_dismiss_{c}").click().run()
+    first.button(key="undo").click().run()  # this tab still shows dismissing b as the last decision
+    assert not first.exception
+    assert any(f"another tab's (dismissed cluster {c})" in e.value.replace("\\", "") for e in first.error)
+    assert [d["cluster_id"] for d in result_of(first).decisions] == [a, b, c]
+    first.button(key="undo").click().run()
+    assert_clean(first)
+    assert [d["cluster_id"] for d in result_of(first).decisions] == [a, b]
+    assert any(f"Undid: dismissed cluster {c}." == m.value.replace("\\", "") for m in first.success)
 
 
 def test_uploads_are_stored_inside_the_workspace_and_survive_a_restart(workspace_root):
