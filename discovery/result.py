@@ -304,6 +304,16 @@ def _term_counts(result: Discovery):
     return result.shared["term_counts"]
 
 
+MAX_NAME_LENGTH = 200
+
+
+def _check_length(name: str, what: str) -> None:
+    """A class name is a short label, shown in every table, message and export: a paragraph is a slip."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"a {what} of {len(name):,} characters ({name[:40]!r}...); keep it under "
+                         f"{MAX_NAME_LENGTH} characters.")
+
+
 class _Decisions:
     """A working copy of what decisions change in a result; ``build`` makes one new, consistent result.
 
@@ -346,6 +356,7 @@ class _Decisions:
         name = str(name).strip()
         if not name:
             raise InputError("a cluster name cannot be empty; type a name.")
+        _check_length(name, "cluster name")
         self._require([cluster_id])
         cluster_id = int(cluster_id)
         name = self._spelling_in_use(name, cluster_id)
@@ -430,6 +441,7 @@ class _Decisions:
         label = str(label).strip()
         if not label:
             raise InputError("a label cannot be empty; type a label.")
+        _check_length(label, "label")
         ids = [int(r) for r in row_ids]
         positions = self.result.rows.index.get_indexer(ids)
         if (positions < 0).any():

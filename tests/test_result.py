@@ -339,6 +339,10 @@ def test_a_name_that_is_already_a_class_or_another_clusters_is_pointed_out(demo_
     row = int(demo_result.rows.index[demo_result.rows.human_label.isna()][0])
     assert assign_label(named, [row], "CARD_NOT_WORKING ").rows.loc[row, "human_label"] == "card_not_working"
     assert assign_label(demo_result, [row], known.title()).rows.loc[row, "human_label"] == known
+    with pytest.raises(InputError, match="a cluster name of 300 characters"):
+        name_cluster(demo_result, cid, "x" * 300)
+    with pytest.raises(InputError, match="a label of 201 characters"):
+        assign_label(demo_result, [row], "y" * 201)
 
 
 def test_a_named_then_dismissed_candidate_gives_its_rows_their_fill_in_labels(demo_result):
