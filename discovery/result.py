@@ -334,6 +334,7 @@ class _Decisions:
         self.centers = None
         self.changed: set[int] = set()  # clusters whose members changed (merged into, split)
         self.human = None  # per-row human labels, copied at the first assignment
+        self.row_label_spellings = None  # spelling_key -> the spelling rows are labeled with, built when first needed
         self.clusters_changed = False
 
     def _require(self, ids) -> None:
@@ -345,12 +346,16 @@ class _Decisions:
         """``label`` as a class, another named cluster or a label given by hand already spells it, case and
         surrounding spaces aside (the next run reads such spellings as one class); else ``label``."""
         wanted = spelling_key(label)
-        given = set() if self.human is None else {h for h in self.human if isinstance(h, str)}
+        if self.row_label_spellings is None:  # built once: replaying many labels stays linear in the rows
+            given = pd.unique(pd.Series(self.result.rows.human_label.dropna().astype(str)))
+            self.row_label_spellings = {}
+            for spelling in (*self.result.table.codec.names, *sorted(given)):
+                self.row_label_spellings.setdefault(spelling_key(spelling), spelling)
         named = [n for c, n in self.names.items() if c != cluster_id and c not in self.dismissed]
-        for spelling in (*self.result.table.codec.names, *named, *sorted(given)):
+        for spelling in (*self.result.table.codec.names, *named):
             if spelling_key(spelling) == wanted:
                 return spelling
-        return label
+        return self.row_label_spellings.get(wanted, label)
 
     def name(self, cluster_id: int, name: str) -> "_Decisions":
         name = str(name).strip()
@@ -449,6 +454,7 @@ class _Decisions:
         if self.human is None:
             self.human = self.result.rows.human_label.to_numpy(dtype=object).copy()
         label = self._spelling_in_use(label)
+        self.row_label_spellings.setdefault(spelling_key(label), label)
         self.human[positions] = label
         self.decisions.append({"action": "assign", "row_ids": ids, "label": label})
         return self
