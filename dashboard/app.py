@@ -89,8 +89,10 @@ def decisions_sidebar() -> None:
         if result.decisions:
             latest = [describe_decision(d) for d in result.decisions[-5:]][::-1]
             st.caption("Latest first: " + "; ".join(latest) + ("; ..." if len(result.decisions) > 5 else ""))
-            st.button("Undo last decision", key="undo", width="stretch", on_click=undo, args=(result.decisions[-1],),
-                      help=f"Takes back: {latest[0]}")
+        stored = st.session_state.get("_stored_decisions") or []
+        if stored:  # the last stored decision, also one that no longer fits this result and was skipped
+            st.button("Undo last decision", key="undo", width="stretch", on_click=undo, args=(stored[-1],),
+                      help=f"Takes back: {describe_decision(stored[-1])}")
 
 
 def undo(shown: dict) -> None:

@@ -153,6 +153,8 @@ def _open_session() -> None:
         return
     st.session_state["source"], config = remembered
     st.session_state.setdefault("config", config)
+    if config.preferred_n_new_clusters is not None:  # a reviewed copy reopened keeps its count when left and found again
+        st.session_state.setdefault("_preferred_new_clusters", {})[remembered[0]] = config.preferred_n_new_clusters
     if remembered[0].kind != "demo":
         notify(f"Reopened {remembered[0].display_name if remembered[0].kind == 'upload' else remembered[0].path}, the "
                "data of your last session, with its settings and decisions. The Data page switches to other data.")
@@ -174,9 +176,7 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
     preferred = st.session_state.setdefault("_preferred_new_clusters", {})
     if preferred_n_new_clusters is not None:
         preferred[new] = preferred_n_new_clusters
-    config = current_config()
-    if config.n_new_clusters is None:
-        st.session_state["config"] = replace(config, preferred_n_new_clusters=preferred.get(new))
+    st.session_state["config"] = replace(current_config(), preferred_n_new_clusters=preferred.get(new))
     st.session_state["source"] = new
 
 
@@ -435,6 +435,7 @@ def prepare(progress_container=None, notice_container=None):
         st.session_state["_current"] = current
     st.session_state["base"] = base
     st.session_state["workspace"] = workspace
+    st.session_state["_stored_decisions"] = decisions
     st.session_state["result"] = current[1]
     remember_session(source, config)
     return current[1]
@@ -462,13 +463,16 @@ def decide(make_decision) -> None:
     base = st.session_state["base"]
     workspace: Workspace = st.session_state["workspace"]
     stored = workspace.load()
-    if _decisions_key(stored) != _decisions_key(current.decisions):
+    built_from = st.session_state.get("_stored_decisions", [])  # the stored list ``current`` was replayed from
+    if _decisions_key(stored) != _decisions_key(built_from):
         current = replay(base, stored)  # another tab decided meanwhile: decide on top of what it decided
     new = make_decision(current)
     decision = new.decisions[-1]
+    before_append = stored
     stored = workspace.append(decision)
-    if _decisions_key(stored) != _decisions_key(list(new.decisions)):
+    if _decisions_key(stored) != _decisions_key(before_append + [decision]):
         new = replay(base, stored)  # another tab decided in between: derive from all of them
+    st.session_state["_stored_decisions"] = stored
     st.session_state["_current"] = ((_base_key(base.table, base.config), _decisions_key(stored)), new)
     st.session_state["result"] = new
 

@@ -270,7 +270,7 @@ def _estimate_note(clustering: dict) -> str | None:
     estimate = clustering.get("estimate")
     if clustering.get("n_new_clusters_given"):
         asked = clustering.get("n_new_clusters_asked")
-        if asked is not None and asked != clustering["n_new_clusters"]:
+        if asked is not None and asked > clustering["n_new_clusters"]:
             return (f"new clusters: {clustering['n_new_clusters']} (--new-clusters {asked} asked for more than the "
                     "unlabeled rows allow)")
         return f"new clusters: {clustering['n_new_clusters']} (given)"

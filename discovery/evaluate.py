@@ -313,8 +313,8 @@ def _validate(known_ratio: float, labeled_ratio: float, seeds, k: str) -> None:
 
 
 def _check_draw_labels_something(train_labels, known_ratio: float, labeled_ratio: float) -> None:
-    """A known ratio that names no class, or a labeled ratio that labels no row of a known class, would score a
-    run without labels as if it were the protocol asked for: refused, saying what would."""
+    """A known ratio that names no class, or a labeled ratio that labels no row of any class (not even the
+    largest), would score a run without labels as if it were the protocol asked for: refused, saying what would."""
     counts = pd.Series(np.asarray(train_labels, dtype=str)).value_counts()
     if known_ratio > 0 and round(len(counts) * known_ratio) == 0:
         raise InputError(f"--known-ratio {known_ratio} names no class of the {len(counts)} in train "

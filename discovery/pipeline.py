@@ -391,7 +391,7 @@ def make_clusterer(config: DiscoveryConfig):
 def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
     """What the clustering decided about new clusters, for the manifest and the dashboard."""
     report = {"method": config.resolved_method(), "n_new_clusters": int(clusterer.n_new_clusters_),
-              "n_new_clusters_given": config.n_new_clusters is not None, "n_new_clusters_asked": config.n_new_clusters}
+              "n_new_clusters_given": config.n_new_clusters is not None, "n_new_clusters_asked": config.n_new_clusters if config.resolved_method() == "seeded-kmeans" else None}
     estimate = getattr(clusterer, "new_cluster_estimate_", None)
     if estimate is not None:
         report["estimate"] = estimate.to_dict()

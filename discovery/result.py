@@ -520,6 +520,13 @@ ACTIONS = {
 
 def describe_decision(decision: dict) -> str:
     """A stored decision in a few plain words, e.g. ``named cluster 54 'card_lost_abroad'``."""
+    try:
+        return _described(decision)
+    except (AttributeError, KeyError, TypeError, ValueError):  # a damaged or older stored decision
+        return str(decision)
+
+
+def _described(decision: dict) -> str:
     action = decision.get("action")
     if action == "name":
         return f"named cluster {decision['cluster_id']} {decision['name']!r}"

@@ -33,7 +33,7 @@ with state.guard():
                f"cluster_id, cluster_status and accepted; {len(result.decisions)} decision{'' if len(result.decisions) == 1 else 's'} applied, "
                f"threshold {result.min_confidence:.2f}.")
     st.dataframe(labeled.head(200), width="stretch", height=300)
-    cache = st.session_state.setdefault("_export", {})
+    cache = st.session_state.setdefault("_export_files", {})
     cols = st.columns(5)
     for col, name in zip(cols, ["proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet",
                                 "clusters.csv", "manifest.json"]):

@@ -15,8 +15,9 @@ def label_selection(row_ids: list[int]) -> None:
     """
     label = str(st.session_state.get("map_label", ""))
     replaced = state.labels_replaced(state.get_result(), row_ids, label)
-    state.decide_now(lambda result: assign_label(result, row_ids, label),
-                     f"Labeled {len(row_ids)} rows as {label.strip()!r}; the decision is saved."
+    if state.decide_now(lambda result: assign_label(result, row_ids, label), ""):
+        applied = state.get_result().decisions[-1]["label"]  # a class's spelling, if it is one
+        state.notify(f"Labeled {len(row_ids)} rows as {applied!r}; the decision is saved."
                      + (f" {replaced} (Undo last decision, in the sidebar, takes it back.)" if replaced else ""))
 
 
@@ -27,7 +28,7 @@ def show_map(result) -> list[int]:
                                         key="map_color") or "cluster"
     with search:
         phrase = st.text_input("Or select texts containing", key="map_search",
-                               help="Every row whose text holds these words, in this order (any case).")
+                               help="Every row whose text holds this text (any case; runs of spaces count as one; 'fee' also finds 'coffee').")
     with ids:
         typed = st.text_input("Or select by row ids (e.g. 3, 7, 12-15)", key="map_row_ids")
     typed_ids = []
