@@ -24,6 +24,11 @@ def _neutral(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
 
 
+def without_formula_quote(value: str) -> str:
+    """A cell as it was before ``_neutral`` put ``'`` before a spreadsheet formula (``'-1`` -> ``-1``)."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES) else value
+
+
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells (and column names) a spreadsheet would run as a formula with ``'``
     (OWASP CSV injection advice)."""
@@ -118,13 +123,6 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def _rows_labeled_by_decisions(discovery) -> int:
-    """Rows whose label a decision of this run gave or changed (``input.labeled_rows`` counts the data's)."""
-    human = discovery.rows.human_label.to_numpy(dtype=object)
-    data = np.array(discovery.table.codec.decode(discovery.table.labels), dtype=object)
-    return int((pd.notna(human) & (human != data)).sum())
-
-
 def manifest(discovery) -> dict:
     """Everything needed to repeat and audit a run."""
     table = discovery.table
@@ -150,7 +148,7 @@ def manifest(discovery) -> dict:
         "label_check": label_check_summary(discovery),
         "language": None if discovery.language is None else discovery.language.to_dict(),
         "decisions": list(discovery.decisions),
-        "rows_labeled_by_decisions": _rows_labeled_by_decisions(discovery),
+        "rows_labeled_by_decisions": int(discovery.labeled_by_decisions.sum()),  # input.labeled_rows: the data's
         "min_confidence": discovery.min_confidence,
         "warnings": list(table.warnings) + ([discovery.language_warning] if discovery.language_warning else []),
     }

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .export import without_formula_quote
 from .labels import spelling_key
 from .io import ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_NAMED
 
@@ -105,7 +106,7 @@ def labels_for_next_run(result) -> NextRunLabels:
     labels = np.where(pd.notna(human), human, None).astype(object)
     data_labels = np.array(table.codec.decode(table.labels), dtype=object)
     origin = recorded_origin(table)
-    assigned = pd.notna(human) & ((table.labels < 0) | (human != data_labels))
+    assigned = result.labeled_by_decisions
     origin[assigned] = ORIGIN_ASSIGNED
 
     named_rows: dict[str, int] = {}
@@ -150,16 +151,9 @@ def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: i
                          not_carried=not_carried, relabeled=relabeled)
 
 
-def _without_formula_quote(value: str) -> str:
-    """A cell as it was before our CSV files put ``'`` before a spreadsheet formula (``'-1`` -> ``-1``)."""
-    from .export import FORMULA_PREFIXES
-
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES) else value
-
-
 def _same_text(text: str, copy: str) -> bool:
     """Equal, or equal once the ``'`` our CSV files put before a spreadsheet formula is taken off."""
-    return copy == text or (copy != _without_formula_quote(copy) and _without_formula_quote(copy) == text)
+    return copy == text or (copy != without_formula_quote(copy) and without_formula_quote(copy) == text)
 
 
 def add_labels(table, labeled, source_name: str | None = None,
@@ -181,7 +175,7 @@ def add_labels(table, labeled, source_name: str | None = None,
         columns = ", ".join(repr(str(c)) for c in frame.columns[:12])
         raise InputError(f"{source_name}: no 'label' column (its columns: {columns}); name the column holding the "
                          "labels you typed with --label-col.")
-    typed = np.array([None if label is None else _without_formula_quote(label)
+    typed = np.array([None if label is None else without_formula_quote(label)
                       for label in labeled.codec.decode(labeled.labels)], dtype=object)
     blank = {None} | ({str(unlabeled_marker).strip()} if unlabeled_marker is not None else set())
     given = np.array([label not in blank for label in typed], dtype=bool)

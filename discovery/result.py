@@ -56,6 +56,13 @@ class Discovery:
     """Work that depends on the input only (the texts' term counts), shared with every derived result."""
 
     @property
+    def labeled_by_decisions(self) -> np.ndarray:
+        """Per row: a decision of this run gave it a label, or another label than the data's."""
+        human = self.rows.human_label.to_numpy(dtype=object)
+        data = np.array(self.table.codec.decode(self.table.labels), dtype=object)
+        return pd.notna(human) & (human != data)
+
+    @property
     def language_warning(self) -> str | None:
         """A warning when the model reads English only and a fifth or more of the texts are in another language."""
         return None if self.language is None else language_warning(self.language, self.config.model)

@@ -42,7 +42,7 @@ def show_table(result) -> pd.DataFrame:
                                    "account for them (low in a category nobody has named)"),
         "size": st.column_config.ProgressColumn(format="%d", min_value=0, max_value=int(frame["size"].max())),
     })
-    by_hand = sum(len(d.get("row_ids", ())) for d in result.decisions if d.get("action") == "assign")
+    by_hand = any(d.get("action") == "assign" for d in result.decisions)
     st.caption(f"{len(shown)} of {len(frame)} clusters shown; click a column header to sort."
                + (" Labeled counts, majority labels, purity and status count the data's labels; the rows you labeled "
                   "here count from the next run (Data page: Run again with my labels)." if by_hand else ""))
