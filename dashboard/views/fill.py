@@ -74,8 +74,9 @@ def label_next_row() -> None:
     """The form's callback: label the chosen suggestion (runs before the page is drawn again)."""
     row_id = int(st.session_state["next_row"])
     label = str(st.session_state.get("next_label", ""))
-    state.decide_now(lambda result: assign_label(result, [row_id], label),
-                     f"Labeled row {row_id} as {label.strip()!r}; the decision is saved.")
+    if state.decide_now(lambda result: assign_label(result, [row_id], label), ""):
+        applied = state.get_result().decisions[-1]["label"]  # a class's spelling, if it is one
+        state.notify(f"Labeled row {row_id} as {applied!r}; the decision is saved.")
 
 
 def show_label_next(result) -> None:
@@ -105,8 +106,9 @@ def keep_or_correct(row_id: int) -> None:
     """The button's callback: the researcher's verdict on a doubtful label (runs before the page is drawn again)."""
     typed = str(st.session_state.get(f"check_other_{row_id}", "")).strip()
     label = typed or str(st.session_state.get(f"check_verdict_{row_id}", ""))
-    state.decide_now(lambda result: assign_label(result, [row_id], label),
-                     f"Row {row_id} is labeled {label!r}; the decision is saved.")
+    if state.decide_now(lambda result: assign_label(result, [row_id], label), ""):
+        applied = state.get_result().decisions[-1]["label"]  # a class's spelling, if it is one
+        state.notify(f"Row {row_id} is labeled {applied!r}; the decision is saved.")
 
 
 def show_labels_to_check(result) -> None:

@@ -558,14 +558,15 @@ def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
     assert len(suggestions) == 1 and suggestions[0].index.tolist() == expected.index.tolist()
     row_id = int(expected.index[1])
     at.selectbox(key="next_row").set_value(row_id)
-    at.text_input(key="next_label").set_value("card_arrival")
+    at.text_input(key="next_label").set_value(" Card_Swallowed")  # another spelling of a labeled class
     at.button(key="FormSubmitter:label_next-Label this row").click().run()
     assert_clean(at)
+    assert any(f"Labeled row {row_id} as 'card_swallowed'" in box.value.replace("\\", "") for box in at.success)
     rows = result_of(at).rows
-    assert rows.loc[row_id, "label_source"] == "human" and rows.loc[row_id, "proposed_label"] == "card_arrival"
+    assert rows.loc[row_id, "label_source"] == "human" and rows.loc[row_id, "proposed_label"] == "card_swallowed"
     shown = next(df.value for df in at.dataframe if "reason" in df.value.columns)
     assert row_id not in shown.index and len(shown) == 20
-    assert result_of(at).decisions[-1] == {"action": "assign", "row_ids": [row_id], "label": "card_arrival"}
+    assert result_of(at).decisions[-1] == {"action": "assign", "row_ids": [row_id], "label": "card_swallowed"}
     at.button(key="undo").click().run()  # leave the shared workspace as the other tests expect it
     assert_clean(at)
     assert rows_to_label_next(result_of(at), n=20).index.tolist() == expected.index.tolist()
