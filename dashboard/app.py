@@ -93,6 +93,19 @@ def decisions_sidebar() -> None:
         if stored:  # the last stored decision, also one that no longer fits this result and was skipped
             st.button("Undo last decision", key="undo", width="stretch", on_click=undo, args=(stored[-1],),
                       help=f"Takes back: {describe_decision(stored[-1])}")
+        if len(stored) > 1:  # any one of them, the others kept
+            position = st.selectbox("Or take back one decision", list(range(len(stored)))[::-1], key="take_back_pick",
+                                    format_func=lambda i: f"{i + 1}. {describe_decision(stored[i])}")
+            st.button("Take it back", key="take_back", width="stretch", on_click=take_back,
+                      args=(position, stored[position]))
+
+
+def take_back(position: int, shown: dict) -> None:
+    """The button's callback: the chosen decision is gone before the page is drawn again."""
+    try:
+        state.notify(state.take_back(position, shown))
+    except state.InputError as exc:
+        st.session_state["flash_error"] = str(exc)
 
 
 def undo(shown: dict) -> None:

@@ -524,6 +524,29 @@ def undo_last(shown: dict | None) -> str:
     return f"Undid: {describe_decision(shown)}."
 
 
+def take_back(position: int, shown: dict) -> str:
+    """Take back the stored decision at ``position`` (0: the first made), which must be ``shown``; the others stay.
+
+    Later decisions that only made sense with it (naming the cluster a split made, say) no longer fit and are
+    skipped on replay; the message names them, so they can be taken back too or the decision made again.
+    """
+    workspace: Workspace = st.session_state["workspace"]
+    decisions = workspace.load()
+    if not 0 <= position < len(decisions) or _decisions_key([decisions[position]]) != _decisions_key([shown]):
+        raise InputError("not taken back: another tab changed the saved decisions; they are shown now, choose again.")
+    remaining = decisions[:position] + decisions[position + 1:]
+    base = st.session_state["base"]
+    skipped_before = {_decisions_key([d]) for d, _ in replay(base, decisions).skipped_decisions}
+    now_skipped = [d for d, _ in replay(base, remaining).skipped_decisions if _decisions_key([d]) not in skipped_before]
+    workspace.replace(remaining)
+    message = f"Took back: {describe_decision(shown)}."
+    if now_skipped:
+        message += (f" {len(now_skipped)} later decision{' depends' if len(now_skipped) == 1 else 's depend'} on it and "
+                    f"no longer appl{'ies' if len(now_skipped) == 1 else 'y'}: "
+                    + "; ".join(describe_decision(d) for d in now_skipped) + ".")
+    return message
+
+
 REVIEWED = "-reviewed"
 
 

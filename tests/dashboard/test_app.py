@@ -190,6 +190,35 @@ def test_candidates_page_lists_labeled_clusters_that_may_hide_a_category(first_s
     assert result_of(at).decisions == ()
 
 
+def test_any_decision_can_be_taken_back_and_those_that_needed_it_are_named(first_session):
+    """Split a cluster, dismiss a candidate and merge the split's part into another cluster; taking back the
+    split keeps the dismissal, skips the merge (the part is gone) and says so."""
+    at = new_session("views/candidates.py")
+    first = result_of(at)
+    split_id = int(first.clusters.index[first.clusters.may_hide_new_category & ~first.clusters.dismissed][0])
+    other = int(first.candidates.index[0])
+    at.selectbox(key="split_id").set_value(split_id).run()
+    at.button(key="split_btn").click().run()
+    new = result_of(at).decisions[-1]["new_cluster_id"]
+    at.button(key=f"cand_dismiss_{other}").click().run()
+    at.multiselect(key="merge_ids").set_value([other, new]).run()
+    at.button(key="merge_btn").click().run()
+    assert_clean(at)
+    assert [d["action"] for d in result_of(at).decisions] == ["split", "dismiss", "merge"]
+
+    at.selectbox(key="take_back_pick").set_value(0).run()  # the split, made first
+    at.button(key="take_back").click().run()
+    assert_clean(at)
+    result = result_of(at)
+    assert [d["action"] for d in result.decisions] == ["dismiss"] and new not in result.clusters.index
+    assert bool(result.clusters.loc[other, "dismissed"])
+    message = next(box.value.replace("\\", "") for box in at.success)
+    assert message.startswith(f"Took back: split cluster {split_id}.")
+    assert f"1 later decision depends on it and no longer applies: merged cluster {new} into {other}." in message
+    assert [d["action"] for d in at.session_state["workspace"].load()] == ["dismiss", "merge"]  # kept, shown as skipped
+    at.session_state["workspace"].replace([])  # leave the shared workspace as the other tests expect it
+
+
 def test_a_candidate_says_how_far_named_classes_explain_it_and_merges_into_the_closest(first_session):
     """Each candidate card gives the share of its rows the named classes explain and the closest one; the
     candidates the named classes explain least come first, and "Merge into <class>" hands a candidate's rows
