@@ -67,6 +67,10 @@ def settings_sidebar() -> None:
             if model == "":
                 st.error("Type a model name or path, or pick the bundled model.")
                 return
+            if method == "hdbscan" and new_clusters is not None:
+                st.error("hdbscan finds its own number of new categories (the min cluster size sets how fine): "
+                         "empty the number of new categories, or pick seeded-kmeans.")
+                return
             st.session_state["config"] = DiscoveryConfig(
                 model=model, method=method, random_state=int(seed), min_cluster_size=int(min_size) or None,
                 noise_budget=float(noise), adapt=bool(adapt),

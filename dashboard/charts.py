@@ -86,15 +86,42 @@ def category_codes(values: pd.Series) -> tuple[np.ndarray, list]:
     return codes, scale
 
 
+NAMES_SHOWN, NAME_CHARS = 20, 32
+
+
+def group_names(rows: pd.DataFrame, color_by: str, cluster_names: pd.Series | None = None,
+                top: int = NAMES_SHOWN) -> pd.DataFrame:
+    """Where to write the name of each of the ``top`` largest colour groups on the map: x, y (the group's median
+    point) and its name (a cluster's id and name, or the label), so a colour says which group it is without a
+    legend of a hundred entries. Empty when colouring by confidence (no groups)."""
+    column = COLOR_BY[color_by]
+    if column == "confidence":
+        return pd.DataFrame(columns=["x", "y", "name"])
+    keys = rows[column]
+    present = rows[keys.notna()]
+    groups = present.groupby(keys[keys.notna()].astype(str), sort=False)
+    sizes = groups.size().sort_values(ascending=False, kind="stable").head(top)
+    where = groups[["x", "y"]].median().loc[sizes.index]
+    if column == "cluster_id" and cluster_names is not None:
+        names = [f"{key} · {cluster_names.get(int(key), '')}" for key in sizes.index]
+    else:
+        names = list(sizes.index)
+    names = [n if len(n) <= NAME_CHARS else n[:NAME_CHARS - 1] + "…" for n in names]
+    return pd.DataFrame({"x": where.x.to_numpy(), "y": where.y.to_numpy(), "name": names})
+
+
 def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[int] | None = None,
-                texts: np.ndarray | None = None, cluster_names: pd.Series | None = None) -> go.Figure:
+                texts: np.ndarray | None = None, cluster_names: pd.Series | None = None,
+                show_names: bool = False) -> go.Figure:
     """WebGL scatter of the 2-d map; row ids ride in ``customdata`` so selections survive any reordering.
 
     ``customdata`` is a plain list of ids: a numpy array goes to the browser as a typed array, whose
     per-point values came back from a box or lasso selection as ``{"0": id}`` objects.
 
     ``texts``: ``hover_texts(rows.text)`` computed earlier (the slowest part of the figure on 50k rows);
-    ``cluster_names``: cluster id -> name for the hover (a colour alone does not say which cluster).
+    ``cluster_names``: cluster id -> name for the hover (a colour alone does not say which cluster);
+    ``show_names``: write the largest groups' names on the map (``group_names``), as annotations, which a
+    box or lasso never selects.
     """
     column = COLOR_BY[color_by]
     marker = dict(size=5, opacity=0.8, line=dict(width=0))
@@ -120,6 +147,10 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
                       xaxis=dict(visible=False), yaxis=dict(visible=False), plot_bgcolor="white",
                       hoverlabel=dict(align="left", bgcolor="rgba(255,255,255,0.96)", bordercolor="#888",
                                       font=dict(color="#111")), uirevision="map")
+    if show_names:
+        for x, y, name in group_names(rows, color_by, cluster_names).itertuples(index=False):
+            fig.add_annotation(x=x, y=y, text=html.escape(name), showarrow=False, font=dict(size=11, color="#111"),
+                               bgcolor="rgba(255,255,255,0.7)")
     return fig
 
 

@@ -143,6 +143,10 @@ def cmd_run(args) -> int:
     language = check_languages(table.texts, random_state=args.seed)
     if warning := language_warning(language, args.model):
         print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
+    if args.method == "hdbscan" and (args.new_clusters is not None or args.keep_new_clusters is not None):
+        given = "--new-clusters" if args.new_clusters is not None else "--keep-new-clusters"
+        raise InputError(f"{given} sets how many new clusters seeded-kmeans makes; --method hdbscan finds its own "
+                         "(--min-cluster-size sets how fine): leave it out, or use --method seeded-kmeans.")
     if args.new_clusters is not None and args.new_clusters < 0:
         raise InputError(f"--new-clusters must be 0 or more (got {args.new_clusters}); leave it out to estimate it.")
     if args.keep_new_clusters is not None and args.keep_new_clusters < 0:

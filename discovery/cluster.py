@@ -255,7 +255,7 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     initialisations: with one, the pick swung between 12 and 43 extra clusters. Measured on
     four benchmarks (docs/benchmarks.md), this beat merging an over-clustering
     with a similarity threshold calibrated on the known classes. With fewer than
-    two labeled classes a silhouette search over plain k-means stands in.
+    two labeled classes a silhouette search over plain k-means stands in (``_unseeded_estimate``).
 
     With few known classes the silhouette can peak at 0 new clusters although many rows lie
     outside every known class (snips, 5 of 7 intents named: 2 of 3 draws). When more than
@@ -276,8 +276,7 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     if n_free == 0:
         return NewClusterEstimate(0, {}, 0.0, (0, 0))
     if n_classes < 2:
-        n_new = max(1, silhouette_k(X[y < 0], random_state=random_state) - n_classes)
-        return NewClusterEstimate(n_new, {}, 0.0, (n_new, n_new))
+        return _unseeded_estimate(X[y < 0], n_classes, random_state, sample, n_grid, n_restarts, progress)
     upper = max(1, min(n_free // 5, max(4 * n_classes, 40)))
     capped = upper < max(4 * n_classes, 40)
     grid = sorted({0} | {int(k) for k in np.geomspace(1, upper, n_grid).round()})
@@ -303,45 +302,74 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
                 errors.append(float(np.std(values, ddof=1)))
     if not scores:
         return NewClusterEstimate(0, {}, 0.0, (0, 0))
-    counts, values = list(scores), np.array(list(scores.values()))
-    # the curve is flat near its top and k-means adds noise: take the peak of its 3-point moving average
-    smoothed = np.array([values[max(0, i - 1):i + 2].mean() for i in range(len(values))])
+    counts = list(scores)
+    smoothed = _smoothed(scores)
     best = int(np.argmax(smoothed))
     outside = share_outside_known_classes(X, y)
     if counts[best] == 0 and outside > NEW_CLASS_EVIDENCE and len(counts) > 1:
         best = 1 + int(np.argmax(smoothed[1:]))
     noise = float(np.median(errors)) if errors else 0.0
-    near = [counts[i] for i in np.flatnonzero(smoothed >= smoothed[best] - noise)]
-    low, high = int(min(near)), int(max(near))
+    low, high = _plausible(counts, smoothed, best, noise)
     keep = preferred is not None and low <= preferred <= high and not (preferred == 0 and outside > NEW_CLASS_EVIDENCE)
     return NewClusterEstimate(int(preferred) if keep else int(counts[best]), scores, noise, (low, high), outside,
                               best=int(counts[best]), preferred=None if preferred is None else int(preferred),
                               kept_preferred=bool(keep), capped_by_rows=capped)
 
 
+def _smoothed(scores: dict) -> np.ndarray:
+    """The silhouette curve's 3-point moving average: it is flat near its top and k-means adds noise."""
+    values = np.array(list(scores.values()))
+    return np.array([values[max(0, i - 1):i + 2].mean() for i in range(len(values))])
+
+
+def _plausible(counts: list, smoothed: np.ndarray, best: int, noise: float) -> tuple[int, int]:
+    """The smallest and largest count whose smoothed score is within ``noise`` of the best one's."""
+    near = [counts[i] for i in np.flatnonzero(smoothed >= smoothed[best] - noise)]
+    return int(min(near)), int(max(near))
+
+
+def _unseeded_estimate(X_free: np.ndarray, n_classes: int, random_state: int, sample: int, n_grid: int,
+                       n_restarts: int, progress: Callable[[int, int], None] | None) -> NewClusterEstimate:
+    """With fewer than two labeled classes nothing anchors seeded k-means: plain k-means on the unlabeled rows
+    for a grid of k (2 up to 40, at most a fifth of the rows), the best mean cosine silhouette over
+    ``n_restarts`` starts winning; k counts the labeled class too, if there is one. Scores, noise and the
+    plausible range as ``new_cluster_estimate`` gives them, keyed by the new clusters each k means."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import pairwise_distances_chunked, silhouette_score
+
+    n = len(X_free)
+    rng = np.random.RandomState(random_state)
+    Xs = normalize(np.asarray(X_free[np.sort(rng.choice(n, min(sample, n), replace=False))], dtype=np.float32))
+    upper = min(len(Xs) // 5, 40)
+    capped = upper < 40
+    grid = sorted({int(k) for k in np.geomspace(2, max(upper, 2), n_grid).round() if 2 <= k < len(Xs)})
+    distances = np.vstack(list(pairwise_distances_chunked(Xs, metric="cosine"))) if grid else None
+    scores, errors = {}, []
+    for i, k in enumerate(grid):
+        values = []
+        for restart in range(max(1, n_restarts)):
+            assign = KMeans(k, n_init=1, random_state=random_state + 1000 * restart).fit_predict(Xs)
+            if 1 < len(np.unique(assign)) < len(Xs):
+                values.append(float(silhouette_score(distances, assign, metric="precomputed")))
+            if progress:
+                progress(i * max(1, n_restarts) + restart + 1, len(grid) * max(1, n_restarts))
+        if values:
+            scores[max(1, k - n_classes)] = float(np.mean(values))
+            if len(values) > 1:
+                errors.append(float(np.std(values, ddof=1)))
+    if not scores:
+        return NewClusterEstimate(1, {}, 0.0, (1, 1), capped_by_rows=capped)
+    counts, smoothed = list(scores), _smoothed(scores)
+    best = int(np.argmax(smoothed))
+    noise = float(np.median(errors)) if errors else 0.0
+    return NewClusterEstimate(int(counts[best]), scores, noise, _plausible(counts, smoothed, best, noise),
+                              best=int(counts[best]), capped_by_rows=capped)
+
+
 def estimate_n_new_clusters(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,
                             n_grid: int = 14, n_restarts: int = 3) -> int:
     """The count ``new_cluster_estimate`` chooses."""
     return new_cluster_estimate(X, y, random_state, sample, n_grid, n_restarts).n_new
-
-
-def silhouette_k(X: np.ndarray, random_state: int = 0, sample: int = 4000) -> int:
-    """k with the best cosine silhouette over a coarse grid, on a sample: the no-label fallback."""
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-
-    n = len(X)
-    if n < 6:
-        return 1
-    rng = np.random.RandomState(random_state)
-    Xs = normalize(X[rng.choice(n, min(sample, n), replace=False)])
-    upper = int(min(len(Xs) // 5, max(10, 3 * np.sqrt(len(Xs) / 2))))
-    grid = sorted({int(k) for k in np.unique(np.geomspace(2, max(upper, 3), 12).round()) if 2 <= k < len(Xs)})
-    scores = {}
-    for k in grid:
-        labels = KMeans(k, n_init=2, random_state=random_state).fit_predict(Xs)
-        scores[k] = silhouette_score(Xs, labels, metric="cosine")
-    return max(scores, key=scores.get) if scores else 1
 
 
 class SeededKMeans(BaseEstimator, ClusterMixin):

@@ -382,6 +382,10 @@ def is_adapted(embedder) -> bool:
 def make_clusterer(config: DiscoveryConfig):
     method = config.resolved_method()
     if method == "hdbscan":
+        if config.n_new_clusters is not None:
+            raise InputError(f"{config.n_new_clusters} new clusters were asked for, but only seeded-kmeans takes a number; "
+                             "hdbscan finds its own (its min cluster size sets how fine): leave the number out, "
+                             "or choose seeded-kmeans.")
         return LabelAwareHDBSCAN(min_cluster_size=config.min_cluster_size, noise_budget=config.noise_budget,
                                  random_state=config.random_state)
     return SeededKMeans(n_new_clusters=config.n_new_clusters, seed_threshold=config.seed_threshold,
@@ -390,8 +394,10 @@ def make_clusterer(config: DiscoveryConfig):
 
 def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
     """What the clustering decided about new clusters, for the manifest and the dashboard."""
+    seeded = config.resolved_method() == "seeded-kmeans"
     report = {"method": config.resolved_method(), "n_new_clusters": int(clusterer.n_new_clusters_),
-              "n_new_clusters_given": config.n_new_clusters is not None, "n_new_clusters_asked": config.n_new_clusters if config.resolved_method() == "seeded-kmeans" else None}
+              "n_new_clusters_given": seeded and config.n_new_clusters is not None,
+              "n_new_clusters_asked": config.n_new_clusters if seeded else None}
     estimate = getattr(clusterer, "new_cluster_estimate_", None)
     if estimate is not None:
         report["estimate"] = estimate.to_dict()
@@ -506,6 +512,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
     timings: dict[str, float] = {}
     y = table.labels
     n_classes = len(table.codec)
+    clusterer = make_clusterer(config)  # a setting it refuses is refused before minutes of fine-tuning
 
     start = time.perf_counter()
     embedder = fit_embedder(table.texts, y, config, report, table.labeled_in_review) if embeddings is None else None
@@ -521,7 +528,7 @@ def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig
 
     start = time.perf_counter()
     report("cluster", 0, 1)
-    clusterer = make_clusterer(config).fit(embeddings, y, progress=lambda d, t: report("cluster", d, t))
+    clusterer.fit(embeddings, y, progress=lambda d, t: report("cluster", d, t))
     twins = duplicate_groups(table.texts, y)
     clusters, noise, moved = same_cluster_for_duplicates(clusterer.labels_, clusterer.noise_mask_, twins)
     centers = cluster_centers(embeddings, clusters) if moved else clusterer.cluster_centers_

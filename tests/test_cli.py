@@ -165,6 +165,22 @@ def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
     assert f"--keep-new-clusters {high + 100} was not kept" in implausible.stdout
     refused = discovery("run", demo_slice, "--keep-new-clusters", "-2", "--out", tmp_path / "bad")
     assert refused.returncode == 2 and "--keep-new-clusters" in refused.stderr
+    for option in ("--new-clusters", "--keep-new-clusters"):  # hdbscan finds its own number: not silently ignored
+        refused = discovery("run", demo_slice, "--method", "hdbscan", option, "5", "--out", tmp_path / "bad")
+        assert refused.returncode == 2 and refused.stderr.strip().startswith(f"error: {option} sets how many")
+        assert not (tmp_path / "bad").exists()
+
+
+def test_the_api_refuses_a_number_of_new_clusters_for_hdbscan_before_fine_tuning(tmp_path):
+    from discovery import DiscoveryConfig, InputError, run_discovery
+    from discovery.io import read_table
+
+    table = read_table(DEMO)
+    stages = []
+    with pytest.raises(InputError, match="only seeded-kmeans takes a number"):
+        run_discovery(table, DiscoveryConfig(method="hdbscan", n_new_clusters=5),
+                      progress=lambda stage, done, total: stages.append(stage))
+    assert stages == []
 
 
 def test_a_meaningless_number_of_layers_to_fine_tune_is_refused(demo_slice, tmp_path):

@@ -311,3 +311,21 @@ def test_a_small_table_does_not_say_its_data_may_hold_more_categories():
     assert not best_is_largest_tried(dict(estimate, best=max(int(k) for k in estimate["scores"])))
     rising = {"best": 40, "scores": {"0": 0.1, "20": 0.12, "40": 0.15}, "capped_by_rows": False}
     assert best_is_largest_tried(rising) and not best_is_largest_tried(dict(rising, best=20))
+
+
+def test_with_fewer_than_two_named_classes_the_estimate_reports_its_curve(snips_five_named):
+    """No label, or one class labeled: plain k-means stands in for the seeded search, and the estimate still
+    says how firmly the data fixes the count and where the search stopped (SNIPS: 7 intents)."""
+    from discovery.cluster import best_is_largest_tried
+
+    frame, y, X, named = snips_five_named
+    for labels in (np.full(len(y), -1), np.where(y == 0, 0, -1)):
+        estimate = new_cluster_estimate(X, labels, random_state=0)
+        assert len(estimate.scores) >= 5 and max(estimate.scores) <= 40
+        low, high = estimate.plausible
+        assert low <= estimate.n_new <= high and estimate.n_new in estimate.scores
+        assert 2 <= estimate.n_new + (labels >= 0).any() <= 21  # 7 intents, within 3 times
+        assert estimate.to_dict()["best"] == estimate.n_new
+        assert isinstance(best_is_largest_tried(estimate.to_dict()), bool)
+    assert new_cluster_estimate(X, np.full(len(y), -1), random_state=0) == new_cluster_estimate(
+        X, np.full(len(y), -1), random_state=0)

@@ -43,8 +43,10 @@ def show_map(result) -> list[int]:
         st.caption(f"{len(found):,} row{'s' if len(found) != 1 else ''} contain{'s' if len(found) == 1 else ''} "
                    f"{words!r}.")
     chosen = list(dict.fromkeys(typed_ids + found))
+    show_names = st.toggle(f"Names of the {charts.NAMES_SHOWN} largest groups on the map", value=False,
+                           key="map_names", disabled=color_by == "confidence")
     fig = charts.scatter_map(result.rows, color_by, highlight=chosen, texts=state.hover_texts(result.table),
-                             cluster_names=result.clusters.display_name)
+                             cluster_names=result.clusters.display_name, show_names=show_names)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map_chart",
                             width="stretch", config={"displaylogo": False, "scrollZoom": True})
     st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select; hover for the text.")

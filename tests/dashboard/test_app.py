@@ -578,6 +578,17 @@ def test_the_number_of_new_categories_is_a_setting(first_session):
     assert not any("any number from" in e.value for e in at.info)
 
 
+def test_a_number_of_new_categories_for_hdbscan_is_refused_not_ignored(first_session):
+    at = new_session("views/candidates.py")
+    before = at.session_state["config"]
+    at.selectbox(key="set_method").set_value("hdbscan")
+    at.number_input(key="set_new_clusters").set_value(3)
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert not at.exception
+    assert any("hdbscan finds its own number of new categories" in e.value for e in at.error)
+    assert at.session_state["config"] == before
+
+
 def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
     from discovery.suggest import rows_to_label_next
 

@@ -1,0 +1,42 @@
+"""The map's figure: names written on it for the largest colour groups."""
+
+import numpy as np
+import pandas as pd
+
+from dashboard import charts
+
+
+def map_rows() -> pd.DataFrame:
+    """Three clusters around (0, 0), (10, 0) and (0, 10), of 50, 30 and 20 rows; one label per cluster, with
+    the smallest cluster's rows unlabeled (a candidate)."""
+    rng = np.random.RandomState(0)
+    centres, sizes = [(0, 0), (10, 0), (0, 10)], [50, 30, 20]
+    cluster = np.repeat([0, 1, 2], sizes)
+    xy = np.vstack([rng.normal(c, 1.0, size=(n, 2)) for c, n in zip(centres, sizes)])
+    human = np.array(["card_arrival"] * 50 + ["exchange_rate"] * 30 + [None] * 20, dtype=object)
+    return pd.DataFrame({
+        "text": [f"text {i}" for i in range(100)], "human_label": human, "proposed_label": human,
+        "label_source": "human", "confidence": 1.0, "cluster_id": cluster, "x": xy[:, 0], "y": xy[:, 1],
+    }, index=pd.Index(range(1000, 1100), name="row_id"))
+
+
+def test_the_largest_groups_are_named_at_their_middle():
+    rows = map_rows()
+    names = pd.Series({0: "card_arrival", 1: "exchange_rate", 2: "candidate: lost, stolen, phone, app"})
+    shown = charts.group_names(rows, "cluster", names, top=2)
+    assert shown.name.tolist() == ["0 · card_arrival", "1 · exchange_rate"]
+    assert np.allclose(shown[["x", "y"]].to_numpy(), [[0, 0], [10, 0]], atol=0.5)
+    every = charts.group_names(rows, "cluster", names)
+    assert every.name.iloc[2] == "2 · candidate: lost, stolen, ph…" and len(every.name.iloc[2]) == charts.NAME_CHARS
+    by_label = charts.group_names(rows, "given label")
+    assert by_label.name.tolist() == ["card_arrival", "exchange_rate"]  # unlabeled rows are no group
+    assert charts.group_names(rows, "confidence").empty
+
+
+def test_names_are_annotations_a_selection_never_picks():
+    rows = map_rows()
+    plain = charts.scatter_map(rows, "cluster")
+    named = charts.scatter_map(rows, "cluster", cluster_names=pd.Series({0: "a<b", 1: "b", 2: "c"}), show_names=True)
+    assert len(plain.layout.annotations) == 0 and len(named.layout.annotations) == 3
+    assert named.layout.annotations[0].text == "0 · a&lt;b"  # user text shown literally
+    assert len(named.data) == len(plain.data)  # no extra trace whose points a lasso could select
