@@ -349,6 +349,19 @@ class _Decisions:
         if missing:
             raise InputError(f"cluster {missing[0]} does not exist in this result; pick one of the listed clusters.")
 
+    def _require_candidate(self, cluster_id: int) -> None:
+        """A name is for a candidate new category. A labeled class's cluster named would give its unlabeled rows
+        the name and leave its labeled ones their class: one class read as two by the next run. Clusters a
+        merge or split of this draft changed are checked when built, with the rest of their summary."""
+        if cluster_id in self.changed or cluster_id not in self.result.clusters.index:
+            return
+        cluster = self.result.clusters.loc[cluster_id]
+        if cluster.status != CANDIDATE:
+            raise InputError(f"cluster {cluster_id} is the cluster of the labeled class {cluster.majority_label!r} "
+                             f"({cluster.status}); only a candidate new category takes a name. To give some of its "
+                             "rows another label, select them on the Map (assign_label); to split off the rows its "
+                             "labels do not explain, split it.")
+
     def _spelling_in_use(self, label: str, cluster_id: int | None = None) -> str:
         """``label`` as a class, another named cluster or a label given by hand already spells it, case and
         surrounding spaces aside (the next run reads such spellings as one class); else ``label``."""
@@ -371,6 +384,7 @@ class _Decisions:
         _check_length(name, "cluster name")
         self._require([cluster_id])
         cluster_id = int(cluster_id)
+        self._require_candidate(cluster_id)
         name = self._spelling_in_use(name, cluster_id)
         self.names[cluster_id] = name
         self.dismissed.discard(cluster_id)

@@ -109,6 +109,22 @@ def test_bad_decisions_are_clear_errors(demo_result):
     assert len(skipped.skipped_decisions) == 1
 
 
+def test_only_a_candidate_takes_a_name(demo_result):
+    """Naming a labeled class's cluster would label its unlabeled rows with the name and leave its labeled rows
+    their class, so the next run would learn one class as two: refused, and skipped when replayed. The part a
+    split makes of a labeled cluster is a candidate, and takes one."""
+    clusters = demo_result.clusters
+    known = int(clusters.index[clusters.status == "known"][0])
+    with pytest.raises(InputError, match=f"cluster {known} is the cluster of the labeled class "
+                                         f"'{clusters.loc[known, 'majority_label']}' \\(known\\)"):
+        name_cluster(demo_result, known, "renamed_class")
+    assert len(replay(demo_result, [{"action": "name", "cluster_id": known, "name": "x"}]).skipped_decisions) == 1
+    split = split_cluster(demo_result, known)
+    new = split.decisions[-1]["new_cluster_id"]
+    assert split.clusters.loc[new, "status"] == "candidate"
+    assert name_cluster(split, new, "part_of_it").clusters.loc[new, "display_name"] == "part_of_it"
+
+
 def assert_same_result(a, b):
     """Every table, array and setting of two results is identical (values and types)."""
     import numpy as np
