@@ -425,16 +425,31 @@ def find_origin_column(frame: pd.DataFrame, skip=()) -> str | None:
 _NUMBER = re.compile(r"[-+]?(?=\.?\d)(\d[\d,_]*)?(\.\d+)?([eE][-+]?\d+)?")  # 12, -3.5, 1,000, 2e5
 
 
-def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_column: str = DEFAULT_TEXT_COLUMN,
-                     label_column: str | None = None, unlabeled_marker: str | None = None,
-                     missing_words: bool = True) -> LabeledTable:
+def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash: str | None = None,
+                     text_column: str = DEFAULT_TEXT_COLUMN, label_column: str | None = None,
+                     unlabeled_marker: str | None = None, missing_words: bool = True) -> LabeledTable:
     """Validate an already parsed table. ``label_column=None`` uses ``label`` when present;
     ``label_column=""`` (``NO_LABEL_COLUMN``) reads no labels at all: plain discovery.
-    ``missing_words=False`` reads NA, none, null... as class names (blank cells stay unlabeled)."""
+    ``missing_words=False`` reads NA, none, null... as class names (blank cells stay unlabeled).
+    ``data_hash``: the SHA-256 of the file read (None: one of the frame's values, for a DataFrame made in code).
+
+    Rows are identified by their position (``row_id`` 0, 1, ...); an index of the frame's own (not 0, 1, ...)
+    is kept as a column, so results and exports can be joined back to it."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}.")
     if frame.shape[1] == 0 or frame.empty:
         raise InputError(f"{name}: the table has a header but no data rows; add rows to label.")
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
+    kept_index = None
+    if not frame.index.equals(pd.RangeIndex(len(frame))):
+        kept_index = [str(level) if level is not None else "index" for level in frame.index.names]
+        kept_index = [column if column not in frame.columns else f"{column}_input" for column in kept_index]
+        frame.index = frame.index.set_names(kept_index)
+        frame = frame.reset_index()
+    if data_hash is None:
+        data_hash = hashlib.sha256(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes()
+                                   + "\x1f".join(frame.columns).encode()).hexdigest()
     text_col = _pick_column(frame, text_column, name, "text", "--text-col")
     warnings: list[str] = []
     if label_column == NO_LABEL_COLUMN:
@@ -515,6 +530,9 @@ def table_from_frame(frame: pd.DataFrame, *, name: str, data_hash: str, text_col
     elif len(codec) == 1:
         warnings.append(f"{name}: only one class ({codec.names[0]!r}) is labeled; other clusters become candidates, and "
                         "rows take their cluster's label (a fill-in needs two labeled classes to choose between).")
+    if kept_index:
+        warnings.append(f"{name}: the DataFrame's own index is kept as column{'s' if len(kept_index) > 1 else ''} "
+                        f"{', '.join(map(repr, kept_index))}; rows are identified by their position (row_id 0, 1, ...).")
     frame.index = pd.RangeIndex(len(frame), name="row_id")
     origin_col = find_origin_column(frame, skip=(text_col, label_col)) if label_col is not None else None
     origin = None if origin_col is None else frame[origin_col].to_numpy(dtype=object)

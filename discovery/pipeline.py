@@ -20,7 +20,7 @@ from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
                    apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares,
                    nearest_neighbors, share_correct, blend_distributions, word_features, WORD_WEIGHT)
-from .io import LabeledTable
+from .io import LabeledTable, table_from_frame
 from .label_check import check_labels
 from .language import LanguageCheck, check_languages, stop_words_for
 from .reduce import LabelAwareUMAP
@@ -498,16 +498,23 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
                         index=pd.Index(table.row_ids[rows], name="row_id"))
 
 
-def run_discovery(table: LabeledTable, config: DiscoveryConfig = DiscoveryConfig(),
+def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = DiscoveryConfig(),
                   progress: StageProgress | None = None, embeddings: np.ndarray | None = None,
                   embeddings_adapted: bool = False, language: LanguageCheck | None = None) -> Discovery:
     """Adapt, embed, cluster, summarize, fill in and lay out a table; returns an immutable ``Discovery``.
+
+    ``table``: ``read_table(path)``, or a DataFrame with ``text`` and ``label`` columns (``table_from_frame``
+    reads one with other column names).
 
     ``embeddings``: precomputed vectors (then nothing is adapted or embedded here);
     ``embeddings_adapted`` says they come from ``fit_embedder``'s adapted model.
     ``language``: the texts' ``check_languages(table.texts, random_state=config.random_state)`` when the
     caller already made it (to warn before the run starts); made here otherwise.
     """
+    if isinstance(table, pd.DataFrame):
+        table = table_from_frame(table)
+    elif not isinstance(table, LabeledTable):
+        raise InputError(f"run_discovery takes read_table(path) or a DataFrame, not {type(table).__name__}.")
     report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
     y = table.labels

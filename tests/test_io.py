@@ -189,3 +189,35 @@ def test_nested_values_are_never_the_likely_text_column():
     frame = pd.DataFrame({"meta": [{"source": "a very long nested description of the ticket"}] * 2,
                           "body": ["card lost", "refund"]})
     assert likely_text_column(frame) == "body"
+
+
+def test_a_dataframes_own_index_is_kept_as_a_column_and_rows_go_by_position():
+    """A notebook user's filtered or re-indexed frame: its index stays joinable (a column), the row ids are
+    positions, and the same values give the same data hash whatever their index."""
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate"], per_intent=5)
+    frame.loc[frame.index % 2 == 1, "label"] = None
+    moved = frame.set_axis(pd.Index(range(5000, 5010), name="ticket"))
+    table = table_from_frame(moved)
+    assert table.frame.index.tolist() == list(range(10))
+    assert table.frame["ticket"].tolist() == list(range(5000, 5010))
+    assert any("index is kept as column 'ticket'" in w for w in table.warnings)
+    assert table.labels.tolist() == table_from_frame(frame).labels.tolist()
+    repeated = table_from_frame(frame.set_axis(pd.Index([7] * 10)))  # a duplicated, unnamed index
+    assert repeated.frame["index"].tolist() == [7] * 10 and repeated.frame.index.is_unique
+    assert table_from_frame(frame).data_hash == table_from_frame(frame.copy()).data_hash
+    assert table_from_frame(frame).data_hash != table_from_frame(frame.assign(label="x")).data_hash
+    assert not any("index" in w for w in table_from_frame(frame).warnings)  # 0, 1, ... is no index of its own
+
+
+def test_run_discovery_takes_a_dataframe():
+    from discovery import DiscoveryConfig, InputError, run_discovery
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=10)
+    frame.loc[frame.index % 3 != 0, "label"] = None
+    result = run_discovery(frame, DiscoveryConfig(model="tfidf", make_map=False))
+    assert len(result.rows) == 30 and result.table.n_labeled == 10
+    with pytest.raises(InputError, match="takes read_table"):
+        run_discovery("data.csv")
