@@ -339,7 +339,8 @@ def cmd_evaluate(args) -> int:
     report = evaluate_dataset(args.dataset_dir, known_ratio=args.known_ratio, labeled_ratio=args.labeled_ratio,
                               seeds=args.seeds, k=args.k, method=args.method, model=args.model,
                               max_train_rows=args.max_train_rows, progress=not args.quiet, adapt=args.adapt,
-                              adapt_layers=args.adapt_layers)
+                              adapt_layers=args.adapt_layers,
+                              say=lambda note: print(f"note: {args.dataset_dir}: {note}", file=sys.stderr))
     if args.json == "-":
         write_json(report, sys.stdout)
     else:

@@ -308,21 +308,45 @@ def _validate(known_ratio: float, labeled_ratio: float, seeds, k: str) -> None:
         raise InputError(f"--labeled-ratio must lie in (0, 1] (got {labeled_ratio}).")
     if not seeds:
         raise InputError("give at least one seed (--seeds 0 1 2).")
+    repeated = sorted({int(s) for s in seeds if list(map(int, seeds)).count(int(s)) > 1})
+    if repeated:
+        raise InputError(f"--seeds repeats {', '.join(map(str, repeated))}: each seed is one draw, and a repeat would "
+                         "count that draw twice in the mean; give distinct seeds.")
     if k not in K_SETTINGS:
         raise InputError(f"--k must be one of {', '.join(K_SETTINGS)} (got {k!r}).")
 
 
-def _check_draw_labels_something(train_labels, known_ratio: float, labeled_ratio: float) -> None:
+def _check_draw_labels_something(train_labels, known_ratio: float, labeled_ratio: float,
+                                 subsampled_by: int | None = None) -> None:
     """A known ratio that names no class, or a labeled ratio that labels no row of any class (not even the
-    largest), would score a run without labels as if it were the protocol asked for: refused, saying what would."""
+    largest), would score a run without labels as if it were the protocol asked for: refused, saying what would.
+    ``subsampled_by``: the --max-train-rows that cut train down, when it did (then keeping more rows is the fix)."""
     counts = pd.Series(np.asarray(train_labels, dtype=str)).value_counts()
     if known_ratio > 0 and round(len(counts) * known_ratio) == 0:
         raise InputError(f"--known-ratio {known_ratio} names no class of the {len(counts)} in train "
                          f"(round({len(counts)} x {known_ratio}) = 0); give at least {1 / len(counts):.3g}, or 0 for "
                          "plain discovery.")
     if known_ratio > 0 and round(counts.max() * labeled_ratio) == 0:
+        if subsampled_by is not None:
+            raise InputError(f"--labeled-ratio {labeled_ratio} labels no row of the {len(train_labels)} train rows "
+                             f"--max-train-rows {subsampled_by} keeps (the largest class keeps {counts.max()}); keep "
+                             f"about {int(np.ceil(0.5 / labeled_ratio)) * len(counts)} rows or more, or leave "
+                             "--max-train-rows out.")
         raise InputError(f"--labeled-ratio {labeled_ratio} labels no row: the largest class has {counts.max()} train "
                          f"rows (round({counts.max()} x {labeled_ratio}) = 0); give at least {1 / counts.max():.3g}.")
+
+
+def classes_only_in_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
+    """A note when test holds classes train never shows: the tool can find them only as new clusters, and every
+    score counts them as unnamed, which a benchmark's published split never does."""
+    unseen = sorted(set(test["label"].astype(str)) - set(train["label"].astype(str)))
+    if not unseen:
+        return None
+    shown = ", ".join(map(repr, unseen[:5])) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
+    rows = int(test["label"].astype(str).isin(unseen).sum())
+    return (f"{len(unseen)} test class{'es' if len(unseen) != 1 else ''} ({shown}; {rows} test rows) never "
+            f"appear{'s' if len(unseen) == 1 else ''} in train: only new clusters can hold them, and every score "
+            "counts them as unnamed.")
 
 
 def summarize(per_seed: list[dict]) -> tuple[dict, dict]:
@@ -338,8 +362,10 @@ def summarize(per_seed: list[dict]) -> tuple[dict, dict]:
 def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: float = 0.1, seeds=(0, 1, 2),
                      k: str = "estimated", method: str = "auto", model: str | None = None,
                      max_train_rows: int | None = None, progress: bool = False, keep_state: bool = False,
-                     adapt: bool = True, adapt_layers: int | str = "auto") -> dict:
+                     adapt: bool = True, adapt_layers: int | str = "auto", say=None) -> dict:
     """Run the NID protocol over ``seeds``; returns the report dict (``write_json`` writes it).
+
+    ``say``: called with each note on the data (``notes`` in the report) before the first seed runs.
 
     ``keep_state=True`` keeps each seed's draw, embeddings and result under ``per_seed[i]["_state"]``
     (the benchmark suite scores its peers on them); ``write_json`` never writes it.
@@ -349,7 +375,11 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
     _validate(known_ratio, labeled_ratio, seeds, k)
     resolved = DiscoveryConfig(method=method).resolved_method()
     train, test = load_dataset(dataset_dir, max_train_rows)
-    _check_draw_labels_something(train.label, known_ratio, labeled_ratio)
+    subsampled = max_train_rows is not None and len(train) <= max_train_rows
+    _check_draw_labels_something(train.label, known_ratio, labeled_ratio, max_train_rows if subsampled else None)
+    notes = [note for note in (classes_only_in_test(train, test),) if note]
+    for note in notes if say else ():
+        say(note)
     seeds = [int(s) for s in seeds]
     iterator = seeds
     if progress:
@@ -382,6 +412,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
         "n_test": len(test),
         "n_classes": int(train["label"].nunique()),
         "max_train_rows": max_train_rows,
+        "notes": notes,
         "mean": mean,
         "std": std,
         "per_seed": per_seed,

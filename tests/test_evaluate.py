@@ -180,3 +180,28 @@ def test_a_draw_that_would_label_nothing_is_refused_saying_what_would():
         _check_draw_labels_something(labels, 0.75, 0.001)
     _check_draw_labels_something(labels, 0.0, 0.001)  # plain discovery labels nothing on purpose
     _check_draw_labels_something(labels, 0.15, 1 / 120)
+
+
+@needs_data
+def test_a_subsample_too_small_to_label_says_so_and_repeated_seeds_are_refused():
+    with pytest.raises(InputError, match=r"labels no row of the \d+ train rows --max-train-rows 10 keeps .* leave "
+                                         r"--max-train-rows out"):
+        evaluate_dataset(SHARED / "snips", seeds=[0], model="tfidf", max_train_rows=10)
+    with pytest.raises(InputError, match="--seeds repeats 0: each seed is one draw"):
+        evaluate_dataset(MCID, seeds=[0, 1, 0], model="tfidf")
+
+
+@needs_data
+def test_test_classes_missing_from_train_are_noted_before_the_run(tmp_path):
+    """MCID with one intent's train rows removed: its test rows can only be found as new clusters."""
+    train, test = load_dataset(MCID)
+    gone = sorted(train.label.unique())[0]
+    train[train.label != gone].to_csv(tmp_path / "train.tsv", sep="\t", index=False)
+    test.to_csv(tmp_path / "test.tsv", sep="\t", index=False)
+    proc = run_cli(tmp_path, "--seeds", "0", "--model", "tfidf", "--quiet", "--json", tmp_path / "r.json")
+    assert proc.returncode == 0, proc.stderr
+    rows = int((test.label == gone).sum())
+    assert f"note: {tmp_path}: 1 test class ('{gone}'; {rows} test rows) never appears in train" in proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["notes"][0].startswith("1 test class")
+    assert json.loads(run_cli(MCID, "--seeds", "0", "--model", "tfidf", "--quiet", "--max-train-rows", "300",
+                              "--json", "-").stdout)["notes"] == []
