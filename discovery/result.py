@@ -127,6 +127,8 @@ class Discovery:
         out = with_row_ids(self.table.frame)
         extra = self.rows[["proposed_label", "label_source", "confidence", "cluster_id", "cluster_status"]].copy()
         extra["accepted"] = self.accepted
+        if self.rows.was_noise.any():  # hdbscan left them out; their confidence is halved, and this says why
+            extra["assigned_from_noise"] = self.rows.was_noise.to_numpy(dtype=bool)
         for name in extra.columns:
             column = name if name not in out.columns else f"{name}_discovery"
             out[column] = extra[name].to_numpy()

@@ -292,3 +292,19 @@ def test_the_new_clusters_asked_for_are_listed_or_counted_as_empty():
     listed_new = int((result.clusters.index >= len(table.codec)).sum())
     assert result.clustering["n_new_clusters"] == 30 and listed_new < 30
     assert result.clustering["empty_new_clusters"] == 30 - listed_new
+
+
+def test_rows_hdbscan_left_as_noise_are_marked_in_the_export():
+    """Their confidence is halved: the export says which rows those are; seeded k-means leaves none."""
+    import pandas as pd
+
+    from discovery import DiscoveryConfig, run_discovery
+
+    frame = intent_rows("banking", slice(0, 12), per_intent=40)
+    frame["label"] = [label if i % 8 == 0 else "" for i, label in enumerate(frame.label)]
+    noisy = run_discovery(frame, DiscoveryConfig(model="tfidf", method="hdbscan", random_state=0, make_map=False))
+    exported = noisy.labeled_table()
+    assert noisy.rows.was_noise.any() and exported.assigned_from_noise.dtype == bool
+    assert (exported.assigned_from_noise.to_numpy() == noisy.rows.was_noise.to_numpy()).all()
+    kmeans = run_discovery(frame, DiscoveryConfig(model="tfidf", random_state=0, make_map=False))
+    assert "assigned_from_noise" not in kmeans.labeled_table().columns
