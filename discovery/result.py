@@ -30,7 +30,11 @@ SOURCES = (HUMAN, CLUSTER, "knn", "propagation", "classifier", "blend", "balance
 
 @dataclass(frozen=True)
 class Discovery:
-    """One run's outcome. ``rows``: one row per input row; ``clusters``: one row per cluster."""
+    """One run's outcome. ``rows``: one row per input row; ``clusters``: one row per cluster.
+
+    A cluster's ``status`` is what its labels make it (``known``, ``mixed``, ``candidate``); ``cluster_status``
+    adds the decisions (``named``, ``dismissed``), as the rows' ``cluster_status`` and every export say it.
+    """
 
     table: Any  # LabeledTable
     config: Any  # DiscoveryConfig
@@ -204,13 +208,14 @@ def propose_labels(rows: pd.DataFrame, clusters: pd.DataFrame, fill_method: str 
 
 
 def _set_decision_columns(clusters: pd.DataFrame, names: dict, dismissed: set, defaults) -> None:
-    """name / renamed / dismissed / display_name from the decisions, with the same types on every path."""
+    """name / renamed / dismissed / display_name / cluster_status from the decisions, with the same types on every path."""
     ids = [int(c) for c in clusters.index]
     given = [names.get(c) for c in ids]
     clusters["name"] = pd.Series(given, index=clusters.index, dtype=object)
     clusters["renamed"] = np.array([n is not None for n in given], dtype=bool)
     clusters["dismissed"] = np.array([c in dismissed for c in ids], dtype=bool)
     clusters["display_name"] = [n if n is not None else d for n, d in zip(given, defaults)]
+    clusters["cluster_status"] = cluster_statuses(clusters)  # as a researcher reads it, and as rows and exports say
 
 
 def known_class_fit(clusters: np.ndarray, human: np.ndarray | None, fill_labels: np.ndarray | None,

@@ -334,8 +334,12 @@ def test_a_named_candidate_reads_named_in_the_tables_and_the_export(demo_result,
     assert cluster_table(named).set_index("cluster_id").status[cid] == "named"
     assert (named.labeled_table().cluster_status[(named.rows.cluster_id == cid).to_numpy()] == "named").all()
     assert named.clusters.status[cid] == "candidate"  # the data's own verdict stays: no labeled row is in it
+    assert named.clusters.cluster_status[cid] == "named" and demo_result.clusters.cluster_status[cid] == "candidate"
     other = first_candidate(dismiss_candidate(demo_result, cid))
     assert cluster_statuses(dismiss_candidate(named, other).clusters)[other] == "dismissed"
+    for result in (named, dismiss_candidate(named, other), merge_clusters(named, [cid, other])):
+        by_rows = result.rows.groupby("cluster_id").cluster_status.first()
+        assert (result.clusters.cluster_status.reindex(by_rows.index) == by_rows).all()
 
 
 def test_a_name_that_is_already_a_class_or_another_clusters_is_pointed_out(demo_result):
