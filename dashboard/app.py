@@ -85,6 +85,14 @@ def decisions_sidebar() -> None:
     elsewhere = state.decisions_elsewhere(workspace)
     if elsewhere:
         st.sidebar.info(elsewhere, icon=":material/history:")
+        carried = state.row_labels_elsewhere(workspace)
+        if carried:
+            settings, labels = carried
+            rows = len({int(r) for d in labels for r in d.get("row_ids", [])})
+            st.sidebar.button(f"Bring the {rows:,} row{'s' if rows != 1 else ''} labeled by hand with {settings}",
+                              key="bring_labels", width="stretch", on_click=bring_labels, args=(labels,),
+                              help="A label you typed for a row holds whatever the settings; names, merges and "
+                                   "dismissals belong to that run's clusters and stay with it.")
     with st.sidebar.expander("Decisions", expanded=False):
         st.caption(f"{len(result.decisions)} decision{'' if len(result.decisions) == 1 else 's'} applied; saved at once in:")
         st.code(str(workspace.path), language=None)
@@ -102,6 +110,14 @@ def decisions_sidebar() -> None:
                                     format_func=lambda i: f"{i + 1}. {describe_decision(stored[i])}")
             st.button("Take it back", key="take_back", width="stretch", on_click=take_back,
                       args=(position, stored[position]))
+
+
+def bring_labels(labels: list[dict]) -> None:
+    """The button's callback: another settings' hand labels become these settings' decisions."""
+    try:
+        state.notify(state.bring_row_labels(labels))
+    except state.InputError as exc:
+        st.session_state["flash_error"] = str(exc)
 
 
 def take_back(position: int, shown: dict) -> None:

@@ -68,6 +68,17 @@ def _shared_store() -> dict:
             "run_lock": threading.Lock(), "table_lock": threading.Lock()}
 
 
+def _recall(cache: OrderedDict, key):
+    """``cache[key]`` or None; a hit becomes the most recently used, so the data a researcher keeps going back
+    to is the last one dropped (not the first one computed)."""
+    try:
+        value = cache[key]
+        cache.move_to_end(key)
+    except KeyError:  # not there, or dropped by another session in between
+        return None
+    return value
+
+
 def _remember(cache: OrderedDict, key, value, limit: int) -> None:
     cache[key] = value
     cache.move_to_end(key)
@@ -205,7 +216,7 @@ def load_table(source: Source):
     """Read (and cache) the table of a source; raises ``InputError`` for bad input."""
     store = _shared_store()
     if source.kind == "upload":
-        data = store["tables"].get(("upload-bytes", source.upload_key))
+        data = _recall(store["tables"], ("upload-bytes", source.upload_key))
         if data is None and source.path and Path(source.path).is_file():  # saved copy, e.g. after a restart
             data = Path(source.path).read_bytes()
         if data is None:
@@ -220,7 +231,7 @@ def load_table(source: Source):
             stamp = None  # read_table reports the problem
     key = (source, stamp)
     with store["table_lock"]:
-        table = store["tables"].get(key)
+        table = _recall(store["tables"], key)
         if table is None:
             options = dict(text_column=source.text_column, label_column=source.label_column,
                            unlabeled_marker=source.unlabeled_marker, missing_words=source.missing_words)
@@ -238,7 +249,7 @@ def hover_texts(table):
 
     hover = _shared_store()["hover"]
     key = (table.data_hash, table.text_column, len(table))
-    texts = hover.get(key)
+    texts = _recall(hover, key)
     if texts is None:
         texts = make(table.texts)
         _remember(hover, key, texts, MAX_CACHED_TABLES)
@@ -329,11 +340,11 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
             st.session_state["last_run"] = {"from_cache": True, "seconds": 0.0, "key": key}
         return result
 
-    cached = store["results"].get(key)
+    cached = _recall(store["results"], key)
     if cached is not None:
         return served_from_cache(cached)
     with store["run_lock"]:  # one pipeline at a time; another session may have just computed it
-        cached = store["results"].get(key)
+        cached = _recall(store["results"], key)
         if cached is not None:
             return served_from_cache(cached)
         slot = progress_container if progress_container is not None else st.empty()
@@ -373,6 +384,31 @@ def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
     return Workspace(workspace_root(source), key, about=about)
 
 
+SETTING_NAMES = {"model": "Model", "adapt": "Fine-tune", "adapt_layers": "layers fine-tuned", "method": "Method",
+                 "random_state": "Seed", "n_new_clusters": "New categories", "min_cluster_size": "Min cluster size",
+                 "noise_budget": "Noise budget", "preferred_n_new_clusters": "new categories kept from the last run",
+                 "text_column": "Text column", "label_column": "Label column", "unlabeled_marker": "unlabeled marker",
+                 "missing_words": "missing words read as unlabeled"}
+SETTING_DEFAULTS = {"model": "bundled", "n_new_clusters": "estimated", "min_cluster_size": "automatic",
+                    "label_column": "automatic", "unlabeled_marker": "none"}
+
+
+def _setting(name: str, value) -> str:
+    """A setting as the sidebar or the Data page names it, e.g. ``Seed 0`` or ``New categories estimated``."""
+    shown = SETTING_DEFAULTS.get(name, "default") if value is None else "on" if value is True else "off" \
+        if value is False else repr(value) if isinstance(value, str) else str(value)
+    return f"{SETTING_NAMES.get(name, name.replace('_', ' '))} {shown}"
+
+
+def _settings_apart(about: dict, other: dict) -> list[str]:
+    """How another workspace's settings and column choice differ from ``about``'s, in the dashboard's words."""
+    changed = [_setting(name, value) for name, value in (other.get("settings") or {}).items()
+               if (about.get("settings") or {}).get(name) != value]
+    changed += [_setting(name, other.get(name)) for name in
+                ("text_column", "label_column", "unlabeled_marker", "missing_words") if other.get(name) != about.get(name)]
+    return changed
+
+
 def decisions_elsewhere(workspace: Workspace) -> str | None:
     """When this data's decisions under the current settings are none but other settings (or another column
     choice or marker) hold some: where they are, in a sentence. Changing a setting looked like losing work."""
@@ -382,17 +418,44 @@ def decisions_elsewhere(workspace: Workspace) -> str | None:
     elsewhere = workspace.saved_elsewhere(about["data_hash"])
     if not elsewhere:
         return None
-    parts = []
-    for other, count in elsewhere[:3]:
-        changed = [f"{name} {'default' if value is None else repr(value)}"
-                   for name, value in (other.get("settings") or {}).items()
-                   if (about.get("settings") or {}).get(name) != value]
-        changed += [f"{name.replace('_', ' ')} {other.get(name)!r}" for name in
-                    ("text_column", "label_column", "unlabeled_marker", "missing_words") if other.get(name) != about.get(name)]
-        parts.append(f"{count} decision{'' if count == 1 else 's'} with {', '.join(changed) or 'other settings'}")
+    parts = [f"{len(decisions)} decision{'' if len(decisions) == 1 else 's'} with "
+             f"{', '.join(_settings_apart(about, other)) or 'other settings'}" for other, decisions in elsewhere[:3]]
     more = f" and {len(elsewhere) - 3} more sets" if len(elsewhere) > 3 else ""
     return ("No decision is saved for these settings; this data has " + "; ".join(parts) + more +
             ". Decisions belong to the settings they were made with: go back to those settings to see them.")
+
+
+def row_labels_elsewhere(workspace: Workspace) -> tuple[str, list[dict]] | None:
+    """When these settings hold no decision: the rows labeled by hand under other run settings of the same data,
+    column choice and marker (the settings apart, and those decisions; the set with the most labeled rows).
+
+    A label typed for a row says nothing about one run's clusters, so it can come along to a new seed, model or
+    method; names, merges and dismissals refer to that run's clusters and stay with it."""
+    about = workspace.about or {}
+    if not about or workspace.load():
+        return None
+    best = None
+    for other, decisions in workspace.saved_elsewhere(about["data_hash"]):
+        if any(other.get(name) != about.get(name) for name in ("text_column", "label_column", "unlabeled_marker",
+                                                               "missing_words")):
+            continue  # another label column: its labels are another question's
+        labels = [d for d in decisions if d.get("action") == "assign"]
+        rows = len({int(r) for d in labels for r in d.get("row_ids", [])})
+        if labels and (best is None or rows > best[0]):
+            best = (rows, ", ".join(_settings_apart(about, other)) or "other settings", labels)
+    return None if best is None else (best[1], best[2])
+
+
+def bring_row_labels(shown: list[dict]) -> str:
+    """Store ``shown`` (``row_labels_elsewhere``'s decisions) as these settings' decisions, if these settings
+    still hold none (another tab may have decided meanwhile: then nothing is added)."""
+    workspace: Workspace = st.session_state["workspace"]
+    if workspace.load():
+        raise InputError("not brought: decisions were saved for these settings meanwhile (another tab?); they are "
+                         "shown now.")
+    workspace.replace(list(shown))
+    rows = len({int(r) for d in shown for r in d.get("row_ids", [])})
+    return f"Brought {rows:,} hand-labeled row{'s' if rows != 1 else ''} ({len(shown)} decision{'s' if len(shown) != 1 else ''}) to these settings."
 
 
 def _decisions_key(decisions) -> str:

@@ -390,6 +390,32 @@ def likely_text_column(frame: pd.DataFrame) -> str | None:
     return best
 
 
+LABEL_COLUMN_NAMES = ("labels", "intent", "category", "class", "topic", "tag", "target", "gold", "y")
+
+
+def likely_label_column(frame: pd.DataFrame, text_column: str) -> str | None:
+    """When no column is called ``label``: the one that most looks like it, by name (``intent``, ``category``...,
+    any case) or else as the other column whose filled cells repeat most (at most half of them distinct, at
+    least two values, short), so a run with no labels can say which column to choose. None when none does."""
+    others = [c for c in frame.columns if c != text_column]
+    for wanted in LABEL_COLUMN_NAMES:
+        found = _find_column(frame[others], wanted) if others else None
+        if found is not None:
+            return found
+    best, best_share = None, 1 / 2
+    for column in others:
+        values = frame[column].tolist()
+        if any(isinstance(v, (list, dict, tuple)) for v in values):
+            continue
+        cells = [str(v).strip() for v in values if not _is_missing(v) and str(v).strip()]
+        if len(cells) < 4 or np.mean([len(c) for c in cells]) > 40:
+            continue
+        share = len(set(cells)) / len(cells)
+        if len(set(cells)) >= 2 and share <= best_share:
+            best, best_share = column, share
+    return best
+
+
 def _pick_column(frame: pd.DataFrame, wanted: str, name: str, role: str, flag: str) -> str:
     found = _find_column(frame, wanted)
     if found is not None:
@@ -457,7 +483,11 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     elif label_column is None:
         label_col = _find_column(frame, DEFAULT_LABEL_COLUMN)
         if label_col is None:
-            warnings.append(f"{name}: no 'label' column; every row is treated as unlabeled (choose one with --label-col).")
+            likely = likely_label_column(frame, text_col)
+            hint = (f" Column {likely!r} looks like labels: choose it with --label-col {likely}, or as the Data "
+                    "page's Label column." if likely else " Choose the column of labels with --label-col, or the "
+                    "Data page's Label column.")
+            warnings.append(f"{name}: no 'label' column; every row is treated as unlabeled.{hint}")
     else:
         label_col = _pick_column(frame, label_column, name, "label", "--label-col")
     if label_col == text_col:
@@ -485,7 +515,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
             _as_label(v, unlabeled_marker, missing_words) for v in frame[label_col].tolist()]
     except TypeError:
         raise InputError(f"{name}: column {label_col!r} holds lists or nested values, not one label per row; "
-                         "choose a column with a single label per row (--label-col).") from None
+                         "choose a column with a single label per row (--label-col, or the Data page's Label column).") from None
     if label_col is not None:
         original = frame[label_col].tolist()
         numeric = sorted({str(v).strip() for v, lab in zip(original, raw_labels)

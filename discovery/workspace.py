@@ -131,9 +131,9 @@ class Workspace:
             payload["about"] = self.about
         return payload
 
-    def saved_elsewhere(self, data_hash: str) -> list[tuple[dict, int]]:
+    def saved_elsewhere(self, data_hash: str) -> list[tuple[dict, list[dict]]]:
         """Other workspaces beside this one holding decisions on the same data (another column choice,
-        marker or run settings): each one's ``about`` and how many decisions it holds."""
+        marker or run settings): each one's ``about`` and its decisions."""
         found = []
         for path in sorted(self.directory.parent.glob(f"*/{DECISIONS_FILE}")):
             if path == self.path:
@@ -144,7 +144,7 @@ class Workspace:
             except (OSError, ValueError, AttributeError):
                 continue
             if about.get("data_hash") == data_hash and isinstance(decisions, list) and decisions:
-                found.append((about, len(decisions)))
+                found.append((about, decisions))
         return found
 
     def load(self) -> list[dict]:

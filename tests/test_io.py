@@ -221,3 +221,20 @@ def test_run_discovery_takes_a_dataframe():
     assert len(result.rows) == 30 and result.table.n_labeled == 10
     with pytest.raises(InputError, match="takes read_table"):
         run_discovery("data.csv")
+
+
+def test_without_a_label_column_the_column_that_looks_like_labels_is_named():
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=6)
+    frame.loc[frame.index % 3 != 0, "label"] = ""
+    renamed = frame.rename(columns={"text": "utterance", "label": "Intent"}).assign(ticket=range(18))
+    table = table_from_frame(renamed, name="renamed.csv", text_column="utterance")
+    assert table.n_labeled == 0
+    note = next(w for w in table.warnings if "no 'label' column" in w)
+    assert "Column 'Intent' looks like labels: choose it with --label-col Intent, or as the Data page's Label" in note
+    by_values = frame.rename(columns={"label": "bucket"}).assign(ticket=[f"T-{i}" for i in range(18)])
+    note = next(w for w in table_from_frame(by_values, name="b.csv").warnings if "no 'label' column" in w)
+    assert "Column 'bucket' looks like labels" in note  # its values repeat; the ticket ids do not
+    alone = table_from_frame(frame[["text"]], name="t.csv").warnings
+    assert any(w.endswith("Choose the column of labels with --label-col, or the Data page's Label column.") for w in alone)

@@ -84,6 +84,7 @@ def test_decisions_of_other_settings_on_the_same_data_are_found(tmp_path):
     other.append({"action": "dismiss", "cluster_id": 4})
     Workspace(tmp_path, "c", about={"data_hash": "h2", "settings": {}}).append({"action": "dismiss", "cluster_id": 1})
     Workspace(tmp_path, "d").append({"action": "dismiss", "cluster_id": 1})  # saved before 'about' existed
-    assert mine.saved_elsewhere("h1") == [({"data_hash": "h1", "settings": {"model": "tfidf"}}, 2)]
+    stored = [{"action": "dismiss", "cluster_id": 3}, {"action": "dismiss", "cluster_id": 4}]
+    assert mine.saved_elsewhere("h1") == [({"data_hash": "h1", "settings": {"model": "tfidf"}}, stored)]
     assert other.load() == [{"action": "dismiss", "cluster_id": 3}, {"action": "dismiss", "cluster_id": 4}]
-    assert Workspace(tmp_path, "c").saved_elsewhere("h1") == [({"data_hash": "h1", "settings": {"model": "tfidf"}}, 2)]
+    assert Workspace(tmp_path, "c").saved_elsewhere("h1") == [({"data_hash": "h1", "settings": {"model": "tfidf"}}, stored)]

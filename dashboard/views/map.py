@@ -17,15 +17,19 @@ def label_selection(row_ids: list[int]) -> None:
     replaced = state.labels_replaced(state.get_result(), row_ids, label)
     if state.decide_now(lambda result: assign_label(result, row_ids, label), ""):
         applied = state.get_result().decisions[-1]["label"]  # a class's spelling, if it is one
-        state.notify(f"Labeled {len(row_ids)} rows as {applied!r}; the decision is saved."
+        state.notify(f"Labeled {len(row_ids):,} row{'s' if len(row_ids) != 1 else ''} as {applied!r}; the decision is saved."
                      + (f" {replaced} (Undo last decision, in the sidebar, takes it back.)" if replaced else ""))
 
 
 def show_map(result) -> list[int]:
-    colour, search, ids = st.columns([5, 4, 4])
+    colour, names = st.columns([3, 2], vertical_alignment="bottom")  # four options need the width: not beside the boxes
     with colour:
         color_by = st.segmented_control("Colour by", list(charts.COLOR_BY), default="cluster",
                                         key="map_color") or "cluster"
+    with names:
+        show_names = st.toggle(f"Names of the {charts.NAMES_SHOWN} largest groups on the map", value=False,
+                               key="map_names", disabled=color_by == "confidence")
+    search, ids = st.columns(2)
     with search:
         phrase = st.text_input("Or select texts containing", key="map_search",
                                help="Every row whose text holds this text (any case; runs of spaces count as one; 'fee' also finds 'coffee').")
@@ -43,8 +47,6 @@ def show_map(result) -> list[int]:
         st.caption(f"{len(found):,} row{'s' if len(found) != 1 else ''} contain{'s' if len(found) == 1 else ''} "
                    f"{words!r}.")
     chosen = list(dict.fromkeys(typed_ids + found))
-    show_names = st.toggle(f"Names of the {charts.NAMES_SHOWN} largest groups on the map", value=False,
-                           key="map_names", disabled=color_by == "confidence")
     fig = charts.scatter_map(result.rows, color_by, highlight=chosen, texts=state.hover_texts(result.table),
                              cluster_names=result.clusters.display_name, show_names=show_names)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map_chart",

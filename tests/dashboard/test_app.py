@@ -512,19 +512,33 @@ def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_ro
     assert fresh.session_state["source"].kind == "demo"
 
 
-def test_another_setting_says_where_the_decisions_are(workspace_root):
-    """Changing a run setting shows that setting's decisions (none yet), and says where the others are."""
+def test_another_setting_says_where_the_decisions_are_and_brings_the_hand_labels(workspace_root):
+    """Changing a run setting shows that setting's decisions (none yet), says where the others are in the
+    sidebar's words, and offers to bring the rows labeled by hand (a label holds whatever the seed)."""
     import dataclasses
 
     at = upload_session("settings.csv", small_upload() + b"one more row of its own,\n")  # data no other test used
-    label_first_unlabeled_row(at, "first_settings")
+    row = label_first_unlabeled_row(at, "first_settings")
+    candidate = int(result_of(at).candidates.index[0])
+    at.switch_page("views/candidates.py").run()
+    at.button(key=f"cand_dismiss_{candidate}").click().run()  # a decision on this run's clusters: not brought
     assert not [i for i in at.sidebar.info if "No decision is saved" in i.value]
     at.session_state["config"] = dataclasses.replace(at.session_state["config"], random_state=1)
     at.run()
     assert_clean(at)
     assert result_of(at).decisions == ()
     notes = [i.value for i in at.sidebar.info if "No decision is saved" in i.value]
-    assert len(notes) == 1 and "1 decision with random_state 0" in notes[0], notes
+    assert len(notes) == 1 and "2 decisions with Seed 0" in notes[0], notes
+    bring = at.button(key="bring_labels")
+    assert bring.label == "Bring the 1 row labeled by hand with Seed 0"
+    bring.click().run()
+    assert_clean(at)
+    result = result_of(at)
+    assert [d["action"] for d in result.decisions] == ["assign"]
+    assert result.rows.loc[row, "human_label"] == "first_settings" and result.rows.loc[row, "label_source"] == "human"
+    assert any("Brought 1 hand-labeled row (1 decision) to these settings." == m.value.replace("\\", "")
+               for m in at.success)
+    assert not [i for i in at.sidebar.info if "No decision is saved" in i.value]
 
 
 def test_texts_in_other_languages_get_a_banner_on_every_page(workspace_root):
