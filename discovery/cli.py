@@ -193,7 +193,8 @@ def cmd_run(args) -> int:
         new = [d["new_cluster_id"] for d in result.decisions if d["action"] == "split"]
         print(f"split {len(flagged)} flagged clusters: {int(result.rows.cluster_id.isin(new).sum())} rows are now "
               f"candidate clusters {', '.join(map(str, new))}")
-    for note in (new_clusters_note(result.clustering), moved_rows_note(result),
+    explained = candidates_explained_note(result)
+    for note in (new_clusters_note(result.clustering, explained is not None), explained, moved_rows_note(result),
                  hidden_categories_note(result, split=bool(flagged))):
         if note:
             print(note)
@@ -256,15 +257,27 @@ def cmd_add_labels(args) -> int:
     return 0
 
 
-def new_clusters_note(clustering: dict) -> str | None:
-    """One line on the estimated number of new clusters, and how firmly the data fixes it."""
+def candidates_explained_note(result) -> str | None:
+    """A warning when candidates hold most unlabeled rows and the named classes explain them (``candidates_explained``)."""
+    explained = result.candidates_explained
+    if explained is None:
+        return None
+    share, fit = explained
+    return (f"candidates: they hold {share:.0%} of the unlabeled rows, and the named classes explain {fit:.0%} of those "
+            "(clusters.csv's known_fit): many may be parts of named classes, not new categories. Read the least "
+            "explained first (unexplained_rows), or run again with fewer --new-clusters")
+
+
+def new_clusters_note(clustering: dict, candidates_explained: bool = False) -> str | None:
+    """One line on the estimated number of new clusters, and how firmly the data fixes it (not that the data may
+    hold more when the named classes explain most candidates' rows: ``candidates_explained_note`` says so)."""
     from .cluster import best_is_largest_tried
 
     note = _estimate_note(clustering)
     empty = clustering.get("empty_new_clusters", 0)
     if note and empty:  # k-means can leave a cluster without rows; the tables list only the others
         note += f"; {empty} of them ended with no rows and are not listed"
-    if note and best_is_largest_tried(clustering.get("estimate")):
+    if note and best_is_largest_tried(clustering.get("estimate")) and not candidates_explained:
         note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}), so the data may hold "
                  "more: --new-clusters N asks for more")
     return note

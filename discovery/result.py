@@ -80,6 +80,23 @@ class Discovery:
                              na_position="last")
 
     @property
+    def candidates_explained(self) -> tuple[float, float] | None:
+        """(share of the unlabeled rows in open candidates, how far the named classes explain those rows: their
+        mean ``known_fit``), when candidates hold at least half the unlabeled rows and the named classes explain
+        at least 0.9 of them; None otherwise. Then many candidates are likely parts of named classes, not new
+        categories: on 800 SNIPS texts with every intent named, TF-IDF vectors gave 40 candidates holding 70% of
+        the unlabeled rows, explained 0.92 (MiniLM: no candidate)."""
+        c = self.candidates
+        unlabeled = c["size"] - c.n_labeled
+        total = int(self.rows.human_label.isna().sum())
+        known = c.known_fit.notna()
+        if not total or not known.any():
+            return None
+        share = float(unlabeled.sum()) / total
+        fit = float((c.known_fit[known] * unlabeled[known]).sum() / max(int(unlabeled[known].sum()), 1))
+        return (share, fit) if share >= 0.5 and fit >= 0.9 else None
+
+    @property
     def named_categories(self) -> pd.DataFrame:
         """Candidates the researcher has named, largest first: new categories their rows now carry."""
         c = self.clusters[(self.clusters.status == CANDIDATE) & ~self.clusters.dismissed & self.clusters.renamed]

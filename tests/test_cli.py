@@ -407,3 +407,29 @@ def test_more_new_clusters_than_rows_allow_is_said_not_called_given(tmp_path):
     line = next(l for l in done.stdout.splitlines() if l.startswith("new clusters:"))
     assert "(--new-clusters 5000 asked for more than the unlabeled rows allow)" in line and "given" not in line
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["clustering"]["n_new_clusters_asked"] == 5000
+
+
+def test_candidates_the_named_classes_explain_are_said_to_be_likely_parts_of_them(tmp_path):
+    """800 real SNIPS texts, every intent named on a tenth of the rows: TF-IDF vectors make dozens of candidates
+    out of the named intents' phrasings. The run says the named classes explain them, not that the data may hold
+    more categories; MiniLM on the same table makes no such candidates and says nothing."""
+    from shared_paths import SHARED
+
+    frame = pd.read_csv(SHARED / "snips" / "train.tsv", sep="\t").sample(800, random_state=0)
+    frame.loc[np.random.RandomState(0).rand(800) >= 0.1, "label"] = np.nan
+    frame.to_csv(tmp_path / "snips.csv", index=False)
+    done = discovery("run", tmp_path / "snips.csv", "--model", "tfidf", "--quiet", "--label-next", "0",
+                     "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("candidates: they hold"))
+    share, fit = (int(word.rstrip("%")) for word in line.split() if word.endswith("%"))
+    assert share >= 50 and fit >= 90 and "many may be parts of named classes" in line
+    assert "may hold more" not in done.stdout
+    clusters = pd.read_csv(tmp_path / "out" / "clusters.csv")
+    candidates = clusters[clusters.status == "candidate"]
+    unlabeled = candidates["size"] - candidates.n_labeled
+    assert round(100 * (candidates.known_fit * unlabeled).sum() / unlabeled.sum()) == fit
+    frozen = discovery("run", tmp_path / "snips.csv", "--no-adapt", "--quiet", "--label-next", "0",
+                       "--out", tmp_path / "minilm")
+    assert frozen.returncode == 0, frozen.stderr
+    assert "candidates: they hold" not in frozen.stdout

@@ -163,7 +163,13 @@ with state.guard():
                 "in the sidebar and run again. Asking for more than you expect finds more of the categories nobody "
                 "named: the extra candidates the named classes explain come last here, each with a button to merge "
                 "it into its closest class.", icon=":material/tune:")
-    if best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
+    explained = result.candidates_explained
+    if explained:
+        st.warning(f"Candidates hold {explained[0]:.0%} of the unlabeled rows, and the classes you named explain "
+                   f"{explained[1]:.0%} of those: many may be parts of named classes rather than new categories. Read "
+                   "the first ones (the least explained), merge the others into their closest class, or set fewer "
+                   "'New categories to look for' in the sidebar and run again.", icon=":material/call_merge:")
+    elif best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): the data may "
                 "hold more new categories. Set 'New categories to look for' in the sidebar higher and run again.",
                 icon=":material/trending_up:")
