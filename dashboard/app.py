@@ -121,11 +121,13 @@ def bring_labels(labels: list[dict]) -> None:
 
 
 def take_back(position: int, shown: dict) -> None:
-    """The button's callback: the chosen decision is gone before the page is drawn again."""
+    """The button's callback: the chosen decision is gone before the page is drawn again, and the choice goes
+    back to the latest (left as it was, it would point at the decision that moved into its place)."""
     try:
         state.notify(state.take_back(position, shown))
     except state.InputError as exc:
         st.session_state["flash_error"] = str(exc)
+    st.session_state.pop("take_back_pick", None)
 
 
 def undo(shown: dict) -> None:

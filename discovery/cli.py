@@ -263,9 +263,11 @@ def candidates_explained_note(result) -> str | None:
     if explained is None:
         return None
     share, fit = explained
+    fewer = ("a larger --min-cluster-size" if result.clustering.get("method") == "hdbscan"
+             else "fewer --new-clusters")
     return (f"candidates: they hold {share:.0%} of the unlabeled rows, and the named classes explain {fit:.0%} of those "
             "(clusters.csv's known_fit): many may be parts of named classes, not new categories. Read the least "
-            "explained first (unexplained_rows), or run again with fewer --new-clusters")
+            f"explained first (unexplained_rows), or run again with {fewer}")
 
 
 def new_clusters_note(clustering: dict, candidates_explained: bool = False) -> str | None:

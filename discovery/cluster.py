@@ -276,7 +276,7 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     if n_free == 0:
         return NewClusterEstimate(0, {}, 0.0, (0, 0))
     if n_classes < 2:
-        return _unseeded_estimate(X[y < 0], n_classes, random_state, sample, n_grid, n_restarts, progress)
+        return _unseeded_estimate(X[y < 0], n_classes, random_state, sample, n_grid, n_restarts, progress, preferred)
     upper = max(1, min(n_free // 5, max(4 * n_classes, 40)))
     capped = upper < max(4 * n_classes, 40)
     grid = sorted({0} | {int(k) for k in np.geomspace(1, upper, n_grid).round()})
@@ -329,11 +329,12 @@ def _plausible(counts: list, smoothed: np.ndarray, best: int, noise: float) -> t
 
 
 def _unseeded_estimate(X_free: np.ndarray, n_classes: int, random_state: int, sample: int, n_grid: int,
-                       n_restarts: int, progress: Callable[[int, int], None] | None) -> NewClusterEstimate:
+                       n_restarts: int, progress: Callable[[int, int], None] | None,
+                       preferred: int | None = None) -> NewClusterEstimate:
     """With fewer than two labeled classes nothing anchors seeded k-means: plain k-means on the unlabeled rows
     for a grid of k (2 up to 40, at most a fifth of the rows), the best mean cosine silhouette over
-    ``n_restarts`` starts winning; k counts the labeled class too, if there is one. Scores, noise and the
-    plausible range as ``new_cluster_estimate`` gives them, keyed by the new clusters each k means."""
+    ``n_restarts`` starts winning; k counts the labeled class too, if there is one. Scores, noise, the
+    plausible range and ``preferred`` as ``new_cluster_estimate`` gives them, keyed by the new clusters each k means."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import pairwise_distances_chunked, silhouette_score
 
@@ -362,8 +363,11 @@ def _unseeded_estimate(X_free: np.ndarray, n_classes: int, random_state: int, sa
     counts, smoothed = list(scores), _smoothed(scores)
     best = int(np.argmax(smoothed))
     noise = float(np.median(errors)) if errors else 0.0
-    return NewClusterEstimate(int(counts[best]), scores, noise, _plausible(counts, smoothed, best, noise),
-                              best=int(counts[best]), capped_by_rows=capped)
+    low, high = _plausible(counts, smoothed, best, noise)
+    keep = preferred is not None and low <= preferred <= high
+    return NewClusterEstimate(int(preferred) if keep else int(counts[best]), scores, noise, (low, high),
+                              best=int(counts[best]), preferred=None if preferred is None else int(preferred),
+                              kept_preferred=bool(keep), capped_by_rows=capped)
 
 
 def estimate_n_new_clusters(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,

@@ -123,7 +123,9 @@ def load_dataset(dataset_dir: str | Path, max_train_rows: int | None = None) -> 
         if max_train_rows < len(train):
             rng = np.random.RandomState(0)
             n_test = max(1, int(round(len(test) * max_train_rows / len(train))))
+            cut_from = len(train)
             train = train.iloc[stratified_sample(train["label"].to_numpy(), max_train_rows, rng)].reset_index(drop=True)
+            train.attrs["subsampled_from"] = cut_from
             test = test.iloc[stratified_sample(test["label"].to_numpy(), n_test, rng)].reset_index(drop=True)
     return train, test
 
@@ -374,8 +376,11 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
 
     _validate(known_ratio, labeled_ratio, seeds, k)
     resolved = DiscoveryConfig(method=method).resolved_method()
+    if k == "given" and resolved == "hdbscan":  # refused now, not after the first seed's fine-tuning
+        raise InputError("--k given sets how many new clusters seeded-kmeans makes; --method hdbscan finds its own: "
+                         "leave --k out (estimated), or use --method seeded-kmeans.")
     train, test = load_dataset(dataset_dir, max_train_rows)
-    subsampled = max_train_rows is not None and len(train) <= max_train_rows
+    subsampled = "subsampled_from" in train.attrs
     _check_draw_labels_something(train.label, known_ratio, labeled_ratio, max_train_rows if subsampled else None)
     notes = [note for note in (classes_only_in_test(train, test),) if note]
     for note in notes if say else ():

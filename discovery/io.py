@@ -18,6 +18,7 @@ import re
 import warnings as _warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -393,26 +394,28 @@ def likely_text_column(frame: pd.DataFrame) -> str | None:
 LABEL_COLUMN_NAMES = ("labels", "intent", "category", "class", "topic", "tag", "target", "gold", "y")
 
 
-def likely_label_column(frame: pd.DataFrame, text_column: str) -> str | None:
+def likely_label_column(frame: pd.DataFrame, text_column: str, skip: Sequence[str] = ()) -> str | None:
     """When no column is called ``label``: the one that most looks like it, by name (``intent``, ``category``...,
-    any case) or else as the other column whose filled cells repeat most (at most half of them distinct, at
-    least two values, short), so a run with no labels can say which column to choose. None when none does."""
-    others = [c for c in frame.columns if c != text_column]
+    any case) or else as the other column whose filled cells repeat most (at most half of them distinct), so a
+    run with no labels can say which column to choose. Either way it holds at least two distinct short values.
+    ``skip``: columns that are no labels (a frame's own index kept as a column). None when none does."""
+    def filled(column) -> list[str] | None:
+        values = frame[column].tolist()
+        if any(isinstance(v, (list, dict, tuple)) for v in values):
+            return None
+        cells = [str(v).strip() for v in values if not _is_missing(v) and str(v).strip()]
+        return cells if len(set(cells)) >= 2 and np.mean([len(c) for c in cells]) <= 40 else None
+
+    others = [c for c in frame.columns if c != text_column and c not in skip]
     for wanted in LABEL_COLUMN_NAMES:
         found = _find_column(frame[others], wanted) if others else None
-        if found is not None:
+        if found is not None and filled(found):
             return found
     best, best_share = None, 1 / 2
     for column in others:
-        values = frame[column].tolist()
-        if any(isinstance(v, (list, dict, tuple)) for v in values):
-            continue
-        cells = [str(v).strip() for v in values if not _is_missing(v) and str(v).strip()]
-        if len(cells) < 4 or np.mean([len(c) for c in cells]) > 40:
-            continue
-        share = len(set(cells)) / len(cells)
-        if len(set(cells)) >= 2 and share <= best_share:
-            best, best_share = column, share
+        cells = filled(column)
+        if cells and len(cells) >= 4 and len(set(cells)) / len(cells) <= best_share:
+            best, best_share = column, len(set(cells)) / len(cells)
     return best
 
 
@@ -468,9 +471,15 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     kept_index = None
-    if not frame.index.equals(pd.RangeIndex(len(frame))):
-        kept_index = [str(level) if level is not None else "index" for level in frame.index.names]
-        kept_index = [column if column not in frame.columns else f"{column}_input" for column in kept_index]
+    unnamed = all(level is None for level in frame.index.names)
+    if not (unnamed and frame.index.equals(pd.RangeIndex(len(frame)))):
+        kept_index = []
+        for i, level in enumerate(frame.index.names):
+            base = str(level) if level is not None else "index" if frame.index.nlevels == 1 else f"level_{i}"
+            column, n = base, 1
+            while column in frame.columns or column in kept_index:
+                column, n = (f"{base}_input" if n == 1 else f"{base}_input_{n}"), n + 1
+            kept_index.append(column)
         frame.index = frame.index.set_names(kept_index)
         frame = frame.reset_index()
     if data_hash is None:
@@ -483,7 +492,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     elif label_column is None:
         label_col = _find_column(frame, DEFAULT_LABEL_COLUMN)
         if label_col is None:
-            likely = likely_label_column(frame, text_col)
+            likely = likely_label_column(frame, text_col, skip=kept_index or ())
             hint = (f" Column {likely!r} looks like labels: choose it with --label-col {likely}, or as the Data "
                     "page's Label column." if likely else " Choose the column of labels with --label-col, or the "
                     "Data page's Label column.")

@@ -20,8 +20,8 @@ from .errors import InputError
 from .io import with_row_ids
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
-from .summarize import (CANDIDATE, candidate_name, document_term_counts, may_hide_new_category, summarize_clusters,
-                        unlabeled_beyond_labels)
+from .summarize import (CANDIDATE, candidate_name, candidate_rows, document_term_counts, may_hide_new_category,
+                        summarize_clusters, unlabeled_beyond_labels)
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
 NAMED_STATUS, DISMISSED_STATUS = "named", "dismissed"
@@ -367,24 +367,35 @@ class _Decisions:
         self.human = None  # per-row human labels, copied at the first assignment
         self.row_label_spellings = None  # spelling_key -> the spelling rows are labeled with, built when first needed
         self.clusters_changed = False
+        self.existing_ids = len(result.cluster_centers)  # ids below this are the result's; above, a split's
+        self.split_ids: dict[int, int] = {}  # the id a stored split recorded -> the id its replay gave
 
     def _require(self, ids) -> None:
         missing = [int(i) for i in ids if int(i) not in self.clusters]
         if missing:
             raise InputError(f"cluster {missing[0]} does not exist in this result; pick one of the listed clusters.")
 
+    def _is_candidate(self, cluster_id: int) -> bool:
+        """Whether the cluster, as this draft's merges and splits left it, has (almost) no labeled row: what
+        ``summarize_clusters`` would call a candidate."""
+        if cluster_id not in self.changed:
+            return self.result.clusters.status.get(cluster_id) == CANDIDATE
+        members = np.flatnonzero(self.cluster_of == cluster_id)
+        return bool(len(members)) and bool(candidate_rows(self.cluster_of, self.result.table.labels)[members[0]])
+
     def _require_candidate(self, cluster_id: int) -> None:
         """A name is for a candidate new category. A labeled class's cluster named would give its unlabeled rows
-        the name and leave its labeled ones their class: one class read as two by the next run. Clusters a
-        merge or split of this draft changed are checked when built, with the rest of their summary."""
-        if cluster_id in self.changed or cluster_id not in self.result.clusters.index:
+        the name and leave its labeled ones their class: one class read as two by the next run."""
+        if self._is_candidate(cluster_id):
             return
-        cluster = self.result.clusters.loc[cluster_id]
-        if cluster.status != CANDIDATE:
-            raise InputError(f"cluster {cluster_id} is the cluster of the labeled class {cluster.majority_label!r} "
-                             f"({cluster.status}); only a candidate new category takes a name. To give some of its "
-                             "rows another label, select them on the Map (assign_label); to split off the rows its "
-                             "labels do not explain, split it.")
+        labels = self.result.table.labels
+        current = self.cluster_of if self.cluster_of is not None else self.result.rows.cluster_id.to_numpy()
+        held = labels[(current == cluster_id) & (labels >= 0)]
+        most = pd.Series(held).value_counts().index[:3]  # the majority first
+        classes = ", ".join(repr(self.result.table.codec.names[int(c)]) for c in most)
+        raise InputError(f"cluster {cluster_id} holds labeled rows ({classes}); only a candidate new category takes a "
+                         "name. To give some of its rows another label, select them on the Map (assign_label); to "
+                         "split off the rows its labels do not explain, split it.")
 
     def _spelling_in_use(self, label: str, cluster_id: int | None = None) -> str:
         """``label`` as a class, another named cluster or a label given by hand already spells it, case and
@@ -439,6 +450,8 @@ class _Decisions:
             self.names.pop(c, None)
             self.dismissed.discard(c)
         self.changed.add(target)
+        if not self._is_candidate(target):  # a named candidate merged into a labeled class is that class now
+            self.names.pop(target, None)
         self.clusters_changed = True
         self.decisions.append({"action": "merge", "cluster_ids": ids, "into": target})
         return self
@@ -448,7 +461,7 @@ class _Decisions:
             self.cluster_of = self.result.rows.cluster_id.to_numpy(dtype=np.int64).copy()
             self.centers = self.result.cluster_centers.copy()
 
-    def split(self, cluster_id: int) -> "_Decisions":
+    def split(self, cluster_id: int, stored_new_id: int | None = None) -> "_Decisions":
         """Split a cluster in two; the new cluster takes the next free id.
 
         Seeded k-means inside the cluster, with each label among its human-labeled rows as a seed and
@@ -457,6 +470,9 @@ class _Decisions:
         candidate). This is how a labeled cluster that may hide a new category
         (``may_hide_new_category``) gives that category up. A cluster without labels splits into its
         two k-means halves, the larger keeping the id.
+
+        ``stored_new_id``: the new id the split got when it was decided; replayed after an earlier split was
+        taken back it gets another, and later decisions naming the stored id are sent to it (``apply``).
         """
         self._require([cluster_id])
         cluster_id = int(cluster_id)
@@ -477,6 +493,7 @@ class _Decisions:
         self._copy_assignment()
         new_id = len(self.centers)
         self.cluster_of[members[apart]] = new_id
+        self.split_ids[int(stored_new_id) if stored_new_id is not None else new_id] = new_id
         self.centers = np.vstack([self.centers, np.zeros((1, self.centers.shape[1]), dtype=self.centers.dtype)])
         for cluster, rows in ((cluster_id, members[~apart]), (new_id, members[apart])):
             self.centers[cluster] = normalize(self.result.embeddings[rows].mean(0, keepdims=True))[0]
@@ -517,7 +534,27 @@ class _Decisions:
         action = decision.get("action")
         if action not in ACTIONS:
             raise InputError(f"unknown decision {action!r}; expected one of {', '.join(ACTIONS)}.")
-        return ACTIONS[action](self, decision)
+        return ACTIONS[action](self, self._with_split_ids(decision))
+
+    def _with_split_ids(self, decision: dict) -> dict:
+        """``decision`` with the ids of clusters made by splits as this replay made them: a split taken back
+        shifts the ids of the later ones, and a decision on the part it made must not land on another part."""
+        def actual(cluster_id):
+            cluster_id = int(cluster_id)
+            if cluster_id < self.existing_ids:
+                return cluster_id
+            if cluster_id not in self.split_ids:
+                raise InputError(f"cluster {cluster_id} no longer exists: the split that made it was taken back "
+                                 "or no longer applies.")
+            return self.split_ids[cluster_id]
+
+        out = dict(decision)
+        for key in ("cluster_id", "into"):
+            if out.get(key) is not None:
+                out[key] = actual(out[key])
+        if "cluster_ids" in out:
+            out["cluster_ids"] = [actual(c) for c in out["cluster_ids"]]
+        return out
 
     def build(self) -> Discovery:
         result = self.result
@@ -557,7 +594,7 @@ ACTIONS = {
     "name": lambda draft, d: draft.name(d["cluster_id"], d["name"]),
     "dismiss": lambda draft, d: draft.dismiss(d["cluster_id"]),
     "merge": lambda draft, d: draft.merge(d["cluster_ids"], d.get("into")),
-    "split": lambda draft, d: draft.split(d["cluster_id"]),
+    "split": lambda draft, d: draft.split(d["cluster_id"], d.get("new_cluster_id")),
     "assign": lambda draft, d: draft.assign(d["row_ids"], d["label"]),
     "threshold": lambda draft, d: draft.threshold(d["value"]),
 }

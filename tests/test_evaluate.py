@@ -189,6 +189,17 @@ def test_a_subsample_too_small_to_label_says_so_and_repeated_seeds_are_refused()
         evaluate_dataset(SHARED / "snips", seeds=[0], model="tfidf", max_train_rows=10)
     with pytest.raises(InputError, match="--seeds repeats 0: each seed is one draw"):
         evaluate_dataset(MCID, seeds=[0, 1, 0], model="tfidf")
+    with pytest.raises(InputError, match="--k given sets how many new clusters seeded-kmeans makes"):
+        evaluate_dataset(MCID, seeds=[0], model="tfidf", method="hdbscan", k="given")
+
+
+def test_the_max_train_rows_advice_only_when_it_cut_the_table(tmp_path):
+    rows = "".join(f"text number {i}\t{'a' if i % 2 else 'b'}\n" for i in range(12))
+    _write(tmp_path, "train.tsv", "text\tlabel\n" + rows)
+    _write(tmp_path, "test.tsv", "text\tlabel\n" + rows)
+    with pytest.raises(InputError) as refused:
+        evaluate_dataset(tmp_path, seeds=[0], model="tfidf", labeled_ratio=0.05, max_train_rows=5000)
+    assert "the largest class has 6 train rows" in str(refused.value) and "--max-train-rows" not in str(refused.value)
 
 
 @needs_data

@@ -192,8 +192,8 @@ def test_nested_values_are_never_the_likely_text_column():
 
 
 def test_a_dataframes_own_index_is_kept_as_a_column_and_rows_go_by_position():
-    """A notebook user's filtered or re-indexed frame: its index stays joinable (a column), the row ids are
-    positions, and the same values give the same data hash whatever their index."""
+    """A notebook user's filtered or re-indexed frame: its index stays joinable (a column), whatever its names,
+    and the row ids are positions."""
     from shared_paths import intent_rows
 
     frame = intent_rows("banking", ["card_arrival", "exchange_rate"], per_intent=5)
@@ -209,6 +209,15 @@ def test_a_dataframes_own_index_is_kept_as_a_column_and_rows_go_by_position():
     assert table_from_frame(frame).data_hash == table_from_frame(frame.copy()).data_hash
     assert table_from_frame(frame).data_hash != table_from_frame(frame.assign(label="x")).data_hash
     assert not any("index" in w for w in table_from_frame(frame).warnings)  # 0, 1, ... is no index of its own
+    named = table_from_frame(frame.rename_axis("id"))  # a named index is the user's, even holding 0, 1, ...
+    assert named.frame["id"].tolist() == list(range(10))
+    pairs = frame.set_index(pd.MultiIndex.from_arrays([[1] * 10, range(10)]))
+    assert list(table_from_frame(pairs).frame.columns[:2]) == ["level_0", "level_1"]
+    same = frame.set_index(pd.MultiIndex.from_arrays([[1] * 10, range(10)], names=["k", "k"]))
+    assert list(table_from_frame(same).frame.columns[:2]) == ["k", "k_input"]
+    clash = frame.assign(text_input="x").rename_axis("text")
+    assert "text_input_input_2" not in table_from_frame(clash).frame.columns
+    assert list(table_from_frame(clash).frame.columns[:1]) == ["text_input_2"]
 
 
 def test_run_discovery_takes_a_dataframe():
@@ -236,5 +245,9 @@ def test_without_a_label_column_the_column_that_looks_like_labels_is_named():
     by_values = frame.rename(columns={"label": "bucket"}).assign(ticket=[f"T-{i}" for i in range(18)])
     note = next(w for w in table_from_frame(by_values, name="b.csv").warnings if "no 'label' column" in w)
     assert "Column 'bucket' looks like labels" in note  # its values repeat; the ticket ids do not
+    empty_tag = by_values.drop(columns="bucket").assign(tag=None)  # named like labels, but holds none
+    assert not any("looks like labels" in w for w in table_from_frame(empty_tag, name="e.csv").warnings)
+    stacked = pd.concat([frame[["text"]].iloc[:9], frame[["text"]].iloc[:9]])  # its index repeats: no labels
+    assert not any("looks like labels" in w for w in table_from_frame(stacked, name="s.csv").warnings)
     alone = table_from_frame(frame[["text"]], name="t.csv").warnings
     assert any(w.endswith("Choose the column of labels with --label-col, or the Data page's Label column.") for w in alone)

@@ -115,14 +115,31 @@ def test_only_a_candidate_takes_a_name(demo_result):
     split makes of a labeled cluster is a candidate, and takes one."""
     clusters = demo_result.clusters
     known = int(clusters.index[clusters.status == "known"][0])
-    with pytest.raises(InputError, match=f"cluster {known} is the cluster of the labeled class "
-                                         f"'{clusters.loc[known, 'majority_label']}' \\(known\\)"):
+    with pytest.raises(InputError, match=f"cluster {known} holds labeled rows \\('{clusters.loc[known, 'majority_label']}'"):
         name_cluster(demo_result, known, "renamed_class")
     assert len(replay(demo_result, [{"action": "name", "cluster_id": known, "name": "x"}]).skipped_decisions) == 1
     split = split_cluster(demo_result, known)
     new = split.decisions[-1]["new_cluster_id"]
     assert split.clusters.loc[new, "status"] == "candidate"
     assert name_cluster(split, new, "part_of_it").clusters.loc[new, "display_name"] == "part_of_it"
+
+
+def test_a_named_candidate_merged_into_a_labeled_cluster_gives_up_its_name(demo_result):
+    """Whichever id the merged cluster keeps, it holds a labeled class now: its unlabeled rows must not take the
+    candidate's name while its labeled rows keep their class, live or replayed."""
+    clusters = demo_result.clusters
+    known = int(clusters.index[clusters.status == "known"][0])
+    candidate = first_candidate(demo_result)
+    named = name_cluster(demo_result, candidate, "brand_new")
+    merged = merge_clusters(named, [candidate, known])  # the named candidate keeps its id
+    assert merged.clusters.loc[candidate, "cluster_status"] == "known" and not merged.clusters.loc[candidate, "renamed"]
+    assert "brand_new" not in set(merged.rows.proposed_label)
+    decisions = [{"action": "merge", "cluster_ids": [candidate, known]},
+                 {"action": "name", "cluster_id": candidate, "name": "brand_new"}]
+    replayed = replay(demo_result, decisions)
+    assert len(replayed.skipped_decisions) == 1 and "holds labeled rows" in replayed.skipped_decisions[0][1]
+    with pytest.raises(InputError, match="holds labeled rows"):
+        name_cluster(merge_clusters(demo_result, [candidate, known]), candidate, "brand_new")
 
 
 def assert_same_result(a, b):
@@ -240,6 +257,24 @@ def test_split_moves_the_rows_farthest_from_the_labels_to_a_new_cluster(demo_res
     assert (moved.proposed_label == split.clusters.loc[new, "display_name"]).all()
     assert len(split.cluster_centers) == new + 1
     assert np.isclose(np.linalg.norm(split.cluster_centers[new]), 1.0)
+
+
+def test_without_an_earlier_split_a_later_splits_part_keeps_its_decisions(demo_result):
+    """Two splits, each part named; replayed without the first split (taken back), the second part gets the
+    first part's id, and its name must follow it there, while the first part's name no longer applies."""
+    known = [int(c) for c in demo_result.clusters.index[demo_result.clusters.status == "known"][:2]]
+    first = split_cluster(demo_result, known[0])
+    both = split_cluster(first, known[1])
+    a, b = first.decisions[-1]["new_cluster_id"], both.decisions[-1]["new_cluster_id"]
+    stored = [dict(d) for d in both.decisions] + [{"action": "name", "cluster_id": a, "name": "part_of_a"},
+                                                  {"action": "name", "cluster_id": b, "name": "part_of_b"}]
+    replayed = replay(demo_result, stored[1:])
+    assert [d for d, _ in replayed.skipped_decisions] == [stored[2]]
+    assert "the split that made it was taken back" in replayed.skipped_decisions[0][1]
+    moved = replayed.rows.cluster_id.to_numpy() == a  # the second split's part, under the first free id
+    assert set(demo_result.rows.cluster_id.to_numpy()[moved]) == {known[1]}
+    assert replayed.clusters.loc[a, "display_name"] == "part_of_b"
+    assert_same_result(replay(demo_result, stored), replay(replay(demo_result, stored[:2]), stored[2:]))
 
 
 def test_splits_that_cannot_be_made_are_clear_errors(demo_result):

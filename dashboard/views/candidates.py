@@ -167,8 +167,9 @@ with state.guard():
     if explained:
         st.warning(f"Candidates hold {explained[0]:.0%} of the unlabeled rows, and the classes you named explain "
                    f"{explained[1]:.0%} of those: many may be parts of named classes rather than new categories. Read "
-                   "the first ones (the least explained), merge the others into their closest class, or set fewer "
-                   "'New categories to look for' in the sidebar and run again.", icon=":material/call_merge:")
+                   "the first ones (the least explained), merge the others into their closest class, or run again "
+                   + ("with a larger 'Min cluster size' in the sidebar." if result.clustering.get("method") == "hdbscan"
+                      else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
     elif best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): the data may "
                 "hold more new categories. Set 'New categories to look for' in the sidebar higher and run again.",

@@ -216,6 +216,7 @@ def test_any_decision_can_be_taken_back_and_those_that_needed_it_are_named(first
     assert message.startswith(f"Took back: split cluster {split_id}.")
     assert f"1 later decision depends on it and no longer applies: merged cluster {new} into {other}." in message
     assert [d["action"] for d in at.session_state["workspace"].load()] == ["dismiss", "merge"]  # kept, shown as skipped
+    assert at.selectbox(key="take_back_pick").value == 1  # back on the latest, not on what moved into place 0
     at.session_state["workspace"].replace([])  # leave the shared workspace as the other tests expect it
 
 
