@@ -97,7 +97,11 @@ def decisions_sidebar() -> None:
         st.caption(f"{len(result.decisions)} decision{'' if len(result.decisions) == 1 else 's'} applied; saved at once in:")
         st.code(str(workspace.path), language=None)
         if result.skipped_decisions:
-            st.warning(f"{len(result.skipped_decisions)} stored decisions no longer fit this result and were skipped.")
+            skipped = len(result.skipped_decisions)
+            st.warning(f"{skipped} stored decision{' no longer fits' if skipped == 1 else 's no longer fit'} this "
+                       "result and " + ("was" if skipped == 1 else "were") + " skipped: "
+                       + "; ".join(describe_decision(d) for d, _ in result.skipped_decisions[:3])
+                       + ("; ..." if skipped > 3 else "") + ". Take them back below to clear them.")
         if result.decisions:
             latest = [describe_decision(d) for d in result.decisions[-5:]][::-1]
             st.caption("Latest first: " + "; ".join(latest) + ("; ..." if len(result.decisions) > 5 else ""))

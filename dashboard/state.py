@@ -395,8 +395,9 @@ SETTING_DEFAULTS = {"model": "bundled", "n_new_clusters": "estimated", "min_clus
 
 def _setting(name: str, value) -> str:
     """A setting as the sidebar or the Data page names it, e.g. ``Seed 0`` or ``New categories estimated``."""
+    quoted = name in ("text_column", "label_column", "unlabeled_marker")  # the user's own words
     shown = SETTING_DEFAULTS.get(name, "default") if value is None else "on" if value is True else "off" \
-        if value is False else repr(value) if isinstance(value, str) else str(value)
+        if value is False else repr(value) if quoted else str(value)
     return f"{SETTING_NAMES.get(name, name.replace('_', ' '))} {shown}"
 
 

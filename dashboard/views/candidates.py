@@ -37,11 +37,13 @@ def split_one(cluster_id: int | None = None) -> None:
     cluster_id = cluster_id if cluster_id is not None else st.session_state.get("split_id")
     if cluster_id is None:
         return
+    had_labels = bool(state.get_result().rows.human_label[state.get_result().rows.cluster_id == int(cluster_id)].notna().any())
     if state.decide_now(lambda result: split_cluster(result, int(cluster_id)), f"Cluster {cluster_id} split."):
         result = state.get_result()
         new = int(result.decisions[-1]["new_cluster_id"])
-        state.notify(f"Cluster {cluster_id} split: its {int(result.clusters.loc[new, 'size']):,} rows farthest from "
-                     f"its labels are now cluster {new} ({result.clusters.loc[new, 'status']}).")
+        part = "rows farthest from its labels" if had_labels else "rows of its smaller half"
+        state.notify(f"Cluster {cluster_id} split: its {int(result.clusters.loc[new, 'size']):,} {part} are now "
+                     f"cluster {new} ({result.clusters.loc[new, 'cluster_status']}).")
 
 
 def merge() -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import state
 from discovery import InputError
-from discovery.io import NO_LABEL_COLUMN, likely_text_column
+from discovery.io import NO_LABEL_COLUMN, likely_label_column, likely_text_column
 from discovery.relabel import labels_for_next_run
 from discovery.result import adaptation_note
 
@@ -54,10 +54,16 @@ def choose_source() -> None:
             text_column = st.selectbox("Text column", columns, index=columns.index(text_default),
                                        key=f"data_text_col_{file_key}")
             label_options = [AUTO_LABEL, NO_LABEL] + columns
+            # a file not loaded yet, without a 'label' column: the column that looks like labels is proposed
+            guessed = None if chosen == loaded or any(c.strip().casefold() == "label" for c in columns) else \
+                likely_label_column(sample, text_default)
             current = (NO_LABEL if carried.label_column == NO_LABEL_COLUMN else
-                       carried.label_column if carried.label_column in columns else AUTO_LABEL)
+                       carried.label_column if carried.label_column in columns else guessed or AUTO_LABEL)
             label_choice = st.selectbox("Label column", label_options, index=label_options.index(current),
                                         key=f"data_label_col_{file_key}")
+            if guessed:
+                st.caption(f"No column is called 'label'; {guessed!r} looks like labels, so it is chosen. Pick "
+                           "another, or 'no labels', before loading.")
         else:
             text_column = st.text_input("Text column", value=carried.text_column, key=f"data_text_col_typed_{file_key}")
             label_choice = st.text_input("Label column (empty: 'label' if present)", value=carried.label_column or "",

@@ -778,3 +778,18 @@ def test_an_upload_without_a_text_column_starts_from_the_column_of_texts_not_an_
     at = upload_session("no_text_column.csv", upload)  # Load pressed with the pickers' first choices
     assert_clean(at)
     assert at.session_state["table"].text_column == "body"
+
+
+def test_an_upload_without_a_label_column_proposes_the_column_that_looks_like_labels(workspace_root):
+    """A file whose labels sit in 'intent': the Data page chooses it before Load (a run without labels took a
+    minute before saying so), and says why."""
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(80)
+    upload = frame.rename(columns={"label": "intent"}).to_csv(index=False).encode("utf-8")
+    at = upload_session("intents.csv", upload)  # Load pressed with the pickers' first choices
+    assert_clean(at)
+    table = at.session_state["table"]
+    assert table.label_column == "intent" and table.n_labeled == int((frame.label != "").sum())
+    at = new_session("views/data.py")  # a file not yet loaded is offered afresh
+    at.radio(key="data_kind").set_value("upload").run()
+    at.file_uploader(key="data_upload").upload("other.csv", upload.replace(b"intent", b"Intent"), "text/csv").run()
+    assert "'Intent' looks like labels, so it is chosen" in " ".join(c.value for c in at.caption)
