@@ -148,10 +148,15 @@ def show_merge(result) -> None:
 with state.guard():
     result = state.require_result()
     candidates = result.candidates
-    st.caption(f"{len(candidates)} open candidates, those with the most rows no named class explains first (the "
-               "fill-in's confidence that they belong to a named class). Naming one turns its rows' proposed label "
-               "into that name; merging it into its closest named class gives them that class; dismissing one "
-               "gives each row its own fill-in label.")
+    if result.fill_method:
+        st.caption(f"{len(candidates)} open candidates, those with the most rows no named class explains first (the "
+                   "fill-in's confidence that they belong to a named class). Naming one turns its rows' proposed label "
+                   "into that name; merging it into its closest named class gives them that class; dismissing one "
+                   "gives each row its own fill-in label.")
+    else:  # fewer than two labeled classes: no fill-in says how far named classes explain a candidate
+        st.caption(f"{len(candidates)} open candidates, largest and tightest first. Naming one turns its rows' "
+                   "proposed label into that name; merging joins clusters; label two classes or more for a fill-in "
+                   "that says which candidates your classes explain.")
     estimate = result.clustering.get("estimate")
     if estimate and estimate.get("kept_preferred"):
         low, high = estimate["plausible"]
@@ -163,8 +168,8 @@ with state.guard():
         st.info(f"The tool estimated {estimate['n_new']} new clusters, but any number from {low} to {high} fits the "
                 "data about as well. If you expect more or fewer new categories, set 'New categories to look for' "
                 "in the sidebar and run again. Asking for more than you expect finds more of the categories nobody "
-                "named: the extra candidates the named classes explain come last here, each with a button to merge "
-                "it into its closest class.", icon=":material/tune:")
+                "named" + (": the extra candidates the named classes explain come last here, each with a button to "
+                           "merge it into its closest class." if result.fill_method else "."), icon=":material/tune:")
     explained = result.candidates_explained
     if explained:
         st.warning(f"Candidates hold {explained[0]:.0%} of the unlabeled rows, and the classes you named explain "

@@ -743,6 +743,10 @@ def test_one_labeled_class_says_on_the_fill_in_page_why_no_fill_in_ran(workspace
     at.switch_page("views/fill.py").run()
     assert_clean(at)
     assert any(f"only {named!r} is labeled" in box.value for box in at.info)
+    at.switch_page("views/candidates.py").run()  # no fill-in: no talk of how far named classes explain them
+    assert_clean(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "largest and tightest first" in captions and "no named class explains" not in captions
 
 
 def test_the_next_file_chosen_starts_from_its_own_columns_not_the_last_files(workspace_root):
