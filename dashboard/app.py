@@ -88,7 +88,7 @@ def decisions_sidebar() -> None:
         carried = state.row_labels_elsewhere(workspace)
         if carried:
             settings, labels = carried
-            rows = len({int(r) for d in labels for r in d.get("row_ids", [])})
+            rows = state.rows_labeled(labels)
             st.sidebar.button(f"Bring the {rows:,} row{'s' if rows != 1 else ''} labeled by hand with {settings}",
                               key="bring_labels", width="stretch", on_click=bring_labels, args=(labels,),
                               help="A label you typed for a row holds whatever the settings; names, merges and "

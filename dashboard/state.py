@@ -426,6 +426,11 @@ def decisions_elsewhere(workspace: Workspace) -> str | None:
             ". Decisions belong to the settings they were made with: go back to those settings to see them.")
 
 
+def rows_labeled(decisions: list[dict]) -> int:
+    """How many distinct rows these decisions label by hand."""
+    return len({int(r) for d in decisions if d.get("action") == "assign" for r in d.get("row_ids", [])})
+
+
 def row_labels_elsewhere(workspace: Workspace) -> tuple[str, list[dict]] | None:
     """When these settings hold no decision: the rows labeled by hand under other run settings of the same data,
     column choice and marker (the settings apart, and those decisions; the set with the most labeled rows).
@@ -441,7 +446,7 @@ def row_labels_elsewhere(workspace: Workspace) -> tuple[str, list[dict]] | None:
                                                                "missing_words")):
             continue  # another label column: its labels are another question's
         labels = [d for d in decisions if d.get("action") == "assign"]
-        rows = len({int(r) for d in labels for r in d.get("row_ids", [])})
+        rows = rows_labeled(labels)
         if labels and (best is None or rows > best[0]):
             best = (rows, ", ".join(_settings_apart(about, other)) or "other settings", labels)
     return None if best is None else (best[1], best[2])
@@ -455,7 +460,7 @@ def bring_row_labels(shown: list[dict]) -> str:
         raise InputError("not brought: decisions were saved for these settings meanwhile (another tab?); they are "
                          "shown now.")
     workspace.replace(list(shown))
-    rows = len({int(r) for d in shown for r in d.get("row_ids", [])})
+    rows = rows_labeled(shown)
     return f"Brought {rows:,} hand-labeled row{'s' if rows != 1 else ''} ({len(shown)} decision{'s' if len(shown) != 1 else ''}) to these settings."
 
 
@@ -600,9 +605,14 @@ def take_back(position: int, shown: dict) -> str:
         raise InputError("not taken back: another tab changed the saved decisions; they are shown now, choose again.")
     remaining = decisions[:position] + decisions[position + 1:]
     base = st.session_state["base"]
-    skipped_before = {_decisions_key([d]) for d, _ in replay(base, decisions).skipped_decisions}
-    now_skipped = [d for d, _ in replay(base, remaining).skipped_decisions if _decisions_key([d]) not in skipped_before]
+    shown_result = get_result()  # replayed from the stored list it shows, unless another tab decided meanwhile
+    before = shown_result if _decisions_key(st.session_state.get("_stored_decisions", [])) == _decisions_key(decisions) \
+        else replay(base, decisions)
+    skipped_before = {_decisions_key([d]) for d, _ in before.skipped_decisions}
+    after = replay(base, remaining)
+    now_skipped = [d for d, _ in after.skipped_decisions if _decisions_key([d]) not in skipped_before]
     workspace.replace(remaining)
+    st.session_state["_current"] = ((_base_key(base.table, base.config), _decisions_key(remaining)), after)  # not replayed again
     message = f"Took back: {describe_decision(shown)}."
     if now_skipped:
         message += (f" {len(now_skipped)} later decision{' depends' if len(now_skipped) == 1 else 's depend'} on it and "

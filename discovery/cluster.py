@@ -268,7 +268,6 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     with 25 still in the plausible range in 11; keeping it spares the researcher a reshuffled
     candidate list the data does not ask for.
     """
-    from sklearn.metrics import pairwise_distances_chunked, silhouette_score
 
     y = np.asarray(y)
     n_classes = count_classes(y)
@@ -282,24 +281,9 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     grid = sorted({0} | {int(k) for k in np.geomspace(1, upper, n_grid).round()})
     rng = np.random.RandomState(random_state)
     rows = np.sort(rng.choice(len(X), min(sample, len(X)), replace=False))
-    Xs = normalize(np.asarray(X[rows], dtype=np.float32))
-    # the sample's distances once, in the very chunks silhouette_score would compute them in for each of
-    # the 42 clusterings (on 50,000 texts that took 28 s of the clustering's 72)
-    distances = np.vstack(list(pairwise_distances_chunked(Xs, metric="cosine")))
-    scores, errors = {}, []
-    steps = len(grid) * max(1, n_restarts)
-    for i, n_new in enumerate(grid):
-        values = []
-        for restart in range(max(1, n_restarts)):
-            assign, _ = seeded_kmeans(X, y, n_new, random_state=random_state + 1000 * restart, max_iter=30)
-            if 1 < len(np.unique(assign[rows])) < len(rows):  # silhouette's own domain
-                values.append(float(silhouette_score(distances, assign[rows], metric="precomputed")))
-            if progress:
-                progress(i * max(1, n_restarts) + restart + 1, steps)
-        if values:
-            scores[n_new] = float(np.mean(values))
-            if len(values) > 1:
-                errors.append(float(np.std(values, ddof=1)))
+    scores, errors = _silhouette_curve(
+        X[rows], grid, lambda n_new, seed: seeded_kmeans(X, y, n_new, random_state=seed, max_iter=30)[0][rows],
+        random_state, n_restarts, progress)
     if not scores:
         return NewClusterEstimate(0, {}, 0.0, (0, 0))
     counts = list(scores)
@@ -314,6 +298,34 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     return NewClusterEstimate(int(preferred) if keep else int(counts[best]), scores, noise, (low, high), outside,
                               best=int(counts[best]), preferred=None if preferred is None else int(preferred),
                               kept_preferred=bool(keep), capped_by_rows=capped)
+
+
+def _silhouette_curve(sample: np.ndarray, grid: list, cluster_sample: Callable[[int, int], np.ndarray],
+                      random_state: int, n_restarts: int,
+                      progress: Callable[[int, int], None] | None) -> tuple[dict, list]:
+    """Mean cosine silhouette of the sample's clustering for each count of ``grid`` over ``n_restarts`` starts
+    (``cluster_sample(count, seed)``: the sample rows' clusters), and each count's spread over the starts."""
+    from sklearn.metrics import pairwise_distances_chunked, silhouette_score
+
+    sample = normalize(np.asarray(sample, dtype=np.float32))
+    # the sample's distances once, in the very chunks silhouette_score would compute them in for each of
+    # the 42 clusterings (on 50,000 texts that took 28 s of the clustering's 72)
+    distances = np.vstack(list(pairwise_distances_chunked(sample, metric="cosine")))
+    scores, errors = {}, []
+    starts = max(1, n_restarts)
+    for i, count in enumerate(grid):
+        values = []
+        for restart in range(starts):
+            assign = cluster_sample(count, random_state + 1000 * restart)
+            if 1 < len(np.unique(assign)) < len(sample):  # silhouette's own domain
+                values.append(float(silhouette_score(distances, assign, metric="precomputed")))
+            if progress:
+                progress(i * starts + restart + 1, len(grid) * starts)
+        if values:
+            scores[count] = float(np.mean(values))
+            if len(values) > 1:
+                errors.append(float(np.std(values, ddof=1)))
+    return scores, errors
 
 
 def _smoothed(scores: dict) -> np.ndarray:
@@ -336,7 +348,6 @@ def _unseeded_estimate(X_free: np.ndarray, n_classes: int, random_state: int, sa
     ``n_restarts`` starts winning; k counts the labeled class too, if there is one. Scores, noise, the
     plausible range and ``preferred`` as ``new_cluster_estimate`` gives them, keyed by the new clusters each k means."""
     from sklearn.cluster import KMeans
-    from sklearn.metrics import pairwise_distances_chunked, silhouette_score
 
     n = len(X_free)
     rng = np.random.RandomState(random_state)
@@ -344,20 +355,9 @@ def _unseeded_estimate(X_free: np.ndarray, n_classes: int, random_state: int, sa
     upper = min(len(Xs) // 5, 40)
     capped = upper < 40
     grid = sorted({int(k) for k in np.geomspace(2, max(upper, 2), n_grid).round() if 2 <= k < len(Xs)})
-    distances = np.vstack(list(pairwise_distances_chunked(Xs, metric="cosine"))) if grid else None
-    scores, errors = {}, []
-    for i, k in enumerate(grid):
-        values = []
-        for restart in range(max(1, n_restarts)):
-            assign = KMeans(k, n_init=1, random_state=random_state + 1000 * restart).fit_predict(Xs)
-            if 1 < len(np.unique(assign)) < len(Xs):
-                values.append(float(silhouette_score(distances, assign, metric="precomputed")))
-            if progress:
-                progress(i * max(1, n_restarts) + restart + 1, len(grid) * max(1, n_restarts))
-        if values:
-            scores[max(1, k - n_classes)] = float(np.mean(values))
-            if len(values) > 1:
-                errors.append(float(np.std(values, ddof=1)))
+    by_k, errors = _silhouette_curve(Xs, grid, lambda k, seed: KMeans(k, n_init=1, random_state=seed).fit_predict(Xs),
+                                     random_state, n_restarts, progress) if grid else ({}, [])
+    scores = {max(1, k - n_classes): value for k, value in by_k.items()}
     if not scores:
         return NewClusterEstimate(1, {}, 0.0, (1, 1), capped_by_rows=capped)
     counts, smoothed = list(scores), _smoothed(scores)

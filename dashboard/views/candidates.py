@@ -37,7 +37,8 @@ def split_one(cluster_id: int | None = None) -> None:
     cluster_id = cluster_id if cluster_id is not None else st.session_state.get("split_id")
     if cluster_id is None:
         return
-    had_labels = bool(state.get_result().rows.human_label[state.get_result().rows.cluster_id == int(cluster_id)].notna().any())
+    rows = state.get_result().rows
+    had_labels = bool(rows.human_label[rows.cluster_id == int(cluster_id)].notna().any())
     if state.decide_now(lambda result: split_cluster(result, int(cluster_id)), f"Cluster {cluster_id} split."):
         result = state.get_result()
         new = int(result.decisions[-1]["new_cluster_id"])
