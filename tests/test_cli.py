@@ -1,5 +1,9 @@
-"""The command line, run as a user runs it: a real subprocess."""
+"""The command line, run as a user runs it: its ``main`` with the user's arguments, its output and exit code
+as the terminal shows them; runs whose start-up matters (warnings, determinism across processes, the exit
+after an input error) run as a real subprocess."""
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -11,7 +15,21 @@ import pytest
 from shared_paths import DEMO, ROOT
 
 
-def discovery(*args, env=None):
+def discovery(*args):
+    """``discovery ARGS`` in this process (a new interpreter per call would cost the suite minutes of imports)."""
+    from discovery.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.chdir(ROOT), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = main([str(arg) for arg in args])
+        except SystemExit as exit_:  # argparse's refusals
+            code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
+
+
+def discovery_process(*args):
+    """``discovery ARGS`` as a real subprocess, the way a terminal starts it."""
     return subprocess.run([sys.executable, "-m", "discovery.cli", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, timeout=900)
 
@@ -27,7 +45,7 @@ def demo_slice(tmp_path_factory):
 def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_path):
     import json
 
-    first = discovery("run", demo_slice, "--seed", "7", "--out", tmp_path / "a")
+    first = discovery_process("run", demo_slice, "--seed", "7", "--out", tmp_path / "a")
     assert first.returncode == 0, first.stderr
     second = discovery("run", demo_slice, "--seed", "7", "--out", tmp_path / "b", "--quiet")
     assert second.returncode == 0, second.stderr
@@ -313,6 +331,11 @@ def test_a_seed_numpy_cannot_take_a_json_folder_or_an_out_file_are_refused_befor
     out_file = discovery("run", DEMO, "--model", "tfidf", "--out", tmp_path / "a-file")
     assert out_file.returncode == 2 and out_file.stderr.startswith("error: --out") and "Traceback" not in out_file.stderr
     assert out_file.stdout == ""  # before the run
+    # a real process leaves with code 2 and the error line alone, also after pyarrow failed to read a file
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really parquet")
+    broken = discovery_process("run", tmp_path / "broken.parquet", "--model", "tfidf", "--out", tmp_path / "o")
+    assert broken.returncode == 2 and broken.stderr.startswith("error: ") and "broken.parquet" in broken.stderr
+    assert "Traceback" not in broken.stderr
 
 
 def test_every_option_of_every_command_says_what_it_does():
