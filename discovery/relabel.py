@@ -228,12 +228,7 @@ def next_run_file(labels: NextRunLabels) -> bytes:
     from .export import to_parquet_bytes
 
     try:
-        return to_parquet_bytes(labels.frame)
-    except (ValueError, TypeError, ImportError) as exc:  # e.g. a column mixing numbers and texts
-        try:
-            return to_parquet_bytes(labels.frame.astype({c: str for c in labels.frame.columns
-                                                         if labels.frame[c].dtype == object
-                                                         and c not in (labels.label_column, labels.origin_column)}))
-        except (ValueError, TypeError, ImportError):
-            raise InputError(f"the table cannot be written for the next run ({exc}); export the labels instead "
-                             "and add them to your file.") from exc
+        return to_parquet_bytes(labels.frame)  # a column mixing numbers and texts is written as texts
+    except (ValueError, TypeError, ImportError) as exc:
+        raise InputError(f"the table cannot be written for the next run ({exc}); export the labels instead "
+                         "and add them to your file.") from exc

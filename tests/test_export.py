@@ -1,10 +1,11 @@
+import io
 import json
 
 import pandas as pd
 
 from discovery import assign_label, name_cluster, write_outputs
 from discovery.export import manifest
-from discovery.export import to_csv_bytes
+from discovery.export import to_csv_bytes, to_jsonl_bytes
 
 
 def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_path):
@@ -34,10 +35,35 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
 
 
 def test_formula_cells_are_neutralised():
-    frame = pd.DataFrame({"text": ["=1+1", "+cmd", "-2", "@SUM(A1)", "plain"], "n": [1, 2, 3, 4, 5]})
+    frame = pd.DataFrame({"text": ["=1+1", "+cmd", "-2+cmd|' /C calc'!A0", "@SUM(A1)", "plain", "-1.5", "+3", "-2e-3"],
+                          "n": range(8)})
     text = to_csv_bytes(frame).decode("utf-8-sig")
-    assert "'=1+1" in text and "'+cmd" in text and "'-2" in text and "'@SUM(A1)" in text
+    assert "'=1+1" in text and "'+cmd" in text and "'-2+cmd" in text and "'@SUM(A1)" in text
     assert "\nplain," in text
+    # numbers read as text (every CSV column is) come back as the numbers they were
+    assert pd.read_csv(io.BytesIO(to_csv_bytes(frame)), encoding="utf-8-sig").text.tolist()[-3:] == ["-1.5", "+3", "-2e-3"]
+
+
+def test_columns_mixing_numbers_and_texts_and_dates_are_written_in_every_format(tmp_path):
+    """JSONL and DataFrames allow a column of numbers and texts, which Parquet cannot type: it is written as
+    texts (missing values kept), not lost after the whole run. Dates keep their time zone in JSONL."""
+    from discovery import DiscoveryConfig, read_table, run_discovery, write_outputs
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=8)
+    frame["source_id"] = [5 if i % 2 else f"web-{i}" for i in range(len(frame))]
+    frame["label"] = pd.Series([label if i % 3 == 0 else None for i, label in enumerate(frame.label)], dtype=object)
+    frame.loc[0, "label"], frame.loc[3, "label"] = 1, 1  # a class named by a number in JSON
+    (tmp_path / "mixed.jsonl").write_text(frame.to_json(orient="records", lines=True))
+    table = read_table(tmp_path / "mixed.jsonl")
+    written = write_outputs(run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False)), tmp_path / "out")
+    back = pd.read_parquet(written["proposed_labels.parquet"])
+    assert back.source_id.tolist() == [str(v) for v in frame.source_id]
+    lines = pd.read_json(written["proposed_labels.jsonl"], lines=True, dtype=False)
+    assert lines.source_id.tolist() == frame.source_id.tolist()
+    dates = pd.DataFrame({"created": pd.to_datetime(["2021-03-01 09:30", None]).tz_localize("Europe/Berlin")})
+    assert [json.loads(line)["created"] for line in to_jsonl_bytes(dates).decode().splitlines()] == [
+        "2021-03-01T09:30:00+01:00", None]
 
 
 def test_label_next_table_keeps_the_users_columns_and_the_suggestion_order(demo_result):
