@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--keep-new-clusters", type=int, default=None, metavar="N",
                      help="when estimating, keep N new categories if the data fits N about as well as its best count "
                           "(e.g. the previous run's, from its manifest, when running again with a few more labels)")
+    run.add_argument("--min-cluster-size", type=int, default=None, metavar="N",
+                     help="hdbscan: the fewest rows a cluster holds; larger makes fewer, coarser clusters "
+                          "(default: from the number of rows, 5 to 50)")
     run.add_argument("--split-flagged", action="store_true",
                      help="split every labeled cluster that may hide a new category: its unlabeled rows farthest from "
                           "its labels become a candidate (recorded as decisions in the manifest)")
@@ -147,6 +150,11 @@ def cmd_run(args) -> int:
         given = "--new-clusters" if args.new_clusters is not None else "--keep-new-clusters"
         raise InputError(f"{given} sets how many new clusters seeded-kmeans makes; --method hdbscan finds its own "
                          "(--min-cluster-size sets how fine): leave it out, or use --method seeded-kmeans.")
+    if args.min_cluster_size is not None and args.method != "hdbscan":
+        raise InputError("--min-cluster-size sets how fine hdbscan's clusters are; add --method hdbscan, or leave it "
+                         "out (seeded-kmeans takes --new-clusters).")
+    if args.min_cluster_size is not None and args.min_cluster_size < 2:
+        raise InputError(f"--min-cluster-size must be 2 or more (got {args.min_cluster_size}).")
     if args.new_clusters is not None and args.new_clusters < 0:
         raise InputError(f"--new-clusters must be 0 or more (got {args.new_clusters}); leave it out to estimate it.")
     if args.keep_new_clusters is not None and args.keep_new_clusters < 0:
@@ -161,7 +169,7 @@ def cmd_run(args) -> int:
     config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
                              adapt_layers=args.adapt_layers,
                              n_new_clusters=args.new_clusters, preferred_n_new_clusters=args.keep_new_clusters,
-                             fill_methods=fill_methods, fill_words=args.words, make_map=False)
+                             min_cluster_size=args.min_cluster_size, fill_methods=fill_methods, fill_words=args.words, make_map=False)
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:

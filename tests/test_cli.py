@@ -189,6 +189,24 @@ def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
         assert not (tmp_path / "bad").exists()
 
 
+def test_hdbscans_min_cluster_size_can_be_set(demo_slice, tmp_path):
+    """The option the messages about hdbscan point to exists, reaches the clustering and is recorded."""
+    import json
+
+    sizes = {}
+    for size in (5, 40):
+        done = discovery("run", demo_slice, "--model", "tfidf", "--method", "hdbscan", "--min-cluster-size", size,
+                         "--quiet", "--label-next", "0", "--out", tmp_path / str(size))
+        assert done.returncode == 0, done.stderr
+        manifest = json.loads((tmp_path / str(size) / "manifest.json").read_text())
+        assert manifest["config"]["min_cluster_size"] == size
+        sizes[size] = manifest["n_clusters"]
+    assert sizes[40] < sizes[5]
+    for args in (["--min-cluster-size", "10"], ["--method", "hdbscan", "--min-cluster-size", "1"]):
+        refused = discovery("run", demo_slice, "--model", "tfidf", *args, "--out", tmp_path / "bad")
+        assert refused.returncode == 2 and "--min-cluster-size" in refused.stderr and not (tmp_path / "bad").exists()
+
+
 def test_the_api_refuses_a_number_of_new_clusters_for_hdbscan_before_fine_tuning(tmp_path):
     from discovery import DiscoveryConfig, InputError, run_discovery
     from discovery.io import read_table
