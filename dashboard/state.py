@@ -257,37 +257,10 @@ def hover_texts(table):
 
 
 def peek_table(data: bytes | None = None, name: str = "", path: str | None = None, rows: int = 200):
-    """The first ``rows`` rows of a file (only its column names for Parquet), to fill the column pickers;
-    an empty frame when they cannot be read cheaply."""
-    import io
+    """The first rows of a file, to fill the column pickers (``discovery.io.peek_rows``)."""
+    from discovery.io import peek_rows
 
-    import pandas as pd
-
-    try:
-        suffix = Path(name or path or "").suffix.lower()
-        if suffix in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
-
-            parquet = pq.ParquetFile(io.BytesIO(data) if data is not None else path)
-            first = next(parquet.iter_batches(batch_size=rows), None)
-            return first.to_pandas() if first is not None else pd.DataFrame(columns=parquet.schema_arrow.names)
-        raw = data[:1_000_000] if data is not None else Path(path).open("rb").read(1_000_000)
-        text = raw.decode("utf-8-sig", errors="replace")
-        if suffix in (".jsonl", ".ndjson", ".json"):
-            records = []
-            for line in [line for line in text.splitlines() if line.strip()][:rows]:
-                try:
-                    records.append(json.loads(line))
-                except ValueError:  # the sample may end inside a line
-                    break
-            return pd.DataFrame.from_records(records, columns=list(records[0])) if records else pd.DataFrame()
-        sep = "\t" if suffix in (".tsv", ".tab") else ","
-        try:
-            return pd.read_csv(io.StringIO(text), sep=sep, nrows=rows, dtype=str, keep_default_na=False)
-        except Exception:  # noqa: BLE001 - the sample may end inside a row: the header alone then
-            return pd.read_csv(io.StringIO(text), sep=sep, nrows=0, dtype=str)
-    except Exception:  # noqa: BLE001 - the core reports the real problem when the table is read
-        return pd.DataFrame()
+    return peek_rows(data=data, name=name, path=path, rows=rows)
 
 
 # ---- settings and the run -----------------------------------------------------------------------

@@ -263,6 +263,40 @@ def _sniff_delimiter(text: str, fmt: str) -> str:
     return ","
 
 
+def peek_rows(data: bytes | None = None, name: str = "", path: str | None = None, rows: int = 200) -> pd.DataFrame:
+    """The first ``rows`` rows of a file (only its column names for Parquet), split as ``read_table`` splits it
+    (Excel's semicolons, a JSON array), to offer its columns before the whole file is read; an empty frame when
+    they cannot be read cheaply (``read_table`` then says what is wrong)."""
+    try:
+        fmt = detect_format(name or path or "")
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            parquet = pq.ParquetFile(_io.BytesIO(data) if data is not None else path)
+            first = next(parquet.iter_batches(batch_size=rows), None)
+            return first.to_pandas() if first is not None else pd.DataFrame(columns=parquet.schema_arrow.names)
+        raw = data[:1_000_000] if data is not None else Path(path).open("rb").read(1_000_000)
+        text = raw.decode("utf-8-sig", errors="replace")
+        if fmt == "jsonl":
+            if text.lstrip().startswith("["):  # one JSON array: readable only whole
+                return _parse_jsonl(text, name).head(rows) if len(raw) < 1_000_000 else pd.DataFrame()
+            records = []
+            for line in [line for line in text.splitlines() if line.strip()][:rows]:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:  # the sample may end inside a line
+                    break
+            records = [record for record in records if isinstance(record, dict)]
+            return pd.DataFrame.from_records(records, columns=list(records[0])) if records else pd.DataFrame()
+        sep = _sniff_delimiter(text, fmt)
+        try:
+            return pd.read_csv(_io.StringIO(text), sep=sep, nrows=rows, dtype=str, keep_default_na=False)
+        except Exception:  # noqa: BLE001 - the sample may end inside a row: the header alone then
+            return pd.read_csv(_io.StringIO(text), sep=sep, nrows=0, dtype=str)
+    except Exception:  # noqa: BLE001 - the core reports the real problem when the table is read
+        return pd.DataFrame()
+
+
 def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[str] | None = None) -> pd.DataFrame:
     notes = [] if notes is None else notes
     if fmt == "parquet":

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -251,3 +253,21 @@ def test_without_a_label_column_the_column_that_looks_like_labels_is_named():
     assert not any("looks like labels" in w for w in table_from_frame(stacked, name="s.csv").warnings)
     alone = table_from_frame(frame[["text"]], name="t.csv").warnings
     assert any(w.endswith("Choose the column of labels with --label-col, or the Data page's Label column.") for w in alone)
+
+
+def test_the_column_peek_splits_files_as_read_table_does(tmp_path):
+    """The Data page offers a file's columns from its first rows: Excel's semicolon CSV with a BOM, a tab-separated
+    .csv and a .json array are split into the columns read_table finds (they came out as one column 'text;label',
+    or not at all)."""
+    from discovery.io import peek_rows
+
+    rows = [{"text": "my card has not arrived", "label": "card_arrival"}, {"text": "what rate do you use", "label": None}]
+    files = {"excel.csv": "\ufefftext;label\r\nmy card has not arrived;card_arrival\r\nwhat rate do you use;\r\n".encode(),
+             "tabs.csv": b"text\tlabel\nmy card has not arrived\tcard_arrival\nwhat rate do you use\t\n",
+             "array.json": json.dumps(rows).encode(), "lines.jsonl": "\n".join(map(json.dumps, rows)).encode()}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        for peeked in (peek_rows(data=data, name=name), peek_rows(path=str(tmp_path / name))):
+            assert list(peeked.columns) == list(read_table_bytes(data, name).frame.columns)[:2] == ["text", "label"], name
+            assert peeked.text.tolist() == [row["text"] for row in rows]
+    assert peek_rows(data=b"[not json", name="broken.json").empty  # read_table says what is wrong
