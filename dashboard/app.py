@@ -98,17 +98,18 @@ def decisions_sidebar() -> None:
         st.code(str(workspace.path), language=None)
         if result.skipped_decisions:
             skipped = len(result.skipped_decisions)
-            st.warning(f"{skipped} stored decision{' no longer fits' if skipped == 1 else 's no longer fit'} this "
-                       "result and " + ("was" if skipped == 1 else "were") + " skipped: "
-                       + "; ".join(describe_decision(d) for d, _ in result.skipped_decisions[:3])
-                       + ("; ..." if skipped > 3 else "") + ". Take them back below to clear them.")
+            st.warning(state.plain(
+                f"{skipped} stored decision{' no longer fits' if skipped == 1 else 's no longer fit'} this "
+                "result and " + ("was" if skipped == 1 else "were") + " skipped: "
+                + "; ".join(describe_decision(d) for d, _ in result.skipped_decisions[:3])
+                + ("; ..." if skipped > 3 else "") + ". Take them back below to clear them."))
         if result.decisions:
             latest = [describe_decision(d) for d in result.decisions[-5:]][::-1]
-            st.caption("Latest first: " + "; ".join(latest) + ("; ..." if len(result.decisions) > 5 else ""))
+            st.caption(state.plain("Latest first: " + "; ".join(latest) + ("; ..." if len(result.decisions) > 5 else "")))
         stored = st.session_state.get("_stored_decisions") or []
         if stored:  # the last stored decision, also one that no longer fits this result and was skipped
             st.button("Undo last decision", key="undo", width="stretch", on_click=undo, args=(stored[-1],),
-                      help=f"Takes back: {describe_decision(stored[-1])}")
+                      help=state.plain(f"Takes back: {describe_decision(stored[-1])}"))
         if len(stored) > 1:  # any one of them, the others kept
             position = st.selectbox("Or take back one decision", list(range(len(stored)))[::-1], key="take_back_pick",
                                     format_func=lambda i: f"{i + 1}. {describe_decision(stored[i])}")

@@ -20,7 +20,7 @@ def name_one(cluster_id: int, field: str | None = None) -> None:
     clash = name_clash(state.get_result(), cluster_id, name) if name.strip() and state.get_result() else None
     if state.decide_now(lambda result: name_cluster(result, cluster_id, name), ""):
         named = state.get_result().clusters.display_name.get(cluster_id, name.strip())  # a class's spelling, if it is one
-        state.notify(f"Cluster {cluster_id} is now named {named!r}." + (f" Note: {clash}" if clash else ""))
+        state.notify(f"Cluster {cluster_id} is now named '{named}'." + (f" Note: {clash}" if clash else ""))
 
 
 def rename_one(cluster_id: int) -> None:
@@ -79,7 +79,7 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
         examples = [r for r in c.representative_ids if r in rows.index]
         st.dataframe(rows.loc[examples, ["text"]], width="stretch")
         if into is not None:
-            st.button(f"Merge into {c.nearest_known_label}", key=f"cand_merge_into_{cluster_id}",
+            st.button(state.plain(f"Merge into {c.nearest_known_label}"), key=f"cand_merge_into_{cluster_id}",
                       on_click=merge_into, args=(cluster_id, into),
                       help="Not new: these rows belong to that named class (its cluster takes them, with its label)")
         left, mid, right, last = st.columns([4, 2, 2, 2], vertical_alignment="bottom")

@@ -62,8 +62,8 @@ def choose_source() -> None:
             label_choice = st.selectbox("Label column", label_options, index=label_options.index(current),
                                         key=f"data_label_col_{file_key}")
             if guessed:
-                st.caption(f"No column is called 'label'; {guessed!r} looks like labels, so it is chosen. Pick "
-                           "another, or 'no labels', before loading.")
+                st.caption(state.plain(f"No column is called 'label'; '{guessed}' looks like labels, so it is "
+                                       "chosen. Pick another, or 'no labels', before loading."))
         else:
             text_column = st.text_input("Text column", value=carried.text_column, key=f"data_text_col_typed_{file_key}")
             label_choice = st.text_input("Label column (empty: 'label' if present)", value=carried.label_column or "",

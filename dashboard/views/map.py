@@ -44,8 +44,8 @@ def show_map(result) -> list[int]:
     found = state.rows_containing(result.rows, phrase)
     if phrase.strip():
         words = " ".join(phrase.split())
-        st.caption(f"{len(found):,} row{'s' if len(found) != 1 else ''} contain{'s' if len(found) == 1 else ''} "
-                   f"{words!r}.")
+        st.caption(state.plain(f"{len(found):,} row{'s' if len(found) != 1 else ''} "
+                               f"contain{'s' if len(found) == 1 else ''} '{words}'."))
     chosen = list(dict.fromkeys(typed_ids + found))
     fig = charts.scatter_map(result.rows, color_by, highlight=chosen, texts=state.hover_texts(result.table),
                              cluster_names=result.clusters.display_name, show_names=show_names)
