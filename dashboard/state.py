@@ -496,20 +496,37 @@ def require_result():
     return result
 
 
-def decide(make_decision) -> None:
+def _acts_on(decision: dict) -> set:
+    """What a decision acts on: its clusters, its rows, or the threshold."""
+    try:
+        clusters = {decision.get("cluster_id"), decision.get("into"), *(decision.get("cluster_ids") or [])} - {None}
+        return ({("cluster", int(c)) for c in clusters} | {("row", int(r)) for r in decision.get("row_ids") or []}
+                | ({("threshold",)} if decision.get("action") == "threshold" else set()))
+    except (TypeError, ValueError, AttributeError):  # a damaged stored decision
+        return set()
+
+
+def decide(make_decision) -> str | None:
     """Apply a decision (a function result -> new result using the core's API), store it at once, refresh.
 
-    Invalid decisions raise ``InputError`` before anything is stored.
+    Invalid decisions raise ``InputError`` before anything is stored, and so does a decision on a cluster or
+    rows another tab decided on after this page was drawn (the page then shows what it decided). Other tabs'
+    unrelated decisions are kept: the new one is applied after them, and the returned note names them.
     """
     current = get_result()
     base = st.session_state["base"]
     workspace: Workspace = st.session_state["workspace"]
     stored = workspace.load()
     built_from = st.session_state.get("_stored_decisions", [])  # the stored list ``current`` was replayed from
+    unseen = [d for d in stored if d not in built_from]
     if _decisions_key(stored) != _decisions_key(built_from):
         current = replay(base, stored)  # another tab decided meanwhile: decide on top of what it decided
     new = make_decision(current)
     decision = new.decisions[-1]
+    clashing = [d for d in unseen if _acts_on(d) & _acts_on(decision)]
+    if clashing:
+        raise InputError("Not applied: another tab saved " + "; ".join(describe_decision(d) for d in clashing[:3])
+                         + " after this page was drawn, and the page now shows it. Decide again if you still want to.")
     before_append = stored
     stored = workspace.append(decision)
     if _decisions_key(stored) != _decisions_key(before_append + [decision]):
@@ -517,6 +534,11 @@ def decide(make_decision) -> None:
     st.session_state["_stored_decisions"] = stored
     st.session_state["_current"] = ((_base_key(base.table, base.config), _decisions_key(stored)), new)
     st.session_state["result"] = new
+    if unseen:
+        return ("Another tab's decision" + ("s" if len(unseen) > 1 else "") + ", saved meanwhile, "
+                + ("is" if len(unseen) == 1 else "are") + " applied too: "
+                + "; ".join(describe_decision(d) for d in unseen[:3]) + ("; ..." if len(unseen) > 3 else "") + ".")
+    return None
 
 
 def decide_now(make_decision, message: str) -> bool:
@@ -526,7 +548,7 @@ def decide_now(make_decision, message: str) -> bool:
     An error becomes a message at the top of the page; returns whether the decision was stored.
     """
     try:
-        decide(make_decision)
+        note = decide(make_decision)
     except InputError as exc:
         st.session_state["flash_error"] = str(exc)
         return False
@@ -535,6 +557,8 @@ def decide_now(make_decision, message: str) -> bool:
                                            "Your decisions are saved.")
         return False
     notify(message)
+    if note:
+        st.session_state["flash_note"] = note
     return True
 
 
@@ -550,6 +574,9 @@ def show_notice() -> None:
     message = st.session_state.pop("flash", None)
     if message:
         st.success(plain(message))
+    note = st.session_state.pop("flash_note", None)
+    if note:
+        st.info(plain(note))
 
 
 def undo_last(shown: dict | None) -> str:
@@ -627,6 +654,30 @@ def run_again_with_labels(result) -> None:
 
 
 # ---- export -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Drawn:
+    """What a page was drawn from: the result, the base it was replayed on, the saved decisions it holds and where
+    they are saved; a callback run later (a download) finds with it what was saved since."""
+    result: object
+    base: object
+    saved: tuple
+    workspace: Workspace
+
+
+def drawn() -> Drawn:
+    return Drawn(get_result(), st.session_state["base"], tuple(st.session_state.get("_stored_decisions", [])),
+                 st.session_state["workspace"])
+
+
+def latest_result(page: Drawn) -> tuple[object, str]:
+    """The page's result with every decision saved to its workspace by now, and those decisions' key."""
+    saved = page.workspace.load()
+    key = _decisions_key(saved)
+    if key == _decisions_key(page.saved):
+        return page.result, key
+    return replay(page.base, saved), key
+
 
 def export_files(result) -> dict[str, bytes]:
     """The files the Export page offers, decisions applied: those ``discovery run`` writes."""

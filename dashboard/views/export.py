@@ -15,14 +15,16 @@ MIME = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".parquet": "appli
         ".json": "application/json"}
 
 
-def files_for(result, cache: dict) -> dict[str, bytes]:
-    """Export bytes, built once per result (immutable: a decision makes a new one) and only when asked for.
+def files_for(drawn: state.Drawn, cache: dict) -> dict[str, bytes]:
+    """Export bytes with every decision saved by the time of the click (another tab may have saved more since
+    this page was drawn), built once per set of decisions and only when asked for.
 
-    ``cache`` is this session's own dict, captured when the page is drawn: a download button's data
-    callback runs outside the session, where ``st.session_state`` is one store shared by every session.
+    ``drawn`` and ``cache`` are captured when the page is drawn: a download button's data callback runs outside
+    the session, where ``st.session_state`` is one store shared by every session.
     """
-    if cache.get("result") is not result:
-        cache.update(result=result, files=state.export_files(result))
+    result, saved = state.latest_result(drawn)
+    if cache.get("saved") != saved or cache.get("base") is not drawn.base:
+        cache.update(saved=saved, base=drawn.base, files=state.export_files(result))
     return cache["files"]
 
 
@@ -34,17 +36,18 @@ with state.guard():
                f"threshold {result.min_confidence:.2f}.")
     st.dataframe(labeled.head(200), width="stretch", height=300)
     cache = st.session_state.setdefault("_export_files", {})
+    drawn = state.drawn()
     cols = st.columns(5)
     for col, name in zip(cols, ["proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet",
                                 "clusters.csv", "manifest.json"]):
-        col.download_button(name, data=lambda name=name: files_for(result, cache)[name], file_name=name,
+        col.download_button(name, data=lambda name=name: files_for(drawn, cache)[name], file_name=name,
                             mime=MIME[Path(name).suffix], key=f"download_{name}", width="stretch",
                             on_click="ignore")
     st.subheader("Save to a folder")
     folder = st.text_input("Folder", value=str(state.default_export_folder(state.current_source())),
                            key="export_folder")
     if st.button("Save all files", key="export_save"):
-        written = list(write_files(folder, files_for(result, cache), folder="folder").values())
+        written = list(write_files(folder, files_for(drawn, cache), folder="folder").values())
         st.success(f"Saved {len(written)} files.")
         st.text("\n".join(str(p) for p in written))
     with st.expander("Manifest"):

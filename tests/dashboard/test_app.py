@@ -428,6 +428,7 @@ def test_two_tabs_deciding_on_one_workspace_each_see_both_decisions(workspace_ro
     first.button(key=f"cand_dismiss_{a}").click().run()
     second.button(key=f"cand_dismiss_{b}").click().run()  # this tab has not seen the first tab's decision
     assert_clean(second)
+    assert any(f"saved meanwhile, is applied too: dismissed cluster {a}." in i.value.replace("\\", "") for i in second.info)
     for at in (second, first):
         if at is first:
             at.run()
@@ -447,6 +448,17 @@ def test_two_tabs_deciding_on_one_workspace_each_see_both_decisions(workspace_ro
     assert_clean(first)
     assert [d["cluster_id"] for d in result_of(first).decisions] == [a, b]
     assert any(f"Undid: dismissed cluster {c}." == m.value.replace("\\", "") for m in first.success)
+    # a decision on a cluster another tab decided on after this page was drawn is refused, not applied over it
+    second.run()
+    first.run()
+    d = int(result_of(first).candidates.index[0])
+    first.text_input(key=f"cand_name_{d}").set_value("from_first_tab").run()
+    first.button(key=f"cand_name_btn_{d}").click().run()
+    second.button(key=f"cand_dismiss_{d}").click().run()
+    assert any(f"Not applied: another tab saved named cluster {d} 'from_first_tab'" in e.value.replace("\\", "")
+               for e in second.error)
+    assert result_of(second).decisions[-1] == {**result_of(first).decisions[-1]} and len(result_of(second).decisions) == 3
+    assert result_of(second).clusters.loc[d, "display_name"] == "from_first_tab"
 
 
 def test_uploads_are_stored_inside_the_workspace_and_survive_a_restart(workspace_root):

@@ -13,3 +13,19 @@ def test_the_result_a_researcher_keeps_going_back_to_is_dropped_last():
     state._remember(cache, "third", "third result", limit=2)
     assert list(cache) == ["demo", "third"]
     assert state._recall(cache, "upload") is None
+
+
+def test_a_download_holds_the_decisions_saved_after_its_page_was_drawn(demo_result, tmp_path):
+    """The Export page's files are built at the click: decisions another tab saved since the page was drawn are in
+    them (they were left out), and the page's own result is reused while nothing was saved."""
+    from discovery import Workspace, assign_label
+
+    workspace = Workspace(tmp_path, "demo")
+    page = state.Drawn(demo_result, demo_result, (), workspace)
+    assert state.latest_result(page)[0] is demo_result
+    unlabeled = demo_result.rows.index[demo_result.rows.human_label.isna()][:3].tolist()
+    workspace.append(assign_label(demo_result, unlabeled, "from_another_tab").decisions[-1])  # the other tab's
+    latest, _ = state.latest_result(page)
+    assert latest.rows.loc[unlabeled, "human_label"].tolist() == ["from_another_tab"] * 3
+    exported = state.export_files(latest)["proposed_labels.csv"].decode("utf-8-sig")
+    assert exported.count("from_another_tab") >= 3
