@@ -105,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--label-col", default=None, help="default: 'label' when present")
     add.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled")
     _add_missing_words(add)
-    add.add_argument("--encoding", default=None, help="text encoding of the data file when it is not UTF-8 "
-                     "(the labeled file is read as UTF-8, as the tool writes it, else in this encoding)")
+    add.add_argument("--encoding", default=None, help="text encoding of the data file when it is not UTF-8")
+    add.add_argument("--labeled-encoding", default=None,
+                     help="text encoding of LABELED when it is not UTF-8 (a spreadsheet saved it in latin-1, cp1252, ...)")
     add.add_argument("--out", required=True, help="the .parquet file to write (run `discovery run` on it next)")
 
     ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
@@ -231,7 +232,7 @@ def cmd_run(args) -> int:
 
 def cmd_add_labels(args) -> int:
     from .io import read_table
-    from .relabel import add_labels, next_run_file
+    from .relabel import add_labels, next_run_file, review_labels_left_behind
     from .workspace import atomic_write_bytes
 
     out = Path(args.out)
@@ -240,16 +241,18 @@ def cmd_add_labels(args) -> int:
     options = dict(text_column=args.text_col, label_column=args.label_col, unlabeled_marker=args.unlabeled_marker,
                    encoding=args.encoding, missing_words=args.missing_words)
     table = read_table(args.input, **options)
-    try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding
-        labeled = read_table(args.labeled, **{**options, "encoding": None})
-    except InputError:
-        if not args.encoding:
-            raise
-        labeled = read_table(args.labeled, **options)
+    for warning in table.warnings:  # before anything is refused: how the data was read may be why
+        print(f"warning: {warning}", file=sys.stderr)
+    if left_behind := review_labels_left_behind(args.labeled, table):
+        raise InputError(left_behind)
+    try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding; --encoding is the data's
+        labeled = read_table(args.labeled, **{**options, "encoding": args.labeled_encoding})
+    except InputError as exc:
+        raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
     carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=args.unlabeled_marker)
     # of the labeled file's warnings, those on how its cells were read (spellings take the data's in add_labels)
     reading = tuple(w for w in labeled.warnings if " read as " in w)
-    for warning in table.warnings + reading:
+    for warning in reading:
         print(f"warning: {warning}", file=sys.stderr)
     atomic_write_bytes(out, next_run_file(carried))
     relabeled = len(carried.relabeled)

@@ -145,6 +145,16 @@ def _line_of(data: bytes, position: int) -> int:
     return data.count(b"\n", 0, position) + 1
 
 
+def _is_utf8_beyond_ascii(data: bytes) -> bool:
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, list[str]]:
     """Text plus notes for the user (what was guessed or repaired)."""
     notes: list[str] = []
@@ -160,6 +170,9 @@ def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, l
                              f"{encoding!r}; pick another --encoding (utf-8, latin-1, cp1252, ...).") from None
         if text.startswith("\ufeff"):
             text = text[1:]
+        if codecs.lookup(encoding).name != "utf-8" and _is_utf8_beyond_ascii(data):
+            notes.append(f"{name}: read as {encoding!r}, as asked, but it is valid UTF-8 with letters beyond ASCII: "
+                         "if its texts show pairs like 'Ã©' for 'é', leave out --encoding.")
     elif data.startswith(codecs.BOM_UTF8):
         try:
             text = data[len(codecs.BOM_UTF8):].decode("utf-8")

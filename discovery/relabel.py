@@ -24,7 +24,10 @@ cluster's most typical rows) and would skew the accuracy estimate.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -182,10 +185,15 @@ def add_labels(table, labeled, source_name: str | None = None,
     if not given.any():
         raise InputError(f"{source_name}: no row of its {labeled.label_column or 'label'!r} column is filled in; "
                          "type a label for the rows you want to add, then run this again.")
-    try:
-        row_ids = frame["row_id"].to_numpy()[given].astype(np.int64)
-    except (TypeError, ValueError):
-        raise InputError(f"{source_name}: its 'row_id' column holds values that are not row numbers.") from None
+    ids = pd.to_numeric(frame["row_id"].astype(object).where(frame["row_id"].notna(), None), errors="coerce")
+    not_ids = given & ~(ids.notna() & (ids % 1 == 0)).to_numpy()  # 124.0, as spreadsheets write it, is row 124
+    if not_ids.any():
+        first = int(np.flatnonzero(not_ids)[0])
+        value = frame["row_id"].iloc[first]
+        raise InputError(f"{source_name}: the row with the text {_short(labeled.texts[first])!r} has the row_id "
+                         f"{'(blank)' if pd.isna(value) or not str(value).strip() else repr(value)}, not a row number; copy its row_id from "
+                         "label_next.csv or proposed_labels.csv.")
+    row_ids = ids.to_numpy()[given].astype(np.int64)
     outside = (row_ids < 0) | (row_ids >= len(table))
     if outside.any():
         raise InputError(f"{source_name}: row_id {int(row_ids[outside][0])} is not a row of {table.source_name} "
@@ -194,8 +202,10 @@ def add_labels(table, labeled, source_name: str | None = None,
     other = np.array([not _same_text(text, copy) for text, copy in
                       zip(texts, np.asarray(labeled.texts, dtype=object)[given])], dtype=bool)
     if other.any():
+        own_ids = ("; row_id is the tool's row number (from 0, as label_next.csv writes it), not the data's own "
+                   "row_id column (the tool's files keep that one as row_id_input)" if "row_id" in table.frame.columns else "")
         raise InputError(f"{source_name}: row {int(row_ids[other][0])} holds another text than in "
-                         f"{table.source_name}; was it written for another file or another text column?")
+                         f"{table.source_name}; was it written for another file or another text column{own_ids}?")
     spelling = {spelling_key(name): name for name in table.codec.names}
     new = np.array([spelling.get(spelling_key(label), label) for label in typed[given]], dtype=object)
     row_ids, new = _one_label_a_row(row_ids, new, source_name)
@@ -221,6 +231,32 @@ def _one_label_a_row(row_ids: np.ndarray, labels: np.ndarray, source_name: str) 
                          f"labels {both}; keep one line per row and run this again.")
     frame = frame.drop_duplicates("row")
     return frame.row.to_numpy(), frame.label.to_numpy(dtype=object)
+
+
+def _short(text, limit: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def review_labels_left_behind(labeled_path: str | os.PathLike, table) -> str | None:
+    """Why adding the labels of ``labeled_path`` to ``table`` would drop labels given in an earlier review, or None.
+
+    A label_next.csv (or proposed_labels.csv) written by a run on a reviewed copy (``discovery add-labels``'s
+    output) lists the rows to label next, not the rows labeled in review before: added to the original data
+    instead of that copy, those earlier labels are silently gone. The run's manifest.json beside the file says
+    which data it read."""
+    manifest_path = Path(labeled_path).parent / "manifest.json"
+    try:
+        read = json.loads(manifest_path.read_text(encoding="utf-8"))["input"]
+        earlier, data_hash, name = int(read["labeled_in_review"]), read["sha256"], str(read["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if data_hash == table.data_hash or earlier <= int(np.sum(table.labeled_in_review)):
+        return None
+    return (f"{Path(labeled_path).name} was written by a run on {name} (says {manifest_path}), which holds "
+            f"{earlier:,} labels given in review that {table.source_name} does not; added to {table.source_name} "
+            f"they would be lost. Add the labels to {name} instead: discovery add-labels {name} "
+            f"{Path(labeled_path).name} --out ...")
 
 
 def next_run_file(labels: NextRunLabels) -> bytes:

@@ -151,6 +151,34 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
     assert refused.returncode == 2 and "another text" in refused.stderr and not (tmp_path / "x.parquet").exists()
     wrong = discovery("add-labels", demo_slice, tmp_path / "typed.csv", "--out", tmp_path / "x.csv")
     assert wrong.returncode == 2 and "write a .parquet file" in wrong.stderr
+    # row ids as a spreadsheet writes them (124.0) are row numbers; a blank one is named by its text
+    spreadsheet = pd.read_csv(tmp_path / "typed.csv", dtype=str, keep_default_na=False)
+    spreadsheet["row_id"] = spreadsheet.row_id.astype(float).map("{:.1f}".format)
+    spreadsheet.to_csv(tmp_path / "floats.csv", index=False)
+    floats = discovery("add-labels", demo_slice, tmp_path / "floats.csv", "--out", tmp_path / "floats.parquet")
+    assert floats.returncode == 0, floats.stderr
+    assert read_table(tmp_path / "floats.parquet").labeled_in_review.sum() == 15
+    spreadsheet.loc[2, "row_id"] = ""
+    spreadsheet.to_csv(tmp_path / "blank.csv", index=False)
+    blank = discovery("add-labels", demo_slice, tmp_path / "blank.csv", "--out", tmp_path / "x.parquet")
+    assert blank.returncode == 2 and "has the row_id (blank), not a row number" in blank.stderr
+    assert spreadsheet.text[2][:20] in blank.stderr
+
+    # the next round's label_next.csv goes to the reviewed copy: added to the original data it would drop the
+    # 15 labels of this round, so that is refused, naming the file to add them to
+    second = discovery("run", tmp_path / "reviewed.parquet", "--model", "tfidf", "--quiet", "--label-next", "5",
+                       "--out", tmp_path / "b")
+    assert second.returncode == 0, second.stderr
+    round_two = pd.read_csv(tmp_path / "b" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    round_two["label"] = truth.loc[round_two.id].to_numpy()
+    round_two.to_csv(tmp_path / "b" / "label_next.csv", index=False)
+    lost = discovery("add-labels", demo_slice, tmp_path / "b" / "label_next.csv", "--out", tmp_path / "r2.parquet")
+    assert lost.returncode == 2 and "holds 15 labels given in review" in lost.stderr
+    assert "reviewed.parquet" in lost.stderr and not (tmp_path / "r2.parquet").exists()
+    kept = discovery("add-labels", tmp_path / "reviewed.parquet", tmp_path / "b" / "label_next.csv",
+                     "--out", tmp_path / "r2.parquet")
+    assert kept.returncode == 0, kept.stderr
+    assert read_table(tmp_path / "r2.parquet").labeled_in_review.sum() == 20
 
 
 def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
@@ -474,3 +502,25 @@ def test_candidates_the_named_classes_explain_are_said_to_be_likely_parts_of_the
                        "--out", tmp_path / "minilm")
     assert frozen.returncode == 0, frozen.stderr
     assert "candidates: they hold" not in frozen.stdout
+
+
+def test_a_review_file_in_another_encoding_leaves_the_datas_texts_as_they_were(tmp_path):
+    """A spreadsheet saved the typed labels in latin-1: the message names --labeled-encoding, which reads that file
+    alone (--encoding decoded the UTF-8 data as latin-1 too, garbling every accent), and --encoding on a UTF-8 file
+    is warned about."""
+    from discovery import read_table
+
+    texts = ["où est ma carte ?", "le taux de change est élevé", "ma carte est bloquée", "café au distributeur"] * 3
+    pd.DataFrame({"text": texts, "label": ["a", "b", None, None] * 3}).to_csv(tmp_path / "data.csv", index=False)
+    review = pd.DataFrame({"row_id": [2, 3], "text": [texts[2], texts[3]], "label": ["a", "b"]})
+    review.to_csv(tmp_path / "typed.csv", index=False, encoding="latin-1")
+    refused = discovery("add-labels", tmp_path / "data.csv", tmp_path / "typed.csv", "--out", tmp_path / "r.parquet")
+    assert refused.returncode == 2 and "--labeled-encoding latin-1" in refused.stderr
+    added = discovery("add-labels", tmp_path / "data.csv", tmp_path / "typed.csv", "--labeled-encoding", "latin-1",
+                      "--out", tmp_path / "r.parquet")
+    assert added.returncode == 0, added.stderr
+    reviewed = read_table(tmp_path / "r.parquet")
+    assert reviewed.texts == texts and reviewed.labeled_in_review.sum() == 2
+    garbled = discovery("add-labels", tmp_path / "data.csv", tmp_path / "typed.csv", "--encoding", "latin-1",
+                        "--labeled-encoding", "latin-1", "--out", tmp_path / "g.parquet")
+    assert "it is valid UTF-8 with letters beyond ASCII" in garbled.stderr
