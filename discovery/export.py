@@ -165,7 +165,7 @@ def manifest(discovery) -> dict:
         "input": {"name": str(table.source_name), "sha256": table.data_hash, "rows": len(table),
                   "labeled_rows": table.n_labeled, "text_column": table.text_column, "label_column": table.label_column,
                   "labeled_in_review": int(table.labeled_in_review.sum()), "label_origin_column": table.origin_column,
-                  "known_labels": list(table.codec.names)},
+                  "known_labels": list(table.codec.names), **table.read_with},
         "config": discovery.config.to_dict(),
         "seed": discovery.config.random_state,
         "versions": package_versions(),

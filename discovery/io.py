@@ -52,6 +52,8 @@ class LabeledTable:
     warnings: tuple[str, ...] = field(default=())
     origin_column: str | None = None  # the ``label_origin`` column ``labels_for_next_run`` writes, when present
     label_origin: np.ndarray | None = None  # its value per row
+    # how its labels and texts were read (marker, missing words, encoding): a run repeats only with them
+    read_with: dict = field(default_factory=dict)
 
     @property
     def labeled_in_review(self) -> np.ndarray:
@@ -624,7 +626,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     origin = None if origin_col is None else frame[origin_col].to_numpy(dtype=object)
     return LabeledTable(frame=frame, text_column=text_col, label_column=label_col, codec=codec, labels=codes,
                         source_name=name, data_hash=data_hash, warnings=tuple(warnings), origin_column=origin_col,
-                        label_origin=origin)
+                        label_origin=origin,
+                        read_with={"unlabeled_marker": unlabeled_marker, "missing_words_are_labels": not missing_words})
 
 
 ROW_ID = "row_id"
@@ -695,7 +698,7 @@ def read_table_bytes(data: bytes, name: str, *, text_column: str = DEFAULT_TEXT_
     table = table_from_frame(frame, name=name, data_hash=hashlib.sha256(data).hexdigest(), text_column=text_column,
                              label_column=label_column, unlabeled_marker=unlabeled_marker,
                              missing_words=missing_words)
-    return replace(table, warnings=tuple(notes) + table.warnings) if notes else table
+    return replace(table, warnings=tuple(notes) + table.warnings, read_with={**table.read_with, "encoding": encoding})
 
 
 def read_table(path: str | os.PathLike, *, text_column: str = DEFAULT_TEXT_COLUMN, label_column: str | None = None,

@@ -524,3 +524,18 @@ def test_a_review_file_in_another_encoding_leaves_the_datas_texts_as_they_were(t
     garbled = discovery("add-labels", tmp_path / "data.csv", tmp_path / "typed.csv", "--encoding", "latin-1",
                         "--labeled-encoding", "latin-1", "--out", tmp_path / "g.parquet")
     assert "it is valid UTF-8 with letters beyond ASCII" in garbled.stderr
+
+
+def test_the_manifest_records_how_the_labels_were_read(tmp_path):
+    """The marker, missing words as labels and the encoding decide which rows are labeled: a run repeats from its
+    manifest only with them."""
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(120)
+    frame.loc[frame.label == "", "label"] = "?"
+    frame.to_csv(tmp_path / "marked.csv", index=False, encoding="latin-1", errors="replace")
+    done = discovery("run", tmp_path / "marked.csv", "--model", "tfidf", "--unlabeled-marker", "?",
+                     "--missing-words-are-labels", "--encoding", "latin-1", "--quiet", "--label-next", "0",
+                     "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    read = json.loads((tmp_path / "out" / "manifest.json").read_text())["input"]
+    assert (read["unlabeled_marker"], read["missing_words_are_labels"], read["encoding"]) == ("?", True, "latin-1")
+    assert "?" not in read["known_labels"]
