@@ -443,6 +443,20 @@ def agree_on_duplicates(fill: FillResult, group: np.ndarray | None) -> FillResul
     return replace(fill, distributions=distributions)
 
 
+def prior_for_empty_texts(fill: FillResult, texts, y: np.ndarray, n_classes: int) -> FillResult:
+    """Unlabeled rows with an empty text carry no evidence: each method's distribution there is the labeled
+    rows' class shares, a guess at a guess's confidence. Every empty text embeds to one point, so they took the
+    label of a labeled empty row (or its neighbours') at a confidence as high as any real proposal's."""
+    y = np.asarray(y)
+    empty = np.array([not str(text).strip() for text in texts], dtype=bool) & (y < 0)
+    if not empty.any() or not fill.distributions:
+        return fill
+    prior = np.bincount(y[y >= 0], minlength=n_classes)[:n_classes].astype(float)
+    prior /= max(prior.sum(), 1.0)
+    return replace(fill, distributions={name: np.where(empty[:, None], prior[None, :], dist)
+                                        for name, dist in fill.distributions.items()})
+
+
 def same_cluster_for_duplicates(clusters: np.ndarray, noise: np.ndarray, group: np.ndarray | None):
     """Repeated unlabeled texts all join the cluster most of their copies are in (ties: the lowest id).
     Identical vectors get one cluster from k-means, but UMAP places copies apart, so HDBSCAN could split
@@ -553,7 +567,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
                    adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
                    neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words)
-    fill = agree_on_duplicates(fill, twins)
+    fill = prior_for_empty_texts(agree_on_duplicates(fill, twins), table.texts, y, n_classes)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
         clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),

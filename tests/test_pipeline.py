@@ -308,3 +308,22 @@ def test_rows_hdbscan_left_as_noise_are_marked_in_the_export():
     assert (exported.assigned_from_noise.to_numpy() == noisy.rows.was_noise.to_numpy()).all()
     kmeans = run_discovery(frame, DiscoveryConfig(model="tfidf", random_state=0, make_map=False))
     assert "assigned_from_noise" not in kmeans.labeled_table().columns
+
+
+def test_empty_texts_get_a_guess_at_a_guesss_confidence():
+    """Empty texts carry no evidence: their proposals come at the labeled class shares' confidence (they took a
+    labeled empty row's label at 0.99, above the real proposals), as the reading warning promises."""
+    from discovery.io import table_from_frame
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked", "top_up_failed"], per_intent=25)
+    frame["label"] = [label if i % 4 == 0 else None for i, label in enumerate(frame.label)]
+    empty = pd.DataFrame({"text": ["", " ", "", "", "", ""], "label": ["pin_blocked", None, None, None, None, None]})
+    table = table_from_frame(pd.concat([frame, empty], ignore_index=True))
+    assert any("empty text" in warning and "low-confidence labels" in warning for warning in table.warnings)
+    result = run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False))
+    rows = result.rows
+    blank = rows.text.str.strip().eq("") & rows.human_label.isna()
+    assert blank.sum() == 5
+    shares = pd.Series(table.codec.decode(table.labels[table.labels >= 0])).value_counts(normalize=True)
+    assert np.allclose(rows.confidence[blank], shares.max(), atol=0.02)
+    assert rows.confidence[blank].max() < rows.confidence[~blank & rows.human_label.isna()].median()
