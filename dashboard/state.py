@@ -189,6 +189,7 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
         preferred[new] = preferred_n_new_clusters
     st.session_state["config"] = replace(current_config(), preferred_n_new_clusters=preferred.get(new))
     st.session_state["source"] = new
+    remember_session(new, st.session_state["config"])  # a page reloaded during the run comes back to it
 
 
 def upload_source(data: bytes, name: str, **columns) -> Source:
