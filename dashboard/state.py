@@ -48,13 +48,33 @@ def plain(message: str) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", str(message))
 
 
+# The core's messages name the command line's options; on the dashboard the same choice is a control.
+DASHBOARD_CONTROLS = {"--text-col": "the Data page's Text column", "--label-col": "the Data page's Label column",
+                      "--unlabeled-marker": "the Data page's marker meaning 'unlabeled'",
+                      "--missing-words-are-labels": "the Data page's box for 'NA', 'none'... as class names",
+                      "--encoding": "the Data page's Encoding", "--model": "the sidebar's Model"}
+_OPTION = re.compile("(?:" + "|".join(re.escape(option) for option in DASHBOARD_CONTROLS) + r")(?![\w-])")
+
+
+def for_dashboard(message: str) -> str:
+    """A core message with its command-line options named as the dashboard's controls (messages that name
+    the Data page already say both)."""
+    if "Data page" in message or "sidebar" in message:
+        return message
+    return _OPTION.sub(lambda found: DASHBOARD_CONTROLS[found.group(0)], message)
+
+
+def show_error(message: str) -> None:
+    st.error(plain(for_dashboard(message)))
+
+
 @contextmanager
 def guard():
     """Show any error of a page body as one line on the page, never as a traceback."""
     try:
         yield
     except InputError as exc:
-        st.error(plain(str(exc)))
+        show_error(str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug must still not show a traceback to the user
         st.error(plain(f"Something went wrong ({exc.__class__.__name__}: {exc}). Your decisions are saved."))
 
@@ -100,6 +120,7 @@ class Source:
     label_column: str | None = None  # None: "label" when present
     unlabeled_marker: str | None = None
     missing_words: bool = True  # NA, none, null... mean unlabeled (False: they are class names)
+    encoding: str | None = None  # None: UTF-8 (BOMs and UTF-16 recognised)
 
     @property
     def display_name(self) -> str:
@@ -235,7 +256,8 @@ def load_table(source: Source):
         table = _recall(store["tables"], key)
         if table is None:
             options = dict(text_column=source.text_column, label_column=source.label_column,
-                           unlabeled_marker=source.unlabeled_marker, missing_words=source.missing_words)
+                           unlabeled_marker=source.unlabeled_marker, missing_words=source.missing_words,
+                           encoding=source.encoding)
             if source.kind == "upload":
                 table = read_table_bytes(data, source.name, **options)
             else:
@@ -571,7 +593,7 @@ def notify(message: str) -> None:
 def show_notice() -> None:
     error = st.session_state.pop("flash_error", None)
     if error:
-        st.error(plain(error))
+        show_error(error)
     message = st.session_state.pop("flash", None)
     if message:
         st.success(plain(message))

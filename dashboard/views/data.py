@@ -73,12 +73,15 @@ def choose_source() -> None:
         words_are_labels = st.checkbox("'NA', 'none', 'null', 'N/A' are class names here",
                                        value=not source.missing_words, key="data_missing_words",
                                        help="By default these words mean unlabeled, as blank cells do.")
+        encoding = st.text_input("Encoding (empty: UTF-8)", value=source.encoding or "", key="data_encoding",
+                                 placeholder="e.g. latin-1 or cp1252, for a file a spreadsheet saved so")
         if st.form_submit_button("Load", type="primary"):
             label_column = None if label_choice == AUTO_LABEL else label_choice
             if label_choice == NO_LABEL:
                 label_column = NO_LABEL_COLUMN
             columns = dict(text_column=text_column, label_column=label_column,
-                           unlabeled_marker=marker.strip() or None, missing_words=not words_are_labels)
+                           unlabeled_marker=marker.strip() or None, missing_words=not words_are_labels,
+                           encoding=encoding.strip() or None)
             if kind == "upload":
                 new = state.upload_source(data, name, **columns)  # saved under a safe name in the workspace
             else:

@@ -40,7 +40,7 @@ def show_map(result) -> list[int]:
         try:
             typed_ids = state.parse_row_ids(typed)
         except state.InputError as exc:
-            st.error(state.plain(str(exc)))
+            state.show_error(str(exc))
     found = state.rows_containing(result.rows, phrase)
     if phrase.strip():
         words = " ".join(phrase.split())

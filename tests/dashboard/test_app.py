@@ -821,3 +821,19 @@ def test_an_upload_without_a_label_column_proposes_the_column_that_looks_like_la
     at.radio(key="data_kind").set_value("upload").run()
     at.file_uploader(key="data_upload").upload("other.csv", upload.replace(b"intent", b"Intent"), "text/csv").run()
     assert "'Intent' looks like labels, so it is chosen" in " ".join(c.value for c in at.caption).replace("\\", "")
+
+
+def test_a_file_a_spreadsheet_saved_in_latin_1_loads_with_the_encoding_named_on_the_data_page(workspace_root):
+    """The reading error named the command line's --encoding, which the dashboard had no control for."""
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(60)
+    frame.loc[:4, "text"] = [f"café n°{i}: où est ma carte ?" for i in range(5)]
+    data = frame[["text", "label"]].to_csv(index=False).encode("latin-1")
+    at = upload_session("tableur.csv", data)
+    assert not at.exception
+    message = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "not valid UTF-8" in message and "the Data page's Encoding latin-1" in message and "--encoding" not in message
+    at.text_input(key="data_encoding").set_value("latin-1")
+    at.button(key="FormSubmitter:columns-Load").click().run()
+    assert_clean(at)
+    table = at.session_state["table"]
+    assert table.texts[:5] == frame.text[:5].tolist() and len(table) == 60
