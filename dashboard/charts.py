@@ -198,7 +198,8 @@ def label_mix(members: pd.DataFrame, top: int = 15) -> go.Figure:
                orientation="h", marker_color="#9db7f5"),
     ])
     fig.update_layout(height=max(220, 26 * len(labels) + 80), barmode="group", margin=dict(l=10, r=10, t=30, b=10),
-                      yaxis=dict(autorange="reversed"), title=dict(text="Label mix", font=dict(size=14)))
+                      yaxis=dict(autorange="reversed", automargin=True),  # long label names are not cut
+                      title=dict(text="Label mix", font=dict(size=14)))
     return fig
 
 

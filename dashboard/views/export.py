@@ -11,6 +11,9 @@ from discovery.export import write_files
 
 st.title("Export")
 
+# short button labels: file names were cut at 1280 px ("proposed_labels.js...")
+DOWNLOADS = {"proposed_labels.csv": "Labels .csv", "proposed_labels.jsonl": "Labels .jsonl",
+             "proposed_labels.parquet": "Labels .parquet", "clusters.csv": "clusters.csv", "manifest.json": "manifest.json"}
 MIME = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet",
         ".json": "application/json"}
 
@@ -34,15 +37,14 @@ with state.guard():
     st.caption(f"{len(labeled):,} rows with their row_id, every original column and proposed_label, label_source, confidence, "
                f"cluster_id, cluster_status and accepted; {len(result.decisions)} decision{'' if len(result.decisions) == 1 else 's'} applied, "
                f"threshold {result.min_confidence:.2f}.")
-    st.dataframe(labeled.head(200), width="stretch", height=300)
+    st.dataframe(labeled.head(200), width="stretch", height=300, hide_index=True)  # row_id is a column
     cache = st.session_state.setdefault("_export_files", {})
     drawn = state.drawn()
     cols = st.columns(5)
-    for col, name in zip(cols, ["proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet",
-                                "clusters.csv", "manifest.json"]):
-        col.download_button(name, data=lambda name=name: files_for(drawn, cache)[name], file_name=name,
+    for col, (name, shown) in zip(cols, DOWNLOADS.items()):
+        col.download_button(shown, data=lambda name=name: files_for(drawn, cache)[name], file_name=name,
                             mime=MIME[Path(name).suffix], key=f"download_{name}", width="stretch",
-                            on_click="ignore")
+                            on_click="ignore", help=f"Downloads {name}")
     st.subheader("Save to a folder")
     folder = st.text_input("Folder", value=str(state.default_export_folder(state.current_source())),
                            key="export_folder")
