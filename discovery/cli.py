@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--encoding", default=None, help="text encoding of the data file when it is not UTF-8")
     add.add_argument("--labeled-encoding", default=None,
                      help="text encoding of LABELED when it is not UTF-8 (a spreadsheet saved it in latin-1, cp1252, ...)")
+    add.add_argument("--drawn-at-random", action="store_true",
+                     help="the labeled rows were picked at random (not from label_next.csv): their labels count as "
+                          "the data's, so the next run may hold them out to estimate its accuracy")
     add.add_argument("--out", required=True, help="the .parquet file to write (run `discovery run` on it next)")
 
     ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
@@ -249,18 +252,22 @@ def cmd_add_labels(args) -> int:
         labeled = read_table(args.labeled, **{**options, "encoding": args.labeled_encoding})
     except InputError as exc:
         raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
-    carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=args.unlabeled_marker)
+    carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=args.unlabeled_marker,
+                         drawn_at_random=args.drawn_at_random)
     # of the labeled file's warnings, those on how its cells were read (spellings take the data's in add_labels)
     reading = tuple(w for w in labeled.warnings if " read as " in w)
     for warning in reading:
         print(f"warning: {warning}", file=sys.stderr)
     atomic_write_bytes(out, next_run_file(carried))
     relabeled = len(carried.relabeled)
-    print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} labeled in review"
+    how = "added as the data's own (drawn at random)" if args.drawn_at_random else "labeled in review"
+    use = ("they train every stage and may be held out to score the estimate, as the data's labels" if args.drawn_at_random
+           else "rows labeled in review train every stage and are never held out to score the estimate; "
+                "--drawn-at-random, for rows picked at random, lets them be")
+    print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
-          f"`discovery run {out} --out ...` on it: rows labeled in review train every stage and are never held out "
-          "to score the estimate)")
+          f"`discovery run {out} --out ...` on it: {use})")
     if relabeled:
         shown = ", ".join(f"row {row}: {old!r} -> {new!r}" for row, old, new in carried.relabeled[:5])
         print(f"warning: labels changed from the data's: {shown}" + (f" and {relabeled - 5} more" if relabeled > 5 else ""),

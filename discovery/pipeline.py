@@ -366,7 +366,7 @@ def unestimated_accuracy_advice(table) -> str:
         return "label a few more rows of each class"
     return (f"the {review:,} labels given in review are never held out (they were picked where the proposals were "
             "unsure, so scoring on them would skew the estimate): label a few more rows of each class, picked at "
-            "random, in the data's own label column")
+            "random, in the data's own label column (or add them with `discovery add-labels --drawn-at-random`)")
 
 
 def uses_words(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:

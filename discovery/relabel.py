@@ -160,7 +160,7 @@ def _same_text(text: str, copy: str) -> bool:
 
 
 def add_labels(table, labeled, source_name: str | None = None,
-               unlabeled_marker: str | None = None) -> NextRunLabels:
+               unlabeled_marker: str | None = None, drawn_at_random: bool = False) -> NextRunLabels:
     """Fold labels given in a copy of some rows (``label_next.csv`` with its label column filled in) into
     ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label (or the
     ``unlabeled_marker``, also as our CSV files escape it: ``'-1``) leaves the row as it was. A label typed
@@ -168,6 +168,8 @@ def add_labels(table, labeled, source_name: str | None = None,
     labeled in review, like labels given in the dashboard.
 
     ``labeled``: a ``LabeledTable`` read with the same text and label columns as ``table``.
+    ``drawn_at_random``: the rows were picked at random (not from label_next.csv, where the proposals were
+    unsure), so their labels count as the data's and may be held out to estimate the fill-in's accuracy.
     """
     frame = labeled.frame
     source_name = source_name or labeled.source_name
@@ -215,7 +217,7 @@ def add_labels(table, labeled, source_name: str | None = None,
     relabeled = tuple((int(row), labels[row], label) for row, label in zip(row_ids, new)
                       if labels[row] is not None and labels[row] != label)
     labels[row_ids] = new
-    origin[changed] = ORIGIN_ASSIGNED
+    origin[changed] = ORIGIN_DATA if drawn_at_random else ORIGIN_ASSIGNED
     return _with_labels(table, labels, origin, len(changed), {}, (), relabeled)
 
 

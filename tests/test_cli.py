@@ -539,3 +539,25 @@ def test_the_manifest_records_how_the_labels_were_read(tmp_path):
     read = json.loads((tmp_path / "out" / "manifest.json").read_text())["input"]
     assert (read["unlabeled_marker"], read["missing_words_are_labels"], read["encoding"]) == ("?", True, "latin-1")
     assert "?" not in read["known_labels"]
+
+
+def test_labels_drawn_at_random_and_added_with_add_labels_can_score_the_estimate(tmp_path):
+    """A researcher starting unlabeled labels rows picked at random: added as review labels they are never held out
+    and nothing estimates the fill-in's accuracy; --drawn-at-random adds them as the data's own, so the run does."""
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=30)
+    frame[["text"]].assign(label="").to_csv(tmp_path / "texts.csv", index=False)
+    drawn = frame.sample(24, random_state=0)
+    pd.DataFrame({"row_id": drawn.index, "text": drawn.text, "label": drawn.label}).to_csv(tmp_path / "typed.csv",
+                                                                                            index=False)
+    for flag, scored in (([], False), (["--drawn-at-random"], True)):
+        added = discovery("add-labels", tmp_path / "texts.csv", tmp_path / "typed.csv", *flag, "--out",
+                          tmp_path / "r.parquet")
+        assert added.returncode == 0, added.stderr
+        assert ("added as the data's own" in added.stdout) == scored
+        done = discovery("run", tmp_path / "r.parquet", "--model", "tfidf", "--quiet", "--label-next", "0",
+                         "--out", tmp_path / "out")
+        assert done.returncode == 0, done.stderr
+        assert ("estimated accuracy" in done.stdout) == scored, done.stdout
+        assert ("--drawn-at-random" in done.stdout) != scored
