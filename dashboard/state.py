@@ -271,7 +271,7 @@ def hover_texts(table):
     from dashboard.charts import hover_texts as make
 
     hover = _shared_store()["hover"]
-    key = (table.data_hash, table.text_column, len(table))
+    key = (*_texts_key(table), len(table))
     texts = _recall(hover, key)
     if texts is None:
         texts = make(table.texts)
@@ -279,11 +279,12 @@ def hover_texts(table):
     return texts
 
 
-def peek_table(data: bytes | None = None, name: str = "", path: str | None = None, rows: int = 200):
+def peek_table(data: bytes | None = None, name: str = "", path: str | None = None, rows: int = 200,
+               encoding: str | None = None):
     """The first rows of a file, to fill the column pickers (``discovery.io.peek_rows``)."""
     from discovery.io import peek_rows
 
-    return peek_rows(data=data, name=name, path=path, rows=rows)
+    return peek_rows(data=data, name=name, path=path, rows=rows, encoding=encoding)
 
 
 # ---- settings and the run -----------------------------------------------------------------------
@@ -318,11 +319,16 @@ def _progress_reporter(container):
     return report
 
 
+def _texts_key(table) -> tuple:
+    """The texts of a table: the same bytes read in another encoding are other texts."""
+    return table.data_hash, table.text_column, table.read_with.get("encoding")
+
+
 def _base_key(table, config: DiscoveryConfig) -> tuple:
     import hashlib
 
     labels = hashlib.sha1(table.labels.tobytes()).hexdigest()  # the unlabeled marker changes labels, not the hash
-    return (table.data_hash, table.text_column, table.label_column, labels, config_key(config))
+    return (*_texts_key(table), table.label_column, labels, config_key(config))
 
 
 def base_result(table, config: DiscoveryConfig, progress_container=None):
@@ -373,7 +379,7 @@ def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
     """The decisions of this data, column choice and settings (another column or marker starts afresh)."""
     key = workspace_key(table.data_hash, config.to_dict(), text_column=table.text_column,
                         label_column=table.label_column, unlabeled_marker=source.unlabeled_marker,
-                        missing_words=source.missing_words)
+                        missing_words=source.missing_words, encoding=source.encoding)
     about = {"data_hash": table.data_hash, "data": source.display_name, "text_column": table.text_column,
              "label_column": table.label_column, "unlabeled_marker": source.unlabeled_marker,
              "missing_words": source.missing_words, "settings": json.loads(config_key(config))}
@@ -467,7 +473,7 @@ def _decisions_key(decisions) -> str:
 def languages_of(table, config):
     """The texts' ``check_languages``, made once per table and seed: warned about before the run, then handed to it."""
     store = _shared_store()
-    key = (table.data_hash, table.text_column, config.random_state)
+    key = (*_texts_key(table), config.random_state)
     if key not in store["languages"]:
         _remember(store["languages"], key, check_languages(table.texts, random_state=config.random_state), limit=32)
     return store["languages"][key]

@@ -256,7 +256,7 @@ def cmd_add_labels(args) -> int:
                          drawn_at_random=args.drawn_at_random)
     # of the labeled file's warnings, those on how its cells were read (spellings take the data's in add_labels)
     reading = tuple(w for w in labeled.warnings if " read as " in w)
-    for warning in reading:
+    for warning in (w.replace("--encoding", "--labeled-encoding") for w in reading):
         print(f"warning: {warning}", file=sys.stderr)
     atomic_write_bytes(out, next_run_file(carried))
     relabeled = len(carried.relabeled)

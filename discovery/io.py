@@ -169,10 +169,10 @@ def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, l
             text = data.decode(encoding)
         except UnicodeDecodeError as exc:
             raise InputError(f"{name}: byte {exc.start} (line {_line_of(data, exc.start)}) cannot be decoded as "
-                             f"{encoding!r}; pick another --encoding (utf-8, latin-1, cp1252, ...).") from None
+                             f"{encoding!r}; name another encoding (--encoding utf-8, latin-1, cp1252, ...).") from None
         if text.startswith("\ufeff"):
             text = text[1:]
-        if codecs.lookup(encoding).name != "utf-8" and _is_utf8_beyond_ascii(data):
+        if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig") and _is_utf8_beyond_ascii(data):
             notes.append(f"{name}: read as {encoding!r}, as asked, but it is valid UTF-8 with letters beyond ASCII: "
                          "if its texts show pairs like 'Ã©' for 'é', leave out --encoding.")
     elif data.startswith(codecs.BOM_UTF8):
@@ -278,7 +278,8 @@ def _sniff_delimiter(text: str, fmt: str) -> str:
     return ","
 
 
-def peek_rows(data: bytes | None = None, name: str = "", path: str | None = None, rows: int = 200) -> pd.DataFrame:
+def peek_rows(data: bytes | None = None, name: str = "", path: str | None = None, rows: int = 200,
+              encoding: str | None = None) -> pd.DataFrame:
     """The first ``rows`` rows of a file (only its column names for Parquet), split as ``read_table`` splits it
     (Excel's semicolons, a JSON array), to offer its columns before the whole file is read; an empty frame when
     they cannot be read cheaply (``read_table`` then says what is wrong)."""
@@ -291,7 +292,7 @@ def peek_rows(data: bytes | None = None, name: str = "", path: str | None = None
             first = next(parquet.iter_batches(batch_size=rows), None)
             return first.to_pandas() if first is not None else pd.DataFrame(columns=parquet.schema_arrow.names)
         raw = data[:1_000_000] if data is not None else Path(path).open("rb").read(1_000_000)
-        text = raw.decode("utf-8-sig", errors="replace")
+        text = raw.decode(encoding or "utf-8-sig", errors="replace").lstrip("\ufeff")
         if fmt == "jsonl":
             if text.lstrip().startswith("["):  # one JSON array: readable only whole
                 return _parse_jsonl(text, name).head(rows) if len(raw) < 1_000_000 else pd.DataFrame()
@@ -627,7 +628,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     return LabeledTable(frame=frame, text_column=text_col, label_column=label_col, codec=codec, labels=codes,
                         source_name=name, data_hash=data_hash, warnings=tuple(warnings), origin_column=origin_col,
                         label_origin=origin,
-                        read_with={"unlabeled_marker": unlabeled_marker, "missing_words_are_labels": not missing_words})
+                        read_with={"unlabeled_marker": unlabeled_marker, "missing_words_are_labels": not missing_words,
+                                   "encoding": None})
 
 
 ROW_ID = "row_id"

@@ -163,7 +163,7 @@ def add_labels(table, labeled, source_name: str | None = None,
                unlabeled_marker: str | None = None, drawn_at_random: bool = False) -> NextRunLabels:
     """Fold labels given in a copy of some rows (``label_next.csv`` with its label column filled in) into
     ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label (or the
-    ``unlabeled_marker``, also as our CSV files escape it: ``'-1``) leaves the row as it was. A label typed
+    ``unlabeled_marker``, also as a spreadsheet escapes it: ``'-1``) leaves the row as it was. A label typed
     with another case or spacing than one of the data's takes the data's spelling. Those rows count as
     labeled in review, like labels given in the dashboard.
 

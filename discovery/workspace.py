@@ -27,7 +27,7 @@ SETTINGS_ADDED_LATER = {"fill_words": True, "known_rows_by_fill": 0.5, "preferre
 
 def workspace_key(data_hash: str, config_dict: dict, *, text_column: str | None = None,
                   label_column: str | None = None, unlabeled_marker: str | None = None,
-                  missing_words: bool = True) -> str:
+                  missing_words: bool = True, encoding: str | None = None) -> str:
     """The workspace of one (data, column choice, run settings): decisions made on one text or label
     column, or with one unlabeled marker, are never replayed on another."""
     settings = {k: v for k, v in sorted(config_dict.items()) if k not in ("cache_dir", "make_map")
@@ -35,6 +35,8 @@ def workspace_key(data_hash: str, config_dict: dict, *, text_column: str | None 
     columns = {"text_column": text_column, "label_column": label_column, "unlabeled_marker": unlabeled_marker}
     if not missing_words:  # added later: at its default it stays out of the key, as the settings above
         columns["missing_words"] = False
+    if encoding:  # added later, as missing_words: another decoding gives other texts
+        columns["encoding"] = encoding
     payload = json.dumps({"columns": columns, "settings": settings}, sort_keys=True, default=str)
     return hashlib.sha256(f"{data_hash}|{payload}".encode()).hexdigest()[:16]
 

@@ -271,3 +271,5 @@ def test_the_column_peek_splits_files_as_read_table_does(tmp_path):
             assert list(peeked.columns) == list(read_table_bytes(data, name).frame.columns)[:2] == ["text", "label"], name
             assert peeked.text.tolist() == [row["text"] for row in rows]
     assert peek_rows(data=b"[not json", name="broken.json").empty  # read_table says what is wrong
+    latin = "texte;catégorie\r\noù est ma carte;carte\r\n".encode("latin-1")
+    assert list(peek_rows(data=latin, name="tableur.csv", encoding="latin-1").columns) == ["texte", "catégorie"]

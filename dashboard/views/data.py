@@ -39,14 +39,17 @@ def choose_source() -> None:
     else:
         path = str(state.DEMO_PATH)
 
-    sample = state.peek_table(data=data, name=name or "", path=path)
-    columns = [str(c) for c in sample.columns]
     # the column choices of the loaded file are offered again for that file only, not for the next one chosen
     chosen = (kind, hashlib.sha256(data).hexdigest()) if kind == "upload" else (kind, path)
     loaded = ((source.kind, (source.upload_key or "").rsplit(":", 1)[-1]) if source.kind == "upload"
               else (source.kind, source.path))
     carried = source if chosen == loaded else state.Source()
     file_key = hashlib.sha1(repr(chosen).encode()).hexdigest()[:12]
+    # outside the form: the column names below are read in it
+    encoding = st.text_input("Encoding (empty: UTF-8)", value=carried.encoding or "", key=f"data_encoding_{file_key}",
+                             placeholder="e.g. latin-1 or cp1252, for a file a spreadsheet saved so").strip() or None
+    sample = state.peek_table(data=data, name=name or "", path=path, encoding=encoding)
+    columns = [str(c) for c in sample.columns]
     with st.form("columns"):
         if columns:
             text_default = carried.text_column if carried.text_column in columns else (
@@ -73,15 +76,13 @@ def choose_source() -> None:
         words_are_labels = st.checkbox("'NA', 'none', 'null', 'N/A' are class names here",
                                        value=not source.missing_words, key="data_missing_words",
                                        help="By default these words mean unlabeled, as blank cells do.")
-        encoding = st.text_input("Encoding (empty: UTF-8)", value=source.encoding or "", key="data_encoding",
-                                 placeholder="e.g. latin-1 or cp1252, for a file a spreadsheet saved so")
         if st.form_submit_button("Load", type="primary"):
             label_column = None if label_choice == AUTO_LABEL else label_choice
             if label_choice == NO_LABEL:
                 label_column = NO_LABEL_COLUMN
             columns = dict(text_column=text_column, label_column=label_column,
                            unlabeled_marker=marker.strip() or None, missing_words=not words_are_labels,
-                           encoding=encoding.strip() or None)
+                           encoding=encoding)
             if kind == "upload":
                 new = state.upload_source(data, name, **columns)  # saved under a safe name in the workspace
             else:
@@ -104,7 +105,7 @@ def describe_table() -> None:
               delta_arrow="off")
     c3.metric("Labels", f"{len(table.codec):,}")
     for warning in table.warnings:
-        st.text("⚠ " + warning)
+        st.text("⚠ " + state.for_dashboard(warning))
     counts = pd.Series(table.codec.decode(table.labels), dtype=object).value_counts()
     left, right = st.columns([1, 2])
     with left:

@@ -827,13 +827,17 @@ def test_a_file_a_spreadsheet_saved_in_latin_1_loads_with_the_encoding_named_on_
     """The reading error named the command line's --encoding, which the dashboard had no control for."""
     frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(60)
     frame.loc[:4, "text"] = [f"café n°{i}: où est ma carte ?" for i in range(5)]
-    data = frame[["text", "label"]].to_csv(index=False).encode("latin-1")
+    data = frame[["text", "label"]].rename(columns={"label": "catégorie"}).to_csv(index=False).encode("latin-1")
     at = upload_session("tableur.csv", data)
     assert not at.exception
     message = " ".join(e.value for e in at.error).replace("\\", "")
     assert "not valid UTF-8" in message and "the Data page's Encoding latin-1" in message and "--encoding" not in message
-    at.text_input(key="data_encoding").set_value("latin-1")
+    encoding = next(t for t in at.text_input if t.key.startswith("data_encoding_"))
+    encoding.set_value("latin-1").run()  # the column names are read again in it
+    assert "catégorie" in at.selectbox(key=next(k for k in (s.key for s in at.selectbox) if k.startswith(
+        "data_label_col_"))).options
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("data_label_col_"))).set_value("catégorie")
     at.button(key="FormSubmitter:columns-Load").click().run()
     assert_clean(at)
     table = at.session_state["table"]
-    assert table.texts[:5] == frame.text[:5].tolist() and len(table) == 60
+    assert table.texts[:5] == frame.text[:5].tolist() and len(table) == 60 and table.label_column == "catégorie"
