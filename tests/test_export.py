@@ -1,3 +1,4 @@
+import datetime
 import io
 import json
 
@@ -5,7 +6,7 @@ import pandas as pd
 
 from discovery import assign_label, name_cluster, write_outputs
 from discovery.export import manifest
-from discovery.export import to_csv_bytes, to_jsonl_bytes
+from discovery.export import to_csv_bytes, to_jsonl_bytes, to_parquet_bytes
 
 
 def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_path):
@@ -35,13 +36,15 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
 
 
 def test_formula_cells_are_neutralised():
-    frame = pd.DataFrame({"text": ["=1+1", "+cmd", "-2+cmd|' /C calc'!A0", "@SUM(A1)", "plain", "-1.5", "+3", "-2e-3"],
-                          "n": range(8)})
+    frame = pd.DataFrame({"text": ["=1+1", "+cmd", "-2+cmd|' /C calc'!A0", "@SUM(A1)", "plain", "-1.5", "-12", "+1",
+                                   "-0.50", "-1e3", "-12345678901234567890"], "n": range(11)})
     text = to_csv_bytes(frame).decode("utf-8-sig")
     assert "'=1+1" in text and "'+cmd" in text and "'-2+cmd" in text and "'@SUM(A1)" in text
     assert "\nplain," in text
-    # numbers read as text (every CSV column is) come back as the numbers they were
-    assert pd.read_csv(io.BytesIO(to_csv_bytes(frame)), encoding="utf-8-sig").text.tolist()[-3:] == ["-1.5", "+3", "-2e-3"]
+    # negative numbers read as text (every CSV column is) come back as they were; those a spreadsheet would
+    # rewrite (+1 -> 1, -0.50 -> -0.5) keep the quote, which add-labels takes off again
+    cells = pd.read_csv(io.BytesIO(to_csv_bytes(frame)), encoding="utf-8-sig", dtype=str).text.tolist()
+    assert cells[5:] == ["-1.5", "-12", "'+1", "'-0.50", "'-1e3", "'-12345678901234567890"]
 
 
 def test_columns_mixing_numbers_and_texts_and_dates_are_written_in_every_format(tmp_path):
@@ -61,9 +64,14 @@ def test_columns_mixing_numbers_and_texts_and_dates_are_written_in_every_format(
     assert back.source_id.tolist() == [str(v) for v in frame.source_id]
     lines = pd.read_json(written["proposed_labels.jsonl"], lines=True, dtype=False)
     assert lines.source_id.tolist() == frame.source_id.tolist()
-    dates = pd.DataFrame({"created": pd.to_datetime(["2021-03-01 09:30", None]).tz_localize("Europe/Berlin")})
-    assert [json.loads(line)["created"] for line in to_jsonl_bytes(dates).decode().splitlines()] == [
-        "2021-03-01T09:30:00+01:00", None]
+    dates = pd.DataFrame({"created": pd.to_datetime(["2021-03-01 09:30", None]).tz_localize("Europe/Berlin"),
+                          "day": [datetime.date(2021, 3, 1), None]})  # a Parquet date32 column reads so
+    assert [json.loads(line) for line in to_jsonl_bytes(dates).decode().splitlines()] == [
+        {"created": "2021-03-01T09:30:00+01:00", "day": "2021-03-01"}, {"created": None, "day": None}]
+    # only the column Parquet cannot type becomes text: an object column of numbers beside it stays numbers
+    beside = pd.DataFrame({"mixed": [5, "x", None], "numbers": pd.Series([1, 2.5, None], dtype=object)})
+    back = pd.read_parquet(io.BytesIO(to_parquet_bytes(beside)))
+    assert back.mixed.tolist()[:2] == ["5", "x"] and back.numbers.tolist()[:2] == [1.0, 2.5]
 
 
 def test_label_next_table_keeps_the_users_columns_and_the_suggestion_order(demo_result):
