@@ -246,12 +246,12 @@ def cmd_add_labels(args) -> int:
     table = read_table(args.input, **options)
     for warning in table.warnings:  # before anything is refused: how the data was read may be why
         print(f"warning: {warning}", file=sys.stderr)
-    if left_behind := review_labels_left_behind(args.labeled, table):
-        raise InputError(left_behind)
     try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding; --encoding is the data's
         labeled = read_table(args.labeled, **{**options, "encoding": args.labeled_encoding})
     except InputError as exc:
         raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
+    if left_behind := review_labels_left_behind(args.labeled, table):
+        raise InputError(left_behind)
     carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=args.unlabeled_marker,
                          drawn_at_random=args.drawn_at_random)
     # of the labeled file's warnings, those on how its cells were read (spellings take the data's in add_labels)

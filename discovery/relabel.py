@@ -241,24 +241,24 @@ def _short(text, limit: int = 60) -> str:
 
 
 def review_labels_left_behind(labeled_path: str | os.PathLike, table) -> str | None:
-    """Why adding the labels of ``labeled_path`` to ``table`` would drop labels given in an earlier review, or None.
+    """Why adding the labels of ``labeled_path`` to ``table`` would drop labels given in an earlier round, or None.
 
     A label_next.csv (or proposed_labels.csv) written by a run on a reviewed copy (``discovery add-labels``'s
-    output) lists the rows to label next, not the rows labeled in review before: added to the original data
-    instead of that copy, those earlier labels are silently gone. The run's manifest.json beside the file says
-    which data it read."""
+    output) lists the rows to label next, not the rows labeled before: added to the original data instead of
+    that copy, those earlier labels are silently gone. The run's manifest.json beside the file says which data
+    it read: other bytes with as many rows but more labeled rows than ``table``."""
     manifest_path = Path(labeled_path).parent / "manifest.json"
     try:
         read = json.loads(manifest_path.read_text(encoding="utf-8"))["input"]
-        earlier, data_hash, name = int(read["labeled_in_review"]), read["sha256"], str(read["name"])
+        rows, labeled, data_hash, name = int(read["rows"]), int(read["labeled_rows"]), read["sha256"], str(read["name"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if data_hash == table.data_hash or earlier <= int(np.sum(table.labeled_in_review)):
+    if data_hash == table.data_hash or rows != len(table) or labeled <= table.n_labeled:
         return None
     return (f"{Path(labeled_path).name} was written by a run on {name} (says {manifest_path}), which holds "
-            f"{earlier:,} labels given in review that {table.source_name} does not; added to {table.source_name} "
-            f"they would be lost. Add the labels to {name} instead: discovery add-labels {name} "
-            f"{Path(labeled_path).name} --out ...")
+            f"{labeled:,} labeled rows, {table.source_name} only {table.n_labeled:,}: the labels given since would "
+            f"be lost. Add the labels to {name} instead (discovery add-labels {name} {Path(labeled_path).name} "
+            "--out ...), or move the file away from that manifest.json if it belongs to another run.")
 
 
 def next_run_file(labels: NextRunLabels) -> bytes:
