@@ -526,9 +526,11 @@ def require_result():
 
 
 def _acts_on(decision: dict) -> set:
-    """What a decision acts on: its clusters, its rows, or the threshold."""
+    """What a decision acts on: its clusters, its rows, or the threshold. A merge's target is not among them:
+    two candidates merged into one class's cluster do not conflict."""
     try:
-        clusters = {decision.get("cluster_id"), decision.get("into"), *(decision.get("cluster_ids") or [])} - {None}
+        merged = {c for c in decision.get("cluster_ids") or [] if c != decision.get("into")}
+        clusters = {decision.get("cluster_id"), *merged} - {None}
         return ({("cluster", int(c)) for c in clusters} | {("row", int(r)) for r in decision.get("row_ids") or []}
                 | ({("threshold",)} if decision.get("action") == "threshold" else set()))
     except (TypeError, ValueError, AttributeError):  # a damaged stored decision
@@ -548,6 +550,10 @@ def decide(make_decision) -> str | None:
     stored = workspace.load()
     built_from = st.session_state.get("_stored_decisions", [])  # the stored list ``current`` was replayed from
     unseen = [d for d in stored if d not in built_from]
+    taken_back = [d for d in built_from if d not in stored]
+    if taken_back:  # later decisions may have needed it (a split's parts): decide on what the page will show
+        raise InputError("Not applied: another tab took back " + "; ".join(describe_decision(d) for d in taken_back[:3])
+                         + " after this page was drawn, and the page now shows it. Decide again if you still want to.")
     if _decisions_key(stored) != _decisions_key(built_from):
         current = replay(base, stored)  # another tab decided meanwhile: decide on top of what it decided
     new = make_decision(current)

@@ -459,6 +459,12 @@ def test_two_tabs_deciding_on_one_workspace_each_see_both_decisions(workspace_ro
                for e in second.error)
     assert result_of(second).decisions[-1] == {**result_of(first).decisions[-1]} and len(result_of(second).decisions) == 3
     assert result_of(second).clusters.loc[d, "display_name"] == "from_first_tab"
+    # nor is one on a page drawn before another tab took a decision back
+    first.button(key="undo").click().run()
+    e = int(result_of(second).candidates.index[1])
+    second.button(key=f"cand_dismiss_{e}").click().run()
+    assert any(f"another tab took back named cluster {d}" in x.value.replace("\\", "") for x in second.error)
+    assert len(result_of(second).decisions) == 2
 
 
 def test_uploads_are_stored_inside_the_workspace_and_survive_a_restart(workspace_root):

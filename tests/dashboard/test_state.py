@@ -37,3 +37,11 @@ def test_core_messages_name_the_dashboards_controls_instead_of_command_line_opti
     both = "choose it with --label-col intent, or as the Data page's Label column."
     assert state.for_dashboard(both) == both  # says both already
     assert state.for_dashboard("--encoding-ish --labels") == "--encoding-ish --labels"  # only whole options
+
+
+def test_decisions_conflict_on_what_they_consume_not_on_a_merge_target():
+    into_one_class = [{"action": "merge", "cluster_ids": [3, c], "into": 3} for c in (10, 11)]
+    assert not state._acts_on(into_one_class[0]) & state._acts_on(into_one_class[1])
+    assert state._acts_on({"action": "name", "cluster_id": 10, "name": "x"}) & state._acts_on(into_one_class[0])
+    assert state._acts_on({"action": "assign", "row_ids": [1, 2], "label": "a"}) & state._acts_on(
+        {"action": "assign", "row_ids": [2, 3], "label": "b"})
