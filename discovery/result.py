@@ -241,7 +241,8 @@ def known_class_fit(clusters: np.ndarray, human: np.ndarray | None, fill_labels:
 
     ``nearest_known_label``: the named class the fill-in proposes most often for them; ``known_fit``: their
     mean fill-in confidence (calibrated on held-out labeled rows of the named classes);
-    ``unexplained_rows``: their number times ``1 - known_fit``, the rows no named class accounts for.
+    ``unexplained_rows``: their number times ``1 - known_fit``, the rows no named class accounts for (rows
+    with no confidence, NaN, such as empty texts, count in neither).
     A candidate made of a named class's rows (a sub-group of it, or rows the clustering set apart) has a
     high ``known_fit``, and the researcher merges it into ``nearest_known_label``; a category nobody has
     named has a low one. Candidates are reviewed by ``unexplained_rows``, most first: on draws where every
@@ -258,7 +259,7 @@ def known_class_fit(clusters: np.ndarray, human: np.ndarray | None, fill_labels:
     unlabeled = pd.isna(human)
     frame = pd.DataFrame({"cluster": np.asarray(clusters)[unlabeled],
                           "label": np.asarray(fill_labels, dtype=object)[unlabeled],
-                          "confidence": np.asarray(fill_confidence, dtype=float)[unlabeled]})
+                          "confidence": np.asarray(fill_confidence, dtype=float)[unlabeled]}).dropna(subset=["confidence"])
     if frame.empty:
         return out
     by_cluster = frame.groupby("cluster")
@@ -294,9 +295,10 @@ def _fit_of(rows: pd.DataFrame, clusters: np.ndarray, fill_method: str | None, i
     """``known_class_fit`` from the rows' columns of the chosen fill-in method."""
     if fill_method is None:
         return known_class_fit(clusters, None, None, None, index)
+    confidence = rows[f"{fill_method}_confidence"].to_numpy(dtype=float).copy()
+    confidence[rows.text.astype(str).str.strip().eq("").to_numpy()] = np.nan  # an empty text tells nothing of fit
     return known_class_fit(clusters, rows.human_label.to_numpy(dtype=object),
-                           rows[f"{fill_method}_label"].to_numpy(dtype=object),
-                           rows[f"{fill_method}_confidence"].to_numpy(dtype=float), index)
+                           rows[f"{fill_method}_label"].to_numpy(dtype=object), confidence, index)
 
 
 def build_rows(table, clusters: np.ndarray, noise_mask: np.ndarray, summary: pd.DataFrame, fill, coords: np.ndarray,

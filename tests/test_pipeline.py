@@ -327,3 +327,8 @@ def test_empty_texts_get_a_guess_at_a_guesss_confidence():
     shares = pd.Series(table.codec.decode(table.labels[table.labels >= 0])).value_counts(normalize=True)
     assert np.allclose(rows.confidence[blank], shares.max(), atol=0.02)
     assert rows.confidence[blank].max() < rows.confidence[~blank & rows.human_label.isna()].median()
+    # and they do not make their cluster look unexplained: its fit is its other rows'
+    for cluster in rows.cluster_id[blank].unique():
+        members = rows[(rows.cluster_id == cluster) & rows.human_label.isna() & ~blank]
+        fit = result.clusters.loc[cluster, "known_fit"]
+        assert (np.isnan(fit) and members.empty) or np.isclose(fit, members[f"{result.fill_method}_confidence"].mean())
