@@ -12,6 +12,8 @@ issue's 90. This measures what else might close the gap, on the same draws and h
   cover, each paired with one of its 5 nearest neighbours in the frozen model's space, rows that are
   each other's neighbours masked out as negatives (the idea of CLNN, the MTP-CLNN paper): the unlabeled
   texts join the training.
+* ``unlabeled-dropout``: the contrastive loss plus the same loss on 64 unlabeled rows a step, each paired
+  with itself under other dropout (SimCSE, Gao et al. 2021): the unlabeled texts keep the space spread out.
 * ``contrastive-scale-10``, ``contrastive-scale-30``: the contrastive loss alone at scale 10 (temperature 0.1, as supervised
   contrastive learning often uses) or 30 instead of sentence-transformers' 20.
 * ``supcon-pairs``, ``supcon-4``: the supervised contrastive loss (Khosla et al. 2020) instead: every other
@@ -73,7 +75,8 @@ from run_benchmarks import DATA, _machine, record_setting  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "adaptation_objectives.json"
 CONTRASTIVE_SCALES = {"contrastive-scale-10": 10.0, "contrastive-scale-30": 30.0}  # sentence-transformers' default: 20
 SUPCON_ROWS_PER_CLASS = {"supcon-pairs": 2, "supcon-4": 4}  # rows of one class in a batch
-TRAINED_VARIANTS = ("contrastive-only", *CONTRASTIVE_SCALES, "class-proxies", "unlabeled-neighbours", *SUPCON_ROWS_PER_CLASS)
+TRAINED_VARIANTS = ("contrastive-only", *CONTRASTIVE_SCALES, "class-proxies", "unlabeled-neighbours", "unlabeled-dropout",
+                    *SUPCON_ROWS_PER_CLASS)
 SMOOTHING = [(k, a) for k in (5, 10) for a in (0.5, 0.7, 0.85)]
 INTERPOLATION = (0.5, 0.7, 0.85)  # share of the adapted weights; the rest are the base model's
 SECOND_SEED = 1000  # the second model of "two-seeds" is trained with random_state seed + SECOND_SEED
@@ -147,6 +150,9 @@ class ObjectiveEmbedder(AdaptedEmbedder):
             proxies = torch.nn.Parameter(unit(torch.stack([vectors[y[rows] == c].mean(0) for c in range(int(y.max()) + 1)]),
                                               dim=1))
             groups.append({"params": [proxies], "lr": PROXY_LEARNING_RATE, "weight_decay": 0.0})
+        if self.variant == "unlabeled-dropout":
+            pool = np.flatnonzero(y < 0)
+            rng = np.random.RandomState(self.random_state)
         if self.variant == "unlabeled-neighbours":
             neighbours = NearestNeighbors(n_neighbors=NEIGHBOURS + 1, metric="cosine").fit(self.frozen).kneighbors(
                 self.frozen, return_distance=False)[:, 1:]
@@ -191,6 +197,9 @@ class ObjectiveEmbedder(AdaptedEmbedder):
                                                    or partners[j] in neighbours[rows[i]]) for j in range(len(rows))]
                                       for i in range(len(rows))])
                     loss = loss + symmetric(scores.masked_fill(torch.tensor(close), -1e4))
+                if self.variant == "unlabeled-dropout":
+                    rows = rng.choice(pool, NEIGHBOUR_BATCH, replace=False).tolist()
+                    loss = loss + symmetric(20.0 * embed(rows) @ embed(rows).T)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()

@@ -913,7 +913,8 @@ def adaptation_objectives_section(objectives: dict) -> list[str]:
     lines = ["#### Other adaptation objectives", "",
              f"`python bench/adaptation_objectives.py` ({objectives['dataset']}, every class known, labeled ratio 0.1, "
              f"commit {', '.join(commits)}; its docstring describes each variant): the fill-in after training with a "
-             "class-proxy term, with unlabeled neighbours as extra pairs, at another contrastive scale or with the "
+             "class-proxy term, with unlabeled neighbours or unlabeled rows under other dropout as extra pairs, at "
+             "another contrastive scale or with the "
              "supervised contrastive loss (every same-class row in a batch a positive); on the "
              "default model's vectors smoothed over their neighbours; with the default model's weights mixed with "
              "the base model's (*weights s adapted*); and with a second model trained on the same labels with "
