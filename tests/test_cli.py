@@ -5,6 +5,7 @@ after an input error) run as a real subprocess."""
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -15,12 +16,23 @@ import pytest
 from shared_paths import DEMO, ROOT
 
 
+@contextlib.contextmanager
+def _working_folder(folder):
+    """``contextlib.chdir`` of Python 3.11, here for 3.10."""
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
 def discovery(*args):
     """``discovery ARGS`` in this process (a new interpreter per call would cost the suite minutes of imports)."""
     from discovery.cli import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.chdir(ROOT), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    with _working_folder(ROOT), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
             code = main([str(arg) for arg in args])
         except SystemExit as exit_:  # argparse's refusals
