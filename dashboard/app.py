@@ -75,8 +75,8 @@ def settings_sidebar() -> None:
                 model=model, method=method, random_state=int(seed), min_cluster_size=int(min_size) or None,
                 noise_budget=float(noise), adapt=bool(adapt),
                 n_new_clusters=None if new_clusters is None else int(new_clusters))
-            # remembered before the run: a page reloaded while it runs starts it again with these settings
-            state.remember_session(state.current_source(), st.session_state["config"])
+            # a page reloaded while it runs says these settings did not finish
+            state.remember_pending_run(state.current_source(), st.session_state["config"])
 
 
 def decisions_sidebar() -> None:

@@ -140,20 +140,61 @@ def last_session_path() -> Path:
     return (Path(env).expanduser() if env else DEFAULT_WORKSPACE_ROOT) / LAST_SESSION_FILE
 
 
-def remember_session(source: Source, config: DiscoveryConfig) -> None:
-    """Record the data and settings in use, so that a reloaded page or a restarted server reopens them
-    (and their decisions) instead of the demo. Best effort: a folder we cannot write only loses that."""
+def _session_record(source: Source, config: DiscoveryConfig) -> dict:
     from dataclasses import asdict
 
-    record = {"source": asdict(source), "config": config.to_dict()}
+    return json.loads(json.dumps({"source": asdict(source), "config": config.to_dict()}, default=str))
+
+
+def _last_session_record() -> dict:
+    try:
+        record = json.loads(last_session_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _write_last_session(record: dict) -> None:
+    """Best effort: a folder we cannot write only loses the memory of the last session."""
     path = last_session_path()
     try:
-        if path.is_file() and json.loads(path.read_text(encoding="utf-8")) == json.loads(json.dumps(record, default=str)):
-            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(path, json.loads(json.dumps(record, default=str)))
+        atomic_write_json(path, record)
     except (OSError, ValueError):
         pass
+
+
+def remember_session(source: Source, config: DiscoveryConfig) -> None:
+    """Record the data and settings of a finished run, so that a reloaded page or a restarted server reopens
+    them (and their decisions) instead of the demo."""
+    record = _session_record(source, config)
+    if _last_session_record() != record:
+        _write_last_session(record)
+
+
+def remember_pending_run(source: Source, config: DiscoveryConfig) -> None:
+    """Record the data and settings of a run asked for (Run pressed, other data loaded) beside the last finished
+    one: a page reloaded before it finishes reopens the finished run's and says which did not finish (reopening
+    the unfinished one could fail the same way again, e.g. out of memory)."""
+    record = _last_session_record()
+    record["pending"] = _session_record(source, config)
+    _write_last_session(record)
+
+
+def unfinished_run_note() -> str | None:
+    """What the last run asked for was, when it never finished, in the sidebar's words."""
+    record = _last_session_record()
+    pending = record.get("pending")
+    if not isinstance(pending, dict) or {k: v for k, v in record.items() if k != "pending"} == pending:
+        return None
+    finished_source, source = record.get("source") or {}, pending.get("source") or {}
+    changed = [_setting(name, value) for name, value in (pending.get("config") or {}).items()
+               if name not in ("cache_dir", "make_map") and (record.get("config") or {}).get(name) != value]
+    if finished_source != source:
+        changed.insert(0, f"data {source.get('name') or source.get('path')}")
+    return ("The run asked for last (" + (", ".join(changed) or "the same settings") + ") did not finish: the page "
+            "was reloaded or the server stopped during it. Reopened with the last finished run's data and settings; "
+            "choose those again to run it.")
 
 
 def remembered_session() -> tuple[Source, DiscoveryConfig] | None:
@@ -179,6 +220,8 @@ def _open_session() -> None:
     st.session_state["_session_opened"] = True
     if "source" in st.session_state:
         return
+    if note := unfinished_run_note():
+        st.session_state["flash_note"] = note
     remembered = remembered_session()
     if remembered is None:
         st.session_state["source"] = demo_source()
@@ -210,7 +253,7 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
         preferred[new] = preferred_n_new_clusters
     st.session_state["config"] = replace(current_config(), preferred_n_new_clusters=preferred.get(new))
     st.session_state["source"] = new
-    remember_session(new, st.session_state["config"])  # a page reloaded during the run comes back to it
+    remember_pending_run(new, st.session_state["config"])  # a page reloaded during the run says it did not finish
 
 
 def upload_source(data: bytes, name: str, **columns) -> Source:

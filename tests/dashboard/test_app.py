@@ -526,14 +526,21 @@ def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_ro
     assert result_of(reloaded).rows.loc[row, "proposed_label"] == "kept_over_reload"
     assert any("Reopened tickets\\.csv" in s.value for s in reloaded.success)  # markdown-escaped
 
-    # settings are remembered when Run is pressed, not when the run ends: a page reloaded during a run (or after
-    # one that failed) comes back with the settings asked for, not the previous ones
+    # a page reloaded during a run (or after one that failed) reopens the last finished run's settings and says
+    # which did not finish: they were dropped without a word (reopening them could fail again, e.g. out of memory)
     reloaded.selectbox(key="set_model").set_value("other (type a name or path)")
     reloaded.text_input(key="set_model_name").set_value("/no/such/model")
     reloaded.number_input(key="set_seed").set_value(5)
     reloaded.button(key="FormSubmitter:settings-Run").click().run()
     assert reloaded.error and not reloaded.exception  # the run did not finish
-    assert (state.remembered_session()[1].random_state, state.remembered_session()[1].model) == (5, "/no/such/model")
+    again = AppTest.from_file(APP, default_timeout=300)
+    again.run()
+    assert_clean(again)
+    assert (again.session_state["config"].random_state, again.session_state["config"].model) == (0, "tfidf")
+    note = " ".join(i.value for i in again.info).replace("\\", "")
+    assert "The run asked for last (Model /no/such/model, Seed 5" in note and "did not finish" in note
+    assert state.unfinished_run_note() is None  # the reopened run finished: said once
+
 
     state.last_session_path().write_text("{not json", encoding="utf-8")  # damaged: the demo, no error
     fresh = AppTest.from_file(APP, default_timeout=300)
