@@ -184,7 +184,9 @@ with state.guard():
                 icon=":material/trending_up:")
     if len(candidates):
         pages = max(1, -(-len(candidates) // PAGE_SIZE))
-        page = st.number_input("Page", 1, pages, 1, key="cand_page") if pages > 1 else 1
+        if st.session_state.get("cand_page", 1) > pages:  # the last page emptied: its new last page, not the first
+            st.session_state["cand_page"] = pages
+        page = st.number_input("Page", 1, pages, key="cand_page") if pages > 1 else 1
         start = (int(page) - 1) * PAGE_SIZE
         for rank, cluster_id in enumerate(candidates.index[start:start + PAGE_SIZE], start=start + 1):
             show_candidate(result, rank, int(cluster_id))

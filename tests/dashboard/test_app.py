@@ -854,3 +854,20 @@ def test_a_file_a_spreadsheet_saved_in_latin_1_loads_with_the_encoding_named_on_
     assert_clean(at)
     table = at.session_state["table"]
     assert table.texts[:5] == frame.text[:5].tolist() and len(table) == 60 and table.label_column == "catégorie"
+
+
+def test_emptying_the_last_candidates_page_shows_the_new_last_page(workspace_root):
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(300)
+    at = upload_session("pages.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    at.switch_page("views/candidates.py").run()
+    assert_clean(at)
+    candidates = result_of(at).candidates.index.tolist()
+    pages = -(-len(candidates) // 10)
+    assert pages >= 3 and len(candidates) % 10
+    at.number_input(key="cand_page").set_value(pages).run()
+    for cluster in candidates[(pages - 1) * 10:]:  # the last page's candidates, dismissed one by one
+        at.button(key=f"cand_dismiss_{int(cluster)}").click().run()
+        assert_clean(at)
+    assert at.number_input(key="cand_page").value == pages - 1
+    shown = [int(b.key.rsplit("_", 1)[1]) for b in at.button if b.key and b.key.startswith("cand_dismiss_")]
+    assert shown == [int(c) for c in candidates[(pages - 2) * 10:(pages - 1) * 10]]
