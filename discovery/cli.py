@@ -198,7 +198,7 @@ def cmd_run(args) -> int:
                   "needs labeled rows of at least two classes; label a few rows of the categories you know")
     n_candidates = len(result.candidates)
     print(f"{len(table)} rows, {table.n_labeled} labeled; {len(result.clusters)} clusters, {n_candidates} candidate new "
-          f"categories; fill-in by {result.fill_method or 'clusters'}"
+          f"categor{'y' if n_candidates == 1 else 'ies'}; fill-in by {result.fill_method or 'clusters'}"
           + (f" (estimated accuracy {result.fill_accuracy[result.fill_method]:.1%})"
              if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
     if flagged:
@@ -250,7 +250,7 @@ def cmd_add_labels(args) -> int:
         labeled = read_table(args.labeled, **{**options, "encoding": args.labeled_encoding})
     except InputError as exc:
         raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
-    if left_behind := review_labels_left_behind(args.labeled, table):
+    if left_behind := review_labels_left_behind(args.labeled, table, labeled):
         raise InputError(left_behind)
     carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=args.unlabeled_marker,
                          drawn_at_random=args.drawn_at_random)

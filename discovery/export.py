@@ -80,6 +80,8 @@ def _dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[column]
         if pd.api.types.is_datetime64_any_dtype(values):
             out[column] = values.map(lambda t: None if pd.isna(t) else t.isoformat()).astype(object)
+        elif pd.api.types.is_timedelta64_dtype(values):  # as the CSV writes them ("0 days 00:00:01")
+            out[column] = values.map(lambda t: None if pd.isna(t) else str(t)).astype(object)
         elif values.dtype == object and values.map(lambda v: isinstance(v, (datetime.date, datetime.time))).any():
             out[column] = values.map(_as_iso)
     return out

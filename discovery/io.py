@@ -172,6 +172,9 @@ def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, l
                              f"{encoding!r}; pick another --encoding (utf-8, latin-1, cp1252, ...).") from None
         if text.startswith("\ufeff"):
             text = text[1:]
+        if codecs.lookup(encoding).name == "iso8859-1" and re.search("[\x80-\x9f]", text):
+            notes.append(f"{name}: read as {encoding!r}, it holds control characters (U+0080 to U+009F) that "
+                         "Windows files use for quotes and dashes: if its texts show them, use --encoding cp1252.")
         if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig") and _is_utf8_beyond_ascii(data):
             notes.append(f"{name}: read as {encoding!r}, as asked, but it is valid UTF-8 with letters beyond ASCII: "
                          "if its texts show pairs like 'Ã©' for 'é', leave out --encoding.")

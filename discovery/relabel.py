@@ -178,8 +178,9 @@ def add_labels(table, labeled, source_name: str | None = None,
                          "`discovery run` wrote (it keeps each row's id) and pass that file.")
     if labeled.label_column is None:
         columns = ", ".join(repr(str(c)) for c in frame.columns[:12])
-        raise InputError(f"{source_name}: no 'label' column (its columns: {columns}); name the column holding the "
-                         "labels you typed with --label-col.")
+        raise InputError(f"{source_name}: no {table.label_column or 'label'!r} column (its columns: {columns}); "
+                         f"rename the column holding the labels you typed to {table.label_column or 'label'!r}, "
+                         f"the label column of {table.source_name}.")
     typed = np.array([None if label is None else without_formula_quote(label)
                       for label in labeled.codec.decode(labeled.labels)], dtype=object)
     blank = {None} | ({str(unlabeled_marker).strip()} if unlabeled_marker is not None else set())
@@ -207,7 +208,8 @@ def add_labels(table, labeled, source_name: str | None = None,
         own_ids = ("; row_id is the tool's row number (from 0, as label_next.csv writes it), not the data's own "
                    "row_id column (the tool's files keep that one as row_id_input)" if "row_id" in table.frame.columns else "")
         raise InputError(f"{source_name}: row {int(row_ids[other][0])} holds another text than in "
-                         f"{table.source_name}; was it written for another file or another text column{own_ids}?")
+                         f"{table.source_name}; was it written for another file or another text column{own_ids}, or "
+                         "is one of the two read in the wrong encoding (--encoding, --labeled-encoding)?")
     spelling = {spelling_key(name): name for name in table.codec.names}
     new = np.array([spelling.get(spelling_key(label), label) for label in typed[given]], dtype=object)
     row_ids, new = _one_label_a_row(row_ids, new, source_name)
@@ -240,25 +242,34 @@ def _short(text, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def review_labels_left_behind(labeled_path: str | os.PathLike, table) -> str | None:
+def review_labels_left_behind(labeled_path: str | os.PathLike, table, labeled=None) -> str | None:
     """Why adding the labels of ``labeled_path`` to ``table`` would drop labels given in an earlier round, or None.
 
     A label_next.csv (or proposed_labels.csv) written by a run on a reviewed copy (``discovery add-labels``'s
     output) lists the rows to label next, not the rows labeled before: added to the original data instead of
-    that copy, those earlier labels are silently gone. The run's manifest.json beside the file says which data
-    it read: other bytes with as many rows but more labeled rows than ``table``."""
+    that copy, those earlier labels and corrections are silently gone. Two signs: the file carries the copy's
+    ``label_origin`` column (``labeled``, the file as read) while ``table`` has none, or the run's manifest.json
+    beside it read other bytes with as many rows and more labeled rows, or more labeled in review."""
+    name, where = None, None
+    if labeled is not None and labeled.origin_column is not None and table.origin_column is None:
+        where = f"its {labeled.origin_column!r} column"
     manifest_path = Path(labeled_path).parent / "manifest.json"
     try:
         read = json.loads(manifest_path.read_text(encoding="utf-8"))["input"]
-        rows, labeled, data_hash, name = int(read["rows"]), int(read["labeled_rows"]), read["sha256"], str(read["name"])
+        name = str(read["name"])
+        if (read["sha256"] != table.data_hash and int(read["rows"]) == len(table)
+                and (int(read["labeled_rows"]) > table.n_labeled
+                     or int(read.get("labeled_in_review", 0)) > int(np.sum(table.labeled_in_review)))):
+            where = f"says {manifest_path}"
     except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if where is None:
         return None
-    if data_hash == table.data_hash or rows != len(table) or labeled <= table.n_labeled:
-        return None
-    return (f"{Path(labeled_path).name} was written by a run on {name} (says {manifest_path}), which holds "
-            f"{labeled:,} labeled rows, {table.source_name} only {table.n_labeled:,}: the labels given since would "
-            f"be lost. Add the labels to {name} instead (discovery add-labels {name} {Path(labeled_path).name} "
-            "--out ...), or move the file away from that manifest.json if it belongs to another run.")
+    copy = name or "the reviewed copy (the --out of the earlier discovery add-labels)"
+    return (f"{labeled_path} was written by a run on {copy} ({where}), which holds labels given in an earlier "
+            f"round that {table.source_name} does not: added to {table.source_name} they would be lost. Add the "
+            f"labels to that copy instead (discovery add-labels COPY {labeled_path} --out ...), or, if the file "
+            "belongs to another run, move it away from that manifest.json.")
 
 
 def next_run_file(labels: NextRunLabels) -> bytes:

@@ -185,12 +185,31 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
     round_two["label"] = truth.loc[round_two.id].to_numpy()
     round_two.to_csv(tmp_path / "b" / "label_next.csv", index=False)
     lost = discovery("add-labels", demo_slice, tmp_path / "b" / "label_next.csv", "--out", tmp_path / "r2.parquet")
-    assert lost.returncode == 2 and "labeled rows" in lost.stderr and "the labels given since would be lost" in lost.stderr
+    assert lost.returncode == 2 and "they would be lost" in lost.stderr
     assert "reviewed.parquet" in lost.stderr and not (tmp_path / "r2.parquet").exists()
     kept = discovery("add-labels", tmp_path / "reviewed.parquet", tmp_path / "b" / "label_next.csv",
                      "--out", tmp_path / "r2.parquet")
     assert kept.returncode == 0, kept.stderr
     assert read_table(tmp_path / "r2.parquet").labeled_in_review.sum() == 20
+    # the file moved away from its manifest still shows the copy it came from (its label_origin column)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "b" / "label_next.csv").rename(tmp_path / "elsewhere" / "label_next.csv")
+    moved = discovery("add-labels", demo_slice, tmp_path / "elsewhere" / "label_next.csv", "--out", tmp_path / "m.parquet")
+    assert moved.returncode == 2 and "'label_origin' column" in moved.stderr and not (tmp_path / "m.parquet").exists()
+    # a round of corrections only (as many labeled rows, other labels) is protected as well
+    data_labeled = read_table(demo_slice)
+    row = int(np.flatnonzero(data_labeled.labels >= 0)[0])
+    fixed = pd.DataFrame({"row_id": [row], "text": [data_labeled.texts[row]], "label": ["a_corrected_label"]})
+    fixed.to_csv(tmp_path / "fixed.csv", index=False)
+    assert discovery("add-labels", demo_slice, tmp_path / "fixed.csv", "--out", tmp_path / "c1.parquet").returncode == 0
+    third = discovery("run", tmp_path / "c1.parquet", "--model", "tfidf", "--quiet", "--label-next", "3",
+                      "--out", tmp_path / "c")
+    assert third.returncode == 0, third.stderr
+    c_next = pd.read_csv(tmp_path / "c" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    c_next.drop(columns=[c for c in c_next.columns if c == "label_origin"]).assign(
+        label=truth.loc[c_next.id].to_numpy()).to_csv(tmp_path / "c" / "typed.csv", index=False)
+    corrected = discovery("add-labels", demo_slice, tmp_path / "c" / "typed.csv", "--out", tmp_path / "c2.parquet")
+    assert corrected.returncode == 2 and "they would be lost" in corrected.stderr
 
 
 def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):

@@ -61,9 +61,11 @@ def test_columns_mixing_numbers_and_texts_and_dates_are_written_in_every_format(
     lines = pd.read_json(written["proposed_labels.jsonl"], lines=True, dtype=False)
     assert lines.source_id.tolist() == frame.source_id.tolist()
     dates = pd.DataFrame({"created": pd.to_datetime(["2021-03-01 09:30", None]).tz_localize("Europe/Berlin"),
-                          "day": [datetime.date(2021, 3, 1), None]})  # a Parquet date32 column reads so
+                          "day": [datetime.date(2021, 3, 1), None],  # a Parquet date32 column reads so
+                          "took": pd.to_timedelta([1, None], unit="s")})
     assert [json.loads(line) for line in to_jsonl_bytes(dates).decode().splitlines()] == [
-        {"created": "2021-03-01T09:30:00+01:00", "day": "2021-03-01"}, {"created": None, "day": None}]
+        {"created": "2021-03-01T09:30:00+01:00", "day": "2021-03-01", "took": "0 days 00:00:01"},
+        {"created": None, "day": None, "took": None}]
     # only the column Parquet cannot type becomes text: an object column of numbers beside it stays numbers
     beside = pd.DataFrame({"mixed": [5, "x", None], "numbers": pd.Series([1, 2.5, None], dtype=object)})
     back = pd.read_parquet(io.BytesIO(to_parquet_bytes(beside)))

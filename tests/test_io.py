@@ -273,3 +273,10 @@ def test_the_column_peek_splits_files_as_read_table_does(tmp_path):
     assert peek_rows(data=b"[not json", name="broken.json").empty  # read_table says what is wrong
     latin = "texte;catégorie\r\noù est ma carte;carte\r\n".encode("latin-1")
     assert list(peek_rows(data=latin, name="tableur.csv", encoding="latin-1").columns) == ["texte", "catégorie"]
+
+
+def test_a_windows_file_read_as_latin_1_is_said_to_look_like_cp1252():
+    data = "text,label\n\u201cquoted\u201d it\u2019s \u2013 ok,a\nplain,b\n".encode("cp1252")
+    table = read_table_bytes(data, "windows.csv", encoding="latin-1")
+    assert any("use --encoding cp1252" in warning for warning in table.warnings)
+    assert not any("cp1252" in w for w in read_table_bytes(data, "windows.csv", encoding="cp1252").warnings)
