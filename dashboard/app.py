@@ -86,7 +86,7 @@ def decisions_sidebar() -> None:
         return
     elsewhere = state.decisions_elsewhere(workspace)
     if elsewhere:
-        st.sidebar.info(elsewhere, icon=":material/history:")
+        st.sidebar.info(state.plain(elsewhere), icon=":material/history:")
         carried = state.row_labels_elsewhere(workspace)
         if carried:
             settings, labels = carried

@@ -613,7 +613,7 @@ def describe_decision(decision: dict) -> str:
 def _described(decision: dict) -> str:
     action = decision.get("action")
     if action == "name":
-        return f"named cluster {decision['cluster_id']} {decision['name']!r}"
+        return f"named cluster {decision['cluster_id']} '{decision['name']}'"  # as typed (repr doubles backslashes)
     if action == "dismiss":
         return f"dismissed cluster {decision['cluster_id']}"
     if action == "merge":
@@ -623,7 +623,7 @@ def _described(decision: dict) -> str:
         return f"split cluster {decision['cluster_id']}"
     if action == "assign":
         n = len(decision["row_ids"])
-        return f"labeled {n} row{'s' if n != 1 else ''} {decision['label']!r}"
+        return f"labeled {n} row{'s' if n != 1 else ''} '{decision['label']}'"
     if action == "threshold":
         return f"set the threshold to {float(decision['value']):.2f}"
     return str(action)

@@ -1,6 +1,7 @@
 """Data page: choose the file and its columns; see what is labeled and how the last run went."""
 
 import hashlib
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +17,19 @@ st.title("Data")
 KINDS = {"demo": "Bundled demo (BANKING77 sample)", "upload": "Upload a file", "path": "A file on this machine"}
 NO_LABEL = "(no label column)"
 AUTO_LABEL = "(automatic: 'label' if present)"
+
+
+def same_columns_renamed(carried: state.Source, columns: list[str]) -> state.Source:
+    """The loaded file's text and label column choices under the names its columns have now (another encoding
+    reads other names), found at the same places in the header."""
+    table = st.session_state.get("table")
+    before = [str(c) for c in table.frame.columns] if table is not None else []
+    if len(before) != len(columns):
+        return carried
+    renamed = {old: new for old, new in zip(before, columns)}
+    label = carried.label_column
+    return replace(carried, text_column=renamed.get(carried.text_column, carried.text_column),
+                   label_column=renamed.get(label, label) if label not in (None, NO_LABEL_COLUMN) else label)
 
 
 def choose_source() -> None:
@@ -50,6 +64,10 @@ def choose_source() -> None:
                              placeholder="e.g. latin-1 or cp1252, for a file a spreadsheet saved so").strip() or None
     sample = state.peek_table(data=data, name=name or "", path=path, encoding=encoding)
     columns = [str(c) for c in sample.columns]
+    if chosen == loaded:  # read in another encoding, the loaded columns' names change: same places, new names
+        carried = same_columns_renamed(carried, columns)
+    if any("\ufffd" in column for column in columns):
+        st.caption("Column names hold '\ufffd': the file is not UTF-8. Name its encoding above (e.g. latin-1).")
     with st.form("columns"):
         if columns:
             text_default = carried.text_column if carried.text_column in columns else (
@@ -58,7 +76,9 @@ def choose_source() -> None:
                                        key=f"data_text_col_{file_key}")
             label_options = [AUTO_LABEL, NO_LABEL] + columns
             # a file not loaded yet, without a 'label' column: the column that looks like labels is proposed
-            guessed = None if chosen == loaded or any(c.strip().casefold() == "label" for c in columns) else \
+            # also for the loaded file when its label column is gone (read again in another encoding)
+            kept = chosen == loaded and (carried.label_column in columns or carried.label_column in (None, NO_LABEL_COLUMN))
+            guessed = None if kept or any(c.strip().casefold() == "label" for c in columns) else \
                 likely_label_column(sample, text_default)
             current = (NO_LABEL if carried.label_column == NO_LABEL_COLUMN else
                        carried.label_column if carried.label_column in columns else guessed or AUTO_LABEL)

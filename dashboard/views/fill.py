@@ -131,8 +131,8 @@ def show_labels_to_check(result) -> None:
     row = doubts.loc[row_id]
     left, right = st.columns([2, 1])
     left.radio("Its label", [row.suggested_label, row.label], key=f"check_verdict_{row_id}", horizontal=True,
-               format_func=lambda label: f"{label} (suggested)" if label == row.suggested_label
-               else f"{label} (as labeled)")
+               format_func=lambda label: state.plain(f"{label} (suggested)" if label == row.suggested_label
+                                                     else f"{label} (as labeled)"))  # radio options are Markdown
     right.text_input("or another label", key=f"check_other_{row_id}")
     st.button("Save this label", type="primary", key="check_save", on_click=keep_or_correct, args=(int(row_id),))
     st.download_button(f"Download the {len(doubts)} labels to check (CSV)", to_csv_bytes(labels_to_check_table(result)),
@@ -160,7 +160,7 @@ with state.guard():
     c.metric("Threshold applied", f"{result.min_confidence:.2f}")
     skipped = fill_skipped_reason(result.table.codec.names)
     if skipped:
-        st.info(f"Fill-in {skipped}.")
+        st.info(state.plain(f"Fill-in {skipped}."))
     elif result.fill_method and best is None:
         advice = unestimated_accuracy_advice(result.table)
         st.info(f"Too few labeled rows to hold some back: the accuracy of {result.fill_method} is not estimated and "

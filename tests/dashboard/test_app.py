@@ -871,3 +871,22 @@ def test_emptying_the_last_candidates_page_shows_the_new_last_page(workspace_roo
     assert at.number_input(key="cand_page").value == pages - 1
     shown = [int(b.key.rsplit("_", 1)[1]) for b in at.button if b.key and b.key.startswith("cand_dismiss_")]
     assert shown == [int(c) for c in candidates[(pages - 2) * 10:(pages - 1) * 10]]
+
+
+def test_reading_a_loaded_file_in_another_encoding_proposes_its_label_column_again(workspace_root):
+    """A UTF-8 file loaded as latin-1 has a garbled label column name; cleared, the Encoding reads the right name,
+    and the page proposes it again (the stale choice fell back to 'automatic', so the next run had no labels)."""
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).head(60)
+    data = frame[["text", "label"]].rename(columns={"label": "catégorie"}).to_csv(index=False).encode("utf-8")
+    at = upload_session("fr.csv", data)
+    encoding = next(t.key for t in at.text_input if t.key.startswith("data_encoding_"))
+    at.text_input(key=encoding).set_value("latin-1").run()
+    label_key = next(s.key for s in at.selectbox if s.key.startswith("data_label_col_"))
+    at.selectbox(key=label_key).set_value("catÃ©gorie")
+    at.button(key="FormSubmitter:columns-Load").click().run()
+    assert at.session_state["table"].label_column == "catÃ©gorie"
+    at.text_input(key=encoding).set_value("").run()
+    assert at.selectbox(key=label_key).value == "catégorie"
+    at.button(key="FormSubmitter:columns-Load").click().run()
+    assert_clean(at)
+    assert at.session_state["table"].label_column == "catégorie" and at.session_state["table"].n_labeled > 0
