@@ -202,8 +202,8 @@ def remembered_session() -> tuple[Source, DiscoveryConfig] | None:
     """The data and settings ``remember_session`` recorded, when that data is still there to read."""
     from dataclasses import fields
 
+    record = _last_session_record()
     try:
-        record = json.loads(last_session_path().read_text(encoding="utf-8"))
         source = Source(**{f.name: record["source"][f.name] for f in fields(Source) if f.name in record["source"]})
         settings = {f.name: record["config"][f.name] for f in fields(DiscoveryConfig) if f.name in record["config"]}
         settings["fill_methods"] = tuple(settings.get("fill_methods", DiscoveryConfig.fill_methods))
