@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import unicodedata
 import warnings as _warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -369,6 +370,18 @@ def _is_missing(value) -> bool:
     return isinstance(value, (float, np.floating)) and math.isnan(value)
 
 
+def is_contentless(text: str) -> bool:
+    """True for a text with no letter, digit or symbol (emoji count as symbols): empty, spaces, or
+    punctuation only ("...", " - "). Such texts say nothing of a category, so the pipeline treats them
+    as empty: a guess for a label, and no cluster, candidate or flag of their own."""
+    return not any(unicodedata.category(character)[0] in "LNS" for character in str(text))
+
+
+def contentless_rows(texts) -> np.ndarray:
+    """``is_contentless`` of every text, as a boolean array."""
+    return np.fromiter((is_contentless(text) for text in texts), dtype=bool, count=len(texts))
+
+
 def _as_text(value) -> str:
     if _is_missing(value):
         return ""
@@ -562,10 +575,14 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     n_empty = sum(1 for t in texts if not t.strip())
     if n_empty == len(texts):
         raise InputError(f"{name}: the text column {text_col!r} is empty in every row; choose the column that holds the texts.")
-    if n_empty:
-        warnings.append(f"{name}: {n_empty} rows have an empty text in {text_col!r}; they are kept and get low-confidence labels"
+    n_marks = int(contentless_rows(texts).sum()) - n_empty
+    if n_empty or n_marks:
+        what = " and ".join(([f"{n_empty} rows have an empty text"] if n_empty else [])
+                            + ([f"{n_marks} {'row holds' if n_marks == 1 else 'rows hold'} only punctuation"] if n_marks else []))
+        warnings.append(f"{name}: {what} in {text_col!r}; they are kept, get low-confidence labels "
+                        "and form no candidate category of their own"
                         + (f" (that is most rows: is {text_col!r} the column that holds the texts?)."
-                           if n_empty > len(texts) / 2 else "."))
+                           if n_empty + n_marks > len(texts) / 2 else "."))
     filled = [t.strip() for t in texts if t.strip()]
     if all(_NUMBER.fullmatch(t) for t in filled):
         raise InputError(f"{name}: column {text_col!r} holds only numbers (e.g. {filled[0]!r}), not texts; choose the "

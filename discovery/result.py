@@ -17,7 +17,7 @@ from sklearn.preprocessing import normalize
 
 from .cluster import best_of_inits
 from .errors import InputError
-from .io import with_row_ids
+from .io import contentless_rows, with_row_ids
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, candidate_name, candidate_rows, document_term_counts, may_hide_new_category,
@@ -273,18 +273,29 @@ def known_class_fit(clusters: np.ndarray, human: np.ndarray | None, fill_labels:
     return out
 
 
+def informative_sizes(summary: pd.DataFrame, clusters: np.ndarray, rows: pd.DataFrame) -> np.ndarray:
+    """Each cluster's size without its unlabeled empty or punctuation-only texts (``io.is_contentless``):
+    they join the cluster of a guessed class, and would make it look as if it took in rows its labels
+    do not explain (``unlabeled_beyond_labels``)."""
+    uninformative = contentless_rows(rows.text.to_numpy(dtype=object)) & rows.human_label.isna().to_numpy()
+    counts = pd.Series(uninformative).groupby(np.asarray(clusters)).sum()
+    return (summary["size"] - counts.reindex(summary.index, fill_value=0)).to_numpy()
+
+
 def _decorate_clusters(summary: pd.DataFrame, cohesion: np.ndarray, clusters: np.ndarray,
                        names: dict | None = None, dismissed: set | None = None,
-                       fit: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``fit``: ``known_class_fit`` of the clusters (None: empty columns)."""
+                       fit: pd.DataFrame | None = None, sizes: np.ndarray | None = None) -> pd.DataFrame:
+    """``fit``: ``known_class_fit`` of the clusters (None: empty columns); ``sizes``: ``informative_sizes``
+    (None: the clusters' sizes)."""
     summary = summary.copy()
     mean_cohesion = pd.Series(cohesion).groupby(clusters).mean()
     summary["cohesion"] = mean_cohesion.reindex(summary.index).to_numpy()
     fit = fit if fit is not None else known_class_fit(clusters, None, None, None, summary.index)
     for column in fit.columns:
         summary[column] = fit[column].reindex(summary.index)
-    summary["unlabeled_beyond_labels"] = unlabeled_beyond_labels(summary["size"], summary.n_labeled)
-    summary["may_hide_new_category"] = may_hide_new_category(summary)
+    sizes = summary["size"].to_numpy() if sizes is None else sizes
+    summary["unlabeled_beyond_labels"] = unlabeled_beyond_labels(sizes, summary.n_labeled)
+    summary["may_hide_new_category"] = may_hide_new_category(summary, sizes)
     default = [m if s != CANDIDATE and m is not None else candidate_name(int(c), k)
                for c, s, m, k in zip(summary.index, summary.status, summary.majority_label, summary.keywords)]
     _set_decision_columns(summary, names or {}, dismissed or set(), default)
@@ -296,7 +307,7 @@ def _fit_of(rows: pd.DataFrame, clusters: np.ndarray, fill_method: str | None, i
     if fill_method is None:
         return known_class_fit(clusters, None, None, None, index)
     confidence = rows[f"{fill_method}_confidence"].to_numpy(dtype=float).copy()
-    confidence[rows.text.astype(str).str.strip().eq("").to_numpy()] = np.nan  # an empty text tells nothing of fit
+    confidence[contentless_rows(rows.text.to_numpy(dtype=object))] = np.nan  # an empty text tells nothing of fit
     return known_class_fit(clusters, rows.human_label.to_numpy(dtype=object),
                            rows[f"{fill_method}_label"].to_numpy(dtype=object), confidence, index)
 
@@ -316,7 +327,8 @@ def build_rows(table, clusters: np.ndarray, noise_mask: np.ndarray, summary: pd.
         rows[f"{method}_label"] = np.array(names, dtype=object)[dist.argmax(1)]
         rows[f"{method}_confidence"] = dist.max(1)
     rows["x"], rows["y"] = coords[:, 0], coords[:, 1]
-    decorated = _decorate_clusters(summary, cohesion, clusters, fit=_fit_of(rows, clusters, fill.best, summary.index))
+    decorated = _decorate_clusters(summary, cohesion, clusters, fit=_fit_of(rows, clusters, fill.best, summary.index),
+                                   sizes=informative_sizes(summary, clusters, rows))
     return propose_labels(rows, decorated, fill.best), decorated
 
 
@@ -576,7 +588,8 @@ class _Decisions:
                                          previous=result.clusters, changed=self.changed)
             clusters = _decorate_clusters(summary, rows.cohesion.to_numpy(), self.cluster_of, self.names,
                                           self.dismissed, fit=_fit_of(rows, self.cluster_of, result.fill_method,
-                                                                      summary.index))
+                                                                      summary.index),
+                                          sizes=informative_sizes(summary, self.cluster_of, rows))
             changes["cluster_centers"] = self.centers
         else:
             if self.clusters_changed:

@@ -115,11 +115,12 @@ def unlabeled_beyond_labels(sizes, n_labeled) -> np.ndarray:
     return np.round(beyond).astype(np.int64)
 
 
-def may_hide_new_category(summary: pd.DataFrame) -> np.ndarray:
+def may_hide_new_category(summary: pd.DataFrame, sizes=None) -> np.ndarray:
     """Labeled clusters of a summary whose ``unlabeled_beyond_labels`` are at least ``HIDDEN_CATEGORY_SHARE``
-    of their unlabeled rows."""
+    of their unlabeled rows (``sizes``: the clusters' sizes to count them from; default ``summary["size"]``)."""
     beyond = summary.unlabeled_beyond_labels.to_numpy()
-    unlabeled = (summary["size"] - summary.n_labeled).to_numpy()
+    sizes = summary["size"].to_numpy() if sizes is None else np.asarray(sizes)
+    unlabeled = sizes - summary.n_labeled.to_numpy()
     return (summary.status != CANDIDATE).to_numpy() & (beyond > 0) & (beyond >= HIDDEN_CATEGORY_SHARE * unlabeled)
 
 

@@ -332,3 +332,34 @@ def test_empty_texts_get_a_guess_at_a_guesss_confidence():
         members = rows[(rows.cluster_id == cluster) & rows.human_label.isna() & ~blank]
         fit = result.clusters.loc[cluster, "known_fit"]
         assert (np.isnan(fit) and members.empty) or np.isclose(fit, members[f"{result.fill_method}_confidence"].mean())
+
+
+def test_punctuation_only_texts_form_no_candidate_and_flag_no_cluster(small_banking):
+    """Empty and punctuation-only texts embed close together: with real MiniLM vectors they made candidate
+    new categories of their own ("new 80: no keywords", 62 of 90 such rows among 3,090 banking texts). They now
+    join the cluster of the class they are guessed, at the guess's confidence, and that cluster's statistics
+    leave them out, so it is not flagged as hiding a new category because of them."""
+    import pandas as pd
+
+    from discovery.embed import SentenceEmbedder
+    from discovery.io import table_from_frame
+    from discovery.summarize import unlabeled_beyond_labels
+
+    frame, _, X = small_banking
+    labels = frame.true_label.to_numpy(dtype=object).copy()
+    for intent in frame.true_label.unique():
+        labels[np.flatnonzero(frame.true_label.to_numpy() == intent)[6:]] = None
+    junk = ["...", "?", " - ", "!!", "", " ", ". .", "--", "¿?", "«»"] * 4
+    table = table_from_frame(pd.DataFrame({"text": list(frame.text) + junk, "label": list(labels) + [None] * len(junk)}))
+    assert any("hold only punctuation" in w and "no candidate category" in w for w in table.warnings)
+    vectors = np.vstack([X, SentenceEmbedder().transform(junk)])
+    result = run_discovery(table, DiscoveryConfig(make_map=False), embeddings=vectors)
+    rows, clusters = result.rows, result.clusters
+    is_junk = np.arange(len(rows)) >= len(frame)
+    assert set(rows.cluster_status[is_junk]) == {"known"}, rows[is_junk].groupby("cluster_status").size()
+    assert rows.proposed_label[is_junk].nunique() == 1
+    assert np.allclose(rows.confidence[is_junk], 1 / 8, atol=0.02)  # the 8 classes' shares of the labels: a guess
+    assert rows.confidence[is_junk].max() < rows.confidence[~is_junk & rows.human_label.isna()].median()
+    home = rows.cluster_id[is_junk].iloc[0]
+    sizes = clusters["size"].to_numpy() - np.where(clusters.index == home, is_junk.sum(), 0)
+    assert clusters.unlabeled_beyond_labels.tolist() == unlabeled_beyond_labels(sizes, clusters.n_labeled).tolist()
