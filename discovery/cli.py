@@ -210,6 +210,9 @@ def cmd_run(args) -> int:
                  hidden_categories_note(result, split=bool(flagged))):
         if note:
             print(note)
+    note = noise_note(result, len(table))
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     note = adaptation_note(result.adaptation)
     if note:
         print(f"adaptation: {note}")
@@ -325,6 +328,22 @@ def _estimate_note(clustering: dict) -> str | None:
     return (f"new clusters: {estimate['n_new']} (estimated; any count from {low} to {high} fits the data about as "
             "well: --new-clusters N sets it; asking for more than you expect finds more of the categories nobody "
             "named, and clusters.csv's unexplained_rows says which candidates to read first)")
+
+
+def noise_note(result, n_rows: int) -> str | None:
+    """A warning when hdbscan found no dense group for most rows (``pipeline.mostly_noise``)."""
+    from .cluster import automatic_min_cluster_size
+    from .pipeline import mostly_noise
+
+    noise = mostly_noise(result.clustering)
+    if noise is None:
+        return None
+    share, size = noise
+    automatic = automatic_min_cluster_size(n_rows)
+    return (f"hdbscan found no group of {size} or more close rows for {share:.0%} of the rows: they were each put in "
+            "their nearest cluster (assigned_from_noise, confidence halved), so few new categories can show; "
+            + (f"a smaller --min-cluster-size (automatic for this table: {automatic}) finds more"
+               if size > automatic else "--method seeded-kmeans (the default) does not leave rows out"))
 
 
 def moved_rows_note(result) -> str | None:

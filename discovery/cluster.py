@@ -457,6 +457,11 @@ def known_rows_by_label(X: np.ndarray, clusters: np.ndarray, y: np.ndarray, n_cl
     return clusters, cluster_centers(X, clusters)
 
 
+def automatic_min_cluster_size(n_rows: int) -> int:
+    """HDBSCAN's smallest cluster when none is given: a 200th of the rows, from 5 to 50."""
+    return max(5, min(50, n_rows // 200))
+
+
 def cluster_centers(X: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     """Unit-length mean direction of each cluster's rows (clusters numbered 0..max)."""
     X = normalize(np.asarray(X, dtype=np.float32))
@@ -516,7 +521,7 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
                                      random_state=self.random_state).fit_transform(X, y)
         report(1, 2)
         self.reduced_ = reduced
-        mcs = self.min_cluster_size or max(5, min(50, len(X) // 200))
+        mcs = self.min_cluster_size or automatic_min_cluster_size(len(X))
         min_samples = self.min_samples or mcs
         while True:
             if len(X) < 3:  # too few rows for density: all noise, handled below as one cluster
@@ -530,6 +535,8 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
                 break
             min_samples = max(1, min_samples // 2)
         self.raw_noise_share_ = noise_share
+        self.min_cluster_size_ = min(mcs, max(2, len(X) // 2))  # the sizes used, for the run's record
+        self.min_samples_ = min(min_samples, max(1, len(X) - 1))
         clusters = enforce_labels(raw, y, n_classes)
         if (clusters < 0).all():
             clusters[:] = 0 if n_classes == 0 else y.max()  # nothing dense: one cluster

@@ -406,7 +406,22 @@ def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
         report["confident_seeds_left_to_new_clusters"] = int(clusterer.n_seeds_in_new_clusters_)
     if hasattr(clusterer, "raw_noise_share_"):
         report["hdbscan_noise_share"] = round(float(clusterer.raw_noise_share_), 4)
+        report["hdbscan_min_cluster_size"] = int(clusterer.min_cluster_size_)
+        report["hdbscan_min_samples"] = int(clusterer.min_samples_)
     return report
+
+
+MOSTLY_NOISE = 0.5  # share of rows HDBSCAN left as noise above which a run says so
+
+
+def mostly_noise(clustering: dict) -> tuple[float, int] | None:
+    """(noise share, min cluster size) when HDBSCAN found no dense group for most rows, even at the smallest
+    ``min_samples``: they were put in their nearest cluster with halved confidence, and few new categories
+    could show. None otherwise (and for other methods)."""
+    share = clustering.get("hdbscan_noise_share")
+    if share is None or share <= MOSTLY_NOISE:
+        return None
+    return float(share), int(clustering.get("hdbscan_min_cluster_size") or 0)
 
 
 def duplicate_groups(texts, y: np.ndarray) -> np.ndarray | None:

@@ -259,8 +259,23 @@ def test_hdbscans_min_cluster_size_can_be_set(demo_slice, tmp_path):
         assert done.returncode == 0, done.stderr
         manifest = json.loads((tmp_path / str(size) / "manifest.json").read_text())
         assert manifest["config"]["min_cluster_size"] == size
+        assert manifest["clustering"]["hdbscan_min_cluster_size"] == size
         sizes[size] = manifest["n_clusters"]
+        assert "hdbscan found no group" not in done.stderr
     assert sizes[40] < sizes[5]
+    # a size beyond any dense group: every row is noise, and the run says so rather than finding nothing quietly
+    done = discovery("run", demo_slice, "--model", "tfidf", "--method", "hdbscan", "--min-cluster-size", "5000",
+                     "--quiet", "--label-next", "0", "--out", tmp_path / "huge")
+    assert done.returncode == 0, done.stderr
+    clustering = json.loads((tmp_path / "huge" / "manifest.json").read_text())["clustering"]
+    assert clustering["hdbscan_noise_share"] == 1.0 and clustering["hdbscan_min_samples"] == 1
+    assert "warning: hdbscan found no group of" in done.stderr and "for 100% of the rows" in done.stderr
+    assert "a smaller --min-cluster-size (automatic for this table: " in done.stderr
+    automatic = discovery("run", demo_slice, "--model", "tfidf", "--method", "hdbscan", "--quiet", "--label-next", "0",
+                          "--out", tmp_path / "auto")
+    assert automatic.returncode == 0, automatic.stderr
+    manifest = json.loads((tmp_path / "auto" / "manifest.json").read_text())
+    assert manifest["config"]["min_cluster_size"] is None and manifest["clustering"]["hdbscan_min_cluster_size"] >= 5
     for args in (["--min-cluster-size", "10"], ["--method", "hdbscan", "--min-cluster-size", "1"]):
         refused = discovery("run", demo_slice, "--model", "tfidf", *args, "--out", tmp_path / "bad")
         assert refused.returncode == 2 and "--min-cluster-size" in refused.stderr and not (tmp_path / "bad").exists()

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import state
 from discovery import dismiss_candidate, merge_clusters, name_cluster, split_cluster
 from discovery.cluster import best_is_largest_tried
+from discovery.pipeline import mostly_noise
 from discovery.result import name_clash
 
 st.title("Candidate categories")
@@ -171,6 +172,11 @@ with state.guard():
                 "in the sidebar and run again. Asking for more than you expect finds more of the categories nobody "
                 "named" + (": the extra candidates the named classes explain come last here, each with a button to "
                            "merge it into its closest class." if result.fill_method else "."), icon=":material/tune:")
+    noise = mostly_noise(result.clustering)
+    if noise:
+        st.warning(f"HDBSCAN found no group of {noise[1]} or more close texts for {noise[0]:.0%} of the rows: each was "
+                   "put in its nearest cluster with its confidence halved, so few new categories can show. Lower 'Min "
+                   "cluster size' in the sidebar, or use seeded k-means, and run again.", icon=":material/blur_on:")
     explained = result.candidates_explained
     if explained:
         st.warning(f"Candidates hold {explained[0]:.0%} of the unlabeled rows, and the classes you named explain "
