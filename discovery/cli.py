@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "with labels typed in")
     _add_text_column(add)
     add.add_argument("--label-col", default=None, help="default: 'label' when present")
-    add.add_argument("--unlabeled-marker", default=None, help="a label value that means unlabeled")
+    add.add_argument("--unlabeled-marker", default=None,
+                     help="a label value that means unlabeled (default: the marker of the run that wrote LABELED, from "
+                          "the manifest.json beside it, when INPUT is the file that run read)")
     _add_missing_words(add)
     add.add_argument("--encoding", default=None, help="text encoding of the data file when it is not UTF-8")
     add.add_argument("--labeled-encoding", default=None,
@@ -238,7 +240,7 @@ def cmd_run(args) -> int:
 
 def cmd_add_labels(args) -> int:
     from .io import read_table
-    from .relabel import add_labels, next_run_file, review_labels_left_behind
+    from .relabel import add_labels, next_run_file, review_labels_left_behind, run_reading
     from .workspace import atomic_write_bytes
 
     out = Path(args.out)
@@ -247,6 +249,15 @@ def cmd_add_labels(args) -> int:
     options = dict(text_column=args.text_col, label_column=args.label_col, unlabeled_marker=args.unlabeled_marker,
                    encoding=args.encoding, missing_words=args.missing_words)
     table = read_table(args.input, **options)
+    adopted = as_the_run_read(run_reading(args.labeled), table, args)
+    if adopted:  # the same data as the run read: its labels as the run read them, not "?" as a class
+        options.update(adopted)
+        table = read_table(args.input, **options)
+        print(f"note: {args.input} read as the run that wrote {args.labeled} read it ("
+              + ", ".join(f"{flag} {value!r}" if value is not True else flag for flag, value in
+                          (("--unlabeled-marker", adopted.get("unlabeled_marker")),
+                           ("--missing-words-are-labels", True if "missing_words" in adopted else None)) if value)
+              + ", from its manifest.json)", file=sys.stderr)
     for warning in table.warnings:  # before anything is refused: how the data was read may be why
         print(f"warning: {warning}", file=sys.stderr)
     try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding; --encoding is the data's
@@ -255,7 +266,7 @@ def cmd_add_labels(args) -> int:
         raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
     if left_behind := review_labels_left_behind(args.labeled, table, labeled):
         raise InputError(left_behind)
-    carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=args.unlabeled_marker,
+    carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=options["unlabeled_marker"],
                          drawn_at_random=args.drawn_at_random)
     # of the labeled file's warnings, those on how its cells were read (spellings take the data's in add_labels)
     reading = tuple(w for w in labeled.warnings if " read as " in w)
@@ -276,6 +287,19 @@ def cmd_add_labels(args) -> int:
         print(f"warning: labels changed from the data's: {shown}" + (f" and {relabeled - 5} more" if relabeled > 5 else ""),
               file=sys.stderr)
     return 0
+
+
+def as_the_run_read(read: dict, table, args) -> dict:
+    """The reading options of the run that wrote the review file (``relabel.run_reading``) that this command was not
+    given, when ``table`` holds the very bytes that run read: its unlabeled marker, and missing words as labels."""
+    if not read or read.get("sha256") != table.data_hash:
+        return {}
+    adopted = {}
+    if args.unlabeled_marker is None and read.get("unlabeled_marker") is not None:
+        adopted["unlabeled_marker"] = str(read["unlabeled_marker"])
+    if args.missing_words and read.get("missing_words_are_labels") is True:
+        adopted["missing_words"] = False
+    return adopted
 
 
 def candidates_explained_note(result) -> str | None:

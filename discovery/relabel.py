@@ -242,6 +242,16 @@ def _short(text, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def run_reading(labeled_path: str | os.PathLike) -> dict:
+    """How the run that wrote ``labeled_path`` read its data: the ``input`` record of the manifest.json beside
+    it (empty when there is none, or it cannot be read)."""
+    try:
+        read = json.loads((Path(labeled_path).parent / "manifest.json").read_text(encoding="utf-8"))["input"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return read if isinstance(read, dict) else {}
+
+
 def review_labels_left_behind(labeled_path: str | os.PathLike, table, labeled=None) -> str | None:
     """Why adding the labels of ``labeled_path`` to ``table`` would drop labels given in an earlier round, or None.
 

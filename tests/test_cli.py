@@ -607,3 +607,35 @@ def test_labels_drawn_at_random_and_added_with_add_labels_can_score_the_estimate
         assert done.returncode == 0, done.stderr
         assert ("estimated accuracy" in done.stdout) == scored, done.stdout
         assert ("--drawn-at-random" in done.stdout) != scored
+
+
+def test_add_labels_reads_the_data_as_the_run_that_wrote_the_review_file(tmp_path):
+    """A run given --unlabeled-marker '?' writes label_next.csv; add-labels without the marker read '?' as a class
+    of 60 rows and saved it as the data's own labels. It now takes the marker from the manifest.json beside the
+    review file when the data is the very file that run read, and says so."""
+    import json
+
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=30)
+    frame["label"] = [label if i % 5 == 0 else "?" for i, label in enumerate(frame.label)]
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    done = discovery("run", tmp_path / "data.csv", "--model", "tfidf", "--unlabeled-marker", "?", "--quiet",
+                     "--label-next", "5", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    review = pd.read_csv(tmp_path / "out" / "label_next.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(tmp_path / "data.csv", dtype=str, keep_default_na=False)  # the ids are positions
+    review["label"] = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=30).label[
+        review.row_id.astype(int)].to_numpy()
+    review.to_csv(tmp_path / "out" / "typed.csv", index=False)
+    added = discovery("add-labels", tmp_path / "data.csv", tmp_path / "out" / "typed.csv", "--out", tmp_path / "r.parquet")
+    assert added.returncode == 0, added.stderr
+    assert "--unlabeled-marker '?'" in added.stderr and "manifest.json" in added.stderr
+    labels = pd.read_parquet(tmp_path / "r.parquet")["label"]
+    assert not labels.eq("?").any()
+    assert labels.notna().sum() == (truth.label != "?").sum() + 5
+    # another file than the run read: nothing is taken from that manifest
+    truth.assign(text=truth.text + " ").to_csv(tmp_path / "other.csv", index=False)
+    other = discovery("add-labels", tmp_path / "other.csv", tmp_path / "out" / "typed.csv", "--out", tmp_path / "o.parquet")
+    assert "manifest.json)" not in other.stderr
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["input"]["unlabeled_marker"] == "?"
