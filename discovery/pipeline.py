@@ -472,6 +472,50 @@ def prior_for_empty_texts(fill: FillResult, texts, y: np.ndarray, n_classes: int
                                         for name, dist in fill.distributions.items()})
 
 
+def copies_of_labeled_texts(texts, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, shares): the unlabeled rows that hold the very text of a labeled row, and for each the class shares
+    of the labeled rows holding that text (one class, 1.0, when they agree).
+
+    A researcher labels a text once (label_next.csv lists each text once) and expects its copies to follow; the
+    fill-in gave 3 of 25 such copies another class, and copies in a candidate cluster took the candidate's name."""
+    y = np.asarray(y)
+    if n_classes == 0 or not (y >= 0).any() or len(y) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, n_classes))
+    codes = pd.factorize(pd.Series(list(texts), dtype=object))[0]
+    labeled = y >= 0
+    counts = np.zeros((int(codes.max()) + 1, n_classes))
+    np.add.at(counts, (codes[labeled], y[labeled]), 1.0)
+    rows = np.flatnonzero(~labeled & (counts.sum(1) > 0)[codes])
+    shares = counts[codes[rows]]
+    return rows, shares / shares.sum(1, keepdims=True)
+
+
+def labels_of_copies(fill: FillResult, rows: np.ndarray, shares: np.ndarray) -> FillResult:
+    """Every method's distribution on ``rows`` (``copies_of_labeled_texts``) is the labels of their text's labeled
+    copies: the same text, the same label."""
+    if len(rows) == 0 or not fill.distributions:
+        return fill
+    distributions = {}
+    for name, dist in fill.distributions.items():
+        dist = dist.copy()
+        dist[rows] = shares
+        distributions[name] = dist
+    return replace(fill, distributions=distributions)
+
+
+def copies_with_their_label(embeddings: np.ndarray, clusters: np.ndarray, centers: np.ndarray, rows: np.ndarray,
+                            shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unlabeled copies of a text its labeled rows agree on join that class's cluster (a candidate's would give
+    them its name, which their label's class explains)."""
+    agreed = shares.max(1) == 1.0 if len(rows) else np.zeros(0, dtype=bool)
+    rows, label = rows[agreed], shares[agreed].argmax(1) if agreed.any() else np.zeros(0, dtype=np.int64)
+    if not (clusters[rows] != label).any():
+        return clusters, centers
+    clusters = clusters.copy()
+    clusters[rows] = label
+    return clusters, cluster_centers(embeddings, clusters)
+
+
 def empty_texts_with_their_guess(embeddings: np.ndarray, clusters: np.ndarray, centers: np.ndarray, texts,
                                  y: np.ndarray, fill: FillResult) -> tuple[np.ndarray, np.ndarray]:
     """Unlabeled empty or punctuation-only texts join the cluster of the class the fill-in guesses for them.
@@ -601,12 +645,15 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
                    adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
                    neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words)
-    fill = prior_for_empty_texts(agree_on_duplicates(fill, twins), table.texts, y, n_classes)
+    copies, copied_labels = copies_of_labeled_texts(table.texts, y, n_classes)
+    fill = prior_for_empty_texts(labels_of_copies(agree_on_duplicates(fill, twins), copies, copied_labels),
+                                 table.texts, y, n_classes)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
         clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),
                                                 proposal.max(1), config.known_rows_by_fill)
     moved_to_fill_in_class = int((clusters != nearest).sum())
+    clusters, centers = copies_with_their_label(embeddings, clusters, centers, copies, copied_labels)
     clusters, centers = empty_texts_with_their_guess(embeddings, clusters, centers, table.texts, y, fill)
     held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),

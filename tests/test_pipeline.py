@@ -363,3 +363,36 @@ def test_punctuation_only_texts_form_no_candidate_and_flag_no_cluster(small_bank
     home = rows.cluster_id[is_junk].iloc[0]
     sizes = clusters["size"].to_numpy() - np.where(clusters.index == home, is_junk.sum(), 0)
     assert clusters.unlabeled_beyond_labels.tolist() == unlabeled_beyond_labels(sizes, clusters.n_labeled).tolist()
+
+
+def test_unlabeled_copies_of_a_labeled_text_take_its_label(small_banking):
+    """A text labeled once (label_next.csv lists each text once) labels its unlabeled copies: the fill-in gave some
+    copies another class, and copies in a candidate cluster took the candidate's name. Copies of a text labeled two
+    ways get both labels' shares."""
+    import pandas as pd
+
+    from discovery.io import table_from_frame
+
+    frame, _, X = small_banking
+    intents = frame.true_label.to_numpy(dtype=object)
+    labels = np.full(len(frame), None, dtype=object)
+    for intent in frame.true_label.unique()[:5]:  # 3 intents unnamed: candidates exist
+        first = np.flatnonzero(intents == intent)[:4]
+        labels[first] = intent
+    labeled = np.flatnonzero(pd.notna(labels))
+    unnamed = np.flatnonzero(pd.isna(labels) & ~frame.true_label.isin(frame.true_label.unique()[:5]).to_numpy())
+    labels[unnamed[:6]] = "new_intent"  # texts of an unnamed intent, labeled in review with a new name
+    originals = np.concatenate([labeled[::2], unnamed[:6]])
+    twice = labeled[1]  # a text labeled two ways: its labeled copy says another intent
+    other = next(label for label in frame.true_label.unique()[:5] if label != labels[twice])
+    rows_added = pd.DataFrame({"text": frame.text.to_numpy()[np.concatenate([originals, [twice, twice]])],
+                               "label": [None] * len(originals) + [other, None]})
+    table = table_from_frame(pd.concat([pd.DataFrame({"text": frame.text, "label": labels}), rows_added],
+                                       ignore_index=True))
+    vectors = np.vstack([X, X[originals], X[[twice, twice]]])
+    result = run_discovery(table, DiscoveryConfig(make_map=False), embeddings=vectors)
+    rows = result.rows.iloc[len(frame):]
+    copies, conflicted = rows.iloc[:len(originals)], rows.iloc[-1]
+    assert copies.proposed_label.tolist() == list(labels[originals])
+    assert (copies.confidence == 1.0).all() and copies.cluster_status.eq("known").all()
+    assert conflicted.proposed_label in (labels[twice], other) and np.isclose(conflicted.confidence, 0.5)
