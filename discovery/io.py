@@ -522,7 +522,7 @@ _NUMBER = re.compile(r"[-+]?(?=\.?\d)(\d[\d,_]*)?(\.\d+)?([eE][-+]?\d+)?")  # 12
 
 def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash: str | None = None,
                      text_column: str = DEFAULT_TEXT_COLUMN, label_column: str | None = None,
-                     unlabeled_marker: str | None = None, missing_words: bool = True) -> LabeledTable:
+                     unlabeled_marker: str | int | None = None, missing_words: bool = True) -> LabeledTable:
     """Validate an already parsed table. ``label_column=None`` uses ``label`` when present;
     ``label_column=""`` (``NO_LABEL_COLUMN``) reads no labels at all: plain discovery.
     ``missing_words=False`` reads NA, none, null... as class names (blank cells stay unlabeled).
@@ -532,6 +532,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     is kept as a column, so results and exports can be joined back to it."""
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}.")
+    if unlabeled_marker is not None and not isinstance(unlabeled_marker, str):  # -1 as scikit-learn writes it
+        unlabeled_marker = _as_text(unlabeled_marker)
     if frame.shape[1] == 0 or frame.empty:
         raise InputError(f"{name}: the table has a header but no data rows; add rows to label.")
     frame = frame.copy()

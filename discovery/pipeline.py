@@ -7,6 +7,7 @@ reports long work; the CLI draws tqdm bars from it, the dashboard progress bars.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
@@ -596,7 +597,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     """Adapt, embed, cluster, summarize, fill in and lay out a table; returns an immutable ``Discovery``.
 
     ``table``: ``read_table(path)``, or a DataFrame with ``text`` and ``label`` columns (``table_from_frame``
-    reads one with other column names).
+    reads one with other column names); a DataFrame's reading warnings (``LabeledTable.warnings``: a label
+    ``-1`` read as a class, empty texts, ...) are raised as ``UserWarning``, since no caller holds the table.
 
     ``embeddings``: precomputed vectors (then nothing is adapted or embedded here);
     ``embeddings_adapted`` says they come from ``fit_embedder``'s adapted model.
@@ -605,6 +607,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     """
     if isinstance(table, pd.DataFrame):
         table = table_from_frame(table)
+        for warning in table.warnings:
+            warnings.warn(warning, UserWarning, stacklevel=2)
     elif not isinstance(table, LabeledTable):
         raise InputError(f"run_discovery takes read_table(path) or a DataFrame, not {type(table).__name__}.")
     report = progress or (lambda stage, done, total: None)

@@ -58,6 +58,17 @@ class NextRunLabels:
     def n_labeled(self) -> int:
         return int(self.frame[self.label_column].notna().sum())
 
+    def write(self, path: str | os.PathLike) -> Path:
+        """Save the table to run again on as Parquet (what ``discovery add-labels`` writes): every column and
+        type kept, no index column, written atomically."""
+        from .workspace import atomic_write_bytes
+
+        path = Path(path)
+        if path.suffix.lower() not in (".parquet", ".pq"):
+            raise InputError(f"{path}: write a .parquet file (it keeps every column and type exactly).")
+        atomic_write_bytes(path, next_run_file(self))
+        return path
+
     @property
     def new_labels(self) -> int:
         return self.assigned_rows + sum(self.named_rows.values())

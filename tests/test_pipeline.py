@@ -396,3 +396,25 @@ def test_unlabeled_copies_of_a_labeled_text_take_its_label(small_banking):
     assert copies.proposed_label.tolist() == list(labels[originals])
     assert (copies.confidence == 1.0).all() and copies.cluster_status.eq("known").all()
     assert conflicted.proposed_label in (labels[twice], other) and np.isclose(conflicted.confidence, 0.5)
+
+
+def test_a_dataframe_with_minus_one_for_unlabeled_warns_and_the_marker_can_be_an_int():
+    """scikit-learn writes unlabeled rows as -1: a DataFrame so labeled, run as it is, made -1 a class holding most
+    rows with no visible warning (the warning sat in the table nobody held). The run now raises it, and
+    table_from_frame takes the marker as the int -1 (it failed with AttributeError)."""
+    import warnings
+
+    from discovery.io import table_from_frame
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=20)
+    codes = {name: i for i, name in enumerate(sorted(frame.label.unique()))}
+    frame["label"] = [codes[label] if i % 4 == 0 else -1 for i, label in enumerate(frame.label)]
+    config = DiscoveryConfig(model="tfidf", make_map=False)
+    with pytest.warns(UserWarning, match="-1"):
+        as_class = run_discovery(frame, config)
+    assert "-1" in as_class.table.codec.names
+    table = table_from_frame(frame, unlabeled_marker=-1)
+    assert table.n_labeled == 15 and "-1" not in table.codec.names
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_discovery(table, config)
