@@ -282,6 +282,13 @@ def cmd_add_labels(args) -> int:
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`discovery run {out} --out ...` on it: {use})")
+    if carried.blanked:
+        shown = ", ".join(map(str, carried.blanked[:5])) + (f" and {len(carried.blanked) - 5} more" if len(carried.blanked) > 5 else "")
+        many = len(carried.blanked) != 1
+        print(f"note: {len(carried.blanked):,} row{'s' if many else ''} of {Path(args.labeled).name} "
+              f"{'have' if many else 'has'} a blank label where "
+              f"{table.source_name} has one (row_id {shown}): they keep it; add-labels adds and corrects labels, it "
+              "never removes one (to unlabel a row, blank it in the data)", file=sys.stderr)
     if relabeled:
         shown = ", ".join(f"row {row}: {old!r} -> {new!r}" for row, old, new in carried.relabeled[:5])
         print(f"warning: labels changed from the data's: {shown}" + (f" and {relabeled - 5} more" if relabeled > 5 else ""),

@@ -24,6 +24,7 @@ cluster's most typical rows) and would skew the accuracy estimate.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class NextRunLabels:
     named_rows: dict  # category name -> rows labeled with it this time (its representatives)
     not_carried: tuple  # decisions (plain dicts) that only apply to this run's clusters
     relabeled: tuple = ()  # (row_id, label before, label now) of rows that had another label before
+    blanked: tuple = ()  # row ids whose label the labeled file left blank although the data has one (kept)
 
     @property
     def n_labeled(self) -> int:
@@ -166,8 +168,11 @@ def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: i
 
 
 def _same_text(text: str, copy: str) -> bool:
-    """Equal, or equal once the ``'`` our CSV files put before a spreadsheet formula is taken off."""
-    return copy == text or (copy != without_formula_quote(copy) and without_formula_quote(copy) == text)
+    """Equal, or equal once the ``'`` our CSV files put before a spreadsheet formula is taken off, or once runs of
+    spaces and line breaks are made one space (spreadsheets trim cells and rewrite line breaks)."""
+    if copy == text or (copy != without_formula_quote(copy) and without_formula_quote(copy) == text):
+        return True
+    return " ".join(without_formula_quote(copy).split()) == " ".join(text.split())
 
 
 def add_labels(table, labeled, source_name: str | None = None,
@@ -231,7 +236,10 @@ def add_labels(table, labeled, source_name: str | None = None,
                       if labels[row] is not None and labels[row] != label)
     labels[row_ids] = new
     origin[changed] = ORIGIN_DATA if drawn_at_random else ORIGIN_ASSIGNED
-    return _with_labels(table, labels, origin, len(changed), {}, (), relabeled)
+    listed = ~given & (ids.notna() & (ids % 1 == 0) & (ids >= 0) & (ids < len(table))).to_numpy()
+    blanked = tuple(int(row) for row in np.unique(ids.to_numpy()[listed].astype(np.int64))
+                    if labels[row] is not None and row not in set(row_ids.tolist()))
+    return dataclasses.replace(_with_labels(table, labels, origin, len(changed), {}, (), relabeled), blanked=blanked)
 
 
 def _one_label_a_row(row_ids: np.ndarray, labels: np.ndarray, source_name: str) -> tuple[np.ndarray, np.ndarray]:

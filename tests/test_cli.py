@@ -156,6 +156,16 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
     accepted = read_table(tmp_path / "accepted.parquet")
     assert accepted.n_labeled == before.n_labeled + 3 and accepted.labeled_in_review.sum() == 3
     assert accepted.codec.decode(accepted.labels[accept]) == proposed.loc[accept, "proposed_label"].tolist()
+    assert "blank label" not in taken.stderr
+    # a label blanked in the file is kept, and said so; a text a spreadsheet trimmed or re-spaced is the same text
+    human = proposed.index[proposed.label_source == "human"][:2]
+    proposed.loc[human, "label"] = ""
+    proposed.loc[accept[0], "text"] = "  " + proposed.loc[accept[0], "text"].replace(" ", "  ") + " "
+    proposed.to_csv(tmp_path / "blanked.csv", index=False)
+    kept = discovery("add-labels", demo_slice, tmp_path / "blanked.csv", "--out", tmp_path / "blanked.parquet")
+    assert kept.returncode == 0, kept.stderr
+    assert f"2 rows of blanked.csv have a blank label where" in kept.stderr and "never removes one" in kept.stderr
+    assert read_table(tmp_path / "blanked.parquet").n_labeled == before.n_labeled + 3
 
     label_next.loc[0, "text"] = "a text the data does not hold"
     label_next.to_csv(tmp_path / "stale.csv", index=False)
