@@ -240,6 +240,7 @@ def cmd_run(args) -> int:
 
 def cmd_add_labels(args) -> int:
     from .io import read_table
+    from .labels import similar_spellings_note
     from .relabel import add_labels, next_run_file, review_labels_left_behind, run_reading
     from .workspace import atomic_write_bytes
 
@@ -282,6 +283,9 @@ def cmd_add_labels(args) -> int:
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`discovery run {out} --out ...` on it: {use})")
+    typos = similar_spellings_note(carried.frame[carried.label_column].tolist())
+    if typos:
+        print(f"warning: {out.name}: {typos} (in {args.labeled} or {table.source_name}).", file=sys.stderr)
     if carried.blanked:
         shown = ", ".join(map(str, carried.blanked[:5])) + (f" and {len(carried.blanked) - 5} more" if len(carried.blanked) > 5 else "")
         many = len(carried.blanked) != 1

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .labels import LabelCodec, normalize_label_spellings
+from .labels import LabelCodec, normalize_label_spellings, similar_spellings_note
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -628,6 +628,9 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         more = f" and {len(renamed) - 5} more" if len(renamed) > 5 else ""
         warnings.append(f"{name}: labels that differ only by case or spaces were unified (to the most frequent "
                         f"spelling): {shown}{more}.")
+    typos = similar_spellings_note(labels)
+    if typos:
+        warnings.append(f"{name}: {typos} in {label_col!r}.")
     conflicts = _conflicting_duplicates(texts, labels)
     if conflicts:
         text, seen = conflicts[0]

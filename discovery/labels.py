@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -67,3 +69,51 @@ def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | 
             renamed[original] = kept
         out.append(kept)
     return out, renamed
+
+
+SIMILAR_SPELLING = 0.9  # SequenceMatcher ratio of two labels' keys above which the rarer one looks like a typo
+MAX_TYPO_ROWS = 2  # a label on at most this many rows (and a tenth of the other's) can be a typo of it
+
+
+def _separators_as_spaces(label: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", spelling_key(label)).strip()
+
+
+def similar_label_spellings(labels: Iterable[str | None], max_classes: int = 500) -> list[tuple[str, int, str, int]]:
+    """Labels that look like a typo of another: (rare, its rows, common, its rows) for each label on at most
+    ``MAX_TYPO_ROWS`` rows, and a tenth of the other's, that differs from a more common one only by ``_``, ``-``
+    and spaces (``ATM support``, ``atm_support``) or by a letter or two (``card_acceptence``). Each becomes a
+    class of its own, which a researcher rarely means; the caller warns and changes nothing (they may be two
+    classes). Skipped above ``max_classes`` labels (pairs grow with the square)."""
+    counts = Counter(label for label in labels if label is not None)
+    if len(counts) > max_classes:
+        return []
+    keys = {label: _separators_as_spaces(label) for label in counts}
+    found = []
+    for rare, n_rare in sorted(counts.items(), key=lambda item: (item[1], item[0])):
+        if n_rare > MAX_TYPO_ROWS:
+            break
+        best = None
+        for common, n_common in counts.items():
+            if common == rare or n_common < max(3, 10 * n_rare):
+                continue
+            if keys[common] == keys[rare] or (
+                    min(len(keys[common]), len(keys[rare])) >= 6
+                    and SequenceMatcher(None, keys[rare], keys[common]).ratio() >= SIMILAR_SPELLING):
+                if best is None or n_common > best[1]:
+                    best = (common, n_common)
+        if best:
+            found.append((rare, n_rare, best[0], best[1]))
+    return found
+
+
+def similar_spellings_note(labels: Iterable[str | None]) -> str | None:
+    """One warning naming ``similar_label_spellings`` (at most five), or None."""
+    found = similar_label_spellings(labels)
+    if not found:
+        return None
+    shown = "; ".join(f"{rare!r} ({n_rare} row{'s' if n_rare != 1 else ''}) looks like {common!r} ({n_common} rows)"
+                      for rare, n_rare, common, n_common in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return (f"labels that look like a typo of another: {shown}{more}; each is a class of its own: if one is "
+            "meant, correct the rarer spelling")
