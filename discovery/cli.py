@@ -138,6 +138,7 @@ def cmd_run(args) -> int:
     from .export import write_label_next, write_labels_to_check, write_outputs
     from .io import read_table
     from .language import check_languages, language_warning
+    from .embed import TFIDF_MODEL
     from .pipeline import DiscoveryConfig, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
     from .result import adaptation_note, set_min_confidence, split_cluster
 
@@ -208,7 +209,8 @@ def cmd_run(args) -> int:
         print(f"split {len(flagged)} flagged clusters: {int(result.rows.cluster_id.isin(new).sum())} rows are now "
               f"candidate clusters {', '.join(map(str, new))}")
     explained = candidates_explained_note(result)
-    for note in (new_clusters_note(result.clustering, explained is not None), explained, moved_rows_note(result),
+    for note in (new_clusters_note(result.clustering, explained is not None, result.config.model == TFIDF_MODEL),
+                 explained, moved_rows_note(result),
                  hidden_categories_note(result, split=bool(flagged))):
         if note:
             print(note)
@@ -326,16 +328,22 @@ def candidates_explained_note(result) -> str | None:
             f"explained first (unexplained_rows), or run again with {fewer}")
 
 
-def new_clusters_note(clustering: dict, candidates_explained: bool = False) -> str | None:
+def new_clusters_note(clustering: dict, candidates_explained: bool = False, words_only: bool = False) -> str | None:
     """One line on the estimated number of new clusters, and how firmly the data fixes it (not that the data may
-    hold more when the named classes explain most candidates' rows: ``candidates_explained_note`` says so)."""
+    hold more when the named classes explain most candidates' rows: ``candidates_explained_note`` says so).
+    ``words_only``: the vectors are TF-IDF, whose fit rises with the count whatever the data holds."""
     from .cluster import best_is_largest_tried
 
     note = _estimate_note(clustering)
     empty = clustering.get("empty_new_clusters", 0)
     if note and empty:  # k-means can leave a cluster without rows; the tables list only the others
         note += f"; {empty} of them ended with no rows and are not listed"
-    if note and best_is_largest_tried(clustering.get("estimate")) and not candidates_explained:
+    if note and best_is_largest_tried(clustering.get("estimate")) and words_only:
+        note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}): with TF-IDF vectors "
+                 "the fit keeps rising with the count (word vectors split a category by its wordings), so this count "
+                 "is weak evidence: --new-clusters N sets the number you expect, or a sentence model (the default) "
+                 "estimates it")
+    elif note and best_is_largest_tried(clustering.get("estimate")) and not candidates_explained:
         note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}), so the data may hold "
                  "more: --new-clusters N asks for more")
     return note

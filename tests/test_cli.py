@@ -517,7 +517,9 @@ def test_the_estimate_says_when_its_best_fit_is_the_largest_count_tried():
     from discovery.cli import new_clusters_note
 
     rising = {"estimate": {"n_new": 40, "best": 40, "plausible": [30, 40], "scores": {"0": 0.1, "30": 0.14, "40": 0.15}}}
-    assert "largest count tried (40)" in new_clusters_note(rising)
+    assert "largest count tried (40)" in new_clusters_note(rising) and "may hold more" in new_clusters_note(rising)
+    words = new_clusters_note(rising, words_only=True)  # TF-IDF's fit rises with the count: not "ask for more"
+    assert "largest count tried (40)" in words and "weak evidence" in words and "may hold more" not in words
     peaked = {"estimate": {"n_new": 30, "best": 30, "plausible": [30, 40], "scores": {"0": 0.1, "30": 0.15, "40": 0.14}}}
     assert "largest count" not in new_clusters_note(peaked)
     emptied = dict(peaked, empty_new_clusters=2)

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import state
 from discovery import dismiss_candidate, merge_clusters, name_cluster, split_cluster
 from discovery.cluster import best_is_largest_tried
+from discovery.embed import TFIDF_MODEL
 from discovery.pipeline import mostly_noise
 from discovery.result import name_clash
 
@@ -184,6 +185,12 @@ with state.guard():
                    "the first ones (the least explained), merge the others into their closest class, or run again "
                    + ("with a larger 'Min cluster size' in the sidebar." if result.clustering.get("method") == "hdbscan"
                       else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
+    elif (best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
+          and result.config.model == TFIDF_MODEL):
+        st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): with TF-IDF vectors "
+                "the fit keeps rising with the number (word vectors split a category by its wordings), so it is weak "
+                "evidence. Set 'New categories to look for' in the sidebar to the number you expect, or use a sentence "
+                "model.", icon=":material/tune:")
     elif best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): the data may "
                 "hold more new categories. Set 'New categories to look for' in the sidebar higher and run again.",
