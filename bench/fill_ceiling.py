@@ -15,6 +15,11 @@ reaches 89.75 (seeds 0-2). This measures, per draw, on the vectors of the model 
 Results (per seed and their mean) go to bench/results/fill_ceiling.json and into docs/benchmarks.md
 (``python bench/run_benchmarks.py --report-only``).
 
+``--settings`` instead fits the balanced fill-in with one setting changed at a time (``SETTINGS``: graph
+neighbours, spreading's alpha, the classifier's C, the balancing's sharpening, self-training rounds and threshold)
+on the same adapted vectors, and writes bench/results/fill_settings_adapted.json: are the defaults, chosen on
+frozen vectors (bench/fill_settings.py), still the best on the fine-tuned ones?
+
 ``--stronger-model FOLDER`` instead runs the whole protocol (``discovery evaluate``: adapt, embed,
 cluster, fill in) with another base model, such as all-mpnet-base-v2 (README, *Models*), each seed
 in a process of its own so the peak memory recorded is one seed's, and writes the runs to
@@ -59,6 +64,30 @@ SECOND_MODEL_SEED_OFFSET = 7
 ROWS = ("default, every unlabeled row", "two adapted models, proposals averaged",
         "two adapted models, vectors concatenated", "default, scored half",
         "supervised reference, scored half")
+
+
+SETTINGS_RESULTS = ROOT / "bench" / "results" / "fill_settings_adapted.json"
+SETTINGS = {"default": {}, "k=7": {"n_neighbors": 7}, "k=15": {"n_neighbors": 15},
+            "alpha 0.8": {"alpha": 0.8}, "alpha 0.99": {"alpha": 0.99}, "C=1": {"C": 1.0}, "C=100": {"C": 100.0},
+            "sharpen 1": {"sharpen": 1.0}, "sharpen 3": {"sharpen": 3.0},
+            "no self-training": {"self_training_rounds": 0}, "4 self-training rounds": {"self_training_rounds": 4},
+            "pseudo-labels at 0.7": {"pseudo_label_threshold": 0.7}, "pseudo-labels at 0.9": {"pseudo_label_threshold": 0.9}}
+
+
+def settings_draw(texts: list, labels: np.ndarray, seed: int) -> dict:
+    """The balanced fill-in's accuracy on the unlabeled rows under each of ``SETTINGS``, on the adapted vectors."""
+    known, labeled = protocol_draw(labels, 1.0, 0.1, seed)
+    code = {name: i for i, name in enumerate(sorted(known))}
+    truth = np.array([code[label] for label in labels])
+    y = np.where(labeled, truth, -1)
+    X = AdaptedEmbedder(random_state=seed).fit(texts, adaptation_labels(DiscoveryConfig(random_state=seed), y)).transform(texts)
+    unlabeled = y < 0
+    scores = {}
+    for name, setting in SETTINGS.items():
+        graph = knn_graph(X, setting.get("n_neighbors", 10), seed)
+        proposals = BalancedFill(random_state=seed, **setting).fit(X, y, len(code), graph=graph).label_distributions_
+        scores[name] = 100 * float(np.mean(proposals[unlabeled].argmax(1) == truth[unlabeled]))
+    return scores
 
 
 def balanced_proposals(X: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
@@ -137,6 +166,7 @@ def main(argv=None) -> int:
     parser.add_argument("--stronger-model", metavar="FOLDER", help="run the protocol with this base model instead")
     parser.add_argument("--adapt-layers", default="auto", type=lambda v: v if v in ("auto", "all") else int(v),
                         help="with --stronger-model: layers to fine-tune (auto, all or N)")
+    parser.add_argument("--settings", action="store_true", help="the balanced fill-in's settings, one at a time")
     parser.add_argument("--seed-report", type=Path, help=argparse.SUPPRESS)  # one seed, written by its own process
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -147,6 +177,13 @@ def main(argv=None) -> int:
     train, _ = load_dataset(DATA / args.dataset)
     texts, labels = train.text.tolist(), train.label.to_numpy(dtype=object).astype(str)
     start, draws = time.perf_counter(), []
+    if args.settings:
+        for seed in args.seeds:
+            draws.append(settings_draw(texts, labels, seed))
+            print(seed, json.dumps({k: round(v, 2) for k, v in draws[-1].items()}), flush=True)
+        write_side_result(SETTINGS_RESULTS, start, dataset=args.dataset, known_ratio=1.0, labeled_ratio=0.1,
+                          seeds=args.seeds, per_seed=draws, mean=seed_means(draws))
+        return 0
     for seed in args.seeds:
         draws.append(score_draw(texts, labels, seed))
         print(seed, json.dumps({k: round(v, 2) for k, v in draws[-1].items()}), flush=True)

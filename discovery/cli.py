@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args) -> int:
-    from .export import write_label_next, write_labels_to_check, write_outputs
+    from .export import typed_labels_aside, write_label_next, write_labels_to_check, write_outputs
     from .io import read_table
     from .language import check_languages, language_warning
     from .embed import TFIDF_MODEL
@@ -190,6 +190,10 @@ def cmd_run(args) -> int:
         result = set_min_confidence(result, args.min_confidence)
     written = write_outputs(result, args.out)
     written["labels_to_check.csv"] = write_labels_to_check(result, args.out)
+    aside = typed_labels_aside(args.out, table.label_column)
+    if aside:
+        print(f"warning: {Path(args.out).expanduser() / 'label_next.csv'} held labels typed in (an earlier run's): "
+              f"moved to {aside}, not overwritten; give it to add-labels with the data that run read", file=sys.stderr)
     stale = Path(args.out).expanduser() / "label_next.csv"
     if not args.label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
         stale.unlink()

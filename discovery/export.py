@@ -237,6 +237,29 @@ def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
     return write_files(out_dir, output_files(discovery))
 
 
+def typed_labels_aside(out_dir: str | os.PathLike, label_column: str | None) -> Path | None:
+    """Move an earlier run's label_next.csv in ``out_dir`` to label_next.typed.csv (.typed-2.csv, ...) when labels
+    were typed into its ``label_column`` (or it cannot be read: a spreadsheet may have saved it otherwise), so that
+    a run writing or removing label_next.csv does not lose them; returns where it went, or None (nothing typed)."""
+    path = Path(out_dir).expanduser() / "label_next.csv"
+    if not path.is_file():
+        return None
+    column = label_column or "label"
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        typed = column in frame.columns and frame[column].str.strip().ne("").any()
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        typed = True
+    if not typed:
+        return None
+    aside, n = path.with_name("label_next.typed.csv"), 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"label_next.typed-{n}.csv")
+    path.rename(aside)
+    return aside
+
+
 def write_label_next(discovery, out_dir: str | os.PathLike, n: int = 100) -> Path:
     """Write label_next.csv (``label_next_table``) into ``out_dir``."""
     return write_files(out_dir, {"label_next.csv": to_csv_bytes(label_next_table(discovery, n))})["label_next.csv"]

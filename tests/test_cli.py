@@ -157,6 +157,16 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
     assert accepted.n_labeled == before.n_labeled + 3 and accepted.labeled_in_review.sum() == 3
     assert accepted.codec.decode(accepted.labels[accept]) == proposed.loc[accept, "proposed_label"].tolist()
     assert "blank label" not in taken.stderr
+    # labels typed into label_next.csv in the output folder survive a run again into that folder
+    label_next.to_csv(tmp_path / "a" / "label_next.csv", index=False)
+    again = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--label-next", "20", "--out", tmp_path / "a")
+    assert again.returncode == 0, again.stderr
+    assert "moved to" in again.stderr and "label_next.typed.csv" in again.stderr
+    assert pd.read_csv(tmp_path / "a" / "label_next.typed.csv", dtype=str, keep_default_na=False).equals(
+        pd.read_csv(tmp_path / "typed.csv", dtype=str, keep_default_na=False))
+    assert pd.read_csv(tmp_path / "a" / "label_next.csv", dtype=str, keep_default_na=False).label.eq("").all()
+    untouched = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--label-next", "0", "--out", tmp_path / "a")
+    assert "moved to" not in untouched.stderr and "removed" in untouched.stdout  # nothing typed: an earlier run's file
     # a label blanked in the file is kept, and said so; a text a spreadsheet trimmed or re-spaced is the same text
     human = proposed.index[proposed.label_source == "human"][:2]
     proposed.loc[human, "label"] = ""
