@@ -246,7 +246,7 @@ def cmd_run(args) -> int:
 
 def cmd_add_labels(args) -> int:
     from .io import read_table
-    from .labels import similar_spellings_note
+    from .labels import looks_like_a_marker, similar_spellings_note
     from .relabel import add_labels, next_run_file, review_labels_left_behind, run_reading
     from .workspace import atomic_write_bytes
 
@@ -289,6 +289,13 @@ def cmd_add_labels(args) -> int:
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`discovery run {out} --out ...` on it: {use})")
+    markers = sorted({label for _, _, label in carried.relabeled if looks_like_a_marker(label)}
+                     | {label for label in carried.frame[carried.label_column].dropna().unique()
+                        if looks_like_a_marker(str(label)) and str(label) not in table.codec.names})
+    if markers:
+        shown = ", ".join(map(repr, markers))
+        print(f"warning: {args.labeled}: {shown} typed as a label is taken as a class name; if it marks unlabeled "
+              f"rows, run this again with --unlabeled-marker {markers[0]!r}", file=sys.stderr)
     typos = similar_spellings_note(carried.frame[carried.label_column].tolist())
     if typos:
         print(f"warning: {out.name}: {typos} (in {args.labeled} or {table.source_name}).", file=sys.stderr)

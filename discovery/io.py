@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .labels import LabelCodec, normalize_label_spellings, similar_spellings_note
+from .labels import LabelCodec, looks_like_a_marker, normalize_label_spellings, similar_spellings_note
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -605,8 +605,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
             warnings.append(f"{name}: labels written as whole-number decimals were read as integers "
                             f"({', '.join(repr(v) for v in numeric[:5])}).")
         # symbols, and -1: the unlabeled code of scikit-learn's semi-supervised estimators and much ML code
-        symbols = pd.Series([lab for lab in raw_labels
-                             if lab is not None and (lab == "-1" or not any(c.isalnum() for c in lab))])
+        symbols = pd.Series([lab for lab in raw_labels if lab is not None and looks_like_a_marker(lab)])
         for symbol, count in symbols.value_counts().items():
             warnings.append(f"{name}: {symbol!r} ({count} rows) in {label_col!r} is read as a class name; if it marks "
                             f"unlabeled rows, give it as the unlabeled marker (--unlabeled-marker {symbol!r}, or the "

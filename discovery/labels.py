@@ -40,6 +40,12 @@ class LabelCodec:
         return len(self.names)
 
 
+def looks_like_a_marker(label: str) -> bool:
+    """``-1`` (the unlabeled code of scikit-learn's semi-supervised estimators and much ML code) or a label of
+    symbols only (``?``, ``-``): more often a way of writing "unlabeled" than a class name."""
+    return label == "-1" or not any(character.isalnum() for character in label)
+
+
 def spelling_key(label: str) -> str:
     """What two spellings of one label share: the label without surrounding spaces, in any case."""
     return str(label).strip().casefold()

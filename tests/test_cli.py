@@ -661,3 +661,24 @@ def test_add_labels_reads_the_data_as_the_run_that_wrote_the_review_file(tmp_pat
     other = discovery("add-labels", tmp_path / "other.csv", tmp_path / "out" / "typed.csv", "--out", tmp_path / "o.parquet")
     assert "manifest.json)" not in other.stderr
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["input"]["unlabeled_marker"] == "?"
+
+
+def test_a_minus_one_typed_in_a_review_file_is_named_as_a_class(tmp_path):
+    """'-1 (as a spreadsheet escapes -1) typed into a review file became the class -1 without a word; reading the
+    data warns of such labels, and add-labels now does too, naming the marker option."""
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate"], per_intent=10)
+    frame.assign(label=[label if i % 3 == 0 else "" for i, label in enumerate(frame.label)]).to_csv(
+        tmp_path / "data.csv", index=False)
+    review = pd.DataFrame({"row_id": [1, 2], "text": frame.text[[1, 2]], "label": ["'-1", "exchange_rate"]})
+    review.to_csv(tmp_path / "typed.csv", index=False)
+    added = discovery("add-labels", tmp_path / "data.csv", tmp_path / "typed.csv", "--out", tmp_path / "r.parquet")
+    assert added.returncode == 0, added.stderr
+    assert "'-1' typed as a label is taken as a class name" in added.stderr and "--unlabeled-marker '-1'" in added.stderr
+    marked = discovery("add-labels", tmp_path / "data.csv", tmp_path / "typed.csv", "--unlabeled-marker", "-1",
+                       "--out", tmp_path / "m.parquet")
+    assert marked.returncode == 0 and "taken as a class name" not in marked.stderr
+    labels = pd.read_parquet(tmp_path / "m.parquet").label
+    assert labels[1] is None or pd.isna(labels[1])
+    assert labels[2] == "exchange_rate"
