@@ -328,6 +328,7 @@ REVIEW_ESTIMATE: dict = {}  # bench/review_estimate.py output (the accuracy esti
 WORDS_FILL: dict = {}  # bench/words_fill.py output (the texts' words in the fill-in when the model is not fine-tuned)
 LABEL_CHECK: dict = {}  # bench/label_check.py output (wrong labels found by Labels to check)
 FILL_CEILING: dict = {}  # bench/fill_ceiling.py output (how far the adapted embedding lets the fill-in go)
+FILL_SETTINGS_ADAPTED: dict = {}  # bench/fill_ceiling.py --settings output (fill-in settings on the adapted vectors)
 STRONGER_MODEL: dict = {}  # bench/fill_ceiling.py --stronger-model outputs by file (all-mpnet-base-v2 adapted, every class known)
 ADAPTATION_OBJECTIVES: dict = {}  # bench/adaptation_objectives.py output (other adaptation objectives, smoothed vectors)
 
@@ -534,6 +535,8 @@ def load_results() -> tuple[dict, dict]:
             WORDS_FILL.update(data)
         elif path.name == "fill_ceiling.json":
             FILL_CEILING.update(data)
+        elif path.name == "fill_settings_adapted.json":
+            FILL_SETTINGS_ADAPTED.update(data)
         elif path.name.startswith("stronger_model"):
             STRONGER_MODEL[path.name] = data
         elif path.name == "adaptation_objectives.json":
@@ -899,6 +902,25 @@ def fill_ceiling_lines(ceiling: dict, stronger: dict) -> list[str]:
     return lines
 
 
+def fill_settings_adapted_lines(result: dict) -> list[str]:
+    """bench/fill_ceiling.py --settings: the balanced fill-in with one setting changed, on the adapted vectors."""
+    if not result:
+        return []
+    seeds, default = result["seeds"], result["mean"]["default"]
+    lines = ["#### Fill-in settings on the adapted vectors", "",
+             f"`python bench/fill_ceiling.py --settings`: {result['dataset']}, every class known, labeled ratio 0.1, the "
+             "balanced fill-in on the vectors of the model the pipeline adapts, with one setting changed at a time "
+             f"({result.get('minutes', 0):.0f} min{_commit_inline(result)}; the defaults were chosen on frozen vectors, "
+             "*Fill-in settings* below). Gain: the mean minus the default's.", "",
+             "| setting | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | gain |",
+             "|---|" + "---|" * (len(seeds) + 2)]
+    for name in result["per_seed"][0]:
+        mean = result["mean"][name]
+        lines.append(f"| {name} | " + " | ".join(_f(d[name]) for d in result["per_seed"])
+                     + f" | {_f(mean)} | {'' if name == 'default' else f'{mean - default:+.2f}'} |")
+    return lines + [""]
+
+
 def adaptation_objectives_section(objectives: dict) -> list[str]:
     """bench/adaptation_objectives.py: per row (a variant's fill-in), each seed it ran and the default on that seed."""
     runs = objectives["settings"]
@@ -1206,6 +1228,7 @@ def write_report(command: str | None = None) -> Path:
             lines.append("")
 
     lines += fill_ceiling_lines(FILL_CEILING, STRONGER_MODEL)
+    lines += fill_settings_adapted_lines(FILL_SETTINGS_ADAPTED)
     lines += adaptation_objectives_section(ADAPTATION_OBJECTIVES) if ADAPTATION_OBJECTIVES else []
     lines += cold_run_section(COLD_RUN) if COLD_RUN else []
     lines += large_table_section(LARGE_TABLE)

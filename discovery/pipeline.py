@@ -572,7 +572,8 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
 
     On vectors that never saw the labels: the run's own when nothing was fine-tuned, else the base
     model's (cached: the adaptation check embedded these very rows). Columns: label, suggested_label,
-    label_probability, suggested_probability, flagged; the most doubtful first."""
+    label_probability, suggested_probability, flagged; the most doubtful first. Labels given (or kept) in
+    review are checked but never flagged: a researcher has looked at each of them."""
     y = table.labels
     labeled = np.flatnonzero(y >= 0)
     if adapted:
@@ -583,11 +584,12 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
     check = check_labels(vectors, y[labeled], len(table.codec), random_state=config.random_state)
     rows = labeled[check.position.to_numpy(dtype=np.int64)]
     names = np.array(table.codec.names, dtype=object)
+    reviewed = np.asarray(table.labeled_in_review, dtype=bool)[rows]  # a researcher has looked at these labels
     return pd.DataFrame({"label": names[check.given.to_numpy(dtype=np.int64)],
                          "suggested_label": names[check.suggested.to_numpy(dtype=np.int64)],
                          "label_probability": check.given_probability.to_numpy(dtype=float).round(4),
                          "suggested_probability": check.suggested_probability.to_numpy(dtype=float).round(4),
-                         "flagged": check.flagged.to_numpy(dtype=bool)},
+                         "flagged": check.flagged.to_numpy(dtype=bool) & ~reviewed},
                         index=pd.Index(table.row_ids[rows], name="row_id"))
 
 

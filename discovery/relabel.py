@@ -55,6 +55,7 @@ class NextRunLabels:
     not_carried: tuple  # decisions (plain dicts) that only apply to this run's clusters
     relabeled: tuple = ()  # (row_id, label before, label now) of rows that had another label before
     blanked: tuple = ()  # row ids whose label the labeled file left blank although the data has one (kept)
+    kept_rows: int = 0  # rows whose label the researcher looked at and kept as the data has it
 
     @property
     def n_labeled(self) -> int:
@@ -81,6 +82,9 @@ class NextRunLabels:
         if self.assigned_rows:
             replaced = (f" ({len(self.relabeled):,} of them in place of the data's label)" if self.relabeled else "")
             parts.append(f"{self.assigned_rows:,} row{'s' if self.assigned_rows != 1 else ''} you labeled{replaced}")
+        if self.kept_rows:
+            parts.append(f"{self.kept_rows:,} label{'s' if self.kept_rows != 1 else ''} you kept as the data has "
+                         f"{'them' if self.kept_rows != 1 else 'it'} (not flagged to check again)")
         if self.named_rows:
             shown = ", ".join(f"{name!r} ({n})" for name, n in self.named_rows.items())
             many = len(self.named_rows) != 1
@@ -124,6 +128,8 @@ def labels_for_next_run(result) -> NextRunLabels:
     origin = recorded_origin(table)
     assigned = result.labeled_by_decisions
     origin[assigned] = ORIGIN_ASSIGNED
+    kept = _kept_in_review(result) & ~assigned  # a doubtful label looked at and kept: reviewed, not flagged again
+    origin[kept] = ORIGIN_ASSIGNED
 
     named_rows: dict[str, int] = {}
     for cluster_id, cluster in clusters[clusters.renamed & ~clusters.dismissed].iterrows():
@@ -137,8 +143,20 @@ def labels_for_next_run(result) -> NextRunLabels:
     replaced = np.flatnonzero(assigned & (table.labels >= 0))
     relabeled = tuple((int(rows.index[i]), data_labels[i], human[i]) for i in replaced)
     carried = ROW_ACTIONS + (CLUSTER_NAME_ACTION,)
-    return _with_labels(table, labels, origin, int(assigned.sum()), named_rows,
-                        tuple(d for d in result.decisions if d.get("action") not in carried), relabeled)
+    return dataclasses.replace(
+        _with_labels(table, labels, origin, int(assigned.sum()), named_rows,
+                     tuple(d for d in result.decisions if d.get("action") not in carried), relabeled),
+        kept_rows=int(kept.sum()))
+
+
+def _kept_in_review(result) -> np.ndarray:
+    """Per row: an ``assign`` decision gave it the very label the data has (the researcher kept it)."""
+    rows = result.rows
+    decided = {int(r) for d in result.decisions if d.get("action") == "assign" for r in d["row_ids"]}
+    listed = rows.index.isin(list(decided))
+    data = np.array(result.table.codec.decode(result.table.labels), dtype=object)
+    human = rows.human_label.to_numpy(dtype=object)
+    return listed & pd.notna(data) & (human == data)
 
 
 def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:

@@ -131,9 +131,10 @@ class Discovery:
     @property
     def decided_by_threshold(self) -> pd.Series:
         """Per row: is its acceptance up to ``min_confidence``? Not for human labels and named clusters (decided),
-        nor for an open candidate's rows: its placeholder name ("new 12: ...") is not a label until it is named."""
+        nor for an open candidate's rows: its placeholder name ("new 12: ...") is not a label until it is named,
+        nor for empty or punctuation-only texts: their label is a guess (the most common class), never accepted."""
         rows = self.rows
-        return ~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE]) & ~self.from_named_cluster
+        return ~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE]) & ~self.from_named_cluster & ~empty_text_rows(rows)
 
     @property
     def accepted(self) -> pd.Series:
@@ -273,11 +274,18 @@ def known_class_fit(clusters: np.ndarray, human: np.ndarray | None, fill_labels:
     return out
 
 
+def empty_text_rows(rows: pd.DataFrame) -> np.ndarray:
+    """Per row: its text is empty or punctuation only (``io.is_contentless``)."""
+    if "empty_text" in rows.columns:
+        return rows.empty_text.to_numpy(dtype=bool)
+    return contentless_rows(rows.text.to_numpy(dtype=object))
+
+
 def informative_sizes(summary: pd.DataFrame, clusters: np.ndarray, rows: pd.DataFrame) -> np.ndarray:
     """Each cluster's size without its unlabeled empty or punctuation-only texts (``io.is_contentless``):
     they join the cluster of a guessed class, and would make it look as if it took in rows its labels
     do not explain (``unlabeled_beyond_labels``)."""
-    uninformative = contentless_rows(rows.text.to_numpy(dtype=object)) & rows.human_label.isna().to_numpy()
+    uninformative = empty_text_rows(rows) & rows.human_label.isna().to_numpy()
     counts = pd.Series(uninformative).groupby(np.asarray(clusters)).sum()
     return (summary["size"] - counts.reindex(summary.index, fill_value=0)).to_numpy()
 
@@ -307,7 +315,7 @@ def _fit_of(rows: pd.DataFrame, clusters: np.ndarray, fill_method: str | None, i
     if fill_method is None:
         return known_class_fit(clusters, None, None, None, index)
     confidence = rows[f"{fill_method}_confidence"].to_numpy(dtype=float).copy()
-    confidence[contentless_rows(rows.text.to_numpy(dtype=object))] = np.nan  # an empty text tells nothing of fit
+    confidence[empty_text_rows(rows)] = np.nan  # an empty text tells nothing of fit
     return known_class_fit(clusters, rows.human_label.to_numpy(dtype=object),
                            rows[f"{fill_method}_label"].to_numpy(dtype=object), confidence, index)
 
@@ -318,6 +326,7 @@ def build_rows(table, clusters: np.ndarray, noise_mask: np.ndarray, summary: pd.
     names = table.codec.names
     rows = pd.DataFrame(index=table.frame.index)
     rows["text"] = table.texts
+    rows["empty_text"] = contentless_rows(table.texts)  # empty or punctuation only: a guess, never a suggestion
     rows["human_label"] = pd.Series(table.codec.decode(table.labels), index=rows.index, dtype=object)
     rows["cluster_id"] = clusters.astype(np.int64)
     rows["was_noise"] = noise_mask

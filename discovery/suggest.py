@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .result import CANDIDATE_SOURCE, CLUSTER, HUMAN, Discovery
+from .result import CANDIDATE_SOURCE, CLUSTER, HUMAN, Discovery, empty_text_rows
 
 LABEL_SUFFIX, CONFIDENCE_SUFFIX = "_label", "_confidence"
 
@@ -40,7 +40,8 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
         raise InputError(f"the number of rows to suggest must be at least 1 (got {n}).")
     rows = result.rows
     methods = committee(rows)
-    open_rows = rows[~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE, CLUSTER])]
+    open_rows = rows[~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE, CLUSTER])
+                     & ~empty_text_rows(rows)]  # a label for "..." teaches nothing
     columns = ["text", "proposed_label", "confidence", "disagreement", "alternatives", "cluster_id", "reason"]
     if open_rows.empty or not methods:
         return pd.DataFrame(columns=columns, index=pd.Index([], name=rows.index.name))

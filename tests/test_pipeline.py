@@ -363,6 +363,11 @@ def test_punctuation_only_texts_form_no_candidate_and_flag_no_cluster(small_bank
     home = rows.cluster_id[is_junk].iloc[0]
     sizes = clusters["size"].to_numpy() - np.where(clusters.index == home, is_junk.sum(), 0)
     assert clusters.unlabeled_beyond_labels.tolist() == unlabeled_beyond_labels(sizes, clusters.n_labeled).tolist()
+    # a guess is never accepted, and labeling "..." next teaches nothing: never suggested
+    assert not result.accepted[is_junk].any() and result.accepted[~is_junk].all()  # threshold 0: every other row
+    from discovery import rows_to_label_next
+    suggested = rows_to_label_next(result, n=len(rows))
+    assert len(suggested) and not suggested.index.isin(rows.index[is_junk]).any()
 
 
 def test_unlabeled_copies_of_a_labeled_text_take_its_label(small_banking):

@@ -194,3 +194,25 @@ def test_labels_added_from_our_csv_keep_the_datas_spelling_and_marker():
                                name="typed.csv", data_hash="y")
     with pytest.raises(InputError, match=r"typed.csv: no 'label' column \(its columns: 'row_id', 'text', 'my_label'\)"):
         add_labels(data, renamed)
+
+
+def test_a_doubtful_label_kept_in_review_is_carried_as_reviewed_and_not_flagged_again(small_banking):
+    """Keeping a flagged label (a decision giving it the label it has) was lost on Run again: the row came back
+    as a data label and was flagged once more. It is carried as labeled in review, which the check never flags."""
+    frame, y, X = small_banking
+    truth = frame.true_label.to_numpy(dtype=object)
+    labels = np.where(y >= 0, truth, "").astype(object)
+    known = sorted(set(truth[y >= 0]))
+    wrong = int(np.flatnonzero(y >= 0)[0])
+    labels[wrong] = next(k for k in known if k != truth[wrong])  # a label the rest of the data contradicts
+    table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels}), name="s.csv", data_hash="s")
+    first = run_discovery(table, CONFIG, embeddings=X)
+    assert wrong in first.labels_to_check.index
+    kept = assign_label(first, [wrong], labels[wrong])
+    assert wrong not in kept.labels_to_check.index
+    carried = labels_for_next_run(kept)
+    assert carried.frame.label_origin[wrong] == ORIGIN_ASSIGNED and carried.frame.label[wrong] == labels[wrong]
+    assert carried.kept_rows == 1 and carried.assigned_rows == 0 and "1 label you kept" in carried.summary()
+    again = run_discovery(read_table_bytes(next_run_file(carried), "s-reviewed.parquet"), CONFIG, embeddings=X)
+    assert bool(again.table.labeled_in_review[wrong])
+    assert wrong in again.label_check.index and wrong not in again.labels_to_check.index  # checked, not flagged
