@@ -406,3 +406,15 @@ def test_a_named_then_dismissed_candidate_gives_its_rows_their_fill_in_labels(de
     rows = gone.rows[(gone.rows.cluster_id == cid) & (gone.rows.label_source != "human")]
     assert len(rows) and (rows.label_source == demo_result.fill_method).all()
     assert "card_not_working" not in set(rows.proposed_label)
+
+
+def test_a_candidate_whose_every_row_is_labeled_by_hand_is_no_longer_open(demo_result):
+    """Labeling all the rows of a candidate on the Map left it open on the Candidates page (with Name/Dismiss)
+    while the Fill-in page counted its rows as labeled; it is decided, as a named one is."""
+    candidate = int(demo_result.candidates.index[0])
+    rows = demo_result.rows.index[demo_result.rows.cluster_id == candidate].tolist()
+    most = assign_label(demo_result, rows[:-1], "wrong_exchange_rate_purchase")
+    assert candidate in most.candidates.index  # a row is still unlabeled
+    every = assign_label(most, rows[-1:], "wrong_exchange_rate_purchase")
+    assert candidate not in every.candidates.index and len(every.candidates) == len(demo_result.candidates) - 1
+    assert candidate in demo_result.candidates.index  # the result it came from is unchanged
