@@ -168,7 +168,7 @@ with state.guard():
                 "set 'New categories to look for' in the sidebar and run again.", icon=":material/tune:")
     elif estimate and estimate["plausible"][0] != estimate["plausible"][1]:
         low, high = estimate["plausible"]
-        st.info(f"The tool estimated {estimate['n_new']} new clusters, but any number from {low} to {high} fits the "
+        st.info(f"The tool estimated {estimate['n_new']} new cluster{'s' if estimate['n_new'] != 1 else ''}, but any number from {low} to {high} fits the "
                 "data about as well. If you expect more or fewer new categories, set 'New categories to look for' "
                 "in the sidebar and run again. Asking for more than you expect finds more of the categories nobody "
                 "named" + (": the extra candidates the named classes explain come last here, each with a button to "

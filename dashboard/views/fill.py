@@ -135,7 +135,7 @@ def show_labels_to_check(result) -> None:
                                                      else f"{label} (as labeled)"))  # radio options are Markdown
     right.text_input("or another label", key=f"check_other_{row_id}")
     st.button("Save this label", type="primary", key="check_save", on_click=keep_or_correct, args=(int(row_id),))
-    st.download_button(f"Download the {len(doubts)} labels to check (CSV)", to_csv_bytes(labels_to_check_table(result)),
+    st.download_button(f"Download the {len(doubts)} label{'s' if len(doubts) != 1 else ''} to check (CSV)", to_csv_bytes(labels_to_check_table(result)),
                        file_name="labels_to_check.csv", mime="text/csv", key="check_download")
 
 

@@ -22,13 +22,10 @@ def label_selection(row_ids: list[int]) -> None:
 
 
 def show_map(result) -> list[int]:
-    colour, names = st.columns([3, 2], vertical_alignment="bottom")  # four options need the width: not beside the boxes
-    with colour:
-        color_by = st.segmented_control("Colour by", list(charts.COLOR_BY), default="cluster",
-                                        key="map_color") or "cluster"
-    with names:
-        show_names = st.toggle(f"Names of the {charts.NAMES_SHOWN} largest groups on the map", value=False,
-                               key="map_names", disabled=color_by == "confidence")
+    # one row each: beside each other, the fourth option was cut off at 1,024 px
+    color_by = st.segmented_control("Colour by", list(charts.COLOR_BY), default="cluster", key="map_color") or "cluster"
+    show_names = st.toggle(f"Names of the {charts.NAMES_SHOWN} largest groups on the map", value=False,
+                           key="map_names", disabled=color_by == "confidence")
     search, ids = st.columns(2)
     with search:
         phrase = st.text_input("Or select texts containing", key="map_search",
@@ -61,7 +58,7 @@ def show_selection(result, row_ids: list[int]) -> None:
         return
     known = [r for r in row_ids if r in result.rows.index]
     rows = result.rows.loc[known, ["text", "human_label", "proposed_label", "label_source", "confidence", "cluster_id"]]
-    st.subheader(f"{len(rows):,} rows selected")
+    st.subheader(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} selected")
     st.dataframe(rows, width="stretch", height=min(400, 38 + 35 * len(rows)))
     with st.form("label_selection", clear_on_submit=False):
         st.text_input("Label for the selected rows", key="map_label")
