@@ -190,7 +190,7 @@ def cmd_run(args) -> int:
         result = set_min_confidence(result, args.min_confidence)
     written = write_outputs(result, args.out)
     written["labels_to_check.csv"] = write_labels_to_check(result, args.out)
-    aside = typed_labels_aside(args.out, table.label_column)
+    aside = typed_labels_aside(args.out, table)
     if aside:
         print(f"warning: {Path(args.out).expanduser() / 'label_next.csv'} held labels typed in (an earlier run's): "
               f"moved to {aside}, not overwritten; give it to add-labels with the data that run read", file=sys.stderr)
@@ -218,7 +218,7 @@ def cmd_run(args) -> int:
                  hidden_categories_note(result, split=bool(flagged))):
         if note:
             print(note)
-    note = noise_note(result, len(table))
+    note = noise_note(result)
     if note:
         print(f"warning: {note}", file=sys.stderr)
     note = adaptation_note(result.adaptation)
@@ -287,6 +287,9 @@ def cmd_add_labels(args) -> int:
                 "--drawn-at-random, for rows picked at random, lets them be")
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
+          + (f" ({carried.kept_rows:,} doubtful label{'s' if carried.kept_rows != 1 else ''} kept as "
+             f"{'they were' if carried.kept_rows != 1 else 'it was'}: labeled in review, not listed to check again)"
+             if carried.kept_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`discovery run {out} --out ...` on it: {use})")
     markers = sorted({label for _, _, label in carried.relabeled if looks_like_a_marker(label)}
@@ -296,9 +299,9 @@ def cmd_add_labels(args) -> int:
         shown = ", ".join(map(repr, markers))
         print(f"warning: {args.labeled}: {shown} typed as a label is taken as a class name; if it marks unlabeled "
               f"rows, run this again with --unlabeled-marker {markers[0]!r}", file=sys.stderr)
-    typos = similar_spellings_note(carried.frame[carried.label_column].tolist())
-    if typos:
-        print(f"warning: {out.name}: {typos} (in {args.labeled} or {table.source_name}).", file=sys.stderr)
+    typos = similar_spellings_note(carried.frame[carried.label_column].tolist(), only=set(table.codec.names))
+    if typos:  # the data's own were named on reading it: only spellings the review file brought
+        print(f"warning: {args.labeled}: {typos}.", file=sys.stderr)
     if carried.blanked:
         shown = ", ".join(map(str, carried.blanked[:5])) + (f" and {len(carried.blanked) - 5} more" if len(carried.blanked) > 5 else "")
         many = len(carried.blanked) != 1
@@ -384,20 +387,19 @@ def _estimate_note(clustering: dict) -> str | None:
             "named, and clusters.csv's unexplained_rows says which candidates to read first)")
 
 
-def noise_note(result, n_rows: int) -> str | None:
+def noise_note(result) -> str | None:
     """A warning when hdbscan found no dense group for most rows (``pipeline.mostly_noise``)."""
-    from .cluster import automatic_min_cluster_size
     from .pipeline import mostly_noise
 
     noise = mostly_noise(result.clustering)
     if noise is None:
         return None
-    share, size = noise
-    automatic = automatic_min_cluster_size(n_rows)
-    return (f"hdbscan found no group of {size} or more close rows for {share:.0%} of the rows: they were each put in "
-            "their nearest cluster (assigned_from_noise, confidence halved), so few new categories can show; "
-            + (f"a smaller --min-cluster-size (automatic for this table: {automatic}) finds more"
-               if size > automatic else "--method seeded-kmeans (the default) does not leave rows out"))
+    group = f"group of {noise['size']} or more close rows" if noise["size"] else "dense group"
+    automatic = f" (automatic for this table: {noise['automatic']})" if noise["automatic"] else ""
+    return (f"hdbscan found no {group} for {noise['share']:.0%} of the rows: they were each put in their nearest "
+            "cluster (assigned_from_noise, confidence halved), so few new categories can show; "
+            + (f"a smaller --min-cluster-size{automatic} finds more" if noise["smaller_helps"]
+               else "--method seeded-kmeans (the default) does not leave rows out"))
 
 
 def moved_rows_note(result) -> str | None:

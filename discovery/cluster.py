@@ -535,8 +535,9 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
                 break
             min_samples = max(1, min_samples // 2)
         self.raw_noise_share_ = noise_share
-        self.min_cluster_size_ = min(mcs, max(2, len(X) // 2))  # the sizes used, for the run's record
+        self.min_cluster_size_ = min(mcs, max(2, len(X) // 2))  # the sizes HDBSCAN was given, for the run's record
         self.min_samples_ = min(min_samples, max(1, len(X) - 1))
+        self.automatic_min_cluster_size_ = automatic_min_cluster_size(len(X))
         clusters = enforce_labels(raw, y, n_classes)
         if (clusters < 0).all():
             clusters[:] = 0 if n_classes == 0 else y.max()  # nothing dense: one cluster

@@ -237,21 +237,36 @@ def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
     return write_files(out_dir, output_files(discovery))
 
 
-def typed_labels_aside(out_dir: str | os.PathLike, label_column: str | None) -> Path | None:
+def typed_labels_aside(out_dir: str | os.PathLike, table) -> Path | None:
     """Move an earlier run's label_next.csv in ``out_dir`` to label_next.typed.csv (.typed-2.csv, ...) when labels
-    were typed into its ``label_column`` (or it cannot be read: a spreadsheet may have saved it otherwise), so that
-    a run writing or removing label_next.csv does not lose them; returns where it went, or None (nothing typed)."""
+    were typed into it: a cell of its label column that differs from ``table``'s label cell of that row id (so a
+    marker such as ``?`` or ``NA`` copied from the data is not "typed"), or a file that cannot be read (a
+    spreadsheet may have saved it otherwise). A run writing or removing label_next.csv then loses nothing;
+    returns where the file went, or None."""
     path = Path(out_dir).expanduser() / "label_next.csv"
     if not path.is_file():
         return None
-    column = label_column or "label"
+    column = table.label_column or "label"
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        typed = column in frame.columns and frame[column].str.strip().ne("").any()
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
-        typed = True
-    if not typed:
-        return None
+        frame = None
+    if frame is not None:
+        if column not in frame.columns:
+            return None
+        cells = frame[column].map(lambda cell: without_formula_quote(cell.strip()))
+        ids = pd.to_numeric(frame["row_id"], errors="coerce") if "row_id" in frame.columns else pd.Series(np.nan,
+                                                                                                         index=frame.index)
+        data = table.frame[table.label_column] if table.label_column else None
+
+        def data_cell(row_id) -> str:
+            if data is None or pd.isna(row_id) or not 0 <= row_id < len(data) or row_id % 1:
+                return ""
+            value = data.iloc[int(row_id)]
+            return "" if pd.isna(value) else str(value).strip()
+
+        if not any(cell and cell != data_cell(row_id) for cell, row_id in zip(cells, ids)):
+            return None
     aside, n = path.with_name("label_next.typed.csv"), 1
     while aside.exists():
         n += 1

@@ -103,6 +103,8 @@ def similar_label_spellings(labels: Iterable[str | None], max_classes: int = 500
         for common, n_common in counts.items():
             if common == rare or n_common < max(3, 10 * n_rare):
                 continue
+            if re.sub(r"\d", "", keys[common]) == re.sub(r"\d", "", keys[rare]) and keys[common] != keys[rare]:
+                continue  # numbered classes (category_12, category_13; 2023, 2024), not typos
             if keys[common] == keys[rare] or (
                     min(len(keys[common]), len(keys[rare])) >= 6
                     and SequenceMatcher(None, keys[rare], keys[common]).ratio() >= SIMILAR_SPELLING):
@@ -113,9 +115,10 @@ def similar_label_spellings(labels: Iterable[str | None], max_classes: int = 500
     return found
 
 
-def similar_spellings_note(labels: Iterable[str | None]) -> str | None:
-    """One warning naming ``similar_label_spellings`` (at most five), or None."""
-    found = similar_label_spellings(labels)
+def similar_spellings_note(labels: Iterable[str | None], only: set | None = None) -> str | None:
+    """One warning naming ``similar_label_spellings`` (at most five), or None; ``only``: leave out the rare
+    spellings in this set (a review file's note names only the spellings it brought, not the data's)."""
+    found = [pair for pair in similar_label_spellings(labels) if not only or pair[0] not in only]
     if not found:
         return None
     shown = "; ".join(f"{rare!r} ({n_rare} row{'s' if n_rare != 1 else ''}) looks like {common!r} ({n_common} rows)"

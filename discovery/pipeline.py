@@ -409,20 +409,24 @@ def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
         report["hdbscan_noise_share"] = round(float(clusterer.raw_noise_share_), 4)
         report["hdbscan_min_cluster_size"] = int(clusterer.min_cluster_size_)
         report["hdbscan_min_samples"] = int(clusterer.min_samples_)
+        report["hdbscan_automatic_min_cluster_size"] = int(clusterer.automatic_min_cluster_size_)
     return report
 
 
 MOSTLY_NOISE = 0.5  # share of rows HDBSCAN left as noise above which a run says so
 
 
-def mostly_noise(clustering: dict) -> tuple[float, int] | None:
-    """(noise share, min cluster size) when HDBSCAN found no dense group for most rows, even at the smallest
-    ``min_samples``: they were put in their nearest cluster with halved confidence, and few new categories
-    could show. None otherwise (and for other methods)."""
+def mostly_noise(clustering: dict) -> dict | None:
+    """When HDBSCAN found no dense group for most rows even at the smallest ``min_samples`` (they were put in
+    their nearest cluster with halved confidence, and few new categories could show): the noise ``share``,
+    the ``size`` it was given (None in runs recorded before it was), and whether a smaller size could help
+    (``smaller_helps``: the size is above the automatic one). None otherwise, and for other methods."""
     share = clustering.get("hdbscan_noise_share")
     if share is None or share <= MOSTLY_NOISE:
         return None
-    return float(share), int(clustering.get("hdbscan_min_cluster_size") or 0)
+    size, automatic = clustering.get("hdbscan_min_cluster_size"), clustering.get("hdbscan_automatic_min_cluster_size")
+    return {"share": float(share), "size": size, "automatic": automatic,
+            "smaller_helps": size is None or automatic is None or size > automatic}
 
 
 def duplicate_groups(texts, y: np.ndarray) -> np.ndarray | None:
@@ -660,6 +664,9 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                                                 proposal.max(1), config.known_rows_by_fill)
     moved_to_fill_in_class = int((clusters != nearest).sum())
     clusters, centers = copies_with_their_label(embeddings, clusters, centers, copies, copied_labels)
+    if len(copies):  # a copy of a labeled text is placed by its label, not left as noise (at halved confidence)
+        noise = noise.copy()
+        noise[copies[copied_labels.max(1) == 1.0]] = False
     clusters, centers = empty_texts_with_their_guess(embeddings, clusters, centers, table.texts, y, fill)
     held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),

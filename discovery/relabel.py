@@ -39,6 +39,7 @@ from .labels import spelling_key
 from .io import ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_NAMED
 
 ROW_ACTIONS = ("assign",)
+CHECK_COLUMN = "suggested_label"  # the column that tells labels_to_check.csv (export.labels_to_check_table)
 CLUSTER_NAME_ACTION = "name"
 
 
@@ -150,9 +151,13 @@ def labels_for_next_run(result) -> NextRunLabels:
 
 
 def _kept_in_review(result) -> np.ndarray:
-    """Per row: an ``assign`` decision gave it the very label the data has (the researcher kept it)."""
+    """Per row: the label check listed it and an ``assign`` decision gave it the very label the data has (the
+    researcher looked at the doubtful label and kept it). Only listed rows: labeling a lasso selection gives many
+    rows the label they have already, which says nothing of a review of theirs."""
     rows = result.rows
-    decided = {int(r) for d in result.decisions if d.get("action") == "assign" for r in d["row_ids"]}
+    check = result.label_check
+    flagged = set() if check is None or check.empty else set(check.index[check.flagged].tolist())
+    decided = {int(r) for d in result.decisions if d.get("action") == "assign" for r in d["row_ids"]} & flagged
     listed = rows.index.isin(list(decided))
     data = np.array(result.table.codec.decode(result.table.labels), dtype=object)
     human = rows.human_label.to_numpy(dtype=object)
@@ -254,10 +259,17 @@ def add_labels(table, labeled, source_name: str | None = None,
                       if labels[row] is not None and labels[row] != label)
     labels[row_ids] = new
     origin[changed] = ORIGIN_DATA if drawn_at_random else ORIGIN_ASSIGNED
+    kept = np.zeros(0, dtype=np.int64)
+    if any(str(column).startswith(CHECK_COLUMN) for column in frame.columns) and not drawn_at_random:  # labels_to_check.csv: a label left as it was is kept
+        kept = np.setdiff1d(row_ids[labels[row_ids] == np.array(table.codec.decode(table.labels), dtype=object)[row_ids]],
+                            changed)
+        origin[kept] = ORIGIN_ASSIGNED
     listed = ~given & (ids.notna() & (ids % 1 == 0) & (ids >= 0) & (ids < len(table))).to_numpy()
+    labeled_here = set(row_ids.tolist())
     blanked = tuple(int(row) for row in np.unique(ids.to_numpy()[listed].astype(np.int64))
-                    if labels[row] is not None and row not in set(row_ids.tolist()))
-    return dataclasses.replace(_with_labels(table, labels, origin, len(changed), {}, (), relabeled), blanked=blanked)
+                    if labels[row] is not None and row not in labeled_here)
+    return dataclasses.replace(_with_labels(table, labels, origin, len(changed), {}, (), relabeled), blanked=blanked,
+                               kept_rows=len(kept))
 
 
 def _one_label_a_row(row_ids: np.ndarray, labels: np.ndarray, source_name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -656,6 +656,10 @@ def test_add_labels_reads_the_data_as_the_run_that_wrote_the_review_file(tmp_pat
     labels = pd.read_parquet(tmp_path / "r.parquet")["label"]
     assert not labels.eq("?").any()
     assert labels.notna().sum() == (truth.label != "?").sum() + 5
+    # the run's own label_next.csv copies the data's '?' cells: typed by nobody, it is replaced, not moved aside
+    again = discovery("run", tmp_path / "data.csv", "--model", "tfidf", "--unlabeled-marker", "?", "--quiet",
+                      "--label-next", "5", "--out", tmp_path / "out")
+    assert again.returncode == 0 and "moved to" not in again.stderr, again.stderr
     # another file than the run read: nothing is taken from that manifest
     truth.assign(text=truth.text + " ").to_csv(tmp_path / "other.csv", index=False)
     other = discovery("add-labels", tmp_path / "other.csv", tmp_path / "out" / "typed.csv", "--out", tmp_path / "o.parquet")

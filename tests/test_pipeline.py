@@ -363,6 +363,9 @@ def test_punctuation_only_texts_form_no_candidate_and_flag_no_cluster(small_bank
     home = rows.cluster_id[is_junk].iloc[0]
     sizes = clusters["size"].to_numpy() - np.where(clusters.index == home, is_junk.sum(), 0)
     assert clusters.unlabeled_beyond_labels.tolist() == unlabeled_beyond_labels(sizes, clusters.n_labeled).tolist()
+    counted = dict(zip(clusters.index, unlabeled_beyond_labels(clusters["size"], clusters.n_labeled)))[home]
+    unlabeled = clusters.loc[home, "size"] - clusters.loc[home, "n_labeled"]
+    assert counted >= 0.3 * unlabeled and not clusters.loc[home, "may_hide_new_category"]  # counted, they flagged it
     # a guess is never accepted, and labeling "..." next teaches nothing: never suggested
     assert not result.accepted[is_junk].any() and result.accepted[~is_junk].all()  # threshold 0: every other row
     from discovery import rows_to_label_next

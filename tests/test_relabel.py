@@ -208,6 +208,8 @@ def test_a_doubtful_label_kept_in_review_is_carried_as_reviewed_and_not_flagged_
     table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels}), name="s.csv", data_hash="s")
     first = run_discovery(table, CONFIG, embeddings=X)
     assert wrong in first.labels_to_check.index
+    same = [int(r) for r in np.flatnonzero(labels == labels[wrong]) if r != wrong]  # a lasso over the class
+    assert labels_for_next_run(assign_label(first, same, labels[wrong])).kept_rows == 0  # not a review of each
     kept = assign_label(first, [wrong], labels[wrong])
     assert wrong not in kept.labels_to_check.index
     carried = labels_for_next_run(kept)
@@ -216,3 +218,11 @@ def test_a_doubtful_label_kept_in_review_is_carried_as_reviewed_and_not_flagged_
     again = run_discovery(read_table_bytes(next_run_file(carried), "s-reviewed.parquet"), CONFIG, embeddings=X)
     assert bool(again.table.labeled_in_review[wrong])
     assert wrong in again.label_check.index and wrong not in again.labels_to_check.index  # checked, not flagged
+    # the same through labels_to_check.csv given back to add-labels with the label left as it was
+    from discovery.export import labels_to_check_table, to_csv_bytes
+    from discovery.relabel import add_labels
+
+    check_file = read_table_bytes(to_csv_bytes(labels_to_check_table(first)), "labels_to_check.csv")
+    added = add_labels(table, check_file)
+    assert added.kept_rows == len(first.labels_to_check) and added.assigned_rows == 0
+    assert added.frame.label_origin[wrong] == ORIGIN_ASSIGNED

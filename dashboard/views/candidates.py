@@ -175,9 +175,13 @@ with state.guard():
                            "merge it into its closest class." if result.fill_method else "."), icon=":material/tune:")
     noise = mostly_noise(result.clustering)
     if noise:
-        st.warning(f"HDBSCAN found no group of {noise[1]} or more close texts for {noise[0]:.0%} of the rows: each was "
-                   "put in its nearest cluster with its confidence halved, so few new categories can show. Lower 'Min "
-                   "cluster size' in the sidebar, or use seeded k-means, and run again.", icon=":material/blur_on:")
+        group = f"group of {noise['size']} or more close texts" if noise["size"] else "dense group"
+        st.warning(f"HDBSCAN found no {group} for {noise['share']:.0%} of the rows: each was put in its nearest "
+                   "cluster with its confidence halved, so few new categories can show. "
+                   + ("Lower 'Min cluster size' in the sidebar (0 sets it automatically"
+                      + (f": {noise['automatic']} for this table" if noise["automatic"] else "") + ") and run again."
+                      if noise["smaller_helps"] else "Use seeded k-means (the default method) and run again."),
+                   icon=":material/blur_on:")
     explained = result.candidates_explained
     if explained:
         st.warning(f"Candidates hold {explained[0]:.0%} of the unlabeled rows, and the classes you named explain "
@@ -185,13 +189,13 @@ with state.guard():
                    "the first ones (the least explained), merge the others into their closest class, or run again "
                    + ("with a larger 'Min cluster size' in the sidebar." if result.clustering.get("method") == "hdbscan"
                       else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
-    elif (best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
-          and result.config.model == TFIDF_MODEL):
+    if (best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
+            and result.config.model == TFIDF_MODEL):  # as the CLI says it, whatever the candidates explain
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): with TF-IDF vectors "
                 "the fit keeps rising with the number (word vectors split a category by its wordings), so it is weak "
                 "evidence. Set 'New categories to look for' in the sidebar to the number you expect, or use a sentence "
                 "model.", icon=":material/tune:")
-    elif best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
+    elif not explained and best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): the data may "
                 "hold more new categories. Set 'New categories to look for' in the sidebar higher and run again.",
                 icon=":material/trending_up:")
