@@ -523,19 +523,20 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
         self.reduced_ = reduced
         mcs = self.min_cluster_size or automatic_min_cluster_size(len(X))
         min_samples = self.min_samples or mcs
+        mcs = min(mcs, max(2, len(X) // 2))  # at most half the rows: a cluster needs another beside it
         while True:
             if len(X) < 3:  # too few rows for density: all noise, handled below as one cluster
                 raw = np.full(len(X), -1)
                 noise_share = 1.0
                 break
-            raw = hdbscan.HDBSCAN(min_cluster_size=min(mcs, max(2, len(X) // 2)),
+            raw = hdbscan.HDBSCAN(min_cluster_size=mcs,
                                   min_samples=min(min_samples, len(X) - 1), core_dist_n_jobs=1).fit_predict(reduced)
             noise_share = float(np.mean(raw < 0))
             if noise_share <= self.noise_budget or min_samples <= 1:
                 break
             min_samples = max(1, min_samples // 2)
         self.raw_noise_share_ = noise_share
-        self.min_cluster_size_ = min(mcs, max(2, len(X) // 2))  # the sizes HDBSCAN was given, for the run's record
+        self.min_cluster_size_ = mcs  # the sizes HDBSCAN was given, for the run's record
         self.min_samples_ = min(min_samples, max(1, len(X) - 1))
         self.automatic_min_cluster_size_ = automatic_min_cluster_size(len(X))
         clusters = enforce_labels(raw, y, n_classes)
