@@ -40,8 +40,9 @@ with state.guard():
     st.dataframe(labeled.head(200), width="stretch", height=300, hide_index=True)  # row_id is a column
     cache = st.session_state.setdefault("_export_files", {})
     drawn = state.drawn()
-    cols = st.columns(5)
-    for col, (name, shown) in zip(cols, DOWNLOADS.items()):
+    files = list(DOWNLOADS.items())
+    cols = [col for start in range(0, len(files), 3) for col in st.columns(3)]  # 3 a row: 5 were cut at 1,024 px
+    for col, (name, shown) in zip(cols, files):
         col.download_button(shown, data=lambda name=name: files_for(drawn, cache)[name], file_name=name,
                             mime=MIME[Path(name).suffix], key=f"download_{name}", width="stretch",
                             on_click="ignore", help=f"Downloads {name}")

@@ -57,12 +57,18 @@ def show_selection(result, row_ids: list[int]) -> None:
         st.info("Nothing selected yet.")
         return
     known = [r for r in row_ids if r in result.rows.index]
+    unknown = [r for r in row_ids if r not in result.rows.index]
+    if unknown:
+        shown = ", ".join(map(str, unknown[:5])) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        st.warning(f"No row {shown}: the table has rows 0 to {len(result.rows) - 1:,}.", icon=":material/error:")
+    if not known:
+        return
     rows = result.rows.loc[known, ["text", "human_label", "proposed_label", "label_source", "confidence", "cluster_id"]]
     st.subheader(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} selected")
     st.dataframe(rows, width="stretch", height=min(400, 38 + 35 * len(rows)))
     with st.form("label_selection", clear_on_submit=False):
         st.text_input("Label for the selected rows", key="map_label")
-        st.form_submit_button("Label selected rows", type="primary", on_click=label_selection, args=(known or row_ids,))
+        st.form_submit_button("Label selected rows", type="primary", on_click=label_selection, args=(known,))
 
 
 with state.guard():

@@ -373,6 +373,10 @@ def test_texts_containing_words_are_selected_for_labeling(first_session):
     assert at.dataframe[0].value.index.tolist() == list(dict.fromkeys([rows.index[0]] + expected))
     at.text_input(key="map_search").set_value("zqxj no such words").run()
     assert any("0 rows contain" in c.value.replace("\\", "") for c in at.caption)
+    at.text_input(key="map_row_ids").set_value("99999").run()  # no such row: said at once, and nothing to label
+    assert_clean(at)
+    assert any("No row 99999" in w.value for w in at.warning)
+    assert not [t for t in at.text_input if t.key == "map_label"]
 
 
 def test_exports_of_two_files_in_one_folder_go_to_separate_folders(tmp_path):
