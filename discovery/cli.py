@@ -188,12 +188,13 @@ def cmd_run(args) -> int:
         result = split_cluster(result, cluster)
     if args.min_confidence:
         result = set_min_confidence(result, args.min_confidence)
-    written = write_outputs(result, args.out)
-    written["labels_to_check.csv"] = write_labels_to_check(result, args.out)
-    aside = typed_labels_aside(args.out, table)
+    aside = typed_labels_aside(args.out, table)  # before this run's manifest.json replaces the one it belongs to
     if aside:
         print(f"warning: {Path(args.out).expanduser() / 'label_next.csv'} held labels typed in (an earlier run's): "
-              f"moved to {aside}, not overwritten; give it to add-labels with the data that run read", file=sys.stderr)
+              f"moved to {aside} with that run's manifest.json, not overwritten; give it to add-labels with the data "
+              "that run read", file=sys.stderr)
+    written = write_outputs(result, args.out)
+    written["labels_to_check.csv"] = write_labels_to_check(result, args.out)
     stale = Path(args.out).expanduser() / "label_next.csv"
     if not args.label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
         stale.unlink()
@@ -297,8 +298,8 @@ def cmd_add_labels(args) -> int:
                         if looks_like_a_marker(str(label)) and str(label) not in table.codec.names})
     if markers:
         shown = ", ".join(map(repr, markers))
-        print(f"warning: {args.labeled}: {shown} typed as a label is taken as a class name; if it marks unlabeled "
-              f"rows, run this again with --unlabeled-marker {markers[0]!r}", file=sys.stderr)
+        print(f"warning: {args.labeled}: {shown} typed as a label is taken as a class name; if it means unlabeled, "
+              "leave that cell blank and run this again (a blank label leaves its row as it was)", file=sys.stderr)
     typos = similar_spellings_note(carried.frame[carried.label_column].tolist(), only=set(table.codec.names))
     if typos:  # the data's own were named on reading it: only spellings the review file brought
         print(f"warning: {args.labeled}: {typos}.", file=sys.stderr)

@@ -7,6 +7,7 @@ import json
 import datetime
 import os
 import platform
+import shutil
 import uuid
 from pathlib import Path
 
@@ -238,8 +239,8 @@ def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
 
 
 def typed_labels_aside(out_dir: str | os.PathLike, table) -> Path | None:
-    """Move an earlier run's label_next.csv in ``out_dir`` to label_next.typed.csv (.typed-2.csv, ...) when labels
-    were typed into it: a cell of its label column that differs from ``table``'s label cell of that row id (so a
+    """Move an earlier run's label_next.csv in ``out_dir`` into typed-labels/ (typed-labels-2/, ...), with a copy of
+    that run's manifest.json (add-labels reads how the run read its data there), when labels were typed into it: a cell of its label column that differs from ``table``'s label cell of that row id (so a
     marker such as ``?`` or ``NA`` copied from the data is not "typed"), or a file that cannot be read (a
     spreadsheet may have saved it otherwise). A run writing or removing label_next.csv then loses nothing;
     returns where the file went, or None."""
@@ -267,12 +268,16 @@ def typed_labels_aside(out_dir: str | os.PathLike, table) -> Path | None:
 
         if not any(cell and cell != data_cell(row_id) for cell, row_id in zip(cells, ids)):
             return None
-    aside, n = path.with_name("label_next.typed.csv"), 1
-    while aside.exists():
+    folder, n = path.with_name("typed-labels"), 1
+    while folder.exists():
         n += 1
-        aside = path.with_name(f"label_next.typed-{n}.csv")
-    path.rename(aside)
-    return aside
+        folder = path.with_name(f"typed-labels-{n}")
+    folder.mkdir()
+    manifest_path = path.with_name("manifest.json")  # the run that wrote it: add-labels reads it beside the file
+    if manifest_path.is_file():
+        shutil.copy2(manifest_path, folder / "manifest.json")
+    path.rename(folder / "label_next.csv")
+    return folder / "label_next.csv"
 
 
 def write_label_next(discovery, out_dir: str | os.PathLike, n: int = 100) -> Path:

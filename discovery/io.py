@@ -581,8 +581,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     if n_empty or n_marks:
         what = " and ".join(([f"{n_empty} rows have an empty text"] if n_empty else [])
                             + ([f"{n_marks} {'row holds' if n_marks == 1 else 'rows hold'} only punctuation"] if n_marks else []))
-        warnings.append(f"{name}: {what} in {text_col!r}; they are kept, get low-confidence labels "
-                        "and form no candidate category of their own"
+        warnings.append(f"{name}: {what} in {text_col!r}; they are kept and get low-confidence labels, never "
+                        "accepted; with two labeled classes or more they form no candidate category of their own"
                         + (f" (that is most rows: is {text_col!r} the column that holds the texts?)."
                            if n_empty + n_marks > len(texts) / 2 else "."))
     filled = [t.strip() for t in texts if t.strip()]

@@ -144,9 +144,11 @@ class Discovery:
     @property
     def accepted(self) -> pd.Series:
         """Per row: does its proposed label go into the label set? A human label, a cluster the
-        researcher named, or another proposal (not an open candidate's) at least ``min_confidence`` sure."""
+        researcher named, or another proposal (not an open candidate's) at least ``min_confidence`` sure; never
+        an empty or punctuation-only text's (a guess)."""
         sure = self.decided_by_threshold & (self.rows.confidence >= self.min_confidence)
-        return (self.rows.label_source == HUMAN) | self.from_named_cluster | sure
+        guessed = empty_text_rows(self.rows)  # an empty text's label is a guess, even a named cluster's name
+        return (self.rows.label_source == HUMAN) | (self.from_named_cluster & ~guessed) | sure
 
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets

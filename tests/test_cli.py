@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -161,9 +162,13 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
     label_next.to_csv(tmp_path / "a" / "label_next.csv", index=False)
     again = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--label-next", "20", "--out", tmp_path / "a")
     assert again.returncode == 0, again.stderr
-    assert "moved to" in again.stderr and "label_next.typed.csv" in again.stderr
-    assert pd.read_csv(tmp_path / "a" / "label_next.typed.csv", dtype=str, keep_default_na=False).equals(
+    assert "moved to" in again.stderr and str(Path("typed-labels") / "label_next.csv") in again.stderr
+    aside = tmp_path / "a" / "typed-labels"
+    assert pd.read_csv(aside / "label_next.csv", dtype=str, keep_default_na=False).equals(
         pd.read_csv(tmp_path / "typed.csv", dtype=str, keep_default_na=False))
+    assert (aside / "manifest.json").is_file()  # the run it belongs to, for add-labels
+    taken_back = discovery("add-labels", demo_slice, aside / "label_next.csv", "--out", tmp_path / "back.parquet")
+    assert taken_back.returncode == 0, taken_back.stderr
     assert pd.read_csv(tmp_path / "a" / "label_next.csv", dtype=str, keep_default_na=False).label.eq("").all()
     untouched = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--label-next", "0", "--out", tmp_path / "a")
     assert "moved to" not in untouched.stderr and "removed" in untouched.stdout  # nothing typed: an earlier run's file
@@ -679,7 +684,7 @@ def test_a_minus_one_typed_in_a_review_file_is_named_as_a_class(tmp_path):
     review.to_csv(tmp_path / "typed.csv", index=False)
     added = discovery("add-labels", tmp_path / "data.csv", tmp_path / "typed.csv", "--out", tmp_path / "r.parquet")
     assert added.returncode == 0, added.stderr
-    assert "'-1' typed as a label is taken as a class name" in added.stderr and "--unlabeled-marker '-1'" in added.stderr
+    assert "'-1' typed as a label is taken as a class name" in added.stderr and "leave that cell blank" in added.stderr
     marked = discovery("add-labels", tmp_path / "data.csv", tmp_path / "typed.csv", "--unlabeled-marker", "-1",
                        "--out", tmp_path / "m.parquet")
     assert marked.returncode == 0 and "taken as a class name" not in marked.stderr

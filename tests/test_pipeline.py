@@ -426,3 +426,20 @@ def test_a_dataframe_with_minus_one_for_unlabeled_warns_and_the_marker_can_be_an
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run_discovery(table, config)
+
+
+def test_with_no_labels_empty_texts_named_with_their_cluster_are_not_accepted():
+    """Without labels no class can take the empty texts, so they sit in a candidate; naming it accepted their
+    label (a guess) with the rest of its rows."""
+    from discovery import name_cluster
+    from discovery.io import table_from_frame
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=20)
+    texts = list(frame.text) + ["...", "?", "", " - "] * 5
+    result = run_discovery(table_from_frame(pd.DataFrame({"text": texts, "label": [None] * len(texts)})),
+                           DiscoveryConfig(model="tfidf", make_map=False))
+    empty = np.arange(len(texts)) >= len(frame)
+    home = int(result.rows.cluster_id[empty].mode()[0])
+    named = name_cluster(result, home, "whatever_it_is")
+    members = (named.rows.cluster_id == home).to_numpy()
+    assert named.accepted[members & ~empty].all() and not named.accepted[empty].any()
