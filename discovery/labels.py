@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -77,7 +76,6 @@ def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | 
     return out, renamed
 
 
-SIMILAR_SPELLING = 0.9  # SequenceMatcher ratio of two labels' keys above which the rarer one looks like a typo
 MAX_TYPO_ROWS = 2  # a label on at most this many rows (and a tenth of the other's) can be a typo of it
 
 
@@ -85,12 +83,44 @@ def _separators_as_spaces(label: str) -> str:
     return re.sub(r"[\s_\-]+", " ", spelling_key(label)).strip()
 
 
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` once it is sure to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _looks_like_typo(rare: str, common: str) -> bool:
+    """Only ``_``, ``-`` and spaces apart, or one letter apart (labels of 5 characters or more), or two (10 or
+    more); not when they differ only in digits or in a last part of one or two characters (numbered or lettered
+    classes: ``category_12``/``category_13``, ``type_a``/``type_b``)."""
+    if rare == common:
+        return True
+    if re.sub(r"\d", "", rare) == re.sub(r"\d", "", common):
+        return False
+    *head, last = rare.split(" ")
+    *other_head, other_last = common.split(" ")
+    if head and head == other_head and max(len(last), len(other_last)) <= 2:
+        return False
+    shortest = min(len(rare), len(common))
+    allowed = 2 if shortest >= 10 else 1 if shortest >= 5 else 0
+    return allowed > 0 and _edit_distance(rare, common, allowed) <= allowed
+
+
 def similar_label_spellings(labels: Iterable[str | None], max_classes: int = 500) -> list[tuple[str, int, str, int]]:
     """Labels that look like a typo of another: (rare, its rows, common, its rows) for each label on at most
-    ``MAX_TYPO_ROWS`` rows, and a tenth of the other's, that differs from a more common one only by ``_``, ``-``
-    and spaces (``ATM support``, ``atm_support``) or by a letter or two (``card_acceptence``). Each becomes a
-    class of its own, which a researcher rarely means; the caller warns and changes nothing (they may be two
-    classes). Skipped above ``max_classes`` labels (pairs grow with the square)."""
+    ``MAX_TYPO_ROWS`` rows, and a tenth of the other's, that ``_looks_like_typo`` of a more common one
+    (``ATM support`` of ``atm_support``, ``card_acceptence`` of ``card_acceptance``, ``PlayMusik`` of
+    ``PlayMusic``). Each becomes a class of its own, which a researcher rarely means; the caller warns and
+    changes nothing (they may be two classes). Skipped above ``max_classes`` labels (pairs grow with the square)."""
     counts = Counter(label for label in labels if label is not None)
     if len(counts) > max_classes:
         return []
@@ -103,13 +133,8 @@ def similar_label_spellings(labels: Iterable[str | None], max_classes: int = 500
         for common, n_common in counts.items():
             if common == rare or n_common < max(3, 10 * n_rare):
                 continue
-            if re.sub(r"\d", "", keys[common]) == re.sub(r"\d", "", keys[rare]) and keys[common] != keys[rare]:
-                continue  # numbered classes (category_12, category_13; 2023, 2024), not typos
-            if keys[common] == keys[rare] or (
-                    min(len(keys[common]), len(keys[rare])) >= 6
-                    and SequenceMatcher(None, keys[rare], keys[common]).ratio() >= SIMILAR_SPELLING):
-                if best is None or n_common > best[1]:
-                    best = (common, n_common)
+            if _looks_like_typo(keys[rare], keys[common]) and (best is None or n_common > best[1]):
+                best = (common, n_common)
         if best:
             found.append((rare, n_rare, best[0], best[1]))
     return found

@@ -478,15 +478,16 @@ def prior_for_empty_texts(fill: FillResult, texts, y: np.ndarray, n_classes: int
 
 
 def copies_of_labeled_texts(texts, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, shares): the unlabeled rows that hold the very text of a labeled row, and for each the class shares
-    of the labeled rows holding that text (one class, 1.0, when they agree).
+    """(rows, shares): the unlabeled rows that hold the very text of a labeled row (case and runs of spaces aside),
+    and for each the class shares of the labeled rows holding that text (one class, 1.0, when they agree).
 
     A researcher labels a text once (label_next.csv lists each text once) and expects its copies to follow; the
     fill-in gave 3 of 25 such copies another class, and copies in a candidate cluster took the candidate's name."""
     y = np.asarray(y)
     if n_classes == 0 or not (y >= 0).any() or len(y) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, n_classes))
-    codes = pd.factorize(pd.Series(list(texts), dtype=object))[0]
+    same = pd.Series([" ".join(str(text).split()).casefold() for text in texts], dtype=object)  # as add-labels does
+    codes = pd.factorize(same)[0]
     labeled = y >= 0
     counts = np.zeros((int(codes.max()) + 1, n_classes))
     np.add.at(counts, (codes[labeled], y[labeled]), 1.0)

@@ -16,8 +16,11 @@ def test_a_rare_label_a_letter_or_a_separator_away_from_a_common_one_is_flagged(
     assert similar_label_spellings(labels) == [("ATM support", 1, "atm_support", 10),
                                                ("card_acceptence", 1, "card_acceptance", 12),
                                                ("lost_cards", 2, "lost_card", 31)]  # 'refunds': 'refund' is no more common
-    numbered = ["category_12"] + ["category_13"] * 20 + ["product 2023"] + ["product 2024"] * 20
-    assert similar_label_spellings(numbered) == []  # numbered classes, not typos
+    numbered = (["category_12"] + ["category_13"] * 20 + ["product 2023"] + ["product 2024"] * 20
+                + ["category_x"] + ["category_y"] * 20 + ["v1"] + ["v2"] * 20)
+    assert similar_label_spellings(numbered) == []  # numbered or lettered classes, not typos
+    short = ["PlayMusik"] + ["PlayMusic"] * 18 + ["refund_not_showng"] + ["refund_not_showing"] * 12
+    assert [pair[0] for pair in similar_label_spellings(short)] == ["PlayMusik", "refund_not_showng"]
     table = table_from_frame(pd.DataFrame({"text": [f"text {i}" for i in range(len(labels))], "label": labels}))
     assert any("'card_acceptence' (1 row) looks like 'card_acceptance' (12 rows)" in w for w in table.warnings)
 

@@ -393,8 +393,9 @@ def test_unlabeled_copies_of_a_labeled_text_take_its_label(small_banking):
     originals = np.concatenate([labeled[::2], unnamed[:6]])
     twice = labeled[1]  # a text labeled two ways: its labeled copy says another intent
     other = next(label for label in frame.true_label.unique()[:5] if label != labels[twice])
-    rows_added = pd.DataFrame({"text": frame.text.to_numpy()[np.concatenate([originals, [twice, twice]])],
-                               "label": [None] * len(originals) + [other, None]})
+    copied = frame.text.to_numpy()[np.concatenate([originals, [twice, twice]])].copy()
+    copied[0], copied[1] = copied[0].upper(), f"  {copied[1]} "  # the same text to a researcher
+    rows_added = pd.DataFrame({"text": copied, "label": [None] * len(originals) + [other, None]})
     table = table_from_frame(pd.concat([pd.DataFrame({"text": frame.text, "label": labels}), rows_added],
                                        ignore_index=True))
     vectors = np.vstack([X, X[originals], X[[twice, twice]]])
