@@ -396,6 +396,8 @@ def noise_note(result) -> str | None:
     if noise is None:
         return None
     group = f"group of {noise['size']} or more close rows" if noise["size"] else "dense group"
+    if noise["cut_to"]:
+        group += f" (--min-cluster-size is at most half the rows: {noise['cut_to']})"
     automatic = f" (automatic for this table: {noise['automatic']})" if noise["automatic"] else ""
     return (f"hdbscan found no {group} for {noise['share']:.0%} of the rows: they were each put in their nearest "
             "cluster (assigned_from_noise, confidence halved), so few new categories can show; "

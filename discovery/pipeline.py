@@ -410,6 +410,7 @@ def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
         report["hdbscan_min_cluster_size"] = int(clusterer.min_cluster_size_)
         report["hdbscan_min_samples"] = int(clusterer.min_samples_)
         report["hdbscan_automatic_min_cluster_size"] = int(clusterer.automatic_min_cluster_size_)
+        report["hdbscan_min_cluster_size_asked"] = config.min_cluster_size  # cut to half the rows when larger
     return report
 
 
@@ -419,14 +420,17 @@ MOSTLY_NOISE = 0.5  # share of rows HDBSCAN left as noise above which a run says
 def mostly_noise(clustering: dict) -> dict | None:
     """When HDBSCAN found no dense group for most rows even at the smallest ``min_samples`` (they were put in
     their nearest cluster with halved confidence, and few new categories could show): the noise ``share``,
-    the ``size`` it was given (None in runs recorded before it was), and whether a smaller size could help
-    (``smaller_helps``: the size is above the automatic one). None otherwise, and for other methods."""
+    the ``size`` it was given (None in runs recorded before it was), whether a smaller size could help
+    (``smaller_helps``: the size is above the automatic one), and ``cut_to``: the size used when the one asked
+    for was more than half the rows (else None). None otherwise, and for other methods."""
     share = clustering.get("hdbscan_noise_share")
     if share is None or share <= MOSTLY_NOISE:
         return None
     size, automatic = clustering.get("hdbscan_min_cluster_size"), clustering.get("hdbscan_automatic_min_cluster_size")
+    asked = clustering.get("hdbscan_min_cluster_size_asked")
     return {"share": float(share), "size": size, "automatic": automatic,
-            "smaller_helps": size is None or automatic is None or size > automatic}
+            "smaller_helps": size is None or automatic is None or size > automatic,
+            "cut_to": size if asked is not None and size is not None and asked > size else None}
 
 
 def duplicate_groups(texts, y: np.ndarray) -> np.ndarray | None:

@@ -176,6 +176,8 @@ with state.guard():
     noise = mostly_noise(result.clustering)
     if noise:
         group = f"group of {noise['size']} or more close texts" if noise["size"] else "dense group"
+        if noise["cut_to"]:
+            group += f" ('Min cluster size' is at most half the rows: {noise['cut_to']})"
         st.warning(f"HDBSCAN found no {group} for {noise['share']:.0%} of the rows: each was put in its nearest "
                    "cluster with its confidence halved, so few new categories can show. "
                    + ("Lower 'Min cluster size' in the sidebar (0 sets it automatically"
