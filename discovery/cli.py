@@ -289,7 +289,7 @@ def cmd_add_labels(args) -> int:
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + (f" ({carried.kept_rows:,} doubtful label{'s' if carried.kept_rows != 1 else ''} kept as "
-             f"{'they were' if carried.kept_rows != 1 else 'it was'}: labeled in review, not listed to check again)"
+             f"{'they were' if carried.kept_rows != 1 else 'it was'}: not listed to check again)"
              if carried.kept_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`discovery run {out} --out ...` on it: {use})")

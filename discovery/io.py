@@ -65,6 +65,14 @@ class LabeledTable:
         return np.isin(self.label_origin, REVIEW_ORIGINS) & (self.labels >= 0)
 
     @property
+    def kept_in_review(self) -> np.ndarray:
+        """Data labels the label check doubted and a researcher kept: drawn like the rest (so they may be held
+        out to estimate accuracy), but never listed to check again."""
+        if self.label_origin is None:
+            return np.zeros(len(self.labels), dtype=bool)
+        return (self.label_origin == ORIGIN_KEPT) & (self.labels >= 0)
+
+    @property
     def texts(self) -> list[str]:
         return self.frame[self.text_column].tolist()
 
@@ -503,6 +511,7 @@ def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[
 
 NO_LABEL_COLUMN = ""  # label_column value meaning: ignore any label column, treat every row as unlabeled
 ORIGIN_DATA, ORIGIN_ASSIGNED, ORIGIN_NAMED = "data", "labeled in review", "named cluster"
+ORIGIN_KEPT = "data, kept in review"  # a data label the check doubted and the researcher kept: still a random draw
 REVIEW_ORIGINS = (ORIGIN_ASSIGNED, ORIGIN_NAMED)
 ORIGIN_COLUMN = "label_origin"
 
@@ -510,7 +519,7 @@ ORIGIN_COLUMN = "label_origin"
 def find_origin_column(frame: pd.DataFrame, skip=()) -> str | None:
     """The column ``labels_for_next_run`` wrote (``label_origin``, or ``label_origin_discovery`` when the
     data had a column of that name): the first of them holding only its values."""
-    allowed = {"", ORIGIN_DATA, *REVIEW_ORIGINS}
+    allowed = {"", ORIGIN_DATA, ORIGIN_KEPT, *REVIEW_ORIGINS}
     for column in [c for c in frame.columns if c.startswith(ORIGIN_COLUMN) and c not in skip]:
         if set(frame[column].dropna().astype(str)) <= allowed:
             return column

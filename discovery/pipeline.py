@@ -593,7 +593,7 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
     check = check_labels(vectors, y[labeled], len(table.codec), random_state=config.random_state)
     rows = labeled[check.position.to_numpy(dtype=np.int64)]
     names = np.array(table.codec.names, dtype=object)
-    reviewed = np.asarray(table.labeled_in_review, dtype=bool)[rows]  # a researcher has looked at these labels
+    reviewed = (table.labeled_in_review | table.kept_in_review)[rows]  # a researcher has looked at these labels
     return pd.DataFrame({"label": names[check.given.to_numpy(dtype=np.int64)],
                          "suggested_label": names[check.suggested.to_numpy(dtype=np.int64)],
                          "label_probability": check.given_probability.to_numpy(dtype=float).round(4),

@@ -36,7 +36,7 @@ import pandas as pd
 from .errors import InputError
 from .export import without_formula_quote
 from .labels import spelling_key
-from .io import ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_NAMED
+from .io import ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED
 
 ROW_ACTIONS = ("assign",)
 CHECK_COLUMN = "suggested_label"  # the column that tells labels_to_check.csv (export.labels_to_check_table)
@@ -111,7 +111,7 @@ def recorded_origin(table) -> np.ndarray:
     """Per row: where its label came from (``data`` unless an earlier round recorded review), None if unlabeled."""
     origin = np.where(table.labels >= 0, ORIGIN_DATA, None).astype(object)
     if table.label_origin is not None:
-        review = table.labeled_in_review
+        review = table.labeled_in_review | table.kept_in_review
         origin[review] = table.label_origin[review]
     return origin
 
@@ -129,8 +129,8 @@ def labels_for_next_run(result) -> NextRunLabels:
     origin = recorded_origin(table)
     assigned = result.labeled_by_decisions
     origin[assigned] = ORIGIN_ASSIGNED
-    kept = _kept_in_review(result) & ~assigned  # a doubtful label looked at and kept: reviewed, not flagged again
-    origin[kept] = ORIGIN_ASSIGNED
+    kept = _kept_in_review(result) & ~assigned  # a doubtful label looked at and kept: not listed again
+    origin[kept] = ORIGIN_KEPT
 
     named_rows: dict[str, int] = {}
     for cluster_id, cluster in clusters[clusters.renamed & ~clusters.dismissed].iterrows():
@@ -263,7 +263,7 @@ def add_labels(table, labeled, source_name: str | None = None,
     if any(str(column).startswith(CHECK_COLUMN) for column in frame.columns) and not drawn_at_random:  # labels_to_check.csv: a label left as it was is kept
         kept = np.setdiff1d(row_ids[labels[row_ids] == np.array(table.codec.decode(table.labels), dtype=object)[row_ids]],
                             changed)
-        origin[kept] = ORIGIN_ASSIGNED
+        origin[kept] = ORIGIN_KEPT
     listed = ~given & (ids.notna() & (ids % 1 == 0) & (ids >= 0) & (ids < len(table))).to_numpy()
     labeled_here = set(row_ids.tolist())
     blanked = tuple(int(row) for row in np.unique(ids.to_numpy()[listed].astype(np.int64))
