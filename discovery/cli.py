@@ -257,22 +257,22 @@ def cmd_add_labels(args) -> int:
     options = dict(text_column=args.text_col, label_column=args.label_col, unlabeled_marker=args.unlabeled_marker,
                    encoding=args.encoding, missing_words=args.missing_words)
     table = read_table(args.input, **options)
-    adopted = as_the_run_read(run_reading(args.labeled), table, args)
+    run_read = run_reading(args.labeled)
+    adopted = as_the_run_read(run_read, table, args)
     if adopted:  # the same data as the run read: its labels as the run read them, not "?" as a class
         options.update(adopted)
         table = read_table(args.input, **options)
-        print(f"note: {args.input} read as the run that wrote {args.labeled} read it ("
-              + ", ".join(f"{flag} {value!r}" if value is not True else flag for flag, value in
-                          (("--unlabeled-marker", adopted.get("unlabeled_marker")),
-                           ("--missing-words-are-labels", True if "missing_words" in adopted else None)) if value)
-              + ", from its manifest.json)", file=sys.stderr)
+        flags = ([f"--unlabeled-marker {adopted['unlabeled_marker']!r}"] if "unlabeled_marker" in adopted else []) + (
+            ["--missing-words-are-labels"] if "missing_words" in adopted else [])
+        print(f"note: {args.input} read as the run that wrote {args.labeled} read it ({', '.join(flags)}, from its "
+              "manifest.json)", file=sys.stderr)
     for warning in table.warnings:  # before anything is refused: how the data was read may be why
         print(f"warning: {warning}", file=sys.stderr)
     try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding; --encoding is the data's
         labeled = read_table(args.labeled, **{**options, "encoding": args.labeled_encoding})
     except InputError as exc:
         raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
-    if left_behind := review_labels_left_behind(args.labeled, table, labeled):
+    if left_behind := review_labels_left_behind(args.labeled, table, labeled, run_read):
         raise InputError(left_behind)
     carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=options["unlabeled_marker"],
                          drawn_at_random=args.drawn_at_random)

@@ -521,7 +521,8 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
                                      random_state=self.random_state).fit_transform(X, y)
         report(1, 2)
         self.reduced_ = reduced
-        mcs = self.min_cluster_size or automatic_min_cluster_size(len(X))
+        self.automatic_min_cluster_size_ = automatic_min_cluster_size(len(X))
+        mcs = self.min_cluster_size or self.automatic_min_cluster_size_
         min_samples = self.min_samples or mcs
         mcs = min(mcs, max(2, len(X) // 2))  # at most half the rows: a cluster needs another beside it
         while True:
@@ -538,7 +539,6 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
         self.raw_noise_share_ = noise_share
         self.min_cluster_size_ = mcs  # the sizes HDBSCAN was given, for the run's record
         self.min_samples_ = min(min_samples, max(1, len(X) - 1))
-        self.automatic_min_cluster_size_ = automatic_min_cluster_size(len(X))
         clusters = enforce_labels(raw, y, n_classes)
         if (clusters < 0).all():
             clusters[:] = 0 if n_classes == 0 else y.max()  # nothing dense: one cluster

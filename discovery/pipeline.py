@@ -467,12 +467,13 @@ def agree_on_duplicates(fill: FillResult, group: np.ndarray | None) -> FillResul
     return replace(fill, distributions=distributions)
 
 
-def prior_for_empty_texts(fill: FillResult, texts, y: np.ndarray, n_classes: int) -> FillResult:
+def prior_for_empty_texts(fill: FillResult, empty: np.ndarray, y: np.ndarray, n_classes: int) -> FillResult:
     """Unlabeled rows with an empty text (or punctuation only: ``io.is_contentless``) carry no evidence: each method's distribution there is the labeled
     rows' class shares, a guess at a guess's confidence. Every empty text embeds to one point, so they took the
-    label of a labeled empty row (or its neighbours') at a confidence as high as any real proposal's."""
+    label of a labeled empty row (or its neighbours') at a confidence as high as any real proposal's.
+    ``empty``: ``io.contentless_rows`` of the texts."""
     y = np.asarray(y)
-    empty = contentless_rows(texts) & (y < 0)
+    empty = np.asarray(empty, dtype=bool) & (y < 0)
     if not empty.any() or not fill.distributions:
         return fill
     prior = np.bincount(y[y >= 0], minlength=n_classes)[:n_classes].astype(float)
@@ -513,36 +514,30 @@ def labels_of_copies(fill: FillResult, rows: np.ndarray, shares: np.ndarray) -> 
     return replace(fill, distributions=distributions)
 
 
-def copies_with_their_label(embeddings: np.ndarray, clusters: np.ndarray, centers: np.ndarray, rows: np.ndarray,
-                            shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unlabeled copies of a text its labeled rows agree on join that class's cluster (a candidate's would give
-    them its name, which their label's class explains)."""
-    agreed = shares.max(1) == 1.0 if len(rows) else np.zeros(0, dtype=bool)
-    rows, label = rows[agreed], shares[agreed].argmax(1) if agreed.any() else np.zeros(0, dtype=np.int64)
-    if not (clusters[rows] != label).any():
-        return clusters, centers
-    clusters = clusters.copy()
-    clusters[rows] = label
-    return clusters, cluster_centers(embeddings, clusters)
+def placed_by_label(embeddings: np.ndarray, clusters: np.ndarray, centers: np.ndarray, empty: np.ndarray,
+                    y: np.ndarray, fill: FillResult, copies: np.ndarray,
+                    shares: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows whose cluster their label decides, not their vector: returns the clusters, their centers and the
+    rows so placed (no longer noise).
 
-
-def empty_texts_with_their_guess(embeddings: np.ndarray, clusters: np.ndarray, centers: np.ndarray, texts,
-                                 y: np.ndarray, fill: FillResult) -> tuple[np.ndarray, np.ndarray]:
-    """Unlabeled empty or punctuation-only texts join the cluster of the class the fill-in guesses for them.
-
-    They all embed close together, so the clustering gave them clusters of their own: candidate new
-    categories made of "...", "?" and blanks (two such candidates from 90 of them among 3,090 banking
-    texts). Their guess is the most common labeled class (``prior_for_empty_texts``) at a guess's
-    confidence; the cluster statistics leave them out (``result.informative_sizes``).
-    Without a fill-in (fewer than two labeled classes) they stay where the clustering put them."""
-    if fill.best is None:
-        return clusters, centers
-    move = contentless_rows(texts) & (np.asarray(y) < 0)
-    guess = fill.distributions[fill.best].argmax(1)
-    if not (move & (clusters != guess)).any():
-        return clusters, centers
-    clusters = np.where(move, guess, clusters)
-    return clusters, cluster_centers(embeddings, clusters)
+    Unlabeled copies of a text its labeled rows agree on (``copies_of_labeled_texts``) join that class's
+    cluster: a candidate's would give them its name, which their label's class explains. Unlabeled empty or
+    punctuation-only texts (``empty``) join the cluster of the class the fill-in guesses for them: they all
+    embed close together, so the clustering gave them clusters of their own, candidate new categories made of
+    "...", "?" and blanks (two such candidates from 90 of them among 3,090 banking texts). Their guess is the
+    most common labeled class (``prior_for_empty_texts``) at a guess's confidence, and the cluster statistics
+    leave them out (``result.informative_sizes``); without a fill-in (fewer than two labeled classes) they stay
+    where the clustering put them."""
+    target = np.asarray(clusters).copy()
+    agreed = shares.max(1) == 1.0 if len(copies) else np.zeros(0, dtype=bool)
+    if agreed.any():
+        target[copies[agreed]] = shares[agreed].argmax(1)
+    if fill.best is not None:
+        guessed = np.asarray(empty, dtype=bool) & (np.asarray(y) < 0)
+        target[guessed] = fill.distributions[fill.best].argmax(1)[guessed]
+    if np.array_equal(target, clusters):
+        return clusters, centers, copies[agreed]
+    return target, cluster_centers(embeddings, target), copies[agreed]
 
 
 def same_cluster_for_duplicates(clusters: np.ndarray, noise: np.ndarray, group: np.ndarray | None):
@@ -661,18 +656,18 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                    adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
                    neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words)
     copies, copied_labels = copies_of_labeled_texts(table.texts, y, n_classes)
+    empty = contentless_rows(table.texts)
     fill = prior_for_empty_texts(labels_of_copies(agree_on_duplicates(fill, twins), copies, copied_labels),
-                                 table.texts, y, n_classes)
+                                 empty, y, n_classes)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
         clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),
                                                 proposal.max(1), config.known_rows_by_fill)
     moved_to_fill_in_class = int((clusters != nearest).sum())
-    clusters, centers = copies_with_their_label(embeddings, clusters, centers, copies, copied_labels)
-    if len(copies):  # a copy of a labeled text is placed by its label, not left as noise (at halved confidence)
+    clusters, centers, placed = placed_by_label(embeddings, clusters, centers, empty, y, fill, copies, copied_labels)
+    if len(placed):  # a copy of a labeled text is placed by its label, not left as noise (at halved confidence)
         noise = noise.copy()
-        noise[copies[copied_labels.max(1) == 1.0]] = False
-    clusters, centers = empty_texts_with_their_guess(embeddings, clusters, centers, table.texts, y, fill)
+        noise[placed] = False
     held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,
@@ -704,7 +699,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         report("map", 1, 1)
         timings["map"] = time.perf_counter() - start
 
-    rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers)
+    rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers, empty=empty)
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,

@@ -255,14 +255,14 @@ def add_labels(table, labeled, source_name: str | None = None,
     labels = np.array(table.codec.decode(table.labels), dtype=object)
     origin = recorded_origin(table)
     changed = row_ids[labels[row_ids] != new]
+    unchanged = row_ids[labels[row_ids] == new]
     relabeled = tuple((int(row), labels[row], label) for row, label in zip(row_ids, new)
                       if labels[row] is not None and labels[row] != label)
     labels[row_ids] = new
     origin[changed] = ORIGIN_DATA if drawn_at_random else ORIGIN_ASSIGNED
     kept = np.zeros(0, dtype=np.int64)
-    if any(str(column).startswith(CHECK_COLUMN) for column in frame.columns) and not drawn_at_random:  # labels_to_check.csv: a label left as it was is kept
-        kept = np.setdiff1d(row_ids[labels[row_ids] == np.array(table.codec.decode(table.labels), dtype=object)[row_ids]],
-                            changed)
+    if any(str(column).startswith(CHECK_COLUMN) for column in frame.columns) and not drawn_at_random:
+        kept = unchanged  # labels_to_check.csv: a doubtful label left as it was is kept
         origin[kept] = ORIGIN_KEPT
     listed = ~given & (ids.notna() & (ids % 1 == 0) & (ids >= 0) & (ids < len(table))).to_numpy()
     labeled_here = set(row_ids.tolist())
@@ -301,26 +301,27 @@ def run_reading(labeled_path: str | os.PathLike) -> dict:
     return read if isinstance(read, dict) else {}
 
 
-def review_labels_left_behind(labeled_path: str | os.PathLike, table, labeled=None) -> str | None:
+def review_labels_left_behind(labeled_path: str | os.PathLike, table, labeled=None, read: dict | None = None) -> str | None:
     """Why adding the labels of ``labeled_path`` to ``table`` would drop labels given in an earlier round, or None.
 
     A label_next.csv (or proposed_labels.csv) written by a run on a reviewed copy (``discovery add-labels``'s
     output) lists the rows to label next, not the rows labeled before: added to the original data instead of
     that copy, those earlier labels and corrections are silently gone. Two signs: the file carries the copy's
     ``label_origin`` column (``labeled``, the file as read) while ``table`` has none, or the run's manifest.json
-    beside it read other bytes with as many rows and more labeled rows, or more labeled in review."""
+    beside it read other bytes with as many rows and more labeled rows, or more labeled in review (``read``: its
+    ``run_reading``, when the caller has it)."""
     name, where = None, None
     if labeled is not None and labeled.origin_column is not None and table.origin_column is None:
         where = f"its {labeled.origin_column!r} column"
     manifest_path = Path(labeled_path).parent / "manifest.json"
+    read = run_reading(labeled_path) if read is None else read
     try:
-        read = json.loads(manifest_path.read_text(encoding="utf-8"))["input"]
         name = str(read["name"])
         if (read["sha256"] != table.data_hash and int(read["rows"]) == len(table)
                 and (int(read["labeled_rows"]) > table.n_labeled
                      or int(read.get("labeled_in_review", 0)) > int(np.sum(table.labeled_in_review)))):
             where = f"says {manifest_path}"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):  # no manifest, or one without these fields
         pass
     if where is None:
         return None

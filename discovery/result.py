@@ -328,12 +328,14 @@ def _fit_of(rows: pd.DataFrame, clusters: np.ndarray, fill_method: str | None, i
 
 
 def build_rows(table, clusters: np.ndarray, noise_mask: np.ndarray, summary: pd.DataFrame, fill, coords: np.ndarray,
-               embeddings: np.ndarray | None = None, centers: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-row table (proposals applied) and the decorated cluster table."""
+               embeddings: np.ndarray | None = None, centers: np.ndarray | None = None,
+               empty: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-row table (proposals applied) and the decorated cluster table; ``empty``: ``io.contentless_rows`` of the
+    texts when the caller has it."""
     names = table.codec.names
     rows = pd.DataFrame(index=table.frame.index)
     rows["text"] = table.texts
-    rows["empty_text"] = contentless_rows(table.texts)  # empty or punctuation only: a guess, never a suggestion
+    rows["empty_text"] = contentless_rows(table.texts) if empty is None else empty  # a guess, never a suggestion
     rows["human_label"] = pd.Series(table.codec.decode(table.labels), index=rows.index, dtype=object)
     rows["cluster_id"] = clusters.astype(np.int64)
     rows["was_noise"] = noise_mask
