@@ -559,10 +559,11 @@ def same_cluster_for_duplicates(clusters: np.ndarray, noise: np.ndarray, group: 
 
 
 def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: LabeledTable) -> dict:
-    """Whether the model was fine-tuned, the held-out check that decided it, and why not when it was not."""
+    """Whether the model was fine-tuned, the held-out check that decided it, and why not when it was not; where
+    the fine-tuned model is saved (``model_path``: to embed other texts with it, or to clear the cache)."""
     record = dict(getattr(embedder, "adaptation_check_", {}), used=adapted)
     if adapted:
-        return record
+        return dict(record, model_path=str(embedder.model_path_)) if hasattr(embedder, "model_path_") else record
     if "adapted" in record:
         record["reason"] = ("the base model labeled the held-out labeled rows clearly better "
                             f"({record['base']:.1%} against {record['adapted']:.1%})")

@@ -297,14 +297,26 @@ def informative_sizes(summary: pd.DataFrame, clusters: np.ndarray, rows: pd.Data
     return (summary["size"] - counts.reindex(summary.index, fill_value=0)).to_numpy()
 
 
+def informative_cohesion(rows: pd.DataFrame, clusters: np.ndarray) -> np.ndarray:
+    """The rows' ``cohesion`` with unlabeled empty or punctuation-only texts left out (NaN) where their cluster holds
+    other rows: they join a cluster by a guess, and their distance to its center says nothing of the cluster."""
+    cohesion = rows.cohesion.to_numpy(dtype=float).copy()
+    uninformative = empty_text_rows(rows) & rows.human_label.isna().to_numpy()
+    if not uninformative.any():
+        return cohesion
+    clusters = np.asarray(clusters)
+    informative_clusters = np.unique(clusters[~uninformative])
+    cohesion[uninformative & np.isin(clusters, informative_clusters)] = np.nan
+    return cohesion
+
+
 def _decorate_clusters(summary: pd.DataFrame, cohesion: np.ndarray, clusters: np.ndarray,
                        names: dict | None = None, dismissed: set | None = None,
                        fit: pd.DataFrame | None = None, sizes: np.ndarray | None = None) -> pd.DataFrame:
     """``fit``: ``known_class_fit`` of the clusters (None: empty columns); ``sizes``: ``informative_sizes``
     (None: the clusters' sizes)."""
     summary = summary.copy()
-    mean_cohesion = pd.Series(cohesion).groupby(clusters).mean()
-    summary["cohesion"] = mean_cohesion.reindex(summary.index).to_numpy()
+    summary["cohesion"] = pd.Series(cohesion).groupby(clusters).mean().reindex(summary.index).to_numpy()
     fit = fit if fit is not None else known_class_fit(clusters, None, None, None, summary.index)
     for column in fit.columns:
         summary[column] = fit[column].reindex(summary.index)
@@ -345,7 +357,8 @@ def build_rows(table, clusters: np.ndarray, noise_mask: np.ndarray, summary: pd.
         rows[f"{method}_label"] = np.array(names, dtype=object)[dist.argmax(1)]
         rows[f"{method}_confidence"] = dist.max(1)
     rows["x"], rows["y"] = coords[:, 0], coords[:, 1]
-    decorated = _decorate_clusters(summary, cohesion, clusters, fit=_fit_of(rows, clusters, fill.best, summary.index),
+    decorated = _decorate_clusters(summary, informative_cohesion(rows, clusters), clusters,
+                                   fit=_fit_of(rows, clusters, fill.best, summary.index),
                                    sizes=informative_sizes(summary, clusters, rows))
     return propose_labels(rows, decorated, fill.best), decorated
 
@@ -604,9 +617,9 @@ class _Decisions:
             summary = summarize_clusters(table.texts, result.embeddings, self.cluster_of, table.labels, table.codec,
                                          row_ids=table.row_ids, term_counts=_term_counts(result),
                                          previous=result.clusters, changed=self.changed)
-            clusters = _decorate_clusters(summary, rows.cohesion.to_numpy(), self.cluster_of, self.names,
-                                          self.dismissed, fit=_fit_of(rows, self.cluster_of, result.fill_method,
-                                                                      summary.index),
+            clusters = _decorate_clusters(summary, informative_cohesion(rows, self.cluster_of), self.cluster_of,
+                                          self.names, self.dismissed,
+                                          fit=_fit_of(rows, self.cluster_of, result.fill_method, summary.index),
                                           sizes=informative_sizes(summary, self.cluster_of, rows))
             changes["cluster_centers"] = self.centers
         else:

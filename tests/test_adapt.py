@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,6 +69,16 @@ def test_adaptation_separates_known_classes_better_and_is_cached(small_banking, 
     again = AdaptedEmbedder(random_state=0, cache_dir=adapted.cache_dir).fit(texts, y)
     assert not again.trained_ and again.model_id == adapted.model_id
     assert np.allclose(again.transform(texts), X, atol=1e-5)
+
+
+def test_the_manifest_says_where_the_fine_tuned_model_is(small_banking, adapted_small_banking):
+    from discovery.io import table_from_frame
+    from discovery.pipeline import DiscoveryConfig, adaptation_record
+
+    frame, y, _ = small_banking
+    record = adaptation_record(adapted_small_banking, True, DiscoveryConfig(), table_from_frame(frame[["text"]]))
+    assert record["used"] and (Path(record["model_path"]) / "model.safetensors").exists()
+    assert Path(record["model_path"]).is_relative_to(adapted_small_banking.cache_dir)
 
 
 def test_other_labels_train_another_model(small_banking, tmp_path):

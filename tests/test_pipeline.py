@@ -366,6 +366,10 @@ def test_punctuation_only_texts_form_no_candidate_and_flag_no_cluster(small_bank
     counted = dict(zip(clusters.index, unlabeled_beyond_labels(clusters["size"], clusters.n_labeled)))[home]
     unlabeled = clusters.loc[home, "size"] - clusters.loc[home, "n_labeled"]
     assert counted >= 0.3 * unlabeled and not clusters.loc[home, "may_hide_new_category"]  # counted, they flagged it
+    # nor move its cohesion: the mean over its other rows (the junk, close to one another, sat nearer its center)
+    others = (rows.cluster_id == home).to_numpy() & ~is_junk
+    assert np.isclose(clusters.loc[home, "cohesion"], rows.cohesion[others].mean())
+    assert not np.isclose(rows.cohesion[is_junk | others].mean(), rows.cohesion[others].mean(), atol=0.01)
     # a guess is never accepted, and labeling "..." next teaches nothing: never suggested
     assert not result.accepted[is_junk].any() and result.accepted[~is_junk].all()  # threshold 0: every other row
     from discovery import rows_to_label_next
