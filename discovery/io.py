@@ -617,8 +617,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         symbols = pd.Series([lab for lab in raw_labels if lab is not None and looks_like_a_marker(lab)])
         for symbol, count in symbols.value_counts().items():
             warnings.append(f"{name}: {symbol!r} ({count} rows) in {label_col!r} is read as a class name; if it marks "
-                            f"unlabeled rows, give it as the unlabeled marker (--unlabeled-marker {symbol!r}, or the "
-                            "Data page's marker box).")
+                            f"unlabeled rows, give it as the unlabeled marker (--unlabeled-marker {symbol!r}, the "
+                            f"Data page's marker box, or unlabeled_marker={symbol!r} in Python).")
         words = missing_words_read(original) if missing_words else {}
         if words:
             shown = ", ".join(f"{word!r} ({count} rows)" for word, count in words.items())

@@ -129,6 +129,7 @@ def test_minus_one_labels_are_flagged_as_a_likely_marker():
                           "label": [3, -1, -1, 5]})
     table = table_from_frame(frame, name="codes.parquet", data_hash="h")
     assert any("'-1' (2 rows) in 'label' is read as a class name" in w and "--unlabeled-marker '-1'" in w
+               and "unlabeled_marker='-1' in Python" in w
                for w in table.warnings)
     marked = table_from_frame(frame, name="codes.parquet", data_hash="h", unlabeled_marker="-1")
     assert marked.n_labeled == 2 and not any("class name" in w for w in marked.warnings)
