@@ -20,6 +20,12 @@ neighbours, spreading's alpha, the classifier's C, the balancing's sharpening, s
 on the same adapted vectors, and writes bench/results/fill_settings_adapted.json: are the defaults, chosen on
 frozen vectors (bench/fill_settings.py), still the best on the fine-tuned ones?
 
+``--views`` instead adds to the default proposal what else the same labels and texts offer, and writes
+bench/results/fill_views_adapted.json: the balanced proposal on the frozen model's vectors with the words blended in
+(as the pipeline runs when it does not adapt) averaged into the default one at a weight; the adapted and frozen
+vectors joined; the classes' names (``card_arrival`` read as "card arrival") embedded by the adapted model and
+added as one more labeled row each.
+
 ``--stronger-model FOLDER`` instead runs the whole protocol (``discovery evaluate``: adapt, embed,
 cluster, fill in) with another base model, such as all-mpnet-base-v2 (README, *Models*), each seed
 in a process of its own so the peak memory recorded is one seed's, and writes the runs to
@@ -29,6 +35,7 @@ is not part of ``make bench``: about 12 minutes a seed on 2 cores (30 with every
 
     python bench/fill_ceiling.py [--dataset banking] [--seeds 0 1 2]   (about 1 minute a seed once both
                                                                           adapted models are cached, 10 cold)
+    python bench/fill_ceiling.py --views   (about 3 minutes a seed once the adapted model is cached)
     python bench/fill_ceiling.py --stronger-model models/all-mpnet-base-v2 [--adapt-layers auto|all|N]
 """
 
@@ -54,7 +61,8 @@ from sklearn.preprocessing import normalize  # noqa: E402
 
 from discovery.adapt import AdaptedEmbedder  # noqa: E402
 from discovery.evaluate import evaluate_dataset, load_dataset, protocol_draw, summarize, write_json  # noqa: E402
-from discovery.fill import BalancedFill, knn_graph  # noqa: E402
+from discovery.embed import SentenceEmbedder  # noqa: E402
+from discovery.fill import BalancedFill, knn_graph, word_features  # noqa: E402
 from discovery.pipeline import DiscoveryConfig, adaptation_labels  # noqa: E402
 from run_benchmarks import DATA, _machine, seed_means, write_side_result  # noqa: E402
 
@@ -87,6 +95,38 @@ def settings_draw(texts: list, labels: np.ndarray, seed: int) -> dict:
         graph = knn_graph(X, setting.get("n_neighbors", 10), seed)
         proposals = BalancedFill(random_state=seed, **setting).fit(X, y, len(code), graph=graph).label_distributions_
         scores[name] = 100 * float(np.mean(proposals[unlabeled].argmax(1) == truth[unlabeled]))
+    return scores
+
+
+VIEWS_RESULTS = ROOT / "bench" / "results" / "fill_views_adapted.json"
+FROZEN_WEIGHTS = (0.2, 0.35, 0.5)
+
+
+def views_draw(texts: list, labels: np.ndarray, seed: int, frozen: np.ndarray, words) -> dict:
+    """The balanced fill-in's accuracy on the unlabeled rows with other views of the data added (``--views``)."""
+    known, labeled = protocol_draw(labels, 1.0, 0.1, seed)
+    names = sorted(known)
+    truth = np.array([names.index(label) for label in labels])
+    y, n_classes = np.where(labeled, truth, -1), len(names)
+    embedder = AdaptedEmbedder(random_state=seed).fit(texts, adaptation_labels(DiscoveryConfig(random_state=seed), y))
+    X = normalize(embedder.transform(texts))
+    unlabeled = y < 0
+
+    def accuracy(proposals: np.ndarray) -> float:
+        return 100 * float(np.mean(proposals[: len(y)][unlabeled].argmax(1) == truth[unlabeled]))
+
+    default = balanced_proposals(X, y, n_classes, seed)
+    frozen_words = BalancedFill(random_state=seed, words=words).fit(
+        frozen, y, n_classes, graph=knn_graph(frozen, 10, seed)).label_distributions_
+    scores = {"default": accuracy(default), "frozen model with words, alone": accuracy(frozen_words)}
+    for weight in FROZEN_WEIGHTS:
+        scores[f"frozen model with words averaged in, weight {weight}"] = accuracy(
+            (1 - weight) * default + weight * frozen_words)
+    scores["adapted and frozen vectors joined"] = accuracy(
+        balanced_proposals(np.hstack([X, frozen]) / np.sqrt(2), y, n_classes, seed))
+    with_names = np.vstack([X, normalize(embedder.transform([name.replace("_", " ") for name in names]))])
+    scores["class names as labeled rows"] = accuracy(
+        balanced_proposals(with_names, np.concatenate([y, np.arange(n_classes)]), n_classes, seed))
     return scores
 
 
@@ -167,6 +207,7 @@ def main(argv=None) -> int:
     parser.add_argument("--adapt-layers", default="auto", type=lambda v: v if v in ("auto", "all") else int(v),
                         help="with --stronger-model: layers to fine-tune (auto, all or N)")
     parser.add_argument("--settings", action="store_true", help="the balanced fill-in's settings, one at a time")
+    parser.add_argument("--views", action="store_true", help="other views of the labels added to the fill-in")
     parser.add_argument("--seed-report", type=Path, help=argparse.SUPPRESS)  # one seed, written by its own process
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -177,6 +218,14 @@ def main(argv=None) -> int:
     train, _ = load_dataset(DATA / args.dataset)
     texts, labels = train.text.tolist(), train.label.to_numpy(dtype=object).astype(str)
     start, draws = time.perf_counter(), []
+    if args.views:
+        frozen, words = normalize(SentenceEmbedder().transform(texts)), word_features(texts)
+        for seed in args.seeds:
+            draws.append(views_draw(texts, labels, seed, frozen, words))
+            print(seed, json.dumps({k: round(v, 2) for k, v in draws[-1].items()}), flush=True)
+        write_side_result(VIEWS_RESULTS, start, dataset=args.dataset, known_ratio=1.0, labeled_ratio=0.1,
+                          seeds=args.seeds, per_seed=draws, mean=seed_means(draws))
+        return 0
     if args.settings:
         for seed in args.seeds:
             draws.append(settings_draw(texts, labels, seed))
