@@ -475,6 +475,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; embeddings computed so far are cached and a rerun resumes from them.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` or the like, which stopped reading: no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout again at exit
+        return 141  # as a shell reports a process ended by SIGPIPE
 
 
 def console_main() -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .embed import DEFAULT_MODEL
 from .errors import InputError
-from .io import with_row_ids
+from .io import read_text_table, with_row_ids
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
@@ -248,9 +248,9 @@ def typed_labels_aside(out_dir: str | os.PathLike, table) -> Path | None:
     if not path.is_file():
         return None
     column = table.label_column or "label"
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+    try:  # as add-labels reads it: a spreadsheet may have saved it with semicolons
+        frame = read_text_table(path.read_bytes(), path.name)
+    except (InputError, OSError):
         frame = None
     if frame is not None:
         if column not in frame.columns:

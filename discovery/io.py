@@ -278,6 +278,19 @@ def _parse_jsonl(text: str, name: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+def _line_ends(text: str) -> tuple[str, str | None]:
+    """The text with line ends the CSV parser splits right, and the line terminator to give it. Excel's
+    "CSV (Macintosh)" ends lines with a lone CR; where lines end in LF or CRLF, a lone CR is inside a text
+    (pandas' ``to_csv`` leaves it unquoted), and pandas took it for a line end, shifting every later row."""
+    if "\r" not in text:
+        return text, None
+    if "\n" not in text:
+        return text.replace("\r", "\n"), None
+    if re.search("\r(?!\n)", text):
+        return text.replace("\r\n", "\n"), "\n"
+    return text, None
+
+
 def _sniff_delimiter(text: str, fmt: str) -> str:
     """Tab for TSV; for CSV a comma unless the header has none but holds ';', tab or '|' (European Excel)."""
     if fmt == "tsv":
@@ -316,11 +329,13 @@ def peek_rows(data: bytes | None = None, name: str = "", path: str | None = None
                     break
             records = [record for record in records if isinstance(record, dict)]
             return pd.DataFrame.from_records(records, columns=list(records[0])) if records else pd.DataFrame()
+        text, line_end = _line_ends(text)
         sep = _sniff_delimiter(text, fmt)
         try:
-            return pd.read_csv(_io.StringIO(text), sep=sep, nrows=rows, dtype=str, keep_default_na=False)
+            return pd.read_csv(_io.StringIO(text), sep=sep, nrows=rows, dtype=str, keep_default_na=False,
+                               lineterminator=line_end)
         except Exception:  # noqa: BLE001 - the sample may end inside a row: the header alone then
-            return pd.read_csv(_io.StringIO(text), sep=sep, nrows=0, dtype=str)
+            return pd.read_csv(_io.StringIO(text), sep=sep, nrows=0, dtype=str, lineterminator=line_end)
     except Exception:  # noqa: BLE001 - the core reports the real problem when the table is read
         return pd.DataFrame()
 
@@ -339,16 +354,19 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
         raise InputError(f"{name}: the file is empty; it needs a header row and at least one data row.")
     if fmt == "jsonl":
         return _parse_jsonl(text, name)
+    text, line_end = _line_ends(text)
     sep = _sniff_delimiter(text, fmt)
     if sep not in (",", "\t") or (fmt == "csv" and sep == "\t"):
         notes.append(f"{name}: the header has no comma; columns are split at {sep!r}.")
     notes.extend(_repeated_header_names(text, sep, name))
+    shape_notes, quoting = _row_shape(text, sep, name)
+    notes.extend(shape_notes)
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("error", pd.errors.ParserWarning)
             # index_col=False: a row with an extra field must not silently shift the columns.
             return pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                               index_col=False)
+                               index_col=False, lineterminator=line_end, quoting=quoting)
     except pd.errors.ParserWarning:
         raise InputError(f"{name}: some rows have more fields than the header; put texts that contain {sep!r} "
                          "in double quotes, or check the delimiter.") from None
@@ -358,6 +376,59 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
                          "quote is closed (a text with commas or line breaks must be in double quotes).") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{name}: the file is empty; it needs a header row and at least one data row.") from None
+
+
+def _records(text: str, sep: str, quoting: int) -> list[list[str]]:
+    """The file's records as the csv module splits them (a lone CR inside a text counted as a space), blank
+    lines left out as pandas leaves them out."""
+    import csv
+
+    reader = csv.reader(_io.StringIO(text.replace("\r", " "), newline=""), delimiter=sep, quoting=quoting)
+    return [record for record in reader if record and record != [""]]
+
+
+def _row_shape(text: str, sep: str, name: str) -> tuple[list[str], int]:
+    """Notes on rows that lost or swallowed line breaks, and the quoting to read with. A text opening with a
+    double quote never closed swallows the lines after it into one field (300 rows of a TSV written by awk read
+    as 260, labels taken from other lines); a line break in a text not put in quotes splits its row in two,
+    the second part shifting into the first's columns. pandas reads both without a word."""
+    import csv
+
+    records = _records(text, sep, csv.QUOTE_MINIMAL)
+    if len(records) < 2:
+        return [], csv.QUOTE_MINIMAL
+    width = len(records[0])
+    swallowed = [i for i, record in enumerate(records[1:]) if any(
+        "\n" in field and any(line.count(sep) >= max(width - 1, 1) for line in field.split("\n")[1:])
+        for field in record)]
+    if swallowed and sep == "\t":
+        unquoted = _records(text, sep, csv.QUOTE_NONE)
+        if all(len(record) == width for record in unquoted):  # a TSV whose texts hold quotes as they are
+            texts = "1 text opens" if len(swallowed) == 1 else f"{len(swallowed):,} texts open"
+            return [f"{name}: read without quoting: {texts} with a double quote not closed where its line ends "
+                    f"(row {swallowed[0]} first), which would have swallowed the lines after it; every line has "
+                    "the header's fields, so quotes are read as part of the texts."], csv.QUOTE_NONE
+    notes = []
+    if swallowed:
+        lines = sum(field.count("\n") for field in records[1:][swallowed[0]])
+        others = len(swallowed) - 1
+        more = f" ({others:,} more row{'s' if others > 1 else ''} like it)" if others else ""
+        notes.append(f"{name}: row {swallowed[0]} holds {lines + 1} lines that each look like a row of their "
+                     f"own{more}: a double quote opened and not closed where its line ends "
+                     "joined them, and the rows they were are missing. Put each text holding quotes in double "
+                     'quotes, its own quotes doubled ("" for "), or delete the stray quote.')
+    short = [i for i, record in enumerate(records[1:]) if len(record) < width]
+    if short:
+        rows = "1 row has" if len(short) == 1 else f"{len(short):,} rows have"
+        notes.append(f"{name}: {rows} fewer fields than the header's {width} (row {short[0]} "
+                     "first; the missing ones are read as empty). If a text holds a line break, put it in double "
+                     "quotes: unquoted, it splits the row in two and every later row id moves by one.")
+    return notes, csv.QUOTE_MINIMAL
+
+
+def read_text_table(data: bytes, name: str) -> pd.DataFrame:
+    """A CSV's cells as text, split and decoded as ``read_table`` does (delimiter, encoding); raises InputError."""
+    return _parse(data, name, "csv", None)
 
 
 def _repeated_header_names(text: str, sep: str, name: str) -> list[str]:

@@ -456,6 +456,16 @@ def test_a_seed_numpy_cannot_take_a_json_folder_or_an_out_file_are_refused_befor
     assert "Traceback" not in broken.stderr
 
 
+def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback(demo_slice, tmp_path):
+    """``discovery run ... | head -1``: the notes printed after the files are written met a closed pipe."""
+    process = subprocess.Popen([sys.executable, "-m", "discovery.cli", "run", str(demo_slice), "--model", "tfidf",
+                                "--out", str(tmp_path / "o")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # as `head` does once it has its line
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=900) == 141 and "Traceback" not in stderr and "BrokenPipe" not in stderr
+    assert (tmp_path / "o" / "manifest.json").is_file()
+
+
 def test_every_option_of_every_command_says_what_it_does():
     from discovery.cli import build_parser
 

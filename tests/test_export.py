@@ -109,3 +109,20 @@ def test_the_manifest_counts_the_rows_decisions_labeled(demo_result):
     assert manifest(decided)["rows_labeled_by_decisions"] == 3  # giving a row its own label changes nothing
     assert manifest(assign_label(decided, [labeled], "another"))["rows_labeled_by_decisions"] == 4
     assert manifest(decided)["input"]["labeled_rows"] == demo_result.table.n_labeled
+
+
+def test_labels_typed_into_a_semicolon_label_next_csv_are_moved_aside(tmp_path):
+    """European Excel saves label_next.csv with semicolons (and a BOM, CRLF): read as one comma column, the typed
+    labels went unseen and the next run overwrote them."""
+    from discovery.export import typed_labels_aside
+    from discovery.io import table_from_frame
+
+    table = table_from_frame(pd.DataFrame({"text": ["play jazz", "rain tomorrow", "book a table"],
+                                           "label": ["music", None, None]}))
+    typed = "\ufeffrow_id;text;label\r\n0;play jazz;music\r\n1;rain tomorrow;weather\r\n2;book a table;\r\n"
+    (tmp_path / "label_next.csv").write_bytes(typed.encode())
+    moved = typed_labels_aside(tmp_path, table)
+    assert moved == tmp_path / "typed-labels" / "label_next.csv" and moved.read_bytes() == typed.encode()
+    # only the data's own cells: nothing typed, nothing moved
+    (tmp_path / "label_next.csv").write_bytes("row_id;text;label\r\n0;play jazz;music\r\n1;rain tomorrow;\r\n".encode())
+    assert typed_labels_aside(tmp_path, table) is None

@@ -281,3 +281,35 @@ def test_a_windows_file_read_as_latin_1_is_said_to_look_like_cp1252():
     table = read_table_bytes(data, "windows.csv", encoding="latin-1")
     assert any("use --encoding cp1252" in warning for warning in table.warnings)
     assert not any("cp1252" in w for w in read_table_bytes(data, "windows.csv", encoding="cp1252").warnings)
+
+
+def test_line_breaks_as_spreadsheets_and_pandas_write_them_keep_every_row():
+    """Excel's "CSV (Macintosh)" ends lines with a lone CR (a csv traceback); pandas' to_csv leaves a CR inside a
+    text unquoted, which was read as a line end (200 rows came back as 201, every later row id off by one)."""
+    mac = read_table_bytes(b"text,label\rmy card is lost,lost_card\rrefund please,\r", "mac.csv")
+    assert mac.texts == ["my card is lost", "refund please"] and mac.n_labeled == 1
+    frame = pd.DataFrame({"text": ["first line\rsecond line", "a plain text", "third"], "label": ["a", "", "b"]})
+    table = read_table_bytes(frame.to_csv(index=False).encode(), "pandas.csv")
+    assert len(table) == 3 and table.texts[1:] == ["a plain text", "third"] and table.n_labeled == 2
+    crlf = read_table_bytes(frame.to_csv(index=False, lineterminator="\r\n").encode(), "windows.csv")
+    assert crlf.texts == table.texts and crlf.codec.decode(crlf.labels) == table.codec.decode(table.labels)
+
+
+def test_rows_a_line_break_or_a_stray_quote_moved_are_named():
+    """Neither a text whose line break is not quoted (its row split in two) nor a text opening with a quote never
+    closed (the lines after it swallowed into one field) stopped or warned the reading."""
+    split = read_table_bytes(b"text,label,source\nI lost my card\nplease help,lost_card,web\nrefund,refund,app\n",
+                             "split.csv")
+    assert any("1 row has fewer fields than the header's 3 (row 0 first" in w and "double quotes" in w
+               for w in split.warnings)
+    rows = ["text\tlabel", '"Card declined at the shop, why?\tdeclined'] + [f"text number {i}\tlabel_{i % 3}"
+                                                                            for i in range(8)]
+    awk = read_table_bytes("\n".join(rows).encode(), "awk.tsv")  # no quoting at all, as awk or cut write
+    assert len(awk) == 9 and awk.texts[0] == '"Card declined at the shop, why?'
+    assert awk.codec.decode(awk.labels)[:2] == ["declined", "label_0"]
+    assert any("read without quoting: 1 text opens with a double quote" in w for w in awk.warnings)
+    rows[5] = '"Pending" shows for days\tpending'  # the quote it opens closes the stray one
+    stray = read_table_bytes(("\n".join(rows).replace("\t", ",").replace(", why", " why")).encode(), "stray.csv")
+    assert len(stray) < 9 and any("row 0 holds 5 lines" in w and "delete the stray quote" in w for w in stray.warnings)
+    clean = read_table_bytes(b'text,label\n"two lines,\nof one text",a\nsecond,b\n', "clean.csv")
+    assert len(clean) == 2 and not clean.warnings  # a quoted line break is a text's own
