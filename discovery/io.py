@@ -278,6 +278,34 @@ def _parse_jsonl(text: str, name: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting so as a formula
+
+
+def without_formula_quote(value: str) -> str:
+    """A cell as it was before a CSV export put ``'`` before a spreadsheet formula (``'-1`` -> ``-1``)."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES) else value
+
+
+def _without_formula_quotes(frame: pd.DataFrame, name: str, notes: list[str]) -> pd.DataFrame:
+    """The CSV's cells and column names without the ``'`` this tool's CSV export (and spreadsheets) put before a
+    formula-like cell: a run on an exported proposed_labels.csv read the marker -1 as the class '-1 (239 rows),
+    -0.5 as '-0.5. Says how many cells it changed."""
+    changed = 0
+    for column in frame.columns:
+        cells = frame[column]
+        quoted = cells.str.startswith("'") & cells.str[1:].str.startswith(FORMULA_PREFIXES)
+        if quoted.any():
+            frame[column] = cells.mask(quoted, cells.str[1:])
+            changed += int(quoted.sum())
+    columns = [without_formula_quote(str(column)) for column in frame.columns]
+    if changed or columns != [str(column) for column in frame.columns]:
+        frame.columns = columns
+        notes.append(f"{name}: the ' before {changed:,} formula-like cell{'s' if changed != 1 else ''} (such as "
+                     "'-1 or '=...) was removed, as this tool's CSV export and spreadsheets write it to keep them "
+                     "from running as formulas.")
+    return frame
+
+
 def _line_ends(text: str) -> tuple[str, str | None]:
     """The text with line ends the CSV parser splits right, and the line terminator to give it. Excel's
     "CSV (Macintosh)" ends lines with a lone CR; where lines end in LF or CRLF, a lone CR is inside a text
@@ -365,8 +393,8 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
         with _warnings.catch_warnings():
             _warnings.simplefilter("error", pd.errors.ParserWarning)
             # index_col=False: a row with an extra field must not silently shift the columns.
-            return pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                               index_col=False, lineterminator=line_end, quoting=quoting)
+            frame = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                                index_col=False, lineterminator=line_end, quoting=quoting)
     except pd.errors.ParserWarning:
         raise InputError(f"{name}: some rows have more fields than the header; put texts that contain {sep!r} "
                          "in double quotes, or check the delimiter.") from None
@@ -376,6 +404,7 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
                          "quote is closed (a text with commas or line breaks must be in double quotes).") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{name}: the file is empty; it needs a header row and at least one data row.") from None
+    return _without_formula_quotes(frame, name, notes)
 
 
 def _records(text: str, sep: str, quoting: int) -> list[list[str]]:

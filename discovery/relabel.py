@@ -34,9 +34,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .export import without_formula_quote
+from .io import ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED, without_formula_quote
 from .labels import spelling_key
-from .io import ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED
 
 ROW_ACTIONS = ("assign",)
 CHECK_COLUMN = "suggested_label"  # the column that tells labels_to_check.csv (export.labels_to_check_table)

@@ -313,3 +313,18 @@ def test_rows_a_line_break_or_a_stray_quote_moved_are_named():
     assert len(stray) < 9 and any("row 0 holds 5 lines" in w and "delete the stray quote" in w for w in stray.warnings)
     clean = read_table_bytes(b'text,label\n"two lines,\nof one text",a\nsecond,b\n', "clean.csv")
     assert len(clean) == 2 and not clean.warnings  # a quoted line break is a text's own
+
+
+def test_the_csv_exports_formula_quote_is_undone_on_reading():
+    """The CSV export writes -1 as '-1 (so a spreadsheet does not run it); a run on that file with the marker -1
+    read every unlabeled row as the class '-1, and -0.5 came back as '-0.5."""
+    from discovery.export import to_csv_bytes
+
+    frame = pd.DataFrame({"text": ["-- my card is lost", "refund please", "where is it", "=SUM(A1) top up"],
+                          "label": ["lost_card", "-1", "-1", "top_up"], "score": ["-0.5", "1", "2", "@x"]})
+    table = read_table_bytes(to_csv_bytes(frame), "exported.csv", unlabeled_marker="-1")
+    assert table.n_labeled == 2 and list(table.codec.names) == ["lost_card", "top_up"]
+    assert table.texts == frame.text.tolist() and table.frame.score.tolist() == frame.score.tolist()
+    assert any("the ' before 6 formula-like cells" in w for w in table.warnings)
+    plain = read_table_bytes(b"text,label\n'tis the season,a\nit's fine,b\n", "plain.csv")
+    assert plain.texts == ["'tis the season", "it's fine"] and not plain.warnings
