@@ -275,7 +275,22 @@ def _parse_jsonl(text: str, name: str) -> pd.DataFrame:
             records.append(record)
     if "\\ud" in text or "\\uD" in text:
         records = [_clean_surrogates(r) for r in records]
-    return pd.DataFrame.from_records(records)
+    return _whole_numbers_kept(pd.DataFrame.from_records(records), records)
+
+
+def _whole_numbers_kept(frame: pd.DataFrame, records: list[dict]) -> pd.DataFrame:
+    """JSON whole numbers as whole numbers where a row lacks the key or holds null: pandas made such columns
+    floats, so tweet ids 1234567890123456789 came back as 1.2345678901234568e+18 and labels 0/1 as 0.0/1.0."""
+    for column in frame.columns:
+        if not pd.api.types.is_float_dtype(frame[column]):
+            continue
+        values = [record.get(column) for record in records]
+        if all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
+            try:
+                frame[column] = pd.array(values, dtype="Int64")
+            except (OverflowError, TypeError):  # beyond 64 bits: kept exact as Python numbers
+                frame[column] = pd.Series(values, index=frame.index, dtype=object)
+    return frame
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting so as a formula

@@ -126,3 +126,22 @@ def test_labels_typed_into_a_semicolon_label_next_csv_are_moved_aside(tmp_path):
     # only the data's own cells: nothing typed, nothing moved
     (tmp_path / "label_next.csv").write_bytes("row_id;text;label\r\n0;play jazz;music\r\n1;rain tomorrow;\r\n".encode())
     assert typed_labels_aside(tmp_path, table) is None
+
+
+def test_jsonl_keeps_whole_numbers_and_every_digit_through_a_round_trip():
+    """A JSONL id column with one key missing became floats (1.2345678901234568e+18: ids merged), labels 0/1 came
+    back as 0.0/1.0, and the JSONL export kept 10 significant digits."""
+    from discovery import read_table_bytes
+
+    rows = [{"tweet_id": 1234567890123456789, "text": "my card is lost", "label": 0, "score": 0.0011149272017837236},
+            {"tweet_id": 1234567890123456790, "text": "card stolen", "label": None, "score": -2.5},
+            {"text": "where is my refund", "label": 1, "score": None}]
+    data = "".join(json.dumps(row) + "\n" for row in rows).encode()
+    table = read_table_bytes(data, "tweets.jsonl")
+    assert table.frame.tweet_id.tolist()[:2] == [1234567890123456789, 1234567890123456790]
+    assert list(table.codec.names) == ["0", "1"] and table.n_labeled == 2
+    written = [json.loads(line) for line in to_jsonl_bytes(table.frame).decode().splitlines()]
+    assert [{k: v for k, v in row.items() if v is not None} for row in written] == [
+        {k: v for k, v in row.items() if v is not None} for row in rows]
+    assert written[2]["tweet_id"] is None and written[1]["label"] is None
+    assert to_csv_bytes(table.frame).decode().splitlines()[1].startswith("1234567890123456789,my card is lost,0,")
