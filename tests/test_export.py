@@ -145,3 +145,25 @@ def test_jsonl_keeps_whole_numbers_and_every_digit_through_a_round_trip():
         {k: v for k, v in row.items() if v is not None} for row in rows]
     assert written[2]["tweet_id"] is None and written[1]["label"] is None
     assert to_csv_bytes(table.frame).decode().splitlines()[1].startswith("1234567890123456789,my card is lost,0,")
+
+
+def test_a_run_on_its_own_export_replaces_the_earlier_proposals_and_keeps_the_users_columns():
+    """Run on an edited proposed_labels file, the earlier run's proposed_label stood beside the new ones (stale on
+    277 of 480 rows) and the new ones went to proposed_label_discovery; a user's own proposed_label_discovery
+    column was overwritten."""
+    from discovery import DiscoveryConfig, read_table_bytes, run_discovery
+
+    frame = pd.DataFrame({"text": [f"my card {i} is lost" for i in range(20)] + [f"refund {i} please" for i in range(20)],
+                          "label": ["lost_card"] * 4 + [""] * 16 + ["refund"] * 4 + [""] * 16,
+                          "note": ["n"] * 40})
+    config = DiscoveryConfig(model="tfidf", make_map=False)
+    first = run_discovery(read_table_bytes(to_csv_bytes(frame), "data.csv"), config).labeled_table()
+    again = read_table_bytes(to_csv_bytes(first), "proposed_labels.csv")
+    assert any("proposals of an earlier run" in w and "'proposed_label'" in w for w in again.warnings)
+    second = run_discovery(again, config).labeled_table()
+    assert list(second.columns) == list(first.columns) and "proposed_label_discovery" not in second.columns
+    # columns of the user's own that share the names are kept, the new ones beside them
+    own = frame.assign(proposed_label="mine", proposed_label_discovery="keep me")
+    written = run_discovery(read_table_bytes(to_csv_bytes(own), "own.csv"), config).labeled_table()
+    assert written.proposed_label.eq("mine").all() and written.proposed_label_discovery.eq("keep me").all()
+    assert {"lost_card", "refund"} <= set(written.proposed_label_discovery_2)
