@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -50,8 +51,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _add_text_column(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--text-col", default="text", help="the column holding the texts (default: 'text')")
+def _add_text_column(p: argparse.ArgumentParser, default: str | None = "text",
+                     help: str = "the column holding the texts (default: 'text')") -> None:
+    p.add_argument("--text-col", default=default, help=help)
 
 
 def _add_missing_words(p: argparse.ArgumentParser) -> None:
@@ -101,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("input", help="the data file `discovery run` read")
     add.add_argument("labeled", help="label_next.csv (or any file with row_id, the text and the label column) "
                                      "with labels typed in")
-    _add_text_column(add)
-    add.add_argument("--label-col", default=None, help="default: 'label' when present")
+    _add_text_column(add, None, "the column holding the texts (default: the run's, from the manifest.json beside "
+                                "LABELED when INPUT is the file that run read; else 'text')")
+    add.add_argument("--label-col", default=None, help="default: the run's, as --text-col; else 'label' when present")
     add.add_argument("--unlabeled-marker", default=None,
                      help="a label value that means unlabeled (default: the marker of the run that wrote LABELED, from "
                           "the manifest.json beside it, when INPUT is the file that run read)")
@@ -246,7 +249,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_add_labels(args) -> int:
-    from .io import read_table
+    from .io import DEFAULT_TEXT_COLUMN, file_sha256, read_table
     from .labels import looks_like_a_marker, similar_spellings_note
     from .relabel import add_labels, next_run_file, review_labels_left_behind, run_reading
     from .workspace import atomic_write_bytes
@@ -254,18 +257,15 @@ def cmd_add_labels(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".parquet", ".pq"):
         raise InputError(f"--out {args.out}: write a .parquet file (it keeps every column and type exactly).")
-    options = dict(text_column=args.text_col, label_column=args.label_col, unlabeled_marker=args.unlabeled_marker,
-                   encoding=args.encoding, missing_words=args.missing_words)
-    table = read_table(args.input, **options)
+    options = dict(text_column=args.text_col or DEFAULT_TEXT_COLUMN, label_column=args.label_col,
+                   unlabeled_marker=args.unlabeled_marker, encoding=args.encoding, missing_words=args.missing_words)
     run_read = run_reading(args.labeled)
-    adopted = as_the_run_read(run_read, table, args)
-    if adopted:  # the same data as the run read: its labels as the run read them, not "?" as a class
-        options.update(adopted)
-        table = read_table(args.input, **options)
-        flags = ([f"--unlabeled-marker {adopted['unlabeled_marker']!r}"] if "unlabeled_marker" in adopted else []) + (
-            ["--missing-words-are-labels"] if "missing_words" in adopted else [])
-        print(f"note: {args.input} read as the run that wrote {args.labeled} read it ({', '.join(flags)}, from its "
-              "manifest.json)", file=sys.stderr)
+    adopted = as_the_run_read(run_read, file_sha256(args.input) if run_read else None, args)
+    options.update(adopted)  # the same data as the run read: its columns, its labels as it read them ("?" no class)
+    table = read_table(args.input, **options)
+    if adopted:
+        print(f"note: {args.input} read as the run that wrote {args.labeled} read it ({', '.join(adopted_flags(adopted))}, "
+              "from its manifest.json)", file=sys.stderr)
     for warning in table.warnings:  # before anything is refused: how the data was read may be why
         print(f"warning: {warning}", file=sys.stderr)
     try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding; --encoding is the data's
@@ -292,7 +292,7 @@ def cmd_add_labels(args) -> int:
              f"{'they were' if carried.kept_rows != 1 else 'it was'}: not listed to check again)"
              if carried.kept_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
-          f"`discovery run {out} --out ...` on it: {use})")
+          f"`discovery run {out}{column_flags(table.text_column, carried.label_column)} --out ...` on it: {use})")
     markers = sorted({label for _, _, label in carried.relabeled if looks_like_a_marker(label)}
                      | {label for label in carried.frame[carried.label_column].dropna().unique()
                         if looks_like_a_marker(str(label)) and str(label) not in table.codec.names})
@@ -317,17 +317,39 @@ def cmd_add_labels(args) -> int:
     return 0
 
 
-def as_the_run_read(read: dict, table, args) -> dict:
+def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:
     """The reading options of the run that wrote the review file (``relabel.run_reading``) that this command was not
-    given, when ``table`` holds the very bytes that run read: its unlabeled marker, and missing words as labels."""
-    if not read or read.get("sha256") != table.data_hash:
+    given, when the data file (``data_hash``: its SHA-256) holds the very bytes that run read: its text and label
+    columns (without them a run given ``--text-col utterance --label-col intent`` was advised to rename columns, and
+    that dropped the data's labels), its unlabeled marker, and missing words as labels."""
+    from .io import DEFAULT_LABEL_COLUMN, DEFAULT_TEXT_COLUMN
+
+    if not read or read.get("sha256") != data_hash:
         return {}
     adopted = {}
+    if args.text_col is None and read.get("text_column") not in (None, DEFAULT_TEXT_COLUMN):
+        adopted["text_column"] = str(read["text_column"])
+    if args.label_col is None and read.get("label_column") not in (None, DEFAULT_LABEL_COLUMN):
+        adopted["label_column"] = str(read["label_column"])
     if args.unlabeled_marker is None and read.get("unlabeled_marker") is not None:
         adopted["unlabeled_marker"] = str(read["unlabeled_marker"])
     if args.missing_words and read.get("missing_words_are_labels") is True:
         adopted["missing_words"] = False
     return adopted
+
+
+def column_flags(text_column: str, label_column: str | None) -> str:
+    """The ``--text-col`` / ``--label-col`` a run needs to read these columns (none for the defaults)."""
+    from .io import DEFAULT_LABEL_COLUMN, DEFAULT_TEXT_COLUMN
+
+    return ((f" --text-col {shlex.quote(text_column)}" if text_column != DEFAULT_TEXT_COLUMN else "")
+            + (f" --label-col {shlex.quote(label_column)}" if label_column not in (None, DEFAULT_LABEL_COLUMN) else ""))
+
+
+def adopted_flags(adopted: dict) -> list[str]:
+    """``as_the_run_read``'s options as the flags that give them."""
+    flags = {"text_column": "--text-col", "label_column": "--label-col", "unlabeled_marker": "--unlabeled-marker"}
+    return [f"{flags[key]} {value!r}" if key in flags else "--missing-words-are-labels" for key, value in adopted.items()]
 
 
 def candidates_explained_note(result) -> str | None:

@@ -862,6 +862,18 @@ def _parquet_uncompressed_size(source) -> int | None:
         return None
 
 
+def file_sha256(path: str | os.PathLike) -> str | None:
+    """The SHA-256 of a file's bytes, as ``read_table`` records it (``data_hash``); None if it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
 def read_table_bytes(data: bytes, name: str, *, text_column: str = DEFAULT_TEXT_COLUMN, label_column: str | None = None,
                      unlabeled_marker: str | None = None, encoding: str | None = None,
                      missing_words: bool = True) -> LabeledTable:

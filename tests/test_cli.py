@@ -683,6 +683,31 @@ def test_add_labels_reads_the_data_as_the_run_that_wrote_the_review_file(tmp_pat
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["input"]["unlabeled_marker"] == "?"
 
 
+def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice, tmp_path):
+    """A run given --text-col utterance --label-col intent: add-labels without them asked for --text-col, then
+    advised renaming the typed column to 'label', which dropped the data's own labels from the next run."""
+    from discovery import read_table
+
+    data = pd.read_csv(demo_slice, dtype=str, keep_default_na=False).rename(columns={"text": "utterance",
+                                                                                     "label": "intent"})
+    data.to_csv(tmp_path / "intents.csv", index=False)
+    ran = discovery("run", tmp_path / "intents.csv", "--text-col", "utterance", "--label-col", "intent", "--model",
+                    "tfidf", "--quiet", "--label-next", "10", "--out", tmp_path / "a")
+    assert ran.returncode == 0, ran.stderr
+    label_next = pd.read_csv(tmp_path / "a" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    label_next.loc[:4, "intent"] = "typed_in_review"
+    label_next.to_csv(tmp_path / "a" / "label_next.csv", index=False)
+    added = discovery("add-labels", tmp_path / "intents.csv", tmp_path / "a" / "label_next.csv", "--out",
+                      tmp_path / "reviewed.parquet")
+    assert added.returncode == 0, added.stderr
+    assert "--text-col 'utterance', --label-col 'intent', from its manifest.json" in added.stderr
+    before = read_table(tmp_path / "intents.csv", text_column="utterance", label_column="intent")
+    assert f"{before.n_labeled + 5:,} labeled rows in all" in added.stdout
+    assert "discovery run " in added.stdout and "--text-col utterance --label-col intent --out" in added.stdout
+    after = read_table(tmp_path / "reviewed.parquet", text_column="utterance", label_column="intent")
+    assert after.n_labeled == before.n_labeled + 5 and "typed_in_review" in after.codec.names
+
+
 def test_a_minus_one_typed_in_a_review_file_is_named_as_a_class(tmp_path):
     """'-1 (as a spreadsheet escapes -1) typed into a review file became the class -1 without a word; reading the
     data warns of such labels, and add-labels now does too, naming the marker option."""
