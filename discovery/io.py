@@ -338,7 +338,7 @@ def _sniff_delimiter(text: str, fmt: str) -> str:
     """Tab for TSV; for CSV a comma unless the header has none but holds ';', tab or '|' (European Excel)."""
     if fmt == "tsv":
         return "\t"
-    header = text.split("\n", 1)[0]
+    header = re.sub(r'"(?:[^"]|"")*"', '""', text.split("\n", 1)[0])  # a quoted name may hold a comma
     if "," not in header:
         for sep in (";", "\t", "|"):
             if sep in header:
@@ -524,6 +524,9 @@ def _canonical_number(label: str) -> str:
     return str(int(float(label))) if _INTEGRAL_FLOAT.match(label) else label
 
 
+INVISIBLE_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width spaces and joiners, word joiner, BOM
+
+
 def _as_label(value, marker: str | None, missing_words: bool = True) -> str | None:
     if _is_missing(value):
         return None
@@ -534,6 +537,8 @@ def _as_label(value, marker: str | None, missing_words: bool = True) -> str | No
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         value = int(value)
     label = _as_text(value).strip()
+    if not label.isascii():  # labels that look the same are the same: é as one code point or two, a zero-width space
+        label = unicodedata.normalize("NFC", label).strip().strip(INVISIBLE_CHARACTERS).strip()
     if not label or (missing_words and label in MISSING_LABEL_SPELLINGS):
         return None
     label = _canonical_number(label)

@@ -328,3 +328,19 @@ def test_the_csv_exports_formula_quote_is_undone_on_reading():
     assert any("the ' before 6 formula-like cells" in w for w in table.warnings)
     plain = read_table_bytes(b"text,label\n'tis the season,a\nit's fine,b\n", "plain.csv")
     assert plain.texts == ["'tis the season", "it's fine"] and not plain.warnings
+
+
+def test_labels_that_look_the_same_are_one_class():
+    """'frais_carte_débit' typed with é as one code point and as e + combining accent, or a label pasted with a
+    zero-width space after it, made two classes that print the same, without a word."""
+    composed, decomposed = "frais_carte_d\u00e9bit", "frais_carte_de\u0301bit"
+    frame = pd.DataFrame({"text": [f"text {i}" for i in range(6)],
+                          "label": [composed, decomposed, "refund\u200b", "refund", " \ufeffrefund", None]})
+    table = table_from_frame(frame)
+    assert list(table.codec.names) == [composed, "refund"] and table.n_labeled == 5
+
+
+def test_a_quoted_column_name_holding_a_comma_does_not_hide_the_semicolons():
+    table = read_table_bytes('"text";"label";"price, EUR"\n"my card is lost";"lost_card";"1,5"\n"refund";;"2"\n'.encode(),
+                             "excel.csv")
+    assert table.texts == ["my card is lost", "refund"] and list(table.frame.columns) == ["text", "label", "price, EUR"]
