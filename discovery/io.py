@@ -261,6 +261,8 @@ def _parse_jsonl(text: str, name: str) -> pd.DataFrame:
         bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
         if bad is not None:
             raise InputError(f"{name}: item {bad} of the JSON array is not an object; each row must look like {{\"text\": ...}}.")
+    elif (shaped := _json_document_rows(stripped, name)) is not None:
+        return shaped
     else:
         records = []
         for line_no, line in enumerate(text.splitlines(), start=1):
@@ -276,6 +278,29 @@ def _parse_jsonl(text: str, name: str) -> pd.DataFrame:
     if "\\ud" in text or "\\uD" in text:
         records = [_clean_surrogates(r) for r in records]
     return _whole_numbers_kept(pd.DataFrame.from_records(records), records)
+
+
+def _json_document_rows(text: str, name: str) -> pd.DataFrame | None:
+    """The rows of a .json file holding one object in a shape pandas writes (``to_json``'s default, column ->
+    {index -> value}, or its ``split`` orient) or rows wrapped in one key (``{"data": [{...}, ...]}``); None for
+    anything else, such as a JSONL file (one of its lines alone is a row object, not a table)."""
+    if not text.startswith("{"):
+        return None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(document, dict) or not document:
+        return None
+    values = list(document.values())
+    if all(isinstance(v, dict) for v in values):  # df.to_json(): {"text": {"0": ..., "1": ...}, "label": {...}}
+        return pd.DataFrame(document).reset_index(drop=True)
+    if {"columns", "data"} <= set(document) and isinstance(document["data"], list):  # orient="split"
+        return pd.DataFrame(document["data"], columns=document["columns"])
+    wrapped = [key for key, v in document.items() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
+    if len(wrapped) == 1 and len(document) <= 3:  # {"data": [...]} and maybe a count or a version beside it
+        return _whole_numbers_kept(pd.DataFrame.from_records(document[wrapped[0]]), document[wrapped[0]])
+    return None
 
 
 def _whole_numbers_kept(frame: pd.DataFrame, records: list[dict]) -> pd.DataFrame:
@@ -362,8 +387,11 @@ def peek_rows(data: bytes | None = None, name: str = "", path: str | None = None
         raw = data[:1_000_000] if data is not None else Path(path).open("rb").read(1_000_000)
         text = raw.decode(encoding or "utf-8-sig", errors="replace").lstrip("\ufeff")
         if fmt == "jsonl":
+            whole = len(raw) < 1_000_000
             if text.lstrip().startswith("["):  # one JSON array: readable only whole
-                return _parse_jsonl(text, name).head(rows) if len(raw) < 1_000_000 else pd.DataFrame()
+                return _parse_jsonl(text, name).head(rows) if whole else pd.DataFrame()
+            if whole and (shaped := _json_document_rows(text.lstrip(), name)) is not None:
+                return shaped.head(rows)
             records = []
             for line in [line for line in text.splitlines() if line.strip()][:rows]:
                 try:

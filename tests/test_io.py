@@ -344,3 +344,18 @@ def test_a_quoted_column_name_holding_a_comma_does_not_hide_the_semicolons():
     table = read_table_bytes('"text";"label";"price, EUR"\n"my card is lost";"lost_card";"1,5"\n"refund";;"2"\n'.encode(),
                              "excel.csv")
     assert table.texts == ["my card is lost", "refund"] and list(table.frame.columns) == ["text", "label", "price, EUR"]
+
+
+def test_json_files_in_the_shapes_pandas_and_apis_write_are_read():
+    """df.to_json(path) (column -> {index -> value}) was refused as 'holds lists or nested values', and rows wrapped
+    in one key ({"data": [...]}) as 'line 1 is not valid JSON'; a one-row JSONL file stays one row."""
+    from discovery.io import peek_rows
+
+    frame = pd.DataFrame({"text": [f"text {i}" for i in range(12)], "label": ["a", "b", None] * 4})
+    for shape in (frame.to_json(), frame.to_json(orient="split"),
+                  json.dumps({"data": frame.to_dict("records"), "count": 12}, indent=2)):
+        table = read_table_bytes(shape.encode(), "export.json")
+        assert table.texts == frame.text.tolist() and table.n_labeled == 8
+        assert list(peek_rows(shape.encode(), "export.json").columns) == ["text", "label"]
+    single = read_table_bytes(b'{"text": "one row", "label": "a"}\n', "one.jsonl")
+    assert single.texts == ["one row"] and single.n_labeled == 1
