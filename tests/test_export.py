@@ -2,6 +2,7 @@ import datetime
 import io
 import json
 
+import numpy as np
 import pandas as pd
 
 from discovery import assign_label, name_cluster, write_outputs
@@ -145,6 +146,11 @@ def test_jsonl_keeps_whole_numbers_and_every_digit_through_a_round_trip():
         {k: v for k, v in row.items() if v is not None} for row in rows]
     assert written[2]["tweet_id"] is None and written[1]["label"] is None
     assert to_csv_bytes(table.frame).decode().splitlines()[1].startswith("1234567890123456789,my card is lost,0,")
+    # numbers JSON cannot hold, in cells and inside lists or dicts, are written as null
+    odd = pd.DataFrame({"ratio": [float("inf"), 1.5], "meta": [{"x": float("nan")}, [1.0, float("-inf")]],
+                        "vector": [np.array([np.nan, 2.0]), None]})
+    assert [json.loads(line) for line in to_jsonl_bytes(odd).decode().splitlines()] == [
+        {"ratio": None, "meta": {"x": None}, "vector": [None, 2.0]}, {"ratio": 1.5, "meta": [1.0, None], "vector": None}]
 
 
 def test_a_run_on_its_own_export_replaces_the_earlier_proposals_and_keeps_the_users_columns():
@@ -167,3 +173,7 @@ def test_a_run_on_its_own_export_replaces_the_earlier_proposals_and_keeps_the_us
     written = run_discovery(read_table_bytes(to_csv_bytes(own), "own.csv"), config).labeled_table()
     assert written.proposed_label.eq("mine").all() and written.proposed_label_discovery.eq("keep me").all()
     assert {"lost_card", "refund"} <= set(written.proposed_label_discovery_2)
+    # and run on again, the user's columns stay, the earlier run's give way to this run's
+    again = run_discovery(read_table_bytes(to_csv_bytes(written), "proposed_labels.csv"), config).labeled_table()
+    assert list(again.columns) == list(written.columns) and again.proposed_label_discovery.eq("keep me").all()
+    assert again.proposed_label.eq("mine").all()

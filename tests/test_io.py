@@ -288,6 +288,8 @@ def test_line_breaks_as_spreadsheets_and_pandas_write_them_keep_every_row():
     text unquoted, which was read as a line end (200 rows came back as 201, every later row id off by one)."""
     mac = read_table_bytes(b"text,label\rmy card is lost,lost_card\rrefund please,\r", "mac.csv")
     assert mac.texts == ["my card is lost", "refund please"] and mac.n_labeled == 1
+    typed_break = read_table_bytes(b'text,label\r"two\nlines",a\rsecond,b\r', "mac-cell.csv")  # Alt+Enter in a cell
+    assert typed_break.texts == ["two\nlines", "second"] and not typed_break.warnings
     frame = pd.DataFrame({"text": ["first line\rsecond line", "a plain text", "third"], "label": ["a", "", "b"]})
     table = read_table_bytes(frame.to_csv(index=False).encode(), "pandas.csv")
     assert len(table) == 3 and table.texts[1:] == ["a plain text", "third"] and table.n_labeled == 2
@@ -310,9 +312,19 @@ def test_rows_a_line_break_or_a_stray_quote_moved_are_named():
     assert any("read without quoting: 1 text opens with a double quote" in w for w in awk.warnings)
     rows[5] = '"Pending" shows for days\tpending'  # the quote it opens closes the stray one
     stray = read_table_bytes(("\n".join(rows).replace("\t", ",").replace(", why", " why")).encode(), "stray.csv")
-    assert len(stray) < 9 and any("row 0 holds 5 lines" in w and "delete the stray quote" in w for w in stray.warnings)
-    clean = read_table_bytes(b'text,label\n"two lines,\nof one text",a\nsecond,b\n', "clean.csv")
-    assert len(clean) == 2 and not clean.warnings  # a quoted line break is a text's own
+    assert len(stray) < 9 and any("row 0's text runs on over" in w and "delete the stray quote" in w
+                                  for w in stray.warnings)
+    # a quoted text of several lines with commas is a text's own, and blank lines (CRLF too) are no rows
+    clean = read_table_bytes(b'text,label\r\n"Hello,\r\nI want to cancel my card, please help.",a\r\n\r\n'
+                             b'second,b\r\n   \r\nthird,a\r\n', "clean.csv")
+    assert len(clean) == 3 and not clean.warnings
+    split_after_blank = read_table_bytes(b"text,label,source\r\nfine,a,web\r\n\r\nI lost\r\nmy card,a,web\r\n",
+                                         "blank.csv")
+    assert any("1 row has fewer fields than the header's 3 (row 1 first)" in w for w in split_after_blank.warnings)
+    # a stray quote in a real-sized file, and a text longer than the csv module's default field limit
+    long_text = "word " * 40_000
+    big = read_table_bytes(("text\tlabel\n" + "\n".join([f"{long_text}\ta"] + rows[1:])).encode(), "big.tsv")
+    assert len(big) == 10 and len(big.texts[0]) >= 199_999 and big.texts[1] == '"Card declined at the shop, why?'
 
 
 def test_the_csv_exports_formula_quote_is_undone_on_reading():
@@ -320,14 +332,17 @@ def test_the_csv_exports_formula_quote_is_undone_on_reading():
     read every unlabeled row as the class '-1, and -0.5 came back as '-0.5."""
     from discovery.export import to_csv_bytes
 
-    frame = pd.DataFrame({"text": ["-- my card is lost", "refund please", "where is it", "=SUM(A1) top up"],
-                          "label": ["lost_card", "-1", "-1", "top_up"], "score": ["-0.5", "1", "2", "@x"]})
-    table = read_table_bytes(to_csv_bytes(frame), "exported.csv", unlabeled_marker="-1")
+    frame = pd.DataFrame({"row_id": range(6), "text": ["-- my card is lost", "refund please", "where is it",
+                                                       "=SUM(A1) top up", "'=' vs '==' in python", "''tis"],
+                          "label": ["lost_card", "-1", "-1", "top_up", "-1", "-1"],
+                          "score": ["-0.5", "1", "2", "@x", "'", "''"], "proposed_label": "top_up"})
+    table = read_table_bytes(to_csv_bytes(frame), "proposed_labels.csv", unlabeled_marker="-1")
     assert table.n_labeled == 2 and list(table.codec.names) == ["lost_card", "top_up"]
     assert table.texts == frame.text.tolist() and table.frame.score.tolist() == frame.score.tolist()
-    assert any("the ' before 6 formula-like cells" in w for w in table.warnings)
-    plain = read_table_bytes(b"text,label\n'tis the season,a\nit's fine,b\n", "plain.csv")
-    assert plain.texts == ["'tis the season", "it's fine"] and not plain.warnings
+    assert any("before 9 formula-like cells" in w for w in table.warnings)
+    # a file this tool did not write is read as it is
+    plain = read_table_bytes(b"text,label\n'tis the season,a\n'=' vs '==' in python,b\n'-1,c\n", "plain.csv")
+    assert plain.texts == ["'tis the season", "'=' vs '==' in python", "'-1"] and not plain.warnings
 
 
 def test_labels_that_look_the_same_are_one_class():
@@ -338,6 +353,7 @@ def test_labels_that_look_the_same_are_one_class():
                           "label": [composed, decomposed, "refund\u200b", "refund", " \ufeffrefund", None]})
     table = table_from_frame(frame)
     assert list(table.codec.names) == [composed, "refund"] and table.n_labeled == 5
+    assert not any("whole-number decimals" in w for w in table.warnings)
 
 
 def test_a_quoted_column_name_holding_a_comma_does_not_hide_the_semicolons():
@@ -351,11 +367,27 @@ def test_json_files_in_the_shapes_pandas_and_apis_write_are_read():
     in one key ({"data": [...]}) as 'line 1 is not valid JSON'; a one-row JSONL file stays one row."""
     from discovery.io import peek_rows
 
-    frame = pd.DataFrame({"text": [f"text {i}" for i in range(12)], "label": ["a", "b", None] * 4})
+    frame = pd.DataFrame({"text": [f"text {i}" for i in range(12)], "label": [0, 1, None] * 4,
+                          "tweet_id": pd.array([1234567890123456789 + i for i in range(11)] + [None], dtype="Int64")})
     for shape in (frame.to_json(), frame.to_json(orient="split"),
-                  json.dumps({"data": frame.to_dict("records"), "count": 12}, indent=2)):
+                  json.dumps({"data": json.loads(frame.to_json(orient="records")), "count": 12}, indent=2)):
         table = read_table_bytes(shape.encode(), "export.json")
-        assert table.texts == frame.text.tolist() and table.n_labeled == 8
-        assert list(peek_rows(shape.encode(), "export.json").columns) == ["text", "label"]
-    single = read_table_bytes(b'{"text": "one row", "label": "a"}\n', "one.jsonl")
+        assert table.texts == frame.text.tolist() and table.n_labeled == 8 and list(table.codec.names) == ["0", "1"]
+        assert table.frame.tweet_id.tolist()[:2] == [1234567890123456789, 1234567890123456790]
+        assert list(peek_rows(shape.encode(), "export.json").columns) == ["text", "label", "tweet_id"]
+    single = read_table_bytes(b'{"text": "one row", "label": "a", "entities": [{"start": 0, "end": 3}]}\n', "one.jsonl")
     assert single.texts == ["one row"] and single.n_labeled == 1
+
+
+def test_the_columns_offered_before_reading_are_the_columns_read():
+    """The Data page offers the columns of peek_rows: an exported column named '@user was offered as "'@user", which
+    reading then did not find; a TSV a stray quote would break gave no sample."""
+    from discovery.export import to_csv_bytes
+    from discovery.io import peek_rows
+
+    export = to_csv_bytes(pd.DataFrame({"row_id": [0, 1], "text": ["a", "b"], "@user": ["x", "y"],
+                                        "proposed_label": ["p", "q"]}))
+    assert list(peek_rows(data=export, name="proposed_labels.csv").columns) == list(
+        read_table_bytes(export, "proposed_labels.csv").frame.columns) == ["row_id", "text", "@user", "proposed_label"]
+    awk = "text\tlabel\n" + "\n".join(['"stray quote\ta'] + [f"text {i}\tb" for i in range(5)])
+    assert len(peek_rows(data=awk.encode(), name="awk.tsv")) == 6
