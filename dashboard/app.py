@@ -51,9 +51,10 @@ def settings_sidebar() -> None:
                                  "labels held-out rows clearly better, and only with at least 3 labeled classes "
                                  "and 5 labeled rows per class. Not used with tfidf (word counts, nothing to fine-tune).")
         method = st.selectbox("Method", state.METHODS, index=state.METHODS.index(config.method), key="set_method")
-        new_clusters = st.number_input(
-            "New categories to look for (empty = estimate)", min_value=0, max_value=10_000,
-            value=None if config.n_new_clusters is None else int(config.n_new_clusters), step=1,
+        # a text box, not a number input: one opened on a saved number could not be emptied again
+        new_clusters_typed = st.text_input(
+            "New categories to look for (empty = estimate)",
+            value="" if config.n_new_clusters is None else str(int(config.n_new_clusters)),
             placeholder="estimated", key="set_new_clusters",
             help="Seeded k-means: how many clusters beyond your labeled classes. Left empty, the tool estimates it "
                  "and the Candidates page says how firmly the data fixes that number.")
@@ -67,6 +68,12 @@ def settings_sidebar() -> None:
             if model == "":
                 st.error("Type a model name or path, or pick the bundled model.")
                 return
+            typed = new_clusters_typed.strip().replace(",", "")
+            if typed and not (typed.isdigit() and int(typed) <= 10_000):
+                st.error(state.plain(f"New categories to look for: {new_clusters_typed.strip()!r} is not a whole number "
+                                     "from 0 to 10,000; type one, or leave the box empty to have it estimated."))
+                return
+            new_clusters = int(typed) if typed else None
             if method == "hdbscan" and new_clusters is not None:
                 st.error("hdbscan finds its own number of new categories (the min cluster size sets how fine): "
                          "empty the number of new categories, or pick seeded-kmeans.")

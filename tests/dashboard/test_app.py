@@ -625,20 +625,32 @@ def test_the_number_of_new_categories_is_a_setting(first_session):
     estimate = result_of(at).clustering["estimate"]
     low, high = estimate["plausible"]
     assert any(f"any number from {low} to {high}" in e.value for e in at.info)
-    at.number_input(key="set_new_clusters").set_value(3)
+    at.text_input(key="set_new_clusters").set_value("3")
     next(b for b in at.button if b.label == "Run").click().run()
     assert_clean(at)
     result = result_of(at)
     assert result.clustering["n_new_clusters"] == 3 and result.clustering["n_new_clusters_given"]
     assert len(result.clusters) == len(result.table.codec) + 3
     assert not any("any number from" in e.value for e in at.info)
+    # a session opened on that saved number can empty the box again (a number input kept the 3)
+    again = AppTest.from_file(APP, default_timeout=300)  # a reload: the last session's settings
+    again.run()
+    assert_clean(again)
+    assert again.text_input(key="set_new_clusters").value == "3"
+    again.text_input(key="set_new_clusters").set_value("")
+    next(b for b in again.button if b.label == "Run").click().run()
+    assert_clean(again)
+    assert again.session_state["config"].n_new_clusters is None
+    again.text_input(key="set_new_clusters").set_value("three")
+    next(b for b in again.button if b.label == "Run").click().run()
+    assert any("'three' is not a whole number" in e.value.replace("\\", "") for e in again.error)
 
 
 def test_a_number_of_new_categories_for_hdbscan_is_refused_not_ignored(first_session):
     at = new_session("views/candidates.py")
     before = at.session_state["config"]
     at.selectbox(key="set_method").set_value("hdbscan")
-    at.number_input(key="set_new_clusters").set_value(3)
+    at.text_input(key="set_new_clusters").set_value("3")
     next(b for b in at.button if b.label == "Run").click().run()
     assert not at.exception
     assert any("hdbscan finds its own number of new categories" in e.value for e in at.error)
