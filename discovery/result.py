@@ -17,7 +17,7 @@ from sklearn.preprocessing import normalize
 
 from .cluster import best_of_inits
 from .errors import InputError
-from .io import contentless_rows, free_column_name, with_row_ids
+from .io import MISSING_LABEL_SPELLINGS, contentless_rows, free_column_name, with_row_ids
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, candidate_name, candidate_rows, document_term_counts, may_hide_new_category,
@@ -389,6 +389,20 @@ def _check_length(name: str, what: str) -> None:
                          f"{MAX_NAME_LENGTH} characters.")
 
 
+def _check_read_as_a_label(name: str, what: str, read_with: dict) -> None:
+    """A name the next run would read as no label at all (the data's unlabeled marker, or a usual way of writing
+    a missing value while those are read so): accepted, it was dropped without a word by the run on the copy."""
+    marker = read_with.get("unlabeled_marker")
+    if marker is not None and name == str(marker).strip():
+        raise InputError(f"{name!r} is this data's unlabeled marker, so the next run would read it as no label; "
+                         f"choose another {what}.")
+    if read_with.get("missing_words_are_labels") is not True and name in MISSING_LABEL_SPELLINGS:
+        raise InputError(f"{name!r} is a usual way of writing a missing value, and this data is read with such words "
+                         f"as no label, so the next run would drop it; choose another {what} (such as "
+                         f"'{name.lower()}_of_these'), or read such words as labels (Data page, the box below the "
+                         "marker; --missing-words-are-labels).")
+
+
 class _Decisions:
     """A working copy of what decisions change in a result; ``build`` makes one new, consistent result.
 
@@ -461,6 +475,7 @@ class _Decisions:
         if not name:
             raise InputError("a cluster name cannot be empty; type a name.")
         _check_length(name, "cluster name")
+        _check_read_as_a_label(name, "name", self.result.table.read_with)
         self._require([cluster_id])
         cluster_id = int(cluster_id)
         self._require_candidate(cluster_id)
@@ -553,6 +568,7 @@ class _Decisions:
         if not label:
             raise InputError("a label cannot be empty; type a label.")
         _check_length(label, "label")
+        _check_read_as_a_label(label, "label", self.result.table.read_with)
         ids = [int(r) for r in row_ids]
         positions = self.result.rows.index.get_indexer(ids)
         if (positions < 0).any():

@@ -51,9 +51,17 @@ def split_one(cluster_id: int | None = None) -> None:
 
 def merge() -> None:
     ids = [int(c) for c in st.session_state.get("merge_ids", [])]
+    before = state.get_result().clusters
+    named = [c for c in ids[1:] if c in before.index and before.renamed[c] and not before.dismissed[c]]
     if state.decide_now(lambda result: merge_clusters(result, ids),
                         f"Merged clusters {', '.join(map(str, ids[1:]))} into {ids[0] if ids else '-'}."):
         st.session_state["merge_ids"] = []  # the merged-away ids are no longer options
+        name = state.get_result().clusters.display_name.get(ids[0])
+        given_up = [repr(before.display_name[c]) for c in named if before.display_name[c] != name]
+        if given_up:  # a name given by hand goes without a word otherwise
+            state.notify(f"Merged clusters {', '.join(map(str, ids[1:]))} into {ids[0]} · {name}: the name"
+                         f"{'s' if len(given_up) > 1 else ''} {', '.join(given_up)} gave way to {name!r}, and "
+                         f"{'their' if len(given_up) > 1 else 'its'} rows take it (Undo takes the merge back).")
 
 
 def class_cluster(result, label) -> int | None:

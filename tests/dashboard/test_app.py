@@ -190,6 +190,21 @@ def test_candidates_page_lists_labeled_clusters_that_may_hide_a_category(first_s
     assert result_of(at).decisions == ()
 
 
+def test_merging_a_named_candidate_away_says_its_name_gives_way(first_session):
+    at = new_session("views/candidates.py")
+    named, into = (int(c) for c in result_of(at).candidates.index[:2])
+    at.text_input(key=f"cand_name_{named}").set_value("seller_dispute").run()
+    at.button(key=f"cand_name_btn_{named}").click().run()
+    at.multiselect(key="merge_ids").set_value([into, named]).run()
+    at.button(key="merge_btn").click().run()
+    assert_clean(at)
+    name = result_of(at).clusters.loc[into, "display_name"]
+    assert any(f"the name 'seller_dispute' gave way to {name!r}" in box.value.replace("\\", "") for box in at.success)
+    for _ in range(2):  # the next test starts from the run without decisions
+        at.button(key="undo").click().run()
+    assert result_of(at).decisions == ()
+
+
 def test_any_decision_can_be_taken_back_and_those_that_needed_it_are_named(first_session):
     """Split a cluster, dismiss a candidate and merge the split's part into another cluster; taking back the
     split keeps the dismissal, skips the merge (the part is gone) and says so."""
