@@ -621,6 +621,13 @@ def test_unusable_upload_name_is_a_message(workspace_root):
     assert not (workspace_root / "decisions.json").exists()
 
 
+def test_an_uploaded_workbook_says_to_save_the_sheet_as_csv(workspace_root):
+    """The uploader refused .xlsx with its own MIME-type message; reading says what to do."""
+    at = upload_session("labels.xlsx", b"PK\x03\x04 a workbook")
+    assert not at.exception and ".xlsx" in at.file_uploader(key="data_upload").proto.type  # the browser takes it
+    assert any("save the sheet as CSV" in e.value.replace("\\", "") for e in at.error)
+
+
 def test_another_column_choice_or_marker_has_its_own_workspace(first_session):
     from dashboard import state
 
