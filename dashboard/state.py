@@ -26,7 +26,7 @@ from discovery.result import describe_decision
 from discovery.pipeline import STAGES
 from discovery.language import check_languages, language_warning
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
-from discovery.workspace import atomic_write_json, safe_upload_path, save_upload
+from discovery.workspace import DECISIONS_FILE, atomic_write_json, safe_upload_path, save_upload
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = ROOT / "data" / "banking_demo.csv"
@@ -252,9 +252,35 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
     preferred = st.session_state.setdefault("_preferred_new_clusters", {})
     if preferred_n_new_clusters is not None:
         preferred[new] = preferred_n_new_clusters
+    elif new not in preferred and (saved := saved_preferred_count(new, current_config())) is not None:
+        preferred[new] = saved
+        notify(f"{new.display_name}: kept {saved} new categories, as the run its saved decisions were made on "
+               "(a reviewed copy keeps the count of the run before it).")
     st.session_state["config"] = replace(current_config(), preferred_n_new_clusters=preferred.get(new))
     st.session_state["source"] = new
     remember_pending_run(new, st.session_state["config"])  # a page reloaded during the run says it did not finish
+
+
+def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None:
+    """The number of new clusters kept from the run before (``preferred_n_new_clusters``) that the latest decisions
+    saved on ``source`` were made with, under ``config`` otherwise. It lived only in the session that made the
+    reviewed copy: the copy opened in a new session ran without it, and its decisions were out of reach under a
+    setting the sidebar has no control for."""
+    current = {k: v for k, v in json.loads(config_key(config)).items() if k != "preferred_n_new_clusters"}
+    found, newest = None, -1.0
+    for path in workspace_root(source).glob(f"*/{DECISIONS_FILE}"):
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            about, modified = payload.get("about") or {}, path.stat().st_mtime
+        except (OSError, ValueError, AttributeError):
+            continue
+        settings = about.get("settings") or {}
+        count = settings.get("preferred_n_new_clusters")
+        if (about.get("data") == source.display_name and payload.get("decisions") and count is not None
+                and {k: v for k, v in settings.items() if k != "preferred_n_new_clusters"} == current
+                and modified > newest):
+            found, newest = int(count), modified
+    return found
 
 
 def upload_source(data: bytes, name: str, **columns) -> Source:
@@ -464,12 +490,27 @@ def decisions_elsewhere(workspace: Workspace) -> str | None:
         return None
     elsewhere = workspace.saved_elsewhere(about["data_hash"])
     if not elsewhere:
-        return None
+        return other_versions_note(workspace)
     parts = [f"{len(decisions)} decision{'' if len(decisions) == 1 else 's'} with "
              f"{', '.join(_settings_apart(about, other)) or 'other settings'}" for other, decisions in elsewhere[:3]]
     more = f" and {len(elsewhere) - 3} more sets" if len(elsewhere) > 3 else ""
     return ("No decision is saved for these settings; this data has " + "; ".join(parts) + more +
             ". Decisions belong to the settings they were made with: go back to those settings to see them.")
+
+
+def other_versions_note(workspace: Workspace) -> str | None:
+    """When decisions were saved for this data's file as it was before an edit: that they exist and where (a
+    fixed typo in the file looked like every decision lost)."""
+    about = workspace.about or {}
+    versions = workspace.saved_for_other_versions(about.get("data"), about.get("data_hash"))
+    if not versions:
+        return None
+    count = sum(len(decisions) for _, decisions in versions)
+    were = "decisions are" if count != 1 else "decision is"
+    others = "another version" if len(versions) == 1 else f"{len(versions)} other versions"
+    return (f"No decision is saved for {about.get('data')} as it is now; {count:,} {were} saved for {others} of it, from "
+            "before the file was changed. Decisions belong to the data they were made on (row ids may point at other "
+            f"rows now), so they are kept there, in {workspace.directory.parent}: put the earlier file back to see them.")
 
 
 def rows_labeled(decisions: list[dict]) -> int:

@@ -136,6 +136,15 @@ class Workspace:
     def saved_elsewhere(self, data_hash: str) -> list[tuple[dict, list[dict]]]:
         """Other workspaces beside this one holding decisions on the same data (another column choice,
         marker or run settings): each one's ``about`` and its decisions."""
+        return [(about, decisions) for about, decisions in self._others() if about.get("data_hash") == data_hash]
+
+    def saved_for_other_versions(self, data_name: str, data_hash: str) -> list[tuple[dict, list[dict]]]:
+        """Workspaces beside this one holding decisions on data of the same name and other content (the file
+        edited since): decisions are tied to the content they were made on, so they stay there."""
+        return [(about, decisions) for about, decisions in self._others()
+                if about.get("data") == data_name and about.get("data_hash") != data_hash]
+
+    def _others(self) -> list[tuple[dict, list[dict]]]:
         found = []
         for path in sorted(self.directory.parent.glob(f"*/{DECISIONS_FILE}")):
             if path == self.path:
@@ -145,7 +154,7 @@ class Workspace:
                 about, decisions = payload.get("about") or {}, payload.get("decisions")
             except (OSError, ValueError, AttributeError):
                 continue
-            if about.get("data_hash") == data_hash and isinstance(decisions, list) and decisions:
+            if isinstance(about, dict) and isinstance(decisions, list) and decisions:
                 found.append((about, decisions))
         return found
 

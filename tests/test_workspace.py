@@ -88,3 +88,21 @@ def test_decisions_of_other_settings_on_the_same_data_are_found(tmp_path):
     assert mine.saved_elsewhere("h1") == [({"data_hash": "h1", "settings": {"model": "tfidf"}}, stored)]
     assert other.load() == [{"action": "dismiss", "cluster_id": 3}, {"action": "dismiss", "cluster_id": 4}]
     assert Workspace(tmp_path, "c").saved_elsewhere("h1") == [({"data_hash": "h1", "settings": {"model": "tfidf"}}, stored)]
+
+
+def test_decisions_saved_before_the_file_was_edited_are_named(tmp_path):
+    """Editing one cell of the data file (another hash) showed "0 decisions applied" and nothing else."""
+    from dashboard.state import decisions_elsewhere
+    from discovery import Workspace
+
+    before = Workspace(tmp_path, "a", about={"data_hash": "h1", "data": "/data/tickets.csv", "settings": {}})
+    for cluster_id in (3, 4):
+        before.append({"action": "dismiss", "cluster_id": cluster_id})
+    Workspace(tmp_path, "b", about={"data_hash": "h9", "data": "/data/other.csv", "settings": {}}).append(
+        {"action": "dismiss", "cluster_id": 1})
+    edited = Workspace(tmp_path, "c", about={"data_hash": "h2", "data": "/data/tickets.csv", "settings": {}})
+    assert edited.saved_for_other_versions("/data/tickets.csv", "h2") == [(before.about, before.load())]
+    note = decisions_elsewhere(edited)
+    assert "2 decisions are saved for another version of it" in note and str(tmp_path) in note
+    assert decisions_elsewhere(Workspace(tmp_path, "d", about={"data_hash": "h3", "data": "/data/new.csv",
+                                                               "settings": {}})) is None

@@ -778,6 +778,25 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     low, high = estimate["plausible"]
     assert estimate["preferred"] == kept and estimate["kept_preferred"] == (low <= kept <= high)
     assert estimate["n_new"] == (kept if estimate["kept_preferred"] else estimate["best"])
+    at.switch_page("views/fill.py").run()  # a decision on the copy
+    at.text_input(key="next_label").set_value("pin_blocked")
+    at.button(key="FormSubmitter:label_next-Label this row").click().run()
+    assert_clean(at)
+    on_copy = result_of(at).decisions
+
+    # the copy opened in a new session by its path: the kept count (it lived in the session that made the copy)
+    # comes from its saved decisions, and so do they (they were out of reach under a setting with no control)
+    forget_last_session()  # the last session worked on other data
+    fresh = AppTest.from_file(APP, default_timeout=300)
+    fresh.session_state["config"] = DiscoveryConfig(adapt=False, make_map=False, random_state=0)
+    fresh.run()
+    fresh.switch_page("views/data.py").run()
+    fresh.radio(key="data_kind").set_value("path").run()
+    fresh.text_input(key="data_path").set_value(source.path).run()
+    fresh.button(key="FormSubmitter:columns-Load").click().run()
+    assert_clean(fresh)
+    assert fresh.session_state["config"].preferred_n_new_clusters == kept
+    assert result_of(fresh).decisions == on_copy
 
     # back to the first data: its own settings, and so its two decisions, come back (the kept count is the copy's)
     at.switch_page("views/data.py").run()
