@@ -14,6 +14,12 @@ def label_selection(row_ids: list[int]) -> None:
     The form's callback: it runs before the page is drawn again, with the label typed in the form.
     """
     label = str(st.session_state.get("map_label", ""))
+    if st.session_state.get("map_only_unlabeled"):
+        result = state.get_result()
+        row_ids = [r for r in row_ids if r in result.rows.index and result.rows.human_label.isna()[r]]
+        if not row_ids:
+            state.notify("Every selected row is labeled already; nothing to label.")
+            return
     replaced = state.labels_replaced(state.get_result(), row_ids, label)
     if state.decide_now(lambda result: assign_label(result, row_ids, label), ""):
         applied = state.get_result().decisions[-1]["label"]  # a class's spelling, if it is one
@@ -63,11 +69,21 @@ def show_selection(result, row_ids: list[int]) -> None:
         st.warning(f"No row {shown}: the table has rows 0 to {len(result.rows) - 1:,}.", icon=":material/error:")
     if not known:
         return
-    rows = result.rows.loc[known, ["text", "human_label", "proposed_label", "label_source", "confidence", "cluster_id"]]
+    # the label first: beside a long text it was off the right edge at 1,024 px
+    rows = result.rows.loc[known, ["human_label", "text", "proposed_label", "label_source", "confidence", "cluster_id"]]
     st.subheader(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} selected")
     st.dataframe(rows, width="stretch", height=min(400, 38 + 35 * len(rows)))
+    labeled = rows.human_label.dropna()
+    if len(labeled):  # said before, not only after: a lasso over labeled rows relabels them
+        counts = labeled.value_counts()
+        shown = ", ".join(f"{name!r} ({n})" for name, n in counts.head(3).items()) + (", ..." if len(counts) > 3 else "")
+        st.warning(state.plain(f"{len(labeled):,} of the selected rows {'is' if len(labeled) == 1 else 'are'} labeled "
+                               f"already ({shown}): labeling the selection replaces {'its' if len(labeled) == 1 else 'their'} "
+                               "label, unless you tick 'Only the unlabeled rows'."), icon=":material/warning:")
     with st.form("label_selection", clear_on_submit=False):
         st.text_input("Label for the selected rows", key="map_label")
+        st.checkbox("Only the unlabeled rows", key="map_only_unlabeled", disabled=not len(labeled),
+                    help="Leave the labels the selected rows have (from the data or given by hand) as they are.")
         st.form_submit_button("Label selected rows", type="primary", on_click=label_selection, args=(known,))
 
 

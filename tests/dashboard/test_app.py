@@ -190,6 +190,26 @@ def test_candidates_page_lists_labeled_clusters_that_may_hide_a_category(first_s
     assert result_of(at).decisions == ()
 
 
+def test_a_selection_over_labeled_rows_says_so_before_and_can_leave_them(first_session):
+    """A box over labeled rows relabeled them, said only afterwards; the selection table showed their labels off
+    the right edge at 1,024 px."""
+    at = new_session("views/map.py")
+    rows = result_of(at).rows
+    labeled, unlabeled = rows.index[rows.human_label.notna()][:2].tolist(), rows.index[rows.human_label.isna()][:2].tolist()
+    at.text_input(key="map_row_ids").set_value(", ".join(map(str, labeled + unlabeled))).run()
+    assert at.dataframe[0].value.columns[0] == "human_label"
+    assert any("2 of the selected rows are labeled already" in w.value.replace("\\", "") for w in at.warning)
+    at.text_input(key="map_label").set_value("boxed")
+    at.checkbox(key="map_only_unlabeled").check()
+    at.button(key="FormSubmitter:label_selection-Label selected rows").click().run()
+    assert_clean(at)
+    after = result_of(at).rows
+    assert after.loc[unlabeled, "human_label"].eq("boxed").all()
+    assert after.loc[labeled, "human_label"].tolist() == rows.loc[labeled, "human_label"].tolist()
+    at.button(key="undo").click().run()
+    assert result_of(at).decisions == ()
+
+
 def test_merging_a_named_candidate_away_says_its_name_gives_way(first_session):
     at = new_session("views/candidates.py")
     named, into = (int(c) for c in result_of(at).candidates.index[:2])
