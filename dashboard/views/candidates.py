@@ -169,6 +169,10 @@ with state.guard():
                    "proposed label into that name; merging joins clusters; label two classes or more for a fill-in "
                    "that says which candidates your classes explain.")
     estimate = result.clustering.get("estimate")
+    asked = result.clustering.get("n_new_clusters_asked")
+    if asked is not None and asked > result.clustering["n_new_clusters"]:  # seeded k-means had fewer rows to seed
+        st.info(f"{result.clustering['n_new_clusters']:,} new clusters, not the {asked:,} asked for: there are no more "
+                "unlabeled rows to start them from.", icon=":material/tune:")
     if estimate and estimate.get("kept_preferred"):
         low, high = estimate["plausible"]
         st.info(f"Kept the previous run's {estimate['n_new']} new clusters: with the added labels any number from "

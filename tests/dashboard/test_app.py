@@ -683,6 +683,12 @@ def test_the_number_of_new_categories_is_a_setting(first_session):
     next(b for b in again.button if b.label == "Run").click().run()
     assert_clean(again)
     assert again.session_state["config"].n_new_clusters is None
+    again.text_input(key="set_new_clusters").set_value("10000")  # more than the unlabeled rows: said, not hidden
+    next(b for b in again.button if b.label == "Run").click().run()
+    assert_clean(again)
+    made = result_of(again).clustering["n_new_clusters"]
+    again.switch_page("views/candidates.py").run()
+    assert made < 10_000 and any(f"{made:,} new clusters, not the 10,000 asked for" in e.value for e in again.info)
     again.text_input(key="set_new_clusters").set_value("three")
     next(b for b in again.button if b.label == "Run").click().run()
     assert any("'three' is not a whole number" in e.value.replace("\\", "") for e in again.error)
