@@ -424,7 +424,12 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
         box.caption(f"Running discovery on {len(table):,} rows")
         report = _progress_reporter(box)
         start = time.perf_counter()
-        result = prepare_decisions(run_discovery(table, config, progress=report, language=languages_of(table, config)))  # so the first merge is fast too
+        try:  # prepared now, so the first merge is fast too
+            result = prepare_decisions(run_discovery(table, config, progress=report,
+                                                     language=languages_of(table, config)))
+        except BaseException:
+            slot.empty()  # a failed run's bars stood above its error message
+            raise
         _remember(store["results"], key, result, MAX_CACHED_RESULTS)
         st.session_state["last_run"] = {"from_cache": False, "seconds": time.perf_counter() - start, "key": key}
         slot.empty()

@@ -641,6 +641,14 @@ def test_unusable_upload_name_is_a_message(workspace_root):
     assert not (workspace_root / "decisions.json").exists()
 
 
+def test_a_run_that_fails_leaves_its_message_not_its_progress_bars(workspace_root):
+    at = upload_session("tickets.csv", small_upload())
+    at.selectbox(key="set_model").set_value("other (type a name or path)")
+    at.text_input(key="set_model_name").set_value("/no/such/model")
+    at.button(key="FormSubmitter:settings-Run").click().run()
+    assert at.error and not at.exception and not at.get("progress")
+
+
 def test_an_uploaded_workbook_says_to_save_the_sheet_as_csv(workspace_root):
     """The uploader refused .xlsx with its own MIME-type message; reading says what to do."""
     at = upload_session("labels.xlsx", b"PK\x03\x04 a workbook")
