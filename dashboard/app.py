@@ -69,7 +69,7 @@ def settings_sidebar() -> None:
                 st.error("Type a model name or path, or pick the bundled model.")
                 return
             typed = new_clusters_typed.strip().replace(",", "")
-            if typed and not (typed.isdigit() and int(typed) <= 10_000):
+            if typed and not (typed.isascii() and typed.isdigit() and int(typed) <= 10_000):  # '²' is a digit
                 st.error(state.plain(f"New categories to look for: {new_clusters_typed.strip()!r} is not a whole number "
                                      "from 0 to 10,000; type one, or leave the box empty to have it estimated."))
                 return

@@ -254,7 +254,8 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
         preferred[new] = preferred_n_new_clusters
     elif new not in preferred and (saved := saved_preferred_count(new, current_config())) is not None:
         preferred[new] = saved
-        notify(f"{new.display_name}: kept {saved} new categories, as the run its saved decisions were made on "
+        notify(f"{new.display_name}: kept {saved} new categor{'y' if saved == 1 else 'ies'}, as the run its saved "
+               "decisions were made on "
                "(a reviewed copy keeps the count of the run before it).")
     st.session_state["config"] = replace(current_config(), preferred_n_new_clusters=preferred.get(new))
     st.session_state["source"] = new
@@ -263,9 +264,13 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
 
 def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None:
     """The number of new clusters kept from the run before (``preferred_n_new_clusters``) that the latest decisions
-    saved on ``source`` were made with, under ``config`` otherwise. It lived only in the session that made the
+    saved on ``source``'s content were made with, under ``config`` otherwise. It lived only in the session that made the
     reviewed copy: the copy opened in a new session ran without it, and its decisions were out of reach under a
     setting the sidebar has no control for."""
+    from discovery.io import file_sha256
+
+    data_hash = (source.upload_key.rsplit(":", 1)[-1] if source.kind == "upload" and source.upload_key
+                 else file_sha256(source.path) if source.path else None)  # this very content, not a namesake
     current = {k: v for k, v in json.loads(config_key(config)).items() if k != "preferred_n_new_clusters"}
     found, newest = None, -1.0
     for path in workspace_root(source).glob(f"*/{DECISIONS_FILE}"):
@@ -276,7 +281,7 @@ def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None
             continue
         settings = about.get("settings") or {}
         count = settings.get("preferred_n_new_clusters")
-        if (about.get("data") == source.display_name and payload.get("decisions") and count is not None
+        if (about.get("data_hash") == data_hash and payload.get("decisions") and count is not None
                 and {k: v for k, v in settings.items() if k != "preferred_n_new_clusters"} == current
                 and modified > newest):
             found, newest = int(count), modified
@@ -507,15 +512,16 @@ def other_versions_note(workspace: Workspace) -> str | None:
     """When decisions were saved for this data's file as it was before an edit: that they exist and where (a
     fixed typo in the file looked like every decision lost)."""
     about = workspace.about or {}
-    versions = workspace.saved_for_other_versions(about.get("data"), about.get("data_hash"))
+    versions = workspace.saved_for_other_versions(about.get("data"), about.get("data_hash"))  # only with none elsewhere
     if not versions:
         return None
     count = sum(len(decisions) for _, decisions in versions)
     were = "decisions are" if count != 1 else "decision is"
-    others = "another version" if len(versions) == 1 else f"{len(versions)} other versions"
-    return (f"No decision is saved for {about.get('data')} as it is now; {count:,} {were} saved for {others} of it, from "
-            "before the file was changed. Decisions belong to the data they were made on (row ids may point at other "
-            f"rows now), so they are kept there, in {workspace.directory.parent}: put the earlier file back to see them.")
+    contents = "other contents" if len(versions) == 1 else f"{len(versions)} other contents"
+    return (f"No decision is saved for {about.get('data')} as it is now; {count:,} {were} saved for a file of that "
+            f"name with {contents} (an earlier version, if you edited it since). Decisions belong to the data they "
+            f"were made on (row ids may point at other rows now), so they are kept there, in "
+            f"{workspace.directory.parent}: put the earlier file back to see them.")
 
 
 def rows_labeled(decisions: list[dict]) -> int:

@@ -292,7 +292,8 @@ def cmd_add_labels(args) -> int:
              f"{'they were' if carried.kept_rows != 1 else 'it was'}: not listed to check again)"
              if carried.kept_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
-          f"`discovery run {out}{column_flags(table.text_column, carried.label_column)} --out ...` on it: {use})")
+          f"`discovery run {out}{reading_flags(table.text_column, carried.label_column, options['missing_words'])} --out "
+          f"...` on it: {use})")
     markers = sorted({label for _, _, label in carried.relabeled if looks_like_a_marker(label)}
                      | {label for label in carried.frame[carried.label_column].dropna().unique()
                         if looks_like_a_marker(str(label)) and str(label) not in table.codec.names})
@@ -338,12 +339,14 @@ def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:
     return adopted
 
 
-def column_flags(text_column: str, label_column: str | None) -> str:
-    """The ``--text-col`` / ``--label-col`` a run needs to read these columns (none for the defaults)."""
+def reading_flags(text_column: str, label_column: str | None, missing_words: bool = True) -> str:
+    """The ``--text-col`` / ``--label-col`` / ``--missing-words-are-labels`` a run needs to read the data as it
+    was read here (none for the defaults): without the last, classes named none or NA were read as unlabeled."""
     from .io import DEFAULT_LABEL_COLUMN, DEFAULT_TEXT_COLUMN
 
     return ((f" --text-col {shlex.quote(text_column)}" if text_column != DEFAULT_TEXT_COLUMN else "")
-            + (f" --label-col {shlex.quote(label_column)}" if label_column not in (None, DEFAULT_LABEL_COLUMN) else ""))
+            + (f" --label-col {shlex.quote(label_column)}" if label_column not in (None, DEFAULT_LABEL_COLUMN) else "")
+            + ("" if missing_words else " --missing-words-are-labels"))
 
 
 def adopted_flags(adopted: dict) -> list[str]:

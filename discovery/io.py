@@ -295,16 +295,26 @@ def _json_document_rows(text: str, name: str) -> pd.DataFrame | None:
     if not isinstance(document, dict) or not document:
         return None
     values = list(document.values())
+    if all(isinstance(v, dict) for v in values) and all(str(k).isdigit() for k in document) and all(
+            v.keys() == values[0].keys() for v in values):  # orient="index": {"0": {"text": ..., "label": ...}, ...}
+        return _whole_numbers_kept(pd.DataFrame.from_records(values), _by_column(values))
     if all(isinstance(v, dict) for v in values):  # df.to_json(): {"text": {"0": ..., "1": ...}, "label": {...}}
         frame = pd.DataFrame(document)
         return _whole_numbers_kept(frame.reset_index(drop=True), {
             column: [document[column].get(key) for key in frame.index] for column in document})
     if {"columns", "data"} <= set(document) and isinstance(document["data"], list):  # orient="split"
-        frame = pd.DataFrame(document["data"], columns=document["columns"])
-        return _whole_numbers_kept(frame, {column: [row[i] for row in document["data"]]
-                                           for i, column in enumerate(document["columns"])})
+        rows = [row if isinstance(row, list) else [row] for row in document["data"]]
+        width = len(document["columns"])
+        if any(len(row) > width for row in rows):
+            raise InputError(f"{name}: a row of its 'data' holds more values than its {width} 'columns'; write the "
+                             "table again (DataFrame.to_json(orient='records', lines=True) writes JSONL).")
+        rows = [row + [None] * (width - len(row)) for row in rows]
+        return _whole_numbers_kept(pd.DataFrame(rows, columns=document["columns"]),
+                                   {column: [row[i] for row in rows] for i, column in enumerate(document["columns"])})
     wrapped = [key for key, v in document.items() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
-    if len(wrapped) == 1 and len(document) <= 3:  # {"data": [...]} and maybe a count or a version beside it
+    beside = [v for key, v in document.items() if key not in wrapped]
+    if len(wrapped) == 1 and len(beside) <= 2 and not any(isinstance(v, str) and len(v) > 20 for v in beside):
+        # {"data": [...]} and maybe a count or a version beside it (a long text beside the list: one row)
         return _whole_numbers_kept(pd.DataFrame.from_records(document[wrapped[0]]), _by_column(document[wrapped[0]]))
     return None
 
@@ -497,8 +507,8 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
 def _scan_rows(text: str, sep: str, quoting: int, line_end: str | None):
     """The data rows as the csv module splits them, numbered as pandas numbers them (blank lines skipped), for
     ``_row_shape``: the header's width, the rows with fewer fields, the rows with a field of several lines
-    (row, field; at most ``MULTILINE_KEPT``), the values of the last column in rows of the header's width, and
-    whether some field is quoted whole. Raises csv.Error where the csv module cannot split the file."""
+    (row, field; at most ``MULTILINE_KEPT``), the values of the last column in rows of the header's width,
+    whether some field is quoted whole, and the last row's number. Raises csv.Error where the csv module cannot split the file."""
     import csv
 
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a text may be longer than the default 131,072 characters
@@ -506,7 +516,7 @@ def _scan_rows(text: str, sep: str, quoting: int, line_end: str | None):
     records = (r for r in csv.reader(_io.StringIO(source, newline=""), delimiter=sep, quoting=quoting)
                if r and not (len(r) == 1 and not r[0].strip()))
     width = len(next(records, []))
-    short, multiline, last_values, quoted = [], [], set(), False
+    short, multiline, last_values, quoted, row = [], [], set(), False, -1
     for row, record in enumerate(records):
         if len(record) < width:
             short.append(row)
@@ -516,7 +526,7 @@ def _scan_rows(text: str, sep: str, quoting: int, line_end: str | None):
             quoted = quoted or any(len(f) > 1 and f[0] == f[-1] == '"' for f in record)
         elif len(multiline) < MULTILINE_KEPT and any("\n" in f for f in record):
             multiline.append((row, next(f for f in record if "\n" in f)))
-    return width, short, multiline, last_values - {""}, quoted
+    return width, short, multiline, last_values - {""}, quoted, row
 
 
 MULTILINE_KEPT = 10_000
@@ -528,40 +538,47 @@ def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> t
     as 260, labels taken from other lines); a line break in a text not put in quotes splits its row in two,
     the second part shifting into the first's columns. pandas reads both without a word. A line of a text
     counts as a swallowed row when it splits into the header's fields and ends in a value the last column holds
-    elsewhere (a label), or when its every line (three or more) does: a quoted text of several lines with commas
-    is a text's own."""
+    elsewhere (a label): a quoted text of several lines with commas is a text's own. A TSV whose last text runs
+    to the end of the file in lines of the header's fields (its quote never closed) is tried without quoting."""
     import csv
 
     try:
-        width, short, multiline, last_values, _ = _scan_rows(text, sep, csv.QUOTE_MINIMAL, line_end)
+        width, short, multiline, last_values, _, last_row = _scan_rows(text, sep, csv.QUOTE_MINIMAL, line_end)
     except csv.Error:  # the csv module splits stricter than pandas: no notes rather than no table
         return [], csv.QUOTE_MINIMAL
 
     def holds_rows(field: str) -> int:
-        parts = [line.split(sep) for line in field.split("\n")[1:]]
-        if len(parts) >= 3 and all(len(p) == width for p in parts):  # a quote never closed: no row left to compare
-            return len(parts)
+        parts = [line.split(sep) for line in field.split("\n")[1:] if line.strip()]
         return sum(len(p) == width and p[-1].strip() in last_values for p in parts)
 
-    swallowed = [(row, n) for row, field in multiline if width > 1 and (n := holds_rows(field))]
-    if swallowed and sep == "\t":
+    def runs_to_the_end(row: int, field: str) -> bool:  # a quote never closed: no row left to compare with
+        parts = [line.split(sep) for line in field.split("\n")[1:] if line.strip()]
+        return row == last_row and len(parts) >= 2 and all(len(p) == width for p in parts)
+
+    swallowed = [(row, field.strip().count("\n"), n) for row, field in multiline
+                 if width > 1 and (n := holds_rows(field))]
+    never_closed = sep == "\t" and width > 1 and any(runs_to_the_end(row, field) for row, field in multiline[-1:])
+    if (swallowed or never_closed) and sep == "\t":
         try:
-            unquoted_width, unquoted_short, _, _, quoted = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
+            _, unquoted_short, _, _, quoted, _ = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
         except csv.Error:
             unquoted_short, quoted = [0], True
         if not unquoted_short and not quoted:  # a TSV written without quoting: quotes are part of the texts
-            texts = "1 text opens" if len(swallowed) == 1 else f"{len(swallowed):,} texts open"
+            opened = [row for row, _, _ in swallowed] or [multiline[-1][0]]
+            texts = "1 text opens" if len(opened) == 1 else f"{len(opened):,} texts open"
             return [f"{name}: read without quoting: {texts} with a double quote not closed where its line ends "
-                    f"(row {swallowed[0][0]} first), which would have swallowed the lines after it; every line has "
+                    f"(row {opened[0]} first), which would have swallowed the lines after it; every line has "
                     "the header's fields, so quotes are read as part of the texts."], csv.QUOTE_NONE
     notes = []
     if swallowed:
-        row, lines = swallowed[0]
+        row, lines, like_rows = swallowed[0]
         others = len(swallowed) - 1
         more = f" ({others:,} more row{'s' if others > 1 else ''} like it)" if others else ""
-        notes.append(f"{name}: row {row}'s text runs on over {lines:,} line{'s' if lines > 1 else ''} that look "
-                     f"like rows of their own{more}: a double quote opened and not closed where its line ends "
-                     "joined them, and the rows they were are missing. Put each text holding quotes in double "
+        notes.append(f"{name}: row {row}'s text runs on over {lines:,} more line{'s' if lines > 1 else ''}, "
+                     f"{like_rows:,} of {'them looking' if lines > 1 else 'it looking'} like "
+                     f"{'rows' if like_rows > 1 else 'a row'} of {'their' if like_rows > 1 else 'its'} own{more}: a "
+                     "double quote opened and not closed where its line ends joined them, and the rows they were are "
+                     "missing. Put each text holding quotes in double "
                      'quotes, its own quotes doubled ("" for "), or delete the stray quote.')
     if short:
         rows = "1 row has" if len(short) == 1 else f"{len(short):,} rows have"
@@ -646,6 +663,19 @@ def _as_label(value, marker: str | None, missing_words: bool = True) -> str | No
     if marker is not None and label == _canonical_number(marker.strip()):
         return None
     return label
+
+
+def why_read_as_no_label(label: str, read_with: dict) -> str | None:
+    """Why a label given in review would be read as no label by the next run reading the data as ``read_with``
+    says (``LabeledTable.read_with``): ``"blank"`` (nothing once invisible characters are gone), ``"marker"`` (the
+    unlabeled marker, as a number too: -1.0 for -1) or ``"missing word"`` (NA, none... read as missing); None if
+    it is read as the label it is."""
+    missing_words = read_with.get("missing_words_are_labels") is not True
+    if _as_label(label, read_with.get("unlabeled_marker"), missing_words) is not None:
+        return None
+    if _as_label(label, None, False) is None:
+        return "blank"
+    return "marker" if _as_label(label, None, missing_words) is not None else "missing word"
 
 
 def missing_words_read(values) -> dict[str, int]:
@@ -834,6 +864,12 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         if numeric:
             warnings.append(f"{name}: labels written as whole-number decimals were read as integers "
                             f"({', '.join(repr(v) for v in numeric[:5])}).")
+        invisible = sorted({v.strip() for v, lab in zip(original, raw_labels) if lab is not None and isinstance(v, str)
+                            and not v.isascii() and v.strip() != lab and not _INTEGRAL_FLOAT.match(v.strip())})
+        if invisible:
+            warnings.append(f"{name}: labels that look the same but were written with other Unicode code points "
+                            "(an accent as a letter of its own, a zero-width space) were read as one: "
+                            f"{', '.join(ascii(v) for v in invisible[:5])}.")
         # symbols, and -1: the unlabeled code of scikit-learn's semi-supervised estimators and much ML code
         symbols = pd.Series([lab for lab in raw_labels if lab is not None and looks_like_a_marker(lab)])
         for symbol, count in symbols.value_counts().items():

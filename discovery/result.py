@@ -17,7 +17,7 @@ from sklearn.preprocessing import normalize
 
 from .cluster import best_of_inits
 from .errors import InputError
-from .io import MISSING_LABEL_SPELLINGS, contentless_rows, free_column_name, with_row_ids
+from .io import contentless_rows, free_column_name, why_read_as_no_label, with_row_ids
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, candidate_name, candidate_rows, document_term_counts, may_hide_new_category,
@@ -287,11 +287,17 @@ def empty_text_rows(rows: pd.DataFrame) -> np.ndarray:
     return contentless_rows(rows.text.to_numpy(dtype=object))
 
 
+def uninformative_rows(rows: pd.DataFrame) -> np.ndarray:
+    """Per row: an unlabeled empty or punctuation-only text, which joins a cluster by a guess and is left out of
+    its statistics (``informative_sizes``, ``informative_cohesion``)."""
+    return empty_text_rows(rows) & rows.human_label.isna().to_numpy()
+
+
 def informative_sizes(summary: pd.DataFrame, clusters: np.ndarray, rows: pd.DataFrame) -> np.ndarray:
     """Each cluster's size without its unlabeled empty or punctuation-only texts (``io.is_contentless``):
     they join the cluster of a guessed class, and would make it look as if it took in rows its labels
     do not explain (``unlabeled_beyond_labels``)."""
-    uninformative = empty_text_rows(rows) & rows.human_label.isna().to_numpy()
+    uninformative = uninformative_rows(rows)
     counts = pd.Series(uninformative).groupby(np.asarray(clusters)).sum()
     return (summary["size"] - counts.reindex(summary.index, fill_value=0)).to_numpy()
 
@@ -300,7 +306,7 @@ def informative_cohesion(rows: pd.DataFrame, clusters: np.ndarray) -> np.ndarray
     """The rows' ``cohesion`` with unlabeled empty or punctuation-only texts left out (NaN) where their cluster holds
     other rows: they join a cluster by a guess, and their distance to its center says nothing of the cluster."""
     cohesion = rows.cohesion.to_numpy(dtype=float).copy()
-    uninformative = empty_text_rows(rows) & rows.human_label.isna().to_numpy()
+    uninformative = uninformative_rows(rows)
     if not uninformative.any():
         return cohesion
     clusters = np.asarray(clusters)
@@ -390,16 +396,18 @@ def _check_length(name: str, what: str) -> None:
 
 
 def _check_read_as_a_label(name: str, what: str, read_with: dict) -> None:
-    """A name the next run would read as no label at all (the data's unlabeled marker, or a usual way of writing
-    a missing value while those are read so): accepted, it was dropped without a word by the run on the copy."""
-    marker = read_with.get("unlabeled_marker")
-    if marker is not None and name == str(marker).strip():
+    """A name the next run would read as no label at all (``io.why_read_as_no_label``): accepted, it was dropped
+    without a word by the run on the reviewed copy."""
+    why = why_read_as_no_label(name, read_with)
+    if why == "blank":
+        raise InputError(f"{name!r} holds only invisible characters; type a {what}.")
+    if why == "marker":
         raise InputError(f"{name!r} is this data's unlabeled marker, so the next run would read it as no label; "
                          f"choose another {what}.")
-    if read_with.get("missing_words_are_labels") is not True and name in MISSING_LABEL_SPELLINGS:
+    if why == "missing word":
         raise InputError(f"{name!r} is a usual way of writing a missing value, and this data is read with such words "
                          f"as no label, so the next run would drop it; choose another {what} (such as "
-                         f"'{name.lower()}_of_these'), or read such words as labels (Data page, the box below the "
+                         f"'{name.strip().lower()}_of_these'), or read such words as labels (Data page, the box below the "
                          "marker; --missing-words-are-labels).")
 
 

@@ -683,6 +683,20 @@ def test_add_labels_reads_the_data_as_the_run_that_wrote_the_review_file(tmp_pat
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["input"]["unlabeled_marker"] == "?"
 
 
+def review_round(data_path, run_flags: list, label_column: str, n_typed: int, label: str, tmp_path):
+    """``discovery run`` with ``run_flags`` into tmp_path/a, ``label`` typed into the first ``n_typed`` rows of its
+    label_next.csv, and ``discovery add-labels`` without options: its result."""
+    ran = discovery("run", data_path, *run_flags, "--model", "tfidf", "--quiet", "--label-next", "10", "--out",
+                    tmp_path / "a")
+    assert ran.returncode == 0, ran.stderr
+    label_next = pd.read_csv(tmp_path / "a" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    label_next.loc[: n_typed - 1, label_column] = label
+    label_next.to_csv(tmp_path / "a" / "label_next.csv", index=False)
+    added = discovery("add-labels", data_path, tmp_path / "a" / "label_next.csv", "--out", tmp_path / "reviewed.parquet")
+    assert added.returncode == 0, added.stderr
+    return added
+
+
 def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice, tmp_path):
     """A run given --text-col utterance --label-col intent: add-labels without them asked for --text-col, then
     advised renaming the typed column to 'label', which dropped the data's own labels from the next run."""
@@ -691,21 +705,25 @@ def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice
     data = pd.read_csv(demo_slice, dtype=str, keep_default_na=False).rename(columns={"text": "utterance",
                                                                                      "label": "intent"})
     data.to_csv(tmp_path / "intents.csv", index=False)
-    ran = discovery("run", tmp_path / "intents.csv", "--text-col", "utterance", "--label-col", "intent", "--model",
-                    "tfidf", "--quiet", "--label-next", "10", "--out", tmp_path / "a")
-    assert ran.returncode == 0, ran.stderr
-    label_next = pd.read_csv(tmp_path / "a" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    label_next.loc[:4, "intent"] = "typed_in_review"
-    label_next.to_csv(tmp_path / "a" / "label_next.csv", index=False)
-    added = discovery("add-labels", tmp_path / "intents.csv", tmp_path / "a" / "label_next.csv", "--out",
-                      tmp_path / "reviewed.parquet")
-    assert added.returncode == 0, added.stderr
+    added = review_round(tmp_path / "intents.csv", ["--text-col", "utterance", "--label-col", "intent"], "intent",
+                         5, "typed_in_review", tmp_path)
     assert "--text-col 'utterance', --label-col 'intent', from its manifest.json" in added.stderr
     before = read_table(tmp_path / "intents.csv", text_column="utterance", label_column="intent")
     assert f"{before.n_labeled + 5:,} labeled rows in all" in added.stdout
     assert "discovery run " in added.stdout and "--text-col utterance --label-col intent --out" in added.stdout
     after = read_table(tmp_path / "reviewed.parquet", text_column="utterance", label_column="intent")
     assert after.n_labeled == before.n_labeled + 5 and "typed_in_review" in after.codec.names
+
+
+def test_add_labels_advises_the_flags_that_read_the_copy_as_the_data_was_read(demo_slice, tmp_path):
+    """A class called 'none' read with --missing-words-are-labels: the advised next run left the flag out and read
+    the class as unlabeled."""
+    data = pd.read_csv(demo_slice, dtype=str, keep_default_na=False)
+    first = data.label[data.label != ""].iloc[0]
+    data["label"] = data.label.replace(first, "none")
+    data.to_csv(tmp_path / "with_none.csv", index=False)
+    added = review_round(tmp_path / "with_none.csv", ["--missing-words-are-labels"], "label", 2, "none", tmp_path)
+    assert "--missing-words-are-labels --out" in added.stdout
 
 
 def test_a_minus_one_typed_in_a_review_file_is_named_as_a_class(tmp_path):

@@ -306,7 +306,7 @@ def test_rows_a_line_break_or_a_stray_quote_moved_are_named():
                for w in split.warnings)
     rows = ["text\tlabel", '"Card declined at the shop, why?\tdeclined'] + [f"text number {i}\tlabel_{i % 3}"
                                                                             for i in range(8)]
-    awk = read_table_bytes("\n".join(rows).encode(), "awk.tsv")  # no quoting at all, as awk or cut write
+    awk = read_table_bytes(("\n".join(rows) + "\n").encode(), "awk.tsv")  # no quoting at all, as awk or cut write
     assert len(awk) == 9 and awk.texts[0] == '"Card declined at the shop, why?'
     assert awk.codec.decode(awk.labels)[:2] == ["declined", "label_0"]
     assert any("read without quoting: 1 text opens with a double quote" in w for w in awk.warnings)
@@ -316,8 +316,9 @@ def test_rows_a_line_break_or_a_stray_quote_moved_are_named():
                                   for w in stray.warnings)
     # a quoted text of several lines with commas is a text's own, and blank lines (CRLF too) are no rows
     clean = read_table_bytes(b'text,label\r\n"Hello,\r\nI want to cancel my card, please help.",a\r\n\r\n'
-                             b'second,b\r\n   \r\nthird,a\r\n', "clean.csv")
-    assert len(clean) == 3 and not clean.warnings
+                             b'second,b\r\n   \r\nthird,a\r\n"Dear team, thanks\nI paid, twice\nRegards, Bob\nPS, hi",b\n',
+                             "clean.csv")
+    assert len(clean) == 4 and not clean.warnings
     split_after_blank = read_table_bytes(b"text,label,source\r\nfine,a,web\r\n\r\nI lost\r\nmy card,a,web\r\n",
                                          "blank.csv")
     assert any("1 row has fewer fields than the header's 3 (row 1 first)" in w for w in split_after_blank.warnings)
@@ -354,6 +355,8 @@ def test_labels_that_look_the_same_are_one_class():
     table = table_from_frame(frame)
     assert list(table.codec.names) == [composed, "refund"] and table.n_labeled == 5
     assert not any("whole-number decimals" in w for w in table.warnings)
+    assert any("look the same but were written with other Unicode code points" in w and "\\u200b" in w
+               for w in table.warnings)
 
 
 def test_a_quoted_column_name_holding_a_comma_does_not_hide_the_semicolons():
@@ -369,7 +372,7 @@ def test_json_files_in_the_shapes_pandas_and_apis_write_are_read():
 
     frame = pd.DataFrame({"text": [f"text {i}" for i in range(12)], "label": [0, 1, None] * 4,
                           "tweet_id": pd.array([1234567890123456789 + i for i in range(11)] + [None], dtype="Int64")})
-    for shape in (frame.to_json(), frame.to_json(orient="split"),
+    for shape in (frame.to_json(), frame.to_json(orient="split"), frame.to_json(orient="index"),
                   json.dumps({"data": json.loads(frame.to_json(orient="records")), "count": 12}, indent=2)):
         table = read_table_bytes(shape.encode(), "export.json")
         assert table.texts == frame.text.tolist() and table.n_labeled == 8 and list(table.codec.names) == ["0", "1"]
@@ -377,6 +380,13 @@ def test_json_files_in_the_shapes_pandas_and_apis_write_are_read():
         assert list(peek_rows(shape.encode(), "export.json").columns) == ["text", "label", "tweet_id"]
     single = read_table_bytes(b'{"text": "one row", "label": "a", "entities": [{"start": 0, "end": 3}]}\n', "one.jsonl")
     assert single.texts == ["one row"] and single.n_labeled == 1
+    one_json = read_table_bytes(b'{"text": "my card never arrived at all", "label": "a", "entities": [{"start": 0}]}',
+                                "one.json")
+    assert one_json.texts == ["my card never arrived at all"]
+    with pytest.raises(InputError, match="more values than its 2 'columns'"):
+        read_table_bytes(b'{"columns": ["text", "label"], "data": [["a", "x", "extra"]]}', "split.json")
+    short = read_table_bytes(b'{"columns": ["text", "label"], "data": [["a", "x"], ["b"]]}', "split.json")
+    assert short.texts == ["a", "b"] and short.n_labeled == 1
 
 
 def test_the_columns_offered_before_reading_are_the_columns_read():

@@ -89,6 +89,12 @@ def test_a_label_the_next_run_would_read_as_missing_is_refused(demo_result):
         demo_result.table, read_with={**demo_result.table.read_with, "unlabeled_marker": "?"}))
     with pytest.raises(InputError, match="'\\?' is this data's unlabeled marker"):
         assign_label(marked, ids, "?")
+    minus_one = dataclasses.replace(demo_result, table=dataclasses.replace(
+        demo_result.table, read_with={**demo_result.table.read_with, "unlabeled_marker": "-1"}))
+    with pytest.raises(InputError, match="unlabeled marker"):  # the next run reads -1.0 as -1
+        assign_label(minus_one, ids, "-1.0")
+    with pytest.raises(InputError, match="a usual way of writing a missing value"):
+        assign_label(demo_result, ids, "none\u200b")
 
 
 def test_threshold_decides_acceptance(demo_result):

@@ -103,6 +103,6 @@ def test_decisions_saved_before_the_file_was_edited_are_named(tmp_path):
     edited = Workspace(tmp_path, "c", about={"data_hash": "h2", "data": "/data/tickets.csv", "settings": {}})
     assert edited.saved_for_other_versions("/data/tickets.csv", "h2") == [(before.about, before.load())]
     note = decisions_elsewhere(edited)
-    assert "2 decisions are saved for another version of it" in note and str(tmp_path) in note
+    assert "2 decisions are saved for a file of that name with other contents" in note and str(tmp_path) in note
     assert decisions_elsewhere(Workspace(tmp_path, "d", about={"data_hash": "h3", "data": "/data/new.csv",
                                                                "settings": {}})) is None

@@ -15,8 +15,8 @@ def label_selection(row_ids: list[int]) -> None:
     """
     label = str(st.session_state.get("map_label", ""))
     if st.session_state.get("map_only_unlabeled"):
-        result = state.get_result()
-        row_ids = [r for r in row_ids if r in result.rows.index and result.rows.human_label.isna()[r]]
+        unlabeled = state.get_result().rows.human_label.isna()
+        row_ids = [r for r in row_ids if unlabeled.get(r, False)]
         if not row_ids:
             state.notify("Every selected row is labeled already; nothing to label.")
             return
