@@ -122,6 +122,7 @@ def decisions_sidebar() -> None:
         if len(stored) > 1:  # any one of them, the others kept
             position = st.selectbox("Or take back one decision", list(range(len(stored)))[::-1], key="take_back_pick",
                                     format_func=lambda i: f"{i + 1}. {describe_decision(stored[i])}")
+            st.caption(state.plain(describe_decision(stored[position])))  # whole: the box cuts it at the sidebar's edge
             st.button("Take it back", key="take_back", width="stretch", on_click=take_back,
                       args=(position, stored[position]))
 

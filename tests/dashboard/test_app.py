@@ -242,6 +242,9 @@ def test_any_decision_can_be_taken_back_and_those_that_needed_it_are_named(first
     assert [d["action"] for d in result_of(at).decisions] == ["split", "dismiss", "merge"]
 
     at.selectbox(key="take_back_pick").set_value(0).run()  # the split, made first
+    from discovery.result import describe_decision
+    split_said = describe_decision(result_of(at).decisions[0])  # whole, under the box that cuts it
+    assert any(c.value.replace("\\", "") == split_said for c in at.sidebar.caption)
     at.button(key="take_back").click().run()
     assert_clean(at)
     result = result_of(at)
