@@ -5,6 +5,7 @@ The app draws the core's results and records decisions; every number comes from 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def settings_sidebar() -> None:
             if model == "":
                 st.error("Type a model name or path, or pick the bundled model.")
                 return
-            typed = new_clusters_typed.strip().replace(",", "")
+            typed = new_clusters_typed.strip()
+            typed = typed.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", typed) else typed  # 1,000
             if typed and not (typed.isascii() and typed.isdigit() and int(typed) <= 10_000):  # '²' is a digit
                 st.error(state.plain(f"New categories to look for: {new_clusters_typed.strip()!r} is not a whole number "
                                      "from 0 to 10,000; type one, or leave the box empty to have it estimated."))
@@ -102,16 +104,16 @@ def decisions_sidebar() -> None:
                               key="bring_labels", width="stretch", on_click=bring_labels, args=(labels,),
                               help="A label you typed for a row holds whatever the settings; names, merges and "
                                    "dismissals belong to that run's clusters and stay with it.")
+    if result.skipped_decisions:  # outside the folded box: the export leaves them out
+        skipped = len(result.skipped_decisions)
+        st.sidebar.warning(state.plain(
+            f"{skipped} stored decision{' was' if skipped == 1 else 's were'} skipped: "
+            + "; ".join(f"{describe_decision(d)} ({why.rstrip('.')})" for d, why in result.skipped_decisions[:3])
+            + ("; ..." if skipped > 3 else "") + ". They are not in the export; take them back (Decisions, below) "
+            "to clear them."), icon=":material/warning:")
     with st.sidebar.expander("Decisions", expanded=False):
         st.caption(f"{len(result.decisions)} decision{'' if len(result.decisions) == 1 else 's'} applied; saved at once in:")
         st.code(str(workspace.path), language=None)
-        if result.skipped_decisions:
-            skipped = len(result.skipped_decisions)
-            st.warning(state.plain(
-                f"{skipped} stored decision{' no longer fits' if skipped == 1 else 's no longer fit'} this "
-                "result and " + ("was" if skipped == 1 else "were") + " skipped: "
-                + "; ".join(describe_decision(d) for d, _ in result.skipped_decisions[:3])
-                + ("; ..." if skipped > 3 else "") + ". Take them back below to clear them."))
         if result.decisions:
             latest = [describe_decision(d) for d in result.decisions[-5:]][::-1]
             st.caption(state.plain("Latest first: " + "; ".join(latest) + ("; ..." if len(result.decisions) > 5 else "")))

@@ -264,15 +264,22 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
 
 def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None:
     """The number of new clusters kept from the run before (``preferred_n_new_clusters``) that the latest decisions
-    saved on ``source``'s content were made with, under ``config`` otherwise. It lived only in the session that made the
+    saved on ``source`` (its content, column choice and marker) were made with, under ``config`` otherwise; None
+    when the latest were made under the estimate, or there are none. It lived only in the session that made the
     reviewed copy: the copy opened in a new session ran without it, and its decisions were out of reach under a
     setting the sidebar has no control for."""
-    from discovery.io import file_sha256
+    from discovery.io import DEFAULT_LABEL_COLUMN, file_sha256
 
     data_hash = (source.upload_key.rsplit(":", 1)[-1] if source.kind == "upload" and source.upload_key
                  else file_sha256(source.path) if source.path else None)  # this very content, not a namesake
-    current = {k: v for k, v in json.loads(config_key(config)).items() if k != "preferred_n_new_clusters"}
-    found, newest = None, -1.0
+    columns = {"text_column": source.text_column, "label_column": source.label_column or DEFAULT_LABEL_COLUMN,
+               "unlabeled_marker": source.unlabeled_marker, "missing_words": source.missing_words}
+
+    def run_settings(settings: dict) -> dict:  # as the workspace key compares them, the kept count aside
+        return {k: v for k, v in settings.items() if k not in ("cache_dir", "make_map", "preferred_n_new_clusters")}
+
+    current = run_settings(json.loads(config_key(config)))
+    latest, newest = None, -1.0
     for path in workspace_root(source).glob(f"*/{DECISIONS_FILE}"):
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
@@ -280,12 +287,10 @@ def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None
         except (OSError, ValueError, AttributeError):
             continue
         settings = about.get("settings") or {}
-        count = settings.get("preferred_n_new_clusters")
-        if (about.get("data_hash") == data_hash and payload.get("decisions") and count is not None
-                and {k: v for k, v in settings.items() if k != "preferred_n_new_clusters"} == current
-                and modified > newest):
-            found, newest = int(count), modified
-    return found
+        if (about.get("data_hash") == data_hash and payload.get("decisions") and modified > newest
+                and all(about.get(k) == v for k, v in columns.items()) and run_settings(settings) == current):
+            latest, newest = settings.get("preferred_n_new_clusters"), modified
+    return None if latest is None else int(latest)
 
 
 def upload_source(data: bytes, name: str, **columns) -> Source:
@@ -512,6 +517,8 @@ def other_versions_note(workspace: Workspace) -> str | None:
     """When decisions were saved for this data's file as it was before an edit: that they exist and where (a
     fixed typo in the file looked like every decision lost)."""
     about = workspace.about or {}
+    if os.sep not in str(about.get("data") or ""):  # an upload's bare file name: a namesake is likely other data
+        return None
     versions = workspace.saved_for_other_versions(about.get("data"), about.get("data_hash"))  # only with none elsewhere
     if not versions:
         return None

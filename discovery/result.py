@@ -406,9 +406,9 @@ def _check_read_as_a_label(name: str, what: str, read_with: dict) -> None:
                          f"choose another {what}.")
     if why == "missing word":
         raise InputError(f"{name!r} is a usual way of writing a missing value, and this data is read with such words "
-                         f"as no label, so the next run would drop it; choose another {what} (such as "
-                         f"'{name.strip().lower()}_of_these'), or read such words as labels (Data page, the box below the "
-                         "marker; --missing-words-are-labels).")
+                         f"as no label, so the next run would drop it; choose another {what} (such as 'no_category' "
+                         "or 'other'), or read such words as labels (Data page, the box below the marker; "
+                         "--missing-words-are-labels).")
 
 
 class _Decisions:

@@ -106,3 +106,7 @@ def test_decisions_saved_before_the_file_was_edited_are_named(tmp_path):
     assert "2 decisions are saved for a file of that name with other contents" in note and str(tmp_path) in note
     assert decisions_elsewhere(Workspace(tmp_path, "d", about={"data_hash": "h3", "data": "/data/new.csv",
                                                                "settings": {}})) is None
+    Workspace(tmp_path, "e", about={"data_hash": "h4", "data": "data.csv", "settings": {}}).append(
+        {"action": "dismiss", "cluster_id": 1})  # an upload: a bare name many files share
+    assert decisions_elsewhere(Workspace(tmp_path, "f", about={"data_hash": "h5", "data": "data.csv",
+                                                               "settings": {}})) is None

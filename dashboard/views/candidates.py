@@ -52,16 +52,19 @@ def split_one(cluster_id: int | None = None) -> None:
 def merge() -> None:
     ids = [int(c) for c in st.session_state.get("merge_ids", [])]
     before = state.get_result().clusters
-    named = [c for c in ids[1:] if c in before.index and before.renamed[c] and not before.dismissed[c]]
+    named = [c for c in ids if c in before.index and before.renamed[c] and not before.dismissed[c]]
     if state.decide_now(lambda result: merge_clusters(result, ids),
                         f"Merged clusters {', '.join(map(str, ids[1:]))} into {ids[0] if ids else '-'}."):
         st.session_state["merge_ids"] = []  # the merged-away ids are no longer options
-        name = state.get_result().clusters.display_name.get(ids[0])
-        given_up = [repr(before.display_name[c]) for c in named if before.display_name[c] != name]
+        merged = state.get_result().clusters.loc[ids[0]]
+        given_up = [repr(before.display_name[c]) for c in named if before.display_name[c] != merged.display_name]
         if given_up:  # a name given by hand goes without a word otherwise
-            state.notify(f"Merged clusters {', '.join(map(str, ids[1:]))} into {ids[0]} · {name}: the name"
-                         f"{'s' if len(given_up) > 1 else ''} {', '.join(given_up)} gave way to {name!r}, and "
-                         f"{'their' if len(given_up) > 1 else 'its'} rows take it (Undo takes the merge back).")
+            names = f"the name{'s' if len(given_up) > 1 else ''} {', '.join(given_up)}"
+            fate = (f"{names} went with {'them' if len(given_up) > 1 else 'it'}: cluster {ids[0]} is dismissed, so "
+                    "its rows take their fill-in labels" if merged.dismissed
+                    else f"{names} gave way to {merged.display_name!r}, which its rows take")
+            state.notify(f"Merged clusters {', '.join(map(str, ids[1:]))} into {ids[0]} · {merged.display_name}: "
+                         f"{fate} (Undo takes the merge back).")
 
 
 def class_cluster(result, label) -> int | None:

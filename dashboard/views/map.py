@@ -18,7 +18,7 @@ def label_selection(row_ids: list[int]) -> None:
         unlabeled = state.get_result().rows.human_label.isna()
         row_ids = [r for r in row_ids if unlabeled.get(r, False)]
         if not row_ids:
-            state.notify("Every selected row is labeled already; nothing to label.")
+            st.session_state["flash_note"] = "Every selected row is labeled already; nothing was labeled."
             return
     replaced = state.labels_replaced(state.get_result(), row_ids, label)
     if state.decide_now(lambda result: assign_label(result, row_ids, label), ""):
@@ -72,14 +72,15 @@ def show_selection(result, row_ids: list[int]) -> None:
     # the label first: beside a long text it was off the right edge at 1,024 px
     rows = result.rows.loc[known, ["human_label", "text", "proposed_label", "label_source", "confidence", "cluster_id"]]
     st.subheader(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} selected")
-    st.dataframe(rows, width="stretch", height=min(400, 38 + 35 * len(rows)))
+    st.dataframe(rows, width="stretch", height=min(400, 38 + 35 * len(rows)),
+                 column_config={"text": st.column_config.TextColumn(width="large")})  # cluster_id in view at 1,440 px
     labeled = rows.human_label.dropna()
     if len(labeled):  # said before, not only after: a lasso over labeled rows relabels them
         counts = labeled.value_counts()
         shown = ", ".join(f"{name!r} ({n})" for name, n in counts.head(3).items()) + (", ..." if len(counts) > 3 else "")
         st.warning(state.plain(f"{len(labeled):,} of the selected rows {'is' if len(labeled) == 1 else 'are'} labeled "
                                f"already ({shown}): labeling the selection replaces {'its' if len(labeled) == 1 else 'their'} "
-                               "label, unless you tick 'Only the unlabeled rows'."), icon=":material/warning:")
+                               "label unless 'Only the unlabeled rows' is ticked."), icon=":material/warning:")
     with st.form("label_selection", clear_on_submit=False):
         st.text_input("Label for the selected rows", key="map_label")
         st.checkbox("Only the unlabeled rows", key="map_only_unlabeled", disabled=not len(labeled),

@@ -220,6 +220,19 @@ def test_merging_a_named_candidate_away_says_its_name_gives_way(first_session):
     assert_clean(at)
     name = result_of(at).clusters.loc[into, "display_name"]
     assert any(f"the name 'seller_dispute' gave way to {name!r}" in box.value.replace("\\", "") for box in at.success)
+    for _ in range(2):
+        at.button(key="undo").click().run()
+    # a named candidate kept as the merge's first cluster gives its name up to a labeled class merged into it
+    clusters = result_of(at).clusters
+    known = int(clusters.index[clusters.status == "known"][0])
+    at.text_input(key=f"cand_name_{named}").set_value("alpha").run()
+    at.button(key=f"cand_name_btn_{named}").click().run()
+    at.multiselect(key="merge_ids").set_value([named, known]).run()
+    at.button(key="merge_btn").click().run()
+    assert_clean(at)
+    name = result_of(at).clusters.loc[named, "display_name"]
+    assert name != "alpha" and any(f"the name 'alpha' gave way to {name!r}" in box.value.replace("\\", "")
+                                   for box in at.success)
     for _ in range(2):  # the next test starts from the run without decisions
         at.button(key="undo").click().run()
     assert result_of(at).decisions == ()
@@ -254,6 +267,8 @@ def test_any_decision_can_be_taken_back_and_those_that_needed_it_are_named(first
     assert message.startswith(f"Took back: split cluster {split_id}.")
     assert f"1 later decision depends on it and no longer applies: merged cluster {new} into {other}." in message
     assert [d["action"] for d in at.session_state["workspace"].load()] == ["dismiss", "merge"]  # kept, shown as skipped
+    skipped = [w.value.replace("\\", "") for w in at.sidebar.warning if "skipped" in w.value]
+    assert skipped and f"merged cluster {new} into {other} (" in skipped[0] and "not in the export" in skipped[0]
     assert at.selectbox(key="take_back_pick").value == 1  # back on the latest, not on what moved into place 0
     at.session_state["workspace"].replace([])  # leave the shared workspace as the other tests expect it
 
@@ -700,6 +715,9 @@ def test_the_number_of_new_categories_is_a_setting(first_session):
     made = result_of(again).clustering["n_new_clusters"]
     again.switch_page("views/candidates.py").run()
     assert made < 10_000 and any(f"{made:,} new clusters, not the 10,000 asked for" in e.value for e in again.info)
+    again.text_input(key="set_new_clusters").set_value("1,0,0")  # not a thousands separator: not 100
+    next(b for b in again.button if b.label == "Run").click().run()
+    assert any("'1,0,0' is not a whole number" in e.value.replace("\\", "") for e in again.error)
     again.text_input(key="set_new_clusters").set_value("three")
     next(b for b in again.button if b.label == "Run").click().run()
     assert any("'three' is not a whole number" in e.value.replace("\\", "") for e in again.error)

@@ -47,3 +47,38 @@ def test_decisions_conflict_on_what_they_consume_not_on_a_merge_target():
     assert state._acts_on({"action": "name", "cluster_id": 10, "name": "x"}) & state._acts_on(into_one_class[0])
     assert state._acts_on({"action": "assign", "row_ids": [1, 2], "label": "a"}) & state._acts_on(
         {"action": "assign", "row_ids": [2, 3], "label": "b"})
+
+
+def test_a_reviewed_copy_takes_the_kept_count_only_from_its_own_latest_decisions(tmp_path, monkeypatch):
+    """The count is adopted from the latest decisions on this content, column choice and settings: one saved
+    under another label column was adopted, and older decisions under a count hid newer ones under the estimate."""
+    import json
+    import os
+    import time
+
+    from discovery import DiscoveryConfig, Workspace
+    from discovery.io import file_sha256
+
+    monkeypatch.setenv("LABEL_DISCOVERY_WORKSPACE", str(tmp_path / "ws"))
+    data = tmp_path / "tickets-reviewed.csv"
+    data.write_text("text,label\nmy card,a\nrefund,\n", encoding="utf-8")
+    source = state.Source(kind="path", path=str(data))
+    config = DiscoveryConfig(model="tfidf", random_state=0)
+
+    def save(name: str, count, label_column: str = "label", age: float = 0.0) -> None:
+        settings = json.loads(state.config_key(DiscoveryConfig(model="tfidf", random_state=0,
+                                                               preferred_n_new_clusters=count)))
+        workspace = Workspace(tmp_path / "ws", name, about={
+            "data_hash": file_sha256(data), "data": str(data), "text_column": "text", "label_column": label_column,
+            "unlabeled_marker": None, "missing_words": True, "settings": settings})
+        workspace.append({"action": "dismiss", "cluster_id": 1})
+        os.utime(workspace.path, (time.time() - age, time.time() - age))
+
+    assert state.saved_preferred_count(source, config) is None
+    save("other-column", 7, label_column="label2")
+    assert state.saved_preferred_count(source, config) is None
+    save("counted", 5, age=100)
+    assert state.saved_preferred_count(source, config) == 5
+    save("estimated-later", None, age=10)  # newer work under the estimate: no count taken
+    assert state.saved_preferred_count(source, config) is None
+    assert state.saved_preferred_count(source, DiscoveryConfig(model="tfidf", random_state=1)) is None
