@@ -213,28 +213,20 @@ def test_a_selection_over_labeled_rows_says_so_before_and_can_leave_them(first_s
 def test_merging_a_named_candidate_away_says_its_name_gives_way(first_session):
     at = new_session("views/candidates.py")
     named, into = (int(c) for c in result_of(at).candidates.index[:2])
-    at.text_input(key=f"cand_name_{named}").set_value("seller_dispute").run()
-    at.button(key=f"cand_name_btn_{named}").click().run()
-    at.multiselect(key="merge_ids").set_value([into, named]).run()
-    at.button(key="merge_btn").click().run()
-    assert_clean(at)
-    name = result_of(at).clusters.loc[into, "display_name"]
-    assert any(f"the name 'seller_dispute' gave way to {name!r}" in box.value.replace("\\", "") for box in at.success)
-    for _ in range(2):
-        at.button(key="undo").click().run()
-    # a named candidate kept as the merge's first cluster gives its name up to a labeled class merged into it
     clusters = result_of(at).clusters
     known = int(clusters.index[clusters.status == "known"][0])
-    at.text_input(key=f"cand_name_{named}").set_value("alpha").run()
-    at.button(key=f"cand_name_btn_{named}").click().run()
-    at.multiselect(key="merge_ids").set_value([named, known]).run()
-    at.button(key="merge_btn").click().run()
-    assert_clean(at)
-    name = result_of(at).clusters.loc[named, "display_name"]
-    assert name != "alpha" and any(f"the name 'alpha' gave way to {name!r}" in box.value.replace("\\", "")
+    # merged into another candidate; kept as the first cluster, giving its name up to a labeled class merged in
+    for name, merge, kept in (("seller_dispute", [into, named], into), ("alpha", [named, known], named)):
+        at.text_input(key=f"cand_name_{named}").set_value(name).run()
+        at.button(key=f"cand_name_btn_{named}").click().run()
+        at.multiselect(key="merge_ids").set_value(merge).run()
+        at.button(key="merge_btn").click().run()
+        assert_clean(at)
+        now = result_of(at).clusters.loc[kept, "display_name"]
+        assert now != name and any(f"the name {name!r} gave way to {now!r}" in box.value.replace("\\", "")
                                    for box in at.success)
-    for _ in range(2):  # the next test starts from the run without decisions
-        at.button(key="undo").click().run()
+        for _ in range(2):  # the next round, and the next test, start from the run without decisions
+            at.button(key="undo").click().run()
     assert result_of(at).decisions == ()
 
 
