@@ -92,7 +92,7 @@ def show_label_next(result) -> None:
         return
     st.dataframe(suggested[["text", "proposed_label", "confidence", "alternatives", "reason"]], width="stretch",
                  height=min(420, 38 + 35 * len(suggested)), key="next_table",
-                 column_config={"text": st.column_config.TextColumn(width="large")})  # the rest in view at 1,024 px
+                 column_config={"text": st.column_config.TextColumn(width=240)})  # 240 px: the proposed label in view at 1,024 px
     with st.form("label_next", clear_on_submit=False):
         st.selectbox("Row", suggested.index.tolist(), key="next_row",
                      format_func=lambda row_id: f"{row_id}: {suggested.text[row_id][:90]}")

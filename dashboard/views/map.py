@@ -73,7 +73,7 @@ def show_selection(result, row_ids: list[int]) -> None:
     rows = result.rows.loc[known, ["human_label", "text", "proposed_label", "label_source", "confidence", "cluster_id"]]
     st.subheader(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} selected")
     st.dataframe(rows, width="stretch", height=min(400, 38 + 35 * len(rows)),
-                 column_config={"text": st.column_config.TextColumn(width="large")})  # cluster_id in view at 1,440 px
+                 column_config={"text": st.column_config.TextColumn(width=240)})  # 240 px: the proposed label in view at 1,024 px
     labeled = rows.human_label.dropna()
     if len(labeled):  # said before, not only after: a lasso over labeled rows relabels them
         counts = labeled.value_counts()
