@@ -14,7 +14,8 @@ def label_selection(row_ids: list[int]) -> None:
     The form's callback: it runs before the page is drawn again, with the label typed in the form.
     """
     label = str(st.session_state.get("map_label", ""))
-    if st.session_state.get("map_only_unlabeled"):
+    only_unlabeled = st.session_state.pop("map_only_unlabeled", False)  # for this selection, not the next one
+    if only_unlabeled:
         unlabeled = state.get_result().rows.human_label.isna()
         row_ids = [r for r in row_ids if unlabeled.get(r, False)]
         if not row_ids:

@@ -206,6 +206,7 @@ def test_a_selection_over_labeled_rows_says_so_before_and_can_leave_them(first_s
     after = result_of(at).rows
     assert after.loc[unlabeled, "human_label"].eq("boxed").all()
     assert after.loc[labeled, "human_label"].tolist() == rows.loc[labeled, "human_label"].tolist()
+    assert not at.checkbox(key="map_only_unlabeled").value  # not carried to the next selection
     at.button(key="undo").click().run()
     assert result_of(at).decisions == ()
 
