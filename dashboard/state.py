@@ -26,7 +26,7 @@ from discovery.result import describe_decision
 from discovery.pipeline import STAGES
 from discovery.language import check_languages, language_warning
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
-from discovery.workspace import DECISIONS_FILE, atomic_write_json, safe_upload_path, save_upload
+from discovery.workspace import atomic_write_json, safe_upload_path, save_upload, saved_workspaces
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = ROOT / "data" / "banking_demo.csv"
@@ -279,17 +279,10 @@ def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None
         return {k: v for k, v in settings.items() if k not in ("cache_dir", "make_map", "preferred_n_new_clusters")}
 
     current = run_settings(json.loads(config_key(config)))
-    latest, newest = None, -1.0
-    for path in workspace_root(source).glob(f"*/{DECISIONS_FILE}"):
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            about, modified = payload.get("about") or {}, path.stat().st_mtime
-        except (OSError, ValueError, AttributeError):
-            continue
-        settings = about.get("settings") or {}
-        if (about.get("data_hash") == data_hash and payload.get("decisions") and modified > newest
-                and all(about.get(k) == v for k, v in columns.items()) and run_settings(settings) == current):
-            latest, newest = settings.get("preferred_n_new_clusters"), modified
+    same = [saved for saved in saved_workspaces(workspace_root(source))
+            if saved.about.get("data_hash") == data_hash and all(saved.about.get(k) == v for k, v in columns.items())
+            and run_settings(saved.about.get("settings") or {}) == current]
+    latest = max(same, key=lambda saved: saved.modified).about["settings"].get("preferred_n_new_clusters") if same else None
     return None if latest is None else int(latest)
 
 

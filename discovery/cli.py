@@ -264,8 +264,8 @@ def cmd_add_labels(args) -> int:
     options.update(adopted)  # the same data as the run read: its columns, its labels as it read them ("?" no class)
     table = read_table(args.input, **options)
     if adopted:
-        print(f"note: {args.input} read as the run that wrote {args.labeled} read it ({', '.join(adopted_flags(adopted))}, "
-              "from its manifest.json)", file=sys.stderr)
+        print(f"note: {args.input} read as the run that wrote {args.labeled} read it "
+              f"({', '.join(reading_flags(adopted, repr))}, from its manifest.json)", file=sys.stderr)
     for warning in table.warnings:  # before anything is refused: how the data was read may be why
         print(f"warning: {warning}", file=sys.stderr)
     try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding; --encoding is the data's
@@ -286,14 +286,16 @@ def cmd_add_labels(args) -> int:
     use = ("they train every stage and may be held out to score the estimate, as the data's labels" if args.drawn_at_random
            else "rows labeled in review train every stage and are never held out to score the estimate; "
                 "--drawn-at-random, for rows picked at random, lets them be")
+    next_run = " ".join(["discovery run", str(out), *reading_flags(dict(
+        text_column=table.text_column, label_column=carried.label_column, missing_words=options["missing_words"])),
+        "--out ..."])
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + (f" ({carried.kept_rows:,} doubtful label{'s' if carried.kept_rows != 1 else ''} kept as "
              f"{'they were' if carried.kept_rows != 1 else 'it was'}: not listed to check again)"
              if carried.kept_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
-          f"`discovery run {out}{reading_flags(table.text_column, carried.label_column, options['missing_words'])} --out "
-          f"...` on it: {use})")
+          f"`{next_run}` on it: {use})")
     markers = sorted({label for _, _, label in carried.relabeled if looks_like_a_marker(label)}
                      | {label for label in carried.frame[carried.label_column].dropna().unique()
                         if looks_like_a_marker(str(label)) and str(label) not in table.codec.names})
@@ -339,20 +341,22 @@ def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:
     return adopted
 
 
-def reading_flags(text_column: str, label_column: str | None, missing_words: bool = True) -> str:
-    """The ``--text-col`` / ``--label-col`` / ``--missing-words-are-labels`` a run needs to read the data as it
-    was read here (none for the defaults): without the last, classes named none or NA were read as unlabeled."""
+def reading_flags(options: dict, quote=shlex.quote) -> list[str]:
+    """The flags that read data as ``options`` (``read_table``'s keywords) say, leaving out the defaults:
+    ``--text-col``, ``--label-col``, ``--unlabeled-marker``, ``--missing-words-are-labels`` (without the last,
+    the advised next run read classes named none or NA as unlabeled). ``quote``: how a value is written."""
     from .io import DEFAULT_LABEL_COLUMN, DEFAULT_TEXT_COLUMN
 
-    return ((f" --text-col {shlex.quote(text_column)}" if text_column != DEFAULT_TEXT_COLUMN else "")
-            + (f" --label-col {shlex.quote(label_column)}" if label_column not in (None, DEFAULT_LABEL_COLUMN) else "")
-            + ("" if missing_words else " --missing-words-are-labels"))
-
-
-def adopted_flags(adopted: dict) -> list[str]:
-    """``as_the_run_read``'s options as the flags that give them."""
-    flags = {"text_column": "--text-col", "label_column": "--label-col", "unlabeled_marker": "--unlabeled-marker"}
-    return [f"{flags[key]} {value!r}" if key in flags else "--missing-words-are-labels" for key, value in adopted.items()]
+    flags = []
+    if options.get("text_column") not in (None, DEFAULT_TEXT_COLUMN):
+        flags.append(f"--text-col {quote(options['text_column'])}")
+    if options.get("label_column") not in (None, DEFAULT_LABEL_COLUMN):
+        flags.append(f"--label-col {quote(options['label_column'])}")
+    if options.get("unlabeled_marker") is not None:
+        flags.append(f"--unlabeled-marker {quote(options['unlabeled_marker'])}")
+    if options.get("missing_words") is False:
+        flags.append("--missing-words-are-labels")
+    return flags
 
 
 def candidates_explained_note(result) -> str | None:

@@ -295,10 +295,10 @@ def _json_document_rows(text: str, name: str) -> pd.DataFrame | None:
     if not isinstance(document, dict) or not document:
         return None
     values = list(document.values())
-    if all(isinstance(v, dict) for v in values) and all(str(k).isdigit() for k in document) and all(
-            v.keys() == values[0].keys() for v in values):  # orient="index": {"0": {"text": ..., "label": ...}, ...}
-        return _whole_numbers_kept(pd.DataFrame.from_records(values), _by_column(values))
-    if all(isinstance(v, dict) for v in values):  # df.to_json(): {"text": {"0": ..., "1": ...}, "label": {...}}
+    nested = all(isinstance(v, dict) for v in values)
+    if nested and all(str(k).isdigit() for k in document) and all(v.keys() == values[0].keys() for v in values):
+        return _whole_numbers_kept(pd.DataFrame.from_records(values), _by_column(values))  # orient="index"
+    if nested:  # df.to_json(): {"text": {"0": ..., "1": ...}, "label": {...}}
         frame = pd.DataFrame(document)
         return _whole_numbers_kept(frame.reset_index(drop=True), {
             column: [document[column].get(key) for key in frame.index] for column in document})
@@ -378,7 +378,7 @@ def _without_formula_quotes(frame: pd.DataFrame, name: str, notes: list[str]) ->
         quoted = (cells.str.startswith("'") & rest.str.lstrip("'").str.startswith(FORMULA_PREFIXES)
                   & (rest.str.startswith(FORMULA_PREFIXES) | rest.str.startswith("'")))
         if quoted.any():
-            frame[column] = cells.mask(quoted, cells.str[1:])
+            frame[column] = cells.mask(quoted, rest)
             changed += int(quoted.sum())
     if changed:
         notes.append(f"{name}: the ' this tool's CSV export puts before {changed:,} formula-like cell"
@@ -547,18 +547,14 @@ def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> t
     except csv.Error:  # the csv module splits stricter than pandas: no notes rather than no table
         return [], csv.QUOTE_MINIMAL
 
-    def holds_rows(field: str) -> int:
-        parts = [line.split(sep) for line in field.split("\n")[1:] if line.strip()]
-        return sum(len(p) == width and p[-1].strip() in last_values for p in parts)
+    def later_lines(field: str) -> list[list[str]]:  # the lines after a field's first, split at the delimiter
+        return [line.split(sep) for line in field.split("\n")[1:] if line.strip()]
 
-    def runs_to_the_end(row: int, field: str) -> bool:  # a quote never closed: no row left to compare with
-        parts = [line.split(sep) for line in field.split("\n")[1:] if line.strip()]
-        return row == last_row and len(parts) >= 2 and all(len(p) == width for p in parts)
-
-    swallowed = [(row, field.strip().count("\n"), n) for row, field in multiline
-                 if width > 1 and (n := holds_rows(field))]
-    never_closed = sep == "\t" and width > 1 and any(runs_to_the_end(row, field) for row, field in multiline[-1:])
-    if (swallowed or never_closed) and sep == "\t":
+    swallowed = [(row, field.strip().count("\n"), n) for row, field in multiline if width > 1 and (
+        n := sum(len(p) == width and p[-1].strip() in last_values for p in later_lines(field)))]
+    last = later_lines(multiline[-1][1]) if multiline and multiline[-1][0] == last_row else []
+    never_closed = width > 1 and len(last) >= 2 and all(len(p) == width for p in last)  # no row left to compare
+    if sep == "\t" and (swallowed or never_closed):
         try:
             _, unquoted_short, _, _, quoted, _ = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
         except csv.Error:

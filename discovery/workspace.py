@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
@@ -115,6 +116,30 @@ def save_upload(root: str | os.PathLike, filename: str, data: bytes) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class SavedDecisions:
+    """One workspace's stored decisions, as ``saved_workspaces`` finds them."""
+
+    path: Path
+    about: dict
+    decisions: list
+    modified: float  # when they were last saved (seconds since the epoch)
+
+
+def saved_workspaces(root: str | os.PathLike) -> list[SavedDecisions]:
+    """Every workspace under ``root`` holding decisions, in path order (damaged or empty ones left out)."""
+    found = []
+    for path in sorted(Path(root).glob(f"*/{DECISIONS_FILE}")):
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            about, decisions, modified = payload.get("about") or {}, payload.get("decisions"), path.stat().st_mtime
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(about, dict) and isinstance(decisions, list) and decisions:
+            found.append(SavedDecisions(path, about, decisions, modified))
+    return found
+
+
 class Workspace:
     """The decisions of one (data, settings) pair, in ``<root>/<key>/decisions.json``."""
 
@@ -145,18 +170,8 @@ class Workspace:
                 if about.get("data") == data_name and about.get("data_hash") != data_hash]
 
     def _others(self) -> list[tuple[dict, list[dict]]]:
-        found = []
-        for path in sorted(self.directory.parent.glob(f"*/{DECISIONS_FILE}")):
-            if path == self.path:
-                continue
-            try:
-                payload = json.loads(path.read_text(encoding="utf-8"))
-                about, decisions = payload.get("about") or {}, payload.get("decisions")
-            except (OSError, ValueError, AttributeError):
-                continue
-            if isinstance(about, dict) and isinstance(decisions, list) and decisions:
-                found.append((about, decisions))
-        return found
+        return [(saved.about, saved.decisions) for saved in saved_workspaces(self.directory.parent)
+                if saved.path != self.path]
 
     def load(self) -> list[dict]:
         """Stored decisions in order; a damaged file is renamed aside and an empty list returned."""
