@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args) -> int:
-    from .export import typed_labels_aside, write_label_next, write_labels_to_check, write_outputs
+    from .export import write_run_files
     from .io import read_table
     from .language import check_languages, language_warning
     from .embed import TFIDF_MODEL
@@ -191,19 +191,15 @@ def cmd_run(args) -> int:
         result = split_cluster(result, cluster)
     if args.min_confidence:
         result = set_min_confidence(result, args.min_confidence)
-    aside = typed_labels_aside(args.out, table)  # before this run's manifest.json replaces the one it belongs to
-    if aside:
+    files = write_run_files(result, args.out, args.label_next)
+    written = files.written
+    if files.moved_aside:
         print(f"warning: {Path(args.out).expanduser() / 'label_next.csv'} held labels typed in (an earlier run's): "
-              f"moved to {aside} with that run's manifest.json, not overwritten; give it to add-labels with the data "
-              "that run read", file=sys.stderr)
-    written = write_outputs(result, args.out)
-    written["labels_to_check.csv"] = write_labels_to_check(result, args.out)
-    stale = Path(args.out).expanduser() / "label_next.csv"
-    if not args.label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
-        stale.unlink()
-        print(f"removed {stale}: an earlier run's suggestions (--label-next 0 writes none)")
+              f"moved to {files.moved_aside} with that run's manifest.json, not overwritten; give it to add-labels "
+              "with the data that run read", file=sys.stderr)
+    if files.removed:
+        print(f"removed {files.removed}: an earlier run's suggestions (--label-next 0 writes none)")
     if args.label_next:
-        written["label_next.csv"] = write_label_next(result, args.out, args.label_next)
         if not result.fill_method:
             print("label_next.csv: no rows to suggest: suggestions weigh the fill-in's proposals, and the fill-in "
                   "needs labeled rows of at least two classes; label a few rows of the categories you know")

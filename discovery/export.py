@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import json
 import math
@@ -10,6 +11,7 @@ import os
 import platform
 import shutil
 import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -258,9 +260,43 @@ def output_files(discovery) -> dict[str, bytes]:
     }
 
 
-def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write ``output_files`` into ``out_dir``."""
-    return write_files(out_dir, output_files(discovery))
+@dataclasses.dataclass(frozen=True)
+class RunFiles:
+    """What ``write_run_files`` did: the files written (name -> path), where an earlier run's label_next.csv holding
+    typed labels was moved (``typed_labels_aside``), and an earlier run's label_next.csv removed (``label_next=0``)."""
+    written: dict
+    moved_aside: Path | None = None
+    removed: Path | None = None
+
+
+def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100,
+                    folder: str = "--out folder") -> RunFiles:
+    """Write every file ``discovery run`` writes into ``out_dir``: ``output_files``, labels_to_check.csv and
+    label_next.csv (its ``label_next`` rows; 0 writes none and removes an earlier run's), so no earlier run's file
+    is left beside this run's manifest. An earlier label_next.csv holding typed labels is moved aside first
+    (``typed_labels_aside``), with the manifest it belongs to."""
+    aside = typed_labels_aside(out_dir, discovery.table)
+    files = output_files(discovery)
+    files["labels_to_check.csv"] = to_csv_bytes(labels_to_check_table(discovery))
+    removed = None
+    if label_next:
+        files["label_next.csv"] = to_csv_bytes(label_next_table(discovery, label_next))
+    written = write_files(out_dir, files, folder=folder)
+    stale = Path(out_dir).expanduser() / "label_next.csv"
+    if not label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
+        stale.unlink()
+        removed = stale
+    return RunFiles(written, aside, removed)
+
+
+def write_outputs(discovery, out_dir: str | os.PathLike, label_next: int = 100) -> dict[str, Path]:
+    """Write every file ``discovery run`` writes into ``out_dir`` (``write_run_files``); returns name -> path.
+    A label_next.csv with labels typed in is moved into typed-labels/ first, with a warning."""
+    files = write_run_files(discovery, out_dir, label_next)
+    if files.moved_aside:
+        warnings.warn(f"{Path(out_dir).expanduser() / 'label_next.csv'} held labels typed in (an earlier run's): "
+                      f"moved to {files.moved_aside} with that run's manifest.json, not overwritten.", stacklevel=2)
+    return files.written
 
 
 def typed_labels_aside(out_dir: str | os.PathLike, table) -> Path | None:

@@ -121,6 +121,13 @@ class Discovery:
         return pd.Series(named & (self.rows.label_source == CLUSTER).to_numpy(), index=self.rows.index)
 
     @property
+    def from_merge(self) -> pd.Series:
+        """Per row: its label is the class of the labeled cluster the researcher merged its candidate into (a
+        decision, so accepted whatever the threshold, as a named cluster's rows are)."""
+        by_merge = merged_into_class(self.rows, self.clusters)
+        return pd.Series(by_merge & (self.rows.label_source == CLUSTER).to_numpy(), index=self.rows.index)
+
+    @property
     def labels_to_check(self) -> pd.DataFrame:
         """Labeled rows the rest of the data contradicts (``label_check``), most doubtful first, without
         those a decision has labeled since (corrected, or kept as they were): the text, the label,
@@ -139,7 +146,8 @@ class Discovery:
         nor for an open candidate's rows: its placeholder name ("new 12: ...") is not a label until it is named,
         nor for empty or punctuation-only texts: their label is a guess (the most common class), never accepted."""
         rows = self.rows
-        return ~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE]) & ~self.from_named_cluster & ~empty_text_rows(rows)
+        return (~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE]) & ~self.from_named_cluster & ~self.from_merge
+                & ~empty_text_rows(rows))
 
     @property
     def accepted(self) -> pd.Series:
@@ -148,7 +156,8 @@ class Discovery:
         an empty or punctuation-only text's (a guess)."""
         sure = self.decided_by_threshold & (self.rows.confidence >= self.min_confidence)
         guessed = empty_text_rows(self.rows)  # an empty text's label is a guess, even a named cluster's name
-        return (self.rows.label_source == HUMAN) | (self.from_named_cluster & ~guessed) | sure
+        decided = self.from_named_cluster | self.from_merge
+        return (self.rows.label_source == HUMAN) | (decided & ~guessed) | sure
 
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets
@@ -197,8 +206,9 @@ def propose_labels(rows: pd.DataFrame, clusters: pd.DataFrame, fill_method: str 
     """Apply the labelling rule; returns ``rows`` with proposed_label / label_source / confidence.
 
     Human labels stay. Unlabeled rows of an open candidate cluster get the
-    candidate's name; other unlabeled rows get the best fill-in method's label
-    (or their cluster's label when no fill-in ran). Noise rows keep half confidence.
+    candidate's name; rows of a named candidate its name, and rows of a candidate merged into a
+    labeled class's cluster that class (decisions); other unlabeled rows get the best fill-in method's
+    label (or their cluster's label when no fill-in ran). Noise rows keep half confidence.
     """
     rows = rows.copy()
     status = clusters.status.reindex(rows.cluster_id).to_numpy()
@@ -220,6 +230,9 @@ def propose_labels(rows: pd.DataFrame, clusters: pd.DataFrame, fill_method: str 
     use_cluster = renamed & ~dismissed & ~in_candidate & (fill_method is not None)  # dismissed: its name goes too
     fill_label = np.where(use_cluster, names, fill_label)
     source = np.where(use_cluster, CLUSTER, source)
+    by_merge = merged_into_class(rows, clusters) & ~in_candidate
+    fill_label = np.where(by_merge, majority, fill_label)
+    source = np.where(by_merge, CLUSTER, source)
     candidate_conf = (1 - fill_conf) if fill_method is not None else rows.cohesion.clip(0, 1).to_numpy(dtype=float)
     proposed = np.where(in_candidate, names, fill_label)
     label_source = np.where(in_candidate, np.where(renamed, CLUSTER, CANDIDATE_SOURCE), source)
@@ -229,6 +242,16 @@ def propose_labels(rows: pd.DataFrame, clusters: pd.DataFrame, fill_method: str 
     rows["label_source"] = np.where(human, HUMAN, label_source)
     rows["confidence"] = np.round(np.where(human, 1.0, confidence).astype(float), 6)
     return rows
+
+
+def merged_into_class(rows: pd.DataFrame, clusters: pd.DataFrame) -> np.ndarray:
+    """Per row: a candidate it belonged to was merged into a labeled class's cluster, which it is still in (the
+    researcher said these rows are that class: they take the cluster's majority label as a decision)."""
+    if "merged_into_class" not in rows:
+        return np.zeros(len(rows), dtype=bool)
+    target = clusters.reindex(rows.cluster_id)
+    labeled = (target.status != CANDIDATE).to_numpy() & ~target.dismissed.to_numpy(dtype=bool)
+    return rows.merged_into_class.to_numpy(dtype=bool) & labeled & target.majority_label.notna().to_numpy()
 
 
 def _set_decision_columns(clusters: pd.DataFrame, names: dict, dismissed: set, defaults) -> None:
@@ -356,6 +379,7 @@ def build_rows(table, clusters: np.ndarray, noise_mask: np.ndarray, summary: pd.
     rows["human_label"] = pd.Series(table.codec.decode(table.labels), index=rows.index, dtype=object)
     rows["cluster_id"] = clusters.astype(np.int64)
     rows["was_noise"] = noise_mask
+    rows["merged_into_class"] = np.zeros(len(rows), dtype=bool)  # set by merge decisions (``merged_into_class``)
     cohesion = _cohesion(embeddings, clusters, centers) if embeddings is not None else np.ones(len(rows))
     rows["cohesion"] = cohesion
     for method, dist in fill.distributions.items():
@@ -431,6 +455,7 @@ class _Decisions:
         self.centers = None
         self.changed: set[int] = set()  # clusters whose members changed (merged into, split)
         self.human = None  # per-row human labels, copied at the first assignment
+        self.merged = None  # per-row ``merged_into_class``, copied at the first merge into a labeled class
         self.row_label_spellings = None  # spelling_key -> the spelling rows are labeled with, built when first needed
         self.clusters_changed = False
         self.existing_ids = len(result.cluster_centers)  # ids below this are the result's; above, a split's
@@ -509,6 +534,7 @@ class _Decisions:
         target = int(into) if into is not None else ids[0]
         self._require([target])
         self._copy_assignment()
+        from_candidates = np.isin(self.cluster_of, [c for c in set(ids) if self._is_candidate(c)])
         self.cluster_of[np.isin(self.cluster_of, ids)] = target
         members = self.cluster_of == target
         self.centers[target] = normalize(self.result.embeddings[members].mean(0, keepdims=True))[0]
@@ -519,6 +545,9 @@ class _Decisions:
         self.changed.add(target)
         if not self._is_candidate(target):  # a named candidate merged into a labeled class is that class now
             self.names.pop(target, None)
+            if self.merged is None:
+                self.merged = self.result.rows.merged_into_class.to_numpy(dtype=bool).copy()
+            self.merged |= from_candidates
         self.clusters_changed = True
         self.decisions.append({"action": "merge", "cluster_ids": ids, "into": target})
         return self
@@ -632,6 +661,9 @@ class _Decisions:
         if self.human is not None:
             rows = rows.copy()
             rows["human_label"] = pd.Series(self.human, index=rows.index, dtype=object)
+        if self.merged is not None:
+            rows = rows.copy() if rows is result.rows else rows
+            rows["merged_into_class"] = self.merged
         if self.cluster_of is not None:
             rows = rows.copy() if rows is result.rows else rows
             rows["cluster_id"] = self.cluster_of

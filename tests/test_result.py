@@ -169,6 +169,41 @@ def test_a_named_candidate_merged_into_a_labeled_cluster_gives_up_its_name(demo_
         name_cluster(merge_clusters(demo_result, [candidate, known]), candidate, "brand_new")
 
 
+def test_a_candidate_merged_into_a_labeled_class_gives_its_rows_that_class(demo_result):
+    """'Merge into <class>' is the researcher saying these rows are that class: every unlabeled row of the
+    candidate takes it, as a decision (accepted at any threshold, like a named cluster's rows), whichever
+    cluster keeps its id; the labeled cluster's own rows keep their fill-in proposals; dismissing or
+    splitting the rows out again ends it."""
+    clusters = demo_result.clusters
+    candidate = first_candidate(demo_result)
+    target = clusters.loc[candidate, "nearest_known_label"]
+    known = int(clusters.index[(clusters.status == "known") & (clusters.majority_label == target)][0])
+    own = (demo_result.rows.cluster_id == known) & (demo_result.rows.label_source != "human")
+    moved = (demo_result.rows.cluster_id == candidate).to_numpy()
+    assert (demo_result.rows.proposed_label[moved] != target).any()  # the fill-in alone gave some another class
+    for merged in (merge_clusters(demo_result, [known, candidate]),
+                   merge_clusters(demo_result, [candidate, known])):
+        merged = set_min_confidence(merged, 0.99)
+        rows = merged.rows
+        assert (rows.proposed_label[moved] == target).all() and (rows.label_source[moved] == "cluster").all()
+        assert merged.labeled_table().accepted[moved].all()
+        assert rows.proposed_label[own].equals(demo_result.rows.proposed_label[own])
+        assert (rows.label_source[own] == demo_result.fill_method).all()
+    merged = merge_clusters(demo_result, [known, candidate])
+    assert_same_result(replay(demo_result, merged.decisions), merged)
+    dismissed = dismiss_candidate(merged, known)
+    assert (dismissed.rows.label_source[moved] == demo_result.fill_method).all()
+    dismissed_first = merge_clusters(dismiss_candidate(demo_result, candidate), [known, candidate])
+    assert (dismissed_first.rows.proposed_label[moved] == target).all()  # a dismissed candidate is still one
+
+
+def test_merging_two_candidates_keeps_a_candidate_and_gives_no_class(demo_result):
+    a, b = (int(c) for c in demo_result.candidates.index[:2])
+    merged = merge_clusters(demo_result, [a, b])
+    rows = merged.rows[merged.rows.cluster_id == a]
+    assert (rows.label_source == "candidate").all() and not merged.from_merge.any()
+
+
 def assert_same_result(a, b):
     """Every table, array and setting of two results is identical (values and types)."""
     import numpy as np
