@@ -5,6 +5,7 @@ The app draws the core's results and records decisions; every number comes from 
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -122,6 +123,10 @@ def decisions_sidebar() -> None:
             st.button("Undo last decision", key="undo", width="stretch", on_click=undo, args=(stored[-1],),
                       help=state.plain(f"Takes back: {describe_decision(stored[-1])}"))
         if len(stored) > 1:  # any one of them, the others kept
+            drawn_for = json.dumps(stored, sort_keys=True, default=str)
+            if st.session_state.get("_take_back_for") != drawn_for:  # a decision since: point at the latest again
+                st.session_state.pop("take_back_pick", None)
+                st.session_state["_take_back_for"] = drawn_for
             position = st.selectbox("Or take back one decision", list(range(len(stored)))[::-1], key="take_back_pick",
                                     format_func=lambda i: f"{i + 1}. {describe_decision(stored[i])}")
             st.caption(state.plain(describe_decision(stored[position])))  # whole: the box cuts it at the sidebar's edge

@@ -424,7 +424,8 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
             return served_from_cache(cached)
         slot = progress_container if progress_container is not None else st.empty()
         box = slot.container()
-        box.caption(f"Running discovery on {len(table):,} rows")
+        box.caption(f"Running discovery on {len(table):,} rows. Stay on this page until it is done: going to "
+                    "another page or changing a setting starts the run again (texts embedded so far are kept).")
         report = _progress_reporter(box)
         start = time.perf_counter()
         try:  # prepared now, so the first merge is fast too
@@ -822,6 +823,13 @@ def rows_containing(rows, phrase: str) -> list[int]:
         return []
     texts = rows.text.astype("string").fillna("").str.split().str.join(" ").str.casefold()
     return rows.index[texts.str.contains(words, regex=False)].tolist()
+
+
+def download_name(name: str, source: Source | None = None) -> str:
+    """``name`` prefixed with the data file's name (``banking_demo-proposed_labels.csv``): downloads of two data sets
+    or rounds land in one Downloads folder, where ``proposed_labels (1).csv`` names neither."""
+    stem = Path((source or current_source()).display_name).stem
+    return f"{stem}-{name}" if stem else name
 
 
 def default_export_folder(source: Source) -> Path:

@@ -224,6 +224,8 @@ def manifest(discovery) -> dict:
         "label_check": label_check_summary(discovery),
         "language": None if discovery.language is None else discovery.language.to_dict(),
         "decisions": list(discovery.decisions),
+        # stored decisions this result could not apply (a later one needing one taken back): not in the labels
+        "skipped_decisions": [{"decision": decision, "reason": reason} for decision, reason in discovery.skipped_decisions],
         "rows_labeled_by_decisions": int(discovery.labeled_by_decisions.sum()),  # input.labeled_rows: the data's
         "min_confidence": discovery.min_confidence,
         "warnings": list(table.warnings) + ([discovery.language_warning] if discovery.language_warning else []),

@@ -144,7 +144,12 @@ def test_only_a_candidate_takes_a_name(demo_result):
     known = int(clusters.index[clusters.status == "known"][0])
     with pytest.raises(InputError, match=f"cluster {known} holds labeled rows \\('{clusters.loc[known, 'majority_label']}'"):
         name_cluster(demo_result, known, "renamed_class")
-    assert len(replay(demo_result, [{"action": "name", "cluster_id": known, "name": "x"}]).skipped_decisions) == 1
+    skipped = replay(demo_result, [{"action": "name", "cluster_id": known, "name": "x"}])
+    assert len(skipped.skipped_decisions) == 1
+    from discovery.export import manifest  # an audit of the run sees the saved decision that was left out, and why
+    assert manifest(skipped)["skipped_decisions"] == [{"decision": {"action": "name", "cluster_id": known, "name": "x"},
+                                                       "reason": skipped.skipped_decisions[0][1]}]
+    assert manifest(skipped)["decisions"] == []
     split = split_cluster(demo_result, known)
     new = split.decisions[-1]["new_cluster_id"]
     assert split.clusters.loc[new, "status"] == "candidate"

@@ -94,9 +94,9 @@ def choose_source() -> None:
             label_choice = st.text_input("Label column (empty: 'label' if present)", value=carried.label_column or "",
                                          key=f"data_label_col_typed_{file_key}") or AUTO_LABEL
         marker = st.text_input("Extra marker meaning 'unlabeled' (optional, e.g. ?)",
-                               value=source.unlabeled_marker or "", key="data_marker")
+                               value=carried.unlabeled_marker or "", key=f"data_marker_{file_key}")
         words_are_labels = st.checkbox("'NA', 'none', 'null', 'N/A' are class names here",
-                                       value=not source.missing_words, key="data_missing_words",
+                                       value=not carried.missing_words, key=f"data_missing_words_{file_key}",
                                        help="By default these words mean unlabeled, as blank cells do.")
         if st.form_submit_button("Load", type="primary"):
             label_column = None if label_choice == AUTO_LABEL else label_choice
@@ -166,9 +166,10 @@ def describe_run() -> None:
 
 
 def run_again() -> None:
-    """The button's callback: switch to the labeled copy before the page is drawn again."""
+    """The button's callback: switch to the labeled copy before the page is drawn again, with every decision saved by
+    now (another tab may have labeled rows since this page was drawn)."""
     try:
-        state.run_again_with_labels(state.get_result())
+        state.run_again_with_labels(state.latest_result(state.drawn())[0])
     except InputError as exc:
         st.session_state["flash_error"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - a bug must still not show a traceback to the user

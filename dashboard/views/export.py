@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import state
 from discovery import manifest
-from discovery.export import write_files
+from discovery.export import write_run_files
 
 st.title("Export")
 
@@ -43,15 +43,19 @@ with state.guard():
     files = list(DOWNLOADS.items())
     cols = [col for start in range(0, len(files), 3) for col in st.columns(3)]  # 3 a row: 5 were cut at 1,024 px
     for col, (name, shown) in zip(cols, files):
-        col.download_button(shown, data=lambda name=name: files_for(drawn, cache)[name], file_name=name,
+        col.download_button(shown, data=lambda name=name: files_for(drawn, cache)[name], file_name=state.download_name(name),
                             mime=MIME[Path(name).suffix], key=f"download_{name}", width="stretch",
-                            on_click="ignore", help=f"Downloads {name}")
+                            on_click="ignore", help=f"Downloads {state.download_name(name)}")
     st.subheader("Save to a folder")
     folder = st.text_input("Folder", value=str(state.default_export_folder(state.current_source())),
                            key="export_folder")
-    if st.button("Save all files", key="export_save"):
-        written = list(write_files(folder, files_for(drawn, cache), folder="folder").values())
+    if st.button("Save all files", key="export_save"):  # what `discovery run` writes, so no earlier run's file stays
+        saved = write_run_files(state.latest_result(drawn)[0], folder, folder="folder")
+        written = list(saved.written.values())
         st.success(f"Saved {len(written)} files.")
         st.text("\n".join(str(p) for p in written))
+        if saved.moved_aside:
+            st.warning(state.plain(f"The folder's label_next.csv held labels typed in (an earlier run's): moved to "
+                                   f"{saved.moved_aside} with that run's manifest.json, not overwritten."))
     with st.expander("Manifest"):
         st.json(json.loads(json.dumps(manifest(result), default=str)), expanded=1)

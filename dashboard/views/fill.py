@@ -98,9 +98,10 @@ def show_label_next(result) -> None:
                      format_func=lambda row_id: f"{row_id}: {suggested.text[row_id][:90]}")
         st.text_input("Its label", key="next_label", placeholder="e.g. " + str(suggested.proposed_label.iloc[0]))
         st.form_submit_button("Label this row", type="primary", on_click=label_next_row)
+    drawn = state.drawn()  # the file holds every decision saved by the click: another tab may have labeled rows since
     st.download_button(f"Download the {NEXT_FILE} rows to label next (CSV)",
-                       to_csv_bytes(label_next_table(result, NEXT_FILE)), file_name="label_next.csv",
-                       mime="text/csv", key="next_download")
+                       lambda: to_csv_bytes(label_next_table(state.latest_result(drawn)[0], NEXT_FILE)),
+                       file_name=state.download_name("label_next.csv"), mime="text/csv", key="next_download", on_click="ignore")
 
 
 def keep_or_correct(row_id: int) -> None:
@@ -136,8 +137,10 @@ def show_labels_to_check(result) -> None:
                                                      else f"{label} (as labeled)"))  # radio options are Markdown
     right.text_input("or another label", key=f"check_other_{row_id}")
     st.button("Save this label", type="primary", key="check_save", on_click=keep_or_correct, args=(int(row_id),))
-    st.download_button(f"Download the {len(doubts)} label{'s' if len(doubts) != 1 else ''} to check (CSV)", to_csv_bytes(labels_to_check_table(result)),
-                       file_name="labels_to_check.csv", mime="text/csv", key="check_download")
+    drawn = state.drawn()
+    st.download_button(f"Download the {len(doubts)} label{'s' if len(doubts) != 1 else ''} to check (CSV)",
+                       lambda: to_csv_bytes(labels_to_check_table(state.latest_result(drawn)[0])),
+                       file_name=state.download_name("labels_to_check.csv"), mime="text/csv", key="check_download", on_click="ignore")
 
 
 def show_rows(result) -> None:

@@ -263,6 +263,10 @@ def test_any_decision_can_be_taken_back_and_those_that_needed_it_are_named(first
     skipped = [w.value.replace("\\", "") for w in at.sidebar.warning if "skipped" in w.value]
     assert skipped and f"merged cluster {new} into {other} (" in skipped[0] and "not in the export" in skipped[0]
     assert at.selectbox(key="take_back_pick").value == 1  # back on the latest, not on what moved into place 0
+    at.selectbox(key="take_back_pick").set_value(0).run()
+    third = int(next(c for c in result_of(at).candidates.index if c != other))
+    at.button(key=f"cand_dismiss_{third}").click().run()  # a new decision: the box points at it, not the older pick
+    assert at.selectbox(key="take_back_pick").value == 2
     at.session_state["workspace"].replace([])  # leave the shared workspace as the other tests expect it
 
 
@@ -369,6 +373,7 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
     assert parquet.proposed_label.tolist() == exported.proposed_label.tolist()
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert [d["action"] for d in manifest["decisions"]] == ["name", "merge", "assign", "threshold"]
+    assert {"label_next.csv", "labels_to_check.csv"} <= {p.name for p in (tmp_path / "out").iterdir()}  # as the CLI
     (tmp_path / "a_file").write_text("not a folder")
     at.text_input(key="export_folder").set_value(str(tmp_path / "a_file" / "out")).run()
     at.button(key="export_save").click().run()
@@ -868,11 +873,19 @@ def test_a_class_called_none_is_reported_and_can_be_kept(workspace_root):
     assert "none" not in table.codec.names and table.n_labeled == int(labeled.sum()) - n_none
     assert any(f"'none' ({n_none} rows)" in t.value for t in at.text), "the Data page says what was read as unlabeled"
 
-    at.checkbox(key="data_missing_words").check()
+    keyed = lambda widgets, prefix: next(w for w in widgets if (w.key or "").startswith(prefix))  # noqa: E731
+    keyed(at.checkbox, "data_missing_words").check()
+    keyed(at.text_input, "data_marker").input("?")
     at.button(key="FormSubmitter:columns-Load").click().run()  # a form's boxes count when it is submitted
     assert_clean(at)
     table = result_of(at).table
     assert "none" in table.codec.names and table.n_labeled == int(labeled.sum())
+    assert keyed(at.text_input, "data_marker").value == "?" and keyed(at.checkbox, "data_missing_words").value
+
+    # another file chosen: the marker and the box start afresh, as the column choices do (a marker typed for
+    # one file read a class of the next one as unlabeled, without a word)
+    at.file_uploader(key="data_upload").upload("other.csv", small_upload(), "text/csv").run()
+    assert keyed(at.text_input, "data_marker").value == "" and not keyed(at.checkbox, "data_missing_words").value
 
 
 def test_one_labeled_class_says_on_the_fill_in_page_why_no_fill_in_ran(workspace_root):
