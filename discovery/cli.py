@@ -142,7 +142,8 @@ def cmd_run(args) -> int:
     from .io import read_table
     from .language import check_languages, language_warning
     from .embed import TFIDF_MODEL
-    from .pipeline import DiscoveryConfig, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
+    from .pipeline import (DiscoveryConfig, describe_fill_estimate, fill_skipped_reason, run_discovery,
+                           unestimated_accuracy_advice)
     from .result import adaptation_note, set_min_confidence, split_cluster
 
     if Path(args.out).expanduser().is_file():  # found out now, not after the run
@@ -228,6 +229,10 @@ def cmd_run(args) -> int:
     if doubts:
         print(f"labels to check: {doubts} of {table.n_labeled} labeled rows look mislabeled to the rest of the data "
               "(labels_to_check.csv: correct the label column there and give it back with add-labels)")
+    estimate = describe_fill_estimate(result.fill_estimate)
+    if estimate:
+        print(f"{'warning' if result.fill_estimate.get('caveat') else 'fill-in'}: {estimate}",
+              file=sys.stderr if result.fill_estimate.get("caveat") else sys.stdout)
     if result.fill_balance:
         print(f"class balance: {'used' if result.fill_balance['used'] else 'not used'}, {result.fill_balance['reason']}")
     skipped = fill_skipped_reason(table.codec.names)

@@ -22,12 +22,16 @@ CSV quoting: a few texts are quoted and span lines). For each seed:
 4. Scores on test (x100): Hungarian ACC, NMI, ARI, known-class ACC, novel-class ACC and
    their harmonic mean (H-score), plus ``n_clusters``, ``fillin_acc`` (accuracy of the
    proposed label on unlabeled train rows whose true class is known), ``fillin_confidence`` (the
-   mean confidence the tool gave those proposals: honest when it matches ``fillin_acc``) and ``seconds``
-   (wall time of the seed's whole run, adaptation and embedding included).
+   mean confidence the tool gave those proposals, open candidates' placeholders among them),
+   ``fillin_named_acc`` and ``fillin_named_confidence`` (the same on those rows given a named class:
+   honest when the two match), ``fillin_in_candidates`` (the share of them left in open candidates, whose
+   placeholder counts wrong in ``fillin_acc``) and ``seconds`` (wall time of the seed's whole run,
+   adaptation and embedding included).
 
 With ``known_ratio = 1.0`` there is no novel class: ``novel_acc`` and ``h_score`` are
 ``null`` (a harmonic mean with an undefined term is undefined; ``known_acc`` is then the
-whole story). ``k="given"`` sets the number of new clusters to ``|C| - |known|``;
+whole story). ``k="given"`` sets the number of new clusters to ``|C| - |known|`` (``C``: the classes of
+train and test);
 ``k="estimated"`` lets the core estimate it.
 
 ``max_train_rows`` (smoke tests) keeps a stratified sample of train drawn with
@@ -54,8 +58,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .io import read_text_table
 
 METRIC_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "fillin_confidence",
+               "fillin_named_acc", "fillin_named_confidence", "fillin_in_candidates",
                "seconds")
 K_SETTINGS = ("estimated", "given")
 SPLITS = ("train", "test")
@@ -69,13 +75,12 @@ def read_split(dataset_dir: str | Path, split: str) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"{path}: file not found; a benchmark folder needs train.tsv and test.tsv "
                          "with a header row text<TAB>label.")
-    try:
-        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: the file is empty; it needs a header row text<TAB>label and data rows.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot parse as a UTF-8 TSV ({exc}); save it as tab-separated UTF-8 "
-                         "with a header row text<TAB>label.") from None
+    notes: list[str] = []
+    try:  # as read_table reads a TSV: rows a stray quote swallowed or a line break shifted are named in the notes
+        frame = read_text_table(path.read_bytes(), str(path), "tsv", notes)
+    except InputError as exc:
+        raise InputError(f"{exc} A benchmark folder holds tab-separated UTF-8 files with a header row "
+                         "text<TAB>label.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in ("text", "label") if c not in frame.columns]
     if missing:
@@ -83,6 +88,7 @@ def read_split(dataset_dir: str | Path, split: str) -> pd.DataFrame:
         raise InputError(f"{path}: no {' and no '.join(repr(c) for c in missing)} column (the columns are {shown}); "
                          "the header row must be text<TAB>label.")
     frame = frame[["text", "label"]].reset_index(drop=True)
+    frame.attrs["notes"] = notes
     frame["label"] = frame["label"].str.strip()
     if frame.empty:
         raise InputError(f"{path}: the file has a header but no data rows; add rows text<TAB>label.")
@@ -117,16 +123,19 @@ def load_dataset(dataset_dir: str | Path, max_train_rows: int | None = None) -> 
     if not folder.is_dir():
         raise InputError(f"{folder}: is a file, not a folder; give the folder holding train.tsv and test.tsv.")
     train, test = read_split(folder, "train"), read_split(folder, "test")
+    notes = {"train": train.attrs.get("notes", []), "test": test.attrs.get("notes", [])}
     if max_train_rows is not None:
         if max_train_rows < 2:
             raise InputError(f"--max-train-rows must be at least 2 (got {max_train_rows}).")
         if max_train_rows < len(train):
             rng = np.random.RandomState(0)
             n_test = max(1, int(round(len(test) * max_train_rows / len(train))))
-            cut_from = len(train)
+            cut_from, full_labels = len(train), train["label"]
             train = train.iloc[stratified_sample(train["label"].to_numpy(), max_train_rows, rng)].reset_index(drop=True)
             train.attrs["subsampled_from"] = cut_from
+            train.attrs["largest_class_share"] = float(full_labels.value_counts(normalize=True).max())
             test = test.iloc[stratified_sample(test["label"].to_numpy(), n_test, rng)].reset_index(drop=True)
+    train.attrs["notes"], test.attrs["notes"] = notes["train"], notes["test"]  # what reading each file found
     return train, test
 
 
@@ -258,7 +267,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     frame = pd.DataFrame({"text": train["text"].to_numpy(), "label": np.where(labeled, true_codes, "")})
     table = table_from_frame(frame, name="train.tsv", data_hash=f"evaluate-seed-{seed}", text_column="text",
                              label_column="label")
-    n_new = None if k == "estimated" else max(n_classes - len(known), 0)
+    n_new = None if k == "estimated" else max(len(names) - len(known), 0)  # the true count: test-only classes too
     config = DiscoveryConfig(model=model, method=method, random_state=seed, make_map=False, n_new_clusters=n_new,
                              adapt=adapt, adapt_layers=adapt_layers)
 
@@ -284,11 +293,19 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
         if unlabeled_known.any() else float("nan")
     confidence = 100 * float(result.rows["confidence"].to_numpy()[unlabeled_known].mean()) \
         if unlabeled_known.any() else float("nan")
+    # the rows given a named class (not an open candidate's placeholder, whose confidence is how unlike every named
+    # class the row is): the pair to compare when asking whether confidences are honest
+    named = unlabeled_known & (result.rows["label_source"].to_numpy() != "candidate")
+    named_acc = 100 * float(np.mean(proposed[named] == true_codes[named])) if named.any() else float("nan")
+    named_confidence = 100 * float(result.rows["confidence"].to_numpy()[named].mean()) if named.any() else float("nan")
+    in_candidates = 100 * float(1 - named[unlabeled_known].mean()) if unlabeled_known.any() else float("nan")
     seconds = time.perf_counter() - start
     out = {"seed": int(seed), **{key: _nan_to_none(float(scores[key])) for key in
                                  ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score")},
            "n_clusters": int(len(result.clusters)), "fillin_acc": _nan_to_none(fillin),
-           "fillin_confidence": _nan_to_none(confidence), "seconds": seconds,
+           "fillin_confidence": _nan_to_none(confidence), "fillin_named_acc": _nan_to_none(named_acc),
+           "fillin_named_confidence": _nan_to_none(named_confidence),
+           "fillin_in_candidates": _nan_to_none(in_candidates), "seconds": seconds,
            "adapt_seconds": adapt_seconds, "adapted": is_adapted(embedder),
            "embed_seconds": info["embed_seconds"], "embedded_texts": info["embedded_texts"],
            "embedding_cache_warm": info["cache_warm"], "n_known": len(known), "n_labeled": int(labeled.sum()),
@@ -319,10 +336,11 @@ def _validate(known_ratio: float, labeled_ratio: float, seeds, k: str) -> None:
 
 
 def _check_draw_labels_something(train_labels, known_ratio: float, labeled_ratio: float,
-                                 subsampled_by: int | None = None) -> None:
+                                 subsampled_by: int | None = None, largest_share: float | None = None) -> None:
     """A known ratio that names no class, or a labeled ratio that labels no row of any class (not even the
     largest), would score a run without labels as if it were the protocol asked for: refused, saying what would.
-    ``subsampled_by``: the --max-train-rows that cut train down, when it did (then keeping more rows is the fix)."""
+    ``subsampled_by``: the --max-train-rows that cut train down, when it did (then keeping more rows is the fix);
+    ``largest_share``: the largest class's share of the whole train split, which the advice is sized on."""
     counts = pd.Series(np.asarray(train_labels, dtype=str)).value_counts()
     if known_ratio > 0 and round(len(counts) * known_ratio) == 0:
         raise InputError(f"--known-ratio {known_ratio} names no class of the {len(counts)} in train "
@@ -330,12 +348,34 @@ def _check_draw_labels_something(train_labels, known_ratio: float, labeled_ratio
                          "plain discovery.")
     if known_ratio > 0 and round(counts.max() * labeled_ratio) == 0:
         if subsampled_by is not None:
+            # round(n x ratio) >= 1 needs n > 0.5 / ratio; a fifth more for the sampling's rounding
+            needed = math.floor(0.5 / labeled_ratio) + 1
+            share = largest_share or counts.max() / len(train_labels)
             raise InputError(f"--labeled-ratio {labeled_ratio} labels no row of the {len(train_labels)} train rows "
                              f"--max-train-rows {subsampled_by} keeps (the largest class keeps {counts.max()}); keep "
-                             f"about {int(np.ceil(0.5 / labeled_ratio)) * len(counts)} rows or more, or leave "
-                             "--max-train-rows out.")
+                             f"about {math.ceil(1.2 * needed / share)} rows or more, or leave --max-train-rows out.")
         raise InputError(f"--labeled-ratio {labeled_ratio} labels no row: the largest class has {counts.max()} train "
                          f"rows (round({counts.max()} x {labeled_ratio}) = 0); give at least {1 / counts.max():.3g}.")
+
+
+def known_classes_left_unlabeled(train_labels, known_ratio: float, labeled_ratio: float, seeds,
+                                 subsampled: bool = False) -> str | None:
+    """A note when a seed's draw names classes it labels no row of (``round(rows x ratio) = 0`` for small
+    classes): the tool is never told of them, yet every score counts them as known."""
+    labels = np.asarray(train_labels, dtype=str)
+    missing = {}
+    for seed in seeds:
+        known, labeled = protocol_draw(labels, known_ratio, labeled_ratio, int(seed))
+        unlabeled = len(set(known) - set(labels[labeled]))
+        if unlabeled:
+            missing[int(seed)] = (unlabeled, len(known))
+    if not missing:
+        return None
+    seed, (n, of) = next(iter(missing.items()))
+    more = f" (and on {len(missing) - 1} more seed{'s' if len(missing) > 2 else ''})" if len(missing) > 1 else ""
+    return (f"--labeled-ratio {labeled_ratio} labels no row of {n} of the {of} known classes on seed {seed}{more}: the "
+            "tool is never told of them, yet every score counts them as known; raise --labeled-ratio"
+            + (" or --max-train-rows" if subsampled else "") + ".")
 
 
 def classes_only_in_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
@@ -381,8 +421,12 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
                          "leave --k out (estimated), or use --method seeded-kmeans.")
     train, test = load_dataset(dataset_dir, max_train_rows)
     subsampled = "subsampled_from" in train.attrs
-    _check_draw_labels_something(train.label, known_ratio, labeled_ratio, max_train_rows if subsampled else None)
-    notes = [note for note in (classes_only_in_test(train, test),) if note]
+    _check_draw_labels_something(train.label, known_ratio, labeled_ratio, max_train_rows if subsampled else None,
+                                 train.attrs.get("largest_class_share"))
+    notes = [*train.attrs.get("notes", []), *test.attrs.get("notes", []),
+             *[note for note in (classes_only_in_test(train, test),
+                                 known_classes_left_unlabeled(train.label, known_ratio, labeled_ratio, seeds,
+                                                              subsampled)) if note]]
     for note in notes if say else ():
         say(note)
     seeds = [int(s) for s in seeds]

@@ -221,6 +221,7 @@ def manifest(discovery) -> dict:
         "fill_balance": discovery.fill_balance,
         "fill_words": discovery.fill_words,
         "fill_calibration": {name: round(power, 4) for name, power in discovery.fill_calibration.items()},
+        "fill_estimate": dict(discovery.fill_estimate),
         "label_check": label_check_summary(discovery),
         "language": None if discovery.language is None else discovery.language.to_dict(),
         "decisions": list(discovery.decisions),

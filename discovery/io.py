@@ -584,9 +584,10 @@ def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> t
     return notes, csv.QUOTE_MINIMAL
 
 
-def read_text_table(data: bytes, name: str) -> pd.DataFrame:
-    """A CSV's cells as text, split and decoded as ``read_table`` does (delimiter, encoding); raises InputError."""
-    return _parse(data, name, "csv", None)
+def read_text_table(data: bytes, name: str, fmt: str = "csv", notes: list[str] | None = None) -> pd.DataFrame:
+    """A CSV's (``fmt="tsv"``: a TSV's) cells as text, split and decoded as ``read_table`` does (delimiter, encoding,
+    rows a stray quote or line break moved: said in ``notes``); raises InputError."""
+    return _parse(data, name, fmt, None, notes)
 
 
 def _repeated_header_names(text: str, sep: str, name: str) -> list[str]:

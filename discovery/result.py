@@ -54,6 +54,7 @@ class Discovery:
     fill_balance: dict = field(default_factory=dict)  # whether the balanced fill-in ran, and why (pipeline.should_balance)
     fill_words: bool = False  # the blend took in a classifier on the texts' words (pipeline.uses_words)
     fill_calibration: dict = field(default_factory=dict)  # method -> power its confidences were raised to (fill.calibration_power)
+    fill_estimate: dict = field(default_factory=dict)  # what the proposal's accuracy estimate covers, and its caveats (pipeline.fill_estimate)
     label_check: pd.DataFrame | None = field(default=None, compare=False)  # labeled rows checked against the rest (pipeline.labels_in_doubt)
     language: LanguageCheck | None = field(default=None, compare=False)  # the texts' languages (language.check_languages)
     shared: dict = field(default_factory=dict, repr=False, compare=False)

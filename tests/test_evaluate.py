@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"
 MCID = SHARED / "mcid_mtpclnn"
 BANKING = SHARED / "banking"
-KEYS = {"acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "fillin_confidence", "seconds"}
+KEYS = {"acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "fillin_confidence",
+        "fillin_named_acc", "fillin_named_confidence", "fillin_in_candidates", "seconds"}
 
 needs_data = pytest.mark.skipif(not (MCID / "train.tsv").exists() or not (BANKING / "train.tsv").exists(),
                                 reason="shared benchmark datasets not present")
@@ -48,6 +49,11 @@ def test_cli_json_on_mcid_is_sane():
     for key in ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "fillin_acc", "fillin_confidence"):
         assert 0.0 <= seed[key] <= 100.0, key
         assert seed[key] == report["mean"][key] and report["std"][key] == 0.0
+    # the confidence of rows given a named class is compared with their accuracy; open candidates' rows apart
+    in_candidates = seed["fillin_in_candidates"] / 100
+    assert 0 < in_candidates < 1 and seed["fillin_named_acc"] > seed["fillin_acc"]
+    assert seed["fillin_acc"] == pytest.approx(seed["fillin_named_acc"] * (1 - in_candidates))  # placeholders: wrong
+    assert abs(seed["fillin_named_confidence"] - seed["fillin_named_acc"]) < 10
     # tf-idf on 16 COVID intents is far above chance (1/16) but not perfect
     assert 25.0 < seed["acc"] < 95.0
     assert seed["n_clusters"] > n_known  # the new classes got clusters of their own
@@ -216,3 +222,44 @@ def test_test_classes_missing_from_train_are_noted_before_the_run(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text())["notes"][0].startswith("1 test class")
     assert json.loads(run_cli(MCID, "--seeds", "0", "--model", "tfidf", "--quiet", "--max-train-rows", "300",
                               "--json", "-").stdout)["notes"] == []
+    # --k given is the true number of classes, the test-only one among them (it was one short)
+    given = evaluate_dataset(tmp_path, seeds=[0], model="tfidf", k="given")
+    assert given["per_seed"][0]["n_clusters"] == test.label.nunique() == train.label.nunique()
+
+
+@needs_data
+def test_known_classes_a_draw_labels_no_row_of_are_noted_and_the_subsample_advice_is_enough():
+    """At --labeled-ratio 0.005, small BANKING77 classes get round(rows x 0.005) = 0 labels: the tool is never
+    told of them, yet they were scored as known without a word. And the --max-train-rows advice was sized on the
+    subsample's classes (2 rows: 'keep about 10'), so following it failed again, four times in a row."""
+    from discovery.evaluate import known_classes_left_unlabeled
+
+    train, _ = load_dataset(SHARED / "banking")
+    known, labeled = protocol_draw(train.label.to_numpy(), 0.75, 0.005, 0)
+    missing = len(set(known) - set(train.label[labeled]))
+    note = known_classes_left_unlabeled(train.label, 0.75, 0.005, [0, 1])
+    assert missing > 0 and note.startswith(f"--labeled-ratio 0.005 labels no row of {missing} of the {len(known)} "
+                                           "known classes on seed 0 (and on 1 more seed)")
+    assert known_classes_left_unlabeled(train.label, 0.75, 0.1, [0, 1, 2]) is None
+    with pytest.raises(InputError) as refused:
+        evaluate_dataset(SHARED / "banking", seeds=[0], model="tfidf", max_train_rows=2)
+    advised = int(str(refused.value).split("keep about ")[1].split()[0])
+    report = evaluate_dataset(SHARED / "banking", seeds=[0], model="tfidf", max_train_rows=advised)
+    assert report["per_seed"][0]["n_labeled"] > 0 and "known classes on seed 0" in report["notes"][0]
+
+
+@needs_data
+def test_a_stray_quote_in_a_benchmark_tsv_neither_merges_rows_nor_passes_unsaid(tmp_path):
+    """A researcher's TSV with a text opening a quote it never closes: pandas' default quoting read the lines
+    after it into that one text (61 rows became one, one label) and the scores came out as usual. Read as
+    ``read_table`` reads a TSV, every line is a row and the note says why."""
+    train, test = load_dataset(MCID)
+    texts = train.text.tolist()
+    texts[200], texts[260] = '"is it safe to go out', 'what does "flatten the curve" mean'
+    _write(tmp_path, "train.tsv", "text\tlabel\n" + "".join(f"{t}\t{l}\n" for t, l in zip(texts, train.label)))
+    test.to_csv(tmp_path / "test.tsv", sep="\t", index=False)
+    read, _ = load_dataset(tmp_path)
+    assert read.text.tolist() == texts and read.label.tolist() == train.label.tolist()
+    assert any("row 200" in note and "double quote" in note for note in read.attrs["notes"])
+    report = evaluate_dataset(tmp_path, seeds=[0], model="tfidf", max_train_rows=600)
+    assert any("row 200" in note for note in report["notes"])

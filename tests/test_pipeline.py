@@ -98,6 +98,35 @@ def test_fill_in_confidences_are_calibrated_on_held_out_rows(small_banking):
         assert abs(calibrated[rows].max(1).mean() - accuracy) < abs(raw[rows].max(1).mean() - accuracy)
 
 
+def test_the_estimate_says_what_it_covers_and_warns_when_the_labels_were_drawn_unevenly(small_banking):
+    """Every one of the 8 intents named: drawn evenly (8 labels each) the estimate stands for the unlabeled rows;
+    with half the intents labeled on 14 rows and half on 2 the held-back rows over-represent the first half,
+    and the estimate must say so. Scored on a few dozen rows, it also gives its interval and says it is rough."""
+    from discovery.pipeline import describe_fill_estimate, fill_estimate, fill_in
+
+    frame, _, X = small_banking
+    names = sorted(frame.true_label.unique())
+    truth = frame.true_label.map({n: i for i, n in enumerate(names)}).to_numpy()
+    rank = frame.groupby("true_label").cumcount().to_numpy()
+    draws = {"even": rank < 8, "uneven": rank < np.where(truth % 2 == 0, 14, 2)}
+    in_candidates = np.zeros(len(truth), dtype=bool)
+    in_candidates[(rank >= 28) & (truth == 0)] = True  # two rows a candidate holds: not what the estimate covers
+    estimates = {}
+    for name, labeled in draws.items():
+        y = np.where(labeled, truth, -1)
+        fill = fill_in(X, y, len(names), ("knn", "propagation", "classifier", "blend"), 0, 10)
+        estimate = estimates[name] = fill_estimate(fill, y, len(names), in_candidates)
+        assert estimate["method"] == fill.best and estimate["accuracy"] == round(fill.accuracy[fill.best], 4)
+        assert estimate["scored_rows"] == int(labeled.sum())  # each labeled row held back once (5 folds)
+        low, high = estimate["interval_95"]
+        assert low < estimate["accuracy"] < high and high - low > 0.05
+        assert estimate["rows_in_open_candidates"] == 2 and estimate["rows_covered"] == int((y < 0).sum()) - 2
+        assert "held-back rows only" in estimate["caveat"]  # under 100 rows scored
+        assert "not the 2 in open candidates" in describe_fill_estimate(estimate)
+    assert estimates["even"]["labeled_vs_proposed_share_gap"] < 0.1 and "unevenly" not in estimates["even"]["caveat"]
+    assert estimates["uneven"]["labeled_vs_proposed_share_gap"] >= 0.1 and "unevenly" in estimates["uneven"]["caveat"]
+
+
 @pytest.mark.parametrize("adapted, with_words", [(False, False), (True, False), (False, True)])
 def test_fill_in_blends_the_methods_it_ran_exactly_as_the_blend_does(small_banking, adapted, with_words):
     """fill_in reuses spreading's and the classifier's fits (and the words' classifier) for the blend (half

@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import charts, state
 from discovery import assign_label, set_min_confidence
 from discovery.export import label_next_table, labels_to_check_table, to_csv_bytes
-from discovery.pipeline import FILL_PREFERENCE, fill_skipped_reason, unestimated_accuracy_advice
+from discovery.pipeline import FILL_PREFERENCE, describe_fill_estimate, fill_skipped_reason, unestimated_accuracy_advice
 from discovery.suggest import rows_to_label_next
 
 st.title("Fill-in")
@@ -43,6 +43,10 @@ def show_accuracy(result) -> None:
         "used": [m == result.fill_method for m in result.fill_accuracy],
     })
     st.dataframe(acc, hide_index=True, width="content")
+    estimate = describe_fill_estimate(getattr(result, "fill_estimate", {}) or {})
+    if estimate:
+        (st.warning if result.fill_estimate.get("caveat") else st.caption)(
+            state.plain(estimate[0].upper() + estimate[1:] + "."))
 
 
 def apply_threshold() -> None:

@@ -1,0 +1,76 @@
+"""Does the fill-in's accuracy estimate say what the proposals are worth, and does its caveat fire when it does not?
+
+The estimate is measured on held-back labeled rows (``pipeline.fill_estimate``). Labels drawn evenly across
+classes, those rows stand for the unlabeled ones; drawn unevenly, they over-represent the classes labeled
+most, which are often the easier ones, and the estimate leans high. The run then says so: its caveat fires
+when the labeled rows' class shares differ from the proposals' by 0.1 or more (total variation).
+
+Per draw (every class named, labeled ratio 0.1, frozen all-MiniLM-L6-v2 embeddings, K estimated), labels as
+drawn ("even") and with every other class keeping a third of its labeled rows ("uneven",
+``split_flagged_clusters.uneven``): the chosen method's estimate and its 95% interval, its accuracy on the
+unlabeled named-class rows it labels (what the estimate claims to measure), the share gap and whether the
+caveat fired.
+
+usage: python bench/estimate_honesty.py [--datasets banking ...] [--seeds 0 1 2]   (about 1 minute a draw)
+
+Results go to bench/results/estimate_honesty.json and into docs/benchmarks.md
+(``python bench/run_benchmarks.py --report-only``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from discovery.evaluate import protocol_draw  # noqa: E402
+from run_benchmarks import _machine, frozen_train_splits, record_setting, run_on_vectors, seed_means  # noqa: E402
+from split_flagged_clusters import uneven  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "estimate_honesty.json"
+
+
+def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, seed: int, make_uneven: bool) -> dict:
+    known, labeled = protocol_draw(labels, 1.0, 0.1, seed)
+    if make_uneven:
+        labeled = uneven(labels, labeled, seed)
+    result = run_on_vectors(texts, labels, labeled, X, seed, f"estimate-{seed}-{make_uneven}")
+    estimate = result.fill_estimate
+    proposed = result.rows.proposed_label.to_numpy(dtype=object)
+    labels_it = ~labeled & (result.rows.label_source.to_numpy() == result.fill_method)
+    accuracy = 100 * float(np.mean(proposed[labels_it] == labels[labels_it]))
+    low, high = estimate["interval_95"]
+    return {"estimate": 100 * estimate["accuracy"], "interval low": 100 * low, "interval high": 100 * high,
+            "accuracy where it labels": accuracy, "estimate - accuracy": 100 * estimate["accuracy"] - accuracy,
+            "scored rows": estimate["scored_rows"], "share gap": estimate["labeled_vs_proposed_share_gap"],
+            "caveat": float(bool(estimate["caveat"] and "unevenly" in estimate["caveat"])),
+            "accuracy inside the interval": float(low * 100 <= accuracy <= high * 100)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["banking", "stackoverflow", "mcid_mtpclnn", "snips"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    for name, texts, labels, X in frozen_train_splits(args.datasets):
+        for mode in ("even", "uneven"):
+            draws = [score_draw(texts, labels, X, seed, mode == "uneven") for seed in args.seeds]
+            setting = {"dataset": name, "labels": mode, "seeds": args.seeds, "means": seed_means(draws),
+                       "per_seed": draws, "machine": _machine()}
+            record_setting(RESULTS, setting, ("dataset", "labels"), model="all-MiniLM-L6-v2 (frozen)",
+                           labeled_ratio=0.1)
+            print(json.dumps({"dataset": name, "labels": mode} | setting["means"]), flush=True)
+    print(f"wrote {RESULTS}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
