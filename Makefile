@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) bench/candidate_order.py
 	$(PY) bench/label_next.py
 	$(PY) bench/review_estimate.py
+	$(PY) bench/estimate_honesty.py
 	$(PY) bench/label_check.py
 	$(PY) bench/language_check.py
 	$(PY) bench/fill_ceiling.py

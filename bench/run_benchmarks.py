@@ -325,6 +325,7 @@ CANDIDATE_ORDER: dict = {}  # bench/candidate_order.py output (asking for more n
 LANGUAGE_CHECK: dict = {}  # bench/language_check.py output (texts not in English)
 LABEL_NEXT: dict = {}  # bench/label_next.py output (what labeling the suggested rows gives)
 REVIEW_ESTIMATE: dict = {}  # bench/review_estimate.py output (the accuracy estimate after labeling suggested rows)
+ESTIMATE_HONESTY: dict = {}  # bench/estimate_honesty.py output (the estimate and its caveat, even and uneven labels)
 WORDS_FILL: dict = {}  # bench/words_fill.py output (the texts' words in the fill-in when the model is not fine-tuned)
 LABEL_CHECK: dict = {}  # bench/label_check.py output (wrong labels found by Labels to check)
 FILL_CEILING: dict = {}  # bench/fill_ceiling.py output (how far the adapted embedding lets the fill-in go)
@@ -530,6 +531,8 @@ def load_results() -> tuple[dict, dict]:
             LABEL_NEXT.update(data)
         elif path.name == "review_estimate.json":
             REVIEW_ESTIMATE.update(data)
+        elif path.name == "estimate_honesty.json":
+            ESTIMATE_HONESTY.update(data)
         elif path.name == "label_check.json":
             LABEL_CHECK.update(data)
         elif path.name == "words_fill.json":
@@ -846,6 +849,32 @@ def review_estimate_lines(review: dict) -> list[str]:
             "fill-in accuracy on every unlabeled named-class row (rows in candidate clusters count wrong).", "",
             "| dataset | known ratio | rows labeled | before (%) | after, picks held out (%) | after, picks never "
             "held out (%) |", "|---|---|---|---|---|---|", *rows, ""]
+
+
+def estimate_honesty_lines(honesty: dict) -> list[str]:
+    """The table of bench/estimate_honesty.py: the fill-in estimate against the accuracy it claims to measure, with
+    labels drawn evenly and unevenly, and how often the run's caveat on uneven labels fired."""
+    settings = sorted(honesty.get("settings", []), key=lambda s: (
+        DATASETS.index(s["dataset"]) if s["dataset"] in DATASETS else 99, s["labels"]))
+    rows = []
+    for s in settings:
+        m, n = s["means"], len(s["seeds"])
+        rows.append(f"| {s['dataset']} | {s['labels']} | {_f(m['estimate'], 1)} ({_f(m['interval low'], 1)}-"
+                    f"{_f(m['interval high'], 1)}) | {_f(m['accuracy where it labels'], 1)} | "
+                    f"{m['estimate - accuracy']:+.1f} | {_f(m['share gap'], 2)} | {round(m['caveat'] * n)} of {n} |")
+    if not rows:
+        return []
+    commits = setting_commits(honesty)
+    return ["#### Does the estimate say when it leans high?", "",
+            "`python bench/estimate_honesty.py`: every class named, labeled ratio 0.1, "
+            f"{honesty.get('model', 'frozen')} embeddings, K estimated, mean of seeds 0-2 (commit "
+            f"{', '.join(commits) or 'not recorded'}); labels as drawn (*even*) or with every other class keeping a "
+            "third of its labeled rows (*uneven*). The estimate (the manifest's `fill_estimate`, with its 95% "
+            "interval) against the accuracy of the proposing method on the unlabeled rows it labels (what the "
+            "estimate claims), the gap between the labeled rows' and the proposals' class shares, and on how many "
+            "draws the run's caveat on unevenly drawn labels (gap 0.1 or more) fired.", "",
+            "| dataset | labels | estimate (95% interval) | accuracy where it labels | estimate - accuracy | share gap | "
+            "caveat |", "|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def label_check_lines(check: dict) -> list[str]:
@@ -1218,6 +1247,7 @@ def write_report(command: str | None = None) -> Path:
     lines += candidate_order_lines(CANDIDATE_ORDER)
     lines += label_next_lines(LABEL_NEXT)
     lines += review_estimate_lines(REVIEW_ESTIMATE)
+    lines += estimate_honesty_lines(ESTIMATE_HONESTY)
     lines += label_check_lines(LABEL_CHECK)
     lines += language_check_lines(LANGUAGE_CHECK)
     if ALL_KNOWN:

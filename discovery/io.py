@@ -777,6 +777,27 @@ def find_origin_column(frame: pd.DataFrame, skip=()) -> str | None:
 _NUMBER = re.compile(r"[-+]?(?=\.?\d)(\d[\d,_]*)?(\.\d+)?([eE][-+]?\d+)?")  # 12, -3.5, 1,000, 2e5
 
 
+def _distinct_column_names(columns: list[str], name: str) -> tuple[list[str], list[str]]:
+    """Column names made distinct as pandas' readers make a file's (``label``, ``label.1``, ...), and a note per
+    name repeated: a frame joined with ``pd.concat``, or with columns ``1`` and ``'1'``, held two columns of one
+    name, which every later step reads as a table instead of a column."""
+    taken, out, repeated = set(columns), [], {}
+    for column in columns:
+        if column not in out:
+            out.append(column)
+            continue
+        n = repeated.get(column, 0) + 1
+        while f"{column}.{n}" in taken:
+            n += 1
+        repeated[column] = n
+        out.append(f"{column}.{n}")
+        taken.add(f"{column}.{n}")
+    notes = [f"{name}: {n + 1} columns are named {column!r}; the later ones are read as "
+             f"{', '.join(repr(c) for c in out if c.startswith(column + '.') and c not in columns)}."
+             for column, n in repeated.items()]
+    return out, notes
+
+
 def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash: str | None = None,
                      text_column: str = DEFAULT_TEXT_COLUMN, label_column: str | None = None,
                      unlabeled_marker: str | int | None = None, missing_words: bool = True) -> LabeledTable:
@@ -794,7 +815,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     if frame.shape[1] == 0 or frame.empty:
         raise InputError(f"{name}: the table has a header but no data rows; add rows to label.")
     frame = frame.copy()
-    frame.columns = [str(c) for c in frame.columns]
+    frame.columns, repeated = _distinct_column_names([str(c) for c in frame.columns], name)
     kept_index = None
     unnamed = all(level is None for level in frame.index.names)
     if not (unnamed and frame.index.equals(pd.RangeIndex(len(frame)))):
@@ -811,7 +832,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         data_hash = hashlib.sha256(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes()
                                    + "\x1f".join(frame.columns).encode()).hexdigest()
     text_col = _pick_column(frame, text_column, name, "text", "--text-col")
-    warnings: list[str] = []
+    warnings: list[str] = list(repeated)
     if label_column == NO_LABEL_COLUMN:
         label_col = None
     elif label_column is None:
@@ -975,7 +996,7 @@ def with_row_ids(frame: pd.DataFrame, rows=None) -> pd.DataFrame:
         else:
             out = out.drop(columns=ROW_ID)
     out.insert(0, ROW_ID, out.index.to_numpy())
-    return out
+    return out.rename_axis(None)  # an index named row_id too made sort_values / merge on "row_id" ambiguous
 
 
 def check_memory(size: int, name: str, needed: int | None = None) -> None:

@@ -62,6 +62,44 @@ class DiscoveryConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def check(self) -> "DiscoveryConfig":
+        """Refuse a setting no run can use, naming it (the CLI checks its flags; this covers the Python API, where a
+        ``random_state=None`` or an unknown fill method failed deep inside a stage); returns self."""
+        def whole(name, value, low, none_ok=False):
+            if value is None and none_ok:
+                return
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise InputError(f"DiscoveryConfig({name}={value!r}): give a whole number of at least {low}"
+                                 + (" (or None)" if none_ok else "") + ".")
+
+        def share(name, value, none_ok=False, below_one=False):
+            if value is None and none_ok:
+                return
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+                    0 <= value < 1 if below_one else 0 <= value <= 1):
+                raise InputError(f"DiscoveryConfig({name}={value!r}): give a number from 0 to "
+                                 f"{'below 1' if below_one else '1'}" + (" (or None)" if none_ok else "") + ".")
+
+        self.resolved_method()
+        whole("random_state", self.random_state, 0)
+        if self.random_state >= 2 ** 32:
+            raise InputError(f"DiscoveryConfig(random_state={self.random_state}): give a seed below 2**32.")
+        whole("n_new_clusters", self.n_new_clusters, 0, none_ok=True)
+        whole("preferred_n_new_clusters", self.preferred_n_new_clusters, 0, none_ok=True)
+        whole("min_cluster_size", self.min_cluster_size, 2, none_ok=True)
+        whole("n_neighbors", self.n_neighbors, 1)
+        share("seed_threshold", self.seed_threshold, none_ok=True)
+        share("known_rows_by_fill", self.known_rows_by_fill, none_ok=True)
+        share("noise_budget", self.noise_budget, below_one=True)
+        unknown = [m for m in self.fill_methods if m not in FILL_METHODS] if not isinstance(self.fill_methods, str) \
+            else [self.fill_methods]
+        if unknown:
+            raise InputError(f"DiscoveryConfig(fill_methods=...): unknown method {unknown[0]!r}; give a tuple of "
+                             f"{', '.join(FILL_METHODS)}.")
+        if self.adapt_layers not in ("auto", "all"):
+            whole("adapt_layers", self.adapt_layers, 1)
+        return self
+
 
 FILL_METHODS = {"knn": KNNFill, "propagation": PropagationFill, "classifier": ClassifierFill, "blend": BlendFill,
                 "balanced": BalancedFill}
@@ -675,6 +713,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
             warnings.warn(warning, UserWarning, stacklevel=2)
     elif not isinstance(table, LabeledTable):
         raise InputError(f"run_discovery takes read_table(path) or a DataFrame, not {type(table).__name__}.")
+    config.check()
     report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
     y = table.labels

@@ -173,7 +173,7 @@ def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:
 
 def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: int, named_rows: dict,
                  not_carried: tuple, relabeled: tuple = ()) -> NextRunLabels:
-    frame = table.frame.copy()
+    frame = table.frame.copy().rename_axis(None)  # rows by position, as a frame run on again reads them
     label_column = table.label_column or free_column_name(frame.columns, "label")
     origin_column = table.origin_column or free_column_name(frame.columns, ORIGIN_COLUMN)
     frame[label_column] = pd.Series([None if pd.isna(v) else str(v) for v in labels], index=frame.index,

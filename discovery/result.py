@@ -413,6 +413,17 @@ def _term_counts(result: Discovery):
 MAX_NAME_LENGTH = 200
 
 
+def _row_id(value) -> int:
+    """A row id as given (an int, or its text): ``int()`` alone read 1.7 and True as row 1."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, (bool, np.bool_)) or not number.is_integer():
+        raise InputError(f"row id {value!r} is not a row id; give whole numbers (the row_id column).")
+    return int(number)
+
+
 def _check_length(name: str, what: str) -> None:
     """A class name is a short label, shown in every table, message and export: a paragraph is a slip."""
     if len(name) > MAX_NAME_LENGTH:
@@ -607,7 +618,7 @@ class _Decisions:
             raise InputError("a label cannot be empty; type a label.")
         _check_length(label, "label")
         _check_read_as_a_label(label, "label", self.result.table.read_with)
-        ids = [int(r) for r in row_ids]
+        ids = [_row_id(r) for r in row_ids]
         positions = self.result.rows.index.get_indexer(ids)
         if (positions < 0).any():
             raise InputError(f"row {ids[int(np.argmax(positions < 0))]} does not exist in this data.")

@@ -401,3 +401,18 @@ def test_the_columns_offered_before_reading_are_the_columns_read():
         read_table_bytes(export, "proposed_labels.csv").frame.columns) == ["row_id", "text", "@user", "proposed_label"]
     awk = "text\tlabel\n" + "\n".join(['"stray quote\ta'] + [f"text {i}\tb" for i in range(5)])
     assert len(peek_rows(data=awk.encode(), name="awk.tsv")) == 6
+
+
+def test_a_frame_with_two_columns_of_one_name_reads_them_apart_and_says_so():
+    """A label column joined twice by pd.concat, or columns 1 and '1' (one name once read as text), made every
+    later step read a table where a column was meant: an AttributeError in the run or in the export."""
+    from shared_paths import DEMO
+
+    base = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(60)[["text", "label"]]
+    twice = pd.concat([base, base[["label"]].replace({"": "other"})], axis=1)
+    table = table_from_frame(twice)
+    assert list(table.frame.columns) == ["text", "label", "label.1"]
+    assert table.n_labeled == int((base.label != "").sum())  # the first label column, as read_table reads a file
+    assert any("2 columns are named 'label'; the later ones are read as 'label.1'" in w for w in table.warnings)
+    numbered = base.assign(**{"1": "a"}).join(pd.DataFrame({1: range(60)}, index=base.index))
+    assert list(table_from_frame(numbered).frame.columns) == ["text", "label", "1", "1.1"]

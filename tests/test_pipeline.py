@@ -1,7 +1,10 @@
+import re
+
 import pytest
 import numpy as np
 import pandas as pd
 
+from discovery.errors import InputError
 from discovery.metrics import clustering_scores
 from discovery.pipeline import DiscoveryConfig, neighbour_vote, run_discovery
 from shared_paths import intent_rows, one_intent_unnamed
@@ -477,3 +480,17 @@ def test_with_no_labels_empty_texts_named_with_their_cluster_are_not_accepted():
     named = name_cluster(result, home, "whatever_it_is")
     members = (named.rows.cluster_id == home).to_numpy()
     assert named.accepted[members & ~empty].all() and not named.accepted[empty].any()
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"random_state": None}, "random_state=None"), ({"random_state": -1}, "random_state=-1"),
+    ({"fill_methods": ("knn", "bogus")}, "fill_methods=...): unknown method 'bogus'"), ({"min_cluster_size": 1}, "min_cluster_size=1"),
+    ({"n_new_clusters": -1}, "n_new_clusters=-1"), ({"n_new_clusters": 2.5}, "n_new_clusters=2.5"),
+    ({"noise_budget": 1.0}, "noise_budget=1.0"), ({"adapt_layers": "top"}, "adapt_layers='top'")])
+def test_a_setting_no_run_can_use_is_refused_by_name_before_the_run(setting, message):
+    """The CLI checks its flags; in Python random_state=None (scikit-learn's 'random') failed deep in the fill-in,
+    an unknown fill method with a KeyError, and a negative number of new clusters was read as 0."""
+    frame = intent_rows("banking", ("card_arrival", "pin_blocked")).groupby("label").head(10)
+    with pytest.raises(InputError, match=re.escape(f"DiscoveryConfig({message}")):
+        run_discovery(frame, DiscoveryConfig(model="tfidf", make_map=False, **setting))
+    assert DiscoveryConfig(random_state=7, n_new_clusters=3, adapt_layers=2).check().random_state == 7

@@ -227,3 +227,19 @@ def test_a_doubtful_label_kept_in_review_is_carried_as_reviewed_and_not_flagged_
     added = add_labels(table, check_file)
     assert added.kept_rows == len(first.labels_to_check) and added.assigned_rows == 0
     assert added.frame.label_origin[wrong] == ORIGIN_KEPT
+
+
+def test_the_tables_a_notebook_joins_on_row_id_and_runs_again_on_are_plain_frames(demo_result):
+    """labeled_table() had row_id as its index name and a column (sort_values / merge on 'row_id' raised), and
+    the next run's frame an index named row_id, so running on it again warned and added a row_id column."""
+    import warnings
+
+    table = demo_result.labeled_table()
+    joined = table.merge(table[["row_id", "proposed_label"]].sort_values("row_id"), on="row_id")
+    assert len(joined) == len(table) and joined.groupby("row_id").size().max() == 1
+    carried = labels_for_next_run(assign_label(demo_result, [0], "top_up_failed"))
+    head = carried.frame.head(300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "index kept as a column" warning
+        again = table_from_frame(head, text_column=carried.text_column, label_column=carried.label_column)
+    assert list(again.frame.columns) == list(head.columns) and "row_id" not in again.frame.columns

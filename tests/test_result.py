@@ -70,6 +70,13 @@ def test_assigned_labels_become_human_labels(demo_result):
     assert (result.labeled_table().loc[ids, "accepted"]).all()
 
 
+def test_row_ids_that_are_not_whole_numbers_are_refused(demo_result):
+    for bad in (1.7, True, "a"):
+        with pytest.raises(InputError, match="is not a row id"):
+            assign_label(demo_result, [bad], "fraud_report")
+    assert assign_label(demo_result, [3.0, "4"], "fraud_report").decisions[-1]["row_ids"] == [3, 4]
+
+
 def test_a_label_the_next_run_would_read_as_missing_is_refused(demo_result):
     """Rows labeled 'NA' and a candidate named 'none' were accepted, then read as unlabeled by the run on the
     reviewed copy (8 of 50 labels gone, a note on the Data page the only trace)."""
