@@ -869,10 +869,12 @@ def estimate_honesty_lines(honesty: dict) -> list[str]:
             "`python bench/estimate_honesty.py`: every class named, labeled ratio 0.1, "
             f"{honesty.get('model', 'frozen')} embeddings, K estimated, mean of seeds 0-2 (commit "
             f"{', '.join(commits) or 'not recorded'}); labels as drawn (*even*) or with every other class keeping a "
-            "third of its labeled rows (*uneven*). The estimate (the manifest's `fill_estimate`, with its 95% "
+            "third of its labeled rows (*uneven*), or three quarters of the classes named (*even, a quarter unnamed*: "
+            "the estimate is on named classes, and unnamed rows that take one of them move the proposals' shares). "
+            "The estimate (the manifest's `fill_estimate`, with its 95% "
             "interval) against the accuracy of the proposing method on the unlabeled rows it labels (what the "
             "estimate claims), the gap between the labeled rows' and the proposals' class shares, and on how many "
-            "draws the run's caveat on unevenly drawn labels (gap 0.1 or more) fired.", "",
+            "draws the run's caveat on the share gap (0.1 or more) fired.", "",
             "| dataset | labels | estimate (95% interval) | accuracy where it labels | estimate - accuracy | share gap | "
             "caveat |", "|---|---|---|---|---|---|---|", *rows, ""]
 

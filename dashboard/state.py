@@ -812,7 +812,8 @@ def latest_result(page: Drawn) -> tuple[object, str]:
 
 
 def export_files(result) -> dict[str, bytes]:
-    """The files the Export page offers, decisions applied: those ``discovery run`` writes."""
+    """The files the Export page offers to download, decisions applied (``output_files``; Save all files writes
+    label_next.csv and labels_to_check.csv too, as ``discovery run`` does)."""
     return output_files(result)
 
 

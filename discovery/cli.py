@@ -229,7 +229,7 @@ def cmd_run(args) -> int:
     if doubts:
         print(f"labels to check: {doubts} of {table.n_labeled} labeled rows look mislabeled to the rest of the data "
               "(labels_to_check.csv: correct the label column there and give it back with add-labels)")
-    estimate = describe_fill_estimate(result.fill_estimate)
+    estimate = describe_fill_estimate(result.fill_estimate_now)
     if estimate:
         print(f"{'warning' if result.fill_estimate.get('caveat') else 'fill-in'}: {estimate}",
               file=sys.stderr if result.fill_estimate.get("caveat") else sys.stdout)

@@ -262,7 +262,6 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     train_labels = train["label"].to_numpy(dtype=object)
     names = np.unique(np.concatenate([train_labels, test["label"].to_numpy(dtype=object)]).astype(str))
     known, labeled = protocol_draw(train_labels, known_ratio, labeled_ratio, seed)
-    n_classes = len(np.unique(train_labels.astype(str)))
     true_codes = _codes(train_labels, names)
     frame = pd.DataFrame({"text": train["text"].to_numpy(), "label": np.where(labeled, true_codes, "")})
     table = table_from_frame(frame, name="train.tsv", data_hash=f"evaluate-seed-{seed}", text_column="text",

@@ -221,7 +221,7 @@ def manifest(discovery) -> dict:
         "fill_balance": discovery.fill_balance,
         "fill_words": discovery.fill_words,
         "fill_calibration": {name: round(power, 4) for name, power in discovery.fill_calibration.items()},
-        "fill_estimate": dict(discovery.fill_estimate),
+        "fill_estimate": discovery.fill_estimate_now,
         "label_check": label_check_summary(discovery),
         "language": None if discovery.language is None else discovery.language.to_dict(),
         "decisions": list(discovery.decisions),
@@ -336,23 +336,16 @@ def typed_labels_aside(out_dir: str | os.PathLike, table) -> Path | None:
     while folder.exists():
         n += 1
         folder = path.with_name(f"typed-labels-{n}")
-    folder.mkdir()
+    try:
+        folder.mkdir()
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot move the typed labels aside ({exc.strerror or exc}); choose another "
+                         "output folder, or move label_next.csv out of it.") from None
     manifest_path = path.with_name("manifest.json")  # the run that wrote it: add-labels reads it beside the file
     if manifest_path.is_file():
         shutil.copy2(manifest_path, folder / "manifest.json")
     path.rename(folder / "label_next.csv")
     return folder / "label_next.csv"
-
-
-def write_label_next(discovery, out_dir: str | os.PathLike, n: int = 100) -> Path:
-    """Write label_next.csv (``label_next_table``) into ``out_dir``."""
-    return write_files(out_dir, {"label_next.csv": to_csv_bytes(label_next_table(discovery, n))})["label_next.csv"]
-
-
-def write_labels_to_check(discovery, out_dir: str | os.PathLike) -> Path:
-    """Write labels_to_check.csv (``labels_to_check_table``; only its header when no label looks wrong)."""
-    return write_files(out_dir, {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))})[
-        "labels_to_check.csv"]
 
 
 def write_files(out_dir: str | os.PathLike, files: dict[str, bytes], folder: str = "--out folder") -> dict[str, Path]:

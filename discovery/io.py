@@ -781,20 +781,21 @@ def _distinct_column_names(columns: list[str], name: str) -> tuple[list[str], li
     """Column names made distinct as pandas' readers make a file's (``label``, ``label.1``, ...), and a note per
     name repeated: a frame joined with ``pd.concat``, or with columns ``1`` and ``'1'``, held two columns of one
     name, which every later step reads as a table instead of a column."""
-    taken, out, repeated = set(columns), [], {}
+    taken, out, copies = set(columns), [], {}
+    seen: set[str] = set()
     for column in columns:
-        if column not in out:
+        if column not in seen:
+            seen.add(column)
             out.append(column)
             continue
-        n = repeated.get(column, 0) + 1
+        n = len(copies.get(column, [])) + 1
         while f"{column}.{n}" in taken:
             n += 1
-        repeated[column] = n
-        out.append(f"{column}.{n}")
+        copies.setdefault(column, []).append(f"{column}.{n}")
         taken.add(f"{column}.{n}")
-    notes = [f"{name}: {n + 1} columns are named {column!r}; the later ones are read as "
-             f"{', '.join(repr(c) for c in out if c.startswith(column + '.') and c not in columns)}."
-             for column, n in repeated.items()]
+        out.append(f"{column}.{n}")
+    notes = [f"{name}: {len(renamed) + 1} columns are named {column!r}; the later ones are read as "
+             f"{', '.join(map(repr, renamed))}." for column, renamed in copies.items()]
     return out, notes
 
 

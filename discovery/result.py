@@ -122,6 +122,18 @@ class Discovery:
         return pd.Series(named & (self.rows.label_source == CLUSTER).to_numpy(), index=self.rows.index)
 
     @property
+    def fill_estimate_now(self) -> dict:
+        """``fill_estimate`` with its row counts as this result's decisions leave them: the unlabeled rows the
+        fill-in labels (the estimate is for them) and those in open candidates (named, merged or dismissed ones
+        are no longer there)."""
+        if not self.fill_estimate:
+            return {}
+        unlabeled = self.rows.human_label.isna().to_numpy()
+        source = self.rows.label_source.to_numpy()
+        return dict(self.fill_estimate, rows_covered=int((unlabeled & ~np.isin(source, [CLUSTER, CANDIDATE_SOURCE])).sum()),
+                    rows_in_open_candidates=int((unlabeled & (source == CANDIDATE_SOURCE)).sum()))
+
+    @property
     def from_merge(self) -> pd.Series:
         """Per row: its label is the class of the labeled cluster the researcher merged its candidate into (a
         decision, so accepted whatever the threshold, as a named cluster's rows are)."""
@@ -232,8 +244,9 @@ def propose_labels(rows: pd.DataFrame, clusters: pd.DataFrame, fill_method: str 
     fill_label = np.where(use_cluster, names, fill_label)
     source = np.where(use_cluster, CLUSTER, source)
     by_merge = merged_into_class(rows, clusters) & ~in_candidate
-    fill_label = np.where(by_merge, majority, fill_label)
+    fill_label = np.where(by_merge, rows.merged_class.to_numpy(dtype=object) if by_merge.any() else None, fill_label)
     source = np.where(by_merge, CLUSTER, source)
+    fill_conf = np.where(by_merge, rows.cohesion.clip(0, 1).to_numpy(dtype=float), fill_conf)  # the fill-in's was another class's
     candidate_conf = (1 - fill_conf) if fill_method is not None else rows.cohesion.clip(0, 1).to_numpy(dtype=float)
     proposed = np.where(in_candidate, names, fill_label)
     label_source = np.where(in_candidate, np.where(renamed, CLUSTER, CANDIDATE_SOURCE), source)
@@ -246,13 +259,14 @@ def propose_labels(rows: pd.DataFrame, clusters: pd.DataFrame, fill_method: str 
 
 
 def merged_into_class(rows: pd.DataFrame, clusters: pd.DataFrame) -> np.ndarray:
-    """Per row: a candidate it belonged to was merged into a labeled class's cluster, which it is still in (the
-    researcher said these rows are that class: they take the cluster's majority label as a decision)."""
-    if "merged_into_class" not in rows:
+    """Per row: a candidate it belonged to was merged into a labeled class's cluster (``merged_class``: that class,
+    as it was at the merge), and it still sits in a labeled cluster, not dismissed: the researcher said these rows
+    are that class, so they take it as a decision. A later merge of that cluster into another class's leaves it."""
+    if "merged_class" not in rows:
         return np.zeros(len(rows), dtype=bool)
     target = clusters.reindex(rows.cluster_id)
     labeled = (target.status != CANDIDATE).to_numpy() & ~target.dismissed.to_numpy(dtype=bool)
-    return rows.merged_into_class.to_numpy(dtype=bool) & labeled & target.majority_label.notna().to_numpy()
+    return rows.merged_class.notna().to_numpy() & labeled
 
 
 def _set_decision_columns(clusters: pd.DataFrame, names: dict, dismissed: set, defaults) -> None:
@@ -380,7 +394,7 @@ def build_rows(table, clusters: np.ndarray, noise_mask: np.ndarray, summary: pd.
     rows["human_label"] = pd.Series(table.codec.decode(table.labels), index=rows.index, dtype=object)
     rows["cluster_id"] = clusters.astype(np.int64)
     rows["was_noise"] = noise_mask
-    rows["merged_into_class"] = np.zeros(len(rows), dtype=bool)  # set by merge decisions (``merged_into_class``)
+    rows["merged_class"] = pd.Series(None, index=rows.index, dtype=object)  # set by merge decisions (``merged_into_class``)
     cohesion = _cohesion(embeddings, clusters, centers) if embeddings is not None else np.ones(len(rows))
     rows["cohesion"] = cohesion
     for method, dist in fill.distributions.items():
@@ -467,7 +481,7 @@ class _Decisions:
         self.centers = None
         self.changed: set[int] = set()  # clusters whose members changed (merged into, split)
         self.human = None  # per-row human labels, copied at the first assignment
-        self.merged = None  # per-row ``merged_into_class``, copied at the first merge into a labeled class
+        self.merged = None  # per-row ``merged_class``, copied at the first merge into a labeled class
         self.row_label_spellings = None  # spelling_key -> the spelling rows are labeled with, built when first needed
         self.clusters_changed = False
         self.existing_ids = len(result.cluster_centers)  # ids below this are the result's; above, a split's
@@ -557,12 +571,19 @@ class _Decisions:
         self.changed.add(target)
         if not self._is_candidate(target):  # a named candidate merged into a labeled class is that class now
             self.names.pop(target, None)
+            self.dismissed.discard(target)  # a dismissed candidate that kept the id: the merge is the decision now
             if self.merged is None:
-                self.merged = self.result.rows.merged_into_class.to_numpy(dtype=bool).copy()
-            self.merged |= from_candidates
+                self.merged = self.result.rows.merged_class.to_numpy(dtype=object).copy()
+            self.merged[from_candidates] = self._majority_label(members)
         self.clusters_changed = True
         self.decisions.append({"action": "merge", "cluster_ids": ids, "into": target})
         return self
+
+    def _majority_label(self, members: np.ndarray) -> str | None:
+        """The most common data label among ``members`` (what ``summarize_clusters`` calls the majority label)."""
+        labels = self.result.table.labels[members]
+        labels = labels[labels >= 0]
+        return self.result.table.codec.names[int(np.bincount(labels).argmax())] if len(labels) else None
 
     def _copy_assignment(self) -> None:
         if self.cluster_of is None:
@@ -675,7 +696,7 @@ class _Decisions:
             rows["human_label"] = pd.Series(self.human, index=rows.index, dtype=object)
         if self.merged is not None:
             rows = rows.copy() if rows is result.rows else rows
-            rows["merged_into_class"] = self.merged
+            rows["merged_class"] = pd.Series(self.merged, index=rows.index, dtype=object)
         if self.cluster_of is not None:
             rows = rows.copy() if rows is result.rows else rows
             rows["cluster_id"] = self.cluster_of

@@ -34,7 +34,8 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
     assert manifest["decisions"][0]["action"] == "name"
     estimate = manifest["fill_estimate"]  # what the estimate covers: not the rows of open candidates
     assert estimate["accuracy"] == round(result.fill_accuracy[result.fill_method], 4)
-    open_rows = int((demo_result.rows.label_source == "candidate").sum())  # as the run left them, before naming
+    open_rows = int((result.rows.label_source == "candidate").sum())  # as the decisions leave them: one named
+    assert estimate["rows_in_open_candidates"] < demo_result.fill_estimate["rows_in_open_candidates"]
     assert estimate["rows_in_open_candidates"] == open_rows > 0
     assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["config"]["model"] is None
     clusters = pd.read_csv(tmp_path / "clusters.csv", encoding="utf-8-sig")

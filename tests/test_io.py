@@ -416,3 +416,9 @@ def test_a_frame_with_two_columns_of_one_name_reads_them_apart_and_says_so():
     assert any("2 columns are named 'label'; the later ones are read as 'label.1'" in w for w in table.warnings)
     numbered = base.assign(**{"1": "a"}).join(pd.DataFrame({1: range(60)}, index=base.index))
     assert list(table_from_frame(numbered).frame.columns) == ["text", "label", "1", "1.1"]
+    odd = pd.DataFrame([["x", "y", "z", "w", "v", "t"]], columns=["a", "a.1", "a", "a.b", "a.b", "text"])
+    read = table_from_frame(odd)
+    assert list(read.frame.columns) == ["a", "a.1", "a.2", "a.b", "a.b.1", "text"]
+    assert [w for w in read.warnings if "columns are named" in w] == [
+        "DataFrame: 2 columns are named 'a'; the later ones are read as 'a.2'.",
+        "DataFrame: 2 columns are named 'a.b'; the later ones are read as 'a.b.1'."]

@@ -102,7 +102,7 @@ def test_the_run_checks_labels_on_vectors_that_never_saw_them(tmp_path):
     """Through the pipeline: wrong labels on real texts are listed by row id and class name, a decision
     on a listed row takes it off the list, and the CLI's file holds the user's columns to correct."""
     from discovery import DiscoveryConfig, assign_label, read_table, run_discovery
-    from discovery.export import labels_to_check_table, write_labels_to_check
+    from discovery.export import labels_to_check_table, write_run_files
     from discovery.pipeline import labels_in_doubt
 
     frame = intent_rows("banking", slice(0, 8))
@@ -140,5 +140,5 @@ def test_the_run_checks_labels_on_vectors_that_never_saw_them(tmp_path):
     out = labels_to_check_table(result)
     assert list(out.columns[:3]) == ["row_id", "utterance", "intent"]
     assert out.row_id.tolist() == doubts.index.tolist()
-    written = write_labels_to_check(result, tmp_path / "out")
+    written = write_run_files(result, tmp_path / "out").written["labels_to_check.csv"]
     assert pd.read_csv(written, encoding="utf-8-sig").row_id.tolist() == doubts.index.tolist()

@@ -111,7 +111,9 @@ def test_the_estimate_says_what_it_covers_and_warns_when_the_labels_were_drawn_u
     names = sorted(frame.true_label.unique())
     truth = frame.true_label.map({n: i for i, n in enumerate(names)}).to_numpy()
     rank = frame.groupby("true_label").cumcount().to_numpy()
-    draws = {"even": rank < 8, "uneven": rank < np.where(truth % 2 == 0, 14, 2)}
+    at_random = np.zeros(len(truth), dtype=bool)
+    at_random[np.random.RandomState(0).choice(len(truth), 64, replace=False)] = True
+    draws = {"even": rank < 8, "uneven": rank < np.where(truth % 2 == 0, 14, 2), "at random": at_random}
     in_candidates = np.zeros(len(truth), dtype=bool)
     in_candidates[(rank >= 28) & (truth == 0)] = True  # two rows a candidate holds: not what the estimate covers
     estimates = {}
@@ -120,14 +122,19 @@ def test_the_estimate_says_what_it_covers_and_warns_when_the_labels_were_drawn_u
         fill = fill_in(X, y, len(names), ("knn", "propagation", "classifier", "blend"), 0, 10)
         estimate = estimates[name] = fill_estimate(fill, y, len(names), in_candidates)
         assert estimate["method"] == fill.best and estimate["accuracy"] == round(fill.accuracy[fill.best], 4)
-        assert estimate["scored_rows"] == int(labeled.sum())  # each labeled row held back once (5 folds)
+        assert estimate["scored_rows"] == int(labeled.sum() - (np.bincount(truth[labeled]) == 1).sum())  # 5 folds
         low, high = estimate["interval_95"]
         assert low < estimate["accuracy"] < high and high - low > 0.05
-        assert estimate["rows_in_open_candidates"] == 2 and estimate["rows_covered"] == int((y < 0).sum()) - 2
+        assert estimate["rows_in_open_candidates"] == int((in_candidates & (y < 0)).sum())
+        assert estimate["rows_covered"] == int((y < 0).sum()) - estimate["rows_in_open_candidates"]
         assert "held-back rows only" in estimate["caveat"]  # under 100 rows scored
-        assert "not the 2 in open candidates" in describe_fill_estimate(estimate)
+        assert f"not the {estimate['rows_in_open_candidates']} in open candidates" in describe_fill_estimate(estimate)
     assert estimates["even"]["labeled_vs_proposed_share_gap"] < 0.1 and "unevenly" not in estimates["even"]["caveat"]
     assert estimates["uneven"]["labeled_vs_proposed_share_gap"] >= 0.1 and "unevenly" in estimates["uneven"]["caveat"]
+    # 64 labels drawn at random stray from the classes' shares by chance: beyond 0.1, yet no caveat
+    chance = estimates["at random"]
+    assert 0.1 <= chance["labeled_vs_proposed_share_gap"] < chance["share_gap_by_chance"]
+    assert "unevenly" not in chance["caveat"]
 
 
 @pytest.mark.parametrize("adapted, with_words", [(False, False), (True, False), (False, True)])
@@ -484,9 +491,11 @@ def test_with_no_labels_empty_texts_named_with_their_cluster_are_not_accepted():
 
 @pytest.mark.parametrize("setting, message", [
     ({"random_state": None}, "random_state=None"), ({"random_state": -1}, "random_state=-1"),
-    ({"fill_methods": ("knn", "bogus")}, "fill_methods=...): unknown method 'bogus'"), ({"min_cluster_size": 1}, "min_cluster_size=1"),
+    ({"fill_methods": ("knn", "bogus")}, "fill_methods=...): unknown method 'bogus'"),
+    ({"fill_methods": "knn"}, "fill_methods='knn'): give a tuple"),
+    ({"method": "hdbscan", "min_cluster_size": 1}, "min_cluster_size=1"),
     ({"n_new_clusters": -1}, "n_new_clusters=-1"), ({"n_new_clusters": 2.5}, "n_new_clusters=2.5"),
-    ({"noise_budget": 1.0}, "noise_budget=1.0"), ({"adapt_layers": "top"}, "adapt_layers='top'")])
+    ({"method": "hdbscan", "noise_budget": 1.0}, "noise_budget=1.0"), ({"adapt_layers": "top"}, "adapt_layers='top'")])
 def test_a_setting_no_run_can_use_is_refused_by_name_before_the_run(setting, message):
     """The CLI checks its flags; in Python random_state=None (scikit-learn's 'random') failed deep in the fill-in,
     an unknown fill method with a KeyError, and a negative number of new clusters was read as 0."""
@@ -494,3 +503,4 @@ def test_a_setting_no_run_can_use_is_refused_by_name_before_the_run(setting, mes
     with pytest.raises(InputError, match=re.escape(f"DiscoveryConfig({message}")):
         run_discovery(frame, DiscoveryConfig(model="tfidf", make_map=False, **setting))
     assert DiscoveryConfig(random_state=7, n_new_clusters=3, adapt_layers=2).check().random_state == 7
+    assert DiscoveryConfig(min_cluster_size=1).check()  # hdbscan's setting, which seeded k-means never reads

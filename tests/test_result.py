@@ -1,5 +1,6 @@
 """Decisions produce new, consistent results; the old result is never changed."""
 
+import numpy as np
 import pytest
 
 from discovery import (InputError, apply_decision, assign_label, dismiss_candidate, merge_clusters, name_cluster,
@@ -183,9 +184,10 @@ def test_a_named_candidate_merged_into_a_labeled_cluster_gives_up_its_name(demo_
 
 def test_a_candidate_merged_into_a_labeled_class_gives_its_rows_that_class(demo_result):
     """'Merge into <class>' is the researcher saying these rows are that class: every unlabeled row of the
-    candidate takes it, as a decision (accepted at any threshold, like a named cluster's rows), whichever
-    cluster keeps its id; the labeled cluster's own rows keep their fill-in proposals; dismissing or
-    splitting the rows out again ends it."""
+    candidate takes it, as a decision (accepted at any threshold, like a named cluster's rows; its confidence is
+    how close it lies to the cluster's centre, the fill-in's being another class's), whichever cluster keeps
+    its id, a dismissed candidate's too; the labeled cluster's own rows keep their fill-in proposals. A later
+    merge of that cluster into another class's changes neither; splitting the rows off makes them a candidate."""
     clusters = demo_result.clusters
     candidate = first_candidate(demo_result)
     target = clusters.loc[candidate, "nearest_known_label"]
@@ -193,20 +195,25 @@ def test_a_candidate_merged_into_a_labeled_class_gives_its_rows_that_class(demo_
     own = (demo_result.rows.cluster_id == known) & (demo_result.rows.label_source != "human")
     moved = (demo_result.rows.cluster_id == candidate).to_numpy()
     assert (demo_result.rows.proposed_label[moved] != target).any()  # the fill-in alone gave some another class
-    for merged in (merge_clusters(demo_result, [known, candidate]),
-                   merge_clusters(demo_result, [candidate, known])):
+    dismissed_first = merge_clusters(dismiss_candidate(demo_result, candidate), [candidate, known])
+    for merged in (merge_clusters(demo_result, [known, candidate]), merge_clusters(demo_result, [candidate, known]),
+                   dismissed_first):
         merged = set_min_confidence(merged, 0.99)
         rows = merged.rows
         assert (rows.proposed_label[moved] == target).all() and (rows.label_source[moved] == "cluster").all()
         assert merged.labeled_table().accepted[moved].all()
+        assert np.allclose(rows.confidence[moved], rows.cohesion[moved].clip(0, 1), atol=1e-6)
         assert rows.proposed_label[own].equals(demo_result.rows.proposed_label[own])
         assert (rows.label_source[own] == demo_result.fill_method).all()
     merged = merge_clusters(demo_result, [known, candidate])
     assert_same_result(replay(demo_result, merged.decisions), merged)
-    dismissed = dismiss_candidate(merged, known)
-    assert (dismissed.rows.label_source[moved] == demo_result.fill_method).all()
-    dismissed_first = merge_clusters(dismiss_candidate(demo_result, candidate), [known, candidate])
-    assert (dismissed_first.rows.proposed_label[moved] == target).all()  # a dismissed candidate is still one
+    other = int(clusters.index[(clusters.status == "known") & (clusters.majority_label != target)
+                               & (clusters.n_labeled > clusters.loc[known, "n_labeled"])][0])
+    chained = merge_clusters(merged, [other, known])  # the class with more labels keeps the merged cluster
+    assert (chained.rows.proposed_label[moved] == target).all()
+    split = split_cluster(merged, known)
+    apart = (split.rows.cluster_id == split.decisions[-1]["new_cluster_id"]).to_numpy() & moved
+    assert apart.any() and (split.rows.label_source[apart] == "candidate").all()
 
 
 def test_merging_two_candidates_keeps_a_candidate_and_gives_no_class(demo_result):

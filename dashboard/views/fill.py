@@ -43,7 +43,7 @@ def show_accuracy(result) -> None:
         "used": [m == result.fill_method for m in result.fill_accuracy],
     })
     st.dataframe(acc, hide_index=True, width="content")
-    estimate = describe_fill_estimate(getattr(result, "fill_estimate", {}) or {})
+    estimate = describe_fill_estimate(result.fill_estimate_now)
     if estimate:
         (st.warning if result.fill_estimate.get("caveat") else st.caption)(
             state.plain(estimate[0].upper() + estimate[1:] + "."))

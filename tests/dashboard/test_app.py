@@ -737,6 +737,10 @@ def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
 
     at = new_session("views/fill.py")
     expected = rows_to_label_next(result_of(at), n=20)
+    estimate = result_of(at).fill_estimate_now  # what the accuracy estimate covers, said under the methods' table
+    said = [t for t in (e.value.replace("\\", "") for e in (*at.caption, *at.warning)) if "held-back labeled rows" in t]
+    assert len(said) == 1 and f"measured on {estimate['scored_rows']:,} held-back" in said[0]
+    assert f"not the {estimate['rows_in_open_candidates']:,} in open candidates" in said[0]
     suggestions = [df.value for df in at.dataframe if "reason" in df.value.columns]
     assert len(suggestions) == 1 and suggestions[0].index.tolist() == expected.index.tolist()
     row_id = int(expected.index[1])
