@@ -63,6 +63,7 @@ def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, seed: int, mode: 
     return {"estimate": 100 * estimate["accuracy"], "interval low": 100 * low, "interval high": 100 * high,
             "accuracy where it labels": accuracy, "estimate - accuracy": 100 * estimate["accuracy"] - accuracy,
             "scored rows": estimate["scored_rows"], "share gap": estimate["labeled_vs_proposed_share_gap"],
+            "share gap p-value": estimate["share_gap_p_value"],
             "caveat": float(bool(estimate["caveat"] and "unevenly" in estimate["caveat"])),
             "accuracy inside the interval": float(low * 100 <= accuracy <= high * 100)}
 

@@ -336,15 +336,15 @@ def typed_labels_aside(out_dir: str | os.PathLike, table) -> Path | None:
     while folder.exists():
         n += 1
         folder = path.with_name(f"typed-labels-{n}")
+    manifest_path = path.with_name("manifest.json")  # the run that wrote it: add-labels reads it beside the file
     try:
         folder.mkdir()
+        if manifest_path.is_file():
+            shutil.copy2(manifest_path, folder / "manifest.json")
+        path.rename(folder / "label_next.csv")
     except OSError as exc:
         raise InputError(f"{folder}: cannot move the typed labels aside ({exc.strerror or exc}); choose another "
                          "output folder, or move label_next.csv out of it.") from None
-    manifest_path = path.with_name("manifest.json")  # the run that wrote it: add-labels reads it beside the file
-    if manifest_path.is_file():
-        shutil.copy2(manifest_path, folder / "manifest.json")
-    path.rename(folder / "label_next.csv")
     return folder / "label_next.csv"
 
 

@@ -8,6 +8,7 @@ new ``Discovery`` whose rows, clusters and proposed labels are all consistent.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -561,6 +562,7 @@ class _Decisions:
         self._require([target])
         self._copy_assignment()
         from_candidates = np.isin(self.cluster_of, [c for c in set(ids) if self._is_candidate(c)])
+        target_was_candidate = self._is_candidate(target)
         self.cluster_of[np.isin(self.cluster_of, ids)] = target
         members = self.cluster_of == target
         self.centers[target] = normalize(self.result.embeddings[members].mean(0, keepdims=True))[0]
@@ -571,7 +573,8 @@ class _Decisions:
         self.changed.add(target)
         if not self._is_candidate(target):  # a named candidate merged into a labeled class is that class now
             self.names.pop(target, None)
-            self.dismissed.discard(target)  # a dismissed candidate that kept the id: the merge is the decision now
+            if target_was_candidate:  # a dismissed candidate that kept the id: the merge is the decision now
+                self.dismissed.discard(target)
             if self.merged is None:
                 self.merged = self.result.rows.merged_class.to_numpy(dtype=object).copy()
             self.merged[from_candidates] = self._majority_label(members)
@@ -580,10 +583,11 @@ class _Decisions:
         return self
 
     def _majority_label(self, members: np.ndarray) -> str | None:
-        """The most common data label among ``members`` (what ``summarize_clusters`` calls the majority label)."""
+        """The most common data label among ``members``, a tie going to the label met first, as
+        ``summarize_clusters`` reads a cluster's majority label."""
         labels = self.result.table.labels[members]
-        labels = labels[labels >= 0]
-        return self.result.table.codec.names[int(np.bincount(labels).argmax())] if len(labels) else None
+        counts = Counter(self.result.table.codec.names[k] for k in labels[labels >= 0])
+        return counts.most_common(1)[0][0] if counts else None
 
     def _copy_assignment(self) -> None:
         if self.cluster_of is None:
@@ -696,7 +700,10 @@ class _Decisions:
             rows["human_label"] = pd.Series(self.human, index=rows.index, dtype=object)
         if self.merged is not None:
             rows = rows.copy() if rows is result.rows else rows
-            rows["merged_class"] = pd.Series(self.merged, index=rows.index, dtype=object)
+            merged = self.merged.copy()
+            if self.cluster_of is not None:  # split off into a candidate: the merge no longer speaks for them
+                merged[candidate_rows(self.cluster_of, result.table.labels)] = None
+            rows["merged_class"] = pd.Series(merged, index=rows.index, dtype=object)
         if self.cluster_of is not None:
             rows = rows.copy() if rows is result.rows else rows
             rows["cluster_id"] = self.cluster_of

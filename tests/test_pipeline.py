@@ -131,9 +131,10 @@ def test_the_estimate_says_what_it_covers_and_warns_when_the_labels_were_drawn_u
         assert f"not the {estimate['rows_in_open_candidates']} in open candidates" in describe_fill_estimate(estimate)
     assert estimates["even"]["labeled_vs_proposed_share_gap"] < 0.1 and "unevenly" not in estimates["even"]["caveat"]
     assert estimates["uneven"]["labeled_vs_proposed_share_gap"] >= 0.1 and "unevenly" in estimates["uneven"]["caveat"]
-    # 64 labels drawn at random stray from the classes' shares by chance: beyond 0.1, yet no caveat
+    assert estimates["uneven"]["share_gap_p_value"] < 0.01 < estimates["even"]["share_gap_p_value"]
+    # 64 labels drawn at random stray from the classes' shares by chance: beyond 0.1, yet no caveat (chi-square)
     chance = estimates["at random"]
-    assert 0.1 <= chance["labeled_vs_proposed_share_gap"] < chance["share_gap_by_chance"]
+    assert chance["labeled_vs_proposed_share_gap"] >= 0.1 and chance["share_gap_p_value"] > 0.01
     assert "unevenly" not in chance["caveat"]
 
 
