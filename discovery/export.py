@@ -11,7 +11,6 @@ import os
 import platform
 import shutil
 import uuid
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -292,14 +291,9 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     return RunFiles(written, aside, removed)
 
 
-def write_outputs(discovery, out_dir: str | os.PathLike, label_next: int = 100) -> dict[str, Path]:
-    """Write every file ``discovery run`` writes into ``out_dir`` (``write_run_files``); returns name -> path.
-    A label_next.csv with labels typed in is moved into typed-labels/ first, with a warning."""
-    files = write_run_files(discovery, out_dir, label_next)
-    if files.moved_aside:
-        warnings.warn(f"{Path(out_dir).expanduser() / 'label_next.csv'} held labels typed in (an earlier run's): "
-                      f"moved to {files.moved_aside} with that run's manifest.json, not overwritten.", stacklevel=2)
-    return files.written
+def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write ``output_files`` into ``out_dir`` (``write_run_files`` writes every file ``discovery run`` writes)."""
+    return write_files(out_dir, output_files(discovery))
 
 
 def typed_labels_aside(out_dir: str | os.PathLike, table) -> Path | None:

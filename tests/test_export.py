@@ -14,7 +14,7 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
     result = name_cluster(demo_result, int(demo_result.candidates.index[0]), "lost_card_abroad")
     written = write_outputs(result, tmp_path)
     assert set(written) == {"proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet",
-                            "clusters.csv", "manifest.json", "labels_to_check.csv", "label_next.csv"}
+                            "clusters.csv", "manifest.json"}
     csv = pd.read_csv(tmp_path / "proposed_labels.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     parquet = pd.read_parquet(tmp_path / "proposed_labels.parquet")
     jsonl = pd.read_json(tmp_path / "proposed_labels.jsonl", lines=True, dtype=False)
@@ -135,28 +135,23 @@ def test_labels_typed_into_a_semicolon_label_next_csv_are_moved_aside(tmp_path):
 
 
 def test_writing_into_another_runs_folder_leaves_none_of_its_files_and_keeps_its_typed_labels(demo_result, tmp_path):
-    """The API and the dashboard's Save all files wrote five files, leaving an earlier run's label_next.csv and
-    labels_to_check.csv beside a manifest of other data, and the typed label_next.csv lost its run's manifest."""
-    import warnings
-
-    import pytest
-
+    """The dashboard's Save all files wrote five files, leaving an earlier run's label_next.csv and
+    labels_to_check.csv beside a manifest of other data, and the typed label_next.csv lost its run's manifest;
+    it writes what discovery run writes now (write_run_files)."""
     from discovery.export import write_run_files
 
     (tmp_path / "label_next.csv").write_text("row_id,text,label\n5,some other data,typed_by_hand\n")
     (tmp_path / "labels_to_check.csv").write_text("row_id,text,label,suggested_label\n9,other,a,b\n")
     (tmp_path / "manifest.json").write_text('{"input": {"path": "other.csv"}}')
-    with pytest.warns(UserWarning, match="held labels typed in"):
-        written = write_outputs(demo_result, tmp_path)
-    aside = tmp_path / "typed-labels"
+    files = write_run_files(demo_result, tmp_path)
+    written, aside = files.written, tmp_path / "typed-labels"
+    assert files.moved_aside == aside / "label_next.csv"
     assert "typed_by_hand" in (aside / "label_next.csv").read_text()
     assert json.loads((aside / "manifest.json").read_text()) == {"input": {"path": "other.csv"}}
     assert json.loads(written["manifest.json"].read_text())["input"]["sha256"] == demo_result.table.data_hash
     assert "9,other,a,b" not in written["labels_to_check.csv"].read_text()
     assert len(pd.read_csv(written["label_next.csv"])) == 100
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        files = write_run_files(demo_result, tmp_path, label_next=0)
+    files = write_run_files(demo_result, tmp_path, label_next=0)
     assert files.removed == tmp_path / "label_next.csv" and not files.removed.exists() and files.moved_aside is None
 
 
