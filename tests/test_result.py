@@ -216,6 +216,20 @@ def test_a_candidate_merged_into_a_labeled_class_gives_its_rows_that_class(demo_
     assert apart.any() and (split.rows.label_source[apart] == "candidate").all()
 
 
+def test_a_merged_candidates_class_is_the_merged_clusters_majority_label(demo_result):
+    """Merged with two labeled clusters at once, a candidate's rows take the class the cluster table shows as the
+    merged cluster's majority label (a tie broken the same way), whichever id it keeps."""
+    clusters = demo_result.clusters
+    known = [int(c) for c in clusters.index[clusters.status == "known"][:6]]
+    candidates = [int(c) for c in demo_result.candidates.index[:3]]
+    for first, second, candidate in zip(known[::2], known[1::2], candidates):
+        moved = (demo_result.rows.cluster_id == candidate).to_numpy()
+        for order in ([first, second, candidate], [candidate, second, first]):
+            merged = merge_clusters(demo_result, order)
+            majority = merged.clusters.loc[order[0], "majority_label"]
+            assert (merged.rows.proposed_label[moved] == majority).all()
+
+
 def test_merging_two_candidates_keeps_a_candidate_and_gives_no_class(demo_result):
     a, b = (int(c) for c in demo_result.candidates.index[:2])
     merged = merge_clusters(demo_result, [a, b])
