@@ -372,14 +372,13 @@ def describe_fill_estimate(estimate: dict) -> str | None:
     low, high = estimate["interval_95"]
     text = (f"the proposals' estimated accuracy, {estimate['accuracy']:.1%}, was measured on {estimate['scored_rows']:,} "
             f"held-back labeled rows ({low:.0%} to {high:.0%} from sampling alone, 95%)")
-    if estimate["rows_covered"]:
-        text += f" and is for the {estimate['rows_covered']:,} unlabeled rows given a named class"
-    elif estimate["rows_in_open_candidates"]:
-        text += (f" and is for none of the unlabeled rows: all {estimate['rows_in_open_candidates']:,} are in open "
-                 "candidates")
-        return text + (f"; {estimate['caveat']}" if estimate.get("caveat") else "")
-    if estimate["rows_in_open_candidates"]:
-        text += f", not the {estimate['rows_in_open_candidates']:,} in open candidates (a name is yours to give)"
+    covered, in_candidates = estimate["rows_covered"], estimate["rows_in_open_candidates"]
+    if covered:
+        text += f" and is for the {covered:,} unlabeled rows given a named class"
+        if in_candidates:
+            text += f", not the {in_candidates:,} in open candidates (a name is yours to give)"
+    elif in_candidates:
+        text += f" and is for none of the unlabeled rows: all {in_candidates:,} are in open candidates"
     return text + (f"; {estimate['caveat']}" if estimate.get("caveat") else "")
 
 
