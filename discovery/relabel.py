@@ -12,7 +12,10 @@ What is carried, row by row:
   researcher read when naming it), not to every row: the next run finds the rest of the
   category from those examples, and its accuracy estimate is not scored on rows nobody read.
 
-Dismissals, merges, splits and the acceptance threshold refer to this run's clusters and
+* a candidate merged into a labeled class lends that class to its representative rows shown when
+  it was merged, for the same reason.
+
+Dismissals, splits, other merges and the acceptance threshold refer to this run's clusters and
 proposals, which a new run recomputes: they are not carried, and ``not_carried`` lists them so
 the caller can say so. They stay with this run's decisions.
 
@@ -37,10 +40,12 @@ from .errors import InputError
 from .io import (ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED, free_column_name,
                  without_formula_quote)
 from .labels import spelling_key
+from .result import merged_into_class
 
 ROW_ACTIONS = ("assign",)
 CHECK_COLUMN = "suggested_label"  # the column that tells labels_to_check.csv (export.labels_to_check_table)
 CLUSTER_NAME_ACTION = "name"
+MERGE_ACTION = "merge"
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class NextRunLabels:
     relabeled: tuple = ()  # (row_id, label before, label now) of rows that had another label before
     blanked: tuple = ()  # row ids whose label the labeled file left blank although the data has one (kept)
     kept_rows: int = 0  # rows whose label the researcher looked at and kept as the data has it
+    merged_rows: dict = dataclasses.field(default_factory=dict)  # class -> representative rows of candidates merged into it
 
     @property
     def n_labeled(self) -> int:
@@ -75,7 +81,7 @@ class NextRunLabels:
 
     @property
     def new_labels(self) -> int:
-        return self.assigned_rows + sum(self.named_rows.values())
+        return self.assigned_rows + sum(self.named_rows.values()) + sum(self.merged_rows.values())
 
     def summary(self) -> str:
         """One plain sentence of what the next run learns and what it does not."""
@@ -91,6 +97,9 @@ class NextRunLabels:
             many = len(self.named_rows) != 1
             parts.append(f"the representative rows of {len(self.named_rows)} named categor{'ies' if many else 'y'}: "
                          f"{shown}")
+        if self.merged_rows:
+            shown = ", ".join(f"{name!r} ({n})" for name, n in self.merged_rows.items())
+            parts.append(f"the representative rows of the candidates you merged into a class: {shown}")
         text = ("The next run learns from " + " and ".join(parts) + ".") if parts else \
             "No decision adds a label: the next run would learn from the data's labels only."
         if self.not_carried:
@@ -135,13 +144,25 @@ def labels_for_next_run(result) -> NextRunLabels:
             origin[free] = ORIGIN_NAMED
             named_rows[str(cluster["name"])] = named_rows.get(str(cluster["name"]), 0) + len(free)
 
+    merged_rows: dict[str, int] = {}
+    merged_into: set[int] = set()  # clusters holding carried rows of a candidate merged into them
+    if "merged_shown" in rows:  # a candidate merged into a labeled class: its representatives are that class
+        free = np.flatnonzero(merged_into_class(rows, clusters) & rows.merged_shown.to_numpy(dtype=bool)
+                              & pd.isna(labels))
+        merged_into = {int(c) for c in rows.cluster_id.iloc[free]}
+        for i in free:
+            labels[i] = rows.merged_class.iloc[i]
+            origin[i] = ORIGIN_NAMED
+            merged_rows[str(labels[i])] = merged_rows.get(str(labels[i]), 0) + 1
+
     replaced = np.flatnonzero(assigned & (table.labels >= 0))
     relabeled = tuple((int(rows.index[i]), data_labels[i], human[i]) for i in replaced)
     carried = ROW_ACTIONS + (CLUSTER_NAME_ACTION,)
+    not_carried = tuple(d for d in result.decisions if d.get("action") not in carried
+                        and not (d.get("action") == MERGE_ACTION and int(d.get("into", -1)) in merged_into))
     return dataclasses.replace(
-        _with_labels(table, labels, origin, int(assigned.sum()), named_rows,
-                     tuple(d for d in result.decisions if d.get("action") not in carried), relabeled),
-        kept_rows=int(kept.sum()))
+        _with_labels(table, labels, origin, int(assigned.sum()), named_rows, not_carried, relabeled),
+        kept_rows=int(kept.sum()), merged_rows=merged_rows)
 
 
 def _kept_in_review(result) -> np.ndarray:

@@ -22,7 +22,7 @@ from .io import contentless_rows, free_column_name, why_read_as_no_label, with_r
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, candidate_name, candidate_rows, document_term_counts, may_hide_new_category,
-                        summarize_clusters, unlabeled_beyond_labels)
+                        representative_rows, summarize_clusters, unlabeled_beyond_labels)
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
 NAMED_STATUS, DISMISSED_STATUS = "named", "dismissed"
@@ -396,6 +396,7 @@ def build_rows(table, clusters: np.ndarray, noise_mask: np.ndarray, summary: pd.
     rows["cluster_id"] = clusters.astype(np.int64)
     rows["was_noise"] = noise_mask
     rows["merged_class"] = pd.Series(None, index=rows.index, dtype=object)  # set by merge decisions (``merged_into_class``)
+    rows["merged_shown"] = False  # a merged candidate's representative row: the next run learns its class
     cohesion = _cohesion(embeddings, clusters, centers) if embeddings is not None else np.ones(len(rows))
     rows["cohesion"] = cohesion
     for method, dist in fill.distributions.items():
@@ -483,6 +484,7 @@ class _Decisions:
         self.changed: set[int] = set()  # clusters whose members changed (merged into, split)
         self.human = None  # per-row human labels, copied at the first assignment
         self.merged = None  # per-row ``merged_class``, copied at the first merge into a labeled class
+        self.merged_shown = None  # per-row ``merged_shown``, copied with ``merged``
         self.row_label_spellings = None  # spelling_key -> the spelling rows are labeled with, built when first needed
         self.clusters_changed = False
         self.existing_ids = len(result.cluster_centers)  # ids below this are the result's; above, a split's
@@ -561,7 +563,9 @@ class _Decisions:
         target = int(into) if into is not None else ids[0]
         self._require([target])
         self._copy_assignment()
-        from_candidates = np.isin(self.cluster_of, [c for c in set(ids) if self._is_candidate(c)])
+        candidates = [c for c in set(ids) if self._is_candidate(c)]
+        from_candidates = np.isin(self.cluster_of, candidates)
+        shown = representative_rows(self.result.embeddings, self.cluster_of, only=sorted(set(candidates) - {target}))
         target_was_candidate = self._is_candidate(target)
         self.cluster_of[np.isin(self.cluster_of, ids)] = target
         members = self.cluster_of == target
@@ -576,8 +580,12 @@ class _Decisions:
             if target_was_candidate:  # a dismissed candidate that kept the id: the merge is the decision now
                 self.dismissed.discard(target)
             if self.merged is None:
-                self.merged = self.result.rows.merged_class.to_numpy(dtype=object).copy()
+                rows = self.result.rows
+                self.merged = rows.merged_class.to_numpy(dtype=object).copy()
+                self.merged_shown = (rows.merged_shown.to_numpy(dtype=bool).copy() if "merged_shown" in rows
+                                     else np.zeros(len(rows), dtype=bool))
             self.merged[from_candidates] = self._majority_label(members)
+            self.merged_shown[[i for positions in shown.values() for i in positions]] = True
         self.clusters_changed = True
         self.decisions.append({"action": "merge", "cluster_ids": ids, "into": target})
         return self
@@ -704,6 +712,7 @@ class _Decisions:
             if self.cluster_of is not None:  # split off into a candidate: the merge no longer speaks for them
                 merged[candidate_rows(self.cluster_of, result.table.labels)] = None
             rows["merged_class"] = pd.Series(merged, index=rows.index, dtype=object)
+            rows["merged_shown"] = self.merged_shown & pd.notna(merged)
         if self.cluster_of is not None:
             rows = rows.copy() if rows is result.rows else rows
             rows["cluster_id"] = self.cluster_of

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from discovery import (DiscoveryConfig, InputError, assign_label, dismiss_candidate, manifest, name_cluster,
-                       read_table_bytes, run_discovery)
+from discovery import (DiscoveryConfig, InputError, assign_label, dismiss_candidate, manifest, merge_clusters,
+                       name_cluster, read_table_bytes, run_discovery, split_cluster)
 from discovery.io import table_from_frame
 from discovery.relabel import ORIGIN_ASSIGNED, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED, labels_for_next_run, next_run_file
 
@@ -243,3 +243,47 @@ def test_the_tables_a_notebook_joins_on_row_id_and_runs_again_on_are_plain_frame
         warnings.simplefilter("error")  # no "index kept as a column" warning
         again = table_from_frame(head, text_column=carried.text_column, label_column=carried.label_column)
     assert list(again.frame.columns) == list(head.columns) and "row_id" not in again.frame.columns
+
+
+def test_a_candidate_merged_into_a_class_lends_it_to_the_rows_shown_when_merging(reviewed):
+    """Merging a candidate into a labeled class says its rows are that class; the next run learns it from the
+    candidate's representative rows (the texts read when merging), as a named candidate lends its name. A merge
+    of two labeled clusters says nothing a new run can use, and is listed as not carried."""
+    truth, known, intent, other, by_hand, named, first, _ = reviewed
+    merged_away = next(int(c) for c in first.candidates.index if c != named)
+    labeled = first.clusters[first.clusters.status != "candidate"]
+    into, *others = [int(c) for c in labeled.index[:3]]
+    result = merge_clusters(first, [merged_away, into], into=into)
+    result = merge_clusters(result, others)
+    carried = labels_for_next_run(result)
+
+    target_class = labeled.loc[into, "majority_label"]
+    shown = first.rows.index.get_indexer(first.clusters.loc[merged_away, "representative_ids"])
+    frame, origin = carried.frame, carried.frame.label_origin.to_numpy(dtype=object)
+    assert set(frame.label[shown]) == {target_class} and set(origin[shown]) == {ORIGIN_NAMED}
+    assert carried.merged_rows == {target_class: len(shown)}
+    # only the rows read, not every row of the merged candidate
+    was_candidate = first.rows.cluster_id.to_numpy() == merged_away
+    assert (frame.label[was_candidate] == target_class).sum() == len(shown) < was_candidate.sum()
+    assert [d["cluster_ids"] for d in carried.not_carried] == [others]
+    assert "merged into a class" in carried.summary() and repr(target_class) in carried.summary()
+
+    again = read_table_bytes(next_run_file(carried), "sample-reviewed.parquet")
+    assert again.n_labeled == 30 + len(shown) and np.flatnonzero(again.labeled_in_review).tolist() == sorted(shown)
+
+
+def test_rows_split_off_a_merged_candidate_are_not_carried_as_the_class(reviewed):
+    truth, known, intent, other, by_hand, named, first, _ = reviewed
+    candidate = next(int(c) for c in first.candidates.index if c != named)
+    into = int(first.clusters[first.clusters.status != "candidate"].index[0])
+    merged = merge_clusters(first, [candidate, into], into=into)
+    split = split_cluster(merged, into)
+    carried_merged = labels_for_next_run(merged).merged_rows
+    carried_split = labels_for_next_run(split).merged_rows
+    assert sum(carried_merged.values()) == len(first.clusters.loc[candidate, "representative_ids"])
+    (split_off,) = set(split.clusters.index) - set(merged.clusters.index)
+    assert split.clusters.loc[split_off, "status"] == "candidate"
+    shown = first.rows.index.get_indexer(first.clusters.loc[candidate, "representative_ids"])
+    moved = split.rows.cluster_id.to_numpy()[shown] == split_off
+    assert moved.any(), "the split should take some of the merged candidate's rows back"
+    assert sum(carried_split.values()) == len(shown) - int(moved.sum())
