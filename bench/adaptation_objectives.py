@@ -20,6 +20,11 @@ issue's 90. This measures what else might close the gap, on the same draws and h
   row of the class in the batch is a positive, every row of another class a negative, anchors set against
   anchors too (scale 20); batches of 2 rows of each of 77 classes, or 4 rows of each of 38, as many rows
   encoded in all as the default plan (54 steps instead of 72, its warm-up).
+* ``masked-lm-first``: before the contrastive training, masked language modelling on every text of the table
+  (labeled or not; no labels used), as domain-adaptive pre-training does (Gururangan et al. 2020) and the MTP
+  step of MTP-CLNN: 15% of the tokens masked, a prediction head of BERT's shape (its output tied to the word
+  embeddings, the rest new), ``MLM_EPOCHS`` epochs of ``MLM_BATCH`` texts at learning rate ``MLM_LEARNING_RATE``;
+  the head is thrown away and the default contrastive plan follows on the model it leaves.
 * ``smoothing`` (rows ``smoothed vectors k, a``): the default adapted model's vectors, each replaced by ``a`` times itself plus
   ``1 - a`` times the mean of its ``k`` nearest neighbours (feature propagation, as in SGC) before the
   fill-in: label spreading moves labels along the graph, this moves the vectors.
@@ -76,7 +81,8 @@ RESULTS = ROOT / "bench" / "results" / "adaptation_objectives.json"
 CONTRASTIVE_SCALES = {"contrastive-scale-10": 10.0, "contrastive-scale-30": 30.0}  # sentence-transformers' default: 20
 SUPCON_ROWS_PER_CLASS = {"supcon-pairs": 2, "supcon-4": 4}  # rows of one class in a batch
 TRAINED_VARIANTS = ("contrastive-only", *CONTRASTIVE_SCALES, "class-proxies", "unlabeled-neighbours", "unlabeled-dropout",
-                    *SUPCON_ROWS_PER_CLASS)
+                    *SUPCON_ROWS_PER_CLASS, "masked-lm-first")
+MLM_EPOCHS, MLM_BATCH, MLM_LEARNING_RATE, MLM_MASKED = 1, 32, 5e-5, 0.15
 SMOOTHING = [(k, a) for k in (5, 10) for a in (0.5, 0.7, 0.85)]
 INTERPOLATION = (0.5, 0.7, 0.85)  # share of the adapted weights; the rest are the base model's
 SECOND_SEED = 1000  # the second model of "two-seeds" is trained with random_state seed + SECOND_SEED
@@ -112,6 +118,42 @@ def class_group_batches(y: np.ndarray, rows_per_class: int, batch_rows: int, n_s
     return batches
 
 
+def masked_lm_pretraining(model, texts: list[str], seed: int) -> int:
+    """Train the sentence model's transformer at masked language modelling on ``texts`` (no labels): a BERT
+    prediction head (new transform, output tied to the word embeddings) on top, thrown away after. Returns steps."""
+    import torch
+    from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
+
+    encoder, tokenizer = model[0].auto_model, model[0].tokenizer
+    head = BertForMaskedLM(encoder.config).cls
+    head.predictions.decoder.weight = encoder.embeddings.word_embeddings.weight
+    collate = DataCollatorForLanguageModeling(tokenizer, mlm_probability=MLM_MASKED, return_tensors="pt")
+    rng = np.random.RandomState(seed)
+    torch.manual_seed(seed)
+    order = np.concatenate([rng.permutation(len(texts)) for _ in range(MLM_EPOCHS)])
+    steps = [order[i:i + MLM_BATCH] for i in range(0, len(order), MLM_BATCH)]
+    parameters = list(encoder.parameters()) + [p for name, p in head.named_parameters() if "decoder.weight" not in name]
+    optimizer = torch.optim.AdamW(parameters, lr=MLM_LEARNING_RATE, weight_decay=0.01)
+    warmup = max(1, len(steps) // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (len(steps) - step) / (len(steps) - warmup + 1))))
+    encoder.train()
+    head.train()
+    for rows in steps:
+        encoded = tokenizer([texts[i] for i in rows], truncation=True, max_length=model.max_seq_length)
+        batch = collate([{"input_ids": ids} for ids in encoded["input_ids"]])
+        hidden = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        masked = batch["labels"] != -100  # the vocabulary scores only where a token was masked (time)
+        loss = torch.nn.functional.cross_entropy(head(hidden[masked]), batch["labels"][masked])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        adapt._release_freed_memory()
+    return len(steps)
+
+
 class ObjectiveEmbedder(AdaptedEmbedder):
     """The pipeline's adaptation with one more term in the loss (``variant``); ``frozen``: the base model's vectors."""
 
@@ -132,6 +174,10 @@ class ObjectiveEmbedder(AdaptedEmbedder):
         model.max_seq_length = self.max_seq_length
         adapt._checkpoint_layers(model)
         y = self.labels
+        if self.variant == "masked-lm-first":
+            started = time.perf_counter()
+            steps = masked_lm_pretraining(model, texts, self.random_state)
+            print(f"masked language modelling: {steps} steps, {time.perf_counter() - started:.0f} s", flush=True)
 
         def embed(rows):
             return unit(model(model.preprocess([texts[i] for i in rows]))["sentence_embedding"], dim=1)
