@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.background import BackgroundRuns, RunCancelled
 from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions, read_table, read_table_bytes, replay,
                        run_discovery, workspace_key)
 from discovery.export import output_files
@@ -85,8 +87,10 @@ def guard():
 @st.cache_resource(show_spinner=False)
 def _shared_store() -> dict:
     """Process-wide caches: tables by source, base results by (data_hash, config). Results are immutable."""
-    return {"tables": OrderedDict(), "results": OrderedDict(), "hover": OrderedDict(), "languages": OrderedDict(),
-            "run_lock": threading.Lock(), "table_lock": threading.Lock()}
+    results = OrderedDict()
+    return {"tables": OrderedDict(), "results": results, "hover": OrderedDict(), "languages": OrderedDict(),
+            "run_lock": threading.Lock(), "table_lock": threading.Lock(),
+            "runs": BackgroundRuns(on_result=lambda key, result: _remember(results, key, result, MAX_CACHED_RESULTS))}
 
 
 def _recall(cache: OrderedDict, key):
@@ -195,7 +199,7 @@ def unfinished_run_note() -> str | None:
         changed.insert(0, f"data {source.get('name') or source.get('path')}")
     return ("The run asked for last (" + (", ".join(changed) or "the same settings") + ") did not finish: the page "
             "was reloaded or the server stopped during it. Reopened with the last finished run's data and settings; "
-            "choose those again to run it.")
+            "choose those again to run it (a run of them still going on this server is picked up where it is).")
 
 
 def remembered_session() -> tuple[Source, DiscoveryConfig] | None:
@@ -418,26 +422,43 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
     cached = _recall(store["results"], key)
     if cached is not None:
         return served_from_cache(cached)
-    with store["run_lock"]:  # one pipeline at a time; another session may have just computed it
-        cached = _recall(store["results"], key)
-        if cached is not None:
-            return served_from_cache(cached)
-        slot = progress_container if progress_container is not None else st.empty()
+    language = languages_of(table, config)
+
+    def compute(progress):
+        with store["run_lock"]:  # one pipeline at a time; another session may have just computed it
+            cached = _recall(store["results"], key)
+            if cached is not None:
+                return cached
+            # prepared now, so the first merge is fast too
+            return prepare_decisions(run_discovery(table, config, progress=progress, language=language))
+
+    slot = progress_container if progress_container is not None else st.empty()
+    while True:
+        run = store["runs"].join(key, compute, _session_token())
         box = slot.container()
-        box.caption(f"Running discovery on {len(table):,} rows. Stay on this page until it is done: going to "
-                    "another page or changing a setting starts the run again (texts embedded so far are kept).")
-        report = _progress_reporter(box)
-        start = time.perf_counter()
-        try:  # prepared now, so the first merge is fast too
-            result = prepare_decisions(run_discovery(table, config, progress=report,
-                                                     language=languages_of(table, config)))
+        box.caption(f"Running discovery on {len(table):,} rows. You can look at other pages meanwhile: the run goes "
+                    "on and shows here again. Changing a setting stops it and starts a run with the new settings.")
+        try:
+            # the pulse is a Streamlit call at every poll, where Streamlit stops the script for a page change
+            result = run.wait(_progress_reporter(box), tick=box.empty().empty)
+        except RunCancelled:  # it stopped as this session came back to it: start it again
+            slot.empty()
+            continue
         except BaseException:
             slot.empty()  # a failed run's bars stood above its error message
             raise
-        _remember(store["results"], key, result, MAX_CACHED_RESULTS)
-        st.session_state["last_run"] = {"from_cache": False, "seconds": time.perf_counter() - start, "key": key}
-        slot.empty()
-        return result
+        break
+    if st.session_state.get("last_run", {}).get("key") != key:
+        st.session_state["last_run"] = {"from_cache": False, "seconds": run.seconds_, "key": key}
+    slot.empty()
+    return result
+
+
+def _session_token() -> str:
+    """This browser session's id for the runs it waits for (``BackgroundRuns``)."""
+    if "_session_token" not in st.session_state:
+        st.session_state["_session_token"] = uuid.uuid4().hex
+    return st.session_state["_session_token"]
 
 
 # ---- workspace and decisions --------------------------------------------------------------------

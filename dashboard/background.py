@@ -1,0 +1,123 @@
+"""Pipeline runs in threads of their own, so a page change does not start them again.
+
+Streamlit runs the page script again on every page change, and stops the run in progress at its next
+Streamlit call: a run made in the script's thread was lost each time the researcher looked at another
+page. Here the run goes on in its own thread; each script run that needs it waits for it and draws its
+progress, and one that finds it already running joins it. A run nobody waits for any more (the
+researcher changed a setting and so asked for another) is cancelled at its next progress report.
+No Streamlit import: the dashboard draws, this only keeps the runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Hashable
+
+Progress = Callable[[str, int, int], None]
+
+
+class RunCancelled(Exception):
+    """Raised inside a run's thread when nobody waits for its result any more."""
+
+
+class BackgroundRun:
+    """One ``compute(progress)`` call in a daemon thread; ``progress_`` holds the latest (done, total) per stage."""
+
+    def __init__(self, key: Hashable, compute: Callable[[Progress], object], on_done: Callable[["BackgroundRun"], None],
+                 lock: threading.Lock):
+        self.key = key
+        self.progress_: dict[str, tuple[int, int]] = {}
+        self.result_ = None
+        self.error_: BaseException | None = None
+        self.started_ = time.perf_counter()
+        self.seconds_ = None
+        self.watchers: set[str] = set()
+        self.cancelled = False  # set when the last watcher leaves; cleared if one comes back before it takes effect
+        self.stopped = False  # the cancellation took effect: the run raised RunCancelled
+        self._compute, self._on_done, self._lock = compute, on_done, lock
+        self._finished = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"discovery-run-{abs(hash(key)) % 10**8}", daemon=True)
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        with self._lock:
+            if self.cancelled:
+                self.stopped = True
+                raise RunCancelled("the run was cancelled: nobody waited for it any more")
+        self.progress_[stage] = (done, total)
+
+    def _run(self) -> None:
+        try:
+            self.result_ = self._compute(self._report)
+        except BaseException as exc:  # handed to whoever waits, in their thread
+            self.error_ = exc
+        finally:
+            self.seconds_ = time.perf_counter() - self.started_
+            self._on_done(self)
+            self._finished.set()
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def wait(self, draw: Progress | None = None, tick: Callable[[], None] | None = None, poll_seconds: float = 0.25):
+        """Block until the run ends, calling ``draw`` with its progress and ``tick`` at every poll meanwhile; its
+        result, or its error raised.
+
+        An exception from ``draw`` or ``tick`` (Streamlit stopping the script for a page change) leaves the run going."""
+        while not self._finished.wait(poll_seconds):
+            if tick is not None:
+                tick()
+            if draw is not None:
+                for stage, (done, total) in list(self.progress_.items()):
+                    draw(stage, done, total)
+        if draw is not None:
+            for stage, (done, total) in list(self.progress_.items()):
+                draw(stage, done, total)
+        if self.error_ is not None:
+            raise self.error_
+        return self.result_
+
+
+class BackgroundRuns:
+    """The runs in progress, by key, shared by every session of the process.
+
+    ``join(key, compute, watcher)`` returns the run for ``key``, starting it when none is going; a watcher
+    (one browser session) follows one run at a time, and a run left without watchers is cancelled. A run
+    that ends is forgotten here; ``on_result`` keeps its result (the caller's cache) before that."""
+
+    def __init__(self, on_result: Callable[[Hashable, object], None] | None = None):
+        self._runs: dict[Hashable, BackgroundRun] = {}
+        self._watching: dict[str, Hashable] = {}
+        self._lock = threading.Lock()
+        self._on_result = on_result
+
+    def _finished(self, run: BackgroundRun) -> None:
+        with self._lock:
+            if run.error_ is None and self._on_result is not None:  # before it leaves _runs: no gap between
+                self._on_result(run.key, run.result_)
+            if self._runs.get(run.key) is run:
+                del self._runs[run.key]
+
+    def join(self, key: Hashable, compute: Callable[[Progress], object], watcher: str) -> BackgroundRun:
+        with self._lock:
+            previous = self._watching.get(watcher)
+            if previous is not None and previous != key and previous in self._runs:
+                left = self._runs[previous]
+                left.watchers.discard(watcher)
+                if not left.watchers:
+                    left.cancelled = True
+            self._watching[watcher] = key
+            run = self._runs.get(key)
+            if run is not None and not run.stopped:
+                run.cancelled = False  # back before the cancellation took effect: it goes on
+            else:  # none, or one winding down after its cancellation
+                run = BackgroundRun(key, compute, self._finished, self._lock)
+                self._runs[key] = run
+                run.thread.start()
+            run.watchers.add(watcher)
+            return run
+
+    def running(self, key: Hashable) -> BackgroundRun | None:
+        with self._lock:
+            return self._runs.get(key)
