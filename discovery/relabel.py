@@ -341,10 +341,12 @@ def review_labels_left_behind(labeled_path: str | os.PathLike, table, labeled=No
     if where is None:
         return None
     copy = name or "the reviewed copy (the --out of the earlier discovery add-labels)"
+    other_run = ("move it away from that manifest.json" if where.startswith("says ")
+                 else f"drop its {labeled.origin_column!r} column")
     return (f"{labeled_path} was written by a run on {copy} ({where}), which holds labels given in an earlier "
             f"round that {table.source_name} does not: added to {table.source_name} they would be lost. Add the "
             f"labels to that copy instead (discovery add-labels COPY {labeled_path} --out ...), or, if the file "
-            "belongs to another run, move it away from that manifest.json.")
+            f"belongs to another run, {other_run}.")
 
 
 def next_run_file(labels: NextRunLabels) -> bytes:

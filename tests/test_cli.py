@@ -221,6 +221,7 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
     (tmp_path / "b" / "label_next.csv").rename(tmp_path / "elsewhere" / "label_next.csv")
     moved = discovery("add-labels", demo_slice, tmp_path / "elsewhere" / "label_next.csv", "--out", tmp_path / "m.parquet")
     assert moved.returncode == 2 and "'label_origin' column" in moved.stderr and not (tmp_path / "m.parquet").exists()
+    assert "drop its 'label_origin' column" in moved.stderr and "manifest.json" not in moved.stderr  # none beside it
     # a round of corrections only (as many labeled rows, other labels) is protected as well
     data_labeled = read_table(demo_slice)
     row = int(np.flatnonzero(data_labeled.labels >= 0)[0])
@@ -745,3 +746,37 @@ def test_a_minus_one_typed_in_a_review_file_is_named_as_a_class(tmp_path):
     labels = pd.read_parquet(tmp_path / "m.parquet").label
     assert labels[1] is None or pd.isna(labels[1])
     assert labels[2] == "exchange_rate"
+
+
+def test_add_labels_reads_the_data_in_the_encoding_the_run_read_it(tmp_path):
+    """A run given --encoding cp1252 wrote label_next.csv; add-labels without --encoding read the data as UTF-8 and
+    failed ("not valid UTF-8") though the manifest beside the review file says how the run read it."""
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=20)
+    frame["text"] = frame.text + " (caf\u00e9, \u20ac5)"
+    frame["label"] = [label if i % 4 == 0 else "" for i, label in enumerate(frame.label)]
+    (tmp_path / "data.csv").write_bytes(frame.to_csv(index=False).encode("cp1252"))
+    done = discovery("run", tmp_path / "data.csv", "--encoding", "cp1252", "--model", "tfidf", "--quiet",
+                     "--label-next", "5", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    review = pd.read_csv(tmp_path / "out" / "label_next.csv", dtype=str, keep_default_na=False)
+    review["label"] = "card_arrival"
+    review.to_csv(tmp_path / "out" / "typed.csv", index=False)
+    added = discovery("add-labels", tmp_path / "data.csv", tmp_path / "out" / "typed.csv", "--out", tmp_path / "r.parquet")
+    assert added.returncode == 0, added.stderr
+    assert "--encoding 'cp1252'" in added.stderr and "manifest.json" in added.stderr
+    again = pd.read_parquet(tmp_path / "r.parquet")
+    assert again.text.tolist() == frame.text.tolist() and again.label.notna().sum() == (frame.label != "").sum() + 5
+
+
+def test_an_output_path_below_a_file_or_a_folder_named_parquet_is_refused_before_any_work(tmp_path, demo_slice):
+    """add-labels crashed with a traceback (FileExistsError, IsADirectoryError) after reading and checking
+    everything; run found out after the whole run."""
+    (tmp_path / "folder.parquet").mkdir()
+    for command, out in (("run", demo_slice / "sub"), ("add-labels", demo_slice / "r.parquet"),
+                         ("add-labels", tmp_path / "folder.parquet")):
+        args = [demo_slice, "--model", "tfidf", "--quiet"] if command == "run" else [demo_slice, demo_slice]
+        done = discovery(command, *args, "--out", out)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.startswith("error: --out ") and ("is a file" in done.stderr or "is a folder" in done.stderr)

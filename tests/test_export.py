@@ -120,18 +120,18 @@ def test_the_manifest_counts_the_rows_decisions_labeled(demo_result):
 def test_labels_typed_into_a_semicolon_label_next_csv_are_moved_aside(tmp_path):
     """European Excel saves label_next.csv with semicolons (and a BOM, CRLF): read as one comma column, the typed
     labels went unseen and the next run overwrote them."""
-    from discovery.export import typed_labels_aside
+    from discovery.export import edited_files_aside
     from discovery.io import table_from_frame
 
     table = table_from_frame(pd.DataFrame({"text": ["play jazz", "rain tomorrow", "book a table"],
                                            "label": ["music", None, None]}))
     typed = "\ufeffrow_id;text;label\r\n0;play jazz;music\r\n1;rain tomorrow;weather\r\n2;book a table;\r\n"
     (tmp_path / "label_next.csv").write_bytes(typed.encode())
-    moved = typed_labels_aside(tmp_path, table)
+    (moved,) = edited_files_aside(tmp_path, table)  # a folder whose manifest records no file hashes
     assert moved == tmp_path / "typed-labels" / "label_next.csv" and moved.read_bytes() == typed.encode()
     # only the data's own cells: nothing typed, nothing moved
     (tmp_path / "label_next.csv").write_bytes("row_id;text;label\r\n0;play jazz;music\r\n1;rain tomorrow;\r\n".encode())
-    assert typed_labels_aside(tmp_path, table) is None
+    assert edited_files_aside(tmp_path, table) == ()
 
 
 def test_writing_into_another_runs_folder_leaves_none_of_its_files_and_keeps_its_typed_labels(demo_result, tmp_path):
@@ -145,14 +145,41 @@ def test_writing_into_another_runs_folder_leaves_none_of_its_files_and_keeps_its
     (tmp_path / "manifest.json").write_text('{"input": {"path": "other.csv"}}')
     files = write_run_files(demo_result, tmp_path)
     written, aside = files.written, tmp_path / "typed-labels"
-    assert files.moved_aside == aside / "label_next.csv"
+    assert files.moved_aside == (aside / "label_next.csv",)
     assert "typed_by_hand" in (aside / "label_next.csv").read_text()
     assert json.loads((aside / "manifest.json").read_text()) == {"input": {"path": "other.csv"}}
     assert json.loads(written["manifest.json"].read_text())["input"]["sha256"] == demo_result.table.data_hash
     assert "9,other,a,b" not in written["labels_to_check.csv"].read_text()
     assert len(pd.read_csv(written["label_next.csv"])) == 100
     files = write_run_files(demo_result, tmp_path, label_next=0)
-    assert files.removed == tmp_path / "label_next.csv" and not files.removed.exists() and files.moved_aside is None
+    assert files.removed == tmp_path / "label_next.csv" and not files.removed.exists() and files.moved_aside == ()
+
+
+def test_corrections_typed_into_any_file_of_a_run_survive_a_run_into_its_folder(demo_result, tmp_path):
+    """README: correct a label in labels_to_check.csv or type one into proposed_labels.csv; a run into the same folder
+    overwrote both without a word (only label_next.csv was looked at). The manifest records each file's SHA-256, so a
+    file changed since is moved aside with that manifest; untouched files (label_next.csv never typed into, with a
+    marker copied from the data) are not: they were moved before when the data had a marker."""
+    from discovery.export import write_run_files
+
+    write_run_files(demo_result, tmp_path)
+    recorded = json.loads((tmp_path / "manifest.json").read_text())["written_files"]
+    assert set(recorded) == {"proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet", "clusters.csv",
+                             "labels_to_check.csv", "label_next.csv"}
+    assert write_run_files(demo_result, tmp_path).moved_aside == ()  # nothing edited: nothing moved
+
+    proposed = pd.read_csv(tmp_path / "proposed_labels.csv", dtype=str, keep_default_na=False)
+    proposed.loc[3, "label"] = "typed_in_proposed"
+    proposed.to_csv(tmp_path / "proposed_labels.csv", index=False)
+    with open(tmp_path / "labels_to_check.csv", "a", encoding="utf-8") as handle:
+        handle.write("12,a corrected row,corrected_label,other\n")
+    files = write_run_files(demo_result, tmp_path)
+    aside = tmp_path / "typed-labels"
+    assert sorted(files.moved_aside) == [aside / "labels_to_check.csv", aside / "proposed_labels.csv"]
+    assert "typed_in_proposed" in (aside / "proposed_labels.csv").read_text()
+    assert "corrected_label" in (aside / "labels_to_check.csv").read_text()
+    assert (aside / "manifest.json").is_file() and "typed_in_proposed" not in files.written["proposed_labels.csv"].read_text()
+    assert write_run_files(demo_result, tmp_path).moved_aside == ()  # the new run's files, untouched again
 
 
 def test_jsonl_keeps_whole_numbers_and_every_digit_through_a_round_trip():

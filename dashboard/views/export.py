@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import state
 from discovery import manifest
-from discovery.export import write_run_files
+from discovery.export import describe_moved_aside, write_run_files
 
 st.title("Export")
 
@@ -55,7 +55,6 @@ with state.guard():
         st.success(f"Saved {len(written)} files.")
         st.text("\n".join(str(p) for p in written))
         if saved.moved_aside:
-            st.warning(state.plain(f"The folder's label_next.csv held labels typed in (an earlier run's): moved to "
-                                   f"{saved.moved_aside} with that run's manifest.json, not overwritten."))
+            st.warning(state.plain(describe_moved_aside(saved.moved_aside) + "."))
     with st.expander("Manifest"):
         st.json(json.loads(json.dumps(manifest(result), default=str)), expanded=1)
