@@ -516,7 +516,7 @@ def _scan_rows(text: str, sep: str, quoting: int, line_end: str | None):
     records = (r for r in csv.reader(_io.StringIO(source, newline=""), delimiter=sep, quoting=quoting)
                if r and not (len(r) == 1 and not r[0].strip()))
     width = len(next(records, []))
-    short, multiline, last_values, quoted, row = [], [], set(), False, -1
+    short, multiline, last_values, quoted, phrase_first, row = [], [], set(), False, [], -1
     for row, record in enumerate(records):
         if len(record) < width:
             short.append(row)
@@ -524,9 +524,14 @@ def _scan_rows(text: str, sep: str, quoting: int, line_end: str | None):
             last_values.add(record[-1].strip())
         if quoting == csv.QUOTE_NONE:
             quoted = quoted or any(len(f) > 1 and f[0] == f[-1] == '"' for f in record)
+            phrase_first += [row] * any(_QUOTED_PHRASE_FIRST.match(f) for f in record)
         elif len(multiline) < MULTILINE_KEPT and any("\n" in f for f in record):
             multiline.append((row, next(f for f in record if "\n" in f)))
-    return width, short, multiline, last_values - {""}, quoted, row
+    return width, short, multiline, last_values - {""}, quoted, row, phrase_first
+
+
+# a field opening with a quoted phrase and going on after it ('"My card" is broken'): CSV quoting drops its quotes
+_QUOTED_PHRASE_FIRST = re.compile(r'"[^"]*"[^"]')
 
 
 MULTILINE_KEPT = 10_000
@@ -543,9 +548,12 @@ def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> t
     import csv
 
     try:
-        width, short, multiline, last_values, _, last_row = _scan_rows(text, sep, csv.QUOTE_MINIMAL, line_end)
+        width, short, multiline, last_values, _, last_row, _ = _scan_rows(text, sep, csv.QUOTE_MINIMAL, line_end)
     except csv.Error:  # the csv module splits stricter than pandas: no notes rather than no table
         return [], csv.QUOTE_MINIMAL
+    phrase_notes, quoting = _quoted_phrases_first(text, sep, name, line_end)
+    if quoting == csv.QUOTE_NONE:
+        return phrase_notes, quoting
 
     def later_lines(field: str) -> list[list[str]]:  # the lines after a field's first, split at the delimiter
         return [line.split(sep) for line in field.split("\n")[1:] if line.strip()]
@@ -556,7 +564,7 @@ def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> t
     never_closed = width > 1 and len(last) >= 2 and all(len(p) == width for p in last)  # no row left to compare
     if sep == "\t" and (swallowed or never_closed):
         try:
-            _, unquoted_short, _, _, quoted, _ = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
+            _, unquoted_short, _, _, quoted, _, _ = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
         except csv.Error:
             unquoted_short, quoted = [0], True
         if not unquoted_short and not quoted:  # a TSV written without quoting: quotes are part of the texts
@@ -565,7 +573,7 @@ def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> t
             return [f"{name}: read without quoting: {texts} with a double quote not closed where its line ends "
                     f"(row {opened[0]} first), which would have swallowed the lines after it; every line has "
                     "the header's fields, so quotes are read as part of the texts."], csv.QUOTE_NONE
-    notes = []
+    notes = list(phrase_notes)
     if swallowed:
         row, lines, like_rows = swallowed[0]
         others = len(swallowed) - 1
@@ -582,6 +590,31 @@ def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> t
                      "first); the missing ones are read as empty. If a text there holds a line break, put it in double "
                      "quotes: unquoted, it splits the row in two and every later row id moves by one.")
     return notes, csv.QUOTE_MINIMAL
+
+
+def _quoted_phrases_first(text: str, sep: str, name: str, line_end: str | None) -> tuple[list[str], int]:
+    """Texts opening with a quoted phrase and going on after it (``"My card" is broken``): CSV quoting reads them
+    as ``My card is broken``, the quotes silently gone. A TSV with such texts, none quoted whole and every line of
+    the header's fields without quoting, was written without quoting: it is read so (quotes kept). Otherwise a
+    note names the first such row."""
+    import csv
+
+    if not re.search(rf'(?:^|{re.escape(sep)})"[^"\n]*"[^"\n{re.escape(sep)}]', text, flags=re.M):
+        return [], csv.QUOTE_MINIMAL  # the common case, found without splitting every row
+    try:
+        _, unquoted_short, _, _, quoted, _, phrase_first = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
+    except csv.Error:
+        return [], csv.QUOTE_MINIMAL
+    if not phrase_first:
+        return [], csv.QUOTE_MINIMAL
+    texts = "1 text opens" if len(phrase_first) == 1 else f"{len(phrase_first):,} texts open"
+    if sep == "\t" and not unquoted_short and not quoted:
+        return [f"{name}: read without quoting: {texts} with a phrase in double quotes (row {phrase_first[0]} first), "
+                "which quoting would drop; no text is quoted whole and every line has the header's fields, so "
+                "quotes are read as part of the texts."], csv.QUOTE_NONE
+    return [f"{name}: {texts} with a phrase in double quotes and go{'es' if len(phrase_first) == 1 else ''} on after "
+            f"it (row {phrase_first[0]} first): read as quoting, those quotes are dropped. To keep them, put the "
+            'whole text in double quotes with its own quotes doubled ("""My card"" is broken").'], csv.QUOTE_MINIMAL
 
 
 def read_text_table(data: bytes, name: str, fmt: str = "csv", notes: list[str] | None = None) -> pd.DataFrame:

@@ -422,3 +422,25 @@ def test_a_frame_with_two_columns_of_one_name_reads_them_apart_and_says_so():
     assert [w for w in read.warnings if "columns are named" in w] == [
         "DataFrame: 2 columns are named 'a'; the later ones are read as 'a.2'.",
         "DataFrame: 2 columns are named 'a.b'; the later ones are read as 'a.b.1'."]
+
+
+def test_a_text_opening_with_a_quoted_phrase_keeps_its_quotes_in_a_tsv_written_without_quoting():
+    """'"My card" is broken' in a TSV written without quoting was read as 'My card is broken': CSV quoting took the
+    quotes off, without a word. Such a TSV is read without quoting now; a CSV (where quoting is the convention)
+    keeps its reading and says what it dropped; a TSV that quotes some text whole keeps quoting too."""
+    rows = ["text\tlabel", '"My card" is broken\tcard', '"Where is it?" she asked\t', "plain text\tother"]
+    unquoted = read_table_bytes(("\n".join(rows) + "\n").encode(), "awk.tsv")
+    assert unquoted.texts == ['"My card" is broken', '"Where is it?" she asked', "plain text"]
+    assert unquoted.codec.decode(unquoted.labels) == ["card", None, "other"]
+    assert any("read without quoting: 2 texts open with a phrase in double quotes (row 0 first)" in w
+               for w in unquoted.warnings)
+    quoting = read_table_bytes(("\n".join(rows + ['"a text, quoted whole"\tother']) + "\n").encode(), "mixed.tsv")
+    assert quoting.texts[-1] == "a text, quoted whole" and quoting.texts[0] == "My card is broken"
+    assert any("2 texts open with a phrase in double quotes" in w and '"""My card"" is broken"' in w
+               for w in quoting.warnings)
+    csv_file = read_table_bytes(b'text,label\n"My card" is broken,card\n"""Quoted"" right",x\n', "hand.csv")
+    assert csv_file.texts == ["My card is broken", '"Quoted" right']
+    assert any("1 text opens with a phrase in double quotes and goes on after it (row 0 first)" in w
+               for w in csv_file.warnings)
+    plain = read_table_bytes(b'text,label\n"""Quoted"" right",x\nsay "hi" now,y\n', "fine.csv")
+    assert plain.texts == ['"Quoted" right', 'say "hi" now'] and not plain.warnings
