@@ -57,15 +57,27 @@ def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, seed: int, mode: 
     estimate = result.fill_estimate
     proposed = result.rows.proposed_label.to_numpy(dtype=object)
     # the rows it claims to measure: unlabeled named-class rows the proposing method labels
-    labels_it = ~labeled & (result.rows.label_source.to_numpy() == result.fill_method) & np.isin(labels, list(known))
-    accuracy = 100 * float(np.mean(proposed[labels_it] == labels[labels_it]))
+    labels_it = ~labeled & (result.rows.label_source.to_numpy() == result.fill_method)
+    named_rows = labels_it & np.isin(labels, list(known))
+    accuracy = 100 * float(np.mean(proposed[named_rows] == labels[named_rows]))
+    # every row it labels, rows of unnamed categories included (each of them wrong): what the estimate is "for"
+    accuracy_all = 100 * float(np.mean(proposed[labels_it] == labels[labels_it]))
     low, high = estimate["interval_95"]
+    corrected = estimate.get("accuracy_if_unlike_rows_wrong")
+    corrected = 100 * (corrected if corrected is not None else estimate["accuracy"])
+    unlike_fired = bool(estimate["caveat"] and "look unlike every labeled row" in estimate["caveat"])
     return {"estimate": 100 * estimate["accuracy"], "interval low": 100 * low, "interval high": 100 * high,
             "accuracy where it labels": accuracy, "estimate - accuracy": 100 * estimate["accuracy"] - accuracy,
             "scored rows": estimate["scored_rows"], "share gap": estimate["labeled_vs_proposed_share_gap"],
             "share gap p-value": estimate["share_gap_p_value"],
             "caveat": float(bool(estimate["caveat"] and "unevenly" in estimate["caveat"])),
-            "accuracy inside the interval": float(low * 100 <= accuracy <= high * 100)}
+            "accuracy inside the interval": float(low * 100 <= accuracy <= high * 100),
+            "unnamed share where it labels": 100 * float(np.mean(~np.isin(labels[labels_it], list(known)))),
+            "accuracy on every row it labels": accuracy_all,
+            "estimate - accuracy on every row": 100 * estimate["accuracy"] - accuracy_all,
+            "unlike share": 100 * (estimate.get("unlike_labeled_share") or 0.0),
+            "unlike caveat": float(unlike_fired),
+            "said - accuracy on every row": (corrected if unlike_fired else 100 * estimate["accuracy"]) - accuracy_all}
 
 
 def main() -> None:

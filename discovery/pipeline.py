@@ -319,7 +319,60 @@ def share_gap_p_value(labeled_counts: np.ndarray, proposed_counts: np.ndarray) -
     return float(chi2_contingency(table, correction=False).pvalue)
 
 
-def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates: np.ndarray) -> dict:
+UNLIKE_LABELED_P_VALUE = 0.01  # the covered rows' similarity to the labels below the held-back rows' this surely
+UNLIKE_LABELED_MIN_SHARE = 0.05  # and at least this share of them beyond what held-back rows show: a caveat
+UNLIKE_LABELED_MAX_ROWS = 20_000  # rows scored on each side (a share: a sample says it as well as every row)
+
+
+def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, folds: np.ndarray, only_fold: int | None,
+                        random_state: int = 0) -> dict:
+    """How many of the ``covered`` rows look unlike every labeled class, beyond what labeled rows of those classes do.
+
+    Each held-back labeled row's similarity to its nearest labeled row of the other folds is set against each
+    covered row's to the same reference (a fold drawn for it; ``only_fold``: that fold only, as adaptation never
+    saw it, nor the unlabeled rows). Rows of the named classes, drawn as the labels were, are as similar as the
+    held-back rows, so half of them reach the held-back rows' median; rows of categories nobody named reach it less
+    often. ``share`` = 1 - (share of covered rows at or above that median) / (held-back rows' share there): a lower
+    bound on the covered rows of unnamed categories (those that resemble a named class count as named), which the
+    estimate, measured on named classes only, takes for right. ``p_value``: one-sided, that fewer covered rows
+    reach the median than held-back rows do (normal approximation, both samples' errors)."""
+    from scipy.stats import norm
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.RandomState(random_state)
+    labeled = np.flatnonzero(np.asarray(y) >= 0)
+    held = labeled[folds[labeled] >= 0] if only_fold is None else labeled[folds[labeled] == only_fold]
+    rows = np.flatnonzero(covered)
+    if len(held) > UNLIKE_LABELED_MAX_ROWS:
+        held = np.sort(rng.choice(held, UNLIKE_LABELED_MAX_ROWS, replace=False))
+    if len(rows) > UNLIKE_LABELED_MAX_ROWS:
+        rows = np.sort(rng.choice(rows, UNLIKE_LABELED_MAX_ROWS, replace=False))
+    if len(held) < 10 or not len(rows):
+        return {}
+    X = normalize(np.asarray(X, dtype=np.float32))
+    row_folds = (np.full(len(rows), only_fold) if only_fold is not None
+                 else rng.choice(np.unique(folds[held]), len(rows)))
+    held_similarity, row_similarity = np.empty(len(held)), np.empty(len(rows))
+    for fold in np.unique(folds[held]):
+        reference = labeled[folds[labeled] != fold]
+        if not len(reference):
+            return {}
+        for targets, similarity, fold_of in ((held, held_similarity, folds[held]), (rows, row_similarity, row_folds)):
+            chosen = np.flatnonzero(fold_of == fold)
+            if len(chosen):
+                similarity[chosen] = knn_search(X[reference], X[targets[chosen]], 1)[1][:, 0]
+    median = np.median(held_similarity)
+    held_above, rows_above = float(np.mean(held_similarity >= median)), float(np.mean(row_similarity >= median))
+    share = max(0.0, 1.0 - rows_above / held_above)
+    # the held-back share above their own median varies as a sample of them does (the median is theirs)
+    error = np.sqrt(held_above * (1 - held_above) / len(held) + rows_above * (1 - rows_above) / len(rows))
+    p_value = float(norm.sf((held_above - rows_above) / error)) if error > 0 else float(rows_above >= held_above)
+    return {"share": share, "p_value": p_value}
+
+
+def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates: np.ndarray,
+                  X: np.ndarray | None = None, folds: np.ndarray | None = None, only_fold: int | None = None,
+                  random_state: int = 0) -> dict:
     """What the proposal's accuracy estimate covers and how far to trust it (the manifest's ``fill_estimate``).
 
     The estimate is the share of held-back labeled rows the proposing method labels right: rows of the named
@@ -348,7 +401,14 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
         gap = class_share_gap(labeled_shares(y, n_classes), fill.distributions[best], covered)
         p_value = share_gap_p_value(np.bincount(labeled, minlength=n_classes),
                                     np.bincount(fill.distributions[best][covered].argmax(1), minlength=n_classes))
+    unlike = (unlike_labeled_rows(X, y, covered, folds, only_fold, random_state)
+              if X is not None and folds is not None and covered.any() else {})
     caveats = []
+    if unlike and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE:
+        caveats.append(f"at least about {unlike['share']:.0%} of the rows given a named class look unlike every "
+                       "labeled row, more than held-back labeled rows do: if they are of categories nobody has named, "
+                       f"each of them is wrong, and the accuracy on these rows is nearer "
+                       f"{accuracy * (1 - unlike['share']):.0%}; look for them among the Map's and the Candidates' rows")
     if gap is not None and gap >= BALANCE_MAX_SHARE_GAP and p_value < UNEVEN_LABELS_P_VALUE:
         caveats.append(f"the labeled rows' class shares differ from the proposals' by {gap:.2f} (total variation): "
                        "the labels look unevenly drawn across classes, or rows of categories nobody has named took "
@@ -362,6 +422,9 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
             "rows_covered": int(covered.sum()), "rows_in_open_candidates": int((unlabeled & ~covered).sum()),
             "labeled_vs_proposed_share_gap": None if gap is None else round(gap, 4),
             "share_gap_p_value": None if p_value is None else float(f"{p_value:.3g}"),
+            "unlike_labeled_share": round(unlike["share"], 4) if unlike else None,
+            "unlike_labeled_p_value": float(f"{unlike['p_value']:.3g}") if unlike else None,
+            "accuracy_if_unlike_rows_wrong": round(float(accuracy) * (1 - unlike["share"]), 4) if unlike else None,
             "caveat": "; ".join(caveats) or None}
 
 
@@ -799,7 +862,9 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     if len(placed):  # a copy of a labeled text is placed by its label, not left as noise (at halved confidence)
         noise = noise.copy()
         noise[placed] = False
-    estimate = fill_estimate(fill, y, n_classes, candidate_rows(clusters, y))
+    estimate = fill_estimate(fill, y, n_classes, candidate_rows(clusters, y), X=embeddings,
+                             folds=holdout_folds(y, N_FOLDS, config.random_state, table.labeled_in_review),
+                             only_fold=ESTIMATE_FOLD if adapted else None, random_state=config.random_state)
     held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,
