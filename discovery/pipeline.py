@@ -367,7 +367,8 @@ def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, folds
     # the held-back share above their own median varies as a sample of them does (the median is theirs)
     error = np.sqrt(held_above * (1 - held_above) / len(held) + rows_above * (1 - rows_above) / len(rows))
     p_value = float(norm.sf((held_above - rows_above) / error)) if error > 0 else float(rows_above >= held_above)
-    return {"share": share, "p_value": p_value}
+    low = max(0.0, 1.0 - (rows_above + norm.ppf(0.95) * error) / held_above)  # one-sided 95% (sampling alone)
+    return {"share": share, "share_low": low, "p_value": p_value}
 
 
 def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates: np.ndarray,
@@ -405,10 +406,10 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
               if X is not None and folds is not None and covered.any() else {})
     caveats = []
     if unlike and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE:
-        caveats.append(f"at least about {unlike['share']:.0%} of the rows given a named class look unlike every "
-                       "labeled row, more than held-back labeled rows do: if they are of categories nobody has named, "
-                       f"each of them is wrong, and the accuracy on these rows is nearer "
-                       f"{accuracy * (1 - unlike['share']):.0%}; look for them among the Map's and the Candidates' rows")
+        caveats.append(f"about {unlike['share']:.0%} (at least {unlike['share_low']:.0%}, 95%) of the rows given a "
+                       "named class look unlike every labeled row, more than held-back labeled rows do: if they are "
+                       "of categories nobody has named, each of them is wrong, and the accuracy on these rows is "
+                       f"nearer {accuracy * (1 - unlike['share']):.0%}; the Map shows where they lie")
     if gap is not None and gap >= BALANCE_MAX_SHARE_GAP and p_value < UNEVEN_LABELS_P_VALUE:
         caveats.append(f"the labeled rows' class shares differ from the proposals' by {gap:.2f} (total variation): "
                        "the labels look unevenly drawn across classes, or rows of categories nobody has named took "
@@ -423,6 +424,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
             "labeled_vs_proposed_share_gap": None if gap is None else round(gap, 4),
             "share_gap_p_value": None if p_value is None else float(f"{p_value:.3g}"),
             "unlike_labeled_share": round(unlike["share"], 4) if unlike else None,
+            "unlike_labeled_share_low": round(unlike["share_low"], 4) if unlike else None,
             "unlike_labeled_p_value": float(f"{unlike['p_value']:.3g}") if unlike else None,
             "accuracy_if_unlike_rows_wrong": round(float(accuracy) * (1 - unlike["share"]), 4) if unlike else None,
             "caveat": "; ".join(caveats) or None}
