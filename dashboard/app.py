@@ -84,7 +84,9 @@ def settings_sidebar() -> None:
             st.session_state["config"] = DiscoveryConfig(
                 model=model, method=method, random_state=int(seed), min_cluster_size=int(min_size) or None,
                 noise_budget=float(noise), adapt=bool(adapt),
-                n_new_clusters=None if new_clusters is None else int(new_clusters))
+                n_new_clusters=None if new_clusters is None else int(new_clusters),
+                # a reviewed copy keeps the count of new categories kept from the run before (state.switch_source)
+                preferred_n_new_clusters=config.preferred_n_new_clusters if new_clusters is None else None)
             # a page reloaded while it runs says these settings did not finish
             state.remember_pending_run(state.current_source(), st.session_state["config"])
 

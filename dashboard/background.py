@@ -3,9 +3,10 @@
 Streamlit runs the page script again on every page change, and stops the run in progress at its next
 Streamlit call: a run made in the script's thread was lost each time the researcher looked at another
 page. Here the run goes on in its own thread; each script run that needs it waits for it and draws its
-progress, and one that finds it already running joins it. A run nobody waits for any more (the
-researcher changed a setting and so asked for another) is cancelled at its next progress report.
-No Streamlit import: the dashboard draws, this only keeps the runs.
+progress, and one that finds it already running joins it. A run nobody waits for any more stops at its
+next progress report: its watchers asked for other settings ``GRACE_SECONDS`` ago (coming back sooner keeps
+it), or none of them has polled it for ``SILENT_SECONDS`` (their tab was closed or reloaded: a reloaded page
+is a new session). No Streamlit import: the dashboard draws, this only keeps the runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 from typing import Callable, Hashable
 
 Progress = Callable[[str, int, int], None]
+GRACE_SECONDS = 5.0  # a researcher who changes a setting and changes it back within this keeps the run
+SILENT_SECONDS = 10.0  # a page waiting for a run polls it 4 times a second; silent this long, it is gone
 
 
 class RunCancelled(Exception):
@@ -25,7 +28,7 @@ class BackgroundRun:
     """One ``compute(progress)`` call in a daemon thread; ``progress_`` holds the latest (done, total) per stage."""
 
     def __init__(self, key: Hashable, compute: Callable[[Progress], object], on_done: Callable[["BackgroundRun"], None],
-                 lock: threading.Lock):
+                 lock: threading.Lock, clock: Callable[[], float] = time.monotonic):
         self.key = key
         self.progress_: dict[str, tuple[int, int]] = {}
         self.result_ = None
@@ -33,17 +36,24 @@ class BackgroundRun:
         self.started_ = time.perf_counter()
         self.seconds_ = None
         self.watchers: set[str] = set()
-        self.cancelled = False  # set when the last watcher leaves; cleared if one comes back before it takes effect
-        self.stopped = False  # the cancellation took effect: the run raised RunCancelled
-        self._compute, self._on_done, self._lock = compute, on_done, lock
+        self.left_at: float | None = None  # when the last watcher asked for something else
+        self.polled_at = clock()  # the latest join or poll by a watcher
+        self.stopped = False  # it was abandoned and raised RunCancelled
+        self._compute, self._on_done, self._lock, self._clock = compute, on_done, lock, clock
         self._finished = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"discovery-run-{abs(hash(key)) % 10**8}", daemon=True)
 
+    def abandoned(self) -> bool:
+        """Nobody waits for it: every watcher left over ``GRACE_SECONDS`` ago, or none polled for ``SILENT_SECONDS``."""
+        now = self._clock()
+        left = not self.watchers and self.left_at is not None and now - self.left_at >= GRACE_SECONDS
+        return left or now - self.polled_at >= SILENT_SECONDS
+
     def _report(self, stage: str, done: int, total: int) -> None:
         with self._lock:
-            if self.cancelled:
+            if self.abandoned():
                 self.stopped = True
-                raise RunCancelled("the run was cancelled: nobody waited for it any more")
+                raise RunCancelled("the run stopped: nobody waited for it any more")
         self.progress_[stage] = (done, total)
 
     def _run(self) -> None:
@@ -66,6 +76,7 @@ class BackgroundRun:
 
         An exception from ``draw`` or ``tick`` (Streamlit stopping the script for a page change) leaves the run going."""
         while not self._finished.wait(poll_seconds):
+            self.polled_at = self._clock()
             if tick is not None:
                 tick()
             if draw is not None:
@@ -82,15 +93,18 @@ class BackgroundRun:
 class BackgroundRuns:
     """The runs in progress, by key, shared by every session of the process.
 
-    ``join(key, compute, watcher)`` returns the run for ``key``, starting it when none is going; a watcher
-    (one browser session) follows one run at a time, and a run left without watchers is cancelled. A run
-    that ends is forgotten here; ``on_result`` keeps its result (the caller's cache) before that."""
+    ``join(key, compute, watcher)`` returns the run for ``key``, starting it when none is going; a watcher (one
+    browser session) follows one run at a time (``follow``), and a run its watchers left is abandoned
+    (``BackgroundRun.abandoned``). A run that ends is forgotten here; ``on_result`` keeps its result (the caller's
+    cache) before that."""
 
-    def __init__(self, on_result: Callable[[Hashable, object], None] | None = None):
+    def __init__(self, on_result: Callable[[Hashable, object], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
         self._runs: dict[Hashable, BackgroundRun] = {}
         self._watching: dict[str, Hashable] = {}
         self._lock = threading.Lock()
         self._on_result = on_result
+        self._clock = clock
 
     def _finished(self, run: BackgroundRun) -> None:
         with self._lock:
@@ -99,23 +113,31 @@ class BackgroundRuns:
             if self._runs.get(run.key) is run:
                 del self._runs[run.key]
 
+    def _follow(self, key: Hashable, watcher: str) -> None:
+        previous = self._watching.get(watcher)
+        if previous is not None and previous != key and previous in self._runs:
+            left = self._runs[previous]
+            left.watchers.discard(watcher)
+            if not left.watchers:
+                left.left_at = self._clock()
+        self._watching[watcher] = key
+
+    def follow(self, key: Hashable, watcher: str) -> None:
+        """The watcher now wants ``key`` (served from a cache, say): a run it followed before no longer has it."""
+        with self._lock:
+            self._follow(key, watcher)
+
     def join(self, key: Hashable, compute: Callable[[Progress], object], watcher: str) -> BackgroundRun:
         with self._lock:
-            previous = self._watching.get(watcher)
-            if previous is not None and previous != key and previous in self._runs:
-                left = self._runs[previous]
-                left.watchers.discard(watcher)
-                if not left.watchers:
-                    left.cancelled = True
-            self._watching[watcher] = key
+            self._follow(key, watcher)
             run = self._runs.get(key)
-            if run is not None and not run.stopped:
-                run.cancelled = False  # back before the cancellation took effect: it goes on
-            else:  # none, or one winding down after its cancellation
-                run = BackgroundRun(key, compute, self._finished, self._lock)
+            if run is None or run.stopped:  # none, or one winding down after it was abandoned: a new one
+                run = BackgroundRun(key, compute, self._finished, self._lock, self._clock)
                 self._runs[key] = run
                 run.thread.start()
             run.watchers.add(watcher)
+            run.left_at = None
+            run.polled_at = self._clock()
             return run
 
     def running(self, key: Hashable) -> BackgroundRun | None:

@@ -186,20 +186,35 @@ def remember_pending_run(source: Source, config: DiscoveryConfig) -> None:
     _write_last_session(record)
 
 
+def remember_failed_run(error: BaseException) -> None:
+    """Mark the run asked for last as failed (not interrupted), with its message, for ``unfinished_run_note``."""
+    record = _last_session_record()
+    if isinstance(record.get("pending"), dict):
+        record["pending"]["failed"] = for_dashboard(str(error)) or error.__class__.__name__
+        _write_last_session(record)
+
+
 def unfinished_run_note() -> str | None:
     """What the last run asked for was, when it never finished, in the sidebar's words."""
     record = _last_session_record()
     pending = record.get("pending")
-    if not isinstance(pending, dict) or {k: v for k, v in record.items() if k != "pending"} == pending:
+    if not isinstance(pending, dict):
+        return None
+    failed = pending.get("failed")
+    pending = {k: v for k, v in pending.items() if k != "failed"}
+    if {k: v for k, v in record.items() if k != "pending"} == pending:
         return None
     finished_source, source = record.get("source") or {}, pending.get("source") or {}
     changed = [_setting(name, value) for name, value in (pending.get("config") or {}).items()
                if name not in ("cache_dir", "make_map") and (record.get("config") or {}).get(name) != value]
     if finished_source != source:
         changed.insert(0, f"data {source.get('name') or source.get('path')}")
+    if failed:
+        return ("The run asked for last (" + (", ".join(changed) or "the same settings") + f") failed: {failed} "
+                "Reopened with the last finished run's data and settings.")
     return ("The run asked for last (" + (", ".join(changed) or "the same settings") + ") did not finish: the page "
             "was reloaded or the server stopped during it. Reopened with the last finished run's data and settings; "
-            "choose those again to run it (a run of them still going on this server is picked up where it is).")
+            "choose those again to run it.")
 
 
 def remembered_session() -> tuple[Source, DiscoveryConfig] | None:
@@ -421,6 +436,7 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
 
     cached = _recall(store["results"], key)
     if cached is not None:
+        store["runs"].follow(key, _session_token())  # a run this session asked for before is not waited for now
         return served_from_cache(cached)
     language = languages_of(table, config)
 
@@ -429,23 +445,33 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
             cached = _recall(store["results"], key)
             if cached is not None:
                 return cached
-            # prepared now, so the first merge is fast too
-            return prepare_decisions(run_discovery(table, config, progress=progress, language=language))
+            store["running_key"] = key
+            try:  # prepared now, so the first merge is fast too
+                return prepare_decisions(run_discovery(table, config, progress=progress, language=language))
+            finally:
+                store["running_key"] = None
 
     slot = progress_container if progress_container is not None else st.empty()
     while True:
         run = store["runs"].join(key, compute, _session_token())
         box = slot.container()
-        box.caption(f"Running discovery on {len(table):,} rows. You can look at other pages meanwhile: the run goes "
-                    "on and shows here again. Changing a setting stops it and starts a run with the new settings.")
+        if store.get("running_key") not in (None, key):
+            box.caption("Another run (other settings, or another tab's) holds the machine: this one starts when it "
+                        "has finished or stopped.")
+        box.caption(f"Running discovery on {len(table):,} rows. Changing page does not stop it: every page shows "
+                    "its progress until it is done. Changing a setting stops it within seconds and runs the new "
+                    "settings (change it back within 5 seconds and it goes on); so does closing the tab.")
         try:
             # the pulse is a Streamlit call at every poll, where Streamlit stops the script for a page change
             result = run.wait(_progress_reporter(box), tick=box.empty().empty)
         except RunCancelled:  # it stopped as this session came back to it: start it again
             slot.empty()
             continue
-        except BaseException:
+        except BaseException as exc:
             slot.empty()  # a failed run's bars stood above its error message
+            if run.done and exc is run.error_:  # the run failed (not Streamlit stopping this page's script)
+                remember_failed_run(exc)
+                st.session_state["run_failed"] = True
             raise
         break
     if st.session_state.get("last_run", {}).get("key") != key:
@@ -492,7 +518,7 @@ SETTING_NAMES = {"model": "Model", "adapt": "Fine-tune", "adapt_layers": "layers
                  "text_column": "Text column", "label_column": "Label column", "unlabeled_marker": "unlabeled marker",
                  "missing_words": "missing words read as unlabeled"}
 SETTING_DEFAULTS = {"model": "bundled", "n_new_clusters": "estimated", "min_cluster_size": "automatic",
-                    "label_column": "automatic", "unlabeled_marker": "none"}
+                    "label_column": "automatic", "unlabeled_marker": "none", "preferred_n_new_clusters": "none"}
 
 
 def _setting(name: str, value) -> str:
@@ -614,6 +640,7 @@ def prepare(progress_container=None, notice_container=None):
     warning = language_warning_of(table, config)
     if warning and notice_container is not None:
         notice_container.warning(warning, icon=":material/translate:")
+    st.session_state["run_failed"] = False
     base = base_result(table, config, progress_container)
     workspace = workspace_for(source, table, config)
     decisions = workspace.load()
@@ -638,7 +665,8 @@ def get_result():
 def require_result():
     result = get_result()
     if result is None:
-        st.info("No result yet: pick your data on the Data page.")
+        st.info("No result: the run failed (the message above says why); change the settings or the data."
+                if st.session_state.get("run_failed") else "No result yet: pick your data on the Data page.")
         st.stop()
     return result
 

@@ -565,7 +565,7 @@ class _Decisions:
         self._copy_assignment()
         candidates = [c for c in set(ids) if self._is_candidate(c)]
         from_candidates = np.isin(self.cluster_of, candidates)
-        shown = representative_rows(self.result.embeddings, self.cluster_of, only=sorted(set(candidates) - {target}))
+        shown = representative_rows(self.result.embeddings, self.cluster_of, only=sorted(candidates))
         target_was_candidate = self._is_candidate(target)
         self.cluster_of[np.isin(self.cluster_of, ids)] = target
         members = self.cluster_of == target

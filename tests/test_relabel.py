@@ -272,6 +272,19 @@ def test_a_candidate_merged_into_a_class_lends_it_to_the_rows_shown_when_merging
     assert again.n_labeled == 30 + len(shown) and np.flatnonzero(again.labeled_in_review).tolist() == sorted(shown)
 
 
+def test_a_merge_keeping_the_candidates_id_carries_its_shown_rows_too(reviewed):
+    """Merge clusters with the candidate picked first keeps its id for the merged cluster, which the labeled class's
+    rows make labeled: its rows took the class in the export, but nothing was carried to the next run."""
+    truth, known, intent, other, by_hand, named, first, _ = reviewed
+    candidate = next(int(c) for c in first.candidates.index if c != named)
+    labeled = first.clusters[first.clusters.status != "candidate"]
+    into = int(labeled.index[0])
+    carried = labels_for_next_run(merge_clusters(first, [candidate, into]))
+    shown = first.rows.index.get_indexer(first.clusters.loc[candidate, "representative_ids"])
+    assert carried.merged_rows == {labeled.loc[into, "majority_label"]: len(shown)}
+    assert set(carried.frame.label[shown]) == {labeled.loc[into, "majority_label"]} and not carried.not_carried
+
+
 def test_rows_split_off_a_merged_candidate_are_not_carried_as_the_class(reviewed):
     truth, known, intent, other, by_hand, named, first, _ = reviewed
     candidate = next(int(c) for c in first.candidates.index if c != named)

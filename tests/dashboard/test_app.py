@@ -593,7 +593,9 @@ def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_ro
     assert_clean(again)
     assert (again.session_state["config"].random_state, again.session_state["config"].model) == (0, "tfidf")
     note = " ".join(i.value for i in again.info).replace("\\", "")
-    assert "The run asked for last (Model /no/such/model, Seed 5" in note and "did not finish" in note
+    # it failed (it was not interrupted): said so, with why, not "the page was reloaded during it"
+    assert "The run asked for last (Model /no/such/model, Seed 5" in note and ") failed: " in note
+    assert "/no/such/model" in note.split(") failed: ")[1] and "reloaded" not in note
     assert state.unfinished_run_note() is None  # the reopened run finished: said once
 
 
@@ -663,6 +665,10 @@ def test_a_run_that_fails_leaves_its_message_not_its_progress_bars(workspace_roo
     at.text_input(key="set_model_name").set_value("/no/such/model")
     at.button(key="FormSubmitter:settings-Run").click().run()
     assert at.error and not at.exception and not at.get("progress")
+    at.switch_page("views/clusters.py").run()
+    assert at.error and not at.exception
+    assert any("the run failed" in i.value for i in at.info)  # not "pick your data": the data is fine
+    assert not any("pick your data" in i.value for i in at.info)
 
 
 def test_an_uploaded_workbook_says_to_save_the_sheet_as_csv(workspace_root):
