@@ -846,6 +846,11 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     at.button(key="FormSubmitter:label_next-Label this row").click().run()
     assert_clean(at)
     on_copy = result_of(at).decisions
+    at.selectbox(key="set_model").set_value("bundled (all-MiniLM-L6-v2)")  # the form as this run's settings are
+    at.checkbox(key="set_adapt").uncheck()
+    at.button(key="FormSubmitter:settings-Run").click().run()  # Run pressed, nothing changed: the same count
+    assert_clean(at)
+    assert at.session_state["config"].preferred_n_new_clusters == kept and result_of(at).decisions == on_copy
 
     # the copy opened in a new session by its path: the kept count (it lived in the session that made the copy)
     # comes from its saved decisions, and so do they (they were out of reach under a setting with no control)
