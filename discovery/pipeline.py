@@ -324,25 +324,29 @@ UNLIKE_LABELED_MIN_SHARE = 0.05  # and at least this share of them beyond what h
 UNLIKE_LABELED_MAX_ROWS = 20_000  # rows scored on each side (a share: a sample says it as well as every row)
 
 
-def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, folds: np.ndarray, only_fold: int | None,
-                        random_state: int = 0) -> dict:
+def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, proposed: np.ndarray, folds: np.ndarray,
+                        only_fold: int | None, random_state: int = 0) -> dict:
     """How many of the ``covered`` rows look unlike every labeled class, beyond what labeled rows of those classes do.
 
     Each held-back labeled row's similarity to its nearest labeled row of the other folds is set against each
-    covered row's to the same reference (a fold drawn for it; ``only_fold``: that fold only, as adaptation never
-    saw it, nor the unlabeled rows). Rows of the named classes, drawn as the labels were, are as similar as the
-    held-back rows, so half of them reach the held-back rows' median; rows of categories nobody named reach it less
-    often. ``share`` = 1 - (share of covered rows at or above that median) / (held-back rows' share there): a lower
-    bound on the covered rows of unnamed categories (those that resemble a named class count as named), which the
-    estimate, measured on named classes only, takes for right. ``p_value``: one-sided, that fewer covered rows
-    reach the median than held-back rows do (normal approximation, both samples' errors)."""
+    covered row's to the same reference (a fold drawn as the held-back rows' are; ``only_fold``: that fold only, as
+    adaptation never saw it, nor the unlabeled rows). The held-back rows are weighted to the covered rows' mix of
+    ``proposed`` classes: a class labeled less has fewer labeled neighbours, so its rows are less similar, held
+    back or not, and uneven labels must not pass for unnamed categories. Rows of the named classes are then as
+    similar as the weighted held-back rows, so half of them reach those rows' weighted median; rows of categories
+    nobody named reach it less often. ``share`` = 1 - (share of covered rows at or above that median) / (the held-back
+    rows' weighted share there): the covered rows of unnamed categories, those that resemble a named class counted
+    as named; ``share_low``: its one-sided 95% lower bound (sampling alone); ``p_value``: one-sided, that fewer
+    covered rows reach the median than held-back rows do (normal approximation, both samples' errors, the
+    held-back rows' as many as their weights are worth)."""
     from scipy.stats import norm
     from sklearn.preprocessing import normalize
 
     rng = np.random.RandomState(random_state)
-    labeled = np.flatnonzero(np.asarray(y) >= 0)
+    y = np.asarray(y)
+    labeled = np.flatnonzero(y >= 0)
     held = labeled[folds[labeled] >= 0] if only_fold is None else labeled[folds[labeled] == only_fold]
-    rows = np.flatnonzero(covered)
+    rows = np.flatnonzero(np.asarray(covered, dtype=bool) & np.isin(proposed, y[held]))  # a class with rows held back
     if len(held) > UNLIKE_LABELED_MAX_ROWS:
         held = np.sort(rng.choice(held, UNLIKE_LABELED_MAX_ROWS, replace=False))
     if len(rows) > UNLIKE_LABELED_MAX_ROWS:
@@ -350,8 +354,7 @@ def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, folds
     if len(held) < 10 or not len(rows):
         return {}
     X = normalize(np.asarray(X, dtype=np.float32))
-    row_folds = (np.full(len(rows), only_fold) if only_fold is not None
-                 else rng.choice(np.unique(folds[held]), len(rows)))
+    row_folds = np.full(len(rows), only_fold) if only_fold is not None else rng.choice(folds[held], len(rows))
     held_similarity, row_similarity = np.empty(len(held)), np.empty(len(rows))
     for fold in np.unique(folds[held]):
         reference = labeled[folds[labeled] != fold]
@@ -361,13 +364,21 @@ def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, folds
             chosen = np.flatnonzero(fold_of == fold)
             if len(chosen):
                 similarity[chosen] = knn_search(X[reference], X[targets[chosen]], 1)[1][:, 0]
-    median = np.median(held_similarity)
-    held_above, rows_above = float(np.mean(held_similarity >= median)), float(np.mean(row_similarity >= median))
+    n_classes = int(max(y.max(), np.max(proposed)) + 1)
+    wanted = np.bincount(np.asarray(proposed)[rows], minlength=n_classes) / len(rows)
+    have = np.bincount(y[held], minlength=n_classes) / len(held)
+    weights = wanted[y[held]] / have[y[held]]
+    order = np.argsort(held_similarity, kind="stable")
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    median = held_similarity[order][np.searchsorted(cumulative, 0.5)]
+    held_above = float(weights[held_similarity >= median].sum() / weights.sum())
+    rows_above = float(np.mean(row_similarity >= median))
     share = max(0.0, 1.0 - rows_above / held_above)
+    effective_held = weights.sum() ** 2 / (weights ** 2).sum()
     # the held-back share above their own median varies as a sample of them does (the median is theirs)
-    error = np.sqrt(held_above * (1 - held_above) / len(held) + rows_above * (1 - rows_above) / len(rows))
+    error = np.sqrt(held_above * (1 - held_above) / effective_held + rows_above * (1 - rows_above) / len(rows))
     p_value = float(norm.sf((held_above - rows_above) / error)) if error > 0 else float(rows_above >= held_above)
-    low = max(0.0, 1.0 - (rows_above + norm.ppf(0.95) * error) / held_above)  # one-sided 95% (sampling alone)
+    low = float(max(0.0, 1.0 - (rows_above + norm.ppf(0.95) * error) / held_above))
     return {"share": share, "share_low": low, "p_value": p_value}
 
 
@@ -402,10 +413,11 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
         gap = class_share_gap(labeled_shares(y, n_classes), fill.distributions[best], covered)
         p_value = share_gap_p_value(np.bincount(labeled, minlength=n_classes),
                                     np.bincount(fill.distributions[best][covered].argmax(1), minlength=n_classes))
-    unlike = (unlike_labeled_rows(X, y, covered, folds, only_fold, random_state)
+    unlike = (unlike_labeled_rows(X, y, covered, fill.distributions[best].argmax(1), folds, only_fold, random_state)
               if X is not None and folds is not None and covered.any() else {})
     caveats = []
-    if unlike and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE:
+    unlike_sure = bool(unlike) and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE
+    if unlike_sure:
         caveats.append(f"about {unlike['share']:.0%} (at least {unlike['share_low']:.0%}, 95%) of the rows given a "
                        "named class look unlike every labeled row, more than held-back labeled rows do: if they are "
                        "of categories nobody has named, each of them is wrong, and the accuracy on these rows is "
@@ -426,7 +438,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
             "unlike_labeled_share": round(unlike["share"], 4) if unlike else None,
             "unlike_labeled_share_low": round(unlike["share_low"], 4) if unlike else None,
             "unlike_labeled_p_value": float(f"{unlike['p_value']:.3g}") if unlike else None,
-            "accuracy_if_unlike_rows_wrong": round(float(accuracy) * (1 - unlike["share"]), 4) if unlike else None,
+            "accuracy_if_unlike_rows_wrong": round(float(accuracy) * (1 - unlike["share"]), 4) if unlike_sure else None,
             "caveat": "; ".join(caveats) or None}
 
 
