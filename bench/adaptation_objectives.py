@@ -21,8 +21,8 @@ issue's 90. This measures what else might close the gap, on the same draws and h
   anchors too (scale 20); batches of 2 rows of each of 77 classes, or 4 rows of each of 38, as many rows
   encoded in all as the default plan (54 steps instead of 72, its warm-up).
 * ``masked-lm-first``: before the contrastive training, masked language modelling on every text of the table
-  (labeled or not; no labels used), as domain-adaptive pre-training does (Gururangan et al. 2020) and the MTP
-  step of MTP-CLNN: 15% of the tokens masked, a prediction head of BERT's shape (its output tied to the word
+  (labeled or not; no labels used), as domain-adaptive pre-training does (Gururangan et al. 2020): the
+  unsupervised half of MTP-CLNN's MTP step (which also trains on the labels, at once): 15% of the tokens masked, a prediction head of BERT's shape (its output tied to the word
   embeddings, the rest new), ``MLM_EPOCHS`` epochs of ``MLM_BATCH`` texts at learning rate ``MLM_LEARNING_RATE``;
   the head is thrown away and the default contrastive plan follows on the model it leaves.
 * ``smoothing`` (rows ``smoothed vectors k, a``): the default adapted model's vectors, each replaced by ``a`` times itself plus

@@ -63,8 +63,12 @@ class BackgroundRun:
             self.error_ = exc
         finally:
             self.seconds_ = time.perf_counter() - self.started_
-            self._on_done(self)
-            self._finished.set()
+            try:
+                self._on_done(self)
+            except BaseException as exc:  # a result that cannot be kept is this run's error, not a hang
+                self.error_ = self.error_ or exc
+            finally:
+                self._finished.set()
 
     @property
     def done(self) -> bool:
@@ -108,10 +112,12 @@ class BackgroundRuns:
 
     def _finished(self, run: BackgroundRun) -> None:
         with self._lock:
-            if run.error_ is None and self._on_result is not None:  # before it leaves _runs: no gap between
-                self._on_result(run.key, run.result_)
-            if self._runs.get(run.key) is run:
-                del self._runs[run.key]
+            try:
+                if run.error_ is None and self._on_result is not None:  # before it leaves _runs: no gap between
+                    self._on_result(run.key, run.result_)
+            finally:
+                if self._runs.get(run.key) is run:
+                    del self._runs[run.key]
 
     def _follow(self, key: Hashable, watcher: str) -> None:
         previous = self._watching.get(watcher)

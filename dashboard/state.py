@@ -210,7 +210,8 @@ def unfinished_run_note() -> str | None:
     if finished_source != source:
         changed.insert(0, f"data {source.get('name') or source.get('path')}")
     if failed:
-        return ("The run asked for last (" + (", ".join(changed) or "the same settings") + f") failed: {failed} "
+        said = failed if failed.rstrip().endswith((".", "!", "?")) else failed.rstrip() + "."
+        return ("The run asked for last (" + (", ".join(changed) or "the same settings") + f") failed: {said} "
                 "Reopened with the last finished run's data and settings.")
     return ("The run asked for last (" + (", ".join(changed) or "the same settings") + ") did not finish: the page "
             "was reloaded or the server stopped during it. Reopened with the last finished run's data and settings; "
@@ -459,8 +460,8 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
             box.caption("Another run (other settings, or another tab's) holds the machine: this one starts when it "
                         "has finished or stopped.")
         box.caption(f"Running discovery on {len(table):,} rows. Changing page does not stop it: every page shows "
-                    "its progress until it is done. Changing a setting stops it within seconds and runs the new "
-                    "settings (change it back within 5 seconds and it goes on); so does closing the tab.")
+                    "its progress until it is done. Changing a setting stops it at its next progress step and runs the "
+                    "new settings (change it back within 5 seconds and it goes on); so does closing the tab.")
         try:
             # the pulse is a Streamlit call at every poll, where Streamlit stops the script for a page change
             result = run.wait(_progress_reporter(box), tick=box.empty().empty)
@@ -633,6 +634,7 @@ def prepare(progress_container=None, notice_container=None):
 
     ``notice_container``: where the language warning goes, before the run starts (the researcher can pick
     another model instead of waiting for a run on one that cannot read the texts)."""
+    st.session_state["run_failed"] = False  # before the data is read: a file that fails to load is not a failed run
     source = current_source()
     config = current_config()
     table = load_table(source)
@@ -640,7 +642,6 @@ def prepare(progress_container=None, notice_container=None):
     warning = language_warning_of(table, config)
     if warning and notice_container is not None:
         notice_container.warning(warning, icon=":material/translate:")
-    st.session_state["run_failed"] = False
     base = base_result(table, config, progress_container)
     workspace = workspace_for(source, table, config)
     decisions = workspace.load()

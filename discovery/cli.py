@@ -196,8 +196,8 @@ def cmd_run(args) -> int:
     files = write_run_files(result, args.out, args.label_next)
     written = files.written
     if files.moved_aside:
-        print(f"warning: {describe_moved_aside(files.moved_aside)}; give the labels typed there to add-labels with "
-              "the data that run read", file=sys.stderr)
+        print(f"warning: {describe_moved_aside(files.moved_aside)}; give the labels typed there (if any) to "
+              "add-labels with the data that run read", file=sys.stderr)
     if files.removed:
         print(f"removed {files.removed}: an earlier run's suggestions (--label-next 0 writes none)")
     if args.label_next:

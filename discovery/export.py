@@ -323,6 +323,8 @@ def edited_files(out_dir: str | os.PathLike, table) -> list[Path]:
         path = out / str(name)
         if Path(str(name)).name == str(name) and path.is_file() and file_sha256(path) != digest:
             edited.append(path)
+    if "label_next.csv" not in recorded and typed_labels(out / "label_next.csv", table):  # not this run's file
+        edited.append(out / "label_next.csv")
     return edited
 
 

@@ -524,7 +524,8 @@ def _scan_rows(text: str, sep: str, quoting: int, line_end: str | None):
             last_values.add(record[-1].strip())
         if quoting == csv.QUOTE_NONE:
             quoted = quoted or any(len(f) > 1 and f[0] == f[-1] == '"' for f in record)
-            phrase_first += [row] * any(_QUOTED_PHRASE_FIRST.match(f) for f in record)
+            if any(_QUOTED_PHRASE_FIRST.match(f) for f in record):
+                phrase_first.append(row)
         elif len(multiline) < MULTILINE_KEPT and any("\n" in f for f in record):
             multiline.append((row, next(f for f in record if "\n" in f)))
     return width, short, multiline, last_values - {""}, quoted, row, phrase_first

@@ -180,6 +180,13 @@ def test_corrections_typed_into_any_file_of_a_run_survive_a_run_into_its_folder(
     assert "corrected_label" in (aside / "labels_to_check.csv").read_text()
     assert (aside / "manifest.json").is_file() and "typed_in_proposed" not in files.written["proposed_labels.csv"].read_text()
     assert write_run_files(demo_result, tmp_path).moved_aside == ()  # the new run's files, untouched again
+    # a run that wrote no label_next.csv (--label-next 0) records none: one found there is checked for typed labels
+    write_run_files(demo_result, tmp_path, label_next=0)
+    unlabeled = int(np.flatnonzero(demo_result.table.labels < 0)[0])
+    (tmp_path / "label_next.csv").write_text(f"row_id,text,label\n{unlabeled},{demo_result.table.texts[unlabeled]},"
+                                             "typed_by_hand\n", encoding="utf-8")
+    moved = write_run_files(demo_result, tmp_path, label_next=0).moved_aside
+    assert [path.name for path in moved] == ["label_next.csv"] and "typed_by_hand" in moved[0].read_text()
 
 
 def test_jsonl_keeps_whole_numbers_and_every_digit_through_a_round_trip():

@@ -34,24 +34,37 @@ def counted_run(table, config, calls, gate=None):
 def test_a_page_change_during_a_run_leaves_it_going_and_the_next_page_picks_it_up(demo_table):
     cached, calls = {}, []
     runs = BackgroundRuns(on_result=cached.__setitem__)
-    compute = counted_run(demo_table, CONFIG, calls)
+    gate = threading.Event()  # holds the run open while the page changes
+    compute = counted_run(demo_table, CONFIG, calls, gate)
     run = runs.join("demo", compute, watcher="tab")
-    drawn = []
 
-    def draw(stage, done, total):
-        drawn.append(stage)
+    def page_change():
         raise PageChange()
 
-    with pytest.raises(PageChange):  # the page was left while the run showed its progress
-        run.wait(draw)
-    assert not run.done or run.error_ is None
+    with pytest.raises(PageChange):  # the page was left while it showed the run's progress
+        run.wait(tick=page_change)
     again = runs.join("demo", compute, watcher="tab")  # the next page asks for the same run
-    assert again is run or run.done
-    result = again.wait() if again is run else cached["demo"]
+    assert again is run and not run.done
+    gate.set()
+    drawn = []
+    result = again.wait(draw=lambda stage, done, total: drawn.append(stage))
     assert calls == [0] and drawn  # one run in all, and its progress was shown
     assert cached["demo"] is result and runs.running("demo") is None
     direct = run_discovery(demo_table, CONFIG)
     assert np.array_equal(result.rows.cluster_id.to_numpy(), direct.rows.cluster_id.to_numpy())
+
+
+def test_a_result_that_cannot_be_kept_is_the_runs_error_not_a_hang(demo_table):
+    """An error keeping the result (the callback) left the run unfinished and in the registry: every later page
+    asking for those settings waited for it forever."""
+    def cannot_keep(key, result):
+        raise MemoryError("no room for another result")
+
+    runs = BackgroundRuns(on_result=cannot_keep)
+    run = runs.join("demo", lambda progress: run_discovery(demo_table, CONFIG, progress=progress), watcher="tab")
+    with pytest.raises(MemoryError, match="no room"):
+        run.wait()
+    assert runs.running("demo") is None
 
 
 def test_changing_a_setting_during_a_run_stops_it_and_coming_back_in_time_keeps_it(demo_table):
