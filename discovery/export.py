@@ -253,13 +253,17 @@ def cluster_table(discovery) -> pd.DataFrame:
 def output_files(discovery) -> dict[str, bytes]:
     """proposed_labels.{csv,jsonl,parquet}, clusters.csv and manifest.json, as bytes (what ``write_outputs``
     writes and the dashboard's Export page offers)."""
+    return {**_label_files(discovery), "manifest.json": _manifest_bytes(manifest(discovery))}
+
+
+def _label_files(discovery) -> dict[str, bytes]:
+    """``output_files`` but the manifest: the proposed label set and the cluster table."""
     labeled = discovery.labeled_table()
     return {
         "proposed_labels.csv": to_csv_bytes(labeled),
         "proposed_labels.jsonl": to_jsonl_bytes(labeled),
         "proposed_labels.parquet": to_parquet_bytes(labeled),
         "clusters.csv": to_csv_bytes(cluster_table(discovery)),
-        "manifest.json": _manifest_bytes(manifest(discovery)),
     }
 
 
@@ -285,16 +289,14 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     corrections in labels_to_check.csv or proposed_labels.csv) are moved aside first, with the manifest they belong
     to (``edited_files_aside``); the manifest records each file's SHA-256 (``written_files``) to tell."""
     aside = edited_files_aside(out_dir, discovery.table)
-    files = output_files(discovery)
-    files["labels_to_check.csv"] = to_csv_bytes(labels_to_check_table(discovery))
-    removed = None
+    files = _label_files(discovery)
+    review = {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))}
     if label_next:
-        files["label_next.csv"] = to_csv_bytes(label_next_table(discovery, label_next))
-    record = json.loads(files["manifest.json"])
-    record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()
-                               if name != "manifest.json"}
-    files["manifest.json"] = _manifest_bytes(record)
-    written = write_files(out_dir, files, folder=folder)
+        review["label_next.csv"] = to_csv_bytes(label_next_table(discovery, label_next))
+    record = manifest(discovery)
+    record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in {**files, **review}.items()}
+    written = write_files(out_dir, {**files, "manifest.json": _manifest_bytes(record), **review}, folder=folder)
+    removed = None
     stale = Path(out_dir).expanduser() / "label_next.csv"
     if not label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
         stale.unlink()

@@ -353,7 +353,12 @@ def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, propo
         rows = np.sort(rng.choice(rows, UNLIKE_LABELED_MAX_ROWS, replace=False))
     if len(held) < 10 or not len(rows):
         return {}
-    X = normalize(np.asarray(X, dtype=np.float32))
+    used = np.union1d(labeled, rows)  # only these rows are compared: no copy of every row's vector
+    unit = normalize(np.asarray(X[used], dtype=np.float32))
+
+    def vectors(positions):
+        return unit[np.searchsorted(used, positions)]
+
     row_folds = np.full(len(rows), only_fold) if only_fold is not None else rng.choice(folds[held], len(rows))
     held_similarity, row_similarity = np.empty(len(held)), np.empty(len(rows))
     for fold in np.unique(folds[held]):
@@ -363,7 +368,7 @@ def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, propo
         for targets, similarity, fold_of in ((held, held_similarity, folds[held]), (rows, row_similarity, row_folds)):
             chosen = np.flatnonzero(fold_of == fold)
             if len(chosen):
-                similarity[chosen] = knn_search(X[reference], X[targets[chosen]], 1)[1][:, 0]
+                similarity[chosen] = knn_search(vectors(reference), vectors(targets[chosen]), 1)[1][:, 0]
     n_classes = int(max(y.max(), np.max(proposed)) + 1)
     wanted = np.bincount(np.asarray(proposed)[rows], minlength=n_classes) / len(rows)
     have = np.bincount(y[held], minlength=n_classes) / len(held)
@@ -405,15 +410,16 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
 
     n = int(fill.scored.get(best, 0))
     interval = binomtest(int(round(accuracy * n)), n).proportion_ci(0.95, method="wilson")
-    unlabeled = np.asarray(y) < 0
+    y = np.asarray(y)
+    unlabeled = y < 0
     covered = unlabeled & ~np.asarray(in_candidates, dtype=bool)
+    proposed = fill.distributions[best].argmax(1)
     gap = p_value = None
     if covered.any():
-        labeled = np.asarray(y)[np.asarray(y) >= 0]
         gap = class_share_gap(labeled_shares(y, n_classes), fill.distributions[best], covered)
-        p_value = share_gap_p_value(np.bincount(labeled, minlength=n_classes),
-                                    np.bincount(fill.distributions[best][covered].argmax(1), minlength=n_classes))
-    unlike = (unlike_labeled_rows(X, y, covered, fill.distributions[best].argmax(1), folds, only_fold, random_state)
+        p_value = share_gap_p_value(np.bincount(y[y >= 0], minlength=n_classes),
+                                    np.bincount(proposed[covered], minlength=n_classes))
+    unlike = (unlike_labeled_rows(X, y, covered, proposed, folds, only_fold, random_state)
               if X is not None and folds is not None and covered.any() else {})
     caveats = []
     unlike_sure = bool(unlike) and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE
