@@ -87,6 +87,7 @@ def settings_sidebar() -> None:
                 n_new_clusters=None if new_clusters is None else int(new_clusters),
                 # a reviewed copy keeps the count of new categories kept from the run before (state.switch_source)
                 preferred_n_new_clusters=config.preferred_n_new_clusters if new_clusters is None else None)
+            st.session_state["retry_failed_run"] = True  # Run pressed again on settings that failed tries them again
             # a page reloaded while it runs says these settings did not finish
             state.remember_pending_run(state.current_source(), st.session_state["config"])
 

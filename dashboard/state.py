@@ -88,8 +88,8 @@ def guard():
 def _shared_store() -> dict:
     """Process-wide caches: tables by source, base results by (data_hash, config). Results are immutable."""
     results = OrderedDict()
-    return {"tables": OrderedDict(), "results": results, "hover": OrderedDict(), "languages": OrderedDict(),
-            "run_lock": threading.Lock(), "table_lock": threading.Lock(),
+    return {"tables": OrderedDict(), "results": results, "failures": OrderedDict(), "hover": OrderedDict(),
+            "languages": OrderedDict(), "run_lock": threading.Lock(), "table_lock": threading.Lock(),
             "runs": BackgroundRuns(on_result=lambda key, result: _remember(results, key, result, MAX_CACHED_RESULTS))}
 
 
@@ -425,9 +425,12 @@ def _base_key(table, config: DiscoveryConfig) -> tuple:
 
 
 def base_result(table, config: DiscoveryConfig, progress_container=None):
-    """The pipeline's result for (data, settings), computed once per process and then served from cache."""
+    """The pipeline's result for (data, settings), computed once per process and then served from cache; a run
+    that failed fails again at once, with its message, until Run is pressed on it (``retry_failed_run``)."""
     store = _shared_store()
     key = _base_key(table, config)
+    if st.session_state.pop("retry_failed_run", False):
+        store["failures"].pop(key, None)
 
     def served_from_cache(result):
         # a page change reruns the script: a run this session computed keeps saying so
@@ -439,6 +442,11 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
     if cached is not None:
         store["runs"].follow(key, _session_token())  # a run this session asked for before is not waited for now
         return served_from_cache(cached)
+    failure = _recall(store["failures"], key)
+    if failure is not None:  # a page change reran the script: a late failure (memory, say) is not paid for again
+        store["runs"].follow(key, _session_token())
+        st.session_state["run_failed"] = True
+        raise failure.with_traceback(None)
     language = languages_of(table, config)
 
     def compute(progress):
@@ -472,6 +480,7 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
             slot.empty()  # a failed run's bars stood above its error message
             if run.done and exc is run.error_:  # the run failed (not Streamlit stopping this page's script)
                 remember_failed_run(exc)
+                _remember(store["failures"], key, exc, MAX_CACHED_RESULTS)
                 st.session_state["run_failed"] = True
             raise
         break
@@ -666,8 +675,9 @@ def get_result():
 def require_result():
     result = get_result()
     if result is None:
-        st.info("No result: the run failed (the message above says why); change the settings or the data."
-                if st.session_state.get("run_failed") else "No result yet: pick your data on the Data page.")
+        st.info("No result: the run failed (the message above says why); change the settings or the data, or "
+                "press Run to try these settings again." if st.session_state.get("run_failed")
+                else "No result yet: pick your data on the Data page.")
         st.stop()
     return result
 

@@ -659,16 +659,33 @@ def test_unusable_upload_name_is_a_message(workspace_root):
     assert not (workspace_root / "decisions.json").exists()
 
 
-def test_a_run_that_fails_leaves_its_message_not_its_progress_bars(workspace_root):
+def test_a_run_that_fails_leaves_its_message_not_its_progress_bars(workspace_root, monkeypatch):
+    """A failed run's message stays on every page; a page change does not run it again (a late failure, out
+    of memory say, was paid for on every page), pressing Run does."""
+    from dashboard import state
+
+    calls = []
+
+    def counted_run(*args, **kwargs):
+        calls.append(1)
+        return state_run(*args, **kwargs)
+
+    state_run = state.run_discovery
+    monkeypatch.setattr(state, "run_discovery", counted_run)
     at = upload_session("tickets.csv", small_upload())
+    calls.clear()
     at.selectbox(key="set_model").set_value("other (type a name or path)")
     at.text_input(key="set_model_name").set_value("/no/such/model")
     at.button(key="FormSubmitter:settings-Run").click().run()
     assert at.error and not at.exception and not at.get("progress")
+    message = at.error[0].value
+    assert "/no/such/model" in message.replace("\\", "") and len(calls) == 1
     at.switch_page("views/clusters.py").run()
-    assert at.error and not at.exception
-    assert any("the run failed" in i.value for i in at.info)  # not "pick your data": the data is fine
-    assert not any("pick your data" in i.value for i in at.info)
+    assert [e.value for e in at.error] == [message] and not at.exception and len(calls) == 1
+    assert any("the run failed" in i.value and "press Run to try these settings again" in i.value for i in at.info)
+    assert not any("pick your data" in i.value for i in at.info)  # the data is fine
+    at.button(key="FormSubmitter:settings-Run").click().run()
+    assert [e.value for e in at.error] == [message] and len(calls) == 2
 
 
 def test_an_uploaded_workbook_says_to_save_the_sheet_as_csv(workspace_root):
