@@ -110,6 +110,9 @@ def group_names(rows: pd.DataFrame, color_by: str, cluster_names: pd.Series | No
     return pd.DataFrame({"x": where.x.to_numpy(), "y": where.y.to_numpy(), "name": names})
 
 
+RINGED_ROWS = 200  # a few selected rows are ringed as well, to be found on the map; hundreds of rings hide it
+
+
 def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[int] | None = None,
                 texts: np.ndarray | None = None, cluster_names: pd.Series | None = None,
                 show_names: bool = False) -> go.Figure:
@@ -137,8 +140,10 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
         name="rows", showlegend=False,
         selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=0.25)),
     ))
-    if highlight:
-        chosen = rows.loc[[r for r in highlight if r in rows.index]]
+    chosen = rows.loc[[r for r in highlight or [] if r in rows.index]]
+    if len(chosen):  # drawn as the map's own selection (the rest faded), so it looks the same on a new figure
+        fig.data[0].selectedpoints = rows.index.get_indexer(chosen.index).tolist()
+    if 0 < len(chosen) <= RINGED_ROWS:
         fig.add_trace(go.Scattergl(x=chosen.x.to_numpy(), y=chosen.y.to_numpy(), mode="markers",
                                    customdata=chosen.index.tolist(), hoverinfo="skip",
                                    marker=dict(size=9, color="rgba(0,0,0,0)", line=dict(width=1.5, color="#111")),

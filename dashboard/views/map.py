@@ -1,4 +1,9 @@
-"""Map page: every row on the 2-d map; select with box or lasso (or type row ids) and label the selection."""
+"""Map page: every row on the 2-d map; select with box or lasso (or type row ids) and label the selection.
+
+The selection is the union of the rows drawn round on the map, the rows found by the search and the typed row
+ids, whatever the order they were given in. The map's own selection lasts only as long as its figure (another
+colouring, the names, a search ring or another page draw a new one, and Streamlit starts it empty), so the rows
+drawn round are kept here, changed only by drawing again (or clearing) on the map."""
 
 import streamlit as st
 
@@ -6,6 +11,28 @@ from dashboard import charts, state
 from discovery import assign_label
 
 st.title("Map")
+DRAWN_ROUND = "map_drawn_round"  # the row ids of the latest box, lasso or clicked points on the map
+
+
+def remember_drawn_round() -> None:
+    """The chart's callback: runs only when the researcher selects (or clears) on the map, not when a new
+    figure starts with an empty selection."""
+    event = st.session_state.get("map_chart") or {}
+    result = state.get_result()
+    st.session_state[DRAWN_ROUND] = {"data": None if result is None else result.table.data_hash,
+                                     "rows": charts.row_ids_from_selection(event.get("selection"))}
+
+
+def drawn_round_rows(result) -> list[int]:
+    """The rows drawn round on this data's map (a selection on other data is not carried to this one)."""
+    kept = st.session_state.get(DRAWN_ROUND) or {}
+    return list(kept.get("rows", [])) if kept.get("data") == result.table.data_hash else []
+
+
+def clear_selection() -> None:
+    st.session_state.pop(DRAWN_ROUND, None)
+    st.session_state["map_search"] = ""
+    st.session_state["map_row_ids"] = ""
 
 
 def label_selection(row_ids: list[int]) -> None:
@@ -23,6 +50,7 @@ def label_selection(row_ids: list[int]) -> None:
             return
     replaced = state.labels_replaced(state.get_result(), row_ids, label)
     if state.decide_now(lambda result: assign_label(result, row_ids, label), ""):
+        st.session_state.pop(DRAWN_ROUND, None)  # labeled: the rows drawn round are done with
         applied = state.get_result().decisions[-1]["label"]  # a class's spelling, if it is one
         state.notify(f"Labeled {len(row_ids):,} row{'s' if len(row_ids) != 1 else ''} as {applied!r}; the decision is saved."
                      + (f" {replaced} (Undo last decision, in the sidebar, takes it back.)" if replaced else ""))
@@ -50,13 +78,22 @@ def show_map(result) -> list[int]:
         words = " ".join(phrase.split())
         st.caption(state.plain(f"{len(found):,} row{'s' if len(found) != 1 else ''} "
                                f"contain{'s' if len(found) == 1 else ''} '{words}'."))
-    chosen = list(dict.fromkeys(typed_ids + found))
+    drawn_round = drawn_round_rows(result)
+    chosen = list(dict.fromkeys(drawn_round + typed_ids + found))
     fig = charts.scatter_map(result.rows, color_by, highlight=chosen, texts=state.hover_texts(result.table),
                              cluster_names=result.clusters.display_name, show_names=show_names)
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map_chart",
-                            width="stretch", config={"displaylogo": False, "scrollZoom": True})
-    st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select; hover for the text.")
-    return list(dict.fromkeys(charts.row_ids_from_selection(getattr(event, "selection", None)) + chosen))
+    st.plotly_chart(fig, on_select=remember_drawn_round, selection_mode=("points", "box", "lasso"), key="map_chart",
+                    width="stretch", config={"displaylogo": False, "scrollZoom": True})
+    st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select (the selection is ringed, and holds "
+               "across colourings and pages); hover for the text.")
+    if chosen:
+        parts = [f"{len(drawn_round):,} drawn round on the map" if drawn_round else "",
+                 f"{len(found):,} found by the search" if phrase.strip() else "",
+                 f"{len(typed_ids):,} typed" if typed_ids else ""]
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.caption("Selected: " + ", ".join(p for p in parts if p) + " (together, without repeats).")
+        right.button("Clear the selection", key="map_clear", on_click=clear_selection, width="stretch")
+    return chosen
 
 
 def show_selection(result, row_ids: list[int]) -> None:

@@ -5,6 +5,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -100,6 +101,7 @@ def select_on_the_map(page, main, tool: str, corners: list[tuple[float, float]])
     for point in points[1:]:
         page.mouse.move(*point, steps=8)
     page.mouse.up()
+    wait_until_idle(page)  # an earlier selection's heading stands until the page is drawn again
     heading = page.get_by_role("heading", name=re.compile(r"^[\d,]+ rows selected$"))
     try:
         heading.wait_for(timeout=60_000)
@@ -108,6 +110,32 @@ def select_on_the_map(page, main, tool: str, corners: list[tuple[float, float]])
     text = main.inner_text()
     assert not [bad for bad in BAD_TEXT if bad in text], (tool, text[:2000])
     assert int(heading.inner_text().split()[0].replace(",", "")) > 0
+
+
+def wait_until_idle(page, timeout_s: float = 120) -> None:
+    """Wait for the script run a click started to end (Streamlit's running indicator gone for a second)."""
+    page.wait_for_timeout(1000)
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if page.locator("[data-testid='stStatusWidget']").count() == 0:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= 1.0:
+                return
+        else:
+            quiet_since = None
+        page.wait_for_timeout(200)
+    raise AssertionError("the page kept running")
+
+
+def still_selected(page, main, heading: str, when: str) -> None:
+    try:
+        page.get_by_role("heading", name=heading, exact=True).wait_for(timeout=30_000)
+    except Exception:
+        shot = Path(tempfile.gettempdir()) / "label-discovery-e2e-failure.png"
+        page.screenshot(path=str(shot), full_page=True)
+        raise AssertionError(f"{when}: no '{heading}' (screenshot: {shot}); the page says: "
+                             f"{main.inner_text()[:1500]}") from None
 
 
 def test_dashboard_in_a_browser(server):
@@ -141,6 +169,20 @@ def test_dashboard_in_a_browser(server):
         page.screenshot(path=str(SCREENSHOT), full_page=False)
         select_on_the_map(page, main, "Box Select", [(0.35, 0.35), (0.65, 0.65)])
         select_on_the_map(page, main, "Lasso Select", [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7), (0.3, 0.31)])
+        selected = page.get_by_role("heading", name=re.compile(r"^[\d,]+ rows selected$")).inner_text()
+        # a new figure starts with an empty selection in Streamlit: the rows drawn round were dropped by another
+        # colouring or a visit to another page
+        page.get_by_role("radio", name="given label").click()
+        wait_until_idle(page)
+        still_selected(page, main, selected, "after another colouring")
+        page.get_by_role("link", name="Clusters").first.click()
+        page.get_by_role("heading", name=PAGES["Clusters"], exact=True).wait_for(timeout=60_000)
+        page.get_by_role("link", name="Map").first.click()
+        page.get_by_role("heading", name="Map", exact=True).wait_for(timeout=60_000)
+        wait_until_idle(page)
+        still_selected(page, main, selected, "after a visit to the Clusters page")
+        page.get_by_role("button", name="Clear the selection").click()
+        page.get_by_text("Nothing selected yet.").wait_for(timeout=60_000)
         browser.close()
     assert not console_errors, console_errors
     assert SCREENSHOT.stat().st_size > 10_000
