@@ -217,11 +217,12 @@ class NewClusterEstimate:
     preferred: int | None = None
     kept_preferred: bool = False
     capped_by_rows: bool = False  # the grid stopped at a fifth of the unlabeled rows, below its usual top
+    outside_quantile: float | None = None  # the quantile ``outside_share`` was taken at
 
     def to_dict(self) -> dict:
         return {"n_new": self.n_new, "plausible": list(self.plausible), "noise": round(self.noise, 6),
                 "capped_by_rows": self.capped_by_rows,
-                "outside_share": round(self.outside_share, 6),
+                "outside_share": round(self.outside_share, 6), "outside_quantile": self.outside_quantile,
                 "scores": {str(k): round(v, 6) for k, v in self.scores.items()},
                 "best": self.n_new if self.best is None else self.best, "preferred": self.preferred,
                 "kept_preferred": self.kept_preferred}
@@ -239,11 +240,19 @@ def best_is_largest_tried(estimate: dict | None) -> bool:
 
 
 NEW_CLASS_EVIDENCE = 0.1  # share of unlabeled rows outside every known class that rules out "no new cluster"
+# The quantile ``share_outside_known_classes`` is taken at. Fine-tuned vectors hold the labeled rows tightly (0.02:
+# without unnamed classes 0.1-3.6%, snips with 5 of 7 intents named 17-26%). Vectors not fine-tuned (the base model,
+# tfidf; also what a run with too few labels to fine-tune gets) hold them loosely: at 0.02 snips read 7.7-16.6%,
+# two of three draws under the bar, and the silhouette peaked at no new cluster. At 0.05, seeds 0-2, labeled ratio
+# 0.1: without unnamed classes 0.6-4.3% (all-MiniLM-L6-v2 on banking, stackoverflow, snips, mcid; tfidf 0-4.1% on
+# banking and snips), snips at known ratio 0.75 13.1-26.1% (tfidf 29-31%).
+OUTSIDE_QUANTILE = {"adapted": 0.02, "not adapted": 0.05}
 
 
 def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sample: int = 4000,
                          n_grid: int = 14, n_restarts: int = 3, preferred: int | None = None,
-                         progress: Callable[[int, int], None] | None = None) -> NewClusterEstimate:
+                         progress: Callable[[int, int], None] | None = None,
+                         outside_quantile: float = OUTSIDE_QUANTILE["adapted"]) -> NewClusterEstimate:
     """How many clusters beyond the known classes the unlabeled rows need, with the evidence.
 
     Seeded k-means is run for a geometric grid of extra-cluster counts (0 up to
@@ -260,7 +269,8 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     With few known classes the silhouette can peak at 0 new clusters although many rows lie
     outside every known class (snips, 5 of 7 intents named: 2 of 3 draws). When more than
     ``NEW_CLASS_EVIDENCE`` of the unlabeled rows do (``share_outside_known_classes``, about 2%
-    without unnamed classes), the best count of at least one is taken.
+    without unnamed classes), the best count of at least one is taken. ``outside_quantile``: the quantile that
+    share is taken at (``OUTSIDE_QUANTILE``: 0.02 on fine-tuned vectors, 0.05 on others).
 
     ``preferred``: a count to keep whenever it lies in the plausible range (the previous run's, when
     the researcher runs again with a few more labels). The curve is flat near its top: labeling one
@@ -289,7 +299,7 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     counts = list(scores)
     smoothed = _smoothed(scores)
     best = int(np.argmax(smoothed))
-    outside = share_outside_known_classes(X, y)
+    outside = share_outside_known_classes(X, y, outside_quantile)
     if counts[best] == 0 and outside > NEW_CLASS_EVIDENCE and len(counts) > 1:
         best = 1 + int(np.argmax(smoothed[1:]))
     noise = float(np.median(errors)) if errors else 0.0
@@ -297,7 +307,7 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     keep = preferred is not None and low <= preferred <= high and not (preferred == 0 and outside > NEW_CLASS_EVIDENCE)
     return NewClusterEstimate(int(preferred) if keep else int(counts[best]), scores, noise, (low, high), outside,
                               best=int(counts[best]), preferred=None if preferred is None else int(preferred),
-                              kept_preferred=bool(keep), capped_by_rows=capped)
+                              kept_preferred=bool(keep), capped_by_rows=capped, outside_quantile=outside_quantile)
 
 
 def _silhouette_curve(sample: np.ndarray, grid: list, cluster_sample: Callable[[int, int], np.ndarray],
@@ -386,15 +396,18 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
     ``n_init``: k-means runs from different starts; the tightest one (highest total
     cosine similarity to the centers) is kept, as scikit-learn's KMeans does.
     ``preferred_n_new_clusters``: when estimating, keep this count if the data fits it about as well
-    as the best (``new_cluster_estimate``'s ``preferred``).
+    as the best (``new_cluster_estimate``'s ``preferred``); ``outside_quantile``: its evidence of rows outside
+    every known class (``OUTSIDE_QUANTILE``: the pipeline sets it by whether the vectors were fine-tuned).
     Fitted: ``labels_``, ``cluster_centers_``, ``n_new_clusters_``, ``n_confident_seeds_`` (after that check),
     ``n_seeds_in_new_clusters_`` (dropped by it), ``used_labels_``,
     ``new_cluster_estimate_`` (the ``NewClusterEstimate`` behind the count; None when the count was given).
     """
 
     def __init__(self, n_new_clusters: int | None = None, seed_threshold: float | None = 0.6, max_iter: int = 100,
-                 n_init: int = 5, random_state: int | None = 0, preferred_n_new_clusters: int | None = None):
+                 n_init: int = 5, random_state: int | None = 0, preferred_n_new_clusters: int | None = None,
+                 outside_quantile: float = OUTSIDE_QUANTILE["adapted"]):
         self.n_new_clusters = n_new_clusters
+        self.outside_quantile = outside_quantile
         self.preferred_n_new_clusters = preferred_n_new_clusters
         self.seed_threshold = seed_threshold
         self.max_iter = max_iter
@@ -420,7 +433,8 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
 
             self.new_cluster_estimate_ = new_cluster_estimate(X, y, random_state=seed,
                                                               preferred=self.preferred_n_new_clusters,
-                                                              progress=search_progress)
+                                                              progress=search_progress,
+                                                              outside_quantile=self.outside_quantile)
             n_new = self.new_cluster_estimate_.n_new
         n_added = int(((seeds >= 0) & (y < 0)).sum())
         if n_added and n_new > 0:

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .cluster import LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
+from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
 from .adapt import AdaptedEmbedder, can_adapt, why_not_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
@@ -851,6 +851,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     start = time.perf_counter()
     report("cluster", 0, 1)
+    if isinstance(clusterer, SeededKMeans):
+        clusterer.set_params(outside_quantile=OUTSIDE_QUANTILE["adapted" if adapted else "not adapted"])
     clusterer.fit(embeddings, y, progress=lambda d, t: report("cluster", d, t))
     twins = duplicate_groups(table.texts, y)
     clusters, noise, moved = same_cluster_for_duplicates(clusterer.labels_, clusterer.noise_mask_, twins)

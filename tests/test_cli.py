@@ -249,7 +249,7 @@ def test_the_number_of_new_clusters_can_be_set(demo_slice, tmp_path):
     assert "new clusters: 4 (given)" in done.stdout
     estimated = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--out", tmp_path / "est")
     assert "new clusters:" in estimated.stdout and "(estimated" in estimated.stdout
-    assert "estimate" in json.loads((tmp_path / "est" / "manifest.json").read_text())["clustering"]
+    assert json.loads((tmp_path / "est" / "manifest.json").read_text())["clustering"]["estimate"]["outside_quantile"] == 0.05
     refused = discovery("run", demo_slice, "--new-clusters", "-1", "--out", tmp_path / "bad")
     assert refused.returncode == 2 and refused.stderr.strip().startswith("error: --new-clusters")
     estimate = json.loads((tmp_path / "est" / "manifest.json").read_text())["clustering"]["estimate"]

@@ -254,6 +254,27 @@ def test_a_run_with_every_class_known_proposes_balanced_labels(small_banking, tm
     assert set(pd.read_csv(tmp_path / "proposed_labels.csv", encoding="utf-8-sig").label_source) == {"human", "balanced"}
 
 
+@pytest.mark.parametrize("adapted", [True, False])
+def test_the_evidence_of_unnamed_classes_is_read_at_the_quantile_of_the_vectors_used(small_banking, adapted):
+    """Fine-tuned vectors hold the labeled rows tightly, the base model's loosely (``cluster.OUTSIDE_QUANTILE``):
+    the run reads the evidence at the quantile of the vectors it clustered, and the manifest says which."""
+    import pandas as pd
+
+    from discovery import DiscoveryConfig, run_discovery
+    from discovery.cluster import OUTSIDE_QUANTILE, share_outside_known_classes
+    from discovery.io import table_from_frame
+
+    frame, y, X = small_banking
+    labels = np.where(y >= 0, frame.true_label.to_numpy(dtype=object), "")
+    table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels}), name="small.csv", data_hash="small",
+                             text_column="text", label_column="label")
+    result = run_discovery(table, DiscoveryConfig(make_map=False), embeddings=X, embeddings_adapted=adapted)
+    estimate = result.clustering["estimate"]
+    quantile = OUTSIDE_QUANTILE["adapted" if adapted else "not adapted"]
+    assert estimate["outside_quantile"] == quantile
+    assert estimate["outside_share"] == pytest.approx(share_outside_known_classes(X, table.labels, quantile), abs=1e-6)
+
+
 @pytest.mark.parametrize("unnamed", [None, "card_arrival", "lost_or_stolen_phone", "cash_withdrawal_charge"])
 def test_a_labeled_cluster_that_took_in_an_unnamed_intent_is_flagged(small_banking, unnamed):
     """8 real banking intents, 6 labeled rows each, no new cluster allowed: one intent left unnamed has to go

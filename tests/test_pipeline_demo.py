@@ -83,6 +83,8 @@ def test_a_loose_estimate_of_new_clusters_says_so(demo_result):
     low, high = estimate["plausible"]
     assert estimate["n_new"] == report["n_new_clusters"] == len(demo_result.clusters) - len(demo_result.table.codec)
     assert low <= estimate["n_new"] <= high and high >= 2 * max(low, 1)
+    # too few labels a class to fine-tune on: the evidence of unnamed classes is read at the loose vectors' quantile
+    assert not demo_result.adaptation["used"] and estimate["outside_quantile"] == 0.05
 
 
 def test_the_run_reports_the_seeds_it_left_to_new_clusters(demo_result):
