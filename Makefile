@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(PY) bench/estimate_honesty.py
 	$(PY) bench/label_check.py
 	$(PY) bench/language_check.py
+	$(PY) bench/outside_share.py
 	$(PY) bench/fill_ceiling.py
 	$(PY) bench/large_table.py
 	$(PY) bench/run_benchmarks.py --report-only
