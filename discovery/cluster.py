@@ -111,13 +111,18 @@ def seeded_kmeans(X: np.ndarray, y: np.ndarray, n_new: int, random_state: int = 
     return assign, centers
 
 
+def start_seed(random_state: int, start: int) -> int:
+    """The seed of k-means start ``start``: 1,000 apart, wrapped into NumPy's range (a seed near 2**32 - 1 is valid)."""
+    return (random_state + 1000 * start) % 2**32
+
+
 def best_of_inits(X: np.ndarray, y: np.ndarray, n_new: int, n_init: int, random_state: int = 0,
                   max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """``seeded_kmeans`` from ``n_init`` starts; the run with the highest total similarity to its centers."""
     best = None
     Xn = normalize(np.asarray(X, dtype=np.float32))
     for run in range(max(1, n_init)):
-        assign, centers = seeded_kmeans(X, y, n_new, random_state=random_state + 1000 * run, max_iter=max_iter)
+        assign, centers = seeded_kmeans(X, y, n_new, random_state=start_seed(random_state, run), max_iter=max_iter)
         objective = float(np.einsum("ij,ij->", Xn, centers[assign]))
         if best is None or objective > best[0]:
             best = (objective, assign, centers)
@@ -326,7 +331,7 @@ def _silhouette_curve(sample: np.ndarray, grid: list, cluster_sample: Callable[[
     for i, count in enumerate(grid):
         values = []
         for restart in range(starts):
-            assign = cluster_sample(count, random_state + 1000 * restart)
+            assign = cluster_sample(count, start_seed(random_state, restart))
             if 1 < len(np.unique(assign)) < len(sample):  # silhouette's own domain
                 values.append(float(silhouette_score(distances, assign, metric="precomputed")))
             if progress:

@@ -440,6 +440,20 @@ def test_evaluate_takes_seed_as_seeds_and_creates_the_json_folder(tmp_path):
     assert target.parent.is_dir() and not target.exists()
 
 
+def test_the_largest_seed_runs(tmp_path, demo_slice):
+    """Every seed the range check lets through runs: k-means starts 1,000 apart went past 2**32 - 1 and failed with
+    NumPy's error after the check had passed."""
+    import hashlib
+
+    outputs = []
+    for out in ("a", "b"):
+        ran = discovery("run", demo_slice, "--model", "tfidf", "--seed", "4294967295", "--quiet", "--label-next", "0",
+                        "--out", tmp_path / out)
+        assert ran.returncode == 0, ran.stderr
+        outputs.append(hashlib.sha256((tmp_path / out / "clusters.csv").read_bytes()).hexdigest())
+    assert outputs[0] == outputs[1]  # and it is deterministic
+
+
 def test_a_seed_numpy_cannot_take_a_json_folder_or_an_out_file_are_refused_before_running(tmp_path):
     for args in (["run", DEMO, "--seed", "-1", "--out", tmp_path / "o"], ["evaluate", "x", "--seeds", "0", "4294967296"]):
         refused = discovery(*args)
