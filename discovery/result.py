@@ -21,8 +21,8 @@ from .errors import InputError
 from .io import contentless_rows, free_column_name, why_read_as_no_label, with_row_ids
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
-from .summarize import (CANDIDATE, candidate_name, candidate_rows, document_term_counts, may_hide_new_category,
-                        representative_rows, summarize_clusters, unlabeled_beyond_labels)
+from .summarize import (CANDIDATE, KNOWN, MIXED, candidate_name, candidate_rows, document_term_counts,
+                        may_hide_new_category, representative_rows, summarize_clusters, unlabeled_beyond_labels)
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
 NAMED_STATUS, DISMISSED_STATUS = "named", "dismissed"
@@ -503,9 +503,17 @@ class _Decisions:
         members = np.flatnonzero(self.cluster_of == cluster_id)
         return bool(len(members)) and bool(candidate_rows(self.cluster_of, self.result.table.labels)[members[0]])
 
-    def _require_candidate(self, cluster_id: int) -> None:
+    def _holds_labeled_class(self, cluster_id: int) -> bool:
+        """Whether the cluster is a labeled class's (most of its labeled rows, not a stray few): a named or split
+        candidate is not."""
+        if cluster_id in self.changed:
+            return not self._is_candidate(cluster_id)
+        return self.result.clusters.status.get(cluster_id) in (KNOWN, MIXED)
+
+    def _require_candidate(self, cluster_id: int, only: str = "only a candidate new category takes a name") -> None:
         """A name is for a candidate new category. A labeled class's cluster named would give its unlabeled rows
-        the name and leave its labeled ones their class: one class read as two by the next run."""
+        the name and leave its labeled ones their class: one class read as two by the next run. Dismissing is
+        for candidates too: a labeled class's cluster dismissed listed its labeled rows as dismissed."""
         if self._is_candidate(cluster_id):
             return
         labels = self.result.table.labels
@@ -513,8 +521,7 @@ class _Decisions:
         held = labels[(current == cluster_id) & (labels >= 0)]
         most = pd.Series(held).value_counts().index[:3]  # the majority first
         classes = ", ".join(repr(self.result.table.codec.names[int(c)]) for c in most)
-        raise InputError(f"cluster {cluster_id} holds labeled rows ({classes}); only a candidate new category takes a "
-                         "name. To give some of its rows another label, select them on the Map (assign_label); to "
+        raise InputError(f"cluster {cluster_id} holds labeled rows ({classes}); {only}. To give some of its rows another label, select them on the Map (assign_label); to "
                          "split off the rows its labels do not explain, split it.")
 
     def _spelling_in_use(self, label: str, cluster_id: int | None = None) -> str:
@@ -550,6 +557,8 @@ class _Decisions:
 
     def dismiss(self, cluster_id: int) -> "_Decisions":
         self._require([cluster_id])
+        if self._holds_labeled_class(int(cluster_id)):
+            self._require_candidate(int(cluster_id), "only a candidate new category can be dismissed")
         self.dismissed.add(int(cluster_id))
         self.clusters_changed = True
         self.decisions.append({"action": "dismiss", "cluster_id": int(cluster_id)})
@@ -651,7 +660,11 @@ class _Decisions:
             raise InputError("a label cannot be empty; type a label.")
         _check_length(label, "label")
         _check_read_as_a_label(label, "label", self.result.table.read_with)
+        if isinstance(row_ids, (str, bytes)) or not hasattr(row_ids, "__iter__"):
+            raise InputError(f"row_ids {row_ids!r} is not a list of row ids; give a list, e.g. [3, 7, 12].")
         ids = [_row_id(r) for r in row_ids]
+        if not ids:
+            raise InputError("no row to label; select or type at least one row id.")
         positions = self.result.rows.index.get_indexer(ids)
         if (positions < 0).any():
             raise InputError(f"row {ids[int(np.argmax(positions < 0))]} does not exist in this data.")

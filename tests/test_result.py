@@ -63,6 +63,29 @@ def test_dismissed_candidate_falls_back_to_fill_in(demo_result):
     assert cid not in dismissed.candidates.index
 
 
+def test_a_labeled_class_s_cluster_is_not_dismissed(demo_result):
+    """Dismissing says "not a new category": a labeled class's cluster dismissed listed its labeled rows as
+    dismissed. It is refused, with what to do instead; a candidate named first can still be dismissed."""
+    from discovery import InputError
+
+    known = int(demo_result.clusters.index[demo_result.clusters.status == "known"][0])
+    with pytest.raises(InputError, match=f"cluster {known} holds labeled rows .*only a candidate new category can be dismissed"):
+        dismiss_candidate(demo_result, known)
+    cid = first_candidate(demo_result)
+    assert cid not in dismiss_candidate(name_cluster(demo_result, cid, "card_not_working"), cid).candidates.index
+
+
+@pytest.mark.parametrize("row_ids, message", [(3, "not a list of row ids"), ("3, 7", "not a list of row ids"),
+                                              ([], "no row to label")])
+def test_labels_need_a_list_of_rows(demo_result, row_ids, message):
+    """A bare number or a string of ids raised Python's TypeError or labeled rows 3 and ','; an empty list
+    stored a decision that labeled nothing."""
+    from discovery import InputError
+
+    with pytest.raises(InputError, match=message):
+        assign_label(demo_result, row_ids, "fraud_report")
+
+
 def test_assigned_labels_become_human_labels(demo_result):
     ids = demo_result.rows.index[demo_result.rows.label_source != "human"][:7].tolist()
     result = assign_label(demo_result, ids, "fraud_report")
