@@ -68,7 +68,8 @@ def class_tfidf_keywords(texts: list[str], clusters: np.ndarray, n_keywords: int
 
 
 def representative_rows(X: np.ndarray, clusters: np.ndarray, n: int = 5, only=None) -> dict[int, list[int]]:
-    """Positions of the members closest to their cluster's mean direction, most typical first.
+    """Positions of the members closest to their cluster's mean direction, most typical first, one per vector:
+    copies of a text (one vector) showed the same example twice, and a named candidate lent its name to fewer texts.
 
     ``only``: the cluster ids to describe (default: all).
     """
@@ -77,7 +78,15 @@ def representative_rows(X: np.ndarray, clusters: np.ndarray, n: int = 5, only=No
         members = np.flatnonzero(clusters == c)
         center = normalize(X[members].mean(0, keepdims=True))[0]
         order = np.argsort(-(X[members] @ center), kind="stable")
-        out[int(c)] = members[order[:n]].tolist()
+        chosen, seen = [], set()
+        for position in members[order]:
+            vector = np.asarray(X[position]).tobytes()
+            if vector not in seen:
+                seen.add(vector)
+                chosen.append(int(position))
+                if len(chosen) == n:
+                    break
+        out[int(c)] = chosen
     return out
 
 

@@ -45,6 +45,17 @@ def test_representatives_are_central(small_banking):
     assert sims[reps].min() >= np.sort(sims)[-3] - 1e-6
 
 
+def test_copies_of_a_text_are_one_representative(small_banking):
+    """Copies of the most typical text (one vector) were shown as several of the five examples."""
+    _, _, X = small_banking
+    clusters = np.zeros(len(X) + 3, dtype=int)
+    first = representative_rows(X, clusters[: len(X)], n=5)[0]
+    with_copies = np.vstack([X, X[[first[0]] * 3]])  # three more copies of the most typical row
+    reps = representative_rows(with_copies, clusters, n=5)[0]
+    assert len(reps) == 5 and len({with_copies[r].tobytes() for r in reps}) == 5
+    assert len(set(reps) & {first[0], len(X), len(X) + 1, len(X) + 2}) == 1  # the text, once
+
+
 def test_candidate_rows_are_the_rows_of_the_summary_s_candidate_clusters(small_banking):
     """The fill-in needs the candidate rows before the clusters are described; both must agree."""
     from discovery.cluster import SeededKMeans
