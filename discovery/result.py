@@ -26,6 +26,7 @@ from .summarize import (CANDIDATE, KNOWN, MIXED, candidate_name, candidate_rows,
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
 NAMED_STATUS, DISMISSED_STATUS = "named", "dismissed"
+LABELED_BY_HAND_STATUS = "labeled by hand"  # a candidate whose every row has a label given by hand: decided
 SOURCES = (HUMAN, CLUSTER, "knn", "propagation", "classifier", "blend", "balanced", CANDIDATE_SOURCE)
 
 
@@ -206,9 +207,23 @@ def name_clash(result: "Discovery", cluster_id: int, name: str) -> str | None:
 
 def cluster_statuses(clusters: pd.DataFrame) -> pd.Series:
     """Each cluster's status as a researcher reads it: ``known``, ``mixed``, ``candidate`` (open), ``named``
-    (a candidate the researcher named) or ``dismissed``."""
+    (a candidate the researcher named), ``labeled by hand`` (a candidate whose every row the researcher labeled:
+    no longer open, as ``Discovery.candidates`` says) or ``dismissed``."""
     named = (clusters.status == CANDIDATE) & clusters.renamed
-    return clusters.status.where(~named, NAMED_STATUS).where(~clusters.dismissed, DISMISSED_STATUS)
+    status = clusters.status.where(~named, NAMED_STATUS)
+    if "labeled_by_hand" in clusters:
+        status = status.where(~(clusters.labeled_by_hand & (clusters.status == CANDIDATE) & ~clusters.renamed),
+                              LABELED_BY_HAND_STATUS)
+    return status.where(~clusters.dismissed, DISMISSED_STATUS)
+
+
+def _mark_labeled_by_hand(clusters: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``clusters`` with ``labeled_by_hand`` (every row of the cluster has a label) and its status read again."""
+    unlabeled = rows.human_label.isna().groupby(rows.cluster_id.to_numpy()).sum()
+    clusters = clusters.copy()
+    clusters["labeled_by_hand"] = unlabeled.reindex(clusters.index, fill_value=0).to_numpy() == 0
+    clusters["cluster_status"] = cluster_statuses(clusters)
+    return clusters
 
 
 def _cohesion(X: np.ndarray, clusters: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -747,6 +762,8 @@ class _Decisions:
                 clusters = clusters.copy() if clusters is result.clusters else clusters
                 fit = _fit_of(rows, rows.cluster_id.to_numpy(), result.fill_method, clusters.index)
                 clusters[fit.columns] = fit
+        if any(d.get("action") == "assign" for d in self.decisions):  # this draft's or an earlier one's
+            clusters = _mark_labeled_by_hand(clusters, rows)
         if rows is not result.rows or clusters is not result.clusters:
             rows = propose_labels(rows, clusters, result.fill_method)
         return dataclasses.replace(result, rows=rows, clusters=clusters, decisions=tuple(self.decisions),

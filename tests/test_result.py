@@ -536,3 +536,14 @@ def test_a_candidate_whose_every_row_is_labeled_by_hand_is_no_longer_open(demo_r
     every = assign_label(most, rows[-1:], "wrong_exchange_rate_purchase")
     assert candidate not in every.candidates.index and len(every.candidates) == len(demo_result.candidates) - 1
     assert candidate in demo_result.candidates.index  # the result it came from is unchanged
+    # the cluster table, the rows and clusters.csv say so too (they kept calling it an open candidate)
+    from discovery.export import cluster_table
+
+    assert most.clusters.loc[candidate, "cluster_status"] == "candidate"
+    assert every.clusters.loc[candidate, "cluster_status"] == "labeled by hand"
+    assert set(every.rows.loc[rows, "cluster_status"]) == {"labeled by hand"}
+    table = cluster_table(every).set_index("cluster_id")
+    assert table.loc[candidate, "status"] == "labeled by hand"
+    assert (table.status == "candidate").sum() == len(every.candidates)
+    later = merge_clusters(every, [int(every.candidates.index[0]), int(every.candidates.index[1])])
+    assert later.clusters.loc[candidate, "cluster_status"] == "labeled by hand"  # a later decision keeps it

@@ -8,7 +8,7 @@ from discovery.result import cluster_statuses
 
 st.title("Clusters")
 
-STATUSES = ["known", "mixed", "candidate", "named", "dismissed"]
+STATUSES = ["known", "mixed", "candidate", "named", "labeled by hand", "dismissed"]
 
 
 def cluster_frame(result) -> pd.DataFrame:
