@@ -93,7 +93,8 @@ def show_label_next(result) -> None:
                "candidate clusters are named on the Candidates page instead. A label you give is a human label "
                "in the export at once; the fill-in learns from it when you run again with your labels (Data "
                "page), or on your own file once you add them (download the list).")
-    suggested = rows_to_label_next(result, n=NEXT_SHOWN)
+    # the file's first rows: picked for 20, a class's cap (twice an even share) let fewer of one class in than the file's
+    suggested = rows_to_label_next(result, n=NEXT_FILE).head(NEXT_SHOWN)
     if suggested.empty:
         st.info("Nothing to suggest: every row is labeled or sits in a candidate cluster.")
         return
@@ -106,7 +107,7 @@ def show_label_next(result) -> None:
         st.text_input("Its label", key="next_label", placeholder="e.g. " + str(suggested.proposed_label.iloc[0]))
         st.form_submit_button("Label this row", type="primary", on_click=label_next_row)
     drawn = state.drawn()  # the file holds every decision saved by the click: another tab may have labeled rows since
-    st.download_button(f"Download the {NEXT_FILE} rows to label next (CSV)",
+    st.download_button(f"Download the {NEXT_FILE} rows to label next (CSV; the first {NEXT_SHOWN} are those above)",
                        lambda: to_csv_bytes(label_next_table(state.latest_result(drawn)[0], NEXT_FILE)),
                        file_name=state.download_name("label_next.csv"), mime="text/csv", key="next_download", on_click="ignore")
 
