@@ -335,11 +335,13 @@ def _validate(known_ratio: float, labeled_ratio: float, seeds, k: str) -> None:
 
 
 def _check_draw_labels_something(train_labels, known_ratio: float, labeled_ratio: float,
-                                 subsampled_by: int | None = None, largest_share: float | None = None) -> None:
+                                 subsampled_by: int | None = None, largest_share: float | None = None,
+                                 whole_rows: int | None = None) -> None:
     """A known ratio that names no class, or a labeled ratio that labels no row of any class (not even the
     largest), would score a run without labels as if it were the protocol asked for: refused, saying what would.
     ``subsampled_by``: the --max-train-rows that cut train down, when it did (then keeping more rows is the fix);
-    ``largest_share``: the largest class's share of the whole train split, which the advice is sized on."""
+    ``largest_share``: the largest class's share of the whole train split, which the advice is sized on;
+    ``whole_rows``: the whole train split's rows (more than that cannot be kept: then the ratio must rise)."""
     counts = pd.Series(np.asarray(train_labels, dtype=str)).value_counts()
     if known_ratio > 0 and round(len(counts) * known_ratio) == 0:
         raise InputError(f"--known-ratio {known_ratio} names no class of the {len(counts)} in train "
@@ -350,6 +352,12 @@ def _check_draw_labels_something(train_labels, known_ratio: float, labeled_ratio
             # round(n x ratio) >= 1 needs n > 0.5 / ratio; a fifth more for the sampling's rounding
             needed = math.floor(0.5 / labeled_ratio) + 1
             share = largest_share or counts.max() / len(train_labels)
+            if whole_rows is not None and math.ceil(1.2 * needed / share) > whole_rows:
+                largest = max(1, round(share * whole_rows))
+                if round(largest * labeled_ratio) == 0:  # not even every row would do
+                    raise InputError(f"--labeled-ratio {labeled_ratio} labels no row even of the whole train split "
+                                     f"({whole_rows} rows; its largest class has {largest}): give at least "
+                                     f"{1 / largest:.3g}.")
             raise InputError(f"--labeled-ratio {labeled_ratio} labels no row of the {len(train_labels)} train rows "
                              f"--max-train-rows {subsampled_by} keeps (the largest class keeps {counts.max()}); keep "
                              f"about {math.ceil(1.2 * needed / share)} rows or more, or leave --max-train-rows out.")
@@ -421,7 +429,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
     train, test = load_dataset(dataset_dir, max_train_rows)
     subsampled = "subsampled_from" in train.attrs
     _check_draw_labels_something(train.label, known_ratio, labeled_ratio, max_train_rows if subsampled else None,
-                                 train.attrs.get("largest_class_share"))
+                                 train.attrs.get("largest_class_share"), train.attrs.get("subsampled_from"))
     notes = [*train.attrs.get("notes", []), *test.attrs.get("notes", []),
              *[note for note in (classes_only_in_test(train, test),
                                  known_classes_left_unlabeled(train.label, known_ratio, labeled_ratio, seeds,

@@ -99,8 +99,13 @@ class DiscoveryConfig:
         if unknown:
             raise InputError(f"DiscoveryConfig(fill_methods=...): unknown method {unknown[0]!r}; give a tuple of "
                              f"{', '.join(FILL_METHODS)}.")
-        if self.adapt_layers not in ("auto", "all"):
-            whole("adapt_layers", self.adapt_layers, 1)
+        if not self.fill_methods:
+            raise InputError("DiscoveryConfig(fill_methods=()): no fill-in would run and every row would take its "
+                             f"cluster's label; give a tuple of {', '.join(FILL_METHODS)}, or leave it out.")
+        if self.adapt_layers not in ("auto", "all") and (isinstance(self.adapt_layers, bool) or not isinstance(
+                self.adapt_layers, (int, np.integer)) or self.adapt_layers < 1):
+            raise InputError(f"DiscoveryConfig(adapt_layers={self.adapt_layers!r}): give 'auto', 'all' or a whole "
+                             "number of layers of at least 1.")
         return self
 
 

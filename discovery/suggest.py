@@ -36,8 +36,8 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
     Returns one row per pick, indexed by row id: text, proposed label and confidence, ``disagreement`` (share of the fill-in methods proposing another label), the
     other labels proposed (``alternatives``), cluster id and a one-line ``reason``.
     """
-    if n < 1:
-        raise InputError(f"the number of rows to suggest must be at least 1 (got {n}).")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"the number of rows to suggest must be a whole number of at least 1 (got {n!r}).")
     rows = result.rows
     methods = committee(rows)
     open_rows = rows[~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE, CLUSTER])

@@ -61,9 +61,11 @@ def test_labeled_rows_are_not_suggested_again(demo_result):
     assert not set(first.index[:5]) & set(again.index)
 
 
-def test_a_useless_request_is_refused(demo_result):
-    with pytest.raises(InputError, match="at least 1"):
-        rows_to_label_next(demo_result, n=0)
+@pytest.mark.parametrize("n", [0, 2.5, True])
+def test_a_useless_request_is_refused(demo_result, n):
+    """2.5 gave 10 rows (twice an even share, rounded up), True one row."""
+    with pytest.raises(InputError, match="a whole number of at least 1"):
+        rows_to_label_next(demo_result, n=n)
 
 
 def test_a_text_held_by_several_rows_is_suggested_once(tmp_path):
