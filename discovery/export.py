@@ -42,7 +42,9 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _flat(value):
     if isinstance(value, (list, tuple, dict, np.ndarray)):
-        return json.dumps(value.tolist() if isinstance(value, np.ndarray) else value, ensure_ascii=False, default=str)
+        # nested arrays (a Parquet struct's list) as JSON lists too: str() wrote numpy's "['x' 'y']"
+        return json.dumps(value.tolist() if isinstance(value, np.ndarray) else value, ensure_ascii=False,
+                          default=_json_value)
     return value
 
 

@@ -237,3 +237,19 @@ def test_a_run_on_its_own_export_replaces_the_earlier_proposals_and_keeps_the_us
     again = run_discovery(read_table_bytes(to_csv_bytes(written), "proposed_labels.csv"), config).labeled_table()
     assert list(again.columns) == list(written.columns) and again.proposed_label_discovery.eq("keep me").all()
     assert again.proposed_label.eq("mine").all()
+
+
+def test_lists_inside_a_nested_column_are_json_in_the_csv():
+    """A Parquet struct column holding a list came out as numpy's printout ("['x' 'y']") inside the JSON cell."""
+    import io
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from discovery.export import to_csv_bytes
+
+    frame = pd.DataFrame({"text": ["a", "b"], "meta": [{"k": np.int64(0), "tags": np.array(["x", "y"])},
+                                                       {"k": 1, "tags": np.array([], dtype=object)}]})
+    read = pd.read_csv(io.BytesIO(to_csv_bytes(frame)), encoding="utf-8-sig")
+    assert [json.loads(cell) for cell in read.meta] == [{"k": 0, "tags": ["x", "y"]}, {"k": 1, "tags": []}]
