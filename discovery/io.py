@@ -729,12 +729,16 @@ def _find_column(frame: pd.DataFrame, wanted: str) -> str | None:
 
 def likely_text_column(frame: pd.DataFrame) -> str | None:
     """The column that most looks like free text (a sample of rows is enough): ``text`` in any case when present,
-    else the one whose filled cells are longest on average, leaving out columns of numbers only or nested values."""
+    else the one whose filled cells are longest on average, leaving out columns of numbers only or nested values,
+    and ``label`` (beside texts held only in a nested column, it was proposed as the text column)."""
     found = _find_column(frame, DEFAULT_TEXT_COLUMN)
     if found is not None or frame.empty:
         return found
     best, best_length = None, 0.0
+    labels = _find_column(frame, DEFAULT_LABEL_COLUMN)
     for column in frame.columns:
+        if labels is not None and column == labels:
+            continue
         values = frame[column].tolist()
         if any(isinstance(v, (list, dict, tuple)) for v in values):  # nested JSON: never a text column
             continue

@@ -192,6 +192,8 @@ def test_nested_values_are_never_the_likely_text_column():
     frame = pd.DataFrame({"meta": [{"source": "a very long nested description of the ticket"}] * 2,
                           "body": ["card lost", "refund"]})
     assert likely_text_column(frame) == "body"
+    # texts only in a nested column: no guess (the label column was proposed as the texts)
+    assert likely_text_column(pd.DataFrame({"meta": frame.meta, "Label": ["lost_card", "refund"]})) is None
 
 
 def test_a_dataframes_own_index_is_kept_as_a_column_and_rows_go_by_position():

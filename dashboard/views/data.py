@@ -73,7 +73,7 @@ def choose_source() -> None:
     with st.form("columns"):
         if columns:
             text_default = carried.text_column if carried.text_column in columns else (
-                likely_text_column(sample) or columns[0])
+                likely_text_column(sample) or next((c for c in columns if c.strip().casefold() != "label"), columns[0]))
             text_column = st.selectbox("Text column", columns, index=columns.index(text_default),
                                        key=f"data_text_col_{file_key}")
             label_options = [AUTO_LABEL, NO_LABEL] + columns
