@@ -449,8 +449,13 @@ def noise_note(result) -> str | None:
     if noise["cut_to"]:
         group += f" (--min-cluster-size is at most half the rows: {noise['cut_to']})"
     automatic = f" (automatic for this table: {noise['automatic']})" if noise["automatic"] else ""
-    return (f"hdbscan found no {group} for {noise['share']:.0%} of the rows: they were each put in their nearest "
-            "cluster (assigned_from_noise, confidence halved), so few new categories can show; "
+    if noise["assigned"] == 0:
+        said = f"hdbscan found no {group}: the unlabeled rows are one cluster, so no new category can show; "
+    else:
+        share = noise["share"] if noise["assigned"] is None else noise["assigned"]
+        said = (f"hdbscan found no {group} for {share:.0%} of the rows: they were each put in their nearest "
+                "cluster (assigned_from_noise, confidence halved), so few new categories can show; ")
+    return (said
             + (f"a smaller --min-cluster-size{automatic} finds more" if noise["smaller_helps"]
                else "--method seeded-kmeans (the default) does not leave rows out"))
 

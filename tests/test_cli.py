@@ -295,8 +295,18 @@ def test_hdbscans_min_cluster_size_can_be_set(demo_slice, tmp_path):
     assert done.returncode == 0, done.stderr
     clustering = json.loads((tmp_path / "huge" / "manifest.json").read_text())["clustering"]
     assert clustering["hdbscan_noise_share"] == 1.0 and clustering["hdbscan_min_samples"] == 1
+    # the share said is the rows put in their nearest cluster, as the files mark them (labeled rows stay in their class)
+    marked = pd.read_csv(tmp_path / "huge" / "proposed_labels.csv", encoding="utf-8-sig").assigned_from_noise
+    assert 0.5 < clustering["hdbscan_rows_assigned_from_noise"] == round(marked.mean(), 4) < 1.0
     assert "warning: hdbscan found no group of 300 or more close rows (--min-cluster-size is at most half the rows: " \
-           "300) for 100% of the rows" in done.stderr
+           f"300) for {marked.mean():.0%} of the rows" in done.stderr
+    unlabeled = tmp_path / "unlabeled.csv"  # nothing labeled and nothing dense: one cluster, nobody assigned
+    pd.read_csv(demo_slice, encoding="utf-8-sig")[["text"]].to_csv(unlabeled, index=False)
+    alone = discovery("run", unlabeled, "--model", "tfidf", "--method", "hdbscan", "--min-cluster-size", "5000",
+                      "--quiet", "--label-next", "0", "--out", tmp_path / "alone")
+    assert alone.returncode == 0, alone.stderr
+    assert "the unlabeled rows are one cluster, so no new category can show" in alone.stderr
+    assert "assigned_from_noise" not in pd.read_csv(tmp_path / "alone" / "proposed_labels.csv", encoding="utf-8-sig")
     assert "a smaller --min-cluster-size (automatic for this table: " in done.stderr
     automatic = discovery("run", demo_slice, "--model", "tfidf", "--method", "hdbscan", "--quiet", "--label-next", "0",
                           "--out", tmp_path / "auto")

@@ -193,8 +193,11 @@ with state.guard():
         group = f"group of {noise['size']} or more close texts" if noise["size"] else "dense group"
         if noise["cut_to"]:
             group += f" ('Min cluster size' is at most half the rows: {noise['cut_to']})"
-        st.warning(f"HDBSCAN found no {group} for {noise['share']:.0%} of the rows: each was put in its nearest "
-                   "cluster with its confidence halved, so few new categories can show. "
+        share = noise["share"] if noise["assigned"] is None else noise["assigned"]
+        st.warning((f"HDBSCAN found no {group}: the unlabeled rows are one cluster, so no new category can show. "
+                    if noise["assigned"] == 0 else
+                    f"HDBSCAN found no {group} for {share:.0%} of the rows: each was put in its nearest "
+                    "cluster with its confidence halved, so few new categories can show. ")
                    + ("Lower 'Min cluster size' in the sidebar (0 sets it automatically"
                       + (f": {noise['automatic']} for this table" if noise["automatic"] else "") + ") and run again."
                       if noise["smaller_helps"] else "Use seeded k-means (the default method) and run again."),
