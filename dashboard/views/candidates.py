@@ -178,7 +178,8 @@ with state.guard():
                 "unlabeled rows to start them from.", icon=":material/tune:")
     if estimate and estimate.get("kept_preferred"):
         low, high = estimate["plausible"]
-        st.info(f"Kept the previous run's {estimate['n_new']} new clusters: with the added labels any number from "
+        st.info(f"Kept {estimate['n_new']} new clusters, as the previous run left them (the candidates you named there "
+                "are labeled classes now, so they no longer count): with the added labels any number from "
                 f"{low} to {high} fits the data about as well (the best fit: {estimate['best']}). To choose another, "
                 "set 'New categories to look for' in the sidebar and run again.", icon=":material/tune:")
     elif estimate and estimate["plausible"][0] != estimate["plausible"][1]:
