@@ -398,6 +398,9 @@ def write_files(out_dir: str | os.PathLike, files: dict[str, bytes], folder: str
     """Write each file of ``files`` (name -> bytes) into ``out_dir`` atomically; an unusable folder is an
     ``InputError`` that asks for another ``folder`` (the CLI's ``--out folder``, the dashboard's folder)."""
     out = Path(out_dir).expanduser()
+    blocking = next((p for p in (out, *out.absolute().parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:  # mkdir said only "File exists"
+        raise InputError(f"{out}: {blocking} is a file, not a folder; choose another {folder}.")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
