@@ -757,12 +757,13 @@ def outside_share_lines(data: dict) -> list[str]:
         return []
     quantiles = sorted({q for d in data["draws"] for q in d["outside"]}, key=float)
     rows = []
-    for name in dict.fromkeys(d["dataset"] for d in data["draws"]):
-        for ratio in dict.fromkeys(d["known_ratio"] for d in data["draws"] if d["dataset"] == name):
-            draws = [d for d in data["draws"] if d["dataset"] == name and d["known_ratio"] == ratio]
-            unnamed = 100 * np.mean([d["unnamed_share"] for d in draws])
-            cells = [" / ".join(_f(100 * d["outside"][q], 1) for d in draws) for q in quantiles]
-            rows.append(f"| {name} | {ratio} | {_f(unnamed, 1)} | " + " | ".join(cells) + " |")
+    groups = dict.fromkeys((d.get("model", "all-MiniLM-L6-v2"), d["dataset"], d["known_ratio"]) for d in data["draws"])
+    for model, name, ratio in sorted(groups, key=lambda g: (g[0] != "all-MiniLM-L6-v2", list(groups).index(g))):
+        draws = [d for d in data["draws"]
+                 if (d.get("model", "all-MiniLM-L6-v2"), d["dataset"], d["known_ratio"]) == (model, name, ratio)]
+        unnamed = 100 * np.mean([d["unnamed_share"] for d in draws])
+        cells = [" / ".join(_f(100 * d["outside"][q], 1) for d in draws) for q in quantiles]
+        rows.append(f"| {model} | {name} | {ratio} | {_f(unnamed, 1)} | " + " | ".join(cells) + " |")
     e = data["evaluated"]
     runs = [f"| {r['quantile']} | {_f(r['mean']['acc'])} | {_f(r['mean']['nmi'])} | {_f(r['mean']['ari'])} | "
             f"{_f(r['mean']['known_acc'])} | {_f(r['mean']['novel_acc'])} | "
@@ -776,12 +777,12 @@ def outside_share_lines(data: dict) -> list[str]:
             "than all but a quantile of the labeled rows are to their own (`share_outside_known_classes`). The "
             "quantile 0.02 was measured on fine-tuned vectors, which hold the labeled rows tightly; runs that do not "
             "fine-tune (the base model, tfidf, too few labels a class) read it at "
-            f"{data['default_quantile']} (`cluster.OUTSIDE_QUANTILE`). Frozen all-MiniLM-L6-v2, labeled ratio "
-            f"{data['labeled_ratio']}, the share (%) at each quantile for seeds "
+            f"{data['default_quantile']} (`cluster.OUTSIDE_QUANTILE`). Frozen all-MiniLM-L6-v2 and tfidf, labeled "
+            f"ratio {data['labeled_ratio']}, the share (%) at each quantile for seeds "
             + ", ".join(map(str, data["seeds"])) + " (known ratio 1.0: nothing unnamed, the share must stay under the bar):",
-            "", "| dataset | known ratio | unlabeled rows of unnamed classes (%) | " + " | ".join(
+            "", "| vectors | dataset | known ratio | unlabeled rows of unnamed classes (%) | " + " | ".join(
                 f"outside at {q} (%)" for q in quantiles) + " |",
-            "|---|---|---|" + "---|" * len(quantiles), *rows, "",
+            "|---|---|---|---|" + "---|" * len(quantiles), *rows, "",
             f"`discovery evaluate` on {e['dataset']} ({e['max_train_rows']:,} train rows, known ratio {e['known_ratio']}, "
             "`--no-adapt`, K estimated), the quantile for vectors not fine-tuned at 0.02 (as before) and at the default:",
             "", "| quantile | ACC | NMI | ARI | known ACC | novel ACC | clusters per seed | fill-in |",

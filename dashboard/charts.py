@@ -178,12 +178,13 @@ def cluster_sizes(clusters: pd.DataFrame, top: int = 60) -> go.Figure:
     """Cluster sizes, labeled share stacked, coloured by status."""
     c = clusters.sort_values("size", ascending=False).head(top)
     status = cluster_statuses(c).to_numpy()
-    colors = {"known": "#2f6fed", "mixed": "#f5a623", "candidate": "#d0021b", "named": "#7b3fb5", "dismissed": "#9b9b9b"}
+    colors = {"known": "#2f6fed", "mixed": "#f5a623", "candidate": "#d0021b", "named": "#7b3fb5",
+              "labeled by hand": "#2a9d8f", "dismissed": "#9b9b9b"}
     fig = go.Figure()
-    for name in colors:
+    for name in [*colors, *sorted(set(status) - set(colors))]:  # a status without its own colour still shows
         part = c[status == name]
         if len(part):
-            fig.add_trace(go.Bar(x=part.cluster_id.astype(str), y=part["size"], name=name, marker_color=colors[name],
+            fig.add_trace(go.Bar(x=part.cluster_id.astype(str), y=part["size"], name=name, marker_color=colors.get(name),
                                  hovertext=[html.escape(str(n)) for n in part.display_name], hoverinfo="text+y"))
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), barmode="stack",
                       xaxis=dict(title="cluster", type="category", categoryorder="total descending"),

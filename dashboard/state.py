@@ -71,15 +71,20 @@ def show_error(message: str) -> None:
     st.error(plain(for_dashboard(message)))
 
 
+def failure_message(exc: BaseException) -> str:
+    """The line ``guard`` shows for an error: a core message as it is, anything else as what went wrong."""
+    if isinstance(exc, InputError):
+        return str(exc)
+    return f"Something went wrong ({exc.__class__.__name__}: {exc}). Your decisions are saved."
+
+
 @contextmanager
 def guard():
     """Show any error of a page body as one line on the page, never as a traceback."""
     try:
         yield
-    except InputError as exc:
-        show_error(str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug must still not show a traceback to the user
-        st.error(plain(f"Something went wrong ({exc.__class__.__name__}: {exc}). Your decisions are saved."))
+        show_error(failure_message(exc))
 
 
 # ---- caches shared by all sessions ----------------------------------------------------------------
@@ -88,8 +93,8 @@ def guard():
 def _shared_store() -> dict:
     """Process-wide caches: tables by source, base results by (data_hash, config). Results are immutable."""
     results = OrderedDict()
-    return {"tables": OrderedDict(), "results": results, "failures": OrderedDict(), "hover": OrderedDict(),
-            "languages": OrderedDict(), "run_lock": threading.Lock(), "table_lock": threading.Lock(),
+    return {"tables": OrderedDict(), "results": results, "hover": OrderedDict(), "languages": OrderedDict(),
+            "run_lock": threading.Lock(), "table_lock": threading.Lock(),
             "runs": BackgroundRuns(on_result=lambda key, result: _remember(results, key, result, MAX_CACHED_RESULTS))}
 
 
@@ -426,11 +431,14 @@ def _base_key(table, config: DiscoveryConfig) -> tuple:
 
 def base_result(table, config: DiscoveryConfig, progress_container=None):
     """The pipeline's result for (data, settings), computed once per process and then served from cache; a run
-    that failed fails again at once, with its message, until Run is pressed on it (``retry_failed_run``)."""
+    that failed in this session fails again at once, with its message, until Run is pressed on it
+    (``retry_failed_run``). Only the message is kept (the error's traceback held the run's data), and only for this
+    session: a failure of the moment (memory another run held) is not another visitor's."""
     store = _shared_store()
     key = _base_key(table, config)
+    failures = st.session_state.setdefault("_failed_runs", OrderedDict())
     if st.session_state.pop("retry_failed_run", False):
-        store["failures"].pop(key, None)
+        failures.pop(key, None)
 
     def served_from_cache(result):
         # a page change reruns the script: a run this session computed keeps saying so
@@ -442,11 +450,11 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
     if cached is not None:
         store["runs"].follow(key, _session_token())  # a run this session asked for before is not waited for now
         return served_from_cache(cached)
-    failure = _recall(store["failures"], key)
+    failure = _recall(failures, key)
     if failure is not None:  # a page change reran the script: a late failure (memory, say) is not paid for again
         store["runs"].follow(key, _session_token())
         st.session_state["run_failed"] = True
-        raise failure.with_traceback(None)
+        raise InputError(failure)
     language = languages_of(table, config)
 
     def compute(progress):
@@ -480,7 +488,7 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
             slot.empty()  # a failed run's bars stood above its error message
             if run.done and exc is run.error_:  # the run failed (not Streamlit stopping this page's script)
                 remember_failed_run(exc)
-                _remember(store["failures"], key, exc, MAX_CACHED_RESULTS)
+                _remember(failures, key, failure_message(exc), MAX_CACHED_RESULTS)
                 st.session_state["run_failed"] = True
             raise
         break

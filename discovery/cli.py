@@ -449,7 +449,7 @@ def noise_note(result) -> str | None:
     if noise["cut_to"]:
         group += f" (--min-cluster-size is at most half the rows: {noise['cut_to']})"
     automatic = f" (automatic for this table: {noise['automatic']})" if noise["automatic"] else ""
-    if noise["assigned"] == 0:
+    if noise["nothing_dense"]:
         said = f"hdbscan found no {group}: the unlabeled rows are one cluster, so no new category can show; "
     else:
         share = noise["share"] if noise["assigned"] is None else noise["assigned"]

@@ -559,7 +559,8 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
         self.min_cluster_size_ = mcs  # the sizes HDBSCAN was given, for the run's record
         self.min_samples_ = min(min_samples, max(1, len(X) - 1))
         clusters = enforce_labels(raw, y, n_classes)
-        if (clusters < 0).all():
+        self.nothing_dense_ = bool((clusters < 0).all())
+        if self.nothing_dense_:
             clusters[:] = 0 if n_classes == 0 else y.max()  # nothing dense: one cluster
             clusters[y >= 0] = y[y >= 0]
         ids = np.unique(clusters[clusters >= 0])

@@ -358,6 +358,9 @@ def _check_draw_labels_something(train_labels, known_ratio: float, labeled_ratio
                     raise InputError(f"--labeled-ratio {labeled_ratio} labels no row even of the whole train split "
                                      f"({whole_rows} rows; its largest class has {largest}): give at least "
                                      f"{1 / largest:.3g}.")
+                raise InputError(f"--labeled-ratio {labeled_ratio} labels no row of the {len(train_labels)} train rows "
+                                 f"--max-train-rows {subsampled_by} keeps (the largest class keeps {counts.max()}); "
+                                 "leave --max-train-rows out (the whole split labels some).")
             raise InputError(f"--labeled-ratio {labeled_ratio} labels no row of the {len(train_labels)} train rows "
                              f"--max-train-rows {subsampled_by} keeps (the largest class keeps {counts.max()}); keep "
                              f"about {math.ceil(1.2 * needed / share)} rows or more, or leave --max-train-rows out.")

@@ -394,16 +394,28 @@ def typed_labels(path: Path, table) -> bool:
     return any(cell and cell != data_cell(row_id) for cell, row_id in zip(cells, ids))
 
 
+def _file_in_the_way(out: Path) -> Path | None:
+    """The file at ``out`` or above it that keeps a folder from being made there; None when none (or unreadable)."""
+    for path in (out, *out.absolute().parents):
+        try:
+            if path.exists() and not path.is_dir():
+                return path
+        except OSError:  # a folder above we may not look into
+            return None
+    return None
+
+
 def write_files(out_dir: str | os.PathLike, files: dict[str, bytes], folder: str = "--out folder") -> dict[str, Path]:
     """Write each file of ``files`` (name -> bytes) into ``out_dir`` atomically; an unusable folder is an
     ``InputError`` that asks for another ``folder`` (the CLI's ``--out folder``, the dashboard's folder)."""
     out = Path(out_dir).expanduser()
-    blocking = next((p for p in (out, *out.absolute().parents) if p.exists() and not p.is_dir()), None)
-    if blocking is not None:  # mkdir said only "File exists"
-        raise InputError(f"{out}: {blocking} is a file, not a folder; choose another {folder}.")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        blocking = _file_in_the_way(out)
+        if blocking is not None:  # mkdir said only "File exists"
+            raise InputError(f"{out}: cannot create the output folder: {blocking} is a file, not a folder; "
+                             f"choose another {folder}.") from None
         raise InputError(f"{out}: cannot create the output folder ({exc.strerror or exc}); "
                          f"choose another {folder}.") from None
     written = {}

@@ -624,9 +624,7 @@ def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
         report["confident_seeds_left_to_new_clusters"] = int(clusterer.n_seeds_in_new_clusters_)
     if hasattr(clusterer, "raw_noise_share_"):
         report["hdbscan_noise_share"] = round(float(clusterer.raw_noise_share_), 4)
-        # the rows put in their nearest cluster (assigned_from_noise): labeled rows stay in their class, and when
-        # nothing was dense the rows are one cluster, none assigned
-        report["hdbscan_rows_assigned_from_noise"] = round(float(np.mean(clusterer.noise_mask_)), 4)
+        report["hdbscan_nothing_dense"] = bool(clusterer.nothing_dense_)  # the unlabeled rows are then one cluster
         report["hdbscan_min_cluster_size"] = int(clusterer.min_cluster_size_)
         report["hdbscan_min_samples"] = int(clusterer.min_samples_)
         report["hdbscan_automatic_min_cluster_size"] = int(clusterer.automatic_min_cluster_size_)
@@ -640,8 +638,8 @@ MOSTLY_NOISE = 0.5  # share of rows HDBSCAN left as noise above which a run says
 def mostly_noise(clustering: dict) -> dict | None:
     """When HDBSCAN found no dense group for most rows even at the smallest ``min_samples`` (they were put in
     their nearest cluster with halved confidence, and few new categories could show): the noise ``share``, the
-    share of rows ``assigned`` from noise (labeled rows stay in their class; 0 when nothing was dense and the
-    rows are one cluster; None in runs recorded before it was),
+    share of rows ``assigned`` from noise (labeled rows stay in their class; None in runs recorded before it was),
+    ``nothing_dense``: no group at all, the unlabeled rows are one cluster,
     the ``size`` it was given (None in runs recorded before it was), whether a smaller size could help
     (``smaller_helps``: the size is above the automatic one), and ``cut_to``: the size used when the one asked
     for was more than half the rows (else None). None otherwise, and for other methods."""
@@ -653,6 +651,7 @@ def mostly_noise(clustering: dict) -> dict | None:
     assigned = clustering.get("hdbscan_rows_assigned_from_noise")
     return {"share": float(share), "size": size, "automatic": automatic,
             "assigned": None if assigned is None else float(assigned),
+            "nothing_dense": bool(clustering.get("hdbscan_nothing_dense")),
             "smaller_helps": size is None or automatic is None or size > automatic,
             "cut_to": size if asked is not None and size is not None and asked > size else None}
 
@@ -903,6 +902,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,
                       empty_new_clusters=max(0, int(clusterer.n_new_clusters_) - len(held)))
+    if "hdbscan_noise_share" in clustering:  # the rows marked assigned_from_noise, as the files mark them
+        clustering["hdbscan_rows_assigned_from_noise"] = round(float(np.mean(noise)), 4)
     report("fill", 1, 1)
     timings["fill"] = time.perf_counter() - start
 

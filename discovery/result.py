@@ -35,7 +35,8 @@ class Discovery:
     """One run's outcome. ``rows``: one row per input row; ``clusters``: one row per cluster.
 
     A cluster's ``status`` is what its labels make it (``known``, ``mixed``, ``candidate``); ``cluster_status``
-    adds the decisions (``named``, ``dismissed``), as the rows' ``cluster_status`` and every export say it.
+    adds the decisions (``named``, ``labeled by hand``, ``dismissed``), as the rows' ``cluster_status`` and every
+    export say it.
     """
 
     table: Any  # LabeledTable

@@ -69,7 +69,8 @@ def class_tfidf_keywords(texts: list[str], clusters: np.ndarray, n_keywords: int
 
 def representative_rows(X: np.ndarray, clusters: np.ndarray, n: int = 5, only=None) -> dict[int, list[int]]:
     """Positions of the members closest to their cluster's mean direction, most typical first, one per vector:
-    copies of a text (one vector) showed the same example twice, and a named candidate lent its name to fewer texts.
+    copies of a text share one vector, and showed the same example twice (a named candidate lent its name to fewer
+    texts). Texts that differ but embed alike (tfidf: the same words in another order) count once too.
 
     ``only``: the cluster ids to describe (default: all).
     """

@@ -268,3 +268,13 @@ def test_a_stray_quote_in_a_benchmark_tsv_neither_merges_rows_nor_passes_unsaid(
     assert any("row 200" in note and "double quote" in note for note in read.attrs["notes"])
     report = evaluate_dataset(tmp_path, seeds=[0], model="tfidf", max_train_rows=600)
     assert any("row 200" in note for note in report["notes"])
+
+
+def test_subsample_advice_never_asks_for_more_rows_than_train_has():
+    """Where the whole split labels a row but the advice's margin went past its size, it said 'keep about 123 rows'
+    of 110: it says to leave --max-train-rows out."""
+    from discovery.evaluate import _check_draw_labels_something
+
+    with pytest.raises(InputError, match="leave --max-train-rows out \\(the whole split labels some\\)"):
+        _check_draw_labels_something(["a"] * 10 + ["b"] * 10, 0.75, 0.01, subsampled_by=20, largest_share=0.5,
+                                     whole_rows=110)

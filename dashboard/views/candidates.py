@@ -178,8 +178,8 @@ with state.guard():
                 "unlabeled rows to start them from.", icon=":material/tune:")
     if estimate and estimate.get("kept_preferred"):
         low, high = estimate["plausible"]
-        st.info(f"Kept {estimate['n_new']} new clusters, as the previous run left them (the candidates you named there "
-                "are labeled classes now, so they no longer count): with the added labels any number from "
+        st.info(f"Kept {estimate['n_new']} new clusters: the previous run's count, less any candidate you named there "
+                "(a labeled class now): with the added labels any number from "
                 f"{low} to {high} fits the data about as well (the best fit: {estimate['best']}). To choose another, "
                 "set 'New categories to look for' in the sidebar and run again.", icon=":material/tune:")
     elif estimate and estimate["plausible"][0] != estimate["plausible"][1]:
@@ -196,7 +196,7 @@ with state.guard():
             group += f" ('Min cluster size' is at most half the rows: {noise['cut_to']})"
         share = noise["share"] if noise["assigned"] is None else noise["assigned"]
         st.warning((f"HDBSCAN found no {group}: the unlabeled rows are one cluster, so no new category can show. "
-                    if noise["assigned"] == 0 else
+                    if noise["nothing_dense"] else
                     f"HDBSCAN found no {group} for {share:.0%} of the rows: each was put in its nearest "
                     "cluster with its confidence halved, so few new categories can show. ")
                    + ("Lower 'Min cluster size' in the sidebar (0 sets it automatically"

@@ -50,7 +50,7 @@ def label_selection(row_ids: list[int]) -> None:
             return
     replaced = state.labels_replaced(state.get_result(), row_ids, label)
     if state.decide_now(lambda result: assign_label(result, row_ids, label), ""):
-        st.session_state.pop(DRAWN_ROUND, None)  # labeled: the rows drawn round are done with
+        clear_selection()  # labeled: the selection is done with (a search or typed ids left would label again)
         applied = state.get_result().decisions[-1]["label"]  # a class's spelling, if it is one
         state.notify(f"Labeled {len(row_ids):,} row{'s' if len(row_ids) != 1 else ''} as {applied!r}; the decision is saved."
                      + (f" {replaced} (Undo last decision, in the sidebar, takes it back.)" if replaced else ""))

@@ -206,6 +206,9 @@ def test_a_selection_over_labeled_rows_says_so_before_and_can_leave_them(first_s
     after = result_of(at).rows
     assert after.loc[unlabeled, "human_label"].eq("boxed").all()
     assert after.loc[labeled, "human_label"].tolist() == rows.loc[labeled, "human_label"].tolist()
+    # the selection is done with: cleared, typed ids too (left, they would be labeled again by the next click)
+    assert at.text_input(key="map_row_ids").value == "" and any("Nothing selected yet" in i.value for i in at.info)
+    at.text_input(key="map_row_ids").set_value(", ".join(map(str, labeled + unlabeled))).run()
     assert not at.checkbox(key="map_only_unlabeled").value  # not carried to the next selection
     at.button(key="undo").click().run()
     assert result_of(at).decisions == ()

@@ -40,3 +40,16 @@ def test_names_are_annotations_a_selection_never_picks():
     assert len(plain.layout.annotations) == 0 and len(named.layout.annotations) == 3
     assert named.layout.annotations[0].text == "0 · a&lt;b"  # user text shown literally
     assert len(named.data) == len(plain.data)  # no extra trace whose points a lasso could select
+
+
+def test_every_cluster_status_has_its_bars():
+    """A status the chart had no colour for (a candidate labeled by hand) left its clusters out of the chart."""
+    statuses = ["known", "mixed", "candidate", "candidate", "candidate"]
+    clusters = pd.DataFrame({"cluster_id": range(5), "size": [50, 40, 30, 20, 10], "status": statuses,
+                             "renamed": [False, False, True, False, False],
+                             "dismissed": [False, False, False, True, False],
+                             "labeled_by_hand": [False, False, False, False, True],
+                             "display_name": [f"c{i}" for i in range(5)]}, index=range(5))
+    fig = charts.cluster_sizes(clusters)
+    shown = {trace.name: list(trace.x) for trace in fig.data}
+    assert shown == {"known": ["0"], "mixed": ["1"], "named": ["2"], "labeled by hand": ["4"], "dismissed": ["3"]}
