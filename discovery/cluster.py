@@ -249,8 +249,8 @@ NEW_CLASS_EVIDENCE = 0.1  # share of unlabeled rows outside every known class th
 # without unnamed classes 0.1-3.6%, snips with 5 of 7 intents named 17-26%). Vectors not fine-tuned (the base model,
 # tfidf; also what a run with too few labels to fine-tune gets) hold them loosely: at 0.02 snips read 7.7-16.6%,
 # two of three draws under the bar, and the silhouette peaked at no new cluster. At 0.05, seeds 0-2, labeled ratio
-# 0.1: without unnamed classes 0.6-4.3% (all-MiniLM-L6-v2 on banking, stackoverflow, snips, mcid), snips at known
-# ratio 0.75 13.1-26.1% (bench/outside_share.py; tfidf vectors were not measured there).
+# 0.1: without unnamed classes 0.6-4.3% (all-MiniLM-L6-v2 on banking, stackoverflow, snips, mcid; tfidf 0-4.1%),
+# snips at known ratio 0.75 13.1-26.1% (tfidf 29-31%; bench/outside_share.py).
 OUTSIDE_QUANTILE = {"adapted": 0.02, "not adapted": 0.05}
 
 
