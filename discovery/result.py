@@ -212,7 +212,7 @@ def cluster_statuses(clusters: pd.DataFrame) -> pd.Series:
     no longer open, as ``Discovery.candidates`` says) or ``dismissed``."""
     named = (clusters.status == CANDIDATE) & clusters.renamed
     status = clusters.status.where(~named, NAMED_STATUS)
-    if "labeled_by_hand" in clusters:
+    if "labeled_by_hand" in clusters:  # a frame from before the column (a stored result) has none
         status = status.where(~(clusters.labeled_by_hand & (clusters.status == CANDIDATE) & ~clusters.renamed),
                               LABELED_BY_HAND_STATUS)
     return status.where(~clusters.dismissed, DISMISSED_STATUS)
@@ -294,6 +294,8 @@ def _set_decision_columns(clusters: pd.DataFrame, names: dict, dismissed: set, d
     clusters["renamed"] = np.array([n is not None for n in given], dtype=bool)
     clusters["dismissed"] = np.array([c in dismissed for c in ids], dtype=bool)
     clusters["display_name"] = [n if n is not None else d for n, d in zip(given, defaults)]
+    if "labeled_by_hand" not in clusters:  # set from the rows once a row is labeled by hand (_mark_labeled_by_hand)
+        clusters["labeled_by_hand"] = np.zeros(len(clusters), dtype=bool)
     clusters["cluster_status"] = cluster_statuses(clusters)  # as a researcher reads it, and as rows and exports say
 
 
