@@ -517,4 +517,6 @@ def format_table(report: dict) -> str:
     for name in ("mean", "std"):
         lines.append(f"{name:>6}" + "".join(f"{_fmt(report[name].get(c), 1 if c in ('n_clusters', 'seconds') else 2):>12}"
                                              for c in cols))
+    if len(report["per_seed"]) > 1:
+        lines.append("(std: the spread of the seeds themselves, numpy's std with ddof 0, as the JSON's \"std\")")
     return "\n".join(lines)
