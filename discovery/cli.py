@@ -251,11 +251,11 @@ def cmd_run(args) -> int:
 
 def check_out_path(out, wanted: str) -> None:
     """Refuse an --out below a file (``data.csv/out``) before any work, not after it: nothing can be written there."""
-    for folder in Path(out).expanduser().absolute().parents:
-        if folder.exists():
-            if not folder.is_dir():
-                raise InputError(f"--out {out}: {folder} is a file, so nothing can be written below it; give {wanted}.")
-            return
+    from .export import file_in_the_way
+
+    folder = file_in_the_way(Path(out).expanduser().absolute().parent)
+    if folder is not None:
+        raise InputError(f"--out {out}: {folder} is a file, so nothing can be written below it; give {wanted}.")
 
 
 def cmd_add_labels(args) -> int:

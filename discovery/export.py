@@ -394,7 +394,7 @@ def typed_labels(path: Path, table) -> bool:
     return any(cell and cell != data_cell(row_id) for cell, row_id in zip(cells, ids))
 
 
-def _file_in_the_way(out: Path) -> Path | None:
+def file_in_the_way(out: Path) -> Path | None:
     """The file at ``out`` or above it that keeps a folder from being made there; None when none (or unreadable)."""
     for path in (out, *out.absolute().parents):
         try:
@@ -412,7 +412,7 @@ def write_files(out_dir: str | os.PathLike, files: dict[str, bytes], folder: str
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        blocking = _file_in_the_way(out)
+        blocking = file_in_the_way(out)
         if blocking is not None:  # mkdir said only "File exists"
             raise InputError(f"{out}: cannot create the output folder: {blocking} is a file, not a folder; "
                              f"choose another {folder}.") from None

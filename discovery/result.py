@@ -80,11 +80,8 @@ class Discovery:
         """Candidate new categories still open (neither named nor dismissed, and some row still unlabeled: a
         candidate whose every row was labeled by hand is decided): the most rows no named class explains first
         (``known_class_fit``), then the largest and tightest."""
-        open_ = (self.clusters.status == CANDIDATE) & ~self.clusters.dismissed & ~self.clusters.renamed
-        if self.decisions and open_.any():
-            unlabeled = self.rows.human_label.isna().groupby(self.rows.cluster_id.to_numpy()).sum()
-            open_ &= unlabeled.reindex(self.clusters.index, fill_value=0).to_numpy() > 0
-        c = self.clusters[open_]
+        c = self.clusters
+        c = c[(c.status == CANDIDATE) & ~c.dismissed & ~c.renamed & ~c.labeled_by_hand]
         return c.sort_values(["unexplained_rows", "size", "cohesion"], ascending=[False, False, False], kind="stable",
                              na_position="last")
 
