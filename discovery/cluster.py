@@ -457,9 +457,13 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
 
 
 def known_rows_by_label(X: np.ndarray, clusters: np.ndarray, y: np.ndarray, n_classes: int, labels: np.ndarray,
-                        confidence: np.ndarray, min_confidence: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+                        confidence: np.ndarray, min_confidence: float = 0.5,
+                        stay: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Unlabeled rows in known classes' clusters whose ``labels`` is at least ``min_confidence`` sure
-    move to that class's cluster; returns the clusters and their recomputed centers.
+    move to that class's cluster; returns the clusters and their recomputed centers. ``stay``: rows that
+    do not move whatever their label, the rows of candidate clusters (``summarize.candidate_rows``): a
+    class labeled only a few times seeds a cluster its labels hardly explain, a category in the making,
+    whose rows the fill-in, knowing the class from those few labels, would scatter over the others.
 
     The clustering decides which rows belong to no known class; which known class a row belongs to
     is better told by the fill-in (a classifier and label spreading on the labeled rows) than by the
@@ -472,6 +476,8 @@ def known_rows_by_label(X: np.ndarray, clusters: np.ndarray, y: np.ndarray, n_cl
     clusters = np.asarray(clusters).copy()
     y = np.asarray(y)
     move = (clusters < n_classes) & (y < 0) & (np.asarray(confidence) >= min_confidence)
+    if stay is not None:
+        move &= ~np.asarray(stay, dtype=bool)
     clusters[move] = np.asarray(labels)[move]
     return clusters, cluster_centers(X, clusters)
 

@@ -889,7 +889,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
         clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),
-                                                proposal.max(1), config.known_rows_by_fill)
+                                                proposal.max(1), config.known_rows_by_fill,
+                                                stay=candidate_rows(clusters, y))
     moved_to_fill_in_class = int((clusters != nearest).sum())
     clusters, centers, placed = placed_by_label(embeddings, clusters, centers, empty, y, fill, copies, copied_labels)
     if len(placed):  # a copy of a labeled text is placed by its label, not left as noise (at halved confidence)

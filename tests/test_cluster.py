@@ -95,6 +95,34 @@ def test_known_rows_move_to_the_class_the_fill_in_is_sure_of(banking_all_intents
     assert np.allclose(centers, expected, atol=1e-5)
 
 
+def test_a_class_labeled_a_few_times_keeps_its_cluster_when_it_reads_as_a_candidate(snips_five_named):
+    """A class the researcher has just begun to label (1 row of 150; the other named intents 40 each) seeds
+    a cluster its label hardly explains, so the cluster reads as a candidate: its rows stay together for the
+    researcher to name, while rows of well-labeled classes' clusters still move to the class the fill-in is
+    sure of."""
+    from discovery.pipeline import fill_in
+    from discovery.summarize import candidate_rows
+
+    frame, _, X, named = snips_five_named
+    y = np.full(len(frame), -1)
+    for code, intent in enumerate(named):
+        y[np.flatnonzero(frame.label.to_numpy() == intent)[:1 if code == 0 else 40]] = code
+    clusters = SeededKMeans(n_new_clusters=2, random_state=0).fit(X, y).labels_
+    candidates = candidate_rows(clusters, y)
+    assert candidates[clusters == 0].all() and not candidates[(clusters > 0) & (clusters < len(named))].any()
+    fill = fill_in(X, y, len(named), ("blend",), random_state=0, n_neighbors=10, candidate_rows=candidates)
+    proposal = fill.distributions[fill.best]
+
+    moved_clusters, _ = known_rows_by_label(X, clusters, y, len(named), proposal.argmax(1), proposal.max(1), 0.5,
+                                            stay=candidates)
+    assert (moved_clusters[clusters == 0] == 0).all()
+    labels, sure = proposal.argmax(1), proposal.max(1) >= 0.5
+    may_move = (clusters > 0) & (clusters < len(named)) & (y < 0) & sure
+    assert (moved_clusters != clusters).any() and (moved_clusters[may_move] == labels[may_move]).all()
+    scattered, _ = known_rows_by_label(X, clusters, y, len(named), proposal.argmax(1), proposal.max(1), 0.5)
+    assert (scattered[clusters == 0] != 0).sum() >= 20  # what the candidate lost before
+
+
 def test_estimate_is_between_one_and_a_few_times_the_truth(small_banking):
     frame, y, X = small_banking
     estimate = estimate_n_new_clusters(X, y, random_state=0)
