@@ -366,20 +366,29 @@ def _without_formula_quotes(frame: pd.DataFrame, name: str, notes: list[str]) ->
     """A CSV this tool wrote (``is_export_of_this_tool``) with the ``'`` it put before formula-like cells and
     column names taken away again: a run on an exported proposed_labels.csv with the marker -1 read every unlabeled
     row as the class '-1, and -0.5 came back as '-0.5. The export doubles a ``'`` already there, so a text of
-    the user's own such as ``'=' vs '=='`` comes back as it was; other files are left as they are."""
+    the user's own such as ``'=' vs '=='`` comes back as it was; other files are left as they are.
+
+    An export trimmed to a few columns (``row_id``, text, label) no longer names itself by its columns: a file
+    with a ``row_id`` column whose formula-like cells all carry that ``'`` is taken as one too (a file of the
+    user's own holds such cells bare: ``-1``, ``=rate``), else the class ``=rate`` came back as ``'=rate``."""
     columns = [without_formula_quote(str(column)) for column in frame.columns]
-    if not is_export_of_this_tool(columns):
-        return frame
-    frame.columns = columns
-    changed = 0
+    quoted_cells, bare = {}, False
     for column in frame.columns:
         cells = frame[column]
         rest = cells.str[1:]  # is_formula_like(rest), for a whole column at once
         quoted = (cells.str.startswith("'") & rest.str.lstrip("'").str.startswith(FORMULA_PREFIXES)
                   & (rest.str.startswith(FORMULA_PREFIXES) | rest.str.startswith("'")))
+        quoted_cells[column] = quoted
+        bare = bare or bool(cells.str.startswith(FORMULA_PREFIXES).any())
+    trimmed_export = ROW_ID in columns and not bare and any(q.any() for q in quoted_cells.values())
+    if not (is_export_of_this_tool(columns) or trimmed_export):
+        return frame
+    changed = 0
+    for column, quoted in quoted_cells.items():
         if quoted.any():
-            frame[column] = cells.mask(quoted, rest)
+            frame[column] = frame[column].mask(quoted, frame[column].str[1:])
             changed += int(quoted.sum())
+    frame.columns = columns
     if changed:
         notes.append(f"{name}: the ' this tool's CSV export puts before {changed:,} formula-like cell"
                      f"{'s' if changed != 1 else ''} (such as '-1 or '=...) was taken away again.")

@@ -343,9 +343,14 @@ def test_the_csv_exports_formula_quote_is_undone_on_reading():
     assert table.n_labeled == 2 and list(table.codec.names) == ["lost_card", "top_up"]
     assert table.texts == frame.text.tolist() and table.frame.score.tolist() == frame.score.tolist()
     assert any("before 9 formula-like cells" in w for w in table.warnings)
-    # a file this tool did not write is read as it is
+    # trimmed to row_id, text and label, it is still the export (every formula-like cell carries the ')
+    trimmed = read_table_bytes(to_csv_bytes(frame[["row_id", "text", "label"]]), "trimmed.csv", unlabeled_marker="-1")
+    assert trimmed.texts == frame.text.tolist() and list(trimmed.codec.names) == ["lost_card", "top_up"]
+    # a file this tool did not write is read as it is, a row_id column of its own too
     plain = read_table_bytes(b"text,label\n'tis the season,a\n'=' vs '==' in python,b\n'-1,c\n", "plain.csv")
     assert plain.texts == ["'tis the season", "'=' vs '==' in python", "'-1"] and not plain.warnings
+    own = read_table_bytes(b"row_id,text,label\n7,'-1 is a quote,a\n8,-2 degrees,b\n", "own.csv")
+    assert own.texts == ["'-1 is a quote", "-2 degrees"] and not own.warnings
 
 
 def test_labels_that_look_the_same_are_one_class():
