@@ -261,7 +261,7 @@ def check_out_path(out, wanted: str) -> None:
 def cmd_add_labels(args) -> int:
     from .io import DEFAULT_TEXT_COLUMN, file_sha256, read_table
     from .labels import looks_like_a_marker, similar_spellings_note
-    from .relabel import add_labels, next_run_file, review_labels_left_behind, run_reading
+    from .relabel import add_labels, edited_proposals, next_run_file, review_labels_left_behind, run_reading
     from .workspace import atomic_write_bytes
 
     out = Path(args.out).expanduser()
@@ -289,6 +289,16 @@ def cmd_add_labels(args) -> int:
         raise InputError(left_behind)
     carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=options["unlabeled_marker"],
                          drawn_at_random=args.drawn_at_random)
+    edited = edited_proposals(args.labeled, labeled)
+    if edited:
+        shown = ", ".join(map(str, edited[:5])) + (f" and {len(edited) - 5:,} more" if len(edited) > 5 else "")
+        ignored = (f"{args.labeled}: {len(edited):,} row{'s' if len(edited) != 1 else ''} (row_id {shown}) "
+                   f"{'have' if len(edited) != 1 else 'has'} another proposed_label or accepted than the run wrote, "
+                   f"but add-labels reads only the {carried.label_column!r} column: type each label you mean into it "
+                   "(a proposal you keep too: copy it there)")
+        if not carried.assigned_rows:
+            raise InputError(ignored + ", and run this again; nothing was written.")
+        print(f"warning: {ignored}; those rows were left as they were", file=sys.stderr)
     # of the labeled file's warnings, those on how its cells were read (spellings take the data's in add_labels)
     reading = tuple(w for w in labeled.warnings if " read as " in w)
     for warning in (w.replace("--encoding", "--labeled-encoding") for w in reading):

@@ -57,6 +57,8 @@ class LabeledTable:
     label_origin: np.ndarray | None = None  # its value per row
     # how its labels and texts were read (marker, missing words, encoding): a run repeats only with them
     read_with: dict = field(default_factory=dict)
+    # an earlier run's proposal columns the reading left out (``earlier_run_columns``), as the file holds them
+    earlier_proposals: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def labeled_in_review(self) -> np.ndarray:
@@ -979,6 +981,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         warnings.append(f"{name}: the DataFrame's own index is kept as column{'s' if len(kept_index) > 1 else ''} "
                         f"{', '.join(map(repr, kept_index))}; rows are identified by their position (row_id 0, 1, ...).")
     earlier = earlier_run_columns(frame, keep=(text_col, label_col))
+    earlier_proposals = frame[earlier].reset_index(drop=True) if earlier else None
     if earlier:
         frame = frame.drop(columns=earlier)
         warnings.append(f"{name}: holds the proposals of an earlier run (a proposed_labels file): its columns "
@@ -988,7 +991,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     origin = None if origin_col is None else frame[origin_col].to_numpy(dtype=object)
     return LabeledTable(frame=frame, text_column=text_col, label_column=label_col, codec=codec, labels=codes,
                         source_name=name, data_hash=data_hash, warnings=tuple(warnings), origin_column=origin_col,
-                        label_origin=origin,
+                        label_origin=origin, earlier_proposals=earlier_proposals,
                         read_with={"unlabeled_marker": unlabeled_marker, "missing_words_are_labels": not missing_words,
                                    "encoding": None})
 

@@ -316,6 +316,49 @@ def run_reading(labeled_path: str | os.PathLike) -> dict:
     return read if isinstance(read, dict) else {}
 
 
+CORRECTABLE = ("proposed_label", "accepted")  # what a run proposed: add-labels reads the label column only
+
+
+def edited_proposals(labeled_path: str | os.PathLike, labeled) -> list[int]:
+    """Row ids whose ``proposed_label`` or ``accepted`` in ``labeled`` (the file as read: its
+    ``earlier_proposals``) differ from what the run that wrote it proposed, as the untouched copies beside it say
+    (proposed_labels.parquet, .jsonl or .csv whose SHA-256 the manifest.json records). A researcher who corrects
+    proposals there expects them taken in, while labels come from the label column only; empty when there is
+    nothing to compare with."""
+    from .io import file_sha256, read_table
+
+    path, edited_file = Path(labeled_path), labeled.earlier_proposals
+    columns = [c for c in CORRECTABLE if edited_file is not None and c in edited_file.columns]
+    if not columns or "row_id" not in labeled.frame.columns:
+        return []
+    try:
+        written = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))["written_files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    for name in ("proposed_labels.parquet", "proposed_labels.jsonl", "proposed_labels.csv"):
+        original = path.parent / name
+        try:
+            if original.resolve() == path.resolve() or written.get(name) != file_sha256(original):
+                continue
+            table = read_table(original, text_column=labeled.text_column, label_column=labeled.label_column)
+            proposed = table.earlier_proposals.assign(row_id=table.frame["row_id"].to_numpy())
+            proposed = proposed.assign(row_id=pd.to_numeric(proposed.row_id)).set_index("row_id")[columns]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, InputError):
+            continue
+        ids = pd.to_numeric(labeled.frame["row_id"], errors="coerce").to_numpy()
+        known = np.isin(ids, proposed.index)
+        edited = np.zeros(int(known.sum()), dtype=bool)
+        for column in columns:
+            now, then = edited_file[column].to_numpy()[known], proposed.loc[ids[known], column].to_numpy()
+            edited |= np.array([_cell(a) != _cell(b) for a, b in zip(now, then)], dtype=bool)
+        return sorted({int(row) for row in ids[known][edited]})
+    return []
+
+
+def _cell(value) -> str:
+    """A cell as text to compare: a spreadsheet writes True as TRUE, and may pad a label with spaces."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip().lower()
+
 def review_labels_left_behind(labeled_path: str | os.PathLike, table, labeled=None, read: dict | None = None) -> str | None:
     """Why adding the labels of ``labeled_path`` to ``table`` would drop labels given in an earlier round, or None.
 

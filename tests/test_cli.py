@@ -722,6 +722,28 @@ def review_round(data_path, run_flags: list, label_column: str, n_typed: int, la
     return added
 
 
+def test_add_labels_says_when_proposals_were_corrected_instead_of_labels(demo_slice, tmp_path):
+    """Corrections typed into proposed_labels.csv's proposed_label column were ignored without a word (0 rows
+    added, exit 0): they are named, refused when nothing else was typed, a warning beside labels typed."""
+    ran = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--out", tmp_path / "a")
+    assert ran.returncode == 0, ran.stderr
+    path = tmp_path / "a" / "proposed_labels.csv"
+    proposed = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    unlabeled = np.flatnonzero(proposed.label.to_numpy() == "")
+    proposed.loc[unlabeled[:3], "proposed_label"] = "corrected_by_me"
+    proposed.to_csv(path, index=False)
+    refused = discovery("add-labels", demo_slice, path, "--out", tmp_path / "reviewed.parquet")
+    rows = ", ".join(proposed.row_id[unlabeled[:3]])
+    assert refused.returncode != 0 and not (tmp_path / "reviewed.parquet").exists()
+    assert f"3 rows (row_id {rows}) have another proposed_label or accepted than the run wrote" in refused.stderr
+    assert "reads only the 'label' column" in refused.stderr
+    proposed.loc[unlabeled[3], "label"] = "typed_as_asked"
+    proposed.to_csv(path, index=False)
+    added = discovery("add-labels", demo_slice, path, "--out", tmp_path / "reviewed.parquet")
+    assert added.returncode == 0 and "those rows were left as they were" in added.stderr
+    assert "1 unlabeled rows" in added.stdout
+
+
 def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice, tmp_path):
     """A run given --text-col utterance --label-col intent: add-labels without them asked for --text-col, then
     advised renaming the typed column to 'label', which dropped the data's own labels from the next run."""
