@@ -813,14 +813,37 @@ REVIEW_ORIGINS = (ORIGIN_ASSIGNED, ORIGIN_NAMED)
 ORIGIN_COLUMN = "label_origin"
 
 
+ORIGINS = (ORIGIN_DATA, ORIGIN_KEPT, *REVIEW_ORIGINS)
+
+
 def find_origin_column(frame: pd.DataFrame, skip=()) -> str | None:
     """The column ``labels_for_next_run`` wrote (``label_origin``, or ``label_origin_discovery`` when the
-    data had a column of that name): the first of them holding only its values."""
-    allowed = {"", ORIGIN_DATA, ORIGIN_KEPT, *REVIEW_ORIGINS}
-    for column in [c for c in frame.columns if c.startswith(ORIGIN_COLUMN) and c not in skip]:
-        if set(frame[column].dropna().astype(str)) <= allowed:
-            return column
-    return None
+    data had a column of that name): the first of them holding only its values, else the first holding some
+    (a researcher who accepted proposals in the file may have written an origin of their own beside them)."""
+    columns = [c for c in frame.columns if str(c).startswith(ORIGIN_COLUMN) and c not in skip]
+    values = {c: set(frame[c].dropna().astype(str).str.strip()) for c in columns}
+    return (next((c for c in columns if values[c] <= {"", *ORIGINS}), None)
+            or next((c for c in columns if values[c] & set(ORIGINS)), None))
+
+
+def labels_origins(origin: np.ndarray, labeled: np.ndarray, column: str, name: str) -> tuple[np.ndarray, list[str]]:
+    """Each row's origin as the tool reads it, and a note when it read one otherwise than written: a label with
+    no origin, or one this tool does not write ("accepted by me"), was given after the run that wrote the file
+    (that run wrote ``data`` beside every label of the data), so it counts as labeled in review: never held out
+    to score the estimate, since rows a researcher picked (or proposals accepted) are no random draw. Before,
+    one such value made the whole column unread, and the earlier rounds' review labels were held out too."""
+    text = np.array(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v).strip() for v in origin],
+                    dtype=object)
+    other = labeled & ~np.isin(text, ORIGINS)
+    if not other.any():
+        return text, []
+    counts = pd.Series(text[other]).replace("", "(blank)").value_counts()
+    shown = ", ".join(f"{value!r} ({n:,})" for value, n in counts.head(4).items()) + (", ..." if len(counts) > 4 else "")
+    text[other] = ORIGIN_ASSIGNED
+    return text, [f"{name}: {int(other.sum()):,} labeled row{'s' if other.sum() != 1 else ''} of {column!r} "
+                  f"{'hold' if other.sum() != 1 else 'holds'} an origin this tool does not write ({shown}): counted "
+                  f"as {ORIGIN_ASSIGNED!r} (given after the run that wrote the file, so never held out to score the "
+                  f"estimate); write {ORIGIN_DATA!r} beside labels drawn at random like the data's to have them scored."]
 
 
 _NUMBER = re.compile(r"[-+]?(?=\.?\d)(\d[\d,_]*)?(\.\d+)?([eE][-+]?\d+)?")  # 12, -3.5, 1,000, 2e5
@@ -988,7 +1011,10 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                         f"{', '.join(map(repr, earlier))} are left out, and this run's take their place.")
     frame.index = pd.RangeIndex(len(frame), name="row_id")
     origin_col = find_origin_column(frame, skip=(text_col, label_col)) if label_col is not None else None
-    origin = None if origin_col is None else frame[origin_col].to_numpy(dtype=object)
+    origin = None
+    if origin_col is not None:
+        origin, notes = labels_origins(frame[origin_col].to_numpy(dtype=object), codes >= 0, origin_col, name)
+        warnings.extend(notes)
     return LabeledTable(frame=frame, text_column=text_col, label_column=label_col, codec=codec, labels=codes,
                         source_name=name, data_hash=data_hash, warnings=tuple(warnings), origin_column=origin_col,
                         label_origin=origin, earlier_proposals=earlier_proposals,

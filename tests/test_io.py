@@ -451,3 +451,21 @@ def test_a_text_opening_with_a_quoted_phrase_keeps_its_quotes_in_a_tsv_written_w
                for w in csv_file.warnings)
     plain = read_table_bytes(b'text,label\n"""Quoted"" right",x\nsay "hi" now,y\n', "fine.csv")
     assert plain.texts == ['"Quoted" right', 'say "hi" now'] and not plain.warnings
+
+
+def test_labels_given_after_the_run_count_as_labeled_in_review():
+    """A proposed_labels file of a reviewed copy, with proposals accepted into the label column and an origin of
+    the researcher's own ('accepted by me') or none: one such value made the whole label_origin column unread, so
+    the earlier rounds' review labels were held out to score the estimate, and accepted proposals with it."""
+    frame = pd.DataFrame({"text": [f"text {i}" for i in range(8)],
+                          "label": ["a", "b", "a", "b", "a", "b", None, None],
+                          "label_origin": ["data", "data", "labeled in review", "named cluster", "accepted by me",
+                                           None, None, None]})
+    table = table_from_frame(frame)
+    assert table.origin_column == "label_origin"
+    assert table.labeled_in_review.tolist() == [False, False, True, True, True, True, False, False]
+    assert any("2 labeled rows of 'label_origin' hold an origin this tool does not write ('accepted by me' (1), "
+               "'(blank)' (1))" in w for w in table.warnings)
+    # a column of the user's own that only shares the name is not read as origins
+    own = table_from_frame(frame.assign(label_origin=["crowd", "expert"] * 4))
+    assert own.origin_column is None and not own.labeled_in_review.any()
