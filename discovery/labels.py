@@ -39,10 +39,17 @@ class LabelCodec:
         return len(self.names)
 
 
+# words that say a row has no label yet; "unknown" may be a class of its own, so a word here only warns
+MARKER_WORDS = frozenset({"unlabeled", "unlabelled", "no label", "no_label", "nolabel", "not labeled",
+                          "not labelled", "unassigned", "unknown", "tbd", "todo", "to do", "to label", "pending"})
+
+
 def looks_like_a_marker(label: str) -> bool:
-    """``-1`` (the unlabeled code of scikit-learn's semi-supervised estimators and much ML code) or a label of
-    symbols only (``?``, ``-``): more often a way of writing "unlabeled" than a class name."""
-    return label == "-1" or not any(character.isalnum() for character in label)
+    """``-1`` (the unlabeled code of scikit-learn's semi-supervised estimators and much ML code), a label of
+    symbols only (``?``, ``-``) or a word such as ``unlabeled`` (``MARKER_WORDS``, any case): more often a way of
+    writing "unlabeled" than a class name."""
+    return (label == "-1" or not any(character.isalnum() for character in label)
+            or " ".join(label.split()).casefold() in MARKER_WORDS)
 
 
 def spelling_key(label: str) -> str:

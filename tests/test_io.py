@@ -124,6 +124,17 @@ def test_a_label_of_symbols_only_is_flagged_as_a_likely_marker():
     assert not any("class name" in w for w in marked.warnings) and marked.n_labeled == 1
 
 
+def test_words_that_mean_unlabeled_are_flagged_as_a_likely_marker():
+    """633 of 700 rows saying 'unlabeled' were read as a class without a word, where '?' was flagged."""
+    table = read_table_bytes(b"text,label\nmy card is lost,card\nrefund please,Unlabeled\nwhere is it,unlabeled\n"
+                             b"top up failed,top_up\n", "t.csv")
+    assert any("'unlabeled' (1 rows) in 'label' is read as a class name" in w
+               and "--unlabeled-marker 'unlabeled'" in w for w in table.warnings)
+    marked = read_table_bytes(b"text,label\nmy card is lost,card\nrefund please,unlabeled\n", "t.csv",
+                              unlabeled_marker="unlabeled")
+    assert marked.n_labeled == 1 and not any("class name" in w for w in marked.warnings)
+
+
 def test_minus_one_labels_are_flagged_as_a_likely_marker():
     frame = pd.DataFrame({"text": ["my card is lost", "refund please", "where is it", "top up failed"],
                           "label": [3, -1, -1, 5]})
