@@ -485,7 +485,7 @@ def hidden_categories_note(result, split: bool = False) -> str | None:
     flagged = result.hidden_category_clusters
     if flagged.empty:
         return None
-    names = ", ".join(f"{c} {n}" for c, n in zip(flagged.cluster_id, flagged.display_name))
+    names = ", ".join(f"cluster {c} ({n})" for c, n in zip(flagged.cluster_id, flagged.display_name))
     if split:
         return (f"labeled clusters flagged again after the split (what stayed still holds more unlabeled rows than "
                 f"their labels predict; split them on the dashboard or look at them in clusters.csv): {names}")

@@ -296,6 +296,7 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     if label_next:
         review["label_next.csv"] = to_csv_bytes(label_next_table(discovery, label_next))
     record = manifest(discovery)
+    record["label_next_rows"] = int(label_next)  # asked for (--label-next): the file may hold fewer
     record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in {**files, **review}.items()}
     written = write_files(out_dir, {**files, "manifest.json": _manifest_bytes(record), **review}, folder=folder)
     removed = None

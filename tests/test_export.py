@@ -151,6 +151,7 @@ def test_writing_into_another_runs_folder_leaves_none_of_its_files_and_keeps_its
     assert json.loads(written["manifest.json"].read_text())["input"]["sha256"] == demo_result.table.data_hash
     assert "9,other,a,b" not in written["labels_to_check.csv"].read_text()
     assert len(pd.read_csv(written["label_next.csv"])) == 100
+    assert json.loads(written["manifest.json"].read_text())["label_next_rows"] == 100  # to write the file again
     files = write_run_files(demo_result, tmp_path, label_next=0)
     assert files.removed == tmp_path / "label_next.csv" and not files.removed.exists() and files.moved_aside == ()
 
