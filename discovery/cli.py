@@ -330,6 +330,11 @@ def cmd_add_labels(args) -> int:
         shown = ", ".join(map(repr, markers))
         print(f"warning: {args.labeled}: {shown} typed as a label is taken as a class name; if it means unlabeled, "
               "leave that cell blank and run this again (a blank label leaves its row as it was)", file=sys.stderr)
+    if carried.respelled:
+        shown = ", ".join(f"{typed!r} -> {kept!r}" for typed, kept in carried.respelled[:5])
+        more = f" and {len(carried.respelled) - 5} more" if len(carried.respelled) > 5 else ""
+        print(f"note: {args.labeled}: labels typed in another case or spacing than the data's took its spelling: "
+              f"{shown}{more}", file=sys.stderr)
     typos = similar_spellings_note(carried.frame[carried.label_column].tolist(), only=set(table.codec.names))
     if typos:  # the data's own were named on reading it: only spellings the review file brought
         print(f"warning: {args.labeled}: {typos}.", file=sys.stderr)

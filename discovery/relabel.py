@@ -63,6 +63,7 @@ class NextRunLabels:
     blanked: tuple = ()  # row ids whose label the labeled file left blank although the data has one (kept)
     kept_rows: int = 0  # rows whose label the researcher looked at and kept as the data has it
     merged_rows: dict = dataclasses.field(default_factory=dict)  # class -> representative rows of candidates merged into it
+    respelled: tuple = ()  # (as typed, the data's spelling it took) of labels typed in another case or spacing
 
     @property
     def n_labeled(self) -> int:
@@ -266,6 +267,7 @@ def add_labels(table, labeled, source_name: str | None = None,
                          "is one of the two read in the wrong encoding (--encoding, --labeled-encoding)?")
     spelling = {spelling_key(name): name for name in table.codec.names}
     new = np.array([spelling.get(spelling_key(label), label) for label in typed[given]], dtype=object)
+    respelled = tuple(sorted({(str(a), str(b)) for a, b in zip(typed[given], new) if str(a).strip() != str(b)}))
     row_ids, new = _one_label_a_row(row_ids, new, source_name)
     labels = np.array(table.codec.decode(table.labels), dtype=object)
     origin = recorded_origin(table)
@@ -284,7 +286,7 @@ def add_labels(table, labeled, source_name: str | None = None,
     blanked = tuple(int(row) for row in np.unique(ids.to_numpy()[listed].astype(np.int64))
                     if labels[row] is not None and row not in labeled_here)
     return dataclasses.replace(_with_labels(table, labels, origin, len(changed), {}, (), relabeled), blanked=blanked,
-                               kept_rows=len(kept))
+                               kept_rows=len(kept), respelled=respelled)
 
 
 def _one_label_a_row(row_ids: np.ndarray, labels: np.ndarray, source_name: str) -> tuple[np.ndarray, np.ndarray]:

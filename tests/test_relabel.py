@@ -183,6 +183,7 @@ def test_labels_added_from_our_csv_keep_the_datas_spelling_and_marker():
     carried = add_labels(data, typed, unlabeled_marker="-1")
     assert carried.frame.label.tolist() == ["lost_card", None, "lost_card", "+fees"]
     assert carried.assigned_rows == 2
+    assert carried.respelled == (("LOST_card", "lost_card"),)  # said by the CLI, not done silently
     twice = table_from_frame(pd.DataFrame({"row_id": [2, 2], "text": ["pin blocked"] * 2, "label": ["a", "b"]}),
                              name="dup.csv", data_hash="x")
     with pytest.raises(InputError, match="row_id 2 is listed 2 times"):
