@@ -60,7 +60,7 @@ def settings_sidebar() -> None:
             placeholder="estimated", key="set_new_clusters",
             help="Seeded k-means: how many clusters beyond your labeled classes. Left empty, the tool estimates it "
                  "and the Candidates page says how firmly the data fixes that number.")
-        seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=int(config.random_state), step=1,
+        seed = st.number_input("Seed", min_value=0, max_value=2**32 - 1, value=int(config.random_state), step=1,
                                key="set_seed")
         min_size = st.number_input("Min cluster size (hdbscan, 0 = automatic)", min_value=0, max_value=100_000,
                                    value=int(config.min_cluster_size or 0), step=1, key="set_min_size")

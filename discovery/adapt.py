@@ -217,7 +217,7 @@ class AdaptedEmbedder:
         (docs/benchmarks.md, "How far the adapted embedding goes").
     Fitted: ``model_path_`` (folder of the adapted model), ``model_id`` (its cache key), ``base_model_id``,
     ``trained_`` (False when it came from the cache), ``n_steps_``, ``reading_length_``, ``trainable_layers_``
-    (None: every layer).
+    (None: every layer), ``weights_sha256_`` (of the saved weights; None for models saved before it was recorded).
     """
 
     def __init__(self, model: str | None = None, epochs: int = 6, batch_size: int = 128, learning_rate: float = 2e-5,
@@ -274,6 +274,7 @@ class AdaptedEmbedder:
         elif progress:
             progress(1, 1)
         meta = json.loads((self.model_path_ / "adapted.json").read_text())
+        self.weights_sha256_ = meta.get("weights_sha256")  # the manifest's record of which weights embedded
         # models adapted before the base model's reading length was recorded load it once to find it
         self.reading_length_ = int(meta.get("base_max_seq_length") or base._load().max_seq_length)
         # training reads at most max_seq_length tokens (time, memory); embedding reads as far as the base model

