@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) bench/label_next.py
 	$(PY) bench/review_estimate.py
 	$(PY) bench/estimate_honesty.py
+	$(PY) bench/estimate_few_labels.py
 	$(PY) bench/label_check.py
 	$(PY) bench/language_check.py
 	$(PY) bench/outside_share.py

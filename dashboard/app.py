@@ -51,7 +51,8 @@ def settings_sidebar() -> None:
         adapt = st.checkbox("Fine-tune the model on my labels first", value=bool(config.adapt), key="set_adapt",
                             help="Two to four minutes of contrastive fine-tuning on the labeled rows; dropped if the base model "
                                  "labels held-out rows clearly better, and only with at least 3 labeled classes "
-                                 "and 5 labeled rows per class. Not used with tfidf (word counts, nothing to fine-tune).")
+                                 "and 5 labeled rows per class left after a fifth is kept back to score the fill-in (about 7 a "
+                                 "class). Not used with tfidf (word counts, nothing to fine-tune).")
         method = st.selectbox("Method", state.METHODS, index=state.METHODS.index(config.method), key="set_method")
         # a text box, not a number input: one opened on a saved number could not be emptied again
         new_clusters_typed = st.text_input(

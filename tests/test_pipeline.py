@@ -136,6 +136,11 @@ def test_the_estimate_says_what_it_covers_and_warns_when_the_labels_were_drawn_u
     chance = estimates["at random"]
     assert chance["labeled_vs_proposed_share_gap"] >= 0.1 and chance["share_gap_p_value"] > 0.01
     assert "unevenly" not in chance["caveat"]
+    # each held-back fit learns from a fifth fewer labels than the proposals: with few a class the estimate reads low
+    assert "with a median of 8 labels a class" in estimates["even"]["caveat"] and "read low" in estimates["even"]["caveat"]
+    y = np.where(rank < 20, truth, -1)
+    plenty = fill_estimate(fill_in(X, y, len(names), ("knn", "blend"), 0, 10), y, len(names), in_candidates)
+    assert "read low" not in (plenty["caveat"] or "")
 
 
 @pytest.mark.parametrize("adapted, with_words", [(False, False), (True, False), (False, True)])
