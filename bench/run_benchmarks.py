@@ -1286,7 +1286,11 @@ def glance_section(results: dict, published: pd.DataFrame, all_known: dict, cold
         pub = published[(published.bench_dataset == name) & np.isclose(published.known_cls_ratio, ratio)
                         & published.source.str.startswith(source)] if not published.empty else published
         floor = pub[pub.method == floor_method]
-        if setting is None or floor.empty:
+        held_out = " (held out)" if name in HELD_OUT else ""
+        if setting is None or floor.empty or any(setting["ours"]["mean"].get(k) is None for k in ("acc", "nmi", "ari")):
+            why = "no published number" if floor.empty else "not run"
+            rows.append(f"| {name}{held_out}, known ratio {ratio}, K estimated: ACC / NMI / ARI | – | {floor_method}: "
+                        f"{why} | {why} |")
             continue
         ours = setting["ours"]["mean"]
         floor = floor.iloc[0]
@@ -1294,7 +1298,6 @@ def glance_section(results: dict, published: pd.DataFrame, all_known: dict, cold
         aim = pub[pub.method == aim_method]
         aim_text = (f"; aim, {aim_method}: {_f(aim.iloc[0].ACC, 1)} / {_f(aim.iloc[0].NMI, 1)} / {_f(aim.iloc[0].ARI, 1)}"
                     if not aim.empty else "")
-        held_out = " (held out)" if name in HELD_OUT else ""
         rows.append(f"| {name}{held_out}, known ratio {ratio}, K estimated: ACC / NMI / ARI | "
                     f"{_f(ours['acc'], 1)} / {_f(ours['nmi'], 1)} / {_f(ours['ari'], 1)} | "
                     f">= {floor_method} ({_source_tag(floor.source)}): {_f(floor.ACC, 1)} / {_f(floor.NMI, 1)} / {_f(floor.ARI, 1)}{aim_text} | "
@@ -1312,7 +1315,7 @@ def glance_section(results: dict, published: pd.DataFrame, all_known: dict, cold
     if not rows:
         return []
     return ["## At a glance", "",
-            "Means over seeds 0, 1, 2 (labeled ratio 0.1), from the tables below, against the published runs (K given "
+            "Means over the seeds of the tables below (labeled ratio 0.1), against the published runs (K given "
             "to them). Defaults only: no setting differs per dataset; stackoverflow_mtpclnn was never used to choose "
             "one.", "",
             "| target | ours | bar | |", "|---|---|---|---|", *rows, ""]
@@ -1545,8 +1548,8 @@ def _override_cost(name: str, setting: dict) -> str:
 def code_history_section() -> list[str]:
     """What changed in the code since each result was run, and what was run again (``CODE_HISTORY``)."""
     opening, *changes, closing = CODE_HISTORY
-    return ["## Which code each result ran on", "", opening, "", *[f"- {change}" for change in changes], "",
-            closing, ""]
+    return ["## Which code each result ran on", "", opening.strip(), "", *[f"- {change.strip()}" for change in changes],
+            "", closing.strip(), ""]
 
 
 def behind_section(results: dict, published: pd.DataFrame) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .embed import SentenceEmbedder, default_cache_dir, text_digests
+from .embed import DEFAULT_MODEL, SentenceEmbedder, default_cache_dir, model_fingerprint, text_digests
 from .errors import InputError
 
 Progress = Callable[[int, int], None]
@@ -250,6 +250,8 @@ class AdaptedEmbedder:
             settings.append(["max_steps", self.max_steps])
         if trainable_layers is not None:  # every layer keeps the key of models adapted before the setting existed
             settings.append(["trainable_layers", trainable_layers])
+        if self.model not in (None, DEFAULT_MODEL) and model_fingerprint(self.model):  # other weights, one path
+            settings.append(["weights", model_fingerprint(self.model)])
         digest.update(json.dumps(settings).encode())
         digest.update(text_digests([texts[i] for i in labeled]).tobytes())
         digest.update(np.asarray(y[labeled], dtype=np.int64).tobytes())

@@ -296,7 +296,7 @@ def cmd_add_labels(args) -> int:
                    f"{'have' if len(edited) != 1 else 'has'} another proposed_label or accepted than the run wrote, "
                    f"but add-labels reads only the {carried.label_column!r} column: type each label you mean into it "
                    "(a proposal you keep too: copy it there)")
-        if not carried.assigned_rows:
+        if not carried.assigned_rows and not carried.kept_rows:
             raise InputError(ignored + ", and run this again; nothing was written.")
         print(f"warning: {ignored}; those rows were left as they were", file=sys.stderr)
     # of the labeled file's warnings, those on how its cells were read (spellings take the data's in add_labels)

@@ -183,19 +183,20 @@ def model_fingerprint(model: str | None) -> str:
     folder = Path(str(model)).expanduser()
     if not folder.is_dir():
         return ""
-    files = sorted({f for pattern in WEIGHT_FILES for f in folder.rglob(pattern) if f.is_file()})
+    # the folder's own files and its modules' settings (1_Pooling/config.json); not checkpoints kept in subfolders
+    files = sorted({f for pattern in (*WEIGHT_FILES, "*/*.json") for f in folder.glob(pattern) if f.is_file()})
     try:
         stamp = tuple((str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
-    except OSError:
+        if (folder, stamp) not in _fingerprints:
+            digest = hashlib.sha256()
+            for f, (name, _, _) in zip(files, stamp):
+                digest.update(name.encode())
+                with open(f, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+            _fingerprints[(folder, stamp)] = digest.hexdigest()[:16]
+    except OSError:  # a file it may not read: the model's loading says so, if it matters
         return ""
-    if (folder, stamp) not in _fingerprints:
-        digest = hashlib.sha256()
-        for f, (name, _, _) in zip(files, stamp):
-            digest.update(name.encode())
-            with open(f, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-        _fingerprints[(folder, stamp)] = digest.hexdigest()[:16]
     return _fingerprints[(folder, stamp)]
 
 
@@ -274,30 +275,38 @@ class SentenceEmbedder:
         hdbscan on 1,500 banking texts found 9 or 12 new clusters as earlier runs had filled the cache.
         Here every text is padded to its length rounded up to ``PADDING_STEP`` tokens, so the shapes, and
         the vector, follow from the text (measured: bit-identical in any batch, order or company; no slower).
-        Models without a tokenizer of their own, or with a prompt put before every text, are left to ``encode``."""
+        Texts are read by the model's own preprocessing (sentence-transformers' ``preprocess``, ``tokenize`` before
+        version 6), then padded on the tokenizer's side; models whose first module is not a Hugging Face
+        Transformer, or with a prompt put before every text, are left to ``encode``."""
         import torch
 
         model = self._load()
         tokenizer = getattr(model, "tokenizer", None)
         first = model[0] if len(model) else None
-        if tokenizer is None or not hasattr(first, "max_seq_length") or getattr(model, "default_prompt_name", None):
+        pad_id = getattr(tokenizer, "pad_token_id", None)
+        if (type(first).__name__ != "Transformer" or pad_id is None
+                or getattr(model, "default_prompt_name", None)):
             return model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
                                 show_progress_bar=False).astype(np.float32)
-        limit = int(model.max_seq_length)
-        # as sentence-transformers' Transformer module reads them
-        read = [str(text).strip() for text in texts]
-        read = [text.lower() for text in read] if getattr(first, "do_lower_case", False) else read
-        lengths = np.array([len(ids) for ids in tokenizer(read, truncation=True, max_length=limit)["input_ids"]])
-        padded = np.minimum(limit, PADDING_STEP * np.ceil(lengths / PADDING_STEP).astype(int))
+        read = getattr(model, "preprocess", None) or model.tokenize
+        left = getattr(tokenizer, "padding_side", "right") == "left"
+        pads = {"input_ids": pad_id, "attention_mask": 0, "token_type_ids": 0}
+        lengths = np.concatenate([read(texts[start:start + self.batch_size])["attention_mask"].sum(1).numpy()
+                                  for start in range(0, len(texts), self.batch_size)])
+        padded = PADDING_STEP * np.ceil(lengths / PADDING_STEP).astype(int)
         out = None
         with torch.inference_mode():
             for length in np.unique(padded):
                 rows = np.flatnonzero(padded == length)
                 for start in range(0, len(rows), self.batch_size):
                     batch = rows[start:start + self.batch_size]
-                    features = tokenizer([read[i] for i in batch], padding="max_length", truncation=True,
-                                         max_length=int(length), return_tensors="pt")
-                    vectors = torch.nn.functional.normalize(model.forward(dict(features))["sentence_embedding"], dim=1)
+                    features = dict(read([texts[i] for i in batch]))
+                    for name, value in pads.items():
+                        if name in features and features[name].shape[1] < length:
+                            extra = int(length) - features[name].shape[1]
+                            features[name] = torch.nn.functional.pad(features[name], (extra, 0) if left else (0, extra),
+                                                                     value=value)
+                    vectors = torch.nn.functional.normalize(model.forward(features)["sentence_embedding"], dim=1)
                     out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32) if out is None else out
                     out[batch] = vectors.float().numpy()
         return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata
 import json
 import math
@@ -206,27 +207,36 @@ def run_environment(discovery) -> dict:
     change with every commit), torch's thread count (fine-tuning on 1 or 2 threads gives weights differing in
     their last bits) and the embedding model's identity (``embed.model_fingerprint``: its files' SHA-256 for a
     local folder, its package version for the bundled one)."""
-    import subprocess
     import sys
 
     from .embed import TFIDF_MODEL, model_fingerprint
 
-    revision = None
-    try:
-        root = Path(__file__).resolve().parents[1]
-        if (root / ".git").exists():
-            head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                  timeout=5)
-            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                                   capture_output=True, text=True, timeout=5)
-            if head.returncode == 0:
-                revision = head.stdout.strip() + ("+uncommitted changes" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        pass
     torch = sys.modules.get("torch")
     model = discovery.config.model
-    return {"git_revision": revision, "torch_threads": torch.get_num_threads() if torch is not None else None,
+    return {"git_revision": git_revision(), "torch_threads": torch.get_num_threads() if torch is not None else None,
             "model_fingerprint": None if model == TFIDF_MODEL else model_fingerprint(model) or None}
+
+
+@functools.cache
+def git_revision() -> str | None:
+    """The commit of the checkout ``discovery`` runs from, with ``+uncommitted changes`` when its code differs
+    from it; None outside a git checkout. Read once per process (the code it names is the code imported)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}  # this checkout, not GIT_DIR's
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=5, env=environment)
+        changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "discovery"],
+                                 capture_output=True, text=True, timeout=5, env=environment)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+uncommitted changes" if changed.stdout.strip() else "")
 
 
 def manifest(discovery) -> dict:

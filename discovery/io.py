@@ -374,6 +374,8 @@ def _without_formula_quotes(frame: pd.DataFrame, name: str, notes: list[str]) ->
     with a ``row_id`` column whose formula-like cells all carry that ``'`` is taken as one too (a file of the
     user's own holds such cells bare: ``-1``, ``=rate``), else the class ``=rate`` came back as ``'=rate``."""
     columns = [without_formula_quote(str(column)) for column in frame.columns]
+    if ROW_ID not in columns:  # every file this tool writes has it: other files are not scanned
+        return frame
     quoted_cells, bare = {}, False
     for column in frame.columns:
         cells = frame[column]
@@ -822,8 +824,8 @@ def find_origin_column(frame: pd.DataFrame, skip=()) -> str | None:
     (a researcher who accepted proposals in the file may have written an origin of their own beside them)."""
     columns = [c for c in frame.columns if str(c).startswith(ORIGIN_COLUMN) and c not in skip]
     values = {c: set(frame[c].dropna().astype(str).str.strip()) for c in columns}
-    return (next((c for c in columns if values[c] <= {"", *ORIGINS}), None)
-            or next((c for c in columns if values[c] & set(ORIGINS)), None))
+    ours = [c for c in columns if values[c] & set(ORIGINS)]  # an all-blank column says nothing
+    return next((c for c in ours if values[c] <= {"", *ORIGINS}), None) or next(iter(ours), None)
 
 
 def labels_origins(origin: np.ndarray, labeled: np.ndarray, column: str, name: str) -> tuple[np.ndarray, list[str]]:

