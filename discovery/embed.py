@@ -294,6 +294,8 @@ class SentenceEmbedder:
         lengths = np.concatenate([read(texts[start:start + self.batch_size])["attention_mask"].sum(1).numpy()
                                   for start in range(0, len(texts), self.batch_size)])
         padded = PADDING_STEP * np.ceil(lengths / PADDING_STEP).astype(int)
+        limit = model.max_seq_length  # never past it: positions beyond a model's own table do not exist
+        padded = np.minimum(padded, int(limit)) if limit and np.isfinite(limit) else padded
         out = None
         with torch.inference_mode():
             for length in np.unique(padded):
