@@ -824,8 +824,8 @@ def find_origin_column(frame: pd.DataFrame, skip=()) -> str | None:
     (a researcher who accepted proposals in the file may have written an origin of their own beside them)."""
     columns = [c for c in frame.columns if str(c).startswith(ORIGIN_COLUMN) and c not in skip]
     values = {c: set(frame[c].dropna().astype(str).str.strip()) for c in columns}
-    ours = [c for c in columns if values[c] & set(ORIGINS)]  # an all-blank column says nothing
-    return next((c for c in ours if values[c] <= {"", *ORIGINS}), None) or next(iter(ours), None)
+    return (next((c for c in columns if values[c] <= {"", *ORIGINS}), None)
+            or next((c for c in columns if values[c] & set(ORIGINS)), None))
 
 
 def labels_origins(origin: np.ndarray, labeled: np.ndarray, column: str, name: str) -> tuple[np.ndarray, list[str]]:
@@ -837,7 +837,7 @@ def labels_origins(origin: np.ndarray, labeled: np.ndarray, column: str, name: s
     text = np.array(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v).strip() for v in origin],
                     dtype=object)
     other = labeled & ~np.isin(text, ORIGINS)
-    if not other.any():
+    if not other.any() or not np.isin(text, ORIGINS).any():  # all blank (label_next.csv's unlabeled rows): as written
         return text, []
     counts = pd.Series(text[other]).replace("", "(blank)").value_counts()
     shown = ", ".join(f"{value!r} ({n:,})" for value, n in counts.head(4).items()) + (", ..." if len(counts) > 4 else "")

@@ -480,5 +480,6 @@ def test_labels_given_after_the_run_count_as_labeled_in_review():
     # a column of the user's own that only shares the name is not read as origins
     own = table_from_frame(frame.assign(label_origin=["crowd", "expert"] * 4))
     assert own.origin_column is None and not own.labeled_in_review.any()
-    blank = table_from_frame(frame.assign(label_origin=None))  # says nothing: the labels stay the data's
-    assert blank.origin_column is None and not blank.labeled_in_review.any()
+    # all blank, as label_next.csv writes it (its rows were unlabeled): read as written, the labels the data's
+    blank = table_from_frame(frame.assign(label_origin=None))
+    assert blank.origin_column == "label_origin" and not blank.labeled_in_review.any() and not blank.warnings

@@ -17,8 +17,10 @@ def same_label_share(layout: np.ndarray, y: np.ndarray, k: int = 5) -> float:
 def test_the_map_uses_the_neighbours_it_is_given(small_banking):
     """The pipeline searches neighbours once for the fill-in graph and the map. Given the real ones, the map
     keeps the labeled intents together as UMAP's own search does (and the same every time); given
-    random rows as neighbours, it cannot, which shows UMAP laid out the neighbours it was handed."""
-    _, y, X = small_banking
+    random rows as neighbours, it cannot, which shows UMAP laid out the neighbours it was handed. Scored on every
+    row's true intent: on the 30 labeled rows alone the share swung 0.81-0.91 with the seed for either search."""
+    frame, y, X = small_banking
+    truth = frame.true_label.astype("category").cat.codes.to_numpy()
     searched = nearest_neighbors(X, 14)
     assert searched[0].shape == (len(X), 14)
     shared = LabelAwareUMAP(min_dist=0.1, random_state=0).fit(X, y, neighbors=searched).embedding_
@@ -29,9 +31,9 @@ def test_the_map_uses_the_neighbours_it_is_given(small_banking):
     scrambled = LabelAwareUMAP(min_dist=0.1, random_state=0).fit(
         X, np.full(len(X), -1), neighbors=(random_rows, np.full(random_rows.shape, 0.9, dtype=np.float32))).embedding_
     assert np.array_equal(shared, again)
-    assert same_label_share(shared, y) >= same_label_share(own, y) - 0.05
-    assert same_label_share(shared, y) > 0.8
-    assert same_label_share(scrambled, y) < 0.5
+    assert same_label_share(shared, truth) >= same_label_share(own, truth) - 0.02
+    assert same_label_share(shared, truth) > 0.9
+    assert same_label_share(scrambled, truth) < 0.5
 
 
 def test_too_few_neighbours_leave_the_search_to_umap(small_banking):
