@@ -14,7 +14,6 @@ docs/benchmarks.md (``python bench/run_benchmarks.py --report-only``).
 
 from __future__ import annotations
 
-import collections
 import json
 import sys
 import time

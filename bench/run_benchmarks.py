@@ -669,7 +669,7 @@ def write_plot(results: dict, published: pd.DataFrame) -> Path | None:
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test ACC (Hungarian, x100)")
-    handles, labels = {}, {}
+    handles = {}
     for ax in axes[0]:
         for h, l in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(l, h)

@@ -361,6 +361,7 @@ def _cell(value) -> str:
     """A cell as text to compare: a spreadsheet writes True as TRUE, and may pad a label with spaces."""
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip().lower()
 
+
 def review_labels_left_behind(labeled_path: str | os.PathLike, table, labeled=None, read: dict | None = None) -> str | None:
     """Why adding the labels of ``labeled_path`` to ``table`` would drop labels given in an earlier round, or None.
 
