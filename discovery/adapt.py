@@ -25,6 +25,7 @@ import numpy as np
 
 from .embed import DEFAULT_MODEL, SentenceEmbedder, default_cache_dir, model_fingerprint, text_digests
 from .errors import InputError
+from .labels import median_labels_per_class
 
 Progress = Callable[[int, int], None]
 FORMAT_VERSION = 1
@@ -58,9 +59,9 @@ def why_not_adapt(y: np.ndarray, min_rows_per_class: int = MIN_ROWS_PER_CLASS,
         enough = int((counts >= 2).sum())
         return (f"fine-tuning needs at least {min_classes} classes with 2 labeled rows or more; "
                 f"{enough} {'has' if enough == 1 else 'have'} them")
-    if float(np.median(counts)) < min_rows_per_class:
+    if median_labels_per_class(y) < min_rows_per_class:
         return (f"fine-tuning needs a median of {min_rows_per_class} labeled rows per class, here "
-                f"{float(np.median(counts)):g} (with fewer it overfits the named classes)")
+                f"{median_labels_per_class(y):g} (with fewer it overfits the named classes)")
     return None
 
 
@@ -250,8 +251,9 @@ class AdaptedEmbedder:
             settings.append(["max_steps", self.max_steps])
         if trainable_layers is not None:  # every layer keeps the key of models adapted before the setting existed
             settings.append(["trainable_layers", trainable_layers])
-        if self.model not in (None, DEFAULT_MODEL) and model_fingerprint(self.model):  # other weights, one path
-            settings.append(["weights", model_fingerprint(self.model)])
+        weights = model_fingerprint(self.model) if self.model not in (None, DEFAULT_MODEL) else ""
+        if weights:  # a local folder: other weights under one path are another model
+            settings.append(["weights", weights])
         digest.update(json.dumps(settings).encode())
         digest.update(text_digests([texts[i] for i in labeled]).tobytes())
         digest.update(np.asarray(y[labeled], dtype=np.int64).tobytes())

@@ -384,7 +384,7 @@ def _without_formula_quotes(frame: pd.DataFrame, name: str, notes: list[str]) ->
                   & (rest.str.startswith(FORMULA_PREFIXES) | rest.str.startswith("'")))
         quoted_cells[column] = quoted
         bare = bare or bool(cells.str.startswith(FORMULA_PREFIXES).any())
-    trimmed_export = ROW_ID in columns and not bare and any(q.any() for q in quoted_cells.values())
+    trimmed_export = not bare and any(q.any() for q in quoted_cells.values())
     if not (is_export_of_this_tool(columns) or trimmed_export):
         return frame
     changed = 0
@@ -836,8 +836,9 @@ def labels_origins(origin: np.ndarray, labeled: np.ndarray, column: str, name: s
     one such value made the whole column unread, and the earlier rounds' review labels were held out too."""
     text = np.array(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v).strip() for v in origin],
                     dtype=object)
-    other = labeled & ~np.isin(text, ORIGINS)
-    if not other.any() or not np.isin(text, ORIGINS).any():  # all blank (label_next.csv's unlabeled rows): as written
+    ours = np.isin(text, ORIGINS)
+    other = labeled & ~ours
+    if not other.any() or not ours.any():  # all blank (label_next.csv's unlabeled rows): as written
         return text, []
     counts = pd.Series(text[other]).replace("", "(blank)").value_counts()
     shown = ", ".join(f"{value!r} ({n:,})" for value, n in counts.head(4).items()) + (", ..." if len(counts) > 4 else "")

@@ -18,6 +18,14 @@ def count_classes(codes) -> int:
     return int(codes.max()) + 1 if (codes >= 0).any() else 0
 
 
+def median_labels_per_class(codes) -> float:
+    """The median of the labeled rows of each class that has any (0.0 when nothing is labeled)."""
+    codes = np.asarray(codes)
+    counts = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(0, dtype=int)
+    counts = counts[counts > 0]
+    return float(np.median(counts)) if len(counts) else 0.0
+
+
 @dataclass(frozen=True)
 class LabelCodec:
     """Maps label names to codes 0..n-1 (sorted names) and back; -1 is unlabeled."""

@@ -23,6 +23,7 @@ from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, Propagation
                    nearest_neighbors, share_correct, blend_distributions, word_features, WORD_WEIGHT)
 from .io import LabeledTable, contentless_rows, table_from_frame
 from .label_check import check_labels
+from .labels import median_labels_per_class
 from .language import LanguageCheck, check_languages, stop_words_for
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
@@ -444,8 +445,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
     if n < FEW_SCORED_ROWS:
         caveats.append(f"measured on {n} held-back rows only: the sampling interval, {interval.low:.0%} to "
                        f"{interval.high:.0%}, is wide; more labeled rows narrow it")
-    counts = np.bincount(y[y >= 0], minlength=n_classes)
-    per_class = float(np.median(counts[counts > 0])) if (counts > 0).any() else 0.0
+    per_class = median_labels_per_class(y)
     if per_class < FEW_LABELS_PER_CLASS:
         caveats.append(f"with a median of {per_class:g} labels a class, each held-back fit learns from fewer labels "
                        "than the proposals do (a fifth fewer, or one fewer where a class has under 5), so the "
