@@ -66,6 +66,18 @@ def settings_sidebar() -> None:
         min_size = st.number_input("Min cluster size (hdbscan, 0 = automatic)", min_value=0, max_value=100_000,
                                    value=int(config.min_cluster_size or 0), step=1, key="set_min_size")
         noise = st.slider("Noise budget (hdbscan)", 0.0, 0.5, float(config.noise_budget), 0.01, key="set_noise")
+        with st.expander("More settings"):
+            layers_typed = st.text_input(
+                "Layers to fine-tune", value=str(config.adapt_layers), key="set_adapt_layers",
+                help="auto (every layer of a model up to 6 layers deep, such as the bundled one; the top 4 of a deeper "
+                     "one), all, or a number of top layers: fewer is faster on a large model (README, Models).")
+            balance = st.checkbox("Hold proposals to the labeled rows' class shares", key="set_balance",
+                                  value="balanced" in config.fill_methods,
+                                  help="Applied only when few rows look new. Turn off when your labels were not "
+                                       "drawn evenly across classes (some classes labeled far more than others).")
+            words = st.checkbox("Blend in the texts' words when not fine-tuning", value=bool(config.fill_words),
+                                key="set_words", help="A classifier on the texts' words joins the fill-in when the "
+                                                      "model is not fine-tuned (it helps most with few labels).")
         if st.form_submit_button("Run", type="primary", width="stretch"):
             model = None if model_choice == models[0] else "tfidf" if model_choice == "tfidf" else model_name.strip()
             if model == "":
@@ -78,6 +90,11 @@ def settings_sidebar() -> None:
                                      "from 0 to 10,000; type one, or leave the box empty to have it estimated."))
                 return
             new_clusters = int(typed) if typed else None
+            layers = layers_typed.strip().lower()
+            if not (layers in ("auto", "all") or (layers.isascii() and layers.isdigit() and 0 < int(layers) <= 1000)):
+                st.error(state.plain(f"Layers to fine-tune: {layers_typed.strip()!r} is not auto, all or a whole number "
+                                     "of layers from 1; type one of those."))
+                return
             if method == "hdbscan" and new_clusters is not None:
                 st.error("hdbscan finds its own number of new categories (the min cluster size sets how fine): "
                          "empty the number of new categories, or pick seeded-kmeans.")
@@ -85,6 +102,10 @@ def settings_sidebar() -> None:
             st.session_state["config"] = DiscoveryConfig(
                 model=model, method=method, random_state=int(seed), min_cluster_size=int(min_size) or None,
                 noise_budget=float(noise), adapt=bool(adapt),
+                adapt_layers=layers if layers in ("auto", "all") else int(layers),
+                fill_methods=DiscoveryConfig.fill_methods if balance else tuple(
+                    m for m in DiscoveryConfig.fill_methods if m != "balanced"),
+                fill_words=bool(words),
                 n_new_clusters=None if new_clusters is None else int(new_clusters),
                 # a reviewed copy keeps the count of new categories kept from the run before (state.switch_source)
                 preferred_n_new_clusters=config.preferred_n_new_clusters if new_clusters is None else None)

@@ -534,7 +534,8 @@ SETTING_NAMES = {"model": "Model", "adapt": "Fine-tune", "adapt_layers": "layers
                  "random_state": "Seed", "n_new_clusters": "New categories", "min_cluster_size": "Min cluster size",
                  "noise_budget": "Noise budget", "preferred_n_new_clusters": "new categories kept from the last run",
                  "text_column": "Text column", "label_column": "Label column", "unlabeled_marker": "unlabeled marker",
-                 "missing_words": "missing words read as unlabeled"}
+                 "missing_words": "missing words read as unlabeled", "fill_methods": "Class shares held",
+                 "fill_words": "Words blended in"}
 SETTING_DEFAULTS = {"model": "bundled", "n_new_clusters": "estimated", "min_cluster_size": "automatic",
                     "label_column": "automatic", "unlabeled_marker": "none", "preferred_n_new_clusters": "none"}
 
@@ -542,6 +543,8 @@ SETTING_DEFAULTS = {"model": "bundled", "n_new_clusters": "estimated", "min_clus
 def _setting(name: str, value) -> str:
     """A setting as the sidebar or the Data page names it, e.g. ``Seed 0`` or ``New categories estimated``."""
     quoted = name in ("text_column", "label_column", "unlabeled_marker")  # the user's own words
+    if name == "fill_methods":  # the only choice of them the dashboard offers
+        value = "balanced" in (value or ())
     shown = SETTING_DEFAULTS.get(name, "default") if value is None else "on" if value is True else "off" \
         if value is False else repr(value) if quoted else str(value)
     return f"{SETTING_NAMES.get(name, name.replace('_', ' '))} {shown}"
@@ -899,6 +902,26 @@ def download_name(name: str, source: Source | None = None) -> str:
     or rounds land in one Downloads folder, where ``proposed_labels (1).csv`` names neither."""
     stem = Path((source or current_source()).display_name).stem
     return f"{stem}-{name}" if stem else name
+
+
+def headless_command(source: Source, config: DiscoveryConfig) -> str | None:
+    """The `discovery run` line that repeats this run on the same file and columns without the dashboard (for a
+    table too large to wait on in a browser, or a script); None when a setting has no flag."""
+    from discovery.cli import run_command
+
+    def shown(path: Path) -> str:  # relative to the working folder when inside it, as a user would type it
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+
+    data = (source.name or "upload.csv") if source.kind == "upload" else shown(Path(source.path))
+    try:
+        return run_command(data, shown(default_export_folder(source)), config, text_column=source.text_column,
+                           label_column=source.label_column, unlabeled_marker=source.unlabeled_marker,
+                           missing_words=source.missing_words, encoding=source.encoding)
+    except ValueError:
+        return None
 
 
 def default_export_folder(source: Source) -> Path:

@@ -11,9 +11,13 @@ import shlex
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .progress import TqdmStages
+
+if TYPE_CHECKING:
+    from .pipeline import DiscoveryConfig
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -87,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--min-cluster-size", type=int, default=None, metavar="N",
                      help="hdbscan: the fewest rows a cluster holds; larger makes fewer, coarser clusters "
                           "(default: from the number of rows, 5 to 50)")
+    run.add_argument("--noise-budget", type=float, default=None, metavar="P",
+                     help="hdbscan: the share of rows (0 to below 1) it may leave as noise before it is pushed to "
+                          "cluster more of them (default 0.2)")
     run.add_argument("--split-flagged", action="store_true",
                      help="split every labeled cluster that may hide a new category: its unlabeled rows farthest from "
                           "its labels become a candidate (recorded as decisions in the manifest)")
@@ -137,13 +144,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def config_from_args(args) -> "DiscoveryConfig":
+    """The run's settings from `discovery run`'s parsed flags."""
+    from .pipeline import DiscoveryConfig
+
+    fill_methods = DiscoveryConfig.fill_methods if args.balance else tuple(
+        m for m in DiscoveryConfig.fill_methods if m != "balanced")
+    noise_budget = DiscoveryConfig.noise_budget if args.noise_budget is None else args.noise_budget
+    # none of the files written holds the dashboard's 2-d map: skipping it took the demo's run from 51 s to 17 s
+    return DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
+                           adapt_layers=args.adapt_layers, n_new_clusters=args.new_clusters,
+                           preferred_n_new_clusters=args.keep_new_clusters, min_cluster_size=args.min_cluster_size,
+                           noise_budget=noise_budget, fill_methods=fill_methods, fill_words=args.words, make_map=False)
+
+
+def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_column: str = "text",
+                label_column: str | None = None, unlabeled_marker: str | None = None, missing_words: bool = True,
+                encoding: str | None = None) -> str:
+    """The `discovery run` command line that repeats a run of these settings headless (the dashboard's Export page
+    shows it), flags for the settings away from their defaults only; ValueError for a setting no flag carries."""
+    from .pipeline import DiscoveryConfig
+
+    default = DiscoveryConfig()
+    balance = config.fill_methods == default.fill_methods
+    if not balance and config.fill_methods != tuple(m for m in default.fill_methods if m != "balanced"):
+        raise ValueError(f"fill_methods={config.fill_methods!r}: no flag of `discovery run` sets these")
+    unflagged = [name for name in ("seed_threshold", "n_neighbors", "known_rows_by_fill")
+                 if getattr(config, name) != getattr(default, name)]
+    if unflagged:
+        raise ValueError(f"{', '.join(unflagged)}: no flag of `discovery run` sets {'it' if len(unflagged) == 1 else 'them'}")
+    hdbscan = config.resolved_method() == "hdbscan"
+    words = ["discovery", "run", str(input_path), "--out", str(out)]
+    flags = [("--text-col", text_column if text_column != "text" else None), ("--label-col", label_column),
+             ("--unlabeled-marker", unlabeled_marker), ("--encoding", encoding),
+             ("--model", config.model), ("--method", None if config.method == default.method else config.method),
+             ("--adapt-layers", None if config.adapt_layers == default.adapt_layers else config.adapt_layers),
+             # the dashboard keeps each method's settings while another runs; the CLI refuses them there
+             ("--new-clusters", None if hdbscan else config.n_new_clusters),
+             ("--keep-new-clusters", None if hdbscan else config.preferred_n_new_clusters),
+             ("--min-cluster-size", config.min_cluster_size if hdbscan else None),
+             ("--noise-budget", config.noise_budget if hdbscan and config.noise_budget != default.noise_budget
+              else None),
+             ("--seed", config.random_state or None)]
+    for flag, value in flags:
+        if value is not None:
+            words += [flag, str(value)]
+    words += [flag for flag, on in (("--missing-words-are-labels", not missing_words), ("--no-adapt", not config.adapt),
+                                    ("--no-balance", not balance), ("--no-words", not config.fill_words)) if on]
+    return shlex.join(words)
+
+
 def cmd_run(args) -> int:
     from .export import describe_moved_aside, write_run_files
     from .io import read_table
     from .language import check_languages, language_warning
     from .embed import TFIDF_MODEL
-    from .pipeline import (DiscoveryConfig, describe_fill_estimate, fill_skipped_reason, run_discovery,
-                           unestimated_accuracy_advice)
+    from .pipeline import describe_fill_estimate, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
     from .result import adaptation_note, set_min_confidence, split_cluster
 
     if Path(args.out).expanduser().is_file():  # found out now, not after the run
@@ -175,13 +231,12 @@ def cmd_run(args) -> int:
         raise InputError(f"--label-next must be 0 or more (got {args.label_next}); 0 writes no label_next.csv.")
     if not 0.0 <= args.min_confidence <= 1.0:
         raise InputError(f"--min-confidence must lie between 0 and 1 (got {args.min_confidence}).")
-    fill_methods = DiscoveryConfig.fill_methods if args.balance else tuple(
-        m for m in DiscoveryConfig.fill_methods if m != "balanced")
-    # none of the files written holds the dashboard's 2-d map: skipping it took the demo's run from 51 s to 17 s
-    config = DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
-                             adapt_layers=args.adapt_layers,
-                             n_new_clusters=args.new_clusters, preferred_n_new_clusters=args.keep_new_clusters,
-                             min_cluster_size=args.min_cluster_size, fill_methods=fill_methods, fill_words=args.words, make_map=False)
+    if args.noise_budget is not None and args.method != "hdbscan":
+        raise InputError("--noise-budget sets how many rows hdbscan may leave as noise; add --method hdbscan, or "
+                         "leave it out.")
+    if args.noise_budget is not None and not 0.0 <= args.noise_budget < 1.0:
+        raise InputError(f"--noise-budget must lie from 0 to below 1 (got {args.noise_budget}).")
+    config = config_from_args(args)
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:

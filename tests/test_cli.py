@@ -318,6 +318,75 @@ def test_hdbscans_min_cluster_size_can_be_set(demo_slice, tmp_path):
         assert refused.returncode == 2 and "--min-cluster-size" in refused.stderr and not (tmp_path / "bad").exists()
 
 
+def test_hdbscans_noise_budget_can_be_set_as_in_the_dashboard(demo_slice, tmp_path):
+    """The noise budget the dashboard's slider sets reaches hdbscan from the command line too: none at all pushes
+    hdbscan down to its smallest neighbourhood, a wide one leaves it as it is."""
+    import json
+
+    clustering = {}
+    for budget in ("0", "0.9"):
+        done = discovery("run", demo_slice, "--model", "tfidf", "--method", "hdbscan", "--noise-budget", budget,
+                         "--quiet", "--label-next", "0", "--out", tmp_path / budget)
+        assert done.returncode == 0, done.stderr
+        manifest = json.loads((tmp_path / budget / "manifest.json").read_text())
+        assert manifest["config"]["noise_budget"] == float(budget)
+        clustering[budget] = manifest["clustering"]
+    assert clustering["0"]["hdbscan_min_samples"] == 1 < clustering["0.9"]["hdbscan_min_samples"]
+    for args in (["--noise-budget", "0.1"], ["--method", "hdbscan", "--noise-budget", "1"]):
+        refused = discovery("run", demo_slice, "--model", "tfidf", *args, "--out", tmp_path / "bad")
+        assert refused.returncode == 2 and "--noise-budget" in refused.stderr and not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("settings, columns", [
+    ({}, {}),
+    ({"model": "tfidf", "method": "hdbscan", "min_cluster_size": 12, "noise_budget": 0.35, "random_state": 7,
+      "n_new_clusters": 4, "preferred_n_new_clusters": 3},  # the dashboard keeps seeded-kmeans' counts meanwhile
+     {"text_column": "utterance text", "label_column": "intent", "unlabeled_marker": "?", "missing_words": False,
+      "encoding": "latin-1"}),
+    ({"model": "models/all mpnet", "adapt_layers": 2, "method": "seeded-kmeans", "n_new_clusters": 0,
+      "fill_methods": ("knn", "propagation", "classifier", "blend"), "fill_words": False, "random_state": 2**32 - 1},
+     {}),
+    ({"adapt": False, "adapt_layers": "all", "preferred_n_new_clusters": 5, "min_cluster_size": 30}, {}),
+])
+def test_the_command_that_repeats_a_dashboard_run_gives_its_settings(settings, columns, tmp_path):
+    """The Export page's `discovery run` line, parsed as the terminal would, reads the data with the same columns
+    and runs with the same settings (what the chosen method does not read is left out, as the CLI refuses it)."""
+    import dataclasses
+    import shlex
+
+    from discovery import DiscoveryConfig
+    from discovery.cli import build_parser, config_from_args, run_command
+
+    config = DiscoveryConfig(**settings)
+    line = run_command("my data/rows.csv", tmp_path / "out", config, **columns)
+    words = shlex.split(line)
+    assert words[:3] == ["discovery", "run", "my data/rows.csv"]
+    args = build_parser().parse_args(words[1:])
+    hdbscan = config.resolved_method() == "hdbscan"
+    expected = dataclasses.replace(
+        config, make_map=False, n_new_clusters=None if hdbscan else config.n_new_clusters,
+        preferred_n_new_clusters=None if hdbscan else config.preferred_n_new_clusters,
+        min_cluster_size=config.min_cluster_size if hdbscan else None)
+    assert config_from_args(args) == expected
+    read = {"text_column": args.text_col, "label_column": args.label_col, "unlabeled_marker": args.unlabeled_marker,
+            "missing_words": args.missing_words, "encoding": args.encoding}
+    assert read == {"text_column": "text", "label_column": None, "unlabeled_marker": None, "missing_words": True,
+                    "encoding": None, **columns}
+    assert Path(args.out) == tmp_path / "out"
+    if not settings:  # the defaults need no flag
+        assert len(words) == 5
+
+
+def test_a_setting_no_flag_carries_is_named_rather_than_left_out_of_the_command():
+    from discovery import DiscoveryConfig
+    from discovery.cli import run_command
+
+    with pytest.raises(ValueError, match="n_neighbors, known_rows_by_fill"):
+        run_command("rows.csv", "out", DiscoveryConfig(n_neighbors=5, known_rows_by_fill=0.7))
+    with pytest.raises(ValueError, match="fill_methods"):
+        run_command("rows.csv", "out", DiscoveryConfig(fill_methods=("knn",)))
+
+
 def test_the_api_refuses_a_number_of_new_clusters_for_hdbscan_before_fine_tuning(tmp_path):
     from discovery import DiscoveryConfig, InputError, run_discovery
     from discovery.io import read_table

@@ -56,5 +56,17 @@ with state.guard():
         st.text("\n".join(str(p) for p in written))
         if saved.moved_aside:
             st.warning(state.plain(describe_moved_aside(saved.moved_aside) + "."))
+    st.subheader("Repeat this run without the dashboard")
+    command = state.headless_command(state.current_source(), result.config)
+    if command:
+        st.code(command, language="bash", wrap_lines=True)
+        st.caption(state.plain(
+            "The same file, columns, settings and seed give the same clusters and proposals (README, Command line); "
+            + ("run from this folder, with the uploaded file saved under that name. " if state.current_source().kind
+               == "upload" else "run from the folder the dashboard was started in. ")
+            + ("Your decisions are not replayed: they are in the manifest and the exported labels."
+               if result.decisions else "")))
+    else:
+        st.caption("These settings include one no flag of `discovery run` sets (the Python API's DiscoveryConfig does).")
     with st.expander("Manifest"):
         st.json(json.loads(json.dumps(manifest(result), default=str)), expanded=1)

@@ -1048,3 +1048,55 @@ def test_reading_a_loaded_file_in_another_encoding_proposes_its_label_column_aga
     at.button(key="FormSubmitter:columns-Load").click().run()
     assert_clean(at)
     assert at.session_state["table"].label_column == "catégorie" and at.session_state["table"].n_labeled > 0
+
+
+def test_more_settings_reach_the_run_and_the_export_page_gives_the_command_that_repeats_it(workspace_root, tmp_path):
+    """The settings only the command line had (layers fine-tuned, class shares held, words blended in) are in the
+    sidebar, and the Export page's `discovery run` line, run in a terminal on the same file, gives the same
+    clusters and proposals as the dashboard."""
+    import contextlib
+    import io
+    import shlex
+
+    from discovery.cli import main
+
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).iloc[:400]
+    data = frame[["text", "label"]].to_csv(index=False).encode("utf-8")
+    at = upload_session("tickets round 1.csv", data)
+    assert_clean(at)
+    assert at.session_state["config"].fill_words and "balanced" in at.session_state["config"].fill_methods
+    at.selectbox(key="set_model").set_value("tfidf")
+    at.text_input(key="set_adapt_layers").set_value("three")
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert any("'three' is not auto, all or a whole number" in e.value.replace("\\", "") for e in at.error)
+    at.text_input(key="set_adapt_layers").set_value("2")
+    at.checkbox(key="set_balance").uncheck()
+    at.checkbox(key="set_words").uncheck()
+    at.number_input(key="set_seed").set_value(3)
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert_clean(at)
+    config = at.session_state["config"]
+    assert config.adapt_layers == 2 and not config.fill_words and "balanced" not in config.fill_methods
+    result = result_of(at)
+    assert result.config == config and result.fill_words is False
+    at.switch_page("views/export.py").run()
+    assert_clean(at)
+    command = next(e.value for e in at.code if e.value.startswith("discovery run"))
+    words = shlex.split(command)
+    assert words[2] == "tickets round 1.csv"
+    for flag in ("--model tfidf", "--adapt-layers 2", "--seed 3", "--no-balance", "--no-words"):
+        assert flag in command
+    (tmp_path / "tickets round 1.csv").write_bytes(data)
+    before = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            assert main(words[1:] + ["--quiet"]) == 0
+    finally:
+        os.chdir(before)
+    headless = pd.read_csv(tmp_path / words[words.index("--out") + 1] / "proposed_labels.csv", encoding="utf-8-sig",
+                           dtype=str, keep_default_na=False)
+    shown = result.labeled_table()
+    assert headless.proposed_label.tolist() == shown.proposed_label.astype(str).tolist()
+    assert headless.cluster_id.astype(int).tolist() == shown.cluster_id.astype(int).tolist()
+    assert headless.confidence.astype(float).round(4).tolist() == shown.confidence.astype(float).round(4).tolist()
