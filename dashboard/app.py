@@ -191,6 +191,9 @@ progress_slot = st.empty()
 st.session_state["result"] = None
 with state.guard():
     state.prepare(progress_slot, language_slot)
+if (shown := state.get_result()) is not None and shown.long_text_warning:  # on every page, as the language's
+    st.warning(state.plain(shown.long_text_warning[0].upper() + shown.long_text_warning[1:] + "."),
+               icon=":material/short_text:")
 decisions_sidebar()
 state.show_notice()
 page.run()

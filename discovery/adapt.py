@@ -207,7 +207,7 @@ class AdaptedEmbedder:
         ACC from 69.2 to 66.2 at known ratio 0.25 and from 81.0 to 77.2 at 0.5 against the earlier
         ~100. Banking (9 rows a class) trains 66-72 steps whatever its known ratio.
     max_seq_length : tokens of each text that training reads (time, memory; 99.7% of banking's texts
-        are shorter). Embedding reads as many as the base model does (``reading_length_``, 128 for
+        are shorter). Embedding reads as many as the base model does (``reading_length_``, 256 for
         the default model), so long texts are not cut to their first 64 tokens.
     trainable_layers : "all", the number of top transformer layers to fine-tune, or "auto": every layer
         of a model up to 6 layers deep (the default model), the top 4 of a deeper one. The layers below
@@ -265,6 +265,9 @@ class AdaptedEmbedder:
         base = SentenceEmbedder(self.model, cache_dir=False)
         batches, capped = self._batches(y)
         self.trainable_layers_ = resolve_trainable_layers(self.trainable_layers, base)
+        # as far as the base model reads now (asked before training reads fewer tokens with it), not as it read
+        # when a cached model was trained (128 tokens before 256): vectors follow from the key, whoever trained it
+        self.reading_length_ = base.reading_length()
         key = self._key(base.model_id, texts, y, capped, self.trainable_layers_)
         root = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
         self.model_path_ = root / "adapted" / key
@@ -279,8 +282,6 @@ class AdaptedEmbedder:
             progress(1, 1)
         meta = json.loads((self.model_path_ / "adapted.json").read_text())
         self.weights_sha256_ = meta.get("weights_sha256")  # the manifest's record of which weights embedded
-        # models adapted before the base model's reading length was recorded load it once to find it
-        self.reading_length_ = int(meta.get("base_max_seq_length") or base._load().max_seq_length)
         # training reads at most max_seq_length tokens (time, memory); embedding reads as far as the base model
         self._embedder = SentenceEmbedder(str(self.model_path_), cache_dir=self.cache_dir,
                                           cache_name=self._vectors_cache_name(meta.get("weights_sha256")),
@@ -354,3 +355,11 @@ class AdaptedEmbedder:
     def transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """Vectors from the adapted model (cached on disk under its own key)."""
         return self._embedder.transform(texts, progress=progress)
+
+    def reading_length(self) -> int | None:
+        """Tokens of each text the adapted model embeds (its base model's; training read ``max_seq_length``)."""
+        return self.reading_length_
+
+    def texts_cut(self, texts: Sequence[str]) -> int:
+        """How many of ``texts`` run past ``reading_length`` tokens (``SentenceEmbedder.texts_cut``)."""
+        return self._embedder.texts_cut(texts)

@@ -208,12 +208,13 @@ class SentenceEmbedder:
     batch_size : texts per forward pass; also the granularity of the cache and progress.
     cache_dir : where vectors are cached (None: the user cache dir; False: no cache).
     cache_name : the model's identity in the cache (default: its name or path).
-    max_seq_length : tokens read per text; a model saved with a shorter length keeps its own unless
-        ``cap_to_saved_length=False`` (an adapted model is trained on short texts to save time, then
-        reads as far as its base model).
+    max_seq_length : tokens read per text; None: as many as the model was saved to read (256 for the bundled
+        model: a text's part past 128 tokens, which the tool once cut, can tell its category); a model saved with
+        a shorter length keeps its own unless ``cap_to_saved_length=False`` (an adapted model is trained on short
+        texts to save time, then reads as far as its base model).
     """
 
-    def __init__(self, model: str | None = None, batch_size: int = 128, cache_dir=None, max_seq_length: int = 128,
+    def __init__(self, model: str | None = None, batch_size: int = 128, cache_dir=None, max_seq_length: int | None = None,
                  cache_name: str | None = None, cap_to_saved_length: bool = True):
         self.model = model
         self.batch_size = batch_size
@@ -250,9 +251,30 @@ class SentenceEmbedder:
                     "a model already in the Hugging Face cache, or leave --model out for the bundled all-MiniLM-L6-v2."
                 ) from None
             saved = self._model.max_seq_length or self.max_seq_length
-            self._model.max_seq_length = min(self.max_seq_length, saved) if self.cap_to_saved_length \
-                else self.max_seq_length
+            if self.max_seq_length is not None:
+                self._model.max_seq_length = min(self.max_seq_length, saved) if self.cap_to_saved_length and saved \
+                    else self.max_seq_length
         return self._model
+
+    def reading_length(self) -> int | None:
+        """Tokens (word pieces) the model reads of each text; the rest of a longer text is not embedded."""
+        length = self._load().max_seq_length
+        return int(length) if length else None
+
+    def texts_cut(self, texts: Sequence[str]) -> int:
+        """How many of ``texts`` run past ``reading_length`` tokens, the special tokens counted (only texts of
+        at least half as many characters are tokenized: a token spans a character or more, a space aside)."""
+        limit = self.reading_length()
+        tokenizer = getattr(self._load(), "tokenizer", None)
+        if not limit or tokenizer is None:
+            return 0
+        long = [str(text) for text in dict.fromkeys(texts) if len(str(text)) * 2 + 2 > limit]
+        counts = {}
+        for start in range(0, len(long), 1024):
+            chunk = long[start:start + 1024]
+            ids = tokenizer(chunk, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+            counts.update((text, len(pieces)) for text, pieces in zip(chunk, ids))
+        return sum(counts.get(str(text), 0) > limit for text in texts)
 
     def _cache(self) -> EmbeddingCache | None:
         if self.cache_dir is False:
@@ -260,7 +282,8 @@ class SentenceEmbedder:
         root = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model_id)[-60:]
         # the tokens read follow from the model, the requested length and whether the saved length caps it
-        reading = f"{self.max_seq_length}" if self.cap_to_saved_length else f"{self.max_seq_length}|uncapped"
+        reading = "saved length" if self.max_seq_length is None else f"{self.max_seq_length}" \
+            if self.cap_to_saved_length else f"{self.max_seq_length}|uncapped"
         identity = "" if self.cache_name else model_fingerprint(self.model)  # a cache_name names its weights
         key = hashlib.sha256(f"{self.model_id}|{reading}|{identity}|{library_versions()}|padded to "
                              f"{PADDING_STEP}".encode()).hexdigest()[:12]

@@ -266,12 +266,14 @@ def manifest(discovery) -> dict:
         "fill_estimate": discovery.fill_estimate_now,
         "label_check": label_check_summary(discovery),
         "language": None if discovery.language is None else discovery.language.to_dict(),
+        "text_reading": discovery.text_reading,
         "decisions": list(discovery.decisions),
         # stored decisions this result could not apply (a later one needing one taken back): not in the labels
         "skipped_decisions": [{"decision": decision, "reason": reason} for decision, reason in discovery.skipped_decisions],
         "rows_labeled_by_decisions": int(discovery.labeled_by_decisions.sum()),  # input.labeled_rows: the data's
         "min_confidence": discovery.min_confidence,
-        "warnings": list(table.warnings) + ([discovery.language_warning] if discovery.language_warning else []),
+        "warnings": list(table.warnings) + [warning for warning in (discovery.language_warning,
+                                                                    discovery.long_text_warning) if warning],
     }
 
 

@@ -376,38 +376,59 @@ def class_share_gap(prior: np.ndarray, distributions: np.ndarray, rows: np.ndarr
     return float(0.5 * np.abs(np.asarray(prior) - shares).sum())
 
 
-def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0, never: np.ndarray | None = None) -> np.ndarray:
+def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0, never: np.ndarray | None = None,
+                  copies: np.ndarray | None = None) -> np.ndarray:
     """Fold id per row (-1: never hidden). Each class spreads its labeled rows over the folds
     so that hiding one fold always leaves it at least one labeled row; single-row classes
     are never hidden (no method could recover them, which would bias the estimate low).
-    ``never``: rows never hidden (labels picked during review, not drawn like the rest)."""
-    if never is not None:
-        y = np.where(never, -1, y)
+    ``never``: rows never hidden (labels picked during review, not drawn like the rest).
+    ``copies``: per row, an id shared by the rows holding the same text (``pipeline.same_text_ids``): a labeled
+    text's copies fall in its fold, as one row (none when one of them is never hidden). A copy left to train beside
+    its hidden twin is found at similarity 1: with 40 of 180 labeled texts labeled twice the estimate read 97.1%
+    for 94.4% right, and every other held-back row looked unlike the labeled ones. Without copies the folds are
+    those drawn without ``copies``."""
+    y = np.asarray(y)
+    pinned = np.zeros(len(y), dtype=bool) if never is None else np.asarray(never, dtype=bool) & (y >= 0)
+    y = np.where(pinned, -1, y)
+    labeled = np.flatnonzero(y >= 0)
+    stands_for_copies = np.ones(len(y), dtype=bool)
+    if copies is not None:
+        copies = np.asarray(copies)
+        first = labeled[np.unique(copies[labeled], return_index=True)[1]]  # the first labeled row of each text
+        stands_for_copies[:] = False
+        stands_for_copies[first] = True
     rng = np.random.RandomState(random_state)
     folds = np.full(len(y), -1, dtype=np.int64)
-    for c in np.unique(y[y >= 0]):
-        rows = rng.permutation(np.flatnonzero(y == c))
+    for c in np.unique(y[labeled]):
+        rows = rng.permutation(np.flatnonzero((y == c) & stands_for_copies))
         if len(rows) >= 2:
             folds[rows] = np.arange(len(rows)) % min(n_folds, len(rows))
+    if copies is not None and len(labeled):
+        fold_of_text = np.full(int(copies.max()) + 1, -1, dtype=np.int64)
+        fold_of_text[copies[first]] = folds[first]
+        fold_of_text[copies[pinned]] = -1
+        folds[labeled] = fold_of_text[copies[labeled]]
     return folds
 
 
 def heldout_predictions(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,
                         only_fold: int | None = None, never_held_out: np.ndarray | None = None,
-                        enough_rows: int | None = None, **fit_params) -> tuple[np.ndarray, np.ndarray] | None:
+                        enough_rows: int | None = None, copies: np.ndarray | None = None,
+                        **fit_params) -> tuple[np.ndarray, np.ndarray] | None:
     """The rows ``method`` labels with their fold hidden, in fold order, and its distributions for them
     (the same rows for every method); None when too few labels to say.
 
     Hiding a fold removes 1/n_folds of each class's labels, so the result is slightly
     pessimistic for classes with very few labeled rows. ``only_fold`` hides that fold alone:
     the one kept out of model adaptation, whose rows the embedding never saw labeled (the
-    other folds would flatter the estimate). ``never_held_out`` rows always train (``holdout_folds``).
+    other folds would flatter the estimate). ``never_held_out`` rows always train, and ``copies`` of a text are
+    hidden together (``holdout_folds``).
     ``enough_rows``: stop hiding folds once this many rows were scored (each fold refits ``method``
     on every row, which large tables pay for minutes at a time; a few thousand rows already pin an
     accuracy to about a point).
     """
     y = np.asarray(y)
-    folds = holdout_folds(y, n_folds, random_state, never_held_out)
+    folds = holdout_folds(y, n_folds, random_state, never_held_out, copies)
     if (folds >= 0).sum() < 2 or len(np.unique(y[y >= 0])) < 2:
         return None
     hidden, distributions = [], []

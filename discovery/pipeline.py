@@ -213,7 +213,8 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
             adapted: bool = False, candidate_rows: np.ndarray | None = None,
             never_held_out: np.ndarray | None = None,
             neighbors: tuple[np.ndarray, np.ndarray] | None = None,
-            progress: Callable[[int, int], None] | None = None, words=None) -> FillResult:
+            progress: Callable[[int, int], None] | None = None, words=None,
+            copies: np.ndarray | None = None) -> FillResult:
     """Run each fill-in method on all rows and estimate its accuracy by hidden folds of labeled rows
     (on an adapted embedding: only the fold adaptation never saw), then choose one (``choose_fill_method``).
 
@@ -226,6 +227,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     confidence of 0.9 means about nine in ten right whichever method proposed it.
     ``never_held_out``: labeled rows that train every method but are not scored (labels given during
     review, picked where the proposals were unsure: scoring on them would pull the estimate low).
+    ``copies``: ``same_text_ids`` of the rows; a labeled text's copies are hidden together (``fill.holdout_folds``).
     ``neighbors``: ``fill.nearest_neighbors(X, k >= n_neighbors)``, when the caller has searched already.
     ``progress(done, total)``: the neighbour graph, then one step per method.
     ``words``: ``fill.word_features`` of the rows, blended into the blend and the balanced methods
@@ -279,13 +281,15 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
         if name == "blend" and "propagation" in held_out and "classifier" in held_out:
             held_words = None if words is None else heldout_predictions(
                 blend.words_classifier(), words, y, n_classes, n_folds=N_FOLDS, random_state=random_state,
-                only_fold=ESTIMATE_FOLD if adapted else None, never_held_out=never_held_out, enough_rows=ESTIMATE_ROWS)
+                only_fold=ESTIMATE_FOLD if adapted else None, never_held_out=never_held_out, enough_rows=ESTIMATE_ROWS,
+                copies=copies)
             predictions = blend_predictions(held_out["propagation"], held_out["classifier"], held_words,
                                             blend.word_weight)  # the same folds
         else:
             predictions = heldout_predictions(method, X, y, n_classes, graph=graph, n_folds=N_FOLDS,
                                               random_state=random_state, only_fold=ESTIMATE_FOLD if adapted else None,
-                                              never_held_out=never_held_out, enough_rows=ESTIMATE_ROWS, **fit_params)
+                                              never_held_out=never_held_out, enough_rows=ESTIMATE_ROWS,
+                                              copies=copies, **fit_params)
         held_out[name] = predictions
         correct[name] = predictions_correct(predictions, y)
         accuracy[name] = share_correct(correct[name])
@@ -330,6 +334,10 @@ def share_gap_p_value(labeled_counts: np.ndarray, proposed_counts: np.ndarray) -
 
 UNLIKE_LABELED_P_VALUE = 0.01  # the covered rows' similarity to the labels below the held-back rows' this surely
 UNLIKE_LABELED_MIN_SHARE = 0.05  # and at least this share of them beyond what held-back rows show: a caveat
+# A class with one labeled row (or one text) has none to hold back, so the estimate never scores it; from this share
+# of the covered rows given such classes on, a caveat says so (60 classes of 1-2 labels: estimated 68.3% for 59.3%
+# right, the rows given one-label classes 49% right against 83% for two-label ones).
+UNSCORED_CLASSES_MIN_SHARE = 0.05
 UNLIKE_LABELED_MAX_ROWS = 20_000  # rows scored on each side (a share: a sample says it as well as every row)
 
 
@@ -430,6 +438,12 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                                     np.bincount(proposed[covered], minlength=n_classes))
     unlike = (unlike_labeled_rows(X, y, covered, proposed, folds, only_fold, random_state)
               if X is not None and folds is not None and covered.any() else {})
+    if folds is not None:
+        scored_rows = (folds >= 0) if only_fold is None else (folds == only_fold)
+        scored_classes = np.unique(y[scored_rows & (y >= 0)])
+    else:
+        scored_classes = np.flatnonzero(np.bincount(y[y >= 0], minlength=n_classes) >= 2)
+    unscored = covered & ~np.isin(proposed, scored_classes)
     caveats = []
     unlike_sure = bool(unlike) and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE
     if unlike_sure:
@@ -437,19 +451,27 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        "named class look unlike every labeled row, more than held-back labeled rows do: if they are "
                        "of categories nobody has named, each of them is wrong, and the accuracy on these rows is "
                        f"nearer {accuracy * (1 - unlike['share']):.0%}; the Map shows where they lie")
-    if gap is not None and gap >= BALANCE_MAX_SHARE_GAP and p_value < UNEVEN_LABELS_P_VALUE:
+    uneven = gap is not None and gap >= BALANCE_MAX_SHARE_GAP and p_value < UNEVEN_LABELS_P_VALUE
+    if uneven:
         caveats.append(f"the labeled rows' class shares differ from the proposals' by {gap:.2f} (total variation): "
                        "the labels look unevenly drawn across classes, or rows of categories nobody has named took "
                        "named classes; either way the estimate, measured on held-back labeled rows of the classes "
                        "labeled most, may be several points high")
+    unscored_many = covered.any() and unscored.sum() >= UNSCORED_CLASSES_MIN_SHARE * covered.sum()
+    if unscored_many:
+        caveats.append(f"{int(unscored.sum()):,} of them were given a class labeled on a single row (or text), which "
+                       "no held-back row scores: their accuracy is not in the estimate, and likely lower; a second "
+                       "labeled row of those classes brings them in")
     if n < FEW_SCORED_ROWS:
         caveats.append(f"measured on {n} held-back rows only: the sampling interval, {interval.low:.0%} to "
                        f"{interval.high:.0%}, is wide; more labeled rows narrow it")
     per_class = median_labels_per_class(y)
     if per_class < FEW_LABELS_PER_CLASS:
+        leans_high = unlike_sure or uneven or unscored_many  # said above: not to be read as "low" alone
         caveats.append(f"with a median of {per_class:g} labels a class, each held-back fit learns from fewer labels "
-                       "than the proposals do (a fifth fewer, or one fewer where a class has under 5), so the "
-                       "estimate tends to read low")
+                       "than the proposals do (a fifth fewer, or one fewer where a class has under 5), "
+                       + ("which alone would make the estimate read low" if leans_high else
+                          "so the estimate tends to read low"))
     return {"method": best, "accuracy": round(float(accuracy), 4), "scored_rows": n,
             "interval_95": [round(float(interval.low), 4), round(float(interval.high), 4)],
             "rows_covered": int(covered.sum()), "rows_in_open_candidates": int((unlabeled & ~covered).sum()),
@@ -459,6 +481,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
             "unlike_labeled_share_low": round(unlike["share_low"], 4) if unlike else None,
             "unlike_labeled_p_value": float(f"{unlike['p_value']:.3g}") if unlike else None,
             "accuracy_if_unlike_rows_wrong": round(float(accuracy) * (1 - unlike["share"]), 4) if unlike_sure else None,
+            "rows_given_unscored_classes": int(unscored.sum()),
             "caveat": "; ".join(caveats) or None}
 
 
@@ -498,30 +521,33 @@ ESTIMATE_FOLD = 0  # the fold of labeled rows adaptation never sees; the fill-in
 ESTIMATE_ROWS = 2000
 
 
-def adaptation_labels(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None = None) -> np.ndarray | None:
+def adaptation_labels(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None = None,
+                      copies: np.ndarray | None = None) -> np.ndarray | None:
     """The labels the model is adapted on: every labeled row but one hold-out fold (kept for an
-    honest fill-in estimate; ``never_held_out`` rows are never in it); None when there is nothing to
-    adapt (TF-IDF, ``adapt=False``, or fewer than two classes with two rows each)."""
+    honest fill-in estimate; ``never_held_out`` rows are never in it, ``copies`` of a text are in it together);
+    None when there is nothing to adapt (TF-IDF, ``adapt=False``, or fewer than two classes with two rows each)."""
     if not config.adapt or config.model == TFIDF_MODEL:
         return None
-    train_labels = _without_estimate_fold(config, y, never_held_out)
+    train_labels = _without_estimate_fold(config, y, never_held_out, copies)
     return train_labels if can_adapt(train_labels) else None
 
 
-def _without_estimate_fold(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None) -> np.ndarray:
+def _without_estimate_fold(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None,
+                           copies: np.ndarray | None = None) -> np.ndarray:
     """``y`` with the fold kept back to score the fill-in set to unlabeled (-1)."""
     y = np.asarray(y)
-    held_out = holdout_folds(y, N_FOLDS, config.random_state, never_held_out) == ESTIMATE_FOLD
+    held_out = holdout_folds(y, N_FOLDS, config.random_state, never_held_out, copies) == ESTIMATE_FOLD
     return np.where(held_out, -1, y)
 
 
-def adaptation_skipped_reason(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None = None) -> str:
+def adaptation_skipped_reason(config: DiscoveryConfig, y: np.ndarray, never_held_out: np.ndarray | None = None,
+                              copies: np.ndarray | None = None) -> str:
     """Why ``adaptation_labels`` gave nothing to adapt on, for the manifest, the CLI and the dashboard."""
     if not config.adapt:
         return "turned off in the settings"
     if config.model == TFIDF_MODEL:
         return "TF-IDF vectors come from no model to fine-tune"
-    reason = why_not_adapt(_without_estimate_fold(config, y, never_held_out)) or "nothing to adapt on"
+    reason = why_not_adapt(_without_estimate_fold(config, y, never_held_out, copies)) or "nothing to adapt on"
     return f"{reason}, counting the labeled rows left after a fifth is kept back to score the fill-in"
 
 
@@ -558,7 +584,7 @@ def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageP
     report = progress or (lambda stage, done, total: None)
     y = np.asarray(y)
     base = make_embedder(config.model, config.random_state, config.cache_dir)
-    train_labels = adaptation_labels(config, y, never_held_out)
+    train_labels = adaptation_labels(config, y, never_held_out, same_text_ids(texts))
     if train_labels is None:
         return base
     adapted = AdaptedEmbedder(config.model, random_state=config.random_state, cache_dir=config.cache_dir,
@@ -600,6 +626,19 @@ def uses_words(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
     """Whether the fill-in blends in the texts' words: on a sentence model not fine-tuned on the labels
     (a fine-tuned one has learnt the terms that matter; TF-IDF vectors are words already)."""
     return config.fill_words and not adapted and config.model != TFIDF_MODEL and n_classes >= MIN_FILL_CLASSES
+
+
+def reading_record(embedder, texts, adapted: bool) -> dict:
+    """How far the model read the texts (the manifest's ``text_reading``): the tokens it embeds of each, how many
+    texts run past them, and with fine-tuning the tokens training read; empty for TF-IDF, which reads every word."""
+    if not hasattr(embedder, "texts_cut"):
+        return {}
+    cut = embedder.texts_cut(texts)
+    record = {"tokens_read": embedder.reading_length(), "texts_cut": int(cut),
+              "share_cut": round(cut / max(len(texts), 1), 4)}
+    if adapted:
+        record["training_tokens"] = int(embedder.max_seq_length)
+    return record
 
 
 def is_adapted(embedder) -> bool:
@@ -714,6 +753,12 @@ def prior_for_empty_texts(fill: FillResult, empty: np.ndarray, y: np.ndarray, n_
                                         for name, dist in fill.distributions.items()})
 
 
+def same_text_ids(texts) -> np.ndarray:
+    """Per row, an id shared by the rows holding the same text, case and runs of spaces aside (as add-labels
+    matches texts; the bundled model reads no case either)."""
+    return pd.factorize(pd.Series([" ".join(str(text).split()).casefold() for text in texts], dtype=object))[0]
+
+
 def copies_of_labeled_texts(texts, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     """(rows, shares): the unlabeled rows that hold the very text of a labeled row (case and runs of spaces aside),
     and for each the class shares of the labeled rows holding that text (one class, 1.0, when they agree).
@@ -723,8 +768,7 @@ def copies_of_labeled_texts(texts, y: np.ndarray, n_classes: int) -> tuple[np.nd
     y = np.asarray(y)
     if n_classes == 0 or not (y >= 0).any() or len(y) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, n_classes))
-    same = pd.Series([" ".join(str(text).split()).casefold() for text in texts], dtype=object)  # as add-labels does
-    codes = pd.factorize(same)[0]
+    codes = same_text_ids(texts)
     labeled = y >= 0
     counts = np.zeros((int(codes.max()) + 1, n_classes))
     np.add.at(counts, (codes[labeled], y[labeled]), 1.0)
@@ -802,7 +846,8 @@ def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: L
         record["reason"] = ("the base model labeled the held-out labeled rows clearly better "
                             f"({record['base']:.1%} against {record['adapted']:.1%})")
     elif embedder is not None:
-        record["reason"] = adaptation_skipped_reason(config, table.labels, table.labeled_in_review)
+        record["reason"] = adaptation_skipped_reason(config, table.labels, table.labeled_in_review,
+                                                     same_text_ids(table.texts))
     return record
 
 
@@ -868,6 +913,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     start = time.perf_counter()
     if embeddings is None:
         embeddings = embedder.transform(table.texts, progress=lambda d, t: report("embed", d, t))
+    text_reading = reading_record(embedder, table.texts, adapted) if embedder is not None else {}
     report("embed", 1, 1)
     timings["embed"] = time.perf_counter() - start
 
@@ -890,9 +936,11 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     neighbors = nearest_neighbors(embeddings, max(config.n_neighbors, mapper.n_neighbors - 1 if config.make_map else 0),
                                   config.random_state) if config.make_map or GRAPH_METHODS & set(config.fill_methods) else None
     words = word_features(table.texts) if uses_words(config, adapted, n_classes) else None
+    same_texts = same_text_ids(table.texts)
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
                    adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
-                   neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words)
+                   neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words,
+                   copies=same_texts)
     copies, copied_labels = copies_of_labeled_texts(table.texts, y, n_classes)
     empty = contentless_rows(table.texts)
     fill = prior_for_empty_texts(labels_of_copies(agree_on_duplicates(fill, twins), copies, copied_labels),
@@ -908,7 +956,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         noise = noise.copy()
         noise[placed] = False
     estimate = fill_estimate(fill, y, n_classes, candidate_rows(clusters, y), X=embeddings,
-                             folds=holdout_folds(y, N_FOLDS, config.random_state, table.labeled_in_review),
+                             folds=holdout_folds(y, N_FOLDS, config.random_state, table.labeled_in_review, same_texts),
                              only_fold=ESTIMATE_FOLD if adapted else None, random_state=config.random_state)
     held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),
@@ -947,7 +995,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
-                     fill_estimate=estimate,
+                     fill_estimate=estimate, text_reading=text_reading,
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table),
                      clustering=clustering, label_check=label_check, language=language,
                      shared={"term_counts": term_counts},

@@ -25,6 +25,7 @@ from .summarize import (CANDIDATE, KNOWN, MIXED, candidate_name, candidate_rows,
                         may_hide_new_category, representative_rows, summarize_clusters, unlabeled_beyond_labels)
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
+LONG_TEXTS_MIN_SHARE = 0.01  # from this share of texts run past what the model reads, the run warns
 NAMED_STATUS, DISMISSED_STATUS = "named", "dismissed"
 LABELED_BY_HAND_STATUS = "labeled by hand"  # a candidate whose every row has a label given by hand: decided
 SOURCES = (HUMAN, CLUSTER, "knn", "propagation", "classifier", "blend", "balanced", CANDIDATE_SOURCE)
@@ -58,6 +59,7 @@ class Discovery:
     fill_words: bool = False  # the blend took in a classifier on the texts' words (pipeline.uses_words)
     fill_calibration: dict = field(default_factory=dict)  # method -> power its confidences were raised to (fill.calibration_power)
     fill_estimate: dict = field(default_factory=dict)  # what the proposal's accuracy estimate covers, and its caveats (pipeline.fill_estimate)
+    text_reading: dict = field(default_factory=dict)  # tokens the model read of each text, texts cut (pipeline.reading_record)
     label_check: pd.DataFrame | None = field(default=None, compare=False)  # labeled rows checked against the rest (pipeline.labels_in_doubt)
     language: LanguageCheck | None = field(default=None, compare=False)  # the texts' languages (language.check_languages)
     shared: dict = field(default_factory=dict, repr=False, compare=False)
@@ -74,6 +76,20 @@ class Discovery:
     def language_warning(self) -> str | None:
         """A warning when the model reads English only and a fifth or more of the texts are in another language."""
         return None if self.language is None else language_warning(self.language, self.config.model)
+
+    @property
+    def long_text_warning(self) -> str | None:
+        """A warning when 1% or more of the texts run past what the model reads (only their beginning is embedded)."""
+        reading = self.text_reading
+        if not reading or reading["texts_cut"] < LONG_TEXTS_MIN_SHARE * len(self.rows):
+            return None
+        trained = (f"; fine-tuning read the first {reading['training_tokens']} of each labeled text"
+                   if reading.get("training_tokens") else "")
+        return (f"{reading['texts_cut']:,} of the texts ({reading['share_cut']:.0%}) run past the "
+                f"{reading['tokens_read']} word pieces the model reads: only their beginning is embedded{trained}, "
+                "so clusters and proposals follow how the texts begin (keywords still come from the whole text); "
+                "if what tells a text's category comes later (after a greeting, a quoted message or a signature), "
+                "cut the texts to that part, or use a model that reads further (README, Models)")
 
     @property
     def candidates(self) -> pd.DataFrame:

@@ -218,7 +218,7 @@ def test_model_trained_again_under_its_key_never_reads_the_old_vectors(small_ban
 
 def test_adapted_model_reads_long_texts_as_far_as_its_base_model(small_banking, tmp_path):
     """Training reads 64 tokens a text (time, memory); embedding must read as far as the base model
-    (128), or the ending of every long text, which the base model sees, is lost."""
+    (256), or the ending of every long text, which the base model sees, is lost."""
     frame, y, _ = small_banking
     texts = frame.text.tolist()
     tail = " My card was also charged twice for the same coffee, please refund the duplicate payment."
@@ -232,14 +232,17 @@ def test_adapted_model_reads_long_texts_as_far_as_its_base_model(small_banking, 
         return tokenizer.decode(tokenizer(text, add_special_tokens=False)["input_ids"][:n - 2])
 
     adapted = AdaptedEmbedder(random_state=0, max_steps=3, cache_dir=tmp_path).fit(texts, y)
-    assert adapted.reading_length_ == 128
+    assert adapted.reading_length_ == adapted.reading_length() == 256
     full, at_training_length = adapted.transform([long_text, cut(long_text, 64)])
     assert full @ at_training_length < 0.99  # the ending changed the vector: it was read
 
-    # a model adapted before the reading length was recorded reads as far too (its base tells)
+    # a model adapted when the base model read 128 tokens (or before that was recorded) reads as far as the base
+    # model reads now: its vectors follow from its key, not from which run trained it
     meta_path = adapted.model_path_ / "adapted.json"
     meta = json.loads(meta_path.read_text())
-    meta_path.write_text(json.dumps({k: v for k, v in meta.items() if k != "base_max_seq_length"}))
-    legacy = AdaptedEmbedder(random_state=0, max_steps=3, cache_dir=tmp_path).fit(texts, y)
-    assert not legacy.trained_ and legacy.reading_length_ == 128
+    for legacy_meta in ({**meta, "base_max_seq_length": 128},
+                        {k: v for k, v in meta.items() if k != "base_max_seq_length"}):
+        meta_path.write_text(json.dumps(legacy_meta))
+        legacy = AdaptedEmbedder(random_state=0, max_steps=3, cache_dir=tmp_path).fit(texts, y)
+        assert not legacy.trained_ and legacy.reading_length_ == 256
     assert np.allclose(legacy.transform([long_text])[0], full, atol=1e-5)

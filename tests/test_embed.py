@@ -36,6 +36,27 @@ def test_reading_lengths_never_share_cached_vectors(tmp_path):
     assert not np.allclose(capped, uncapped, atol=1e-3)
 
 
+def test_the_default_model_reads_as_far_as_it_was_saved_to_and_counts_the_texts_it_cuts(tmp_path):
+    """The bundled model was saved to read 256 word pieces; the tool read 128, so a ticket whose category shows
+    after a long greeting was embedded by its greeting alone. Texts past the length read are counted."""
+    from discovery.embed import SentenceEmbedder
+
+    embedder = SentenceEmbedder(cache_dir=tmp_path)
+    assert embedder.reading_length() == 256
+    tokenizer = embedder._load().tokenizer
+    greeting = "Hello team, I hope this message finds you well and that your week is going smoothly. " * 8
+    assert 128 < len(tokenizer(greeting)["input_ids"]) < 200
+    asks = ["My card payment was declined at the shop today, why?", "How do I change my PIN at a cash machine?"]
+    texts = [greeting + ask for ask in asks]
+    X = embedder.transform(texts + asks)
+    assert X[0] @ X[1] < 0.99  # the endings told the two apart: they were read
+    assert X[0] @ X[2] > X[0] @ X[3]  # and each is nearer its own question
+    assert embedder.texts_cut(texts + asks) == 0
+    too_long = greeting * 2 + asks[0]
+    assert len(tokenizer(too_long)["input_ids"]) > 256
+    assert embedder.texts_cut([too_long, too_long, asks[0], "é" * 200]) == 2
+
+
 def test_tfidf_needs_no_model():
     X = TfidfEmbedder(n_components=5).transform(["card lost", "card stolen", "exchange rate", "rate of exchange", "pin"])
     assert X.shape == (5, 4) or X.shape == (5, 5)

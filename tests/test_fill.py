@@ -111,6 +111,33 @@ def test_holdout_never_hides_a_class_s_last_label():
         assert set(kept) == {0, 1, 2}
 
 
+def test_copies_of_a_labeled_text_are_hidden_together_and_other_rows_keep_their_folds():
+    """A labeled text held out while its copy trains is found at similarity 1 (an estimate that flatters): the
+    copies share one fold, a text labeled only by copies is never hidden (as a class of one row), and a copy of a
+    row never held out is never held out either. A table without copies keeps the folds drawn without ``copies``."""
+    rng = np.random.RandomState(3)
+    y = np.repeat(np.arange(6), 12)
+    y[rng.choice(len(y), 20, replace=False)] = -1
+    distinct = np.arange(len(y))
+    plain = holdout_folds(y, 5, random_state=1)
+    assert np.array_equal(holdout_folds(y, 5, random_state=1, copies=distinct), plain)
+    # class 0 repeats its first labeled text three times, class 1 ends with a copy of class 2's text (a conflict)
+    y = np.concatenate([y, [0, 0, 0, 1, -1, 4]])
+    first = {c: int(np.flatnonzero(y == c)[0]) for c in range(6)}
+    copies = np.concatenate([distinct, [first[0]] * 3, [first[2]], [first[2]], [len(y) - 1]])
+    never = np.zeros(len(y), dtype=bool)
+    never[first[5]] = True
+    copies[len(y) - 1] = first[5]  # a copy of a row labeled in review
+    folds = holdout_folds(y, 5, random_state=1, never=never, copies=copies)
+    for text in (first[0], first[2]):
+        labeled_copies = np.flatnonzero((copies == text) & (y >= 0))
+        assert len(labeled_copies) >= 2 and len(set(folds[labeled_copies])) == 1 and folds[text] >= 0
+    assert folds[never].tolist() == [-1] and folds[len(y) - 1] == -1
+    assert (folds[y < 0] == -1).all()
+    only_copies = np.array([0, 0, 1, 1, 1, -1])  # class 0: one text twice
+    assert holdout_folds(only_copies, 5, copies=np.array([7, 7, 1, 2, 3, 4]))[:2].tolist() == [-1, -1]
+
+
 def test_no_estimate_without_enough_labels(small_banking):
     _, _, X = small_banking
     y = np.full(len(X), -1)
