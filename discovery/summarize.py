@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 
@@ -14,12 +15,22 @@ from .labels import LabelCodec
 
 KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
 
+# Markup that names no category: HTML/XML tags, URLs, e-mail addresses and entities. Left in, e-mails exported as
+# HTML gave every cluster the keywords "p", "div", "body", "html", "https" and a candidate the name "card, p, new".
+MARKUP = re.compile(r"<[!/?]?[A-Za-z][^<>]{0,500}>|\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
+                    r"|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});")
+
+
+def without_markup(text: str) -> str:
+    """``text`` lowercased, with ``MARKUP`` taken out (the keywords' reading of a text)."""
+    return MARKUP.sub(" ", str(text)).lower()
+
 
 def document_term_counts(texts: list[str], extra_stop_words=()):
     """Word and bigram counts of each text, ``(counts, vocabulary)``; counts are ``None`` when no text has a word.
 
     English stop words are left out, and ``extra_stop_words`` too (those of the other languages the texts are
-    in: ``language.stop_words_for``). Depends on the texts (and their languages) only, so one result and every
+    in: ``language.stop_words_for``), and so is markup (``without_markup``). Depends on the texts (and their languages) only, so one result and every
     result derived from it can share it.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -27,7 +38,7 @@ def document_term_counts(texts: list[str], extra_stop_words=()):
     stop_words = sorted(ENGLISH_STOP_WORDS | set(extra_stop_words)) if len(extra_stop_words) else "english"
     try:
         vectorizer = CountVectorizer(stop_words=stop_words, ngram_range=(1, 2), min_df=1, max_features=100_000,
-                                     token_pattern=r"(?u)\b\w[\w'-]*\w\b|\b\w\b")
+                                     preprocessor=without_markup, token_pattern=r"(?u)\b\w[\w'-]*\w\b|\b\w\b")
         with warnings.catch_warnings():  # a stop word like "l'on" is split by the pattern: it is left out all the same
             warnings.filterwarnings("ignore", message="Your stop_words may be inconsistent")
             counts = vectorizer.fit_transform(texts)

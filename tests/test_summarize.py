@@ -16,6 +16,23 @@ def test_keywords_name_the_intent(small_banking):
     assert any("atm" in w for w in by_intent["atm_support"][:5])
 
 
+def test_keywords_of_texts_in_html_or_with_links_name_the_intent_not_the_markup(small_banking):
+    """The same real texts exported as HTML e-mails, with a link and an address: keywords read what they say."""
+    frame, _, _ = small_banking
+    truth = frame.true_label.to_numpy()
+    clusters = np.unique(truth, return_inverse=True)[1]
+    wrapped = [f'<html><body><div class="msg"><p>{text}</p><p>Sent from https://mail.example.org/app?id={i} '
+               f"&nbsp;by jo{i}@example.org</p></div></body></html>" for i, text in enumerate(frame.text)]
+    keywords = class_tfidf_keywords(wrapped, clusters)
+    plain = class_tfidf_keywords(frame.text.tolist(), clusters)
+    markup = {"p", "div", "body", "html", "msg", "class", "https", "example", "org", "nbsp", "jo0", "id"}
+    for c, words in keywords.items():
+        assert not markup & {part for word in words for part in word.split()}, words
+        assert set(plain[c][:3]) & set(words[:5])
+    by_intent = {truth[clusters == c][0]: words for c, words in keywords.items()}
+    assert any("pin" in w for w in by_intent["pin_blocked"][:3])
+
+
 def test_summary_columns_and_statuses(small_banking):
     frame, y, X = small_banking
     truth = frame.true_label.to_numpy()
