@@ -64,6 +64,7 @@ def for_dashboard(message: str) -> str:
     if "Data page" in message or "sidebar" in message:
         return message
     message = message.replace("pick another --encoding", "pick another encoding in --encoding")
+    message = re.sub(r" \((?:text|label)_column= in Python\)", "", message)  # the API's name: not a control
     return _OPTION.sub(lambda found: DASHBOARD_CONTROLS[found.group(0)], message)
 
 

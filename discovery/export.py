@@ -272,8 +272,7 @@ def manifest(discovery) -> dict:
         "skipped_decisions": [{"decision": decision, "reason": reason} for decision, reason in discovery.skipped_decisions],
         "rows_labeled_by_decisions": int(discovery.labeled_by_decisions.sum()),  # input.labeled_rows: the data's
         "min_confidence": discovery.min_confidence,
-        "warnings": list(table.warnings) + [warning for warning in (discovery.language_warning,
-                                                                    discovery.long_text_warning) if warning],
+        "warnings": discovery.warnings,
     }
 
 

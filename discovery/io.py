@@ -797,7 +797,8 @@ def _pick_column(frame: pd.DataFrame, wanted: str, name: str, role: str, flag: s
     if found is not None:
         return found
     columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
-    raise InputError(f"{name}: no {role} column {wanted!r}; the columns are {columns}; choose one with {flag}.")
+    raise InputError(f"{name}: no {role} column {wanted!r}; the columns are {columns}; choose one with {flag} "
+                     f"({role}_column= in Python).")
 
 
 def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[tuple[str, list[str]]]:

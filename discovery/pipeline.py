@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Callable
 
 import numpy as np
@@ -877,6 +877,22 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
                         index=pd.Index(table.row_ids[rows], name="row_id"))
 
 
+def as_config(config) -> DiscoveryConfig:
+    """``config``, or a dict of its settings made one (``{"model": "tfidf"}``, or a manifest's ``config`` to repeat
+    its run); InputError naming what is not one."""
+    if isinstance(config, DiscoveryConfig):
+        return config
+    if isinstance(config, dict):
+        known = {f.name for f in fields(DiscoveryConfig)}
+        unknown = [name for name in config if name not in known]
+        if unknown:
+            raise InputError(f"DiscoveryConfig has no setting {unknown[0]!r}; the settings are {', '.join(sorted(known))}.")
+        if isinstance(config.get("fill_methods"), list):  # as a manifest's JSON holds it
+            config = {**config, "fill_methods": tuple(config["fill_methods"])}
+        return DiscoveryConfig(**config)
+    raise InputError(f"config: give a DiscoveryConfig (or a dict of its settings), not {type(config).__name__}.")
+
+
 def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = DiscoveryConfig(),
                   progress: StageProgress | None = None, embeddings: np.ndarray | None = None,
                   embeddings_adapted: bool = False, language: LanguageCheck | None = None) -> Discovery:
@@ -897,6 +913,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
             warnings.warn(warning, UserWarning, stacklevel=2)
     elif not isinstance(table, LabeledTable):
         raise InputError(f"run_discovery takes read_table(path) or a DataFrame, not {type(table).__name__}.")
+    config = as_config(config)
     config.check()
     report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}

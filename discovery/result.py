@@ -78,6 +78,29 @@ class Discovery:
         return None if self.language is None else language_warning(self.language, self.config.model)
 
     @property
+    def warnings(self) -> list[str]:
+        """What the CLI prints as ``warning:`` and the manifest lists: how the table was read (``table.warnings``),
+        texts in a language the model did not learn, texts longer than it reads. The estimate's caveats are in
+        ``fill_estimate_now`` (``describe_fill_estimate`` says them in a sentence)."""
+        return list(self.table.warnings) + [w for w in (self.language_warning, self.long_text_warning) if w]
+
+    def __repr__(self) -> str:
+        """A few lines a notebook shows for a result (the fields at full length ran to 16,000 characters)."""
+        unlabeled = int(self.rows.human_label.isna().sum())
+        lines = [f"Discovery: {len(self.rows):,} rows, {len(self.rows) - unlabeled:,} labeled, "
+                 f"{len(self.table.codec)} classes; {len(self.clusters)} clusters, {len(self.candidates)} open "
+                 f"candidate new categories; {len(self.decisions)} decisions"]
+        estimate = self.fill_estimate_now
+        if self.fill_method and estimate:
+            lines.append(f"fill-in by {self.fill_method}, estimated accuracy {estimate['accuracy']:.1%}"
+                         + (" (caveats: describe_fill_estimate(result.fill_estimate_now))" if estimate.get("caveat")
+                            else ""))
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}: result.warnings")
+        lines.append("rows: result.rows; clusters: result.clusters; candidates: result.candidates")
+        return "\n".join(lines)
+
+    @property
     def long_text_warning(self) -> str | None:
         """A warning when 1% or more of the texts run past what the model reads (only their beginning is embedded)."""
         reading = self.text_reading
@@ -574,7 +597,8 @@ class _Decisions:
         name = str(name).strip()
         if not name:
             raise InputError("a cluster name cannot be empty; type a name.")
-        _check_length(name, "cluster name")
+        if name not in self.result.table.codec.names:  # a class of the data is its own length, whatever that is
+            _check_length(name, "cluster name")
         _check_read_as_a_label(name, "name", self.result.table.read_with)
         self._require([cluster_id])
         cluster_id = int(cluster_id)
@@ -689,7 +713,8 @@ class _Decisions:
         label = str(label).strip()
         if not label:
             raise InputError("a label cannot be empty; type a label.")
-        _check_length(label, "label")
+        if label not in self.result.table.codec.names:
+            _check_length(label, "label")
         _check_read_as_a_label(label, "label", self.result.table.read_with)
         if isinstance(row_ids, (str, bytes)) or not hasattr(row_ids, "__iter__"):
             raise InputError(f"row_ids {row_ids!r} is not a list of row ids; give a list, e.g. [3, 7, 12].")

@@ -49,8 +49,10 @@ def test_label_spellings_are_unified():
 
 def test_missing_named_label_column_is_an_error(tmp_path):
     (tmp_path / "t.csv").write_text("text,label\nhi,a\n")
-    with pytest.raises(InputError, match="no label column 'category'"):
+    with pytest.raises(InputError, match=r"no label column 'category'.*--label-col \(label_column= in Python\)"):
         read_table(tmp_path / "t.csv", label_column="category")
+    with pytest.raises(InputError, match=r"no text column 'body'.*--text-col \(text_column= in Python\)"):
+        read_table(tmp_path / "t.csv", text_column="body")
 
 
 def test_no_label_column_ignores_an_existing_label_column():

@@ -650,3 +650,42 @@ def test_texts_longer_than_the_model_reads_are_counted_and_warned_about():
     assert short.text_reading["texts_cut"] == 0 and short.long_text_warning is None
     assert run_discovery(pd.DataFrame({"text": frame.text, "label": labels}),
                          DiscoveryConfig(model="tfidf", make_map=False)).text_reading == {}
+
+
+def test_a_notebook_user_gets_a_short_summary_the_warnings_and_a_config_from_a_dict(tmp_path):
+    """The Python API as a notebook reads it: a result shows a few lines (its fields at full length ran to 16,000
+    characters), the table's reading warnings are on the result (they sat unseen in ``table.warnings``), settings
+    can come as a dict (a manifest's ``config`` repeats its run; a dict failed with an AttributeError), and a
+    class of the data with a long name can be given to a row by hand (it was refused as over 200 characters)."""
+    import json
+
+    from discovery import assign_label, manifest, read_table
+
+    frame = intent_rows("banking", slice(0, 4), per_intent=25)
+    long_name = "a request about " + "the card " * 28 + "(taken from the support team's own taxonomy)"
+    labels = np.where(np.arange(len(frame)) % 4 == 0, frame.label.replace({frame.label[0]: long_name}), "")
+    labels[1] = "-1"
+    path = tmp_path / "rows.csv"
+    pd.DataFrame({"text": frame.text, "label": labels}).to_csv(path, index=False)
+    table = read_table(path)
+    assert any("-1" in warning for warning in table.warnings)
+    result = run_discovery(table, {"model": "tfidf", "make_map": False})
+    assert result.config == DiscoveryConfig(model="tfidf", make_map=False)
+    shown = repr(result)
+    assert shown.startswith(f"Discovery: {len(frame):,} rows, ") and len(shown) < 600 and shown.count("\n") <= 4
+    assert "warning: result.warnings" in shown and result.warnings == list(table.warnings)
+    from discovery import describe_fill_estimate
+    assert describe_fill_estimate(result.fill_estimate_now).startswith("the proposals' estimated accuracy")
+    record = json.loads(json.dumps(manifest(result), default=str))
+    assert record["warnings"] == result.warnings
+    again = run_discovery(table, record["config"])
+    assert again.config == result.config and again.rows.proposed_label.equals(result.rows.proposed_label)
+    with pytest.raises(InputError, match="DiscoveryConfig has no setting 'modle'"):
+        run_discovery(table, {"modle": "tfidf"})
+    with pytest.raises(InputError, match="give a DiscoveryConfig"):
+        run_discovery(table, "tfidf")
+    row = int(result.rows.index[result.rows.human_label.isna()][0])
+    assert len(long_name) > 200
+    assert assign_label(result, [row], long_name).rows.loc[row, "human_label"] == long_name
+    with pytest.raises(InputError, match="characters"):
+        assign_label(result, [row], long_name + " (new)")

@@ -34,6 +34,9 @@ def test_a_download_holds_the_decisions_saved_after_its_page_was_drawn(demo_resu
 def test_core_messages_name_the_dashboards_controls_instead_of_command_line_options():
     assert state.for_dashboard("x.csv: no text column 'body'; the columns are 'a'; choose one with --text-col.") == (
         "x.csv: no text column 'body'; the columns are 'a'; choose one with the Data page's Text column.")
+    assert state.for_dashboard("x.csv: no label column 'y'; the columns are 'a'; choose one with --label-col "
+                               "(label_column= in Python).") == (
+        "x.csv: no label column 'y'; the columns are 'a'; choose one with the Data page's Label column.")
     both = "choose it with --label-col intent, or as the Data page's Label column."
     assert state.for_dashboard(both) == both  # says both already
     assert state.for_dashboard("--encoding-ish --labels") == "--encoding-ish --labels"  # only whole options
