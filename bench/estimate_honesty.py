@@ -77,7 +77,9 @@ def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, seed: int, mode: 
             "estimate - accuracy on every row": 100 * estimate["accuracy"] - accuracy_all,
             "unlike share": 100 * (estimate.get("unlike_labeled_share") or 0.0),
             "unlike caveat": float(unlike_fired),
-            "said - accuracy on every row": (corrected if unlike_fired else 100 * estimate["accuracy"]) - accuracy_all}
+            "said - accuracy on every row": (corrected if unlike_fired else 100 * estimate["accuracy"]) - accuracy_all,
+            "at proposed shares": 100 * estimate["accuracy_at_proposed_shares"],
+            "at proposed shares - accuracy": 100 * estimate["accuracy_at_proposed_shares"] - accuracy}
 
 
 def main() -> None:

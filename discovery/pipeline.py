@@ -123,6 +123,7 @@ class FillResult:
     balance: dict = field(default_factory=dict)  # whether the balanced proposal ran, and why (BalanceCheck)
     calibration: dict = field(default_factory=dict)  # method -> power its confidences were raised to (calibration_power)
     scored: dict = field(default_factory=dict)  # method -> how many held-out labeled rows its estimate was measured on
+    held_out: dict = field(default_factory=dict, repr=False)  # method -> (rows, each labeled right): its estimate's rows
 
 
 # The fill-in proposal prefers the first of these that ran, unless another is clearly better on the held-out rows.
@@ -303,7 +304,8 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
             distributions[name] = apply_power(distributions[name], calibration[name])
         report(min(step, steps), steps)
     scored = {name: 0 if c is None else len(c) for name, c in correct.items()}
-    return FillResult(distributions, accuracy, choose_fill_method(correct), balance, calibration, scored)
+    rows_right = {name: (held_out[name][0], correct[name]) for name in correct if correct[name] is not None}
+    return FillResult(distributions, accuracy, choose_fill_method(correct), balance, calibration, scored, rows_right)
 
 
 # Under this many held-out rows an accuracy estimate is a rough one (its 95% interval spans about 20 points).
@@ -444,6 +446,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
     else:
         scored_classes = np.flatnonzero(np.bincount(y[y >= 0], minlength=n_classes) >= 2)
     unscored = covered & ~np.isin(proposed, scored_classes)
+    at_shares = accuracy_at_proposed_shares(fill.held_out.get(best), y, proposed[covered], n_classes)
     caveats = []
     unlike_sure = bool(unlike) and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE
     if unlike_sure:
@@ -482,7 +485,23 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
             "unlike_labeled_p_value": float(f"{unlike['p_value']:.3g}") if unlike else None,
             "accuracy_if_unlike_rows_wrong": round(float(accuracy) * (1 - unlike["share"]), 4) if unlike_sure else None,
             "rows_given_unscored_classes": int(unscored.sum()),
+            "accuracy_at_proposed_shares": None if at_shares is None else round(at_shares, 4),
             "caveat": "; ".join(caveats) or None}
+
+
+def accuracy_at_proposed_shares(held_out: tuple[np.ndarray, np.ndarray] | None, y: np.ndarray, proposed: np.ndarray,
+                                n_classes: int) -> float | None:
+    """The held-back rows' accuracy with each class weighted to its share of the proposals rather than of the
+    labels: a class labeled more than its share of the data weighs less (labels drawn unevenly across classes
+    make the plain estimate lean to the classes labeled most). None without held-back rows or proposals."""
+    if held_out is None or not len(proposed) or not len(held_out[0]):
+        return None
+    rows, right = held_out
+    classes = np.asarray(y)[rows]
+    wanted = np.bincount(proposed, minlength=n_classes) / len(proposed)
+    have = np.bincount(classes, minlength=n_classes) / len(rows)
+    weights = wanted[classes] / have[classes]
+    return float(weights @ right / weights.sum()) if weights.sum() > 0 else None
 
 
 def describe_fill_estimate(estimate: dict) -> str | None:

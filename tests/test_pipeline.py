@@ -689,3 +689,20 @@ def test_a_notebook_user_gets_a_short_summary_the_warnings_and_a_config_from_a_d
     assert assign_label(result, [row], long_name).rows.loc[row, "human_label"] == long_name
     with pytest.raises(InputError, match="characters"):
         assign_label(result, [row], long_name + " (new)")
+
+
+def test_the_held_back_rows_weighted_to_the_proposals_class_shares_undo_an_uneven_draw():
+    """Class 0 holds 90 of the 100 held-back rows (labeled most) and all are right; class 1 is half right. The
+    plain estimate says 95%; proposals split evenly between the classes give each half the weight: 75%."""
+    from discovery.pipeline import accuracy_at_proposed_shares
+
+    y = np.full(300, -1)
+    y[:90], y[90:100] = 0, 1
+    right = np.r_[np.ones(90, dtype=bool), np.arange(10) % 2 == 0]
+    proposed = np.r_[np.zeros(100, dtype=int), np.ones(100, dtype=int)]
+    assert right.mean() == 0.95
+    assert accuracy_at_proposed_shares((np.arange(100), right), y, proposed, 2) == pytest.approx(0.75)
+    # proposals in the labels' own shares leave the estimate as it is
+    assert accuracy_at_proposed_shares((np.arange(100), right), y, np.r_[np.zeros(180, int), np.ones(20, int)],
+                                       2) == pytest.approx(0.95)
+    assert accuracy_at_proposed_shares(None, y, proposed, 2) is None
