@@ -90,6 +90,10 @@ def settings_sidebar() -> None:
                                      "from 0 to 10,000; type one, or leave the box empty to have it estimated."))
                 return
             new_clusters = int(typed) if typed else None
+            if int(min_size) == 1:
+                st.error("Min cluster size: a cluster of one row is no group; give 2 or more, or 0 to have it set "
+                         "from the number of rows.")
+                return
             layers = layers_typed.strip().lower()
             if not (layers in ("auto", "all") or (layers.isascii() and layers.isdigit() and 0 < int(layers) <= 1000)):
                 st.error(state.plain(f"Layers to fine-tune: {layers_typed.strip()!r} is not auto, all or a whole number "

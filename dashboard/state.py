@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
 import time
 import uuid
@@ -907,7 +908,9 @@ def download_name(name: str, source: Source | None = None) -> str:
 
 def headless_command(source: Source, config: DiscoveryConfig) -> str | None:
     """The `discovery run` line that repeats this run on the same file and columns without the dashboard (for a
-    table too large to wait on in a browser, or a script); None when a setting has no flag."""
+    table too large to wait on in a browser, or a script), run from the folder the dashboard was started in;
+    None when a setting has no flag. It writes beside *Save all files*' folder, not into it: the files saved
+    there hold the decisions, which the command does not replay."""
     from discovery.cli import run_command
 
     def shown(path: Path) -> str:  # relative to the working folder when inside it, as a user would type it
@@ -916,11 +919,15 @@ def headless_command(source: Source, config: DiscoveryConfig) -> str | None:
         except ValueError:
             return str(path)
 
-    data = (source.name or "upload.csv") if source.kind == "upload" else shown(Path(source.path))
+    if source.kind == "upload" and not source.path:
+        return None  # kept in memory only: no file to name
+    saved = default_export_folder(source)
+    installed = Path(sys.executable).parent / "discovery"
     try:
-        return run_command(data, shown(default_export_folder(source)), config, text_column=source.text_column,
-                           label_column=source.label_column, unlabeled_marker=source.unlabeled_marker,
-                           missing_words=source.missing_words, encoding=source.encoding)
+        return run_command(shown(Path(source.path)), shown(saved.with_name(saved.name + "-headless")), config,
+                           text_column=source.text_column, label_column=source.label_column,
+                           unlabeled_marker=source.unlabeled_marker, missing_words=source.missing_words,
+                           encoding=source.encoding, program=shown(installed) if installed.exists() else "discovery")
     except ValueError:
         return None
 

@@ -144,6 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """``parser.parse_args``, with a value ``--`` given as ``--unlabeled-marker=--`` kept (argparse before Python
+    3.12 drops it and leaves [])."""
+    args = parser.parse_args(argv)
+    for name, value in vars(args).items():
+        if value == [] and name in ("unlabeled_marker", "label_col", "text_col", "encoding", "labeled_encoding"):
+            setattr(args, name, "--")
+    return args
+
+
 def config_from_args(args) -> "DiscoveryConfig":
     """The run's settings from `discovery run`'s parsed flags."""
     from .pipeline import DiscoveryConfig
@@ -160,9 +170,11 @@ def config_from_args(args) -> "DiscoveryConfig":
 
 def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_column: str = "text",
                 label_column: str | None = None, unlabeled_marker: str | None = None, missing_words: bool = True,
-                encoding: str | None = None) -> str:
+                encoding: str | None = None, program: str = "discovery") -> str:
     """The `discovery run` command line that repeats a run of these settings headless (the dashboard's Export page
-    shows it), flags for the settings away from their defaults only; ValueError for a setting no flag carries."""
+    shows it), flags for the settings away from their defaults only, each as ``--flag=value`` (a value such as
+    the marker ``--`` would read as a flag); ValueError for a setting no flag carries. ``program``: how the shell
+    finds the command (``.venv/bin/discovery`` where it is not on the PATH)."""
     from .pipeline import DiscoveryConfig
 
     default = DiscoveryConfig()
@@ -174,7 +186,8 @@ def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_colum
     if unflagged:
         raise ValueError(f"{', '.join(unflagged)}: no flag of `discovery run` sets {'it' if len(unflagged) == 1 else 'them'}")
     hdbscan = config.resolved_method() == "hdbscan"
-    words = ["discovery", "run", str(input_path), "--out", str(out)]
+    words = [str(program), "run", str(input_path) if not str(input_path).startswith("-") else f"./{input_path}",
+             f"--out={out}"]
     flags = [("--text-col", text_column if text_column != "text" else None), ("--label-col", label_column),
              ("--unlabeled-marker", unlabeled_marker), ("--encoding", encoding),
              ("--model", config.model), ("--method", None if config.method == default.method else config.method),
@@ -186,9 +199,7 @@ def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_colum
              ("--noise-budget", config.noise_budget if hdbscan and config.noise_budget != default.noise_budget
               else None),
              ("--seed", config.random_state or None)]
-    for flag, value in flags:
-        if value is not None:
-            words += [flag, str(value)]
+    words += [f"{flag}={value}" for flag, value in flags if value is not None]
     words += [flag for flag, on in (("--missing-words-are-labels", not missing_words), ("--no-adapt", not config.adapt),
                                     ("--no-balance", not balance), ("--no-words", not config.fill_words)) if on]
     return shlex.join(words)
@@ -591,7 +602,7 @@ def cmd_evaluate(args) -> int:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     warnings.filterwarnings("ignore", category=FutureWarning)
     try:
         commands = {"run": cmd_run, "add-labels": cmd_add_labels, "evaluate": cmd_evaluate}

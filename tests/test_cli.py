@@ -347,6 +347,7 @@ def test_hdbscans_noise_budget_can_be_set_as_in_the_dashboard(demo_slice, tmp_pa
       "fill_methods": ("knn", "propagation", "classifier", "blend"), "fill_words": False, "random_state": 2**32 - 1},
      {}),
     ({"adapt": False, "adapt_layers": "all", "preferred_n_new_clusters": 5, "min_cluster_size": 30}, {}),
+    ({}, {"unlabeled_marker": "--", "label_column": "-x-"}),  # values that read as flags, written --flag=value
 ])
 def test_the_command_that_repeats_a_dashboard_run_gives_its_settings(settings, columns, tmp_path):
     """The Export page's `discovery run` line, parsed as the terminal would, reads the data with the same columns
@@ -355,13 +356,13 @@ def test_the_command_that_repeats_a_dashboard_run_gives_its_settings(settings, c
     import shlex
 
     from discovery import DiscoveryConfig
-    from discovery.cli import build_parser, config_from_args, run_command
+    from discovery.cli import build_parser, config_from_args, parse_args, run_command
 
     config = DiscoveryConfig(**settings)
     line = run_command("my data/rows.csv", tmp_path / "out", config, **columns)
     words = shlex.split(line)
     assert words[:3] == ["discovery", "run", "my data/rows.csv"]
-    args = build_parser().parse_args(words[1:])
+    args = parse_args(build_parser(), words[1:])
     hdbscan = config.resolved_method() == "hdbscan"
     expected = dataclasses.replace(
         config, make_map=False, n_new_clusters=None if hdbscan else config.n_new_clusters,
@@ -373,8 +374,9 @@ def test_the_command_that_repeats_a_dashboard_run_gives_its_settings(settings, c
     assert read == {"text_column": "text", "label_column": None, "unlabeled_marker": None, "missing_words": True,
                     "encoding": None, **columns}
     assert Path(args.out) == tmp_path / "out"
-    if not settings:  # the defaults need no flag
-        assert len(words) == 5
+    if not settings and not columns:  # the defaults need no flag
+        assert len(words) == 4
+    assert shlex.split(run_command("-rows.csv", "out", config, **columns))[2] == "./-rows.csv"
 
 
 def test_a_setting_no_flag_carries_is_named_rather_than_left_out_of_the_command():

@@ -61,12 +61,15 @@ with state.guard():
     if command:
         st.code(command, language="bash", wrap_lines=True)
         st.caption(state.plain(
-            "The same file, columns, settings and seed give the same clusters and proposals (README, Command line); "
-            + ("run from this folder, with the uploaded file saved under that name. " if state.current_source().kind
-               == "upload" else "run from the folder the dashboard was started in. ")
-            + ("Your decisions are not replayed: they are in the manifest and the exported labels."
-               if result.decisions else "")))
+            f"Run it from {Path.cwd()}: the same file, columns, settings and seed give the same clusters and "
+            "proposals (README, Command line)"
+            + (", the file being the copy of your upload the workspace keeps" if state.current_source().kind
+               == "upload" else "")
+            + ". It writes to its own folder, beside the one Save all files writes to"
+            + ("; your decisions are not replayed: they are in the files saved above and in the workspace."
+               if result.decisions else ".")))
     else:
-        st.caption("These settings include one no flag of `discovery run` sets (the Python API's DiscoveryConfig does).")
+        st.caption("No command: these settings include one no flag of `discovery run` sets (the Python API's "
+                   "DiscoveryConfig does), or the upload could not be saved to a file.")
     with st.expander("Manifest"):
         st.json(json.loads(json.dumps(manifest(result), default=str)), expanded=1)

@@ -1069,6 +1069,10 @@ def test_more_settings_reach_the_run_and_the_export_page_gives_the_command_that_
     at.text_input(key="set_adapt_layers").set_value("three")
     next(b for b in at.button if b.label == "Run").click().run()
     assert any("'three' is not auto, all or a whole number" in e.value.replace("\\", "") for e in at.error)
+    at.number_input(key="set_min_size").set_value(1)  # refused in the form, not by the run's Python-API message
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert any("Min cluster size: a cluster of one row is no group" in e.value for e in at.error)
+    at.number_input(key="set_min_size").set_value(0)
     at.text_input(key="set_adapt_layers").set_value("2")
     at.checkbox(key="set_balance").uncheck()
     at.checkbox(key="set_words").uncheck()
@@ -1081,20 +1085,20 @@ def test_more_settings_reach_the_run_and_the_export_page_gives_the_command_that_
     assert result.config == config and result.fill_words is False
     at.switch_page("views/export.py").run()
     assert_clean(at)
-    command = next(e.value for e in at.code if e.value.startswith("discovery run"))
+    command = next(e.value for e in at.code if " run " in e.value)
     words = shlex.split(command)
-    assert words[2] == "tickets round 1.csv"
-    for flag in ("--model tfidf", "--adapt-layers 2", "--seed 3", "--no-balance", "--no-words"):
-        assert flag in command
-    (tmp_path / "tickets round 1.csv").write_bytes(data)
-    before = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            assert main(words[1:] + ["--quiet"]) == 0
-    finally:
-        os.chdir(before)
-    headless = pd.read_csv(tmp_path / words[words.index("--out") + 1] / "proposed_labels.csv", encoding="utf-8-sig",
+    assert Path(words[0]).name == "discovery" and Path(words[0]).exists()  # where the shell finds it
+    stored = Path(words[2])  # the copy of the upload the workspace keeps: the command runs on it as shown
+    assert stored.name == "tickets round 1.csv" and stored.read_bytes() == data
+    for flag in ("--model=tfidf", "--adapt-layers=2", "--seed=3", "--no-balance", "--no-words"):
+        assert flag in words
+    saved_to = at.text_input(key="export_folder").value  # Save all files' folder holds the decisions: not that one
+    out = next(word for word in words if word.startswith("--out="))[len("--out="):]
+    assert Path(out).name == Path(saved_to).name + "-headless"
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        assert main([word if not word.startswith("--out=") else f"--out={tmp_path / 'cli'}" for word in words[1:]]
+                    + ["--quiet"]) == 0
+    headless = pd.read_csv(tmp_path / "cli" / "proposed_labels.csv", encoding="utf-8-sig",
                            dtype=str, keep_default_na=False)
     shown = result.labeled_table()
     assert headless.proposed_label.tolist() == shown.proposed_label.astype(str).tolist()
