@@ -529,7 +529,7 @@ def _scan_rows(text: str, sep: str, quoting: int, line_end: str | None):
     records = (r for r in csv.reader(_io.StringIO(source, newline=""), delimiter=sep, quoting=quoting)
                if r and not (len(r) == 1 and not r[0].strip()))
     width = len(next(records, []))
-    short, multiline, last_values, quoted, phrase_first, row = [], [], set(), False, [], -1
+    short, multiline, last_values, quoted, row = [], [], set(), False, -1
     for row, record in enumerate(records):
         if len(record) < width:
             short.append(row)
@@ -537,15 +537,42 @@ def _scan_rows(text: str, sep: str, quoting: int, line_end: str | None):
             last_values.add(record[-1].strip())
         if quoting == csv.QUOTE_NONE:
             quoted = quoted or any(len(f) > 1 and f[0] == f[-1] == '"' for f in record)
-            if any(_QUOTED_PHRASE_FIRST.match(f) for f in record):
-                phrase_first.append(row)
         elif len(multiline) < MULTILINE_KEPT and any("\n" in f for f in record):
             multiline.append((row, next(f for f in record if "\n" in f)))
-    return width, short, multiline, last_values - {""}, quoted, row, phrase_first
+    return width, short, multiline, last_values - {""}, quoted, row
 
 
-# a field opening with a quoted phrase and going on after it ('"My card" is broken'): CSV quoting drops its quotes
-_QUOTED_PHRASE_FIRST = re.compile(r'"[^"]*"[^"]')
+def _phrase_first_rows(text: str, sep: str) -> list[int]:
+    """The data rows (numbered as ``_scan_rows`` numbers them) holding a field that opens with a quote closed
+    before the field ends (``"My card" is broken``), read as CSV quoting reads: a field quoted whole, its own
+    quotes doubled (``"weekly ""dinner, a movie,"" night"``), is no such field. Splitting on every separator,
+    as an unquoted reading does, took the pieces of such a field for phrase-first texts and counted lines, not
+    rows (3 texts pandas wrote correctly were named, at a row that held no quote)."""
+    rows: list[int] = []
+    row, quoted, field_start, line_start, skip_to = -1, False, 0, 0, -1
+    for found in re.finditer(r'"|\n|' + re.escape(sep), text):
+        char, at = found.group(), found.start()
+        if at < skip_to:  # the second quote of a doubled pair
+            continue
+        if quoted:
+            if char != '"':
+                continue
+            after = text[at + 1:at + 2] or "\n"
+            if after == '"':
+                skip_to = at + 2
+            else:
+                quoted = False
+                if after not in (sep, "\n", "\r") and (not rows or rows[-1] != row):
+                    rows.append(row)  # closed, and the field goes on: CSV quoting drops these quotes
+        elif char == '"':
+            quoted = at == field_start
+        elif char == sep:
+            field_start = at + 1
+        else:  # a line break outside quotes ends the row; blank lines are no rows
+            if text[line_start:at].strip():
+                row += 1
+            field_start = line_start = at + 1
+    return [r for r in rows if r >= 0]
 
 
 MULTILINE_KEPT = 10_000
@@ -562,7 +589,7 @@ def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> t
     import csv
 
     try:
-        width, short, multiline, last_values, _, last_row, _ = _scan_rows(text, sep, csv.QUOTE_MINIMAL, line_end)
+        width, short, multiline, last_values, _, last_row = _scan_rows(text, sep, csv.QUOTE_MINIMAL, line_end)
     except csv.Error:  # the csv module splits stricter than pandas: no notes rather than no table
         return [], csv.QUOTE_MINIMAL
     phrase_notes, quoting = _quoted_phrases_first(text, sep, name, line_end)
@@ -578,7 +605,7 @@ def _row_shape(text: str, sep: str, name: str, line_end: str | None = None) -> t
     never_closed = width > 1 and len(last) >= 2 and all(len(p) == width for p in last)  # no row left to compare
     if sep == "\t" and (swallowed or never_closed):
         try:
-            _, unquoted_short, _, _, quoted, _, _ = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
+            _, unquoted_short, _, _, quoted, _ = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
         except csv.Error:
             unquoted_short, quoted = [0], True
         if not unquoted_short and not quoted:  # a TSV written without quoting: quotes are part of the texts
@@ -615,11 +642,12 @@ def _quoted_phrases_first(text: str, sep: str, name: str, line_end: str | None) 
 
     if not re.search(rf'(?:^|{re.escape(sep)})"[^"\n]*"[^"\n{re.escape(sep)}]', text, flags=re.M):
         return [], csv.QUOTE_MINIMAL  # the common case, found without splitting every row
-    try:
-        _, unquoted_short, _, _, quoted, _, phrase_first = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
-    except csv.Error:
-        return [], csv.QUOTE_MINIMAL
+    phrase_first = _phrase_first_rows(text.replace("\r", "\n") if line_end == "\r" else text, sep)
     if not phrase_first:
+        return [], csv.QUOTE_MINIMAL
+    try:
+        _, unquoted_short, _, _, quoted, _ = _scan_rows(text, sep, csv.QUOTE_NONE, line_end)
+    except csv.Error:
         return [], csv.QUOTE_MINIMAL
     texts = "1 text opens" if len(phrase_first) == 1 else f"{len(phrase_first):,} texts open"
     if sep == "\t" and not unquoted_short and not quoted:

@@ -485,3 +485,22 @@ def test_labels_given_after_the_run_count_as_labeled_in_review():
     # all blank, as label_next.csv writes it (its rows were unlabeled): read as written, the labels the data's
     blank = table_from_frame(frame.assign(label_origin=None))
     assert blank.origin_column == "label_origin" and not blank.labeled_in_review.any() and not blank.warnings
+
+
+def test_texts_quoted_whole_with_a_phrase_in_doubled_quotes_are_read_without_a_note():
+    """pandas writes '"dinner and a movie," and it was my turn' quoted whole, its quotes doubled: read back intact,
+    it was still said to lose its quotes (the file split at every comma, the pieces of the field taken for
+    phrase-first texts) and the row named held no quote. Only a field whose opening quote closes before the
+    field ends is named, by its row."""
+    texts = ["plain", 'We went out for our weekly "dinner and a movie," and it was my turn.', "two\nlines",
+             '"My card" is broken', "ok"]
+    written = pd.DataFrame({"text": texts, "label": list("abcde")}).to_csv(index=False).encode()
+    table = read_table_bytes(written, "pandas.csv")
+    assert table.texts == texts and not table.warnings
+    by_hand = written.replace(b'"""My card"" is broken"', b'"My card" is broken')
+    read = read_table_bytes(by_hand, "hand.csv")
+    assert read.texts[3] == "My card is broken"
+    assert [w for w in read.warnings if "phrase in double quotes" in w] == [
+        'hand.csv: 1 text opens with a phrase in double quotes and goes on after it (row 3 first): read as '
+        'quoting, those quotes are dropped. To keep them, put the whole text in double quotes with its own quotes '
+        'doubled ("""My card"" is broken").']
