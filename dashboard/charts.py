@@ -19,19 +19,27 @@ COLOR_BY = {
     "proposed label": "proposed_label",
     "confidence": "confidence",
 }
-HOVER_CHARS = 120
+HOVER_LINES, HOVER_LINE = 4, 80  # a ticket's greeting alone filled the one line of 120 characters shown before
 
 
 def hover_texts(texts) -> np.ndarray:
-    """Each text on one line, cut to ``HOVER_CHARS`` and HTML-escaped (so Plotly shows it literally).
+    """Each text in at most ``HOVER_LINES`` lines of ``HOVER_LINE`` characters, the last ending in an ellipsis when
+    the text goes on, HTML-escaped (so Plotly shows it literally).
 
     Depends on the texts only: the dashboard computes it once per table.
     """
+    import textwrap
+
     def cut(text: str) -> str:
         text = " ".join(str(text).split())
-        return text if len(text) <= HOVER_CHARS else text[: HOVER_CHARS - 1] + "…"
+        if len(text) <= HOVER_LINE:
+            return html.escape(text)
+        lines = textwrap.wrap(text, HOVER_LINE)
+        if len(lines) > HOVER_LINES:
+            lines = lines[:HOVER_LINES - 1] + [lines[HOVER_LINES - 1][:HOVER_LINE - 1] + "…"]
+        return "<br>".join(html.escape(line) for line in lines)
 
-    return np.array([html.escape(cut(t)) for t in texts], dtype=object)
+    return np.array([cut(t) for t in texts], dtype=object)
 
 
 def _escaped(values, missing: str | None = None) -> list[str]:

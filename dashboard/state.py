@@ -69,6 +69,18 @@ def for_dashboard(message: str) -> str:
     return _OPTION.sub(lambda found: DASHBOARD_CONTROLS[found.group(0)], message)
 
 
+FULL_TEXTS_SHOWN = 50
+
+
+def show_full_texts(texts, title: str = "These texts in full") -> None:
+    """``texts`` (a Series indexed by row id) whole, in a folded box: a table cell shows a long text's beginning only, which
+    for tickets opening with the same greeting was the same in every row."""
+    with st.expander(f"{title} ({min(len(texts), FULL_TEXTS_SHOWN):,}"
+                     + (f" of {len(texts):,}" if len(texts) > FULL_TEXTS_SHOWN else "") + ")"):
+        for row_id, text in texts.head(FULL_TEXTS_SHOWN).items():
+            st.markdown(f"**{row_id}** · " + plain(" ".join(str(text).split())))
+
+
 def show_error(message: str) -> None:
     st.error(plain(for_dashboard(message)))
 

@@ -91,6 +91,7 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
         st.text(f"proposed name: {c.display_name}\nkeywords: {', '.join(c.keywords) or '(none)'}{fit}")
         examples = [r for r in c.representative_ids if r in rows.index]
         st.dataframe(rows.loc[examples, ["text"]], width="stretch")
+        state.show_full_texts(rows.loc[examples, "text"])
         if into is not None:
             st.button(state.plain(f"Merge into {c.nearest_known_label}"), key=f"cand_merge_into_{cluster_id}",
                       on_click=merge_into, args=(cluster_id, into),

@@ -66,6 +66,7 @@ def show_cluster(result, cluster_id: int) -> None:
         st.caption("Representative texts (most typical first)")
         reps = [r for r in c.representative_ids if r in rows.index]
         st.dataframe(rows.loc[reps, ["text", "human_label", "proposed_label"]], width="stretch")
+        state.show_full_texts(rows.loc[reps, "text"], "Representative texts in full")
     with right:
         st.plotly_chart(charts.label_mix(members), width="stretch", key="cluster_label_mix")
     st.caption(f"All {len(members):,} members")

@@ -101,6 +101,7 @@ def show_label_next(result) -> None:
     st.dataframe(suggested[["text", "proposed_label", "confidence", "alternatives", "reason"]], width="stretch",
                  height=min(420, 38 + 35 * len(suggested)), key="next_table",
                  column_config={"text": st.column_config.TextColumn(width=240)})  # 240 px: the proposed label in view at 1,024 px
+    state.show_full_texts(suggested.text)
     with st.form("label_next", clear_on_submit=False):
         st.selectbox("Row", suggested.index.tolist(), key="next_row",
                      format_func=lambda row_id: f"{row_id}: {suggested.text[row_id][:90]}")
@@ -139,6 +140,7 @@ def show_labels_to_check(result) -> None:
     row_id = st.selectbox("Row", doubts.index.tolist(), key="check_row",
                           format_func=lambda r: f"{r}: {doubts.text[r][:90]}")
     row = doubts.loc[row_id]
+    st.markdown(state.plain(" ".join(str(row.text).split())))  # the text whole: its label is the question
     left, right = st.columns([2, 1])
     left.radio("Its label", [row.suggested_label, row.label], key=f"check_verdict_{row_id}", horizontal=True,
                format_func=lambda label: state.plain(f"{label} (suggested)" if label == row.suggested_label

@@ -112,6 +112,7 @@ def show_selection(result, row_ids: list[int]) -> None:
     st.subheader(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} selected")
     st.dataframe(rows, width="stretch", height=min(400, 38 + 35 * len(rows)),
                  column_config={"text": st.column_config.TextColumn(width=240)})  # 240 px: the proposed label in view at 1,024 px
+    state.show_full_texts(rows.text, "Selected texts in full")
     labeled = rows.human_label.dropna()
     if len(labeled):  # said before, not only after: a lasso over labeled rows relabels them
         counts = labeled.value_counts()

@@ -774,6 +774,11 @@ def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
     assert f"not the {estimate['rows_in_open_candidates']:,} in open candidates" in said[0]
     suggestions = [df.value for df in at.dataframe if "reason" in df.value.columns]
     assert len(suggestions) == 1 and suggestions[0].index.tolist() == expected.index.tolist()
+    # each suggested text whole, not only the beginning a table cell shows
+    box = next(e for e in at.expander if e.label.startswith("These texts in full (20)"))
+    whole = [m.value.replace("\\", "") for m in box.markdown]
+    assert len(whole) == 20 and all(f"**{r}** · " + " ".join(str(expected.text[r]).split()) == line.replace(
+        "\\", "") for r, line in zip(expected.index, whole))
     row_id = int(expected.index[1])
     at.selectbox(key="next_row").set_value(row_id)
     at.text_input(key="next_label").set_value(" Card_Swallowed")  # another spelling of a labeled class

@@ -53,3 +53,17 @@ def test_every_cluster_status_has_its_bars():
     fig = charts.cluster_sizes(clusters)
     shown = {trace.name: list(trace.x) for trace in fig.data}
     assert shown == {"known": ["0"], "mixed": ["1"], "named": ["2"], "labeled by hand": ["4"], "dismissed": ["3"]}
+
+
+def test_a_long_text_hovers_in_lines_long_enough_to_pass_its_greeting():
+    """The hover showed a text's first 120 characters on one line: tickets opening with one greeting all read the
+    same. Now 4 lines of at most 80 characters, cut with an ellipsis, HTML escaped."""
+    import html
+
+    greeting = "Hello team, I hope this message finds you well and that you are having a wonderful week. "
+    long, short = greeting + "My <card> was declined at the shop & I need it today. " * 8, "card <lost>"
+    shown_long, shown_short = charts.hover_texts([long, short])
+    lines = shown_long.split("<br>")
+    assert len(lines) == 4 and all(len(html.unescape(line)) <= 80 for line in lines)
+    assert "declined" in shown_long and shown_long.endswith("…") and "&lt;card&gt;" in shown_long
+    assert shown_short == "card &lt;lost&gt;"
