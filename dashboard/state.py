@@ -26,7 +26,7 @@ from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions
                        run_discovery, workspace_key)
 from discovery.export import output_files
 from discovery.result import describe_decision
-from discovery.pipeline import STAGES
+from discovery.pipeline import STAGES, effective_config
 from discovery.language import check_languages, language_warning
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
 from discovery.workspace import atomic_write_json, safe_upload_path, save_upload, saved_workspaces
@@ -409,7 +409,8 @@ def current_config() -> DiscoveryConfig:
 
 
 def config_key(config: DiscoveryConfig) -> str:
-    return json.dumps(config.to_dict(), sort_keys=True, default=str)
+    """The settings as the dashboard keys runs and decisions by them: those the run reads (``effective_config``)."""
+    return json.dumps(effective_config(config).to_dict(), sort_keys=True, default=str)
 
 
 def _progress_reporter(container):
@@ -535,6 +536,7 @@ def workspace_root(source: Source) -> Path:
 
 def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
     """The decisions of this data, column choice and settings (another column or marker starts afresh)."""
+    config = effective_config(config)
     key = workspace_key(table.data_hash, config.to_dict(), text_column=table.text_column,
                         label_column=table.label_column, unlabeled_marker=source.unlabeled_marker,
                         missing_words=source.missing_words, encoding=source.encoding)
@@ -670,7 +672,8 @@ def prepare(progress_container=None, notice_container=None):
     another model instead of waiting for a run on one that cannot read the texts)."""
     st.session_state["run_failed"] = False  # before the data is read: a file that fails to load is not a failed run
     source = current_source()
-    config = current_config()
+    chosen = current_config()
+    config = effective_config(chosen)  # settings the run never reads do not start another run or hide decisions
     table = load_table(source)
     st.session_state["table"] = table
     warning = language_warning_of(table, config)
@@ -688,7 +691,7 @@ def prepare(progress_container=None, notice_container=None):
     st.session_state["workspace"] = workspace
     st.session_state["_stored_decisions"] = decisions
     st.session_state["result"] = current[1]
-    remember_session(source, config)
+    remember_session(source, chosen)
     return current[1]
 
 

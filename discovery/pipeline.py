@@ -896,6 +896,25 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
                         index=pd.Index(table.row_ids[rows], name="row_id"))
 
 
+def effective_config(config: DiscoveryConfig) -> DiscoveryConfig:
+    """``config`` with the settings its run never reads at their defaults: hdbscan's min cluster size and noise
+    budget under seeded k-means, the count of new clusters kept under hdbscan, the layers to fine-tune when
+    nothing is fine-tuned, the words blended in with TF-IDF. Two settings that run alike then compare alike:
+    the dashboard keys its runs and saved decisions by them (a layer count typed while TF-IDF ran hid the
+    decisions made before and ran again)."""
+    default = DiscoveryConfig()
+    changes: dict = {}
+    if config.resolved_method() == "hdbscan":
+        changes["preferred_n_new_clusters"] = default.preferred_n_new_clusters
+    else:
+        changes.update(min_cluster_size=default.min_cluster_size, noise_budget=default.noise_budget)
+    if config.model == TFIDF_MODEL or not config.adapt:
+        changes["adapt_layers"] = default.adapt_layers
+    if config.model == TFIDF_MODEL:
+        changes["fill_words"] = default.fill_words
+    return replace(config, **changes)
+
+
 def as_config(config) -> DiscoveryConfig:
     """``config``, or a dict of its settings made one (``{"model": "tfidf"}``, or a manifest's ``config`` to repeat
     its run); InputError naming what is not one."""

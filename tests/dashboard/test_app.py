@@ -1087,7 +1087,9 @@ def test_more_settings_reach_the_run_and_the_export_page_gives_the_command_that_
     config = at.session_state["config"]
     assert config.adapt_layers == 2 and not config.fill_words and "balanced" not in config.fill_methods
     result = result_of(at)
-    assert result.config == config and result.fill_words is False
+    from discovery.pipeline import effective_config
+    # TF-IDF has no layers to fine-tune: the run reads, and is keyed by, the settings it uses
+    assert result.config == effective_config(config) == dataclasses.replace(config, adapt_layers="auto", fill_words=True)
     at.switch_page("views/export.py").run()
     assert_clean(at)
     command = next(e.value for e in at.code if " run " in e.value)
@@ -1095,8 +1097,9 @@ def test_more_settings_reach_the_run_and_the_export_page_gives_the_command_that_
     assert Path(words[0]).name == "discovery" and Path(words[0]).exists()  # where the shell finds it
     stored = Path(words[2])  # the copy of the upload the workspace keeps: the command runs on it as shown
     assert stored.name == "tickets round 1.csv" and stored.read_bytes() == data
-    for flag in ("--model=tfidf", "--adapt-layers=2", "--seed=3", "--no-balance", "--no-words"):
+    for flag in ("--model=tfidf", "--seed=3", "--no-balance"):
         assert flag in words
+    assert not any(word.startswith("--adapt-layers") or word == "--no-words" for word in words)  # TF-IDF reads neither
     saved_to = at.text_input(key="export_folder").value  # Save all files' folder holds the decisions: not that one
     out = next(word for word in words if word.startswith("--out="))[len("--out="):]
     assert Path(out).name == Path(saved_to).name + "-headless"

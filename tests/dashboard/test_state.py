@@ -85,3 +85,27 @@ def test_a_reviewed_copy_takes_the_kept_count_only_from_its_own_latest_decisions
     save("estimated-later", None, age=10)  # newer work under the estimate: no count taken
     assert state.saved_preferred_count(source, config) is None
     assert state.saved_preferred_count(source, DiscoveryConfig(model="tfidf", random_state=1)) is None
+
+
+def test_settings_the_run_never_reads_keep_its_cached_result_and_decisions(demo_result, tmp_path, monkeypatch):
+    """A layer count typed while TF-IDF runs, or hdbscan's min cluster size while seeded k-means runs, changed
+    nothing the run does, yet hid the decisions saved before and ran again: the keys now hold the settings read."""
+    from dataclasses import replace
+
+    from discovery import DiscoveryConfig
+
+    monkeypatch.setenv("LABEL_DISCOVERY_WORKSPACE", str(tmp_path))
+    source, table = state.Source(kind="path", path=str(tmp_path / "x.csv")), demo_result.table
+    tfidf = DiscoveryConfig(model="tfidf")
+    alike = [replace(tfidf, adapt_layers=2, fill_words=False, min_cluster_size=30, noise_budget=0.3),
+             replace(tfidf, noise_budget=0.1)]
+    for other in alike:
+        assert state.config_key(other) == state.config_key(tfidf)
+        assert state.workspace_for(source, table, other).path == state.workspace_for(source, table, tfidf).path
+    read = [replace(tfidf, random_state=1), replace(tfidf, method="hdbscan", min_cluster_size=30),
+            DiscoveryConfig(adapt_layers=2), DiscoveryConfig(fill_words=False)]
+    for other in read:
+        assert state.config_key(other) != state.config_key(tfidf)
+    hdbscan = DiscoveryConfig(method="hdbscan", preferred_n_new_clusters=4)
+    assert state.config_key(hdbscan) == state.config_key(replace(hdbscan, preferred_n_new_clusters=None))
+    assert state.config_key(DiscoveryConfig(adapt=False, adapt_layers=2)) == state.config_key(DiscoveryConfig(adapt=False))
