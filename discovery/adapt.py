@@ -188,6 +188,9 @@ def resolve_trainable_layers(setting, base: SentenceEmbedder) -> int | None:
     return None if count >= len(layers) else count
 
 
+TRAINING_TOKENS = 64  # word pieces of each labeled text fine-tuning reads (time, memory)
+
+
 class AdaptedEmbedder:
     """A sentence-transformers model fine-tuned on the labeled rows; a drop-in embedder.
 
@@ -222,7 +225,7 @@ class AdaptedEmbedder:
     """
 
     def __init__(self, model: str | None = None, epochs: int = 6, batch_size: int = 128, learning_rate: float = 2e-5,
-                 max_seq_length: int = 64, max_pairs_per_epoch: int = 1000, max_steps: int = 100, random_state: int = 0,
+                 max_seq_length: int = TRAINING_TOKENS, max_pairs_per_epoch: int = 1000, max_steps: int = 100, random_state: int = 0,
                  cache_dir=None, trainable_layers: int | str = "auto"):
         self.model = model
         self.epochs = epochs
@@ -360,6 +363,6 @@ class AdaptedEmbedder:
         """Tokens of each text the adapted model embeds (its base model's; training read ``max_seq_length``)."""
         return self.reading_length_
 
-    def texts_cut(self, texts: Sequence[str]) -> int:
-        """How many of ``texts`` run past ``reading_length`` tokens (``SentenceEmbedder.texts_cut``)."""
-        return self._embedder.texts_cut(texts)
+    def texts_cut(self, texts: Sequence[str], limit: int | None = None) -> int:
+        """How many of ``texts`` run past ``limit`` tokens (``SentenceEmbedder.texts_cut``)."""
+        return self._embedder.texts_cut(texts, limit)

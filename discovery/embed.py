@@ -261,10 +261,11 @@ class SentenceEmbedder:
         length = self._load().max_seq_length
         return int(length) if length else None
 
-    def texts_cut(self, texts: Sequence[str]) -> int:
-        """How many of ``texts`` run past ``reading_length`` tokens, the special tokens counted (only texts of
-        at least half as many characters are tokenized: a token spans a character or more, a space aside)."""
-        limit = self.reading_length()
+    def texts_cut(self, texts: Sequence[str], limit: int | None = None) -> int:
+        """How many of ``texts`` run past ``limit`` tokens (default ``reading_length``), the special tokens counted
+        (only texts of at least half as many characters are tokenized: a token spans a character or more, a
+        space aside)."""
+        limit = limit or self.reading_length()
         tokenizer = getattr(self._load(), "tokenizer", None)
         if not limit or tokenizer is None:
             return 0

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
-from .adapt import AdaptedEmbedder, can_adapt, why_not_adapt
+from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
@@ -647,16 +647,20 @@ def uses_words(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
     return config.fill_words and not adapted and config.model != TFIDF_MODEL and n_classes >= MIN_FILL_CLASSES
 
 
-def reading_record(embedder, texts, adapted: bool) -> dict:
-    """How far the model read the texts (the manifest's ``text_reading``): the tokens it embeds of each, how many
-    texts run past them, and with fine-tuning the tokens training read; empty for TF-IDF, which reads every word."""
+def reading_record(embedder, texts, y: np.ndarray) -> dict:
+    """How far the model read the texts (the manifest's ``text_reading``): the tokens it embeds of each and how many
+    texts run past them; when fine-tuning ran (kept or not), the tokens it read of each labeled text and how many
+    of those run past them; empty for TF-IDF, which reads every word."""
     if not hasattr(embedder, "texts_cut"):
         return {}
     cut = embedder.texts_cut(texts)
     record = {"tokens_read": embedder.reading_length(), "texts_cut": int(cut),
               "share_cut": round(cut / max(len(texts), 1), 4)}
-    if adapted:
-        record["training_tokens"] = int(embedder.max_seq_length)
+    if hasattr(embedder, "adaptation_check_"):  # fine-tuning ran
+        labeled = [texts[i] for i in np.flatnonzero(np.asarray(y) >= 0)]
+        record.update(training_tokens=TRAINING_TOKENS,
+                      labeled_texts_past_training=int(embedder.texts_cut(labeled, TRAINING_TOKENS)),
+                      labeled_texts=len(labeled))
     return record
 
 
@@ -968,7 +972,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     start = time.perf_counter()
     if embeddings is None:
         embeddings = embedder.transform(table.texts, progress=lambda d, t: report("embed", d, t))
-    text_reading = reading_record(embedder, table.texts, adapted) if embedder is not None else {}
+    text_reading = reading_record(embedder, table.texts, y) if embedder is not None else {}
     report("embed", 1, 1)
     timings["embed"] = time.perf_counter() - start
 

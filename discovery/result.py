@@ -26,6 +26,7 @@ from .summarize import (CANDIDATE, KNOWN, MIXED, candidate_name, candidate_rows,
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
 LONG_TEXTS_MIN_SHARE = 0.01  # from this share of texts run past what the model reads, the run warns
+LONG_LABELED_MIN_SHARE = 0.1  # and from this share of labeled texts run past what fine-tuning reads
 NAMED_STATUS, DISMISSED_STATUS = "named", "dismissed"
 LABELED_BY_HAND_STATUS = "labeled by hand"  # a candidate whose every row has a label given by hand: decided
 SOURCES = (HUMAN, CLUSTER, "knn", "propagation", "classifier", "blend", "balanced", CANDIDATE_SOURCE)
@@ -102,17 +103,25 @@ class Discovery:
 
     @property
     def long_text_warning(self) -> str | None:
-        """A warning when 1% or more of the texts run past what the model reads (only their beginning is embedded)."""
+        """A warning when 1% or more of the texts run past what the model reads (only their beginning is
+        embedded), or a tenth or more of the labeled texts past what fine-tuning read of them."""
         reading = self.text_reading
-        if not reading or reading["texts_cut"] < LONG_TEXTS_MIN_SHARE * len(self.rows):
+        if not reading:
             return None
-        trained = (f"; fine-tuning read the first {reading['training_tokens']} of each labeled text"
-                   if reading.get("training_tokens") else "")
-        return (f"{reading['texts_cut']:,} of the texts ({reading['share_cut']:.0%}) run past the "
-                f"{reading['tokens_read']} word pieces the model reads: only their beginning is embedded{trained}, "
-                "so clusters and proposals follow how the texts begin (keywords still come from the whole text); "
-                "if what tells a text's category comes later (after a greeting, a quoted message or a signature), "
-                "cut the texts to that part, or use a model that reads further (README, Models)")
+        parts = []
+        if reading["texts_cut"] >= LONG_TEXTS_MIN_SHARE * len(self.rows):
+            parts.append(f"{reading['texts_cut']:,} of the texts ({reading['share_cut']:.0%}) run past the "
+                         f"{reading['tokens_read']} word pieces the model reads: only their beginning is embedded")
+        past, labeled = reading.get("labeled_texts_past_training", 0), reading.get("labeled_texts", 0)
+        if labeled and past >= LONG_LABELED_MIN_SHARE * labeled:
+            parts.append(f"fine-tuning read the first {reading['training_tokens']} word pieces of each labeled "
+                         f"text, and {past:,} of the {labeled:,} labeled texts ({past / labeled:.0%}) are longer")
+        if not parts:
+            return None
+        return ("; ".join(parts) + "; so clusters and proposals follow how the texts begin (keywords still come "
+                "from the whole text): if what tells a text's category comes later (after a greeting, a quoted "
+                "message or a signature), cut the texts to that part, or use a model that reads further (README, "
+                "Models)")
 
     @property
     def candidates(self) -> pd.DataFrame:

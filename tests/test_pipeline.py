@@ -648,6 +648,23 @@ def test_texts_longer_than_the_model_reads_are_counted_and_warned_about():
     assert record["text_reading"]["texts_cut"] == long.sum() and result.long_text_warning in record["warnings"]
     short = run_discovery(pd.DataFrame({"text": frame.text, "label": labels}), DiscoveryConfig(adapt=False, make_map=False))
     assert short.text_reading["texts_cut"] == 0 and short.long_text_warning is None
+    # fine-tuning reads 64 word pieces of each labeled text: when it ran (kept or dropped, as fit_embedder marks
+    # the embedder it returns) and a tenth of the labeled texts are longer, the run says so too
+    import dataclasses
+
+    from discovery.embed import SentenceEmbedder
+    from discovery.pipeline import reading_record
+
+    tried = SentenceEmbedder()
+    tried.adaptation_check_ = {"base": 0.9, "adapted": 0.8}
+    mid = np.where(long, greeting * 2 + frame.text, frame.text)  # about 80 word pieces of greeting: over 64, under 256
+    y = np.where(labels != "", 0, -1)
+    record = reading_record(tried, list(mid), y)
+    past = int((long & (labels != "")).sum())
+    assert record["texts_cut"] == 0 and record["training_tokens"] == 64
+    assert record["labeled_texts"] == int((labels != "").sum()) and record["labeled_texts_past_training"] == past > 0
+    said = dataclasses.replace(short, text_reading=record).long_text_warning
+    assert said.startswith(f"fine-tuning read the first 64 word pieces of each labeled text, and {past} of the")
     assert run_discovery(pd.DataFrame({"text": frame.text, "label": labels}),
                          DiscoveryConfig(model="tfidf", make_map=False)).text_reading == {}
 
