@@ -20,6 +20,7 @@ st.set_page_config(page_title="label-discovery", page_icon=":material/label:", l
 
 from dashboard import state  # noqa: E402
 from discovery import DiscoveryConfig  # noqa: E402
+from discovery.pipeline import fill_methods_for  # noqa: E402
 from discovery.result import describe_decision  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -90,14 +91,14 @@ def settings_sidebar() -> None:
                                      "from 0 to 10,000; type one, or leave the box empty to have it estimated."))
                 return
             new_clusters = int(typed) if typed else None
-            if int(min_size) == 1:
+            if method == "hdbscan" and int(min_size) == 1:
                 st.error("Min cluster size: a cluster of one row is no group; give 2 or more, or 0 to have it set "
                          "from the number of rows.")
                 return
-            layers = layers_typed.strip().lower()
+            layers = layers_typed.strip().lower() or "auto"  # emptied: the default
             if not (layers in ("auto", "all") or (layers.isascii() and layers.isdigit() and 0 < int(layers) <= 1000)):
                 st.error(state.plain(f"Layers to fine-tune: {layers_typed.strip()!r} is not auto, all or a whole number "
-                                     "of layers from 1; type one of those."))
+                                     "of layers from 1 to 1,000; type one of those, or leave it empty for auto."))
                 return
             if method == "hdbscan" and new_clusters is not None:
                 st.error("hdbscan finds its own number of new categories (the min cluster size sets how fine): "
@@ -107,8 +108,7 @@ def settings_sidebar() -> None:
                 model=model, method=method, random_state=int(seed), min_cluster_size=int(min_size) or None,
                 noise_budget=float(noise), adapt=bool(adapt),
                 adapt_layers=layers if layers in ("auto", "all") else int(layers),
-                fill_methods=DiscoveryConfig.fill_methods if balance else tuple(
-                    m for m in DiscoveryConfig.fill_methods if m != "balanced"),
+                fill_methods=fill_methods_for(balance),
                 fill_words=bool(words),
                 n_new_clusters=None if new_clusters is None else int(new_clusters),
                 # a reviewed copy keeps the count of new categories kept from the run before (state.switch_source)

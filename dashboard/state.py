@@ -535,15 +535,24 @@ def workspace_root(source: Source) -> Path:
 
 
 def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
-    """The decisions of this data, column choice and settings (another column or marker starts afresh)."""
-    config = effective_config(config)
-    key = workspace_key(table.data_hash, config.to_dict(), text_column=table.text_column,
-                        label_column=table.label_column, unlabeled_marker=source.unlabeled_marker,
-                        missing_words=source.missing_words, encoding=source.encoding)
-    about = {"data_hash": table.data_hash, "data": source.display_name, "text_column": table.text_column,
-             "label_column": table.label_column, "unlabeled_marker": source.unlabeled_marker,
-             "missing_words": source.missing_words, "settings": json.loads(config_key(config))}
-    return Workspace(workspace_root(source), key, about=about)
+    """The decisions of this data, column choice and settings the run reads (another column or marker starts
+    afresh). Decisions saved while the key held every setting, one the run never read away from its default,
+    stay where they were and are found there."""
+    def under(settings: DiscoveryConfig) -> Workspace:
+        key = workspace_key(table.data_hash, settings.to_dict(), text_column=table.text_column,
+                            label_column=table.label_column, unlabeled_marker=source.unlabeled_marker,
+                            missing_words=source.missing_words, encoding=source.encoding)
+        about = {"data_hash": table.data_hash, "data": source.display_name, "text_column": table.text_column,
+                 "label_column": table.label_column, "unlabeled_marker": source.unlabeled_marker,
+                 "missing_words": source.missing_words,
+                 "settings": json.loads(json.dumps(settings.to_dict(), sort_keys=True, default=str))}
+        return Workspace(workspace_root(source), key, about=about)
+
+    read = effective_config(config)
+    workspace = under(read)
+    if read != config and not workspace.path.exists() and (earlier := under(config)).path.exists():
+        return earlier
+    return workspace
 
 
 SETTING_NAMES = {"model": "Model", "adapt": "Fine-tune", "adapt_layers": "layers fine-tuned", "method": "Method",
@@ -680,7 +689,7 @@ def prepare(progress_container=None, notice_container=None):
     if warning and notice_container is not None:
         notice_container.warning(warning, icon=":material/translate:")
     base = base_result(table, config, progress_container)
-    workspace = workspace_for(source, table, config)
+    workspace = workspace_for(source, table, chosen)
     decisions = workspace.load()
     key = (_base_key(table, config), _decisions_key(decisions))
     current = st.session_state.get("_current")

@@ -18,8 +18,8 @@ from .workspace import Workspace, workspace_key
 
 __all__ = [
     "InputError", "LabeledTable", "read_table", "read_table_bytes", "table_from_frame", "DiscoveryConfig",
-    "run_discovery", "assign_to_clusters", "describe_fill_estimate", "Discovery", "apply_decision", "assign_label", "dismiss_candidate",
-    "merge_clusters", "name_cluster", "prepare_decisions", "replay", "set_min_confidence", "split_cluster",
+    "run_discovery", "assign_to_clusters", "describe_fill_estimate", "Discovery", "apply_decision", "assign_label",
+    "dismiss_candidate", "merge_clusters", "name_cluster", "prepare_decisions", "replay", "set_min_confidence", "split_cluster",
     "write_outputs", "manifest", "rows_to_label_next", "NextRunLabels", "labels_for_next_run",
     "Workspace", "workspace_key",
 ]

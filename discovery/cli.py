@@ -149,17 +149,16 @@ def parse_args(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace
     3.12 drops it and leaves [])."""
     args = parser.parse_args(argv)
     for name, value in vars(args).items():
-        if value == [] and name in ("unlabeled_marker", "label_col", "text_col", "encoding", "labeled_encoding"):
+        if isinstance(value, list) and not value:  # no option takes an empty list: a value "--" was dropped
             setattr(args, name, "--")
     return args
 
 
 def config_from_args(args) -> "DiscoveryConfig":
     """The run's settings from `discovery run`'s parsed flags."""
-    from .pipeline import DiscoveryConfig
+    from .pipeline import DiscoveryConfig, fill_methods_for
 
-    fill_methods = DiscoveryConfig.fill_methods if args.balance else tuple(
-        m for m in DiscoveryConfig.fill_methods if m != "balanced")
+    fill_methods = fill_methods_for(args.balance)
     noise_budget = DiscoveryConfig.noise_budget if args.noise_budget is None else args.noise_budget
     # none of the files written holds the dashboard's 2-d map: skipping it took the demo's run from 51 s to 17 s
     return DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
@@ -174,12 +173,14 @@ def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_colum
     """The `discovery run` command line that repeats a run of these settings headless (the dashboard's Export page
     shows it), flags for the settings away from their defaults only, each as ``--flag=value`` (a value such as
     the marker ``--`` would read as a flag); ValueError for a setting no flag carries. ``program``: how the shell
-    finds the command (``.venv/bin/discovery`` where it is not on the PATH)."""
-    from .pipeline import DiscoveryConfig
+    finds the command (``.venv/bin/discovery`` where it is not on the PATH). Settings the run would not read
+    (``effective_config``: the dashboard keeps each method's settings while another runs) are left out, as the
+    CLI refuses most of them there."""
+    from .pipeline import DiscoveryConfig, effective_config, fill_methods_for
 
-    default = DiscoveryConfig()
-    balance = config.fill_methods == default.fill_methods
-    if not balance and config.fill_methods != tuple(m for m in default.fill_methods if m != "balanced"):
+    default, config = DiscoveryConfig(), effective_config(config)
+    balance = config.fill_methods == fill_methods_for(True)
+    if not balance and config.fill_methods != fill_methods_for(False):
         raise ValueError(f"fill_methods={config.fill_methods!r}: no flag of `discovery run` sets these")
     unflagged = [name for name in ("seed_threshold", "n_neighbors", "known_rows_by_fill")
                  if getattr(config, name) != getattr(default, name)]
@@ -192,12 +193,9 @@ def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_colum
              ("--unlabeled-marker", unlabeled_marker), ("--encoding", encoding),
              ("--model", config.model), ("--method", None if config.method == default.method else config.method),
              ("--adapt-layers", None if config.adapt_layers == default.adapt_layers else config.adapt_layers),
-             # the dashboard keeps each method's settings while another runs; the CLI refuses them there
-             ("--new-clusters", None if hdbscan else config.n_new_clusters),
-             ("--keep-new-clusters", None if hdbscan else config.preferred_n_new_clusters),
-             ("--min-cluster-size", config.min_cluster_size if hdbscan else None),
-             ("--noise-budget", config.noise_budget if hdbscan and config.noise_budget != default.noise_budget
-              else None),
+             ("--new-clusters", None if hdbscan else config.n_new_clusters),  # hdbscan refuses one
+             ("--keep-new-clusters", config.preferred_n_new_clusters), ("--min-cluster-size", config.min_cluster_size),
+             ("--noise-budget", None if config.noise_budget == default.noise_budget else config.noise_budget),
              ("--seed", config.random_state or None)]
     words += [f"{flag}={value}" for flag, value in flags if value is not None]
     words += [flag for flag, on in (("--missing-words-are-labels", not missing_words), ("--no-adapt", not config.adapt),

@@ -21,7 +21,8 @@ CHECK_COLUMNS = ["position", "given", "suggested", "given_probability", "suggest
 
 
 def check_labels(X: np.ndarray, y: np.ndarray, n_classes: int, n_folds: int = 5, random_state: int = 0,
-                 min_suggested_probability: float = 0.5, min_rows: int = 10) -> pd.DataFrame:
+                 min_suggested_probability: float = 0.5, min_rows: int = 10,
+                 copies: np.ndarray | None = None) -> pd.DataFrame:
     """One row per labeled row that could be held out (its class has two labeled rows or more).
 
     Columns: ``position`` (into ``y``), ``given`` and ``suggested`` class codes, the held-out
@@ -30,7 +31,9 @@ def check_labels(X: np.ndarray, y: np.ndarray, n_classes: int, n_folds: int = 5,
     35-61 of 900 correct labels on BANKING77 (10% labeled, frozen vectors), and a third of the demo's
     175 labels, where a few labeled rows a class leave every prediction unsure; with the floor 5-14
     (docs/benchmarks.md, "Labels to check"). Sorted flagged first, then by how unlikely the given
-    label is. Empty when fewer than ``min_rows`` rows of two classes can be checked.
+    label is. Empty when fewer than ``min_rows`` rows of two classes can be checked. ``copies``: per row, an id
+    shared by rows of the same text (``pipeline.same_text_ids``): held out together, so a wrong label given to a
+    text twice is not vouched for by its own twin.
     """
     y = np.asarray(y)
     labeled = np.flatnonzero(y >= 0)
@@ -39,7 +42,8 @@ def check_labels(X: np.ndarray, y: np.ndarray, n_classes: int, n_folds: int = 5,
     if len(labeled) < min_rows or len(np.unique(y[labeled])) < 2:
         return empty
     held = heldout_predictions(ClassifierFill(random_state=random_state), np.asarray(X)[labeled], y[labeled],
-                               n_classes, n_folds=n_folds, random_state=random_state)
+                               n_classes, n_folds=n_folds, random_state=random_state,
+                               copies=None if copies is None else np.asarray(copies)[labeled])
     if held is None or len(held[0]) < min_rows:
         return empty
     rows, probabilities = held

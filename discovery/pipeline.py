@@ -408,7 +408,7 @@ def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, propo
 
 def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates: np.ndarray,
                   X: np.ndarray | None = None, folds: np.ndarray | None = None, only_fold: int | None = None,
-                  random_state: int = 0) -> dict:
+                  random_state: int = 0, copied_rows: np.ndarray | None = None) -> dict:
     """What the proposal's accuracy estimate covers and how far to trust it (the manifest's ``fill_estimate``).
 
     The estimate is the share of held-back labeled rows the proposing method labels right: rows of the named
@@ -446,6 +446,8 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
     else:
         scored_classes = np.flatnonzero(np.bincount(y[y >= 0], minlength=n_classes) >= 2)
     unscored = covered & ~np.isin(proposed, scored_classes)
+    if copied_rows is not None:  # copies of a labeled text take its label (labels_of_copies): no guess to score
+        unscored[copied_rows] = False
     at_shares = accuracy_at_proposed_shares(fill.held_out.get(best), y, proposed[covered], n_classes)
     caveats = []
     unlike_sure = bool(unlike) and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE
@@ -462,9 +464,10 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        "labeled most, may be several points high")
     unscored_many = covered.any() and unscored.sum() >= UNSCORED_CLASSES_MIN_SHARE * covered.sum()
     if unscored_many:
-        caveats.append(f"{int(unscored.sum()):,} of them were given a class labeled on a single row (or text), which "
-                       "no held-back row scores: their accuracy is not in the estimate, and likely lower; a second "
-                       "labeled row of those classes brings them in")
+        caveats.append(f"{int(unscored.sum()):,} of the rows given a named class were given one with no labeled row "
+                       "that can be held back (a single label or text, or labels given in review only): their "
+                       "accuracy is not in the estimate, and likely lower; more rows of those classes labeled as "
+                       "the others were bring them in")
     if n < FEW_SCORED_ROWS:
         caveats.append(f"measured on {n} held-back rows only: the sampling interval, {interval.low:.0%} to "
                        f"{interval.high:.0%}, is wide; more labeled rows narrow it")
@@ -592,7 +595,7 @@ def adaptation_helps(base_correct: np.ndarray, adapted_correct: np.ndarray) -> b
 
 
 def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageProgress | None = None,
-                 never_held_out: np.ndarray | None = None):
+                 never_held_out: np.ndarray | None = None, copies: np.ndarray | None = None):
     """The run's embedder: the configured model, adapted to the labeled rows when that helps.
 
     Adaptation never sees one fold of the labeled rows; the adapted model is kept unless
@@ -603,7 +606,7 @@ def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageP
     report = progress or (lambda stage, done, total: None)
     y = np.asarray(y)
     base = make_embedder(config.model, config.random_state, config.cache_dir)
-    train_labels = adaptation_labels(config, y, never_held_out, same_text_ids(texts))
+    train_labels = adaptation_labels(config, y, never_held_out, same_text_ids(texts) if copies is None else copies)
     if train_labels is None:
         return base
     adapted = AdaptedEmbedder(config.model, random_state=config.random_state, cache_dir=config.cache_dir,
@@ -857,7 +860,8 @@ def same_cluster_for_duplicates(clusters: np.ndarray, noise: np.ndarray, group: 
     return new_clusters, new_noise, bool((new_clusters != clusters).any())
 
 
-def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: LabeledTable) -> dict:
+def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: LabeledTable,
+                      copies: np.ndarray | None = None) -> dict:
     """Whether the model was fine-tuned, the held-out check that decided it, and why not when it was not; where
     the fine-tuned model is saved (``model_path``: to embed other texts with it, or to clear the cache)."""
     record = dict(getattr(embedder, "adaptation_check_", {}), used=adapted)
@@ -870,11 +874,12 @@ def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: L
                             f"({record['base']:.1%} against {record['adapted']:.1%})")
     elif embedder is not None:
         record["reason"] = adaptation_skipped_reason(config, table.labels, table.labeled_in_review,
-                                                     same_text_ids(table.texts))
+                                                     same_text_ids(table.texts) if copies is None else copies)
     return record
 
 
-def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np.ndarray, adapted: bool) -> pd.DataFrame:
+def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np.ndarray, adapted: bool,
+                    copies: np.ndarray | None = None) -> pd.DataFrame:
     """``label_check.check_labels`` on the labeled rows, keyed by row id with class names.
 
     On vectors that never saw the labels: the run's own when nothing was fine-tuned, else the base
@@ -888,7 +893,8 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
         vectors = base.transform([table.texts[i] for i in labeled])
     else:
         vectors = embeddings[labeled]
-    check = check_labels(vectors, y[labeled], len(table.codec), random_state=config.random_state)
+    check = check_labels(vectors, y[labeled], len(table.codec), random_state=config.random_state,
+                         copies=None if copies is None else copies[labeled])
     rows = labeled[check.position.to_numpy(dtype=np.int64)]
     names = np.array(table.codec.names, dtype=object)
     reviewed = (table.labeled_in_review | table.kept_in_review)[rows]  # a researcher has looked at these labels
@@ -898,6 +904,11 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
                          "suggested_probability": check.suggested_probability.to_numpy(dtype=float).round(4),
                          "flagged": check.flagged.to_numpy(dtype=bool) & ~reviewed},
                         index=pd.Index(table.row_ids[rows], name="row_id"))
+
+
+def fill_methods_for(balance: bool) -> tuple[str, ...]:
+    """The default fill-in methods, without the balanced one when ``balance`` is off (``--no-balance``)."""
+    return tuple(m for m in DiscoveryConfig.fill_methods if balance or m != "balanced")
 
 
 def effective_config(config: DiscoveryConfig) -> DiscoveryConfig:
@@ -964,7 +975,9 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     clusterer = make_clusterer(config)  # a setting it refuses is refused before minutes of fine-tuning
 
     start = time.perf_counter()
-    embedder = fit_embedder(table.texts, y, config, report, table.labeled_in_review) if embeddings is None else None
+    same_texts = same_text_ids(table.texts)
+    embedder = fit_embedder(table.texts, y, config, report, table.labeled_in_review,
+                            same_texts) if embeddings is None else None
     adapted = is_adapted(embedder) if embeddings is None else bool(embeddings_adapted)
     report("adapt", 1, 1)
     timings["adapt"] = time.perf_counter() - start
@@ -995,7 +1008,6 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     neighbors = nearest_neighbors(embeddings, max(config.n_neighbors, mapper.n_neighbors - 1 if config.make_map else 0),
                                   config.random_state) if config.make_map or GRAPH_METHODS & set(config.fill_methods) else None
     words = word_features(table.texts) if uses_words(config, adapted, n_classes) else None
-    same_texts = same_text_ids(table.texts)
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
                    adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
                    neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words,
@@ -1016,7 +1028,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         noise[placed] = False
     estimate = fill_estimate(fill, y, n_classes, candidate_rows(clusters, y), X=embeddings,
                              folds=holdout_folds(y, N_FOLDS, config.random_state, table.labeled_in_review, same_texts),
-                             only_fold=ESTIMATE_FOLD if adapted else None, random_state=config.random_state)
+                             only_fold=ESTIMATE_FOLD if adapted else None, random_state=config.random_state,
+                             copied_rows=copies)
     held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,
@@ -1028,7 +1041,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     start = time.perf_counter()
     report("check", 0, 1)
-    label_check = labels_in_doubt(table, config, embeddings, adapted)
+    label_check = labels_in_doubt(table, config, embeddings, adapted, same_texts)
     if language is None:
         language = check_languages(table.texts, random_state=config.random_state)
     report("check", 1, 1)
@@ -1055,7 +1068,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      fill_estimate=estimate, text_reading=text_reading,
-                     timings=timings, adaptation=adaptation_record(embedder, adapted, config, table),
+                     timings=timings, adaptation=adaptation_record(embedder, adapted, config, table, same_texts),
                      clustering=clustering, label_check=label_check, language=language,
                      shared={"term_counts": term_counts},
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": fill.best is not None,

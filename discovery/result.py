@@ -113,15 +113,20 @@ class Discovery:
             parts.append(f"{reading['texts_cut']:,} of the texts ({reading['share_cut']:.0%}) run past the "
                          f"{reading['tokens_read']} word pieces the model reads: only their beginning is embedded")
         past, labeled = reading.get("labeled_texts_past_training", 0), reading.get("labeled_texts", 0)
-        if labeled and past >= LONG_LABELED_MIN_SHARE * labeled:
+        trained_on_beginnings = labeled and past >= LONG_LABELED_MIN_SHARE * labeled
+        if trained_on_beginnings:
+            kept = self.adaptation.get("used")
             parts.append(f"fine-tuning read the first {reading['training_tokens']} word pieces of each labeled "
-                         f"text, and {past:,} of the {labeled:,} labeled texts ({past / labeled:.0%}) are longer")
+                         f"text, and {past:,} of the {labeled:,} labeled texts ({past / labeled:.0%}) are longer"
+                         + ("" if kept else " (the fine-tuned model was not kept: the base model labeled held-out "
+                                            "rows better)"))
         if not parts:
             return None
-        return ("; ".join(parts) + "; so clusters and proposals follow how the texts begin (keywords still come "
-                "from the whole text): if what tells a text's category comes later (after a greeting, a quoted "
-                "message or a signature), cut the texts to that part, or use a model that reads further (README, "
-                "Models)")
+        follows = len(parts) > 1 or not trained_on_beginnings or self.adaptation.get("used")
+        return ("; ".join(parts) + ("; so clusters and proposals follow how the texts begin (keywords still come "
+                                    "from the whole text)" if follows else "")
+                + ": if what tells a text's category comes later (after a greeting, a quoted message or a "
+                "signature), cut the texts to that part, or use a model that reads further (README, Models)")
 
     @property
     def candidates(self) -> pd.DataFrame:

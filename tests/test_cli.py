@@ -357,6 +357,7 @@ def test_the_command_that_repeats_a_dashboard_run_gives_its_settings(settings, c
 
     from discovery import DiscoveryConfig
     from discovery.cli import build_parser, config_from_args, parse_args, run_command
+    from discovery.pipeline import effective_config
 
     config = DiscoveryConfig(**settings)
     line = run_command("my data/rows.csv", tmp_path / "out", config, **columns)
@@ -364,10 +365,8 @@ def test_the_command_that_repeats_a_dashboard_run_gives_its_settings(settings, c
     assert words[:3] == ["discovery", "run", "my data/rows.csv"]
     args = parse_args(build_parser(), words[1:])
     hdbscan = config.resolved_method() == "hdbscan"
-    expected = dataclasses.replace(
-        config, make_map=False, n_new_clusters=None if hdbscan else config.n_new_clusters,
-        preferred_n_new_clusters=None if hdbscan else config.preferred_n_new_clusters,
-        min_cluster_size=config.min_cluster_size if hdbscan else None)
+    expected = effective_config(dataclasses.replace(config, make_map=False,
+                                                    n_new_clusters=None if hdbscan else config.n_new_clusters))
     assert config_from_args(args) == expected
     read = {"text_column": args.text_col, "label_column": args.label_col, "unlabeled_marker": args.unlabeled_marker,
             "missing_words": args.missing_words, "encoding": args.encoding}

@@ -500,6 +500,9 @@ def test_texts_quoted_whole_with_a_phrase_in_doubled_quotes_are_read_without_a_n
     by_hand = written.replace(b'"""My card"" is broken"', b'"My card" is broken')
     read = read_table_bytes(by_hand, "hand.csv")
     assert read.texts[3] == "My card is broken"
+    old_mac = read_table_bytes(b'text,label\r"a"b,c\r\r"My card" is broken,card\rok,x\r', "cr.csv")
+    assert any("2 texts open with a phrase in double quotes and go on after it (row 0 first)" in w
+               for w in old_mac.warnings)
     assert [w for w in read.warnings if "phrase in double quotes" in w] == [
         'hand.csv: 1 text opens with a phrase in double quotes and goes on after it (row 3 first): read as '
         'quoting, those quotes are dropped. To keep them, put the whole text in double quotes with its own quotes '

@@ -623,8 +623,8 @@ def test_rows_given_classes_labeled_once_are_said_to_be_outside_the_estimate():
     once = set(frame.label[intent % 2 == 0])
     covered = result.rows.cluster_status.to_numpy()[labels == ""] != "candidate"
     assert estimate["rows_given_unscored_classes"] == int(np.isin(given[covered], list(once)).sum()) > 0
-    assert f"{estimate['rows_given_unscored_classes']:,} of them were given a class labeled on a single row" \
-        in estimate["caveat"]
+    assert f"{estimate['rows_given_unscored_classes']:,} of the rows given a named class were given one with no " \
+           "labeled row that can be held back" in estimate["caveat"]
     assert "which alone would make the estimate read low" in estimate["caveat"]
     assert "tends to read low" not in estimate["caveat"]
 
@@ -665,6 +665,7 @@ def test_texts_longer_than_the_model_reads_are_counted_and_warned_about():
     assert record["labeled_texts"] == int((labels != "").sum()) and record["labeled_texts_past_training"] == past > 0
     said = dataclasses.replace(short, text_reading=record).long_text_warning
     assert said.startswith(f"fine-tuning read the first 64 word pieces of each labeled text, and {past} of the")
+    assert "the fine-tuned model was not kept" in said and "follow how the texts begin" not in said
     assert run_discovery(pd.DataFrame({"text": frame.text, "label": labels}),
                          DiscoveryConfig(model="tfidf", make_map=False)).text_reading == {}
 

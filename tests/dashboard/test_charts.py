@@ -67,3 +67,5 @@ def test_a_long_text_hovers_in_lines_long_enough_to_pass_its_greeting():
     assert len(lines) == 4 and all(len(html.unescape(line)) <= 80 for line in lines)
     assert "declined" in shown_long and shown_long.endswith("…") and "&lt;card&gt;" in shown_long
     assert shown_short == "card &lt;lost&gt;"
+    four = " ".join(["word"] * 64)  # 319 characters: 4 lines of 16 words, nothing cut
+    assert charts.hover_texts([four])[0].count("<br>") == 3 and not charts.hover_texts([four])[0].endswith("…")

@@ -109,3 +109,32 @@ def test_settings_the_run_never_reads_keep_its_cached_result_and_decisions(demo_
     hdbscan = DiscoveryConfig(method="hdbscan", preferred_n_new_clusters=4)
     assert state.config_key(hdbscan) == state.config_key(replace(hdbscan, preferred_n_new_clusters=None))
     assert state.config_key(DiscoveryConfig(adapt=False, adapt_layers=2)) == state.config_key(DiscoveryConfig(adapt=False))
+
+
+def test_no_command_is_offered_for_an_upload_kept_in_memory_only():
+    """An upload the workspace could not save has no file a terminal could read: no command rather than a wrong one."""
+    from discovery import DiscoveryConfig
+
+    upload = state.Source(kind="upload", path=None, name="tickets.csv", upload_key="tickets.csv:0")
+    assert state.headless_command(upload, DiscoveryConfig()) is None
+    assert state.headless_command(state.demo_source(), DiscoveryConfig(n_neighbors=5)) is None  # no flag for it
+    assert " run data/banking_demo.csv --out=out-headless" in state.headless_command(state.demo_source(), DiscoveryConfig())
+
+
+def test_decisions_saved_while_the_key_held_every_setting_are_still_found(demo_result, tmp_path, monkeypatch):
+    """Before keys held only the settings the run reads, a min cluster size kept under seeded k-means went into the
+    key: decisions saved so stay where they are and are found there, not hidden by the new key."""
+    from dataclasses import replace
+
+    from discovery import DiscoveryConfig, Workspace, workspace_key
+
+    monkeypatch.setenv("LABEL_DISCOVERY_WORKSPACE", str(tmp_path))
+    source, table = state.Source(kind="path", path=str(tmp_path / "x.csv")), demo_result.table
+    chosen = replace(DiscoveryConfig(model="tfidf"), min_cluster_size=30)
+    assert state.workspace_for(source, table, chosen).load() == []
+    old_key = workspace_key(table.data_hash, chosen.to_dict(), text_column=table.text_column,
+                            label_column=table.label_column, unlabeled_marker=None, missing_words=True, encoding=None)
+    decision = {"action": "assign", "row_ids": [1], "label": "card_arrival"}
+    Workspace(tmp_path, old_key).append(decision)
+    assert state.workspace_for(source, table, chosen).load() == [decision]
+    assert state.workspace_for(source, table, DiscoveryConfig(model="tfidf")).load() == []  # that key is the new one's
