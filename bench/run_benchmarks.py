@@ -133,7 +133,9 @@ CODE_HISTORY = [
     'pieces of a text (it read 128). No benchmark text is longer than 128, so no vector moves; no draw of '
     'banking, stackoverflow, mcid_mtpclnn or stackoverflow_mtpclnn labels two copies of a text, so their folds '
     "are the same; snips' draws label 1-4 texts twice among about 1,300 labeled rows, so its folds, and its "
-    'fine-tuning, differ a little: not run again. ',
+    'fine-tuning, differ a little: not run again. From commit dafb707 on the run\'s label check holds copies out '
+    'together too (`label_check.check_labels`, `copies=`); `bench/label_check.py` calls it without them, as '
+    'its results were run. ',
     'Fine-tuning is not bit-identical across machines: the same code reproduced every banking draw '
     'exactly, but gave 85.8 ACC on stackoverflow 0.75 seed 0 on one machine against 88.4 on another (27 '
     'clusters against 24).',
