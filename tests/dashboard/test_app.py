@@ -1074,9 +1074,11 @@ def test_more_settings_reach_the_run_and_the_export_page_gives_the_command_that_
     at.text_input(key="set_adapt_layers").set_value("three")
     next(b for b in at.button if b.label == "Run").click().run()
     assert any("'three' is not auto, all or a whole number" in e.value.replace("\\", "") for e in at.error)
-    at.number_input(key="set_min_size").set_value(1)  # refused in the form, not by the run's Python-API message
+    at.selectbox(key="set_method").set_value("hdbscan")  # 1 refused in the form, not by the run's API message
+    at.number_input(key="set_min_size").set_value(1)
     next(b for b in at.button if b.label == "Run").click().run()
     assert any("Min cluster size: a cluster of one row is no group" in e.value for e in at.error)
+    at.selectbox(key="set_method").set_value("auto")
     at.number_input(key="set_min_size").set_value(0)
     at.text_input(key="set_adapt_layers").set_value("2")
     at.checkbox(key="set_balance").uncheck()
