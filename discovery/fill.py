@@ -409,13 +409,13 @@ def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0, never: np.
         fold_of_text[copies[pinned]] = -1
         folds[labeled] = fold_of_text[copies[labeled]]
         # a copy labeled with another class than its text's first (conflicting labels) took that row's fold:
-        # where hiding it would leave its class no labeled row to learn from, it is never hidden
+        # where hiding it would leave its class no labeled row to learn from, its text is never hidden
         trains = np.flatnonzero(np.asarray(y_given) >= 0)
         for c in np.unique(y[labeled]):
             rows = labeled[y[labeled] == c]
             for fold in np.unique(folds[rows][folds[rows] >= 0]):
                 if not np.any((np.asarray(y_given)[trains] == c) & (folds[trains] != fold)):
-                    folds[rows[folds[rows] == fold]] = -1
+                    folds[labeled[np.isin(copies[labeled], copies[rows[folds[rows] == fold]])]] = -1
     return folds
 
 
@@ -449,7 +449,10 @@ def heldout_predictions(method, X, y, n_classes: int, graph=None, n_folds: int =
         fitted = method.fit(X, y_train, n_classes=n_classes, graph=graph, **fit_params)
         hidden.append(rows)
         distributions.append(fitted.label_distributions_[rows])
-    return np.concatenate(hidden), np.concatenate(distributions)
+    rows = np.concatenate(hidden)
+    if len(np.unique(y[rows])) < 2:  # every held-back row of one class: "all of them are that class" scores 100%
+        return None
+    return rows, np.concatenate(distributions)
 
 
 def heldout_correct(method, X, y, n_classes: int, graph=None, n_folds: int = 5, random_state: int = 0,

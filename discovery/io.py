@@ -830,11 +830,12 @@ def _pick_column(frame: pd.DataFrame, wanted: str, name: str, role: str, flag: s
 
 
 def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[tuple[str, list[str]]]:
-    by_text: dict[str, set[str]] = {}
+    by_text: dict[str, tuple[str, set[str]]] = {}
     for text, label in zip(texts, labels):
         if label is not None and text.strip():  # empty texts are reported on their own
-            by_text.setdefault(text, set()).add(label)
-    return [(t, sorted(ls)) for t, ls in by_text.items() if len(ls) > 1]
+            # one text, case and runs of spaces aside, as the run holds copies back together (same_text_ids)
+            by_text.setdefault(" ".join(text.split()).casefold(), (text, set()))[1].add(label)
+    return [(t, sorted(ls)) for t, ls in by_text.values() if len(ls) > 1]
 
 
 NO_LABEL_COLUMN = ""  # label_column value meaning: ignore any label column, treat every row as unlabeled

@@ -408,7 +408,8 @@ def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, propo
 
 def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates: np.ndarray,
                   X: np.ndarray | None = None, folds: np.ndarray | None = None, only_fold: int | None = None,
-                  random_state: int = 0, copied_rows: np.ndarray | None = None) -> dict:
+                  random_state: int = 0, copied_rows: np.ndarray | None = None,
+                  never_held_out: np.ndarray | None = None, text_ids: np.ndarray | None = None) -> dict:
     """What the proposal's accuracy estimate covers and how far to trust it (the manifest's ``fill_estimate``).
 
     The estimate is the share of held-back labeled rows the proposing method labels right: rows of the named
@@ -428,15 +429,20 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
     from scipy.stats import binomtest
 
     n = int(fill.scored.get(best, 0))
-    interval = binomtest(int(round(accuracy * n)), n).proportion_ci(0.95, method="wilson")
+    held = fill.held_out.get(best)
+    # copies of a text are held back together and scored as one: the interval counts texts, not rows
+    n_texts = len(np.unique(np.asarray(text_ids)[held[0]])) if held is not None and text_ids is not None else n
+    interval = binomtest(int(round(accuracy * n_texts)), n_texts).proportion_ci(0.95, method="wilson")
     y = np.asarray(y)
     unlabeled = y < 0
+    # labels given in review are picked where the proposals were unsure, never held back: not a draw to compare
+    drawn = y if never_held_out is None else np.where(np.asarray(never_held_out, dtype=bool), -1, y)
     covered = unlabeled & ~np.asarray(in_candidates, dtype=bool)
     proposed = fill.distributions[best].argmax(1)
     gap = p_value = None
     if covered.any():
-        gap = class_share_gap(labeled_shares(y, n_classes), fill.distributions[best], covered)
-        p_value = share_gap_p_value(np.bincount(y[y >= 0], minlength=n_classes),
+        gap = class_share_gap(labeled_shares(drawn, n_classes), fill.distributions[best], covered)
+        p_value = share_gap_p_value(np.bincount(drawn[drawn >= 0], minlength=n_classes),
                                     np.bincount(proposed[covered], minlength=n_classes))
     unlike = (unlike_labeled_rows(X, y, covered, proposed, folds, only_fold, random_state)
               if X is not None and folds is not None and covered.any() else {})
@@ -468,17 +474,18 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        "that can be held back (a single label or text, or labels given in review only): their "
                        "accuracy is not in the estimate, and likely lower; more rows of those classes labeled as "
                        "the others were bring them in")
-    if n < FEW_SCORED_ROWS:
-        caveats.append(f"measured on {n} held-back rows only: the sampling interval, {interval.low:.0%} to "
-                       f"{interval.high:.0%}, is wide; more labeled rows narrow it")
-    per_class = median_labels_per_class(y)
+    if n_texts < FEW_SCORED_ROWS:
+        caveats.append(f"measured on {n} held-back rows only" + (f" ({n_texts} distinct texts)" if n_texts < n else "")
+                       + f": the sampling interval, {interval.low:.0%} to {interval.high:.0%}, is wide; more labeled "
+                       "rows narrow it")
+    per_class = median_labels_per_class(drawn)
     if per_class < FEW_LABELS_PER_CLASS:
         leans_high = unlike_sure or uneven or unscored_many  # said above: not to be read as "low" alone
         caveats.append(f"with a median of {per_class:g} labels a class, each held-back fit learns from fewer labels "
                        "than the proposals do (a fifth fewer, or one fewer where a class has under 5), "
                        + ("which alone would make the estimate read low" if leans_high else
                           "so the estimate tends to read low"))
-    return {"method": best, "accuracy": round(float(accuracy), 4), "scored_rows": n,
+    return {"method": best, "accuracy": round(float(accuracy), 4), "scored_rows": n, "scored_texts": int(n_texts),
             "interval_95": [round(float(interval.low), 4), round(float(interval.high), 4)],
             "rows_covered": int(covered.sum()), "rows_in_open_candidates": int((unlabeled & ~covered).sum()),
             "labeled_vs_proposed_share_gap": None if gap is None else round(gap, 4),
@@ -1029,7 +1036,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     estimate = fill_estimate(fill, y, n_classes, candidate_rows(clusters, y), X=embeddings,
                              folds=holdout_folds(y, N_FOLDS, config.random_state, table.labeled_in_review, same_texts),
                              only_fold=ESTIMATE_FOLD if adapted else None, random_state=config.random_state,
-                             copied_rows=copies)
+                             copied_rows=copies, never_held_out=table.labeled_in_review, text_ids=same_texts)
     held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,

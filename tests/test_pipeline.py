@@ -724,3 +724,32 @@ def test_the_held_back_rows_weighted_to_the_proposals_class_shares_undo_an_uneve
     assert accuracy_at_proposed_shares((np.arange(100), right), y, np.r_[np.zeros(180, int), np.ones(20, int)],
                                        2) == pytest.approx(0.95)
     assert accuracy_at_proposed_shares(None, y, proposed, 2) is None
+
+
+def test_the_estimate_counts_texts_not_copies_and_leaves_review_labels_and_one_class_folds_out():
+    """Copies held back together are one text to the interval; labels given in review (never held back, picked
+    where the proposals were unsure) do not count as an uneven draw; and when every held-back row is of one class
+    ("all of them are that class" scores 100%) no estimate is given."""
+    frame = intent_rows("banking", slice(0, 6), per_intent=40)
+    position = frame.groupby("label").cumcount().to_numpy()
+    labels = np.where(position < 6, frame.label, "")
+    twice = pd.DataFrame({"text": frame.text[labels != ""], "label": labels[labels != ""]})
+    data = pd.concat([pd.DataFrame({"text": frame.text, "label": labels}), twice], ignore_index=True)
+    estimate = run_discovery(data, DiscoveryConfig(adapt=False, make_map=False)).fill_estimate
+    assert estimate["scored_texts"] * 2 == estimate["scored_rows"] == 72
+    assert f"measured on 72 held-back rows only (36 distinct texts)" in estimate["caveat"]
+
+    first = frame.label.iloc[0]
+    review = np.where((frame.label == first) & (position >= 6) & (position < 30), "labeled in review", "data")
+    reviewed = np.where(review == "labeled in review", frame.label, labels)
+    table = pd.DataFrame({"text": frame.text, "label": reviewed, "label_origin": np.where(reviewed != "", review, "")})
+    estimate = run_discovery(table, DiscoveryConfig(adapt=False, make_map=False)).fill_estimate
+    assert estimate["share_gap_p_value"] > 0.01 and "unevenly" not in (estimate["caveat"] or ""), estimate
+
+    one_text = frame.text[frame.label == first].iloc[0]
+    two = pd.DataFrame({"text": list(frame.text[frame.label != first]) + [one_text] * 4,
+                        "label": list(np.where(position[frame.label != first] < 6, frame.label[frame.label != first],
+                                               "").astype(object).tolist()) + ["only_copies"] * 4})
+    two.loc[two.label.isin(frame.label.unique()[2:]), "label"] = ""  # one drawn class left, plus the copies' class
+    result = run_discovery(two, DiscoveryConfig(adapt=False, make_map=False))
+    assert result.fill_estimate == {} and result.fill_accuracy[result.fill_method] is None
