@@ -410,7 +410,11 @@ def current_config() -> DiscoveryConfig:
 
 def config_key(config: DiscoveryConfig) -> str:
     """The settings as the dashboard keys runs and decisions by them: those the run reads (``effective_config``)."""
-    return json.dumps(effective_config(config).to_dict(), sort_keys=True, default=str)
+    return _settings_json(effective_config(config))
+
+
+def _settings_json(config: DiscoveryConfig) -> str:
+    return json.dumps(config.to_dict(), sort_keys=True, default=str)
 
 
 def _progress_reporter(container):
@@ -545,7 +549,7 @@ def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
         about = {"data_hash": table.data_hash, "data": source.display_name, "text_column": table.text_column,
                  "label_column": table.label_column, "unlabeled_marker": source.unlabeled_marker,
                  "missing_words": source.missing_words,
-                 "settings": json.loads(json.dumps(settings.to_dict(), sort_keys=True, default=str))}
+                 "settings": json.loads(_settings_json(settings))}
         return Workspace(workspace_root(source), key, about=about)
 
     read = effective_config(config)

@@ -410,11 +410,11 @@ def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0, never: np.
         folds[labeled] = fold_of_text[copies[labeled]]
         # a copy labeled with another class than its text's first (conflicting labels) took that row's fold:
         # where hiding it would leave its class no labeled row to learn from, its text is never hidden
-        trains = np.flatnonzero(np.asarray(y_given) >= 0)
+        trains = np.flatnonzero(y_given >= 0)
         for c in np.unique(y[labeled]):
             rows = labeled[y[labeled] == c]
             for fold in np.unique(folds[rows][folds[rows] >= 0]):
-                if not np.any((np.asarray(y_given)[trains] == c) & (folds[trains] != fold)):
+                if not np.any((y_given[trains] == c) & (folds[trains] != fold)):
                     folds[labeled[np.isin(copies[labeled], copies[rows[folds[rows] == fold]])]] = -1
     return folds
 

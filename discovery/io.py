@@ -829,12 +829,18 @@ def _pick_column(frame: pd.DataFrame, wanted: str, name: str, role: str, flag: s
                      f"({role}_column= in Python).")
 
 
+def same_text_key(text) -> str:
+    """What copies of one text share: the text with runs of spaces made one, in any case (the bundled model reads
+    no case; add-labels matches texts across spacing)."""
+    return " ".join(str(text).split()).casefold()
+
+
 def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[tuple[str, list[str]]]:
     by_text: dict[str, tuple[str, set[str]]] = {}
     for text, label in zip(texts, labels):
         if label is not None and text.strip():  # empty texts are reported on their own
-            # one text, case and runs of spaces aside, as the run holds copies back together (same_text_ids)
-            by_text.setdefault(" ".join(text.split()).casefold(), (text, set()))[1].add(label)
+            # one text as the run holds copies back together (pipeline.same_text_ids)
+            by_text.setdefault(same_text_key(text), (text, set()))[1].add(label)
     return [(t, sorted(ls)) for t, ls in by_text.values() if len(ls) > 1]
 
 

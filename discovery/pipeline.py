@@ -21,7 +21,7 @@ from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
                    apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares,
                    nearest_neighbors, share_correct, blend_distributions, word_features, WORD_WEIGHT)
-from .io import LabeledTable, contentless_rows, table_from_frame
+from .io import LabeledTable, contentless_rows, same_text_key, table_from_frame
 from .label_check import check_labels
 from .labels import median_labels_per_class
 from .language import LanguageCheck, check_languages, stop_words_for
@@ -454,7 +454,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
     unscored = covered & ~np.isin(proposed, scored_classes)
     if copied_rows is not None:  # copies of a labeled text take its label (labels_of_copies): no guess to score
         unscored[copied_rows] = False
-    at_shares = accuracy_at_proposed_shares(fill.held_out.get(best), y, proposed[covered], n_classes)
+    at_shares = accuracy_at_proposed_shares(held, y, proposed[covered], n_classes)
     caveats = []
     unlike_sure = bool(unlike) and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE
     if unlike_sure:
@@ -787,9 +787,8 @@ def prior_for_empty_texts(fill: FillResult, empty: np.ndarray, y: np.ndarray, n_
 
 
 def same_text_ids(texts) -> np.ndarray:
-    """Per row, an id shared by the rows holding the same text, case and runs of spaces aside (as add-labels
-    matches texts; the bundled model reads no case either)."""
-    return pd.factorize(pd.Series([" ".join(str(text).split()).casefold() for text in texts], dtype=object))[0]
+    """Per row, an id shared by the rows holding the same text (``io.same_text_key``: case and runs of spaces aside)."""
+    return pd.factorize(pd.Series([same_text_key(text) for text in texts], dtype=object))[0]
 
 
 def copies_of_labeled_texts(texts, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:

@@ -96,8 +96,8 @@ class Discovery:
             lines.append(f"fill-in by {self.fill_method}, estimated accuracy {estimate['accuracy']:.1%}"
                          + (" (caveats: describe_fill_estimate(result.fill_estimate_now))" if estimate.get("caveat")
                             else ""))
-        if self.warnings:
-            lines.append(f"{len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}: result.warnings")
+        if warnings := self.warnings:
+            lines.append(f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}: result.warnings")
         lines.append("rows: result.rows; clusters: result.clusters; candidates: result.candidates")
         return "\n".join(lines)
 
@@ -109,22 +109,22 @@ class Discovery:
         if not reading:
             return None
         parts = []
-        if reading["texts_cut"] >= LONG_TEXTS_MIN_SHARE * len(self.rows):
+        cut_many = reading["texts_cut"] >= LONG_TEXTS_MIN_SHARE * len(self.rows)
+        kept = bool(self.adaptation.get("used"))
+        if cut_many:
             parts.append(f"{reading['texts_cut']:,} of the texts ({reading['share_cut']:.0%}) run past the "
                          f"{reading['tokens_read']} word pieces the model reads: only their beginning is embedded")
         past, labeled = reading.get("labeled_texts_past_training", 0), reading.get("labeled_texts", 0)
-        trained_on_beginnings = labeled and past >= LONG_LABELED_MIN_SHARE * labeled
-        if trained_on_beginnings:
-            kept = self.adaptation.get("used")
+        if labeled and past >= LONG_LABELED_MIN_SHARE * labeled:
             parts.append(f"fine-tuning read the first {reading['training_tokens']} word pieces of each labeled "
                          f"text, and {past:,} of the {labeled:,} labeled texts ({past / labeled:.0%}) are longer"
                          + ("" if kept else " (the fine-tuned model was not kept: the base model labeled held-out "
                                             "rows better)"))
         if not parts:
             return None
-        follows = len(parts) > 1 or not trained_on_beginnings or self.adaptation.get("used")
+        # the vectors follow the beginnings when they were cut, or come from the model trained on beginnings
         return ("; ".join(parts) + ("; so clusters and proposals follow how the texts begin (keywords still come "
-                                    "from the whole text)" if follows else "")
+                                    "from the whole text)" if cut_many or kept else "")
                 + ": if what tells a text's category comes later (after a greeting, a quoted message or a "
                 "signature), cut the texts to that part, or use a model that reads further (README, Models)")
 
@@ -508,9 +508,10 @@ def _row_id(value) -> int:
     return int(number)
 
 
-def _check_length(name: str, what: str) -> None:
-    """A class name is a short label, shown in every table, message and export: a paragraph is a slip."""
-    if len(name) > MAX_NAME_LENGTH:
+def _check_length(name: str, what: str, classes=()) -> None:
+    """A class name is a short label, shown in every table, message and export: a paragraph is a slip. A class the
+    data already has (``classes``) is its own length, whatever that is."""
+    if len(name) > MAX_NAME_LENGTH and name not in classes:
         raise InputError(f"a {what} of {len(name):,} characters ({name[:40]!r}...); keep it under "
                          f"{MAX_NAME_LENGTH} characters.")
 
@@ -611,8 +612,7 @@ class _Decisions:
         name = str(name).strip()
         if not name:
             raise InputError("a cluster name cannot be empty; type a name.")
-        if name not in self.result.table.codec.names:  # a class of the data is its own length, whatever that is
-            _check_length(name, "cluster name")
+        _check_length(name, "cluster name", self.result.table.codec.names)
         _check_read_as_a_label(name, "name", self.result.table.read_with)
         self._require([cluster_id])
         cluster_id = int(cluster_id)
@@ -727,8 +727,7 @@ class _Decisions:
         label = str(label).strip()
         if not label:
             raise InputError("a label cannot be empty; type a label.")
-        if label not in self.result.table.codec.names:
-            _check_length(label, "label")
+        _check_length(label, "label", self.result.table.codec.names)
         _check_read_as_a_label(label, "label", self.result.table.read_with)
         if isinstance(row_ids, (str, bytes)) or not hasattr(row_ids, "__iter__"):
             raise InputError(f"row_ids {row_ids!r} is not a list of row ids; give a list, e.g. [3, 7, 12].")
