@@ -732,8 +732,8 @@ def _as_label(value, marker: str | None, missing_words: bool = True) -> str | No
     if not label or (missing_words and label in MISSING_LABEL_SPELLINGS):
         return None
     label = _canonical_number(label)
-    if marker is not None and label == _canonical_number(marker.strip()):
-        return None
+    if marker is not None and label.casefold() == _canonical_number(marker.strip()).casefold():
+        return None  # in any case, as labels are one class in any case (labels.normalize_label_spellings)
     return label
 
 

@@ -238,8 +238,8 @@ def add_labels(table, labeled, source_name: str | None = None,
                          f"the label column of {table.source_name}.")
     typed = np.array([None if label is None else without_formula_quote(label)
                       for label in labeled.codec.decode(labeled.labels)], dtype=object)
-    blank = {None} | ({str(unlabeled_marker).strip()} if unlabeled_marker is not None else set())
-    given = np.array([label not in blank for label in typed], dtype=bool)
+    marker = None if unlabeled_marker is None else spelling_key(unlabeled_marker)
+    given = np.array([label is not None and spelling_key(label) != marker for label in typed], dtype=bool)
     if not given.any():
         raise InputError(f"{source_name}: no row of its {labeled.label_column or 'label'!r} column is filled in; "
                          "type a label for the rows you want to add, then run this again.")

@@ -137,6 +137,14 @@ def test_words_that_mean_unlabeled_are_flagged_as_a_likely_marker():
     assert marked.n_labeled == 1 and not any("class name" in w for w in marked.warnings)
 
 
+def test_the_marker_matches_in_any_case_as_labels_do():
+    """Labels are one class in any case ('Billing', 'billing'); the marker 'unknown' left 'Unknown' and 'UNKNOWN'
+    rows as a class of their own, which the fill-in then proposed for unlabeled rows."""
+    table = read_table_bytes(b"text,label\nmy card is lost,card\nrefund please,Unknown\nwhere is it,UNKNOWN \n"
+                             b"top up failed,unknown\nmy card again,Card\n", "t.csv", unlabeled_marker="unknown")
+    assert table.labels.tolist() == [0, -1, -1, -1, 0] and len(table.codec.names) == 1
+
+
 def test_minus_one_labels_are_flagged_as_a_likely_marker():
     frame = pd.DataFrame({"text": ["my card is lost", "refund please", "where is it", "top up failed"],
                           "label": [3, -1, -1, 5]})

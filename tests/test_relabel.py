@@ -182,6 +182,13 @@ def test_labels_added_from_our_csv_keep_the_datas_spelling_and_marker():
                              name="label_next.csv", data_hash="t")
     carried = add_labels(data, typed, unlabeled_marker="-1")
     assert carried.frame.label.tolist() == ["lost_card", None, "lost_card", "+fees"]
+    # a word marker typed in another case leaves its row as it was, as the run reads it (in any case)
+    worded = table_from_frame(pd.DataFrame({"text": ["card lost", "top up failed"], "label": ["lost_card", "unknown"]}),
+                              name="data.csv", data_hash="w", unlabeled_marker="unknown")
+    typed_word = table_from_frame(pd.DataFrame({"row_id": [1], "text": ["top up failed"], "label": ["Unknown"]}),
+                                  name="label_next.csv", data_hash="u")
+    with pytest.raises(InputError, match="no row of its 'label' column is filled in"):
+        add_labels(worded, typed_word, unlabeled_marker="unknown")
     assert carried.assigned_rows == 2
     assert carried.respelled == (("LOST_card", "lost_card"),)  # said by the CLI, not done silently
     twice = table_from_frame(pd.DataFrame({"row_id": [2, 2], "text": ["pin blocked"] * 2, "label": ["a", "b"]}),
