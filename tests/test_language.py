@@ -83,6 +83,17 @@ def test_texts_without_letters_are_not_checked():
     assert check_languages(["", "how do I top up my card?"]).n_checked == 1
 
 
+def test_a_word_or_two_is_not_read_for_a_language_when_longer_texts_are_there(english):
+    """Survey answers where 30% are non-answers: the identifier reads "N/A", "no", "x" as Arabic and "no comment",
+    "None" as Italian, and a fully English table was said to be 22% in other languages (a helper's survey)."""
+    non_answers = ["N/A", "no", "x", "NA", "no comment", "None", "none", "nope", "idk", "nil", "No comment"]
+    answers = english[:700] + [non_answers[i % len(non_answers)] for i in range(300)]
+    check = check_languages(answers)
+    assert check.english_share > 0.95 and language_warning(check, None) is None, check.describe()
+    assert check.n_checked == sum(len(text.split()) >= 3 for text in english[:700])
+    assert check_languages(non_answers).n_checked == len(non_answers)  # no longer texts: the short ones are read
+
+
 def test_the_stop_words_of_the_texts_languages_are_listed_for_keywords(spanish_german, english):
     words = stop_words_for(check_languages(spanish_german.text.tolist()))
     assert {"la", "en", "mi", "una", "ich", "die", "meine", "eine"} <= words
