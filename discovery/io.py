@@ -1018,11 +1018,13 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                         f"almost every other row): is {label_col!r} the column that holds the categories (an id or a text column "
                         "looks like this)? Choose another with --label-col, or the Data page's Label column.")
     labels, renamed = normalize_label_spellings(raw_labels)
-    if renamed:
-        shown = ", ".join(f"{a!r} -> {b!r}" for a, b in sorted(renamed.items())[:5])
-        more = f" and {len(renamed) - 5} more" if len(renamed) > 5 else ""
-        warnings.append(f"{name}: labels that differ only by case or spaces were unified (to the most frequent "
-                        f"spelling): {shown}{more}.")
+    zeros = {a: b for a, b in renamed.items() if a.strip().casefold() != b.strip().casefold()}
+    for pairs, how in (({a: b for a, b in renamed.items() if a not in zeros}, "differ only by case or spaces"),
+                       (zeros, "are one number written with and without leading zeros (spreadsheets drop them)")):
+        if pairs:
+            shown = ", ".join(f"{a!r} -> {b!r}" for a, b in sorted(pairs.items())[:5])
+            more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+            warnings.append(f"{name}: labels that {how} were unified (to the most frequent spelling): {shown}{more}.")
     typos = similar_spellings_note(labels)
     if typos:
         warnings.append(f"{name}: {typos} in {label_col!r}.")

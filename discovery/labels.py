@@ -60,13 +60,18 @@ def looks_like_a_marker(label: str) -> bool:
             or " ".join(label.split()).casefold() in MARKER_WORDS)
 
 
+_WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+
+
 def spelling_key(label: str) -> str:
-    """What two spellings of one label share: the label without surrounding spaces, in any case."""
-    return str(label).strip().casefold()
+    """What two spellings of one label share: the label without surrounding spaces, in any case, and a whole
+    number without leading zeros (spreadsheets read the code 007 as 7)."""
+    key = str(label).strip().casefold()
+    return str(int(key)) if _WHOLE_NUMBER.match(key) else key
 
 
 def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | None], dict[str, str]]:
-    """Unify labels that differ only by case or surrounding spaces.
+    """Unify labels that differ only by case, surrounding spaces or a whole number's leading zeros (``spelling_key``).
 
     Each group of spellings that are equal after ``strip().casefold()`` takes its
     most frequent spelling (ties: the alphabetically first). Returns the new labels
