@@ -195,9 +195,11 @@ progress_slot = st.empty()
 st.session_state["result"] = None
 with state.guard():
     state.prepare(progress_slot, language_slot)
-if (shown := state.get_result()) is not None and shown.long_text_warning:  # on every page, as the language's
-    st.warning(state.plain(shown.long_text_warning[0].upper() + shown.long_text_warning[1:] + "."),
-               icon=":material/short_text:")
+if (shown := state.get_result()) is not None:  # on every page, as the language's
+    for warning, icon in ((shown.long_text_warning, ":material/short_text:"),
+                          (shown.boilerplate_warning, ":material/content_cut:")):
+        if warning:
+            st.warning(state.plain(warning[0].upper() + warning[1:] + "."), icon=icon)
 decisions_sidebar()
 state.show_notice()
 page.run()

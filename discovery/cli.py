@@ -252,8 +252,9 @@ def cmd_run(args) -> int:
         result = run_discovery(table, config, progress=progress, language=language)
     finally:
         progress.close()
-    if result.long_text_warning:
-        print(f"warning: {args.input}, column {table.text_column!r}: {result.long_text_warning}", file=sys.stderr)
+    for warning in (result.long_text_warning, result.boilerplate_warning):
+        if warning:
+            print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
     flagged = result.hidden_category_clusters.index.tolist() if args.split_flagged else []
     for cluster in flagged:
         result = split_cluster(result, cluster)

@@ -267,6 +267,7 @@ def manifest(discovery) -> dict:
         "label_check": label_check_summary(discovery),
         "language": None if discovery.language is None else discovery.language.to_dict(),
         "text_reading": discovery.text_reading,
+        "boilerplate": discovery.boilerplate,
         "decisions": list(discovery.decisions),
         # stored decisions this result could not apply (a later one needing one taken back): not in the labels
         "skipped_decisions": [{"decision": decision, "reason": reason} for decision, reason in discovery.skipped_decisions],

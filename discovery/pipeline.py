@@ -16,6 +16,7 @@ import pandas as pd
 
 from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
+from .boilerplate import describe_boilerplate, find_boilerplate, without_boilerplate
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
@@ -455,6 +456,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
     if copied_rows is not None:  # copies of a labeled text take its label (labels_of_copies): no guess to score
         unscored[copied_rows] = False
     at_shares = accuracy_at_proposed_shares(held, y, proposed[covered], n_classes)
+    conflicted = held_rows_labeled_otherwise(held, y, text_ids)
     caveats = []
     unlike_sure = bool(unlike) and unlike["p_value"] < UNLIKE_LABELED_P_VALUE and unlike["share"] >= UNLIKE_LABELED_MIN_SHARE
     if unlike_sure:
@@ -474,6 +476,13 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        "that can be held back (a single label or text, or labels given in review only): their "
                        "accuracy is not in the estimate, and likely lower; more rows of those classes labeled as "
                        "the others were bring them in")
+    if conflicted["rows"] >= max(CONFLICTING_COPIES_MIN_ROWS, CONFLICTING_COPIES_MIN_SHARE * n):
+        caveats.append(f"{conflicted['rows']:,} of the held-back rows have a copy labeled with another class (the same "
+                       "text under two labels, as the reading warnings say): one label of each pair is wrong whatever "
+                       "the proposal, so they pull the estimate down"
+                       + ("" if conflicted["accuracy_without"] is None else
+                          f" (on the other held-back rows it is {conflicted['accuracy_without']:.0%})")
+                       + "; correcting those labels (Labels to check lists many of them) brings the two together")
     if n_texts < FEW_SCORED_ROWS:
         caveats.append(f"measured on {n} held-back rows only" + (f" ({n_texts} distinct texts)" if n_texts < n else "")
                        + f": the sampling interval, {interval.low:.0%} to {interval.high:.0%}, is wide; more labeled "
@@ -496,7 +505,34 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
             "accuracy_if_unlike_rows_wrong": round(float(accuracy) * (1 - unlike["share"]), 4) if unlike_sure else None,
             "rows_given_unscored_classes": int(unscored.sum()),
             "accuracy_at_proposed_shares": None if at_shares is None else round(at_shares, 4),
+            "held_rows_labeled_otherwise": conflicted["rows"],
+            "accuracy_without_rows_labeled_otherwise": conflicted["accuracy_without"],
             "caveat": "; ".join(caveats) or None}
+
+
+# Held-back rows whose text is labeled otherwise elsewhere get a caveat from this many, and this share of those scored.
+CONFLICTING_COPIES_MIN_ROWS = 3
+CONFLICTING_COPIES_MIN_SHARE = 0.02
+
+
+def held_rows_labeled_otherwise(held_out: tuple[np.ndarray, np.ndarray] | None, y: np.ndarray,
+                                text_ids: np.ndarray | None) -> dict:
+    """How many held-back rows share their text (``same_text_ids``) with a labeled row of another class, and the
+    accuracy on the other held-back rows (None when none is left out). Such a pair is scored wrong at least once
+    whatever a method proposes: the estimate then measures the labels' disagreement as well as the proposals."""
+    if held_out is None or text_ids is None or not len(held_out[0]):
+        return {"rows": 0, "accuracy_without": None}
+    y, text_ids = np.asarray(y), np.asarray(text_ids)
+    labeled = np.flatnonzero(y >= 0)
+    pairs = pd.DataFrame({"text": text_ids[labeled], "label": y[labeled]})
+    torn = pairs.groupby("text")["label"].nunique()
+    torn_texts = torn.index[torn > 1].to_numpy()
+    rows, right = held_out
+    otherwise = np.isin(text_ids[rows], torn_texts)
+    if not otherwise.any():
+        return {"rows": 0, "accuracy_without": None}
+    rest = np.asarray(right, dtype=float)[~otherwise]
+    return {"rows": int(otherwise.sum()), "accuracy_without": round(float(rest.mean()), 4) if len(rest) else None}
 
 
 def accuracy_at_proposed_shares(held_out: tuple[np.ndarray, np.ndarray] | None, y: np.ndarray, proposed: np.ndarray,
@@ -885,7 +921,7 @@ def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: L
 
 
 def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np.ndarray, adapted: bool,
-                    copies: np.ndarray | None = None) -> pd.DataFrame:
+                    copies: np.ndarray | None = None, texts=None) -> pd.DataFrame:
     """``label_check.check_labels`` on the labeled rows, keyed by row id with class names.
 
     On vectors that never saw the labels: the run's own when nothing was fine-tuned, else the base
@@ -896,7 +932,8 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
     labeled = np.flatnonzero(y >= 0)
     if adapted:
         base = make_embedder(config.model, config.random_state, config.cache_dir)
-        vectors = base.transform([table.texts[i] for i in labeled])
+        texts = table.texts if texts is None else texts  # as the model read them (boilerplate.without_boilerplate)
+        vectors = base.transform([texts[i] for i in labeled])
     else:
         vectors = embeddings[labeled]
     check = check_labels(vectors, y[labeled], len(table.codec), random_state=config.random_state,
@@ -982,7 +1019,9 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     start = time.perf_counter()
     same_texts = same_text_ids(table.texts)
-    embedder = fit_embedder(table.texts, y, config, report, table.labeled_in_review,
+    boilerplate = find_boilerplate(table.texts, y)
+    texts = without_boilerplate(table.texts, boilerplate)  # what the model, the words and the keywords read
+    embedder = fit_embedder(texts, y, config, report, table.labeled_in_review,
                             same_texts) if embeddings is None else None
     adapted = is_adapted(embedder) if embeddings is None else bool(embeddings_adapted)
     report("adapt", 1, 1)
@@ -990,8 +1029,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     start = time.perf_counter()
     if embeddings is None:
-        embeddings = embedder.transform(table.texts, progress=lambda d, t: report("embed", d, t))
-    text_reading = reading_record(embedder, table.texts, y) if embedder is not None else {}
+        embeddings = embedder.transform(texts, progress=lambda d, t: report("embed", d, t))
+    text_reading = reading_record(embedder, texts, y) if embedder is not None else {}
     report("embed", 1, 1)
     timings["embed"] = time.perf_counter() - start
 
@@ -1013,7 +1052,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     # one neighbour search for the fill-in graph and the map
     neighbors = nearest_neighbors(embeddings, max(config.n_neighbors, mapper.n_neighbors - 1 if config.make_map else 0),
                                   config.random_state) if config.make_map or GRAPH_METHODS & set(config.fill_methods) else None
-    words = word_features(table.texts) if uses_words(config, adapted, n_classes) else None
+    words = word_features(texts) if uses_words(config, adapted, n_classes) else None
     fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
                    adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
                    neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words,
@@ -1047,7 +1086,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     start = time.perf_counter()
     report("check", 0, 1)
-    label_check = labels_in_doubt(table, config, embeddings, adapted, same_texts)
+    label_check = labels_in_doubt(table, config, embeddings, adapted, same_texts, texts)
     if language is None:
         language = check_languages(table.texts, random_state=config.random_state)
     report("check", 1, 1)
@@ -1055,8 +1094,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     start = time.perf_counter()
     report("summarize", 0, 1)
-    term_counts = document_term_counts(table.texts, stop_words_for(language))
-    summary = summarize_clusters(table.texts, embeddings, clusters, y, table.codec, row_ids=table.row_ids,
+    term_counts = document_term_counts(texts, stop_words_for(language))
+    summary = summarize_clusters(texts, embeddings, clusters, y, table.codec, row_ids=table.row_ids,
                                  term_counts=term_counts)
     report("summarize", 1, 1)
     timings["summarize"] = time.perf_counter() - start
@@ -1074,6 +1113,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      fill_estimate=estimate, text_reading=text_reading,
+                     boilerplate=describe_boilerplate(table.texts, boilerplate),
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table, same_texts),
                      clustering=clustering, label_check=label_check, language=language,
                      shared={"term_counts": term_counts},

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import normalize
 
+from .boilerplate import phrases_of, without_boilerplate
 from .cluster import best_of_inits
 from .errors import InputError
 from .io import contentless_rows, free_column_name, why_read_as_no_label, with_row_ids
@@ -61,6 +62,7 @@ class Discovery:
     fill_calibration: dict = field(default_factory=dict)  # method -> power its confidences were raised to (fill.calibration_power)
     fill_estimate: dict = field(default_factory=dict)  # what the proposal's accuracy estimate covers, and its caveats (pipeline.fill_estimate)
     text_reading: dict = field(default_factory=dict)  # tokens the model read of each text, texts cut (pipeline.reading_record)
+    boilerplate: dict = field(default_factory=dict)  # words many texts share that the model did not read (boilerplate.py)
     label_check: pd.DataFrame | None = field(default=None, compare=False)  # labeled rows checked against the rest (pipeline.labels_in_doubt)
     language: LanguageCheck | None = field(default=None, compare=False)  # the texts' languages (language.check_languages)
     shared: dict = field(default_factory=dict, repr=False, compare=False)
@@ -81,9 +83,26 @@ class Discovery:
     @property
     def warnings(self) -> list[str]:
         """What the CLI prints as ``warning:`` and the manifest lists: how the table was read (``table.warnings``),
-        texts in a language the model did not learn, texts longer than it reads. The estimate's caveats are in
-        ``fill_estimate_now`` (``describe_fill_estimate`` says them in a sentence)."""
-        return list(self.table.warnings) + [w for w in (self.language_warning, self.long_text_warning) if w]
+        texts in a language the model did not learn, texts longer than it reads, boilerplate left out. The estimate's
+        caveats are in ``fill_estimate_now`` (``describe_fill_estimate`` says them in a sentence)."""
+        return list(self.table.warnings) + [w for w in (self.language_warning, self.long_text_warning,
+                                                        self.boilerplate_warning) if w]
+
+    @property
+    def texts_read(self) -> list:
+        """The texts as the model, the word classifier and the keywords read them: without boilerplate."""
+        return without_boilerplate(self.table.texts, phrases_of(self.boilerplate))
+
+    @property
+    def boilerplate_warning(self) -> str | None:
+        """Says which words many texts share were left out of what the model read (``boilerplate.py``)."""
+        found = self.boilerplate
+        if not found:
+            return None
+        return (f"{found['texts']:,} texts ({found['share']:.0%}) hold words that many texts of every kind share "
+                f"(a greeting, a header, a form's prompt), such as {found['example'][:120]!r}: the model, the keywords "
+                f"and the fill-in read the texts without them ({found['example_read_as'][:80]!r}), as they tell no "
+                "labeled class apart; the files keep every text whole")
 
     def __repr__(self) -> str:
         """A few lines a notebook shows for a result (the fields at full length ran to 16,000 characters)."""
@@ -490,7 +509,7 @@ def prepare_decisions(result: Discovery) -> Discovery:
 
 def _term_counts(result: Discovery):
     if "term_counts" not in result.shared:
-        result.shared["term_counts"] = document_term_counts(result.table.texts, stop_words_for(result.language))
+        result.shared["term_counts"] = document_term_counts(result.texts_read, stop_words_for(result.language))
     return result.shared["term_counts"]
 
 
@@ -800,7 +819,7 @@ class _Decisions:
             rows["cluster_id"] = self.cluster_of
             rows["cohesion"] = _cohesion(result.embeddings, self.cluster_of, self.centers)
             table = result.table
-            summary = summarize_clusters(table.texts, result.embeddings, self.cluster_of, table.labels, table.codec,
+            summary = summarize_clusters(result.texts_read, result.embeddings, self.cluster_of, table.labels, table.codec,
                                          row_ids=table.row_ids, term_counts=_term_counts(result),
                                          previous=result.clusters, changed=self.changed)
             clusters = _decorate_clusters(summary, informative_cohesion(rows, self.cluster_of), self.cluster_of,
