@@ -20,7 +20,7 @@ from .boilerplate import describe_boilerplate, find_boilerplate, without_boilerp
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
-                   apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares,
+                   apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares, unlabeled_shares,
                    nearest_neighbors, share_correct, blend_distributions, word_features, WORD_WEIGHT)
 from .io import LabeledTable, contentless_rows, same_text_key, table_from_frame
 from .label_check import check_labels
@@ -152,7 +152,7 @@ class BalanceCheck:
 
 
 def should_balance(y: np.ndarray, candidate_rows: np.ndarray, n_classes: int,
-                   blend: np.ndarray | None = None) -> BalanceCheck:
+                   blend: np.ndarray | None = None, picked: np.ndarray | None = None) -> BalanceCheck:
     """Hold the proposals to the labeled rows' class shares only where those shares are a fair guess.
 
     Not when candidate clusters hold ``BALANCE_MAX_CANDIDATE_SHARE`` or more of the unlabeled rows
@@ -162,7 +162,8 @@ def should_balance(y: np.ndarray, candidate_rows: np.ndarray, n_classes: int,
     blend's own class shares differ from the labeled ones by ``BALANCE_MAX_SHARE_GAP`` or more (total
     variation): then the labels were probably not drawn evenly. With evenly drawn labels and every
     class known the gap was 0.01-0.06 on four benchmarks; labeling every other class at a third of
-    the rate gave 0.15-0.25 (bench/fill_settings.py).
+    the rate gave 0.15-0.25 (bench/fill_settings.py). ``picked``: labeled rows given in review, which are no draw
+    (``fill.unlabeled_shares``).
     """
     y = np.asarray(y)
     candidate_rows = np.asarray(candidate_rows, dtype=bool)
@@ -183,7 +184,7 @@ def should_balance(y: np.ndarray, candidate_rows: np.ndarray, n_classes: int,
                                    f"(balancing needs {BALANCE_MIN_LABELED_PER_CLASS})")
     if blend is None:
         return BalanceCheck(True, "the labeled rows' class shares are used")
-    gap = class_share_gap(labeled_shares(y, n_classes), blend, outside)
+    gap = class_share_gap(unlabeled_shares(y, n_classes, picked), blend, outside)
     if gap >= BALANCE_MAX_SHARE_GAP:
         return BalanceCheck(False, f"the labeled rows' class shares differ from the proposals' by {gap:.2f} "
                                    f"(total variation; balancing needs under {BALANCE_MAX_SHARE_GAP}): the labels "
@@ -272,14 +273,14 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     distributions, accuracy, correct, calibration = {}, {}, {}, {}
     balance = {}
     if "balanced" in methods:
-        check = should_balance(y, candidate_rows, n_classes, on_every_row("blend"))
+        check = should_balance(y, candidate_rows, n_classes, on_every_row("blend"), never_held_out)
         balance = check.to_dict()
         if not check.used:
             methods = [m for m in methods if m != "balanced"] + ([] if "blend" in methods else ["blend"])
     steps = len(methods) + 1
     for step, name in enumerate(methods, start=2):
         method = make(name)
-        fit_params = {"exclude": candidate_rows} if isinstance(method, BalancedFill) else {}
+        fit_params = {"exclude": candidate_rows, "picked": never_held_out} if isinstance(method, BalancedFill) else {}
         if name == "blend" and "propagation" in held_out and "classifier" in held_out:
             held_words = None if words is None else heldout_predictions(
                 blend.words_classifier(), words, y, n_classes, n_folds=N_FOLDS, random_state=random_state,
