@@ -411,7 +411,8 @@ def unlike_labeled_rows(X: np.ndarray, y: np.ndarray, covered: np.ndarray, propo
 def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates: np.ndarray,
                   X: np.ndarray | None = None, folds: np.ndarray | None = None, only_fold: int | None = None,
                   random_state: int = 0, copied_rows: np.ndarray | None = None,
-                  never_held_out: np.ndarray | None = None, text_ids: np.ndarray | None = None) -> dict:
+                  never_held_out: np.ndarray | None = None, text_ids: np.ndarray | None = None,
+                  empty: np.ndarray | None = None) -> dict:
     """What the proposal's accuracy estimate covers and how far to trust it (the manifest's ``fill_estimate``).
 
     The estimate is the share of held-back labeled rows the proposing method labels right: rows of the named
@@ -440,6 +441,8 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
     # labels given in review are picked where the proposals were unsure, never held back: not a draw to compare
     drawn = y if never_held_out is None else np.where(np.asarray(never_held_out, dtype=bool), -1, y)
     covered = unlabeled & ~np.asarray(in_candidates, dtype=bool)
+    without_words = np.zeros(len(y), dtype=bool) if empty is None else covered & np.asarray(empty, dtype=bool)
+    covered &= ~without_words  # a text without a word gets a guess (the labels' shares), never accepted: not estimated
     proposed = fill.distributions[best].argmax(1)
     gap = p_value = None
     if covered.any():
@@ -497,7 +500,8 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                           "so the estimate tends to read low"))
     return {"method": best, "accuracy": round(float(accuracy), 4), "scored_rows": n, "scored_texts": int(n_texts),
             "interval_95": [round(float(interval.low), 4), round(float(interval.high), 4)],
-            "rows_covered": int(covered.sum()), "rows_in_open_candidates": int((unlabeled & ~covered).sum()),
+            "rows_covered": int(covered.sum()), "rows_in_open_candidates": int((unlabeled & ~covered & ~without_words).sum()),
+            "rows_without_words": int(without_words.sum()),
             "labeled_vs_proposed_share_gap": None if gap is None else round(gap, 4),
             "share_gap_p_value": None if p_value is None else float(f"{p_value:.3g}"),
             "unlike_labeled_share": round(unlike["share"], 4) if unlike else None,
@@ -563,6 +567,9 @@ def describe_fill_estimate(estimate: dict) -> str | None:
         text += f" and is for the {covered:,} unlabeled rows given a named class"
         if in_candidates:
             text += f", not the {in_candidates:,} in open candidates (a name is yours to give)"
+        if estimate.get("rows_without_words"):
+            text += (f", nor the {estimate['rows_without_words']:,} without a word (empty or punctuation only: "
+                     "given a guess, never accepted)")
     elif in_candidates:
         text += f" and is for none of the unlabeled rows: all {in_candidates:,} are in open candidates"
     return text + (f"; {estimate['caveat']}" if estimate.get("caveat") else "")
@@ -1075,7 +1082,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     estimate = fill_estimate(fill, y, n_classes, candidate_rows(clusters, y), X=embeddings,
                              folds=holdout_folds(y, N_FOLDS, config.random_state, table.labeled_in_review, same_texts),
                              only_fold=ESTIMATE_FOLD if adapted else None, random_state=config.random_state,
-                             copied_rows=copies, never_held_out=table.labeled_in_review, text_ids=same_texts)
+                             copied_rows=copies, never_held_out=table.labeled_in_review, text_ids=same_texts,
+                             empty=empty)
     held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,

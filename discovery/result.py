@@ -202,8 +202,11 @@ class Discovery:
             return {}
         unlabeled = self.rows.human_label.isna().to_numpy()
         source = self.rows.label_source.to_numpy()
-        return dict(self.fill_estimate, rows_covered=int((unlabeled & ~np.isin(source, [CLUSTER, CANDIDATE_SOURCE])).sum()),
-                    rows_in_open_candidates=int((unlabeled & (source == CANDIDATE_SOURCE)).sum()))
+        by_fill = unlabeled & ~np.isin(source, [CLUSTER, CANDIDATE_SOURCE])
+        guessed = by_fill & empty_text_rows(self.rows)  # no word to read: a guess, never accepted, not estimated
+        return dict(self.fill_estimate, rows_covered=int((by_fill & ~guessed).sum()),
+                    rows_in_open_candidates=int((unlabeled & (source == CANDIDATE_SOURCE)).sum()),
+                    rows_without_words=int(guessed.sum()))
 
     @property
     def from_merge(self) -> pd.Series:
