@@ -1001,10 +1001,16 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                             "(an accent as a letter of its own, a zero-width space) were read as one: "
                             f"{', '.join(ascii(v) for v in invisible[:5])}.")
         # symbols, and -1: the unlabeled code of scikit-learn's semi-supervised estimators and much ML code
-        symbols = pd.Series([lab for lab in raw_labels if lab is not None and looks_like_a_marker(lab)])
-        for symbol, count in symbols.value_counts().items():
-            warnings.append(f"{name}: {symbol!r} ({count} rows) in {label_col!r} is read as a class name; if it marks "
-                            f"unlabeled rows, give it as the unlabeled marker (--unlabeled-marker {symbol!r}, the "
+        found = [lab for lab in raw_labels if lab is not None and looks_like_a_marker(lab)]
+        symbols = pd.Series(normalize_label_spellings(found)[0], dtype=object).value_counts()  # as classes are read
+        if len(symbols):  # one warning for them all: emoji classes (👍, 👎, 😐) said it once each
+            symbol = symbols.index[0]
+            shown = ", ".join(f"{s!r} ({count} rows)" for s, count in symbols.head(5).items())
+            more = f" and {len(symbols) - 5} more" if len(symbols) > 5 else ""
+            warnings.append(f"{name}: {shown}{more} in {label_col!r} "
+                            + ("is read as a class name; if it marks" if len(symbols) == 1 else
+                               "are read as class names; if one of them marks")
+                            + f" unlabeled rows, give it as the unlabeled marker (--unlabeled-marker {symbol!r}, the "
                             f"Data page's marker box, or unlabeled_marker={symbol!r} in Python).")
         words = missing_words_read(original) if missing_words else {}
         if words:

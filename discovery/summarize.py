@@ -26,16 +26,19 @@ def without_markup(text: str) -> str:
     return MARKUP.sub(" ", str(text)).lower()
 
 
+SOCIAL_MEDIA_WORDS = frozenset({"rt"})  # a retweet's mark: a helper's tweets had it among every cluster's keywords
+
+
 def document_term_counts(texts: list[str], extra_stop_words=()):
     """Word and bigram counts of each text, ``(counts, vocabulary)``; counts are ``None`` when no text has a word.
 
-    English stop words are left out, and ``extra_stop_words`` too (those of the other languages the texts are
+    English stop words (and ``SOCIAL_MEDIA_WORDS``) are left out, and ``extra_stop_words`` too (those of the other languages the texts are
     in: ``language.stop_words_for``), and so is markup (``without_markup``). Depends on the texts (and their languages) only, so one result and every
     result derived from it can share it.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    stop_words = sorted(ENGLISH_STOP_WORDS | set(extra_stop_words)) if len(extra_stop_words) else "english"
+    stop_words = sorted(ENGLISH_STOP_WORDS | SOCIAL_MEDIA_WORDS | set(extra_stop_words))
     try:
         vectorizer = CountVectorizer(stop_words=stop_words, ngram_range=(1, 2), min_df=1, max_features=100_000,
                                      preprocessor=without_markup, token_pattern=r"(?u)\b\w[\w'-]*\w\b|\b\w\b")

@@ -130,8 +130,8 @@ def test_words_that_mean_unlabeled_are_flagged_as_a_likely_marker():
     """633 of 700 rows saying 'unlabeled' were read as a class without a word, where '?' was flagged."""
     table = read_table_bytes(b"text,label\nmy card is lost,card\nrefund please,Unlabeled\nwhere is it,unlabeled\n"
                              b"top up failed,top_up\n", "t.csv")
-    assert any("'unlabeled' (1 rows) in 'label' is read as a class name" in w
-               and "--unlabeled-marker 'unlabeled'" in w for w in table.warnings)
+    assert any("'Unlabeled' (2 rows) in 'label' is read as a class name" in w  # one class in any case, as read
+               and "--unlabeled-marker 'Unlabeled'" in w for w in table.warnings)
     marked = read_table_bytes(b"text,label\nmy card is lost,card\nrefund please,unlabeled\n", "t.csv",
                               unlabeled_marker="unlabeled")
     assert marked.n_labeled == 1 and not any("class name" in w for w in marked.warnings)
@@ -528,3 +528,11 @@ def test_codes_that_lost_their_leading_zeros_are_one_class_and_said_so():
     assert len(zeros) == 1 and "'01' -> '001'" in zeros[0] and "'1' -> '001'" in zeros[0] and "'13' -> '013'" in zeros[0]
     assert any("differ only by case or spaces" in w and "'billing' -> 'Billing'" in w for w in table.warnings)
     assert not any("leading zeros" in w for w in table_from_frame(frame.iloc[6:], name="c.csv", data_hash="h").warnings)
+
+
+def test_classes_of_symbols_are_said_to_be_read_as_classes_once():
+    """Sentiment labelled with emoji gave a warning per emoji, each suggesting it as the unlabeled marker."""
+    frame = pd.DataFrame({"text": [f"text {i}" for i in range(7)], "label": ["👍", "👍", "👎", "😐", "👎", "👍", ""]})
+    warned = [w for w in table_from_frame(frame, name="s.csv", data_hash="h").warnings if "read as class names" in w]
+    assert len(warned) == 1 and "'👍' (3 rows), '👎' (2 rows), '😐' (1 rows) in 'label' are read as class names" in warned[0]
+    assert "--unlabeled-marker '👍'" in warned[0]

@@ -33,6 +33,15 @@ def test_keywords_of_texts_in_html_or_with_links_name_the_intent_not_the_markup(
     assert any("pin" in w for w in by_intent["pin_blocked"][:3])
 
 
+def test_keywords_of_retweets_leave_out_the_retweet_mark(small_banking):
+    """Tweets quoting one another open with "RT @user:": 'rt' was among every cluster's keywords."""
+    frame, _, _ = small_banking
+    clusters = np.unique(frame.true_label.to_numpy(), return_inverse=True)[1]
+    tweets = [f"RT @bank_help: {text}" if i % 2 else text for i, text in enumerate(frame.text)]
+    for words in class_tfidf_keywords(tweets, clusters).values():
+        assert "rt" not in {part for word in words for part in word.split()}, words
+
+
 def test_summary_columns_and_statuses(small_banking):
     frame, y, X = small_banking
     truth = frame.true_label.to_numpy()
