@@ -253,6 +253,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                   adapt_layers: int | str = "auto") -> dict:
     """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
     assign test, score. Only the drawn labeled rows' labels reach adaptation and clustering."""
+    from .boilerplate import find_boilerplate, without_boilerplate
     from .io import table_from_frame
     from .metrics import clustering_scores
     from .pipeline import DiscoveryConfig, assign_to_clusters, fit_embedder, is_adapted, run_discovery
@@ -271,9 +272,11 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                              adapt=adapt, adapt_layers=adapt_layers)
 
     adapt_start = time.perf_counter()
-    embedder = fit_embedder(table.texts, table.labels, config, TqdmStages(leave=False) if progress else None)
+    boilerplate = find_boilerplate(table.texts, table.labels)  # read as run_discovery reads the texts (none in a benchmark)
+    embedder = fit_embedder(without_boilerplate(table.texts, boilerplate), table.labels, config,
+                            TqdmStages(leave=False) if progress else None)
     adapt_seconds = time.perf_counter() - adapt_start
-    texts = train["text"].tolist() + test["text"].tolist()
+    texts = without_boilerplate(train["text"].tolist() + test["text"].tolist(), boilerplate)
     vectors, info = embed_texts(model, texts, random_state=seed, progress=progress, embedder=embedder)
     X_train, X_test = vectors[:len(train)], vectors[len(train):]
 
