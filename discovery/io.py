@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .labels import LabelCodec, looks_like_a_marker, normalize_label_spellings, similar_spellings_note
+from .labels import LabelCodec, looks_like_a_marker, normalize_label_spellings, similar_spellings_note, spelling_key
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -732,8 +732,8 @@ def _as_label(value, marker: str | None, missing_words: bool = True) -> str | No
     if not label or (missing_words and label in MISSING_LABEL_SPELLINGS):
         return None
     label = _canonical_number(label)
-    if marker is not None and label.casefold() == _canonical_number(marker.strip()).casefold():
-        return None  # in any case, as labels are one class in any case (labels.normalize_label_spellings)
+    if marker is not None and spelling_key(label) == spelling_key(_canonical_number(marker.strip())):
+        return None  # as labels are one class: in any case, 7 as 007 (labels.normalize_label_spellings)
     return label
 
 
@@ -1004,7 +1004,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         found = [lab for lab in raw_labels if lab is not None and looks_like_a_marker(lab)]
         symbols = pd.Series(normalize_label_spellings(found)[0], dtype=object).value_counts()  # as classes are read
         if len(symbols):  # one warning for them all: emoji classes (👍, 👎, 😐) said it once each
-            symbol = symbols.index[0]
+            symbol = "-1" if "-1" in symbols.index else symbols.index[0]  # much ML code writes unlabeled rows so
             shown = ", ".join(f"{s!r} ({count} rows)" for s, count in symbols.head(5).items())
             more = f" and {len(symbols) - 5} more" if len(symbols) > 5 else ""
             warnings.append(f"{name}: {shown}{more} in {label_col!r} "

@@ -60,14 +60,15 @@ def looks_like_a_marker(label: str) -> bool:
             or " ".join(label.split()).casefold() in MARKER_WORDS)
 
 
-_WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+_LEADING_ZEROS = re.compile(r"^([+-]?)0+(?=[0-9])", re.ASCII)
+_WHOLE_NUMBER = re.compile(r"^[+-]?[0-9]+$", re.ASCII)
 
 
 def spelling_key(label: str) -> str:
     """What two spellings of one label share: the label without surrounding spaces, in any case, and a whole
-    number without leading zeros (spreadsheets read the code 007 as 7)."""
+    number (ASCII digits) without leading zeros (spreadsheets read the code 007 as 7)."""
     key = str(label).strip().casefold()
-    return str(int(key)) if _WHOLE_NUMBER.match(key) else key
+    return _LEADING_ZEROS.sub(r"\1", key) if _WHOLE_NUMBER.match(key) else key
 
 
 def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | None], dict[str, str]]:

@@ -35,7 +35,9 @@ STOP_WORDS_MIN_SHARE = 0.05  # a language this share of the texts are in has its
 MULTILINGUAL_MODEL = "paraphrase-multilingual-MiniLM-L12-v2"
 ENGLISH_ONLY_MODEL_NAMES = re.compile(r"^(all-|multi-qa-|msmarco-|paraphrase-(?!multilingual|xlm))", re.IGNORECASE)
 HAS_A_LETTER = re.compile(r"[^\W\d_]")
-WORD = re.compile(r"[^\W\d_]+")
+# a word: a run of letters, or one character of a script written without spaces (Chinese, Japanese kana, Thai)
+_UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD = re.compile(f"[{_UNSPACED}]|[^\\W\\d_{_UNSPACED}]+")
 # Texts of fewer words than this are left out when enough longer ones remain: the identifier read survey non-answers
 # ("N/A", "no", "x", ".") as Arabic and "no comment", "None" as Italian, warning that 22% of an English table was not
 # English (98% English on the real answers alone).

@@ -1033,9 +1033,10 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     clusterer = make_clusterer(config)  # a setting it refuses is refused before minutes of fine-tuning
 
     start = time.perf_counter()
-    same_texts = same_text_ids(table.texts)
+    embedded_here = embeddings is None
     boilerplate = find_boilerplate(table.texts, y)
     texts = without_boilerplate(table.texts, boilerplate)  # what the model, the words and the keywords read
+    same_texts = same_text_ids(texts)  # copies as read: two greetings a minute apart around one question are one text
     embedder = fit_embedder(texts, y, config, report, table.labeled_in_review,
                             same_texts) if embeddings is None else None
     adapted = is_adapted(embedder) if embeddings is None else bool(embeddings_adapted)
@@ -1054,7 +1055,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     if isinstance(clusterer, SeededKMeans):
         clusterer.set_params(outside_quantile=OUTSIDE_QUANTILE["adapted" if adapted else "not adapted"])
     clusterer.fit(embeddings, y, progress=lambda d, t: report("cluster", d, t))
-    twins = duplicate_groups(table.texts, y)
+    twins = duplicate_groups(texts, y)
     clusters, noise, moved = same_cluster_for_duplicates(clusterer.labels_, clusterer.noise_mask_, twins)
     centers = cluster_centers(embeddings, clusters) if moved else clusterer.cluster_centers_
     nearest = clusters
@@ -1125,14 +1126,17 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         timings["map"] = time.perf_counter() - start
 
     rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers, empty=empty)
+    boilerplate_record = describe_boilerplate(table.texts, texts, boilerplate)
+    if boilerplate_record and not embedded_here:  # the caller's vectors: what they read is the caller's to say
+        boilerplate_record["vectors_given"] = True
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      fill_estimate=estimate, text_reading=text_reading,
-                     boilerplate=describe_boilerplate(table.texts, boilerplate),
+                     boilerplate=boilerplate_record,
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table, same_texts),
                      clustering=clustering, label_check=label_check, language=language,
-                     shared={"term_counts": term_counts},
+                     shared={"term_counts": term_counts, "texts_read": texts},
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": fill.best is not None,
                                   **({"map": n_classes > 0} if config.make_map else {})})
 

@@ -91,7 +91,9 @@ class Discovery:
     @property
     def texts_read(self) -> list:
         """The texts as the model, the word classifier and the keywords read them: without boilerplate."""
-        return without_boilerplate(self.table.texts, phrases_of(self.boilerplate))
+        if "texts_read" not in self.shared:  # read once: every decision's keywords read them again
+            self.shared["texts_read"] = without_boilerplate(self.table.texts, phrases_of(self.boilerplate))
+        return self.shared["texts_read"]
 
     @property
     def boilerplate_warning(self) -> str | None:
@@ -99,10 +101,13 @@ class Discovery:
         found = self.boilerplate
         if not found:
             return None
+        readers = ("the keywords and the fill-in's word classifier read the texts without them (the vectors were "
+                   "given to the run: embed result.texts_read to match)" if found.get("vectors_given") else
+                   "the model, the keywords and the fill-in read the texts without them")
         return (f"{found['texts']:,} texts ({found['share']:.0%}) hold words that many texts of every kind share "
-                f"(a greeting, a header, a form's prompt), such as {found['example'][:120]!r}: the model, the keywords "
-                f"and the fill-in read the texts without them ({found['example_read_as'][:80]!r}), as they tell no "
-                "labeled class apart; the files keep every text whole")
+                f"(a greeting, a header, a form's prompt), such as {found['example'][:120]!r}: {readers} "
+                f"({found['example_read_as'][:80]!r}), as they tell no labeled class apart; the files keep every "
+                "text whole")
 
     def __repr__(self) -> str:
         """A few lines a notebook shows for a result (the fields at full length ran to 16,000 characters)."""

@@ -17,8 +17,10 @@ KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
 
 # Markup that names no category: HTML/XML tags, URLs, e-mail addresses and entities. Left in, e-mails exported as
 # HTML gave every cluster the keywords "p", "div", "body", "html", "https" and a candidate the name "card, p, new".
+# tags, links, e-mail addresses, entities, and a retweet's mark ("RT @user:", which put 'rt' among every cluster's
+# keywords in a helper's tweets; a radiotherapy "RT" is a word and stays)
 MARKUP = re.compile(r"<[!/?]?[A-Za-z][^<>]{0,500}>|\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
-                    r"|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});")
+                    r"|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});|\bRT(?= @\w)")
 
 
 def without_markup(text: str) -> str:
@@ -26,19 +28,16 @@ def without_markup(text: str) -> str:
     return MARKUP.sub(" ", str(text)).lower()
 
 
-SOCIAL_MEDIA_WORDS = frozenset({"rt"})  # a retweet's mark: a helper's tweets had it among every cluster's keywords
-
-
 def document_term_counts(texts: list[str], extra_stop_words=()):
     """Word and bigram counts of each text, ``(counts, vocabulary)``; counts are ``None`` when no text has a word.
 
-    English stop words (and ``SOCIAL_MEDIA_WORDS``) are left out, and ``extra_stop_words`` too (those of the other languages the texts are
+    English stop words are left out, and ``extra_stop_words`` too (those of the other languages the texts are
     in: ``language.stop_words_for``), and so is markup (``without_markup``). Depends on the texts (and their languages) only, so one result and every
     result derived from it can share it.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    stop_words = sorted(ENGLISH_STOP_WORDS | SOCIAL_MEDIA_WORDS | set(extra_stop_words))
+    stop_words = sorted(ENGLISH_STOP_WORDS | set(extra_stop_words)) if len(extra_stop_words) else "english"
     try:
         vectorizer = CountVectorizer(stop_words=stop_words, ngram_range=(1, 2), min_df=1, max_features=100_000,
                                      preprocessor=without_markup, token_pattern=r"(?u)\b\w[\w'-]*\w\b|\b\w\b")

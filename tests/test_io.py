@@ -528,6 +528,11 @@ def test_codes_that_lost_their_leading_zeros_are_one_class_and_said_so():
     assert len(zeros) == 1 and "'01' -> '001'" in zeros[0] and "'1' -> '001'" in zeros[0] and "'13' -> '013'" in zeros[0]
     assert any("differ only by case or spaces" in w and "'billing' -> 'Billing'" in w for w in table.warnings)
     assert not any("leading zeros" in w for w in table_from_frame(frame.iloc[6:], name="c.csv", data_hash="h").warnings)
+    # the marker reads as labels do; a sign, other scripts' digits and very long numbers are left as they are
+    marked = table_from_frame(frame, name="codes.csv", data_hash="h", unlabeled_marker="13")
+    assert marked.labels.tolist()[4:6] == [-1, -1]
+    odd = pd.DataFrame({"text": ["a", "b", "c", "d", "e"], "label": ["+1", "1", "\u0661", "9" * 5000, "0" * 3 + "9" * 5000]})
+    assert len(table_from_frame(odd, name="odd.csv", data_hash="h").codec) == 4
 
 
 def test_classes_of_symbols_are_said_to_be_read_as_classes_once():

@@ -92,6 +92,11 @@ def test_a_word_or_two_is_not_read_for_a_language_when_longer_texts_are_there(en
     assert check.english_share > 0.95 and language_warning(check, None) is None, check.describe()
     assert check.n_checked == sum(len(text.split()) >= 3 for text in english[:700])
     assert check_languages(non_answers).n_checked == len(non_answers)  # no longer texts: the short ones are read
+    # Chinese and Japanese are written without spaces: each character counts as a word, so they are read
+    chinese = ["我的银行卡丢了怎么办", "为什么我的转账还没有到账", "我想修改我的密码", "汇率是多少",
+               "我的卡被冻结了", "怎么给账户充值"] * 40
+    check = check_languages(chinese + english[:60])
+    assert check.shares.get("zh", 0) > 0.7 and language_warning(check, None) is not None, check.describe()
 
 
 def test_the_stop_words_of_the_texts_languages_are_listed_for_keywords(spanish_german, english):

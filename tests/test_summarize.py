@@ -2,7 +2,7 @@ import numpy as np
 
 from discovery.labels import LabelCodec
 from discovery.summarize import (candidate_rows, class_tfidf_keywords, cluster_status, representative_rows,
-                                 summarize_clusters, unlabeled_beyond_labels)
+                                 summarize_clusters, unlabeled_beyond_labels, without_markup)
 
 
 def test_keywords_name_the_intent(small_banking):
@@ -40,6 +40,7 @@ def test_keywords_of_retweets_leave_out_the_retweet_mark(small_banking):
     tweets = [f"RT @bank_help: {text}" if i % 2 else text for i, text in enumerate(frame.text)]
     for words in class_tfidf_keywords(tweets, clusters).values():
         assert "rt" not in {part for word in words for part in word.split()}, words
+    assert "rt" in without_markup("RT planning after surgery").split()  # radiotherapy's RT is a word
 
 
 def test_summary_columns_and_statuses(small_banking):
