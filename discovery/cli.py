@@ -400,7 +400,7 @@ def cmd_add_labels(args) -> int:
     if carried.respelled:
         shown = ", ".join(f"{typed!r} -> {kept!r}" for typed, kept in carried.respelled[:5])
         more = f" and {len(carried.respelled) - 5} more" if len(carried.respelled) > 5 else ""
-        print(f"note: {args.labeled}: labels typed in another case or spacing than the data's took its spelling: "
+        print(f"note: {args.labeled}: labels typed otherwise than the data's (case, spaces, leading zeros) took its spelling: "
               f"{shown}{more}", file=sys.stderr)
     typos = similar_spellings_note(carried.frame[carried.label_column].tolist(), only=set(table.codec.names))
     if typos:  # the data's own were named on reading it: only spellings the review file brought

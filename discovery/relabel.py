@@ -63,7 +63,7 @@ class NextRunLabels:
     blanked: tuple = ()  # row ids whose label the labeled file left blank although the data has one (kept)
     kept_rows: int = 0  # rows whose label the researcher looked at and kept as the data has it
     merged_rows: dict = dataclasses.field(default_factory=dict)  # class -> representative rows of candidates merged into it
-    respelled: tuple = ()  # (as typed, the data's spelling it took) of labels typed in another case or spacing
+    respelled: tuple = ()  # (as typed, the data's spelling it took) of labels typed in another case, spacing or leading zeros
 
     @property
     def n_labeled(self) -> int:
@@ -219,7 +219,7 @@ def add_labels(table, labeled, source_name: str | None = None,
     """Fold labels given in a copy of some rows (``label_next.csv`` with its label column filled in) into
     ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label (or the
     ``unlabeled_marker``, also as a spreadsheet escapes it: ``'-1``) leaves the row as it was. A label typed
-    with another case or spacing than one of the data's takes the data's spelling. Those rows count as
+    with another case, spacing or leading zeros than one of the data's takes the data's spelling. Those rows count as
     labeled in review, like labels given in the dashboard.
 
     ``labeled``: a ``LabeledTable`` read with the same text and label columns as ``table``.
