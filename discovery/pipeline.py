@@ -178,7 +178,9 @@ def should_balance(y: np.ndarray, candidate_rows: np.ndarray, n_classes: int,
     if outside.sum() < BALANCE_MIN_UNLABELED_PER_CLASS * max(n_classes, 1):
         return BalanceCheck(False, f"{int(outside.sum())} unlabeled rows for {n_classes} classes "
                                    f"(balancing needs {BALANCE_MIN_UNLABELED_PER_CLASS} per class)")
-    counts = np.bincount(y[y >= 0], minlength=n_classes)
+    drawn = (y >= 0) if picked is None else (y >= 0) & ~np.asarray(picked, dtype=bool)  # review labels: no draw
+    counts = np.bincount(y[drawn], minlength=n_classes)
+    counts = counts[counts > 0] if counts.any() else counts
     if np.median(counts) < BALANCE_MIN_LABELED_PER_CLASS:
         return BalanceCheck(False, f"a median of {np.median(counts):g} labeled rows per class "
                                    f"(balancing needs {BALANCE_MIN_LABELED_PER_CLASS})")

@@ -222,6 +222,13 @@ def test_balancing_is_skipped_when_the_labels_look_unevenly_drawn():
     blend[np.arange(400) % 5 == 0, 1] = 1
     assert should_balance(y, np.zeros(400, dtype=bool), 2, blend).used
     assert not should_balance(np.where(np.arange(400) < 6, np.arange(400) % 2, -1), np.zeros(400, dtype=bool), 2).used
+    # labels given in review are no draw: 3 drawn labels a class and 20 picked ones do not make shares to hold to
+    few = np.where(np.arange(400) < 6, np.arange(400) % 2, -1)
+    picked = (np.arange(400) >= 6) & (np.arange(400) < 46)
+    few[picked] = np.arange(400)[picked] % 2
+    assert should_balance(few, np.zeros(400, dtype=bool), 2).used  # counted as drawn: a median of 23
+    check = should_balance(few, np.zeros(400, dtype=bool), 2, picked=picked)
+    assert not check.used and "a median of 3 labeled rows per class" in check.reason
 
 
 def test_with_nothing_scored_the_preferred_method_proposes():
