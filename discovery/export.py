@@ -284,7 +284,7 @@ def cluster_table(discovery) -> pd.DataFrame:
     c = discovery.clusters
     return pd.DataFrame({
         "cluster_id": c.cluster_id, "name": c.display_name, "status": cluster_statuses(c),
-        "size": c["size"], "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity.round(4),
+        "size": c["size"], "distinct_texts": c.distinct_texts, "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity.round(4),
         "cohesion": c.cohesion.round(4), "unlabeled_beyond_labels": c.unlabeled_beyond_labels,
         "may_hide_new_category": c.may_hide_new_category, "nearest_known_label": c.nearest_known_label,
         "known_fit": c.known_fit.round(4), "unexplained_rows": c.unexplained_rows.round(1),

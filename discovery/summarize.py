@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
+from .io import same_text_key
 from .labels import LabelCodec
 
 KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
@@ -172,8 +173,8 @@ def _describe(c: int, members: np.ndarray, labels: np.ndarray, codec: LabelCodec
             "label_counts": dict(counts.most_common())}
 
 
-SUMMARY_COLUMNS = ("cluster_id", "size", "n_labeled", "majority_label", "purity", "status", "label_counts",
-                   "keywords", "representative_ids")
+SUMMARY_COLUMNS = ("cluster_id", "size", "distinct_texts", "n_labeled", "majority_label", "purity", "status",
+                   "label_counts", "keywords", "representative_ids")
 
 
 def summarize_clusters(texts: list[str], X: np.ndarray, clusters: np.ndarray, labels: np.ndarray, codec: LabelCodec,
@@ -196,6 +197,8 @@ def summarize_clusters(texts: list[str], X: np.ndarray, clusters: np.ndarray, la
     fresh = [int(c) for c in ids if previous is None or int(c) in changed or int(c) not in previous.index]
     reps = representative_rows(X, clusters, n_representatives, only=fresh)
     labeled_share = float(np.mean(labels >= 0)) if len(labels) else 0.0
+    # a candidate of 200 rows and 8 distinct texts is a pile of "no comment", "none", "ok": read at a glance
+    distinct = pd.Series([same_text_key(text) for text in texts]).groupby(np.asarray(clusters)).nunique()
     kept = {} if previous is None else previous.loc[[c for c in ids if int(c) not in reps],
                                                     list(SUMMARY_COLUMNS)].to_dict("index")
     records = []
@@ -207,6 +210,7 @@ def summarize_clusters(texts: list[str], X: np.ndarray, clusters: np.ndarray, la
         else:
             record = kept[c]
         record["keywords"] = keywords.get(c, [])
+        record["distinct_texts"] = int(distinct.get(c, 0))
         records.append({name: record[name] for name in SUMMARY_COLUMNS})
     return pd.DataFrame.from_records(records).set_index("cluster_id", drop=False)
 

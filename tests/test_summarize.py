@@ -55,6 +55,13 @@ def test_summary_columns_and_statuses(small_banking):
     assert (summary.loc[summary.status == "known", "purity"] == 1.0).all()
     for ids in summary.representative_ids:
         assert len(ids) == 5
+    assert (summary.distinct_texts == summary["size"]).all()  # no text twice in these rows
+    # a pile of non-answers reads as such: 40 rows, 3 distinct texts (case and spaces aside)
+    answers = ["No comment", "no comment ", "none", "N/A"] * 10
+    piles = summarize_clusters(frame.text.tolist() + answers, np.vstack([X, X[:40]]),
+                               np.concatenate([clusters, np.full(40, clusters.max() + 1)]),
+                               np.concatenate([y, np.full(40, -1)]), codec)
+    assert piles.loc[clusters.max() + 1, "distinct_texts"] == 3 and piles.loc[clusters.max() + 1, "size"] == 40
 
 
 def test_status_rules():

@@ -85,7 +85,9 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
     rows = result.rows
     into = class_cluster(result, c.nearest_known_label) if pd.notna(c.known_fit) else None
     with st.container(border=True):
-        st.markdown(f"**#{rank} · cluster {cluster_id}** · {int(c['size']):,} rows · cohesion {c.cohesion:.2f}")
+        few = int(c.distinct_texts) < int(c["size"]) / 2  # mostly repeats: "no comment", "ok", a form reply
+        st.markdown(f"**#{rank} · cluster {cluster_id}** · {int(c['size']):,} rows"
+                    + (f" · only {int(c.distinct_texts):,} distinct texts" if few else "") + f" · cohesion {c.cohesion:.2f}")
         fit = (f"\nnamed classes explain about {c.known_fit:.0%} of its rows (closest: {c.nearest_known_label})"
                if pd.notna(c.known_fit) else "")
         st.text(f"proposed name: {c.display_name}\nkeywords: {', '.join(c.keywords) or '(none)'}{fit}")

@@ -15,7 +15,8 @@ def cluster_frame(result) -> pd.DataFrame:
     c = result.clusters
     return pd.DataFrame({
         "cluster": c.cluster_id, "name": c.display_name, "status": cluster_statuses(c),
-        "size": c["size"], "n_labeled": c.n_labeled, "majority_label": c.majority_label, "purity": c.purity,
+        "size": c["size"], "distinct texts": c.distinct_texts, "n_labeled": c.n_labeled,
+        "majority_label": c.majority_label, "purity": c.purity,
         "cohesion": c.cohesion, "beyond labels": c.unlabeled_beyond_labels, "named classes explain": c.known_fit,
         "closest named class": c.nearest_known_label, "keywords": c.keywords.map(", ".join),
     }).reset_index(drop=True)
