@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import groupby
 
 import numpy as np
 
@@ -80,28 +81,15 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
         for i in range(len(words) - MIN_WORDS + 1):
             if tuple(w[0] for w in words[i:i + MIN_WORDS]) in phrases:
                 covered[i:i + MIN_WORDS] = True
-        pieces, start, i = [], 0, 0
-        while i < len(words):
-            j = i
-            while covered[i] and j + 1 < len(words) and covered[j + 1]:
-                j += 1
-            if covered[i] and j - i + 1 >= MIN_STRETCH_WORDS:
-                pieces.append(text[start:words[i][1]])
-                start = words[j][2]
-                pieces.append(None)  # a cut
-            i = j + 1
-        if None not in pieces:
+        runs = [list(run) for on, run in groupby(range(len(words)), key=covered.__getitem__) if on]
+        cuts = [(words[run[0]][1], words[run[-1]][2]) for run in runs if len(run) >= MIN_STRETCH_WORDS]
+        if not cuts:
             out.append(text)
             continue
-        pieces.append(text[start:])
-        kept = []
-        for k, piece in enumerate(pieces):
-            if piece is None:
-                continue
-            if k > 0 and pieces[k - 1] is None:
-                piece = piece.lstrip(_SEPARATORS)
-            if _WORD.search(piece):
-                kept.append(piece.strip())
+        bounds = [0, *(end for cut in cuts for end in cut), len(text)]
+        pieces = [text[start:stop] for start, stop in zip(bounds[::2], bounds[1::2])]
+        pieces[1:] = [piece.lstrip(_SEPARATORS) for piece in pieces[1:]]  # the separators a cut leaves behind it
+        kept = [piece.strip() for piece in pieces if _WORD.search(piece)]
         out.append(" ".join(kept) if kept else text)
     return out
 

@@ -327,7 +327,7 @@ def check_out_path(out, wanted: str) -> None:
 
 def cmd_add_labels(args) -> int:
     from .io import DEFAULT_TEXT_COLUMN, file_sha256, read_table
-    from .labels import looks_like_a_marker, similar_spellings_note
+    from .labels import listed, looks_like_a_marker, similar_spellings_note
     from .relabel import add_labels, edited_proposals, next_run_file, review_labels_left_behind, run_reading
     from .workspace import atomic_write_bytes
 
@@ -358,7 +358,7 @@ def cmd_add_labels(args) -> int:
                          drawn_at_random=args.drawn_at_random)
     edited = edited_proposals(args.labeled, labeled)
     if edited:
-        shown = ", ".join(map(str, edited[:5])) + (f" and {len(edited) - 5:,} more" if len(edited) > 5 else "")
+        shown = listed(edited)
         ignored = (f"{args.labeled}: {len(edited):,} row{'s' if len(edited) != 1 else ''} (row_id {shown}) "
                    f"{'have' if len(edited) != 1 else 'has'} another proposed_label or accepted than the run wrote, "
                    f"but add-labels reads only the {carried.label_column!r} column: type each label you mean into it "
@@ -398,15 +398,14 @@ def cmd_add_labels(args) -> int:
         print(f"warning: {args.labeled}: {shown} typed as a label is taken as a class name; if it means unlabeled, "
               "leave that cell blank and run this again (a blank label leaves its row as it was)", file=sys.stderr)
     if carried.respelled:
-        shown = ", ".join(f"{typed!r} -> {kept!r}" for typed, kept in carried.respelled[:5])
-        more = f" and {len(carried.respelled) - 5} more" if len(carried.respelled) > 5 else ""
+        shown = listed(carried.respelled, lambda pair: f"{pair[0]!r} -> {pair[1]!r}")
         print(f"note: {args.labeled}: labels typed otherwise than the data's (case, spaces, leading zeros) took its spelling: "
-              f"{shown}{more}", file=sys.stderr)
+              f"{shown}", file=sys.stderr)
     typos = similar_spellings_note(carried.frame[carried.label_column].tolist(), only=set(table.codec.names))
     if typos:  # the data's own were named on reading it: only spellings the review file brought
         print(f"warning: {args.labeled}: {typos}.", file=sys.stderr)
     if carried.blanked:
-        shown = ", ".join(map(str, carried.blanked[:5])) + (f" and {len(carried.blanked) - 5} more" if len(carried.blanked) > 5 else "")
+        shown = listed(carried.blanked)
         many = len(carried.blanked) != 1
         print(f"note: {len(carried.blanked):,} row{'s' if many else ''} of {Path(args.labeled).name} "
               f"{'have' if many else 'has'} a blank label where "

@@ -59,6 +59,7 @@ import pandas as pd
 
 from .errors import InputError
 from .io import read_text_table
+from .labels import listed
 
 METRIC_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "fillin_confidence",
                "fillin_named_acc", "fillin_named_confidence", "fillin_in_candidates",
@@ -397,7 +398,7 @@ def classes_only_in_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
     unseen = sorted(set(test["label"].astype(str)) - set(train["label"].astype(str)))
     if not unseen:
         return None
-    shown = ", ".join(map(repr, unseen[:5])) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
+    shown = listed(unseen, repr)
     rows = int(test["label"].astype(str).isin(unseen).sum())
     return (f"{len(unseen)} test class{'es' if len(unseen) != 1 else ''} ({shown}; {rows} test rows) never "
             f"appear{'s' if len(unseen) == 1 else ''} in train: only new clusters can hold them, and every score "

@@ -371,6 +371,13 @@ def labeled_shares(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.bincount(y[y >= 0], minlength=n_classes) / max(int((y >= 0).sum()), 1)
 
 
+def drawn_labels(y: np.ndarray, picked: np.ndarray | None = None) -> np.ndarray:
+    """``y`` with the ``picked`` rows (labeled in review, chosen where the proposals were unsure) as unlabeled: the
+    labels that were drawn, whose class shares say something of the rest."""
+    y = np.asarray(y)
+    return y if picked is None else np.where(np.asarray(picked, dtype=bool), -1, y)
+
+
 def unlabeled_shares(y: np.ndarray, n_classes: int, picked: np.ndarray | None = None) -> np.ndarray:
     """Each class's expected share of the unlabeled rows when the labels were drawn evenly: its share of the labeled
     rows, but for ``picked`` rows (labeled in review, chosen where the proposals were unsure: not a draw). Each drawn
@@ -382,13 +389,13 @@ def unlabeled_shares(y: np.ndarray, n_classes: int, picked: np.ndarray | None = 
     (87.1 -> 85.3 on seed 0) and the blend replaced the balanced proposal on BANKING77 (88.6; 90.0 with these
     shares). Without picked rows: ``labeled_shares``."""
     y = np.asarray(y)
-    picked = np.zeros(len(y), dtype=bool) if picked is None else np.asarray(picked, dtype=bool) & (y >= 0)
-    drawn = (y >= 0) & ~picked
-    if not picked.any() or not drawn.any():
+    drawn = drawn_labels(y, picked)
+    picked = (y >= 0) & (drawn < 0)
+    if not picked.any() or not (drawn >= 0).any():
         return labeled_shares(y, n_classes)
-    drawn_counts = np.bincount(y[drawn], minlength=n_classes).astype(np.float64)
+    drawn_counts = np.bincount(drawn[drawn >= 0], minlength=n_classes).astype(np.float64)
     picked_counts = np.bincount(y[picked], minlength=n_classes).astype(np.float64)
-    per_label = (len(y) - picked.sum()) / drawn.sum() - 1  # unlabeled rows a drawn label stands for
+    per_label = (len(y) - picked.sum()) / (drawn >= 0).sum() - 1  # unlabeled rows a drawn label stands for
     remaining = np.where(drawn_counts > 0, drawn_counts * per_label - picked_counts, picked_counts * per_label)
     remaining = np.maximum(remaining, picked_counts)
     return remaining / max(remaining.sum(), 1e-12)
@@ -407,7 +414,7 @@ def holdout_folds(y: np.ndarray, n_folds: int, random_state: int = 0, never: np.
     so that hiding one fold always leaves it at least one labeled row; single-row classes
     are never hidden (no method could recover them, which would bias the estimate low).
     ``never``: rows never hidden (labels picked during review, not drawn like the rest).
-    ``copies``: per row, an id shared by the rows holding the same text (``pipeline.same_text_ids``): a labeled
+    ``copies``: per row, an id shared by the rows holding the same text (``io.same_text_ids``): a labeled
     text's copies fall in its fold, as one row (none when one of them is never hidden). A copy left to train beside
     its hidden twin is found at similarity 1: with 40 of 180 labeled texts labeled twice the estimate read 97.1%
     for 94.4% right, and every other held-back row looked unlike the labeled ones. Without copies the folds are

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .labels import LabelCodec, looks_like_a_marker, normalize_label_spellings, similar_spellings_note, spelling_key
+from .labels import (LabelCodec, listed, looks_like_a_marker, normalize_label_spellings, similar_spellings_note,
+                     spelling_key)
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -835,11 +836,16 @@ def same_text_key(text) -> str:
     return " ".join(str(text).split()).casefold()
 
 
+def same_text_ids(texts) -> np.ndarray:
+    """Per row, an id shared by the rows holding the same text (``same_text_key``: case and runs of spaces aside)."""
+    return pd.factorize(pd.Series([same_text_key(text) for text in texts], dtype=object))[0]
+
+
 def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[tuple[str, list[str]]]:
     by_text: dict[str, tuple[str, set[str]]] = {}
     for text, label in zip(texts, labels):
         if label is not None and text.strip():  # empty texts are reported on their own
-            # one text as the run holds copies back together (pipeline.same_text_ids)
+            # one text as the run holds copies back together (same_text_ids)
             by_text.setdefault(same_text_key(text), (text, set()))[1].add(label)
     return [(t, sorted(ls)) for t, ls in by_text.values() if len(ls) > 1]
 
@@ -1005,9 +1011,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         symbols = pd.Series(normalize_label_spellings(found)[0], dtype=object).value_counts()  # as classes are read
         if len(symbols):  # one warning for them all: emoji classes (👍, 👎, 😐) said it once each
             symbol = "-1" if "-1" in symbols.index else symbols.index[0]  # much ML code writes unlabeled rows so
-            shown = ", ".join(f"{s!r} ({count} rows)" for s, count in symbols.head(5).items())
-            more = f" and {len(symbols) - 5} more" if len(symbols) > 5 else ""
-            warnings.append(f"{name}: {shown}{more} in {label_col!r} "
+            shown = listed(symbols.items(), lambda pair: f"{pair[0]!r} ({pair[1]} rows)")
+            warnings.append(f"{name}: {shown} in {label_col!r} "
                             + ("is read as a class name; if it marks" if len(symbols) == 1 else
                                "are read as class names; if one of them marks")
                             + f" unlabeled rows, give it as the unlabeled marker (--unlabeled-marker {symbol!r}, the "
@@ -1028,16 +1033,15 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     for pairs, how in (({a: b for a, b in renamed.items() if a not in zeros}, "differ only by case or spaces"),
                        (zeros, "are one number written with and without leading zeros (spreadsheets drop them)")):
         if pairs:
-            shown = ", ".join(f"{a!r} -> {b!r}" for a, b in sorted(pairs.items())[:5])
-            more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
-            warnings.append(f"{name}: labels that {how} were unified (to the most frequent spelling): {shown}{more}.")
+            shown = listed(sorted(pairs.items()), lambda pair: f"{pair[0]!r} -> {pair[1]!r}")
+            warnings.append(f"{name}: labels that {how} were unified (to the most frequent spelling): {shown}.")
     typos = similar_spellings_note(labels)
     if typos:
         warnings.append(f"{name}: {typos} in {label_col!r}.")
     conflicts = _conflicting_duplicates(texts, labels)
     if conflicts:
         text, seen = conflicts[0]
-        shown = ", ".join(map(repr, seen[:5])) + (f" and {len(seen) - 5} more" if len(seen) > 5 else "")
+        shown = listed(seen, repr)
         warnings.append(f"{name}: {len(conflicts)} texts appear more than once with different labels (e.g. "
                         f"{text[:60]!r}: {shown}); every row keeps its own label.")
     codec = LabelCodec.from_labels(labels)

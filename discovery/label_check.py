@@ -32,7 +32,7 @@ def check_labels(X: np.ndarray, y: np.ndarray, n_classes: int, n_folds: int = 5,
     175 labels, where a few labeled rows a class leave every prediction unsure; with the floor 5-14
     (docs/benchmarks.md, "Labels to check"). Sorted flagged first, then by how unlikely the given
     label is. Empty when fewer than ``min_rows`` rows of two classes can be checked. ``copies``: per row, an id
-    shared by rows of the same text (``pipeline.same_text_ids``): held out together, so a wrong label given to a
+    shared by rows of the same text (``io.same_text_ids``): held out together, so a wrong label given to a
     text twice is not vouched for by its own twin.
     """
     y = np.asarray(y)

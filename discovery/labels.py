@@ -64,6 +64,13 @@ _LEADING_ZEROS = re.compile(r"^([+-]?)0+(?=[0-9])", re.ASCII)
 _WHOLE_NUMBER = re.compile(r"^[+-]?[0-9]+$", re.ASCII)
 
 
+def listed(items, show=str, separator: str = ", ", limit: int = 5) -> str:
+    """The first ``limit`` of ``items`` as ``show`` writes them, and how many more there are (for messages)."""
+    items = list(items)
+    more = f" and {len(items) - limit:,} more" if len(items) > limit else ""
+    return separator.join(show(item) for item in items[:limit]) + more
+
+
 def spelling_key(label: str) -> str:
     """What two spellings of one label share: the label without surrounding spaces, in any case, and a whole
     number (ASCII digits) without leading zeros (spreadsheets read the code 007 as 7)."""
@@ -167,8 +174,7 @@ def similar_spellings_note(labels: Iterable[str | None], only: set | None = None
     found = [pair for pair in similar_label_spellings(labels) if not only or pair[0] not in only]
     if not found:
         return None
-    shown = "; ".join(f"{rare!r} ({n_rare} row{'s' if n_rare != 1 else ''}) looks like {common!r} ({n_common} rows)"
-                      for rare, n_rare, common, n_common in found[:5])
-    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
-    return (f"labels that look like a typo of another: {shown}{more}; each is a class of its own: if one is "
+    shown = listed(found, lambda typo: f"{typo[0]!r} ({typo[1]} row{'s' if typo[1] != 1 else ''}) looks like "
+                                       f"{typo[2]!r} ({typo[3]} rows)", "; ")
+    return (f"labels that look like a typo of another: {shown}; each is a class of its own: if one is "
             "meant, correct the rarer spelling")

@@ -20,9 +20,9 @@ from .boilerplate import describe_boilerplate, find_boilerplate, without_boilerp
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
-                   apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares, unlabeled_shares,
+                   apply_power, calibration_power, heldout_predictions, holdout_folds, predictions_correct, knn_graph, knn_search, labeled_shares, unlabeled_shares, drawn_labels,
                    nearest_neighbors, share_correct, blend_distributions, word_features, WORD_WEIGHT)
-from .io import LabeledTable, contentless_rows, same_text_key, table_from_frame
+from .io import LabeledTable, contentless_rows, same_text_ids, table_from_frame
 from .label_check import check_labels
 from .labels import median_labels_per_class
 from .language import LanguageCheck, check_languages, stop_words_for
@@ -178,8 +178,8 @@ def should_balance(y: np.ndarray, candidate_rows: np.ndarray, n_classes: int,
     if outside.sum() < BALANCE_MIN_UNLABELED_PER_CLASS * max(n_classes, 1):
         return BalanceCheck(False, f"{int(outside.sum())} unlabeled rows for {n_classes} classes "
                                    f"(balancing needs {BALANCE_MIN_UNLABELED_PER_CLASS} per class)")
-    drawn = (y >= 0) if picked is None else (y >= 0) & ~np.asarray(picked, dtype=bool)  # review labels: no draw
-    counts = np.bincount(y[drawn], minlength=n_classes)
+    drawn = drawn_labels(y, picked)  # review labels are no draw
+    counts = np.bincount(drawn[drawn >= 0], minlength=n_classes)
     counts = counts[counts > 0] if counts.any() else counts
     if np.median(counts) < BALANCE_MIN_LABELED_PER_CLASS:
         return BalanceCheck(False, f"a median of {np.median(counts):g} labeled rows per class "
@@ -445,7 +445,8 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
     y = np.asarray(y)
     unlabeled = y < 0
     # labels given in review are picked where the proposals were unsure, never held back: not a draw to compare
-    drawn = y if never_held_out is None else np.where(np.asarray(never_held_out, dtype=bool), -1, y)
+    drawn = drawn_labels(y, never_held_out)
+    per_class = median_labels_per_class(drawn)
     covered = unlabeled & ~np.asarray(in_candidates, dtype=bool)
     without_words = np.zeros(len(y), dtype=bool) if empty is None else covered & np.asarray(empty, dtype=bool)
     covered &= ~without_words  # a text without a word gets a guess (the labels' shares), never accepted: not estimated
@@ -474,9 +475,9 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        "named class look unlike every labeled row, more than held-back labeled rows do: if they are "
                        "of categories nobody has named, each of them is wrong, and the accuracy on these rows is "
                        f"nearer {accuracy * (1 - unlike['share']):.0%}; the Map shows where they lie"
-                       + (f" (with a median of {median_labels_per_class(drawn):g} labels a class, rows of named classes "
-                          "also lie far from their few labeled rows, so this can overstate it)"
-                          if median_labels_per_class(drawn) < THIN_LABELS_PER_CLASS else ""))
+                       + (f" (with a median of {per_class:g} labels a class, rows of named classes also lie far "
+                          "from their few labeled rows, so this can overstate it)" if per_class < THIN_LABELS_PER_CLASS
+                          else ""))
     uneven = gap is not None and gap >= BALANCE_MAX_SHARE_GAP and p_value < UNEVEN_LABELS_P_VALUE
     if uneven:
         caveats.append(f"the labeled rows' class shares differ from the proposals' by {gap:.2f} (total variation): "
@@ -500,7 +501,6 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
         caveats.append(f"measured on {n} held-back rows only" + (f" ({n_texts} distinct texts)" if n_texts < n else "")
                        + f": the sampling interval, {interval.low:.0%} to {interval.high:.0%}, is wide; more labeled "
                        "rows narrow it")
-    per_class = median_labels_per_class(drawn)
     if per_class < FEW_LABELS_PER_CLASS:
         leans_high = unlike_sure or uneven or unscored_many  # said above: not to be read as "low" alone
         caveats.append(f"with a median of {per_class:g} labels a class, each held-back fit learns from fewer labels "
@@ -537,10 +537,9 @@ def held_rows_labeled_otherwise(held_out: tuple[np.ndarray, np.ndarray] | None, 
     if held_out is None or text_ids is None or not len(held_out[0]):
         return {"rows": 0, "accuracy_without": None}
     y, text_ids = np.asarray(y), np.asarray(text_ids)
-    labeled = np.flatnonzero(y >= 0)
-    pairs = pd.DataFrame({"text": text_ids[labeled], "label": y[labeled]})
-    torn = pairs.groupby("text")["label"].nunique()
-    torn_texts = torn.index[torn > 1].to_numpy()
+    labeled = y >= 0
+    classes_per_text = pd.Series(y[labeled]).groupby(text_ids[labeled]).nunique()
+    torn_texts = classes_per_text.index[classes_per_text > 1].to_numpy()
     rows, right = held_out
     otherwise = np.isin(text_ids[rows], torn_texts)
     if not otherwise.any():
@@ -839,11 +838,6 @@ def prior_for_empty_texts(fill: FillResult, empty: np.ndarray, y: np.ndarray, n_
                                         for name, dist in fill.distributions.items()})
 
 
-def same_text_ids(texts) -> np.ndarray:
-    """Per row, an id shared by the rows holding the same text (``io.same_text_key``: case and runs of spaces aside)."""
-    return pd.factorize(pd.Series([same_text_key(text) for text in texts], dtype=object))[0]
-
-
 def copies_of_labeled_texts(texts, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     """(rows, shares): the unlabeled rows that hold the very text of a labeled row (case and runs of spaces aside),
     and for each the class shares of the labeled rows holding that text (one class, 1.0, when they agree).
@@ -1115,7 +1109,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     report("summarize", 0, 1)
     term_counts = document_term_counts(texts, stop_words_for(language))
     summary = summarize_clusters(texts, embeddings, clusters, y, table.codec, row_ids=table.row_ids,
-                                 term_counts=term_counts)
+                                 term_counts=term_counts, text_ids=same_texts)
     report("summarize", 1, 1)
     timings["summarize"] = time.perf_counter() - start
 
@@ -1138,7 +1132,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                      boilerplate=boilerplate_record,
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table, same_texts),
                      clustering=clustering, label_check=label_check, language=language,
-                     shared={"term_counts": term_counts, "texts_read": texts},
+                     shared={"term_counts": term_counts, "texts_read": texts, "text_ids": same_texts},
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": fill.best is not None,
                                   **({"map": n_classes > 0} if config.make_map else {})})
 

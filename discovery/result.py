@@ -19,7 +19,7 @@ from sklearn.preprocessing import normalize
 from .boilerplate import phrases_of, without_boilerplate
 from .cluster import best_of_inits
 from .errors import InputError
-from .io import contentless_rows, free_column_name, why_read_as_no_label, with_row_ids
+from .io import contentless_rows, free_column_name, same_text_ids, why_read_as_no_label, with_row_ids
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, KNOWN, MIXED, candidate_name, candidate_rows, document_term_counts,
@@ -515,6 +515,13 @@ def prepare_decisions(result: Discovery) -> Discovery:
     return result
 
 
+def _text_ids(result: Discovery) -> np.ndarray:
+    """``io.same_text_ids`` of the texts as read, once for a result and every result derived from it."""
+    if "text_ids" not in result.shared:
+        result.shared["text_ids"] = same_text_ids(result.texts_read)
+    return result.shared["text_ids"]
+
+
 def _term_counts(result: Discovery):
     if "term_counts" not in result.shared:
         result.shared["term_counts"] = document_term_counts(result.texts_read, stop_words_for(result.language))
@@ -828,7 +835,7 @@ class _Decisions:
             rows["cohesion"] = _cohesion(result.embeddings, self.cluster_of, self.centers)
             table = result.table
             summary = summarize_clusters(result.texts_read, result.embeddings, self.cluster_of, table.labels, table.codec,
-                                         row_ids=table.row_ids, term_counts=_term_counts(result),
+                                         row_ids=table.row_ids, term_counts=_term_counts(result), text_ids=_text_ids(result),
                                          previous=result.clusters, changed=self.changed)
             clusters = _decorate_clusters(summary, informative_cohesion(rows, self.cluster_of), self.cluster_of,
                                           self.names, self.dismissed,

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
-from .io import same_text_key
+from .io import same_text_ids
 from .labels import LabelCodec
 
 KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
@@ -180,8 +180,9 @@ SUMMARY_COLUMNS = ("cluster_id", "size", "distinct_texts", "n_labeled", "majorit
 def summarize_clusters(texts: list[str], X: np.ndarray, clusters: np.ndarray, labels: np.ndarray, codec: LabelCodec,
                        row_ids: np.ndarray | None = None, n_keywords: int = 8, n_representatives: int = 5,
                        term_counts=None, previous: pd.DataFrame | None = None, changed=(),
-                       extra_stop_words=()) -> pd.DataFrame:
-    """One row per cluster, sorted by cluster id; representatives are row ids.
+                       extra_stop_words=(), text_ids: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per cluster, sorted by cluster id; representatives are row ids. ``text_ids``: ``io.same_text_ids`` of
+    the texts when the caller has them (a cluster's ``distinct_texts`` counts them).
 
     To update a summary after merges without describing every cluster again: ``term_counts`` is
     ``document_term_counts(texts, extra_stop_words)`` computed earlier, ``previous`` the summary of an assignment in
@@ -198,7 +199,8 @@ def summarize_clusters(texts: list[str], X: np.ndarray, clusters: np.ndarray, la
     reps = representative_rows(X, clusters, n_representatives, only=fresh)
     labeled_share = float(np.mean(labels >= 0)) if len(labels) else 0.0
     # a candidate of 200 rows and 8 distinct texts is a pile of "no comment", "none", "ok": read at a glance
-    distinct = pd.Series([same_text_key(text) for text in texts]).groupby(np.asarray(clusters)).nunique()
+    text_ids = same_text_ids(texts) if text_ids is None else text_ids
+    distinct = pd.Series(text_ids).groupby(np.asarray(clusters)).nunique()
     kept = {} if previous is None else previous.loc[[c for c in ids if int(c) not in reps],
                                                     list(SUMMARY_COLUMNS)].to_dict("index")
     records = []
