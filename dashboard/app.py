@@ -123,6 +123,9 @@ def decisions_sidebar() -> None:
     workspace = st.session_state.get("workspace")
     if result is None or workspace is None:
         return
+    damaged = state.damaged_decisions_note(workspace)
+    if damaged:
+        st.sidebar.warning(state.plain(damaged), icon=":material/warning:")
     elsewhere = state.decisions_elsewhere(workspace)
     if elsewhere:
         st.sidebar.info(state.plain(elsewhere), icon=":material/history:")

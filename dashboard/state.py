@@ -7,6 +7,7 @@ shows a stale view, and a decision is written to the workspace the moment it is 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -29,7 +30,7 @@ from discovery.result import describe_decision
 from discovery.pipeline import STAGES, effective_config
 from discovery.language import check_languages, language_warning
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
-from discovery.workspace import atomic_write_json, safe_upload_path, save_upload, saved_workspaces
+from discovery.workspace import UPLOADS_FOLDER, atomic_write_json, safe_upload_path, save_upload, saved_workspaces
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = ROOT / "data" / "banking_demo.csv"
@@ -604,22 +605,61 @@ def decisions_elsewhere(workspace: Workspace) -> str | None:
             ". Decisions belong to the settings they were made with: go back to those settings to see them.")
 
 
+def damaged_decisions_note(workspace: Workspace) -> str | None:
+    """When this data's decisions file could not be read (edited by hand, cut short): where it was kept, and how
+    to have its decisions back. The decisions looked silently gone."""
+    copies = workspace.damaged_copies()
+    if not copies:
+        return None
+    kept = ", ".join(str(path) for path in copies[-3:]) + (f" and {len(copies) - 3} older" if len(copies) > 3 else "")
+    return (f"A decisions file of this data and these settings could not be read (edited by hand, or cut short), so "
+            f"the decisions shown are only those made since: it was kept as {kept}. Mend it (it is JSON) and put it "
+            f"back as {workspace.path} to have its decisions again, or delete it to hide this note.")
+
+
+def other_copies_with_decisions(path) -> list[tuple[Path, int]]:
+    """For a file the workspace keeps (``uploads/<content hash>/<name>``: a reviewed copy, an upload): the other
+    contents kept under that name holding decisions, each with how many. *Run again with my labels* from an
+    earlier round makes another copy, and the decisions made on the copy before it were out of sight."""
+    path = Path(str(path))
+    if path.parent.parent.name != UPLOADS_FOLDER:
+        return []
+    found = []
+    for copy in sorted(path.parent.parent.glob(f"*/{glob.escape(path.name)}")):
+        if copy == path:
+            continue
+        count = sum(len(saved.decisions) for saved in saved_workspaces(workspace_root(Source(kind="path", path=str(copy))))
+                    if saved.about.get("data") == str(copy))
+        if count:
+            found.append((copy, count))
+    return found
+
+
 def other_versions_note(workspace: Workspace) -> str | None:
     """When decisions were saved for this data's file as it was before an edit: that they exist and where (a
-    fixed typo in the file looked like every decision lost)."""
+    fixed typo in the file looked like every decision lost). An upload's bare name may be a namesake's: said so."""
     about = workspace.about or {}
-    if os.sep not in str(about.get("data") or ""):  # an upload's bare file name: a namesake is likely other data
-        return None
+    upload = os.sep not in str(about.get("data") or "")
     versions = workspace.saved_for_other_versions(about.get("data"), about.get("data_hash"))  # only with none elsewhere
     if not versions:
-        return None
+        copies = other_copies_with_decisions(about.get("data") or "")
+        if not copies:
+            return None
+        count = sum(n for _, n in copies)
+        shown = "; ".join(f"{path} ({n})" for path, n in copies[:3])
+        return (f"No decision is saved for this copy; {count:,} decision{'s are' if count != 1 else ' is'} saved for "
+                f"another copy of the same name, made from other decisions (running again with your labels from an "
+                f"earlier round makes a new copy): {shown}. Open that file on the Data page to see them; this copy "
+                "does not hold them.")
     count = sum(len(decisions) for _, decisions in versions)
     were = "decisions are" if count != 1 else "decision is"
     contents = "other contents" if len(versions) == 1 else f"{len(versions)} other contents"
-    return (f"No decision is saved for {about.get('data')} as it is now; {count:,} {were} saved for a file of that "
+    what = f"an upload named {about.get('data')}" if upload else about.get("data")
+    back = "upload that version again" if upload else "put the earlier file back"
+    return (f"No decision is saved for {what} as it is now; {count:,} {were} saved for a file of that "
             f"name with {contents} (an earlier version, if you edited it since). Decisions belong to the data they "
             f"were made on (row ids may point at other rows now), so they are kept there, in "
-            f"{workspace.directory.parent}: put the earlier file back to see them.")
+            f"{workspace.directory.parent}: {back} to see them.")
 
 
 def rows_labeled(decisions: list[dict]) -> int:
@@ -883,7 +923,11 @@ def run_again_with_labels(result) -> None:
     switch_source(new, new_clusters_to_keep(result, carried))  # a few more labels: the same candidates, if they fit
     st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
     more = f"{carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}"
-    notify(f"Running again on {path.name} with {more}. {carried.summary()}")
+    earlier = other_copies_with_decisions(path)
+    left = (f" Decisions made on {'another copy' if len(earlier) == 1 else f'{len(earlier)} other copies'} made "
+            f"from other decisions ({'; '.join(str(p) for p, _ in earlier[:3])}) are not in this one: open "
+            f"{'it' if len(earlier) == 1 else 'them'} on the Data page to see them." if earlier else "")
+    notify(f"Running again on {path.name} with {more}. {carried.summary()}{left}")
 
 
 # ---- export -------------------------------------------------------------------------------------

@@ -327,8 +327,9 @@ def check_out_path(out, wanted: str) -> None:
 
 def cmd_add_labels(args) -> int:
     from .io import DEFAULT_TEXT_COLUMN, file_sha256, read_table
-    from .labels import listed, looks_like_a_marker, similar_spellings_note
-    from .relabel import add_labels, edited_proposals, next_run_file, review_labels_left_behind, run_reading
+    from .labels import listed, looks_like_a_marker, similar_spellings_note, spelling_key
+    from .relabel import (add_labels, edited_proposals, next_run_file, recorded_decision_labels,
+                          review_labels_left_behind, run_reading)
     from .workspace import atomic_write_bytes
 
     out = Path(args.out).expanduser()
@@ -346,6 +347,13 @@ def cmd_add_labels(args) -> int:
     if adopted:
         print(f"note: {args.input} read as the run that wrote {args.labeled} read it "
               f"({', '.join(reading_flags(adopted, repr))}, from its manifest.json)", file=sys.stderr)
+    marker = run_read.get("unlabeled_marker") if args.unlabeled_marker is None and not adopted else None
+    if marker is not None and spelling_key(str(marker)) in {spelling_key(name) for name in table.codec.names}:
+        options["unlabeled_marker"] = str(marker)  # other bytes (rows added since?) but the marker that run read
+        table = read_table(args.input, **options)
+        print(f"note: {args.input}: {marker!r} in {table.label_column!r} read as unlabeled, as the run that wrote "
+              f"{args.labeled} read its data (--unlabeled-marker, from its manifest.json; this file holds other "
+              "bytes than that run read); give --unlabeled-marker to read it otherwise", file=sys.stderr)
     for warning in table.warnings:  # before anything is refused: how the data was read may be why
         print(f"warning: {warning}", file=sys.stderr)
     try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding; --encoding is the data's
@@ -355,7 +363,7 @@ def cmd_add_labels(args) -> int:
     if left_behind := review_labels_left_behind(args.labeled, table, labeled, run_read):
         raise InputError(left_behind)
     carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=options["unlabeled_marker"],
-                         drawn_at_random=args.drawn_at_random)
+                         drawn_at_random=args.drawn_at_random, decided=recorded_decision_labels(args.labeled, table))
     edited = edited_proposals(args.labeled, labeled)
     if edited:
         shown = listed(edited)
@@ -363,9 +371,15 @@ def cmd_add_labels(args) -> int:
                    f"{'have' if len(edited) != 1 else 'has'} another proposed_label or accepted than the run wrote, "
                    f"but add-labels reads only the {carried.label_column!r} column: type each label you mean into it "
                    "(a proposal you keep too: copy it there)")
-        if not carried.assigned_rows and not carried.kept_rows:
+        if not carried.assigned_rows and not carried.kept_rows and not carried.from_decisions:
             raise InputError(ignored + ", and run this again; nothing was written.")
         print(f"warning: {ignored}; those rows were left as they were", file=sys.stderr)
+    if not carried.assigned_rows and not carried.kept_rows and not carried.from_decisions:
+        proposals = labeled.earlier_proposals is not None and "proposed_label" in labeled.earlier_proposals.columns
+        raise InputError(f"{args.labeled}: adds no label: every label filled in its {carried.label_column!r} column is "
+                         f"the one {table.source_name} has already"
+                         + (" (add-labels reads that column only, not proposed_label)" if proposals else "")
+                         + f"; type the labels you mean into {carried.label_column!r} and run this again; nothing was written.")
     # of the labeled file's warnings, those on how its cells were read (spellings take the data's in add_labels)
     reading = tuple(w for w in labeled.warnings if " read as " in w)
     for warning in (w.replace("--encoding", "--labeled-encoding") for w in reading):
@@ -385,6 +399,8 @@ def cmd_add_labels(args) -> int:
         "--out ..."])
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
+          + (f", and {carried.from_decisions:,} rows labeled by the decisions of the run that wrote {Path(args.labeled).name} "
+             "(in the dashboard; from its manifest.json)" if carried.from_decisions else "")
           + (f" ({carried.kept_rows:,} doubtful label{'s' if carried.kept_rows != 1 else ''} kept as "
              f"{'they were' if carried.kept_rows != 1 else 'it was'}: not listed to check again)"
              if carried.kept_rows else "")
@@ -397,6 +413,10 @@ def cmd_add_labels(args) -> int:
         shown = ", ".join(map(repr, markers))
         print(f"warning: {args.labeled}: {shown} typed as a label is taken as a class name; if it means unlabeled, "
               "leave that cell blank and run this again (a blank label leaves its row as it was)", file=sys.stderr)
+    new_spellings = typed_spellings_unified(labeled, table)
+    if new_spellings:
+        print(f"note: {args.labeled}: new labels typed in more than one spelling (case, spaces) were made one: "
+              f"{listed(new_spellings, lambda pair: f'{pair[0]!r} -> {pair[1]!r}')}", file=sys.stderr)
     if carried.respelled:
         shown = listed(carried.respelled, lambda pair: f"{pair[0]!r} -> {pair[1]!r}")
         print(f"note: {args.labeled}: labels typed otherwise than the data's (case, spaces, leading zeros) took its spelling: "
@@ -416,6 +436,21 @@ def cmd_add_labels(args) -> int:
         print(f"warning: labels changed from the data's: {shown}" + (f" and {relabeled - 5} more" if relabeled > 5 else ""),
               file=sys.stderr)
     return 0
+
+
+def typed_spellings_unified(labeled, table) -> list[tuple[str, str]]:
+    """(as typed, as kept) for labels typed into the review file that the data does not have, in two spellings or
+    more (``CARD_ARRIVAL`` and ``card_arrival``), which reading the file made one (labels of the data's take its
+    spelling, which ``NextRunLabels.respelled`` tells)."""
+    from .labels import spelling_key
+
+    if labeled.label_column is None:
+        return []
+    known = {spelling_key(name) for name in table.codec.names}
+    kept = {spelling_key(name): name for name in labeled.codec.names}
+    typed = {str(cell).strip() for cell in labeled.frame[labeled.label_column].dropna()}
+    return sorted((cell, kept[spelling_key(cell)]) for cell in typed
+                  if spelling_key(cell) in kept and spelling_key(cell) not in known and cell != kept[spelling_key(cell)])
 
 
 def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:

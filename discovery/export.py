@@ -241,6 +241,8 @@ def git_revision() -> str | None:
 
 def manifest(discovery) -> dict:
     """Everything needed to repeat and audit a run."""
+    from .relabel import decision_labels
+
     table = discovery.table
     return {
         "input": {"name": str(table.source_name), "sha256": table.data_hash, "rows": len(table),
@@ -272,6 +274,8 @@ def manifest(discovery) -> dict:
         # stored decisions this result could not apply (a later one needing one taken back): not in the labels
         "skipped_decisions": [{"decision": decision, "reason": reason} for decision, reason in discovery.skipped_decisions],
         "rows_labeled_by_decisions": int(discovery.labeled_by_decisions.sum()),  # input.labeled_rows: the data's
+        # what add-labels carries beside the labels typed into a label_next.csv saved with this manifest
+        "labels_from_decisions": decision_labels(discovery),
         "min_confidence": discovery.min_confidence,
         "warnings": discovery.warnings,
     }

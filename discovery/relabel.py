@@ -64,6 +64,7 @@ class NextRunLabels:
     kept_rows: int = 0  # rows whose label the researcher looked at and kept as the data has it
     merged_rows: dict = dataclasses.field(default_factory=dict)  # class -> representative rows of candidates merged into it
     respelled: tuple = ()  # (as typed, the data's spelling it took) of labels typed in another case, spacing or leading zeros
+    from_decisions: int = 0  # rows labeled by the decisions the labeled file's run recorded (``recorded_decision_labels``)
 
     @property
     def n_labeled(self) -> int:
@@ -166,6 +167,58 @@ def labels_for_next_run(result) -> NextRunLabels:
         kept_rows=int(kept.sum()), merged_rows=merged_rows)
 
 
+def text_key(text) -> str:
+    """A short fingerprint of a row's text, runs of spaces and line breaks aside (as ``_same_text`` compares)."""
+    import hashlib
+
+    return hashlib.sha256(" ".join(str(text).split()).encode("utf-8")).hexdigest()[:16]
+
+
+def decision_labels(result) -> list[dict]:
+    """The labels this result's decisions give rows, as ``labels_for_next_run`` carries them (rows labeled by hand,
+    the representative rows of named categories and of candidates merged into a class, doubtful labels kept), each
+    with its row's ``text_key``. The manifest records them: the dashboard keeps decisions in its workspace, not in
+    the data, so ``add-labels`` on a label_next.csv saved beside them carries them from there."""
+    if not result.decisions:
+        return []
+    carried = labels_for_next_run(result)
+    labels = carried.frame[carried.label_column].to_numpy(dtype=object)
+    origin = carried.frame[carried.origin_column].to_numpy(dtype=object)
+    before = np.array(result.table.codec.decode(result.table.labels), dtype=object)
+    rows = np.flatnonzero((labels != before) | (origin != recorded_origin(result.table)))
+    texts = np.asarray(result.table.texts, dtype=object)
+    return [{"row_id": int(row), "label": labels[row], "origin": origin[row], "text_key": text_key(texts[row])}
+            for row in rows if labels[row] is not None]
+
+
+def recorded_decision_labels(labeled_path: str | os.PathLike, table) -> pd.DataFrame:
+    """The labels the decisions of the run that wrote ``labeled_path`` gave rows (its manifest.json's
+    ``labels_from_decisions``; none when it records none), each row checked to hold the same text in ``table``.
+    Columns ``row_id``, ``label``, ``origin``."""
+    manifest_path = Path(labeled_path).parent / "manifest.json"
+    columns = ["row_id", "label", "origin"]
+    try:
+        recorded = json.loads(manifest_path.read_text(encoding="utf-8")).get("labels_from_decisions") or []
+        decided = pd.DataFrame(recorded, columns=[*columns, "text_key"])
+        decided["row_id"] = decided.row_id.astype(np.int64)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return pd.DataFrame(columns=columns)
+    rows = decided.row_id.to_numpy()
+    outside = (rows < 0) | (rows >= len(table))
+    texts = np.asarray(table.texts, dtype=object)
+    other = outside.copy()
+    other[~outside] = [text_key(text) != key for text, key in zip(texts[rows[~outside]], decided.text_key[~outside])]
+    if other.any():
+        row = int(rows[other][0])
+        where = (f"is not a row of {table.source_name} (it has {len(table):,})" if outside[other][0]
+                 else f"holds another text in {table.source_name}")
+        raise InputError(f"{manifest_path} records {len(decided):,} labels given by decisions in the run that wrote "
+                         f"{Path(labeled_path).name} (labeled in the dashboard, named categories), but row {row} "
+                         f"{where}: add the labels to the data that run read ({run_reading(labeled_path).get('name', 'its input')}), "
+                         f"or, to leave those decisions out, move {Path(labeled_path).name} away from that manifest.json.")
+    return decided[columns]
+
+
 def _kept_in_review(result) -> np.ndarray:
     """Per row: the label check listed it and an ``assign`` decision gave it the very label the data has (the
     researcher looked at the doubtful label and kept it). Only listed rows: labeling a lasso selection gives many
@@ -215,7 +268,8 @@ def _same_text(text: str, copy: str) -> bool:
 
 
 def add_labels(table, labeled, source_name: str | None = None,
-               unlabeled_marker: str | None = None, drawn_at_random: bool = False) -> NextRunLabels:
+               unlabeled_marker: str | None = None, drawn_at_random: bool = False,
+               decided: pd.DataFrame | None = None) -> NextRunLabels:
     """Fold labels given in a copy of some rows (``label_next.csv`` with its label column filled in) into
     ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label (or the
     ``unlabeled_marker``, also as a spreadsheet escapes it: ``'-1``) leaves the row as it was. A label typed
@@ -225,6 +279,8 @@ def add_labels(table, labeled, source_name: str | None = None,
     ``labeled``: a ``LabeledTable`` read with the same text and label columns as ``table``.
     ``drawn_at_random``: the rows were picked at random (not from label_next.csv, where the proposals were
     unsure), so their labels count as the data's and may be held out to estimate the fill-in's accuracy.
+    ``decided``: labels the run's decisions gave rows (``recorded_decision_labels``), folded in first with the
+    origin they were given; a label typed for the same row replaces its decision's.
     """
     frame = labeled.frame
     source_name = source_name or labeled.source_name
@@ -240,6 +296,17 @@ def add_labels(table, labeled, source_name: str | None = None,
                       for label in labeled.codec.decode(labeled.labels)], dtype=object)
     marker = None if unlabeled_marker is None else spelling_key(unlabeled_marker)
     given = np.array([label is not None and spelling_key(label) != marker for label in typed], dtype=bool)
+    labels = np.array(table.codec.decode(table.labels), dtype=object)
+    origin = recorded_origin(table)
+    decided_rows = np.zeros(0, dtype=np.int64)
+    if decided is not None and len(decided):
+        rows = decided.row_id.to_numpy(dtype=np.int64)
+        moved = (labels[rows] != decided.label.to_numpy(dtype=object)) | (origin[rows] != decided.origin.to_numpy(dtype=object))
+        decided_rows = rows[moved]
+        labels[rows], origin[rows] = decided.label.to_numpy(dtype=object), decided.origin.to_numpy(dtype=object)
+    if not given.any() and len(decided_rows):
+        return dataclasses.replace(_with_labels(table, labels, origin, 0, {}, ()),
+                                   from_decisions=len(decided_rows))
     if not given.any():
         raise InputError(f"{source_name}: no row of its {labeled.label_column or 'label'!r} column is filled in; "
                          "type a label for the rows you want to add, then run this again.")
@@ -269,8 +336,6 @@ def add_labels(table, labeled, source_name: str | None = None,
     new = np.array([spelling.get(spelling_key(label), label) for label in typed[given]], dtype=object)
     respelled = tuple(sorted({(str(a), str(b)) for a, b in zip(typed[given], new) if str(a).strip() != str(b)}))
     row_ids, new = _one_label_a_row(row_ids, new, source_name)
-    labels = np.array(table.codec.decode(table.labels), dtype=object)
-    origin = recorded_origin(table)
     changed = row_ids[labels[row_ids] != new]
     unchanged = row_ids[labels[row_ids] == new]
     relabeled = tuple((int(row), labels[row], label) for row, label in zip(row_ids, new)
@@ -286,7 +351,8 @@ def add_labels(table, labeled, source_name: str | None = None,
     blanked = tuple(int(row) for row in np.unique(ids.to_numpy()[listed].astype(np.int64))
                     if labels[row] is not None and row not in labeled_here)
     return dataclasses.replace(_with_labels(table, labels, origin, len(changed), {}, (), relabeled), blanked=blanked,
-                               kept_rows=len(kept), respelled=respelled)
+                               kept_rows=len(kept), respelled=respelled,
+                               from_decisions=len(np.setdiff1d(decided_rows, row_ids)))
 
 
 def _one_label_a_row(row_ids: np.ndarray, labels: np.ndarray, source_name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -192,6 +192,12 @@ class Workspace:
         except FileNotFoundError:
             return []
 
+    def damaged_copies(self) -> list[Path]:
+        """The decisions files ``load`` could not read and kept aside (oldest first): nothing else tells the
+        researcher why the decisions are gone."""
+        copies = self.directory.glob(f"{Path(DECISIONS_FILE).stem}.damaged-*.json")
+        return sorted(copies, key=lambda path: (path.stat().st_mtime, path.name))
+
     def append(self, decision: dict) -> list[dict]:
         """Add one decision atomically; returns the full list as stored (including other sessions' work)."""
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -771,10 +771,15 @@ def test_add_labels_reads_the_data_as_the_run_that_wrote_the_review_file(tmp_pat
     again = discovery("run", tmp_path / "data.csv", "--model", "tfidf", "--unlabeled-marker", "?", "--quiet",
                       "--label-next", "5", "--out", tmp_path / "out")
     assert again.returncode == 0 and "moved to" not in again.stderr, again.stderr
-    # another file than the run read: nothing is taken from that manifest
-    truth.assign(text=truth.text + " ").to_csv(tmp_path / "other.csv", index=False)
+    # another file than the run read (a row added since): of that manifest, only the marker its label column holds
+    # is taken (without it, '?' was a class of 72 rows in the copy, and the next run learned it)
+    grown = pd.concat([truth, pd.DataFrame({"text": ["how do I top up by cheque"], "label": ["?"]})])
+    grown.to_csv(tmp_path / "other.csv", index=False)
     other = discovery("add-labels", tmp_path / "other.csv", tmp_path / "out" / "typed.csv", "--out", tmp_path / "o.parquet")
-    assert "manifest.json)" not in other.stderr
+    assert other.returncode == 0, other.stderr
+    assert "manifest.json)" not in other.stderr and "'?' in 'label' read as unlabeled" in other.stderr
+    labels = pd.read_parquet(tmp_path / "o.parquet")["label"]
+    assert not labels.eq("?").any() and labels.notna().sum() == (truth.label != "?").sum() + 5
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["input"]["unlabeled_marker"] == "?"
 
 
@@ -812,6 +817,21 @@ def test_add_labels_says_when_proposals_were_corrected_instead_of_labels(demo_sl
     added = discovery("add-labels", demo_slice, path, "--out", tmp_path / "reviewed.parquet")
     assert added.returncode == 0 and "those rows were left as they were" in added.stderr
     assert "1 unlabeled rows" in added.stdout
+
+
+def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(demo_slice, tmp_path):
+    """'CARD_THING' and 'card_thing', both new, became one class without a word."""
+    ran = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--label-next", "6", "--out", tmp_path / "a")
+    assert ran.returncode == 0, ran.stderr
+    path = tmp_path / "a" / "label_next.csv"
+    label_next = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    label_next.loc[:2, "label"] = ["CARD_THING", "card_thing", "card_thing"]
+    label_next.to_csv(path, index=False)
+    added = discovery("add-labels", demo_slice, path, "--out", tmp_path / "reviewed.parquet")
+    assert added.returncode == 0, added.stderr
+    assert "new labels typed in more than one spelling (case, spaces) were made one: 'CARD_THING' -> 'card_thing'" \
+        in added.stderr
+    assert set(pd.read_parquet(tmp_path / "reviewed.parquet").label) >= {"card_thing"}
 
 
 def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice, tmp_path):

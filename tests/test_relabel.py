@@ -308,3 +308,76 @@ def test_rows_split_off_a_merged_candidate_are_not_carried_as_the_class(reviewed
     moved = split.rows.cluster_id.to_numpy()[shown] == split_off
     assert moved.any(), "the split should take some of the merged candidate's rows back"
     assert sum(carried_split.values()) == len(shown) - int(moved.sum())
+
+
+def _saved_with_typed_labels(result, tmp_path, typed: dict):
+    """The result's data as a CSV, its files saved as the dashboard's Save all files does, and ``typed`` (row id ->
+    label) typed into that folder's label_next.csv as a spreadsheet user would."""
+    from discovery.export import write_run_files
+
+    data = tmp_path / "sample.csv"
+    result.table.frame.to_csv(data, index=False)
+    saved = tmp_path / "saved"
+    write_run_files(result, saved, label_next=0)
+    rows = result.rows.loc[list(typed)]
+    pd.DataFrame({"row_id": list(typed), "text": rows.text, "label": list(typed.values())}).to_csv(
+        saved / "label_next.csv", index=False)
+    return data, saved / "label_next.csv"
+
+
+def test_add_labels_carries_the_dashboards_decisions_recorded_beside_the_typed_file(reviewed, tmp_path):
+    """A researcher labels rows and names a candidate in the dashboard, saves all files, types more labels into
+    the saved label_next.csv and gives it to add-labels with the data: every label of the three survives."""
+    from test_cli import discovery
+
+    truth, known, intent, other, by_hand, named, first, result = reviewed
+    unlabeled = np.flatnonzero(result.rows.label_source.to_numpy() != "human")
+    typed = {int(r): str(truth[r]) for r in unlabeled if r not in by_hand
+             and r not in result.clusters.loc[named, "representative_ids"]}
+    typed = dict(list(typed.items())[:2])
+    data, label_next = _saved_with_typed_labels(result, tmp_path, typed)
+    out = tmp_path / "reviewed.parquet"
+    done = discovery("add-labels", data, label_next, "--out", out)
+    assert done.returncode == 0, done.stderr
+    copy = pd.read_parquet(out)
+    shown = result.rows.index.get_indexer(result.clusters.loc[named, "representative_ids"])
+    assert copy.label[by_hand].tolist() == [other] * 3
+    assert set(copy.label_origin[by_hand]) == {ORIGIN_ASSIGNED}
+    assert set(copy.label[shown]) == {intent} and set(copy.label_origin[shown]) == {ORIGIN_NAMED}
+    assert [copy.label[r] for r in typed] == list(typed.values())
+    assert f"{3 + len(shown)} rows labeled by the decisions" in done.stdout
+    assert copy.label.notna().sum() == result.table.n_labeled + 3 + len(shown) + len(typed)
+
+
+def test_add_labels_refuses_decisions_recorded_for_other_texts(reviewed, tmp_path):
+    truth, known, intent, other, by_hand, named, first, result = reviewed
+    from test_cli import discovery
+
+    data, label_next = _saved_with_typed_labels(result, tmp_path, {int(np.flatnonzero(result.table.labels < 0)[0]): "x"})
+    frame = pd.read_csv(data)
+    frame.loc[by_hand[0], "text"] = "a text edited since the run"
+    frame.to_csv(data, index=False)
+    done = discovery("add-labels", data, label_next, "--out", tmp_path / "reviewed.parquet")
+    assert done.returncode != 0 and f"row {by_hand[0]} holds another text" in done.stderr
+    assert not (tmp_path / "reviewed.parquet").exists()
+
+
+def test_add_labels_refuses_a_file_that_adds_nothing(small_banking, tmp_path):
+    """Corrections typed into proposed_label of a downloaded proposed_labels.csv (no manifest beside it) are not
+    read: the command says so instead of writing a copy that adds nothing."""
+    from discovery.export import _label_files
+    from test_cli import discovery
+
+    frame, y, X = small_banking
+    table = table_from_frame(pd.DataFrame({"text": frame.text, "label": np.where(y >= 0, frame.true_label, "")}),
+                             name="sample.csv", data_hash="sample")
+    result = run_discovery(table, CONFIG, embeddings=X)
+    (tmp_path / "sample.csv").write_text(table.frame.to_csv(index=False))
+    proposals = pd.read_csv(__import__("io").BytesIO(_label_files(result)["proposed_labels.csv"]))
+    unlabeled = proposals.label.isna().to_numpy()
+    proposals.loc[np.flatnonzero(unlabeled)[:3], "proposed_label"] = "corrected"
+    proposals.to_csv(tmp_path / "proposed_labels.csv", index=False)
+    done = discovery("add-labels", tmp_path / "sample.csv", tmp_path / "proposed_labels.csv",
+                     "--out", tmp_path / "reviewed.parquet")
+    assert done.returncode != 0 and "adds no label" in done.stderr and "not proposed_label" in done.stderr
+    assert not (tmp_path / "reviewed.parquet").exists()

@@ -107,6 +107,57 @@ def test_decisions_saved_before_the_file_was_edited_are_named(tmp_path):
     assert decisions_elsewhere(Workspace(tmp_path, "d", about={"data_hash": "h3", "data": "/data/new.csv",
                                                                "settings": {}})) is None
     Workspace(tmp_path, "e", about={"data_hash": "h4", "data": "data.csv", "settings": {}}).append(
-        {"action": "dismiss", "cluster_id": 1})  # an upload: a bare name many files share
-    assert decisions_elsewhere(Workspace(tmp_path, "f", about={"data_hash": "h5", "data": "data.csv",
-                                                               "settings": {}})) is None
+        {"action": "dismiss", "cluster_id": 1})  # an upload: a bare name many files share, so said as a maybe
+    note = decisions_elsewhere(Workspace(tmp_path, "f", about={"data_hash": "h5", "data": "data.csv", "settings": {}}))
+    assert "an upload named data.csv" in note and "upload that version again" in note
+
+
+def test_a_damaged_decisions_file_is_kept_aside_and_named(tmp_path):
+    """A hand-edited decisions.json (a trailing comma) left 0 decisions on every page and no word of where they went."""
+    from dashboard.state import damaged_decisions_note
+    from discovery import Workspace
+
+    workspace = Workspace(tmp_path, "a", about={"data_hash": "h1", "data": "/data/tickets.csv", "settings": {}})
+    for cluster_id in (3, 4):
+        workspace.append({"action": "dismiss", "cluster_id": cluster_id})
+    assert damaged_decisions_note(workspace) is None
+    text = workspace.path.read_text(encoding="utf-8")
+    workspace.path.write_text(text.rstrip().rstrip("}").rstrip() + ",}", encoding="utf-8")
+    assert workspace.load() == []
+    kept = workspace.damaged_copies()
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8").startswith(text.rstrip().rstrip("}").rstrip())
+    workspace.append({"action": "dismiss", "cluster_id": 5})
+    note = damaged_decisions_note(workspace)
+    assert str(kept[0]) in note and str(workspace.path) in note
+
+
+@pytest.mark.parametrize("workspace_env", [True, False])
+def test_decisions_on_an_earlier_reviewed_copy_are_named_on_the_copy_made_again(tmp_path, monkeypatch, workspace_env):
+    """Round 1 run again with labels made copy v1; rows labeled on v1; then one more label on the original data and
+    Run again made copy v2 (another content, another folder): v2 showed no decision and no word of v1's."""
+    from dashboard.state import Source, decisions_elsewhere, other_copies_with_decisions, workspace_root
+    from discovery import Workspace
+
+    if workspace_env:
+        monkeypatch.setenv("LABEL_DISCOVERY_WORKSPACE", str(tmp_path / "ws"))
+    else:
+        monkeypatch.delenv("LABEL_DISCOVERY_WORKSPACE", raising=False)
+    copies = []
+    for content in ("v1", "v2"):
+        copy = tmp_path / "ws" / "uploads" / content / "data-reviewed.parquet"
+        copy.parent.mkdir(parents=True)
+        copy.write_bytes(content.encode())
+        copies.append(copy)
+    v1, v2 = copies
+
+    def workspace(copy):
+        return Workspace(workspace_root(Source(kind="path", path=str(copy))), f"key-{copy.parent.name}",
+                         about={"data_hash": copy.parent.name, "data": str(copy), "settings": {}})
+
+    assert other_copies_with_decisions(v2) == []
+    for row in (4, 7):
+        workspace(v1).append({"action": "assign", "row_ids": [row], "label": "card_arrival"})
+    assert other_copies_with_decisions(v2) == [(v1, 2)]
+    note = decisions_elsewhere(workspace(v2))
+    assert "2 decisions are saved for another copy of the same name" in note and str(v1) in note
+    assert other_copies_with_decisions(tmp_path / "data.csv") == []  # a file of the user's: no copies to look at

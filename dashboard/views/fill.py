@@ -92,7 +92,9 @@ def show_label_next(result) -> None:
                "proposed classes: a label here teaches it more than one on a row it already gets right. Rows of "
                "candidate clusters are named on the Candidates page instead. A label you give is a human label "
                "in the export at once; the fill-in learns from it when you run again with your labels (Data "
-               "page), or on your own file once you add them (download the list).")
+               "page). To label more in a spreadsheet, use the label_next.csv that Save all files (Export page) "
+               "writes: `discovery add-labels` adds what you type there and, from the manifest.json beside it, the "
+               "labels given here; the list downloaded below carries only what you type into it.")
     # the file's first rows: picked for 20, a class's cap (twice an even share) let fewer of one class in than the file's
     suggested = rows_to_label_next(result, n=NEXT_FILE).head(NEXT_SHOWN)
     if suggested.empty:
