@@ -402,7 +402,8 @@ def cmd_add_labels(args) -> int:
           + (f", and {carried.from_decisions:,} rows labeled by the decisions of the run that wrote {Path(args.labeled).name} "
              "(in the dashboard; from its manifest.json)" if carried.from_decisions else "")
           + (f" ({carried.kept_rows:,} doubtful label{'s' if carried.kept_rows != 1 else ''} kept as "
-             f"{'they were' if carried.kept_rows != 1 else 'it was'}: not listed to check again)"
+             f"{'they were' if carried.kept_rows != 1 else 'it was'}: not listed to check again; a row not looked at yet "
+             "stays listed when its label cell is left blank)"
              if carried.kept_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`{next_run}` on it: {use})")

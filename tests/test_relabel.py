@@ -214,9 +214,11 @@ def test_a_doubtful_label_kept_in_review_is_carried_as_reviewed_and_not_flagged_
     known = sorted(set(truth[y >= 0]))
     wrong = int(np.flatnonzero(y >= 0)[0])
     labels[wrong] = next(k for k in known if k != truth[wrong])  # a label the rest of the data contradicts
+    second = int(next(r for r in np.flatnonzero(y >= 0) if truth[r] != truth[wrong]))
+    labels[second] = next(k for k in known if k not in (truth[second], labels[wrong]))  # one more, looked at later
     table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels}), name="s.csv", data_hash="s")
     first = run_discovery(table, CONFIG, embeddings=X)
-    assert wrong in first.labels_to_check.index
+    assert wrong in first.labels_to_check.index and second in first.labels_to_check.index
     same = [int(r) for r in np.flatnonzero(labels == labels[wrong]) if r != wrong]  # a lasso over the class
     assert labels_for_next_run(assign_label(first, same, labels[wrong])).kept_rows == 0  # not a review of each
     kept = assign_label(first, [wrong], labels[wrong])
@@ -235,6 +237,14 @@ def test_a_doubtful_label_kept_in_review_is_carried_as_reviewed_and_not_flagged_
     added = add_labels(table, check_file)
     assert added.kept_rows == len(first.labels_to_check) and added.assigned_rows == 0
     assert added.frame.label_origin[wrong] == ORIGIN_KEPT
+    # a review over several days: rows not looked at yet, their label cell left blank, stay unreviewed
+    partly = labels_to_check_table(first).copy()
+    later = partly.row_id.astype(int) != wrong
+    assert later.any()
+    partly.loc[later, "label"] = ""
+    added = add_labels(table, read_table_bytes(to_csv_bytes(partly), "labels_to_check.csv"))
+    assert added.kept_rows == 1 and added.frame.label_origin[wrong] == ORIGIN_KEPT
+    assert (added.frame.label_origin[partly.row_id[later].astype(int)] == ORIGIN_DATA).all()
 
 
 def test_the_tables_a_notebook_joins_on_row_id_and_runs_again_on_are_plain_frames(demo_result):
