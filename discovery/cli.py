@@ -328,8 +328,8 @@ def check_out_path(out, wanted: str) -> None:
 def cmd_add_labels(args) -> int:
     from .io import DEFAULT_TEXT_COLUMN, file_sha256, read_table
     from .labels import listed, looks_like_a_marker, similar_spellings_note, spelling_key
-    from .relabel import (add_labels, edited_proposals, next_run_file, recorded_decision_labels,
-                          review_labels_left_behind, run_reading)
+    from .relabel import (add_labels, edited_proposals, new_clusters_to_keep_after, next_run_file,
+                          recorded_decision_labels, review_labels_left_behind, run_reading)
     from .workspace import atomic_write_bytes
 
     out = Path(args.out).expanduser()
@@ -394,9 +394,10 @@ def cmd_add_labels(args) -> int:
     use = ("they train every stage and may be held out to score the estimate, as the data's labels" if args.drawn_at_random
            else "rows labeled in review train every stage and are never held out to score the estimate; "
                 "--drawn-at-random, for rows picked at random, lets them be")
+    keep = new_clusters_to_keep_after(args.labeled, carried, table)
     next_run = " ".join(["discovery run", str(out), *reading_flags(dict(
         text_column=table.text_column, label_column=carried.label_column, missing_words=options["missing_words"])),
-        "--out ..."])
+        *(["--keep-new-clusters", str(keep)] if keep is not None else []), "--out ..."])
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + (f", and {carried.from_decisions:,} rows labeled by the decisions of the run that wrote {Path(args.labeled).name} "

@@ -246,6 +246,22 @@ def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:
     return max(0, int(estimate["n_new"]) - named)
 
 
+def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRunLabels, table) -> int | None:
+    """``new_clusters_to_keep`` for ``discovery add-labels``: the new-cluster count the run that wrote
+    ``labeled_path`` estimated (its manifest.json), less the new categories the added labels name. None when
+    that run was given its count, or no manifest says."""
+    try:
+        clustering = json.loads((Path(labeled_path).parent / "manifest.json").read_text(encoding="utf-8"))["clustering"]
+        if clustering.get("n_new_clusters_given") or not clustering.get("estimate"):
+            return None
+        estimated = int(clustering["estimate"]["n_new"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    known = {spelling_key(name) for name in table.codec.names}
+    named = {spelling_key(label) for label in carried.frame[carried.label_column].dropna()} - known
+    return max(0, estimated - len(named))
+
+
 def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: int, named_rows: dict,
                  not_carried: tuple, relabeled: tuple = ()) -> NextRunLabels:
     frame = table.frame.copy().rename_axis(None)  # rows by position, as a frame run on again reads them

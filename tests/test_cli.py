@@ -821,6 +821,8 @@ def test_add_labels_says_when_proposals_were_corrected_instead_of_labels(demo_sl
 
 def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(demo_slice, tmp_path):
     """'CARD_THING' and 'card_thing', both new, became one class without a word."""
+    import json
+
     ran = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--label-next", "6", "--out", tmp_path / "a")
     assert ran.returncode == 0, ran.stderr
     path = tmp_path / "a" / "label_next.csv"
@@ -832,6 +834,9 @@ def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(de
     assert "new labels typed in more than one spelling (case, spaces) were made one: 'CARD_THING' -> 'card_thing'" \
         in added.stderr
     assert set(pd.read_parquet(tmp_path / "reviewed.parquet").label) >= {"card_thing"}
+    # the next run keeps this run's estimated count of new clusters, less the one category the labels name now
+    estimated = json.loads((tmp_path / "a" / "manifest.json").read_text())["clustering"]["estimate"]["n_new"]
+    assert f"--keep-new-clusters {max(0, estimated - 1)} --out" in added.stdout
 
 
 def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice, tmp_path):
