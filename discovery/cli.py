@@ -257,7 +257,10 @@ def cmd_run(args) -> int:
             print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
     flagged = result.hidden_category_clusters.index.tolist() if args.split_flagged else []
     for cluster in flagged:
-        result = split_cluster(result, cluster)
+        try:
+            result = split_cluster(result, cluster)
+        except InputError as exc:  # no group apart from the rest: the run's files are still written
+            print(f"note: --split-flagged: {exc}", file=sys.stderr)
     if args.min_confidence:
         result = set_min_confidence(result, args.min_confidence)
     files = write_run_files(result, args.out, args.label_next)

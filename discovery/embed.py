@@ -365,7 +365,12 @@ class SentenceEmbedder:
 
 
 class TfidfEmbedder:
-    """TF-IDF (word 1-2 grams, sublinear) reduced by TruncatedSVD and L2-normalised: no model needed."""
+    """TF-IDF (word 1-2 grams, sublinear) reduced by TruncatedSVD and L2-normalised: no model needed.
+
+    Unfitted, ``transform`` learns the vocabulary and the reduction from the texts it is given (a run reads its
+    whole table at once). ``fit`` learns them from some texts only, and ``transform`` then maps any texts into
+    that space: an evaluation fits on train, so test texts never shape the training rows' vectors.
+    """
 
     def __init__(self, n_components: int = 100, random_state: int = 0):
         self.n_components = n_components
@@ -373,40 +378,58 @@ class TfidfEmbedder:
 
     model_id = TFIDF_MODEL
 
-    def transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+    def fit(self, texts: Sequence[str], y=None) -> "TfidfEmbedder":
+        self.vectorizer_, matrix = _tfidf_fitted(list(texts))
+        self.svd_ = self._reduction(matrix)[0]
+        return self
+
+    def _reduction(self, matrix):
+        """The SVD fitted on ``matrix`` (None: one row or one term, nothing to reduce) and ``matrix`` reduced."""
         from sklearn.decomposition import TruncatedSVD
+
+        n_components = min(self.n_components, matrix.shape[1] - 1, matrix.shape[0] - 1)
+        if n_components < 1:
+            return None, matrix.toarray()
+        svd = TruncatedSVD(n_components=n_components, random_state=self.random_state)
+        with warnings.catch_warnings():  # explained variance of a degenerate matrix divides by 0
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return svd, svd.fit_transform(matrix)
+
+    def transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        from scipy.sparse import csr_matrix
         from sklearn.preprocessing import normalize
 
         texts = list(texts)
         if progress:
             progress(0, len(texts))
-        matrix = _tfidf_matrix(texts)
-        n_components = min(self.n_components, matrix.shape[1] - 1, len(texts) - 1)
-        if n_components < 1:  # one row or one term: nothing to reduce
-            reduced = matrix.toarray()
+        if hasattr(self, "vectorizer_"):
+            matrix = (csr_matrix((len(texts), 1), dtype=np.float64) if self.vectorizer_ is None
+                      else self.vectorizer_.transform(texts))
+            reduced = matrix.toarray() if self.svd_ is None else self.svd_.transform(matrix)
         else:
-            with warnings.catch_warnings():  # explained variance of a degenerate matrix divides by 0
-                warnings.simplefilter("ignore", RuntimeWarning)
-                reduced = TruncatedSVD(n_components=n_components, random_state=self.random_state).fit_transform(matrix)
+            reduced = self._reduction(_tfidf_fitted(texts)[1])[1]
         if progress:
             progress(len(texts), len(texts))
         return normalize(reduced).astype(np.float32)
 
-    fit_transform = transform
+    def fit_transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        return self.fit(texts).transform(texts, progress=progress)
 
 
-def _tfidf_matrix(texts: list[str]):
-    """Word 1-2 gram TF-IDF; texts without any word (emoji, punctuation, one-letter tokens) fall back to
-    character n-grams, and a table with no characters at all to a single zero column."""
+def _tfidf_fitted(texts: list[str]):
+    """Word 1-2 gram TF-IDF fitted on ``texts`` and their matrix; texts without any word (emoji, punctuation,
+    one-letter tokens) fall back to character n-grams, and a table with no characters at all to a single zero
+    column (no vectorizer)."""
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     for options in ({"ngram_range": (1, 2)}, {"analyzer": "char_wb", "ngram_range": (1, 3)}):
+        vectorizer = TfidfVectorizer(min_df=1, sublinear_tf=True, max_features=200_000, **options)
         try:
-            return TfidfVectorizer(min_df=1, sublinear_tf=True, max_features=200_000, **options).fit_transform(texts)
+            return vectorizer, vectorizer.fit_transform(texts)
         except ValueError:  # empty vocabulary
             continue
-    return csr_matrix((len(texts), 1), dtype=np.float64)
+    return None, csr_matrix((len(texts), 1), dtype=np.float64)
 
 
 def make_embedder(model: str | None, random_state: int = 0, cache_dir=None):

@@ -236,7 +236,10 @@ def split_flagged_check(result, train_labels: np.ndarray, known: set, labeled: n
     candidates_before = (result.rows["label_source"] == CANDIDATE_SOURCE).to_numpy()
     split_off = np.zeros(len(labeled), dtype=bool)
     for cluster in flagged:
-        result = split_cluster(result, cluster)
+        try:
+            result = split_cluster(result, cluster)
+        except InputError:  # no group apart from the rest: nothing split off there
+            continue
         split_off |= result.rows["cluster_id"].to_numpy() == result.decisions[-1]["new_cluster_id"]
     candidates_after = (result.rows["label_source"] == CANDIDATE_SOURCE).to_numpy()
     return {"flagged": len(flagged), "split_off_rows": int(split_off.sum()),
@@ -255,6 +258,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
     assign test, score. Only the drawn labeled rows' labels reach adaptation and clustering."""
     from .boilerplate import find_boilerplate, without_boilerplate
+    from .embed import TfidfEmbedder
     from .io import table_from_frame
     from .metrics import clustering_scores
     from .pipeline import DiscoveryConfig, assign_to_clusters, fit_embedder, is_adapted, run_discovery
@@ -278,6 +282,8 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                             TqdmStages(leave=False) if progress else None)
     adapt_seconds = time.perf_counter() - adapt_start
     texts = without_boilerplate(train["text"].tolist() + test["text"].tolist(), boilerplate)
+    if isinstance(embedder, TfidfEmbedder):  # it learns its words from the train texts only, as a model is fixed
+        embedder.fit(texts[:len(train)])
     vectors, info = embed_texts(model, texts, random_state=seed, progress=progress, embedder=embedder)
     X_train, X_test = vectors[:len(train)], vectors[len(train):]
 

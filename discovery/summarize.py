@@ -114,6 +114,7 @@ def cluster_status(n_labeled: int, size: int, purity: float, labeled_share_overa
 
 
 HIDDEN_CATEGORY_SHARE = 0.3  # share of a labeled cluster's unlabeled rows beyond its labels that flags it
+HIDDEN_CATEGORY_MIN_ROWS = 2  # and at least this many rows (one row is no category, and splitting needs two)
 
 
 def unlabeled_beyond_labels(sizes, n_labeled) -> np.ndarray:
@@ -141,11 +142,12 @@ def unlabeled_beyond_labels(sizes, n_labeled) -> np.ndarray:
 
 def may_hide_new_category(summary: pd.DataFrame, sizes=None) -> np.ndarray:
     """Labeled clusters of a summary whose ``unlabeled_beyond_labels`` are at least ``HIDDEN_CATEGORY_SHARE``
-    of their unlabeled rows (``sizes``: the clusters' sizes to count them from; default ``summary["size"]``)."""
+    of their unlabeled rows and at least ``HIDDEN_CATEGORY_MIN_ROWS`` (``sizes``: the clusters' sizes to count them from; default ``summary["size"]``)."""
     beyond = summary.unlabeled_beyond_labels.to_numpy()
     sizes = summary["size"].to_numpy() if sizes is None else np.asarray(sizes)
     unlabeled = sizes - summary.n_labeled.to_numpy()
-    return (summary.status != CANDIDATE).to_numpy() & (beyond > 0) & (beyond >= HIDDEN_CATEGORY_SHARE * unlabeled)
+    return ((summary.status != CANDIDATE).to_numpy() & (beyond >= HIDDEN_CATEGORY_MIN_ROWS)
+            & (beyond >= HIDDEN_CATEGORY_SHARE * unlabeled))
 
 
 def candidate_rows(clusters: np.ndarray, labels: np.ndarray) -> np.ndarray:

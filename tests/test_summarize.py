@@ -109,3 +109,17 @@ def test_unlabeled_beyond_labels_counts_what_the_typical_labeled_share_does_not_
     beyond = unlabeled_beyond_labels(sizes=[100, 100, 300, 50], n_labeled=[10, 10, 10, 0])
     assert beyond.tolist() == [0, 0, 200, 0]
     assert unlabeled_beyond_labels([40, 60], [0, 0]).tolist() == [0, 0]
+
+
+def test_one_unlabeled_row_beyond_its_labels_is_no_hidden_category():
+    """A small class (3 labeled rows, 1 unlabeled, counted beyond its labels) was flagged, and --split-flagged
+    then stopped the run after all its work: 'cluster 4 has fewer than two unlabeled rows'."""
+    import pandas as pd
+
+    from discovery.summarize import may_hide_new_category
+
+    summary = pd.DataFrame({"status": ["known", "known", "known"], "size": [4, 40, 40], "n_labeled": [3, 4, 4],
+                            "unlabeled_beyond_labels": [1, 2, 20]})
+    assert may_hide_new_category(summary).tolist() == [False, False, True]  # 2 of 36 is under 30%
+    summary.loc[1, "size"] = 8  # 2 of 4 unlabeled rows beyond the labels: a category of two rows may hide there
+    assert may_hide_new_category(summary).tolist() == [False, True, True]
