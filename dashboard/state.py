@@ -613,8 +613,9 @@ def damaged_decisions_note(workspace: Workspace) -> str | None:
         return None
     kept = ", ".join(str(path) for path in copies[-3:]) + (f" and {len(copies) - 3} older" if len(copies) > 3 else "")
     return (f"A decisions file of this data and these settings could not be read (edited by hand, or cut short), so "
-            f"the decisions shown are only those made since: it was kept as {kept}. Mend it (it is JSON) and put it "
-            f"back as {workspace.path} to have its decisions again, or delete it to hide this note.")
+            f"the decisions shown are only those made since: it was kept as {kept}. To have its decisions again, mend it "
+            f"(it is JSON) and copy its decisions into the \"decisions\" list of {workspace.path}, before the ones there "
+            "(putting it back in that file's place would drop those made since); delete it to hide this note.")
 
 
 def other_copies_with_decisions(path) -> list[tuple[Path, int]]:
@@ -622,8 +623,8 @@ def other_copies_with_decisions(path) -> list[tuple[Path, int]]:
     contents kept under that name holding decisions, each with how many. *Run again with my labels* from an
     earlier round makes another copy, and the decisions made on the copy before it were out of sight."""
     path = Path(str(path))
-    if path.parent.parent.name != UPLOADS_FOLDER:
-        return []
+    if path.parent.parent.name != UPLOADS_FOLDER or not re.fullmatch("[0-9a-f]{16}", path.parent.name):
+        return []  # not a folder save_upload made (<content hash>/<name>)
     found = []
     for copy in sorted(path.parent.parent.glob(f"*/{glob.escape(path.name)}")):
         if copy == path:

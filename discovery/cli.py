@@ -331,8 +331,8 @@ def check_out_path(out, wanted: str) -> None:
 def cmd_add_labels(args) -> int:
     from .io import DEFAULT_TEXT_COLUMN, file_sha256, read_table
     from .labels import listed, looks_like_a_marker, similar_spellings_note, spelling_key
-    from .relabel import (add_labels, edited_proposals, new_clusters_to_keep_after, next_run_file,
-                          recorded_decision_labels, review_labels_left_behind, run_reading)
+    from .relabel import (add_labels, decisions_not_recorded, edited_proposals, new_clusters_to_keep_after,
+                          next_run_file, recorded_decision_labels, review_labels_left_behind, run_reading)
     from .workspace import atomic_write_bytes
 
     out = Path(args.out).expanduser()
@@ -365,6 +365,8 @@ def cmd_add_labels(args) -> int:
         raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
     if left_behind := review_labels_left_behind(args.labeled, table, labeled, run_read):
         raise InputError(left_behind)
+    if not_recorded := decisions_not_recorded(args.labeled):
+        print(f"warning: {not_recorded}", file=sys.stderr)
     carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=options["unlabeled_marker"],
                          drawn_at_random=args.drawn_at_random, decided=recorded_decision_labels(args.labeled, table))
     edited = edited_proposals(args.labeled, labeled)
@@ -398,13 +400,13 @@ def cmd_add_labels(args) -> int:
            else "rows labeled in review train every stage and are never held out to score the estimate; "
                 "--drawn-at-random, for rows picked at random, lets them be")
     keep = new_clusters_to_keep_after(args.labeled, carried, table)
-    next_run = " ".join(["discovery run", str(out), *reading_flags(dict(
-        text_column=table.text_column, label_column=carried.label_column, missing_words=options["missing_words"])),
-        *(["--keep-new-clusters", str(keep)] if keep is not None else []), "--out ..."])
+    next_run = " ".join(["discovery run", str(out), *(["--keep-new-clusters", str(keep)] if keep is not None else []),
+                         *reading_flags(dict(text_column=table.text_column, label_column=carried.label_column,
+                                             missing_words=options["missing_words"])), "--out ..."])
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
-          + (f", and {carried.from_decisions:,} rows labeled by the decisions of the run that wrote {Path(args.labeled).name} "
-             "(in the dashboard; from its manifest.json)" if carried.from_decisions else "")
+          + (f", and {carried.from_decisions:,} rows labeled (or doubtful labels kept) by the decisions of the run that "
+             f"wrote {Path(args.labeled).name} (in the dashboard; from its manifest.json)" if carried.from_decisions else "")
           + (f" ({carried.kept_rows:,} doubtful label{'s' if carried.kept_rows != 1 else ''} kept as "
              f"{'they were' if carried.kept_rows != 1 else 'it was'}: not listed to check again; a row not looked at yet "
              "stays listed when its label cell is left blank)"

@@ -219,6 +219,30 @@ def recorded_decision_labels(labeled_path: str | os.PathLike, table) -> pd.DataF
     return decided[columns]
 
 
+def decisions_not_recorded(labeled_path: str | os.PathLike) -> str | None:
+    """Why the labels given by the decisions of the run that wrote ``labeled_path`` cannot be carried, or None: its
+    manifest.json records decisions that label rows but no readable ``labels_from_decisions`` (written by an earlier
+    version, or edited)."""
+    manifest_path = Path(labeled_path).parent / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        labeling = [d for d in manifest.get("decisions") or [] if isinstance(d, dict)
+                    and d.get("action") in ROW_ACTIONS + (CLUSTER_NAME_ACTION, MERGE_ACTION)]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    if not labeling:
+        return None
+    try:
+        recorded = pd.DataFrame(manifest["labels_from_decisions"], columns=["row_id", "label", "origin", "text_key"])
+        recorded.row_id.astype(np.int64)
+        return None
+    except (KeyError, ValueError, TypeError):
+        return (f"{manifest_path} records {len(labeling)} decision{'s' if len(labeling) != 1 else ''} that label rows "
+                "(rows labeled in the dashboard, named categories) but not the labels they give (a folder saved by an "
+                "earlier version, or an edited manifest): they are not carried. Save all files again from the "
+                "dashboard (Export page) and type into that label_next.csv, or use Run again with my labels.")
+
+
 def _kept_in_review(result) -> np.ndarray:
     """Per row: the label check listed it and an ``assign`` decision gave it the very label the data has (the
     researcher looked at the doubtful label and kept it). Only listed rows: labeling a lasso selection gives many
@@ -248,7 +272,8 @@ def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:
 
 def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRunLabels, table) -> int | None:
     """``new_clusters_to_keep`` for ``discovery add-labels``: the new-cluster count the run that wrote
-    ``labeled_path`` estimated (its manifest.json), less the new categories the added labels name. None when
+    ``labeled_path`` estimated (its manifest.json), less the categories named in its decisions (as
+    ``new_clusters_to_keep``: a label typed for a few rows is no category found). None when
     that run was given its count, or no manifest says."""
     try:
         clustering = json.loads((Path(labeled_path).parent / "manifest.json").read_text(encoding="utf-8"))["clustering"]
@@ -258,7 +283,9 @@ def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRun
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     known = {spelling_key(name) for name in table.codec.names}
-    named = {spelling_key(label) for label in carried.frame[carried.label_column].dropna()} - known
+    frame = carried.frame
+    named = {spelling_key(label) for label, origin in zip(frame[carried.label_column], frame[carried.origin_column])
+             if origin == ORIGIN_NAMED and label is not None} - known
     return max(0, estimated - len(named))
 
 
@@ -312,8 +339,9 @@ def add_labels(table, labeled, source_name: str | None = None,
                       for label in labeled.codec.decode(labeled.labels)], dtype=object)
     marker = None if unlabeled_marker is None else spelling_key(unlabeled_marker)
     given = np.array([label is not None and spelling_key(label) != marker for label in typed], dtype=bool)
-    labels = np.array(table.codec.decode(table.labels), dtype=object)
-    origin = recorded_origin(table)
+    data_labels = np.array(table.codec.decode(table.labels), dtype=object)
+    data_origin = recorded_origin(table)
+    labels, origin = data_labels.copy(), data_origin.copy()
     decided_rows = np.zeros(0, dtype=np.int64)
     if decided is not None and len(decided):
         rows = decided.row_id.to_numpy(dtype=np.int64)
@@ -352,11 +380,12 @@ def add_labels(table, labeled, source_name: str | None = None,
     new = np.array([spelling.get(spelling_key(label), label) for label in typed[given]], dtype=object)
     respelled = tuple(sorted({(str(a), str(b)) for a, b in zip(typed[given], new) if str(a).strip() != str(b)}))
     row_ids, new = _one_label_a_row(row_ids, new, source_name)
-    changed = row_ids[labels[row_ids] != new]
-    unchanged = row_ids[labels[row_ids] == new]
-    relabeled = tuple((int(row), labels[row], label) for row, label in zip(row_ids, new)
-                      if labels[row] is not None and labels[row] != label)
+    changed = row_ids[data_labels[row_ids] != new]  # typed labels are set against the data's, a decision's aside
+    unchanged = row_ids[data_labels[row_ids] == new]
+    relabeled = tuple((int(row), data_labels[row], label) for row, label in zip(row_ids, new)
+                      if data_labels[row] is not None and data_labels[row] != label)
     labels[row_ids] = new
+    origin[unchanged] = data_origin[unchanged]  # typed as the data has it: a decision's other label is undone
     origin[changed] = ORIGIN_DATA if drawn_at_random else ORIGIN_ASSIGNED
     kept = np.zeros(0, dtype=np.int64)
     if any(str(column).startswith(CHECK_COLUMN) for column in frame.columns) and not drawn_at_random:
@@ -365,7 +394,7 @@ def add_labels(table, labeled, source_name: str | None = None,
     listed = ~given & (ids.notna() & (ids % 1 == 0) & (ids >= 0) & (ids < len(table))).to_numpy()
     labeled_here = set(row_ids.tolist())
     blanked = tuple(int(row) for row in np.unique(ids.to_numpy()[listed].astype(np.int64))
-                    if labels[row] is not None and row not in labeled_here)
+                    if data_labels[row] is not None and row not in labeled_here)
     return dataclasses.replace(_with_labels(table, labels, origin, len(changed), {}, (), relabeled), blanked=blanked,
                                kept_rows=len(kept), respelled=respelled,
                                from_decisions=len(np.setdiff1d(decided_rows, row_ids)))

@@ -19,7 +19,7 @@ from sklearn.preprocessing import normalize
 from .boilerplate import phrases_of, without_boilerplate
 from .cluster import best_of_inits
 from .errors import InputError
-from .io import contentless_rows, free_column_name, same_text_ids, why_read_as_no_label, with_row_ids
+from .io import _as_label, contentless_rows, free_column_name, same_text_ids, why_read_as_no_label, with_row_ids
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, KNOWN, MIXED, candidate_name, candidate_rows, document_term_counts,
@@ -542,6 +542,28 @@ def _row_id(value) -> int:
     return int(number)
 
 
+def _cluster_id(value) -> int:
+    """A cluster id as given (an int, or its text); 13.7 named cluster 13, and None or "abc" raised a TypeError."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, (bool, np.bool_)) or not number.is_integer():
+        raise InputError(f"cluster id {value!r} is not a cluster id; give a whole number (the cluster_id column).")
+    return int(number)
+
+
+def _typed_label(value, what: str) -> str:
+    """A label or name given to a decision, read as the data's labels are (``io._as_label``: 2.0 is the class '2',
+    as the data's float column reads it); a missing value or several values are refused, not made a class
+    called '<NA>' or "['a', 'b']"."""
+    if isinstance(value, (list, tuple, dict, set, np.ndarray, pd.Series, pd.Index)):
+        raise InputError(f"a {what} is one text, not a {type(value).__name__} ({str(value)[:60]}); give one {what}.")
+    if value is None or (not isinstance(value, (str, bytes, bytearray)) and pd.isna(value)):
+        raise InputError(f"a {what} cannot be missing ({value!r}); type a {what}.")
+    return _as_label(value, None, missing_words=False) or ""
+
+
 def _check_length(name: str, what: str, classes=()) -> None:
     """A class name is a short label, shown in every table, message and export: a paragraph is a slip. A class the
     data already has (``classes``) is its own length, whatever that is."""
@@ -594,7 +616,7 @@ class _Decisions:
         self.split_ids: dict[int, int] = {}  # the id a stored split recorded -> the id its replay gave
 
     def _require(self, ids) -> None:
-        missing = [int(i) for i in ids if int(i) not in self.clusters]
+        missing = [i for i in map(_cluster_id, ids) if i not in self.clusters]
         if missing:
             raise InputError(f"cluster {missing[0]} does not exist in this result; pick one of the listed clusters.")
 
@@ -643,7 +665,8 @@ class _Decisions:
         return self.row_label_spellings.get(wanted, label)
 
     def name(self, cluster_id: int, name: str) -> "_Decisions":
-        name = str(name).strip()
+        cluster_id = _cluster_id(cluster_id)
+        name = _typed_label(name, "name")
         if not name:
             raise InputError("a cluster name cannot be empty; type a name.")
         _check_length(name, "cluster name", self.result.table.codec.names)
@@ -659,6 +682,7 @@ class _Decisions:
         return self
 
     def dismiss(self, cluster_id: int) -> "_Decisions":
+        cluster_id = _cluster_id(cluster_id)
         self._require([cluster_id])
         if self._holds_labeled_class(int(cluster_id)):
             self._require_candidate(int(cluster_id), "only a candidate new category can be dismissed")
@@ -668,11 +692,13 @@ class _Decisions:
         return self
 
     def merge(self, cluster_ids, into: int | None = None) -> "_Decisions":
-        ids = [int(c) for c in cluster_ids]
+        if isinstance(cluster_ids, (str, bytes)) or not hasattr(cluster_ids, "__iter__"):
+            raise InputError(f"cluster_ids {cluster_ids!r} is not a list of cluster ids; give a list, e.g. [3, 7].")
+        ids = [_cluster_id(c) for c in cluster_ids]
         if len(set(ids)) < 2:
             raise InputError("pick at least two different clusters to merge.")
         self._require(ids)
-        target = int(into) if into is not None else ids[0]
+        target = _cluster_id(into) if into is not None else ids[0]
         self._require([target])
         self._copy_assignment()
         candidates = [c for c in set(ids) if self._is_candidate(c)]
@@ -727,8 +753,8 @@ class _Decisions:
         ``stored_new_id``: the new id the split got when it was decided; replayed after an earlier split was
         taken back it gets another, and later decisions naming the stored id are sent to it (``apply``).
         """
+        cluster_id = _cluster_id(cluster_id)
         self._require([cluster_id])
-        cluster_id = int(cluster_id)
         current = self.cluster_of if self.cluster_of is not None else self.result.rows.cluster_id.to_numpy()
         members = np.flatnonzero(current == cluster_id)
         human = self.human if self.human is not None else self.result.rows.human_label.to_numpy(dtype=object)
@@ -746,7 +772,7 @@ class _Decisions:
         self._copy_assignment()
         new_id = len(self.centers)
         self.cluster_of[members[apart]] = new_id
-        self.split_ids[int(stored_new_id) if stored_new_id is not None else new_id] = new_id
+        self.split_ids[_cluster_id(stored_new_id) if stored_new_id is not None else new_id] = new_id
         self.centers = np.vstack([self.centers, np.zeros((1, self.centers.shape[1]), dtype=self.centers.dtype)])
         for cluster, rows in ((cluster_id, members[~apart]), (new_id, members[apart])):
             self.centers[cluster] = normalize(self.result.embeddings[rows].mean(0, keepdims=True))[0]
@@ -758,7 +784,7 @@ class _Decisions:
         return self
 
     def assign(self, row_ids, label: str) -> "_Decisions":
-        label = str(label).strip()
+        label = _typed_label(label, "label")
         if not label:
             raise InputError("a label cannot be empty; type a label.")
         _check_length(label, "label", self.result.table.codec.names)
@@ -792,13 +818,16 @@ class _Decisions:
         action = decision.get("action")
         if action not in ACTIONS:
             raise InputError(f"unknown decision {action!r}; expected one of {', '.join(ACTIONS)}.")
+        lacking = [key for key in REQUIRED_KEYS[action] if key not in decision]
+        if lacking:
+            raise InputError(f"the {action} decision {decision!r} has no {lacking[0]!r}.")
         return ACTIONS[action](self, self._with_split_ids(decision))
 
     def _with_split_ids(self, decision: dict) -> dict:
         """``decision`` with the ids of clusters made by splits as this replay made them: a split taken back
         shifts the ids of the later ones, and a decision on the part it made must not land on another part."""
         def actual(cluster_id):
-            cluster_id = int(cluster_id)
+            cluster_id = _cluster_id(cluster_id)
             if cluster_id < self.existing_ids:
                 return cluster_id
             if cluster_id not in self.split_ids:
@@ -810,7 +839,7 @@ class _Decisions:
         for key in ("cluster_id", "into"):
             if out.get(key) is not None:
                 out[key] = actual(out[key])
-        if "cluster_ids" in out:
+        if isinstance(out.get("cluster_ids"), (list, tuple)):  # anything else merge() refuses
             out["cluster_ids"] = [actual(c) for c in out["cluster_ids"]]
         return out
 
@@ -858,6 +887,8 @@ class _Decisions:
                                    min_confidence=self.min_confidence, **changes)
 
 
+REQUIRED_KEYS = {"name": ("cluster_id", "name"), "dismiss": ("cluster_id",), "merge": ("cluster_ids",),
+                 "split": ("cluster_id",), "assign": ("row_ids", "label"), "threshold": ("value",)}
 ACTIONS = {
     "name": lambda draft, d: draft.name(d["cluster_id"], d["name"]),
     "dismiss": lambda draft, d: draft.dismiss(d["cluster_id"]),

@@ -836,7 +836,7 @@ def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(de
     assert set(pd.read_parquet(tmp_path / "reviewed.parquet").label) >= {"card_thing"}
     # the next run keeps this run's estimated count of new clusters, less the one category the labels name now
     estimated = json.loads((tmp_path / "a" / "manifest.json").read_text())["clustering"]["estimate"]["n_new"]
-    assert f"--keep-new-clusters {max(0, estimated - 1)} --out" in added.stdout
+    assert f"reviewed.parquet --keep-new-clusters {max(0, estimated - 1)} --out" in added.stdout
 
 
 def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice, tmp_path):

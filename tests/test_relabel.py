@@ -337,26 +337,36 @@ def _saved_with_typed_labels(result, tmp_path, typed: dict):
 
 def test_add_labels_carries_the_dashboards_decisions_recorded_beside_the_typed_file(reviewed, tmp_path):
     """A researcher labels rows and names a candidate in the dashboard, saves all files, types more labels into
-    the saved label_next.csv and gives it to add-labels with the data: every label of the three survives."""
+    the saved label_next.csv and gives it to add-labels with the data: every label of the three survives. A label
+    typed for a row a decision labeled wins, and is set against the data's label, not the decision's."""
+    import json
+
     from test_cli import discovery
 
     truth, known, intent, other, by_hand, named, first, result = reviewed
     unlabeled = np.flatnonzero(result.rows.label_source.to_numpy() != "human")
-    typed = {int(r): str(truth[r]) for r in unlabeled if r not in by_hand
-             and r not in result.clusters.loc[named, "representative_ids"]}
-    typed = dict(list(typed.items())[:2])
+    shown = result.rows.index.get_indexer(result.clusters.loc[named, "representative_ids"])
+    fresh = [int(r) for r in unlabeled if r not in by_hand and r not in shown][:2]
+    typed = {**{r: str(truth[r]) for r in fresh}, by_hand[0]: other, by_hand[1]: "typed_over_a_decision"}
     data, label_next = _saved_with_typed_labels(result, tmp_path, typed)
     out = tmp_path / "reviewed.parquet"
     done = discovery("add-labels", data, label_next, "--out", out)
     assert done.returncode == 0, done.stderr
     copy = pd.read_parquet(out)
-    shown = result.rows.index.get_indexer(result.clusters.loc[named, "representative_ids"])
-    assert copy.label[by_hand].tolist() == [other] * 3
+    assert copy.label[by_hand].tolist() == [other, "typed_over_a_decision", other]
     assert set(copy.label_origin[by_hand]) == {ORIGIN_ASSIGNED}
     assert set(copy.label[shown]) == {intent} and set(copy.label_origin[shown]) == {ORIGIN_NAMED}
-    assert [copy.label[r] for r in typed] == list(typed.values())
-    assert f"{3 + len(shown)} rows labeled by the decisions" in done.stdout
-    assert copy.label.notna().sum() == result.table.n_labeled + 3 + len(shown) + len(typed)
+    assert [copy.label[r] for r in fresh] == [str(truth[r]) for r in fresh]
+    assert "sample.csv labeled in review" in done.stdout and done.stdout.startswith("4 unlabeled rows")  # none labeled in the data
+    assert f"{1 + len(shown)} rows labeled (or doubtful labels kept) by the decisions" in done.stdout
+    assert "labels changed from the data's" not in done.stderr and "blank label" not in done.stderr
+    assert copy.label.notna().sum() == result.table.n_labeled + 3 + len(shown) + 2
+    # a folder saved by an earlier version records the decisions but not their labels: said, not dropped silently
+    manifest = json.loads((label_next.parent / "manifest.json").read_text())
+    del manifest["labels_from_decisions"]
+    (label_next.parent / "manifest.json").write_text(json.dumps(manifest))
+    older = discovery("add-labels", data, label_next, "--out", tmp_path / "older.parquet")
+    assert older.returncode == 0 and "decisions that label rows" in older.stderr and "not carried" in older.stderr
 
 
 def test_add_labels_refuses_decisions_recorded_for_other_texts(reviewed, tmp_path):

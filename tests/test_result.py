@@ -1,6 +1,7 @@
 """Decisions produce new, consistent results; the old result is never changed."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from discovery import (InputError, apply_decision, assign_label, dismiss_candidate, merge_clusters, name_cluster,
@@ -165,6 +166,38 @@ def test_bad_decisions_are_clear_errors(demo_result):
         apply_decision(demo_result, {"action": "explode"})
     skipped = replay(demo_result, [{"action": "name", "cluster_id": 10_000, "name": "x"}])
     assert len(skipped.skipped_decisions) == 1
+    # a helper's notebook: "abc" raised ValueError, None TypeError, a decision without its name KeyError, and 13.7
+    # named cluster 13
+    candidate = int(demo_result.candidates.index[0])
+    for bad in ("abc", None, float(candidate) + 0.7, True):
+        with pytest.raises(InputError, match="is not a cluster id"):
+            name_cluster(demo_result, bad, "x")
+    with pytest.raises(InputError, match="is not a cluster id"):
+        merge_clusters(demo_result, [candidate, "abc"])
+    with pytest.raises(InputError, match="has no 'name'"):
+        apply_decision(demo_result, {"action": "name", "cluster_id": candidate})
+    for bad in ("12", 5):  # a stored merge of "12" merged clusters 1 and 2; 5 raised a TypeError
+        with pytest.raises(InputError, match="is not a list of cluster ids"):
+            apply_decision(demo_result, {"action": "merge", "cluster_ids": bad})
+    assert name_cluster(demo_result, str(candidate), "x").decisions[-1]["cluster_id"] == candidate
+
+
+def test_labels_given_to_decisions_are_read_as_the_datas_labels_are(demo_result):
+    """pd.NA and a list became classes called '<NA>' and "['a', 'b']"; 2.0 became a class '2.0' beside the float
+    label column's class '2' (until the next run merged them)."""
+    ids = demo_result.rows.index[demo_result.rows.label_source != "human"][:2].tolist()
+    candidate = int(demo_result.candidates.index[0])
+    for bad in (pd.NA, float("nan"), None):
+        with pytest.raises(InputError, match="cannot be missing"):
+            assign_label(demo_result, ids, bad)
+        with pytest.raises(InputError, match="cannot be missing"):
+            name_cluster(demo_result, candidate, bad)
+    for bad in (["a", "b"], {"x": 1}):
+        with pytest.raises(InputError, match="is one text"):
+            assign_label(demo_result, ids, bad)
+    assert assign_label(demo_result, ids, 2.0).decisions[-1]["label"] == "2"
+    assert assign_label(demo_result, ids, np.int64(7)).decisions[-1]["label"] == "7"
+    assert name_cluster(demo_result, candidate, 3.0).decisions[-1]["name"] == "3"
 
 
 def test_only_a_candidate_takes_a_name(demo_result):
@@ -547,3 +580,11 @@ def test_a_candidate_whose_every_row_is_labeled_by_hand_is_no_longer_open(demo_r
     assert (table.status == "candidate").sum() == len(every.candidates)
     later = merge_clusters(every, [int(every.candidates.index[0]), int(every.candidates.index[1])])
     assert later.clusters.loc[candidate, "cluster_status"] == "labeled by hand"  # a later decision keeps it
+
+
+def test_the_embeddings_every_later_result_shares_are_read_only(demo_result):
+    """Zeroing a vector of one result changed it in every result derived from it (decisions share them)."""
+    later = assign_label(demo_result, [int(demo_result.rows.index[0])], "fraud_report")
+    assert later.embeddings is demo_result.embeddings or np.shares_memory(later.embeddings, demo_result.embeddings)
+    with pytest.raises(ValueError):
+        demo_result.embeddings[0] = 0

@@ -143,7 +143,7 @@ def test_decisions_on_an_earlier_reviewed_copy_are_named_on_the_copy_made_again(
     else:
         monkeypatch.delenv("LABEL_DISCOVERY_WORKSPACE", raising=False)
     copies = []
-    for content in ("v1", "v2"):
+    for content in ("00000000000000a1", "00000000000000a2"):  # content-hash folders, as save_upload names them
         copy = tmp_path / "ws" / "uploads" / content / "data-reviewed.parquet"
         copy.parent.mkdir(parents=True)
         copy.write_bytes(content.encode())
