@@ -531,26 +531,23 @@ def _term_counts(result: Discovery):
 MAX_NAME_LENGTH = 200
 
 
-def _row_id(value) -> int:
-    """A row id as given (an int, or its text): ``int()`` alone read 1.7 and True as row 1."""
+def _whole_number(value, what: str, column: str) -> int:
+    """An id as given (an int, or its text): ``int()`` alone read 1.7 and True as 1, and raised on None or "abc"."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = float("nan")
     if isinstance(value, (bool, np.bool_)) or not number.is_integer():
-        raise InputError(f"row id {value!r} is not a row id; give whole numbers (the row_id column).")
+        raise InputError(f"{what} {value!r} is not a {what}; give whole numbers (the {column} column).")
     return int(number)
+
+
+def _row_id(value) -> int:
+    return _whole_number(value, "row id", "row_id")
 
 
 def _cluster_id(value) -> int:
-    """A cluster id as given (an int, or its text); 13.7 named cluster 13, and None or "abc" raised a TypeError."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, (bool, np.bool_)) or not number.is_integer():
-        raise InputError(f"cluster id {value!r} is not a cluster id; give a whole number (the cluster_id column).")
-    return int(number)
+    return _whole_number(value, "cluster id", "cluster_id")
 
 
 def _typed_label(value, what: str) -> str:
