@@ -198,10 +198,11 @@ def recorded_decision_labels(labeled_path: str | os.PathLike, table) -> pd.DataF
     manifest_path = Path(labeled_path).parent / "manifest.json"
     columns = ["row_id", "label", "origin"]
     try:
-        recorded = json.loads(manifest_path.read_text(encoding="utf-8")).get("labels_from_decisions") or []
-        decided = pd.DataFrame(recorded, columns=[*columns, "text_key"])
-        decided["row_id"] = decided.row_id.astype(np.int64)
-    except (OSError, ValueError, TypeError, AttributeError):
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    decided = _decisions_frame(manifest, required=False)
+    if decided is None:
         return pd.DataFrame(columns=columns)
     rows = decided.row_id.to_numpy()
     outside = (rows < 0) | (rows >= len(table))
@@ -232,15 +233,24 @@ def decisions_not_recorded(labeled_path: str | os.PathLike) -> str | None:
         return None
     if not labeling:
         return None
-    try:
-        recorded = pd.DataFrame(manifest["labels_from_decisions"], columns=["row_id", "label", "origin", "text_key"])
-        recorded.row_id.astype(np.int64)
-        return None
-    except (KeyError, ValueError, TypeError):
+    if _decisions_frame(manifest, required=True) is None:
         return (f"{manifest_path} records {len(labeling)} decision{'s' if len(labeling) != 1 else ''} that label rows "
                 "(rows labeled in the dashboard, named categories) but not the labels they give (a folder saved by an "
                 "earlier version, or an edited manifest): they are not carried. Save all files again from the "
                 "dashboard (Export page) and type into that label_next.csv, or use Run again with my labels.")
+    return None
+
+
+def _decisions_frame(manifest, required: bool) -> pd.DataFrame | None:
+    """A manifest's ``labels_from_decisions`` as a frame (row_id, label, origin, text_key); None when unreadable,
+    or, if ``required``, missing (a manifest without it records no labels from decisions: empty when not required)."""
+    try:
+        recorded = manifest["labels_from_decisions"] if required else (manifest.get("labels_from_decisions") or [])
+        decided = pd.DataFrame(recorded, columns=["row_id", "label", "origin", "text_key"])
+        decided["row_id"] = decided.row_id.astype(np.int64)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+    return decided
 
 
 def _kept_in_review(result) -> np.ndarray:
