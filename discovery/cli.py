@@ -332,7 +332,8 @@ def cmd_add_labels(args) -> int:
     from .io import DEFAULT_TEXT_COLUMN, file_sha256, read_table
     from .labels import listed, looks_like_a_marker, similar_spellings_note, spelling_key
     from .relabel import (add_labels, decisions_not_recorded, edited_proposals, new_clusters_to_keep_after,
-                          next_run_file, recorded_decision_labels, review_labels_left_behind, run_reading)
+                          next_run_file, recorded_decision_labels, review_labels_left_behind, run_manifest,
+                          run_reading)
     from .workspace import atomic_write_bytes
 
     out = Path(args.out).expanduser()
@@ -343,7 +344,8 @@ def cmd_add_labels(args) -> int:
     check_out_path(out, "a .parquet file in a folder")
     options = dict(text_column=args.text_col or DEFAULT_TEXT_COLUMN, label_column=args.label_col,
                    unlabeled_marker=args.unlabeled_marker, encoding=args.encoding, missing_words=args.missing_words)
-    run_read = run_reading(args.labeled)
+    manifest = run_manifest(args.labeled)  # of the run that wrote the review file, read once
+    run_read = run_reading(args.labeled, manifest)
     adopted = as_the_run_read(run_read, file_sha256(args.input) if run_read else None, args)
     options.update(adopted)  # the same data as the run read: its columns, its labels as it read them ("?" no class)
     table = read_table(args.input, **options)
@@ -365,11 +367,11 @@ def cmd_add_labels(args) -> int:
         raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
     if left_behind := review_labels_left_behind(args.labeled, table, labeled, run_read):
         raise InputError(left_behind)
-    if not_recorded := decisions_not_recorded(args.labeled):
+    if not_recorded := decisions_not_recorded(args.labeled, manifest):
         print(f"warning: {not_recorded}", file=sys.stderr)
     carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=options["unlabeled_marker"],
-                         drawn_at_random=args.drawn_at_random, decided=recorded_decision_labels(args.labeled, table))
-    edited = edited_proposals(args.labeled, labeled)
+                         drawn_at_random=args.drawn_at_random, decided=recorded_decision_labels(args.labeled, table, manifest))
+    edited = edited_proposals(args.labeled, labeled, manifest)
     if edited:
         shown = listed(edited)
         ignored = (f"{args.labeled}: {len(edited):,} row{'s' if len(edited) != 1 else ''} (row_id {shown}) "
@@ -399,7 +401,7 @@ def cmd_add_labels(args) -> int:
     use = ("they train every stage and may be held out to score the estimate, as the data's labels" if args.drawn_at_random
            else "rows labeled in review train every stage and are never held out to score the estimate; "
                 "--drawn-at-random, for rows picked at random, lets them be")
-    keep = new_clusters_to_keep_after(args.labeled, carried, table)
+    keep = new_clusters_to_keep_after(args.labeled, carried, table, manifest)
     next_run = " ".join(["discovery run", str(out), *(["--keep-new-clusters", str(keep)] if keep is not None else []),
                          *reading_flags(dict(text_column=table.text_column, label_column=carried.label_column,
                                              missing_words=options["missing_words"])), "--out ..."])
@@ -451,13 +453,9 @@ def typed_spellings_unified(labeled, table) -> list[tuple[str, str]]:
     spelling, which ``NextRunLabels.respelled`` tells)."""
     from .labels import spelling_key
 
-    if labeled.label_column is None:
-        return []
     known = {spelling_key(name) for name in table.codec.names}
-    kept = {spelling_key(name): name for name in labeled.codec.names}
-    typed = {str(cell).strip() for cell in labeled.frame[labeled.label_column].dropna()}
-    return sorted((cell, kept[spelling_key(cell)]) for cell in typed
-                  if spelling_key(cell) in kept and spelling_key(cell) not in known and cell != kept[spelling_key(cell)])
+    return sorted({(typed.strip(), kept) for typed, kept in labeled.label_spellings.items()
+                   if typed.strip() != kept and spelling_key(kept) not in known})
 
 
 def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:

@@ -239,8 +239,10 @@ def git_revision() -> str | None:
     return head.stdout.strip() + ("+uncommitted changes" if changed.stdout.strip() else "")
 
 
-def manifest(discovery) -> dict:
-    """Everything needed to repeat and audit a run."""
+def manifest(discovery, with_decision_labels: bool = True) -> dict:
+    """Everything needed to repeat and audit a run. ``with_decision_labels=False`` leaves out the labels the
+    decisions give rows (``labels_from_decisions``, which copies the table to find them): for showing the
+    manifest, not for a file ``discovery add-labels`` may read."""
     from .relabel import decision_labels
 
     table = discovery.table
@@ -275,7 +277,8 @@ def manifest(discovery) -> dict:
         "skipped_decisions": [{"decision": decision, "reason": reason} for decision, reason in discovery.skipped_decisions],
         "rows_labeled_by_decisions": int(discovery.labeled_by_decisions.sum()),  # input.labeled_rows: the data's
         # what add-labels carries beside the labels typed into a label_next.csv saved with this manifest
-        "labels_from_decisions": decision_labels(discovery),
+        "labels_from_decisions": (decision_labels(discovery) if with_decision_labels
+                                  else "one record a row, in the manifest.json saved or downloaded"),
         "min_confidence": discovery.min_confidence,
         "warnings": discovery.warnings,
     }

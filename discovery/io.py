@@ -60,6 +60,8 @@ class LabeledTable:
     read_with: dict = field(default_factory=dict)
     # an earlier run's proposal columns the reading left out (``earlier_run_columns``), as the file holds them
     earlier_proposals: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    # every label cell the reading respelled (case, spaces, leading zeros) -> the spelling kept, as it warned
+    label_spellings: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def labeled_in_review(self) -> np.ndarray:
@@ -1068,7 +1070,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         warnings.extend(notes)
     return LabeledTable(frame=frame, text_column=text_col, label_column=label_col, codec=codec, labels=codes,
                         source_name=name, data_hash=data_hash, warnings=tuple(warnings), origin_column=origin_col,
-                        label_origin=origin, earlier_proposals=earlier_proposals,
+                        label_origin=origin, earlier_proposals=earlier_proposals, label_spellings=renamed,
                         read_with={"unlabeled_marker": unlabeled_marker, "missing_words_are_labels": not missing_words,
                                    "encoding": None})
 

@@ -191,16 +191,23 @@ def decision_labels(result) -> list[dict]:
             for row in rows if labels[row] is not None]
 
 
-def recorded_decision_labels(labeled_path: str | os.PathLike, table) -> pd.DataFrame:
+def run_manifest(labeled_path: str | os.PathLike) -> dict:
+    """The manifest.json beside ``labeled_path``, written by the run that wrote it (empty when there is none, or it
+    cannot be read). The functions below that read it take it as ``manifest`` too, so a caller reads it once."""
+    try:
+        manifest = json.loads((Path(labeled_path).parent / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def recorded_decision_labels(labeled_path: str | os.PathLike, table, manifest: dict | None = None) -> pd.DataFrame:
     """The labels the decisions of the run that wrote ``labeled_path`` gave rows (its manifest.json's
     ``labels_from_decisions``; none when it records none), each row checked to hold the same text in ``table``.
     Columns ``row_id``, ``label``, ``origin``."""
     manifest_path = Path(labeled_path).parent / "manifest.json"
     columns = ["row_id", "label", "origin"]
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
+    manifest = run_manifest(labeled_path) if manifest is None else manifest
     decided = _decisions_frame(manifest, required=False)
     if decided is None:
         return pd.DataFrame(columns=columns)
@@ -215,21 +222,21 @@ def recorded_decision_labels(labeled_path: str | os.PathLike, table) -> pd.DataF
                  else f"holds another text in {table.source_name}")
         raise InputError(f"{manifest_path} records {len(decided):,} labels given by decisions in the run that wrote "
                          f"{Path(labeled_path).name} (labeled in the dashboard, named categories), but row {row} "
-                         f"{where}: add the labels to the data that run read ({run_reading(labeled_path).get('name', 'its input')}), "
+                         f"{where}: add the labels to the data that run read ({run_reading(labeled_path, manifest).get('name', 'its input')}), "
                          f"or, to leave those decisions out, move {Path(labeled_path).name} away from that manifest.json.")
     return decided[columns]
 
 
-def decisions_not_recorded(labeled_path: str | os.PathLike) -> str | None:
+def decisions_not_recorded(labeled_path: str | os.PathLike, manifest: dict | None = None) -> str | None:
     """Why the labels given by the decisions of the run that wrote ``labeled_path`` cannot be carried, or None: its
     manifest.json records decisions that label rows but no readable ``labels_from_decisions`` (written by an earlier
     version, or edited)."""
     manifest_path = Path(labeled_path).parent / "manifest.json"
+    manifest = run_manifest(labeled_path) if manifest is None else manifest
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         labeling = [d for d in manifest.get("decisions") or [] if isinstance(d, dict)
                     and d.get("action") in ROW_ACTIONS + (CLUSTER_NAME_ACTION, MERGE_ACTION)]
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (TypeError, AttributeError):
         return None
     if not labeling:
         return None
@@ -280,13 +287,14 @@ def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:
     return max(0, int(estimate["n_new"]) - named)
 
 
-def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRunLabels, table) -> int | None:
+def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRunLabels, table,
+                               manifest: dict | None = None) -> int | None:
     """``new_clusters_to_keep`` for ``discovery add-labels``: the new-cluster count the run that wrote
     ``labeled_path`` estimated (its manifest.json), less the categories named in its decisions (as
     ``new_clusters_to_keep``: a label typed for a few rows is no category found). None when
     that run was given its count, or no manifest says."""
     try:
-        clustering = json.loads((Path(labeled_path).parent / "manifest.json").read_text(encoding="utf-8"))["clustering"]
+        clustering = (run_manifest(labeled_path) if manifest is None else manifest)["clustering"]
         if clustering.get("n_new_clusters_given") or not clustering.get("estimate"):
             return None
         estimated = int(clustering["estimate"]["n_new"])
@@ -429,20 +437,17 @@ def _short(text, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def run_reading(labeled_path: str | os.PathLike) -> dict:
+def run_reading(labeled_path: str | os.PathLike, manifest: dict | None = None) -> dict:
     """How the run that wrote ``labeled_path`` read its data: the ``input`` record of the manifest.json beside
     it (empty when there is none, or it cannot be read)."""
-    try:
-        read = json.loads((Path(labeled_path).parent / "manifest.json").read_text(encoding="utf-8"))["input"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+    read = (run_manifest(labeled_path) if manifest is None else manifest).get("input")
     return read if isinstance(read, dict) else {}
 
 
 CORRECTABLE = ("proposed_label", "accepted")  # what a run proposed: add-labels reads the label column only
 
 
-def edited_proposals(labeled_path: str | os.PathLike, labeled) -> list[int]:
+def edited_proposals(labeled_path: str | os.PathLike, labeled, manifest: dict | None = None) -> list[int]:
     """Row ids whose ``proposed_label`` or ``accepted`` in ``labeled`` (the file as read: its
     ``earlier_proposals``) differ from what the run that wrote it proposed, as the untouched copies beside it say
     (proposed_labels.parquet, .jsonl or .csv whose SHA-256 the manifest.json records). A researcher who corrects
@@ -454,9 +459,8 @@ def edited_proposals(labeled_path: str | os.PathLike, labeled) -> list[int]:
     columns = [c for c in CORRECTABLE if edited_file is not None and c in edited_file.columns]
     if not columns or "row_id" not in labeled.frame.columns:
         return []
-    try:
-        written = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))["written_files"]
-    except (OSError, ValueError, KeyError, TypeError):
+    written = (run_manifest(labeled_path) if manifest is None else manifest).get("written_files")
+    if not isinstance(written, dict):
         return []
     for name in ("proposed_labels.parquet", "proposed_labels.jsonl", "proposed_labels.csv"):
         original = path.parent / name

@@ -120,6 +120,18 @@ def test_the_manifest_counts_the_rows_decisions_labeled(demo_result):
     assert manifest(decided)["input"]["labeled_rows"] == demo_result.table.n_labeled
 
 
+def test_the_manifest_shown_leaves_out_the_labels_decisions_give(demo_result):
+    """The Export page draws the manifest on every visit; the labels decisions give rows (a copy of the table to
+    find) belong in the files add-labels reads, not in what is shown."""
+    unlabeled = demo_result.rows.index[demo_result.rows.human_label.isna()][:3].tolist()
+    decided = assign_label(demo_result, unlabeled, "new_intent")
+    written, shown = manifest(decided), manifest(decided, with_decision_labels=False)
+    assert [record["row_id"] for record in written["labels_from_decisions"]] == unlabeled
+    assert isinstance(shown["labels_from_decisions"], str)
+    assert {k: v for k, v in shown.items() if k != "labels_from_decisions"} == \
+        {k: v for k, v in written.items() if k != "labels_from_decisions"}
+
+
 def test_labels_typed_into_a_semicolon_label_next_csv_are_moved_aside(tmp_path):
     """European Excel saves label_next.csv with semicolons (and a BOM, CRLF): read as one comma column, the typed
     labels went unseen and the next run overwrote them."""

@@ -369,6 +369,29 @@ def test_add_labels_carries_the_dashboards_decisions_recorded_beside_the_typed_f
     assert older.returncode == 0 and "decisions that label rows" in older.stderr and "not carried" in older.stderr
 
 
+def test_add_labels_reads_the_runs_manifest_once(reviewed, tmp_path, monkeypatch):
+    """How the run read its data, its decisions' labels, the files it wrote and its estimated count all come from
+    the manifest.json beside the typed file: read once, not once for each (it was read six times)."""
+    from pathlib import Path
+
+    from discovery import cli
+
+    truth, known, intent, other, by_hand, named, first, result = reviewed
+    data, label_next = _saved_with_typed_labels(result, tmp_path, {by_hand[0]: other})
+    read_text, reads = Path.read_text, []
+
+    def counted(self, *args, **kwargs):
+        if self.name == "manifest.json":
+            reads.append(self)
+        return read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    assert cli.main(["add-labels", str(data), str(label_next), "--out", str(tmp_path / "reviewed.parquet")]) == 0
+    assert reads == [label_next.parent / "manifest.json"]
+    copy = pd.read_parquet(tmp_path / "reviewed.parquet")
+    assert copy.label[by_hand[0]] == other and copy.label[by_hand[1]] == result.rows.human_label[by_hand[1]]
+
+
 def test_add_labels_refuses_decisions_recorded_for_other_texts(reviewed, tmp_path):
     truth, known, intent, other, by_hand, named, first, result = reviewed
     from test_cli import discovery

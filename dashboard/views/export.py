@@ -72,4 +72,5 @@ with state.guard():
         st.caption("No command: these settings include one no flag of `discovery run` sets (the Python API's "
                    "DiscoveryConfig does), or the upload could not be saved to a file.")
     with st.expander("Manifest"):
-        st.json(json.loads(json.dumps(manifest(result), default=str)), expanded=1)
+        # drawn on every visit: without the labels decisions give rows, which copy the table to find
+        st.json(json.loads(json.dumps(manifest(result, with_decision_labels=False), default=str)), expanded=1)
