@@ -125,9 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "the data's, so the next run may hold them out to estimate its accuracy")
     add.add_argument("--out", required=True, help="the .parquet file to write (run `discovery run` on it next)")
 
-    ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv) with the NID protocol")
+    ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv), or on a labeled table "
+                                         "of one's own, with the NID protocol")
     ev.add_argument("dataset_dir", help="folder with train.tsv and test.tsv (columns text and label), e.g. "
-                                        "../shared/datasets/banking")
+                                        "../shared/datasets/banking; or a CSV, TSV, JSONL or Parquet file whose rows "
+                                        "are labeled (--test-ratio of them held out as test)")
+    _add_text_column(ev, default=None, help="a table file's text column (default: 'text')")
+    ev.add_argument("--label-col", default=None, help="a table file's label column (default: 'label')")
+    ev.add_argument("--test-ratio", type=float, default=0.2,
+                    help="a table file's share of each class held out as test, the same rows for every seed "
+                         "(default 0.2; a benchmark folder has its own test.tsv)")
     ev.add_argument("--known-ratio", type=float, default=0.75,
                     help="share of the classes whose rows may be labeled; the rest are the categories to discover "
                          "(default 0.75)")
@@ -626,8 +633,8 @@ def cmd_evaluate(args) -> int:
     report = evaluate_dataset(args.dataset_dir, known_ratio=args.known_ratio, labeled_ratio=args.labeled_ratio,
                               seeds=args.seeds, k=args.k, method=args.method, model=args.model,
                               max_train_rows=args.max_train_rows, progress=not args.quiet, adapt=args.adapt,
-                              adapt_layers=args.adapt_layers,
-                              say=lambda note: print(f"note: {args.dataset_dir}: {note}", file=sys.stderr))
+                              adapt_layers=args.adapt_layers, text_column=args.text_col, label_column=args.label_col,
+                              test_ratio=args.test_ratio, say=lambda note: print(f"note: {args.dataset_dir}: {note}", file=sys.stderr))
     if args.json == "-":
         write_json(report, sys.stdout)
     else:

@@ -34,6 +34,12 @@ whole story). ``k="given"`` sets the number of new clusters to ``|C| - |known|``
 train and test);
 ``k="estimated"`` lets the core estimate it.
 
+A table file of one's own (CSV, TSV, JSONL or Parquet, every scored row labeled; ``text_column`` and
+``label_column`` name its columns) is split first: ``test_ratio`` of every class held out as test, drawn with
+``RandomState(0)`` so every seed scores on the same rows, as a benchmark's fixed test split. Copies of one text
+(spaces and case aside) go to the same side: a test row whose text train also holds is scored partly on memory of
+that text. Benchmark folders are used as they are; when their test texts occur in train too, a note says so.
+
 ``max_train_rows`` (smoke tests) keeps a stratified sample of train drawn with
 ``RandomState(0)``, the same for every seed, and a stratified sample of test of the same
 proportion; the protocol then runs on the sample.
@@ -66,6 +72,7 @@ METRIC_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clus
                "seconds")
 K_SETTINGS = ("estimated", "given")
 SPLITS = ("train", "test")
+DEFAULT_TEST_RATIO = 0.2  # of a table file's rows (each class), held out as test
 
 
 # ---- data -------------------------------------------------------------------------------------
@@ -99,16 +106,71 @@ def read_split(dataset_dir: str | Path, split: str) -> pd.DataFrame:
     return frame
 
 
-def stratified_sample(labels: np.ndarray, n: int, rng: np.random.RandomState) -> np.ndarray:
-    """Sorted indices of about ``n`` rows, every class in proportion (each kept class >= 1 row)."""
+def split_table(path: Path, text_column: str | None, label_column: str | None,
+                test_ratio: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test frames (``text``, ``label``) of a labeled table file: ``test_ratio`` of each class's texts
+    held out, the same rows for every seed (``RandomState(0)``), every copy of a text on one side (module doc)."""
+    from .io import DEFAULT_TEXT_COLUMN, read_table
+    from .relabel import text_key
+
+    if not 0 < test_ratio < 1:
+        raise InputError(f"--test-ratio must be between 0 and 1 (got {test_ratio}).")
+    table = read_table(path, text_column=text_column or DEFAULT_TEXT_COLUMN, label_column=label_column)
+    if table.label_column is None:
+        raise InputError(f"{path}: no label column to score against (the columns are "
+                         f"{listed([str(c) for c in table.frame.columns], repr)}); name it with --label-col.")
+    notes = list(table.warnings)
+    labeled = table.labels >= 0
+    if not labeled.all():
+        notes.append(f"{int((~labeled).sum()):,} rows without a label in {table.label_column!r} left out: evaluate "
+                     "scores against the true label of every row.")
+    frame = pd.DataFrame({"text": np.asarray(table.texts, dtype=object)[labeled],
+                          "label": np.asarray(table.codec.decode(table.labels[labeled]), dtype=object)})
+    if frame["label"].nunique() < 2:
+        raise InputError(f"{path}: {table.label_column!r} holds fewer than two classes on its labeled rows; "
+                         "evaluate needs at least two.")
+    # one row per distinct text decides which side all its copies go to
+    keys = frame["text"].map(text_key)
+    first = ~keys.duplicated().to_numpy()
+    held = stratified_sample(frame["label"].to_numpy()[first], int(round(first.sum() * test_ratio)),
+                             np.random.RandomState(0), keep_one=True)
+    test_keys = set(keys[first].to_numpy()[held])
+    in_test = keys.isin(test_keys).to_numpy()
+    if not in_test.any() or in_test.all():
+        raise InputError(f"{path}: {len(frame):,} labeled rows are too few to hold out {test_ratio:g} of them as test; "
+                         "give more rows or another --test-ratio.")
+    train, test = frame[~in_test].reset_index(drop=True), frame[in_test].reset_index(drop=True)
+    notes.append(f"{len(test):,} of its {len(frame):,} labeled rows held out as test (--test-ratio {test_ratio:g} of each "
+                 "class, the same rows for every seed; copies of a text on one side).")
+    train.attrs["notes"], test.attrs["notes"] = notes, []
+    return train, test
+
+
+def texts_in_train_and_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
+    """A note when test rows hold a text train holds too (spaces and case aside): such a row joins the cluster of
+    its copy, so part of its score is memory, not discovery."""
+    from .relabel import text_key
+
+    seen = set(train["text"].map(text_key))
+    shared = test["text"].map(text_key).isin(seen)
+    if not shared.any():
+        return None
+    return (f"{int(shared.sum()):,} test rows ({100 * shared.mean():.1f}%) hold a text that train holds too (spaces and "
+            "case aside): each joins the cluster of its copy, so part of the score measures memory of train's texts.")
+
+
+def stratified_sample(labels: np.ndarray, n: int, rng: np.random.RandomState, keep_one: bool = False) -> np.ndarray:
+    """Sorted indices of about ``n`` rows, every class in proportion (each kept class >= 1 row). ``keep_one``:
+    never every row of a class (a held-out split leaves each class a row to learn from) and no class takes a
+    row unless its share rounds to one."""
     labels = np.asarray(labels)
-    if n >= len(labels):
+    if n >= len(labels) and not keep_one:
         return np.arange(len(labels))
     frac = n / len(labels)
     chosen = []
     for label in np.unique(labels):
         pos = np.flatnonzero(labels == label)
-        take = max(1, int(round(len(pos) * frac)))
+        take = min(int(round(len(pos) * frac)), len(pos) - 1) if keep_one else max(1, int(round(len(pos) * frac)))
         chosen.append(rng.choice(pos, min(take, len(pos)), replace=False))
     chosen = np.concatenate(chosen)
     if len(chosen) > n:
@@ -116,14 +178,21 @@ def stratified_sample(labels: np.ndarray, n: int, rng: np.random.RandomState) ->
     return np.sort(chosen)
 
 
-def load_dataset(dataset_dir: str | Path, max_train_rows: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train and test frames of a benchmark folder, optionally subsampled (see module doc)."""
+def load_dataset(dataset_dir: str | Path, max_train_rows: int | None = None, text_column: str | None = None,
+                 label_column: str | None = None, test_ratio: float = DEFAULT_TEST_RATIO) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test frames of a benchmark folder, or of a table file split into the two, optionally subsampled
+    (see module doc)."""
     folder = Path(dataset_dir)
     if not folder.exists():
-        raise InputError(f"{folder}: dataset folder not found; give a folder holding train.tsv and test.tsv.")
-    if not folder.is_dir():
-        raise InputError(f"{folder}: is a file, not a folder; give the folder holding train.tsv and test.tsv.")
-    train, test = read_split(folder, "train"), read_split(folder, "test")
+        raise InputError(f"{folder}: not found; give a folder holding train.tsv and test.tsv, or a labeled table "
+                         "file (CSV, TSV, JSONL, Parquet).")
+    if folder.is_dir():
+        if text_column not in (None, "text") or label_column not in (None, "label"):
+            raise InputError(f"{folder}: --text-col and --label-col name the columns of a table file; the files of a "
+                             "benchmark folder have the columns text and label.")
+        train, test = read_split(folder, "train"), read_split(folder, "test")
+    else:
+        train, test = split_table(folder, text_column, label_column, test_ratio)
     notes = {"train": train.attrs.get("notes", []), "test": test.attrs.get("notes", [])}
     if max_train_rows is not None:
         if max_train_rows < 2:
@@ -424,8 +493,10 @@ def summarize(per_seed: list[dict]) -> tuple[dict, dict]:
 def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: float = 0.1, seeds=(0, 1, 2),
                      k: str = "estimated", method: str = "auto", model: str | None = None,
                      max_train_rows: int | None = None, progress: bool = False, keep_state: bool = False,
-                     adapt: bool = True, adapt_layers: int | str = "auto", say=None) -> dict:
-    """Run the NID protocol over ``seeds``; returns the report dict (``write_json`` writes it).
+                     adapt: bool = True, adapt_layers: int | str = "auto", say=None, text_column: str | None = None,
+                     label_column: str | None = None, test_ratio: float = DEFAULT_TEST_RATIO) -> dict:
+    """Run the NID protocol over ``seeds`` on a benchmark folder or a labeled table file (``text_column``,
+    ``label_column``, ``test_ratio``: see ``load_dataset``); returns the report dict (``write_json`` writes it).
 
     ``say``: called with each note on the data (``notes`` in the report) before the first seed runs.
 
@@ -439,14 +510,15 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
     if k == "given" and resolved == "hdbscan":  # refused now, not after the first seed's fine-tuning
         raise InputError("--k given sets how many new clusters seeded-kmeans makes; --method hdbscan finds its own: "
                          "leave --k out (estimated), or use --method seeded-kmeans.")
-    train, test = load_dataset(dataset_dir, max_train_rows)
+    train, test = load_dataset(dataset_dir, max_train_rows, text_column, label_column, test_ratio)
     subsampled = "subsampled_from" in train.attrs
     _check_draw_labels_something(train.label, known_ratio, labeled_ratio, max_train_rows if subsampled else None,
                                  train.attrs.get("largest_class_share"), train.attrs.get("subsampled_from"))
     notes = [*train.attrs.get("notes", []), *test.attrs.get("notes", []),
              *[note for note in (classes_only_in_test(train, test),
                                  known_classes_left_unlabeled(train.label, known_ratio, labeled_ratio, seeds,
-                                                              subsampled)) if note]]
+                                                              subsampled),
+                                 texts_in_train_and_test(train, test)) if note]]
     for note in notes if say else ():
         say(note)
     seeds = [int(s) for s in seeds]
@@ -481,6 +553,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
         "n_test": len(test),
         "n_classes": int(train["label"].nunique()),
         "max_train_rows": max_train_rows,
+        "test_ratio": None if Path(dataset_dir).is_dir() else test_ratio,  # a table file's held-out share
         "notes": notes,
         "mean": mean,
         "std": std,
