@@ -880,6 +880,10 @@ class _Decisions:
             clusters = _mark_labeled_by_hand(clusters, rows)
         if rows is not result.rows or clusters is not result.clusters:
             rows = propose_labels(rows, clusters, result.fill_method)
+        # frames of its own even when no decision changed them (a threshold): editing one result's frame in
+        # place must not edit another's (copy-on-write makes a shallow copy cost nothing until one is edited)
+        rows = rows.copy(deep=False) if rows is result.rows else rows
+        clusters = clusters.copy(deep=False) if clusters is result.clusters else clusters
         return dataclasses.replace(result, rows=rows, clusters=clusters, decisions=tuple(self.decisions),
                                    min_confidence=self.min_confidence, **changes)
 

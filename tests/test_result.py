@@ -136,6 +136,16 @@ def test_threshold_decides_acceptance(demo_result):
     assert (table.accepted == ((table.label_source == "human") | proposal)).all()
 
 
+def test_a_derived_result_has_frames_of_its_own(demo_result):
+    """A threshold changes neither frame: the new result held the very frames of the one it came from, so
+    editing one result's rows in place edited the other's."""
+    result = set_min_confidence(demo_result, 0.9)
+    confidence, size = demo_result.rows.confidence.copy(), demo_result.clusters["size"].copy()
+    result.rows.loc[result.rows.index[0], "confidence"] = -1.0
+    result.clusters.loc[result.clusters.index[0], "size"] = -1
+    assert demo_result.rows.confidence.equals(confidence) and demo_result.clusters["size"].equals(size)
+
+
 def test_an_open_candidates_rows_are_not_accepted_until_it_is_named(demo_result):
     table = demo_result.labeled_table()  # threshold 0: every fill-in proposal is accepted
     in_candidates = (table.label_source == "candidate").to_numpy()
