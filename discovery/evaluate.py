@@ -551,7 +551,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
         "embedding_cache_warm": warm[0],
         "n_train": len(train),
         "n_test": len(test),
-        "n_classes": int(train["label"].nunique()),
+        "n_classes": len(set(train["label"]) | set(test["label"])),  # as --k given counts them
         "max_train_rows": max_train_rows,
         "test_ratio": None if Path(dataset_dir).is_dir() else test_ratio,  # a table file's held-out share
         "notes": notes,

@@ -226,6 +226,7 @@ def test_test_classes_missing_from_train_are_noted_before_the_run(tmp_path):
     # --k given is the true number of classes, the test-only one among them (it was one short)
     given = evaluate_dataset(tmp_path, seeds=[0], model="tfidf", k="given")
     assert given["per_seed"][0]["n_clusters"] == test.label.nunique() == train.label.nunique()
+    assert given["n_classes"] == test.label.nunique()  # the test-only class counted, as --k given counts it
 
 
 @needs_data
