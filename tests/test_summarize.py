@@ -123,3 +123,28 @@ def test_one_unlabeled_row_beyond_its_labels_is_no_hidden_category():
     assert may_hide_new_category(summary).tolist() == [False, False, True]  # 2 of 36 is under 30%
     summary.loc[1, "size"] = 8  # 2 of 4 unlabeled rows beyond the labels: a category of two rows may hide there
     assert may_hide_new_category(summary).tolist() == [False, True, True]
+
+
+CHINESE_BANK_QUESTIONS = {  # customers of a bank, three intents as BANKING77 has them
+    "card_arrival": ["我的银行卡还没有收到", "新银行卡什么时候能寄到", "银行卡寄出多久能收到", "我申请的银行卡一直没有收到",
+                     "请问我的新卡寄到哪里了", "银行卡邮寄需要几天"],
+    "request_refund": ["我想申请退款", "退款什么时候能到账", "怎么申请退款", "我要退款，商品没有收到",
+                       "退款申请提交了多久到账", "如何取消订单并退款"],
+    "lost_or_stolen_card": ["我的银行卡丢了怎么办", "银行卡被偷了，请帮我冻结", "卡丢了需要挂失", "我的卡被盗了",
+                            "怎么挂失丢失的银行卡", "钱包丢了，里面有银行卡"],
+}
+
+
+def test_keywords_of_chinese_and_japanese_texts_are_words_not_sentences():
+    """Chinese writes no spaces between words: each question was read as one word, and a cluster's keywords were
+    three of its sentences. Han runs are read as character pairs, katakana runs whole."""
+    texts = [t for questions in CHINESE_BANK_QUESTIONS.values() for t in questions]
+    clusters = np.repeat(np.arange(3), 6)
+    keywords = class_tfidf_keywords(texts, clusters)
+    assert all(len(word) <= 2 for words in keywords.values() for word in words)
+    assert keywords[1][:2] == ["退款", "申请"] and "丢了" in keywords[2][:3] and "挂失" in keywords[2]  # refund, apply; lost
+    japanese = ["カードがまだ届きません", "カードはいつ届きますか", "新しいカードが届かない",
+                "返金をお願いします", "返金はいつですか", "返金の手続きを教えてください"]
+    keywords = class_tfidf_keywords(japanese + ["my card has not arrived"], np.array([0, 0, 0, 1, 1, 1, 0]))
+    assert keywords[0][0] == "カード" and keywords[1][0] == "返金"
+    assert {"card", "arrived", "card arrived"} <= set(keywords[0])  # words of other texts read as before
