@@ -132,9 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
                                         "are labeled (--test-ratio of them held out as test)")
     _add_text_column(ev, default=None, help="a table file's text column (default: 'text')")
     ev.add_argument("--label-col", default=None, help="a table file's label column (default: 'label')")
-    ev.add_argument("--test-ratio", type=float, default=0.2,
+    ev.add_argument("--test-ratio", type=float, default=None,
                     help="a table file's share of each class held out as test, the same rows for every seed "
                          "(default 0.2; a benchmark folder has its own test.tsv)")
+    ev.add_argument("--unlabeled-marker", default=None,
+                    help="a table file's label value that means unlabeled (blank and NaN always do): such rows are "
+                         "left out, as evaluate scores every row against its label")
+    _add_missing_words(ev)
     ev.add_argument("--known-ratio", type=float, default=0.75,
                     help="share of the classes whose rows may be labeled; the rest are the categories to discover "
                          "(default 0.75)")
@@ -634,7 +638,8 @@ def cmd_evaluate(args) -> int:
                               seeds=args.seeds, k=args.k, method=args.method, model=args.model,
                               max_train_rows=args.max_train_rows, progress=not args.quiet, adapt=args.adapt,
                               adapt_layers=args.adapt_layers, text_column=args.text_col, label_column=args.label_col,
-                              test_ratio=args.test_ratio, say=lambda note: print(f"note: {args.dataset_dir}: {note}", file=sys.stderr))
+                              test_ratio=args.test_ratio, unlabeled_marker=args.unlabeled_marker,
+                              missing_words=args.missing_words, say=lambda note: print(f"note: {args.dataset_dir}: {note}", file=sys.stderr))
     if args.json == "-":
         write_json(report, sys.stdout)
     else:

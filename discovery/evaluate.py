@@ -1,4 +1,4 @@
-"""``discovery evaluate``: the standard New Intent Discovery (NID) protocol on a benchmark folder.
+"""``discovery evaluate``: the standard New Intent Discovery (NID) protocol on a benchmark folder or a labeled table.
 
 A benchmark folder holds ``train.tsv`` and ``test.tsv`` (header ``text<TAB>label``, standard
 CSV quoting: a few texts are quoted and span lines). For each seed:
@@ -106,20 +106,23 @@ def read_split(dataset_dir: str | Path, split: str) -> pd.DataFrame:
     return frame
 
 
-def split_table(path: Path, text_column: str | None, label_column: str | None,
-                test_ratio: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_table(path: Path, text_column: str | None, label_column: str | None, test_ratio: float,
+                unlabeled_marker: str | None = None, missing_words: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train and test frames (``text``, ``label``) of a labeled table file: ``test_ratio`` of each class's texts
     held out, the same rows for every seed (``RandomState(0)``), every copy of a text on one side (module doc)."""
-    from .io import DEFAULT_TEXT_COLUMN, read_table
-    from .relabel import text_key
+    from .io import DEFAULT_TEXT_COLUMN, likely_label_column, read_table
 
     if not 0 < test_ratio < 1:
         raise InputError(f"--test-ratio must be between 0 and 1 (got {test_ratio}).")
-    table = read_table(path, text_column=text_column or DEFAULT_TEXT_COLUMN, label_column=label_column)
+    table = read_table(path, text_column=text_column or DEFAULT_TEXT_COLUMN, label_column=label_column,
+                       unlabeled_marker=unlabeled_marker, missing_words=missing_words)
     if table.label_column is None:
+        likely = likely_label_column(table.frame, table.text_column)
         raise InputError(f"{path}: no label column to score against (the columns are "
-                         f"{listed([str(c) for c in table.frame.columns], repr)}); name it with --label-col.")
-    notes = list(table.warnings)
+                         f"{listed([str(c) for c in table.frame.columns], repr)}); name it with --label-col"
+                         + (f" (--label-col {likely!r} looks like labels)." if likely else "."))
+    name = f"{table.source_name}: "  # the CLI names the file before every note
+    notes = [w[len(name):] if w.startswith(name) else w for w in table.warnings]
     labeled = table.labels >= 0
     if not labeled.all():
         notes.append(f"{int((~labeled).sum()):,} rows without a label in {table.label_column!r} left out: evaluate "
@@ -130,15 +133,16 @@ def split_table(path: Path, text_column: str | None, label_column: str | None,
         raise InputError(f"{path}: {table.label_column!r} holds fewer than two classes on its labeled rows; "
                          "evaluate needs at least two.")
     # one row per distinct text decides which side all its copies go to
-    keys = frame["text"].map(text_key)
+    keys = frame["text"].map(same_text_key)
     first = ~keys.duplicated().to_numpy()
     held = stratified_sample(frame["label"].to_numpy()[first], int(round(first.sum() * test_ratio)),
                              np.random.RandomState(0), keep_one=True)
     test_keys = set(keys[first].to_numpy()[held])
     in_test = keys.isin(test_keys).to_numpy()
     if not in_test.any() or in_test.all():
-        raise InputError(f"{path}: {len(frame):,} labeled rows are too few to hold out {test_ratio:g} of them as test; "
-                         "give more rows or another --test-ratio.")
+        raise InputError(f"{path}: {len(frame):,} labeled rows ({int(first.sum()):,} distinct texts, each held out with "
+                         f"its copies) are too few to hold out {test_ratio:g} of them as test; give more rows or another "
+                         "--test-ratio.")
     train, test = frame[~in_test].reset_index(drop=True), frame[in_test].reset_index(drop=True)
     notes.append(f"{len(test):,} of its {len(frame):,} labeled rows held out as test (--test-ratio {test_ratio:g} of each "
                  "class, the same rows for every seed; copies of a text on one side).")
@@ -146,13 +150,16 @@ def split_table(path: Path, text_column: str | None, label_column: str | None,
     return train, test
 
 
+def same_text_key(text) -> str:
+    """What copies of one text share: the text in any case, runs of spaces and line breaks as one space."""
+    return " ".join(str(text).split()).casefold()
+
+
 def texts_in_train_and_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
     """A note when test rows hold a text train holds too (spaces and case aside): such a row joins the cluster of
     its copy, so part of its score is memory, not discovery."""
-    from .relabel import text_key
-
-    seen = set(train["text"].map(text_key))
-    shared = test["text"].map(text_key).isin(seen)
+    seen = set(train["text"].map(same_text_key))
+    shared = test["text"].map(same_text_key).isin(seen)
     if not shared.any():
         return None
     return (f"{int(shared.sum()):,} test rows ({100 * shared.mean():.1f}%) hold a text that train holds too (spaces and "
@@ -179,20 +186,27 @@ def stratified_sample(labels: np.ndarray, n: int, rng: np.random.RandomState, ke
 
 
 def load_dataset(dataset_dir: str | Path, max_train_rows: int | None = None, text_column: str | None = None,
-                 label_column: str | None = None, test_ratio: float = DEFAULT_TEST_RATIO) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train and test frames of a benchmark folder, or of a table file split into the two, optionally subsampled
-    (see module doc)."""
+                 label_column: str | None = None, test_ratio: float | None = None, unlabeled_marker: str | None = None,
+                 missing_words: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test frames of a benchmark folder, or of a table file split into the two (``test_ratio``, None:
+    ``DEFAULT_TEST_RATIO``; its labels read as ``read_table`` reads them), optionally subsampled (see module doc)."""
     folder = Path(dataset_dir)
     if not folder.exists():
         raise InputError(f"{folder}: not found; give a folder holding train.tsv and test.tsv, or a labeled table "
                          "file (CSV, TSV, JSONL, Parquet).")
     if folder.is_dir():
-        if text_column not in (None, "text") or label_column not in (None, "label"):
-            raise InputError(f"{folder}: --text-col and --label-col name the columns of a table file; the files of a "
-                             "benchmark folder have the columns text and label.")
+        given = [flag for flag, value in (("--text-col", text_column not in (None, "text")),
+                                          ("--label-col", label_column not in (None, "label")),
+                                          ("--test-ratio", test_ratio is not None),
+                                          ("--unlabeled-marker", unlabeled_marker is not None),
+                                          ("--missing-words-are-labels", not missing_words)) if value]
+        if given:
+            raise InputError(f"{folder}: {', '.join(given)} read{'s' if len(given) == 1 else ''} a table file; a benchmark "
+                             "folder has its own test.tsv, and its files the columns text and label, every row labeled.")
         train, test = read_split(folder, "train"), read_split(folder, "test")
     else:
-        train, test = split_table(folder, text_column, label_column, test_ratio)
+        train, test = split_table(folder, text_column, label_column,
+                                  DEFAULT_TEST_RATIO if test_ratio is None else test_ratio, unlabeled_marker, missing_words)
     notes = {"train": train.attrs.get("notes", []), "test": test.attrs.get("notes", [])}
     if max_train_rows is not None:
         if max_train_rows < 2:
@@ -494,9 +508,11 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
                      k: str = "estimated", method: str = "auto", model: str | None = None,
                      max_train_rows: int | None = None, progress: bool = False, keep_state: bool = False,
                      adapt: bool = True, adapt_layers: int | str = "auto", say=None, text_column: str | None = None,
-                     label_column: str | None = None, test_ratio: float = DEFAULT_TEST_RATIO) -> dict:
+                     label_column: str | None = None, test_ratio: float | None = None,
+                     unlabeled_marker: str | None = None, missing_words: bool = True) -> dict:
     """Run the NID protocol over ``seeds`` on a benchmark folder or a labeled table file (``text_column``,
-    ``label_column``, ``test_ratio``: see ``load_dataset``); returns the report dict (``write_json`` writes it).
+    ``label_column``, ``test_ratio``, ``unlabeled_marker``, ``missing_words``: see ``load_dataset``); returns the
+    report dict (``write_json`` writes it).
 
     ``say``: called with each note on the data (``notes`` in the report) before the first seed runs.
 
@@ -510,7 +526,8 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
     if k == "given" and resolved == "hdbscan":  # refused now, not after the first seed's fine-tuning
         raise InputError("--k given sets how many new clusters seeded-kmeans makes; --method hdbscan finds its own: "
                          "leave --k out (estimated), or use --method seeded-kmeans.")
-    train, test = load_dataset(dataset_dir, max_train_rows, text_column, label_column, test_ratio)
+    train, test = load_dataset(dataset_dir, max_train_rows, text_column, label_column, test_ratio, unlabeled_marker,
+                               missing_words)
     subsampled = "subsampled_from" in train.attrs
     _check_draw_labels_something(train.label, known_ratio, labeled_ratio, max_train_rows if subsampled else None,
                                  train.attrs.get("largest_class_share"), train.attrs.get("subsampled_from"))
@@ -553,7 +570,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
         "n_test": len(test),
         "n_classes": len(set(train["label"]) | set(test["label"])),  # as --k given counts them
         "max_train_rows": max_train_rows,
-        "test_ratio": None if Path(dataset_dir).is_dir() else test_ratio,  # a table file's held-out share
+        "test_ratio": None if Path(dataset_dir).is_dir() else test_ratio or DEFAULT_TEST_RATIO,  # a table file's
         "notes": notes,
         "mean": mean,
         "std": std,

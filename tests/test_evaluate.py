@@ -335,34 +335,56 @@ def test_a_labeled_table_of_ones_own_is_split_and_scored(tmp_path):
     frame = pd.concat([pd.read_csv(MCID / "train.tsv", sep="\t"), pd.read_csv(MCID / "test.tsv", sep="\t")])
     frame = frame.rename(columns={"text": "utterance", "label": "intent"}).reset_index(drop=True)
     frame.loc[::25, "intent"] = None  # unlabeled rows cannot be scored: left out
+    frame.loc[1::25, "intent"] = "-1"  # as much ML code marks them
+    copies = frame.iloc[2::25].assign(utterance=lambda f: "  " + f.utterance.str.upper())  # the same texts, shouted
+    frame = pd.concat([frame, copies], ignore_index=True)
     path = tmp_path / "mine.csv"
     frame.to_csv(path, index=False)
-    train, test = load_dataset(path, text_column="utterance", label_column="intent", test_ratio=0.25)
-    labeled = frame.dropna(subset=["intent"])
+    train, test = load_dataset(path, text_column="utterance", label_column="intent", test_ratio=0.25,
+                               unlabeled_marker="-1")
+    labeled = frame.dropna(subset=["intent"])[lambda f: f.intent != "-1"]
     assert len(train) + len(test) == len(labeled) and len(test) == pytest.approx(0.25 * len(labeled), rel=0.05)
     shares = test.label.value_counts(normalize=True) - labeled.intent.value_counts(normalize=True)
     assert shares.abs().max() < 0.02  # every class in proportion
-    assert set(train.text.str.casefold()).isdisjoint(test.text.str.casefold())  # copies of a text on one side
-    assert load_dataset(path, text_column="utterance", label_column="intent", test_ratio=0.25)[1].equals(test)
+    def key(texts):
+        return set(texts.str.split().str.join(" ").str.casefold())
+
+    assert key(train.text).isdisjoint(key(test.text))  # copies of a text on one side, spaces and case aside
+    assert load_dataset(path, text_column="utterance", label_column="intent", test_ratio=0.25,
+                        unlabeled_marker="-1")[1].equals(test)
     assert any("rows without a label in 'intent' left out" in note for note in train.attrs["notes"])
     proc = run_cli(path, "--text-col", "utterance", "--label-col", "intent", "--test-ratio", "0.25", "--seeds", "0",
-                   "--model", "tfidf", "--quiet", "--json", "-")
+                   "--unlabeled-marker", "-1", "--model", "tfidf", "--quiet", "--json", "-")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["dataset"] == "mine.csv" and report["test_ratio"] == 0.25 and report["n_test"] == len(test)
-    assert report["n_classes"] == frame.intent.nunique() and 25.0 < report["mean"]["acc"] < 95.0
+    assert report["n_classes"] == labeled.intent.nunique() and 25.0 < report["mean"]["acc"] < 95.0
     assert not any("hold a text that train holds too" in note for note in report["notes"])
-    for args, needle in (((), "no text column 'text'"), (("--text-col", "utterance"), "no label column to score against"),
+    marker = run_cli(path, "--text-col", "utterance", "--label-col", "intent", "--seeds", "0", "--model", "tfidf",
+                     "--quiet", "--json", "-")  # without the marker, '-1' is a class, and the note says how to tell
+    assert "--unlabeled-marker '-1'" in marker.stderr and f"note: {path}: {path}" not in marker.stderr
+    assert json.loads(marker.stdout)["n_classes"] == labeled.intent.nunique() + 1  # "-1" among them
+    for args, needle in (((), "no text column 'text'"),
+                         (("--text-col", "utterance"), "no label column to score against (the columns are 'utterance', "
+                                                       "'intent'); name it with --label-col (--label-col 'intent' looks"),
                          (("--text-col", "utterance", "--label-col", "intent", "--test-ratio", "1.5"), "--test-ratio")):
         refused = run_cli(path, *args, "--seeds", "0", "--model", "tfidf", "--quiet")
         assert refused.returncode == 2 and needle in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
-    refused = run_cli(MCID, "--label-col", "intent", "--quiet")
-    assert refused.returncode == 2 and "the files of a benchmark folder have the columns text and label" in refused.stderr
+    refused = run_cli(MCID, "--label-col", "intent", "--test-ratio", "5", "--quiet")
+    assert refused.returncode == 2 and "--label-col, --test-ratio read a table file; a benchmark folder has its own" \
+        in refused.stderr
+    one_text = tmp_path / "one_text.csv"
+    pd.DataFrame({"text": ["hello"] * 10 + ["Hello "] * 10, "label": ["a", "b"] * 10}).to_csv(one_text, index=False)
+    with pytest.raises(InputError, match=r"20 labeled rows \(1 distinct texts"):
+        load_dataset(one_text)
 
 
 @needs_data
 def test_test_texts_that_train_holds_too_are_noted():
     """MCID's published split holds 18 test texts that train holds too (spaces and case aside)."""
-    train, test = load_dataset(MCID)
-    report = evaluate_dataset(MCID, seeds=[0], model="tfidf", known_ratio=1.0)
-    assert "18 test rows (5.2%) hold a text that train holds too" in report["notes"][-1]
+    from discovery.evaluate import texts_in_train_and_test
+
+    assert "18 test rows (5.2%) hold a text that train holds too" in texts_in_train_and_test(*load_dataset(MCID))
+    train = pd.DataFrame({"text": ["Where is my card?", "refund please"], "label": ["a", "b"]})
+    test = pd.DataFrame({"text": ["where is  my CARD?", "cancel it"], "label": ["a", "c"]})
+    assert texts_in_train_and_test(train, test).startswith("1 test rows (50.0%)")
