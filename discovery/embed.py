@@ -417,13 +417,17 @@ class TfidfEmbedder:
 
 
 def _tfidf_fitted(texts: list[str]):
-    """Word 1-2 gram TF-IDF fitted on ``texts`` and their matrix; texts without any word (emoji, punctuation,
+    """Word 1-2 gram TF-IDF fitted on ``texts`` (words cut as ``words.py`` says) and their matrix; texts without any word (emoji, punctuation,
     one-letter tokens) fall back to character n-grams, and a table with no characters at all to a single zero
     column (no vectorizer)."""
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    for options in ({"ngram_range": (1, 2)}, {"analyzer": "char_wb", "ngram_range": (1, 3)}):
+    from .words import TOKEN, UnspacedTerms, has_unspaced_script
+
+    words = ({"analyzer": UnspacedTerms(TOKEN)} if has_unspaced_script(texts)
+             else {"ngram_range": (1, 2), "token_pattern": TOKEN.pattern})
+    for options in (words, {"analyzer": "char_wb", "ngram_range": (1, 3)}):
         vectorizer = TfidfVectorizer(min_df=1, sublinear_tf=True, max_features=200_000, **options)
         try:
             return vectorizer, vectorizer.fit_transform(texts)

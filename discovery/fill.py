@@ -187,15 +187,19 @@ WORD_WEIGHT = 0.5  # the words' share of the blend on an embedding not fine-tune
 
 
 def word_features(texts) -> sparse.csr_matrix | None:
-    """TF-IDF of each text's words (and word pairs) and of the character n-grams inside its words (2-5),
+    """TF-IDF of each text's words (and word pairs; cut as ``words.py`` says) and of the character n-grams inside its words (2-5),
     L2-normalised: the exact terms ("chargeback", "pin", "visa") a general sentence model blurs together.
     Character n-grams also catch spellings and word forms ("refunded", "refund"). None when the texts
     hold nothing to count."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from .words import TOKEN, UnspacedTerms, has_unspaced_script
+
     texts = [str(t) for t in texts]
+    words = ({"analyzer": UnspacedTerms(TOKEN)} if has_unspaced_script(texts)
+             else {"ngram_range": (1, 2), "token_pattern": TOKEN.pattern})
     parts = []
-    for vectorizer in (TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+    for vectorizer in (TfidfVectorizer(sublinear_tf=True, **words),
                        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)):
         try:
             parts.append(vectorizer.fit_transform(texts))

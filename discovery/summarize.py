@@ -13,6 +13,7 @@ from sklearn.preprocessing import normalize
 
 from .io import same_text_ids
 from .labels import LabelCodec
+from .words import KEYWORD, UnspacedTerms, has_unspaced_script
 
 KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
 
@@ -29,58 +30,24 @@ def without_markup(text: str) -> str:
     return MARKUP.sub(" ", str(text)).lower()
 
 
-WORD = re.compile(r"(?u)\b\w[\w'-]*\w\b|\b\w\b")  # a word of the keywords: "don't" and "e-mail" are one
-# Chinese and Japanese write no spaces between words: read as words, a whole sentence was one "word", and the
-# keywords of a cluster of Chinese questions were three of its sentences. Han runs are read as their character
-# pairs (most Chinese words are two characters), katakana runs (loanwords: カード) whole, hiragana (mostly
-# grammar: が, ます) not at all.
-HAN, KATAKANA, HIRAGANA = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff", r"\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f", r"\u3040-\u309f"
-UNSPACED = re.compile(f"([{HAN}]+)|([{KATAKANA}]+)|[{HIRAGANA}]+")
-
-
-def unspaced_script_terms(text: str, stop_words: frozenset) -> list[str]:
-    """The terms of a text (after ``without_markup``) that holds Chinese or Japanese: Han character pairs (a lone
-    character alone), katakana runs, and, between those, words and word pairs as the keywords read other texts
-    (stop words out first)."""
-    terms: list[str] = []
-
-    def words(part: str) -> None:
-        kept = [w for w in WORD.findall(part) if w not in stop_words]
-        terms.extend(kept)
-        terms.extend(f"{a} {b}" for a, b in zip(kept, kept[1:]))
-
-    start = 0
-    for run in UNSPACED.finditer(text):
-        words(text[start:run.start()])
-        han, katakana = run.group(1), run.group(2)
-        if han:
-            terms.extend([han] if len(han) == 1 else [han[i:i + 2] for i in range(len(han) - 1)])
-        elif katakana:
-            terms.append(katakana)
-        start = run.end()
-    words(text[start:])
-    return terms
-
-
 def document_term_counts(texts: list[str], extra_stop_words=()):
     """Word and bigram counts of each text, ``(counts, vocabulary)``; counts are ``None`` when no text has a word.
 
     English stop words are left out, and ``extra_stop_words`` too (those of the other languages the texts are
-    in: ``language.stop_words_for``), and so is markup (``without_markup``). Texts in Chinese or Japanese are read
-    as ``unspaced_script_terms`` says. Depends on the texts (and their languages) only, so one result and every
+    in: ``language.stop_words_for``), and so is markup (``without_markup``). Words are cut as ``words.py`` says
+    (any script's combining marks kept; Chinese and Japanese read by ``UnspacedTerms``). Depends on the texts (and their languages) only, so one result and every
     result derived from it can share it.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     stop_words = sorted(ENGLISH_STOP_WORDS | set(extra_stop_words)) if len(extra_stop_words) else "english"
     try:
-        if any(UNSPACED.search(str(text)) for text in texts):
-            stopped = frozenset(ENGLISH_STOP_WORDS | set(extra_stop_words))
-            vectorizer = CountVectorizer(analyzer=lambda text: unspaced_script_terms(without_markup(text), stopped),
-                                         min_df=1, max_features=100_000)
+        if has_unspaced_script(texts):
+            vectorizer = CountVectorizer(analyzer=UnspacedTerms(KEYWORD, ENGLISH_STOP_WORDS | set(extra_stop_words),
+                                                                without_markup), min_df=1, max_features=100_000)
         else:
             vectorizer = CountVectorizer(stop_words=stop_words, ngram_range=(1, 2), min_df=1, max_features=100_000,
-                                         preprocessor=without_markup, token_pattern=WORD.pattern)
+                                         preprocessor=without_markup, token_pattern=KEYWORD.pattern)
         with warnings.catch_warnings():  # a stop word like "l'on" is split by the pattern: it is left out all the same
             warnings.filterwarnings("ignore", message="Your stop_words may be inconsistent")
             counts = vectorizer.fit_transform(texts)
