@@ -439,7 +439,7 @@ def cmd_add_labels(args) -> int:
               f"{listed(new_spellings, lambda pair: f'{pair[0]!r} -> {pair[1]!r}')}", file=sys.stderr)
     if carried.respelled:
         shown = listed(carried.respelled, lambda pair: f"{pair[0]!r} -> {pair[1]!r}")
-        print(f"note: {args.labeled}: labels typed otherwise than the data's (case, spaces, leading zeros) took its spelling: "
+        print(f"note: {args.labeled}: labels typed otherwise than the data's (case, spaces, width, leading zeros) took its spelling: "
               f"{shown}", file=sys.stderr)
     typos = similar_spellings_note(carried.frame[carried.label_column].tolist(), only=set(table.codec.names))
     if typos:  # the data's own were named on reading it: only spellings the review file brought

@@ -60,7 +60,7 @@ class LabeledTable:
     read_with: dict = field(default_factory=dict)
     # an earlier run's proposal columns the reading left out (``earlier_run_columns``), as the file holds them
     earlier_proposals: pd.DataFrame | None = field(default=None, compare=False, repr=False)
-    # every label cell the reading respelled (case, spaces, leading zeros) -> the spelling kept, as it warned
+    # every label cell the reading respelled (case, spaces, width, leading zeros) -> the spelling kept, as it warned
     label_spellings: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -1031,8 +1031,15 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                         f"almost every other row): is {label_col!r} the column that holds the categories (an id or a text column "
                         "looks like this)? Choose another with --label-col, or the Data page's Label column.")
     labels, renamed = normalize_label_spellings(raw_labels)
-    zeros = {a: b for a, b in renamed.items() if a.strip().casefold() != b.strip().casefold()}
-    for pairs, how in (({a: b for a, b in renamed.items() if a not in zeros}, "differ only by case or spaces"),
+    def form(label: str) -> str:
+        return unicodedata.normalize("NFKC", label).strip().casefold()
+
+    case = {a: b for a, b in renamed.items() if a.strip().casefold() == b.strip().casefold()}
+    width = {a: b for a, b in renamed.items() if a not in case and form(a) == form(b)}
+    zeros = {a: b for a, b in renamed.items() if a not in case and a not in width}
+    for pairs, how in ((case, "differ only by case or spaces"),
+                       (width, "differ only by width (full-width letters or digits, as East Asian input methods type "
+                               "them) or another compatibility form"),
                        (zeros, "are one number written with and without leading zeros (spreadsheets drop them)")):
         if pairs:
             shown = listed(sorted(pairs.items()), lambda pair: f"{pair[0]!r} -> {pair[1]!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -72,9 +73,10 @@ def listed(items, show=str, separator: str = ", ", limit: int = 5) -> str:
 
 
 def spelling_key(label: str) -> str:
-    """What two spellings of one label share: the label without surrounding spaces, in any case, and a whole
-    number (ASCII digits) without leading zeros (spreadsheets read the code 007 as 7)."""
-    key = str(label).strip().casefold()
+    """What two spellings of one label share: the label without surrounding spaces, in any case, in its
+    compatibility form (full-width ＳＩＭ and １ as SIM and 1, as Japanese and Chinese input methods type them),
+    and a whole number (ASCII digits) without leading zeros (spreadsheets read the code 007 as 7)."""
+    key = unicodedata.normalize("NFKC", str(label)).strip().casefold()
     return _LEADING_ZEROS.sub(r"\1", key) if _WHOLE_NUMBER.match(key) else key
 
 

@@ -47,6 +47,19 @@ def test_label_spellings_are_unified():
     assert renamed == {"Card": "card", "card ": "card"}
 
 
+def test_full_width_labels_are_the_labels_they_spell():
+    """Japanese and Chinese input methods type ＳＩＭ and １: they were classes of their own beside SIM and 1,
+    without a word (one even flagged as hiding a new category)."""
+    texts = ["eSIMが使えない", "SIMカードを再発行したい", "SIMが認識されない", "料金が高い", "請求書が届かない", "二重請求"]
+    table = table_from_frame(pd.DataFrame({"text": texts, "label": ["SIM・eSIM", "ＳＩＭ・ｅＳＩＭ", "SIM・eSIM", "１",
+                                                                    "1", "１"]}), name="ja.csv")
+    assert sorted(table.codec.names) == ["SIM・eSIM", "１"]  # the most frequent spelling of each
+    assert table.codec.decode(table.labels) == ["SIM・eSIM"] * 3 + ["１"] * 3
+    width = [w for w in table.warnings if "differ only by width" in w]
+    assert len(width) == 1 and "'ＳＩＭ・ｅＳＩＭ' -> 'SIM・eSIM'" in width[0] and "'1' -> '１'" in width[0]
+    assert not any("leading zeros" in w for w in table.warnings)
+
+
 def test_missing_named_label_column_is_an_error(tmp_path):
     (tmp_path / "t.csv").write_text("text,label\nhi,a\n")
     with pytest.raises(InputError, match=r"no label column 'category'.*--label-col \(label_column= in Python\)"):
