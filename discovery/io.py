@@ -159,6 +159,21 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+ENCODING_SAMPLE_BYTES = 65_536  # what the encoding guess reads: 0.2 s
+
+
+def _encoding_advice(data: bytes) -> str:
+    """The --encoding to try, as the bytes suggest (charset-normalizer): a file saved in GBK or Shift-JIS was
+    advised latin-1, which reads any bytes, so the run went on with garbled texts and labels and said nothing."""
+    from charset_normalizer import from_bytes
+
+    usual = "--encoding latin-1, cp1252, ..."
+    guess = from_bytes(data[:ENCODING_SAMPLE_BYTES]).best()
+    if guess is None or guess.encoding in ("utf_8", "ascii") or guess.language in (None, "", "Unknown"):
+        return usual  # a few bytes beyond ASCII tell no language: any of the usual may be right
+    return f"--encoding {guess.encoding}: its bytes read as {guess.language} text; else {usual}"
+
+
 def _line_of(data: bytes, position: int) -> int:
     return data.count(b"\n", 0, position) + 1
 
@@ -232,7 +247,7 @@ def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, l
                                  "export your data as CSV, TSV, JSONL or Parquet.") from None
             raise InputError(
                 f"{name}: byte {exc.start} (line {_line_of(data, exc.start)}) is not valid UTF-8; save the file "
-                "as UTF-8, or name its encoding (--encoding latin-1, cp1252, ...)."
+                f"as UTF-8, or name its encoding ({_encoding_advice(data)})."
             ) from None
     if "\x00" in text:
         notes.append(f"{name}: {text.count(chr(0))} NUL characters were removed from the text.")

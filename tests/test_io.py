@@ -554,3 +554,18 @@ def test_classes_of_symbols_are_said_to_be_read_as_classes_once():
     warned = [w for w in table_from_frame(frame, name="s.csv", data_hash="h").warnings if "read as class names" in w]
     assert len(warned) == 1 and "'👍' (3 rows), '👎' (2 rows), '😐' (1 rows) in 'label' are read as class names" in warned[0]
     assert "--unlabeled-marker '👍'" in warned[0]
+
+
+@pytest.mark.parametrize("encoding, language, texts", [
+    ("gb18030", "Chinese", ["我的银行卡还没有收到", "怎么申请退款", "银行卡丢了怎么办", "退款什么时候到账"]),
+    ("cp1251", "Russian", ["Моя карта ещё не пришла", "Как вернуть деньги за покупку", "Карта потеряна, что делать",
+                           "Когда придёт возврат"]),
+])
+def test_a_file_not_in_utf8_is_refused_naming_the_encoding_its_bytes_suggest(tmp_path, encoding, language, texts):
+    """A Chinese file saved in GBK was advised '--encoding latin-1, cp1252', which reads any bytes: the run went on
+    with garbled texts and labels and said nothing."""
+    path = tmp_path / "questions.csv"
+    pd.DataFrame({"text": texts * 5, "label": ["a", "b", "c", "d"] * 5}).to_csv(path, index=False, encoding=encoding)
+    with pytest.raises(InputError, match=f"--encoding {encoding}: its bytes read as {language} text; else --encoding latin-1"):
+        read_table(path)
+    assert read_table(path, encoding=encoding).texts[:4] == texts
