@@ -30,7 +30,8 @@ from .errors import InputError
 from .labels import (LabelCodec, listed, looks_like_a_marker, normalize_label_spellings, similar_spellings_note,
                      spelling_key)
 
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+# .txt: what Excel's "Unicode Text" and "Text (Tab delimited)" write (tab-separated; the first in UTF-16)
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 # Words that software writes for a missing value; read as unlabeled unless ``missing_words=False``
 # (a class may really be called "none"). Blank cells are always unlabeled.

@@ -569,3 +569,12 @@ def test_a_file_not_in_utf8_is_refused_naming_the_encoding_its_bytes_suggest(tmp
     with pytest.raises(InputError, match=f"--encoding {encoding}: its bytes read as {language} text; else --encoding latin-1"):
         read_table(path)
     assert read_table(path, encoding=encoding).texts[:4] == texts
+
+
+def test_excels_unicode_text_export_is_read(tmp_path):
+    """Excel's "Unicode Text (*.txt)": tab-separated UTF-16 with a BOM, under .txt, was refused as an unknown format."""
+    path = tmp_path / "questions.txt"
+    path.write_bytes("text\tlabel\r\n我的银行卡还没有收到\t卡片\r\n怎么申请退款\t退款\r\n银行卡丢了\t\r\n".encode("utf-16"))
+    table = read_table(path)
+    assert table.texts == ["我的银行卡还没有收到", "怎么申请退款", "银行卡丢了"]
+    assert table.codec.decode(table.labels) == ["卡片", "退款", None] and not table.warnings

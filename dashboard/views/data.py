@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import state
 from discovery import InputError
-from discovery.io import NO_LABEL_COLUMN, SPREADSHEETS, likely_label_column, likely_text_column
+from discovery.io import FORMATS, NO_LABEL_COLUMN, SPREADSHEETS, likely_label_column, likely_text_column
 from discovery.relabel import labels_for_next_run
 from discovery.result import adaptation_note
 
@@ -40,7 +40,7 @@ def choose_source() -> None:
     data, name, path = None, None, None
     if kind == "upload":
         # spreadsheets are taken too, so reading says how to save them as CSV (not the uploader's MIME refusal)
-        readable = ["csv", "tsv", "tab", "jsonl", "ndjson", "json", "parquet", "pq"]
+        readable = sorted(suffix.lstrip(".") for suffix in FORMATS)
         upload = st.file_uploader("CSV, TSV, JSONL or Parquet", key="data_upload",
                                   type=readable + sorted(suffix.lstrip(".") for suffix in SPREADSHEETS))
         if upload is None:
