@@ -20,6 +20,8 @@ issue's 90. This measures what else might close the gap, on the same draws and h
   row of the class in the batch is a positive, every row of another class a negative, anchors set against
   anchors too (scale 20); batches of 2 rows of each of 77 classes, or 4 rows of each of 38, as many rows
   encoded in all as the default plan (54 steps instead of 72, its warm-up).
+* ``learning-rate-1e-5``, ``learning-rate-5e-5``: the contrastive loss alone at half or 2.5 times the pipeline's
+  learning rate (2e-5), the same plan, warm-up and step cap.
 * ``masked-lm-first``: before the contrastive training, masked language modelling on every text of the table
   (labeled or not; no labels used), as domain-adaptive pre-training does (Gururangan et al. 2020): the
   unsupervised half of MTP-CLNN's MTP step (which also trains on the labels, at once): 15% of the tokens masked, a prediction head of BERT's shape (its output tied to the word
@@ -80,8 +82,9 @@ from run_benchmarks import DATA, _machine, record_setting  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "adaptation_objectives.json"
 CONTRASTIVE_SCALES = {"contrastive-scale-10": 10.0, "contrastive-scale-30": 30.0}  # sentence-transformers' default: 20
 SUPCON_ROWS_PER_CLASS = {"supcon-pairs": 2, "supcon-4": 4}  # rows of one class in a batch
+LEARNING_RATES = {"learning-rate-1e-5": 1e-5, "learning-rate-5e-5": 5e-5}  # the pipeline's: 2e-5
 TRAINED_VARIANTS = ("contrastive-only", *CONTRASTIVE_SCALES, "class-proxies", "unlabeled-neighbours", "unlabeled-dropout",
-                    *SUPCON_ROWS_PER_CLASS, "masked-lm-first")
+                    *SUPCON_ROWS_PER_CLASS, "masked-lm-first", *LEARNING_RATES)
 MLM_EPOCHS, MLM_BATCH, MLM_LEARNING_RATE, MLM_MASKED = 1, 32, 5e-5, 0.15
 SMOOTHING = [(k, a) for k in (5, 10) for a in (0.5, 0.7, 0.85)]
 INTERPOLATION = (0.5, 0.7, 0.85)  # share of the adapted weights; the rest are the base model's
@@ -318,7 +321,8 @@ def run_seed(variant: str, texts: list[str], labels: np.ndarray, seed: int) -> d
             scores[f"weights {share:g} adapted"] = score(mixed_vectors(adapted, None, share, texts))
     else:
         frozen = make_embedder(None, seed, None).transform(texts) if variant == "unlabeled-neighbours" else None
-        model = ObjectiveEmbedder(variant, train_labels, frozen, random_state=seed).fit(texts, train_labels)
+        settings = {"learning_rate": LEARNING_RATES[variant]} if variant in LEARNING_RATES else {}
+        model = ObjectiveEmbedder(variant, train_labels, frozen, random_state=seed, **settings).fit(texts, train_labels)
         scores[variant] = score(model.transform(texts))
     return {"seed": seed, "fillin_acc": scores, "seconds": time.perf_counter() - started}
 
