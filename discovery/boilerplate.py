@@ -4,7 +4,7 @@ A sentence model pools every word piece of a text alike, so a 25-word greeting b
 texts alike by their greeting: on a helper's support table where half the texts opened with one of two chat
 greetings, the fill-in (model not fine-tuned) was 57% right, for 93% on the same table without them, and the
 keywords of every cluster read "chat, agent, maria". A run finds runs of words (``MIN_WORDS`` or more, digits
-alike) that ``MIN_SHARE`` of the distinct texts hold and labeled rows of several classes hold alike (so they tell
+alike; a Chinese or Japanese character is a word) that ``MIN_SHARE`` of the distinct texts hold and labeled rows of several classes hold alike (so they tell
 no class apart: a phrase of one class's template is its signal, and stays), and the model, the keywords and the
 word classifier read the texts without them. The table's texts, and every file written, keep them.
 """
@@ -17,6 +17,8 @@ from itertools import groupby
 
 import numpy as np
 
+from .words import HAN, HIRAGANA, KATAKANA, WORD_CHAR
+
 MIN_WORDS = 4  # a run of words this long, shared by MIN_SHARE of the texts, is boilerplate (benchmarks: at most 2.4%)
 MIN_SHARE = 0.1
 # the labeled rows holding a phrase: of this many classes at least, none holding more than MAX_CLASS_SHARE of them
@@ -25,8 +27,11 @@ MAX_CLASS_SHARE = 0.5
 MIN_LABELED = 5
 SAMPLE = 20_000  # distinct texts the phrases are counted on (250,000 texts of ~190 words: 119 s and 2.5 GB counted whole)
 MIN_STRETCH_WORDS = 6  # words in a row the phrases cover, for them to be taken out of a text
-_WORD = re.compile(r"\w+")
-_SEPARATORS = " \t\r\n:;,.!?-\u2013\u2014|>)]}*"
+# a word; a Chinese or Japanese character is one (those scripts write no spaces: a greeting was one or two
+# "words" and never found), and Indic vowel signs stay in their word (words.py)
+_UNSPACED_CHAR = f"[{HAN}{KATAKANA}{HIRAGANA}]"
+_WORD = re.compile(f"{_UNSPACED_CHAR}|(?:(?!{_UNSPACED_CHAR}){WORD_CHAR})+")
+_SEPARATORS = " \t\r\n:;,.!?-\u2013\u2014|>)]}*\u3000，。！？：；、）」』】"  # with Chinese and Japanese punctuation
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:

@@ -104,3 +104,21 @@ def test_copies_that_differ_only_in_the_boilerplate_are_held_back_together():
     data = pd.concat([data, twice], ignore_index=True).sample(frac=1, random_state=0).reset_index(drop=True)
     estimate = run_discovery(data[["text", "label"]], DiscoveryConfig(adapt=False, make_map=False)).fill_estimate
     assert estimate["unlike_labeled_share"] < 0.2 and "unlike every labeled row" not in (estimate["caveat"] or ""), estimate
+
+
+def test_a_chinese_greeting_is_found_and_taken_out():
+    """Chinese writes no spaces: a greeting was one or two "words", shorter than any phrase looked for, and a chat
+    widget's greeting before half the questions went unseen (it named a 92-row cluster in a helper's table)."""
+    from test_summarize import CHINESE_BANK_QUESTIONS
+
+    greeting = "您好，欢迎使用招商银行在线客服，请问有什么可以帮您？"
+    questions = [(q, intent) for intent, qs in CHINESE_BANK_QUESTIONS.items() for q in qs]
+    texts = [greeting + q for q, _ in questions] + [q for q, _ in questions]
+    codes = {intent: i for i, intent in enumerate(CHINESE_BANK_QUESTIONS)}
+    labels = np.array([codes[intent] for _, intent in questions] * 2)
+    phrases = find_boilerplate(texts, labels)
+    assert phrases
+    read = without_boilerplate(texts, phrases)
+    assert read[len(questions):] == [q for q, _ in questions]  # questions without the greeting read whole
+    for text, (question, _) in zip(read, questions):  # the greeting out; with it, at most a question's first
+        assert question.endswith(text) and len(question) - len(text) <= 1  # character when many open alike (我, I)
