@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .io import read_text_table
+from .io import read_text_table, same_text_key
 from .labels import listed
 
 METRIC_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "fillin_confidence",
@@ -148,11 +148,6 @@ def split_table(path: Path, text_column: str | None, label_column: str | None, t
                  "class, the same rows for every seed; copies of a text on one side).")
     train.attrs["notes"], test.attrs["notes"] = notes, []
     return train, test
-
-
-def same_text_key(text) -> str:
-    """What copies of one text share: the text in any case, runs of spaces and line breaks as one space."""
-    return " ".join(str(text).split()).casefold()
 
 
 def texts_in_train_and_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:

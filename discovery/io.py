@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .labels import (LabelCodec, listed, looks_like_a_marker, normalize_label_spellings, similar_spellings_note,
+from .labels import (LabelCodec, listed, looks_like_a_marker, narrow, normalize_label_spellings, similar_spellings_note,
                      spelling_key)
 
 # .txt: what Excel's "Unicode Text" and "Text (Tab delimited)" write (tab-separated; the first in UTF-16)
@@ -160,19 +160,26 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-ENCODING_SAMPLE_BYTES = 65_536  # what the encoding guess reads: 0.2 s
+ENCODING_SAMPLE_BYTES = 65_536  # what the encoding guess reads, from the line of the first byte UTF-8 refused
+ENCODING_MIN_FOREIGN_BYTES = 200  # fewer bytes beyond ASCII tell no encoding: five Shift-JIS rows read as Korean
 
 
-def _encoding_advice(data: bytes) -> str:
-    """The --encoding to try, as the bytes suggest (charset-normalizer): a file saved in GBK or Shift-JIS was
-    advised latin-1, which reads any bytes, so the run went on with garbled texts and labels and said nothing."""
+def _encoding_advice(data: bytes, position: int) -> str:
+    """The --encoding to try, as the bytes from ``position``'s line on suggest (charset-normalizer): a file saved in GBK or
+    Shift-JIS was advised latin-1, which reads any bytes, so the run went on with garbled texts and said nothing."""
     from charset_normalizer import from_bytes
 
-    usual = "--encoding latin-1, cp1252, ..."
-    guess = from_bytes(data[:ENCODING_SAMPLE_BYTES]).best()
+    usual = "--encoding latin-1, cp1252, utf-16, ..."
+    start = data.rfind(b"\n", 0, position) + 1  # the bytes before are valid UTF-8, mostly ASCII: they tell nothing
+    sample = data[start:start + ENCODING_SAMPLE_BYTES]
+    if start + ENCODING_SAMPLE_BYTES < len(data):  # to a line's end, so no character is cut in two
+        sample = sample[:sample.rfind(b"\n") + 1] or sample
+    if sum(byte > 127 for byte in sample) < ENCODING_MIN_FOREIGN_BYTES:
+        return usual
+    guess = from_bytes(sample).best()
     if guess is None or guess.encoding in ("utf_8", "ascii") or guess.language in (None, "", "Unknown"):
-        return usual  # a few bytes beyond ASCII tell no language: any of the usual may be right
-    return f"--encoding {guess.encoding}: its bytes read as {guess.language} text; else {usual}"
+        return usual
+    return f"perhaps --encoding {guess.encoding}: its bytes read as {guess.language} text; else {usual}"
 
 
 def _line_of(data: bytes, position: int) -> int:
@@ -248,7 +255,7 @@ def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, l
                                  "export your data as CSV, TSV, JSONL or Parquet.") from None
             raise InputError(
                 f"{name}: byte {exc.start} (line {_line_of(data, exc.start)}) is not valid UTF-8; save the file "
-                f"as UTF-8, or name its encoding ({_encoding_advice(data)})."
+                f"as UTF-8, or name its encoding ({_encoding_advice(data, exc.start)})."
             ) from None
     if "\x00" in text:
         notes.append(f"{name}: {text.count(chr(0))} NUL characters were removed from the text.")
@@ -844,8 +851,10 @@ def _pick_column(frame: pd.DataFrame, wanted: str, name: str, role: str, flag: s
     if found is not None:
         return found
     columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
+    text_file = (" (a .txt is read as Excel saves text: tab-separated, its first row the column names; a file of one "
+                 "text a line needs a first line naming the column, such as text)") if name.lower().endswith(".txt") else ""
     raise InputError(f"{name}: no {role} column {wanted!r}; the columns are {columns}; choose one with {flag} "
-                     f"({role}_column= in Python).")
+                     f"({role}_column= in Python){text_file}.")
 
 
 def same_text_key(text) -> str:
@@ -1047,15 +1056,13 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                         f"almost every other row): is {label_col!r} the column that holds the categories (an id or a text column "
                         "looks like this)? Choose another with --label-col, or the Data page's Label column.")
     labels, renamed = normalize_label_spellings(raw_labels)
-    def form(label: str) -> str:
-        return unicodedata.normalize("NFKC", label).strip().casefold()
-
     case = {a: b for a, b in renamed.items() if a.strip().casefold() == b.strip().casefold()}
-    width = {a: b for a, b in renamed.items() if a not in case and form(a) == form(b)}
+    width = {a: b for a, b in renamed.items()
+             if a not in case and narrow(a).strip().casefold() == narrow(b).strip().casefold()}
     zeros = {a: b for a, b in renamed.items() if a not in case and a not in width}
     for pairs, how in ((case, "differ only by case or spaces"),
                        (width, "differ only by width (full-width letters or digits, as East Asian input methods type "
-                               "them) or another compatibility form"),
+                               "them)"),
                        (zeros, "are one number written with and without leading zeros (spreadsheets drop them)")):
         if pairs:
             shown = listed(sorted(pairs.items()), lambda pair: f"{pair[0]!r} -> {pair[1]!r}")

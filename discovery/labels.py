@@ -72,18 +72,24 @@ def listed(items, show=str, separator: str = ", ", limit: int = 5) -> str:
     return separator.join(show(item) for item in items[:limit]) + more
 
 
+def narrow(label: str) -> str:
+    """``label`` with full-width and half-width forms as their usual characters (ＳＩＭ as SIM, １ as 1, ｶ as カ,
+    as East Asian input methods type them), and nothing else: x² and x2, Ⅳ and IV stay apart."""
+    return "".join(unicodedata.normalize("NFKC", char) if unicodedata.decomposition(char).startswith(("<wide>", "<narrow>"))
+                   else char for char in label)
+
+
 def spelling_key(label: str) -> str:
-    """What two spellings of one label share: the label without surrounding spaces, in any case, in its
-    compatibility form (full-width ＳＩＭ and １ as SIM and 1, as Japanese and Chinese input methods type them),
-    and a whole number (ASCII digits) without leading zeros (spreadsheets read the code 007 as 7)."""
-    key = unicodedata.normalize("NFKC", str(label)).strip().casefold()
+    """What two spellings of one label share: the label without surrounding spaces, in any case and width
+    (``narrow``), and a whole number (ASCII digits) without leading zeros (spreadsheets read the code 007 as 7)."""
+    key = narrow(str(label)).strip().casefold()
     return _LEADING_ZEROS.sub(r"\1", key) if _WHOLE_NUMBER.match(key) else key
 
 
 def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | None], dict[str, str]]:
-    """Unify labels that differ only by case, surrounding spaces or a whole number's leading zeros (``spelling_key``).
+    """Unify labels that differ only by case, width, surrounding spaces or a whole number's leading zeros (``spelling_key``).
 
-    Each group of spellings that are equal after ``strip().casefold()`` takes its
+    Each group of spellings that share a ``spelling_key`` takes its
     most frequent spelling (ties: the alphabetically first). Returns the new labels
     and a map of every changed spelling to the one kept, so callers can report it.
     """

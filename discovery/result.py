@@ -266,7 +266,7 @@ class Discovery:
 
 
 def name_clash(result: "Discovery", cluster_id: int, name: str) -> str | None:
-    """What a cluster's new ``name`` would share its spelling with (``spelling_key``: case, surrounding spaces and leading zeros aside): a labeled class or
+    """What a cluster's new ``name`` would share its spelling with (``spelling_key``: case, width, surrounding spaces and leading zeros aside): a labeled class or
     another named cluster, which naming alone does not join. None when the name is new."""
     wanted = spelling_key(name)
     classes = [c for c in result.table.codec.names if spelling_key(c) == wanted]

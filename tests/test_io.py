@@ -58,6 +58,8 @@ def test_full_width_labels_are_the_labels_they_spell():
     width = [w for w in table.warnings if "differ only by width" in w]
     assert len(width) == 1 and "'ＳＩＭ・ｅＳＩＭ' -> 'SIM・eSIM'" in width[0] and "'1' -> '１'" in width[0]
     assert not any("leading zeros" in w for w in table.warnings)
+    apart = table_from_frame(pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x2", "x²", "IV", "Ⅳ"]}))
+    assert sorted(apart.codec.names) == ["IV", "x2", "x²", "Ⅳ"]  # width only: other compatibility forms are other labels
 
 
 def test_missing_named_label_column_is_an_error(tmp_path):
@@ -566,9 +568,21 @@ def test_a_file_not_in_utf8_is_refused_naming_the_encoding_its_bytes_suggest(tmp
     with garbled texts and labels and said nothing."""
     path = tmp_path / "questions.csv"
     pd.DataFrame({"text": texts * 5, "label": ["a", "b", "c", "d"] * 5}).to_csv(path, index=False, encoding=encoding)
-    with pytest.raises(InputError, match=f"--encoding {encoding}: its bytes read as {language} text; else --encoding latin-1"):
+    with pytest.raises(InputError, match=f"perhaps --encoding {encoding}: its bytes read as {language} text; else "
+                                         "--encoding latin-1"):
         read_table(path)
     assert read_table(path, encoding=encoding).texts[:4] == texts
+    # the bytes around the first one UTF-8 refuses tell, not the file's first 64 KB
+    english = pd.DataFrame({"text": [f"an English question, number {i}" for i in range(4000)], "label": "e"})
+    later = tmp_path / "later.csv"
+    later.write_bytes(english.to_csv(index=False).encode() + path.read_bytes().split(b"\n", 1)[1])
+    with pytest.raises(InputError, match=f"perhaps --encoding {encoding}"):
+        read_table(later)
+    # a few bytes beyond ASCII tell no encoding (five Shift-JIS rows were read as Korean): the usual advice
+    few = tmp_path / "few.csv"
+    few.write_bytes(f"text,label\n{texts[0]},a\nhello,b\n".encode(encoding))
+    with pytest.raises(InputError, match=r"name its encoding \(--encoding latin-1, cp1252, utf-16, \.\.\.\)"):
+        read_table(few)
 
 
 def test_excels_unicode_text_export_is_read(tmp_path):
@@ -578,3 +592,7 @@ def test_excels_unicode_text_export_is_read(tmp_path):
     table = read_table(path)
     assert table.texts == ["我的银行卡还没有收到", "怎么申请退款", "银行卡丢了"]
     assert table.codec.decode(table.labels) == ["卡片", "退款", None] and not table.warnings
+    lines = tmp_path / "lines.txt"  # one text a line, no header: the error says how a .txt is read
+    lines.write_text("my card did not arrive\nhow do I get a refund\n")
+    with pytest.raises(InputError, match="a .txt is read as Excel saves text: tab-separated, its first row the column"):
+        read_table(lines)

@@ -41,7 +41,7 @@ def choose_source() -> None:
     if kind == "upload":
         # spreadsheets are taken too, so reading says how to save them as CSV (not the uploader's MIME refusal)
         readable = sorted(suffix.lstrip(".") for suffix in FORMATS)
-        upload = st.file_uploader("CSV, TSV, JSONL or Parquet", key="data_upload",
+        upload = st.file_uploader("CSV, TSV (or Excel's tab-separated .txt), JSONL or Parquet", key="data_upload",
                                   type=readable + sorted(suffix.lstrip(".") for suffix in SPREADSHEETS))
         if upload is None:
             st.info("Upload a file to continue; the current data stays loaded meanwhile.")
