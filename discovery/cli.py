@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="score on a benchmark folder (train.tsv + test.tsv), or on a labeled table "
                                          "of one's own, with the NID protocol")
-    ev.add_argument("dataset_dir", help="folder with train.tsv and test.tsv (columns text and label), e.g. "
+    ev.add_argument("dataset_dir", metavar="FOLDER_OR_FILE", help="folder with train.tsv and test.tsv (columns text and label), e.g. "
                                         "../shared/datasets/banking; or a CSV, TSV, JSONL or Parquet file whose rows "
                                         "are labeled (--test-ratio of them held out as test)")
     _add_text_column(ev, default=None, help="a table file's text column (default: 'text')")
