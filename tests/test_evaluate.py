@@ -57,6 +57,9 @@ def test_cli_json_on_mcid_is_sane():
     # tf-idf on 16 COVID intents is far above chance (1/16) but not perfect
     assert 25.0 < seed["acc"] < 95.0
     assert seed["n_clusters"] > n_known  # the new classes got clusters of their own
+    # TF-IDF's fit rises with the count: 60 clusters for 16 classes, at the estimate's top; the table says so
+    assert seed["k_at_largest_tried"] and "seed 0: the estimate's best fit was the most new clusters it tried" \
+        in format_table(report)
     assert seed["seconds"] > 0 and seed["embed_seconds"] <= seed["seconds"]
     h = 2 * seed["known_acc"] * seed["novel_acc"] / (seed["known_acc"] + seed["novel_acc"])
     assert seed["h_score"] == pytest.approx(h)
