@@ -238,6 +238,10 @@ def cmd_run(args) -> int:
         given = "--new-clusters" if args.new_clusters is not None else "--keep-new-clusters"
         raise InputError(f"{given} sets how many new clusters seeded-kmeans makes; --method hdbscan finds its own "
                          "(--min-cluster-size sets how fine): leave it out, or use --method seeded-kmeans.")
+    if args.new_clusters is not None and args.keep_new_clusters is not None:
+        raise InputError(f"--new-clusters {args.new_clusters} sets the number of new clusters, --keep-new-clusters "
+                         f"{args.keep_new_clusters} one to keep when the data fits it about as well as its best: give one "
+                         "of them.")
     if args.min_cluster_size is not None and args.method != "hdbscan":
         raise InputError("--min-cluster-size sets how fine hdbscan's clusters are; add --method hdbscan, or leave it "
                          "out (seeded-kmeans takes --new-clusters).")
@@ -294,6 +298,9 @@ def cmd_run(args) -> int:
         new = [d["new_cluster_id"] for d in result.decisions if d["action"] == "split"]
         print(f"split {len(flagged)} flagged clusters: {int(result.rows.cluster_id.isin(new).sum())} rows are now "
               f"candidate clusters {', '.join(map(str, new))}")
+    elif args.split_flagged:
+        print("--split-flagged: no labeled cluster was flagged as hiding a new category (may_hide_new_category in "
+              "clusters.csv); nothing split")
     explained = candidates_explained_note(result)
     for note in (new_clusters_note(result.clustering, explained is not None, result.config.model == TFIDF_MODEL),
                  explained, moved_rows_note(result),
@@ -571,11 +578,17 @@ def _estimate_note(clustering: dict) -> str | None:
 
 
 def noise_note(result) -> str | None:
-    """A warning when hdbscan found no dense group for most rows (``pipeline.mostly_noise``)."""
+    """A warning when hdbscan found no dense group for most rows (``pipeline.mostly_noise``), or left more noise
+    than ``--noise-budget`` allows at every ``min_samples`` it tried."""
     from .pipeline import mostly_noise
 
     noise = mostly_noise(result.clustering)
     if noise is None:
+        if result.clustering.get("hdbscan_noise_budget_met") is False:
+            return (f"hdbscan left {result.clustering['hdbscan_noise_share']:.1%} of the rows as noise, above "
+                    f"--noise-budget {result.config.noise_budget:g}, at every min_samples it tried (halved down to 1); "
+                    f"the try that left the least was kept (min_samples {result.clustering['hdbscan_min_samples']}), "
+                    "its noise rows each put in their nearest cluster (assigned_from_noise, confidence halved)")
         return None
     group = f"group of {noise['size']} or more close rows" if noise["size"] else "dense group"
     if noise["cut_to"]:

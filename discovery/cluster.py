@@ -517,8 +517,10 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
     """HDBSCAN on label-aware UMAP coordinates, with labels enforced and noise assigned softly.
 
     ``noise_budget`` is the share of rows HDBSCAN may leave as noise: if it leaves
-    more, ``min_samples`` is lowered (down to 1) to cluster more. Noise rows then
-    join the nearest cluster center and are flagged in ``noise_mask_``.
+    more, ``min_samples`` is halved (down to 1) to cluster more, and when no try keeps
+    within the budget the one that left the least noise is kept (a smaller ``min_samples``
+    can leave more: 11.8% at 1 where 30 left 7.5%); ``noise_budget_met_`` says which.
+    Noise rows then join the nearest cluster center and are flagged in ``noise_mask_``.
     """
 
     def __init__(self, min_cluster_size: int | None = None, min_samples: int | None = None, noise_budget: float = 0.2,
@@ -550,17 +552,19 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
         mcs = self.min_cluster_size or self.automatic_min_cluster_size_
         min_samples = self.min_samples or mcs
         mcs = min(mcs, max(2, len(X) // 2))  # at most half the rows: a cluster needs another beside it
+        tries = []  # (noise share, min_samples, assignment) of each try
         while True:
             if len(X) < 3:  # too few rows for density: all noise, handled below as one cluster
-                raw = np.full(len(X), -1)
-                noise_share = 1.0
+                tries.append((1.0, min_samples, np.full(len(X), -1)))
                 break
             raw = hdbscan.HDBSCAN(min_cluster_size=mcs,
                                   min_samples=min(min_samples, len(X) - 1), core_dist_n_jobs=1).fit_predict(reduced)
-            noise_share = float(np.mean(raw < 0))
-            if noise_share <= self.noise_budget or min_samples <= 1:
+            tries.append((float(np.mean(raw < 0)), min_samples, raw))
+            if tries[-1][0] <= self.noise_budget or min_samples <= 1:
                 break
             min_samples = max(1, min_samples // 2)
+        self.noise_budget_met_ = tries[-1][0] <= self.noise_budget
+        noise_share, min_samples, raw = tries[-1] if self.noise_budget_met_ else min(tries, key=lambda t: t[0])
         self.raw_noise_share_ = noise_share
         self.min_cluster_size_ = mcs  # the sizes HDBSCAN was given, for the run's record
         self.min_samples_ = min(min_samples, max(1, len(X) - 1))

@@ -757,6 +757,7 @@ def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
         report["confident_seeds_left_to_new_clusters"] = int(clusterer.n_seeds_in_new_clusters_)
     if hasattr(clusterer, "raw_noise_share_"):
         report["hdbscan_noise_share"] = round(float(clusterer.raw_noise_share_), 4)
+        report["hdbscan_noise_budget_met"] = bool(clusterer.noise_budget_met_)  # else the try leaving least noise
         report["hdbscan_nothing_dense"] = bool(clusterer.nothing_dense_)  # the unlabeled rows are then one cluster
         report["hdbscan_min_cluster_size"] = int(clusterer.min_cluster_size_)
         report["hdbscan_min_samples"] = int(clusterer.min_samples_)

@@ -122,6 +122,9 @@ def test_label_next_can_be_sized_or_left_out(demo_slice, tmp_path):
     refused = discovery("run", demo_slice, "--label-next", "-3", "--out", tmp_path / "bad")
     assert refused.returncode == 2 and "--label-next must be 0 or more" in refused.stderr
     assert not (tmp_path / "bad").exists()
+    # a count given and one to keep: the keep was ignored while the manifest recorded it
+    refused = discovery("run", demo_slice, "--new-clusters", "3", "--keep-new-clusters", "5", "--out", tmp_path / "bad")
+    assert refused.returncode == 2 and "give one of them" in refused.stderr and not (tmp_path / "bad").exists()
 
 
 def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice, tmp_path):
