@@ -564,7 +564,8 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
                 break
             min_samples = max(1, min_samples // 2)
         self.noise_budget_met_ = tries[-1][0] <= self.noise_budget
-        noise_share, min_samples, raw = tries[-1] if self.noise_budget_met_ else min(tries, key=lambda t: t[0])
+        # the last of the tries that left the least (on a tie, the smallest min_samples, as before)
+        noise_share, min_samples, raw = tries[-1] if self.noise_budget_met_ else min(reversed(tries), key=lambda t: t[0])
         self.raw_noise_share_ = noise_share
         self.min_cluster_size_ = mcs  # the sizes HDBSCAN was given, for the run's record
         self.min_samples_ = min(min_samples, max(1, len(X) - 1))
