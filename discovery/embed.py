@@ -423,11 +423,9 @@ def _tfidf_fitted(texts: list[str]):
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from .words import TOKEN, UnspacedTerms, has_unspaced_script
+    from .words import word_vectorizer_options
 
-    words = ({"analyzer": UnspacedTerms(TOKEN)} if has_unspaced_script(texts)
-             else {"ngram_range": (1, 2), "token_pattern": TOKEN.pattern})
-    for options in (words, {"analyzer": "char_wb", "ngram_range": (1, 3)}):
+    for options in (word_vectorizer_options(texts), {"analyzer": "char_wb", "ngram_range": (1, 3)}):
         vectorizer = TfidfVectorizer(min_df=1, sublinear_tf=True, max_features=200_000, **options)
         try:
             return vectorizer, vectorizer.fit_transform(texts)

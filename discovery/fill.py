@@ -193,13 +193,11 @@ def word_features(texts) -> sparse.csr_matrix | None:
     hold nothing to count."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from .words import TOKEN, UnspacedTerms, has_unspaced_script
+    from .words import word_vectorizer_options
 
     texts = [str(t) for t in texts]
-    words = ({"analyzer": UnspacedTerms(TOKEN)} if has_unspaced_script(texts)
-             else {"ngram_range": (1, 2), "token_pattern": TOKEN.pattern})
     parts = []
-    for vectorizer in (TfidfVectorizer(sublinear_tf=True, **words),
+    for vectorizer in (TfidfVectorizer(sublinear_tf=True, **word_vectorizer_options(texts)),
                        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)):
         try:
             parts.append(vectorizer.fit_transform(texts))

@@ -13,7 +13,7 @@ from sklearn.preprocessing import normalize
 
 from .io import same_text_ids
 from .labels import LabelCodec
-from .words import KEYWORD, UnspacedTerms, has_unspaced_script
+from .words import KEYWORD, word_vectorizer_options
 
 KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
 
@@ -40,14 +40,9 @@ def document_term_counts(texts: list[str], extra_stop_words=()):
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    stop_words = sorted(ENGLISH_STOP_WORDS | set(extra_stop_words)) if len(extra_stop_words) else "english"
+    words = word_vectorizer_options(texts, KEYWORD, ENGLISH_STOP_WORDS | set(extra_stop_words), without_markup)
     try:
-        if has_unspaced_script(texts):
-            vectorizer = CountVectorizer(analyzer=UnspacedTerms(KEYWORD, ENGLISH_STOP_WORDS | set(extra_stop_words),
-                                                                without_markup), min_df=1, max_features=100_000)
-        else:
-            vectorizer = CountVectorizer(stop_words=stop_words, ngram_range=(1, 2), min_df=1, max_features=100_000,
-                                         preprocessor=without_markup, token_pattern=KEYWORD.pattern)
+        vectorizer = CountVectorizer(min_df=1, max_features=100_000, **words)
         with warnings.catch_warnings():  # a stop word like "l'on" is split by the pattern: it is left out all the same
             warnings.filterwarnings("ignore", message="Your stop_words may be inconsistent")
             counts = vectorizer.fit_transform(texts)

@@ -82,3 +82,17 @@ class UnspacedTerms:
         kept = [w for w in self.word.findall(part) if w not in self.stop_words]
         terms.extend(kept)
         terms.extend(f"{a} {b}" for a, b in zip(kept, kept[1:]))
+
+
+def word_vectorizer_options(texts, word: re.Pattern = TOKEN, stop_words=frozenset(), preprocess=None) -> dict:
+    """The options of a scikit-learn vectorizer that reads ``texts`` as words of ``word`` and word pairs, without
+    ``stop_words``, each text ``preprocess``-ed first (lowercased when None): ``UnspacedTerms`` when any text holds
+    Chinese or Japanese, else scikit-learn's own analyzer (so English and other spaced text is cut as before)."""
+    if has_unspaced_script(texts):
+        return {"analyzer": UnspacedTerms(word, stop_words, preprocess or str.lower)}
+    options = {"ngram_range": (1, 2), "token_pattern": word.pattern}
+    if stop_words:
+        options["stop_words"] = sorted(stop_words)
+    if preprocess is not None:
+        options["preprocessor"] = preprocess
+    return options
