@@ -554,12 +554,18 @@ def new_clusters_note(clustering: dict, candidates_explained: bool = False, word
 
 
 def _estimate_note(clustering: dict) -> str | None:
+    from .cluster import NEW_CLASS_EVIDENCE
+
     estimate = clustering.get("estimate")
     if clustering.get("n_new_clusters_given"):
         asked = clustering.get("n_new_clusters_asked")
         if asked is not None and asked > clustering["n_new_clusters"]:
             return (f"new clusters: {clustering['n_new_clusters']} (--new-clusters {asked} asked for more than the "
                     "unlabeled rows allow)")
+        if clustering["n_new_clusters"] == 0 and clustering.get("outside_share", 0) > NEW_CLASS_EVIDENCE:
+            return (f"new clusters: 0 (given), though {clustering['outside_share']:.0%} of the unlabeled rows lie outside "
+                    "every named class, a sign of categories nobody named: they were put in named classes; leave "
+                    "--new-clusters out to estimate the count")
         return f"new clusters: {clustering['n_new_clusters']} (given)"
     if not estimate:
         return None

@@ -308,7 +308,8 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     if counts[best] == 0 and outside > NEW_CLASS_EVIDENCE and len(counts) > 1:
         best = 1 + int(np.argmax(smoothed[1:]))
     noise = float(np.median(errors)) if errors else 0.0
-    low, high = _plausible(counts, smoothed, best, noise)
+    # rows outside every known class ruled out "no new cluster": the range the researcher is shown does too
+    low, high = _plausible(counts, smoothed, best, noise, at_least=1 if outside > NEW_CLASS_EVIDENCE else 0)
     keep = preferred is not None and low <= preferred <= high and not (preferred == 0 and outside > NEW_CLASS_EVIDENCE)
     return NewClusterEstimate(int(preferred) if keep else int(counts[best]), scores, noise, (low, high), outside,
                               best=int(counts[best]), preferred=None if preferred is None else int(preferred),
@@ -349,9 +350,9 @@ def _smoothed(scores: dict) -> np.ndarray:
     return np.array([values[max(0, i - 1):i + 2].mean() for i in range(len(values))])
 
 
-def _plausible(counts: list, smoothed: np.ndarray, best: int, noise: float) -> tuple[int, int]:
-    """The smallest and largest count whose smoothed score is within ``noise`` of the best one's."""
-    near = [counts[i] for i in np.flatnonzero(smoothed >= smoothed[best] - noise)]
+def _plausible(counts: list, smoothed: np.ndarray, best: int, noise: float, at_least: int = 0) -> tuple[int, int]:
+    """The smallest and largest count of at least ``at_least`` whose smoothed score is within ``noise`` of the best one's."""
+    near = [counts[i] for i in np.flatnonzero(smoothed >= smoothed[best] - noise) if counts[i] >= min(at_least, counts[best])]
     return int(min(near)), int(max(near))
 
 
@@ -405,7 +406,8 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
     every known class (``OUTSIDE_QUANTILE``: the pipeline sets it by whether the vectors were fine-tuned).
     Fitted: ``labels_``, ``cluster_centers_``, ``n_new_clusters_``, ``n_confident_seeds_`` (after that check),
     ``n_seeds_in_new_clusters_`` (dropped by it), ``used_labels_``,
-    ``new_cluster_estimate_`` (the ``NewClusterEstimate`` behind the count; None when the count was given).
+    ``new_cluster_estimate_`` (the ``NewClusterEstimate`` behind the count; None when the count was given),
+    ``outside_share_`` (``share_outside_known_classes``, whether the count was estimated or given).
     """
 
     def __init__(self, n_new_clusters: int | None = None, seed_threshold: float | None = 0.6, max_iter: int = 100,
@@ -441,6 +443,9 @@ class SeededKMeans(BaseEstimator, ClusterMixin):
                                                               progress=search_progress,
                                                               outside_quantile=self.outside_quantile)
             n_new = self.new_cluster_estimate_.n_new
+        # the evidence the estimate weighs, for a count given too: 0 given with many rows outside every class hides them
+        self.outside_share_ = (self.new_cluster_estimate_.outside_share if self.new_cluster_estimate_ is not None
+                               else share_outside_known_classes(X, y, self.outside_quantile))
         n_added = int(((seeds >= 0) & (y < 0)).sum())
         if n_added and n_new > 0:
             without_seeds, _ = best_of_inits(X, y, n_new, self.n_init, seed, self.max_iter)

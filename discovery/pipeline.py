@@ -752,6 +752,8 @@ def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
     estimate = getattr(clusterer, "new_cluster_estimate_", None)
     if estimate is not None:
         report["estimate"] = estimate.to_dict()
+    if hasattr(clusterer, "outside_share_"):
+        report["outside_share"] = round(float(clusterer.outside_share_), 6)
     if hasattr(clusterer, "n_confident_seeds_"):
         report["confident_seed_rows"] = int(clusterer.n_confident_seeds_)
         report["confident_seeds_left_to_new_clusters"] = int(clusterer.n_seeds_in_new_clusters_)

@@ -181,7 +181,8 @@ def test_seeds_a_clustering_puts_in_new_clusters_are_left_to_it(snips_five_named
 def test_rows_outside_every_known_class_show_that_unnamed_classes_exist(snips_five_named, monkeypatch):
     """Two unnamed SNIPS intents put rows outside every named intent (frozen vectors, measured 6.2%);
     with all 7 named, few are (0.7%). Where the silhouette alone says "no new cluster" (it does here),
-    enough such rows make the estimate take the best count of at least one."""
+    enough such rows make the estimate take the best count of at least one, and leave 0 out of the counts said to
+    fit about as well."""
     import discovery.cluster as cluster
 
     frame, y, X, named = snips_five_named
@@ -195,6 +196,9 @@ def test_rows_outside_every_known_class_show_that_unnamed_classes_exist(snips_fi
     monkeypatch.setattr(cluster, "NEW_CLASS_EVIDENCE", outside / 2)
     estimate = new_cluster_estimate(X, y, random_state=0)
     assert estimate.n_new >= 1 and estimate.outside_share == outside
+    # and the range said to fit about as well leaves 0 out too, though its smoothed silhouette is the best (it said "0 to 1")
+    assert estimate.plausible[0] >= 1
+    assert not new_cluster_estimate(X, y, random_state=0, preferred=0).kept_preferred
 
 
 def test_vectors_not_fine_tuned_take_the_evidence_at_a_wider_quantile(snips_five_named):
@@ -217,6 +221,23 @@ def test_vectors_not_fine_tuned_take_the_evidence_at_a_wider_quantile(snips_five
     in_new = model.labels_ >= len(named)
     unnamed = frame.label.isin(SNIPS_UNNAMED).to_numpy()
     assert (in_new & unnamed).sum() >= 90 and (in_new & unnamed).sum() >= 0.8 * in_new.sum()
+
+
+def test_a_given_count_of_no_new_cluster_still_measures_the_rows_outside_every_class(snips_five_named):
+    """``--new-clusters 0`` on SNIPS with two intents unnamed puts their rows in named intents: the share of rows
+    outside every named intent (the estimate's evidence) is measured all the same, for the run to say so."""
+    from discovery.cli import new_clusters_note
+    from discovery.cluster import NEW_CLASS_EVIDENCE, OUTSIDE_QUANTILE
+    from discovery.pipeline import DiscoveryConfig, cluster_report
+
+    frame, y, X, named = snips_five_named
+    loose = OUTSIDE_QUANTILE["not adapted"]
+    model = SeededKMeans(n_new_clusters=0, random_state=0, outside_quantile=loose).fit(X, y)
+    assert model.outside_share_ == share_outside_known_classes(X, y, loose) > NEW_CLASS_EVIDENCE
+    report = cluster_report(model, DiscoveryConfig(n_new_clusters=0))
+    assert report["outside_share"] == round(model.outside_share_, 6)
+    assert f"though {model.outside_share_:.0%} of the unlabeled rows lie outside every named class" in new_clusters_note(report)
+    assert new_clusters_note(dict(report, outside_share=0.03)) == "new clusters: 0 (given)"
 
 
 def test_seeds_stay_when_there_are_no_new_clusters(small_banking):
