@@ -289,6 +289,16 @@ def cmd_run(args) -> int:
         if not result.fill_method:
             print("label_next.csv: no rows to suggest: suggestions weigh the fill-in's proposals, and the fill-in "
                   "needs labeled rows of at least two classes; label a few rows of the categories you know")
+        elif files.label_next_written == 0 and table.n_labeled == len(table):
+            print("label_next.csv: no rows to suggest: every row is labeled")
+        elif files.label_next_written == 0:
+            print("label_next.csv: no rows to suggest: every unlabeled row is in an open candidate (its label is a "
+                  "name for you to give, not a proposal to check): name or dismiss candidates, or ask for fewer new "
+                  "clusters")
+        elif files.label_next_written < args.label_next:
+            print(f"label_next.csv: {files.label_next_written:,} rows, not the {args.label_next:,} asked for: only "
+                  "unlabeled rows outside open candidates are suggested, one per distinct text, and no proposed label "
+                  "takes more than twice its even share")
     n_candidates = len(result.candidates)
     print(f"{len(table)} rows, {table.n_labeled} labeled; {len(result.clusters)} clusters, {n_candidates} candidate new "
           f"categor{'y' if n_candidates == 1 else 'ies'}; fill-in by {result.fill_method or 'clusters'}"

@@ -326,10 +326,12 @@ def _manifest_bytes(record: dict) -> bytes:
 class RunFiles:
     """What ``write_run_files`` did: the files written (name -> path), the earlier run's files edited since it wrote
     them, moved aside with its manifest (``edited_files_aside``), and an earlier run's label_next.csv removed
-    (``label_next=0``)."""
+    (``label_next=0``), and how many rows label_next.csv holds (None when none was written): fewer than asked when
+    fewer rows can be suggested."""
     written: dict
     moved_aside: tuple = ()
     removed: Path | None = None
+    label_next_written: int | None = None
 
 
 def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100,
@@ -342,10 +344,12 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     aside = edited_files_aside(out_dir, discovery.table)
     files = _label_files(discovery)
     review = {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))}
-    if label_next:
-        review["label_next.csv"] = to_csv_bytes(label_next_table(discovery, label_next))
+    suggested = label_next_table(discovery, label_next) if label_next else None
+    if suggested is not None:
+        review["label_next.csv"] = to_csv_bytes(suggested)
     record = manifest(discovery)
     record["label_next_rows"] = int(label_next)  # asked for (--label-next): the file may hold fewer
+    record["label_next_written"] = None if suggested is None else len(suggested)
     record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in {**files, **review}.items()}
     written = write_files(out_dir, {**files, "manifest.json": _manifest_bytes(record), **review}, folder=folder)
     removed = None
@@ -353,7 +357,7 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     if not label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
         stale.unlink()
         removed = stale
-    return RunFiles(written, aside, removed)
+    return RunFiles(written, aside, removed, None if suggested is None else len(suggested))
 
 
 def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:

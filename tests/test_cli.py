@@ -660,6 +660,18 @@ def test_more_new_clusters_than_rows_allow_is_said_not_called_given(tmp_path):
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["clustering"]["n_new_clusters_asked"] == 5000
 
 
+def test_fewer_rows_to_label_next_than_asked_for_are_said(tmp_path):
+    """The manifest recorded --label-next 5000 and the file held a few hundred rows without a word on why."""
+    pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(600).to_csv(tmp_path / "small.csv", index=False)
+    done = discovery("run", tmp_path / "small.csv", "--model", "tfidf", "--label-next", "5000", "--quiet",
+                     "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    written = len(pd.read_csv(tmp_path / "out" / "label_next.csv"))
+    assert 0 < written < 5000 and manifest["label_next_rows"] == 5000 and manifest["label_next_written"] == written
+    assert f"label_next.csv: {written:,} rows, not the 5,000 asked for" in done.stdout
+
+
 def test_candidates_the_named_classes_explain_are_said_to_be_likely_parts_of_them(tmp_path):
     """800 real SNIPS texts, every intent named on a tenth of the rows: TF-IDF vectors make dozens of candidates
     out of the named intents' phrasings. The run says the named classes explain them, not that the data may hold
