@@ -501,7 +501,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
         caveats.append(f"measured on {n} held-back rows only" + (f" ({n_texts} distinct texts)" if n_texts < n else "")
                        + f": the sampling interval, {interval.low:.0%} to {interval.high:.0%}, is wide; more labeled "
                        "rows narrow it")
-    if per_class < FEW_LABELS_PER_CLASS:
+    if per_class < FEW_LABELS_PER_CLASS and accuracy < 1:  # every held-back row right: the interval says the rest
         leans_high = unlike_sure or uneven or unscored_many  # said above: not to be read as "low" alone
         caveats.append(f"with a median of {per_class:g} labels a class, each held-back fit learns from fewer labels "
                        "than the proposals do (a fifth fewer, or one fewer where a class has under 5), "

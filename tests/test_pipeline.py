@@ -1,3 +1,4 @@
+import dataclasses
 import re
 
 import pytest
@@ -141,6 +142,11 @@ def test_the_estimate_says_what_it_covers_and_warns_when_the_labels_were_drawn_u
     y = np.where(rank < 20, truth, -1)
     plenty = fill_estimate(fill_in(X, y, len(names), ("knn", "blend"), 0, 10), y, len(names), in_candidates)
     assert "read low" not in (plenty["caveat"] or "")
+    # every held-back row labeled right cannot read low (a 100.0% estimate said it tended to)
+    y = np.where(draws["even"], truth, -1)
+    fill = fill_in(X, y, len(names), ("knn", "blend"), 0, 10)
+    perfect = dataclasses.replace(fill, accuracy={**fill.accuracy, fill.best: 1.0})
+    assert "read low" not in (fill_estimate(perfect, y, len(names), in_candidates)["caveat"] or "")
 
 
 @pytest.mark.parametrize("adapted, with_words", [(False, False), (True, False), (False, True)])
