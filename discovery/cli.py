@@ -356,8 +356,11 @@ def check_out_path(out, wanted: str) -> None:
         raise InputError(f"--out {out}: {folder} is a file, so nothing can be written below it; give {wanted}.")
 
 
+ACCEPTED_IN_BULK = 100  # labels typed as the proposals shown, from which add-labels warns of proposals copied unread
+
+
 def cmd_add_labels(args) -> int:
-    from .io import DEFAULT_TEXT_COLUMN, file_sha256, read_table
+    from .io import DEFAULT_TEXT_COLUMN, ORIGIN_ACCEPTED, file_sha256, read_table
     from .labels import listed, looks_like_a_marker, similar_spellings_note, spelling_key
     from .relabel import (add_labels, decisions_not_recorded, edited_proposals, new_clusters_to_keep_after,
                           next_run_file, recorded_decision_labels, review_labels_left_behind, run_manifest,
@@ -435,6 +438,8 @@ def cmd_add_labels(args) -> int:
                                              missing_words=options["missing_words"])), "--out ..."])
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
+          + (f" ({carried.accepted_rows:,} of them typed as the proposal the file shows: recorded as "
+             f"'{ORIGIN_ACCEPTED}')" if carried.accepted_rows else "")
           + (f", and {carried.from_decisions:,} rows labeled (or doubtful labels kept) by the decisions of the run that "
              f"wrote {Path(args.labeled).name} (in the dashboard; from its manifest.json)" if carried.from_decisions else "")
           + (f" ({carried.kept_rows:,} doubtful label{'s' if carried.kept_rows != 1 else ''} kept as "
@@ -443,6 +448,12 @@ def cmd_add_labels(args) -> int:
              if carried.kept_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`{next_run}` on it: {use})")
+    if carried.accepted_rows >= ACCEPTED_IN_BULK:
+        print(f"warning: {args.labeled}: {carried.accepted_rows:,} of the labels typed are the proposal the file shows "
+              "for their row (proposed_label), as when proposals are copied into the label column: the next run "
+              "learns from them as labels, the proposals' errors included, and no accuracy estimate can check them "
+              "(the estimate is measured on the data's own labels); copy only the proposals you have read",
+              file=sys.stderr)
     markers = sorted({label for _, _, label in carried.relabeled if looks_like_a_marker(label)}
                      | {label for label in carried.frame[carried.label_column].dropna().unique()
                         if looks_like_a_marker(str(label)) and str(label) not in table.codec.names})

@@ -249,7 +249,8 @@ def manifest(discovery, with_decision_labels: bool = True) -> dict:
     return {
         "input": {"name": str(table.source_name), "sha256": table.data_hash, "rows": len(table),
                   "labeled_rows": table.n_labeled, "text_column": table.text_column, "label_column": table.label_column,
-                  "labeled_in_review": int(table.labeled_in_review.sum()), "label_origin_column": table.origin_column,
+                  "labeled_in_review": int(table.labeled_in_review.sum()),
+                  "accepted_proposals": int(table.accepted_proposals.sum()), "label_origin_column": table.origin_column,
                   "known_labels": list(table.codec.names), **table.read_with},
         "config": discovery.config.to_dict(),
         "seed": discovery.config.random_state,

@@ -73,6 +73,14 @@ class LabeledTable:
         return np.isin(self.label_origin, REVIEW_ORIGINS) & (self.labels >= 0)
 
     @property
+    def accepted_proposals(self) -> np.ndarray:
+        """Labeled rows whose label is a proposal of an earlier run typed as it was shown (``ORIGIN_ACCEPTED``):
+        among ``labeled_in_review``, but the tool's own guesses rather than labels a person gave."""
+        if self.label_origin is None:
+            return np.zeros(len(self.labels), dtype=bool)
+        return (self.label_origin == ORIGIN_ACCEPTED) & (self.labels >= 0)
+
+    @property
     def kept_in_review(self) -> np.ndarray:
         """Data labels the label check doubted and a researcher kept: drawn like the rest (so they may be held
         out to estimate accuracy), but never listed to check again."""
@@ -880,7 +888,9 @@ def _conflicting_duplicates(texts: list[str], labels: list[str | None]) -> list[
 NO_LABEL_COLUMN = ""  # label_column value meaning: ignore any label column, treat every row as unlabeled
 ORIGIN_DATA, ORIGIN_ASSIGNED, ORIGIN_NAMED = "data", "labeled in review", "named cluster"
 ORIGIN_KEPT = "data, kept in review"  # a data label the check doubted and the researcher kept: still a random draw
-REVIEW_ORIGINS = (ORIGIN_ASSIGNED, ORIGIN_NAMED)
+# a label typed where the file showed the very same proposal (proposed_label): the tool's own guess, taken as a label
+ORIGIN_ACCEPTED = "accepted proposal"
+REVIEW_ORIGINS = (ORIGIN_ASSIGNED, ORIGIN_NAMED, ORIGIN_ACCEPTED)
 ORIGIN_COLUMN = "label_origin"
 
 

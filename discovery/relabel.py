@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .io import (ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED, free_column_name,
-                 without_formula_quote)
+from .io import (ORIGIN_ACCEPTED, ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED,
+                 free_column_name, without_formula_quote)
 from .labels import spelling_key
 from .result import merged_into_class
 
@@ -65,6 +65,7 @@ class NextRunLabels:
     merged_rows: dict = dataclasses.field(default_factory=dict)  # class -> representative rows of candidates merged into it
     respelled: tuple = ()  # (as typed, the data's spelling it took) of labels typed in another case, spacing or leading zeros
     from_decisions: int = 0  # rows labeled by the decisions the labeled file's run recorded (``recorded_decision_labels``)
+    accepted_rows: int = 0  # of ``assigned_rows``, those typed as the proposal the file showed (``ORIGIN_ACCEPTED``)
 
     @property
     def n_labeled(self) -> int:
@@ -335,7 +336,9 @@ def add_labels(table, labeled, source_name: str | None = None,
     ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label (or the
     ``unlabeled_marker``, also as a spreadsheet escapes it: ``'-1``) leaves the row as it was. A label typed
     with another case, spacing or leading zeros than one of the data's takes the data's spelling. Those rows count as
-    labeled in review, like labels given in the dashboard.
+    labeled in review, like labels given in the dashboard; a label typed as the very proposal the file shows for its
+    row (its ``proposed_label``: proposals copied into the label column in bulk, or one confirmed) counts as an
+    accepted proposal (``ORIGIN_ACCEPTED``), never held out either, and recorded as the tool's guess it is.
 
     ``labeled``: a ``LabeledTable`` read with the same text and label columns as ``table``.
     ``drawn_at_random``: the rows were picked at random (not from label_next.csv, where the proposals were
@@ -397,6 +400,7 @@ def add_labels(table, labeled, source_name: str | None = None,
     spelling = {spelling_key(name): name for name in table.codec.names}
     new = np.array([spelling.get(spelling_key(label), label) for label in typed[given]], dtype=object)
     respelled = tuple(sorted({(str(a), str(b)) for a, b in zip(typed[given], new) if str(a).strip() != str(b)}))
+    shown_proposals = _proposals_shown(labeled, given, row_ids)
     row_ids, new = _one_label_a_row(row_ids, new, source_name)
     changed = row_ids[data_labels[row_ids] != new]  # typed labels are set against the data's, a decision's aside
     unchanged = row_ids[data_labels[row_ids] == new]
@@ -405,6 +409,12 @@ def add_labels(table, labeled, source_name: str | None = None,
     labels[row_ids] = new
     origin[unchanged] = data_origin[unchanged]  # typed as the data has it: a decision's other label is undone
     origin[changed] = ORIGIN_DATA if drawn_at_random else ORIGIN_ASSIGNED
+    accepted = np.zeros(0, dtype=np.int64)
+    if not drawn_at_random:
+        changed_rows = set(changed.tolist())
+        accepted = np.array([row for row, label in zip(row_ids, new) if row in changed_rows
+                             and row in shown_proposals and spelling_key(label) == shown_proposals[row]], dtype=np.int64)
+        origin[accepted] = ORIGIN_ACCEPTED
     kept = np.zeros(0, dtype=np.int64)
     if any(str(column).startswith(CHECK_COLUMN) for column in frame.columns) and not drawn_at_random:
         kept = unchanged  # labels_to_check.csv: a doubtful label left as it was is kept
@@ -414,8 +424,22 @@ def add_labels(table, labeled, source_name: str | None = None,
     blanked = tuple(int(row) for row in np.unique(ids.to_numpy()[listed].astype(np.int64))
                     if data_labels[row] is not None and row not in labeled_here)
     return dataclasses.replace(_with_labels(table, labels, origin, len(changed), {}, (), relabeled), blanked=blanked,
-                               kept_rows=len(kept), respelled=respelled,
+                               kept_rows=len(kept), respelled=respelled, accepted_rows=len(accepted),
                                from_decisions=len(np.setdiff1d(decided_rows, row_ids)))
+
+
+def _proposals_shown(labeled, given: np.ndarray, row_ids: np.ndarray) -> dict:
+    """Row id -> the spelling key of the proposal ``labeled`` shows beside each typed label (its ``proposed_label``
+    column: a proposed_labels or label_next file); empty when it shows none."""
+    proposals = labeled.earlier_proposals
+    column = "proposed_label"
+    if proposals is None or column not in proposals.columns:
+        if column not in labeled.frame.columns:
+            return {}
+        proposals = labeled.frame
+    shown = proposals[column].to_numpy(dtype=object)[given]
+    return {int(row): spelling_key(without_formula_quote(str(p))) for row, p in zip(row_ids, shown)
+            if p is not None and not (isinstance(p, float) and np.isnan(p)) and str(p).strip()}
 
 
 def _one_label_a_row(row_ids: np.ndarray, labels: np.ndarray, source_name: str) -> tuple[np.ndarray, np.ndarray]:

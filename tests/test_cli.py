@@ -834,6 +834,34 @@ def test_add_labels_says_when_proposals_were_corrected_instead_of_labels(demo_sl
     assert "1 unlabeled rows" in added.stdout
 
 
+def test_proposals_copied_into_the_label_column_are_recorded_as_accepted_proposals(tmp_path):
+    """Accepting the proposals in bulk (proposed_label copied into label where accepted) made thousands of the
+    tool's guesses 'labeled in review' without a word; they are recorded as accepted proposals, the run warns, and
+    a label typed otherwise than the proposal stays labeled in review."""
+    data = tmp_path / "demo.csv"
+    pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(1500).to_csv(data, index=False)
+    ran = discovery("run", data, "--model", "tfidf", "--quiet", "--out", tmp_path / "a")
+    assert ran.returncode == 0, ran.stderr
+    path = tmp_path / "a" / "proposed_labels.csv"
+    proposed = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    take = (proposed.label == "") & (proposed.accepted == "True")
+    proposed.loc[take, "label"] = proposed.proposed_label[take]
+    corrected = np.flatnonzero(((proposed.label == "") & ~take).to_numpy())[:2]
+    proposed.loc[corrected, "label"] = "typed_by_me"
+    proposed.to_csv(path, index=False)
+    added = discovery("add-labels", data, path, "--out", tmp_path / "reviewed.parquet")
+    assert added.returncode == 0, added.stderr
+    n = int(take.sum())
+    assert n >= 100 and f"({n:,} of them typed as the proposal the file shows: recorded as 'accepted proposal')" in added.stdout
+    assert f"{n:,} of the labels typed are the proposal the file shows for their row" in added.stderr
+    origins = pd.read_parquet(tmp_path / "reviewed.parquet").label_origin.value_counts()
+    assert origins["accepted proposal"] == n and origins["labeled in review"] == 2
+    again = discovery("run", tmp_path / "reviewed.parquet", "--model", "tfidf", "--quiet", "--out", tmp_path / "b")
+    assert again.returncode == 0, again.stderr
+    read = json.loads((tmp_path / "b" / "manifest.json").read_text())["input"]
+    assert read["accepted_proposals"] == n and read["labeled_in_review"] == n + 2
+
+
 def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(demo_slice, tmp_path):
     """'CARD_THING' and 'card_thing', both new, became one class without a word."""
     import json
