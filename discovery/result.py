@@ -254,8 +254,13 @@ class Discovery:
 
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets
-        ``add-labels`` take labels corrected in this table back into the data)."""
+        ``add-labels`` take labels corrected in this table back into the data). A blank label cell is missing
+        (null in JSONL and Parquet, as ``isna`` finds it; a CSV reads it as blank either way)."""
         out = with_row_ids(self.table.frame)
+        label = self.table.label_column
+        if label in out.columns and not pd.api.types.is_numeric_dtype(out[label]):
+            blank = out[label].map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+            out[label] = out[label].astype(object).where(~blank, None)
         extra = self.rows[["proposed_label", "label_source", "confidence", "cluster_id", "cluster_status"]].copy()
         extra["accepted"] = self.accepted
         if self.rows.was_noise.any():  # hdbscan left them out; their confidence is halved, and this says why

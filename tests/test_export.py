@@ -23,6 +23,11 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
         assert {"id", "text", "label", "proposed_label", "label_source", "confidence", "cluster_id",
                 "cluster_status", "accepted"} <= set(frame.columns)
         assert (frame.proposed_label == "lost_card_abroad").any()
+    # a blank label is missing in every format, as a reader looks for it (Parquet and JSONL held "")
+    blank = csv.label.to_numpy() == ""
+    assert blank.sum() == len(demo_table) - demo_table.n_labeled
+    assert (parquet.label.isna().to_numpy() == blank).all() and (jsonl.label.isna().to_numpy() == blank).all()
+    assert (parquet.label[~blank] == csv.label[~blank]).all()
     assert set(parquet.label_source) <= {"human", "knn", "propagation", "classifier", "blend", "balanced", "cluster",
                                          "candidate"}
     manifest = json.loads((tmp_path / "manifest.json").read_text())
