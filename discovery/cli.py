@@ -293,12 +293,12 @@ def cmd_run(args) -> int:
             print("label_next.csv: no rows to suggest: every row is labeled")
         elif files.label_next_written == 0:
             print("label_next.csv: no rows to suggest: every unlabeled row is in an open candidate (its label is a "
-                  "name for you to give, not a proposal to check): name or dismiss candidates, or ask for fewer new "
-                  "clusters")
+                  "name for you to give, not a proposal to check) or has no words: name or dismiss candidates, or "
+                  "ask for fewer new clusters")
         elif files.label_next_written < args.label_next:
             print(f"label_next.csv: {files.label_next_written:,} rows, not the {args.label_next:,} asked for: only "
-                  "unlabeled rows outside open candidates are suggested, one per distinct text, and no proposed label "
-                  "takes more than twice its even share")
+                  "unlabeled rows with words outside open candidates are suggested, one per distinct text, and no "
+                  "proposed label takes more than twice its even share")
     n_candidates = len(result.candidates)
     print(f"{len(table)} rows, {table.n_labeled} labeled; {len(result.clusters)} clusters, {n_candidates} candidate new "
           f"categor{'y' if n_candidates == 1 else 'ies'}; fill-in by {result.fill_method or 'clusters'}"
@@ -436,10 +436,11 @@ def cmd_add_labels(args) -> int:
     next_run = " ".join(["discovery run", str(out), *(["--keep-new-clusters", str(keep)] if keep is not None else []),
                          *reading_flags(dict(text_column=table.text_column, label_column=carried.label_column,
                                              missing_words=options["missing_words"])), "--out ..."])
+    accepted = (f"{carried.accepted_rows:,} of {'these' if relabeled else 'them'} typed as the proposal the file "
+                "shows" + ("" if args.drawn_at_random else f": recorded as '{ORIGIN_ACCEPTED}'"))
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
-          + (f" ({carried.accepted_rows:,} of them typed as the proposal the file shows: recorded as "
-             f"'{ORIGIN_ACCEPTED}')" if carried.accepted_rows else "")
+          + (f" ({accepted})" if carried.accepted_rows else "")
           + (f", and {carried.from_decisions:,} rows labeled (or doubtful labels kept) by the decisions of the run that "
              f"wrote {Path(args.labeled).name} (in the dashboard; from its manifest.json)" if carried.from_decisions else "")
           + (f" ({carried.kept_rows:,} doubtful label{'s' if carried.kept_rows != 1 else ''} kept as "
@@ -451,8 +452,12 @@ def cmd_add_labels(args) -> int:
     if carried.accepted_rows >= ACCEPTED_IN_BULK:
         print(f"warning: {args.labeled}: {carried.accepted_rows:,} of the labels typed are the proposal the file shows "
               "for their row (proposed_label), as when proposals are copied into the label column: the next run "
-              "learns from them as labels, the proposals' errors included, and no accuracy estimate can check them "
-              "(the estimate is measured on the data's own labels); copy only the proposals you have read",
+              "learns from them as labels, the proposals' errors included, "
+              + ("and with --drawn-at-random they may be held out, so the accuracy estimate would score the tool on "
+                 "its own guesses and read high: leave --drawn-at-random out for accepted proposals"
+                 if args.drawn_at_random else
+                 "and no accuracy estimate can check them (it is measured on the data's own labels; the label check "
+                 "still lists those the rest of the data doubts); copy only the proposals you have read"),
               file=sys.stderr)
     markers = sorted({label for _, _, label in carried.relabeled if looks_like_a_marker(label)}
                      | {label for label in carried.frame[carried.label_column].dropna().unique()
@@ -575,7 +580,7 @@ def new_clusters_note(clustering: dict, candidates_explained: bool = False, word
 
 
 def _estimate_note(clustering: dict) -> str | None:
-    from .cluster import NEW_CLASS_EVIDENCE
+    from .cluster import none_asked_despite_evidence
 
     estimate = clustering.get("estimate")
     if clustering.get("n_new_clusters_given"):
@@ -583,7 +588,7 @@ def _estimate_note(clustering: dict) -> str | None:
         if asked is not None and asked > clustering["n_new_clusters"]:
             return (f"new clusters: {clustering['n_new_clusters']} (--new-clusters {asked} asked for more than the "
                     "unlabeled rows allow)")
-        if clustering["n_new_clusters"] == 0 and clustering.get("outside_share", 0) > NEW_CLASS_EVIDENCE:
+        if none_asked_despite_evidence(clustering):
             return (f"new clusters: 0 (given), though {clustering['outside_share']:.0%} of the unlabeled rows lie outside "
                     "every named class, a sign of categories nobody named: they were put in named classes; leave "
                     "--new-clusters out to estimate the count")

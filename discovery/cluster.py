@@ -245,6 +245,13 @@ def best_is_largest_tried(estimate: dict | None) -> bool:
 
 
 NEW_CLASS_EVIDENCE = 0.1  # share of unlabeled rows outside every known class that rules out "no new cluster"
+
+
+def none_asked_despite_evidence(clustering: dict) -> bool:
+    """Whether a run (its manifest's ``clustering``) was asked for no new cluster although more than
+    ``NEW_CLASS_EVIDENCE`` of the unlabeled rows lie outside every named class: those rows went to named classes."""
+    return bool(clustering.get("n_new_clusters_given") and clustering.get("n_new_clusters_asked") == 0
+                and clustering.get("outside_share", 0) > NEW_CLASS_EVIDENCE)
 # The quantile ``share_outside_known_classes`` is taken at. Fine-tuned vectors hold the labeled rows tightly (0.02:
 # without unnamed classes 0.1-3.6%, snips with 5 of 7 intents named 17-26%). Vectors not fine-tuned (the base model,
 # tfidf; also what a run with too few labels to fine-tune gets) hold them loosely: at 0.02 snips read 7.7-16.6%,

@@ -74,8 +74,9 @@ class LabeledTable:
 
     @property
     def accepted_proposals(self) -> np.ndarray:
-        """Labeled rows whose label is a proposal of an earlier run typed as it was shown (``ORIGIN_ACCEPTED``):
-        among ``labeled_in_review``, but the tool's own guesses rather than labels a person gave."""
+        """Labeled rows whose label is a proposal of an earlier run typed as a proposed_labels export showed it
+        (``ORIGIN_ACCEPTED``): among ``labeled_in_review`` (never held out), but maybe accepted unread, so the
+        label check still looks at them."""
         if self.label_origin is None:
             return np.zeros(len(self.labels), dtype=bool)
         return (self.label_origin == ORIGIN_ACCEPTED) & (self.labels >= 0)

@@ -698,8 +698,8 @@ def unestimated_accuracy_advice(table) -> str:
     review = int(table.labeled_in_review.sum())
     if not review:
         return "label a few more rows of each class"
-    return (f"the {review:,} labels given in review are never held out (they were picked where the proposals were "
-            "unsure, so scoring on them would skew the estimate): label a few more rows of each class, picked at "
+    return (f"the {review:,} labels given in review are never held out (picked where the proposals were unsure, or "
+            "proposals accepted, so scoring on them would skew the estimate): label a few more rows of each class, picked at "
             "random, in the data's own label column (or add them with `discovery add-labels --drawn-at-random`)")
 
 
@@ -954,7 +954,8 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
                          copies=None if copies is None else copies[labeled])
     rows = labeled[check.position.to_numpy(dtype=np.int64)]
     names = np.array(table.codec.names, dtype=object)
-    reviewed = (table.labeled_in_review | table.kept_in_review)[rows]  # a researcher has looked at these labels
+    # a researcher has looked at these labels (proposals accepted in bulk maybe not)
+    reviewed = ((table.labeled_in_review & ~table.accepted_proposals) | table.kept_in_review)[rows]
     return pd.DataFrame({"label": names[check.given.to_numpy(dtype=np.int64)],
                          "suggested_label": names[check.suggested.to_numpy(dtype=np.int64)],
                          "label_probability": check.given_probability.to_numpy(dtype=float).round(4),

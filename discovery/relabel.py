@@ -65,7 +65,8 @@ class NextRunLabels:
     merged_rows: dict = dataclasses.field(default_factory=dict)  # class -> representative rows of candidates merged into it
     respelled: tuple = ()  # (as typed, the data's spelling it took) of labels typed in another case, spacing or leading zeros
     from_decisions: int = 0  # rows labeled by the decisions the labeled file's run recorded (``recorded_decision_labels``)
-    accepted_rows: int = 0  # of ``assigned_rows``, those typed as the proposal the file showed (``ORIGIN_ACCEPTED``)
+    accepted_rows: int = 0  # of ``assigned_rows``, those typed as the proposal a proposed_labels file showed (``ORIGIN_ACCEPTED``
+    # unless drawn at random)
 
     @property
     def n_labeled(self) -> int:
@@ -336,9 +337,9 @@ def add_labels(table, labeled, source_name: str | None = None,
     ``table``: each row is found by its ``row_id`` and must still hold the same text; a blank label (or the
     ``unlabeled_marker``, also as a spreadsheet escapes it: ``'-1``) leaves the row as it was. A label typed
     with another case, spacing or leading zeros than one of the data's takes the data's spelling. Those rows count as
-    labeled in review, like labels given in the dashboard; a label typed as the very proposal the file shows for its
-    row (its ``proposed_label``: proposals copied into the label column in bulk, or one confirmed) counts as an
-    accepted proposal (``ORIGIN_ACCEPTED``), never held out either, and recorded as the tool's guess it is.
+    labeled in review, like labels given in the dashboard; in a proposed_labels export, a label typed as the very
+    proposal it shows for its row (proposals copied into the label column to accept them) counts as an accepted
+    proposal (``ORIGIN_ACCEPTED``), never held out either, and recorded as the tool's guess it is.
 
     ``labeled``: a ``LabeledTable`` read with the same text and label columns as ``table``.
     ``drawn_at_random``: the rows were picked at random (not from label_next.csv, where the proposals were
@@ -409,11 +410,10 @@ def add_labels(table, labeled, source_name: str | None = None,
     labels[row_ids] = new
     origin[unchanged] = data_origin[unchanged]  # typed as the data has it: a decision's other label is undone
     origin[changed] = ORIGIN_DATA if drawn_at_random else ORIGIN_ASSIGNED
-    accepted = np.zeros(0, dtype=np.int64)
-    if not drawn_at_random:
-        changed_rows = set(changed.tolist())
-        accepted = np.array([row for row, label in zip(row_ids, new) if row in changed_rows
-                             and row in shown_proposals and spelling_key(label) == shown_proposals[row]], dtype=np.int64)
+    changed_rows = set(changed.tolist())
+    accepted = np.array([row for row, label in zip(row_ids, new) if row in changed_rows
+                         and row in shown_proposals and spelling_key(label) == shown_proposals[row]], dtype=np.int64)
+    if not drawn_at_random:  # drawn at random they are the data's, as asked: the CLI warns of that
         origin[accepted] = ORIGIN_ACCEPTED
     kept = np.zeros(0, dtype=np.int64)
     if any(str(column).startswith(CHECK_COLUMN) for column in frame.columns) and not drawn_at_random:
@@ -429,17 +429,15 @@ def add_labels(table, labeled, source_name: str | None = None,
 
 
 def _proposals_shown(labeled, given: np.ndarray, row_ids: np.ndarray) -> dict:
-    """Row id -> the spelling key of the proposal ``labeled`` shows beside each typed label (its ``proposed_label``
-    column: a proposed_labels or label_next file); empty when it shows none."""
+    """Row id -> the spelling key of the proposal ``labeled`` shows beside each typed label, when it is a
+    proposed_labels export (its ``earlier_proposals``; the run's ``proposed_label``, ``proposed_label_discovery``
+    beside one of the user's own). Empty for other files: a proposal confirmed in label_next.csv was read."""
     proposals = labeled.earlier_proposals
-    column = "proposed_label"
-    if proposals is None or column not in proposals.columns:
-        if column not in labeled.frame.columns:
-            return {}
-        proposals = labeled.frame
-    shown = proposals[column].to_numpy(dtype=object)[given]
-    return {int(row): spelling_key(without_formula_quote(str(p))) for row, p in zip(row_ids, shown)
-            if p is not None and not (isinstance(p, float) and np.isnan(p)) and str(p).strip()}
+    columns = [] if proposals is None else [c for c in proposals.columns if str(c).startswith("proposed_label")]
+    if not columns:
+        return {}
+    shown = proposals[columns[-1]].to_numpy(dtype=object)[given]
+    return {int(row): spelling_key(without_formula_quote(str(p))) for row, p in zip(row_ids, shown) if _cell(p)}
 
 
 def _one_label_a_row(row_ids: np.ndarray, labels: np.ndarray, source_name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -860,6 +860,20 @@ def test_proposals_copied_into_the_label_column_are_recorded_as_accepted_proposa
     assert again.returncode == 0, again.stderr
     read = json.loads((tmp_path / "b" / "manifest.json").read_text())["input"]
     assert read["accepted_proposals"] == n and read["labeled_in_review"] == n + 2
+    # nobody may have read them: the label check still lists those the rest of the data doubts
+    doubted = pd.read_csv(tmp_path / "b" / "labels_to_check.csv", encoding="utf-8-sig", dtype=str)
+    assert (doubted.label_origin == "accepted proposal").any()
+    # drawn at random they would be held out: the estimate would score the tool's own guesses
+    drawn = discovery("add-labels", data, path, "--drawn-at-random", "--out", tmp_path / "drawn.parquet")
+    assert drawn.returncode == 0 and "with --drawn-at-random they may be held out" in drawn.stderr
+    assert set(pd.read_parquet(tmp_path / "drawn.parquet").label_origin.dropna()) == {"data"}
+    # a proposal confirmed in label_next.csv was read: labeled in review
+    suggested = pd.read_csv(tmp_path / "a" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    suggested["label"] = suggested.proposed_label
+    suggested.to_csv(tmp_path / "a" / "label_next.csv", index=False)
+    confirmed = discovery("add-labels", data, tmp_path / "a" / "label_next.csv", "--out", tmp_path / "next.parquet")
+    assert confirmed.returncode == 0 and "accepted proposal" not in confirmed.stdout + confirmed.stderr
+    assert "accepted proposal" not in set(pd.read_parquet(tmp_path / "next.parquet").label_origin.dropna())
 
 
 def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(demo_slice, tmp_path):

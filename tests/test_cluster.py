@@ -198,7 +198,6 @@ def test_rows_outside_every_known_class_show_that_unnamed_classes_exist(snips_fi
     assert estimate.n_new >= 1 and estimate.outside_share == outside
     # and the range said to fit about as well leaves 0 out too, though its smoothed silhouette is the best (it said "0 to 1")
     assert estimate.plausible[0] >= 1
-    assert not new_cluster_estimate(X, y, random_state=0, preferred=0).kept_preferred
 
 
 def test_vectors_not_fine_tuned_take_the_evidence_at_a_wider_quantile(snips_five_named):

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import state
 from discovery import dismiss_candidate, merge_clusters, name_cluster, split_cluster
-from discovery.cluster import NEW_CLASS_EVIDENCE, best_is_largest_tried
+from discovery.cluster import best_is_largest_tried, none_asked_despite_evidence
 from discovery.embed import TFIDF_MODEL
 from discovery.pipeline import mostly_noise
 from discovery.result import name_clash
@@ -179,9 +179,8 @@ with state.guard():
     if asked is not None and asked > result.clustering["n_new_clusters"]:  # seeded k-means had fewer rows to seed
         st.info(f"{result.clustering['n_new_clusters']:,} new clusters, not the {asked:,} asked for: there are no more "
                 "unlabeled rows to start them from.", icon=":material/tune:")
-    outside = result.clustering.get("outside_share", 0)
-    if asked == 0 and outside > NEW_CLASS_EVIDENCE:
-        st.warning(f"No new cluster, as asked, though {outside:.0%} of the unlabeled rows lie outside every named class, "
+    if none_asked_despite_evidence(result.clustering):
+        st.warning(f"No new cluster, as asked, though {result.clustering['outside_share']:.0%} of the unlabeled rows lie outside every named class, "
                    "a sign of categories nobody named: those rows were put in named classes. Empty 'New categories to "
                    "look for' in the sidebar (the tool then estimates it) and run again.", icon=":material/tune:")
     if estimate and estimate.get("kept_preferred"):
