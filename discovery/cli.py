@@ -312,7 +312,8 @@ def cmd_run(args) -> int:
         print("--split-flagged: no labeled cluster was flagged as hiding a new category (may_hide_new_category in "
               "clusters.csv); nothing split")
     explained = candidates_explained_note(result)
-    for note in (new_clusters_note(result.clustering, explained is not None, result.config.model == TFIDF_MODEL),
+    for note in (new_clusters_note(result.clustering, explained is not None, result.config.model == TFIDF_MODEL,
+                                   unread=result.language_warning is not None),
                  explained, moved_rows_note(result),
                  hidden_categories_note(result, split=bool(flagged))):
         if note:
@@ -558,10 +559,13 @@ def candidates_explained_note(result) -> str | None:
             f"explained first (unexplained_rows), or run again with {fewer}")
 
 
-def new_clusters_note(clustering: dict, candidates_explained: bool = False, words_only: bool = False) -> str | None:
+def new_clusters_note(clustering: dict, candidates_explained: bool = False, words_only: bool = False,
+                      unread: bool = False) -> str | None:
     """One line on the estimated number of new clusters, and how firmly the data fixes it (not that the data may
     hold more when the named classes explain most candidates' rows: ``candidates_explained_note`` says so).
-    ``words_only``: the vectors are TF-IDF, whose fit rises with the count whatever the data holds."""
+    ``words_only``: the vectors are TF-IDF, whose fit rises with the count whatever the data holds; ``unread``: the
+    model reads English only and most texts are in other languages (``Discovery.language_warning``), so the fit
+    says little of the count either."""
     from .cluster import best_is_largest_tried
 
     note = _estimate_note(clustering)
@@ -573,6 +577,9 @@ def new_clusters_note(clustering: dict, candidates_explained: bool = False, word
                  "the fit keeps rising with the count (word vectors split a category by its wordings), so this count "
                  "is weak evidence: --new-clusters N sets the number you expect, or a sentence model (the default) "
                  "estimates it")
+    elif note and best_is_largest_tried(clustering.get("estimate")) and unread:
+        note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}), weak evidence from a "
+                 "model that does not read most of these texts (see the language warning)")
     elif note and best_is_largest_tried(clustering.get("estimate")) and not candidates_explained:
         note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}), so the data may hold "
                  "more: --new-clusters N asks for more")

@@ -165,6 +165,12 @@ def show_merge(result) -> None:
 with state.guard():
     result = state.require_result()
     candidates = result.candidates
+    unread = result.language_warning is not None  # an English-only model on texts mostly in other languages
+    if unread and len(candidates):
+        st.warning("The model reads English only and most of these texts are in other languages (Data page): "
+                   "these clusters, how far named classes 'explain' a candidate and the merges offered follow shared "
+                   "word pieces more than meaning. Run with a multilingual model or 'tfidf' before acting on them.",
+                   icon=":material/translate:")
     if result.fill_method:
         st.caption(f"{len(candidates)} open candidates, those with the most rows no named class explains first (the "
                    "fill-in's confidence that they belong to a named class). Naming one turns its rows' proposed label "
@@ -223,6 +229,9 @@ with state.guard():
                 "the fit keeps rising with the number (word vectors split a category by its wordings), so it is weak "
                 "evidence. Set 'New categories to look for' in the sidebar to the number you expect, or use a sentence "
                 "model.", icon=":material/tune:")
+    elif unread and best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
+        st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}), weak evidence from "
+                "a model that does not read most of these texts.", icon=":material/translate:")
     elif not explained and best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): the data may "
                 "hold more new categories. Set 'New categories to look for' in the sidebar higher and run again.",

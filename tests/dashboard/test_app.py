@@ -644,7 +644,8 @@ def test_texts_in_other_languages_get_a_banner_on_every_page(workspace_root):
 
     frame = pd.read_csv(ROOT / "tests" / "data" / "banking_es_de.csv")
     frame.loc[frame.index % 2 == 1, "label"] = ""
-    config = DiscoveryConfig(model=None, adapt=False, make_map=False, random_state=0)  # the bundled English model
+    # the bundled English model; two new clusters asked, for candidates to show
+    config = DiscoveryConfig(model=None, adapt=False, make_map=False, random_state=0, n_new_clusters=2)
     at = upload_session("tickets.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"), config)
     assert_clean(at)
     for page in (None, "views/fill.py"):  # the Data page it loaded on, then another
@@ -653,6 +654,11 @@ def test_texts_in_other_languages_get_a_banner_on_every_page(workspace_root):
             assert_clean(at)
         banners = [w.value for w in at.warning if "reads English only" in w.value]
         assert len(banners) == 1 and banners[0].startswith("100% of the texts are not in English (German 50%, Spanish 50%")
+    # the Candidates page says its clusters, "explained" shares and merges follow word pieces more than meaning
+    at.switch_page("views/candidates.py").run()
+    assert_clean(at)
+    assert len(result_of(at).candidates) > 0
+    assert any("'explain' a candidate and the merges offered follow shared word pieces" in w.value for w in at.warning)
 
 
 def test_unusable_upload_name_is_a_message(workspace_root):
