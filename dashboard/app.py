@@ -50,7 +50,7 @@ def settings_sidebar() -> None:
         model_name = st.text_input("Model name or path (for 'other')",
                                    value=config.model if model_index == 2 else "", key="set_model_name")
         adapt = st.checkbox("Fine-tune the model on my labels first", value=bool(config.adapt), key="set_adapt",
-                            help="Two to four minutes of contrastive fine-tuning on the labeled rows; dropped if the base model "
+                            help="Contrastive fine-tuning on the labeled rows (4 to 8 minutes on 2 cores for 900 labels); dropped if the base model "
                                  "labels held-out rows clearly better, and only with at least 3 labeled classes "
                                  "and 5 labeled rows per class left after a fifth is kept back to score the fill-in (about 7 a "
                                  "class). Not used with tfidf (word counts, nothing to fine-tune).")
