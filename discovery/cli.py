@@ -564,7 +564,7 @@ def new_clusters_note(clustering: dict, candidates_explained: bool = False, word
     """One line on the estimated number of new clusters, and how firmly the data fixes it (not that the data may
     hold more when the named classes explain most candidates' rows: ``candidates_explained_note`` says so).
     ``words_only``: the vectors are TF-IDF, whose fit rises with the count whatever the data holds; ``unread``: the
-    model reads English only and most texts are in other languages (``Discovery.language_warning``), so the fit
+    model reads English only and many texts are in other languages (``Discovery.language_warning``), so the fit
     says little of the count either."""
     from .cluster import best_is_largest_tried
 
@@ -579,7 +579,7 @@ def new_clusters_note(clustering: dict, candidates_explained: bool = False, word
                  "estimates it")
     elif note and best_is_largest_tried(clustering.get("estimate")) and unread:
         note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}), weak evidence from a "
-                 "model that does not read most of these texts (see the language warning)")
+                 "model that does not read many of these texts (see the language warning)")
     elif note and best_is_largest_tried(clustering.get("estimate")) and not candidates_explained:
         note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}), so the data may hold "
                  "more: --new-clusters N asks for more")

@@ -646,7 +646,7 @@ def test_the_estimate_says_when_its_best_fit_is_the_largest_count_tried():
     assert "largest count tried (40)" in words and "weak evidence" in words and "may hold more" not in words
     peaked = {"estimate": {"n_new": 30, "best": 30, "plausible": [30, 40], "scores": {"0": 0.1, "30": 0.15, "40": 0.14}}}
     unread = new_clusters_note(rising, unread=True)  # an English-only model on other languages: not "ask for more"
-    assert "weak evidence from a model that does not read most of these texts" in unread and "may hold more" not in unread
+    assert "weak evidence from a model that does not read many of these texts" in unread and "may hold more" not in unread
     assert "largest count" not in new_clusters_note(peaked)
     emptied = dict(peaked, empty_new_clusters=2)
     assert "2 of them ended with no rows and are not listed" in new_clusters_note(emptied)

@@ -167,7 +167,8 @@ with state.guard():
     candidates = result.candidates
     unread = result.language_warning is not None  # an English-only model on texts mostly in other languages
     if unread and len(candidates):
-        st.warning("The model reads English only and most of these texts are in other languages (Data page): "
+        st.warning(f"The model reads English only and {result.language.other_share:.0%} of these texts are in other "
+                   "languages (Data page): "
                    "these clusters, how far named classes 'explain' a candidate and the merges offered follow shared "
                    "word pieces more than meaning. Run with a multilingual model or 'tfidf' before acting on them.",
                    icon=":material/translate:")
@@ -231,7 +232,7 @@ with state.guard():
                 "model.", icon=":material/tune:")
     elif unread and best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}), weak evidence from "
-                "a model that does not read most of these texts.", icon=":material/translate:")
+                "a model that does not read many of these texts.", icon=":material/translate:")
     elif not explained and best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): the data may "
                 "hold more new categories. Set 'New categories to look for' in the sidebar higher and run again.",
