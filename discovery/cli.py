@@ -413,6 +413,12 @@ def cmd_add_labels(args) -> int:
         if not carried.assigned_rows and not carried.kept_rows and not carried.from_decisions:
             raise InputError(ignored + ", and run this again; nothing was written.")
         print(f"warning: {ignored}; those rows were left as they were", file=sys.stderr)
+    if args.drawn_at_random and carried.accepted_rows >= ACCEPTED_IN_BULK:
+        raise InputError(f"{args.labeled}: {carried.accepted_rows:,} of the labels typed are the proposal the file "
+                         "shows for their row (proposed_label): with --drawn-at-random they would be held out, and the "
+                         "next run's accuracy estimate would score the tool on its own guesses. Leave --drawn-at-random "
+                         "out (they are then recorded as accepted proposals, never held out), or type the labels of "
+                         "rows you picked at random into a file without the proposals; nothing was written.")
     if not carried.assigned_rows and not carried.kept_rows and not carried.from_decisions:
         proposals = labeled.earlier_proposals is not None and "proposed_label" in labeled.earlier_proposals.columns
         raise InputError(f"{args.labeled}: adds no label: every label filled in its {carried.label_column!r} column is "
@@ -437,8 +443,11 @@ def cmd_add_labels(args) -> int:
     next_run = " ".join(["discovery run", str(out), *(["--keep-new-clusters", str(keep)] if keep is not None else []),
                          *reading_flags(dict(text_column=table.text_column, label_column=carried.label_column,
                                              missing_words=options["missing_words"])), "--out ..."])
+    if carried.accepted_rows and not args.drawn_at_random:
+        how = "labeled"
     accepted = (f"{carried.accepted_rows:,} of {'these' if relabeled else 'them'} typed as the proposal the file "
-                "shows" + ("" if args.drawn_at_random else f": recorded as '{ORIGIN_ACCEPTED}'"))
+                "shows" + ("" if args.drawn_at_random else f": recorded as '{ORIGIN_ACCEPTED}', the others as "
+                                                            "labeled in review"))
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + (f" ({accepted})" if carried.accepted_rows else "")
@@ -450,15 +459,12 @@ def cmd_add_labels(args) -> int:
              if carried.kept_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`{next_run}` on it: {use})")
-    if carried.accepted_rows >= ACCEPTED_IN_BULK:
+    if carried.accepted_rows >= ACCEPTED_IN_BULK:  # with --drawn-at-random refused above
         print(f"warning: {args.labeled}: {carried.accepted_rows:,} of the labels typed are the proposal the file shows "
               "for their row (proposed_label), as when proposals are copied into the label column: the next run "
-              "learns from them as labels, the proposals' errors included, "
-              + ("and with --drawn-at-random they may be held out, so the accuracy estimate would score the tool on "
-                 "its own guesses and read high: leave --drawn-at-random out for accepted proposals"
-                 if args.drawn_at_random else
-                 "and no accuracy estimate can check them (it is measured on the data's own labels; the label check "
-                 "still lists those the rest of the data doubts); copy only the proposals you have read"),
+              "learns from them as labels, the proposals' errors included, no accuracy estimate can check them (it "
+              "is measured on the data's own labels, and says the rows left are harder), and the label check rarely "
+              "flags them (the vectors that proposed them agree with them); copy only the proposals you have read",
               file=sys.stderr)
     markers = sorted({label for _, _, label in carried.relabeled if looks_like_a_marker(label)}
                      | {label for label in carried.frame[carried.label_column].dropna().unique()

@@ -418,7 +418,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                   X: np.ndarray | None = None, folds: np.ndarray | None = None, only_fold: int | None = None,
                   random_state: int = 0, copied_rows: np.ndarray | None = None,
                   never_held_out: np.ndarray | None = None, text_ids: np.ndarray | None = None,
-                  empty: np.ndarray | None = None) -> dict:
+                  empty: np.ndarray | None = None, accepted: np.ndarray | None = None) -> dict:
     """What the proposal's accuracy estimate covers and how far to trust it (the manifest's ``fill_estimate``).
 
     The estimate is the share of held-back labeled rows the proposing method labels right: rows of the named
@@ -497,12 +497,17 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        + ("" if conflicted["accuracy_without"] is None else
                           f" (on the other held-back rows it is {conflicted['accuracy_without']:.0%})")
                        + "; correcting those labels (Labels to check lists many of them) brings the two together")
+    n_accepted = 0 if accepted is None else int((np.asarray(accepted, dtype=bool) & (y >= 0)).sum())
+    if n_accepted:  # accepting proposals takes the rows they were surest of: the rest are no longer like the draw
+        caveats.append(f"{n_accepted:,} labels are proposals accepted earlier ('accepted proposal'): accepting takes "
+                       "the rows the proposals were surest of, so the rows still unlabeled are harder than the "
+                       "held-back labeled rows the estimate is measured on, and it may be far too high for them")
     if n_texts < FEW_SCORED_ROWS:
         caveats.append(f"measured on {n} held-back rows only" + (f" ({n_texts} distinct texts)" if n_texts < n else "")
                        + f": the sampling interval, {interval.low:.0%} to {interval.high:.0%}, is wide; more labeled "
                        "rows narrow it")
     if per_class < FEW_LABELS_PER_CLASS and accuracy < 1:  # every held-back row right: the interval says the rest
-        leans_high = unlike_sure or uneven or unscored_many  # said above: not to be read as "low" alone
+        leans_high = unlike_sure or uneven or unscored_many or n_accepted  # said above: not to be read as "low" alone
         caveats.append(f"with a median of {per_class:g} labels a class, each held-back fit learns from fewer labels "
                        "than the proposals do (a fifth fewer, or one fewer where a class has under 5), "
                        + ("which alone would make the estimate read low" if leans_high else
@@ -1091,7 +1096,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                              folds=holdout_folds(y, N_FOLDS, config.random_state, table.labeled_in_review, same_texts),
                              only_fold=ESTIMATE_FOLD if adapted else None, random_state=config.random_state,
                              copied_rows=copies, never_held_out=table.labeled_in_review, text_ids=same_texts,
-                             empty=empty)
+                             empty=empty, accepted=table.accepted_proposals)
     held = np.unique(clusters[clusters >= n_classes])
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,

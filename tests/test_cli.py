@@ -854,7 +854,7 @@ def test_proposals_copied_into_the_label_column_are_recorded_as_accepted_proposa
     added = discovery("add-labels", data, path, "--out", tmp_path / "reviewed.parquet")
     assert added.returncode == 0, added.stderr
     n = int(take.sum())
-    assert n >= 100 and f"({n:,} of them typed as the proposal the file shows: recorded as 'accepted proposal')" in added.stdout
+    assert n >= 100 and f"labeled ({n:,} of them typed as the proposal the file shows: recorded as 'accepted proposal', the others as labeled in review)" in added.stdout
     assert f"{n:,} of the labels typed are the proposal the file shows for their row" in added.stderr
     origins = pd.read_parquet(tmp_path / "reviewed.parquet").label_origin.value_counts()
     assert origins["accepted proposal"] == n and origins["labeled in review"] == 2
@@ -865,10 +865,23 @@ def test_proposals_copied_into_the_label_column_are_recorded_as_accepted_proposa
     # nobody may have read them: the label check still lists those the rest of the data doubts
     doubted = pd.read_csv(tmp_path / "b" / "labels_to_check.csv", encoding="utf-8-sig", dtype=str)
     assert (doubted.label_origin == "accepted proposal").any()
-    # drawn at random they would be held out: the estimate would score the tool's own guesses
+    # the rows left unlabeled are those the proposals were less sure of: the estimate says it may be far too high
+    estimate = json.loads((tmp_path / "b" / "manifest.json").read_text())["fill_estimate"]
+    assert f"{n:,} labels are proposals accepted earlier" in estimate["caveat"] and "read low" not in estimate["caveat"].replace("alone would make the estimate read low", "")
+    # drawn at random they would be held out, and the estimate would score the tool's own guesses: refused
     drawn = discovery("add-labels", data, path, "--drawn-at-random", "--out", tmp_path / "drawn.parquet")
-    assert drawn.returncode == 0 and "with --drawn-at-random they may be held out" in drawn.stderr
-    assert set(pd.read_parquet(tmp_path / "drawn.parquet").label_origin.dropna()) == {"data"}
+    assert drawn.returncode != 0 and "with --drawn-at-random they would be held out" in drawn.stderr
+    assert not (tmp_path / "drawn.parquet").exists()
+    # an accepted proposal typed again in a file without proposals (label_next.csv, read by a person): in review
+    copy = pd.read_parquet(tmp_path / "reviewed.parquet")
+    again_rows = np.flatnonzero((copy.label_origin == "accepted proposal").to_numpy())[:3]
+    new_row = int(np.flatnonzero(copy.label.isna().to_numpy())[0])
+    typed = pd.DataFrame({"row_id": [*again_rows, new_row], "text": copy.text.to_numpy()[[*again_rows, new_row]],
+                          "label": [*copy.label.to_numpy()[again_rows], "typed_by_me"]})
+    typed.to_csv(tmp_path / "confirmed.csv", index=False)
+    read = discovery("add-labels", tmp_path / "reviewed.parquet", tmp_path / "confirmed.csv", "--out", tmp_path / "read.parquet")
+    assert read.returncode == 0, read.stderr
+    assert set(pd.read_parquet(tmp_path / "read.parquet").label_origin.to_numpy()[again_rows]) == {"labeled in review"}
     # a proposal confirmed in label_next.csv was read: labeled in review
     suggested = pd.read_csv(tmp_path / "a" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     suggested["label"] = suggested.proposed_label
