@@ -493,8 +493,8 @@ def cmd_add_labels(args) -> int:
               "never removes one (to unlabel a row, blank it in the data)", file=sys.stderr)
     if relabeled:
         shown = ", ".join(f"row {row}: {old!r} -> {new!r}" for row, old, new in carried.relabeled[:5])
-        print(f"warning: labels changed from the data's: {shown}" + (f" and {relabeled - 5} more" if relabeled > 5 else ""),
-              file=sys.stderr)
+        print(f"warning: labels changed from those {table.source_name} holds: {shown}"
+              + (f" and {relabeled - 5} more" if relabeled > 5 else ""), file=sys.stderr)
     return 0
 
 

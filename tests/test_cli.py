@@ -874,14 +874,18 @@ def test_proposals_copied_into_the_label_column_are_recorded_as_accepted_proposa
     assert not (tmp_path / "drawn.parquet").exists()
     # an accepted proposal typed again in a file without proposals (label_next.csv, read by a person): in review
     copy = pd.read_parquet(tmp_path / "reviewed.parquet")
-    again_rows = np.flatnonzero((copy.label_origin == "accepted proposal").to_numpy())[:3]
-    new_row = int(np.flatnonzero(copy.label.isna().to_numpy())[0])
-    typed = pd.DataFrame({"row_id": [*again_rows, new_row], "text": copy.text.to_numpy()[[*again_rows, new_row]],
+    accepted_rows = np.flatnonzero((copy.label_origin == "accepted proposal").to_numpy())
+    again_rows, corrected_row = accepted_rows[:3], int(accepted_rows[3])
+    rows = [*again_rows, corrected_row]
+    typed = pd.DataFrame({"row_id": rows, "text": copy.text.to_numpy()[rows],
                           "label": [*copy.label.to_numpy()[again_rows], "typed_by_me"]})
     typed.to_csv(tmp_path / "confirmed.csv", index=False)
     read = discovery("add-labels", tmp_path / "reviewed.parquet", tmp_path / "confirmed.csv", "--out", tmp_path / "read.parquet")
     assert read.returncode == 0, read.stderr
     assert set(pd.read_parquet(tmp_path / "read.parquet").label_origin.to_numpy()[again_rows]) == {"labeled in review"}
+    # the label a correction replaces was the copy's (an accepted proposal), not "the data's"
+    was = copy.label.to_numpy()[corrected_row]
+    assert f"holds: row {corrected_row}: {was!r} -> 'typed_by_me'" in read.stderr and "from the data's" not in read.stderr
     # a proposal confirmed in label_next.csv was read: labeled in review
     suggested = pd.read_csv(tmp_path / "a" / "label_next.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     suggested["label"] = suggested.proposed_label
