@@ -446,8 +446,8 @@ def cmd_add_labels(args) -> int:
     if carried.accepted_rows and not args.drawn_at_random:
         how = "labeled"
     accepted = (f"{carried.accepted_rows:,} of {'these' if relabeled else 'them'} typed as the proposal the file "
-                "shows" + ("" if args.drawn_at_random else f": recorded as '{ORIGIN_ACCEPTED}', the others as "
-                                                            "labeled in review"))
+                "shows" + ("" if args.drawn_at_random else f": recorded as '{ORIGIN_ACCEPTED}'"
+                           + (", the others as labeled in review" if carried.assigned_rows > carried.accepted_rows else "")))
     print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + (f" ({accepted})" if carried.accepted_rows else "")
@@ -459,7 +459,12 @@ def cmd_add_labels(args) -> int:
              if carried.kept_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`{next_run}` on it: {use})")
-    if carried.accepted_rows >= ACCEPTED_IN_BULK:  # with --drawn-at-random refused above
+    if carried.accepted_rows and args.drawn_at_random:  # from ACCEPTED_IN_BULK on refused above
+        print(f"warning: {args.labeled}: {carried.accepted_rows:,} of the labels typed are the proposal the file shows "
+              "for their row: added as drawn at random, they may be held out, and the accuracy estimate then scores "
+              "the tool on its own guesses; leave --drawn-at-random out if they were not labeled by reading rows "
+              "picked at random", file=sys.stderr)
+    elif carried.accepted_rows >= ACCEPTED_IN_BULK:
         print(f"warning: {args.labeled}: {carried.accepted_rows:,} of the labels typed are the proposal the file shows "
               "for their row (proposed_label), as when proposals are copied into the label column: the next run "
               "learns from them as labels, the proposals' errors included, no accuracy estimate can check them (it "

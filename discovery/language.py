@@ -137,7 +137,8 @@ def _model_name(model: str) -> str:
 
 
 def language_warning(check: LanguageCheck, model: str | None) -> str | None:
-    """What to tell the researcher when an English-only model meets texts mostly in other languages (None: nothing)."""
+    """What to tell the researcher when an English-only model meets texts of which ``OTHER_LANGUAGE_SHARE_TO_WARN`` or
+    more are in other languages (None: nothing)."""
     if not reads_english_only(model) or check.other_share < OTHER_LANGUAGE_SHARE_TO_WARN:
         return None
     name = "the bundled all-MiniLM-L6-v2" if model is None else _model_name(model)

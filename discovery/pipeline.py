@@ -314,6 +314,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
 
 # Under this many held-out rows an accuracy estimate is a rough one (its 95% interval spans about 20 points).
 FEW_SCORED_ROWS = 100
+ACCEPTED_SHARE_TO_WARN = 0.1  # share of the labeled rows accepted proposals from which the estimate says it may read high
 # Under this median of labels a class the estimate reads low: a fit missing a fold's labels is the weaker for it
 # (bench/estimate_few_labels.py, frozen model: 4.3, 2.7, 3.0 and 0.9 points below the truth at 3, 5, 10, 20 a class)
 FEW_LABELS_PER_CLASS = 15
@@ -497,8 +498,11 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        + ("" if conflicted["accuracy_without"] is None else
                           f" (on the other held-back rows it is {conflicted['accuracy_without']:.0%})")
                        + "; correcting those labels (Labels to check lists many of them) brings the two together")
+    accepted_many = False
     n_accepted = 0 if accepted is None else int((np.asarray(accepted, dtype=bool) & (y >= 0)).sum())
-    if n_accepted:  # accepting proposals takes the rows they were surest of: the rest are no longer like the draw
+    # accepting proposals takes the rows they were surest of: the rest are no longer like the draw
+    if n_accepted and n_accepted >= ACCEPTED_SHARE_TO_WARN * int((y >= 0).sum()):
+        accepted_many = True
         caveats.append(f"{n_accepted:,} labels are proposals accepted earlier ('accepted proposal'): accepting takes "
                        "the rows the proposals were surest of, so the rows still unlabeled are harder than the "
                        "held-back labeled rows the estimate is measured on, and it may be far too high for them")
@@ -507,7 +511,7 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        + f": the sampling interval, {interval.low:.0%} to {interval.high:.0%}, is wide; more labeled "
                        "rows narrow it")
     if per_class < FEW_LABELS_PER_CLASS and accuracy < 1:  # every held-back row right: the interval says the rest
-        leans_high = unlike_sure or uneven or unscored_many or n_accepted  # said above: not to be read as "low" alone
+        leans_high = unlike_sure or uneven or unscored_many or accepted_many  # said above: not to be read as "low" alone
         caveats.append(f"with a median of {per_class:g} labels a class, each held-back fit learns from fewer labels "
                        "than the proposals do (a fifth fewer, or one fewer where a class has under 5), "
                        + ("which alone would make the estimate read low" if leans_high else

@@ -138,6 +138,7 @@ def labels_for_next_run(result) -> NextRunLabels:
     origin[assigned] = ORIGIN_ASSIGNED
     kept = _kept_in_review(result) & ~assigned  # a doubtful label looked at and kept: not listed again
     origin[kept] = ORIGIN_KEPT
+    origin[kept & table.accepted_proposals] = ORIGIN_ASSIGNED  # read now, but the tool's guess: no random draw
 
     named_rows: dict[str, int] = {}
     for cluster_id, cluster in clusters[clusters.renamed & ~clusters.dismissed].iterrows():
@@ -413,7 +414,7 @@ def add_labels(table, labeled, source_name: str | None = None,
     changed_rows = set(changed.tolist())
     accepted = np.array([row for row, label in zip(row_ids, new) if row in changed_rows
                          and row in shown_proposals and spelling_key(label) == shown_proposals[row]], dtype=np.int64)
-    if not drawn_at_random:  # drawn at random they are the data's, as asked: the CLI warns of that
+    if not drawn_at_random:  # drawn at random they are the data's, as asked: the CLI warns (refuses from 100)
         origin[accepted] = ORIGIN_ACCEPTED
     kept = np.zeros(0, dtype=np.int64)
     if any(str(column).startswith(CHECK_COLUMN) for column in frame.columns) and not drawn_at_random:

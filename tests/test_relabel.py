@@ -204,6 +204,25 @@ def test_labels_added_from_our_csv_keep_the_datas_spelling_and_marker():
         add_labels(data, renamed)
 
 
+def test_an_accepted_proposal_the_check_doubts_and_the_researcher_keeps_is_no_random_draw(small_banking):
+    """An accepted proposal is the tool's guess: the label check still lists it, and kept on the dashboard it is
+    carried as labeled in review (never held out), not as a data label kept in review (a draw the estimate holds out)."""
+    frame, y, X = small_banking
+    truth = frame.true_label.to_numpy(dtype=object)
+    labels = np.where(y >= 0, truth, "").astype(object)
+    wrong = int(np.flatnonzero(y >= 0)[0])
+    labels[wrong] = next(k for k in sorted(set(truth[y >= 0])) if k != truth[wrong])
+    origin = np.where(y >= 0, "data", "").astype(object)
+    origin[wrong] = "accepted proposal"
+    table = table_from_frame(pd.DataFrame({"text": frame.text, "label": labels, "label_origin": origin}),
+                             name="s.csv", data_hash="s")
+    assert table.accepted_proposals[wrong] and table.labeled_in_review[wrong]
+    first = run_discovery(table, CONFIG, embeddings=X)
+    assert wrong in first.labels_to_check.index  # looked at, though never held out
+    carried = labels_for_next_run(assign_label(first, [wrong], labels[wrong]))
+    assert carried.frame.label_origin[wrong] == ORIGIN_ASSIGNED
+
+
 def test_a_doubtful_label_kept_in_review_is_carried_as_reviewed_and_not_flagged_again(small_banking):
     """Keeping a flagged label (a decision giving it the label it has) was lost on Run again: the row came back
     as a data label and was flagged once more. It is carried as a data label kept in review: never listed again,

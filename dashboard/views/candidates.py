@@ -165,7 +165,7 @@ def show_merge(result) -> None:
 with state.guard():
     result = state.require_result()
     candidates = result.candidates
-    unread = result.language_warning is not None  # an English-only model on texts mostly in other languages
+    unread = result.language_warning is not None  # an English-only model on texts many of which are in other languages
     if unread and len(candidates):
         st.warning(f"The model reads English only and {result.language.other_share:.0%} of these texts are in other "
                    "languages (Data page): "
