@@ -435,7 +435,8 @@ def cmd_add_labels(args) -> int:
         raise InputError(f"--out {args.out}: cannot write it ({exc.strerror or exc}); free some disk space or "
                          "choose another --out.") from None
     relabeled = len(carried.relabeled)
-    how = "added as the data's own (drawn at random)" if args.drawn_at_random else "labeled in review"
+    how = ("added as the data's own (drawn at random)" if args.drawn_at_random
+           else "labeled" if carried.accepted_rows else "labeled in review")
     use = ("they train every stage and may be held out to score the estimate, as the data's labels" if args.drawn_at_random
            else "rows labeled in review train every stage and are never held out to score the estimate; "
                 "--drawn-at-random, for rows picked at random, lets them be")
@@ -443,8 +444,6 @@ def cmd_add_labels(args) -> int:
     next_run = " ".join(["discovery run", str(out), *(["--keep-new-clusters", str(keep)] if keep is not None else []),
                          *reading_flags(dict(text_column=table.text_column, label_column=carried.label_column,
                                              missing_words=options["missing_words"])), "--out ..."])
-    if carried.accepted_rows and not args.drawn_at_random:
-        how = "labeled"
     accepted = (f"{carried.accepted_rows:,} of {'these' if relabeled else 'them'} typed as the proposal the file "
                 "shows" + ("" if args.drawn_at_random else f": recorded as '{ORIGIN_ACCEPTED}'"
                            + (", the others as labeled in review" if carried.assigned_rows > carried.accepted_rows else "")))

@@ -350,7 +350,8 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
         review["label_next.csv"] = to_csv_bytes(suggested)
     record = manifest(discovery)
     record["label_next_rows"] = int(label_next)  # asked for (--label-next): the file may hold fewer
-    record["label_next_written"] = None if suggested is None else len(suggested)
+    suggested_rows = None if suggested is None else len(suggested)
+    record["label_next_written"] = suggested_rows
     record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in {**files, **review}.items()}
     written = write_files(out_dir, {**files, "manifest.json": _manifest_bytes(record), **review}, folder=folder)
     removed = None
@@ -358,7 +359,7 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     if not label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
         stale.unlink()
         removed = stale
-    return RunFiles(written, aside, removed, None if suggested is None else len(suggested))
+    return RunFiles(written, aside, removed, suggested_rows)
 
 
 def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:

@@ -498,11 +498,10 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
                        + ("" if conflicted["accuracy_without"] is None else
                           f" (on the other held-back rows it is {conflicted['accuracy_without']:.0%})")
                        + "; correcting those labels (Labels to check lists many of them) brings the two together")
-    accepted_many = False
     n_accepted = 0 if accepted is None else int((np.asarray(accepted, dtype=bool) & (y >= 0)).sum())
     # accepting proposals takes the rows they were surest of: the rest are no longer like the draw
-    if n_accepted and n_accepted >= ACCEPTED_SHARE_TO_WARN * int((y >= 0).sum()):
-        accepted_many = True
+    accepted_many = n_accepted > 0 and n_accepted >= ACCEPTED_SHARE_TO_WARN * int((y >= 0).sum())
+    if accepted_many:
         caveats.append(f"{n_accepted:,} labels are proposals accepted earlier ('accepted proposal'): accepting takes "
                        "the rows the proposals were surest of, so the rows still unlabeled are harder than the "
                        "held-back labeled rows the estimate is measured on, and it may be far too high for them")

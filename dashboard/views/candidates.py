@@ -224,16 +224,16 @@ with state.guard():
                    "the first ones (the least explained), merge the others into their closest class, or run again "
                    + ("with a larger 'Min cluster size' in the sidebar." if result.clustering.get("method") == "hdbscan"
                       else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
-    if (best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
-            and result.config.model == TFIDF_MODEL):  # as the CLI says it, whatever the candidates explain
+    at_largest = best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
+    if at_largest and result.config.model == TFIDF_MODEL:  # as the CLI says it, whatever the candidates explain
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): with TF-IDF vectors "
                 "the fit keeps rising with the number (word vectors split a category by its wordings), so it is weak "
                 "evidence. Set 'New categories to look for' in the sidebar to the number you expect, or use a sentence "
                 "model.", icon=":material/tune:")
-    elif unread and best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
+    elif unread and at_largest:
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}), weak evidence from "
                 "a model that does not read many of these texts.", icon=":material/translate:")
-    elif not explained and best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given"):
+    elif not explained and at_largest:
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): the data may "
                 "hold more new categories. Set 'New categories to look for' in the sidebar higher and run again.",
                 icon=":material/trending_up:")
