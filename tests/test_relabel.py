@@ -35,9 +35,8 @@ def reviewed(small_banking):
     by_hand = [int(r) for r in np.flatnonzero(truth == other)[:3]]
     result = name_cluster(first, named, intent)
     result = assign_label(result, by_hand, other)
-    dismissed = next((c for c in first.candidates.index if c != named), None)
-    if dismissed is not None:
-        result = dismiss_candidate(result, dismissed)
+    dismissed = next(c for c in first.candidates.index if c != named)  # three unnamed intents: two candidates or more
+    result = dismiss_candidate(result, dismissed)
     return truth, known, intent, other, by_hand, named, first, result
 
 
@@ -55,7 +54,7 @@ def test_row_labels_and_named_categories_are_carried_and_cluster_decisions_liste
     assert carried.named_rows == {intent: len(shown)} and carried.assigned_rows == 3
     # only the rows read when naming get the name, not the whole cluster
     assert (frame.label == intent).sum() == len(shown) < int(result.clusters.loc[named, "size"])
-    assert [d["action"] for d in carried.not_carried] == ["dismiss"] * (len(result.decisions) - 2)
+    assert [d["action"] for d in carried.not_carried] == ["dismiss"] and len(result.decisions) == 3
     assert "3 rows you labeled" in carried.summary() and repr(intent) in carried.summary()
 
     again = read_table_bytes(next_run_file(carried), "sample-reviewed.parquet")
