@@ -410,7 +410,7 @@ def cmd_add_labels(args) -> int:
                    f"{'have' if len(edited) != 1 else 'has'} another proposed_label or accepted than the run wrote, "
                    f"but add-labels reads only the {carried.label_column!r} column: type each label you mean into it "
                    "(a proposal you keep too: copy it there)")
-        if not carried.assigned_rows and not carried.kept_rows and not carried.from_decisions:
+        if not carried.changes_anything:
             raise InputError(ignored + ", and run this again; nothing was written.")
         print(f"warning: {ignored}; those rows were left as they were", file=sys.stderr)
     if args.drawn_at_random and carried.accepted_rows >= ACCEPTED_IN_BULK:
@@ -419,7 +419,7 @@ def cmd_add_labels(args) -> int:
                          "next run's accuracy estimate would score the tool on its own guesses. Leave --drawn-at-random "
                          "out (they are then recorded as accepted proposals, never held out), or type the labels of "
                          "rows you picked at random into a file without the proposals; nothing was written.")
-    if not carried.assigned_rows and not carried.kept_rows and not carried.from_decisions:
+    if not carried.changes_anything:
         proposals = labeled.earlier_proposals is not None and "proposed_label" in labeled.earlier_proposals.columns
         raise InputError(f"{args.labeled}: adds no label: every label filled in its {carried.label_column!r} column is "
                          f"the one {table.source_name} has already"
@@ -456,6 +456,8 @@ def cmd_add_labels(args) -> int:
              f"{'they were' if carried.kept_rows != 1 else 'it was'}: not listed to check again; a row not looked at yet "
              "stays listed when its label cell is left blank)"
              if carried.kept_rows else "")
+          + (f", and {carried.confirmed_rows:,} accepted proposal{'s' if carried.confirmed_rows != 1 else ''} typed "
+             "again as the label the data has: read, so now labeled in review" if carried.confirmed_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`{next_run}` on it: {use})")
     if carried.accepted_rows and args.drawn_at_random:  # from ACCEPTED_IN_BULK on refused above

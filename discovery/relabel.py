@@ -67,6 +67,7 @@ class NextRunLabels:
     from_decisions: int = 0  # rows labeled by the decisions the labeled file's run recorded (``recorded_decision_labels``)
     accepted_rows: int = 0  # of ``assigned_rows``, those typed as the proposal a proposed_labels file showed (``ORIGIN_ACCEPTED``
     # unless drawn at random)
+    confirmed_rows: int = 0  # accepted proposals typed again where no proposal stood beside them: read, now labeled in review
 
     @property
     def n_labeled(self) -> int:
@@ -82,6 +83,11 @@ class NextRunLabels:
             raise InputError(f"{path}: write a .parquet file (it keeps every column and type exactly).")
         atomic_write_bytes(path, next_run_file(self))
         return path
+
+    @property
+    def changes_anything(self) -> bool:
+        """Whether the copy differs from the data in a label or in where a label came from."""
+        return bool(self.assigned_rows or self.kept_rows or self.from_decisions or self.confirmed_rows)
 
     @property
     def new_labels(self) -> int:
@@ -425,12 +431,15 @@ def add_labels(table, labeled, source_name: str | None = None,
         # was read: labeled in review (kept in review would make the tool's guess a random draw, held out)
         confirmed = unchanged[data_origin[unchanged] == ORIGIN_ACCEPTED]
         origin[confirmed] = ORIGIN_ASSIGNED
+    else:
+        confirmed = np.zeros(0, dtype=np.int64)
     listed = ~given & (ids.notna() & (ids % 1 == 0) & (ids >= 0) & (ids < len(table))).to_numpy()
     labeled_here = set(row_ids.tolist())
     blanked = tuple(int(row) for row in np.unique(ids.to_numpy()[listed].astype(np.int64))
                     if data_labels[row] is not None and row not in labeled_here)
     return dataclasses.replace(_with_labels(table, labels, origin, len(changed), {}, (), relabeled), blanked=blanked,
                                kept_rows=len(kept), respelled=respelled, accepted_rows=len(accepted),
+                               confirmed_rows=len(np.setdiff1d(confirmed, kept)),
                                from_decisions=len(np.setdiff1d(decided_rows, row_ids)))
 
 
