@@ -495,7 +495,8 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
         if store.get("running_key") not in (None, key):
             box.caption("Another run (other settings, or another tab's) holds the machine: this one starts when it "
                         "has finished or stopped.")
-        box.caption(f"Running discovery on {len(table):,} rows. Changing page does not stop it: every page shows "
+        box.caption(plain(f"Running discovery on {len(table):,} rows of {Path(table.source_name).name}") + "; anything "
+                    "shown below is from before this run (other data or settings) until it is done. Changing page does not stop it: every page shows "
                     "its progress until it is done. Changing a setting stops it at its next progress step and runs the "
                     "new settings (change it back within 5 seconds and it goes on); so does closing the tab.")
         try:
@@ -694,7 +695,7 @@ def bring_row_labels(shown: list[dict]) -> str:
     still hold none (another tab may have decided meanwhile: then nothing is added)."""
     workspace: Workspace = st.session_state["workspace"]
     if workspace.load():
-        raise InputError("not brought: decisions were saved for these settings meanwhile (another tab?); they are "
+        raise InputError("Not brought: decisions were saved for these settings meanwhile (another tab?); they are "
                          "shown now.")
     workspace.replace(list(shown))
     rows = rows_labeled(shown)
@@ -859,9 +860,9 @@ def undo_last(shown: dict | None) -> str:
     workspace: Workspace = st.session_state["workspace"]
     decisions = workspace.load()
     if not decisions:
-        raise InputError("nothing to undo: no decision is saved for this data and these settings.")
+        raise InputError("Nothing to undo: no decision is saved for this data and these settings.")
     if shown is None or _decisions_key([decisions[-1]]) != _decisions_key([shown]):
-        raise InputError(f"not undone: the last saved decision is another tab's ({describe_decision(decisions[-1])}); "
+        raise InputError(f"Not undone: the last saved decision is another tab's ({describe_decision(decisions[-1])}); "
                          "it is shown now, press Undo again to take it back.")
     workspace.replace(decisions[:-1])
     return f"Undid: {describe_decision(shown)}."
@@ -909,7 +910,7 @@ def run_again_with_labels(result) -> None:
     source = current_source()
     carried = labels_for_next_run(result)
     if not carried.new_labels:
-        raise InputError("no decision adds a label yet: label rows or name a candidate first.")
+        raise InputError("No decision adds a label yet: label rows or name a candidate first.")
     stem = Path(source.display_name).stem
     while stem.endswith(REVIEWED):
         stem = stem[: -len(REVIEWED)]

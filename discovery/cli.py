@@ -447,7 +447,8 @@ def cmd_add_labels(args) -> int:
     accepted = (f"{carried.accepted_rows:,} of {'these' if relabeled else 'them'} typed as the proposal the file "
                 "shows" + ("" if args.drawn_at_random else f": recorded as '{ORIGIN_ACCEPTED}'"
                            + (", the others as labeled in review" if carried.assigned_rows > carried.accepted_rows else "")))
-    print(f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}"
+    print((f"{carried.assigned_rows - relabeled:,} unlabeled rows of {table.source_name} {how}" if carried.assigned_rows
+           else f"{table.source_name}: no label typed that it lacks or holds otherwise")
           + (f" and {relabeled:,} labeled rows given another label" if relabeled else "")
           + (f" ({accepted})" if carried.accepted_rows else "")
           + (f", and {carried.from_decisions:,} rows labeled (or doubtful labels kept) by the decisions of the run that "

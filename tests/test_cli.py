@@ -898,7 +898,8 @@ def test_proposals_copied_into_the_label_column_are_recorded_as_accepted_proposa
     only = discovery("add-labels", tmp_path / "reviewed.parquet", tmp_path / "only_confirmed.csv", "--out", tmp_path / "only.parquet")
     assert only.returncode == 0, only.stderr
     assert set(pd.read_parquet(tmp_path / "only.parquet").label_origin.to_numpy()[again_rows]) == {"labeled in review"}
-    assert only.stdout.startswith("0 unlabeled rows") and "3 accepted proposals typed again" in only.stdout
+    assert "reviewed.parquet: no label typed that it lacks or holds otherwise, and 3 accepted proposals typed again" \
+        in only.stdout
     # the label a correction replaces was the copy's (an accepted proposal), not "the data's"
     was = copy.label.to_numpy()[corrected_row]
     assert f"holds: row {corrected_row}: {was!r} -> 'typed_by_me'" in read.stderr and "from the data's" not in read.stderr

@@ -35,8 +35,9 @@ def same_columns_renamed(carried: state.Source, columns: list[str]) -> state.Sou
 def choose_source() -> None:
     source = state.current_source()
     kinds = list(KINDS)
-    kind = st.radio("Data source", kinds, index=kinds.index(source.kind), format_func=KINDS.get, horizontal=True,
-                    key="data_kind")
+    # the loaded data's choices as the widgets' state, not as defaults: Run again sets them through the state
+    st.session_state.setdefault("data_kind", source.kind)
+    kind = st.radio("Data source", kinds, format_func=KINDS.get, horizontal=True, key="data_kind")
     data, name, path = None, None, None
     if kind == "upload":
         # spreadsheets are taken too, so reading says how to save them as CSV (not the uploader's MIME refusal)
@@ -48,8 +49,8 @@ def choose_source() -> None:
             return
         data, name = upload.getvalue(), upload.name
     elif kind == "path":
-        path = st.text_input("Path of a .csv, .tsv, .jsonl or .parquet file",
-                             value=source.path if source.kind == "path" else "", key="data_path").strip()
+        st.session_state.setdefault("data_path", source.path if source.kind == "path" else "")
+        path = st.text_input("Path of a .csv, .tsv, .jsonl or .parquet file", key="data_path").strip()
         if not path:
             return
     else:
@@ -156,8 +157,9 @@ def describe_run() -> None:
     with right:
         used = pd.DataFrame({"stage": list(result.used_labels), "used the labels": list(result.used_labels.values())})
         st.dataframe(used, hide_index=True, width="stretch")
-    st.caption(f"{len(result.clusters)} clusters, {len(result.candidates)} open candidate categories, "
-               f"fill-in method: {result.fill_method or 'none'}.")
+    open_candidates = len(result.candidates)
+    st.caption(f"{len(result.clusters)} clusters, {open_candidates} open candidate categor"
+               f"{'y' if open_candidates == 1 else 'ies'}, fill-in method: {result.fill_method or 'none'}.")
     note = adaptation_note(result.adaptation)
     if note:
         st.caption(note[0].upper() + note[1:])
@@ -182,7 +184,9 @@ def describe_next_run() -> None:
         return
     st.subheader("Run again with your labels")
     carried = labels_for_next_run(result)
-    st.caption("This run learned from the label column only. Running again on a copy of the data that holds the "
+    st.caption("This run learned from the labels the data held when it ran, not from any decision made on these "
+               "pages (Run again carries them). "
+               "Running again on a copy of the data that holds the "
                "labels you gave (rows labeled by hand, and the representative rows shown with each category you "
                "named) lets the fine-tuning, the clustering and the fill-in learn from them. The copy is saved "
                "in the workspace folder; this data and its decisions stay as they are.")

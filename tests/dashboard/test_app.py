@@ -512,7 +512,8 @@ def test_two_tabs_deciding_on_one_workspace_each_see_both_decisions(workspace_ro
     second.button(key=f"cand_dismiss_{c}").click().run()
     first.button(key="undo").click().run()  # this tab still shows dismissing b as the last decision
     assert not first.exception
-    assert any(f"another tab's (dismissed cluster {c})" in e.value.replace("\\", "") for e in first.error)
+    assert any(f"Not undone: the last saved decision is another tab's (dismissed cluster {c})" in e.value.replace("\\", "")
+               for e in first.error)
     assert [d["cluster_id"] for d in result_of(first).decisions] == [a, b, c]
     first.button(key="undo").click().run()
     assert_clean(first)
@@ -669,8 +670,20 @@ def test_texts_in_other_languages_get_a_banner_on_every_page(workspace_root):
     # the Candidates page says its clusters, "explained" shares and merges follow word pieces more than meaning
     at.switch_page("views/candidates.py").run()
     assert_clean(at)
-    assert len(result_of(at).candidates) > 0
+    assert len(result_of(at).candidates) == 2
     assert any("'explain' a candidate and the merges offered follow shared word pieces" in w.value for w in at.warning)
+    # one candidate left is one, not "1 open candidates"; none left, the page says so once, without a count
+    first, second = (int(c) for c in result_of(at).candidates.index)
+    at.button(key=f"cand_dismiss_{first}").click().run()
+    assert_clean(at)
+    assert [c.value for c in at.caption if "open candidate" in c.value][0].startswith("1 open candidate, ")
+    at.switch_page("views/data.py").run()
+    assert any(", 1 open candidate category, fill-in" in c.value for c in at.caption)
+    at.switch_page("views/candidates.py").run()
+    at.button(key=f"cand_dismiss_{second}").click().run()
+    assert_clean(at)
+    assert not [c.value for c in at.caption if "open candidate" in c.value]
+    assert any(i.value.startswith("No open candidates") for i in at.info)
 
 
 def test_unusable_upload_name_is_a_message(workspace_root):
