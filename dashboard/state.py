@@ -496,8 +496,8 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
             box.caption("Another run (other settings, or another tab's) holds the machine: this one starts when it "
                         "has finished or stopped.")
         box.caption(plain(f"Running discovery on {len(table):,} rows of {Path(table.source_name).name}") + "; anything "
-                    "shown below is from before this run (other data or settings) until it is done. Changing page does not stop it: every page shows "
-                    "its progress until it is done. Changing a setting stops it at its next progress step and runs the "
+                    "shown below is from before this run (other data or settings) until it is done. Changing page does "
+                    "not stop it: every page shows its progress until it is done. Changing a setting stops it at its next progress step and runs the "
                     "new settings (change it back within 5 seconds and it goes on); so does closing the tab.")
         try:
             # the pulse is a Streamlit call at every poll, where Streamlit stops the script for a page change

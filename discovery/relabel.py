@@ -426,13 +426,12 @@ def add_labels(table, labeled, source_name: str | None = None,
     if any(str(column).startswith(CHECK_COLUMN) for column in frame.columns) and not drawn_at_random:
         kept = unchanged  # labels_to_check.csv: a doubtful label left as it was is kept
         origin[kept] = ORIGIN_KEPT
+    confirmed = np.zeros(0, dtype=np.int64)
     if labeled.earlier_proposals is None:
         # an accepted proposal typed again where no proposal stands beside it (label_next.csv, labels_to_check.csv)
         # was read: labeled in review (kept in review would make the tool's guess a random draw, held out)
         confirmed = unchanged[data_origin[unchanged] == ORIGIN_ACCEPTED]
         origin[confirmed] = ORIGIN_ASSIGNED
-    else:
-        confirmed = np.zeros(0, dtype=np.int64)
     listed = ~given & (ids.notna() & (ids % 1 == 0) & (ids >= 0) & (ids < len(table))).to_numpy()
     labeled_here = set(row_ids.tolist())
     blanked = tuple(int(row) for row in np.unique(ids.to_numpy()[listed].astype(np.int64))

@@ -172,14 +172,14 @@ with state.guard():
                    "these clusters, how far named classes 'explain' a candidate and the merges offered follow shared "
                    "word pieces more than meaning. Run with a multilingual model or 'tfidf' before acting on them.",
                    icon=":material/translate:")
-    many = "" if len(candidates) == 1 else "s"  # none: said below, with what to do
+    count = f"{len(candidates)} open candidate{'' if len(candidates) == 1 else 's'}"  # none: said below, with what to do
     if len(candidates) and result.fill_method:
-        st.caption(f"{len(candidates)} open candidate{many}, those with the most rows no named class explains first (the "
+        st.caption(f"{count}, those with the most rows no named class explains first (the "
                    "fill-in's confidence that they belong to a named class). Naming one turns its rows' proposed label "
                    "into that name; merging it into its closest named class gives them that class; dismissing one "
                    "gives each row its own fill-in label.")
     elif len(candidates):  # fewer than two labeled classes: no fill-in says how far named classes explain a candidate
-        st.caption(f"{len(candidates)} open candidate{many}, largest and tightest first. Naming one turns its rows' "
+        st.caption(f"{count}, largest and tightest first. Naming one turns its rows' "
                    "proposed label into that name; merging joins clusters; label two classes or more for a fill-in "
                    "that says which candidates your classes explain.")
     estimate = result.clustering.get("estimate")
