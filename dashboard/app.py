@@ -200,6 +200,7 @@ with state.guard():
     state.prepare(progress_slot, language_slot)
 if (shown := state.get_result()) is not None:  # on every page, as the language's
     for warning, icon in ((shown.long_text_warning, ":material/short_text:"),
+                          (shown.unread_text_warning, ":material/help:"),
                           (shown.boilerplate_warning, ":material/content_cut:")):
         if warning:
             st.warning(state.plain(warning[0].upper() + warning[1:] + "."), icon=icon)

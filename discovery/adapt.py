@@ -366,3 +366,7 @@ class AdaptedEmbedder:
     def texts_cut(self, texts: Sequence[str], limit: int | None = None) -> int:
         """How many of ``texts`` run past ``limit`` tokens (``SentenceEmbedder.texts_cut``)."""
         return self._embedder.texts_cut(texts, limit)
+
+    def texts_unread(self, texts: Sequence[str]) -> np.ndarray:
+        """``SentenceEmbedder.texts_unread`` (the adapted model keeps its base model's tokenizer)."""
+        return self._embedder.texts_unread(texts)

@@ -267,7 +267,7 @@ def cmd_run(args) -> int:
         result = run_discovery(table, config, progress=progress, language=language)
     finally:
         progress.close()
-    for warning in (result.long_text_warning, result.boilerplate_warning):
+    for warning in (result.long_text_warning, result.unread_text_warning, result.boilerplate_warning):
         if warning:
             print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
     flagged = result.hidden_category_clusters.index.tolist() if args.split_flagged else []
@@ -585,12 +585,13 @@ def new_clusters_note(clustering: dict, candidates_explained: bool = False, word
     empty = clustering.get("empty_new_clusters", 0)
     if note and empty:  # k-means can leave a cluster without rows; the tables list only the others
         note += f"; {empty} of them ended with no rows and are not listed"
-    if note and best_is_largest_tried(clustering.get("estimate")) and words_only:
+    weak = best_is_largest_tried(clustering.get("estimate"), even_capped_by_rows=True)
+    if note and weak and words_only:
         note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}): with TF-IDF vectors "
                  "the fit keeps rising with the count (word vectors split a category by its wordings), so this count "
                  "is weak evidence: --new-clusters N sets the number you expect, or a sentence model (the default) "
                  "estimates it")
-    elif note and best_is_largest_tried(clustering.get("estimate")) and unread:
+    elif note and weak and unread:
         note += (f"; the best fit is the largest count tried ({clustering['estimate']['best']}), weak evidence from a "
                  "model that does not read many of these texts (see the language warning)")
     elif note and best_is_largest_tried(clustering.get("estimate")) and not candidates_explained:

@@ -233,13 +233,15 @@ class NewClusterEstimate:
                 "kept_preferred": self.kept_preferred}
 
 
-def best_is_largest_tried(estimate: dict | None) -> bool:
+def best_is_largest_tried(estimate: dict | None, even_capped_by_rows: bool = False) -> bool:
     """Whether an estimate (``NewClusterEstimate.to_dict``) peaked at the largest count its search tried:
     the fit was still rising there, so the data may hold more new categories than it picked. Not when the
-    search stopped early because the table is small (``capped_by_rows``): more clusters would hold a few rows each."""
+    search stopped early because the table is small (``capped_by_rows``: more clusters would hold a few rows
+    each), unless ``even_capped_by_rows``: vectors whose fit rises with any count (TF-IDF, a model that reads few
+    of the texts) took one cluster per five unlabeled rows there, weak evidence all the same."""
     estimate = estimate or {}
     scores, best = estimate.get("scores") or {}, estimate.get("best")
-    if estimate.get("capped_by_rows") or len(scores) < 2 or not best:
+    if (estimate.get("capped_by_rows") and not even_capped_by_rows) or len(scores) < 2 or not best:
         return False
     return int(best) == max(int(k) for k in scores)
 

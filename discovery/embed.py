@@ -25,6 +25,9 @@ TFIDF_MODEL = "tfidf"
 Progress = Callable[[int, int], None]  # (done, total)
 
 
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]")
+
+
 def default_cache_dir() -> Path:
     root = os.environ.get("LABEL_DISCOVERY_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "label-discovery")
@@ -276,6 +279,24 @@ class SentenceEmbedder:
             ids = tokenizer(chunk, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
             counts.update((text, len(pieces)) for text, pieces in zip(chunk, ids))
         return sum(counts.get(str(text), 0) > limit for text in texts)
+
+    def texts_unread(self, texts: Sequence[str]) -> np.ndarray:
+        """Per text: the model reads it as unknown pieces only (emoji, or a script its vocabulary lacks), so
+        its vector says nothing of it. Only texts without an ASCII letter or digit are tokenized (any of those
+        is a known piece), so English tables need no model loaded here."""
+        unread = np.zeros(len(texts), dtype=bool)
+        asked = [i for i, text in enumerate(texts) if not _ASCII_WORD.search(str(text))]
+        if not asked:
+            return unread
+        tokenizer = getattr(self._load(), "tokenizer", None)
+        unknown = getattr(tokenizer, "unk_token_id", None)
+        if unknown is None:
+            return unread
+        distinct = list(dict.fromkeys(str(texts[i]) for i in asked))
+        pieces = tokenizer(distinct, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        only_unknown = {text: bool(ids) and all(piece == unknown for piece in ids) for text, ids in zip(distinct, pieces)}
+        unread[asked] = [only_unknown[str(texts[i])] for i in asked]
+        return unread
 
     def _cache(self) -> EmbeddingCache | None:
         if self.cache_dir is False:

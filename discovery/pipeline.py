@@ -584,8 +584,8 @@ def describe_fill_estimate(estimate: dict) -> str | None:
         if in_candidates:
             text += f", not the {in_candidates:,} in open candidates (a name is yours to give)"
         if estimate.get("rows_without_words"):
-            text += (f", nor the {estimate['rows_without_words']:,} without a word (empty or punctuation only: "
-                     "given a guess, never accepted)")
+            text += (f", nor the {estimate['rows_without_words']:,} without a word (empty, punctuation only or "
+                     "nothing the model reads: given a guess, never accepted)")
     elif in_candidates:
         text += f" and is for none of the unlabeled rows: all {in_candidates:,} are in open candidates"
     return text + (f"; {estimate['caveat']}" if estimate.get("caveat") else "")
@@ -720,7 +720,8 @@ def uses_words(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
 def reading_record(embedder, texts, y: np.ndarray) -> dict:
     """How far the model read the texts (the manifest's ``text_reading``): the tokens it embeds of each and how many
     texts run past them; when fine-tuning ran (kept or not), the tokens it read of each labeled text and how many
-    of those run past them; empty for TF-IDF, which reads every word."""
+    of those run past them; empty for TF-IDF, which reads every word (``run_discovery`` adds the texts it read
+    nothing of, ``unread_rows``, when there are some)."""
     if not hasattr(embedder, "texts_cut"):
         return {}
     cut = embedder.texts_cut(texts)
@@ -732,6 +733,16 @@ def reading_record(embedder, texts, y: np.ndarray) -> dict:
                       labeled_texts_past_training=int(embedder.texts_cut(labeled, TRAINING_TOKENS)),
                       labeled_texts=len(labeled))
     return record
+
+
+def unread_rows(embedder, texts, embeddings: np.ndarray) -> np.ndarray:
+    """Rows whose vector says nothing of their text: all zeros (TF-IDF found no word in it: emoji only, say), or a
+    text the model reads as unknown pieces only (``texts_unread``: emoji, or a script its vocabulary lacks). They
+    all embed alike, so they would make a cluster, a candidate or a doubted label out of nothing."""
+    unread = ~np.asarray(embeddings).any(axis=1)
+    if hasattr(embedder, "texts_unread"):
+        unread |= embedder.texts_unread(texts)
+    return unread
 
 
 def is_adapted(embedder) -> bool:
@@ -943,13 +954,14 @@ def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: L
 
 
 def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np.ndarray, adapted: bool,
-                    copies: np.ndarray | None = None, texts=None) -> pd.DataFrame:
+                    copies: np.ndarray | None = None, texts=None, unread: np.ndarray | None = None) -> pd.DataFrame:
     """``label_check.check_labels`` on the labeled rows, keyed by row id with class names.
 
     On vectors that never saw the labels: the run's own when nothing was fine-tuned, else the base
     model's (cached: the adaptation check embedded these very rows). Columns: label, suggested_label,
     label_probability, suggested_probability, flagged; the most doubtful first. Labels given (or kept) in
-    review are checked but never flagged: a researcher has looked at each of them."""
+    review are checked but never flagged: a researcher has looked at each of them; nor are texts with nothing
+    read (``unread``: empty, punctuation only, or unknown pieces to the model): their vector cannot doubt a label."""
     y = table.labels
     labeled = np.flatnonzero(y >= 0)
     if adapted:
@@ -964,6 +976,8 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
     names = np.array(table.codec.names, dtype=object)
     # a researcher has looked at these labels (proposals accepted in bulk maybe not)
     reviewed = ((table.labeled_in_review & ~table.accepted_proposals) | table.kept_in_review)[rows]
+    if unread is not None:
+        reviewed |= np.asarray(unread, dtype=bool)[rows]
     return pd.DataFrame({"label": names[check.given.to_numpy(dtype=np.int64)],
                          "suggested_label": names[check.suggested.to_numpy(dtype=np.int64)],
                          "label_probability": check.given_probability.to_numpy(dtype=float).round(4),
@@ -1082,7 +1096,11 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                    neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words,
                    copies=same_texts)
     copies, copied_labels = copies_of_labeled_texts(table.texts, y, n_classes)
-    empty = contentless_rows(table.texts)
+    unread = unread_rows(embedder, texts, embeddings) & ~contentless_rows(table.texts)
+    if unread.any():
+        text_reading = {**text_reading, "texts_unread": int(unread.sum()),
+                        "unread_examples": list(dict.fromkeys(texts[i] for i in np.flatnonzero(unread)))[:3]}
+    empty = contentless_rows(table.texts) | unread  # nothing read: a guess, as for an empty text
     fill = prior_for_empty_texts(labels_of_copies(agree_on_duplicates(fill, twins), copies, copied_labels),
                                  empty, y, n_classes)
     if config.known_rows_by_fill is not None and fill.best is not None:
@@ -1111,7 +1129,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     start = time.perf_counter()
     report("check", 0, 1)
-    label_check = labels_in_doubt(table, config, embeddings, adapted, same_texts, texts)
+    label_check = labels_in_doubt(table, config, embeddings, adapted, same_texts, texts, unread=empty)
     if language is None:
         language = check_languages(table.texts, random_state=config.random_state)
     report("check", 1, 1)

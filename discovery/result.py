@@ -86,7 +86,7 @@ class Discovery:
         texts in a language the model did not learn, texts longer than it reads, boilerplate left out. The estimate's
         caveats are in ``fill_estimate_now`` (``describe_fill_estimate`` says them in a sentence)."""
         return list(self.table.warnings) + [w for w in (self.language_warning, self.long_text_warning,
-                                                        self.boilerplate_warning) if w]
+                                                        self.unread_text_warning, self.boilerplate_warning) if w]
 
     @property
     def texts_read(self) -> list:
@@ -130,7 +130,7 @@ class Discovery:
         """A warning when 1% or more of the texts run past what the model reads (only their beginning is
         embedded), or a tenth or more of the labeled texts past what fine-tuning read of them."""
         reading = self.text_reading
-        if not reading:
+        if "texts_cut" not in reading:  # TF-IDF reads every word
             return None
         parts = []
         cut_many = reading["texts_cut"] >= LONG_TEXTS_MIN_SHARE * len(self.rows)
@@ -151,6 +151,19 @@ class Discovery:
                                     "from the whole text)" if cut_many or kept else "")
                 + ": if what tells a text's category comes later (after a greeting, a quoted message or a "
                 "signature), cut the texts to that part, or use a model that reads further (README, Models)")
+
+    @property
+    def unread_text_warning(self) -> str | None:
+        """A warning when some texts hold nothing the model reads (``pipeline.unread_rows``)."""
+        unread = self.text_reading.get("texts_unread", 0)
+        if not unread:
+            return None
+        examples = ", ".join(repr(text) for text in self.text_reading.get("unread_examples", []))
+        reader = ("TF-IDF finds no word in them (emoji or symbols only)" if self.config.model == "tfidf" else
+                  "the model reads them as unknown pieces only (emoji, or a script its vocabulary lacks)")
+        return (f"{unread:,} {'text holds' if unread == 1 else 'texts hold'} nothing the run can read ({examples}: "
+                f"{reader}): as for an empty text, each gets the most common class as a guess, never accepted, "
+                "no candidate of its own and no doubt on its label")
 
     @property
     def candidates(self) -> pd.DataFrame:

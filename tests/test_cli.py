@@ -657,6 +657,12 @@ def test_the_estimate_says_when_its_best_fit_is_the_largest_count_tried():
     unread = new_clusters_note(rising, unread=True)  # an English-only model on other languages: not "ask for more"
     assert "weak evidence from a model that does not read many of these texts" in unread and "may hold more" not in unread
     assert "largest count" not in new_clusters_note(peaked)
+    # a small table's search stops at one cluster per five unlabeled rows: not "the data may hold more", but TF-IDF
+    # taking that last count is weak evidence all the same (tickets in Japanese: 38 candidates of 42 clusters)
+    capped = {"estimate": dict(rising["estimate"], capped_by_rows=True)}
+    assert "largest count" not in new_clusters_note(capped)
+    assert "weak evidence" in new_clusters_note(capped, words_only=True)
+    assert "weak evidence" in new_clusters_note(capped, unread=True)
     emptied = dict(peaked, empty_new_clusters=2)
     assert "2 of them ended with no rows and are not listed" in new_clusters_note(emptied)
 

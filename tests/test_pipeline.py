@@ -831,3 +831,32 @@ def test_the_estimate_counts_texts_not_copies_and_leaves_review_labels_and_one_c
     two.loc[two.label.isin(frame.label.unique()[2:]), "label"] = ""  # one drawn class left, plus the copies' class
     result = run_discovery(two, DiscoveryConfig(adapt=False, make_map=False))
     assert result.fill_estimate == {} and result.fill_accuracy[result.fill_method] is None
+
+
+EMOJI_ONLY = ("🔐❓🙏", "💰👀", "💸➡️👩", "🏦🕐❓", "😡😡", "💳❌❌")
+
+
+@pytest.mark.parametrize("model", [None, "tfidf"])
+def test_texts_the_run_cannot_read_get_a_guess_and_no_doubt_on_their_label(model):
+    """Emoji-only texts: the bundled model reads each as unknown pieces only, TF-IDF finds no word in them, so
+    they all embed alike. They are treated as empty texts (a guess, never accepted; no doubt cast on a label
+    one of them carries) and the run says so; a text with a word beside its emoji is read as any other."""
+    frame = intent_rows("banking", slice(0, 5), per_intent=24)
+    labels = np.where(np.arange(len(frame)) % 24 < 6, frame.label, "")
+    emoji = pd.DataFrame({"text": [*EMOJI_ONLY, "💳😭😭", "🕐❓🏦", "💳❌ card arrived?"],
+                          "label": ["", "", "", "", "", "", frame.label[0], frame.label[30], ""]})
+    table = pd.concat([pd.DataFrame({"text": frame.text, "label": labels}), emoji], ignore_index=True)
+    result = run_discovery(table, DiscoveryConfig(model=model, adapt=False, make_map=False))
+    unread = np.arange(len(table)) >= len(frame)
+    unread[-1] = False  # "card arrived?" is read
+    assert result.rows.empty_text.to_numpy().tolist() == unread.tolist()
+    assert result.text_reading["texts_unread"] == 8
+    assert result.text_reading["unread_examples"] == list(EMOJI_ONLY[:3])
+    guessed = result.rows[unread]
+    unlabeled = guessed[guessed.human_label.isna()]
+    labeled_table = result.labeled_table()
+    assert len(unlabeled) == 6 and not labeled_table.accepted[labeled_table.row_id.isin(unlabeled.index)].any()
+    assert not result.label_check.loc[guessed.index.intersection(result.label_check.index), "flagged"].any()
+    assert result.unread_text_warning.startswith("8 texts hold nothing the run can read ('🔐❓🙏', '💰👀', '💸➡️👩': ")
+    assert result.unread_text_warning in result.warnings
+    assert not result.rows.cluster_id[unread].isin(result.candidates.index).any()  # no candidate made of them

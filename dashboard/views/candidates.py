@@ -226,12 +226,13 @@ with state.guard():
                    + ("with a larger 'Min cluster size' in the sidebar." if result.clustering.get("method") == "hdbscan"
                       else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
     at_largest = best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
-    if at_largest and result.config.model == TFIDF_MODEL:  # as the CLI says it, whatever the candidates explain
+    weak = best_is_largest_tried(estimate, even_capped_by_rows=True) and not result.clustering.get("n_new_clusters_given")
+    if weak and result.config.model == TFIDF_MODEL:  # as the CLI says it, whatever the candidates explain
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): with TF-IDF vectors "
                 "the fit keeps rising with the number (word vectors split a category by its wordings), so it is weak "
                 "evidence. Set 'New categories to look for' in the sidebar to the number you expect, or use a sentence "
                 "model.", icon=":material/tune:")
-    elif unread and at_largest:
+    elif unread and weak:
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}), weak evidence from "
                 "a model that does not read many of these texts.", icon=":material/translate:")
     elif not explained and at_largest:
