@@ -70,6 +70,14 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
                      and max(by_class.values()) <= MAX_CLASS_SHARE * sum(by_class.values()))
 
 
+def texts_as_read(texts, phrases: frozenset) -> list:
+    """What the model, the words and the keywords read of ``texts``: the boilerplate ``phrases`` taken out
+    (``without_boilerplate``) and emoji spelled out as their names (``words.emoji_spelled_out``)."""
+    from .words import emoji_spelled_out
+
+    return emoji_spelled_out(without_boilerplate(texts, phrases))
+
+
 def without_boilerplate(texts, phrases: frozenset) -> list:
     """``texts`` with each stretch of ``MIN_STRETCH_WORDS`` or more words that the ``phrases`` cover taken out (a
     shorter one, such as "what can I do", is as likely the writer's own words), with the separators and

@@ -281,7 +281,7 @@ class SentenceEmbedder:
         return sum(counts.get(str(text), 0) > limit for text in texts)
 
     def texts_unread(self, texts: Sequence[str]) -> np.ndarray:
-        """Per text: the model reads it as unknown pieces only (emoji, or a script its vocabulary lacks), so
+        """Per text: the model reads it as unknown pieces only (a script its vocabulary lacks, symbols), so
         its vector says nothing of it. Only texts without an ASCII letter or digit are tokenized (any of those
         is a known piece), so English tables need no model loaded here."""
         unread = np.zeros(len(texts), dtype=bool)

@@ -335,7 +335,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                   adapt_layers: int | str = "auto") -> dict:
     """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
     assign test, score. Only the drawn labeled rows' labels reach adaptation and clustering."""
-    from .boilerplate import find_boilerplate, without_boilerplate
+    from .boilerplate import find_boilerplate, texts_as_read
     from .embed import TfidfEmbedder
     from .io import table_from_frame
     from .metrics import clustering_scores
@@ -357,10 +357,10 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
 
     adapt_start = time.perf_counter()
     boilerplate = find_boilerplate(table.texts, table.labels)  # read as run_discovery reads the texts (none in a benchmark)
-    embedder = fit_embedder(without_boilerplate(table.texts, boilerplate), table.labels, config,
+    embedder = fit_embedder(texts_as_read(table.texts, boilerplate), table.labels, config,
                             TqdmStages(leave=False) if progress else None)
     adapt_seconds = time.perf_counter() - adapt_start
-    texts = without_boilerplate(train["text"].tolist() + test["text"].tolist(), boilerplate)
+    texts = texts_as_read(train["text"].tolist() + test["text"].tolist(), boilerplate)
     if isinstance(embedder, TfidfEmbedder):  # it learns its words from the train texts only, as a model is fixed
         embedder.fit(texts[:len(train)])
     vectors, info = embed_texts(model, texts, random_state=seed, progress=progress, embedder=embedder)

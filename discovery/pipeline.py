@@ -16,7 +16,7 @@ import pandas as pd
 
 from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
-from .boilerplate import describe_boilerplate, find_boilerplate, without_boilerplate
+from .boilerplate import describe_boilerplate, find_boilerplate, texts_as_read
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
@@ -736,8 +736,8 @@ def reading_record(embedder, texts, y: np.ndarray) -> dict:
 
 
 def unread_rows(embedder, texts, embeddings: np.ndarray) -> np.ndarray:
-    """Rows whose vector says nothing of their text: all zeros (TF-IDF found no word in it: emoji only, say), or a
-    text the model reads as unknown pieces only (``texts_unread``: emoji, or a script its vocabulary lacks). They
+    """Rows whose vector says nothing of their text: all zeros (TF-IDF found no word of two characters in it), or
+    a text the model reads as unknown pieces only (``texts_unread``: a script its vocabulary lacks, symbols). They
     all embed alike, so they would make a cluster, a candidate or a doubted label out of nothing."""
     unread = ~np.asarray(embeddings).any(axis=1)
     if hasattr(embedder, "texts_unread"):
@@ -966,7 +966,7 @@ def labels_in_doubt(table: LabeledTable, config: DiscoveryConfig, embeddings: np
     labeled = np.flatnonzero(y >= 0)
     if adapted:
         base = make_embedder(config.model, config.random_state, config.cache_dir)
-        texts = table.texts if texts is None else texts  # as the model read them (boilerplate.without_boilerplate)
+        texts = table.texts if texts is None else texts  # as the model read them (boilerplate.texts_as_read)
         vectors = base.transform([texts[i] for i in labeled])
     else:
         vectors = embeddings[labeled]
@@ -1057,7 +1057,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     start = time.perf_counter()
     embedded_here = embeddings is None
     boilerplate = find_boilerplate(table.texts, y)
-    texts = without_boilerplate(table.texts, boilerplate)  # what the model, the words and the keywords read
+    texts = texts_as_read(table.texts, boilerplate)  # what the model, the words and the keywords read
     same_texts = same_text_ids(texts)  # copies as read: two greetings a minute apart around one question are one text
     embedder = fit_embedder(texts, y, config, report, table.labeled_in_review,
                             same_texts) if embeddings is None else None
@@ -1098,8 +1098,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     copies, copied_labels = copies_of_labeled_texts(table.texts, y, n_classes)
     unread = unread_rows(embedder, texts, embeddings) & ~contentless_rows(table.texts)
     if unread.any():
-        text_reading = {**text_reading, "texts_unread": int(unread.sum()),
-                        "unread_examples": list(dict.fromkeys(texts[i] for i in np.flatnonzero(unread)))[:3]}
+        text_reading = {**text_reading, "texts_unread": int(unread.sum()), "labeled_unread": int((unread & (y >= 0)).sum())}
     empty = contentless_rows(table.texts) | unread  # nothing read: a guess, as for an empty text
     fill = prior_for_empty_texts(labels_of_copies(agree_on_duplicates(fill, twins), copies, copied_labels),
                                  empty, y, n_classes)

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import normalize
 
-from .boilerplate import phrases_of, without_boilerplate
+from .boilerplate import phrases_of, texts_as_read
 from .cluster import best_of_inits
 from .errors import InputError
+from .embed import TFIDF_MODEL
 from .io import _as_label, contentless_rows, free_column_name, same_text_ids, why_read_as_no_label, with_row_ids
 from .labels import spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
@@ -83,8 +84,9 @@ class Discovery:
     @property
     def warnings(self) -> list[str]:
         """What the CLI prints as ``warning:`` and the manifest lists: how the table was read (``table.warnings``),
-        texts in a language the model did not learn, texts longer than it reads, boilerplate left out. The estimate's
-        caveats are in ``fill_estimate_now`` (``describe_fill_estimate`` says them in a sentence)."""
+        texts in a language the model did not learn, texts longer than it reads or that it reads nothing of,
+        boilerplate left out. The estimate's caveats are in ``fill_estimate_now`` (``describe_fill_estimate`` says
+        them in a sentence)."""
         return list(self.table.warnings) + [w for w in (self.language_warning, self.long_text_warning,
                                                         self.unread_text_warning, self.boilerplate_warning) if w]
 
@@ -92,7 +94,7 @@ class Discovery:
     def texts_read(self) -> list:
         """The texts as the model, the word classifier and the keywords read them: without boilerplate."""
         if "texts_read" not in self.shared:  # read once: every decision's keywords read them again
-            self.shared["texts_read"] = without_boilerplate(self.table.texts, phrases_of(self.boilerplate))
+            self.shared["texts_read"] = texts_as_read(self.table.texts, phrases_of(self.boilerplate))
         return self.shared["texts_read"]
 
     @property
@@ -154,16 +156,25 @@ class Discovery:
 
     @property
     def unread_text_warning(self) -> str | None:
-        """A warning when some texts hold nothing the model reads (``pipeline.unread_rows``)."""
-        unread = self.text_reading.get("texts_unread", 0)
+        """A warning when some texts hold nothing the run reads (``pipeline.unread_rows``), with examples."""
+        unread, labeled = self.text_reading.get("texts_unread", 0), self.text_reading.get("labeled_unread", 0)
         if not unread:
             return None
-        examples = ", ".join(repr(text) for text in self.text_reading.get("unread_examples", []))
-        reader = ("TF-IDF finds no word in them (emoji or symbols only)" if self.config.model == "tfidf" else
-                  "the model reads them as unknown pieces only (emoji, or a script its vocabulary lacks)")
-        return (f"{unread:,} {'text holds' if unread == 1 else 'texts hold'} nothing the run can read ({examples}: "
-                f"{reader}): as for an empty text, each gets the most common class as a guess, never accepted, "
-                "no candidate of its own and no doubt on its label")
+        empty = self.rows.text[self.rows.empty_text.to_numpy(dtype=bool)]
+        examples = ", ".join(repr(text) for text in list(dict.fromkeys(
+            empty[~contentless_rows(empty.to_numpy(dtype=object))]))[:3])
+        them = "it" if unread == 1 else "them"
+        reader = (f"TF-IDF finds no word of two characters or more in {them}: symbols, single letters or digits"
+                  if self.config.model == TFIDF_MODEL else
+                  f"the model reads {them} as unknown pieces only: a script its vocabulary lacks, or symbols")
+        parts = []
+        if unread > labeled:
+            parts.append(f"as for an empty text, the {unread - labeled:,} unlabeled get the most common class as a "
+                         "guess, never accepted, and no candidate of their own")
+        if labeled:
+            parts.append(f"the {labeled:,} labeled keep their label, never doubted")
+        return (f"{unread:,} {'text holds' if unread == 1 else 'texts hold'} nothing the run can read ({examples}; "
+                f"{reader}): " + "; ".join(parts))
 
     @property
     def candidates(self) -> pd.DataFrame:

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 import re
 
 import pytest
@@ -833,30 +834,56 @@ def test_the_estimate_counts_texts_not_copies_and_leaves_review_labels_and_one_c
     assert result.fill_estimate == {} and result.fill_accuracy[result.fill_method] is None
 
 
-EMOJI_ONLY = ("🔐❓🙏", "💰👀", "💸➡️👩", "🏦🕐❓", "😡😡", "💳❌❌")
+# texts of scripts the bundled model's vocabulary lacks (Amharic, Sinhala, Khmer: one unknown piece a word) and
+# texts without a word of two characters for TF-IDF (a digit, a letter, symbols)
+UNREAD = {None: ("ካርዴን አጣሁ", "කාඩ්පත නැති වුණා", "ខ្ញុំបាត់កាត", "ገንዘብ ላክ", "ශේෂය කීයද", "ម៉ោងបើក"),
+          "tfidf": ("5", "+++", "A ?", "$$$", "1 2 3", "x")}
 
 
 @pytest.mark.parametrize("model", [None, "tfidf"])
 def test_texts_the_run_cannot_read_get_a_guess_and_no_doubt_on_their_label(model):
-    """Emoji-only texts: the bundled model reads each as unknown pieces only, TF-IDF finds no word in them, so
-    they all embed alike. They are treated as empty texts (a guess, never accepted; no doubt cast on a label
-    one of them carries) and the run says so; a text with a word beside its emoji is read as any other."""
+    """Texts in a script the bundled model's vocabulary lacks (it reads each word as one unknown piece), or
+    with no word of two characters for TF-IDF: they all embed alike. They are treated as empty texts (a guess,
+    never accepted; no doubt cast on a label one of them carries) and the run says so; a text with a word
+    beside them is read as any other."""
     frame = intent_rows("banking", slice(0, 5), per_intent=24)
     labels = np.where(np.arange(len(frame)) % 24 < 6, frame.label, "")
-    emoji = pd.DataFrame({"text": [*EMOJI_ONLY, "💳😭😭", "🕐❓🏦", "💳❌ card arrived?"],
+    unread_texts = UNREAD[model]
+    labeled_unread = [f"{unread_texts[3]} {unread_texts[4]}", f"{unread_texts[5]} {unread_texts[0]}"]
+    added = pd.DataFrame({"text": [*unread_texts, *labeled_unread, f"{unread_texts[2]} card arrived"],
                           "label": ["", "", "", "", "", "", frame.label[0], frame.label[30], ""]})
-    table = pd.concat([pd.DataFrame({"text": frame.text, "label": labels}), emoji], ignore_index=True)
+    table = pd.concat([pd.DataFrame({"text": frame.text, "label": labels}), added], ignore_index=True)
+    from discovery import manifest
+
     result = run_discovery(table, DiscoveryConfig(model=model, adapt=False, make_map=False))
     unread = np.arange(len(table)) >= len(frame)
-    unread[-1] = False  # "card arrived?" is read
+    unread[-1] = False  # "card arrived" is read
     assert result.rows.empty_text.to_numpy().tolist() == unread.tolist()
-    assert result.text_reading["texts_unread"] == 8
-    assert result.text_reading["unread_examples"] == list(EMOJI_ONLY[:3])
+    assert result.text_reading["texts_unread"] == 8 and result.text_reading["labeled_unread"] == 2
     guessed = result.rows[unread]
     unlabeled = guessed[guessed.human_label.isna()]
     labeled_table = result.labeled_table()
     assert len(unlabeled) == 6 and not labeled_table.accepted[labeled_table.row_id.isin(unlabeled.index)].any()
     assert not result.label_check.loc[guessed.index.intersection(result.label_check.index), "flagged"].any()
-    assert result.unread_text_warning.startswith("8 texts hold nothing the run can read ('🔐❓🙏', '💰👀', '💸➡️👩': ")
-    assert result.unread_text_warning in result.warnings
+    warning = result.unread_text_warning
+    assert warning.startswith(f"8 texts hold nothing the run can read ({', '.join(map(repr, unread_texts[:3]))}; ")
+    assert "the 6 unlabeled get the most common class as a guess" in warning and "the 2 labeled keep their label" in warning
+    record = manifest(result)
+    assert warning in record["warnings"] and unread_texts[1] not in json.dumps(record["text_reading"])  # counts only
     assert not result.rows.cluster_id[unread].isin(result.candidates.index).any()  # no candidate made of them
+
+
+def test_emoji_are_read_as_their_names():
+    """The bundled model reads an emoji as one unknown piece and TF-IDF not at all: tickets of emoji alone read
+    as nothing, and as one another. Spelled out as their names they are read, apart, and named in keywords."""
+    frame = intent_rows("banking", slice(0, 4), per_intent=24)
+    labels = np.where(np.arange(len(frame)) % 24 < 6, frame.label, "")
+    card, lock = ["💳❌", "💳❌❌", "❌💳", "💳❌ help"] * 3, ["🔒🔢", "🔒🔒🔢", "🔢🔒", "🔒🔢 help"] * 3
+    table = pd.DataFrame({"text": [*frame.text, *card, *lock], "label": [*labels, *[""] * 24]})
+    result = run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False))
+    assert result.unread_text_warning is None and not result.rows.empty_text.any()
+    assert result.texts_read[len(frame)] == "credit card cross mark"
+    X = result.embeddings
+    assert float(X[len(frame)] @ X[len(frame) + 12]) < 0.5  # a card ticket and a lock ticket read apart
+    keywords = " ".join(result.clusters.keywords.astype(str))
+    assert "credit card" in keywords and "locked" in keywords

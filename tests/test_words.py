@@ -43,3 +43,12 @@ def test_chinese_and_japanese_runs_are_read_as_words_not_sentences():
     assert terms("我的银行卡丢了") == ["的银", "银行", "行卡", "卡丢", "丢了"]  # 我的: two stop words
     assert terms("カードが届きません・ー card arrived") == ["カード", "届", "card", "arrived", "card arrived"]
     assert terms("人々が来た") == ["人々", "来"]  # 々 repeats the character before it
+
+
+def test_emoji_are_read_as_their_names_and_other_texts_are_left_as_they_are():
+    from discovery.words import emoji_spelled_out
+
+    texts = ["💳❌ help", "🔒🔒 help", "holiday hours? 🎄🏦", "café au lait", "no emoji at all", None, ""]
+    read = emoji_spelled_out(texts)
+    assert read[:3] == ["credit card cross mark help", "locked locked help", "holiday hours? Christmas tree bank"]
+    assert read[3:] == texts[3:] and all(a is b for a, b in zip(read[3:], texts[3:]))  # untouched, not copied

@@ -696,16 +696,16 @@ def test_unusable_upload_name_is_a_message(workspace_root):
 def test_a_run_that_fails_leaves_its_message_not_its_progress_bars(workspace_root, monkeypatch):
     """A failed run's message stays on every page; a page change does not run it again (a late failure, out
     of memory say, was paid for on every page), pressing Run does."""
-    from discovery import pipeline
+    from dashboard import state
 
     calls = []
 
     def counted_run(*args, **kwargs):
         calls.append(1)
-        return pipeline_run(*args, **kwargs)
+        return state_run(*args, **kwargs)
 
-    pipeline_run = pipeline.run_discovery
-    monkeypatch.setattr(pipeline, "run_discovery", counted_run)
+    state_run = state.run_discovery
+    monkeypatch.setattr(state, "run_discovery", counted_run)
     at = upload_session("tickets.csv", small_upload())
     calls.clear()
     at.selectbox(key="set_model").set_value("other (type a name or path)")
@@ -1147,21 +1147,3 @@ def test_more_settings_reach_the_run_and_the_export_page_gives_the_command_that_
     assert headless.proposed_label.tolist() == shown.proposed_label.astype(str).tolist()
     assert headless.cluster_id.astype(int).tolist() == shown.cluster_id.astype(int).tolist()
     assert headless.confidence.astype(float).round(4).tolist() == shown.confidence.astype(float).round(4).tolist()
-
-
-def test_a_dashboard_started_again_opens_on_the_result_it_left_on_disk(first_session, monkeypatch):
-    """Last in this module: it empties the server's memory, as a restart does."""
-    from dashboard import state
-    from discovery import pipeline
-
-    made = result_of(first_session[0])
-    new_session()  # the researcher came back to the demo (after a dozen other results): the last dropped from disk
-    state._shared_store.clear()
-    runs = []
-    monkeypatch.setattr(pipeline, "run_discovery", lambda *args, **kwargs: runs.append(args) or pytest.fail("ran again"))
-    at = new_session("views/data.py")
-    kept = result_of(at)
-    assert runs == [] and kept is not made
-    pd.testing.assert_frame_equal(kept.rows, made.rows)
-    pd.testing.assert_frame_equal(kept.clusters, made.clusters)
-    assert any("earlier run on the same data and settings left on disk" in c.value for c in at.caption)
