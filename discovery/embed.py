@@ -292,9 +292,13 @@ class SentenceEmbedder:
         unknown = getattr(tokenizer, "unk_token_id", None)
         if unknown is None:
             return unread
+        from .io import is_contentless
+
         distinct = list(dict.fromkeys(str(texts[i]) for i in asked))
         pieces = tokenizer(distinct, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
-        only_unknown = {text: bool(ids) and all(piece == unknown for piece in ids) for text, ids in zip(distinct, pieces)}
+        # unknown pieces beside punctuation ("ገንዘብ ላክ?" reads "[UNK] [UNK] ?") say nothing either
+        only_unknown = {text: unknown in ids and all(piece == unknown or is_contentless(tokenizer.convert_ids_to_tokens(
+            piece)) for piece in ids) for text, ids in zip(distinct, pieces)}
         unread[asked] = [only_unknown[str(texts[i])] for i in asked]
         return unread
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
-from .boilerplate import describe_boilerplate, find_boilerplate, texts_as_read
+from .boilerplate import describe_boilerplate, find_boilerplate, texts_as_read, without_boilerplate
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
@@ -1151,7 +1151,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         timings["map"] = time.perf_counter() - start
 
     rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers, empty=empty)
-    boilerplate_record = describe_boilerplate(table.texts, texts, boilerplate)
+    boilerplate_record = describe_boilerplate(table.texts, without_boilerplate(table.texts, boilerplate), boilerplate)
     if boilerplate_record and not embedded_here:  # the caller's vectors: what they read is the caller's to say
         boilerplate_record["vectors_given"] = True
     embeddings = embeddings.view()  # every result of later decisions shares them: read-only, so none changes them

@@ -168,9 +168,11 @@ class Discovery:
                   if self.config.model == TFIDF_MODEL else
                   f"the model reads {them} as unknown pieces only: a script its vocabulary lacks, or symbols")
         parts = []
-        if unread > labeled:
+        if unread > labeled and self.fill_method:
             parts.append(f"as for an empty text, the {unread - labeled:,} unlabeled get the most common class as a "
                          "guess, never accepted, and no candidate of their own")
+        elif unread > labeled:  # no fill-in: they stay where the clustering put them
+            parts.append(f"as for an empty text, the proposals of the {unread - labeled:,} unlabeled are never accepted")
         if labeled:
             parts.append(f"the {labeled:,} labeled keep their label, never doubted")
         return (f"{unread:,} {'text holds' if unread == 1 else 'texts hold'} nothing the run can read ({examples}; "

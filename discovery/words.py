@@ -99,19 +99,29 @@ def word_vectorizer_options(texts, word: re.Pattern = TOKEN, stop_words=frozense
 
 
 # characters that may start an emoji (the symbol blocks, the supplementary planes' pictographs, the variation
-# selector): only texts holding one are handed to the emoji package, which reads 50,000 texts in 6 s otherwise
+# selector, the keycap): only texts holding one are handed to the emoji package, which reads 50,000 texts in 6 s
 _MAYBE_EMOJI = re.compile("[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2190-\u2bff\u3030\u303d\u3297\u3299\ufe0f"
-                          "\U0001f000-\U0001faff]")
+                          "\u20e3\U0001f000-\U0001faff]")
+# the characters below U+1F000 shown as emoji by default (Unicode's Emoji_Presentation): the others (©, ®, ™, ♥,
+# ➡, ▪) are typography unless a variation selector (U+FE0F) asks for the emoji, and are left as they are
+_EMOJI_BY_DEFAULT = re.compile("[\u231a\u231b\u23e9-\u23ec\u23f0\u23f3\u25fd\u25fe\u2614\u2615\u2648-\u2653"
+                               "\u267f\u2693\u26a1\u26aa\u26ab\u26bd\u26be\u26c4\u26c5\u26ce\u26d4\u26ea"
+                               "\u26f2\u26f3\u26f5\u26fa\u26fd\u2705\u270a\u270b\u2728\u274c\u274e"
+                               "\u2753-\u2755\u2757\u2795-\u2797\u27b0\u27bf\u2b1b\u2b1c\u2b50\u2b55]")
+_SKIN_TONE = re.compile("_(?:medium-light|medium-dark|light|medium|dark)_skin_tone")
 
 
 def emoji_spelled_out(texts) -> list:
-    """``texts`` with each emoji replaced by its English name (the emoji package's CLDR names: 💳 -> "credit card"),
-    as a word among the text's words. The bundled model reads every emoji as one unknown piece and TF-IDF not at
-    all, so "💳❌ help" and "🔒🔒 help" read the same, and a text of emoji alone as nothing."""
+    """``texts`` with each emoji replaced by its English name (the emoji package's CLDR names: 💳 -> "credit card",
+    a skin tone left out), as a word among the text's words. The bundled model reads every emoji as one unknown
+    piece and TF-IDF not at all, so "💳❌ help" and "🔒🔒 help" read the same, and a text of emoji alone as nothing.
+    Symbols shown as text by default (© ® ™ ♥ ➡) stay as they are unless written as emoji (with U+FE0F)."""
     import emoji
 
-    def name(_, data) -> str:
-        return " " + data["en"].strip(":").replace("_", " ") + " "
+    def name(chars: str, data) -> str:
+        if len(chars) == 1 and chars < "\U0001f000" and not _EMOJI_BY_DEFAULT.match(chars):
+            return chars
+        return " " + _SKIN_TONE.sub("", data["en"].strip(":")).replace("_", " ") + " "
 
     out = []
     for text in texts:

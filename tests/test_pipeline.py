@@ -836,7 +836,7 @@ def test_the_estimate_counts_texts_not_copies_and_leaves_review_labels_and_one_c
 
 # texts of scripts the bundled model's vocabulary lacks (Amharic, Sinhala, Khmer: one unknown piece a word) and
 # texts without a word of two characters for TF-IDF (a digit, a letter, symbols)
-UNREAD = {None: ("ካርዴን አጣሁ", "කාඩ්පත නැති වුණා", "ខ្ញុំបាត់កាត", "ገንዘብ ላክ", "ශේෂය කීයද", "ម៉ោងបើក"),
+UNREAD = {None: ("ካርዴን አጣሁ", "කාඩ්පත නැති වුණා", "ខ្ញុំបាត់កាត", "ገንዘብ ላክ?", "ශේෂය - කීයද", "ម៉ោងបើក"),
           "tfidf": ("5", "+++", "A ?", "$$$", "1 2 3", "x")}
 
 
@@ -873,17 +873,20 @@ def test_texts_the_run_cannot_read_get_a_guess_and_no_doubt_on_their_label(model
     assert not result.rows.cluster_id[unread].isin(result.candidates.index).any()  # no candidate made of them
 
 
-def test_emoji_are_read_as_their_names():
+@pytest.mark.parametrize("model", [None, "tfidf"])
+def test_emoji_are_read_as_their_names(model):
     """The bundled model reads an emoji as one unknown piece and TF-IDF not at all: tickets of emoji alone read
-    as nothing, and as one another. Spelled out as their names they are read, apart, and named in keywords."""
+    as nothing, and as one another. Spelled out as their names they are read, apart, and named in keywords;
+    the files keep the texts, and no boilerplate is said to have been left out."""
     frame = intent_rows("banking", slice(0, 4), per_intent=24)
     labels = np.where(np.arange(len(frame)) % 24 < 6, frame.label, "")
     card, lock = ["💳❌", "💳❌❌", "❌💳", "💳❌ help"] * 3, ["🔒🔢", "🔒🔒🔢", "🔢🔒", "🔒🔢 help"] * 3
     table = pd.DataFrame({"text": [*frame.text, *card, *lock], "label": [*labels, *[""] * 24]})
-    result = run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False))
+    result = run_discovery(table, DiscoveryConfig(model=model, adapt=False, make_map=False))
     assert result.unread_text_warning is None and not result.rows.empty_text.any()
-    assert result.texts_read[len(frame)] == "credit card cross mark"
-    X = result.embeddings
-    assert float(X[len(frame)] @ X[len(frame) + 12]) < 0.5  # a card ticket and a lock ticket read apart
+    assert result.texts_read[len(frame)] == "credit card cross mark" and result.rows.text.iloc[len(frame)] == "💳❌"
+    assert result.boilerplate == {} and result.boilerplate_warning is None
+    X, first = result.embeddings, len(frame)
+    assert float(X[first] @ X[first + 1]) > float(X[first] @ X[first + 12]) + 0.2  # card tickets read alike, not as locks
     keywords = " ".join(result.clusters.keywords.astype(str))
     assert "credit card" in keywords and "locked" in keywords

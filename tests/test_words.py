@@ -52,3 +52,6 @@ def test_emoji_are_read_as_their_names_and_other_texts_are_left_as_they_are():
     read = emoji_spelled_out(texts)
     assert read[:3] == ["credit card cross mark help", "locked locked help", "holiday hours? Christmas tree bank"]
     assert read[3:] == texts[3:] and all(a is b for a, b in zip(read[3:], texts[3:]))  # untouched, not copied
+    # symbols shown as text by default stay typography; written as emoji (U+FE0F), a keycap, a skin tone: named
+    assert emoji_spelled_out(["Visa® card", "iPhone™ ♥", "go ➡ there", "➡️ next", "1⃣ 🇫🇷 👍🏽"]) == [
+        "Visa® card", "iPhone™ ♥", "go ➡ there", "right arrow next", "keycap 1 France thumbs up"]
