@@ -366,8 +366,8 @@ def test_the_new_clusters_asked_for_are_listed_or_counted_as_empty():
     from shared_paths import DEMO
 
     frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(60)[["text", "label"]]
-    same = pd.DataFrame({"text": ["🙂🙂🙂"] * 30, "label": [""] * 30})  # no words: 30 identical TF-IDF rows
-    table = read_table_bytes(pd.concat([frame, same]).to_csv(index=False).encode(), "emoji.csv")
+    same = pd.DataFrame({"text": ["+++"] * 30, "label": [""] * 30})  # no words: 30 identical (zero) TF-IDF rows
+    table = read_table_bytes(pd.concat([frame, same]).to_csv(index=False).encode(), "symbols.csv")
     result = run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False, n_new_clusters=30))
     listed_new = int((result.clusters.index >= len(table.codec)).sum())
     assert result.clustering["n_new_clusters"] == 30 and listed_new < 30
