@@ -16,7 +16,7 @@ import pandas as pd
 
 from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
-from .boilerplate import describe_boilerplate, find_boilerplate, texts_as_read, without_boilerplate
+from .boilerplate import describe_boilerplate, find_boilerplate, without_boilerplate
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
@@ -29,6 +29,7 @@ from .language import LanguageCheck, check_languages, stop_words_for
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
 from .summarize import candidate_rows, document_term_counts, summarize_clusters
+from .words import emoji_spelled_out
 
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
 STAGES = ("adapt", "embed", "cluster", "fill", "check", "summarize", "map")
@@ -1057,7 +1058,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     start = time.perf_counter()
     embedded_here = embeddings is None
     boilerplate = find_boilerplate(table.texts, y)
-    texts = texts_as_read(table.texts, boilerplate)  # what the model, the words and the keywords read
+    stripped = without_boilerplate(table.texts, boilerplate)
+    texts = emoji_spelled_out(stripped)  # what the model, the words and the keywords read (boilerplate.texts_as_read)
     same_texts = same_text_ids(texts)  # copies as read: two greetings a minute apart around one question are one text
     embedder = fit_embedder(texts, y, config, report, table.labeled_in_review,
                             same_texts) if embeddings is None else None
@@ -1096,10 +1098,11 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                    neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words,
                    copies=same_texts)
     copies, copied_labels = copies_of_labeled_texts(table.texts, y, n_classes)
-    unread = unread_rows(embedder, texts, embeddings) & ~contentless_rows(table.texts)
+    contentless = contentless_rows(table.texts)
+    unread = unread_rows(embedder, texts, embeddings) & ~contentless
     if unread.any():
         text_reading = {**text_reading, "texts_unread": int(unread.sum()), "labeled_unread": int((unread & (y >= 0)).sum())}
-    empty = contentless_rows(table.texts) | unread  # nothing read: a guess, as for an empty text
+    empty = contentless | unread  # nothing read: a guess, as for an empty text
     fill = prior_for_empty_texts(labels_of_copies(agree_on_duplicates(fill, twins), copies, copied_labels),
                                  empty, y, n_classes)
     if config.known_rows_by_fill is not None and fill.best is not None:
@@ -1151,7 +1154,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         timings["map"] = time.perf_counter() - start
 
     rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers, empty=empty)
-    boilerplate_record = describe_boilerplate(table.texts, without_boilerplate(table.texts, boilerplate), boilerplate)
+    boilerplate_record = describe_boilerplate(table.texts, stripped, boilerplate)
     if boilerplate_record and not embedded_here:  # the caller's vectors: what they read is the caller's to say
         boilerplate_record["vectors_given"] = True
     embeddings = embeddings.view()  # every result of later decisions shares them: read-only, so none changes them
