@@ -29,6 +29,7 @@ from discovery.export import output_files
 from discovery.result import describe_decision
 from discovery.pipeline import STAGES, effective_config
 from discovery.language import check_languages, language_warning
+from discovery.result_store import ResultStore, result_key
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
 from discovery.workspace import UPLOADS_FOLDER, atomic_write_json, safe_upload_path, save_upload, saved_workspaces
 
@@ -109,7 +110,7 @@ def _shared_store() -> dict:
     """Process-wide caches: tables by source, base results by (data_hash, config). Results are immutable."""
     results = OrderedDict()
     return {"tables": OrderedDict(), "results": results, "hover": OrderedDict(), "languages": OrderedDict(),
-            "run_lock": threading.Lock(), "table_lock": threading.Lock(),
+            "run_lock": threading.Lock(), "table_lock": threading.Lock(), "read_from_disk": set(), "disk_keys": {},
             "runs": BackgroundRuns(on_result=lambda key, result: _remember(results, key, result, MAX_CACHED_RESULTS))}
 
 
@@ -469,6 +470,10 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
     cached = _recall(store["results"], key)
     if cached is not None:
         store["runs"].follow(key, _session_token())  # a run this session asked for before is not waited for now
+        if key in store["disk_keys"]:  # what a researcher keeps going back to is the last dropped from disk too
+            results, name = ResultStore.for_config(config), store["disk_keys"][key]
+            if not results.touch(name) and not results.save(name, cached):  # dropped while it was in use here
+                store["disk_keys"].pop(key, None)
         return served_from_cache(cached)
     failure = _recall(failures, key)
     if failure is not None:  # a page change reran the script: a late failure (memory, say) is not paid for again
@@ -484,7 +489,7 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
                 return cached
             store["running_key"] = key
             try:  # prepared now, so the first merge is fast too
-                return prepare_decisions(run_discovery(table, config, progress=progress, language=language))
+                return prepare_decisions(kept_or_run(table, config, progress, language, key))
             finally:
                 store["running_key"] = None
 
@@ -514,8 +519,26 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
             raise
         break
     if st.session_state.get("last_run", {}).get("key") != key:
-        st.session_state["last_run"] = {"from_cache": False, "seconds": run.seconds_, "key": key}
+        kept = key in store["read_from_disk"]
+        st.session_state["last_run"] = {"from_cache": kept, "from_disk": kept, "seconds": run.seconds_, "key": key}
     slot.empty()
+    return result
+
+
+def kept_or_run(table, config: DiscoveryConfig, progress, language, key) -> object:
+    """The result kept on disk for this table and these settings (a dashboard started again, or the result
+    dropped from memory), else ``run_discovery``'s, then kept on disk for next time."""
+    store = _shared_store()
+    results, name = ResultStore.for_config(config), result_key(table, config)
+    result = results.load(name)
+    read = result is not None
+    if not read:
+        result = run_discovery(table, config, progress=progress, language=language)
+    if read or results.save(name, result):
+        store["disk_keys"][key] = name
+    else:  # not kept (a folder that cannot take it, values its files cannot hold): not tried again at every page
+        store["disk_keys"].pop(key, None)
+    (store["read_from_disk"].add if read else store["read_from_disk"].discard)(key)
     return result
 
 

@@ -11,6 +11,7 @@ from discovery import InputError
 from discovery.io import FORMATS, NO_LABEL_COLUMN, SPREADSHEETS, likely_label_column, likely_text_column
 from discovery.relabel import labels_for_next_run
 from discovery.result import adaptation_note
+from discovery.result_store import RESULTS_KEPT
 
 st.title("Data")
 
@@ -146,7 +147,10 @@ def describe_run() -> None:
         return
     st.subheader("Last run")
     last = st.session_state.get("last_run", {})
-    if last.get("from_cache"):
+    if last.get("from_disk"):
+        st.caption("Opened the result an earlier run on the same data and settings left on disk (the dashboard keeps "
+                   f"the {RESULTS_KEPT} latest); stage times are those of that run.")
+    elif last.get("from_cache"):
         st.caption("Served from cache (same data and settings); stage times are those of the original run.")
     elif last:
         st.caption(f"Computed in {last['seconds']:.1f} s.")

@@ -1147,3 +1147,25 @@ def test_more_settings_reach_the_run_and_the_export_page_gives_the_command_that_
     assert headless.proposed_label.tolist() == shown.proposed_label.astype(str).tolist()
     assert headless.cluster_id.astype(int).tolist() == shown.cluster_id.astype(int).tolist()
     assert headless.confidence.astype(float).round(4).tolist() == shown.confidence.astype(float).round(4).tolist()
+
+
+def test_a_dashboard_started_again_opens_on_the_result_it_left_on_disk(first_session, monkeypatch):
+    """Last in this module: it empties the server's memory, as a restart does."""
+    from dashboard import state
+
+    demo = result_of(first_session[0]).table.data_hash
+    new_session()  # the researcher came back to the demo (after a dozen other results): the last dropped from disk
+    made = {key: result for key, result in state._shared_store()["results"].items() if result.table.data_hash == demo}
+    assert made, "the demo's result, as the run made it (decisions are applied to it on every page)"
+    state._shared_store.clear()
+    runs = []
+    monkeypatch.setattr(state, "run_discovery", lambda *args, **kwargs: runs.append(args) or pytest.fail("ran again"))
+    at = new_session("views/data.py")
+    kept = state._shared_store()["results"]
+    assert runs == [] and set(kept) & set(made)
+    for key in set(kept) & set(made):
+        assert kept[key] is not made[key]
+        pd.testing.assert_frame_equal(kept[key].rows, made[key].rows, check_exact=True)
+        pd.testing.assert_frame_equal(kept[key].clusters, made[key].clusters, check_exact=True)
+        assert (kept[key].embeddings == made[key].embeddings).all() and not kept[key].embeddings.flags.writeable
+    assert any("earlier run on the same data and settings left on disk" in c.value for c in at.caption)
