@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.background import BackgroundRuns, RunCancelled
@@ -987,13 +988,22 @@ def export_files(result) -> dict[str, bytes]:
     return output_files(result)
 
 
-def rows_containing(rows, phrase: str) -> list[int]:
-    """Ids of the rows whose text holds ``phrase`` (any case, whitespace runs as one space, no patterns)."""
+def rows_containing(rows, phrase: str, texts_read=None) -> list[int]:
+    """Ids of the rows whose text holds ``phrase`` (any case, whitespace runs as one space, no patterns), as
+    written or as the run read it (``texts_read``: emoji by their names, so 'credit card' finds the 💳 the
+    keywords named so)."""
     words = " ".join(phrase.split()).casefold()
     if not words:
         return []
-    texts = rows.text.astype("string").fillna("").str.split().str.join(" ").str.casefold()
-    return rows.index[texts.str.contains(words, regex=False)].tolist()
+
+    def holds(texts) -> pd.Series:
+        texts = pd.Series(texts, index=rows.index).astype("string").fillna("")
+        return texts.str.split().str.join(" ").str.casefold().str.contains(words, regex=False)
+
+    found = holds(rows.text)
+    if texts_read is not None:
+        found |= holds(texts_read)
+    return rows.index[found].tolist()
 
 
 def download_name(name: str, source: Source | None = None) -> str:

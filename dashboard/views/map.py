@@ -64,7 +64,8 @@ def show_map(result) -> list[int]:
     search, ids = st.columns(2)
     with search:
         phrase = st.text_input("Or select texts containing", key="map_search",
-                               help="Every row whose text holds this text (any case; runs of spaces count as one; 'fee' also finds 'coffee').")
+                               help="Every row whose text holds this text (any case; runs of spaces count as one; 'fee' also finds "
+                                    "'coffee'; emoji by their names too: 'credit card' finds 💳).")
     with ids:
         typed = st.text_input("Or select by row ids (e.g. 3, 7, 12-15)", key="map_row_ids")
     typed_ids = []
@@ -73,7 +74,7 @@ def show_map(result) -> list[int]:
             typed_ids = state.parse_row_ids(typed)
         except state.InputError as exc:
             state.show_error(str(exc))
-    found = state.rows_containing(result.rows, phrase)
+    found = state.rows_containing(result.rows, phrase, result.texts_read)
     if phrase.strip():
         words = " ".join(phrase.split())
         st.caption(state.plain(f"{len(found):,} row{'s' if len(found) != 1 else ''} "

@@ -138,3 +138,17 @@ def test_decisions_saved_while_the_key_held_every_setting_are_still_found(demo_r
     Workspace(tmp_path, old_key).append(decision)
     assert state.workspace_for(source, table, chosen).load() == [decision]
     assert state.workspace_for(source, table, DiscoveryConfig(model="tfidf")).load() == []  # that key is the new one's
+
+
+def test_the_text_search_finds_emoji_by_the_names_the_keywords_give_them():
+    import pandas as pd
+
+    from discovery.words import emoji_spelled_out
+
+    texts = ["💳 declined again", "my credit  card was declined", "Hi team, 🔒 locked out", "Hi team, where is it"]
+    rows = pd.DataFrame({"text": texts}, index=[10, 11, 12, 13])
+    read = emoji_spelled_out(["💳 declined again", "my credit  card was declined", "🔒 locked out", "where is it"])
+    assert state.rows_containing(rows, "Credit Card", read) == [10, 11]
+    assert state.rows_containing(rows, "credit card") == [11]  # as written only
+    assert state.rows_containing(rows, "hi team", read) == [12, 13]  # boilerplate the run left out is still found
+    assert state.rows_containing(rows, "locked", read) == [12] and state.rows_containing(rows, "  ", read) == []
