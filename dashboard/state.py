@@ -14,6 +14,7 @@ import re
 import sys
 import threading
 import time
+import unicodedata
 import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -989,15 +990,15 @@ def export_files(result) -> dict[str, bytes]:
 
 
 def rows_containing(rows, phrase: str, texts_read=None) -> list[int]:
-    """Ids of the rows whose text holds ``phrase`` (any case, whitespace runs as one space, no patterns), as
+    """Ids of the rows whose text holds ``phrase`` (any case or width, whitespace runs as one space, no patterns), as
     written or as the run read it (``texts_read``: emoji by their names, so 'credit card' finds the 💳 the
     keywords named so)."""
-    words = " ".join(phrase.split()).casefold()
+    words = unicodedata.normalize("NFKC", " ".join(phrase.split())).casefold()
     if not words:
         return []
 
-    def holds(texts) -> pd.Series:
-        texts = pd.Series(texts, index=rows.index).astype("string").fillna("")
+    def holds(texts) -> pd.Series:  # NFKC: any width too (ｶｰﾄﾞ finds カード, ＳＩＭ finds SIM)
+        texts = pd.Series(texts, index=rows.index).astype("string").fillna("").str.normalize("NFKC")
         return texts.str.split().str.join(" ").str.casefold().str.contains(words, regex=False)
 
     found = holds(rows.text)

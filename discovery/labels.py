@@ -74,9 +74,11 @@ def listed(items, show=str, separator: str = ", ", limit: int = 5) -> str:
 
 def narrow(label: str) -> str:
     """``label`` with full-width and half-width forms as their usual characters (ＳＩＭ as SIM, １ as 1, ｶ as カ,
-    as East Asian input methods type them), and nothing else: x² and x2, Ⅳ and IV stay apart."""
-    return "".join(unicodedata.normalize("NFKC", char) if unicodedata.decomposition(char).startswith(("<wide>", "<narrow>"))
-                   else char for char in label)
+    as East Asian input methods type them), and nothing else: x² and x2, Ⅳ and IV stay apart. Composed again
+    (NFC): a half-width voiced mark (ﾄﾞ) narrows to a combining one, which must join its kana (ド)."""
+    return unicodedata.normalize("NFC", "".join(
+        unicodedata.normalize("NFKC", char) if unicodedata.decomposition(char).startswith(("<wide>", "<narrow>"))
+        else char for char in label))
 
 
 def spelling_key(label: str) -> str:

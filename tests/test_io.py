@@ -58,6 +58,10 @@ def test_full_width_labels_are_the_labels_they_spell():
     width = [w for w in table.warnings if "differ only by width" in w]
     assert len(width) == 1 and "'ＳＩＭ・ｅＳＩＭ' -> 'SIM・eSIM'" in width[0] and "'1' -> '１'" in width[0]
     assert not any("leading zeros" in w for w in table.warnings)
+    voiced = table_from_frame(pd.DataFrame({"text": texts, "label": ["カード到着", "ｶｰﾄﾞ到着", "カード到着", "ﾊﾟｽ",
+                                                                     "パス", "パス"]}), name="ja.csv")
+    assert sorted(voiced.codec.names) == ["カード到着", "パス"]  # half-width voiced marks join their kana
+    assert "'ｶｰﾄﾞ到着' -> 'カード到着'" in " ".join(voiced.warnings)
     apart = table_from_frame(pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x2", "x²", "IV", "Ⅳ"]}))
     assert sorted(apart.codec.names) == ["IV", "x2", "x²", "Ⅳ"]  # width only: other compatibility forms are other labels
 

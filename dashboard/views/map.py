@@ -64,7 +64,7 @@ def show_map(result) -> list[int]:
     search, ids = st.columns(2)
     with search:
         phrase = st.text_input("Or select texts containing", key="map_search",
-                               help="Every row whose text holds this text (any case; runs of spaces count as one; 'fee' also finds "
+                               help="Every row whose text holds this text (any case or width; runs of spaces count as one; 'fee' also finds "
                                     "'coffee'; emoji by their names too: 'credit card' finds 💳).")
     with ids:
         typed = st.text_input("Or select by row ids (e.g. 3, 7, 12-15)", key="map_row_ids")

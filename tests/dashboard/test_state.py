@@ -152,3 +152,5 @@ def test_the_text_search_finds_emoji_by_the_names_the_keywords_give_them():
     assert state.rows_containing(rows, "credit card") == [11]  # as written only
     assert state.rows_containing(rows, "hi team", read) == [12, 13]  # boilerplate the run left out is still found
     assert state.rows_containing(rows, "locked", read) == [12] and state.rows_containing(rows, "  ", read) == []
+    kana = pd.DataFrame({"text": ["カードが届かない", "ＳＩＭカード", "ｶｰﾄﾞ到着", "パス"]})
+    assert state.rows_containing(kana, "ｶｰﾄﾞ") == [0, 1, 2] and state.rows_containing(kana, "sim") == [1]
