@@ -531,12 +531,16 @@ def kept_or_run(table, config: DiscoveryConfig, progress, language, key) -> obje
     """The result kept on disk for this table and these settings (a dashboard started again, or the result
     dropped from memory), else ``run_discovery``'s, then kept on disk for next time."""
     store = _shared_store()
-    results, name = ResultStore.for_config(config), result_key(table, config)
-    result = results.load(name)
+    results = ResultStore.for_config(config)
+    try:
+        name = result_key(table, config)
+    except Exception:  # noqa: BLE001 - a cell the key cannot read: the run is made, not kept
+        name = None
+    result = results.load(name) if name else None
     read = result is not None
     if not read:
         result = run_discovery(table, config, progress=progress, language=language)
-    if read or results.save(name, result):
+    if read or (name and results.save(name, result)):
         store["disk_keys"][key] = name
     else:  # not kept (a folder that cannot take it, values its files cannot hold): not tried again at every page
         store["disk_keys"].pop(key, None)

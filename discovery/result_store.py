@@ -17,7 +17,10 @@ another version), is not kept, and the run is made again.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import datetime
+import decimal
 import functools
 import hashlib
 import io
@@ -67,17 +70,25 @@ def table_fingerprint(table: LabeledTable) -> str:
     digest = hashlib.sha256()
     frame = table.frame
     digest.update(json.dumps([list(map(str, frame.columns)), list(map(str, frame.dtypes))]).encode("utf-8", "surrogatepass"))
-    digest.update(pd.util.hash_pandas_object(frame.astype(str), index=True).to_numpy().tobytes())
+    digest.update(_cells_digest(frame))
     digest.update(np.ascontiguousarray(table.labels).tobytes())
     digest.update(json.dumps(list(table.codec.names)).encode("utf-8", "surrogatepass"))
     if table.label_origin is not None:
         digest.update("\x00".join(map(str, table.label_origin)).encode("utf-8", "surrogatepass"))
     if table.earlier_proposals is not None:
-        digest.update(pd.util.hash_pandas_object(table.earlier_proposals.astype(str), index=True).to_numpy().tobytes())
+        digest.update(_cells_digest(table.earlier_proposals))
     about = [table.text_column, table.label_column, table.origin_column, table.source_name, table.data_hash,
              list(table.warnings), table.read_with, sorted(map(list, table.label_spellings.items()))]
     digest.update(json.dumps(about, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def _cells_digest(frame: pd.DataFrame) -> bytes:
+    """Every cell and the index of ``frame`` as bytes to hash; cells of Python values by ``repr`` (bytes, which
+    ``astype(str)`` decodes as UTF-8 or fails on, and 1 apart from '1')."""
+    shown = pd.DataFrame({j: frame.iloc[:, j].map(repr) if dtype == object else frame.iloc[:, j].astype(str)
+                          for j, dtype in enumerate(frame.dtypes)}, index=frame.index)
+    return pd.util.hash_pandas_object(shown, index=True).to_numpy().tobytes()
 
 
 def result_key(table: LabeledTable, config: DiscoveryConfig) -> str:
@@ -129,8 +140,8 @@ class ResultStore:
             if not same_value(result, read_result(tmp)):
                 return False
             os.replace(tmp, self.path(key))
-        except (OSError, TypeError, ValueError, ImportError):  # ImportError: pyarrow cannot write a column's type
-            return False
+        except Exception:  # noqa: BLE001 - a folder that cannot take it, a value too deep or of a type Parquet lacks,
+            return False  # memory the check's read-back needs: the run stands, it is only not kept
         finally:
             _remove(tmp)
         self._drop_oldest()
@@ -147,9 +158,12 @@ class ResultStore:
 
     def run(self, table: LabeledTable, config: DiscoveryConfig, **run_options) -> tuple[Discovery, str]:
         """``run_discovery(table, config, **run_options)``'s result as kept here, else made now and kept; with
-        where it came from: ``"read"`` (kept here), ``"kept"`` (made now and kept) or ``"made"`` (not kept)."""
+        where it came from: ``"read"`` (kept here), ``"kept"`` (made now and kept) or ``"made"`` (not kept: also
+        whenever vectors are given, which the key does not cover)."""
         from .pipeline import run_discovery
 
+        if run_options.get("embeddings") is not None:
+            return run_discovery(table, config, **run_options), "made"
         key = result_key(table, config)
         kept = self.load(key)
         if kept is not None:
@@ -208,6 +222,10 @@ def _encode(value, files: dict):
         return {"__dict__": [[_encode(key, files), _encode(item, files)] for key, item in value.items()]}
     if isinstance(value, np.generic) and value.dtype.kind in "biufU":
         return {"__scalar__": value.dtype.str, "value": value.item()}
+    if value is pd.NA or value is pd.NaT:
+        return {"__missing__": "NA" if value is pd.NA else "NaT"}
+    if kind in _TEXT_FORMS:  # cells of a user's Parquet table: dates, times, decimals, bytes
+        return {"__text__": kind.__name__, "value": _TEXT_FORMS[kind][0](value)}
     if kind is np.ndarray:
         if value.dtype.hasobject:
             return {"__objects__": [_encode(item, files) for item in value.ravel()], "shape": list(value.shape),
@@ -225,12 +243,24 @@ def _encode(value, files: dict):
     raise TypeError(f"a result holding a {kind.__name__} is not kept")
 
 
+_TEXT_FORMS = {  # type -> (to text, from text); the save's check refuses what does not come back the same
+    pd.Timestamp: (pd.Timestamp.isoformat, pd.Timestamp),
+    datetime.datetime: (datetime.datetime.isoformat, datetime.datetime.fromisoformat),
+    datetime.date: (datetime.date.isoformat, datetime.date.fromisoformat),
+    datetime.time: (datetime.time.isoformat, datetime.time.fromisoformat),
+    decimal.Decimal: (str, decimal.Decimal),
+    bytes: (lambda value: base64.b64encode(value).decode("ascii"), base64.b64decode),
+}
+_TEXT_FORMS_BY_NAME = {kind.__name__: forms[1] for kind, forms in _TEXT_FORMS.items()}
+
+
 def _encode_frame(frame: pd.DataFrame, files: dict) -> dict:
     """Typed columns to Parquet (under their positions, as Parquet wants unique text names), columns of Python
     values (texts with missing values, lists, dicts) to JSON."""
     objects = [j for j, dtype in enumerate(frame.dtypes) if dtype == object]
     typed = frame.iloc[:, [j for j in range(frame.shape[1]) if j not in set(objects)]]
     typed = typed.set_axis([str(j) for j in range(frame.shape[1]) if j not in set(objects)], axis=1)
+    typed = typed.assign(rows=np.zeros(len(frame), dtype=np.int8))  # the row count and index, with no typed column too
     name = f"{len(files)}.parquet"
     buffer = io.BytesIO()
     typed.to_parquet(buffer, engine="pyarrow", index=None)
@@ -255,6 +285,10 @@ def _decode(value, archive: zipfile.ZipFile):
         return {_decode(key, archive): _decode(item, archive) for key, item in value["__dict__"]}
     if "__scalar__" in value:
         return np.dtype(value["__scalar__"]).type(value["value"])
+    if "__missing__" in value:
+        return {"NA": pd.NA, "NaT": pd.NaT}[value["__missing__"]]
+    if "__text__" in value:
+        return _TEXT_FORMS_BY_NAME[value["__text__"]](value["value"])
     if "__objects__" in value:
         array = np.empty(len(value["__objects__"]), dtype=object)
         array[:] = [_decode(item, archive) for item in value["__objects__"]]
@@ -279,7 +313,7 @@ def _decode(value, archive: zipfile.ZipFile):
 
 
 def _decode_frame(value: dict, archive: zipfile.ZipFile) -> pd.DataFrame:
-    frame = pd.read_parquet(io.BytesIO(archive.read(value["__frame__"])), engine="pyarrow")
+    frame = pd.read_parquet(io.BytesIO(archive.read(value["__frame__"])), engine="pyarrow").drop(columns="rows")
     for position, items in sorted(value["objects"].items(), key=lambda item: int(item[0])):
         column = np.empty(len(items), dtype=object)
         column[:] = [_decode(item, archive) for item in items]
@@ -294,6 +328,8 @@ def same_value(made, kept) -> bool:
     NaN), arrays of the same dtype, shape and writeability, frames equal column by column."""
     if type(made) is not type(kept):
         return False
+    if made is pd.NA or made is pd.NaT:
+        return kept is made
     if isinstance(made, float):
         return made == kept or (math.isnan(made) and math.isnan(kept))
     if isinstance(made, np.generic):

@@ -2,7 +2,9 @@
 they follow from."""
 
 import dataclasses
+import datetime
 import decimal
+import json
 import os
 import zipfile
 
@@ -72,9 +74,12 @@ def test_nothing_in_the_file_is_pickled(slice_result, tmp_path):
                 np.load(tmp_path / name, allow_pickle=False)
 
 
-def test_the_check_sees_a_value_that_reads_back_otherwise():
+def test_the_check_sees_a_value_that_reads_back_otherwise(tmp_path):
     frame = pd.DataFrame({"keywords": [["a", "b"], ["c"]], "size": np.array([1, 2])})
     assert same_value(frame, frame.copy())
+    objects_only = pd.DataFrame({"note": ["a", None, pd.NA]}, index=[5, 9, 2])
+    write_result(objects_only, tmp_path / "f.result")
+    assert same_value(objects_only, read_result(tmp_path / "f.result"))
     assert not same_value(frame, frame.assign(keywords=[("a", "b"), ("c",)]))  # tuples for lists
     assert not same_value(frame, frame.assign(keywords=[["a", "b"], ["d"]]))
     assert not same_value(frame, frame.assign(size=np.array([1, 2], dtype=np.int32)))
@@ -86,16 +91,42 @@ def test_the_check_sees_a_value_that_reads_back_otherwise():
     assert not same_value(readonly, np.zeros(3))
 
 
-def test_values_its_files_cannot_hold_are_not_kept_and_the_run_stands(tmp_path):
+def test_a_parquet_table_of_dates_decimals_and_bytes_is_kept_as_it_was_read(tmp_path):
     frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(300)
-    frame["amount"] = [decimal.Decimal(i) / 4 for i in range(len(frame))]  # a Parquet column of decimals
-    path = tmp_path / "with_amounts.parquet"
+    frame["amount"] = [decimal.Decimal(i) / 4 for i in range(len(frame))]
+    frame["opened"] = [datetime.date(2026, 1, 1 + i % 28) for i in range(len(frame))]
+    frame["at"] = [datetime.time(i % 24, 30) for i in range(len(frame))]
+    frame["raw"] = [bytes([i % 256, 0]) for i in range(len(frame))]
+    frame["flag"] = pd.array([True, None, False] * 100, dtype="boolean")
+    path = tmp_path / "tickets.parquet"
     frame.to_parquet(path)
     table = read_table(path)
     store = ResultStore(tmp_path / "results")
-    result, source = store.run(table, CONFIG)
+    made, source = store.run(table, CONFIG)
+    assert source == "kept"
+    kept, source = store.run(read_table(path), CONFIG)
+    assert source == "read" and same_value(dataclasses.replace(made, shared={}), kept)
+    assert kept.table.frame.opened.map(type).eq(datetime.date).all() and kept.table.frame.raw[1] == bytes([1, 0])
+    write_outputs(made, tmp_path / "made")
+    write_outputs(kept, tmp_path / "kept")
+    assert (tmp_path / "made" / "proposed_labels.parquet").read_bytes() == \
+        (tmp_path / "kept" / "proposed_labels.parquet").read_bytes()
+
+
+def test_values_its_files_cannot_hold_are_not_kept_and_the_run_stands(tmp_path):
+    frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(300)
+    nested = "x"
+    for _ in range(900):  # deeper than Python's recursion limit lets the result be written
+        nested = {"inner": nested}
+    lines = [json.dumps({"text": text, "label": label or None, "meta": nested if i == 0 else {"inner": "x"}})
+             for i, (text, label) in enumerate(zip(frame.text, frame.label))]
+    path = tmp_path / "deep.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result, source = ResultStore(tmp_path / "results").run(read_table(path), CONFIG)
     assert source == "made" and len(result.rows) == 300
     assert not list((tmp_path / "results").glob("*")), "neither a result nor a temporary file is left"
+    vectors = ResultStore(tmp_path / "results").run(read_table(DEMO), CONFIG, embeddings=np.eye(3000, 8))
+    assert vectors[1] == "made", "vectors given: the key does not cover them"
 
 
 def test_the_key_is_the_same_for_the_same_file_read_again_and_changes_with_what_a_result_follows_from(
