@@ -13,7 +13,7 @@ What is carried, row by row:
   category from those examples, and its accuracy estimate is not scored on rows nobody read.
 
 * a candidate merged into a labeled class lends that class to its representative rows shown when
-  it was merged, for the same reason.
+  it was merged, for the same reason; one merged into another candidate, the name that one gets.
 
 Dismissals, splits, other merges and the acceptance threshold refer to this run's clusters and
 proposals, which a new run recomputes: they are not carried, and ``not_carried`` lists them so
@@ -147,10 +147,16 @@ def labels_for_next_run(result) -> NextRunLabels:
     origin[kept & table.accepted_proposals] = ORIGIN_ASSIGNED  # read now, but the tool's guess: no random draw
 
     named_rows: dict[str, int] = {}
+    named_into: set[int] = set()  # named clusters whose rows are carried: the merges into them are too
+    merged_shown = (rows.merged_shown.to_numpy(dtype=bool) & rows.merged_class.isna().to_numpy()
+                    if "merged_shown" in rows else np.zeros(len(rows), dtype=bool))
     for cluster_id, cluster in clusters[clusters.renamed & ~clusters.dismissed].iterrows():
         shown = rows.index.get_indexer([r for r in cluster.representative_ids if r in rows.index])
+        # and the rows read when a candidate was merged into it: its texts, not only the merged cluster's middle
+        shown = np.union1d(shown, np.flatnonzero(merged_shown & (rows.cluster_id.to_numpy() == cluster_id)))
         free = shown[pd.isna(labels[shown])]
         if len(free):
+            named_into.add(int(cluster_id))
             labels[free] = cluster["name"]
             origin[free] = ORIGIN_NAMED
             named_rows[str(cluster["name"])] = named_rows.get(str(cluster["name"]), 0) + len(free)
@@ -170,7 +176,7 @@ def labels_for_next_run(result) -> NextRunLabels:
     relabeled = tuple((int(rows.index[i]), data_labels[i], human[i]) for i in replaced)
     carried = ROW_ACTIONS + (CLUSTER_NAME_ACTION,)
     not_carried = tuple(d for d in result.decisions if d.get("action") not in carried
-                        and not (d.get("action") == MERGE_ACTION and int(d.get("into", -1)) in merged_into))
+                        and not (d.get("action") == MERGE_ACTION and int(d.get("into", -1)) in merged_into | named_into))
     return dataclasses.replace(
         _with_labels(table, labels, origin, int(assigned.sum()), named_rows, not_carried, relabeled),
         kept_rows=int(kept.sum()), merged_rows=merged_rows)

@@ -741,17 +741,18 @@ class _Decisions:
             self.names.pop(c, None)
             self.dismissed.discard(c)
         self.changed.add(target)
+        if self.merged is None:
+            rows = self.result.rows
+            self.merged = rows.merged_class.to_numpy(dtype=object).copy()
+            self.merged_shown = (rows.merged_shown.to_numpy(dtype=bool).copy() if "merged_shown" in rows
+                                 else np.zeros(len(rows), dtype=bool))
+        # the rows read when merging: the class the merge gave them, or the name their merged candidate gets
+        self.merged_shown[[i for positions in shown.values() for i in positions]] = True
         if not self._is_candidate(target):  # a named candidate merged into a labeled class is that class now
             self.names.pop(target, None)
             if target_was_candidate:  # a dismissed candidate that kept the id: the merge is the decision now
                 self.dismissed.discard(target)
-            if self.merged is None:
-                rows = self.result.rows
-                self.merged = rows.merged_class.to_numpy(dtype=object).copy()
-                self.merged_shown = (rows.merged_shown.to_numpy(dtype=bool).copy() if "merged_shown" in rows
-                                     else np.zeros(len(rows), dtype=bool))
             self.merged[from_candidates] = self._majority_label(members)
-            self.merged_shown[[i for positions in shown.values() for i in positions]] = True
         self.clusters_changed = True
         self.decisions.append({"action": "merge", "cluster_ids": ids, "into": target})
         return self
@@ -885,7 +886,7 @@ class _Decisions:
             if self.cluster_of is not None:  # split off into a candidate: the merge no longer speaks for them
                 merged[candidate_rows(self.cluster_of, result.table.labels)] = None
             rows["merged_class"] = pd.Series(merged, index=rows.index, dtype=object)
-            rows["merged_shown"] = self.merged_shown & pd.notna(merged)
+            rows["merged_shown"] = self.merged_shown
         if self.cluster_of is not None:
             rows = rows.copy() if rows is result.rows else rows
             rows["cluster_id"] = self.cluster_of

@@ -442,3 +442,23 @@ def test_add_labels_refuses_a_file_that_adds_nothing(small_banking, tmp_path):
                      "--out", tmp_path / "reviewed.parquet")
     assert done.returncode != 0 and "adds no label" in done.stderr and "not proposed_label" in done.stderr
     assert not (tmp_path / "reviewed.parquet").exists()
+
+
+def test_a_candidate_merged_into_a_named_one_lends_it_its_shown_rows_and_the_merge_is_carried(reviewed):
+    """Two candidates of one new intent, merged and named: the next run learned the name from the merged cluster's
+    middle only, the merged candidate's texts read when merging were left out, and the merge was listed as not
+    carried although its name was (helper 70)."""
+    truth, known, intent, other, by_hand, named, first, _ = reviewed
+    merged_away = next(int(c) for c in first.candidates.index if c != named)
+    shown_away = first.rows.index.get_indexer(first.clusters.loc[merged_away, "representative_ids"])
+    for result in (name_cluster(merge_clusters(first, [merged_away, named], into=named), named, intent),
+                   merge_clusters(name_cluster(first, named, intent), [merged_away, named], into=named)):
+        carried = labels_for_next_run(result)
+        frame, origin = carried.frame, carried.frame.label_origin.to_numpy(dtype=object)
+        assert set(frame.label[shown_away]) == {intent} and set(origin[shown_away]) == {ORIGIN_NAMED}
+        shown_named = result.rows.index.get_indexer([*result.clusters.loc[named, "representative_ids"],
+                                                     *first.clusters.loc[named, "representative_ids"]])
+        assert carried.named_rows == {intent: len(np.union1d(shown_named, shown_away))}  # every text read
+        assert not carried.not_carried, "the merge is carried by the name"
+    unnamed = labels_for_next_run(merge_clusters(first, [merged_away, named], into=named))
+    assert unnamed.named_rows == {} and [d["action"] for d in unnamed.not_carried] == ["merge"]
