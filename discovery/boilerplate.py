@@ -35,8 +35,9 @@ _SEPARATORS = " \t\r\n:;,.!?-\u2013\u2014|>)]}*\u3000，。！？：；、）」
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
-    """Each word of ``text``, lower case with digits as 0 (a time or a ticket number varies), and where it is."""
-    return [(re.sub(r"\d", "0", m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    """Each word of ``text``, lower case with each run of digits as 0 (a time or a ticket number varies, in
+    length too: Ticket #613214 beside #1048576), and where it is."""
+    return [(re.sub(r"\d+", "0", m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 def _grams(words: list) -> set:
@@ -81,7 +82,9 @@ def texts_as_read(texts, phrases: frozenset) -> list:
 def without_boilerplate(texts, phrases: frozenset) -> list:
     """``texts`` with each stretch of ``MIN_STRETCH_WORDS`` or more words that the ``phrases`` cover taken out (a
     shorter one, such as "what can I do", is as likely the writer's own words), with the separators and
-    punctuation left beside it; a text that would be left without a word keeps its own."""
+    punctuation left beside it. A text that is boilerplate and nothing else (a ticket's header and signature
+    around an empty body) is read as empty: it says nothing of its category, and the run treats it as an empty
+    text (a guess, never accepted)."""
     if not phrases:
         return list(texts)
     out = []
@@ -103,7 +106,7 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
         pieces = [text[start:stop] for start, stop in zip(bounds[::2], bounds[1::2])]
         pieces[1:] = [piece.lstrip(_SEPARATORS) for piece in pieces[1:]]  # the separators a cut leaves behind it
         kept = [piece.strip() for piece in pieces if _WORD.search(piece)]
-        out.append(" ".join(kept) if kept else text)
+        out.append(" ".join(kept))
     return out
 
 

@@ -585,8 +585,8 @@ def describe_fill_estimate(estimate: dict) -> str | None:
         if in_candidates:
             text += f", not the {in_candidates:,} in open candidates (a name is yours to give)"
         if estimate.get("rows_without_words"):
-            text += (f", nor the {estimate['rows_without_words']:,} without a word (empty, punctuation only or "
-                     "nothing the model reads: given a guess, never accepted)")
+            text += (f", {'nor' if in_candidates else 'not'} the {estimate['rows_without_words']:,} without a word (empty, punctuation "
+                     "only, boilerplate only or nothing the model reads: given a guess, never accepted)")
     elif in_candidates:
         text += f" and is for none of the unlabeled rows: all {in_candidates:,} are in open candidates"
     return text + (f"; {estimate['caveat']}" if estimate.get("caveat") else "")
@@ -1098,7 +1098,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                    neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words,
                    copies=same_texts)
     copies, copied_labels = copies_of_labeled_texts(table.texts, y, n_classes)
-    contentless = contentless_rows(table.texts)
+    contentless = contentless_rows(table.texts) | contentless_rows(stripped)  # or nothing but boilerplate
     unread = unread_rows(embedder, texts, embeddings) & ~contentless
     if unread.any():
         text_reading = {**text_reading, "texts_unread": int(unread.sum()), "labeled_unread": int((unread & (y >= 0)).sum())}
