@@ -17,7 +17,7 @@ from itertools import groupby
 
 import numpy as np
 
-from .words import HAN, HIRAGANA, KATAKANA, WORD_CHAR
+from .words import HAN, HIRAGANA, KATAKANA, WORD_CHAR, emoji_spelled_out
 
 MIN_WORDS = 4  # a run of words this long, shared by MIN_SHARE of the texts, is boilerplate (benchmarks: at most 2.4%)
 MIN_SHARE = 0.1
@@ -74,8 +74,6 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
 def texts_as_read(texts, phrases: frozenset) -> list:
     """What the model, the words and the keywords read of ``texts``: the boilerplate ``phrases`` taken out
     (``without_boilerplate``) and emoji spelled out as their names (``words.emoji_spelled_out``)."""
-    from .words import emoji_spelled_out
-
     return emoji_spelled_out(without_boilerplate(texts, phrases))
 
 
@@ -97,7 +95,8 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
         for i in range(len(words) - MIN_WORDS + 1):
             if tuple(w[0] for w in words[i:i + MIN_WORDS]) in phrases:
                 covered[i:i + MIN_WORDS] = True
-        runs = [list(run) for on, run in groupby(range(len(words)), key=covered.__getitem__) if on]
+        runs = [part for on, run in groupby(range(len(words)), key=covered.__getitem__) if on
+                for part in _apart_at_content(text, words, list(run))]
         cuts = [(words[run[0]][1], words[run[-1]][2]) for run in runs if len(run) >= MIN_STRETCH_WORDS]
         if not cuts:
             out.append(text)
@@ -105,9 +104,25 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
         bounds = [0, *(end for cut in cuts for end in cut), len(text)]
         pieces = [text[start:stop] for start, stop in zip(bounds[::2], bounds[1::2])]
         pieces[1:] = [piece.lstrip(_SEPARATORS) for piece in pieces[1:]]  # the separators a cut leaves behind it
-        kept = [piece.strip() for piece in pieces if _WORD.search(piece)]
+        kept = [piece.strip() for piece in pieces if _WORD.search(piece) or _holds_emoji(piece)]
         out.append(" ".join(kept))
     return out
+
+
+def _holds_emoji(text: str) -> bool:
+    return emoji_spelled_out([text])[0] != text
+
+
+def _apart_at_content(text: str, words: list, run: list) -> list:
+    """``run`` (positions of covered words in a row) split wherever an emoji stands between two of its words: an
+    emoji body between a header and a signature is no word, but the ticket's all."""
+    parts = [[run[0]]]
+    for before, after in zip(run, run[1:]):
+        if not _holds_emoji(text[words[before][2]:words[after][1]]):
+            parts[-1].append(after)
+        else:
+            parts.append([after])
+    return parts
 
 
 def describe_boilerplate(texts, read: list, phrases: frozenset) -> dict:
@@ -116,7 +131,7 @@ def describe_boilerplate(texts, read: list, phrases: frozenset) -> dict:
     changed = [i for i, (text, kept) in enumerate(zip(texts, read)) if isinstance(text, str) and kept != text]
     if not changed:
         return {}
-    example = changed[0]
+    example = next((i for i in changed if read[i]), changed[0])  # one with words of its own left, to show
     return {"texts": len(changed), "share": round(len(changed) / len(texts), 4),
             "example": texts[example][:300], "example_read_as": read[example][:300],
             "phrases": sorted(" ".join(gram) for gram in phrases)}

@@ -160,9 +160,10 @@ class Discovery:
         unread, labeled = self.text_reading.get("texts_unread", 0), self.text_reading.get("labeled_unread", 0)
         if not unread:
             return None
-        empty = self.rows.text[self.rows.empty_text.to_numpy(dtype=bool)]
+        empty = self.rows.empty_text.to_numpy(dtype=bool)
+        read = np.array(self.texts_read, dtype=object)[empty]  # not the texts of boilerplate only: read as empty
         examples = ", ".join(repr(text) for text in list(dict.fromkeys(
-            empty[~contentless_rows(empty.to_numpy(dtype=object))]))[:3])
+            self.rows.text[empty][~contentless_rows(read)]))[:3])
         them = "it" if unread == 1 else "them"
         reader = (f"TF-IDF finds no word of two characters or more in {them}: symbols, single letters or digits"
                   if self.config.model == TFIDF_MODEL else
@@ -886,7 +887,8 @@ class _Decisions:
             if self.cluster_of is not None:  # split off into a candidate: the merge no longer speaks for them
                 merged[candidate_rows(self.cluster_of, result.table.labels)] = None
             rows["merged_class"] = pd.Series(merged, index=rows.index, dtype=object)
-            rows["merged_shown"] = self.merged_shown
+            # rows a split took out of the class they were merged into: not read as anything any more
+            rows["merged_shown"] = self.merged_shown & ~(pd.isna(merged) & pd.notna(self.merged))
         if self.cluster_of is not None:
             rows = rows.copy() if rows is result.rows else rows
             rows["cluster_id"] = self.cluster_of

@@ -136,10 +136,15 @@ def test_a_ticket_of_boilerplate_only_is_read_as_empty_and_its_guess_never_accep
     texts = [f"{header.format(n)} {plain} {footer}" if w else plain
              for n, plain, w in zip(numbers, data.plain, wrapped)]
     bare = [f"{header.format(n)} {footer}" for n in numbers[:12]] + [f'{header.format(n)} " {footer}' for n in numbers[12:15]]
-    table = pd.DataFrame({"text": texts + bare, "label": list(data.label) + [""] * len(bare)})
-    result = run_discovery(table, DiscoveryConfig(adapt=False, make_map=False, random_state=0))
+    emoji_only = [f"{header.format(n)} 💳❌ {footer}" for n in numbers[15:18]]  # a body, though of no word
+    table = pd.DataFrame({"text": texts + bare + emoji_only + ["5"], "label": list(data.label) + [""] * 19})
+    result = run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False, random_state=0))
     read = result.texts_read
     assert [read[i] for i in np.flatnonzero(wrapped)] == data.plain[wrapped].str.strip().tolist()  # every number length
-    assert read[len(data):] == [""] * len(bare)
-    assert result.rows.empty_text.iloc[len(data):].all() and not result.accepted.iloc[len(data):].any()
-    assert result.fill_estimate_now["rows_without_words"] == len(bare)
+    assert read[len(data):] == [""] * len(bare) + ["credit card cross mark"] * 3 + ["5"]
+    empty = result.rows.empty_text.to_numpy()
+    assert empty[len(data):len(data) + len(bare)].all() and not result.accepted[empty].any()
+    assert not empty[len(data) + len(bare):-1].any() and empty[-1]  # TF-IDF reads no word in "5"
+    assert result.fill_estimate_now["rows_without_words"] == len(bare) + 1
+    assert result.boilerplate["example_read_as"]  # an example with words of its own left
+    assert "nothing the run can read ('5';" in result.unread_text_warning  # not the tickets of boilerplate only

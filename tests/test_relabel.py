@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from discovery import (DiscoveryConfig, InputError, assign_label, dismiss_candidate, manifest, merge_clusters,
-                       name_cluster, read_table_bytes, run_discovery, split_cluster)
+                       name_cluster, read_table_bytes, replay, run_discovery, split_cluster)
 from discovery.io import table_from_frame
 from discovery.relabel import ORIGIN_ASSIGNED, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED, labels_for_next_run, next_run_file
 
@@ -336,6 +336,16 @@ def test_rows_split_off_a_merged_candidate_are_not_carried_as_the_class(reviewed
     moved = split.rows.cluster_id.to_numpy()[shown] == split_off
     assert moved.any(), "the split should take some of the merged candidate's rows back"
     assert sum(carried_split.values()) == len(shown) - int(moved.sum())
+    # named now, the split-off candidate lends its name to the texts read when naming it, not to those read as
+    # the class when merging (helper 73)
+    for named_after in (name_cluster(split, split_off, "a new intent"),  # one decision at a time, or replayed at once
+                        replay(first, [*split.decisions, {"action": "name", "cluster_id": split_off, "name": "a new intent"}])):
+        renamed = labels_for_next_run(named_after)
+        read_then = named_after.rows.index.get_indexer(named_after.clusters.loc[split_off, "representative_ids"])
+        assert set(np.flatnonzero(renamed.frame.label == "a new intent")) == set(read_then)
+    # replayed at once, the split clears the merge's class of the rows it took: they are no merge's shown rows then
+    # either (else the name of the candidate they landed in reached those not read when naming it)
+    assert not named_after.rows.merged_shown.to_numpy()[shown[moved]].any()
 
 
 def _saved_with_typed_labels(result, tmp_path, typed: dict):
