@@ -113,7 +113,7 @@ def test_a_parquet_table_of_dates_decimals_and_bytes_is_kept_as_it_was_read(tmp_
         (tmp_path / "kept" / "proposed_labels.parquet").read_bytes()
 
 
-def test_values_its_files_cannot_hold_are_not_kept_and_the_run_stands(tmp_path):
+def test_values_its_files_cannot_hold_are_not_kept_and_the_run_stands(slice_path, tmp_path):
     frame = pd.read_csv(DEMO, dtype=str, keep_default_na=False).head(300)
     nested = "x"
     for _ in range(900):  # deeper than Python's recursion limit lets the result be written
@@ -125,7 +125,7 @@ def test_values_its_files_cannot_hold_are_not_kept_and_the_run_stands(tmp_path):
     result, source = ResultStore(tmp_path / "results").run(read_table(path), CONFIG)
     assert source == "made" and len(result.rows) == 300
     assert not list((tmp_path / "results").glob("*")), "neither a result nor a temporary file is left"
-    vectors = ResultStore(tmp_path / "results").run(read_table(DEMO), CONFIG, embeddings=np.eye(3000, 8))
+    vectors = ResultStore(tmp_path / "results").run(read_table(slice_path), CONFIG, embeddings=np.eye(400, 8))
     assert vectors[1] == "made", "vectors given: the key does not cover them"
 
 
