@@ -4,7 +4,8 @@ A sentence model pools every word piece of a text alike, so a 25-word greeting b
 texts alike by their greeting: on a helper's support table where half the texts opened with one of two chat
 greetings, the fill-in (model not fine-tuned) was 57% right, for 93% on the same table without them, and the
 keywords of every cluster read "chat, agent, maria". A run finds runs of words (``MIN_WORDS`` or more, digits
-alike; a Chinese or Japanese character is a word) that ``MIN_SHARE`` of the distinct texts hold and labeled rows of several classes hold alike (so they tell
+alike; a Chinese or Japanese character is a word; or two words, a slot of ``SLOT_WORDS`` that vary, such as a
+signature's name, and two words) that ``MIN_SHARE`` of the distinct texts hold and labeled rows of several classes hold alike (so they tell
 no class apart: a phrase of one class's template is its signal, and stays), and the model, the keywords and the
 word classifier read the texts without them. The table's texts, and every file written, keep them.
 """
@@ -27,6 +28,9 @@ MAX_CLASS_SHARE = 0.5
 MIN_LABELED = 5
 SAMPLE = 20_000  # distinct texts the phrases are counted on (250,000 texts of ~190 words: 119 s and 2.5 GB counted whole)
 MIN_STRETCH_WORDS = 6  # words in a row the phrases cover, for them to be taken out of a text
+# phrases with a slot: 2 words, 1 to 3 words that vary, 2 words ("Kind regards, <a name>. Sent from my iPhone":
+# ten names, each under MIN_SHARE, left a candidate "luis, luis perez, perez" of every class)
+SLOT_WORDS = (1, 2, 3)
 # a word; a Chinese or Japanese character is one (those scripts write no spaces: a greeting was one or two
 # "words" and never found), and Indic vowel signs stay in their word (words.py)
 _UNSPACED_CHAR = f"[{HAN}{KATAKANA}{HIRAGANA}]"
@@ -41,7 +45,42 @@ def _words(text: str) -> list[tuple[str, int, int]]:
 
 
 def _grams(words: list) -> set:
-    return {tuple(w[0] for w in words[i:i + MIN_WORDS]) for i in range(len(words) - MIN_WORDS + 1)}
+    """The runs of ``MIN_WORDS`` words, and the phrases with a slot: (w, w, "<k>", w, w), k words between."""
+    w = [word[0] for word in words]
+    runs = {tuple(w[i:i + MIN_WORDS]) for i in range(len(w) - MIN_WORDS + 1)}
+    return runs | {(w[i], w[i + 1], f"<{k}>", w[i + 2 + k], w[i + 3 + k]) for k in SLOT_WORDS for i in range(len(w) - 3 - k)}
+
+
+def _slots_telling_classes(grams: set, texts, labels) -> set:
+    """The phrases with a slot among ``grams`` that are no slot for a name: its fillers, among those two labeled
+    rows or more share, tell classes apart (more than ``MAX_CLASS_SHARE`` of their rows in one class per filler) or
+    are too few to say (a short question between a greeting and a signature is the text, not a name), or one word
+    starts or ends more than half of them (the slot is not where the phrase varies: ('card', 'kind', <3>, 'sent',
+    'from') holds "regards <name>" and would cut the question's last word)."""
+    slotted = {(g[0], g[1], g[3], g[4], int(g[2][1:-1])): g for g in grams if len(g) != MIN_WORDS}
+    by_filler: dict[tuple, dict[tuple, Counter]] = {gram: {} for gram in slotted.values()}
+    for text, label in zip(texts, labels):
+        if label < 0:
+            continue
+        w = [word[0] for word in _words(text)]
+        for k in SLOT_WORDS:
+            for i in range(len(w) - 3 - k):
+                gram = slotted.get((w[i], w[i + 1], w[i + 2 + k], w[i + 3 + k], k))
+                if gram is not None:
+                    by_filler[gram].setdefault(tuple(w[i + 2:i + 2 + k]), Counter())[int(label)] += 1
+    telling = set()
+    for gram, fillers in by_filler.items():
+        shared = [counts for counts in fillers.values() if sum(counts.values()) >= 2]
+        rows = sum(sum(counts.values()) for counts in shared)
+        total = sum(sum(counts.values()) for counts in fillers.values())
+        ends = [Counter(), Counter()]
+        for filler, counts in fillers.items():
+            ends[0][filler[0]] += sum(counts.values())
+            ends[1][filler[-1]] += sum(counts.values())
+        if (rows < MIN_LABELED or sum(max(counts.values()) for counts in shared) > MAX_CLASS_SHARE * rows
+                or any(max(end.values()) > 0.5 * total for end in ends)):
+            telling.add(gram)
+    return telling
 
 
 def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
@@ -66,9 +105,10 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
         if label >= 0:
             for gram in _grams(_words(text)) & frequent:
                 classes_of[gram][int(label)] += 1
-    return frozenset(gram for gram, by_class in classes_of.items()
-                     if sum(by_class.values()) >= MIN_LABELED and len(by_class) >= MIN_CLASSES
-                     and max(by_class.values()) <= MAX_CLASS_SHARE * sum(by_class.values()))
+    found = {gram for gram, by_class in classes_of.items()
+             if sum(by_class.values()) >= MIN_LABELED and len(by_class) >= MIN_CLASSES
+             and max(by_class.values()) <= MAX_CLASS_SHARE * sum(by_class.values())}
+    return frozenset(found - _slots_telling_classes(found, texts, labels))
 
 
 def texts_as_read(texts, phrases: frozenset) -> list:
@@ -85,16 +125,22 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
     text (a guess, never accepted)."""
     if not phrases:
         return list(texts)
+    slotted = any(len(phrase) != MIN_WORDS for phrase in phrases)
     out = []
     for text in texts:
         if not isinstance(text, str):
             out.append(text)
             continue
         words = _words(text)
+        w = [word[0] for word in words]
         covered = np.zeros(len(words), dtype=bool)
         for i in range(len(words) - MIN_WORDS + 1):
-            if tuple(w[0] for w in words[i:i + MIN_WORDS]) in phrases:
+            if tuple(w[i:i + MIN_WORDS]) in phrases:
                 covered[i:i + MIN_WORDS] = True
+        for k in SLOT_WORDS if slotted else ():
+            for i in range(len(w) - 3 - k):
+                if (w[i], w[i + 1], f"<{k}>", w[i + 2 + k], w[i + 3 + k]) in phrases:
+                    covered[i:i + 4 + k] = True
         runs = [part for on, run in groupby(range(len(words)), key=covered.__getitem__) if on
                 for part in _apart_at_content(text, words, list(run))]
         cuts = [(words[run[0]][1], words[run[-1]][2]) for run in runs if len(run) >= MIN_STRETCH_WORDS]
