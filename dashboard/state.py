@@ -26,12 +26,12 @@ import streamlit as st
 
 from dashboard.background import BackgroundRuns, RunCancelled
 from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions, read_table, read_table_bytes, replay,
-                       run_discovery, workspace_key)
+                       workspace_key)
 from discovery.export import output_files
 from discovery.result import describe_decision
 from discovery.pipeline import STAGES, effective_config
 from discovery.language import check_languages, language_warning
-from discovery.result_store import ResultStore, result_key
+from discovery.result_store import ResultStore
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
 from discovery.workspace import UPLOADS_FOLDER, atomic_write_json, safe_upload_path, save_upload, saved_workspaces
 
@@ -531,20 +531,12 @@ def kept_or_run(table, config: DiscoveryConfig, progress, language, key) -> obje
     """The result kept on disk for this table and these settings (a dashboard started again, or the result
     dropped from memory), else ``run_discovery``'s, then kept on disk for next time."""
     store = _shared_store()
-    results = ResultStore.for_config(config)
-    try:
-        name = result_key(table, config)
-    except Exception:  # noqa: BLE001 - a cell the key cannot read: the run is made, not kept
-        name = None
-    result = results.load(name) if name else None
-    read = result is not None
-    if not read:
-        result = run_discovery(table, config, progress=progress, language=language)
-    if read or (name and results.save(name, result)):
+    result, source, name = ResultStore.for_config(config).run(table, config, progress=progress, language=language)
+    if name:
         store["disk_keys"][key] = name
     else:  # not kept (a folder that cannot take it, values its files cannot hold): not tried again at every page
         store["disk_keys"].pop(key, None)
-    (store["read_from_disk"].add if read else store["read_from_disk"].discard)(key)
+    (store["read_from_disk"].add if source == "read" else store["read_from_disk"].discard)(key)
     return result
 
 

@@ -41,33 +41,39 @@ _SEPARATORS = " \t\r\n:;,.!?-\u2013\u2014|>)]}*\u3000，。！？：；、）」
 def _words(text: str) -> list[tuple[str, int, int]]:
     """Each word of ``text``, lower case with each run of digits as 0 (a time or a ticket number varies, in
     length too: Ticket #613214 beside #1048576), and where it is."""
-    return [(re.sub(r"\d+", "0", m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [(_digits_as_zero(m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
-def _grams(words: list) -> set:
-    """The runs of ``MIN_WORDS`` words, and the phrases with a slot: (w, w, "<k>", w, w), k words between."""
-    w = [word[0] for word in words]
+def _digits_as_zero(word: str, digits=re.compile(r"\d+")) -> str:
+    return word if word.isalpha() else digits.sub("0", word)
+
+
+def _grams(w: list) -> set:
+    """The runs of ``MIN_WORDS`` words of ``w`` (words as ``_words`` reads them, without their places), and the
+    phrases with a slot (``_slotted``)."""
     runs = {tuple(w[i:i + MIN_WORDS]) for i in range(len(w) - MIN_WORDS + 1)}
-    return runs | {(w[i], w[i + 1], f"<{k}>", w[i + 2 + k], w[i + 3 + k]) for k in SLOT_WORDS for i in range(len(w) - 3 - k)}
+    return runs | {phrase for _, _, phrase in _slotted(w)}
 
 
-def _slots_telling_classes(grams: set, texts, labels) -> set:
-    """The phrases with a slot among ``grams`` that are no slot for a name: its fillers, among those two labeled
-    rows or more share, tell classes apart (more than ``MAX_CLASS_SHARE`` of their rows in one class per filler) or
+def _slotted(w: list):
+    """Each phrase with a slot in ``w``: (w, w, "<k>", w, w), ``k`` words of ``SLOT_WORDS`` between, with where it
+    starts and ``k``."""
+    for k in SLOT_WORDS:
+        for i in range(len(w) - 3 - k):
+            yield i, k, (w[i], w[i + 1], f"<{k}>", w[i + 2 + k], w[i + 3 + k])
+
+
+def _slots_telling_classes(grams: set, labeled: list) -> set:
+    """The phrases with a slot among ``grams`` that are no slot for a name (``labeled``: the words and label of the
+    labeled rows holding one): its fillers, among those two labeled rows or more share, tell classes apart (more than ``MAX_CLASS_SHARE`` of their rows in one class per filler) or
     are too few to say (a short question between a greeting and a signature is the text, not a name), or one word
     starts or ends more than half of them (the slot is not where the phrase varies: ('card', 'kind', <3>, 'sent',
     'from') holds "regards <name>" and would cut the question's last word)."""
-    slotted = {(g[0], g[1], g[3], g[4], int(g[2][1:-1])): g for g in grams if len(g) != MIN_WORDS}
-    by_filler: dict[tuple, dict[tuple, Counter]] = {gram: {} for gram in slotted.values()}
-    for text, label in zip(texts, labels):
-        if label < 0:
-            continue
-        w = [word[0] for word in _words(text)]
-        for k in SLOT_WORDS:
-            for i in range(len(w) - 3 - k):
-                gram = slotted.get((w[i], w[i + 1], w[i + 2 + k], w[i + 3 + k], k))
-                if gram is not None:
-                    by_filler[gram].setdefault(tuple(w[i + 2:i + 2 + k]), Counter())[int(label)] += 1
+    by_filler: dict[tuple, dict[tuple, Counter]] = {gram: {} for gram in grams if len(gram) != MIN_WORDS}
+    for w, label in labeled:
+        for i, k, phrase in _slotted(w):
+            if phrase in by_filler:
+                by_filler[phrase].setdefault(tuple(w[i + 2:i + 2 + k]), Counter())[label] += 1
     telling = set()
     for gram, fillers in by_filler.items():
         shared = [counts for counts in fillers.values() if sum(counts.values()) >= 2]
@@ -95,20 +101,25 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
     if len(distinct) > SAMPLE:  # a share is measured as well on a sample, in a fraction of the time and memory
         chosen = np.random.RandomState(0).choice(len(distinct), SAMPLE, replace=False)
         distinct = [distinct[i] for i in np.sort(chosen)]
-    counts = Counter(gram for text in distinct for gram in _grams(_words(text)))
+    counts = Counter(gram for text in distinct for gram in _grams([word[0] for word in _words(text)]))
     frequent = {gram for gram, n in counts.items() if n >= MIN_SHARE * len(distinct)}
     if not frequent or labels is None:
         return frozenset()
     labels = np.asarray(labels)
     classes_of: dict[tuple, Counter] = {gram: Counter() for gram in frequent}
+    holding_slots = []  # the labeled rows holding a frequent phrase with a slot, read once (not every row: memory)
     for text, label in zip(texts, labels):
         if label >= 0:
-            for gram in _grams(_words(text)) & frequent:
+            w = [word[0] for word in _words(text)]
+            held = _grams(w) & frequent
+            for gram in held:
                 classes_of[gram][int(label)] += 1
+            if any(len(gram) != MIN_WORDS for gram in held):
+                holding_slots.append((w, int(label)))
     found = {gram for gram, by_class in classes_of.items()
              if sum(by_class.values()) >= MIN_LABELED and len(by_class) >= MIN_CLASSES
              and max(by_class.values()) <= MAX_CLASS_SHARE * sum(by_class.values())}
-    return frozenset(found - _slots_telling_classes(found, texts, labels))
+    return frozenset(found - _slots_telling_classes(found, holding_slots))
 
 
 def texts_as_read(texts, phrases: frozenset) -> list:
@@ -137,10 +148,9 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
         for i in range(len(words) - MIN_WORDS + 1):
             if tuple(w[i:i + MIN_WORDS]) in phrases:
                 covered[i:i + MIN_WORDS] = True
-        for k in SLOT_WORDS if slotted else ():
-            for i in range(len(w) - 3 - k):
-                if (w[i], w[i + 1], f"<{k}>", w[i + 2 + k], w[i + 3 + k]) in phrases:
-                    covered[i:i + 4 + k] = True
+        for i, k, phrase in _slotted(w) if slotted else ():
+            if phrase in phrases:
+                covered[i:i + 4 + k] = True
         runs = [part for on, run in groupby(range(len(words)), key=covered.__getitem__) if on
                 for part in _apart_at_content(text, words, list(run))]
         cuts = [(words[run[0]][1], words[run[-1]][2]) for run in runs if len(run) >= MIN_STRETCH_WORDS]

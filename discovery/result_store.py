@@ -156,20 +156,24 @@ class ResultStore:
             return False
         return True
 
-    def run(self, table: LabeledTable, config: DiscoveryConfig, **run_options) -> tuple[Discovery, str]:
+    def run(self, table: LabeledTable, config: DiscoveryConfig, **run_options) -> tuple[Discovery, str, str | None]:
         """``run_discovery(table, config, **run_options)``'s result as kept here, else made now and kept; with
-        where it came from: ``"read"`` (kept here), ``"kept"`` (made now and kept) or ``"made"`` (not kept: also
-        whenever vectors are given, which the key does not cover)."""
+        where it came from: ``"read"`` (kept here), ``"kept"`` (made now and kept) or ``"made"`` (not kept:
+        whenever vectors are given, which the key does not cover, or a cell the key cannot read), and the key it
+        is kept under (None when made)."""
         from .pipeline import run_discovery
 
-        if run_options.get("embeddings") is not None:
-            return run_discovery(table, config, **run_options), "made"
-        key = result_key(table, config)
-        kept = self.load(key)
+        try:
+            key = None if run_options.get("embeddings") is not None else result_key(table, config)
+        except Exception:  # noqa: BLE001 - a cell the key cannot read: the run is made, not kept
+            key = None
+        kept = self.load(key) if key else None
         if kept is not None:
-            return kept, "read"
+            return kept, "read", key
         result = run_discovery(table, config, **run_options)
-        return result, "kept" if self.save(key, result) else "made"
+        if key and self.save(key, result):
+            return result, "kept", key
+        return result, "made", None
 
     def _drop_oldest(self) -> None:
         kept, now = [], time.time()

@@ -102,10 +102,10 @@ def test_a_parquet_table_of_dates_decimals_and_bytes_is_kept_as_it_was_read(tmp_
     frame.to_parquet(path)
     table = read_table(path)
     store = ResultStore(tmp_path / "results")
-    made, source = store.run(table, CONFIG)
+    made, source, key = store.run(table, CONFIG)
     assert source == "kept"
-    kept, source = store.run(read_table(path), CONFIG)
-    assert source == "read" and same_value(dataclasses.replace(made, shared={}), kept)
+    kept, source, same_key = store.run(read_table(path), CONFIG)
+    assert source == "read" and same_key == key and same_value(dataclasses.replace(made, shared={}), kept)
     assert kept.table.frame.opened.map(type).eq(datetime.date).all() and kept.table.frame.raw[1] == bytes([1, 0])
     write_outputs(made, tmp_path / "made")
     write_outputs(kept, tmp_path / "kept")
@@ -122,8 +122,8 @@ def test_values_its_files_cannot_hold_are_not_kept_and_the_run_stands(slice_path
              for i, (text, label) in enumerate(zip(frame.text, frame.label))]
     path = tmp_path / "deep.jsonl"
     path.write_text("\n".join(lines), encoding="utf-8")
-    result, source = ResultStore(tmp_path / "results").run(read_table(path), CONFIG)
-    assert source == "made" and len(result.rows) == 300
+    result, source, key = ResultStore(tmp_path / "results").run(read_table(path), CONFIG)
+    assert source == "made" and key is None and len(result.rows) == 300
     assert not list((tmp_path / "results").glob("*")), "neither a result nor a temporary file is left"
     vectors = ResultStore(tmp_path / "results").run(read_table(slice_path), CONFIG, embeddings=np.eye(400, 8))
     assert vectors[1] == "made", "vectors given: the key does not cover them"
@@ -164,7 +164,7 @@ def test_a_file_cut_short_or_of_another_format_is_dropped_and_the_run_made_again
     with pytest.raises(ValueError, match="format"):
         read_result(path)
     assert store.load(key) is None and not path.exists()
-    result, source = store.run(slice_result.table, CONFIG)
+    result, source, _ = store.run(slice_result.table, CONFIG)
     assert source == "kept" and path.exists()
     assert store.run(slice_result.table, CONFIG)[1] == "read"
 

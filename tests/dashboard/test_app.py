@@ -1152,6 +1152,7 @@ def test_more_settings_reach_the_run_and_the_export_page_gives_the_command_that_
 def test_a_dashboard_started_again_opens_on_the_result_it_left_on_disk(first_session, monkeypatch):
     """Last in this module: it empties the server's memory, as a restart does."""
     from dashboard import state
+    from discovery import pipeline
 
     demo = result_of(first_session[0]).table.data_hash
     new_session()  # the researcher came back to the demo (after a dozen other results): the last dropped from disk
@@ -1159,7 +1160,7 @@ def test_a_dashboard_started_again_opens_on_the_result_it_left_on_disk(first_ses
     assert made, "the demo's result, as the run made it (decisions are applied to it on every page)"
     state._shared_store.clear()
     runs = []
-    monkeypatch.setattr(state, "run_discovery", lambda *args, **kwargs: runs.append(args) or pytest.fail("ran again"))
+    monkeypatch.setattr(pipeline, "run_discovery", lambda *args, **kwargs: runs.append(args) or pytest.fail("ran again"))
     at = new_session("views/data.py")
     kept = state._shared_store()["results"]
     assert runs == [] and set(kept) & set(made)
