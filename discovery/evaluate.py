@@ -335,12 +335,14 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                   adapt_layers: int | str = "auto") -> dict:
     """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
     assign test, score. Only the drawn labeled rows' labels reach adaptation and clustering."""
-    from .boilerplate import find_boilerplate, texts_as_read
+    from .boilerplate import find_boilerplate, texts_as_read, without_boilerplate
+    from .words import emoji_spelled_out
     from .embed import TfidfEmbedder
     from .io import table_from_frame
     from .metrics import clustering_scores
     from .cluster import best_is_largest_tried
-    from .pipeline import DiscoveryConfig, assign_to_clusters, fit_embedder, is_adapted, run_discovery
+    from .pipeline import (DiscoveryConfig, assign_to_clusters, fit_embedder, is_adapted, labels_with_words,
+                           rows_without_words, run_discovery)
     from .progress import TqdmStages
 
     start = time.perf_counter()
@@ -357,8 +359,9 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
 
     adapt_start = time.perf_counter()
     boilerplate = find_boilerplate(table.texts, table.labels)  # read as run_discovery reads the texts (none in a benchmark)
-    embedder = fit_embedder(texts_as_read(table.texts, boilerplate), table.labels, config,
-                            TqdmStages(leave=False) if progress else None)
+    read = without_boilerplate(table.texts, boilerplate)
+    embedder = fit_embedder(emoji_spelled_out(read), labels_with_words(table.labels, rows_without_words(table.texts, read)),
+                            config, TqdmStages(leave=False) if progress else None)
     adapt_seconds = time.perf_counter() - adapt_start
     texts = texts_as_read(train["text"].tolist() + test["text"].tolist(), boilerplate)
     if isinstance(embedder, TfidfEmbedder):  # it learns its words from the train texts only, as a model is fixed

@@ -892,6 +892,25 @@ def labels_of_copies(fill: FillResult, rows: np.ndarray, shares: np.ndarray) -> 
     return replace(fill, distributions=distributions)
 
 
+def rows_without_words(texts, stripped) -> np.ndarray:
+    """Texts without a word (blank, punctuation only: ``io.is_contentless``), or nothing but boilerplate
+    (``stripped``: ``without_boilerplate(texts, ...)``)."""
+    return contentless_rows(texts) | contentless_rows(stripped)
+
+
+def labels_with_words(y: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    """``y`` with the labeled rows of ``empty`` (texts without a word as read: blank, punctuation, boilerplate
+    only, unread by the model) as unlabeled, for what learns from the labels: fine-tuning, the clustering's seeds
+    and the fill-in, and its held-out estimate. They all read as one point, which a label of each of many classes
+    would teach to be every class at once. A class labeled on such rows only keeps them (it has nothing else)."""
+    y = np.asarray(y)
+    dropped = np.asarray(empty, dtype=bool) & (y >= 0)
+    if not dropped.any():
+        return y
+    kept_classes = np.unique(y[(y >= 0) & ~dropped])
+    return np.where(dropped & np.isin(y, kept_classes), -1, y)
+
+
 def placed_by_label(embeddings: np.ndarray, clusters: np.ndarray, centers: np.ndarray, empty: np.ndarray,
                     y: np.ndarray, fill: FillResult, copies: np.ndarray,
                     shares: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -905,17 +924,21 @@ def placed_by_label(embeddings: np.ndarray, clusters: np.ndarray, centers: np.nd
     "...", "?" and blanks (two such candidates from 90 of them among 3,090 banking texts). Their guess is the
     most common labeled class (``prior_for_empty_texts``) at a guess's confidence, and the cluster statistics
     leave them out (``result.informative_sizes``); without a fill-in (fewer than two labeled classes) they stay
-    where the clustering put them."""
+    where the clustering put them. Labeled ones join their class's cluster, as every labeled row does."""
     target = np.asarray(clusters).copy()
+    y, empty = np.asarray(y), np.asarray(empty, dtype=bool)
     agreed = shares.max(1) == 1.0 if len(copies) else np.zeros(0, dtype=bool)
     if agreed.any():
         target[copies[agreed]] = shares[agreed].argmax(1)
     if fill.best is not None:
-        guessed = np.asarray(empty, dtype=bool) & (np.asarray(y) < 0)
+        guessed = empty & (y < 0)
         target[guessed] = fill.distributions[fill.best].argmax(1)[guessed]
+    labeled_empty = np.flatnonzero(empty & (y >= 0))  # the clustering did not see their labels (labels_with_words)
+    target[labeled_empty] = y[labeled_empty]
+    placed = np.union1d(copies[agreed], labeled_empty).astype(int)
     if np.array_equal(target, clusters):
-        return clusters, centers, copies[agreed]
-    return target, cluster_centers(embeddings, target), copies[agreed]
+        return clusters, centers, placed
+    return target, cluster_centers(embeddings, target), placed
 
 
 def same_cluster_for_duplicates(clusters: np.ndarray, noise: np.ndarray, group: np.ndarray | None):
@@ -1061,7 +1084,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     stripped = without_boilerplate(table.texts, boilerplate)
     texts = emoji_spelled_out(stripped)  # what the model, the words and the keywords read (boilerplate.texts_as_read)
     same_texts = same_text_ids(texts)  # copies as read: two greetings a minute apart around one question are one text
-    embedder = fit_embedder(texts, y, config, report, table.labeled_in_review,
+    contentless = rows_without_words(table.texts, stripped)
+    embedder = fit_embedder(texts, labels_with_words(y, contentless), config, report, table.labeled_in_review,
                             same_texts) if embeddings is None else None
     adapted = is_adapted(embedder) if embeddings is None else bool(embeddings_adapted)
     report("adapt", 1, 1)
@@ -1071,6 +1095,11 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     if embeddings is None:
         embeddings = embedder.transform(texts, progress=lambda d, t: report("embed", d, t))
     text_reading = reading_record(embedder, texts, y) if embedder is not None else {}
+    unread = unread_rows(embedder, texts, embeddings) & ~contentless
+    if unread.any():
+        text_reading = {**text_reading, "texts_unread": int(unread.sum()), "labeled_unread": int((unread & (y >= 0)).sum())}
+    empty = contentless | unread  # nothing read: a guess, as for an empty text
+    trained = labels_with_words(y, empty)
     report("embed", 1, 1)
     timings["embed"] = time.perf_counter() - start
 
@@ -1078,7 +1107,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     report("cluster", 0, 1)
     if isinstance(clusterer, SeededKMeans):
         clusterer.set_params(outside_quantile=OUTSIDE_QUANTILE["adapted" if adapted else "not adapted"])
-    clusterer.fit(embeddings, y, progress=lambda d, t: report("cluster", d, t))
+    clusterer.fit(embeddings, trained, progress=lambda d, t: report("cluster", d, t))
     twins = duplicate_groups(texts, y)
     clusters, noise, moved = same_cluster_for_duplicates(clusterer.labels_, clusterer.noise_mask_, twins)
     centers = cluster_centers(embeddings, clusters) if moved else clusterer.cluster_centers_
@@ -1093,30 +1122,25 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     neighbors = nearest_neighbors(embeddings, max(config.n_neighbors, mapper.n_neighbors - 1 if config.make_map else 0),
                                   config.random_state) if config.make_map or GRAPH_METHODS & set(config.fill_methods) else None
     words = word_features(texts) if uses_words(config, adapted, n_classes) else None
-    fill = fill_in(embeddings, y, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
-                   adapted=adapted, candidate_rows=candidate_rows(clusters, y), never_held_out=table.labeled_in_review,
+    fill = fill_in(embeddings, trained, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
+                   adapted=adapted, candidate_rows=candidate_rows(clusters, trained), never_held_out=table.labeled_in_review,
                    neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words,
                    copies=same_texts)
     copies, copied_labels = copies_of_labeled_texts(table.texts, y, n_classes)
-    contentless = contentless_rows(table.texts) | contentless_rows(stripped)  # or nothing but boilerplate
-    unread = unread_rows(embedder, texts, embeddings) & ~contentless
-    if unread.any():
-        text_reading = {**text_reading, "texts_unread": int(unread.sum()), "labeled_unread": int((unread & (y >= 0)).sum())}
-    empty = contentless | unread  # nothing read: a guess, as for an empty text
     fill = prior_for_empty_texts(labels_of_copies(agree_on_duplicates(fill, twins), copies, copied_labels),
                                  empty, y, n_classes)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
-        clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),
+        clusters, centers = known_rows_by_label(embeddings, clusters, trained, n_classes, proposal.argmax(1),
                                                 proposal.max(1), config.known_rows_by_fill,
-                                                stay=candidate_rows(clusters, y))
+                                                stay=candidate_rows(clusters, trained))
     moved_to_fill_in_class = int((clusters != nearest).sum())
     clusters, centers, placed = placed_by_label(embeddings, clusters, centers, empty, y, fill, copies, copied_labels)
     if len(placed):  # a copy of a labeled text is placed by its label, not left as noise (at halved confidence)
         noise = noise.copy()
         noise[placed] = False
     estimate = fill_estimate(fill, y, n_classes, candidate_rows(clusters, y), X=embeddings,
-                             folds=holdout_folds(y, N_FOLDS, config.random_state, table.labeled_in_review, same_texts),
+                             folds=holdout_folds(trained, N_FOLDS, config.random_state, table.labeled_in_review, same_texts),
                              only_fold=ESTIMATE_FOLD if adapted else None, random_state=config.random_state,
                              copied_rows=copies, never_held_out=table.labeled_in_review, text_ids=same_texts,
                              empty=empty, accepted=table.accepted_proposals)

@@ -465,6 +465,35 @@ def test_punctuation_only_texts_form_no_candidate_and_flag_no_cluster(small_bank
     assert f"{'nor' if estimate['rows_in_open_candidates'] else 'not'} the {len(junk)} without a word" in said
 
 
+def test_labeled_texts_without_a_word_teach_nothing(small_banking):
+    """Labeled rows read as no words (blank, punctuation, boilerplate only) all embed to one point: labeled with
+    several classes, they taught the clustering and the fill-in that point is every class, and the held-out
+    estimate scored them (a coin toss among their classes). Now they are left out of what learns from labels:
+    the run on the real rows is the run with those rows unlabeled, and they stay in their labels' clusters."""
+    from discovery.embed import SentenceEmbedder
+    from discovery.io import table_from_frame
+
+    frame, _, X = small_banking
+    labels = frame.true_label.to_numpy(dtype=object).copy()
+    for intent in frame.true_label.unique():
+        labels[np.flatnonzero(frame.true_label.to_numpy() == intent)[6:]] = None
+    junk = ["...", "", "?", "--", "!!"] * 4
+    junk_labels = list(np.array(sorted(frame.true_label.unique())[:5])[np.arange(len(junk)) % 5])
+    vectors = np.vstack([X, SentenceEmbedder().transform(junk)])
+    results = {}
+    for name, given in (("unlabeled", [None] * len(junk)), ("labeled", junk_labels)):
+        table = table_from_frame(pd.DataFrame({"text": list(frame.text) + junk, "label": list(labels) + given}))
+        results[name] = run_discovery(table, DiscoveryConfig(make_map=False), embeddings=vectors)
+    real = np.arange(len(frame) + len(junk)) < len(frame)
+    unlabeled, labeled = results["unlabeled"], results["labeled"]
+    for column in ("cluster_id", "proposed_label", "confidence"):
+        assert unlabeled.rows[column][real].tolist() == labeled.rows[column][real].tolist(), column
+    assert unlabeled.fill_accuracy == labeled.fill_accuracy
+    is_junk = labeled.rows.iloc[len(frame):]
+    assert is_junk.human_label.tolist() == junk_labels and (is_junk.proposed_label == is_junk.human_label).all()
+    assert (labeled.clusters.loc[is_junk.cluster_id, "majority_label"].to_numpy() == junk_labels).all()
+
+
 def test_unlabeled_copies_of_a_labeled_text_take_its_label(small_banking):
     """A text labeled once (label_next.csv lists each text once) labels its unlabeled copies: the fill-in gave some
     copies another class, and copies in a candidate cluster took the candidate's name. Copies of a text labeled two
