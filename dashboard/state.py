@@ -364,7 +364,8 @@ def load_table(source: Source):
         path = Path(source.path or "")
         try:
             st_ = path.stat()
-            stamp = (st_.st_mtime_ns, st_.st_size)
+            # the change time too: an edit that keeps the modified time (cp -p, rsync -t, touch -r) still sets it
+            stamp = (st_.st_mtime_ns, st_.st_ctime_ns, st_.st_size, st_.st_ino)
         except OSError:
             stamp = None  # read_table reports the problem
     key = (source, stamp)

@@ -202,17 +202,18 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def run_environment(discovery) -> dict:
+def run_environment(config) -> dict:
     """What else a run's numbers follow from: the code's git revision (label-discovery's version number does not
     change with every commit), torch's thread count (fine-tuning on 1 or 2 threads gives weights differing in
     their last bits) and the embedding model's identity (``embed.model_fingerprint``: its files' SHA-256 for a
-    local folder, its package version for the bundled one)."""
+    local folder, its package version for the bundled one). Read by the run (``Discovery.environment``): a
+    result kept on disk is exported by a later process, maybe of a later commit, that never loaded torch."""
     import sys
 
     from .embed import TFIDF_MODEL, model_fingerprint
 
     torch = sys.modules.get("torch")
-    model = discovery.config.model
+    model = config.model
     return {"git_revision": git_revision(), "torch_threads": torch.get_num_threads() if torch is not None else None,
             "model_fingerprint": None if model == TFIDF_MODEL else model_fingerprint(model) or None}
 
@@ -256,7 +257,7 @@ def manifest(discovery, with_decision_labels: bool = True) -> dict:
         "seed": discovery.config.random_state,
         "model": discovery.config.model or DEFAULT_MODEL,  # config.model is None for the bundled one
         "versions": package_versions(),
-        "environment": run_environment(discovery),
+        "environment": discovery.environment or run_environment(discovery.config),
         "stage_seconds": {k: round(v, 3) for k, v in discovery.timings.items()},
         "used_labels": discovery.used_labels,
         "adaptation": discovery.adaptation,

@@ -1181,13 +1181,15 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     boilerplate_record = describe_boilerplate(table.texts, stripped, boilerplate)
     if boilerplate_record and not embedded_here:  # the caller's vectors: what they read is the caller's to say
         boilerplate_record["vectors_given"] = True
+    from .export import run_environment
+
     embeddings = embeddings.view()  # every result of later decisions shares them: read-only, so none changes them
     embeddings.flags.writeable = False
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      fill_estimate=estimate, text_reading=text_reading,
-                     boilerplate=boilerplate_record,
+                     boilerplate=boilerplate_record, environment=run_environment(config),
                      timings=timings, adaptation=adaptation_record(embedder, adapted, config, table, same_texts),
                      clustering=clustering, label_check=label_check, language=language,
                      shared={"term_counts": term_counts, "texts_read": texts, "text_ids": same_texts},

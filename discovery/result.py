@@ -64,6 +64,7 @@ class Discovery:
     fill_estimate: dict = field(default_factory=dict)  # what the proposal's accuracy estimate covers, and its caveats (pipeline.fill_estimate)
     text_reading: dict = field(default_factory=dict)  # tokens the model read of each text, texts cut (pipeline.reading_record)
     boilerplate: dict = field(default_factory=dict)  # words many texts share that the model did not read (boilerplate.py)
+    environment: dict = field(default_factory=dict)  # git revision, torch's threads, model identity when it ran (export.run_environment)
     label_check: pd.DataFrame | None = field(default=None, compare=False)  # labeled rows checked against the rest (pipeline.labels_in_doubt)
     language: LanguageCheck | None = field(default=None, compare=False)  # the texts' languages (language.check_languages)
     shared: dict = field(default_factory=dict, repr=False, compare=False)

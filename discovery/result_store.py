@@ -44,6 +44,7 @@ from .pipeline import DiscoveryConfig
 from .result import Discovery
 
 RESULTS_KEPT = 8
+PACKAGE = "label-discovery"  # its distribution, whose requirements the key reads (libraries_run_on)
 SUFFIX = ".result"
 FORMAT_VERSION = 1
 STALE_TEMPORARY_SECONDS = 3600  # a write that died this long ago left its temporary file: dropped
@@ -52,16 +53,47 @@ _CLASSES = {cls.__name__: cls for cls in (Discovery, LabeledTable, LabelCodec, D
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """SHA-256 of this package's source files and every installed library's name and version: results made
-    by other code are other results."""
+    """SHA-256 of this package's source files and the name and version of every library it runs on
+    (``libraries_run_on``): results made by other code are other results."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    installed = sorted({f"{dist.metadata['Name']}=={dist.version}" for dist in distributions()
-                        if dist.metadata and dist.metadata["Name"]})
-    digest.update(";".join(installed).encode())
+    digest.update(";".join(libraries_run_on()).encode())
     return digest.hexdigest()
+
+
+def libraries_run_on() -> list[str]:
+    """``name==version`` of this package's requirements, theirs and so on (extras left out): installing a test
+    plugin or an unrelated tool in the same environment made every kept result unreachable. Every installed
+    distribution when the package is not installed (run from its folder: its requirements are unknown)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        pending = [distribution(PACKAGE)]
+    except PackageNotFoundError:
+        return sorted({f"{dist.metadata['Name']}=={dist.version}" for dist in distributions()
+                       if dist.metadata and dist.metadata["Name"]})
+    seen, found = {canonicalize_name(PACKAGE)}, []
+    while pending:
+        dist = pending.pop()
+        found.append(f"{dist.metadata['Name']}=={dist.version}")
+        for line in dist.requires or []:
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                continue
+            name = canonicalize_name(requirement.name)
+            if name in seen or (requirement.marker is not None and not requirement.marker.evaluate({"extra": ""})):
+                continue
+            seen.add(name)
+            try:
+                pending.append(distribution(requirement.name))
+            except PackageNotFoundError:  # an optional requirement not installed
+                continue
+    return sorted(found)
 
 
 def table_fingerprint(table: LabeledTable) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from discovery import DiscoveryConfig, apply_decision, read_table, run_discovery, write_outputs
-from discovery.result_store import ResultStore, read_result, result_key, same_value, write_result
+from discovery.result_store import ResultStore, libraries_run_on, read_result, result_key, same_value, write_result
 from shared_paths import DEMO
 
 CONFIG = DiscoveryConfig(model="tfidf", random_state=0)
@@ -50,6 +50,27 @@ def test_a_kept_result_reads_back_as_it_was_made_and_writes_the_same_files(slice
     assert made == sorted(path.name for path in (tmp_path / "kept").iterdir())
     for name in set(made) - {"manifest.json"}:  # the manifest says when it was written
         assert (tmp_path / "made" / name).read_bytes() == (tmp_path / "kept" / name).read_bytes(), name
+
+
+def test_a_kept_result_exported_by_another_process_says_where_it_was_made(slice_result, tmp_path):
+    """The manifest's environment is the run's (helper 74: a restarted dashboard that had not loaded torch wrote
+    torch_threads null, and a later commit's revision, on a result an earlier process made)."""
+    import subprocess
+    import sys
+
+    import torch  # noqa: F401 - the process that made the run had it loaded (the adapted model's threads)
+    from discovery.export import manifest, run_environment
+
+    store = ResultStore(tmp_path / "results")
+    key = result_key(slice_result.table, CONFIG)
+    store.save(key, slice_result)
+    assert slice_result.environment == run_environment(CONFIG) and slice_result.environment["torch_threads"]
+    script = ("import json, sys; from discovery.result_store import ResultStore; from discovery.export import manifest; "
+              "print(json.dumps(manifest(ResultStore(sys.argv[1]).load(sys.argv[2]))['environment']))")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "results"), key], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == manifest(slice_result)["environment"]
 
 
 def test_a_decision_on_a_kept_result_gives_what_it_gives_on_the_result_made(slice_result, tmp_path):
@@ -189,3 +210,11 @@ def test_a_folder_that_cannot_take_the_result_leaves_the_run_standing(slice_resu
     store = ResultStore(blocked / "results")
     assert store.save("k", slice_result) is False
     assert store.load("k") is None
+
+
+def test_the_key_reads_the_libraries_the_package_runs_on_and_no_other():
+    """Installing a test plugin beside the package (pytest-xdist, helper 74) made every kept result unreachable:
+    the key read every installed distribution. It reads the package's requirements, theirs and so on."""
+    libraries = {line.split("==")[0].lower() for line in libraries_run_on()}
+    assert {"label-discovery", "numpy", "sentence-transformers", "torch", "umap-learn", "numba", "streamlit"} <= libraries
+    assert not {"pytest", "pytest-xdist", "hypothesis", "playwright"} & libraries  # the test extras

@@ -154,3 +154,20 @@ def test_the_text_search_finds_emoji_by_the_names_the_keywords_give_them():
     assert state.rows_containing(rows, "locked", read) == [12] and state.rows_containing(rows, "  ", read) == []
     kana = pd.DataFrame({"text": ["カードが届かない", "ＳＩＭカード", "ｶｰﾄﾞ到着", "パス"]})
     assert state.rows_containing(kana, "ｶｰﾄﾞ") == [0, 1, 2] and state.rows_containing(kana, "sim") == [1]
+
+
+def test_a_file_edited_in_place_is_read_again_even_with_its_modified_time_kept(tmp_path):
+    """The tables in memory were known by modified time and size: one letter changed in place with the time kept
+    (cp -p, rsync -t, touch -r) served the old text until a restart (helper 74)."""
+    import os
+
+    path = tmp_path / "tickets.csv"
+    rows = "".join(f"my card {i} has not arrived yet,{'card_arrival' if i % 2 else ''}\n" for i in range(30))
+    path.write_text("text,label\n" + rows, encoding="utf-8")
+    source = state.Source(kind="path", path=str(path))
+    before = path.stat()
+    assert state.load_table(source).texts[0] == "my card 0 has not arrived yet"
+    path.write_text("text,label\n" + rows.replace("my card 0 has", "my card 0 hat", 1), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_mtime_ns == before.st_mtime_ns and path.stat().st_size == before.st_size
+    assert state.load_table(source).texts[0] == "my card 0 hat not arrived yet"
