@@ -541,6 +541,16 @@ def kept_or_run(table, config: DiscoveryConfig, progress, language, key) -> obje
     return result
 
 
+def not_kept_on_disk() -> Path | None:
+    """The results folder when the result this session shows was made but could not be kept there (a folder
+    that cannot take it: read-only, full; a cell its files cannot hold): a restarted dashboard runs it again."""
+    last = st.session_state.get("last_run", {})
+    key, config = last.get("key"), st.session_state.get("config")
+    if key is None or config is None or key in _shared_store()["disk_keys"]:
+        return None
+    return ResultStore.for_config(config).directory
+
+
 def _session_token() -> str:
     """This browser session's id for the runs it waits for (``BackgroundRuns``)."""
     if "_session_token" not in st.session_state:

@@ -154,6 +154,9 @@ def describe_run() -> None:
         st.caption("Served from cache (same data and settings); stage times are those of the original run.")
     elif last:
         st.caption(f"Computed in {last['seconds']:.1f} s.")
+    if (folder := state.not_kept_on_disk()) is not None:
+        st.caption(state.plain(f"This result could not be kept on disk in {folder} (a folder it cannot write to, or full; or "
+                         "a cell its files cannot hold): a restarted dashboard runs it again."))
     timings = pd.DataFrame({"stage": list(result.timings), "seconds": [round(v, 2) for v in result.timings.values()]})
     left, right = st.columns(2)
     with left:

@@ -487,6 +487,27 @@ def small_upload() -> bytes:
     return frame[["text", "label"]].to_csv(index=False).encode("utf-8")
 
 
+def test_a_result_that_could_not_be_kept_on_disk_is_said_so(tmp_path, monkeypatch):
+    """A results folder the dashboard cannot write to (read-only, full): the run stands, and the Data page says a
+    restart will run it again (helper 74: nothing said so, and the next start was slow)."""
+    from discovery.result_store import ResultStore
+
+    blocked = tmp_path / "cache"
+    blocked.mkdir()
+    (blocked / "results").write_text("a file where the folder would be")
+    monkeypatch.setattr(ResultStore, "for_config", classmethod(lambda cls, config: cls(blocked / "results")))
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).iloc[900:990]
+    at = upload_session("unkept.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    assert_clean(at)
+    assert len(result_of(at).rows) == 90
+    said = [c.value for c in at.caption if "could not be kept on disk" in c.value]
+    assert said and "restarted dashboard runs it again" in said[0]
+    monkeypatch.undo()
+    at = upload_session("kept.csv", frame.head(85)[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    assert_clean(at)
+    assert not [c.value for c in at.caption if "could not be kept on disk" in c.value]
+
+
 def test_two_tabs_deciding_on_one_workspace_each_see_both_decisions(workspace_root):
     frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).iloc[300:700]
     data = frame[["text", "label"]].to_csv(index=False).encode("utf-8")
