@@ -14,8 +14,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 @pytest.fixture(scope="session", autouse=True)
 def embedding_cache(tmp_path_factory):
-    """One embedding cache for the whole session (subprocesses inherit it through the environment)."""
-    cache = os.environ.get("LABEL_DISCOVERY_TEST_CACHE") or str(tmp_path_factory.mktemp("embedding-cache"))
+    """One embedding cache for the whole session (subprocesses inherit it through the environment), shared by
+    pytest-xdist's workers (``make test`` runs two): the folder all their temporary folders are in."""
+    cache = os.environ.get("LABEL_DISCOVERY_TEST_CACHE")
+    if not cache:
+        root = tmp_path_factory.getbasetemp()
+        cache = str((root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "embedding-cache")
+    Path(cache).mkdir(parents=True, exist_ok=True)
     os.environ["LABEL_DISCOVERY_CACHE"] = cache
     return Path(cache)
 
@@ -31,10 +36,15 @@ def demo_table():
 def demo_result(demo_table):
     """The default pipeline on the bundled demo, run once for every test that reads it (or the very run the
     dashboard's tests left on disk, ``ResultStore``: its key covers the table, settings, code and libraries)."""
+    from filelock import FileLock
+
     from discovery import DiscoveryConfig
     from discovery.result_store import ResultStore
 
-    return ResultStore().run(demo_table, DiscoveryConfig(random_state=0))[0]
+    store = ResultStore()
+    store.directory.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(store.directory / ".demo.lock")):  # the other worker waits for it, then reads it
+        return store.run(demo_table, DiscoveryConfig(random_state=0))[0]
 
 
 SMALL_INTENTS = ("card_arrival", "exchange_rate", "lost_or_stolen_phone", "pin_blocked", "top_up_failed",

@@ -96,7 +96,9 @@ def result_of(at: AppTest):
 
 
 @pytest.fixture(scope="module")
-def first_session():
+def first_session(demo_result):
+    """The demo as the dashboard opens it, on the result the run kept on disk (``demo_result``: made once for
+    every test that reads it, and for both of pytest-xdist's workers)."""
     start = time.perf_counter()
     at = new_session()
     return at, time.perf_counter() - start

@@ -44,7 +44,7 @@ def wait_for_health(url: str, proc: subprocess.Popen, timeout: float = 120) -> N
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, demo_result):  # the server opens on the demo's result kept on disk
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium` to run the browser test")
     pytest.importorskip("playwright.sync_api")
