@@ -15,7 +15,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture(scope="session", autouse=True)
 def embedding_cache(tmp_path_factory):
     """One embedding cache for the whole session (subprocesses inherit it through the environment), shared by
-    pytest-xdist's workers (``make test`` runs two): the folder all their temporary folders are in."""
+    pytest-xdist's workers when run with ``-n``: the folder all their temporary folders are in. ``make test`` runs
+    one process: on this 2-core machine two workers took longer (26 min against 25: torch's threads contend)."""
     cache = os.environ.get("LABEL_DISCOVERY_TEST_CACHE")
     if not cache:
         root = tmp_path_factory.getbasetemp()

@@ -719,7 +719,7 @@ def test_unusable_upload_name_is_a_message(workspace_root):
 def test_a_run_that_fails_leaves_its_message_not_its_progress_bars(workspace_root, monkeypatch):
     """A failed run's message stays on every page; a page change does not run it again (a late failure, out
     of memory say, was paid for on every page), pressing Run does."""
-    from dashboard import state
+    from discovery import pipeline
 
     calls = []
 
@@ -727,8 +727,8 @@ def test_a_run_that_fails_leaves_its_message_not_its_progress_bars(workspace_roo
         calls.append(1)
         return state_run(*args, **kwargs)
 
-    state_run = state.run_discovery
-    monkeypatch.setattr(state, "run_discovery", counted_run)
+    state_run = pipeline.run_discovery  # ResultStore.run calls it
+    monkeypatch.setattr(pipeline, "run_discovery", counted_run)
     at = upload_session("tickets.csv", small_upload())
     calls.clear()
     at.selectbox(key="set_model").set_value("other (type a name or path)")
