@@ -29,8 +29,8 @@ from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions
                        workspace_key)
 from discovery.export import output_files
 from discovery.result import describe_decision
-from discovery.pipeline import STAGES, effective_config
-from discovery.language import check_languages, language_warning
+from discovery.pipeline import STAGES, effective_config, table_languages
+from discovery.language import language_warning
 from discovery.result_store import ResultStore
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
 from discovery.workspace import UPLOADS_FOLDER, atomic_write_json, safe_upload_path, save_upload, saved_workspaces
@@ -739,11 +739,11 @@ def _decisions_key(decisions) -> str:
 
 
 def languages_of(table, config):
-    """The texts' ``check_languages``, made once per table and seed: warned about before the run, then handed to it."""
+    """The texts' languages (``table_languages``: without their boilerplate), made once per table and seed: warned about before the run, then handed to it."""
     store = _shared_store()
-    key = (*_texts_key(table), config.random_state)
+    key = (*_texts_key(table), table.label_column, str(table.read_with), config.random_state)  # labels: boilerplate
     if key not in store["languages"]:
-        _remember(store["languages"], key, check_languages(table.texts, random_state=config.random_state), limit=32)
+        _remember(store["languages"], key, table_languages(table, config.random_state), limit=32)
     return store["languages"][key]
 
 

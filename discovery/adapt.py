@@ -278,7 +278,7 @@ class AdaptedEmbedder:
         self.base_model_id = base.model_id
         self.trained_ = False
         self.n_steps_ = 0
-        if not (self.model_path_ / "model.safetensors").exists() or not (self.model_path_ / "adapted.json").exists():
+        if not _complete(self.model_path_):
             self._train(base, texts, batches, progress)
             self.trained_ = True
         elif progress:
@@ -348,9 +348,13 @@ class AdaptedEmbedder:
                                                               "format": FORMAT_VERSION,
                                                               "base_max_seq_length": base_length,
                                                               "weights_sha256": weights_sha256}))
-            if self.model_path_.exists():
-                shutil.rmtree(self.model_path_)
-            os.replace(staging, self.model_path_)
+            from filelock import FileLock
+
+            with FileLock(f"{self.model_path_}.lock"):
+                if not _complete(self.model_path_):  # else another process trained it meanwhile: it may be reading it
+                    if self.model_path_.exists():
+                        shutil.rmtree(self.model_path_)
+                    os.replace(staging, self.model_path_)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -370,3 +374,8 @@ class AdaptedEmbedder:
     def texts_unread(self, texts: Sequence[str]) -> np.ndarray:
         """``SentenceEmbedder.texts_unread`` (the adapted model keeps its base model's tokenizer)."""
         return self._embedder.texts_unread(texts)
+
+
+def _complete(folder: Path) -> bool:
+    """A fine-tuned model's folder holds its weights and its record (written last, before the folder is moved in)."""
+    return (folder / "model.safetensors").exists() and (folder / "adapted.json").exists()

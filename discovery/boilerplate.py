@@ -30,7 +30,13 @@ SAMPLE = 20_000  # distinct texts the phrases are counted on (250,000 texts of ~
 MIN_STRETCH_WORDS = 6  # words in a row the phrases cover, for them to be taken out of a text
 # phrases with a slot: 2 words, 1 to 3 words that vary, 2 words ("Kind regards, <a name>. Sent from my iPhone":
 # ten names, each under MIN_SHARE, left a candidate "luis, luis perez, perez" of every class)
-SLOT_WORDS = (1, 2, 3)
+SLOT_WORDS = (1, 2, 3, 4)
+SLOT = "<slot>"  # in a phrase, where its 1 to 4 words that vary are: one phrase whatever the slot holds (no space: the
+# manifest lists a phrase as its words joined by spaces, read back by phrases_of)
+# a run of MIN_WORDS words is boilerplate only where each end follows from the rest: its last word follows its
+# first ones (and its first precedes the rest) in this share of the texts holding them at least ('your support
+# request' went on to the question's first word 'i' in a third of the tickets, and that 'i' was cut)
+MIN_END_SHARE = 0.5
 # a word; a Chinese or Japanese character is one (those scripts write no spaces: a greeting was one or two
 # "words" and never found), and Indic vowel signs stay in their word (words.py)
 _UNSPACED_CHAR = f"[{HAN}{KATAKANA}{HIRAGANA}]"
@@ -56,11 +62,12 @@ def _grams(w: list) -> set:
 
 
 def _slotted(w: list):
-    """Each phrase with a slot in ``w``: (w, w, "<k>", w, w), ``k`` words of ``SLOT_WORDS`` between, with where it
-    starts and ``k``."""
+    """Each phrase with a slot in ``w``: (w, w, ``SLOT``, w, w), ``k`` words of ``SLOT_WORDS`` between, with where
+    it starts and ``k``. One phrase whatever ``k``: a signature's names of one, two and three words are counted
+    together (each length under ``MIN_SHARE`` left them all)."""
     for k in SLOT_WORDS:
         for i in range(len(w) - 3 - k):
-            yield i, k, (w[i], w[i + 1], f"<{k}>", w[i + 2 + k], w[i + 3 + k])
+            yield i, k, (w[i], w[i + 1], SLOT, w[i + 2 + k], w[i + 3 + k])
 
 
 def _slots_telling_classes(grams: set, labeled: list) -> set:
@@ -107,6 +114,8 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
         return frozenset()
     labels = np.asarray(labels)
     classes_of: dict[tuple, Counter] = {gram: Counter() for gram in frequent}
+    ends = {part for gram in frequent if len(gram) == MIN_WORDS for part in (gram[:-1], gram[1:])}
+    holding_ends = Counter()  # labeled rows holding the first or the last MIN_WORDS - 1 words of a frequent run
     holding_slots = []  # the labeled rows holding a frequent phrase with a slot, read once (not every row: memory)
     for text, label in zip(texts, labels):
         if label >= 0:
@@ -114,12 +123,15 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
             held = _grams(w) & frequent
             for gram in held:
                 classes_of[gram][int(label)] += 1
+            holding_ends.update({tuple(w[i:i + MIN_WORDS - 1]) for i in range(len(w) - MIN_WORDS + 2)} & ends)
             if any(len(gram) != MIN_WORDS for gram in held):
                 holding_slots.append((w, int(label)))
     found = {gram for gram, by_class in classes_of.items()
              if sum(by_class.values()) >= MIN_LABELED and len(by_class) >= MIN_CLASSES
              and max(by_class.values()) <= MAX_CLASS_SHARE * sum(by_class.values())}
-    return frozenset(found - _slots_telling_classes(found, holding_slots))
+    open_ended = {gram for gram in found if len(gram) == MIN_WORDS and any(
+        sum(classes_of[gram].values()) < MIN_END_SHARE * holding_ends[part] for part in (gram[:-1], gram[1:]))}
+    return frozenset(found - open_ended - _slots_telling_classes(found, holding_slots))
 
 
 def texts_as_read(texts, phrases: frozenset) -> list:

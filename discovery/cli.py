@@ -217,7 +217,8 @@ def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_colum
 def cmd_run(args) -> int:
     from .export import describe_moved_aside, write_run_files
     from .io import read_table
-    from .language import check_languages, language_warning
+    from .language import language_warning
+    from .pipeline import table_languages
     from .embed import TFIDF_MODEL
     from .pipeline import describe_fill_estimate, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
     from .result import adaptation_note, set_min_confidence, split_cluster
@@ -231,7 +232,7 @@ def cmd_run(args) -> int:
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
     # said before the run starts, so a researcher can stop it and pick a model that reads the texts
-    language = check_languages(table.texts, random_state=args.seed)
+    language = table_languages(table, random_state=args.seed)
     if warning := language_warning(language, args.model):
         print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
     if args.method == "hdbscan" and (args.new_clusters is not None or args.keep_new_clusters is not None):

@@ -341,8 +341,8 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     from .io import table_from_frame
     from .metrics import clustering_scores
     from .cluster import best_is_largest_tried
-    from .pipeline import (DiscoveryConfig, assign_to_clusters, fit_embedder, is_adapted, labels_with_words,
-                           rows_without_words, run_discovery)
+    from .pipeline import (DiscoveryConfig, assign_to_clusters, fit_embedder, is_adapted, labels_to_learn_from,
+                           make_embedder, run_discovery)
     from .progress import TqdmStages
 
     start = time.perf_counter()
@@ -359,9 +359,11 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
 
     adapt_start = time.perf_counter()
     boilerplate = find_boilerplate(table.texts, table.labels)  # read as run_discovery reads the texts (none in a benchmark)
-    read = without_boilerplate(table.texts, boilerplate)
-    embedder = fit_embedder(emoji_spelled_out(read), labels_with_words(table.labels, rows_without_words(table.texts, read)),
-                            config, TqdmStages(leave=False) if progress else None)
+    stripped = without_boilerplate(table.texts, boilerplate)
+    base = make_embedder(config.model, config.random_state, config.cache_dir)
+    learned, _ = labels_to_learn_from(table, stripped, emoji_spelled_out(stripped), base)  # as run_discovery's
+    embedder = fit_embedder(emoji_spelled_out(stripped), learned, config, TqdmStages(leave=False) if progress else None,
+                            base=base)
     adapt_seconds = time.perf_counter() - adapt_start
     texts = texts_as_read(train["text"].tolist() + test["text"].tolist(), boilerplate)
     if isinstance(embedder, TfidfEmbedder):  # it learns its words from the train texts only, as a model is fixed

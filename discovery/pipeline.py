@@ -663,17 +663,18 @@ def adaptation_helps(base_correct: np.ndarray, adapted_correct: np.ndarray) -> b
 
 
 def fit_embedder(texts, y: np.ndarray, config: DiscoveryConfig, progress: StageProgress | None = None,
-                 never_held_out: np.ndarray | None = None, copies: np.ndarray | None = None):
+                 never_held_out: np.ndarray | None = None, copies: np.ndarray | None = None, base=None):
     """The run's embedder: the configured model, adapted to the labeled rows when that helps.
 
     Adaptation never sees one fold of the labeled rows; the adapted model is kept unless
     kNN labels that fold clearly better with the base model (``adaptation_helps``: with
     a couple of labeled rows per class, fine-tuning can overfit). ``adaptation_check_``
-    on the returned embedder holds both accuracies.
+    on the returned embedder holds both accuracies. ``base``: the configured model's embedder, when the caller
+    has made it (``labels_to_learn_from``).
     """
     report = progress or (lambda stage, done, total: None)
     y = np.asarray(y)
-    base = make_embedder(config.model, config.random_state, config.cache_dir)
+    base = make_embedder(config.model, config.random_state, config.cache_dir) if base is None else base
     train_labels = adaptation_labels(config, y, never_held_out, same_text_ids(texts) if copies is None else copies)
     if train_labels is None:
         return base
@@ -892,10 +893,29 @@ def labels_of_copies(fill: FillResult, rows: np.ndarray, shares: np.ndarray) -> 
     return replace(fill, distributions=distributions)
 
 
+def table_languages(table: LabeledTable, random_state: int = 0) -> LanguageCheck:
+    """``check_languages`` of the texts without their boilerplate, as the run reads them: a German signature
+    under every English question read as 84% German, and the run told a researcher to pick a multilingual model
+    (helper 75)."""
+    return check_languages(without_boilerplate(table.texts, find_boilerplate(table.texts, table.labels)),
+                           random_state=random_state)
+
+
 def rows_without_words(texts, stripped) -> np.ndarray:
     """Texts without a word (blank, punctuation only: ``io.is_contentless``), or nothing but boilerplate
     (``stripped``: ``without_boilerplate(texts, ...)``)."""
     return contentless_rows(texts) | contentless_rows(stripped)
+
+
+def labels_to_learn_from(table: LabeledTable, stripped, texts, base) -> tuple[np.ndarray, np.ndarray]:
+    """The labels fine-tuning, the clustering, the fill-in and its estimate learn from (``labels_with_words``:
+    labeled texts without a word, or that ``base``, the configured model's embedder, reads as unknown pieces
+    only, read as unlabeled), and the rows without a word. Made once, before fine-tuning: its held-out fold and
+    the estimate's are drawn from the same labels (``holdout_folds``), so the estimate never scores a row the
+    model was fine-tuned on. ``stripped``/``texts``: the table's texts without boilerplate, and as read."""
+    contentless = rows_without_words(table.texts, stripped)
+    unread = base.texts_unread(texts) if hasattr(base, "texts_unread") else np.zeros(len(texts), dtype=bool)
+    return labels_with_words(table.labels, contentless | unread), contentless
 
 
 def labels_with_words(y: np.ndarray, empty: np.ndarray) -> np.ndarray:
@@ -1061,7 +1081,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     ``embeddings``: precomputed vectors (then nothing is adapted or embedded here);
     ``embeddings_adapted`` says they come from ``fit_embedder``'s adapted model.
-    ``language``: the texts' ``check_languages(table.texts, random_state=config.random_state)`` when the
+    ``language``: the texts' ``table_languages(table, config.random_state)`` when the
     caller already made it (to warn before the run starts); made here otherwise.
     """
     if isinstance(table, pd.DataFrame):
@@ -1084,9 +1104,10 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     stripped = without_boilerplate(table.texts, boilerplate)
     texts = emoji_spelled_out(stripped)  # what the model, the words and the keywords read (boilerplate.texts_as_read)
     same_texts = same_text_ids(texts)  # copies as read: two greetings a minute apart around one question are one text
-    contentless = rows_without_words(table.texts, stripped)
-    embedder = fit_embedder(texts, labels_with_words(y, contentless), config, report, table.labeled_in_review,
-                            same_texts) if embeddings is None else None
+    base = make_embedder(config.model, config.random_state, config.cache_dir)
+    trained, contentless = labels_to_learn_from(table, stripped, texts, base)
+    embedder = fit_embedder(texts, trained, config, report, table.labeled_in_review, same_texts,
+                            base=base) if embeddings is None else None
     adapted = is_adapted(embedder) if embeddings is None else bool(embeddings_adapted)
     report("adapt", 1, 1)
     timings["adapt"] = time.perf_counter() - start
@@ -1095,11 +1116,12 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     if embeddings is None:
         embeddings = embedder.transform(texts, progress=lambda d, t: report("embed", d, t))
     text_reading = reading_record(embedder, texts, y) if embedder is not None else {}
-    unread = unread_rows(embedder, texts, embeddings) & ~contentless
+    unread = unread_rows(base if embedder is None else embedder, texts, embeddings) & ~contentless
     if unread.any():
         text_reading = {**text_reading, "texts_unread": int(unread.sum()), "labeled_unread": int((unread & (y >= 0)).sum())}
     empty = contentless | unread  # nothing read: a guess, as for an empty text
-    trained = labels_with_words(y, empty)
+    if not adapted:  # TF-IDF's rows without a word of two characters (all-zero vectors): no fold of fine-tuning to keep
+        trained = labels_with_words(y, empty)
     report("embed", 1, 1)
     timings["embed"] = time.perf_counter() - start
 
@@ -1131,9 +1153,9 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                                  empty, y, n_classes)
     if config.known_rows_by_fill is not None and fill.best is not None:
         proposal = fill.distributions[fill.best]
-        clusters, centers = known_rows_by_label(embeddings, clusters, trained, n_classes, proposal.argmax(1),
+        clusters, centers = known_rows_by_label(embeddings, clusters, y, n_classes, proposal.argmax(1),
                                                 proposal.max(1), config.known_rows_by_fill,
-                                                stay=candidate_rows(clusters, trained))
+                                                stay=candidate_rows(clusters, y))
     moved_to_fill_in_class = int((clusters != nearest).sum())
     clusters, centers, placed = placed_by_label(embeddings, clusters, centers, empty, y, fill, copies, copied_labels)
     if len(placed):  # a copy of a labeled text is placed by its label, not left as noise (at halved confidence)
@@ -1157,7 +1179,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     report("check", 0, 1)
     label_check = labels_in_doubt(table, config, embeddings, adapted, same_texts, texts, unread=empty)
     if language is None:
-        language = check_languages(table.texts, random_state=config.random_state)
+        language = check_languages(stripped, random_state=config.random_state)
     report("check", 1, 1)
     timings["check"] = time.perf_counter() - start
 
@@ -1173,7 +1195,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     if config.make_map:
         start = time.perf_counter()
         report("map", 0, 1)
-        coords = mapper.fit_transform(embeddings, y, neighbors=neighbors)
+        coords = mapper.fit_transform(embeddings, trained, neighbors=neighbors)
         report("map", 1, 1)
         timings["map"] = time.perf_counter() - start
 

@@ -5,7 +5,8 @@ model are cached already; the clustering, fill-in and map are not): a researcher
 and starts it the next day waited for them again on the same data and settings. ``ResultStore`` keeps the
 ``RESULTS_KEPT`` latest results under the cache folder (``$LABEL_DISCOVERY_CACHE/results``), keyed by
 ``result_key``: everything a result follows from (the table as read, the settings, the model's weights, this
-package's code and every installed library's version), so a change to any of them runs again.
+package's code and the version of every library it runs on: ``libraries_run_on``), so a change to any of them
+runs again.
 
 Nothing is pickled: a result is written as one zip of Parquet (the frames' typed columns), ``.npy`` read with
 ``allow_pickle=False`` (arrays) and JSON (everything else, tagged where JSON alone would lose a type: tuples,
@@ -65,35 +66,52 @@ def code_fingerprint() -> str:
 
 def libraries_run_on() -> list[str]:
     """``name==version`` of this package's requirements, theirs and so on (extras left out): installing a test
-    plugin or an unrelated tool in the same environment made every kept result unreachable. Every installed
-    distribution when the package is not installed (run from its folder: its requirements are unknown)."""
+    plugin or an unrelated tool in the same environment made every kept result unreachable. The requirements
+    are the installed package's and, run from a checkout, its ``pyproject.toml``'s (an editable install's
+    record lags behind a requirement added since); every installed distribution when neither is found."""
     from importlib.metadata import PackageNotFoundError, distribution
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
+    def requirements(dist) -> list:
+        return list(dist.requires or []) if dist is not None else []
+
     try:
-        pending = [distribution(PACKAGE)]
+        own = distribution(PACKAGE)
     except PackageNotFoundError:
+        own = None
+    pending = requirements(own) + _checkout_requirements()
+    if own is None and not pending:
         return sorted({f"{dist.metadata['Name']}=={dist.version}" for dist in distributions()
                        if dist.metadata and dist.metadata["Name"]})
-    seen, found = {canonicalize_name(PACKAGE)}, []
+    seen, found = {canonicalize_name(PACKAGE)}, [f"{PACKAGE}=={own.version}" if own is not None else PACKAGE]
     while pending:
-        dist = pending.pop()
+        try:
+            requirement = Requirement(pending.pop())
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(requirement.name)
+        if name in seen or (requirement.marker is not None and not requirement.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(name)
+        try:
+            dist = distribution(requirement.name)
+        except PackageNotFoundError:  # an optional requirement not installed
+            continue
         found.append(f"{dist.metadata['Name']}=={dist.version}")
-        for line in dist.requires or []:
-            try:
-                requirement = Requirement(line)
-            except InvalidRequirement:
-                continue
-            name = canonicalize_name(requirement.name)
-            if name in seen or (requirement.marker is not None and not requirement.marker.evaluate({"extra": ""})):
-                continue
-            seen.add(name)
-            try:
-                pending.append(distribution(requirement.name))
-            except PackageNotFoundError:  # an optional requirement not installed
-                continue
+        pending.extend(requirements(dist))
     return sorted(found)
+
+
+def _checkout_requirements() -> list[str]:
+    """``[project].dependencies`` of the ``pyproject.toml`` beside this package's folder, if any."""
+    path = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    try:
+        import tomllib  # Python 3.11+
+
+        return list(tomllib.loads(path.read_text(encoding="utf-8")).get("project", {}).get("dependencies", []))
+    except (ImportError, OSError, ValueError):
+        return []
 
 
 def table_fingerprint(table: LabeledTable) -> str:

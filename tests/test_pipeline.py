@@ -466,7 +466,7 @@ def test_punctuation_only_texts_form_no_candidate_and_flag_no_cluster(small_bank
 
 
 def test_labeled_texts_without_a_word_teach_nothing(small_banking):
-    """Labeled rows read as no words (blank, punctuation, boilerplate only) all embed to one point: labeled with
+    """Labeled rows read as no words (blank, punctuation, boilerplate only, unknown pieces) embed alike: labeled with
     several classes, they taught the clustering and the fill-in that point is every class, and the held-out
     estimate scored them (a coin toss among their classes). Now they are left out of what learns from labels:
     the run on the real rows is the run with those rows unlabeled, and they stay in their labels' clusters."""
@@ -477,7 +477,7 @@ def test_labeled_texts_without_a_word_teach_nothing(small_banking):
     labels = frame.true_label.to_numpy(dtype=object).copy()
     for intent in frame.true_label.unique():
         labels[np.flatnonzero(frame.true_label.to_numpy() == intent)[6:]] = None
-    junk = ["...", "", "?", "--", "!!"] * 4
+    junk = ["...", "", "?", "--", "ገንዘብ ላክ"] * 4  # the last: unknown pieces only to the model
     junk_labels = list(np.array(sorted(frame.true_label.unique())[:5])[np.arange(len(junk)) % 5])
     vectors = np.vstack([X, SentenceEmbedder().transform(junk)])
     results = {}
@@ -489,6 +489,8 @@ def test_labeled_texts_without_a_word_teach_nothing(small_banking):
     for column in ("cluster_id", "proposed_label", "confidence"):
         assert unlabeled.rows[column][real].tolist() == labeled.rows[column][real].tolist(), column
     assert unlabeled.fill_accuracy == labeled.fill_accuracy
+    for key in ("accuracy", "scored_rows", "scored_texts"):  # the estimate never scores them
+        assert unlabeled.fill_estimate[key] == labeled.fill_estimate[key], key
     is_junk = labeled.rows.iloc[len(frame):]
     assert is_junk.human_label.tolist() == junk_labels and (is_junk.proposed_label == is_junk.human_label).all()
     assert (labeled.clusters.loc[is_junk.cluster_id, "majority_label"].to_numpy() == junk_labels).all()
