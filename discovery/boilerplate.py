@@ -31,6 +31,7 @@ MIN_STRETCH_WORDS = 6  # words in a row the phrases cover, for them to be taken 
 # phrases with a slot: 2 words, 1 to 3 words that vary, 2 words ("Kind regards, <a name>. Sent from my iPhone":
 # ten names, each under MIN_SHARE, left a candidate "luis, luis perez, perez" of every class)
 SLOT_WORDS = (1, 2, 3, 4)
+SLOT_ANCHORS = (2, 3)  # fixed words before a slot ("Hi, this is <name> from Acme": with two, "Hi" stayed in every text)
 SLOT = "<slot>"  # in a phrase, where its 1 to 4 words that vary are: one phrase whatever the slot holds (no space: the
 # manifest lists a phrase as its words joined by spaces, read back by phrases_of)
 # a run of MIN_WORDS words is boilerplate only where each end follows from the rest: its last word follows its
@@ -54,20 +55,32 @@ def _digits_as_zero(word: str, digits=re.compile(r"\d+")) -> str:
     return word if word.isalpha() else digits.sub("0", word)
 
 
-def _grams(w: list) -> set:
+def _grams(w: list, pairs: set) -> set:
     """The runs of ``MIN_WORDS`` words of ``w`` (words as ``_words`` reads them, without their places), and the
-    phrases with a slot (``_slotted``)."""
+    phrases with a slot (``_slotted``) whose anchors' word pairs are among ``pairs``."""
     runs = {tuple(w[i:i + MIN_WORDS]) for i in range(len(w) - MIN_WORDS + 1)}
-    return runs | {phrase for _, _, phrase in _slotted(w)}
+    return runs | {phrase for *_, phrase in _slotted(w, pairs)}
 
 
-def _slotted(w: list):
-    """Each phrase with a slot in ``w``: (w, w, ``SLOT``, w, w), ``k`` words of ``SLOT_WORDS`` between, with where
-    it starts and ``k``. One phrase whatever ``k``: a signature's names of one, two and three words are counted
-    together (each length under ``MIN_SHARE`` left them all)."""
-    for k in SLOT_WORDS:
-        for i in range(len(w) - 3 - k):
-            yield i, k, (w[i], w[i + 1], SLOT, w[i + 2 + k], w[i + 3 + k])
+def _slotted(w: list, pairs: set):
+    """Each phrase with a slot in ``w``: ``a`` words (``SLOT_ANCHORS``), ``SLOT``, two words, with ``k`` words of
+    ``SLOT_WORDS`` in the slot; yields where it starts, ``a``, ``k`` and the phrase. One phrase whatever ``k``: a
+    signature's names of one, two and three words are counted together (each length under ``MIN_SHARE`` left
+    them all). Only where the two words before the slot and the two after it are a pair of ``pairs`` (the pairs
+    ``MIN_SHARE`` of the texts hold: a phrase is never more common than its pairs), which spares most of the time."""
+    ends = [i for i in range(1, len(w)) if (w[i - 1], w[i]) in pairs]  # where a pair ends
+    if not ends:
+        return
+    ending = set(ends)
+    for end in ends:  # a slot after the pair ending here
+        for a in SLOT_ANCHORS:
+            i = end + 1 - a
+            if i < 0:
+                continue
+            for k in SLOT_WORDS:
+                right = end + 1 + k  # the first word after the slot
+                if right + 1 in ending:  # a pair right after the slot
+                    yield i, a, k, (*w[i:end + 1], SLOT, w[right], w[right + 1])
 
 
 def _slots_telling_classes(grams: set, labeled: list) -> set:
@@ -77,10 +90,11 @@ def _slots_telling_classes(grams: set, labeled: list) -> set:
     starts or ends more than half of them (the slot is not where the phrase varies: ('card', 'kind', <3>, 'sent',
     'from') holds "regards <name>" and would cut the question's last word)."""
     by_filler: dict[tuple, dict[tuple, Counter]] = {gram: {} for gram in grams if len(gram) != MIN_WORDS}
+    pairs = _anchor_pairs(by_filler)
     for w, label in labeled:
-        for i, k, phrase in _slotted(w):
+        for i, a, k, phrase in _slotted(w, pairs):
             if phrase in by_filler:
-                by_filler[phrase].setdefault(tuple(w[i + 2:i + 2 + k]), Counter())[label] += 1
+                by_filler[phrase].setdefault(tuple(w[i + a:i + a + k]), Counter())[label] += 1
     telling = set()
     for gram, fillers in by_filler.items():
         shared = [counts for counts in fillers.values() if sum(counts.values()) >= 2]
@@ -108,7 +122,11 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
     if len(distinct) > SAMPLE:  # a share is measured as well on a sample, in a fraction of the time and memory
         chosen = np.random.RandomState(0).choice(len(distinct), SAMPLE, replace=False)
         distinct = [distinct[i] for i in np.sort(chosen)]
-    counts = Counter(gram for text in distinct for gram in _grams([word[0] for word in _words(text)]))
+    read = [[word[0] for word in _words(text)] for text in distinct]
+    pair_counts = Counter(pair for w in read for pair in set(zip(w, w[1:])))
+    pairs = {pair for pair, n in pair_counts.items() if n >= MIN_SHARE * len(distinct)}
+    counts = Counter(gram for w in read for gram in _grams(w, pairs))
+    del read
     frequent = {gram for gram, n in counts.items() if n >= MIN_SHARE * len(distinct)}
     if not frequent or labels is None:
         return frozenset()
@@ -120,7 +138,7 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
     for text, label in zip(texts, labels):
         if label >= 0:
             w = [word[0] for word in _words(text)]
-            held = _grams(w) & frequent
+            held = _grams(w, pairs) & frequent
             for gram in held:
                 classes_of[gram][int(label)] += 1
             holding_ends.update({tuple(w[i:i + MIN_WORDS - 1]) for i in range(len(w) - MIN_WORDS + 2)} & ends)
@@ -129,8 +147,11 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
     found = {gram for gram, by_class in classes_of.items()
              if sum(by_class.values()) >= MIN_LABELED and len(by_class) >= MIN_CLASSES
              and max(by_class.values()) <= MAX_CLASS_SHARE * sum(by_class.values())}
+    held = {gram: sum(by_class.values()) for gram, by_class in classes_of.items()}
     open_ended = {gram for gram in found if len(gram) == MIN_WORDS and any(
-        sum(classes_of[gram].values()) < MIN_END_SHARE * holding_ends[part] for part in (gram[:-1], gram[1:]))}
+        held[gram] < MIN_END_SHARE * holding_ends[part] for part in (gram[:-1], gram[1:]))}
+    # and a slot's third word before it, where it is the text's own ('card' ending a tenth of the questions)
+    open_ended |= {gram for gram in found if gram[3:4] == (SLOT,) and held[gram] < MIN_END_SHARE * held.get(gram[1:], 0)}
     return frozenset(found - open_ended - _slots_telling_classes(found, holding_slots))
 
 
@@ -148,7 +169,7 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
     text (a guess, never accepted)."""
     if not phrases:
         return list(texts)
-    slotted = any(len(phrase) != MIN_WORDS for phrase in phrases)
+    pairs = _anchor_pairs(phrases)
     out = []
     for text in texts:
         if not isinstance(text, str):
@@ -160,9 +181,9 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
         for i in range(len(words) - MIN_WORDS + 1):
             if tuple(w[i:i + MIN_WORDS]) in phrases:
                 covered[i:i + MIN_WORDS] = True
-        for i, k, phrase in _slotted(w) if slotted else ():
+        for i, a, k, phrase in _slotted(w, pairs) if pairs else ():
             if phrase in phrases:
-                covered[i:i + 4 + k] = True
+                covered[i:i + a + k + 2] = True
         runs = [part for on, run in groupby(range(len(words)), key=covered.__getitem__) if on
                 for part in _apart_at_content(text, words, list(run))]
         cuts = [(words[run[0]][1], words[run[-1]][2]) for run in runs if len(run) >= MIN_STRETCH_WORDS]
@@ -175,6 +196,12 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
         kept = [piece.strip() for piece in pieces if _WORD.search(piece) or _holds_emoji(piece)]
         out.append(" ".join(kept))
     return out
+
+
+def _anchor_pairs(phrases) -> set:
+    """The word pairs before and after the slots of ``phrases`` (``_slotted`` looks for slots between them only)."""
+    slot_phrases = [phrase for phrase in phrases if len(phrase) != MIN_WORDS]
+    return {pair for phrase in slot_phrases for pair in (phrase[phrase.index(SLOT) - 2:phrase.index(SLOT)], phrase[-2:])}
 
 
 def _holds_emoji(text: str) -> bool:
