@@ -361,7 +361,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     boilerplate = find_boilerplate(table.texts, table.labels)  # read as run_discovery reads the texts (none in a benchmark)
     stripped = without_boilerplate(table.texts, boilerplate)
     base = make_embedder(config.model, config.random_state, config.cache_dir)
-    learned, _ = labels_to_learn_from(table, stripped, emoji_spelled_out(stripped), base)  # as run_discovery's
+    learned, *_ = labels_to_learn_from(table, stripped, emoji_spelled_out(stripped), base)  # as run_discovery's
     embedder = fit_embedder(emoji_spelled_out(stripped), learned, config, TqdmStages(leave=False) if progress else None,
                             base=base)
     adapt_seconds = time.perf_counter() - adapt_start

@@ -737,14 +737,12 @@ def reading_record(embedder, texts, y: np.ndarray) -> dict:
     return record
 
 
-def unread_rows(embedder, texts, embeddings: np.ndarray) -> np.ndarray:
+def unread_rows(read_as_unknown: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
     """Rows whose vector says nothing of their text: all zeros (TF-IDF found no word of two characters in it), or
-    a text the model reads as unknown pieces only (``texts_unread``: a script its vocabulary lacks, symbols). They
-    all embed alike, so they would make a cluster, a candidate or a doubted label out of nothing."""
-    unread = ~np.asarray(embeddings).any(axis=1)
-    if hasattr(embedder, "texts_unread"):
-        unread |= embedder.texts_unread(texts)
-    return unread
+    a text the model reads as unknown pieces only (``read_as_unknown``: ``labels_to_learn_from``'s, from the
+    model's ``texts_unread``: a script its vocabulary lacks, symbols). They all embed alike, so they would make a
+    cluster, a candidate or a doubted label out of nothing."""
+    return np.asarray(read_as_unknown, dtype=bool) | ~np.asarray(embeddings).any(axis=1)
 
 
 def is_adapted(embedder) -> bool:
@@ -907,15 +905,17 @@ def rows_without_words(texts, stripped) -> np.ndarray:
     return contentless_rows(texts) | contentless_rows(stripped)
 
 
-def labels_to_learn_from(table: LabeledTable, stripped, texts, base) -> tuple[np.ndarray, np.ndarray]:
+def labels_to_learn_from(table: LabeledTable, stripped, texts, base) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The labels fine-tuning, the clustering, the fill-in and its estimate learn from (``labels_with_words``:
     labeled texts without a word, or that ``base``, the configured model's embedder, reads as unknown pieces
     only, read as unlabeled), and the rows without a word. Made once, before fine-tuning: its held-out fold and
     the estimate's are drawn from the same labels (``holdout_folds``), so the estimate never scores a row the
-    model was fine-tuned on. ``stripped``/``texts``: the table's texts without boilerplate, and as read."""
+    model was fine-tuned on. ``stripped``/``texts``: the table's texts without boilerplate, and as read. Returns
+    them, the rows without a word and the rows the model reads as unknown pieces only (the fine-tuned model has
+    the same vocabulary)."""
     contentless = rows_without_words(table.texts, stripped)
-    unread = base.texts_unread(texts) if hasattr(base, "texts_unread") else np.zeros(len(texts), dtype=bool)
-    return labels_with_words(table.labels, contentless | unread), contentless
+    unknown = base.texts_unread(texts) if hasattr(base, "texts_unread") else np.zeros(len(texts), dtype=bool)
+    return labels_with_words(table.labels, contentless | unknown), contentless, unknown
 
 
 def labels_with_words(y: np.ndarray, empty: np.ndarray) -> np.ndarray:
@@ -1105,7 +1105,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     texts = emoji_spelled_out(stripped)  # what the model, the words and the keywords read (boilerplate.texts_as_read)
     same_texts = same_text_ids(texts)  # copies as read: two greetings a minute apart around one question are one text
     base = make_embedder(config.model, config.random_state, config.cache_dir)
-    trained, contentless = labels_to_learn_from(table, stripped, texts, base)
+    trained, contentless, read_as_unknown = labels_to_learn_from(table, stripped, texts, base)
     embedder = fit_embedder(texts, trained, config, report, table.labeled_in_review, same_texts,
                             base=base) if embeddings is None else None
     adapted = is_adapted(embedder) if embeddings is None else bool(embeddings_adapted)
@@ -1116,7 +1116,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     if embeddings is None:
         embeddings = embedder.transform(texts, progress=lambda d, t: report("embed", d, t))
     text_reading = reading_record(embedder, texts, y) if embedder is not None else {}
-    unread = unread_rows(base if embedder is None else embedder, texts, embeddings) & ~contentless
+    unread = unread_rows(read_as_unknown, embeddings) & ~contentless
     if unread.any():
         text_reading = {**text_reading, "texts_unread": int(unread.sum()), "labeled_unread": int((unread & (y >= 0)).sum())}
     empty = contentless | unread  # nothing read: a guess, as for an empty text
