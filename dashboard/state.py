@@ -29,7 +29,7 @@ from discovery import (DiscoveryConfig, InputError, Workspace, prepare_decisions
                        workspace_key)
 from discovery.export import output_files
 from discovery.result import describe_decision
-from discovery.pipeline import STAGES, effective_config, table_languages
+from discovery.pipeline import STAGES, effective_config, table_boilerplate, table_languages
 from discovery.language import language_warning
 from discovery.result_store import ResultStore
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
@@ -111,7 +111,7 @@ def guard():
 def _shared_store() -> dict:
     """Process-wide caches: tables by source, base results by (data_hash, config). Results are immutable."""
     results = OrderedDict()
-    return {"tables": OrderedDict(), "results": results, "hover": OrderedDict(), "languages": OrderedDict(),
+    return {"tables": OrderedDict(), "results": results, "hover": OrderedDict(), "readings": OrderedDict(),
             "run_lock": threading.Lock(), "table_lock": threading.Lock(), "read_from_disk": set(), "disk_keys": {},
             "runs": BackgroundRuns(on_result=lambda key, result: _remember(results, key, result, MAX_CACHED_RESULTS))}
 
@@ -483,7 +483,7 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
         store["runs"].follow(key, _session_token())
         st.session_state["run_failed"] = True
         raise InputError(failure)
-    language = languages_of(table, config)
+    boilerplate, language = reading_of(table, config)
 
     def compute(progress):
         with store["run_lock"]:  # one pipeline at a time; another session may have just computed it
@@ -492,7 +492,8 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
                 return cached
             store["running_key"] = key
             try:  # prepared now, so the first merge is fast too
-                return prepare_decisions(kept_or_run(table, config, progress, language, key))
+                return prepare_decisions(kept_or_run(table, config, progress, key, language=language,
+                                                         boilerplate=boilerplate))
             finally:
                 store["running_key"] = None
 
@@ -528,11 +529,12 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
     return result
 
 
-def kept_or_run(table, config: DiscoveryConfig, progress, language, key) -> object:
+def kept_or_run(table, config: DiscoveryConfig, progress, key, **found) -> object:
     """The result kept on disk for this table and these settings (a dashboard started again, or the result
-    dropped from memory), else ``run_discovery``'s, then kept on disk for next time."""
+    dropped from memory), else ``run_discovery``'s (given what was ``found`` of the table before it: its
+    ``language`` and ``boilerplate``), then kept on disk for next time."""
     store = _shared_store()
-    result, source, name = ResultStore.for_config(config).run(table, config, progress=progress, language=language)
+    result, source, name = ResultStore.for_config(config).run(table, config, progress=progress, **found)
     if name:
         store["disk_keys"][key] = name
     else:  # not kept (a folder that cannot take it, values its files cannot hold): not tried again at every page
@@ -738,18 +740,21 @@ def _decisions_key(decisions) -> str:
     return json.dumps(list(decisions), sort_keys=True, default=str)
 
 
-def languages_of(table, config):
-    """The texts' languages (``table_languages``: without their boilerplate), made once per table and seed: warned about before the run, then handed to it."""
+def reading_of(table, config) -> tuple:
+    """The table's boilerplate phrases (``table_boilerplate``) and its texts' languages (``table_languages``:
+    without that boilerplate), found once per table and seed: warned about before the run, then handed to it."""
     store = _shared_store()
     key = (*_texts_key(table), table.label_column, str(table.read_with), config.random_state)  # labels: boilerplate
-    if key not in store["languages"]:
-        _remember(store["languages"], key, table_languages(table, config.random_state), limit=32)
-    return store["languages"][key]
+    if key not in store["readings"]:
+        boilerplate = table_boilerplate(table)
+        _remember(store["readings"], key, (boilerplate, table_languages(table, config.random_state, boilerplate)),
+                  limit=32)
+    return store["readings"][key]
 
 
 def language_warning_of(table, config) -> str | None:
     """The run's language warning (``Discovery.language_warning``) for this table and model, known before the run."""
-    return language_warning(languages_of(table, config), config.model)
+    return language_warning(reading_of(table, config)[1], config.model)
 
 
 def prepare(progress_container=None, notice_container=None):

@@ -4,10 +4,10 @@ A sentence model pools every word piece of a text alike, so a 25-word greeting b
 texts alike by their greeting: on a helper's support table where half the texts opened with one of two chat
 greetings, the fill-in (model not fine-tuned) was 57% right, for 93% on the same table without them, and the
 keywords of every cluster read "chat, agent, maria". A run finds runs of words (``MIN_WORDS`` or more, digits
-alike; a Chinese or Japanese character is a word; or two words, a slot of ``SLOT_WORDS`` that vary, such as a
-signature's name, and two words) that ``MIN_SHARE`` of the distinct texts hold and labeled rows of several classes hold alike (so they tell
-no class apart: a phrase of one class's template is its signal, and stays), and the model, the keywords and the
-word classifier read the texts without them. The table's texts, and every file written, keep them.
+alike; a Chinese or Japanese character is a word; or two or three words, a slot of ``SLOT_WORDS`` that vary,
+such as a signature's name, and two words) that ``MIN_SHARE`` of the distinct texts hold and labeled rows of
+several classes hold alike (so they tell no class apart: a phrase of one class's template is its signal, and
+stays), and the model, the keywords and the word classifier read the texts without them. The table's texts, and every file written, keep them.
 """
 
 from __future__ import annotations
@@ -138,11 +138,11 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
     for text, label in zip(texts, labels):
         if label >= 0:
             w = [word[0] for word in _words(text)]
-            held = _grams(w, pairs) & frequent
-            for gram in held:
+            in_text = _grams(w, pairs) & frequent
+            for gram in in_text:
                 classes_of[gram][int(label)] += 1
             holding_ends.update({tuple(w[i:i + MIN_WORDS - 1]) for i in range(len(w) - MIN_WORDS + 2)} & ends)
-            if any(len(gram) != MIN_WORDS for gram in held):
+            if any(len(gram) != MIN_WORDS for gram in in_text):
                 holding_slots.append((w, int(label)))
     found = {gram for gram, by_class in classes_of.items()
              if sum(by_class.values()) >= MIN_LABELED and len(by_class) >= MIN_CLASSES

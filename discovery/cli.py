@@ -218,7 +218,7 @@ def cmd_run(args) -> int:
     from .export import describe_moved_aside, write_run_files
     from .io import read_table
     from .language import language_warning
-    from .pipeline import table_languages
+    from .pipeline import table_boilerplate, table_languages
     from .embed import TFIDF_MODEL
     from .pipeline import describe_fill_estimate, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
     from .result import adaptation_note, set_min_confidence, split_cluster
@@ -232,7 +232,8 @@ def cmd_run(args) -> int:
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
     # said before the run starts, so a researcher can stop it and pick a model that reads the texts
-    language = table_languages(table, random_state=args.seed)
+    boilerplate = table_boilerplate(table)  # found once: the run reads the texts without it too
+    language = table_languages(table, random_state=args.seed, boilerplate=boilerplate)
     if warning := language_warning(language, args.model):
         print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
     if args.method == "hdbscan" and (args.new_clusters is not None or args.keep_new_clusters is not None):
@@ -265,7 +266,8 @@ def cmd_run(args) -> int:
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:
-        result = run_discovery(table, config, progress=progress, language=language)
+        result = run_discovery(table, config, progress=progress, language=language,
+                               boilerplate=boilerplate)
     finally:
         progress.close()
     for warning in (result.long_text_warning, result.unread_text_warning, result.boilerplate_warning):

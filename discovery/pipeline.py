@@ -891,12 +891,18 @@ def labels_of_copies(fill: FillResult, rows: np.ndarray, shares: np.ndarray) -> 
     return replace(fill, distributions=distributions)
 
 
-def table_languages(table: LabeledTable, random_state: int = 0) -> LanguageCheck:
+def table_boilerplate(table: LabeledTable) -> frozenset:
+    """The boilerplate phrases of the table's texts (``find_boilerplate`` on its texts and labels): what the run,
+    and the language check before it, leave out of what the model reads."""
+    return find_boilerplate(table.texts, table.labels)
+
+
+def table_languages(table: LabeledTable, random_state: int = 0, boilerplate: frozenset | None = None) -> LanguageCheck:
     """``check_languages`` of the texts without their boilerplate, as the run reads them: a German signature
     under every English question read as 84% German, and the run told a researcher to pick a multilingual model
-    (helper 75)."""
-    return check_languages(without_boilerplate(table.texts, find_boilerplate(table.texts, table.labels)),
-                           random_state=random_state)
+    (helper 75). ``boilerplate``: the table's ``table_boilerplate`` when the caller already found it."""
+    phrases = table_boilerplate(table) if boilerplate is None else boilerplate
+    return check_languages(without_boilerplate(table.texts, phrases), random_state=random_state)
 
 
 def rows_without_words(texts, stripped) -> np.ndarray:
@@ -1072,7 +1078,8 @@ def as_config(config) -> DiscoveryConfig:
 
 def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = DiscoveryConfig(),
                   progress: StageProgress | None = None, embeddings: np.ndarray | None = None,
-                  embeddings_adapted: bool = False, language: LanguageCheck | None = None) -> Discovery:
+                  embeddings_adapted: bool = False, language: LanguageCheck | None = None,
+                  boilerplate: frozenset | None = None) -> Discovery:
     """Adapt, embed, cluster, summarize, fill in and lay out a table; returns an immutable ``Discovery``.
 
     ``table``: ``read_table(path)``, or a DataFrame with ``text`` and ``label`` columns (``table_from_frame``
@@ -1082,7 +1089,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     ``embeddings``: precomputed vectors (then nothing is adapted or embedded here);
     ``embeddings_adapted`` says they come from ``fit_embedder``'s adapted model.
     ``language``: the texts' ``table_languages(table, config.random_state)`` when the
-    caller already made it (to warn before the run starts); made here otherwise.
+    caller already made it (to warn before the run starts); made here otherwise. ``boilerplate``: the table's
+    ``table_boilerplate(table)`` when the caller already found it (for ``language``); found here otherwise.
     """
     if isinstance(table, pd.DataFrame):
         table = table_from_frame(table)
@@ -1100,7 +1108,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     start = time.perf_counter()
     embedded_here = embeddings is None
-    boilerplate = find_boilerplate(table.texts, y)
+    boilerplate = table_boilerplate(table) if boilerplate is None else boilerplate
     stripped = without_boilerplate(table.texts, boilerplate)
     texts = emoji_spelled_out(stripped)  # what the model, the words and the keywords read (boilerplate.texts_as_read)
     same_texts = same_text_ids(texts)  # copies as read: two greetings a minute apart around one question are one text
