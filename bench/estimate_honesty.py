@@ -78,6 +78,9 @@ def score_draw(texts: list, labels: np.ndarray, X: np.ndarray, seed: int, mode: 
             "unlike share": 100 * (estimate.get("unlike_labeled_share") or 0.0),
             "unlike caveat": float(unlike_fired),
             "said - accuracy on every row": (corrected if unlike_fired else 100 * estimate["accuracy"]) - accuracy_all,
+            "per-class mean": (float("nan") if estimate.get("accuracy_per_class_mean") is None
+                               else 100 * estimate["accuracy_per_class_mean"]),
+            "per-class caveat": float(bool(estimate["caveat"] and "per class," in estimate["caveat"])),
             "at proposed shares": 100 * estimate["accuracy_at_proposed_shares"],
             "at proposed shares - accuracy": 100 * estimate["accuracy_at_proposed_shares"] - accuracy}
 

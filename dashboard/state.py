@@ -744,7 +744,7 @@ def reading_of(table, config) -> tuple:
     """The table's boilerplate phrases (``table_boilerplate``) and its texts' languages (``table_languages``:
     without that boilerplate), found once per table and seed: warned about before the run, then handed to it."""
     store = _shared_store()
-    key = (*_texts_key(table), table.label_column, str(table.read_with), config.random_state)  # labels: boilerplate
+    key = (*_base_key(table, config)[:-1], config.random_state)  # the labels too: they tell boilerplate apart
     if key not in store["readings"]:
         boilerplate = table_boilerplate(table)
         _remember(store["readings"], key, (boilerplate, table_languages(table, config.random_state, boilerplate)),

@@ -680,9 +680,10 @@ def hidden_categories_note(result, split: bool = False) -> str | None:
     if split:
         return (f"labeled clusters flagged again after the split (what stayed still holds more unlabeled rows than "
                 f"their labels predict; split them on the dashboard or look at them in clusters.csv): {names}")
-    return (f"labeled clusters that may hide a new category (far more unlabeled rows than their labels predict; "
-            f"may_hide_new_category in clusters.csv): {names}. Run again with --split-flagged, or split them on the "
-            f"dashboard's Candidates page, to make their unlabeled rows farthest from their labels a candidate each")
+    return (f"labeled clusters that may hide a new category, or be classes you labeled less often than the others "
+            f"(far more unlabeled rows than their labels predict; may_hide_new_category in clusters.csv): {names}. "
+            f"Look at their rows, then run again with --split-flagged, or split them on the dashboard's Candidates "
+            f"page, to make their unlabeled rows farthest from their labels a candidate each")
 
 
 def _check_writable(given: str | Path) -> None:

@@ -95,7 +95,8 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert len(flagged) > 0 and (flagged.status != "candidate").all()
     note = next(line for line in first.stdout.splitlines() if "may hide a new category" in line)
     assert all(f"cluster {c} ({n})" in note for c, n in zip(flagged.cluster_id, flagged.name))
-    assert "Run again with --split-flagged" in note  # what to do about them
+    assert "run again with --split-flagged" in note  # what to do about them
+    assert "or be classes you labeled less often than the others" in note  # what else they may be (helper 77)
     # how far the named classes explain each candidate, and the closest one to merge it into if it is not new
     open_candidates = clusters[clusters.status == "candidate"]
     assert open_candidates.nearest_known_label.notna().all() and open_candidates.known_fit.between(0, 1).all()

@@ -142,3 +142,40 @@ def test_the_run_checks_labels_on_vectors_that_never_saw_them(tmp_path):
     assert out.row_id.tolist() == doubts.index.tolist()
     written = write_run_files(result, tmp_path / "out").written["labels_to_check.csv"]
     assert pd.read_csv(written, encoding="utf-8-sig").row_id.tolist() == doubts.index.tolist()
+
+
+@pytest.fixture(scope="module")
+def one_big_class():
+    """StackOverflow titles: 600 of one tag and 30 of each of 12 others (the helper's long-tailed tables)."""
+    from discovery.embed import SentenceEmbedder
+
+    names = sorted(intent_rows("stackoverflow", None, per_intent=1).label)
+    frame = pd.concat([intent_rows("stackoverflow", names[:1], per_intent=600),
+                       intent_rows("stackoverflow", names[1:13], per_intent=30)], ignore_index=True)
+    truth = frame.label.map({name: code for code, name in enumerate(names[:13])}).to_numpy()
+    return truth, SentenceEmbedder().transform(frame.text.tolist())
+
+
+def test_correct_labels_of_small_classes_are_not_flagged_toward_a_class_labeled_far_more(one_big_class):
+    """One class held 80% of the labels and a dozen others 2-10: 4-7 correct labels of the small classes were
+    flagged, every one toward the big class (helper 77); with half the labeled shares taken out, 0-1."""
+    truth, X = one_big_class
+    false_alarms, toward_big, found, wrong_given = 0, 0, 0, 0
+    for seed in range(4):
+        rng = np.random.RandomState(seed)
+        y = np.where(rng.rand(len(truth)) < np.where(truth == 0, 0.2, 0.1), truth, -1)  # every label right
+        check = check_labels(X, y, truth.max() + 1, random_state=seed)
+        flagged = check[check.flagged]
+        false_alarms += len(flagged)
+        toward_big += int((flagged.suggested == 0).sum())
+        assert (flagged.suggested_probability >= 0.5).all()  # the floor, as the columns say
+        # labels of the big class given to small classes are still found, and the big class suggested
+        moved = rng.choice(np.flatnonzero(y == 0), 8, replace=False)
+        y[moved] = rng.randint(1, truth.max() + 1, len(moved))
+        check = check_labels(X, y, truth.max() + 1, random_state=seed)
+        flagged = check[check.flagged]
+        found += int(flagged.position.isin(moved).sum())
+        wrong_given += len(moved)
+        assert (flagged[flagged.position.isin(moved)].suggested == 0).all()
+    assert false_alarms <= 1 and toward_big <= 1, (false_alarms, toward_big)
+    assert found >= 0.6 * wrong_given, (found, wrong_given)

@@ -36,7 +36,9 @@ def show_table(result) -> pd.DataFrame:
         haystack = (parts[0] + " " + parts[1] + " " + parts[2]).str.casefold()
         shown = shown[haystack.str.contains(query, regex=False)]
     st.dataframe(shown, hide_index=True, width="stretch", height=360, column_config={
-        "purity": st.column_config.NumberColumn(format="%.2f"),
+        "purity": st.column_config.NumberColumn(
+            format="%.2f", help="The majority label's share of the cluster's labeled rows only (two labels of one "
+                                "class read 1.00): 'named classes explain' reads its unlabeled rows"),
         "cohesion": st.column_config.NumberColumn(format="%.2f"),
         "named classes explain": st.column_config.NumberColumn(
             format="percent", help="Mean fill-in confidence of its unlabeled rows: how far the classes you named "
@@ -58,7 +60,8 @@ def show_cluster(result, cluster_id: int) -> None:
     a, b, d, e = st.columns(4)
     a.metric("Size", f"{int(c['size']):,}")
     b.metric("Labeled", f"{int(c.n_labeled):,}")
-    d.metric("Purity", "-" if pd.isna(c.purity) else f"{c.purity:.2f}")
+    d.metric("Purity", "-" if pd.isna(c.purity) else f"{c.purity:.2f}",
+             help="The majority label's share of this cluster's labeled rows only")
     e.metric("Status", str(cluster_statuses(result.clusters.loc[[cluster_id]]).iloc[0]))
     st.caption("Keywords")
     st.text(", ".join(c.keywords) or "(none)")

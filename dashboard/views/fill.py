@@ -50,6 +50,21 @@ def show_accuracy(result) -> None:
     if estimate:
         (st.warning if result.fill_estimate.get("caveat") else st.caption)(
             state.plain(estimate[0].upper() + estimate[1:] + "."))
+    show_by_class(result.fill_estimate.get("by_class") or {})
+
+
+def show_by_class(by_class: dict) -> None:
+    """The estimate's held-back rows per class, the worst first: where the proposals fail, which one number hides."""
+    if not by_class:
+        return
+    frame = pd.DataFrame([{"class": name, "held back": scored, "right": right, "share right": right / scored}
+                          for name, (scored, right) in by_class.items()])
+    with st.expander(f"Held-back rows by class ({len(frame)} classes)"):
+        st.caption("A class whose held-back rows were mostly labeled otherwise loses its unlabeled rows to other "
+                   "classes too, most often to the classes labeled most; a class with a row or two held back says "
+                   "little either way.")
+        st.dataframe(frame.sort_values(["share right", "held back"], kind="stable"), hide_index=True,
+                     width="content", column_config={"share right": st.column_config.NumberColumn(format="percent")})
 
 
 def apply_threshold() -> None:
@@ -130,7 +145,9 @@ def show_labels_to_check(result) -> None:
     checked = 0 if result.label_check is None else len(result.label_check)
     st.caption(f"Each of the {checked:,} labeled rows that could be held out was predicted from the other labels "
                "(on vectors never fine-tuned on them); cleanlab's confident learning lists those whose label the "
-               "prediction contradicts while at least 50% sure of another class. A wrong label teaches every "
+               "prediction contradicts while at least 50% sure of another class (the probabilities read with half "
+               "each class's labeled share taken out, so a class labeled far more is not suggested on its numbers "
+               "alone). A wrong label teaches every "
                "stage: keep or correct each one. A correction is a human label in the export at once, and the "
                "next run with your labels (Data page) learns from it.")
     if doubts.empty:

@@ -828,6 +828,10 @@ def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
     said = [t for t in (e.value.replace("\\", "") for e in (*at.caption, *at.warning)) if "held-back labeled rows" in t]
     assert len(said) == 1 and f"measured on {estimate['scored_rows']:,} held-back" in said[0]
     assert f"not the {estimate['rows_in_open_candidates']:,} in open candidates" in said[0]
+    # the estimate's held-back rows class by class, the worst first
+    by_class = next(e for e in at.expander if e.label.startswith("Held-back rows by class"))
+    table = by_class.dataframe[0].value
+    assert sorted(table["class"]) == sorted(estimate["by_class"]) and table["share right"].is_monotonic_increasing
     suggestions = [df.value for df in at.dataframe if "reason" in df.value.columns]
     assert len(suggestions) == 1 and suggestions[0].index.tolist() == expected.index.tolist()
     # each suggested text whole, not only the beginning a table cell shows
