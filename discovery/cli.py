@@ -571,8 +571,20 @@ def candidates_explained_note(result) -> str | None:
     fewer = ("a larger --min-cluster-size" if result.clustering.get("method") == "hdbscan"
              else "fewer --new-clusters")
     return (f"candidates: they hold {share:.0%} of the unlabeled rows, and the named classes explain {fit:.0%} of those "
-            "(clusters.csv's known_fit): many may be parts of named classes, not new categories. Read the least "
+            "(clusters.csv's known_fit): many may be parts of named classes, not new categories"
+            + one_class_behind(result) + ". Read the least "
             f"explained first (unexplained_rows), or run again with {fewer}")
+
+
+
+def one_class_behind(result) -> str:
+    """``Discovery.candidates_behind_one_class`` as the end of ``candidates_explained_note``'s sentence."""
+    behind = result.candidates_behind_one_class
+    if behind is None:
+        return ""
+    name, n, total = behind
+    return (f", and {n} of the {total} lie nearest one class, {name!r}: most of them are likely its rows in other "
+            "wordings (merge them into it on the dashboard)")
 
 
 def new_clusters_note(clustering: dict, candidates_explained: bool = False, words_only: bool = False,

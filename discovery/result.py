@@ -208,6 +208,19 @@ class Discovery:
         return (share, fit) if share >= 0.5 and fit >= 0.9 else None
 
     @property
+    def candidates_behind_one_class(self) -> tuple[str, int, int] | None:
+        """(class, candidates, open candidates) when more than half the open candidates (3 or more) lie nearest one
+        named class (``nearest_known_label``); None otherwise. A class labeled far more than the others is read in
+        many wordings and split into as many candidates (a helper's StackOverflow table, TF-IDF: 88% of the big
+        tag's unlabeled rows in 47 of them): most are likely its rows."""
+        c = self.candidates
+        nearest = c.nearest_known_label.dropna()
+        if len(nearest) < 3:
+            return None
+        counts = nearest.value_counts()
+        return (str(counts.index[0]), int(counts.iloc[0]), len(c)) if counts.iloc[0] > len(c) / 2 else None
+
+    @property
     def named_categories(self) -> pd.DataFrame:
         """Candidates the researcher has named, largest first: new categories their rows now carry."""
         c = self.clusters[(self.clusters.status == CANDIDATE) & ~self.clusters.dismissed & self.clusters.renamed]

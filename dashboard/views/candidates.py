@@ -220,8 +220,12 @@ with state.guard():
                    icon=":material/blur_on:")
     explained = result.candidates_explained
     if explained:
+        behind = result.candidates_behind_one_class
         st.warning(f"Candidates hold {explained[0]:.0%} of the unlabeled rows, and the classes you named explain "
-                   f"{explained[1]:.0%} of those: many may be parts of named classes rather than new categories. Read "
+                   f"{explained[1]:.0%} of those: many may be parts of named classes rather than new categories"
+                   + (f", and {behind[1]} of the {behind[2]} lie nearest one class, {behind[0]!r}: most are likely "
+                      "its rows in other wordings" if behind else "")
+                   + ". Read "
                    "the first ones (the least explained), merge the others into their closest class, or run again "
                    + ("with a larger 'Min cluster size' in the sidebar." if result.clustering.get("method") == "hdbscan"
                       else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
