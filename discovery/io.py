@@ -1121,7 +1121,8 @@ INPUT_ROW_ID = "row_id_input"
 
 
 PROPOSAL_COLUMNS = ("proposed_label", "label_source", "confidence", "cluster_id", "cluster_status", "accepted",
-                    "assigned_from_noise")  # what proposed_labels adds to the user's columns (Discovery.labeled_table)
+                    "assigned_from_noise", "text_as_read")  # what proposed_labels adds to the user's columns
+# (Discovery.labeled_table)
 
 
 def free_column_name(columns, name: str) -> str:

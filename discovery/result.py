@@ -295,7 +295,8 @@ class Discovery:
 
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets
-        ``add-labels`` take labels corrected in this table back into the data). A blank label cell is missing
+        ``add-labels`` take labels corrected in this table back into the data), and ``text_as_read`` when the run
+        left boilerplate out of what it read (``texts_read``). A blank label cell is missing
         (null in JSONL and Parquet, as ``isna`` finds it; a CSV reads it as blank either way)."""
         out = with_row_ids(self.table.frame)
         label = self.table.label_column
@@ -306,6 +307,8 @@ class Discovery:
         extra["accepted"] = self.accepted
         if self.rows.was_noise.any():  # hdbscan left them out; their confidence is halved, and this says why
             extra["assigned_from_noise"] = self.rows.was_noise.to_numpy(dtype=bool)
+        if self.boilerplate:  # what the model, the keywords and the fill-in read of each text: what was cut shows
+            extra["text_as_read"] = np.asarray(self.texts_read, dtype=object)
         for name in extra.columns:
             out[free_column_name(out.columns, name)] = extra[name].to_numpy()
         return out

@@ -81,6 +81,13 @@ def test_the_run_reads_greeted_questions_as_it_reads_plain_ones_and_says_so():
     assert result.boilerplate["texts"] > 0.4 * len(data) and plain.boilerplate == {}
     assert any("the model, the keywords and the fill-in read the texts without them" in w for w in result.warnings)
     assert result.rows.text.tolist() == data.text.tolist()  # the files keep every text whole
+    # and say what the run read of each: the greeting gone, the question kept
+    as_read = result.labeled_table().text_as_read.tolist()
+    assert as_read == result.texts_read and "text_as_read" not in plain.labeled_table()
+    assert all("acme" not in read.lower() and question.strip() in read for read, question in zip(as_read, data.plain))
+    from discovery.io import earlier_run_columns  # a run on that file again replaces the column, as its others
+
+    assert "text_as_read" in earlier_run_columns(result.labeled_table())
     # keywords after a decision read the texts as the run did
     merged = merge_clusters(result, list(result.clusters.index[:2]))
     assert not {"chat", "agent", "maria", "acme"} & set(" ".join(" ".join(k) for k in merged.clusters.keywords).split())
