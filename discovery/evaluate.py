@@ -335,14 +335,14 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                   adapt_layers: int | str = "auto") -> dict:
     """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
     assign test, score. Only the drawn labeled rows' labels reach adaptation and clustering."""
-    from .boilerplate import find_boilerplate, texts_as_read, without_boilerplate
+    from .boilerplate import texts_as_read, without_boilerplate
     from .words import emoji_spelled_out
     from .embed import TfidfEmbedder
     from .io import table_from_frame
     from .metrics import clustering_scores
     from .cluster import best_is_largest_tried
     from .pipeline import (DiscoveryConfig, assign_to_clusters, fit_embedder, is_adapted, labels_to_learn_from,
-                           make_embedder, run_discovery)
+                           make_embedder, run_discovery, table_boilerplate)
     from .progress import TqdmStages
 
     start = time.perf_counter()
@@ -358,14 +358,14 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                              adapt=adapt, adapt_layers=adapt_layers)
 
     adapt_start = time.perf_counter()
-    boilerplate = find_boilerplate(table.texts, table.labels)  # read as run_discovery reads the texts (none in a benchmark)
+    boilerplate = table_boilerplate(table)  # read as run_discovery reads the texts (none in a benchmark)
     stripped = without_boilerplate(table.texts, boilerplate)
+    read = emoji_spelled_out(stripped)
     base = make_embedder(config.model, config.random_state, config.cache_dir)
-    learned, *_ = labels_to_learn_from(table, stripped, emoji_spelled_out(stripped), base)  # as run_discovery's
-    embedder = fit_embedder(emoji_spelled_out(stripped), learned, config, TqdmStages(leave=False) if progress else None,
-                            base=base)
+    learned, *_ = labels_to_learn_from(table, stripped, read, base)  # as run_discovery's
+    embedder = fit_embedder(read, learned, config, TqdmStages(leave=False) if progress else None, base=base)
     adapt_seconds = time.perf_counter() - adapt_start
-    texts = texts_as_read(train["text"].tolist() + test["text"].tolist(), boilerplate)
+    texts = list(read) + texts_as_read(test["text"].tolist(), boilerplate)
     if isinstance(embedder, TfidfEmbedder):  # it learns its words from the train texts only, as a model is fixed
         embedder.fit(texts[:len(train)])
     vectors, info = embed_texts(model, texts, random_state=seed, progress=progress, embedder=embedder)

@@ -78,7 +78,7 @@ def without_half_the_prior(probabilities: np.ndarray, labeled_counts: np.ndarray
     to one again. A classifier's held-out probabilities carry the labeled shares: on a helper's StackOverflow and
     SNIPS tables (one class 64-80% of the rows and of the labels, classes of 2-10 labels beside it) 4-7 correct
     labels of small classes were flagged, every one toward the big class. The whole share taken out (the
-    likelihood alone) flagged none but found 21-39% of labels given at random to another class, against 33-90%;
+    likelihood alone) flagged none but found 20-39% of labels given at random to another class, against 33-90%;
     half of it flagged 0-1 and found 33-80%, 85-96% of its flags right against 67-91%; classes labeled alike (the
     benchmarks) are left about as they were (``docs/benchmarks.md``, "Labels to check")."""
     share = np.asarray(labeled_counts, dtype=float) / max(float(np.sum(labeled_counts)), 1.0)

@@ -427,7 +427,8 @@ def test_with_fewer_than_two_named_classes_the_estimate_reports_its_curve(snips_
 
 def test_hdbscan_keeps_the_try_with_least_noise_when_none_keeps_within_the_budget():
     """Halving min_samples does not always leave less noise: on 12 BANKING77 intents of uneven size (3 never
-    labeled) a budget of 5% left 11.8% at min_samples 1, where 30 had left 7.5%, and nothing said so."""
+    labeled) a budget of 5% left 11.8% at min_samples 1, where 30 had left 7.5%, and nothing said so (with the
+    libraries of 2026-12: 9.6% at 1, 4.5% at 15)."""
     from discovery.embed import SentenceEmbedder
     from shared_paths import SHARED
 
@@ -442,9 +443,11 @@ def test_hdbscan_keeps_the_try_with_least_noise_when_none_keeps_within_the_budge
         rows = frame.index[frame.label == intent]
         y[rng.choice(rows, max(2, int(0.15 * len(rows))), replace=False)] = code
     X = SentenceEmbedder().transform(frame.text.tolist())
-    model = LabelAwareHDBSCAN(min_cluster_size=30, noise_budget=0.05).fit(X, y)
+    reduced = LabelAwareHDBSCAN(min_cluster_size=30, noise_budget=1.0).fit(X, y).reduced_
     tries = {ms: LabelAwareHDBSCAN(min_cluster_size=30, min_samples=ms, noise_budget=1.0).fit(
-        X, y, reduced=model.reduced_).raw_noise_share_ for ms in (30, 15, 7, 3, 1)}
-    assert not model.noise_budget_met_ and min(tries.values()) > 0.05
+        X, y, reduced=reduced).raw_noise_share_ for ms in (30, 15, 7, 3, 1)}
+    # a budget no try keeps within (the shares move with the versions of UMAP and its numba: 4.5-11.8% measured)
+    model = LabelAwareHDBSCAN(min_cluster_size=30, noise_budget=min(tries.values()) / 2).fit(X, y, reduced=reduced)
+    assert not model.noise_budget_met_
     assert model.raw_noise_share_ == min(tries.values()) < tries[1]
     assert tries[model.min_samples_] == model.raw_noise_share_
