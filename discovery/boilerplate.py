@@ -7,7 +7,9 @@ keywords of every cluster read "chat, agent, maria". A run finds runs of words (
 alike; a Chinese or Japanese character is a word; or two or three words, a slot of ``SLOT_WORDS`` that vary,
 such as a signature's name, and two words) that ``MIN_SHARE`` of the distinct texts hold and labeled rows of
 several classes hold alike (so they tell no class apart: a phrase of one class's template is its signal, and
-stays), and the model, the keywords and the word classifier read the texts without them. The table's texts, and every file written, keep them.
+stays), and the model, the keywords and the word classifier read the texts without them. Greetings and sign-offs
+too short for such a run are found where they stand: opening or closing a text, set apart by a break ("Hi support
+team,", "Best regards,\n<a name>"; ``_edges``). The table's texts, and every file written, keep them.
 """
 
 from __future__ import annotations
@@ -34,6 +36,17 @@ SLOT_WORDS = (1, 2, 3, 4)
 SLOT_ANCHORS = (2, 3)  # fixed words before a slot ("Hi, this is <name> from Acme": with two, "Hi" stayed in every text)
 SLOT = "<slot>"  # in a phrase, where its 1 to 4 words that vary are: one phrase whatever the slot holds (no space: the
 # manifest lists a phrase as its words joined by spaces, read back by phrases_of)
+# a greeting opening a text or a sign-off closing it: 1 to EDGE_WORDS words that a break (EDGE_BREAK: a line break,
+# a comma, ...) sets apart from the rest, a sign-off with a name of up to EDGE_SLOT_WORDS words after it ("Hi support
+# team,", "Best regards,\nSofia Patel": too short for a stretch, they were read in every text and made a ticket of
+# a greeting, a sign-off and no question a confident proposal). Counted as the other phrases are (MIN_SHARE of the
+# texts, labeled rows of several classes alike), in EDGE_ROUNDS rounds ("Thanks,\nBest regards,\n<name>": the
+# thanks closes the text once the sign-off is cut)
+START, END = "<start>", "<end>"  # in an edge phrase: the text's start before it, its end after it (and the slot)
+EDGE_WORDS = 4
+EDGE_SLOT_WORDS = 3
+EDGE_ROUNDS = 3
+EDGE_BREAK = re.compile(r"[\n,:;!?.]")
 # a run of MIN_WORDS words is boilerplate only where each end follows from the rest: its last word follows its
 # first ones (and its first precedes the rest) in this share of the texts holding them at least ('your support
 # request' went on to the question's first word 'i' in a third of the tickets, and that 'i' was cut)
@@ -128,9 +141,15 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
     counts = Counter(gram for w in read for gram in _grams(w, pairs))
     del read
     frequent = {gram for gram, n in counts.items() if n >= MIN_SHARE * len(distinct)}
-    if not frequent or labels is None:
+    if labels is None:
         return frozenset()
     labels = np.asarray(labels)
+    phrases = _stretch_phrases(texts, labels, frequent, pairs) if frequent else frozenset()
+    return phrases | _edge_phrases_found(texts, labels, distinct, phrases)
+
+
+def _stretch_phrases(texts: list, labels: np.ndarray, frequent: set, pairs: set) -> frozenset:
+    """The ``frequent`` runs and phrases with a slot that tell no labeled class apart (``find_boilerplate``)."""
     classes_of: dict[tuple, Counter] = {gram: Counter() for gram in frequent}
     ends = {part for gram in frequent if len(gram) == MIN_WORDS for part in (gram[:-1], gram[1:])}
     holding_ends = Counter()  # labeled rows holding the first or the last MIN_WORDS - 1 words of a frequent run
@@ -155,6 +174,72 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
     return frozenset(found - open_ended - _slots_telling_classes(found, holding_slots))
 
 
+def _edge_phrases_found(texts: list, labels: np.ndarray, distinct: list, phrases: frozenset) -> frozenset:
+    """The greetings and sign-offs (``_edges``) that ``MIN_SHARE`` of the ``distinct`` texts hold, read without the
+    ``phrases`` found so far, and labeled rows of ``MIN_CLASSES`` classes or more alike (none more than
+    ``MAX_CLASS_SHARE``), round after round (``EDGE_ROUNDS``): each round's cut can bare another."""
+    labeled = np.flatnonzero(labels >= 0)
+    found = frozenset()
+    for _ in range(EDGE_ROUNDS):
+        known = phrases | found
+        counts = Counter(edge for text in without_boilerplate(distinct, known) for edge in {e for e, _ in _edges(text)})
+        frequent = {edge for edge, n in counts.items() if n >= MIN_SHARE * len(distinct)} - known
+        if not frequent:
+            break
+        classes_of: dict[tuple, Counter] = {edge: Counter() for edge in frequent}
+        for text, label in zip(without_boilerplate([texts[i] for i in labeled], known), labels[labeled]):
+            for edge in {e for e, _ in _edges(text)} & frequent:
+                classes_of[edge][int(label)] += 1
+        new = {edge for edge, by_class in classes_of.items()
+               if sum(by_class.values()) >= MIN_LABELED and len(by_class) >= MIN_CLASSES
+               and max(by_class.values()) <= MAX_CLASS_SHARE * sum(by_class.values())}
+        if not new:
+            break
+        found |= new
+    return found
+
+
+def _edges(text: str) -> list:
+    """Each greeting and sign-off ``text`` could hold, with where it ends (a greeting) or starts (a sign-off): its
+    first 1 to ``EDGE_WORDS`` words where a break follows them and words of the text's own come after,
+    ``(START, *words)``; its last 1 to ``EDGE_WORDS`` words after a break, with a name of up to
+    ``EDGE_SLOT_WORDS`` words after another break, ``(*words, SLOT, END)`` (none: ``(*words, END)``), where words
+    come before them."""
+    words = _words(text)
+    w = [word[0] for word in words]
+    gap = [text[words[i][2]:words[i + 1][1]] for i in range(len(words) - 1)]  # gap[i]: between words i and i + 1
+    breaks = [bool(EDGE_BREAK.search(between)) for between in gap]
+    out = [((START, *w[:n]), words[n - 1][2]) for n in range(1, min(EDGE_WORDS, len(words) - 1) + 1) if breaks[n - 1]]
+    for k in range(EDGE_SLOT_WORDS + 1):
+        slot = len(words) - k  # where the name starts
+        if k and (slot < 1 or not breaks[slot - 1]):
+            continue
+        for first in range(slot - 1, max(slot - EDGE_WORDS, 1) - 1, -1):
+            if breaks[first - 1]:
+                out.append(((*w[first:slot], *((SLOT,) if k else ()), END), words[first][1]))
+    return out
+
+
+def _without_edges(text: str, edges: frozenset) -> str:
+    """``text`` without the greetings and sign-offs among ``edges`` it opens or closes with, round after round, and
+    the separators they leave (an emoji between them is no word, but kept)."""
+    given = text
+    for _ in range(EDGE_ROUNDS):
+        start, end = 0, len(text)
+        for edge, at in _edges(text):
+            if edge in edges:
+                if edge[0] == START:
+                    start = max(start, at)
+                else:
+                    end = min(end, at)
+        if (start, end) == (0, len(text)):
+            break
+        kept = text[start:end] if start < end else ""
+        kept = kept.lstrip(_SEPARATORS) if start else kept
+        text = kept.rstrip() if end < len(text) else kept
+    return text.strip() if text != given else text
+
+
 def texts_as_read(texts, phrases: frozenset) -> list:
     """What the model, the words and the keywords read of ``texts``: the boilerplate ``phrases`` taken out
     (``without_boilerplate``) and emoji spelled out as their names (``words.emoji_spelled_out``)."""
@@ -169,6 +254,10 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
     text (a guess, never accepted)."""
     if not phrases:
         return list(texts)
+    edges = frozenset(phrase for phrase in phrases if phrase[0] == START or phrase[-1] == END)
+    if edges:
+        return [_without_edges(text, edges) if isinstance(text, str) else text
+                for text in without_boilerplate(texts, phrases - edges)]
     pairs = _anchor_pairs(phrases)
     out = []
     for text in texts:
@@ -229,7 +318,19 @@ def describe_boilerplate(texts, read: list, phrases: frozenset) -> dict:
     example = next((i for i in changed if read[i]), changed[0])  # one with words of its own left, to show
     return {"texts": len(changed), "share": round(len(changed) / len(texts), 4),
             "example": texts[example][:300], "example_read_as": read[example][:300],
+            "example_cut": left_out(texts[example], read[example]),
             "phrases": sorted(" ".join(gram) for gram in phrases)}
+
+
+def left_out(text: str, read: str, limit: int = 3000) -> list:
+    """The stretches of ``text`` (its first ``limit`` characters) that ``read`` left out, each on one line: what a
+    warning shows was cut (the example's first words alone showed nothing where only a sign-off went)."""
+    from difflib import SequenceMatcher
+
+    text, read = text[:limit], read[:limit]
+    steps = SequenceMatcher(None, text, read, autojunk=False).get_opcodes()
+    return [" ".join(text[i:j].split()) for step, i, j, _, _ in steps
+            if step in ("delete", "replace") and _WORD.search(text[i:j])]
 
 
 def phrases_of(record: dict) -> frozenset:

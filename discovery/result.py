@@ -107,10 +107,12 @@ class Discovery:
         readers = ("the keywords and the fill-in's word classifier read the texts without them (the vectors were "
                    "given to the run: embed result.texts_read to match)" if found.get("vectors_given") else
                    "the model, the keywords and the fill-in read the texts without them")
+        cut = [piece if len(piece) <= 80 else piece[:79] + "…" for piece in found.get("example_cut", ())][:3]
+        such_as = " and ".join(map(repr, cut)) if cut else repr(" ".join(found["example"][:120].split()))
         return (f"{found['texts']:,} texts ({found['share']:.0%}) hold words that many texts of every kind share "
-                f"(a greeting, a header, a form's prompt), such as {found['example'][:120]!r}: {readers} "
-                f"({found['example_read_as'][:80]!r}), as they tell no labeled class apart; the files keep every "
-                "text whole")
+                f"(a greeting, a header, a form's prompt), such as {such_as}: {readers} (one text read as "
+                f"{' '.join(found['example_read_as'][:80].split())!r}), as they tell no labeled class apart; the "
+                "files keep every text whole")
 
     def __repr__(self) -> str:
         """A few lines a notebook shows for a result (the fields at full length ran to 16,000 characters)."""
