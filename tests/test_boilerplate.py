@@ -290,6 +290,8 @@ def test_a_short_greeting_and_a_sign_off_with_a_name_go_and_a_ticket_of_nothing_
 
     table = pd.DataFrame({"text": mails + bodiless, "label": list(data.label) + [""] * len(bodiless)})
     result = run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False, random_state=0))
+    assert phrases_of(result.boilerplate) == find_boilerplate(table.text.tolist(), codes(table.label.to_numpy()))
+    assert result.texts_read[:len(mails)] == data.plain.str.strip().tolist()
     empty = result.rows.empty_text.to_numpy()
     assert empty[len(mails):].all() and not empty[:len(mails)].any() and not result.accepted[empty].any()
     words = {part for keywords in result.clusters.keywords for keyword in keywords for part in keyword.split()}
@@ -298,3 +300,23 @@ def test_a_short_greeting_and_a_sign_off_with_a_name_go_and_a_ticket_of_nothing_
     cut = result.boilerplate["example_cut"]
     assert any("regards" in piece.lower() for piece in cut) and not any("\n" in piece for piece in cut)
     assert repr(cut[-1]) in result.boilerplate_warning and "\n" not in result.boilerplate_warning
+
+
+def test_what_follows_a_sign_off_stays_unless_it_reads_as_a_name_and_numbers_are_no_breaks():
+    """A sign-off's slot takes a name: capitalized words, no question (helper 81: "Thanks. Also why fees?" lost its
+    question); "3.50" and "1,000" are numbers, not a break before a sign-off; texts of 0 to 2 words hold no edge
+    of their own words only."""
+    phrases = frozenset({("thanks", SLOT, END), (START, "hi"), ("0", END), ("best", "regards", SLOT, END)})
+    kept = ["My card is blocked. Thanks. Also why fees?", "Hello, thanks. Refund please?", "The fee was 3.50",
+            "The fee was 1,000", "hi", "Hi,", ""]
+    assert without_boilerplate(kept, phrases) == kept
+    assert without_boilerplate(["Where is my card?\nThanks,\nTom Baker", "Hi, Hi, where is my card?",
+                                "Where is my card?\n\nBest regards,\nSofia Patel"], phrases) == \
+        ["Where is my card?", "where is my card?", "Where is my card?"]
+    from test_summarize import CHINESE_BANK_QUESTIONS
+
+    questions = [(q, code) for code, qs in enumerate(CHINESE_BANK_QUESTIONS.values()) for q in qs]
+    chinese = [("你好，" + q, code) for q, code in questions] + questions
+    phrases = find_boilerplate([text for text, _ in chinese], np.array([code for _, code in chinese]))
+    assert (START, "你", "好") in phrases  # a greeting set apart by Chinese punctuation
+    assert without_boilerplate([text for text, _ in chinese], phrases) == [q for q, _ in questions] * 2
