@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -673,6 +674,25 @@ def test_another_setting_says_where_the_decisions_are_and_brings_the_hand_labels
     assert any("Brought 1 hand-labeled row (1 decision) to these settings." == m.value.replace("\\", "")
                for m in at.success)
     assert not [i for i in at.sidebar.info if "No decision is saved" in i.value]
+
+
+def test_the_candidates_page_names_the_class_most_candidates_lie_nearest(workspace_root):
+    """One SNIPS intent 80% of the rows, TF-IDF vectors: its wordings split into dozens of candidates, and the page
+    names the class they lie nearest (``Discovery.candidates_behind_one_class``), as the CLI does."""
+    from shared_paths import SHARED
+
+    train = pd.read_csv(SHARED / "snips" / "train.tsv", sep="\t")
+    names = sorted(train.label.unique())
+    frame = pd.concat([train[train.label == names[0]].head(700)]
+                      + [train[train.label == name].head(30) for name in names[1:]], ignore_index=True)
+    frame.loc[np.random.RandomState(0).rand(len(frame)) >= 0.1, "label"] = ""
+    at = upload_session("one_big.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    assert_clean(at)
+    at.switch_page("views/candidates.py").run()
+    assert_clean(at)
+    behind = result_of(at).candidates_behind_one_class
+    assert behind and behind[0] == names[0]
+    assert any(f"{behind[1]} of the {behind[2]} lie nearest one class, {names[0]!r}" in w.value for w in at.warning)
 
 
 def test_texts_in_other_languages_get_a_banner_on_every_page(workspace_root):
