@@ -197,7 +197,8 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
         if not new:
             break
         found |= new
-        distinct, held = [_without_edges(text, found) for text in distinct], [_without_edges(text, found) for text in held]
+        distinct = [_without_edges(text, found) for text in distinct]
+        held = [_without_edges(text, found) for text in held]
     return found
 
 
@@ -273,9 +274,9 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
     """``texts`` with each stretch of ``MIN_STRETCH_WORDS`` or more words that the ``phrases`` cover taken out (a
     shorter one, such as "what can I do", is as likely the writer's own words), with the separators and
     punctuation left beside it, then the greetings and sign-offs among the ``phrases`` that open or close them
-    (``_without_edges``: short, but set apart by a break at a text's very edge). A text that is boilerplate and nothing else (a ticket's header and signature
-    around an empty body) is read as empty: it says nothing of its category, and the run treats it as an empty
-    text (a guess, never accepted)."""
+    (``_without_edges``: short, but set apart by a break at a text's very edge). A text that is boilerplate and
+    nothing else (a ticket's header and signature around an empty body) is read as empty: it says nothing of its
+    category, and the run treats it as an empty text (a guess, never accepted)."""
     if not phrases:
         return list(texts)
     edges = frozenset(phrase for phrase in phrases if phrase[0] == START or phrase[-1] == END)

@@ -112,18 +112,18 @@ def keywords_from_counts(term_counts, clusters: np.ndarray, n_keywords: int = 8,
     """Class-based TF-IDF keywords of each cluster from ``document_term_counts``' output, without the terms every
     cluster holds alike (``spread_terms``) unless, with ``labels`` (-1 unlabeled), the labeled rows of one class hold
     it (``one_class_terms``): a class split into most of the clusters (one class 80% of a table) keeps its words."""
-    ids = np.unique(clusters)
     counts, vocab = term_counts
+    ids, membership = _groups(clusters)
     if counts is None:
         return {int(c): [] for c in ids}
-    ids, membership = _groups(clusters)
     spread = spread_terms(counts, clusters)
     if spread.any() and labels is not None:
         labeled, columns = np.flatnonzero(np.asarray(labels) >= 0), np.flatnonzero(spread)
         spread[columns[one_class_terms(counts[labeled][:, columns], np.asarray(labels)[labeled])]] = False
     if spread.any():  # and every pair of words with one of them ("card regards": a question's last word, the sign-off)
         words = {str(term) for term in vocab[spread]}
-        spread |= np.array([" " in term and any(part in words for part in term.split(" ")) for term in vocab.astype(str)])
+        spread |= np.array([" " in term and any(part in words for part in term.split(" "))
+                            for term in vocab.astype(str)])
     per_cluster = (membership @ counts).astype(np.float64)
     tf = normalize(per_cluster, norm="l1")
     avg_words = per_cluster.sum() / max(len(ids), 1)
