@@ -37,14 +37,14 @@ SLOT_ANCHORS = (2, 3)  # fixed words before a slot ("Hi, this is <name> from Acm
 SLOT = "<slot>"  # in a phrase, where its 1 to 4 words that vary are: one phrase whatever the slot holds (no space: the
 # manifest lists a phrase as its words joined by spaces, read back by phrases_of)
 # a greeting opening a text or a sign-off closing it: 1 to EDGE_WORDS words that a break (EDGE_BREAK: a line break,
-# a comma, ...) sets apart from the rest, a sign-off with a name of up to EDGE_SLOT_WORDS words after it ("Hi support
+# a comma, ...) sets apart from the rest, a sign-off with a name of 1 to EDGE_SLOT_WORDS words after it ("Hi support
 # team,", "Best regards,\nSofia Patel": too short for a stretch, they were read in every text and made a ticket of
 # a greeting, a sign-off and no question a confident proposal). Counted as the other phrases are (MIN_SHARE of the
 # texts, labeled rows of several classes alike), in EDGE_ROUNDS rounds ("Thanks,\nBest regards,\n<name>": the
 # thanks closes the text once the sign-off is cut)
 START, END = "<start>", "<end>"  # in an edge phrase: the text's start before it, its end after it (and the slot)
-EDGE_WORDS = 4
-EDGE_SLOT_WORDS = 3
+EDGE_WORDS = 5
+EDGE_SLOT_WORDS = 4
 EDGE_ROUNDS = 3
 # a line break, or , : ; ! ? . before a space ("3.50" and "1,000" are one number), or Chinese and Japanese punctuation
 EDGE_BREAK = re.compile(r"\n|[,:;!?.](?=\s)|[，。！？：；、]")
@@ -190,10 +190,15 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
         counts = Counter(edge for text in distinct for edge in _edge_set(text))
         frequent = {edge for edge, n in counts.items() if n >= MIN_SHARE * len(distinct)} - found
         classes_of: dict[tuple, Counter] = {edge: Counter() for edge in frequent}
+        fillers: dict[tuple, dict[str, Counter]] = {edge: {} for edge in frequent}  # what varies in it, by class
         for text, label in zip(held, labels[labeled]) if frequent else ():
-            for edge in _edge_set(text) & frequent:
+            in_text = {edge: varying for edge, _, varying in reversed(_edges(text)) if edge in frequent}
+            for edge, varying in in_text.items():
                 classes_of[edge][int(label)] += 1
-        new = {edge for edge, by_class in classes_of.items() if _tells_no_class(by_class)}
+                for word in set(varying):
+                    fillers[edge].setdefault(word, Counter())[int(label)] += 1
+        new = {edge for edge, by_class in classes_of.items()
+               if _tells_no_class(by_class) and not _filler_tells_class(edge, fillers[edge])}
         if not new:
             break
         found |= new
@@ -209,8 +214,22 @@ def _tells_no_class(by_class: Counter) -> bool:
     return held >= MIN_LABELED and len(by_class) >= MIN_CLASSES and max(by_class.values()) <= MAX_CLASS_SHARE * held
 
 
+def _filler_tells_class(edge: tuple, fillers: dict) -> bool:
+    """Whether what varies in ``edge`` (the words of its slot, the numbers ``_words`` reads as 0; ``fillers``: each
+    such word and the classes of the labeled rows holding it) tells classes apart: the words two labeled rows or
+    more share sit mostly (over ``MAX_CLASS_SHARE``) in one class each ("Product: Music", "Thanks! #CardArrival",
+    "Queue: 40" named the class after a break, and the class was cut, helper 82). A slot whose words are too few
+    to say (under ``MIN_LABELED`` rows) may be the text's own words, and tells; numbers too few to say are a
+    ticket's or an order's, and do not."""
+    shared = [by_class for by_class in fillers.values() if sum(by_class.values()) >= 2]
+    rows = sum(sum(by_class.values()) for by_class in shared)
+    if rows < MIN_LABELED:
+        return SLOT in edge
+    return sum(max(by_class.values()) for by_class in shared) > MAX_CLASS_SHARE * rows
+
+
 def _edge_set(text: str) -> set:
-    return {edge for edge, _ in _edges(text)}
+    return {edge for edge, _, _ in _edges(text)}
 
 
 def _edge_words(text: str) -> list:
@@ -224,23 +243,30 @@ def _edge_words(text: str) -> list:
 
 
 def _edges(text: str) -> list:
-    """Each greeting and sign-off ``text`` could hold, with where it ends (a greeting) or starts (a sign-off): its
-    first 1 to ``EDGE_WORDS`` words where a break (``EDGE_BREAK``) follows them and words of the text's own come
-    after, ``(START, *words)``; its last 1 to ``EDGE_WORDS`` words after a break, where words come before them,
-    ``(*words, END)``, or with a name after another break, ``(*words, SLOT, END)``: 1 to ``EDGE_SLOT_WORDS`` words,
-    each capitalized, and no question mark ("Thanks. Refund please?" keeps its question)."""
+    """Each greeting and sign-off ``text`` could hold, with where it ends (a greeting) or starts (a sign-off) and
+    what varies in it (the words of its slot and its numbers, as written): its first 1 to ``EDGE_WORDS`` words
+    where a break (``EDGE_BREAK``) follows them and words of the text's own come after, ``(START, *words)``; its
+    last 1 to ``EDGE_WORDS`` words after a break, where words come before them, ``(*words, END)``, or with a name
+    after another break, ``(*words, SLOT, END)``: 1 to ``EDGE_SLOT_WORDS`` words, the first not in lower case, and
+    no question mark ("Thanks. Refund please?" keeps its question)."""
     words = _edge_words(text)
     w = [word[0] for word in words]
+    written = [text[start:end].lower() for _, start, end in words]
     breaks = [bool(EDGE_BREAK.search(text[words[i][2]:words[i + 1][1]])) for i in range(len(words) - 1)]
-    out = [((START, *w[:n]), words[n - 1][2]) for n in range(1, min(EDGE_WORDS, len(words) - 1) + 1) if breaks[n - 1]]
+
+    def numbers(first: int, stop: int) -> tuple:
+        return tuple(written[i] for i in range(first, stop) if any(character.isdigit() for character in written[i]))
+
+    out = [((START, *w[:n]), words[n - 1][2], numbers(0, n))
+           for n in range(1, min(EDGE_WORDS, len(words) - 1) + 1) if breaks[n - 1]]
     for k in range(EDGE_SLOT_WORDS + 1):
         slot = len(words) - k  # where the name starts
-        if k and (slot < 1 or not breaks[slot - 1] or "?" in text[words[slot][1]:]
-                  or not all(text[start].isupper() for _, start, _ in words[slot:])):
+        if k and (slot < 1 or not breaks[slot - 1] or "?" in text[words[slot][1]:] or text[words[slot][1]].islower()):
             continue
         for first in range(slot - 1, max(slot - EDGE_WORDS, 1) - 1, -1):
             if breaks[first - 1]:
-                out.append(((*w[first:slot], *((SLOT,) if k else ()), END), words[first][1]))
+                out.append(((*w[first:slot], *((SLOT,) if k else ()), END), words[first][1],
+                            numbers(first, slot) + tuple(written[slot:])))
     return out
 
 
@@ -250,7 +276,7 @@ def _without_edges(text: str, edges: frozenset) -> str:
     given = text
     while True:
         start, end = 0, len(text)
-        for edge, at in _edges(text):
+        for edge, at, _ in _edges(text):
             if edge in edges:
                 if edge[0] == START:
                     start = max(start, at)

@@ -320,3 +320,20 @@ def test_what_follows_a_sign_off_stays_unless_it_reads_as_a_name_and_numbers_are
     phrases = find_boilerplate([text for text, _ in chinese], np.array([code for _, code in chinese]))
     assert (START, "你", "好") in phrases  # a greeting set apart by Chinese punctuation
     assert without_boilerplate([text for text, _ in chinese], phrases) == [q for q, _ in questions] * 2
+
+
+def test_a_field_or_a_tag_after_a_break_that_names_the_class_stays():
+    """What fills a sign-off's slot, and a number at a text's end, are cut only where they tell no class apart:
+    "Product: <the intent's area>", "Thanks! #<the intent>" and "Queue: <the intent's number>" lost the class
+    in every text (SNIPS with TF-IDF: 28.4% of the proposals right against 99.7% with the field kept, helper 82),
+    while a name signed under every class, or an amount, still goes."""
+    frame = intent_rows("snips", None, per_intent=60)
+    intents = sorted(frame.label.unique())
+    area = {intent: f"Area{i} {intent[:4].title()}" for i, intent in enumerate(intents)}
+    labels = np.where(np.arange(len(frame)) % 10 == 0, pd.factorize(frame.label)[0], -1)
+    for tail in (lambda i, intent: f"\nProduct: {area[intent]}", lambda i, intent: f" Thanks! #{intent}",
+                 lambda i, intent: f"\nQueue: {10 * (intents.index(intent) + 1)}"):
+        texts = [text + tail(i, intent) for i, (text, intent) in enumerate(zip(frame.text, frame.label))]
+        assert without_boilerplate(texts, find_boilerplate(texts, labels)) == texts, texts[0]
+    signed = [f"{text}\nThanks,\n{NAMES[i % len(NAMES)]}\nAmount: {i % 97}" for i, text in enumerate(frame.text)]
+    assert without_boilerplate(signed, find_boilerplate(signed, labels)) == frame.text.str.strip().tolist()
