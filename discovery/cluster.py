@@ -203,7 +203,8 @@ def share_outside_known_classes(X: np.ndarray, y: np.ndarray, quantile: float = 
 class NewClusterEstimate:
     """How many new clusters the silhouette search chose, and how sure it is.
 
-    ``scores``: extra-cluster count -> mean cosine silhouette over the k-means starts;
+    ``scores``: extra-cluster count -> mean cosine silhouette over the k-means starts (``best`` is where their
+    3-point moving average, ``_smoothed``, peaks: ``to_dict``'s ``smoothed_scores``);
     ``noise``: the typical spread (standard deviation) of one k-means start's score;
     ``plausible``: the smallest and largest count whose smoothed score is within
     ``noise`` of the best; ``outside_share``: ``share_outside_known_classes``.
@@ -229,6 +230,7 @@ class NewClusterEstimate:
                 "capped_by_rows": self.capped_by_rows,
                 "outside_share": round(self.outside_share, 6), "outside_quantile": self.outside_quantile,
                 "scores": {str(k): round(v, 6) for k, v in self.scores.items()},
+                "smoothed_scores": {str(k): round(float(v), 6) for k, v in zip(self.scores, _smoothed(self.scores))},
                 "best": self.n_new if self.best is None else self.best, "preferred": self.preferred,
                 "kept_preferred": self.kept_preferred}
 

@@ -138,8 +138,13 @@ def test_estimate_reports_its_curve_and_how_sure_it_is(small_banking):
     low, high = estimate.plausible
     assert low <= estimate.n_new <= high
     assert estimate.noise > 0
-    assert set(estimate.to_dict()) == {"n_new", "plausible", "noise", "outside_share", "outside_quantile", "scores",
-                                       "best", "preferred", "kept_preferred", "capped_by_rows"}
+    record = estimate.to_dict()
+    assert set(record) == {"n_new", "plausible", "noise", "outside_share", "outside_quantile", "scores",
+                           "smoothed_scores", "best", "preferred", "kept_preferred", "capped_by_rows"}
+    # the curve the pick is made on (a helper read the manifest's raw scores peak at 3 and its best at 2)
+    smoothed = record["smoothed_scores"]
+    assert list(smoothed) == list(record["scores"]) and smoothed[str(record["best"])] == max(
+        value for count, value in smoothed.items() if int(count) >= min(record["best"], 1))
     fitted = SeededKMeans(random_state=0).fit(X, y)
     assert fitted.new_cluster_estimate_.n_new == fitted.n_new_clusters_
     given = SeededKMeans(n_new_clusters=2, random_state=0).fit(X, y)
