@@ -112,14 +112,13 @@ def _slots_telling_classes(grams: set, labeled: list) -> set:
                 by_filler[phrase].setdefault(tuple(w[i + a:i + a + k]), Counter())[label] += 1
     telling = set()
     for gram, fillers in by_filler.items():
-        shared = [counts for counts in fillers.values() if sum(counts.values()) >= 2]
-        rows = sum(sum(counts.values()) for counts in shared)
+        rows, in_one_class = _shared_fillers(fillers)
         total = sum(sum(counts.values()) for counts in fillers.values())
         ends = [Counter(), Counter()]
         for filler, counts in fillers.items():
             ends[0][filler[0]] += sum(counts.values())
             ends[1][filler[-1]] += sum(counts.values())
-        if (rows < MIN_LABELED or sum(max(counts.values()) for counts in shared) > MAX_CLASS_SHARE * rows
+        if (rows < MIN_LABELED or in_one_class > MAX_CLASS_SHARE * rows
                 or any(max(end.values()) > 0.5 * total for end in ends)):
             telling.add(gram)
     return telling
@@ -190,15 +189,18 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
         counts = Counter(edge for text in distinct for edge in _edge_set(text))
         frequent = {edge for edge, n in counts.items() if n >= MIN_SHARE * len(distinct)} - found
         classes_of: dict[tuple, Counter] = {edge: Counter() for edge in frequent}
-        fillers: dict[tuple, dict[str, Counter]] = {edge: {} for edge in frequent}  # what varies in it, by class
+        # what varies in each (its slot's words, its numbers) and the classes of the labeled rows holding it
+        names: dict[tuple, dict[tuple, Counter]] = {edge: {} for edge in frequent}
+        numbers: dict[tuple, dict[tuple, Counter]] = {edge: {} for edge in frequent}
         for text, label in zip(held, labels[labeled]) if frequent else ():
-            in_text = {edge: varying for edge, _, varying in reversed(_edges(text)) if edge in frequent}
-            for edge, varying in in_text.items():
+            # the last one listed of an edge found twice: the widest, which the cut takes
+            in_text = {edge: (name, digits) for edge, _, name, digits in _edges(text) if edge in frequent}
+            for edge, (name, digits) in in_text.items():
                 classes_of[edge][int(label)] += 1
-                for word in set(varying):
-                    fillers[edge].setdefault(word, Counter())[int(label)] += 1
-        new = {edge for edge, by_class in classes_of.items()
-               if _tells_no_class(by_class) and not _filler_tells_class(edge, fillers[edge])}
+                names[edge].setdefault(name, Counter())[int(label)] += 1
+                numbers[edge].setdefault(digits, Counter())[int(label)] += 1
+        new = {edge for edge, by_class in classes_of.items() if _tells_no_class(by_class)
+               and not _mostly_one_class(names[edge]) and not _mostly_one_class(numbers[edge])}
         if not new:
             break
         found |= new
@@ -214,22 +216,25 @@ def _tells_no_class(by_class: Counter) -> bool:
     return held >= MIN_LABELED and len(by_class) >= MIN_CLASSES and max(by_class.values()) <= MAX_CLASS_SHARE * held
 
 
-def _filler_tells_class(edge: tuple, fillers: dict) -> bool:
-    """Whether what varies in ``edge`` (the words of its slot, the numbers ``_words`` reads as 0; ``fillers``: each
-    such word and the classes of the labeled rows holding it) tells classes apart: the words two labeled rows or
-    more share sit mostly (over ``MAX_CLASS_SHARE``) in one class each ("Product: Music", "Thanks! #CardArrival",
-    "Queue: 40" named the class after a break, and the class was cut, helper 82). A slot whose words are too few
-    to say (under ``MIN_LABELED`` rows) may be the text's own words, and tells; numbers too few to say are a
-    ticket's or an order's, and do not."""
-    shared = [by_class for by_class in fillers.values() if sum(by_class.values()) >= 2]
-    rows = sum(sum(by_class.values()) for by_class in shared)
-    if rows < MIN_LABELED:
-        return SLOT in edge
-    return sum(max(by_class.values()) for by_class in shared) > MAX_CLASS_SHARE * rows
+def _mostly_one_class(fillers: dict) -> bool:
+    """Whether what fills a phrase's varying part (``fillers``: each filler and the classes of the labeled rows
+    holding it) tells classes apart: the fillers two labeled rows or more share, ``MIN_LABELED`` rows at least,
+    sit over ``MAX_CLASS_SHARE`` in one class each ("Product: Music", "Thanks! #CardArrival" or "Queue: 40" after
+    a break named the class, and the class was cut in every text, helper 82). Fillers seen once each (a customer's
+    own name, an order number) say nothing of a class: they do not."""
+    rows, in_one_class = _shared_fillers(fillers)
+    return rows >= MIN_LABELED and in_one_class > MAX_CLASS_SHARE * rows
+
+
+def _shared_fillers(fillers: dict) -> tuple[int, int]:
+    """Of the fillers (each with the classes of the labeled rows holding it) two labeled rows or more share: how
+    many rows hold them, and how many of those are in each one's commonest class."""
+    shared = [counts for counts in fillers.values() if sum(counts.values()) >= 2]
+    return sum(sum(counts.values()) for counts in shared), sum(max(counts.values()) for counts in shared)
 
 
 def _edge_set(text: str) -> set:
-    return {edge for edge, _, _ in _edges(text)}
+    return {edge for edge, *_ in _edges(text)}
 
 
 def _edge_words(text: str) -> list:
@@ -244,29 +249,32 @@ def _edge_words(text: str) -> list:
 
 def _edges(text: str) -> list:
     """Each greeting and sign-off ``text`` could hold, with where it ends (a greeting) or starts (a sign-off) and
-    what varies in it (the words of its slot and its numbers, as written): its first 1 to ``EDGE_WORDS`` words
-    where a break (``EDGE_BREAK``) follows them and words of the text's own come after, ``(START, *words)``; its
-    last 1 to ``EDGE_WORDS`` words after a break, where words come before them, ``(*words, END)``, or with a name
-    after another break, ``(*words, SLOT, END)``: 1 to ``EDGE_SLOT_WORDS`` words, the first not in lower case, and
-    no question mark ("Thanks. Refund please?" keeps its question)."""
+    what varies in it (the words of its slot, and its words with digits, as written): its first 1 to
+    ``EDGE_WORDS`` words where a break (``EDGE_BREAK``) follows them and words of the text's own come after,
+    ``(START, *words)``; its last 1 to ``EDGE_WORDS`` words after a break, where words come before them,
+    ``(*words, END)``, or with a name after another break, ``(*words, SLOT, END)``: 1 to ``EDGE_SLOT_WORDS``
+    words with no break between them, the first and the last capitalized, and no question mark ("Thanks. Refund
+    please?", "Thanks, Apple Pay refund" keep their words; a script without capitals, such as Chinese, has no
+    slot: any last characters would be one)."""
     words = _edge_words(text)
     w = [word[0] for word in words]
     written = [text[start:end].lower() for _, start, end in words]
     breaks = [bool(EDGE_BREAK.search(text[words[i][2]:words[i + 1][1]])) for i in range(len(words) - 1)]
 
-    def numbers(first: int, stop: int) -> tuple:
+    def digit_words(first: int, stop: int) -> tuple:
         return tuple(written[i] for i in range(first, stop) if any(character.isdigit() for character in written[i]))
 
-    out = [((START, *w[:n]), words[n - 1][2], numbers(0, n))
+    out = [((START, *w[:n]), words[n - 1][2], (), digit_words(0, n))
            for n in range(1, min(EDGE_WORDS, len(words) - 1) + 1) if breaks[n - 1]]
     for k in range(EDGE_SLOT_WORDS + 1):
         slot = len(words) - k  # where the name starts
-        if k and (slot < 1 or not breaks[slot - 1] or "?" in text[words[slot][1]:] or text[words[slot][1]].islower()):
+        if k and (slot < 1 or not breaks[slot - 1] or any(breaks[slot:]) or "?" in text[words[slot][1]:]
+                  or not (text[words[slot][1]].isupper() and text[words[-1][1]].isupper())):
             continue
         for first in range(slot - 1, max(slot - EDGE_WORDS, 1) - 1, -1):
             if breaks[first - 1]:
-                out.append(((*w[first:slot], *((SLOT,) if k else ()), END), words[first][1],
-                            numbers(first, slot) + tuple(written[slot:])))
+                out.append(((*w[first:slot], *((SLOT,) if k else ()), END), words[first][1], tuple(written[slot:]),
+                            digit_words(first, slot)))
     return out
 
 
@@ -276,7 +284,7 @@ def _without_edges(text: str, edges: frozenset) -> str:
     given = text
     while True:
         start, end = 0, len(text)
-        for edge, at, _ in _edges(text):
+        for edge, at, *_ in _edges(text):
             if edge in edges:
                 if edge[0] == START:
                     start = max(start, at)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from discovery import DiscoveryConfig, run_discovery
-from discovery.boilerplate import END, SLOT, START, describe_boilerplate, find_boilerplate, phrases_of, without_boilerplate
+from discovery.boilerplate import END, SLOT, START, _edges, describe_boilerplate, find_boilerplate, phrases_of, without_boilerplate
 from discovery.result import merge_clusters
 from shared_paths import SHARED, intent_rows
 
@@ -331,9 +331,26 @@ def test_a_field_or_a_tag_after_a_break_that_names_the_class_stays():
     intents = sorted(frame.label.unique())
     area = {intent: f"Area{i} {intent[:4].title()}" for i, intent in enumerate(intents)}
     labels = np.where(np.arange(len(frame)) % 10 == 0, pd.factorize(frame.label)[0], -1)
-    for tail in (lambda i, intent: f"\nProduct: {area[intent]}", lambda i, intent: f" Thanks! #{intent}",
+    for tail in (lambda i, intent: f"\nProduct: {area[intent]}", lambda i, intent: f". Thanks! #{intent}",
+                 lambda i, intent: f"\nProduct: The {intent[:4].title()} App",  # words of every class beside
                  lambda i, intent: f"\nQueue: {10 * (intents.index(intent) + 1)}"):
         texts = [text + tail(i, intent) for i, (text, intent) in enumerate(zip(frame.text, frame.label))]
         assert without_boilerplate(texts, find_boilerplate(texts, labels)) == texts, texts[0]
-    signed = [f"{text}\nThanks,\n{NAMES[i % len(NAMES)]}\nAmount: {i % 97}" for i, text in enumerate(frame.text)]
+    signed = [f"{text}\nThanks,\n{NAMES[i % 7]}\nAmount: {i % 97}" for i, text in enumerate(frame.text)]
     assert without_boilerplate(signed, find_boilerplate(signed, labels)) == frame.text.str.strip().tolist()
+    # every customer signs with a name of their own: seen once each, it tells no class apart, and goes
+    firsts, lasts = ("Ada", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus"), [f"Name{chr(65 + i)}x" for i in range(26)]
+    own = [f"{text}\n\nBest regards,\n{firsts[i % 7]}{i} {lasts[i % 26]}" for i, text in enumerate(frame.text)]
+    assert without_boilerplate(own, find_boilerplate(own, labels)) == frame.text.str.strip().tolist()
+
+
+def test_a_slot_takes_a_name_not_a_class_or_a_second_sign_off():
+    """What a name slot takes: capitalized first and last words with no break between them, no question mark and
+    no word without capitals (helper 84: "Thanks, Apple Pay refund", "谢谢！请处理" and "Music Service\nRegards,\nAnna"
+    were taken as names once a sign-off was found)."""
+    phrases = frozenset({("thanks", SLOT, END), ("regards", SLOT, END)})
+    kept = ["My card was declined. Thanks, Apple Pay refund", "Where is my card? Thanks, 40 Euro fee",
+            "我的卡丢了。谢谢！请处理", "My card is late. Regards,\nMusic Service"]
+    assert without_boilerplate(kept, phrases)[:3] == kept[:3]
+    twice = "my card is late. Regards,\nMusic Service\nRegards,\nAnna"  # the slot is "Anna" alone
+    assert [at for edge, at, *_ in _edges(twice) if edge == ("regards", SLOT, END)] == [twice.rindex("Regards")]

@@ -142,9 +142,10 @@ def test_estimate_reports_its_curve_and_how_sure_it_is(small_banking):
     assert set(record) == {"n_new", "plausible", "noise", "outside_share", "outside_quantile", "scores",
                            "smoothed_scores", "best", "preferred", "kept_preferred", "capped_by_rows"}
     # the curve the pick is made on (a helper read the manifest's raw scores peak at 3 and its best at 2)
-    smoothed = record["smoothed_scores"]
+    smoothed, raw = record["smoothed_scores"], list(record["scores"].values())
     assert list(smoothed) == list(record["scores"]) and smoothed[str(record["best"])] == max(
         value for count, value in smoothed.items() if int(count) >= min(record["best"], 1))
+    assert np.allclose(list(smoothed.values()), [np.mean(raw[max(0, i - 1):i + 2]) for i in range(len(raw))], atol=2e-6)
     fitted = SeededKMeans(random_state=0).fit(X, y)
     assert fitted.new_cluster_estimate_.n_new == fitted.n_new_clusters_
     given = SeededKMeans(n_new_clusters=2, random_state=0).fit(X, y)
