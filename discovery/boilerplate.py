@@ -293,7 +293,7 @@ def _without_edges(text: str, edges: frozenset) -> str:
         if (start, end) == (0, len(text)):
             break
         kept = text[start:end] if start < end else ""
-        kept = kept.lstrip(_SEPARATORS) if start else kept
+        kept = kept.lstrip(_SEPARATORS.replace(".", "")) if start else kept  # ".htaccess" after "Hi all, " keeps its dot
         text = kept.rstrip() if end < len(text) else kept
     return text.strip() if text != given else text
 

@@ -310,6 +310,7 @@ def test_what_follows_a_sign_off_stays_unless_it_reads_as_a_name_and_numbers_are
     kept = ["My card is blocked. Thanks. Also why fees?", "Hello, thanks. Refund please?", "The fee was 3.50",
             "The fee was 1,000", "hi", "Hi,", ""]
     assert without_boilerplate(kept, phrases) == kept
+    assert without_boilerplate(["Hi, .htaccess and seo-friendly urls"], phrases) == [".htaccess and seo-friendly urls"]
     assert without_boilerplate(["Where is my card?\nThanks,\nTom Baker", "Hi, Hi, where is my card?",
                                 "Where is my card?\n\nBest regards,\nSofia Patel"], phrases) == \
         ["Where is my card?", "where is my card?", "Where is my card?"]
