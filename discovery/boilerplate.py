@@ -28,6 +28,8 @@ MIN_SHARE = 0.1
 MIN_CLASSES = 3
 MAX_CLASS_SHARE = 0.5
 MIN_LABELED = 5
+ONE_FILLER_SHARE = 0.8  # a greeting's or sign-off's filler this share of whose labeled rows are of one class names it
+FEW_FILLERS_PER_CLASS = 3  # fillers no more varied than this many a labeled class may be the classes' names
 SAMPLE = 20_000  # distinct texts the phrases are counted on (250,000 texts of ~190 words: 119 s and 2.5 GB counted whole)
 MIN_STRETCH_WORDS = 6  # words in a row the phrases cover, for them to be taken out of a text
 # phrases with a slot: 2 words, 1 to 3 words that vary, 2 words ("Kind regards, <a name>. Sent from my iPhone":
@@ -58,6 +60,10 @@ MIN_END_SHARE = 0.5
 _UNSPACED_CHAR = f"[{HAN}{KATAKANA}{HIRAGANA}]"
 _WORD = re.compile(f"{_UNSPACED_CHAR}|(?:(?!{_UNSPACED_CHAR}){WORD_CHAR})+")
 _SEPARATORS = " \t\r\n:;,.!?-\u2013\u2014|>)]}*\u3000，。！？：；、）」』】"  # with Chinese and Japanese punctuation
+
+
+# what a greeting's cut leaves before the text's own words: separators, a full stop only where no word follows it
+_LEADING_SEPARATORS = re.compile("^(?:[" + re.escape(_SEPARATORS.replace(".", "")) + r"]|\.(?!\w))+")
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
@@ -184,10 +190,13 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
     if len(labeled) > SAMPLE:
         labeled = np.sort(np.random.RandomState(0).choice(labeled, SAMPLE, replace=False))
     distinct, held = without_boilerplate(distinct, phrases), without_boilerplate([texts[i] for i in labeled], phrases)
-    found = frozenset()
+    found, n_classes = frozenset(), len(np.unique(labels[labeled]))
     for _ in range(EDGE_ROUNDS):
-        counts = Counter(edge for text in distinct for edge in _edge_set(text))
-        frequent = {edge for edge, n in counts.items() if n >= MIN_SHARE * len(distinct)} - found
+        seen: dict[tuple, Counter] = {}  # each edge's fillers (its slot's words, its numbers) over the texts
+        for text in distinct:
+            for edge, (name, digits) in {edge: (name, digits) for edge, _, name, digits in _edges(text)}.items():
+                seen.setdefault(edge, Counter())[name, digits] += 1
+        frequent = {edge for edge, fillers in seen.items() if fillers.total() >= MIN_SHARE * len(distinct)} - found
         classes_of: dict[tuple, Counter] = {edge: Counter() for edge in frequent}
         # what varies in each (its slot's words, its numbers) and the classes of the labeled rows holding it
         names: dict[tuple, dict[tuple, Counter]] = {edge: {} for edge in frequent}
@@ -200,7 +209,8 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
                 names[edge].setdefault(name, Counter())[int(label)] += 1
                 numbers[edge].setdefault(digits, Counter())[int(label)] += 1
         new = {edge for edge, by_class in classes_of.items() if _tells_no_class(by_class)
-               and not _mostly_one_class(names[edge]) and not _mostly_one_class(numbers[edge])}
+               and not _tells_class(names[edge], _merged(seen[edge], 0), n_classes)
+               and not _tells_class(numbers[edge], _merged(seen[edge], 1), n_classes)}
         if not new:
             break
         found |= new
@@ -216,14 +226,31 @@ def _tells_no_class(by_class: Counter) -> bool:
     return held >= MIN_LABELED and len(by_class) >= MIN_CLASSES and max(by_class.values()) <= MAX_CLASS_SHARE * held
 
 
-def _mostly_one_class(fillers: dict) -> bool:
-    """Whether what fills a phrase's varying part (``fillers``: each filler and the classes of the labeled rows
-    holding it) tells classes apart: the fillers two labeled rows or more share, ``MIN_LABELED`` rows at least,
-    sit over ``MAX_CLASS_SHARE`` in one class each ("Product: Music", "Thanks! #CardArrival" or "Queue: 40" after
-    a break named the class, and the class was cut in every text, helper 82). Fillers seen once each (a customer's
-    own name, an order number) say nothing of a class: they do not."""
+def _tells_class(fillers: dict, seen: Counter, n_classes: int) -> bool:
+    """Whether what fills a phrase's varying part tells classes apart (``fillers``: each filler and the classes of the
+    labeled rows holding it; ``seen``: how many texts hold each): "Product: Music", "Thanks! #CardArrival" or
+    "Queue: 40" after a break named the class, and the class was cut in every text (helper 82). It does where the
+    fillers two labeled rows or more share, ``MIN_LABELED`` rows at least, sit over ``MAX_CLASS_SHARE`` in one class
+    each, or one filler ``MIN_LABELED`` labeled rows hold sits in one class (``ONE_FILLER_SHARE``: "Apple Pay" among
+    names), and where the labeled rows cannot say, fillers that repeat hold half the texts or more and are few, at
+    most ``FEW_FILLERS_PER_CLASS`` times the labeled classes (a field whose values name the classes, each labeled
+    once: helper 85; customers' names are many). Fillers seen once each (customers' own names, order numbers) say
+    nothing of a class."""
     rows, in_one_class = _shared_fillers(fillers)
-    return rows >= MIN_LABELED and in_one_class > MAX_CLASS_SHARE * rows
+    if rows >= MIN_LABELED:
+        return in_one_class > MAX_CLASS_SHARE * rows or any(
+            max(by_class.values()) >= ONE_FILLER_SHARE * sum(by_class.values())
+            for by_class in fillers.values() if sum(by_class.values()) >= MIN_LABELED)
+    repeated = {filler: n for filler, n in seen.items() if n >= 2}
+    return sum(repeated.values()) >= 0.5 * seen.total() and len(repeated) <= FEW_FILLERS_PER_CLASS * n_classes
+
+
+def _merged(seen: Counter, part: int) -> Counter:
+    """``seen`` (texts holding each (slot words, numbers) pair) counted by one ``part`` of the pair."""
+    merged = Counter()
+    for fillers, n in seen.items():
+        merged[fillers[part]] += n
+    return merged
 
 
 def _shared_fillers(fillers: dict) -> tuple[int, int]:
@@ -293,7 +320,7 @@ def _without_edges(text: str, edges: frozenset) -> str:
         if (start, end) == (0, len(text)):
             break
         kept = text[start:end] if start < end else ""
-        kept = kept.lstrip(_SEPARATORS.replace(".", "")) if start else kept  # ".htaccess" after "Hi all, " keeps its dot
+        kept = _LEADING_SEPARATORS.sub("", kept) if start else kept  # ".htaccess" after "Hi all, " keeps its dot
         text = kept.rstrip() if end < len(text) else kept
     return text.strip() if text != given else text
 
