@@ -32,7 +32,7 @@ ONE_FILLER_SHARE = 0.8  # a greeting's or sign-off's filler this share of whose 
 FEW_FILLERS_PER_CLASS = 3  # fillers no more varied than this many a labeled class may be the classes' names
 SAMPLE = 20_000  # distinct texts the phrases are counted on (250,000 texts of ~190 words: 119 s and 2.5 GB counted whole)
 MIN_STRETCH_WORDS = 6  # words in a row the phrases cover, for them to be taken out of a text
-# phrases with a slot: 2 words, 1 to 3 words that vary, 2 words ("Kind regards, <a name>. Sent from my iPhone":
+# phrases with a slot: 2 or 3 words, 1 to 4 words that vary, 2 words ("Kind regards, <a name>. Sent from my iPhone":
 # ten names, each under MIN_SHARE, left a candidate "luis, luis perez, perez" of every class)
 SLOT_WORDS = (1, 2, 3, 4)
 SLOT_ANCHORS = (2, 3)  # fixed words before a slot ("Hi, this is <name> from Acme": with two, "Hi" stayed in every text)
@@ -86,7 +86,7 @@ def _grams(w: list, pairs: set) -> set:
 def _slotted(w: list, pairs: set):
     """Each phrase with a slot in ``w``: ``a`` words (``SLOT_ANCHORS``), ``SLOT``, two words, with ``k`` words of
     ``SLOT_WORDS`` in the slot; yields where it starts, ``a``, ``k`` and the phrase. One phrase whatever ``k``: a
-    signature's names of one, two and three words are counted together (each length under ``MIN_SHARE`` left
+    signature's names of one to four words are counted together (each length under ``MIN_SHARE`` left
     them all). Only where the two words before the slot and the two after it are a pair of ``pairs`` (the pairs
     ``MIN_SHARE`` of the texts hold: a phrase is never more common than its pairs), which spares most of the time."""
     ends = [i for i in range(1, len(w)) if (w[i - 1], w[i]) in pairs]  # where a pair ends
@@ -106,8 +106,9 @@ def _slotted(w: list, pairs: set):
 
 def _slots_telling_classes(grams: set, labeled: list) -> set:
     """The phrases with a slot among ``grams`` that are no slot for a name (``labeled``: the words and label of the
-    labeled rows holding one): its fillers, among those two labeled rows or more share, tell classes apart (more than ``MAX_CLASS_SHARE`` of their rows in one class per filler) or
-    are too few to say (a short question between a greeting and a signature is the text, not a name), or one word
+    labeled rows holding one): its fillers, among those two labeled rows or more share, tell classes apart (of all
+    their rows, more than ``MAX_CLASS_SHARE`` in each filler's commonest class: ``_shared_fillers``) or are too few
+    to say (a short question between a greeting and a signature is the text, not a name), or one word
     starts or ends more than half of them (the slot is not where the phrase varies: ('card', 'kind', <3>, 'sent',
     'from') holds "regards <name>" and would cut the question's last word)."""
     by_filler: dict[tuple, dict[tuple, Counter]] = {gram: {} for gram in grams if len(gram) != MIN_WORDS}
@@ -138,7 +139,7 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
     phrase only one unnamed category's texts share would be that category's signal."""
     texts = [text if isinstance(text, str) else "" for text in texts]
     distinct = list(dict.fromkeys(texts))
-    if len(distinct) < 20:
+    if len(distinct) < 20 or labels is None:  # without labels nothing tells boilerplate from a category's words
         return frozenset()
     if len(distinct) > SAMPLE:  # a share is measured as well on a sample, in a fraction of the time and memory
         chosen = np.random.RandomState(0).choice(len(distinct), SAMPLE, replace=False)
@@ -149,8 +150,6 @@ def find_boilerplate(texts, labels: np.ndarray | None = None) -> frozenset:
     counts = Counter(gram for w in read for gram in _grams(w, pairs))
     del read
     frequent = {gram for gram, n in counts.items() if n >= MIN_SHARE * len(distinct)}
-    if labels is None:
-        return frozenset()
     labels = np.asarray(labels)
     phrases = _stretch_phrases(texts, labels, frequent, pairs) if frequent else frozenset()
     return phrases | _edge_phrases(texts, labels, distinct, phrases)
@@ -192,11 +191,14 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
     distinct, held = without_boilerplate(distinct, phrases), without_boilerplate([texts[i] for i in labeled], phrases)
     found, n_classes = frozenset(), len(np.unique(labels[labeled]))
     for _ in range(EDGE_ROUNDS):
-        seen: dict[tuple, Counter] = {}  # each edge's fillers (its slot's words, its numbers) over the texts
+        seen_names: dict[tuple, Counter] = {}  # each edge's fillers over the texts: its slot's words, its numbers
+        seen_numbers: dict[tuple, Counter] = {}
         for text in distinct:
             for edge, (name, digits) in {edge: (name, digits) for edge, _, name, digits in _edges(text)}.items():
-                seen.setdefault(edge, Counter())[name, digits] += 1
-        frequent = {edge for edge, fillers in seen.items() if fillers.total() >= MIN_SHARE * len(distinct)} - found
+                seen_names.setdefault(edge, Counter())[name] += 1
+                seen_numbers.setdefault(edge, Counter())[digits] += 1
+        frequent = {edge for edge, held_by in seen_names.items() if held_by.total() >= MIN_SHARE * len(distinct)}
+        frequent -= found
         classes_of: dict[tuple, Counter] = {edge: Counter() for edge in frequent}
         # what varies in each (its slot's words, its numbers) and the classes of the labeled rows holding it
         names: dict[tuple, dict[tuple, Counter]] = {edge: {} for edge in frequent}
@@ -209,8 +211,8 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
                 names[edge].setdefault(name, Counter())[int(label)] += 1
                 numbers[edge].setdefault(digits, Counter())[int(label)] += 1
         new = {edge for edge, by_class in classes_of.items() if _tells_no_class(by_class)
-               and not _tells_class(names[edge], _merged(seen[edge], 0), n_classes)
-               and not _tells_class(numbers[edge], _merged(seen[edge], 1), n_classes)}
+               and not _tells_class(names[edge], seen_names[edge], n_classes)
+               and not _tells_class(numbers[edge], seen_numbers[edge], n_classes)}
         if not new:
             break
         found |= new
@@ -230,9 +232,9 @@ def _tells_class(fillers: dict, seen: Counter, n_classes: int) -> bool:
     """Whether what fills a phrase's varying part tells classes apart (``fillers``: each filler and the classes of the
     labeled rows holding it; ``seen``: how many texts hold each): "Product: Music", "Thanks! #CardArrival" or
     "Queue: 40" after a break named the class, and the class was cut in every text (helper 82). It does where the
-    fillers two labeled rows or more share, ``MIN_LABELED`` rows at least, sit over ``MAX_CLASS_SHARE`` in one class
-    each, or one filler ``MIN_LABELED`` labeled rows hold sits in one class (``ONE_FILLER_SHARE``: "Apple Pay" among
-    names), and where the labeled rows cannot say, fillers that repeat hold half the texts or more and are few, at
+    fillers two labeled rows or more share, ``MIN_LABELED`` rows at least, sit over ``MAX_CLASS_SHARE`` in their
+    commonest classes (over all of them), or one filler ``MIN_LABELED`` labeled rows hold sits in one class
+    (``ONE_FILLER_SHARE``: "Apple Pay" among names), and where the labeled rows cannot say, fillers that repeat hold half the texts or more and are few, at
     most ``FEW_FILLERS_PER_CLASS`` times the labeled classes (a field whose values name the classes, each labeled
     once: helper 85; customers' names are many). Fillers seen once each (customers' own names, order numbers) say
     nothing of a class."""
@@ -245,23 +247,11 @@ def _tells_class(fillers: dict, seen: Counter, n_classes: int) -> bool:
     return sum(repeated.values()) >= 0.5 * seen.total() and len(repeated) <= FEW_FILLERS_PER_CLASS * n_classes
 
 
-def _merged(seen: Counter, part: int) -> Counter:
-    """``seen`` (texts holding each (slot words, numbers) pair) counted by one ``part`` of the pair."""
-    merged = Counter()
-    for fillers, n in seen.items():
-        merged[fillers[part]] += n
-    return merged
-
-
 def _shared_fillers(fillers: dict) -> tuple[int, int]:
     """Of the fillers (each with the classes of the labeled rows holding it) two labeled rows or more share: how
     many rows hold them, and how many of those are in each one's commonest class."""
     shared = [counts for counts in fillers.values() if sum(counts.values()) >= 2]
     return sum(sum(counts.values()) for counts in shared), sum(max(counts.values()) for counts in shared)
-
-
-def _edge_set(text: str) -> set:
-    return {edge for edge, *_ in _edges(text)}
 
 
 def _edge_words(text: str) -> list:

@@ -303,7 +303,7 @@ def test_a_short_greeting_and_a_sign_off_with_a_name_go_and_a_ticket_of_nothing_
 
 
 def test_what_follows_a_sign_off_stays_unless_it_reads_as_a_name_and_numbers_are_no_breaks():
-    """A sign-off's slot takes a name: capitalized words, no question (helper 81: "Thanks. Also why fees?" lost its
+    """A sign-off's slot takes a name: first and last words capitalized, no question (helper 81: "Thanks. Also why fees?" lost its
     question); "3.50" and "1,000" are numbers, not a break before a sign-off; texts of 0 to 2 words hold no edge
     of their own words only."""
     phrases = frozenset({("thanks", SLOT, END), (START, "hi"), ("0", END), ("best", "regards", SLOT, END)})
@@ -346,13 +346,16 @@ def test_a_field_or_a_tag_after_a_break_that_names_the_class_stays():
 
 
 def test_a_slot_takes_a_name_not_a_class_or_a_second_sign_off():
-    """What a name slot takes: capitalized first and last words with no break between them, no question mark and
-    no word without capitals (helper 84: "Thanks, Apple Pay refund", "谢谢！请处理" and "Music Service\nRegards,\nAnna"
-    were taken as names once a sign-off was found)."""
+    """What a name slot takes: first and last words capitalized, no break between its words (so not a second
+    sign-off before the name), no question mark, and no script without capitals (helper 84: "Thanks, Apple Pay
+    refund", "谢谢！请处理" and "Music Service\nRegards,\nAnna" were taken as names once a sign-off was found); and
+    a greeting's cut leaves no lone full stop."""
     phrases = frozenset({("thanks", SLOT, END), ("regards", SLOT, END), ("谢", "谢", SLOT, END)})
     kept = ["My card was declined. Thanks, Apple Pay refund", "Where is my card? Thanks, 40 Euro fee",
             "我的卡丢了。谢谢！请处理"]
     assert without_boilerplate(kept, phrases) == kept
+    twice = "my card is late. Regards,\nMusic Service\nRegards,\nAnna"  # the slot is "Anna" alone
+    assert [at for edge, at, *_ in _edges(twice) if edge == ("regards", SLOT, END)] == [twice.rindex("Regards")]
     assert without_boilerplate(["Hello. My card is late", "Hello.\nThanks,\nAnna Lee"],
                                phrases | {(START, "hello")}) == ["My card is late", ""]  # no dot left behind
 
@@ -368,5 +371,3 @@ def test_a_slot_whose_fillers_name_classes_is_kept_however_few_or_many_labels_sa
     signed = [f"my question number {i} here\nThanks,\n{'Apple Pay' if i < 5 else 'Anna'}" for i in range(60)]
     labels = np.array([0] * 5 + [i % 6 for i in range(5, 60)])
     assert ("thanks", SLOT, END) not in find_boilerplate(signed, labels)
-    twice = "my card is late. Regards,\nMusic Service\nRegards,\nAnna"  # the slot is "Anna" alone
-    assert [at for edge, at, *_ in _edges(twice) if edge == ("regards", SLOT, END)] == [twice.rindex("Regards")]
