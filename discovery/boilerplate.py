@@ -27,8 +27,11 @@ MIN_SHARE = 0.1
 # the labeled rows holding a phrase: of this many classes at least, none holding more than MAX_CLASS_SHARE of them
 MIN_CLASSES = 3
 MAX_CLASS_SHARE = 0.5
+# a class labeled more than the others may hold more of a phrase's rows: up to SIZE_SLACK times its share of every
+# labeled row (a greeting every text opens with was kept where one class held 80% of the labels: helper 86)
+SIZE_SLACK = 1.25
 MIN_LABELED = 5
-ONE_FILLER_SHARE = 0.8  # a greeting's or sign-off's filler this share of whose labeled rows are of one class names it
+ONE_FILLER_SHARE = 0.8  # a greeting's or sign-off's filler with this share of its labeled rows in one class may name it
 FEW_FILLERS_PER_CLASS = 3  # fillers no more varied than this many a labeled class may be the classes' names
 SAMPLE = 20_000  # distinct texts the phrases are counted on (250,000 texts of ~190 words: 119 s and 2.5 GB counted whole)
 MIN_STRETCH_WORDS = 6  # words in a row the phrases cover, for them to be taken out of a text
@@ -104,7 +107,7 @@ def _slotted(w: list, pairs: set):
                     yield i, a, k, (*w[i:end + 1], SLOT, w[right], w[right + 1])
 
 
-def _slots_telling_classes(grams: set, labeled: list) -> set:
+def _slots_telling_classes(grams: set, labeled: list, share: dict) -> set:
     """The phrases with a slot among ``grams`` that are no slot for a name (``labeled``: the words and label of the
     labeled rows holding one): its fillers, among those two labeled rows or more share, tell classes apart (of all
     their rows, more than ``MAX_CLASS_SHARE`` in each filler's commonest class: ``_shared_fillers``) or are too few
@@ -119,13 +122,13 @@ def _slots_telling_classes(grams: set, labeled: list) -> set:
                 by_filler[phrase].setdefault(tuple(w[i + a:i + a + k]), Counter())[label] += 1
     telling = set()
     for gram, fillers in by_filler.items():
-        rows, in_one_class = _shared_fillers(fillers)
+        rows, in_one_class, allowed = _shared_fillers(fillers, share)
         total = sum(sum(counts.values()) for counts in fillers.values())
         ends = [Counter(), Counter()]
         for filler, counts in fillers.items():
             ends[0][filler[0]] += sum(counts.values())
             ends[1][filler[-1]] += sum(counts.values())
-        if (rows < MIN_LABELED or in_one_class > MAX_CLASS_SHARE * rows
+        if (rows < MIN_LABELED or in_one_class > allowed
                 or any(max(end.values()) > 0.5 * total for end in ends)):
             telling.add(gram)
     return telling
@@ -170,13 +173,14 @@ def _stretch_phrases(texts: list, labels: np.ndarray, frequent: set, pairs: set)
             holding_ends.update({tuple(w[i:i + MIN_WORDS - 1]) for i in range(len(w) - MIN_WORDS + 2)} & ends)
             if any(len(gram) != MIN_WORDS for gram in in_text):
                 holding_slots.append((w, int(label)))
-    found = {gram for gram, by_class in classes_of.items() if _tells_no_class(by_class)}
+    share = _label_shares(labels)
+    found = {gram for gram, by_class in classes_of.items() if _tells_no_class(by_class, share)}
     held = {gram: sum(by_class.values()) for gram, by_class in classes_of.items()}
     open_ended = {gram for gram in found if len(gram) == MIN_WORDS and any(
         held[gram] < MIN_END_SHARE * holding_ends[part] for part in (gram[:-1], gram[1:]))}
     # and a slot's third word before it, where it is the text's own ('card' ending a tenth of the questions)
     open_ended |= {gram for gram in found if gram[3:4] == (SLOT,) and held[gram] < MIN_END_SHARE * held.get(gram[1:], 0)}
-    return frozenset(found - open_ended - _slots_telling_classes(found, holding_slots))
+    return frozenset(found - open_ended - _slots_telling_classes(found, holding_slots, share))
 
 
 def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: frozenset) -> frozenset:
@@ -189,7 +193,7 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
     if len(labeled) > SAMPLE:
         labeled = np.sort(np.random.RandomState(0).choice(labeled, SAMPLE, replace=False))
     distinct, held = without_boilerplate(distinct, phrases), without_boilerplate([texts[i] for i in labeled], phrases)
-    found, n_classes = frozenset(), len(np.unique(labels[labeled]))
+    found, n_classes, share = frozenset(), len(np.unique(labels[labeled])), _label_shares(labels[labeled])
     for _ in range(EDGE_ROUNDS):
         seen_names: dict[tuple, Counter] = {}  # each edge's fillers over the texts: its slot's words, its numbers
         seen_numbers: dict[tuple, Counter] = {}
@@ -210,9 +214,9 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
                 classes_of[edge][int(label)] += 1
                 names[edge].setdefault(name, Counter())[int(label)] += 1
                 numbers[edge].setdefault(digits, Counter())[int(label)] += 1
-        new = {edge for edge, by_class in classes_of.items() if _tells_no_class(by_class)
-               and not _tells_class(names[edge], seen_names[edge], n_classes)
-               and not _tells_class(numbers[edge], seen_numbers[edge], n_classes)}
+        new = {edge for edge, by_class in classes_of.items() if _tells_no_class(by_class, share)
+               and not _tells_class(names[edge], seen_names[edge], n_classes, share)
+               and not _tells_class(numbers[edge], seen_numbers[edge], n_classes, share)}
         if not new:
             break
         found |= new
@@ -221,37 +225,63 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
     return found
 
 
-def _tells_no_class(by_class: Counter) -> bool:
+def _tells_no_class(by_class: Counter, share: dict) -> bool:
     """Whether the labeled rows holding a phrase (``by_class``: how many of each class) are ``MIN_LABELED`` at least,
-    of ``MIN_CLASSES`` classes or more, none holding more than ``MAX_CLASS_SHARE`` of them."""
+    of ``MIN_CLASSES`` classes or more, none holding more than its ``_class_limit`` of them (``share``: each class's
+    share of every labeled row)."""
     held = sum(by_class.values())
-    return held >= MIN_LABELED and len(by_class) >= MIN_CLASSES and max(by_class.values()) <= MAX_CLASS_SHARE * held
+    return held >= MIN_LABELED and len(by_class) >= MIN_CLASSES and all(
+        n <= _class_limit(c, share) * held for c, n in by_class.items())
 
 
-def _tells_class(fillers: dict, seen: Counter, n_classes: int) -> bool:
+def _class_limit(c: int, share: dict, limit: float = MAX_CLASS_SHARE) -> float:
+    """The share of a phrase's labeled rows class ``c`` may hold with the phrase telling no class apart: ``limit``,
+    or ``SIZE_SLACK`` times ``c``'s share of every labeled row where that is more."""
+    return max(limit, SIZE_SLACK * share.get(c, 0.0))
+
+
+def _label_shares(labels: np.ndarray) -> dict:
+    """Each class's share of the labeled rows of ``labels`` (-1 unlabeled)."""
+    classes, counts = np.unique(labels[labels >= 0], return_counts=True)
+    return {int(c): n / max(counts.sum(), 1) for c, n in zip(classes, counts)}
+
+
+def _tells_class(fillers: dict, seen: Counter, n_classes: int, share: dict) -> bool:
     """Whether what fills a phrase's varying part tells classes apart (``fillers``: each filler and the classes of the
     labeled rows holding it; ``seen``: how many texts hold each): "Product: Music", "Thanks! #CardArrival" or
     "Queue: 40" after a break named the class, and the class was cut in every text (helper 82). It does where the
-    fillers two labeled rows or more share, ``MIN_LABELED`` rows at least, sit over ``MAX_CLASS_SHARE`` in their
-    commonest classes (over all of them), or one filler ``MIN_LABELED`` labeled rows hold sits in one class
-    (``ONE_FILLER_SHARE``: "Apple Pay" among names), and where the labeled rows cannot say, fillers that repeat hold half the texts or more and are few, at
+    fillers two labeled rows or more share, ``MIN_LABELED`` rows at least, sit in their commonest classes over the
+    ``_class_limit`` (over all of them), or one class holds one filler (``_one_class_holds``: "Apple Pay" among
+    names), and where the labeled rows cannot say, fillers that repeat hold half the texts or more and are few, at
     most ``FEW_FILLERS_PER_CLASS`` times the labeled classes (a field whose values name the classes, each labeled
     once: helper 85; customers' names are many). Fillers seen once each (customers' own names, order numbers) say
     nothing of a class."""
-    rows, in_one_class = _shared_fillers(fillers)
+    rows, in_one_class, allowed = _shared_fillers(fillers, share)
     if rows >= MIN_LABELED:
-        return in_one_class > MAX_CLASS_SHARE * rows or any(
-            max(by_class.values()) >= ONE_FILLER_SHARE * sum(by_class.values())
-            for by_class in fillers.values() if sum(by_class.values()) >= MIN_LABELED)
+        return in_one_class > allowed or any(_one_class_holds(by_class, share) for by_class in fillers.values())
     repeated = {filler: n for filler, n in seen.items() if n >= 2}
     return sum(repeated.values()) >= 0.5 * seen.total() and len(repeated) <= FEW_FILLERS_PER_CLASS * n_classes
 
 
-def _shared_fillers(fillers: dict) -> tuple[int, int]:
+def _one_class_holds(by_class: Counter, share: dict) -> bool:
+    """Whether one class holds a filler: ``MIN_LABELED`` labeled rows or more, ``ONE_FILLER_SHARE`` of them in one
+    class, and more than two standard deviations above what that class's share of the labels predicts (a class of
+    80% of the labels holding every row of a name signed five times is chance)."""
+    held = sum(by_class.values())
+    return held >= MIN_LABELED and any(
+        n >= ONE_FILLER_SHARE * held
+        and n > held * share.get(c, 0.0) + 2 * np.sqrt(held * share.get(c, 0.0) * (1 - share.get(c, 0.0)))
+        for c, n in by_class.items())
+
+
+def _shared_fillers(fillers: dict, share: dict) -> tuple[int, int, float]:
     """Of the fillers (each with the classes of the labeled rows holding it) two labeled rows or more share: how
-    many rows hold them, and how many of those are in each one's commonest class."""
+    many rows hold them, how many of those are in each one's commonest class, and how many could be with the
+    fillers telling no class apart (``_class_limit`` of each commonest class)."""
     shared = [counts for counts in fillers.values() if sum(counts.values()) >= 2]
-    return sum(sum(counts.values()) for counts in shared), sum(max(counts.values()) for counts in shared)
+    commonest = [max(counts, key=counts.get) for counts in shared]
+    return (sum(sum(counts.values()) for counts in shared), sum(counts[c] for counts, c in zip(shared, commonest)),
+            sum(_class_limit(c, share) * sum(counts.values()) for counts, c in zip(shared, commonest)))
 
 
 def _edge_words(text: str) -> list:
