@@ -198,22 +198,20 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
         seen_names: dict[tuple, Counter] = {}  # each edge's fillers over the texts: its slot's words, its numbers
         seen_numbers: dict[tuple, Counter] = {}
         for text in distinct:
-            for edge, (name, digits) in {edge: (name, digits) for edge, _, name, digits in _edges(text)}.items():
+            for edge, (name, digits) in _fillers_of(text).items():
                 seen_names.setdefault(edge, Counter())[name] += 1
                 seen_numbers.setdefault(edge, Counter())[digits] += 1
         frequent = {edge for edge, held_by in seen_names.items() if held_by.total() >= MIN_SHARE * len(distinct)}
         frequent -= found
-        classes_of: dict[tuple, Counter] = {edge: Counter() for edge in frequent}
         # what varies in each (its slot's words, its numbers) and the classes of the labeled rows holding it
         names: dict[tuple, dict[tuple, Counter]] = {edge: {} for edge in frequent}
         numbers: dict[tuple, dict[tuple, Counter]] = {edge: {} for edge in frequent}
         for text, label in zip(held, labels[labeled]) if frequent else ():
-            # the last one listed of an edge found twice: the widest, which the cut takes
-            in_text = {edge: (name, digits) for edge, _, name, digits in _edges(text) if edge in frequent}
-            for edge, (name, digits) in in_text.items():
-                classes_of[edge][int(label)] += 1
-                names[edge].setdefault(name, Counter())[int(label)] += 1
-                numbers[edge].setdefault(digits, Counter())[int(label)] += 1
+            for edge, (name, digits) in _fillers_of(text).items():
+                if edge in frequent:
+                    names[edge].setdefault(name, Counter())[int(label)] += 1
+                    numbers[edge].setdefault(digits, Counter())[int(label)] += 1
+        classes_of = {edge: sum(by_filler.values(), Counter()) for edge, by_filler in names.items()}
         new = {edge for edge, by_class in classes_of.items() if _tells_no_class(by_class, share)
                and not _tells_class(names[edge], seen_names[edge], n_classes, share)
                and not _tells_class(numbers[edge], seen_numbers[edge], n_classes, share)}
@@ -223,6 +221,12 @@ def _edge_phrases(texts: list, labels: np.ndarray, distinct: list, phrases: froz
         distinct = [_without_edges(text, found) for text in distinct]
         held = [_without_edges(text, found) for text in held]
     return found
+
+
+def _fillers_of(text: str) -> dict:
+    """Each edge ``text`` holds (``_edges``) and what varies in it, (slot words, words with digits); of an edge found
+    twice, the last listed: the widest, which the cut takes."""
+    return {edge: (name, digits) for edge, _, name, digits in _edges(text)}
 
 
 def _tells_no_class(by_class: Counter, share: dict) -> bool:
