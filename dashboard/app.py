@@ -20,6 +20,7 @@ st.set_page_config(page_title="label-discovery", page_icon=":material/label:", l
 
 from dashboard import state  # noqa: E402
 from discovery import DiscoveryConfig  # noqa: E402
+from discovery.boilerplate import refused_phrase  # noqa: E402
 from discovery.pipeline import fill_methods_for  # noqa: E402
 from discovery.result import describe_decision  # noqa: E402
 
@@ -79,6 +80,11 @@ def settings_sidebar() -> None:
             words = st.checkbox("Blend in the texts' words when not fine-tuning", value=bool(config.fill_words),
                                 key="set_words", help="A classifier on the texts' words joins the fill-in when the "
                                                       "model is not fine-tuned (it helps most with few labels).")
+            leave_out_typed = st.text_area(
+                "Phrases to leave out (one a line)", value="\n".join(config.leave_out), key="set_leave_out",
+                help="The model, the keywords and the fill-in do not read these, wherever a text holds them, in any "
+                     "case (a signature such as 'Sent from my iPhone'; digits stand for any number). The files keep "
+                     "every text whole. Greetings, headers and sign-offs many texts share are found without it.")
         if st.form_submit_button("Run", type="primary", width="stretch"):
             model = None if model_choice == models[0] else "tfidf" if model_choice == "tfidf" else model_name.strip()
             if model == "":
@@ -100,6 +106,11 @@ def settings_sidebar() -> None:
                 st.error(state.plain(f"Layers to fine-tune: {layers_typed.strip()!r} is not auto, all or a whole number "
                                      "of layers from 1 to 1,000; type one of those, or leave it empty for auto."))
                 return
+            leave_out = tuple(dict.fromkeys(line.strip() for line in leave_out_typed.splitlines() if line.strip()))
+            refused = [(phrase, why) for phrase in leave_out if (why := refused_phrase(phrase))]
+            if refused:
+                st.error(state.plain(f"Phrases to leave out: {refused[0][0]!r} {refused[0][1]}; or delete the line."))
+                return
             if method == "hdbscan" and new_clusters is not None:
                 st.error("hdbscan finds its own number of new categories (the min cluster size sets how fine): "
                          "empty the number of new categories, or pick seeded-kmeans.")
@@ -109,7 +120,7 @@ def settings_sidebar() -> None:
                 noise_budget=float(noise), adapt=bool(adapt),
                 adapt_layers=layers if layers in ("auto", "all") else int(layers),
                 fill_methods=fill_methods_for(balance),
-                fill_words=bool(words),
+                fill_words=bool(words), leave_out=leave_out,
                 n_new_clusters=None if new_clusters is None else int(new_clusters),
                 # a reviewed copy keeps the count of new categories kept from the run before (state.switch_source)
                 preferred_n_new_clusters=config.preferred_n_new_clusters if new_clusters is None else None)

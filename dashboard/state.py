@@ -33,7 +33,8 @@ from discovery.pipeline import STAGES, effective_config, table_boilerplate, tabl
 from discovery.language import language_warning
 from discovery.result_store import ResultStore
 from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
-from discovery.workspace import UPLOADS_FOLDER, atomic_write_json, safe_upload_path, save_upload, saved_workspaces
+from discovery.workspace import (UPLOADS_FOLDER, atomic_write_json, keyed_settings, safe_upload_path, save_upload,
+                                 saved_workspaces)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = ROOT / "data" / "banking_demo.csv"
@@ -250,6 +251,7 @@ def remembered_session() -> tuple[Source, DiscoveryConfig] | None:
         source = Source(**{f.name: record["source"][f.name] for f in fields(Source) if f.name in record["source"]})
         settings = {f.name: record["config"][f.name] for f in fields(DiscoveryConfig) if f.name in record["config"]}
         settings["fill_methods"] = tuple(settings.get("fill_methods", DiscoveryConfig.fill_methods))
+        settings["leave_out"] = tuple(settings.get("leave_out", ()))
         config = DiscoveryConfig(**settings)
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -319,7 +321,7 @@ def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None
                "unlabeled_marker": source.unlabeled_marker, "missing_words": source.missing_words}
 
     def run_settings(settings: dict) -> dict:  # as the workspace key compares them, the kept count aside
-        return {k: v for k, v in settings.items() if k not in ("cache_dir", "make_map", "preferred_n_new_clusters")}
+        return {k: v for k, v in keyed_settings(settings).items() if k != "preferred_n_new_clusters"}
 
     current = run_settings(json.loads(config_key(config)))
     same = [saved for saved in saved_workspaces(workspace_root(source))
@@ -600,7 +602,7 @@ SETTING_NAMES = {"model": "Model", "adapt": "Fine-tune", "adapt_layers": "layers
                  "noise_budget": "Noise budget", "preferred_n_new_clusters": "new categories kept from the last run",
                  "text_column": "Text column", "label_column": "Label column", "unlabeled_marker": "unlabeled marker",
                  "missing_words": "missing words read as unlabeled", "fill_methods": "Class shares held",
-                 "fill_words": "Words blended in"}
+                 "fill_words": "Words blended in", "leave_out": "Phrases left out"}
 SETTING_DEFAULTS = {"model": "bundled", "n_new_clusters": "estimated", "min_cluster_size": "automatic",
                     "label_column": "automatic", "unlabeled_marker": "none", "preferred_n_new_clusters": "none"}
 
@@ -610,6 +612,8 @@ def _setting(name: str, value) -> str:
     quoted = name in ("text_column", "label_column", "unlabeled_marker")  # the user's own words
     if name == "fill_methods":  # the only choice of them the dashboard offers
         value = "balanced" in (value or ())
+    if name == "leave_out":
+        value = ", ".join(map(repr, value)) if value else "none"
     shown = SETTING_DEFAULTS.get(name, "default") if value is None else "on" if value is True else "off" \
         if value is False else repr(value) if quoted else str(value)
     return f"{SETTING_NAMES.get(name, name.replace('_', ' '))} {shown}"
@@ -744,9 +748,9 @@ def reading_of(table, config) -> tuple:
     """The table's boilerplate phrases (``table_boilerplate``) and its texts' languages (``table_languages``:
     without that boilerplate), found once per table and seed: warned about before the run, then handed to it."""
     store = _shared_store()
-    key = (*_base_key(table, config)[:-1], config.random_state)  # the labels too: they tell boilerplate apart
+    key = (*_base_key(table, config)[:-1], config.random_state, config.leave_out)  # the labels too: they tell boilerplate apart
     if key not in store["readings"]:
-        boilerplate = table_boilerplate(table)
+        boilerplate = table_boilerplate(table, config.leave_out)
         _remember(store["readings"], key, (boilerplate, table_languages(table, config.random_state, boilerplate)),
                   limit=32)
     return store["readings"][key]

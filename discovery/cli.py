@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-words", dest="words", action="store_false",
                      help="when the model is not fine-tuned, leave the texts' words out of the fill-in (blend and "
                           "balanced take in a classifier on them by default)")
+    run.add_argument("--leave-out", action="append", default=None, metavar="PHRASE",
+                     help="a phrase the model, the keywords and the fill-in do not read, wherever a text holds it, in "
+                          "any case (a signature such as 'Sent from my iPhone'; digits stand for any number); give it "
+                          "again for more. The files keep every text whole")
     run.add_argument("--new-clusters", type=int, default=None, metavar="N",
                      help="seeded-kmeans: look for N new categories beyond the labeled ones (default: estimated from the data)")
     run.add_argument("--keep-new-clusters", type=int, default=None, metavar="N",
@@ -160,7 +164,9 @@ def parse_args(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace
     3.12 drops it and leaves [])."""
     args = parser.parse_args(argv)
     for name, value in vars(args).items():
-        if isinstance(value, list) and not value:  # no option takes an empty list: a value "--" was dropped
+        # no option of one value takes an empty list: a value "--" was dropped (--leave-out, given again for more,
+        # starts at None and is never empty: helper 87 found every run refused while it started at [])
+        if isinstance(value, list) and not value:
             setattr(args, name, "--")
     return args
 
@@ -175,7 +181,8 @@ def config_from_args(args) -> "DiscoveryConfig":
     return DiscoveryConfig(model=args.model, method=args.method, random_state=args.seed, adapt=args.adapt,
                            adapt_layers=args.adapt_layers, n_new_clusters=args.new_clusters,
                            preferred_n_new_clusters=args.keep_new_clusters, min_cluster_size=args.min_cluster_size,
-                           noise_budget=noise_budget, fill_methods=fill_methods, fill_words=args.words, make_map=False)
+                           noise_budget=noise_budget, fill_methods=fill_methods, fill_words=args.words,
+                           leave_out=tuple(args.leave_out or ()), make_map=False)
 
 
 def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_column: str = "text",
@@ -209,6 +216,7 @@ def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_colum
              ("--noise-budget", None if config.noise_budget == default.noise_budget else config.noise_budget),
              ("--seed", config.random_state or None)]
     words += [f"{flag}={value}" for flag, value in flags if value is not None]
+    words += [f"--leave-out={phrase}" for phrase in config.leave_out]
     words += [flag for flag, on in (("--missing-words-are-labels", not missing_words), ("--no-adapt", not config.adapt),
                                     ("--no-balance", not balance), ("--no-words", not config.fill_words)) if on]
     return shlex.join(words)
@@ -219,6 +227,7 @@ def cmd_run(args) -> int:
     from .io import read_table
     from .language import language_warning
     from .pipeline import table_boilerplate, table_languages
+    from .boilerplate import refused_phrase
     from .embed import TFIDF_MODEL
     from .pipeline import describe_fill_estimate, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
     from .result import adaptation_note, set_min_confidence, split_cluster
@@ -226,13 +235,16 @@ def cmd_run(args) -> int:
     if Path(args.out).expanduser().is_file():  # found out now, not after the run
         raise InputError(f"--out {args.out}: is a file; give a folder for the output files.")
     check_out_path(args.out, "a folder for the output files")
+    for phrase in args.leave_out or ():
+        if refused := refused_phrase(phrase):
+            raise InputError(f"--leave-out {phrase!r}: {refused}.")
     table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
                        unlabeled_marker=args.unlabeled_marker, encoding=args.encoding,
                        missing_words=args.missing_words)
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
     # said before the run starts, so a researcher can stop it and pick a model that reads the texts
-    boilerplate = table_boilerplate(table)  # found once: the run reads the texts without it too
+    boilerplate = table_boilerplate(table, args.leave_out or ())  # found once: the run reads the texts without it too
     language = table_languages(table, random_state=args.seed, boilerplate=boilerplate)
     if warning := language_warning(language, args.model):
         print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
@@ -324,6 +336,9 @@ def cmd_run(args) -> int:
     note = noise_note(result)
     if note:
         print(f"warning: {note}", file=sys.stderr)
+    for cluster, note in result.phrase_candidate_notes("give it to --leave-out {phrase}").items():
+        print(f"warning: candidate {result.clusters.display_name[cluster]!r} ({result.clusters['size'][cluster]:,} "
+              f"rows; shared_phrase in clusters.csv): {note}", file=sys.stderr)
     note = adaptation_note(result.adaptation)
     if note:
         print(f"adaptation: {note}")

@@ -19,6 +19,7 @@ import re
 import sys
 import unicodedata
 import warnings as _warnings
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -27,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .labels import (LabelCodec, listed, looks_like_a_marker, narrow, normalize_label_spellings, similar_spellings_note,
+from .labels import (LabelCodec, is_whole_number, label_prefixes, listed, looks_like_a_marker, narrow,
+                     normalize_label_spellings, similar_spellings_note,
                      spelling_key)
 
 # .txt: what Excel's "Unicode Text" and "Text (Tab delimited)" write (tab-separated; the first in UTF-16)
@@ -1055,6 +1057,24 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                                "are read as class names; if one of them marks")
                             + f" unlabeled rows, give it as the unlabeled marker (--unlabeled-marker {symbol!r}, the "
                             f"Data page's marker box, or unlabeled_marker={symbol!r} in Python).")
+        if unlabeled_marker is not None:  # read as unlabeled, written otherwise than the marker: a class, maybe
+            marker = _canonical_number(unlabeled_marker.strip())
+            other = Counter(v.strip() for v, lab in zip(original, raw_labels) if lab is None and isinstance(v, str)
+                            and _canonical_number(v.strip()) != marker  # -1.0 for -1: how spreadsheets write it
+                            and _as_label(v, None, missing_words) is not None)
+            if other:
+                shown = listed(other.most_common(),
+                               lambda pair: f"{pair[0]!r} ({pair[1]} row{'s' if pair[1] != 1 else ''})")
+                warnings.append(f"{name}: {shown} in {label_col!r} read as unlabeled: the unlabeled marker "
+                                f"{unlabeled_marker!r} written in another case or spelling; if it is a class, give "
+                                "a marker no class is written as (--unlabeled-marker, the Data page's marker box).")
+        nested = label_prefixes(raw_labels)
+        if nested:
+            shown = listed(nested, lambda pair: f"{pair[0]!r} ({pair[1]} rows) and {pair[2]} labels under it, such as "
+                                                f"{pair[3]!r}", "; ")
+            warnings.append(f"{name}: labels that are the start of other labels in {label_col!r}: {shown}. Each is a "
+                            "class of its own, and a text of a finer class may get the broader one: if the finer "
+                            "classes are kinds of it, label its rows with them, or the finer rows with it.")
         words = missing_words_read(original) if missing_words else {}
         if words:
             shown = ", ".join(f"{word!r} ({count} rows)" for word, count in words.items())
@@ -1070,11 +1090,14 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     case = {a: b for a, b in renamed.items() if a.strip().casefold() == b.strip().casefold()}
     width = {a: b for a, b in renamed.items()
              if a not in case and narrow(a).strip().casefold() == narrow(b).strip().casefold()}
-    zeros = {a: b for a, b in renamed.items() if a not in case and a not in width}
+    zeros = {a: b for a, b in renamed.items() if a not in case and a not in width and is_whole_number(b)}
+    alike = {a: b for a, b in renamed.items() if a not in case and a not in width and a not in zeros}
     for pairs, how in ((case, "differ only by case or spaces"),
                        (width, "differ only by width (full-width letters or digits, as East Asian input methods type "
                                "them)"),
-                       (zeros, "are one number written with and without leading zeros (spreadsheets drop them)")):
+                       (zeros, "are one number written with and without leading zeros (spreadsheets drop them)"),
+                       (alike, "differ only by the separators between their words (_, - or spaces) or by characters "
+                               "that look alike (a no-break space, a curly apostrophe, a dash)")):
         if pairs:
             shown = listed(sorted(pairs.items()), lambda pair: f"{pair[0]!r} -> {pair[1]!r}")
             warnings.append(f"{name}: labels that {how} were unified (to the most frequent spelling): {shown}.")

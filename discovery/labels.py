@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -81,21 +82,36 @@ def narrow(label: str) -> str:
         else char for char in label))
 
 
+# characters that look like others: dashes and a minus as "-", curly quotes as straight ones (a word processor's
+# "customer’s" beside a typed "customer's")
+_LOOK_ALIKES = str.maketrans({**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+                              **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+                              **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"')})
+# between two word characters, any run of spaces (a no-break space, a tab, two spaces), "_" and "-" is one separator
+_INNER_SEPARATORS = re.compile(r"(?<=\w)[\s_\-]+(?=\w)")
+
+
 def spelling_key(label: str) -> str:
     """What two spellings of one label share: the label without surrounding spaces, in any case and width
-    (``narrow``), and a whole number (ASCII digits) without leading zeros (spreadsheets read the code 007 as 7)."""
+    (``narrow``), a whole number (ASCII digits) without leading zeros (spreadsheets read the code 007 as 7), and
+    any other label with look-alike characters as one (a no-break space as a space, a curly apostrophe as a
+    straight one) and "_", "-" and spaces between its words as one separator: ``lost_or_stolen_card`` and ``lost
+    or stolen card``, 10 rows each, were two classes (helper 87), 45 and 36 of one intent's rows apart."""
     key = narrow(str(label)).strip().casefold()
-    return _LEADING_ZEROS.sub(r"\1", key) if _WHOLE_NUMBER.match(key) else key
+    if _WHOLE_NUMBER.match(key):
+        return _LEADING_ZEROS.sub(r"\1", key)
+    return _INNER_SEPARATORS.sub(" ", key.translate(_LOOK_ALIKES))
 
 
 def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | None], dict[str, str]]:
-    """Unify labels that differ only by case, width, surrounding spaces or a whole number's leading zeros (``spelling_key``).
+    """Unify labels that differ only by case, width, surrounding spaces, a whole number's leading zeros, look-alike
+    characters or the separators between their words (``spelling_key``).
 
     Each group of spellings that share a ``spelling_key`` takes its
     most frequent spelling (ties: the alphabetically first). Returns the new labels
     and a map of every changed spelling to the one kept, so callers can report it.
     """
-    stripped = [None if lab is None else lab.strip() for lab in labels]
+    stripped = [None if lab is None else " ".join(lab.split()) for lab in labels]  # a no-break space, a tab as one
     counts = Counter(lab for lab in stripped if lab)
     groups: dict[str, list[tuple[int, str]]] = {}
     for spelling, n in counts.items():
@@ -112,6 +128,35 @@ def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | 
             renamed[original] = kept
         out.append(kept)
     return out, renamed
+
+
+# what follows a label in a finer kind of it ("fees" and "fees/transfer", "fees > exchange", "fees - card")
+_FINER_KIND = re.compile(r"\s*[/>|:]\s*\S|\s+-\s+\S")  # not "." ("3" and "3.5" are two ratings, "U" and "U.S.")
+
+
+def label_prefixes(labels: Iterable[str | None]) -> list[tuple[str, int, int, str]]:
+    """Labels that are the start of others, set apart by a separator (``_FINER_KIND``): (label, its rows,
+    how many labels start with it, the most frequent of them), most rows first. A parent beside its children is two
+    levels of one taxonomy in one column: helper 87's 52 "fees" beside 4 "fees/<kind>" of 12 took 193 of the 339
+    unlabeled fee rows, with nothing said."""
+    counts = Counter(label for label in labels if label is not None)
+    ordered = sorted(counts)
+    found = []
+    for label, n in counts.most_common():
+        under = set()
+        i = bisect_left(ordered, label)
+        while i < len(ordered) and ordered[i].startswith(label):
+            if _FINER_KIND.match(ordered[i], len(label)):
+                under.add(ordered[i])
+            i += 1
+        if under:
+            found.append((label, n, len(under), max(under, key=lambda other: (counts[other], other))))
+    return found
+
+
+def is_whole_number(label: str) -> bool:
+    """``label`` is a whole number in ASCII digits (any width): one class with its leading zeros or without."""
+    return bool(_WHOLE_NUMBER.match(narrow(str(label)).strip()))
 
 
 MAX_TYPO_ROWS = 2  # a label on at most this many rows (and a tenth of the other's) can be a typo of it

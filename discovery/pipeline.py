@@ -16,7 +16,7 @@ import pandas as pd
 
 from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
-from .boilerplate import describe_boilerplate, find_boilerplate, without_boilerplate
+from .boilerplate import describe_boilerplate, find_boilerplate, given_phrases, refused_phrase, without_boilerplate
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
@@ -56,6 +56,14 @@ class DiscoveryConfig:
     known_rows_by_fill: float | None = 0.5  # unlabeled rows in known clusters join the cluster of a fill-in label this sure
     make_map: bool = True  # the dashboard's 2-d map; `discovery run` and `evaluate` skip it (no file they write holds it)
     cache_dir: str | None = None
+    leave_out: tuple[str, ...] = ()  # phrases the run does not read, wherever they stand (boilerplate.given_phrases)
+
+    def __post_init__(self):
+        # one spelling of the same phrases (matched in any case, spaces aside), so that the dashboard keys the runs
+        # and decisions of "Sent from my iPhone" and "sent  from my iphone", typed in any order, as one (helper 88)
+        if isinstance(self.leave_out, (tuple, list)) and all(isinstance(phrase, str) for phrase in self.leave_out):
+            object.__setattr__(self, "leave_out", tuple(sorted({" ".join(phrase.split()).lower()
+                                                                for phrase in self.leave_out})))
 
     def resolved_method(self) -> str:
         if self.method not in METHODS:
@@ -105,6 +113,12 @@ class DiscoveryConfig:
         if not self.fill_methods:
             raise InputError("DiscoveryConfig(fill_methods=()): no fill-in would run and every row would take its "
                              f"cluster's label; give a tuple of {', '.join(FILL_METHODS)}, or leave it out.")
+        if isinstance(self.leave_out, str) or not all(isinstance(phrase, str) for phrase in self.leave_out):
+            raise InputError(f"DiscoveryConfig(leave_out={self.leave_out!r}): give a tuple of phrases, such as "
+                             "('Sent from my iPhone',).")
+        for phrase in self.leave_out:
+            if refused := refused_phrase(phrase):
+                raise InputError(f"DiscoveryConfig(leave_out=...): the phrase {phrase!r} {refused}.")
         if self.adapt_layers not in ("auto", "all") and (isinstance(self.adapt_layers, bool) or not isinstance(
                 self.adapt_layers, (int, np.integer)) or self.adapt_layers < 1):
             raise InputError(f"DiscoveryConfig(adapt_layers={self.adapt_layers!r}): give 'auto', 'all' or a whole "
@@ -925,10 +939,12 @@ def labels_of_copies(fill: FillResult, rows: np.ndarray, shares: np.ndarray) -> 
     return replace(fill, distributions=distributions)
 
 
-def table_boilerplate(table: LabeledTable) -> frozenset:
-    """The boilerplate phrases of the table's texts (``find_boilerplate`` on its texts and labels): what the run,
-    and the language check before it, leave out of what the model reads."""
-    return find_boilerplate(table.texts, table.labels)
+def table_boilerplate(table: LabeledTable, leave_out=()) -> frozenset:
+    """The boilerplate phrases of the table's texts (``find_boilerplate`` on its texts and labels, read without the
+    phrases the researcher asked to leave out) and those (``leave_out``, ``DiscoveryConfig.leave_out``): what the
+    run, and the language check before it, leave out of what the model reads."""
+    given = given_phrases(leave_out)
+    return find_boilerplate(without_boilerplate(table.texts, given), table.labels) | given
 
 
 def table_languages(table: LabeledTable, random_state: int = 0, boilerplate: frozenset | None = None) -> LanguageCheck:
@@ -1104,8 +1120,9 @@ def as_config(config) -> DiscoveryConfig:
         unknown = [name for name in config if name not in known]
         if unknown:
             raise InputError(f"DiscoveryConfig has no setting {unknown[0]!r}; the settings are {', '.join(sorted(known))}.")
-        if isinstance(config.get("fill_methods"), list):  # as a manifest's JSON holds it
-            config = {**config, "fill_methods": tuple(config["fill_methods"])}
+        for name in ("fill_methods", "leave_out"):
+            if isinstance(config.get(name), list):  # as a manifest's JSON holds it
+                config = {**config, name: tuple(config[name])}
         return DiscoveryConfig(**config)
     raise InputError(f"config: give a DiscoveryConfig (or a dict of its settings), not {type(config).__name__}.")
 
@@ -1124,7 +1141,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     ``embeddings_adapted`` says they come from ``fit_embedder``'s adapted model.
     ``language``: the texts' ``table_languages(table, config.random_state)`` when the
     caller already made it (to warn before the run starts); made here otherwise. ``boilerplate``: the table's
-    ``table_boilerplate(table)`` when the caller already found it (for ``language``); found here otherwise.
+    ``table_boilerplate(table, config.leave_out)`` when the caller already found it (for ``language``); found here otherwise.
     """
     if isinstance(table, pd.DataFrame):
         table = table_from_frame(table)
@@ -1142,7 +1159,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     start = time.perf_counter()
     embedded_here = embeddings is None
-    boilerplate = table_boilerplate(table) if boilerplate is None else boilerplate
+    boilerplate = table_boilerplate(table, config.leave_out) if boilerplate is None else boilerplate
     stripped = without_boilerplate(table.texts, boilerplate)
     texts = emoji_spelled_out(stripped)  # what the model, the words and the keywords read (boilerplate.texts_as_read)
     same_texts = same_text_ids(texts)  # copies as read: two greetings a minute apart around one question are one text

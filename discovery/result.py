@@ -16,14 +16,14 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import normalize
 
-from .boilerplate import phrases_of, texts_as_read
+from .boilerplate import GIVEN, phrases_of, texts_as_read, unmatched_phrases
 from .cluster import best_of_inits
 from .errors import InputError
 from .embed import TFIDF_MODEL
 from .io import _as_label, contentless_rows, free_column_name, same_text_ids, why_read_as_no_label, with_row_ids
-from .labels import spelling_key
+from .labels import listed, spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
-from .summarize import (CANDIDATE, KNOWN, MIXED, candidate_name, candidate_rows, document_term_counts,
+from .summarize import (CANDIDATE, KNOWN, MIXED, PHRASE_CLASSES, candidate_name, candidate_rows, document_term_counts,
                         may_hide_new_category, representative_rows, summarize_clusters, unlabeled_beyond_labels)
 
 HUMAN, CLUSTER, CANDIDATE_SOURCE = "human", "cluster", "candidate"
@@ -100,19 +100,29 @@ class Discovery:
 
     @property
     def boilerplate_warning(self) -> str | None:
-        """Says which words many texts share were left out of what the model read (``boilerplate.py``)."""
+        """Says which words many texts share were left out of what the model read (``boilerplate.py``), and which
+        phrases the researcher asked to leave out no text holds (``unmatched_phrases``: a typo is otherwise silent)."""
+        if "unmatched_phrases" not in self.shared:
+            self.shared["unmatched_phrases"] = unmatched_phrases(self.table.texts, self.config.leave_out)
+        unmatched = self.shared["unmatched_phrases"]
+        none_hold = (f"no text holds {listed(unmatched, repr, ' or ')}, asked to be left out: check "
+                     f"{'its' if len(unmatched) == 1 else 'their'} spelling") if unmatched else None
         found = self.boilerplate
         if not found:
-            return None
+            return none_hold[0].upper() + none_hold[1:] if none_hold else None
         readers = ("the keywords and the fill-in's word classifier read the texts without them (the vectors were "
                    "given to the run: embed result.texts_read to match)" if found.get("vectors_given") else
                    "the model, the keywords and the fill-in read the texts without them")
         cut = [piece if len(piece) <= 80 else piece[:79] + "…" for piece in found.get("example_cut", ())][:3]
         such_as = " and ".join(map(repr, cut)) if cut else repr(" ".join(found["example"][:120].split()))
-        return (f"{found['texts']:,} texts ({found['share']:.0%}) hold words that many texts of every kind share "
-                f"(a greeting, a header, a form's prompt), such as {such_as}: {readers} (one text read as "
-                f"{' '.join(found['example_read_as'][:80].split())!r}), as they tell no labeled class apart; the "
-                "files keep every text whole")
+        given = sum(phrase.startswith(GIVEN) for phrase in found.get("phrases", ()))
+        what = ("a phrase you asked to leave out" if given == len(found.get("phrases", ())) else
+                "words that many texts of every kind share (a greeting, a header, a form's prompt)"
+                + (" or a phrase you asked to leave out" if given else ""))
+        return (f"{found['texts']:,} texts ({found['share']:.0%}) hold {what}, such as {such_as}: {readers} (one "
+                f"text read as {' '.join(found['example_read_as'][:80].split())!r})"
+                + ("" if given == len(found.get("phrases", ())) else ", as they tell no labeled class apart")
+                + "; the files keep every text whole" + (f"; {none_hold}" if none_hold else ""))
 
     def __repr__(self) -> str:
         """A few lines a notebook shows for a result (the fields at full length ran to 16,000 characters)."""
@@ -222,6 +232,20 @@ class Discovery:
         counts = nearest.value_counts()
         return (str(counts.index[0]), int(counts.iloc[0]), len(c)) if counts.iloc[0] > len(c) / 2 else None
 
+    def phrase_candidate_notes(self, leave_out_how: str) -> dict[int, str]:
+        """For each open candidate most of whose texts hold a phrase that labeled texts of several classes hold too
+        (``shared_phrase``: ``summarize.phrases_across_classes``), why it may be no new category: a signature or a
+        template line may have gathered its texts, not what they ask. ``leave_out_how``: how the researcher leaves
+        a phrase out of what the run reads, with ``{phrase}`` where the phrase goes (the CLI's flag, the
+        dashboard's setting)."""
+        c = self.candidates
+        c = c[c.shared_phrase.notna()] if "shared_phrase" in c else c.iloc[:0]
+        return {int(cluster): f"most of its texts hold {phrase!r}, and labeled texts of {PHRASE_CLASSES} classes or "
+                              "more hold it too: it may gather texts by that phrase (a signature, a template line), "
+                              "not by what they ask. If the phrase says nothing of a text's category, "
+                              f"{leave_out_how.format(phrase=repr(phrase))} and run again; otherwise name it as usual"
+                for cluster, phrase in zip(c.index, c.shared_phrase)}
+
     @property
     def named_categories(self) -> pd.DataFrame:
         """Candidates the researcher has named, largest first: new categories their rows now carry."""
@@ -317,7 +341,7 @@ class Discovery:
 
 
 def name_clash(result: "Discovery", cluster_id: int, name: str) -> str | None:
-    """What a cluster's new ``name`` would share its spelling with (``spelling_key``: case, width, surrounding spaces and leading zeros aside): a labeled class or
+    """What a cluster's new ``name`` would share its spelling with (``spelling_key``: case, width, surrounding spaces, leading zeros, look-alike characters and word separators aside): a labeled class or
     another named cluster, which naming alone does not join. None when the name is new."""
     wanted = spelling_key(name)
     classes = [c for c in result.table.codec.names if spelling_key(c) == wanted]

@@ -23,7 +23,16 @@ DECISIONS_FILE = "decisions.json"
 # Settings added after workspaces were first saved, with their defaults. At its default a setting stays out of
 # the workspace key, so the decisions a researcher saved before it existed still load (``replay`` skips and
 # reports any that no longer fit the new run).
-SETTINGS_ADDED_LATER = {"fill_words": True, "known_rows_by_fill": 0.5, "preferred_n_new_clusters": None, "adapt_layers": "auto"}
+SETTINGS_ADDED_LATER = {"fill_words": True, "known_rows_by_fill": 0.5, "preferred_n_new_clusters": None, "adapt_layers": "auto",
+                        "leave_out": ()}
+
+
+def keyed_settings(config_dict: dict) -> dict:
+    """The run settings as a workspace is keyed by them: the cache folder and the map aside, and a setting added
+    later left out at its default (``SETTINGS_ADDED_LATER``; a list as JSON holds a tuple read as the tuple), so
+    the workspaces saved before it keep their key and compare alike with those saved after."""
+    return {k: v for k, v in sorted(config_dict.items()) if k not in ("cache_dir", "make_map")
+            and not (k in SETTINGS_ADDED_LATER and (tuple(v) if isinstance(v, list) else v) == SETTINGS_ADDED_LATER[k])}
 
 
 def workspace_key(data_hash: str, config_dict: dict, *, text_column: str | None = None,
@@ -31,8 +40,7 @@ def workspace_key(data_hash: str, config_dict: dict, *, text_column: str | None 
                   missing_words: bool = True, encoding: str | None = None) -> str:
     """The workspace of one (data, column choice, run settings): decisions made on one text or label
     column, or with one unlabeled marker, are never replayed on another."""
-    settings = {k: v for k, v in sorted(config_dict.items()) if k not in ("cache_dir", "make_map")
-                and not (k in SETTINGS_ADDED_LATER and v == SETTINGS_ADDED_LATER[k])}
+    settings = keyed_settings(config_dict)
     columns = {"text_column": text_column, "label_column": label_column, "unlabeled_marker": unlabeled_marker}
     if not missing_words:  # added later: at its default it stays out of the key, as the settings above
         columns["missing_words"] = False

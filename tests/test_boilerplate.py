@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 
 from discovery import DiscoveryConfig, run_discovery
-from discovery.boilerplate import END, SLOT, START, _edges, describe_boilerplate, find_boilerplate, phrases_of, without_boilerplate
+from discovery.boilerplate import (END, SLOT, START, _edges, describe_boilerplate, find_boilerplate, given_phrases,
+                                  phrases_of, without_boilerplate)
 from discovery.result import merge_clusters
 from shared_paths import SHARED, intent_rows
 
@@ -388,3 +389,58 @@ def test_a_greeting_every_class_holds_goes_when_one_class_holds_most_labels():
     big = frame.label == frame.label.iloc[0]
     template = [f"Automatic notice from the card desk: {text}" if b else text for text, b in zip(frame.text, big)]
     assert find_boilerplate(template, labels) == frozenset()
+
+
+def test_a_phrase_the_researcher_gives_is_left_out_wherever_it_stands_in_any_case():
+    """``DiscoveryConfig.leave_out``: each phrase's words in order, any separators and case between them, digits
+    as any number, never inside a longer word; the manifest's phrases read back cut the same."""
+    given = given_phrases(["Sent from Outlook for Android", "Ticket #1"])
+    texts = ["How many cases today?\n\nSent from Outlook for Android",
+             "SENT FROM OUTLOOK  for android: is it airborne?",
+             "Ticket #60412 - my card never arrived",
+             "Sent from Outlook for Androids is a product name, not the phrase",
+             "nothing to cut", None]
+    read = without_boilerplate(texts, given)
+    assert read == ["How many cases today?", "is it airborne?", "my card never arrived", texts[3], texts[4], None]
+    record = describe_boilerplate(texts[:5], read[:5], given)
+    assert record["texts"] == 3 and without_boilerplate(texts, phrases_of(record)) == read
+    # a Chinese or Japanese character is a word of its own: no separator between them (helper 88)
+    assert without_boilerplate(["你好 来自我的iPhone", "请问 来自 我的 iPhone"], given_phrases(["来自我的iPhone"])) == [
+        "你好", "请问"]
+    # the same phrases, in any case, spacing and order, are one setting (the dashboard keys decisions by it)
+    assert DiscoveryConfig(leave_out=("Sent  from my iPhone", "Ticket #1", "sent from my iphone")) == DiscoveryConfig(
+        leave_out=["ticket #1", "sent from my iphone"])
+
+
+def test_a_candidate_a_signature_gathered_is_pointed_out_and_gone_once_the_phrase_is_left_out():
+    """Helper 83: "Sent from Outlook for Android" under 70% of one M-CID intent and 6% of the others is kept (it
+    tells that intent apart), and the other intents' signed texts made a candidate. The run says which candidate
+    and the phrase (``Discovery.phrase_candidate_notes``); given back as ``leave_out``, the texts are read without
+    it, no candidate holds it, the warning says it was asked for, and the manifest's settings hold it."""
+    import json
+    from dataclasses import replace
+
+    from discovery.export import manifest
+    from discovery.pipeline import as_config
+    from shared_paths import SIGNATURE, signed_mcid
+
+    frame, truth, signer = signed_mcid()
+    config = DiscoveryConfig(model="tfidf", make_map=False)
+    result = run_discovery(frame, config)
+    notes = result.phrase_candidate_notes("give it to --leave-out {phrase}")
+    assert len(notes) == 1
+    (cluster, note), = notes.items()
+    assert "'sent from outlook for android'" in note and "--leave-out 'sent from outlook for android'" in note
+    members = (result.rows.cluster_id == cluster).to_numpy()
+    assert frame.text[members].str.endswith(SIGNATURE).mean() > 0.9 and (truth[members] != signer).mean() > 0.6
+
+    left_out = run_discovery(frame, replace(config, leave_out=(result.clusters.shared_phrase[cluster],
+                                                               "Sent from my BlackBerry")))
+    assert not left_out.phrase_candidate_notes("{phrase}") and left_out.clusters.shared_phrase.isna().all()
+    assert not any(SIGNATURE.lower() in text.lower() for text in left_out.texts_read)
+    assert "a phrase you asked to leave out" in left_out.boilerplate_warning
+    assert "no text holds 'sent from my blackberry', asked to be left out: check its spelling" in (
+        left_out.boilerplate_warning)  # a mistyped phrase is said, not silently cut from nothing
+    settings = manifest(left_out)["config"]
+    assert list(settings["leave_out"]) == ["sent from my blackberry", "sent from outlook for android"]
+    assert as_config(json.loads(json.dumps(settings))) == left_out.config  # as read back

@@ -350,7 +350,8 @@ def test_hdbscans_noise_budget_can_be_set_as_in_the_dashboard(demo_slice, tmp_pa
      {"text_column": "utterance text", "label_column": "intent", "unlabeled_marker": "?", "missing_words": False,
       "encoding": "latin-1"}),
     ({"model": "models/all mpnet", "adapt_layers": 2, "method": "seeded-kmeans", "n_new_clusters": 0,
-      "fill_methods": ("knn", "propagation", "classifier", "blend"), "fill_words": False, "random_state": 2**32 - 1},
+      "fill_methods": ("knn", "propagation", "classifier", "blend"), "fill_words": False, "random_state": 2**32 - 1,
+      "leave_out": ("Sent from my iPhone", "--Ticket #1")},
      {}),
     ({"adapt": False, "adapt_layers": "all", "preferred_n_new_clusters": 5, "min_cluster_size": 30}, {}),
     ({}, {"unlabeled_marker": "--", "label_column": "-x-"}),  # values that read as flags, written --flag=value
@@ -382,6 +383,25 @@ def test_the_command_that_repeats_a_dashboard_run_gives_its_settings(settings, c
     if not settings and not columns:  # the defaults need no flag
         assert len(words) == 4
     assert shlex.split(run_command("-rows.csv", "out", config, **columns))[2] == "./-rows.csv"
+
+
+def test_a_candidate_a_signature_gathered_is_named_with_the_flag_that_leaves_the_phrase_out(tmp_path):
+    """The signed M-CID table (``signed_mcid``), TF-IDF: the run warns of the candidate the signature gathered and
+    gives the --leave-out line; clusters.csv holds the phrase; a phrase without a word is refused before the run."""
+    from shared_paths import signed_mcid
+
+    frame, _, _ = signed_mcid()
+    frame.to_csv(tmp_path / "signed.csv", index=False)
+    run = discovery("run", tmp_path / "signed.csv", "--model", "tfidf", "--out", tmp_path / "out", "--label-next", "0")
+    assert run.returncode == 0, run.stderr
+    assert "give it to --leave-out 'sent from outlook for android' and run again" in run.stderr
+    clusters = pd.read_csv(tmp_path / "out" / "clusters.csv")
+    assert clusters.shared_phrase.dropna().tolist() == ["sent from outlook for android"]
+    assert (clusters.status[clusters.shared_phrase.notna()] == "candidate").all()
+    refused = discovery("run", tmp_path / "signed.csv", "--model", "tfidf", "--leave-out", " -- ", "--out",
+                        tmp_path / "bad")
+    assert refused.returncode != 0 and "--leave-out ' -- ': holds no word" in refused.stderr
+    assert not (tmp_path / "bad").exists()
 
 
 def test_a_setting_no_flag_carries_is_named_rather_than_left_out_of_the_command():

@@ -33,3 +33,43 @@ def test_no_class_of_a_real_label_set_looks_like_a_typo_even_when_rare(dataset):
         counts = Counter({name: 50 for name in names if name != rare})
         counts[rare] = 1
         assert similar_label_spellings(list(counts.elements())) == []
+
+
+def test_labels_apart_only_by_their_word_separators_or_look_alike_characters_are_one_class():
+    """Helper 87: ``lost_or_stolen_card`` and ``lost or stolen card`` (10 rows each), ``exchange rate`` with a
+    no-break space, ``top‑up`` with a non-breaking hyphen and ``customer’s`` with a curly apostrophe were classes of
+    their own beside the usual spelling, without a word. Now one class each, said; a sign, an edge underscore and
+    other characters still tell labels apart, and no two classes of the benchmark label sets become one."""
+    from discovery.labels import spelling_key
+
+    same = [("lost_or_stolen_card", "lost or stolen card"), ("exchange\u00a0rate", "exchange rate"),
+            ("exchange  rate", "exchange\trate"), ("top\u2011up", "top-up"), ("top-up", "top up"),
+            ("customer\u2019s card", "customer's card"), ("Card-Arrival", "card_arrival")]
+    apart = [("-7", "7"), ("_misc", "misc"), ("c++", "c#"), ("fees/card", "fees card"), ("top up", "topup")]
+    assert all(spelling_key(a) == spelling_key(b) for a, b in same)
+    assert not any(spelling_key(a) == spelling_key(b) for a, b in apart)
+    rows = pd.read_csv(SHARED / "banking" / "train.tsv", sep="\t", dtype=str, keep_default_na=False)
+    rows = rows[rows.label.isin(["lost_or_stolen_card", "exchange_rate", "card_arrival"])].groupby("label").head(20)
+    labels = rows.label.str.replace("exchange_rate", "exchange rate").tolist()
+    labels = [label.replace("_", " ").replace(" ", "\u00a0") if i % 2 and label != "card_arrival" else label
+              for i, label in enumerate(labels)]
+    table = table_from_frame(pd.DataFrame({"text": rows.text.tolist(), "label": labels}), name="t.csv")
+    assert len(table.codec) == 3
+    said = [w for w in table.warnings if "differ only by the separators between their words" in w]
+    assert len(said) == 1 and "'lost\\xa0or\\xa0stolen\\xa0card' -> 'lost_or_stolen_card'" in said[0]
+    assert "'exchange\\xa0rate' -> 'exchange rate'" in said[0]  # the no-break space shown
+    for dataset in ("banking", "stackoverflow", "snips", "mcid_mtpclnn", "stackoverflow_mtpclnn"):
+        names = set(pd.read_csv(SHARED / dataset / "train.tsv", sep="\t", dtype=str, keep_default_na=False).label)
+        assert len({spelling_key(name) for name in names}) == len(names), dataset
+
+
+def test_a_label_that_starts_others_is_named_as_two_levels_of_one_taxonomy():
+    """Helper 87: 52 "fees" beside "fees/card payment", "fees/transfer", ... (12 each) took 193 of the 339 unlabeled
+    fee rows, with nothing said (``label_prefixes``); labels that only share a first word are no such pair."""
+    from discovery.labels import label_prefixes
+
+    labels = (["fees"] * 52 + ["fees/card payment"] * 12 + ["fees/transfer"] * 13 + ["fees > exchange"] * 12
+              + ["card"] * 9 + ["card_arrival"] * 9 + ["cardholder"] * 3 + ["top up"] * 5 + ["top up failed"] * 5)
+    assert label_prefixes(labels) == [("fees", 52, 3, "fees/transfer")]
+    table = table_from_frame(pd.DataFrame({"text": [f"text {i}" for i in range(len(labels))], "label": labels}))
+    assert any("'fees' (52 rows) and 3 labels under it, such as 'fees/transfer'" in w for w in table.warnings)

@@ -201,6 +201,11 @@ def test_labels_added_from_our_csv_keep_the_datas_spelling_and_marker():
                                name="typed.csv", data_hash="y")
     with pytest.raises(InputError, match=r"typed.csv: no 'label' column \(its columns: 'row_id', 'text', 'my_label'\)"):
         add_labels(data, renamed)
+    # typed with spaces for the data's underscores (helper 87: 'card arrival' became a class beside 'card_arrival')
+    spaced = table_from_frame(pd.DataFrame({"row_id": [3], "text": ["fees?"], "label": ["lost card"]}),
+                              name="label_next.csv", data_hash="s")
+    respelled = add_labels(data, spaced, unlabeled_marker="-1")
+    assert respelled.frame.label.tolist()[3] == "lost_card" and respelled.respelled == (("lost card", "lost_card"),)
 
 
 def test_an_accepted_proposal_the_check_doubts_and_the_researcher_keeps_is_no_random_draw(small_banking):

@@ -80,7 +80,37 @@ def merge_into(cluster_id: int, into: int) -> None:
                      f"Cluster {cluster_id} merged into {into} · {names.get(into)}.")
 
 
-def show_candidate(result, rank: int, cluster_id: int) -> None:
+def leave_out_and_run(phrase: str) -> None:
+    """Run again on the same data with ``phrase`` added to the settings' phrases to leave out (what Run does)."""
+    from dataclasses import replace
+
+    config = state.current_config()
+    config = replace(config, leave_out=tuple(dict.fromkeys((*config.leave_out, phrase))))
+    st.session_state["config"] = config
+    st.session_state["set_leave_out"] = "\n".join(config.leave_out)  # the sidebar's box shows it
+    state.remember_pending_run(state.current_source(), config)
+
+
+def show_phrase_candidates(result) -> None:
+    """Candidates a phrase that labeled texts of several classes hold may have gathered (``shared_phrase``), whatever
+    page of the list they are on, each phrase with a button that leaves it out and runs again."""
+    c = result.candidates
+    c = c[c.shared_phrase.notna()] if "shared_phrase" in c else c.iloc[:0]
+    for i, (phrase, group) in enumerate(c.groupby("shared_phrase", sort=False)):
+        names = ", ".join(f"{name!r} ({size:,} rows)" for name, size in zip(group.display_name, group["size"]))
+        st.warning(state.plain(f"{'Candidate' if len(group) == 1 else 'Candidates'} {names}: most of "
+                               f"{'its' if len(group) == 1 else 'their'} texts hold {phrase!r}, and labeled texts of "
+                               "several classes hold it too: the phrase (a signature, a template line) may have "
+                               "gathered them, not what they ask. If it says nothing of a text's category, leave it "
+                               "out and run again; otherwise name them as usual."), icon=":material/format_quote:")
+        st.button(state.plain(f"Leave out {phrase!r} and run again"), key=f"leave_out_phrase_{i}",
+                  on_click=leave_out_and_run, args=(phrase,),
+                  help="Adds it to 'Phrases to leave out' (sidebar, More settings): the model, the keywords and the "
+                       "fill-in read every text without it; the files keep every text whole. Decisions belong to "
+                       "their settings: those made so far stay with the settings before, and come back with them")
+
+
+def show_candidate(result, rank: int, cluster_id: int, phrase_note: str | None = None) -> None:
     c = result.clusters.loc[cluster_id]
     rows = result.rows
     into = class_cluster(result, c.nearest_known_label) if pd.notna(c.known_fit) else None
@@ -91,6 +121,8 @@ def show_candidate(result, rank: int, cluster_id: int) -> None:
         fit = (f"\nnamed classes explain about {c.known_fit:.0%} of its rows (closest: {c.nearest_known_label})"
                if pd.notna(c.known_fit) else "")
         st.text(f"proposed name: {c.display_name}\nkeywords: {', '.join(c.keywords) or '(none)'}{fit}")
+        if phrase_note:
+            st.warning(state.plain(phrase_note[0].upper() + phrase_note[1:] + "."), icon=":material/format_quote:")
         examples = [r for r in c.representative_ids if r in rows.index]
         st.dataframe(rows.loc[examples, ["text"]], width="stretch")
         state.show_full_texts(rows.loc[examples, "text"])
@@ -243,14 +275,17 @@ with state.guard():
         st.info(f"The best fit was the largest number of new clusters tried ({estimate['best']}): the data may "
                 "hold more new categories. Set 'New categories to look for' in the sidebar higher and run again.",
                 icon=":material/trending_up:")
+    show_phrase_candidates(result)
     if len(candidates):
         pages = max(1, -(-len(candidates) // PAGE_SIZE))
         if st.session_state.get("cand_page", 1) > pages:  # the last page emptied: its new last page, not the first
             st.session_state["cand_page"] = pages
         page = st.number_input("Page", 1, pages, key="cand_page") if pages > 1 else 1
         start = (int(page) - 1) * PAGE_SIZE
+        notes = result.phrase_candidate_notes("leave it out (the button at the top of this page, or 'Phrases to "
+                                              "leave out' in the sidebar's More settings)")
         for rank, cluster_id in enumerate(candidates.index[start:start + PAGE_SIZE], start=start + 1):
-            show_candidate(result, rank, int(cluster_id))
+            show_candidate(result, rank, int(cluster_id), notes.get(int(cluster_id)))
     else:
         st.info("No open candidates: every cluster holds labeled rows, or all candidates were named or dismissed.")
     show_named(result)

@@ -695,6 +695,33 @@ def test_the_candidates_page_names_the_class_most_candidates_lie_nearest(workspa
     assert any(f"{behind[1]} of the {behind[2]} lie nearest one class, {names[0]!r}" in w.value for w in at.warning)
 
 
+def test_a_candidate_a_signature_gathered_offers_to_leave_the_phrase_out_and_run_again(workspace_root):
+    """The signed M-CID table (``signed_mcid``), TF-IDF: the Candidates page says which candidate the signature
+    gathered, whatever page of the list it is on, and its button runs again with the phrase left out (the sidebar's
+    box shows it); then nothing says so. A line of the box without a word is refused, naming it."""
+    from shared_paths import signed_mcid
+
+    frame, _, _ = signed_mcid()
+    at = upload_session("signed.csv", frame.to_csv(index=False).encode("utf-8"))
+    assert_clean(at)
+    at.switch_page("views/candidates.py").run()
+    assert_clean(at)
+    said = [w.value for w in at.warning if "most of its texts hold 'sent from outlook for android'" in w.value]
+    assert len(said) == 1 and "labeled texts of several classes hold it too" in said[0]
+    button = [b for b in at.button if b.key and b.key.startswith("leave_out_phrase_")]
+    assert len(button) == 1
+    button[0].click().run()
+    assert_clean(at)
+    assert result_of(at).config.leave_out == ("sent from outlook for android",)
+    assert at.text_area(key="set_leave_out").value == "sent from outlook for android"
+    assert not [w for w in at.warning if "most of its texts hold" in w.value]
+    assert not [b for b in at.button if b.key and b.key.startswith("leave_out_phrase_")]
+    at.text_area(key="set_leave_out").set_value("sent from outlook for android\n -- ")
+    at.button(key="FormSubmitter:settings-Run").click().run()
+    assert [e for e in at.error if "holds no word to look for" in e.value], [e.value for e in at.error]
+    assert result_of(at).config.leave_out == ("sent from outlook for android",)  # nothing run
+
+
 def test_texts_in_other_languages_get_a_banner_on_every_page(workspace_root):
     from discovery import DiscoveryConfig
 

@@ -68,9 +68,11 @@ def test_a_reviewed_copy_takes_the_kept_count_only_from_its_own_latest_decisions
     source = state.Source(kind="path", path=str(data))
     config = DiscoveryConfig(model="tfidf", random_state=0)
 
-    def save(name: str, count, label_column: str = "label", age: float = 0.0) -> None:
+    def save(name: str, count, label_column: str = "label", age: float = 0.0, before_leave_out=False) -> None:
         settings = json.loads(state.config_key(DiscoveryConfig(model="tfidf", random_state=0,
                                                                preferred_n_new_clusters=count)))
+        if before_leave_out:  # saved before the setting existed (helper 88: its count was no longer found)
+            del settings["leave_out"]
         workspace = Workspace(tmp_path / "ws", name, about={
             "data_hash": file_sha256(data), "data": str(data), "text_column": "text", "label_column": label_column,
             "unlabeled_marker": None, "missing_words": True, "settings": settings})
@@ -85,6 +87,8 @@ def test_a_reviewed_copy_takes_the_kept_count_only_from_its_own_latest_decisions
     save("estimated-later", None, age=10)  # newer work under the estimate: no count taken
     assert state.saved_preferred_count(source, config) is None
     assert state.saved_preferred_count(source, DiscoveryConfig(model="tfidf", random_state=1)) is None
+    save("saved-before-leave-out", 6, before_leave_out=True)
+    assert state.saved_preferred_count(source, config) == 6
 
 
 def test_settings_the_run_never_reads_keep_its_cached_result_and_decisions(demo_result, tmp_path, monkeypatch):
