@@ -752,6 +752,7 @@ def _canonical_number(label: str) -> str:
 
 
 INVISIBLE_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width spaces and joiners, word joiner, BOM
+_WITHOUT_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE_CHARACTERS))
 
 
 def _as_label(value, marker: str | None, missing_words: bool = True) -> str | None:
@@ -765,7 +766,8 @@ def _as_label(value, marker: str | None, missing_words: bool = True) -> str | No
         value = int(value)
     label = _as_text(value).strip()
     if not label.isascii():  # labels that look the same are the same: é as one code point or two, a zero-width space
-        label = unicodedata.normalize("NFC", label).strip().strip(INVISIBLE_CHARACTERS).strip()
+        # anywhere in it: "card_\u200barrival", copied from a web page, was a class beside card_arrival (helper 89)
+        label = unicodedata.normalize("NFC", label).translate(_WITHOUT_INVISIBLE).strip()
     if not label or (missing_words and label in MISSING_LABEL_SPELLINGS):
         return None
     label = _canonical_number(label)

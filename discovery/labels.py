@@ -83,10 +83,11 @@ def narrow(label: str) -> str:
 
 
 # characters that look like others: dashes and a minus as "-", curly quotes as straight ones (a word processor's
-# "customer’s" beside a typed "customer's")
+# "customer’s" beside a typed "customer's"), and zero-width ones as none
 _LOOK_ALIKES = str.maketrans({**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
                               **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
-                              **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"')})
+                              **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+                              **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff")})  # zero-width: nothing
 # between two word characters, any run of spaces (a no-break space, a tab, two spaces), "_" and "-" is one separator
 _INNER_SEPARATORS = re.compile(r"(?<=\w)[\s_\-]+(?=\w)")
 
