@@ -412,15 +412,20 @@ def cmd_add_labels(args) -> int:
               "bytes than that run read); give --unlabeled-marker to read it otherwise", file=sys.stderr)
     for warning in table.warnings:  # before anything is refused: how the data was read may be why
         print(f"warning: {warning}", file=sys.stderr)
+    # the typed file is the run's: its marker means unlabeled there whatever file the labels are folded onto (a
+    # second review file of one run folded onto the copy the first made, which holds no marker cell: helper 89)
+    typed_marker = (options["unlabeled_marker"] if options["unlabeled_marker"] is not None or args.unlabeled_marker
+                    is not None else run_read.get("unlabeled_marker"))
     try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding; --encoding is the data's
-        labeled = read_table(args.labeled, **{**options, "encoding": args.labeled_encoding})
+        labeled = read_table(args.labeled, **{**options, "encoding": args.labeled_encoding,
+                                              "unlabeled_marker": typed_marker})
     except InputError as exc:
         raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
     if left_behind := review_labels_left_behind(args.labeled, table, labeled, run_read):
         raise InputError(left_behind)
     if not_recorded := decisions_not_recorded(args.labeled, manifest):
         print(f"warning: {not_recorded}", file=sys.stderr)
-    carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=options["unlabeled_marker"],
+    carried = add_labels(table, labeled, source_name=Path(args.labeled).name, unlabeled_marker=typed_marker,
                          drawn_at_random=args.drawn_at_random, decided=recorded_decision_labels(args.labeled, table, manifest))
     edited = edited_proposals(args.labeled, labeled, manifest)
     if edited:

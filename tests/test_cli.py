@@ -837,6 +837,18 @@ def test_add_labels_reads_the_data_as_the_run_that_wrote_the_review_file(tmp_pat
     labels = pd.read_parquet(tmp_path / "o.parquet")["label"]
     assert not labels.eq("?").any() and labels.notna().sum() == (truth.label != "?").sum() + 5
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["input"]["unlabeled_marker"] == "?"
+    # the run's second review file folded onto the copy the first made (helper 89: the marker typed into it, in
+    # another case, became a class there, since the copy holds no marker cell to find it by)
+    second = review.copy()
+    second["label"] = "?"
+    second.loc[0, "label"] = "another_intent"
+    second.to_csv(tmp_path / "out" / "second.csv", index=False)
+    folded = discovery("add-labels", tmp_path / "r.parquet", tmp_path / "out" / "second.csv", "--out",
+                       tmp_path / "r2.parquet")
+    assert folded.returncode == 0, folded.stderr
+    labels = pd.read_parquet(tmp_path / "r2.parquet")["label"]
+    assert not labels.eq("?").any() and labels.notna().sum() == (truth.label != "?").sum() + 5
+    assert labels.eq("another_intent").sum() == 1
 
 
 def review_round(data_path, run_flags: list, label_column: str, n_typed: int, label: str, tmp_path):
