@@ -140,6 +140,13 @@ def test_the_estimate_says_what_it_covers_and_warns_when_the_labels_were_drawn_u
     assert "unevenly" not in chance["caveat"]
     # each held-back fit learns from a fifth fewer labels than the proposals: with few a class the estimate reads low
     assert "with a median of 8 labels a class" in estimates["even"]["caveat"] and "read low" in estimates["even"]["caveat"]
+    # two intents labeled in review only (candidates named there, helper 89): no draw says their share, so their
+    # proposals are not held against the drawn labels' shares ("unevenly drawn" was said of an even draw)
+    y = np.where(draws["even"], truth, -1)
+    reviewed = draws["even"] & (truth >= 6)
+    fill = fill_in(X, y, len(names), ("knn", "propagation", "classifier", "blend"), 0, 10, never_held_out=reviewed)
+    named_in_review = fill_estimate(fill, y, len(names), in_candidates, never_held_out=reviewed)
+    assert named_in_review["labeled_vs_proposed_share_gap"] < 0.1 and "unevenly" not in named_in_review["caveat"]
     y = np.where(rank < 20, truth, -1)
     plenty = fill_estimate(fill_in(X, y, len(names), ("knn", "blend"), 0, 10), y, len(names), in_candidates)
     assert "read low" not in (plenty["caveat"] or "")
