@@ -115,6 +115,7 @@ def settings_sidebar() -> None:
                 st.error("hdbscan finds its own number of new categories (the min cluster size sets how fine): "
                          "empty the number of new categories, or pick seeded-kmeans.")
                 return
+            before = st.session_state.get("config")
             st.session_state["config"] = DiscoveryConfig(
                 model=model, method=method, random_state=int(seed), min_cluster_size=int(min_size) or None,
                 noise_budget=float(noise), adapt=bool(adapt),
@@ -124,6 +125,8 @@ def settings_sidebar() -> None:
                 n_new_clusters=None if new_clusters is None else int(new_clusters),
                 # a reviewed copy keeps the count of new categories kept from the run before (state.switch_source)
                 preferred_n_new_clusters=config.preferred_n_new_clusters if new_clusters is None else None)
+            if st.session_state["config"] != before:
+                state.forget_cluster_choices()
             st.session_state["retry_failed_run"] = True  # Run pressed again on settings that failed tries them again
             # a page reloaded while it runs says these settings did not finish
             state.remember_pending_run(state.current_source(), st.session_state["config"])
@@ -140,14 +143,18 @@ def decisions_sidebar() -> None:
     elsewhere = state.decisions_elsewhere(workspace)
     if elsewhere:
         st.sidebar.info(state.plain(elsewhere), icon=":material/history:")
-        carried = state.row_labels_elsewhere(workspace)
-        if carried:
-            settings, labels = carried
-            rows = state.rows_labeled(labels)
-            st.sidebar.button(f"Bring the {rows:,} row{'s' if rows != 1 else ''} labeled by hand with {settings}",
-                              key="bring_labels", width="stretch", on_click=bring_labels, args=(labels,),
-                              help="A label you typed for a row holds whatever the settings; names, merges and "
-                                   "dismissals belong to that run's clusters and stay with it.")
+    carried = state.row_labels_elsewhere(workspace)
+    if carried:
+        settings, labels = carried
+        rows = state.rows_labeled(labels)
+        if not elsewhere:  # these settings hold decisions of their own: the hand labels made before are still offered
+            st.sidebar.info(state.plain(f"{rows:,} row{'s' if rows != 1 else ''} labeled by hand with {settings} "
+                                        f"{'are' if rows != 1 else 'is'} not labeled under these settings."),
+                            icon=":material/history:")
+        st.sidebar.button(f"Bring the {rows:,} row{'s' if rows != 1 else ''} labeled by hand with {settings}",
+                          key="bring_labels", width="stretch", on_click=bring_labels, args=(labels,),
+                          help="A label you typed for a row holds whatever the settings; names, merges and "
+                               "dismissals belong to that run's clusters and stay with it.")
     if result.skipped_decisions:  # outside the folded box: the export leaves them out
         skipped = len(result.skipped_decisions)
         st.sidebar.warning(state.plain(

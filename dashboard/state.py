@@ -201,6 +201,15 @@ def remember_session(source: Source, config: DiscoveryConfig) -> None:
         _write_last_session(record)
 
 
+def forget_cluster_choices() -> None:
+    """Clear the Candidates page's choices of clusters (to merge, split, rename; names typed for candidates) before
+    a run on other settings: it numbers its clusters afresh, and a choice of the last run's ids would act on other
+    clusters (helper 90: after the leave-out button's run, "merged 58 into 59", 58 another group by then)."""
+    for key in [key for key in st.session_state if key in ("merge_ids", "split_id", "rename_id")
+                or str(key).startswith("cand_name_")]:
+        del st.session_state[key]
+
+
 def remember_pending_run(source: Source, config: DiscoveryConfig) -> None:
     """Record the data and settings of a run asked for (Run pressed, other data loaded) beside the last finished
     one: a page reloaded before it finishes reopens the finished run's and says which did not finish (reopening
@@ -708,34 +717,49 @@ def rows_labeled(decisions: list[dict]) -> int:
 
 
 def row_labels_elsewhere(workspace: Workspace) -> tuple[str, list[dict]] | None:
-    """When these settings hold no decision: the rows labeled by hand under other run settings of the same data,
-    column choice and marker (the settings apart, and those decisions; the set with the most labeled rows).
+    """The rows labeled by hand under other run settings of the same data, column choice and marker that these
+    settings have not labeled by hand (the settings apart, and those decisions cut to those rows; the set with the
+    most such rows). Offered whether or not these settings hold decisions: a dismissal made after the leave-out
+    button's run hid the 5 rows labeled before it, with no word (helper 90).
 
     A label typed for a row says nothing about one run's clusters, so it can come along to a new seed, model or
     method; names, merges and dismissals refer to that run's clusters and stay with it."""
     about = workspace.about or {}
-    if not about or workspace.load():
+    if not about:
         return None
+    here = _rows_labeled_in(workspace.load())
     best = None
     for other, decisions in workspace.saved_elsewhere(about["data_hash"]):
         if any(other.get(name) != about.get(name) for name in ("text_column", "label_column", "unlabeled_marker",
                                                                "missing_words")):
             continue  # another label column: its labels are another question's
-        labels = [d for d in decisions if d.get("action") == "assign"]
+        labels = [cut for d in decisions if d.get("action") == "assign" and (cut := _without_rows(d, here))]
         rows = rows_labeled(labels)
         if labels and (best is None or rows > best[0]):
             best = (rows, ", ".join(_settings_apart(about, other)) or "other settings", labels)
     return None if best is None else (best[1], best[2])
 
 
+def _rows_labeled_in(decisions: list[dict]) -> set:
+    return {int(r) for d in decisions if d.get("action") == "assign" for r in d.get("row_ids") or []}
+
+
+def _without_rows(decision: dict, rows: set) -> dict | None:
+    """An ``assign`` decision without ``rows`` (None when it labels no other row)."""
+    kept = [r for r in decision.get("row_ids") or [] if int(r) not in rows]
+    return dict(decision, row_ids=kept) if kept else None
+
+
 def bring_row_labels(shown: list[dict]) -> str:
-    """Store ``shown`` (``row_labels_elsewhere``'s decisions) as these settings' decisions, if these settings
-    still hold none (another tab may have decided meanwhile: then nothing is added)."""
+    """Add ``shown`` (``row_labels_elsewhere``'s decisions) to these settings' decisions, each row these settings
+    have not labeled by hand meanwhile (another tab may have: those rows keep the label given here)."""
     workspace: Workspace = st.session_state["workspace"]
-    if workspace.load():
-        raise InputError("Not brought: decisions were saved for these settings meanwhile (another tab?); they are "
+    stored = workspace.load()
+    shown = [cut for d in shown if (cut := _without_rows(d, _rows_labeled_in(stored)))]
+    if not shown:
+        raise InputError("Not brought: these settings have labeled those rows meanwhile (another tab?); they are "
                          "shown now.")
-    workspace.replace(list(shown))
+    workspace.replace(stored + shown)
     rows = rows_labeled(shown)
     return f"Brought {rows:,} hand-labeled row{'s' if rows != 1 else ''} ({len(shown)} decision{'s' if len(shown) != 1 else ''}) to these settings."
 

@@ -87,7 +87,8 @@ def leave_out_and_run(phrase: str) -> None:
     config = state.current_config()
     config = replace(config, leave_out=tuple(dict.fromkeys((*config.leave_out, phrase))))
     st.session_state["config"] = config
-    st.session_state["set_leave_out"] = "\n".join(config.leave_out)  # the sidebar's box shows it
+    st.session_state.pop("set_leave_out", None)  # the sidebar's box is drawn afresh from the settings: it shows it
+    state.forget_cluster_choices()
     state.remember_pending_run(state.current_source(), config)
 
 
