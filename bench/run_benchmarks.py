@@ -767,6 +767,8 @@ def split_flagged_settings(results: dict) -> list[dict]:
     bench/split_flagged_clusters.py's settings; runs made before the check existed have none."""
     settings = []
     for name, known_ratio, per_seed in estimated_k_draws(results):
+        if known_ratio >= 1:  # every class named: no category to hide, nothing to show
+            continue
         checks = [seed["split_flagged"] for seed in per_seed if seed.get("split_flagged")]
         if checks:
             settings.append({"dataset": name, "known_ratio": known_ratio, "labels": "even, adapted",

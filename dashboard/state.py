@@ -303,6 +303,7 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
     (``preferred_n_new_clusters``) belongs to the data it was carried to: other data runs without it, so
     the settings, and so the decisions saved with them, are the ones it had (it is also part of the
     workspace key); coming back to that data brings its count back."""
+    forget_cluster_choices()  # other data: its clusters are others
     preferred = st.session_state.setdefault("_preferred_new_clusters", {})
     if preferred_n_new_clusters is not None:
         preferred[new] = preferred_n_new_clusters
@@ -713,7 +714,7 @@ def other_versions_note(workspace: Workspace) -> str | None:
 
 def rows_labeled(decisions: list[dict]) -> int:
     """How many distinct rows these decisions label by hand."""
-    return len({int(r) for d in decisions if d.get("action") == "assign" for r in d.get("row_ids", [])})
+    return len(_rows_labeled_in(decisions))
 
 
 def row_labels_elsewhere(workspace: Workspace) -> tuple[str, list[dict]] | None:

@@ -377,10 +377,18 @@ def _given_pattern(phrases) -> re.Pattern | None:
     words = [phrase[1:] for phrase in phrases if phrase[0] == GIVEN and len(phrase) > 1]
     if not words:
         return None
-    alternatives = ["".join(_word_pattern(word) + (_between(word, following) if following else "")
-                            for word, following in zip(phrase, (*phrase[1:], None)))
+    alternatives = [_edge(phrase[0][:1], r"(?<!\w)")
+                    + "".join(_word_pattern(word) + (_between(word, following) if following else "")
+                              for word, following in zip(phrase, (*phrase[1:], None)))
+                    + _edge(phrase[-1][-1:], r"(?!\w)")
                     for phrase in sorted(words, key=len, reverse=True)]
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def _edge(char: str, apart: str) -> str:
+    """``apart`` (no word character beside the phrase's end), unless that end is a Chinese or Japanese character:
+    one stands beside the next with no space ("请问怎么退款来自我的iPhone")."""
+    return "" if re.match(_UNSPACED_CHAR, char) else apart
 
 
 def _word_pattern(word: str) -> str:
@@ -457,7 +465,10 @@ def _tidied(text: str, pattern: re.Pattern) -> str:
     """``text`` without the given phrases (``pattern``): the spaces a cut leaves on one line made one, and the
     separators it leaves at the text's start gone."""
     cut = pattern.sub(" ", text)
-    return text if cut == text else _LEADING_SEPARATORS.sub("", re.sub(r"[ \t]{2,}", " ", cut).strip())
+    if cut == text:
+        return text
+    cut = re.sub(r"[ \t]*\n[ \t]*", "\n", re.sub(r"[ \t]{2,}", " ", cut))  # no line left of a space alone
+    return _LEADING_SEPARATORS.sub("", cut.strip())
 
 
 def _anchor_pairs(phrases) -> set:

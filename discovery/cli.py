@@ -506,13 +506,13 @@ def cmd_add_labels(args) -> int:
               "leave that cell blank and run this again (a blank label leaves its row as it was)", file=sys.stderr)
     new_spellings = typed_spellings_unified(labeled, table)
     if new_spellings:
-        print(f"note: {args.labeled}: new labels typed in more than one spelling (case, spaces) were made one: "
+        print(f"note: {args.labeled}: new labels typed in more than one spelling (case, spaces, separators) were made one: "
               f"{listed(new_spellings, lambda pair: f'{pair[0]!r} -> {pair[1]!r}')}", file=sys.stderr)
     respelled = typed_spellings_of_data_labels(labeled, table, carried.respelled)
     if respelled:
         shown = listed(respelled, lambda pair: f"{pair[0]!r} -> {pair[1]!r}")
-        print(f"note: {args.labeled}: labels typed otherwise than the data's (case, spaces, separators, width, leading "
-              f"zeros) took its spelling: {shown}", file=sys.stderr)
+        print(f"note: {args.labeled}: labels typed otherwise than the data's (case, spaces, separators, look-alike "
+              f"characters, width, leading zeros) took its spelling: {shown}", file=sys.stderr)
     typos = similar_spellings_note(carried.frame[carried.label_column].tolist(), only=set(table.codec.names))
     if typos:  # the data's own were named on reading it: only spellings the review file brought
         print(f"warning: {args.labeled}: {typos}.", file=sys.stderr)

@@ -113,7 +113,7 @@ class DiscoveryConfig:
         if not self.fill_methods:
             raise InputError("DiscoveryConfig(fill_methods=()): no fill-in would run and every row would take its "
                              f"cluster's label; give a tuple of {', '.join(FILL_METHODS)}, or leave it out.")
-        if isinstance(self.leave_out, str) or not all(isinstance(phrase, str) for phrase in self.leave_out):
+        if not isinstance(self.leave_out, (tuple, list)) or not all(isinstance(phrase, str) for phrase in self.leave_out):
             raise InputError(f"DiscoveryConfig(leave_out={self.leave_out!r}): give a tuple of phrases, such as "
                              "('Sent from my iPhone',).")
         for phrase in self.leave_out:

@@ -116,12 +116,14 @@ class Discovery:
         cut = [piece if len(piece) <= 80 else piece[:79] + "…" for piece in found.get("example_cut", ())][:3]
         such_as = " and ".join(map(repr, cut)) if cut else repr(" ".join(found["example"][:120].split()))
         given = sum(phrase.startswith(GIVEN) for phrase in found.get("phrases", ()))
-        what = ("a phrase you asked to leave out" if given == len(found.get("phrases", ())) else
+        found_here = len(found.get("phrases", ())) - given  # the phrases the run found itself
+        given -= len(unmatched)  # those the texts hold
+        what = ("a phrase you asked to leave out" if not found_here else
                 "words that many texts of every kind share (a greeting, a header, a form's prompt)"
                 + (" or a phrase you asked to leave out" if given else ""))
         return (f"{found['texts']:,} texts ({found['share']:.0%}) hold {what}, such as {such_as}: {readers} (one "
                 f"text read as {' '.join(found['example_read_as'][:80].split())!r})"
-                + ("" if given == len(found.get("phrases", ())) else ", as they tell no labeled class apart")
+                + ("" if not found_here else ", as they tell no labeled class apart")
                 + "; the files keep every text whole" + (f"; {none_hold}" if none_hold else ""))
 
     def __repr__(self) -> str:
@@ -232,14 +234,20 @@ class Discovery:
         counts = nearest.value_counts()
         return (str(counts.index[0]), int(counts.iloc[0]), len(c)) if counts.iloc[0] > len(c) / 2 else None
 
+    @property
+    def phrase_candidates(self) -> pd.DataFrame:
+        """The open candidates most of whose texts hold a phrase that labeled texts of several classes hold too
+        (``shared_phrase``: ``summarize.phrases_across_classes``)."""
+        c = self.candidates
+        return c[c.shared_phrase.notna()] if "shared_phrase" in c else c.iloc[:0]
+
     def phrase_candidate_notes(self, leave_out_how: str) -> dict[int, str]:
         """For each open candidate most of whose texts hold a phrase that labeled texts of several classes hold too
         (``shared_phrase``: ``summarize.phrases_across_classes``), why it may be no new category: a signature or a
         template line may have gathered its texts, not what they ask. ``leave_out_how``: how the researcher leaves
         a phrase out of what the run reads, with ``{phrase}`` where the phrase goes (the CLI's flag, the
         dashboard's setting)."""
-        c = self.candidates
-        c = c[c.shared_phrase.notna()] if "shared_phrase" in c else c.iloc[:0]
+        c = self.phrase_candidates
         return {int(cluster): f"most of its texts hold {phrase!r}, and labeled texts of {PHRASE_CLASSES} classes or "
                               "more hold it too: it may gather texts by that phrase (a signature, a template line), "
                               "not by what they ask. If the phrase says nothing of a text's category, "
@@ -722,8 +730,9 @@ class _Decisions:
                          "split off the rows its labels do not explain, split it.")
 
     def _spelling_in_use(self, label: str, cluster_id: int | None = None) -> str:
-        """``label`` as a class, another named cluster or a label given by hand already spells it, case and
-        surrounding spaces aside (the next run reads such spellings as one class); else ``label``."""
+        """``label`` as a class, another named cluster or a label given by hand already spells it, its
+        ``spelling_key`` aside (case, spaces, separators, look-alikes: the next run reads such spellings as one
+        class); else ``label``."""
         wanted = spelling_key(label)
         if self.row_label_spellings is None:  # built once: replaying many labels stays linear in the rows
             given = pd.unique(pd.Series(self.result.rows.human_label.dropna().astype(str)))

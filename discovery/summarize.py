@@ -250,6 +250,7 @@ PHRASE_SHARE = 0.6  # of the candidate's distinct texts holding it
 PHRASE_LABELED = 5  # labeled rows holding it, at least, of PHRASE_CLASSES classes or more
 PHRASE_CLASSES = 3
 PHRASE_TEXTS_READ = 2000  # distinct texts of a candidate its phrases are counted on
+PHRASE_MIN_TEXTS = 5  # distinct texts a candidate holds at least, for its phrases to be counted
 _PHRASE_WORD = re.compile(r"\w+")
 
 
@@ -268,7 +269,7 @@ def phrases_across_classes(texts: list[str], clusters: np.ndarray, labels: np.nd
         held = sorted((phrase for phrase, n in counts.items() if n >= PHRASE_SHARE * len(distinct)),
                       key=lambda phrase: (-len(phrase), -counts[phrase], phrase))
         out[c] = None
-        if len(distinct) < PHRASE_LABELED or not held:
+        if len(distinct) < PHRASE_MIN_TEXTS or not held:
             continue
         if labeled is None:
             rows = np.flatnonzero(labels >= 0)
@@ -322,17 +323,16 @@ def summarize_clusters(texts: list[str], X: np.ndarray, clusters: np.ndarray, la
         if c in reps:
             record = _describe(c, clusters == c, labels, codec, labeled_share)
             record["representative_ids"] = [int(row_ids[i]) for i in reps[c]]
-            record["shared_phrase"] = None
         else:
             record = kept[c]
         record["keywords"] = keywords.get(c, [])
         record["distinct_texts"] = int(distinct.get(c, 0))
-        records.append({name: record[name] for name in SUMMARY_COLUMNS})
-    fresh_candidates = {r["cluster_id"]: r["keywords"] for r in records
-                        if r["status"] == CANDIDATE and r["cluster_id"] in reps}
-    phrases = phrases_across_classes(texts, clusters, labels, fresh_candidates) if fresh_candidates else {}
+        records.append({name: record.get(name) for name in SUMMARY_COLUMNS})
+    # every candidate's, kept ones too: its keywords are ranked afresh, and the phrase must hold one of them
+    candidates = {r["cluster_id"]: r["keywords"] for r in records if r["status"] == CANDIDATE}
+    phrases = phrases_across_classes(texts, clusters, labels, candidates) if candidates else {}
     for record in records:
-        record["shared_phrase"] = phrases.get(record["cluster_id"], record["shared_phrase"])
+        record["shared_phrase"] = phrases.get(record["cluster_id"])
     return pd.DataFrame.from_records(records).set_index("cluster_id", drop=False)
 
 

@@ -405,8 +405,10 @@ def test_a_phrase_the_researcher_gives_is_left_out_wherever_it_stands_in_any_cas
     record = describe_boilerplate(texts[:5], read[:5], given)
     assert record["texts"] == 3 and without_boilerplate(texts, phrases_of(record)) == read
     # a Chinese or Japanese character is a word of its own: no separator between them (helper 88)
-    assert without_boilerplate(["你好 来自我的iPhone", "请问 来自 我的 iPhone"], given_phrases(["来自我的iPhone"])) == [
-        "你好", "请问"]
+    assert without_boilerplate(["你好 来自我的iPhone", "请问 来自 我的 iPhone", "请问怎么退款来自我的iPhone"],
+                               given_phrases(["来自我的iPhone"])) == ["你好", "请问", "请问怎么退款"]
+    assert without_boilerplate(["Line one\nSent from Outlook for Android\nLine three"], given) == [
+        "Line one\n\nLine three"]  # no line of a space alone left
     # the same phrases, in any case, spacing and order, are one setting (the dashboard keys decisions by it)
     assert DiscoveryConfig(leave_out=("Sent  from my iPhone", "Ticket #1", "sent from my iphone")) == DiscoveryConfig(
         leave_out=["ticket #1", "sent from my iphone"])

@@ -970,7 +970,7 @@ def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(de
     label_next.to_csv(path, index=False)
     added = discovery("add-labels", demo_slice, path, "--out", tmp_path / "reviewed.parquet")
     assert added.returncode == 0, added.stderr
-    assert "new labels typed in more than one spelling (case, spaces) were made one: 'CARD_THING' -> 'card_thing'" \
+    assert "new labels typed in more than one spelling (case, spaces, separators) were made one: 'CARD_THING' -> 'card_thing'" \
         in added.stderr
     took = [line for line in added.stderr.splitlines() if "took its spelling" in line]
     assert len(took) == 1 and f"{known.upper()!r} -> {known!r}" in took[0]

@@ -586,6 +586,7 @@ def test_with_no_labels_empty_texts_named_with_their_cluster_are_not_accepted():
     ({"adapt_layers": "top"}, "adapt_layers='top'): give 'auto', 'all' or a whole number"),
     ({"fill_methods": ()}, "fill_methods=()): no fill-in would run"),
     ({"leave_out": "Sent from my iPhone"}, "leave_out='Sent from my iPhone'): give a tuple of phrases"),
+    ({"leave_out": None}, "leave_out=None): give a tuple of phrases"),
     ({"leave_out": ("Sent from my iPhone", " -- ")}, "leave_out=...): the phrase '--' holds no word"),
     ({"leave_out": ("#2023",)}, "leave_out=...): the phrase '#2023' holds only numbers")])
 def test_a_setting_no_run_can_use_is_refused_by_name_before_the_run(setting, message):

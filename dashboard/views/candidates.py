@@ -95,8 +95,7 @@ def leave_out_and_run(phrase: str) -> None:
 def show_phrase_candidates(result) -> None:
     """Candidates a phrase that labeled texts of several classes hold may have gathered (``shared_phrase``), whatever
     page of the list they are on, each phrase with a button that leaves it out and runs again."""
-    c = result.candidates
-    c = c[c.shared_phrase.notna()] if "shared_phrase" in c else c.iloc[:0]
+    c = result.phrase_candidates
     for i, (phrase, group) in enumerate(c.groupby("shared_phrase", sort=False)):
         names = ", ".join(f"{name!r} ({size:,} rows)" for name, size in zip(group.display_name, group["size"]))
         st.warning(state.plain(f"{'Candidate' if len(group) == 1 else 'Candidates'} {names}: most of "

@@ -189,7 +189,7 @@ with state.guard():
     a, b, c = st.columns(3)
     a.metric("Fill-in method", result.fill_method or "none")
     best = result.fill_accuracy.get(result.fill_method) if result.fill_method else None
-    b.metric("Estimated accuracy", "-" if best is None else f"{best:.1%}")
+    b.metric("Estimated accuracy", "-" if best is None else f"{round(best, 4):.1%}")  # as the estimate's sentence
     c.metric("Threshold applied", f"{result.min_confidence:.2f}")
     skipped = fill_skipped_reason(result.table.codec.names)
     if skipped:

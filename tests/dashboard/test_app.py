@@ -725,6 +725,12 @@ def test_a_candidate_a_signature_gathered_offers_to_leave_the_phrase_out_and_run
     assert at.text_area(key="set_leave_out").value == "sent from outlook for android"
     assert not [w for w in at.warning if "most of its texts hold" in w.value]
     assert not [b for b in at.button if b.key and b.key.startswith("leave_out_phrase_")]
+    # another setting through the sidebar's Run clears the choice too
+    at.multiselect(key="merge_ids").set_value(result_of(at).candidates.index[:2].tolist()).run()
+    at.number_input(key="set_seed").set_value(1)
+    at.button(key="FormSubmitter:settings-Run").click().run()
+    assert_clean(at)
+    assert result_of(at).config.random_state == 1 and at.multiselect(key="merge_ids").value == []
     at.text_area(key="set_leave_out").set_value("sent from outlook for android\n -- ")
     at.button(key="FormSubmitter:settings-Run").click().run()
     assert [e for e in at.error if "holds no word to look for" in e.value], [e.value for e in at.error]
