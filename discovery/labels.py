@@ -88,6 +88,9 @@ _LOOK_ALIKES = str.maketrans({**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2
                               **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
                               **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
                               **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff")})  # zero-width: nothing
+# Cyrillic and Greek letters that look like Latin ones, read as those in a word that mixes them with Latin letters
+# ("card_arrivаl" with a Cyrillic "а" was a class beside card_arrival, helper 90); a word of one script keeps its own
+_HOMOGLYPHS = str.maketrans(dict(zip("асеіјорѕухԁһӏαεικνορτυχ", "aceijopsyxdhlaeikvoptux")))
 # between two word characters, any run of spaces (a no-break space, a tab, two spaces), "_" and "-" is one separator
 _INNER_SEPARATORS = re.compile(r"(?<=\w)[\s_\-]+(?=\w)")
 
@@ -101,6 +104,9 @@ def spelling_key(label: str) -> str:
     key = narrow(str(label)).strip().casefold()
     if _WHOLE_NUMBER.match(key):
         return _LEADING_ZEROS.sub(r"\1", key)
+    if not key.isascii():
+        key = re.sub(r"\w+", lambda word: word[0].translate(_HOMOGLYPHS) if re.search("[a-z]", word[0]) else word[0],
+                     key)
     return _INNER_SEPARATORS.sub(" ", key.translate(_LOOK_ALIKES))
 
 
