@@ -134,13 +134,22 @@ class SavedDecisions:
     modified: float  # when they were last saved (seconds since the epoch)
 
 
+_READ: dict = {}  # path -> (its stat's modification time and size, what was read of it): a file read once until it changes
+
+
 def saved_workspaces(root: str | os.PathLike) -> list[SavedDecisions]:
-    """Every workspace under ``root`` holding decisions, in path order (damaged or empty ones left out)."""
+    """Every workspace under ``root`` holding decisions, in path order (damaged or empty ones left out). Each file is
+    parsed again only when it changed: the dashboard's sidebar asks on every rerun (the hand labels other settings
+    hold), and every workspace of every data file lies under one root."""
     found = []
     for path in sorted(Path(root).glob(f"*/{DECISIONS_FILE}")):
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            about, decisions, modified = payload.get("about") or {}, payload.get("decisions"), path.stat().st_mtime
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if _READ.get(path, (None,))[0] != stamp:
+                payload = json.loads(path.read_text(encoding="utf-8"))
+                _READ[path] = (stamp, (payload.get("about") or {}, payload.get("decisions"), stat.st_mtime))
+            about, decisions, modified = _READ[path][1]
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(about, dict) and isinstance(decisions, list) and decisions:

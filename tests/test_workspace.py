@@ -161,3 +161,19 @@ def test_decisions_on_an_earlier_reviewed_copy_are_named_on_the_copy_made_again(
     note = decisions_elsewhere(workspace(v2))
     assert "2 decisions are saved for another copy of the same name" in note and str(v1) in note
     assert other_copies_with_decisions(tmp_path / "data.csv") == []  # a file of the user's: no copies to look at
+
+
+def test_saved_workspaces_are_read_again_once_changed(tmp_path):
+    """``saved_workspaces`` parses a decisions file once until it changes (the dashboard asks on every rerun): a
+    decision stored since, or a file emptied, shows at the next call."""
+    from discovery import Workspace
+    from discovery.workspace import saved_workspaces
+
+    workspace = Workspace(tmp_path, "k", about={"data_hash": "h"})
+    workspace.append({"action": "dismiss", "cluster_id": 1})
+    assert [len(saved.decisions) for saved in saved_workspaces(tmp_path)] == [1]
+    workspace.append({"action": "dismiss", "cluster_id": 2})
+    assert [saved.decisions for saved in saved_workspaces(tmp_path)] == [[{"action": "dismiss", "cluster_id": 1},
+                                                                          {"action": "dismiss", "cluster_id": 2}]]
+    workspace.replace([])
+    assert saved_workspaces(tmp_path) == []
