@@ -59,6 +59,9 @@ class DiscoveryConfig:
     leave_out: tuple[str, ...] = ()  # phrases the run does not read, wherever they stand (boilerplate.given_phrases)
 
     def __post_init__(self):
+        for name, value in asdict(self).items():  # numpy numbers as Python's: the manifest writes them as numbers
+            if isinstance(value, np.generic):
+                object.__setattr__(self, name, value.item())
         # one spelling of the same phrases (matched in any case, spaces aside), so that the dashboard keys the runs
         # and decisions of "Sent from my iPhone" and "sent  from my iphone", typed in any order, as one (helper 88)
         if isinstance(self.leave_out, (tuple, list)) and all(isinstance(phrase, str) for phrase in self.leave_out):

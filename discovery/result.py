@@ -34,7 +34,7 @@ LABELED_BY_HAND_STATUS = "labeled by hand"  # a candidate whose every row has a 
 SOURCES = (HUMAN, CLUSTER, "knn", "propagation", "classifier", "blend", "balanced", CANDIDATE_SOURCE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # two results are one only if they are the same object (their frames do not compare)
 class Discovery:
     """One run's outcome. ``rows``: one row per input row; ``clusters``: one row per cluster.
 
@@ -888,15 +888,22 @@ class _Decisions:
         return self
 
     def threshold(self, threshold: float) -> "_Decisions":
-        threshold = float(threshold)
-        if not 0.0 <= threshold <= 1.0:
-            raise InputError("the confidence threshold must lie between 0 and 1.")
+        given = threshold
+        try:
+            threshold = float(threshold) if not isinstance(threshold, (bool, np.bool_, str)) else None
+        except (TypeError, ValueError):
+            threshold = None
+        if threshold is None or not 0.0 <= threshold <= 1.0:
+            raise InputError(f"the confidence threshold must lie between 0 and 1 (a number; got {given!r}).")
         self.min_confidence = threshold
         self.decisions.append({"action": "threshold", "value": threshold})
         return self
 
     def apply(self, decision: dict) -> "_Decisions":
         """One decision given as a plain dict (the form stored in a workspace)."""
+        if not isinstance(decision, dict):
+            raise InputError(f"a decision is a dict such as {{'action': 'dismiss', 'cluster_id': 3}} (result.decisions "
+                             f"holds them), not {type(decision).__name__}.")
         action = decision.get("action")
         if action not in ACTIONS:
             raise InputError(f"unknown decision {action!r}; expected one of {', '.join(ACTIONS)}.")
@@ -913,8 +920,8 @@ class _Decisions:
             if cluster_id < self.existing_ids:
                 return cluster_id
             if cluster_id not in self.split_ids:
-                raise InputError(f"cluster {cluster_id} no longer exists: the split that made it was taken back "
-                                 "or no longer applies.")
+                raise InputError(f"cluster {cluster_id} does not exist in this result; if a split made it, that split "
+                                 "was taken back or no longer applies.")
             return self.split_ids[cluster_id]
 
         out = dict(decision)
@@ -1059,13 +1066,21 @@ def replay(result: Discovery, decisions) -> Discovery:
 
     The decisions are checked and recorded one by one, and the new result is built once at the
     end, so replaying many decisions costs about as much as one; the outcome equals applying them
-    one at a time with ``apply_decision``.
+    one at a time with ``apply_decision``. Decisions ``result`` already holds, given first (``replay(decided,
+    decided.decisions)``), are not applied again: a split was made twice, with nothing said.
     """
+    if decisions is None or isinstance(decisions, (dict, str)):
+        raise InputError("replay takes a list of decisions (dicts, as result.decisions holds them); for one decision "
+                         "use apply_decision.")
+    decisions = list(decisions)
+    held = list(result.decisions)
+    if held and decisions[:len(held)] == held:
+        decisions = decisions[len(held):]
     draft, skipped = _Decisions(result), []
     for decision in decisions:
         try:
             draft.apply(decision)
-        except (InputError, KeyError, TypeError, ValueError) as exc:
+        except (InputError, KeyError, TypeError, ValueError, AttributeError) as exc:
             skipped.append((decision, str(exc)))
     result = draft.build()
     return dataclasses.replace(result, skipped_decisions=tuple(skipped)) if skipped else result

@@ -190,6 +190,45 @@ def test_bad_decisions_are_clear_errors(demo_result):
         with pytest.raises(InputError, match="is not a list of cluster ids"):
             apply_decision(demo_result, {"action": "merge", "cluster_ids": bad})
     assert name_cluster(demo_result, str(candidate), "x").decisions[-1]["cluster_id"] == candidate
+    # helper 92's notebook: each of these raised a traceback, or said a split was taken back that was never made
+    assert "does not exist in this result" in replay(demo_result, [{"action": "dismiss", "cluster_id": 10_000}]
+                                                      ).skipped_decisions[0][1]
+    for bad in ("high", None, True, 1.5):
+        with pytest.raises(InputError, match="confidence threshold must lie between 0 and 1"):
+            set_min_confidence(demo_result, bad)
+    for bad in (None, ("dismiss", candidate)):
+        with pytest.raises(InputError, match="a decision is a dict"):
+            apply_decision(demo_result, bad)
+    for bad in (None, {"action": "dismiss", "cluster_id": candidate}):
+        with pytest.raises(InputError, match="replay takes a list of decisions"):
+            replay(demo_result, bad)
+    assert len(replay(demo_result, [1, {"action": "dismiss", "cluster_id": candidate}]).skipped_decisions) == 1
+    assert demo_result != set_min_confidence(demo_result, 0.5) and demo_result == demo_result  # no truth-value error
+
+
+def test_replaying_a_results_own_decisions_onto_it_applies_them_once(demo_result):
+    """``replay(x, x.decisions)`` split a cluster a second time and doubled the list, with nothing said (helper 92):
+    the decisions it holds are not applied again; those after them are."""
+    candidate = int(demo_result.candidates.index[0])
+    split = split_cluster(demo_result, candidate)
+    again = replay(split, split.decisions)
+    assert again.decisions == split.decisions and again.rows.cluster_id.equals(split.rows.cluster_id)
+    more = replay(split, [*split.decisions, {"action": "dismiss", "cluster_id": candidate}])
+    assert [d["action"] for d in more.decisions] == ["split", "dismiss"]
+
+
+def test_numpy_numbers_in_the_settings_are_written_as_numbers_and_read_back(demo_result):
+    """``DiscoveryConfig(random_state=np.int64(3))`` passed the check, and the manifest wrote "3", which a run
+    repeated from it refused (helper 92)."""
+    import json
+
+    from discovery import DiscoveryConfig
+    from discovery.pipeline import as_config
+
+    config = DiscoveryConfig(random_state=np.int64(3), n_new_clusters=np.int64(8), seed_threshold=np.float64(0.6),
+                             adapt=np.bool_(False))
+    read_back = as_config(json.loads(json.dumps(config.to_dict(), default=str)))
+    assert read_back == config and read_back.check() and type(read_back.random_state) is int
 
 
 def test_labels_given_to_decisions_are_read_as_the_datas_labels_are(demo_result):
@@ -431,7 +470,7 @@ def test_without_an_earlier_split_a_later_splits_part_keeps_its_decisions(demo_r
                                                   {"action": "name", "cluster_id": b, "name": "part_of_b"}]
     replayed = replay(demo_result, stored[1:])
     assert [d for d, _ in replayed.skipped_decisions] == [stored[2]]
-    assert "the split that made it was taken back" in replayed.skipped_decisions[0][1]
+    assert "that split was taken back" in replayed.skipped_decisions[0][1]
     moved = replayed.rows.cluster_id.to_numpy() == a  # the second split's part, under the first free id
     assert set(demo_result.rows.cluster_id.to_numpy()[moved]) == {known[1]}
     assert replayed.clusters.loc[a, "display_name"] == "part_of_b"
