@@ -106,7 +106,8 @@ def settings_sidebar() -> None:
                 st.error(state.plain(f"Layers to fine-tune: {layers_typed.strip()!r} is not auto, all or a whole number "
                                      "of layers from 1 to 1,000; type one of those, or leave it empty for auto."))
                 return
-            leave_out = tuple(dict.fromkeys(line.strip() for line in leave_out_typed.splitlines() if line.strip()))
+            leave_out = tuple(line.strip() for line in leave_out_typed.splitlines() if line.strip())  # one spelling:
+            # DiscoveryConfig's
             refused = [(phrase, why) for phrase in leave_out if (why := refused_phrase(phrase))]
             if refused:
                 st.error(state.plain(f"Phrases to leave out: {refused[0][0]!r} {refused[0][1]}; or delete the line."))

@@ -756,7 +756,8 @@ def bring_row_labels(shown: list[dict]) -> str:
     have not labeled by hand meanwhile (another tab may have: those rows keep the label given here)."""
     workspace: Workspace = st.session_state["workspace"]
     stored = workspace.load()
-    shown = [cut for d in shown if (cut := _without_rows(d, _rows_labeled_in(stored)))]
+    here = _rows_labeled_in(stored)
+    shown = [cut for d in shown if (cut := _without_rows(d, here))]
     if not shown:
         raise InputError("Not brought: these settings have labeled those rows meanwhile (another tab?); they are "
                          "shown now.")

@@ -504,11 +504,10 @@ def cmd_add_labels(args) -> int:
         shown = ", ".join(map(repr, markers))
         print(f"warning: {args.labeled}: {shown} typed as a label is taken as a class name; if it means unlabeled, "
               "leave that cell blank and run this again (a blank label leaves its row as it was)", file=sys.stderr)
-    new_spellings = typed_spellings_unified(labeled, table)
+    new_spellings, respelled = typed_spellings(labeled, table, carried.respelled)
     if new_spellings:
         print(f"note: {args.labeled}: new labels typed in more than one spelling (case, spaces, separators) were made one: "
               f"{listed(new_spellings, lambda pair: f'{pair[0]!r} -> {pair[1]!r}')}", file=sys.stderr)
-    respelled = typed_spellings_of_data_labels(labeled, table, carried.respelled)
     if respelled:
         shown = listed(respelled, lambda pair: f"{pair[0]!r} -> {pair[1]!r}")
         print(f"note: {args.labeled}: labels typed otherwise than the data's (case, spaces, separators, look-alike "
@@ -530,27 +529,21 @@ def cmd_add_labels(args) -> int:
     return 0
 
 
-def typed_spellings_unified(labeled, table) -> list[tuple[str, str]]:
-    """(as typed, as kept) for labels typed into the review file that the data does not have, in two spellings or
-    more (``CARD_ARRIVAL`` and ``card_arrival``), which reading the file made one (labels of the data's take its
-    spelling, which ``NextRunLabels.respelled`` tells)."""
-    from .labels import spelling_key
-
-    known = {spelling_key(name) for name in table.codec.names}
-    return sorted({(typed.strip(), kept) for typed, kept in labeled.label_spellings.items()
-                   if typed.strip() != kept and spelling_key(kept) not in known})
-
-
-def typed_spellings_of_data_labels(labeled, table, respelled) -> list[tuple[str, str]]:
-    """(as typed, the data's spelling) for every label typed into the review file otherwise than the data writes
-    it: ``respelled`` (``NextRunLabels.respelled``) compares only the spelling reading the file kept, so of
-    ``age_limit`` and ``Age Limit`` typed 8 times each, only one was said (helper 89)."""
+def typed_spellings(labeled, table, respelled) -> tuple[list, list]:
+    """The spellings reading the review file changed, as (as typed, as kept) pairs: of labels the data does not have,
+    typed in two spellings or more (``CARD_ARRIVAL`` and ``card_arrival``), which reading the file made one; and of
+    the data's labels, every spelling typed otherwise than the data writes it, with ``respelled``
+    (``NextRunLabels.respelled``, which compares only the spelling reading the file kept: of ``age_limit`` and ``Age
+    Limit`` typed 8 times each, only one was said, helper 89), kept as the data's."""
     from .labels import spelling_key
 
     data = {spelling_key(name): name for name in table.codec.names}
-    typed = {(spelling.strip(), data[spelling_key(kept)]) for spelling, kept in labeled.label_spellings.items()
-             if spelling_key(kept) in data and spelling.strip() != data[spelling_key(kept)]}
-    return sorted(typed | set(respelled))
+    new, of_data = set(), set(respelled)
+    for typed, kept in labeled.label_spellings.items():
+        spelling = data.get(spelling_key(kept), kept)
+        if typed.strip() != spelling:
+            (of_data if spelling_key(kept) in data else new).add((typed.strip(), spelling))
+    return sorted(new), sorted(of_data)
 
 
 def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:

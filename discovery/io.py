@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .labels import (LabelCodec, is_whole_number, label_prefixes, listed, looks_like_a_marker, narrow,
-                     normalize_label_spellings, similar_spellings_note,
+from .labels import (INVISIBLE_CHARACTERS, LabelCodec, is_whole_number, label_prefixes, listed, looks_like_a_marker,
+                     narrow, normalize_label_spellings, similar_spellings_note,
                      spelling_key)
 
 # .txt: what Excel's "Unicode Text" and "Text (Tab delimited)" write (tab-separated; the first in UTF-16)
@@ -751,7 +751,6 @@ def _canonical_number(label: str) -> str:
     return str(int(float(label))) if _INTEGRAL_FLOAT.match(label) else label
 
 
-INVISIBLE_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width spaces and joiners, word joiner, BOM
 _WITHOUT_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE_CHARACTERS))
 
 

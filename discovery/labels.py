@@ -82,12 +82,13 @@ def narrow(label: str) -> str:
         else char for char in label))
 
 
+INVISIBLE_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width spaces and joiners, word joiner, BOM
 # characters that look like others: dashes and a minus as "-", curly quotes as straight ones (a word processor's
 # "customer’s" beside a typed "customer's"), and zero-width ones as none
 _LOOK_ALIKES = str.maketrans({**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
                               **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
                               **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
-                              **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff")})  # zero-width: nothing
+                              **dict.fromkeys(INVISIBLE_CHARACTERS)})
 # Cyrillic and Greek letters that look like Latin ones, read as those in a word that mixes them with Latin letters
 # ("card_arrivаl" with a Cyrillic "а" was a class beside card_arrival, helper 90); a word of one script keeps its own
 _HOMOGLYPHS = str.maketrans(dict(zip("асеіјорѕухԁһӏαεικνορτυχ", "aceijopsyxdhlaeikvoptux")))

@@ -476,11 +476,11 @@ def fill_estimate(fill: FillResult, y: np.ndarray, n_classes: int, in_candidates
     gap = p_value = None
     # rows given a class only review labels name (a candidate named there) have no drawn share to differ from
     # (helper 89: "labels look unevenly drawn" of an even draw, two intents named in review taking 24% of the rows)
-    compared = covered & (np.bincount(drawn[drawn >= 0], minlength=n_classes) > 0)[proposed]
+    drawn_counts = np.bincount(drawn[drawn >= 0], minlength=n_classes)
+    compared = covered & (drawn_counts > 0)[proposed]
     if compared.any():
         gap = class_share_gap(labeled_shares(drawn, n_classes), fill.distributions[best], compared)
-        p_value = share_gap_p_value(np.bincount(drawn[drawn >= 0], minlength=n_classes),
-                                    np.bincount(proposed[compared], minlength=n_classes))
+        p_value = share_gap_p_value(drawn_counts, np.bincount(proposed[compared], minlength=n_classes))
     unlike = (unlike_labeled_rows(X, y, covered, proposed, folds, only_fold, random_state)
               if X is not None and folds is not None and covered.any() else {})
     if folds is not None:

@@ -264,12 +264,14 @@ def phrases_across_classes(texts: list[str], clusters: np.ndarray, labels: np.nd
     for c, words in keywords.items():
         members = np.flatnonzero(clusters == c)
         distinct = list(dict.fromkeys(texts[i] for i in members if isinstance(texts[i], str)))[:PHRASE_TEXTS_READ]
+        out[c] = None
+        if len(distinct) < PHRASE_MIN_TEXTS:
+            continue
         key_words = {word for keyword in words[:3] for word in _PHRASE_WORD.findall(keyword.lower())}
         counts = Counter(phrase for text in distinct for phrase in _phrases_with(text, key_words))
         held = sorted((phrase for phrase, n in counts.items() if n >= PHRASE_SHARE * len(distinct)),
                       key=lambda phrase: (-len(phrase), -counts[phrase], phrase))
-        out[c] = None
-        if len(distinct) < PHRASE_MIN_TEXTS or not held:
+        if not held:
             continue
         if labeled is None:
             rows = np.flatnonzero(labels >= 0)

@@ -85,7 +85,7 @@ def leave_out_and_run(phrase: str) -> None:
     from dataclasses import replace
 
     config = state.current_config()
-    config = replace(config, leave_out=tuple(dict.fromkeys((*config.leave_out, phrase))))
+    config = replace(config, leave_out=(*config.leave_out, phrase))  # DiscoveryConfig keeps one spelling of each
     st.session_state["config"] = config
     st.session_state.pop("set_leave_out", None)  # the sidebar's box is drawn afresh from the settings: it shows it
     state.forget_cluster_choices()
