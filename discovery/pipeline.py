@@ -36,6 +36,12 @@ STAGES = ("adapt", "embed", "cluster", "fill", "check", "summarize", "map")
 StageProgress = Callable[[str, int, int], None]
 
 
+def _lower(phrase: str) -> str:
+    """Lower case that keeps a letter one letter: Turkish dotted capital I lowers to "i" and a combining dot,
+    which no text spelled with "İ" holds (case-insensitive matching takes "i" for it)."""
+    return phrase.replace("\u0130", "I").lower()
+
+
 @dataclass(frozen=True)
 class DiscoveryConfig:
     """Every setting of a run; written to the manifest so a run can be repeated."""
@@ -65,7 +71,7 @@ class DiscoveryConfig:
         # one spelling of the same phrases (matched in any case, spaces aside), so that the dashboard keys the runs
         # and decisions of "Sent from my iPhone" and "sent  from my iphone", typed in any order, as one (helper 88)
         if isinstance(self.leave_out, (tuple, list)) and all(isinstance(phrase, str) for phrase in self.leave_out):
-            object.__setattr__(self, "leave_out", tuple(sorted({" ".join(phrase.split()).lower()
+            object.__setattr__(self, "leave_out", tuple(sorted({_lower(" ".join(phrase.split()))
                                                                 for phrase in self.leave_out})))
 
     def resolved_method(self) -> str:

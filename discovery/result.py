@@ -350,7 +350,8 @@ class Discovery:
 
 def name_clash(result: "Discovery", cluster_id: int, name: str) -> str | None:
     """What a cluster's new ``name`` would share its spelling with (``spelling_key``: case, width, surrounding spaces, leading zeros, look-alike characters and word separators aside): a labeled class or
-    another named cluster, which naming alone does not join. None when the name is new."""
+    another named cluster, which naming alone does not join, or a label given by hand in another spelling, which
+    the name takes. None when the name is new."""
     wanted = spelling_key(name)
     classes = [c for c in result.table.codec.names if spelling_key(c) == wanted]
     if classes:
@@ -363,6 +364,12 @@ def name_clash(result: "Discovery", cluster_id: int, name: str) -> str | None:
     if same:
         return (f"cluster {same[0]} is already named {named.display_name[same[0]]!r}, so this one takes that spelling: "
                 "merge the two to make them one category now (a run with your labels reads them as one class).")
+    known = {spelling_key(c) for c in result.table.codec.names}
+    by_hand = [label for label in pd.unique(result.rows.human_label.dropna().astype(str))
+               if spelling_key(label) == wanted and spelling_key(label) not in known]
+    if by_hand and by_hand[0] != name.strip():
+        return (f"rows you labeled by hand already carry {by_hand[0]!r}, so the cluster takes that spelling (a run "
+                "with your labels reads them as one class).")
     return None
 
 

@@ -593,6 +593,11 @@ def test_a_name_that_is_already_a_class_or_another_clusters_is_pointed_out(demo_
     assert name_cluster(named, other, "Card_Not_Working").clusters.loc[other, "display_name"] == "card_not_working"
     row = int(demo_result.rows.index[demo_result.rows.human_label.isna()][0])
     assert assign_label(named, [row], "CARD_NOT_WORKING ").rows.loc[row, "human_label"] == "card_not_working"
+    # a hand label's spelling is taken too, and said (helper 90: "lost_card" became "Lost Card" without a word)
+    by_hand = assign_label(demo_result, [row], "Lost Card")
+    assert "rows you labeled by hand already carry 'Lost Card'" in name_clash(by_hand, cid, "lost_card")
+    assert name_cluster(by_hand, cid, "lost_card").clusters.loc[cid, "display_name"] == "Lost Card"
+    assert name_clash(by_hand, cid, "Lost Card") is None  # the very spelling: nothing to say
     assert assign_label(demo_result, [row], known.title()).rows.loc[row, "human_label"] == known
     with pytest.raises(InputError, match="a cluster name of 300 characters"):
         name_cluster(demo_result, cid, "x" * 300)
