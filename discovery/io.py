@@ -1034,6 +1034,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     except TypeError:
         raise InputError(f"{name}: column {label_col!r} holds lists or nested values, not one label per row; "
                          "choose a column with a single label per row (--label-col, or the Data page's Label column).") from None
+    labels, renamed = normalize_label_spellings(raw_labels)
     if label_col is not None:
         original = frame[label_col].tolist()
         numeric = sorted({v.strip() for v, lab in zip(original, raw_labels)
@@ -1069,7 +1070,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                 warnings.append(f"{name}: {shown} in {label_col!r} read as unlabeled: the unlabeled marker "
                                 f"{unlabeled_marker!r} written in another case or spelling; if it is a class, give "
                                 "a marker no class is written as (--unlabeled-marker, the Data page's marker box).")
-        nested = label_prefixes(raw_labels)
+        nested = label_prefixes(labels)  # "fees > transfer" beside "fees/transfer" is one label under "fees"
         if nested:
             shown = listed(nested, lambda pair: f"{pair[0]!r} ({pair[1]} rows) and {pair[2]} labels under it, such as "
                                                 f"{pair[3]!r}", "; ")
@@ -1087,7 +1088,6 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         warnings.append(f"{name}: {len(set(given)):,} different labels on {len(given):,} labeled rows (a new label for "
                         f"almost every other row): is {label_col!r} the column that holds the categories (an id or a text column "
                         "looks like this)? Choose another with --label-col, or the Data page's Label column.")
-    labels, renamed = normalize_label_spellings(raw_labels)
     case = {a: b for a, b in renamed.items() if a.strip().casefold() == b.strip().casefold()}
     width = {a: b for a, b in renamed.items()
              if a not in case and narrow(a).strip().casefold() == narrow(b).strip().casefold()}
@@ -1097,8 +1097,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                        (width, "differ only by width (full-width letters or digits, as East Asian input methods type "
                                "them)"),
                        (zeros, "are one number written with and without leading zeros (spreadsheets drop them)"),
-                       (alike, "differ only by the separators between their words (_, - or spaces) or by characters "
-                               "that look alike (a no-break space, a curly apostrophe, a dash)")):
+                       (alike, "differ only by the separators between their words (_, - or spaces; /, > or | between "
+                               "levels) or by characters that look alike (a no-break space, a curly apostrophe, a dash)")):
         if pairs:
             shown = listed(sorted(pairs.items()), lambda pair: f"{pair[0]!r} -> {pair[1]!r}")
             warnings.append(f"{name}: labels that {how} were unified (to the most frequent spelling): {shown}.")

@@ -94,6 +94,8 @@ _LOOK_ALIKES = str.maketrans({**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2
 _HOMOGLYPHS = str.maketrans(dict(zip("асеіјорѕухԁһӏαεικνορτυχ", "aceijopsyxdhlaeikvoptux")))
 # between two word characters, any run of spaces (a no-break space, a tab, two spaces), "_" and "-" is one separator
 _INNER_SEPARATORS = re.compile(r"(?<=\w)[\s_\-]+(?=\w)")
+# between two levels of a taxonomy: "fees/card payment", "fees > card payment", "fees | card payment", "fees -> ..."
+_LEVEL_SEPARATORS = re.compile(r"(?<=\w)\s*(?:->|=>|[/>|\\])\s*(?=\w)")
 
 
 def spelling_key(label: str) -> str:
@@ -101,14 +103,15 @@ def spelling_key(label: str) -> str:
     (``narrow``), a whole number (ASCII digits) without leading zeros (spreadsheets read the code 007 as 7), and
     any other label with look-alike characters as one (a no-break space as a space, a curly apostrophe as a
     straight one) and "_", "-" and spaces between its words as one separator: ``lost_or_stolen_card`` and ``lost
-    or stolen card``, 10 rows each, were two classes (helper 87), 45 and 36 of one intent's rows apart."""
+    or stolen card``, 10 rows each, were two classes (helper 87), 45 and 36 of one intent's rows apart; likewise
+    "/", ">", "|", "\\" and "->" between two levels of a taxonomy (``fees/card payment``, ``fees > card payment``)."""
     key = narrow(str(label)).strip().casefold()
     if _WHOLE_NUMBER.match(key):
         return _LEADING_ZEROS.sub(r"\1", key)
     if not key.isascii():
         key = re.sub(r"\w+", lambda word: word[0].translate(_HOMOGLYPHS) if re.search("[a-z]", word[0]) else word[0],
                      key)
-    return _INNER_SEPARATORS.sub(" ", key.translate(_LOOK_ALIKES))
+    return _INNER_SEPARATORS.sub(" ", _LEVEL_SEPARATORS.sub("/", key.translate(_LOOK_ALIKES)))
 
 
 def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | None], dict[str, str]]:

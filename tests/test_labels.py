@@ -46,7 +46,8 @@ def test_labels_apart_only_by_their_word_separators_or_look_alike_characters_are
             ("exchange  rate", "exchange\trate"), ("top\u2011up", "top-up"), ("top-up", "top up"),
             ("customer\u2019s card", "customer's card"), ("Card-Arrival", "card_arrival"),
             ("card_\u200barrival", "card_arrival"),  # a zero-width space inside, copied from a web page (helper 89)
-            ("card_arriv\u0430l", "card_arrival"), ("\u0430ge limit", "age limit")]  # a Cyrillic a (helper 90)
+            ("card_arriv\u0430l", "card_arrival"), ("\u0430ge limit", "age limit"),  # a Cyrillic a (helper 90)
+            ("fees/card payment", "fees > card payment"), ("Fees | Card payment", "fees -> card_payment")]  # levels
     apart = [("-7", "7"), ("_misc", "misc"), ("c++", "c#"), ("fees/card", "fees card"), ("top up", "topup"),
              ("\u0441\u043e\u0440", "cop")]  # a word of one script keeps its letters
     assert all(spelling_key(a) == spelling_key(b) for a, b in same)
@@ -74,5 +75,8 @@ def test_a_label_that_starts_others_is_named_as_two_levels_of_one_taxonomy():
     labels = (["fees"] * 52 + ["fees/card payment"] * 12 + ["fees/transfer"] * 13 + ["fees > exchange"] * 12
               + ["card"] * 9 + ["card_arrival"] * 9 + ["cardholder"] * 3 + ["top up"] * 5 + ["top up failed"] * 5)
     assert label_prefixes(labels) == [("fees", 52, 3, "fees/transfer")]
+    labels += ["fees > transfer"] * 4  # another separator between the levels: one class (helper 87)
     table = table_from_frame(pd.DataFrame({"text": [f"text {i}" for i in range(len(labels))], "label": labels}))
+    assert list(table.codec.decode(table.labels)).count("fees/transfer") == 17
+    assert any("'fees > transfer' -> 'fees/transfer'" in w and "between levels" in w for w in table.warnings)
     assert any("'fees' (52 rows) and 3 labels under it, such as 'fees/transfer'" in w for w in table.warnings)
