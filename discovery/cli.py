@@ -464,7 +464,7 @@ def cmd_add_labels(args) -> int:
     use = ("they train every stage and may be held out to score the estimate, as the data's labels" if args.drawn_at_random
            else "rows labeled in review train every stage and are never held out to score the estimate; "
                 "--drawn-at-random, for rows picked at random, lets them be")
-    keep = new_clusters_to_keep_after(args.labeled, carried, table, manifest)
+    keep = new_clusters_to_keep_after(args.labeled, carried, table, manifest, labeled)
     next_run = " ".join(["discovery run", str(out), *(["--keep-new-clusters", str(keep)] if keep is not None else []),
                          *reading_flags(dict(text_column=table.text_column, label_column=carried.label_column,
                                              missing_words=options["missing_words"])), "--out ..."])

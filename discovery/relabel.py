@@ -40,6 +40,7 @@ from .errors import InputError
 from .io import (ORIGIN_ACCEPTED, ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED,
                  free_column_name, without_formula_quote)
 from .labels import spelling_key
+from .summarize import CANDIDATE
 from .result import merged_into_class
 
 ROW_ACTIONS = ("assign",)
@@ -303,11 +304,13 @@ def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:
 
 
 def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRunLabels, table,
-                               manifest: dict | None = None) -> int | None:
+                               manifest: dict | None = None, labeled=None) -> int | None:
     """``new_clusters_to_keep`` for ``discovery add-labels``: the new-cluster count the run that wrote
     ``labeled_path`` estimated (its manifest.json), less the categories named in its decisions (as
-    ``new_clusters_to_keep``: a label typed for a few rows is no category found). None when
-    that run was given its count, or no manifest says."""
+    ``new_clusters_to_keep``: a label typed for a few rows is no category found) and the open candidates of
+    that run whose rows were given a label no class has by typing it (``labeled``, the file as read: a
+    proposed_labels export says each row's cluster; helper 89). None when that run was given its count, or no
+    manifest says."""
     try:
         clustering = (run_manifest(labeled_path) if manifest is None else manifest)["clustering"]
         if clustering.get("n_new_clusters_given") or not clustering.get("estimate"):
@@ -319,7 +322,30 @@ def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRun
     frame = carried.frame
     named = {spelling_key(label) for label, origin in zip(frame[carried.label_column], frame[carried.origin_column])
              if origin == ORIGIN_NAMED and label is not None} - known
-    return max(0, estimated - len(named))
+    return max(0, estimated - len(named) - len(_candidates_named_by_typing(labeled, carried, table, known | named)))
+
+
+def _candidates_named_by_typing(labeled, carried: NextRunLabels, table, known: set) -> set:
+    """The open candidate clusters of the run that wrote ``labeled`` (a proposed_labels export: its
+    ``earlier_proposals`` hold each row's ``cluster_id`` and ``cluster_status``) where most rows unlabeled in
+    ``table`` and labeled now got a label no class of ``known`` (spelling keys) has: the next run knows that
+    category as a class."""
+    proposals = None if labeled is None else labeled.earlier_proposals
+    if proposals is None or "row_id" not in labeled.frame.columns:
+        return set()
+    columns = {name: [c for c in proposals.columns if str(c).startswith(name)] for name in ("cluster_id", "cluster_status")}
+    if not all(columns.values()):
+        return set()
+    rows = pd.DataFrame({"row": pd.to_numeric(labeled.frame["row_id"], errors="coerce").to_numpy(),
+                         "cluster": proposals[columns["cluster_id"][-1]].to_numpy(),
+                         "open": proposals[columns["cluster_status"][-1]].astype(str).to_numpy() == CANDIDATE})
+    rows = rows[rows.open & rows.row.between(0, len(carried.frame) - 1)]
+    at = rows.row.astype(int).to_numpy()
+    label = carried.frame[carried.label_column].to_numpy(dtype=object)[at]
+    typed = rows.assign(new=[lab is not None and spelling_key(lab) not in known for lab in label])[
+        (np.asarray(table.labels)[at] < 0) & np.array([lab is not None for lab in label], dtype=bool)]
+    share_new = typed.groupby("cluster").new.mean()
+    return set(share_new.index[share_new > 0.5])
 
 
 def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: int, named_rows: dict,

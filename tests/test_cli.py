@@ -982,6 +982,15 @@ def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(de
     # the dashboard's Run again: none here; a label typed for a few rows is no category found)
     estimated = json.loads((tmp_path / "a" / "manifest.json").read_text())["clustering"]["estimate"]["n_new"]
     assert f"reviewed.parquet --keep-new-clusters {estimated} --out" in added.stdout
+    # a candidate named by typing a new label for its rows in proposed_labels.csv is a category found too (helper 89)
+    proposals_path = tmp_path / "a" / "proposed_labels.csv"
+    proposals = pd.read_csv(proposals_path, dtype=str, keep_default_na=False)
+    candidate = proposals.cluster_id[proposals.cluster_status == "candidate"].iloc[0]
+    proposals.loc[proposals.cluster_id == candidate, "label"] = "a category found"
+    proposals.to_csv(proposals_path, index=False)
+    named = discovery("add-labels", demo_slice, proposals_path, "--out", tmp_path / "named.parquet")
+    assert named.returncode == 0, named.stderr
+    assert estimated >= 1 and f"named.parquet --keep-new-clusters {estimated - 1} --out" in named.stdout
 
 
 def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice, tmp_path):
