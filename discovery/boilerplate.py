@@ -70,10 +70,16 @@ _SEPARATORS = " \t\r\n:;,.!?-\u2013\u2014|>)]}*\u3000，。！？：；、）」
 _LEADING_SEPARATORS = re.compile("^(?:[" + re.escape(_SEPARATORS.replace(".", "")) + r"]|\.(?!\w))+")
 
 
+def lower_case(text: str) -> str:
+    """``text`` in lower case, each letter one letter: Turkish dotted capital I lowers to "i" ("İ".lower() is "i"
+    and a combining dot, which no word spelled with "İ" holds; case-insensitive matching takes "i" for it)."""
+    return text.replace("\u0130", "I").lower()
+
+
 def _words(text: str) -> list[tuple[str, int, int]]:
     """Each word of ``text``, lower case with each run of digits as 0 (a time or a ticket number varies, in
     length too: Ticket #613214 beside #1048576), and where it is."""
-    return [(_digits_as_zero(m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [(_digits_as_zero(lower_case(m.group())), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 def _digits_as_zero(word: str, digits=re.compile(r"\d+")) -> str:

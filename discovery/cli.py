@@ -226,7 +226,7 @@ def cmd_run(args) -> int:
     from .export import describe_moved_aside, write_run_files
     from .io import read_table
     from .language import language_warning
-    from .pipeline import table_boilerplate, table_languages
+    from .pipeline import canonical_phrases, table_boilerplate, table_languages
     from .boilerplate import refused_phrase
     from .embed import TFIDF_MODEL
     from .pipeline import describe_fill_estimate, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
@@ -244,7 +244,8 @@ def cmd_run(args) -> int:
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
     # said before the run starts, so a researcher can stop it and pick a model that reads the texts
-    boilerplate = table_boilerplate(table, args.leave_out or ())  # found once: the run reads the texts without it too
+    # found once: the run reads the texts without it too, the phrases spelled as its config keeps them
+    boilerplate = table_boilerplate(table, canonical_phrases(args.leave_out or ()))
     language = table_languages(table, random_state=args.seed, boilerplate=boilerplate)
     if warning := language_warning(language, args.model):
         print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)

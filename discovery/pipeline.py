@@ -16,7 +16,8 @@ import pandas as pd
 
 from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
-from .boilerplate import describe_boilerplate, find_boilerplate, given_phrases, refused_phrase, without_boilerplate
+from .boilerplate import (describe_boilerplate, find_boilerplate, given_phrases, lower_case, refused_phrase,
+                          without_boilerplate)
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
@@ -36,10 +37,10 @@ STAGES = ("adapt", "embed", "cluster", "fill", "check", "summarize", "map")
 StageProgress = Callable[[str, int, int], None]
 
 
-def _lower(phrase: str) -> str:
-    """Lower case that keeps a letter one letter: Turkish dotted capital I lowers to "i" and a combining dot,
-    which no text spelled with "İ" holds (case-insensitive matching takes "i" for it)."""
-    return phrase.replace("\u0130", "I").lower()
+def canonical_phrases(phrases) -> tuple[str, ...]:
+    """Phrases to leave out in one spelling (``DiscoveryConfig.leave_out``): spaces made one, lower case
+    (``boilerplate.lower_case``), sorted, each once, so the same phrases key runs and decisions alike."""
+    return tuple(sorted({lower_case(" ".join(phrase.split())) for phrase in phrases}))
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,7 @@ class DiscoveryConfig:
         # one spelling of the same phrases (matched in any case, spaces aside), so that the dashboard keys the runs
         # and decisions of "Sent from my iPhone" and "sent  from my iphone", typed in any order, as one (helper 88)
         if isinstance(self.leave_out, (tuple, list)) and all(isinstance(phrase, str) for phrase in self.leave_out):
-            object.__setattr__(self, "leave_out", tuple(sorted({_lower(" ".join(phrase.split()))
-                                                                for phrase in self.leave_out})))
+            object.__setattr__(self, "leave_out", canonical_phrases(self.leave_out))
 
     def resolved_method(self) -> str:
         if self.method not in METHODS:
