@@ -94,6 +94,9 @@ _LOOK_ALIKES = str.maketrans({**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2
 _HOMOGLYPHS = str.maketrans(dict(zip("асеіјорѕухԁһӏαεικνορτυχ", "aceijopsyxdhlaeikvoptux")))
 # between two word characters, any run of spaces (a no-break space, a tab, two spaces), "_" and "-" is one separator
 _INNER_SEPARATORS = re.compile(r"(?<=\w)[\s_\-]+(?=\w)")
+# an underscore left at the end (``card_arrival_``); not at the start (``_misc`` sorts first on purpose), nor a
+# trailing "-" (the grade ``A-`` is not ``A``)
+_TRAILING_UNDERSCORES = re.compile(r"(?<=[^\W_])_+$")
 # between two levels of a taxonomy: "fees/card payment", "fees > card payment", "fees | card payment", "fees -> ..."
 _LEVEL_SEPARATORS = re.compile(r"(?<=\w)\s*(?:->|=>|[/>|\\])\s*(?=\w)")
 
@@ -104,14 +107,16 @@ def spelling_key(label: str) -> str:
     any other label with look-alike characters as one (a no-break space as a space, a curly apostrophe as a
     straight one) and "_", "-" and spaces between its words as one separator: ``lost_or_stolen_card`` and ``lost
     or stolen card``, 10 rows each, were two classes (helper 87), 45 and 36 of one intent's rows apart; likewise
-    "/", ">", "|", "\\" and "->" between two levels of a taxonomy (``fees/card payment``, ``fees > card payment``)."""
+    "/", ">", "|", "\\" and "->" between two levels of a taxonomy (``fees/card payment``, ``fees > card payment``);
+    and an underscore left at its end (``card_arrival_``)."""
     key = narrow(str(label)).strip().casefold()
     if _WHOLE_NUMBER.match(key):
         return _LEADING_ZEROS.sub(r"\1", key)
     if not key.isascii():
         key = re.sub(r"\w+", lambda word: word[0].translate(_HOMOGLYPHS) if re.search("[a-z]", word[0]) else word[0],
                      key)
-    return _INNER_SEPARATORS.sub(" ", _LEVEL_SEPARATORS.sub("/", key.translate(_LOOK_ALIKES)))
+    key = _TRAILING_UNDERSCORES.sub("", key.translate(_LOOK_ALIKES).rstrip())
+    return _INNER_SEPARATORS.sub(" ", _LEVEL_SEPARATORS.sub("/", key))
 
 
 def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | None], dict[str, str]]:
