@@ -224,7 +224,7 @@ def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_colum
 
 def cmd_run(args) -> int:
     from .export import describe_moved_aside, write_run_files
-    from .io import read_table
+    from .io import nothing_to_fill_in, read_table
     from .language import language_warning
     from .pipeline import canonical_phrases, table_boilerplate, table_languages
     from .boilerplate import refused_phrase
@@ -243,6 +243,8 @@ def cmd_run(args) -> int:
                        missing_words=args.missing_words)
     for message in table.warnings:
         print(f"warning: {message}", file=sys.stderr)
+    if note := nothing_to_fill_in(table):
+        print(f"note: {note}", file=sys.stderr)
     # said before the run starts, so a researcher can stop it and pick a model that reads the texts
     # found once: the run reads the texts without it too, the phrases spelled as its config keeps them
     boilerplate = table_boilerplate(table, canonical_phrases(args.leave_out or ()))

@@ -833,6 +833,18 @@ def likely_text_column(frame: pd.DataFrame) -> str | None:
 LABEL_COLUMN_NAMES = ("labels", "intent", "category", "class", "topic", "tag", "target", "gold", "y")
 
 
+def nothing_to_fill_in(table: "LabeledTable") -> str | None:
+    """Why a run of ``table`` proposes no label and forms no new category, when every row is labeled (None
+    otherwise): a fully labeled upload ran for minutes, fine-tuning included, and said so only on the Fill-in page
+    (helper 94). Not a reading warning: ``discovery evaluate`` wants every row labeled."""
+    if table.label_column is None or not len(table) or (table.labels < 0).any():
+        return None
+    return (f"{table.source_name}: every row of {table.label_column!r} is labeled: there is no row to propose a label "
+            "for, nor to form a new category from; the run describes the classes and checks the labels against each "
+            "other (labels_to_check.csv; on the dashboard, the Fill-in page's Labels to check). To fill labels in, "
+            "give a table with unlabeled rows (blank, or the unlabeled marker).")
+
+
 def likely_label_column(frame: pd.DataFrame, text_column: str, skip: Sequence[str] = ()) -> str | None:
     """When no column is called ``label``: the one that most looks like it, by name (``intent``, ``category``...,
     any case) or else as the other column whose filled cells repeat most (at most half of them distinct), so a

@@ -130,6 +130,18 @@ def test_label_next_can_be_sized_or_left_out(demo_slice, tmp_path):
     assert refused.returncode == 2 and "give one of them" in refused.stderr and not (tmp_path / "bad").exists()
 
 
+def test_a_table_whose_every_row_is_labeled_is_told_there_is_nothing_to_fill_in(demo_slice, tmp_path):
+    """Helper 94: a fully labeled table ran through with nothing to propose and nothing said before the run."""
+    frame = pd.read_csv(demo_slice, dtype=str, keep_default_na=False)
+    frame[frame.label != ""].to_csv(tmp_path / "all.csv", index=False)
+    done = discovery("run", tmp_path / "all.csv", "--model", "tfidf", "--quiet", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert "note: " in done.stderr and "every row of 'label' is labeled" in done.stderr
+    assert "labels_to_check.csv" in done.stderr.split("every row of")[1]
+    some = discovery("run", demo_slice, "--model", "tfidf", "--quiet", "--label-next", "0", "--out", tmp_path / "some")
+    assert some.returncode == 0 and "every row of" not in some.stderr
+
+
 def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice, tmp_path):
     """The headless loop: run, type labels into label_next.csv (the truth of the demo), add them for the next run."""
     from discovery import read_table

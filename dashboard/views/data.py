@@ -8,7 +8,8 @@ import streamlit as st
 
 from dashboard import state
 from discovery import InputError
-from discovery.io import FORMATS, NO_LABEL_COLUMN, SPREADSHEETS, likely_label_column, likely_text_column
+from discovery.io import (FORMATS, NO_LABEL_COLUMN, SPREADSHEETS, likely_label_column, likely_text_column,
+                          nothing_to_fill_in)
 from discovery.relabel import labels_for_next_run
 from discovery.result import adaptation_note
 from discovery.result_store import RESULTS_KEPT
@@ -130,6 +131,8 @@ def describe_table() -> None:
     c3.metric("Labels", f"{len(table.codec):,}")
     for warning in table.warnings:
         st.text("⚠ " + state.for_dashboard(warning))
+    if note := nothing_to_fill_in(table):
+        st.info(state.for_dashboard(note), icon=":material/info:")
     counts = pd.Series(table.codec.decode(table.labels), dtype=object).value_counts()
     left, right = st.columns([1, 2])
     with left:

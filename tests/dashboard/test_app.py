@@ -771,6 +771,17 @@ def test_texts_in_other_languages_get_a_banner_on_every_page(workspace_root):
     assert any(i.value.startswith("No open candidates") for i in at.info)
 
 
+def test_an_upload_whose_every_row_is_labeled_says_there_is_nothing_to_fill_in(workspace_root):
+    """Helper 94: a fully labeled upload ran for minutes and said so only deep in the Fill-in page."""
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False)
+    labeled = frame[frame.label != ""].head(60)[["text", "label"]].to_csv(index=False).encode("utf-8")
+    at = upload_session("all_labeled.csv", labeled)
+    assert not at.exception
+    assert any("every row of 'label' is labeled" in i.value and "Labels to check" in i.value for i in at.info)
+    at = upload_session("some_unlabeled.csv", small_upload())
+    assert not at.exception and not any("every row of" in i.value for i in at.info)
+
+
 def test_unusable_upload_name_is_a_message(workspace_root):
     at = upload_session("decisions.json", b'{"text": "hello", "label": "a"}\n')
     assert not at.exception
