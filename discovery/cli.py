@@ -325,8 +325,9 @@ def cmd_run(args) -> int:
              if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
     if flagged:
         new = [d["new_cluster_id"] for d in result.decisions if d["action"] == "split"]
-        print(f"split {len(flagged)} flagged clusters: {int(result.rows.cluster_id.isin(new).sum())} rows are now "
-              f"candidate clusters {', '.join(map(str, new))}")
+        print(f"split {len(flagged)} flagged cluster{'s' if len(flagged) != 1 else ''}: "
+              f"{int(result.rows.cluster_id.isin(new).sum())} rows are now candidate "
+              f"cluster{'s' if len(new) != 1 else ''} {', '.join(map(str, new))}")
     elif args.split_flagged:
         print("--split-flagged: no labeled cluster was flagged as hiding a new category (may_hide_new_category in "
               "clusters.csv); nothing split")

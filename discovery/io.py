@@ -1121,7 +1121,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     if conflicts:
         text, seen = conflicts[0]
         shown = listed(seen, repr)
-        warnings.append(f"{name}: {len(conflicts)} texts appear more than once with different labels (e.g. "
+        warnings.append(f"{name}: {len(conflicts)} text{'s appear' if len(conflicts) != 1 else ' appears'} more than "
+                        "once with different labels (e.g. "
                         f"{text[:60]!r}: {shown}); every row keeps its own label.")
     codec = LabelCodec.from_labels(labels)
     codes = codec.encode(labels)

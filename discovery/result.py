@@ -121,8 +121,10 @@ class Discovery:
         what = ("a phrase you asked to leave out" if not found_here else
                 "words that many texts of every kind share (a greeting, a header, a form's prompt)"
                 + (" or a phrase you asked to leave out" if given else ""))
+        read_as = " ".join(found["example_read_as"].split())
+        read_as = read_as if len(read_as) <= 80 else read_as[:79] + "…"
         return (f"{found['texts']:,} texts ({found['share']:.0%}) hold {what}, such as {such_as}: {readers} (one "
-                f"text read as {' '.join(found['example_read_as'][:80].split())!r})"
+                f"text read as {read_as!r})"
                 + ("" if not found_here else ", as they tell no labeled class apart")
                 + "; the files keep every text whole" + (f"; {none_hold}" if none_hold else ""))
 

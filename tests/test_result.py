@@ -642,3 +642,17 @@ def test_the_embeddings_every_later_result_shares_are_read_only(demo_result):
     assert later.embeddings is demo_result.embeddings or np.shares_memory(later.embeddings, demo_result.embeddings)
     with pytest.raises(ValueError):
         demo_result.embeddings[0] = 0
+
+
+def test_the_boilerplate_warning_marks_a_text_read_that_it_cuts_short(demo_result):
+    """Helper 95: the text shown as read stopped mid-sentence at 80 characters with no mark, beside a cut phrase
+    that had one."""
+    from dataclasses import replace
+
+    found = {"texts": 179, "share": 0.37, "phrases": ["hello everyone"], "example": "Hello everyone, " * 9,
+             "example_cut": ["Hello everyone,"], "example_read_as": "Haskell: Writing text files and reading them back " * 3}
+    warning = replace(demo_result, boilerplate=found, shared={}).boilerplate_warning
+    assert "(one text read as 'Haskell: Writing text files and reading them back Haskell: Writing text files a…')" \
+        in warning
+    short = replace(demo_result, boilerplate={**found, "example_read_as": "Haskell:  Writing\ntext files"}, shared={})
+    assert "(one text read as 'Haskell: Writing text files')" in short.boilerplate_warning
