@@ -34,13 +34,14 @@ def document_term_counts(texts: list[str], extra_stop_words=()):
     """Word and bigram counts of each text, ``(counts, vocabulary)``; counts are ``None`` when no text has a word.
 
     English stop words are left out, and ``extra_stop_words`` too (those of the other languages the texts are
-    in: ``language.stop_words_for``), and so is markup (``without_markup``). Words are cut as ``words.py`` says
+    in: ``language.stop_words_for``), and so is markup (``without_markup``); no pair spans a sentence's end. Words are cut as ``words.py`` says
     (any script's combining marks kept; Chinese and Japanese read by ``UnspacedTerms``). Depends on the texts (and their languages) only, so one result and every
     result derived from it can share it.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    words = word_vectorizer_options(texts, KEYWORD, ENGLISH_STOP_WORDS | set(extra_stop_words), without_markup)
+    words = word_vectorizer_options(texts, KEYWORD, ENGLISH_STOP_WORDS | set(extra_stop_words), without_markup,
+                                    sentences=True)
     try:
         vectorizer = CountVectorizer(min_df=1, max_features=100_000, **words)
         with warnings.catch_warnings():  # a stop word like "l'on" is split by the pattern: it is left out all the same

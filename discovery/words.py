@@ -53,14 +53,21 @@ def has_unspaced_script(texts) -> bool:
     return any(_UNSPACED_LETTER.search(str(text)) for text in texts)
 
 
+# where a sentence ends: no pair of neighbouring words spans it (a post of titles "Scala? Scala ..." made the keyword
+# "scala scala", which no text holds side by side: helper 95); "asp.net" and "3.5" go on
+SENTENCE_BREAK = re.compile(r"[.!?;:\u3002\uff01\uff1f\uff1b]+(?=\s|$)|\n")
+
+
 class UnspacedTerms:
     """A scikit-learn ``analyzer``: the words of a text and the pairs of neighbouring words, as a vectorizer with
     ``token_pattern=word.pattern``, ``stop_words`` and ``ngram_range=(1, 2)`` reads them, except Chinese and
     Japanese runs (module doc). A Han pair of two stop words (我的) is left out, as is a lone Han stop word.
-    ``preprocess``: applied to each text first (lowercasing, markup out)."""
+    ``preprocess``: applied to each text first (lowercasing, markup out). ``sentences``: no pair spans the end of a
+    sentence (``SENTENCE_BREAK``)."""
 
-    def __init__(self, word: re.Pattern, stop_words=frozenset(), preprocess=str.lower):
+    def __init__(self, word: re.Pattern, stop_words=frozenset(), preprocess=str.lower, sentences: bool = False):
         self.word, self.stop_words, self.preprocess = word, frozenset(stop_words), preprocess
+        self.sentences = sentences
 
     def __call__(self, text) -> list[str]:
         text = self.preprocess(text)
@@ -79,17 +86,20 @@ class UnspacedTerms:
         return terms
 
     def _words(self, part: str, terms: list[str]) -> None:
-        kept = [w for w in self.word.findall(part) if w not in self.stop_words]
-        terms.extend(kept)
-        terms.extend(f"{a} {b}" for a, b in zip(kept, kept[1:]))
+        for sentence in SENTENCE_BREAK.split(part) if self.sentences else (part,):
+            kept = [w for w in self.word.findall(sentence) if w not in self.stop_words]
+            terms.extend(kept)
+            terms.extend(f"{a} {b}" for a, b in zip(kept, kept[1:]))
 
 
-def word_vectorizer_options(texts, word: re.Pattern = TOKEN, stop_words=frozenset(), preprocess=None) -> dict:
+def word_vectorizer_options(texts, word: re.Pattern = TOKEN, stop_words=frozenset(), preprocess=None,
+                            sentences: bool = False) -> dict:
     """The options of a scikit-learn vectorizer that reads ``texts`` as words of ``word`` and word pairs, without
     ``stop_words``, each text ``preprocess``-ed first (lowercased when None): ``UnspacedTerms`` when any text holds
-    Chinese or Japanese, else scikit-learn's own analyzer (so English and other spaced text is cut as before)."""
-    if has_unspaced_script(texts):
-        return {"analyzer": UnspacedTerms(word, stop_words, preprocess or str.lower)}
+    Chinese or Japanese, or pairs must not span sentences (``sentences``: the keywords), else scikit-learn's own
+    analyzer (so the TF-IDF model and the word classifier read spaced text as before)."""
+    if sentences or has_unspaced_script(texts):
+        return {"analyzer": UnspacedTerms(word, stop_words, preprocess or str.lower, sentences=sentences)}
     options = {"ngram_range": (1, 2), "token_pattern": word.pattern}
     if stop_words:
         options["stop_words"] = sorted(stop_words)

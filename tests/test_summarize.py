@@ -248,3 +248,17 @@ def test_a_candidate_gathered_by_a_signature_many_classes_carry_is_told_apart_fr
             keywords = keywords_from_counts(counts, groups, labels=labels)
             found = phrases_across_classes(texts, groups, labels, keywords)
             assert not any(found.values()), (dataset, {c: p for c, p in found.items() if p})
+
+
+def test_no_keyword_pairs_words_across_the_end_of_a_sentence():
+    """Helper 95: a post of StackOverflow titles ("... in Scala? Scala actors ...") got the keyword "scala scala",
+    which no text holds side by side; pairs within a sentence, "asp.net" and "3.5" stay as before."""
+    from discovery.summarize import document_term_counts
+
+    texts = ["How do I test actors in Scala? Scala actors and futures.\nScala 2.8 collections",
+             "Deploying asp.net 3.5 apps: IIS settings", "Scala actors: a question"]
+    counts, vocabulary = document_term_counts(texts)
+    terms = set(vocabulary)
+    assert {"scala actors", "scala 2", "asp net", "net 3", "actors futures"} <= terms
+    assert not terms & {"scala scala", "futures scala", "apps iis", "actors question"}
+    assert counts[:, list(vocabulary).index("scala actors")].sum() == 2
