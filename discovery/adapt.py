@@ -375,6 +375,10 @@ class AdaptedEmbedder:
         """``SentenceEmbedder.texts_unread`` (the adapted model keeps its base model's tokenizer)."""
         return self._embedder.texts_unread(texts)
 
+    def texts_read_alike(self, texts: Sequence[str]) -> np.ndarray:
+        """``SentenceEmbedder.texts_read_alike``."""
+        return self._embedder.texts_read_alike(texts)
+
 
 def _complete(folder: Path) -> bool:
     """A fine-tuned model's folder holds its weights and its record (written last, before the folder is moved in)."""

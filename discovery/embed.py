@@ -269,16 +269,36 @@ class SentenceEmbedder:
         (only texts of at least half as many characters are tokenized: a token spans a character or more, a
         space aside)."""
         limit = limit or self.reading_length()
+        pieces = self._pieces_of_long_texts(texts, limit)
+        return sum(len(pieces.get(str(text), ())) > limit for text in texts)
+
+    def texts_read_alike(self, texts: Sequence[str]) -> np.ndarray:
+        """Per text, a group number shared by the distinct texts that run past what the model reads and begin alike
+        for all of it (the same word pieces up to the cut: a long quoted message above each reply), so that the model
+        reads them as one and gives them one vector; -1 for every other text."""
+        limit = self.reading_length()
+        pieces = self._pieces_of_long_texts(texts, limit)
+        beginnings: dict = {}
+        for text, ids in pieces.items():
+            if len(ids) > limit:
+                beginnings.setdefault(tuple(ids[:limit - 1]), []).append(text)  # the last place is the end token's
+        group = {text: number for number, alike in enumerate(g for g in beginnings.values() if len(g) > 1)
+                 for text in alike}
+        return np.array([group.get(str(text), -1) for text in texts], dtype=int)
+
+    def _pieces_of_long_texts(self, texts: Sequence[str], limit: int | None) -> dict:
+        """Distinct text -> its word pieces, special tokens counted, for the texts that may run past ``limit`` (at
+        least half as many characters: a token spans a character or more, a space aside); empty without a limit."""
         tokenizer = getattr(self._load(), "tokenizer", None)
         if not limit or tokenizer is None:
-            return 0
+            return {}
         long = [str(text) for text in dict.fromkeys(texts) if len(str(text)) * 2 + 2 > limit]
-        counts = {}
+        pieces = {}
         for start in range(0, len(long), 1024):
             chunk = long[start:start + 1024]
             ids = tokenizer(chunk, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-            counts.update((text, len(pieces)) for text, pieces in zip(chunk, ids))
-        return sum(counts.get(str(text), 0) > limit for text in texts)
+            pieces.update(zip(chunk, ids))
+        return pieces
 
     def texts_unread(self, texts: Sequence[str]) -> np.ndarray:
         """Per text: the model reads it as unknown pieces only (a script its vocabulary lacks, symbols), so

@@ -789,6 +789,12 @@ def reading_record(embedder, texts, y: np.ndarray) -> dict:
     cut = embedder.texts_cut(texts)
     record = {"tokens_read": embedder.reading_length(), "texts_cut": int(cut),
               "share_cut": round(cut / max(len(texts), 1), 4)}
+    alike = embedder.texts_read_alike(texts) if cut and hasattr(embedder, "texts_read_alike") else None
+    if alike is not None and (alike >= 0).any():  # distinct texts the model reads as one (helper 95)
+        labeled = (np.asarray(y) >= 0) & (alike >= 0)
+        classes = pd.DataFrame({"group": alike[labeled], "label": np.asarray(y)[labeled]}).groupby("group").label.nunique()
+        record.update(texts_read_alike=int((alike >= 0).sum()), groups_read_alike=int(alike.max() + 1),
+                      groups_read_alike_labeled_apart=int((classes > 1).sum()))
     if hasattr(embedder, "adaptation_check_"):  # fine-tuning ran
         labeled = [texts[i] for i in np.flatnonzero(np.asarray(y) >= 0)]
         record.update(training_tokens=TRAINING_TOKENS,

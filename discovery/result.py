@@ -163,11 +163,19 @@ class Discovery:
                          f"text, and {past:,} of the {labeled:,} labeled texts ({past / labeled:.0%}) are longer"
                          + ("" if kept else " (the fine-tuned model was not kept: the base model labeled held-out "
                                             "rows better)"))
+        alike, apart = reading.get("texts_read_alike", 0), reading.get("groups_read_alike_labeled_apart", 0)
+        if apart or alike >= LONG_TEXTS_MIN_SHARE * len(self.rows):
+            parts.append(f"{alike:,} texts begin alike for all the model reads of them (a long quoted message or "
+                         f"preamble), in {reading['groups_read_alike']:,} "
+                         f"group{'s' if reading['groups_read_alike'] != 1 else ''}: the model reads each group as one "
+                         "text, so they get one vector and one proposal"
+                         + (f", and {apart:,} of these groups hold{'s' if apart == 1 else ''} labeled rows of different "
+                            "classes: their proposals are guesses whatever their confidence" if apart else ""))
         if not parts:
             return None
         # the vectors follow the beginnings when they were cut, or come from the model trained on beginnings
         return ("; ".join(parts) + ("; so clusters and proposals follow how the texts begin (keywords still come "
-                                    "from the whole text)" if cut_many or kept else "")
+                                    "from the whole text)" if cut_many or kept or alike else "")
                 + ": if what tells a text's category comes later (after a greeting, a quoted message or a "
                 "signature), cut the texts to that part, or use a model that reads further (README, Models)")
 

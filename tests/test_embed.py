@@ -55,6 +55,9 @@ def test_the_default_model_reads_as_far_as_it_was_saved_to_and_counts_the_texts_
     too_long = greeting * 2 + asks[0]
     assert len(tokenizer(too_long)["input_ids"]) > 256
     assert embedder.texts_cut([too_long, too_long, asks[0], "é" * 200]) == 2
+    # distinct texts that begin alike for all the model reads are read as one (helper 95)
+    alike = embedder.texts_read_alike([too_long, greeting * 2 + asks[1], too_long, asks[0], "Hi! " + too_long])
+    assert alike[0] == alike[1] == alike[2] >= 0 and list(alike[3:]) == [-1, -1]
 
 
 def test_tfidf_needs_no_model():
