@@ -7,6 +7,7 @@ shows a stale view, and a decision is written to the workspace the moment it is 
 
 from __future__ import annotations
 
+import functools
 import glob
 import json
 import os
@@ -844,14 +845,35 @@ def _acts_on(decision: dict) -> set:
         return set()
 
 
+NO_RESULT_TO_DECIDE_ON = ("Not applied: a run with new settings is going on, and this page showed the result "
+                          "before it. Decide again once the new result is shown.")
+
+
+def needs_result(callback):
+    """A decision button's callback that reads the shown result before deciding: during a run with new settings
+    there is none (the page still shows the one before), and a click then failed with an AttributeError after the
+    run, its decision lost (helper 96); now it is refused with why."""
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        if get_result() is None:
+            st.session_state["flash_error"] = NO_RESULT_TO_DECIDE_ON
+            return None
+        return callback(*args, **kwargs)
+    return guarded
+
+
 def decide(make_decision) -> str | None:
     """Apply a decision (a function result -> new result using the core's API), store it at once, refresh.
 
     Invalid decisions raise ``InputError`` before anything is stored, and so does a decision on a cluster or
-    rows another tab decided on after this page was drawn (the page then shows what it decided). Other tabs'
-    unrelated decisions are kept: the new one is applied after them, and the returned note names them.
+    rows another tab decided on after this page was drawn (the page then shows what it decided), or one made while
+    a run with new settings goes on (no result is shown then). Other tabs' unrelated decisions are kept: the new one
+    is applied after them, and the returned note names them. The latest stored decision made again is not stored
+    twice (a double click on a form's button submits it twice, and Undo then seemed to do nothing).
     """
     current = get_result()
+    if current is None:
+        raise InputError(NO_RESULT_TO_DECIDE_ON)
     base = st.session_state["base"]
     workspace: Workspace = st.session_state["workspace"]
     stored = workspace.load()
@@ -865,6 +887,8 @@ def decide(make_decision) -> str | None:
         current = replay(base, stored)  # another tab decided meanwhile: decide on top of what it decided
     new = make_decision(current)
     decision = new.decisions[-1]
+    if not unseen and stored and _decisions_key([decision]) == _decisions_key(stored[-1:]):
+        return None  # the latest decision again (a double click submits a form twice): stored once, Undo takes it back
     clashing = [d for d in unseen if _acts_on(d) & _acts_on(decision)]
     if clashing:
         raise InputError("Not applied: another tab saved " + "; ".join(describe_decision(d) for d in clashing[:3])

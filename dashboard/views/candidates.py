@@ -34,6 +34,7 @@ def dismiss_one(cluster_id: int) -> None:
                      f"Cluster {cluster_id} dismissed; its rows take the fill-in labels.")
 
 
+@state.needs_result
 def split_one(cluster_id: int | None = None) -> None:
     """Split the given cluster, or the one chosen among the flagged clusters."""
     cluster_id = cluster_id if cluster_id is not None else st.session_state.get("split_id")
@@ -49,6 +50,7 @@ def split_one(cluster_id: int | None = None) -> None:
                      f"cluster {new} ({result.clusters.loc[new, 'cluster_status']}).")
 
 
+@state.needs_result
 def merge() -> None:
     ids = [int(c) for c in st.session_state.get("merge_ids", [])]
     before = state.get_result().clusters
@@ -74,6 +76,7 @@ def class_cluster(result, label) -> int | None:
     return int(mine.sort_values("size", ascending=False, kind="stable").index[0]) if len(mine) else None
 
 
+@state.needs_result
 def merge_into(cluster_id: int, into: int) -> None:
     names = state.get_result().clusters.display_name
     state.decide_now(lambda result: merge_clusters(result, [into, cluster_id]),

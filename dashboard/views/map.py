@@ -35,6 +35,7 @@ def clear_selection() -> None:
     st.session_state["map_row_ids"] = ""
 
 
+@state.needs_result
 def label_selection(row_ids: list[int]) -> None:
     """The one code path for labeling a selection, whether it came from the lasso or typed row ids.
 

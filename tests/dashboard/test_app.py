@@ -229,6 +229,35 @@ def test_a_selection_over_labeled_rows_says_so_before_and_can_leave_them(first_s
     assert result_of(at).decisions == ()
 
 
+def test_a_decision_made_again_at_once_is_stored_once_and_one_made_during_a_run_is_refused(first_session):
+    """Helper 96: a double click on a form's button stored its decision twice (Undo then seemed to do nothing), and
+    a click while a run with new settings went on was lost, with 'Something went wrong (AttributeError ...)'."""
+    at = new_session("views/map.py")
+    rows = result_of(at).rows
+    unlabeled = rows.index[rows.human_label.isna()][:3].tolist()
+    for _ in range(2):  # the second submit carries what the first did, as a double click's does
+        at.text_input(key="map_row_ids").set_value(", ".join(map(str, unlabeled))).run()
+        at.text_input(key="map_label").set_value("twice")
+        at.button(key="FormSubmitter:label_selection-Label selected rows").click().run()
+        assert_clean(at)
+    assert len(result_of(at).decisions) == 1
+    at.button(key="undo").click().run()
+    assert result_of(at).decisions == () and result_of(at).rows.loc[unlabeled, "human_label"].isna().all()
+    # during a run with new settings no result is shown (the page still shows the one before it)
+    at.text_input(key="map_row_ids").set_value(", ".join(map(str, unlabeled))).run()
+    at.text_input(key="map_label").set_value("during")
+    at.session_state["result"] = None
+    at.button(key="FormSubmitter:label_selection-Label selected rows").click().run()
+    assert not at.exception and any("a run with new settings is going on" in e.value for e in at.error)
+    assert result_of(at).decisions == ()
+    at = new_session("views/candidates.py")
+    candidate = int(result_of(at).candidates.index[0])
+    at.session_state["result"] = None
+    at.button(key=f"cand_split_{candidate}").click().run()
+    assert not at.exception and any("a run with new settings is going on" in e.value for e in at.error)
+    assert result_of(at).decisions == ()
+
+
 def test_merging_a_named_candidate_away_says_its_name_gives_way(first_session):
     at = new_session("views/candidates.py")
     named, into = (int(c) for c in result_of(at).candidates.index[:2])
