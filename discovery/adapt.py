@@ -221,7 +221,8 @@ class AdaptedEmbedder:
         (docs/benchmarks.md, "How far the adapted embedding goes").
     Fitted: ``model_path_`` (folder of the adapted model), ``model_id`` (its cache key), ``base_model_id``,
     ``trained_`` (False when it came from the cache), ``n_steps_``, ``reading_length_``, ``trainable_layers_``
-    (None: every layer), ``weights_sha256_`` (of the saved weights; None for models saved before it was recorded).
+    (None: every layer), ``weights_sha256_`` (of the saved weights; None for models saved before it was recorded),
+    ``trained_with_torch_threads_`` (torch's threads when it was trained, which a cached model keeps; None before).
     """
 
     def __init__(self, model: str | None = None, epochs: int = 6, batch_size: int = 128, learning_rate: float = 2e-5,
@@ -285,6 +286,8 @@ class AdaptedEmbedder:
             progress(1, 1)
         meta = json.loads((self.model_path_ / "adapted.json").read_text())
         self.weights_sha256_ = meta.get("weights_sha256")  # the manifest's record of which weights embedded
+        # the threads it was trained with (other thread counts give other weights): a cached model's, not this run's
+        self.trained_with_torch_threads_ = meta.get("torch_threads")
         # training reads at most max_seq_length tokens (time, memory); embedding reads as far as the base model
         self._embedder = SentenceEmbedder(str(self.model_path_), cache_dir=self.cache_dir,
                                           cache_name=self._vectors_cache_name(meta.get("weights_sha256")),
@@ -347,7 +350,8 @@ class AdaptedEmbedder:
             (staging / "adapted.json").write_text(json.dumps({"base": base.model_id, "steps": len(batches),
                                                               "format": FORMAT_VERSION,
                                                               "base_max_seq_length": base_length,
-                                                              "weights_sha256": weights_sha256}))
+                                                              "weights_sha256": weights_sha256,
+                                                              "torch_threads": torch.get_num_threads()}))
             from filelock import FileLock
 
             with FileLock(f"{self.model_path_}.lock"):

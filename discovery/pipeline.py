@@ -1061,7 +1061,8 @@ def adaptation_record(embedder, adapted: bool, config: DiscoveryConfig, table: L
     if adapted:
         if not hasattr(embedder, "model_path_"):
             return record
-        return dict(record, model_path=str(embedder.model_path_), weights_sha256=getattr(embedder, "weights_sha256_", None))
+        return dict(record, model_path=str(embedder.model_path_), weights_sha256=getattr(embedder, "weights_sha256_", None),
+                    trained_with_torch_threads=getattr(embedder, "trained_with_torch_threads_", None))
     if "adapted" in record:
         record["reason"] = ("the base model labeled the held-out labeled rows clearly better "
                             f"({record['base']:.1%} against {record['adapted']:.1%})")

@@ -79,6 +79,18 @@ def test_the_manifest_says_where_the_fine_tuned_model_is(small_banking, adapted_
     record = adaptation_record(adapted_small_banking, True, DiscoveryConfig(), table_from_frame(frame[["text"]]))
     assert record["used"] and (Path(record["model_path"]) / "model.safetensors").exists()
     assert Path(record["model_path"]).is_relative_to(adapted_small_banking.cache_dir)
+    # the threads it was trained with, which another thread count does not reproduce: the cached model's, kept with
+    # it, not those of the run that reads it from the cache (helper 97: the manifest said 1, the weights were 2's)
+    import torch
+
+    trained_with = torch.get_num_threads()
+    assert record["trained_with_torch_threads"] == trained_with
+    torch.set_num_threads(max(1, trained_with - 1) if trained_with > 1 else 2)
+    try:
+        cached = AdaptedEmbedder(random_state=0, cache_dir=adapted_small_banking.cache_dir).fit(frame.text.tolist(), y)
+        assert not cached.trained_ and cached.trained_with_torch_threads_ == trained_with != torch.get_num_threads()
+    finally:
+        torch.set_num_threads(trained_with)
 
 
 def test_other_labels_train_another_model(small_banking, tmp_path):
