@@ -193,6 +193,7 @@ def bring_labels(labels: list[dict]) -> None:
         st.session_state["flash_error"] = str(exc)
 
 
+@state.needs_result
 def take_back(position: int, shown: dict) -> None:
     """The button's callback: the chosen decision is gone before the page is drawn again, and the choice goes
     back to the latest (left as it was, it would point at the decision that moved into its place)."""
@@ -203,6 +204,7 @@ def take_back(position: int, shown: dict) -> None:
     st.session_state.pop("take_back_pick", None)
 
 
+@state.needs_result
 def undo(shown: dict) -> None:
     """The button's callback: the last decision is gone before the page is drawn again."""
     try:

@@ -76,6 +76,12 @@ def lower_case(text: str) -> str:
     return text.replace("\u0130", "I").lower()
 
 
+def canonical_phrases(phrases) -> tuple[str, ...]:
+    """Phrases to leave out in one spelling (``DiscoveryConfig.leave_out``): spaces made one, lower case
+    (``lower_case``), sorted, each once, so the same phrases key runs and decisions alike."""
+    return tuple(sorted({lower_case(" ".join(phrase.split())) for phrase in phrases}))
+
+
 def _words(text: str) -> list[tuple[str, int, int]]:
     """Each word of ``text``, lower case with each run of digits as 0 (a time or a ticket number varies, in
     length too: Ticket #613214 beside #1048576), and where it is."""
@@ -316,7 +322,7 @@ def _edges(text: str) -> list:
     slot: any last characters would be one)."""
     words = _edge_words(text)
     w = [word[0] for word in words]
-    written = [text[start:end].lower() for _, start, end in words]
+    written = [lower_case(text[start:end]) for _, start, end in words]
     breaks = [bool(EDGE_BREAK.search(text[words[i][2]:words[i + 1][1]])) for i in range(len(words) - 1)]
 
     def digit_words(first: int, stop: int) -> tuple:

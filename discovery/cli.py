@@ -226,8 +226,8 @@ def cmd_run(args) -> int:
     from .export import describe_moved_aside, write_run_files
     from .io import nothing_to_fill_in, read_table
     from .language import language_warning
-    from .pipeline import canonical_phrases, table_boilerplate, table_languages
-    from .boilerplate import refused_phrase
+    from .pipeline import table_boilerplate, table_languages
+    from .boilerplate import canonical_phrases, refused_phrase
     from .embed import TFIDF_MODEL
     from .pipeline import describe_fill_estimate, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
     from .result import adaptation_note, set_min_confidence, split_cluster

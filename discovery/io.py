@@ -1110,7 +1110,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                                "them)"),
                        (zeros, "are one number written with and without leading zeros (spreadsheets drop them)"),
                        (alike, "differ only by the separators between their words (_, - or spaces; /, > or | between "
-                               "levels) or by characters that look alike (a no-break space, a curly apostrophe, a dash)")):
+                               "levels), an underscore at the end or characters that look alike (a no-break space, a "
+                               "curly apostrophe, a dash)")):
         if pairs:
             shown = listed(sorted(pairs.items()), lambda pair: f"{pair[0]!r} -> {pair[1]!r}")
             warnings.append(f"{name}: labels that {how} were unified (to the most frequent spelling): {shown}.")

@@ -109,13 +109,12 @@ def spelling_key(label: str) -> str:
     or stolen card``, 10 rows each, were two classes (helper 87), 45 and 36 of one intent's rows apart; likewise
     "/", ">", "|", "\\" and "->" between two levels of a taxonomy (``fees/card payment``, ``fees > card payment``);
     and an underscore left at its end (``card_arrival_``)."""
-    key = narrow(str(label)).strip().casefold()
-    if _WHOLE_NUMBER.match(key):
+    key = _TRAILING_UNDERSCORES.sub("", narrow(str(label)).strip().casefold().translate(_LOOK_ALIKES).rstrip())
+    if _WHOLE_NUMBER.match(key):  # "007_" is "7" too
         return _LEADING_ZEROS.sub(r"\1", key)
     if not key.isascii():
         key = re.sub(r"\w+", lambda word: word[0].translate(_HOMOGLYPHS) if re.search("[a-z]", word[0]) else word[0],
                      key)
-    key = _TRAILING_UNDERSCORES.sub("", key.translate(_LOOK_ALIKES).rstrip())
     return _INNER_SEPARATORS.sub(" ", _LEVEL_SEPARATORS.sub("/", key))
 
 

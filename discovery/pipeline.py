@@ -16,7 +16,7 @@ import pandas as pd
 
 from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
-from .boilerplate import (describe_boilerplate, find_boilerplate, given_phrases, lower_case, refused_phrase,
+from .boilerplate import (canonical_phrases, describe_boilerplate, find_boilerplate, given_phrases, refused_phrase,
                           without_boilerplate)
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
@@ -35,12 +35,6 @@ from .words import emoji_spelled_out
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
 STAGES = ("adapt", "embed", "cluster", "fill", "check", "summarize", "map")
 StageProgress = Callable[[str, int, int], None]
-
-
-def canonical_phrases(phrases) -> tuple[str, ...]:
-    """Phrases to leave out in one spelling (``DiscoveryConfig.leave_out``): spaces made one, lower case
-    (``boilerplate.lower_case``), sorted, each once, so the same phrases key runs and decisions alike."""
-    return tuple(sorted({lower_case(" ".join(phrase.split())) for phrase in phrases}))
 
 
 @dataclass(frozen=True)

@@ -307,9 +307,9 @@ def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRun
                                manifest: dict | None = None, labeled=None) -> int | None:
     """``new_clusters_to_keep`` for ``discovery add-labels``: the new-cluster count the run that wrote
     ``labeled_path`` estimated (its manifest.json), less the categories named in its decisions (as
-    ``new_clusters_to_keep``: a label typed for a few rows is no category found) and the open candidates of
-    that run whose rows were given a label no class has by typing it (``labeled``, the file as read: a
-    proposed_labels export says each row's cluster; helper 89). None when that run was given its count, or no
+    ``new_clusters_to_keep``: a label typed for a few rows is no category found) and those named by typing a label
+    no class has for at least half of an open candidate's rows (``labeled``, the file as read: a proposed_labels
+    export says each row's cluster; helper 89), each name once. None when that run was given its count, or no
     manifest says."""
     try:
         clustering = (run_manifest(labeled_path) if manifest is None else manifest)["clustering"]
@@ -322,30 +322,44 @@ def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRun
     frame = carried.frame
     named = {spelling_key(label) for label, origin in zip(frame[carried.label_column], frame[carried.origin_column])
              if origin == ORIGIN_NAMED and label is not None} - known
-    return max(0, estimated - len(named) - len(_candidates_named_by_typing(labeled, carried, table, known | named)))
+    return max(0, estimated - len(named | _candidates_named_by_typing(labeled, carried, table, known)))
 
 
 def _candidates_named_by_typing(labeled, carried: NextRunLabels, table, known: set) -> set:
-    """The open candidate clusters of the run that wrote ``labeled`` (a proposed_labels export: its
-    ``earlier_proposals`` hold each row's ``cluster_id`` and ``cluster_status``) where most rows unlabeled in
-    ``table`` and labeled now got a label no class of ``known`` (spelling keys) has: the next run knows that
-    category as a class."""
+    """The spelling keys of the new labels that name open candidates of the run that wrote ``labeled`` (a
+    proposed_labels export: its ``earlier_proposals`` hold each row's ``cluster_id`` and ``cluster_status``): a
+    candidate at least half of whose rows, unlabeled in ``table``, are labeled now with labels no class of
+    ``known`` (spelling keys) has is named by the most common of them, which the next run knows as a class. A label
+    typed for a few of its rows is no category found (``new_clusters_to_keep``), and two candidates typed with one
+    label are one category."""
     proposals = None if labeled is None else labeled.earlier_proposals
     if proposals is None or "row_id" not in labeled.frame.columns:
         return set()
-    columns = {name: [c for c in proposals.columns if str(c).startswith(name)] for name in ("cluster_id", "cluster_status")}
-    if not all(columns.values()):
+    cluster, status = _run_column(proposals, "cluster_id"), _run_column(proposals, "cluster_status")
+    if cluster is None or status is None:
         return set()
     rows = pd.DataFrame({"row": pd.to_numeric(labeled.frame["row_id"], errors="coerce").to_numpy(),
-                         "cluster": proposals[columns["cluster_id"][-1]].to_numpy(),
-                         "open": proposals[columns["cluster_status"][-1]].astype(str).to_numpy() == CANDIDATE})
+                         "cluster": proposals[cluster].to_numpy(),
+                         "open": proposals[status].astype(str).to_numpy() == CANDIDATE})
     rows = rows[rows.open & rows.row.between(0, len(carried.frame) - 1)]
     at = rows.row.astype(int).to_numpy()
     label = carried.frame[carried.label_column].to_numpy(dtype=object)[at]
-    typed = rows.assign(new=[lab is not None and spelling_key(lab) not in known for lab in label])[
-        (np.asarray(table.labels)[at] < 0) & np.array([lab is not None for lab in label], dtype=bool)]
-    share_new = typed.groupby("cluster").new.mean()
-    return set(share_new.index[share_new > 0.5])
+    new = [spelling_key(lab) if lab is not None and np.asarray(table.labels)[row] < 0 and spelling_key(lab) not in known
+           else None for lab, row in zip(label, at)]
+    rows = rows.assign(new=new)
+    found = set()
+    for _, cluster in rows.groupby("cluster"):
+        typed = cluster.new.dropna()
+        if len(typed) * 2 >= len(cluster):
+            found.add(typed.value_counts().index[0])
+    return found
+
+
+def _run_column(proposals: pd.DataFrame, name: str) -> str | None:
+    """The run's column ``name`` among an export's ``earlier_proposals`` (``name_discovery`` beside one of the user's
+    own: the last of them), or None."""
+    columns = [c for c in proposals.columns if str(c).startswith(name)]
+    return columns[-1] if columns else None
 
 
 def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: int, named_rows: dict,
@@ -479,10 +493,10 @@ def _proposals_shown(labeled, given: np.ndarray, row_ids: np.ndarray) -> dict:
     proposed_labels export (its ``earlier_proposals``; the run's ``proposed_label``, ``proposed_label_discovery``
     beside one of the user's own). Empty for other files: a proposal confirmed in label_next.csv was read."""
     proposals = labeled.earlier_proposals
-    columns = [] if proposals is None else [c for c in proposals.columns if str(c).startswith("proposed_label")]
-    if not columns:
+    column = None if proposals is None else _run_column(proposals, "proposed_label")
+    if column is None:
         return {}
-    shown = proposals[columns[-1]].to_numpy(dtype=object)[given]
+    shown = proposals[column].to_numpy(dtype=object)[given]
     return {int(row): spelling_key(without_formula_quote(str(p))) for row, p in zip(row_ids, shown) if _cell(p)}
 
 

@@ -147,7 +147,8 @@ class Discovery:
     @property
     def long_text_warning(self) -> str | None:
         """A warning when 1% or more of the texts run past what the model reads (only their beginning is
-        embedded), or a tenth or more of the labeled texts past what fine-tuning read of them."""
+        embedded), a tenth or more of the labeled texts past what fine-tuning read of them, or 1% or more of the rows
+        begin alike for all the model reads (or any such group holds labeled rows of two classes)."""
         reading = self.text_reading
         if "texts_cut" not in reading:  # TF-IDF reads every word
             return None
@@ -164,18 +165,19 @@ class Discovery:
                          + ("" if kept else " (the fine-tuned model was not kept: the base model labeled held-out "
                                             "rows better)"))
         alike, apart = reading.get("texts_read_alike", 0), reading.get("groups_read_alike_labeled_apart", 0)
-        if apart or alike >= LONG_TEXTS_MIN_SHARE * len(self.rows):
-            parts.append(f"{alike:,} texts begin alike for all the model reads of them (a long quoted message or "
-                         f"preamble), in {reading['groups_read_alike']:,} "
-                         f"group{'s' if reading['groups_read_alike'] != 1 else ''}: the model reads each group as one "
-                         "text, so they get one vector and one proposal"
+        read_alike = bool(apart or alike >= LONG_TEXTS_MIN_SHARE * len(self.rows))
+        if read_alike:
+            groups = reading["groups_read_alike"]
+            parts.append(f"{alike:,} rows begin alike for all the model reads of them (a long quoted message or "
+                         f"preamble), in {groups:,} group{'s' if groups != 1 else ''}: the model reads each group as one "
+                         "text and gives it one vector"
                          + (f", and {apart:,} of these groups hold{'s' if apart == 1 else ''} labeled rows of different "
-                            "classes: their proposals are guesses whatever their confidence" if apart else ""))
+                            "classes, which the model cannot tell apart" if apart else ""))
         if not parts:
             return None
         # the vectors follow the beginnings when they were cut, or come from the model trained on beginnings
         return ("; ".join(parts) + ("; so clusters and proposals follow how the texts begin (keywords still come "
-                                    "from the whole text)" if cut_many or kept or alike else "")
+                                    "from the whole text)" if cut_many or kept or read_alike else "")
                 + ": if what tells a text's category comes later (after a greeting, a quoted message or a "
                 "signature), cut the texts to that part, or use a model that reads further (README, Models)")
 
@@ -374,9 +376,9 @@ def name_clash(result: "Discovery", cluster_id: int, name: str) -> str | None:
     if same:
         return (f"cluster {same[0]} is already named {named.display_name[same[0]]!r}, so this one takes that spelling: "
                 "merge the two to make them one category now (a run with your labels reads them as one class).")
-    known = {spelling_key(c) for c in result.table.codec.names}
-    by_hand = [label for label in pd.unique(result.rows.human_label.dropna().astype(str))
-               if spelling_key(label) == wanted and spelling_key(label) not in known]
+    # the spelling naming takes (``_Decisions._spelling_in_use``: the alphabetically first of those given by hand)
+    by_hand = sorted(label for label in pd.unique(result.rows.human_label.dropna().astype(str))
+                     if spelling_key(label) == wanted)
     if by_hand and by_hand[0] != name.strip():
         return (f"rows you labeled by hand already carry {by_hand[0]!r}, so the cluster takes that spelling (a run "
                 "with your labels reads them as one class).")

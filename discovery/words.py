@@ -55,7 +55,7 @@ def has_unspaced_script(texts) -> bool:
 
 # where a sentence ends: no pair of neighbouring words spans it (a post of titles "Scala? Scala ..." made the keyword
 # "scala scala", which no text holds side by side: helper 95); "asp.net" and "3.5" go on
-SENTENCE_BREAK = re.compile(r"[.!?;:\u3002\uff01\uff1f\uff1b]+(?=\s|$)|\n")
+SENTENCE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|[\u3002\uff01\uff1f\uff1b]+|\n")  # 。！？； need no space after
 
 
 class UnspacedTerms:

@@ -997,8 +997,13 @@ def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(de
     # a candidate named by typing a new label for its rows in proposed_labels.csv is a category found too (helper 89)
     proposals_path = tmp_path / "a" / "proposed_labels.csv"
     proposals = pd.read_csv(proposals_path, dtype=str, keep_default_na=False)
-    candidate = proposals.cluster_id[proposals.cluster_status == "candidate"].iloc[0]
-    proposals.loc[proposals.cluster_id == candidate, "label"] = "a category found"
+    sizes = proposals.cluster_id[proposals.cluster_status == "candidate"].value_counts()
+    first, second = sizes.index[-2:]  # two small candidates, typed with one label in two spellings: one category
+    third = sizes.index[0]  # the largest, one of its rows typed: no category found (helper 98)
+    proposals.loc[proposals.cluster_id == first, "label"] = "a category found"
+    proposals.loc[proposals.cluster_id == second, "label"] = "A Category Found"
+    proposals.loc[proposals.index[proposals.cluster_id == third][:1], "label"] = "one row of another"
+    assert sizes[third] >= 3
     proposals.to_csv(proposals_path, index=False)
     named = discovery("add-labels", demo_slice, proposals_path, "--out", tmp_path / "named.parquet")
     assert named.returncode == 0, named.stderr

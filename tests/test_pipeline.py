@@ -769,9 +769,9 @@ def test_texts_longer_than_the_model_reads_are_counted_and_warned_about():
                                    "groups_read_alike_labeled_apart": 1}
     assert f"{long.sum()} of the texts ({long.mean():.0%}) run past the 256 word pieces the model reads" \
         in result.long_text_warning
-    assert f"{long.sum()} texts begin alike for all the model reads of them (a long quoted message or preamble), in " \
-           "1 group: the model reads each group as one text, so they get one vector and one proposal, and 1 of these " \
-           "groups holds labeled rows of different classes" in result.long_text_warning
+    assert f"{long.sum()} rows begin alike for all the model reads of them (a long quoted message or preamble), in " \
+           "1 group: the model reads each group as one text and gives it one vector, and 1 of these groups holds " \
+           "labeled rows of different classes, which the model cannot tell apart" in result.long_text_warning
     assert len({tuple(v) for v in result.embeddings[long]}) == 1  # one vector, as said
     record = manifest(result)
     assert record["text_reading"]["texts_cut"] == long.sum() and result.long_text_warning in record["warnings"]

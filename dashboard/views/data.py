@@ -177,6 +177,7 @@ def describe_run() -> None:
         st.caption(f"Languages of {result.language.n_checked:,} texts checked: {result.language.describe()}.")
 
 
+@state.needs_result
 def run_again() -> None:
     """The button's callback: switch to the labeled copy before the page is drawn again, with every decision saved by
     now (another tab may have labeled rows since this page was drawn)."""
