@@ -151,8 +151,8 @@ CODE_HISTORY = [
     'confidence within 0.0001), '
     'in 333 s a seed for 33 with the embeddings and the adapted models cached. From then on each result '
     'records the library versions it ran on (`machine.versions`). ',
-    'From the commit that added `cluster._best_count` on (2026-12-06), the search for the number of new clusters no longer picks its first count when the '
-    'next one scores higher by more than one start\'s spread (the first count\'s smoothed '
+    'From the commit that added `cluster._best_count` on (2026-12-06), the search for the number of new clusters no longer picks its first count, nor counts it '
+    'among those that fit about as well, when the next one scores higher by more than one start\'s spread (the first count\'s smoothed '
     'score borrowed its neighbour\'s peak). No run of the five dataset tables at a known ratio '
     'under 1 picked its first count (each made more clusters than there are known classes), so none of their numbers '
     'can move (the side benchmarks that name some classes only were not checked); with every class '

@@ -20,7 +20,7 @@ from itertools import groupby
 
 import numpy as np
 
-from .words import HAN, HIRAGANA, KATAKANA, WORD_CHAR, emoji_spelled_out
+from .words import HAN, HIRAGANA, KATAKANA, WORD_CHAR, emoji_spelled_out, lower_case
 
 MIN_WORDS = 4  # a run of words this long, shared by MIN_SHARE of the texts, is boilerplate (benchmarks: at most 2.4%)
 MIN_SHARE = 0.1
@@ -53,7 +53,7 @@ EDGE_SLOT_WORDS = 4
 EDGE_ROUNDS = 3
 GIVEN = "<given>"  # opens a phrase the researcher asked to leave out (``given_phrases``), cut wherever it stands
 # a line break, or , : ; ! ? . before a space ("3.50" and "1,000" are one number), or Chinese and Japanese punctuation
-EDGE_BREAK = re.compile(r"\n|[,:;!?.](?=\s)|[，。！？：；、]")
+EDGE_BREAK = re.compile(r"\n|[,:;!?.](?=\s)|[，。！？：；、\u0964\u0965\u060c\u061b\u061f\u06d4]")  # Devanagari, Arabic too
 EDGE_READ = 400  # characters of a long text's start, and of its end, that _edges reads
 # a run of MIN_WORDS words is boilerplate only where each end follows from the rest: its last word follows its
 # first ones (and its first precedes the rest) in this share of the texts holding them at least ('your support
@@ -68,12 +68,6 @@ _SEPARATORS = " \t\r\n:;,.!?-\u2013\u2014|>)]}*\u3000，。！？：；、）」
 
 # what a greeting's cut leaves before the text's own words: separators, a full stop only where no word follows it
 _LEADING_SEPARATORS = re.compile("^(?:[" + re.escape(_SEPARATORS.replace(".", "")) + r"]|\.(?!\w))+")
-
-
-def lower_case(text: str) -> str:
-    """``text`` in lower case, each letter one letter: Turkish dotted capital I lowers to "i" ("İ".lower() is "i"
-    and a combining dot, which no word spelled with "İ" holds; case-insensitive matching takes "i" for it)."""
-    return text.replace("\u0130", "I").lower()
 
 
 def canonical_phrases(phrases) -> tuple[str, ...]:
@@ -389,10 +383,10 @@ def _given_pattern(phrases) -> re.Pattern | None:
     words = [phrase[1:] for phrase in phrases if phrase[0] == GIVEN and len(phrase) > 1]
     if not words:
         return None
-    alternatives = [_edge(phrase[0][:1], r"(?<!\w)")
+    alternatives = [_edge(phrase[0][:1], f"(?<!{WORD_CHAR})")  # a vowel sign continues a word (Hindi करें)
                     + "".join(_word_pattern(word) + (_between(word, following) if following else "")
                               for word, following in zip(phrase, (*phrase[1:], None)))
-                    + _edge(phrase[-1][-1:], r"(?!\w)")
+                    + _edge(phrase[-1][-1:], f"(?!{WORD_CHAR})")
                     for phrase in sorted(words, key=len, reverse=True)]
     return re.compile("|".join(alternatives), re.IGNORECASE)
 

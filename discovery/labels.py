@@ -92,6 +92,9 @@ _LOOK_ALIKES = str.maketrans({**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2
 # Cyrillic and Greek letters that look like Latin ones, read as those in a word that mixes them with Latin letters
 # ("card_arrivаl" with a Cyrillic "а" was a class beside card_arrival, helper 90); a word of one script keeps its own
 _HOMOGLYPHS = str.maketrans(dict(zip("асеіјорѕухԁһӏαεικνορτυχ", "aceijopsyxdhlaeikvoptux")))
+# the other way, for a word mostly in Cyrillic or Greek with a stray Latin look-alike (a keyboard layout switched)
+_TO_CYRILLIC = str.maketrans(dict(zip("aceijopsyxdhl", "асеіјорѕухԁһӏ")))
+_TO_GREEK = str.maketrans(dict(zip("aeikvoptux", "αεικνορτυχ")))
 # between two word characters, any run of spaces (a no-break space, a tab, two spaces), "_" and "-" is one separator
 _INNER_SEPARATORS = re.compile(r"(?<=\w)[\s_\-]+(?=\w)")
 # an underscore left at the end (``card_arrival_``); not at the start (``_misc`` sorts first on purpose), nor a
@@ -109,13 +112,28 @@ def spelling_key(label: str) -> str:
     or stolen card``, 10 rows each, were two classes (helper 87), 45 and 36 of one intent's rows apart; likewise
     "/", ">", "|", "\\" and "->" between two levels of a taxonomy (``fees/card payment``, ``fees > card payment``);
     and an underscore left at its end (``card_arrival_``)."""
-    key = _TRAILING_UNDERSCORES.sub("", narrow(str(label)).strip().casefold().translate(_LOOK_ALIKES).rstrip())
+    key = narrow(str(label)).strip().replace("\u0130", "I").casefold()  # "İ" folds to "i", not "i" and a dot
+    key = _TRAILING_UNDERSCORES.sub("", key.translate(_LOOK_ALIKES).rstrip())
     if _WHOLE_NUMBER.match(key):  # "007_" is "7" too
         return _LEADING_ZEROS.sub(r"\1", key)
     if not key.isascii():
-        key = re.sub(r"\w+", lambda word: word[0].translate(_HOMOGLYPHS) if re.search("[a-z]", word[0]) else word[0],
-                     key)
+        key = re.sub(r"\w+", lambda word: _one_script(word[0]), key)
     return _INNER_SEPARATORS.sub(" ", _LEVEL_SEPARATORS.sub("/", key))
+
+
+def _one_script(word: str) -> str:
+    """A word of Latin letters and Cyrillic or Greek look-alikes in the script most of its letters are in
+    (``card_arrivаl`` with a Cyrillic а reads Latin, ``кaрта`` with a Latin a reads Cyrillic); a word of one
+    script keeps its letters."""
+    latin = len(re.findall("[a-z]", word))
+    if not latin:
+        return word
+    cyrillic, greek = len(re.findall("[\u0400-\u04ff]", word)), len(re.findall("[\u0370-\u03ff]", word))
+    if cyrillic > latin and cyrillic >= greek:
+        return word.translate(_TO_CYRILLIC)
+    if greek > latin:
+        return word.translate(_TO_GREEK)
+    return word.translate(_HOMOGLYPHS)
 
 
 def normalize_label_spellings(labels: Sequence[str | None]) -> tuple[list[str | None], dict[str, str]]:

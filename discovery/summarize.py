@@ -13,7 +13,7 @@ from sklearn.preprocessing import normalize
 
 from .io import same_text_ids
 from .labels import LabelCodec
-from .words import KEYWORD, word_vectorizer_options
+from .words import KEYWORD, WORD_CHAR, lower_case, word_vectorizer_options
 
 KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
 
@@ -27,7 +27,7 @@ MARKUP = re.compile(r"<[!/?]?[A-Za-z][^<>]{0,500}>|\b(?:https?://|www\.)\S+|\b[\
 
 def without_markup(text: str) -> str:
     """``text`` lowercased, with ``MARKUP`` taken out (the keywords' reading of a text)."""
-    return MARKUP.sub(" ", str(text)).lower()
+    return lower_case(MARKUP.sub(" ", str(text)))
 
 
 def document_term_counts(texts: list[str], extra_stop_words=()):
@@ -252,7 +252,7 @@ PHRASE_LABELED = 5  # labeled rows holding it, at least, of PHRASE_CLASSES class
 PHRASE_CLASSES = 3
 PHRASE_TEXTS_READ = 2000  # distinct texts of a candidate its phrases are counted on
 PHRASE_MIN_TEXTS = 5  # distinct texts a candidate holds at least, for its phrases to be counted
-_PHRASE_WORD = re.compile(r"\w+")
+_PHRASE_WORD = re.compile(f"{WORD_CHAR}+")  # with combining marks: a Hindi word keeps its vowel signs
 
 
 def phrases_across_classes(texts: list[str], clusters: np.ndarray, labels: np.ndarray, keywords: dict) -> dict:

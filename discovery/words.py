@@ -34,6 +34,12 @@ def _combining_marks() -> str:
 
 
 WORD_CHAR = f"[\\w{_combining_marks()}]"
+
+
+def lower_case(text: str) -> str:
+    """``text`` in lower case, each letter one letter: Turkish dotted capital I lowers to "i" ("İ".lower() is "i"
+    and a combining dot, which no word spelled with "İ" holds; case-insensitive matching takes "i" for it)."""
+    return text.replace("\u0130", "I").lower()
 # a word of the keywords: "don't" and "e-mail" are one; a lone letter too (\b\w[\w'-]*\w\b|\b\w\b, with marks)
 KEYWORD = re.compile(f"(?<!{WORD_CHAR}){WORD_CHAR}(?:{WORD_CHAR}|['-])*{WORD_CHAR}(?!{WORD_CHAR})"
                      f"|(?<!{WORD_CHAR}){WORD_CHAR}(?!{WORD_CHAR})")
@@ -55,7 +61,8 @@ def has_unspaced_script(texts) -> bool:
 
 # where a sentence ends: no pair of neighbouring words spans it (a post of titles "Scala? Scala ..." made the keyword
 # "scala scala", which no text holds side by side: helper 95); "asp.net" and "3.5" go on
-SENTENCE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|[\u3002\uff01\uff1f\uff1b]+|\n")  # 。！？； need no space after
+# 。！？；, the Devanagari danda and double danda, the Arabic question mark, semicolon and full stop need no space after
+SENTENCE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|[\u3002\uff01\uff1f\uff1b\u0964\u0965\u061f\u061b\u06d4]+|\n")
 
 
 class UnspacedTerms:
@@ -65,7 +72,7 @@ class UnspacedTerms:
     ``preprocess``: applied to each text first (lowercasing, markup out). ``sentences``: no pair spans the end of a
     sentence (``SENTENCE_BREAK``)."""
 
-    def __init__(self, word: re.Pattern, stop_words=frozenset(), preprocess=str.lower, sentences: bool = False):
+    def __init__(self, word: re.Pattern, stop_words=frozenset(), preprocess=lower_case, sentences: bool = False):
         self.word, self.stop_words, self.preprocess = word, frozenset(stop_words), preprocess
         self.sentences = sentences
 
@@ -99,7 +106,7 @@ def word_vectorizer_options(texts, word: re.Pattern = TOKEN, stop_words=frozense
     Chinese or Japanese, or pairs must not span sentences (``sentences``: the keywords), else scikit-learn's own
     analyzer (so the TF-IDF model and the word classifier read spaced text as before)."""
     if sentences or has_unspaced_script(texts):
-        return {"analyzer": UnspacedTerms(word, stop_words, preprocess or str.lower, sentences=sentences)}
+        return {"analyzer": UnspacedTerms(word, stop_words, preprocess or lower_case, sentences=sentences)}
     options = {"ngram_range": (1, 2), "token_pattern": word.pattern}
     if stop_words:
         options["stop_words"] = sorted(stop_words)

@@ -414,6 +414,9 @@ def test_a_phrase_the_researcher_gives_is_left_out_wherever_it_stands_in_any_cas
         leave_out=["ticket #1", "sent from my iphone"])
     # Turkish dotted capital I: "İ".lower() is two characters, which the text does not hold (helper 88)
     turkish = DiscoveryConfig(leave_out=("İstanbul şubesinden gönderildi",)).leave_out
+    # a vowel sign continues a word: "मदद कर" is not cut from "मदद करें" (helper 99)
+    assert without_boilerplate(["मुझे मदद करें", "कृपया मदद कर दो"], given_phrases(["मदद कर"])) == ["मुझे मदद करें",
+                                                                                             "कृपया दो"]
     for phrases in (turkish, ["İstanbul Şubesinden gönderildi"]):  # the config's spelling, and as typed
         assert without_boilerplate(["Kartım gelmedi. İstanbul Şubesinden gönderildi"], given_phrases(phrases)) == [
             "Kartım gelmedi."]

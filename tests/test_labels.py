@@ -48,7 +48,8 @@ def test_labels_apart_only_by_their_word_separators_or_look_alike_characters_are
             ("card_\u200barrival", "card_arrival"),  # a zero-width space inside, copied from a web page (helper 89)
             ("card_arriv\u0430l", "card_arrival"), ("\u0430ge limit", "age limit"),  # a Cyrillic a (helper 90)
             ("fees/card payment", "fees > card payment"), ("Fees | Card payment", "fees -> card_payment"),  # levels
-            ("card_arrival_", "card_arrival"), ("007_", "7")]  # an underscore left at the end (helper 90)
+            ("card_arrival_", "card_arrival"), ("007_", "7"),  # an underscore left at the end (helper 90)
+            ("İade", "iade"), ("к\u0061рта", "карта")]  # Turkish dotted I; a Latin a in a Cyrillic word (helper 99)
     apart = [("-7", "7"), ("_misc", "misc"), ("A-", "A"), ("c++", "c#"), ("fees/card", "fees card"), ("top up", "topup"),
              ("\u0441\u043e\u0440", "cop")]  # a word of one script keeps its letters
     assert all(spelling_key(a) == spelling_key(b) for a, b in same)

@@ -262,3 +262,12 @@ def test_no_keyword_pairs_words_across_the_end_of_a_sentence():
     assert {"scala actors", "scala 2", "asp net", "net 3", "actors futures"} <= terms
     assert not terms & {"scala scala", "futures scala", "apps iis", "actors question"}
     assert counts[:, list(vocabulary).index("scala actors")].sum() == 2
+    # Hindi's danda and Arabic's question mark end a sentence with no space after; Turkish İ is one letter; a
+    # Hindi word keeps its vowel signs in the shared phrases' words (helper 99)
+    from discovery.summarize import _PHRASE_WORD
+
+    terms = set(document_term_counts(["कार्ड खो गया। कृपया मदद करें", "الحساب مغلق؟ لماذا", "İstanbul şubesi",
+                                      "istanbul şubesi"])[1])
+    assert {"कृपया मदद", "खो गया", "الحساب مغلق", "istanbul şubesi"} <= terms
+    assert not terms & {"गया कृपया", "مغلق لماذا", "i\u0307stanbul"}
+    assert _PHRASE_WORD.findall("कृपया जल्दी मदद करें") == ["कृपया", "जल्दी", "मदद", "करें"]
