@@ -41,7 +41,7 @@ from .io import (ORIGIN_ACCEPTED, ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, O
                  free_column_name, without_formula_quote)
 from .labels import spelling_key
 from .summarize import CANDIDATE
-from .result import merged_into_class
+from .result import LABELED_BY_HAND_STATUS, merged_into_class
 
 ROW_ACTIONS = ("assign",)
 CHECK_COLUMN = "suggested_label"  # the column that tells labels_to_check.csv (export.labels_to_check_table)
@@ -293,14 +293,23 @@ def _kept_in_review(result) -> np.ndarray:
 def new_clusters_to_keep(result, carried: NextRunLabels) -> int | None:
     """The new-cluster count a run on ``carried`` should keep when the data fits it about as well as its
     best (``DiscoveryConfig.preferred_n_new_clusters``): this run's estimated count, less the categories
-    named in it, which the next run knows as classes. None when this run's count was given, not estimated."""
+    named in it, which the next run knows as classes: candidates named, and candidates whose every row was given
+    a label no class has by hand (on the Map; ``add-labels`` counts those typed for half a candidate's rows:
+    helper 98), each name once. None when this run's count was given, not estimated."""
     clustering = getattr(result, "clustering", None) or {}
     estimate = clustering.get("estimate")
     if clustering.get("n_new_clusters_given") or not estimate:
         return None
-    known = set(result.table.codec.names)
-    named = sum(1 for name in carried.named_rows if name not in known)
-    return max(0, int(estimate["n_new"]) - named)
+    known = {spelling_key(name) for name in result.table.codec.names}
+    named = {spelling_key(name) for name in carried.named_rows} - known
+    clusters, rows = result.clusters, result.rows
+    if "cluster_status" in clusters:
+        for cluster in clusters.index[clusters.cluster_status == LABELED_BY_HAND_STATUS]:
+            given = rows.human_label[rows.cluster_id == cluster].dropna().astype(str)
+            if len(given):
+                label = spelling_key(given.value_counts().index[0])
+                named |= {label} - known
+    return max(0, int(estimate["n_new"]) - len(named))
 
 
 def new_clusters_to_keep_after(labeled_path: str | os.PathLike, carried: NextRunLabels, table,

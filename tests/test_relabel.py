@@ -477,3 +477,25 @@ def test_a_candidate_merged_into_a_named_one_lends_it_its_shown_rows_and_the_mer
         assert not carried.not_carried, "the merge is carried by the name"
     unnamed = labels_for_next_run(merge_clusters(first, [merged_away, named], into=named))
     assert unnamed.named_rows == {} and [d["action"] for d in unnamed.not_carried] == ["merge"]
+
+
+def test_run_again_keeps_the_count_less_candidates_labeled_by_hand_and_each_name_once(demo_result):
+    """The dashboard's Run again kept the estimated count less the candidates named only: one whose every row was
+    labeled on the Map with a new label is a category found too, as add-labels counts one typed in proposed_labels
+    (helper 98); a name given twice counts once, one labeled row is no category found."""
+    from discovery.relabel import new_clusters_to_keep
+
+    estimated = demo_result.clustering["estimate"]["n_new"]
+    first, second, third, fourth = (int(c) for c in demo_result.candidates.index[:4])
+    rows = demo_result.rows
+
+    def rows_of(cluster):
+        return rows.index[rows.cluster_id == cluster].tolist()
+
+    labeled = assign_label(demo_result, rows_of(first), "found on the map")
+    assert labeled.clusters.cluster_status[first] == "labeled by hand"
+    labeled = name_cluster(labeled, second, "Another Category")
+    labeled = assign_label(labeled, rows_of(third), "another category")  # the named one's category: counted once
+    labeled = assign_label(labeled, rows_of(fourth)[:1], "one row of another")
+    assert new_clusters_to_keep(labeled, labels_for_next_run(labeled)) == estimated - 2
+    assert new_clusters_to_keep(demo_result, labels_for_next_run(demo_result)) == estimated

@@ -228,7 +228,7 @@ with state.guard():
                    "look for' in the sidebar (the tool then estimates it) and run again.", icon=":material/tune:")
     if estimate and estimate.get("kept_preferred"):
         low, high = estimate["plausible"]
-        st.info(f"Kept {estimate['n_new']} new clusters: the previous run's count, less any candidate you named there "
+        st.info(f"Kept {estimate['n_new']} new clusters: the previous run's count, less any candidate you named (or labeled every row of) there "
                 "(a labeled class now): with the added labels any number from "
                 f"{low} to {high} fits the data about as well (the best fit: {estimate['best']}). To choose another, "
                 "set 'New categories to look for' in the sidebar and run again.", icon=":material/tune:")
