@@ -288,16 +288,21 @@ class SentenceEmbedder:
 
     def _pieces_of_long_texts(self, texts: Sequence[str], limit: int | None) -> dict:
         """Distinct text -> its word pieces, special tokens counted, for the texts that may run past ``limit`` (at
-        least half as many characters: a token spans a character or more, a space aside); empty without a limit."""
+        least half as many characters: a token spans a character or more, a space aside); empty without a limit.
+        The last answer is kept: a run counts the texts cut, then those read alike, of the same texts."""
         tokenizer = getattr(self._load(), "tokenizer", None)
         if not limit or tokenizer is None:
             return {}
-        long = [str(text) for text in dict.fromkeys(texts) if len(str(text)) * 2 + 2 > limit]
+        long = tuple(str(text) for text in dict.fromkeys(texts) if len(str(text)) * 2 + 2 > limit)
+        last = getattr(self, "_last_pieces", None)
+        if last is not None and last[0] == (limit, long):
+            return last[1]
         pieces = {}
         for start in range(0, len(long), 1024):
-            chunk = long[start:start + 1024]
+            chunk = list(long[start:start + 1024])
             ids = tokenizer(chunk, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
             pieces.update(zip(chunk, ids))
+        self._last_pieces = ((limit, long), pieces)
         return pieces
 
     def texts_unread(self, texts: Sequence[str]) -> np.ndarray:

@@ -11,6 +11,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .words import lower_case
+
 UNLABELED = -1
 
 
@@ -112,7 +114,7 @@ def spelling_key(label: str) -> str:
     or stolen card``, 10 rows each, were two classes (helper 87), 45 and 36 of one intent's rows apart; likewise
     "/", ">", "|", "\\" and "->" between two levels of a taxonomy (``fees/card payment``, ``fees > card payment``);
     and an underscore left at its end (``card_arrival_``)."""
-    key = narrow(str(label)).strip().replace("\u0130", "I").casefold()  # "İ" folds to "i", not "i" and a dot
+    key = lower_case(narrow(str(label)).strip()).casefold()  # "İ" folds to "i", not "i" and a dot
     key = _TRAILING_UNDERSCORES.sub("", key.translate(_LOOK_ALIKES).rstrip())
     if _WHOLE_NUMBER.match(key):  # "007_" is "7" too
         return _LEADING_ZEROS.sub(r"\1", key)
