@@ -20,6 +20,7 @@ from itertools import groupby
 
 import numpy as np
 
+from .labels import narrow
 from .words import HAN, HIRAGANA, KATAKANA, WORD_CHAR, emoji_spelled_out, lower_case
 
 MIN_WORDS = 4  # a run of words this long, shared by MIN_SHARE of the texts, is boilerplate (benchmarks: at most 2.4%)
@@ -72,14 +73,21 @@ _LEADING_SEPARATORS = re.compile("^(?:[" + re.escape(_SEPARATORS.replace(".", ""
 
 def canonical_phrases(phrases) -> tuple[str, ...]:
     """Phrases to leave out in one spelling (``DiscoveryConfig.leave_out``): spaces made one, lower case
-    (``lower_case``), sorted, each once, so the same phrases key runs and decisions alike."""
-    return tuple(sorted({lower_case(" ".join(phrase.split())) for phrase in phrases}))
+    (``lower_case``), full-width letters as their usual ones, composed (``labels.narrow``), sorted, each once, so
+    the same phrases key runs and decisions alike."""
+    return tuple(sorted({lower_case(" ".join(narrow(phrase).split())) for phrase in phrases}))
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
     """Each word of ``text``, lower case with each run of digits as 0 (a time or a ticket number varies, in
     length too: Ticket #613214 beside #1048576), and where it is."""
-    return [(_digits_as_zero(lower_case(m.group())), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [(_digits_as_zero(lower_case(_narrow(m.group()))), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _narrow(word: str) -> str:
+    """``word`` with full-width letters and digits as their usual ones (``labels.narrow``): ``ｉＰｈｏｎｅから送信``
+    typed to leave out is the ``iPhoneから送信`` the texts hold."""
+    return word if word.isascii() else narrow(word)
 
 
 def _digits_as_zero(word: str, digits=re.compile(r"\d+")) -> str:
@@ -398,8 +406,14 @@ def _edge(char: str, apart: str) -> str:
 
 
 def _word_pattern(word: str) -> str:
-    return "".join(r"\d+" if part == "0" else re.escape(part) for part in re.split("(0)", word) if part) \
-        if not word.isalpha() else re.escape(word)
+    return "".join(r"\d+" if part == "0" else _either_width(part) for part in re.split("(0)", word) if part) \
+        if not word.isalpha() else _either_width(word)
+
+
+def _either_width(word: str) -> str:
+    """A pattern for ``word`` (narrowed, ``_narrow``) that matches its Latin letters typed full-width too."""
+    return "".join(f"[{char}{chr(ord(char) + 0xFEE0)}]" if char.isascii() and char.isalpha() else re.escape(char)
+                   for char in word)
 
 
 def _between(word: str, following: str) -> str:

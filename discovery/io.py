@@ -93,7 +93,10 @@ class LabeledTable:
 
     @property
     def texts(self) -> list[str]:
-        return self.frame[self.text_column].tolist()
+        """The texts as every stage reads them: each in Unicode's composed form (``composed``), so a text pasted in
+        decomposed form (macOS writes Korean and accents so) reads as its composed copy, not as another text; the
+        frame, and so the exported files, keep the cells as read."""
+        return [composed(text) for text in self.frame[self.text_column].tolist()]
 
     @property
     def row_ids(self) -> np.ndarray:
@@ -730,6 +733,12 @@ def is_contentless(text: str) -> bool:
 def contentless_rows(texts) -> np.ndarray:
     """``is_contentless`` of every text, as a boolean array."""
     return np.fromiter((is_contentless(text) for text in texts), dtype=bool, count=len(texts))
+
+
+def composed(text: str) -> str:
+    """``text`` in Unicode's composed form (NFC): ``한`` typed as three jamo, or ``é`` as ``e`` and an accent, is the
+    one character it shows; the model, the words, the duplicates and the boilerplate read both forms alike."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _as_text(value) -> str:

@@ -1,5 +1,7 @@
 """Words many texts share whatever they are about (a chat greeting, a header) are left out of what the model reads."""
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
@@ -420,6 +422,14 @@ def test_a_phrase_the_researcher_gives_is_left_out_wherever_it_stands_in_any_cas
     for phrases in (turkish, ["İstanbul Şubesinden gönderildi"]):  # the config's spelling, and as typed
         assert without_boilerplate(["Kartım gelmedi. İstanbul Şubesinden gönderildi"], given_phrases(phrases)) == [
             "Kartım gelmedi."]
+    # a phrase typed full-width (as an East Asian input method types Latin letters) or decomposed is the phrase the
+    # texts hold, in either width (helper 99: ｉＰｈｏｎｅから送信 cut nothing), and one setting with its usual spelling
+    for typed in ("ｉＰｈｏｎｅから送信", "iPhoneから送信"):
+        assert without_boilerplate(["退款怎么办 iPhoneから送信", "退款怎么办 ｉＰｈｏｎｅから送信"],
+                                   given_phrases(DiscoveryConfig(leave_out=(typed,)).leave_out)) == ["退款怎么办"] * 2
+    assert DiscoveryConfig(leave_out=("ｉＰｈｏｎｅから送信",)) == DiscoveryConfig(leave_out=("iphoneから送信",))
+    decomposed = DiscoveryConfig(leave_out=(unicodedata.normalize("NFD", "Envoyé de mon téléphone"),)).leave_out
+    assert without_boilerplate(["Ma carte? Envoyé de mon téléphone"], given_phrases(decomposed)) == ["Ma carte?"]
 
 
 def test_a_candidate_a_signature_gathered_is_pointed_out_and_gone_once_the_phrase_is_left_out():

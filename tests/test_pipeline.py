@@ -974,3 +974,39 @@ def test_the_estimate_says_when_classes_with_few_labels_fare_worse_and_shows_eac
     even = run_discovery(long_tailed_titles(60, 60)[["text", "label"]], config).fill_estimate
     assert "per class," not in (even["caveat"] or "")
     assert even["accuracy"] - even["accuracy_per_class_mean"] < 0.1
+
+
+def test_a_text_in_decomposed_unicode_reads_as_its_composed_copy_and_is_exported_as_given():
+    """Korean typed on macOS, or accents pasted from some editors, come decomposed (NFD: 한 as three jamo): the run
+    read them as other texts than their composed copies (other words, another vector, clusters split by form:
+    helper 99). Every stage reads texts composed (``LabeledTable.texts``); the files keep the cells as read."""
+    import itertools
+    import unicodedata
+
+    from discovery.io import table_from_frame
+
+    intents = {"card_lost": ["{card}를 {place}에서 잃어버렸어요. 정지해 주세요.", "{card}를 도난당했습니다!",
+                             "{card} 분실 신고는 어떻게 하나요?", "{card}를 잃어버렸는데 재발급 가능한가요?"],
+               "refund": ["{shop} 환불은 언제 들어오나요?", "{shop} 주문 환불 요청합니다.",
+                          "{shop}에서 환불했다는데 아직 입금이 안 됐어요.", "반품했는데 {shop} 환불이 안 됩니다."],
+               "exchange_rate": ["오늘 {cur} 환율이 얼마인가요?", "{cur} 환전 환율 알려주세요.",
+                                 "{cur} 환전 수수료는 얼마인가요?", "표시된 {cur} 환율이 다른 이유는 뭔가요?"]}
+    fill = dict(card=["신용카드", "체크카드", "카드"], place=["지하철", "마트", "공항"],
+                shop=["쿠팡", "지마켓", "호텔"], cur=["유로", "엔화", "달러"])
+    rows = []
+    for intent, templates in intents.items():
+        for template, word in itertools.product(templates, range(3)):
+            rows.append((template.format(**{slot: options[word] for slot, options in fill.items()}), intent))
+    frame = pd.DataFrame(rows, columns=["text", "truth"])
+    frame["label"] = [label if i % 3 == 0 else None for i, label in enumerate(frame.truth)]
+    decomposed = pd.DataFrame({"text": [unicodedata.normalize("NFD", text) for text in frame.text[1::3]],
+                               "truth": frame.truth[1::3].to_numpy(), "label": None})
+    assert (decomposed.text != frame.text[1::3].to_numpy()).all()
+    table = table_from_frame(pd.concat([frame, decomposed], ignore_index=True)[["text", "label"]])
+    result = run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False))
+    originals, copies = np.arange(1, len(frame), 3), np.arange(len(frame), len(frame) + len(decomposed))
+    assert np.allclose(result.embeddings[originals], result.embeddings[copies])
+    assert (result.rows.cluster_id.to_numpy()[originals] == result.rows.cluster_id.to_numpy()[copies]).all()
+    assert (result.rows.proposed_label.to_numpy()[originals] == result.rows.proposed_label.to_numpy()[copies]).all()
+    exported = result.labeled_table()
+    assert exported.text.tolist()[len(frame):] == decomposed.text.tolist()  # the cells as read
