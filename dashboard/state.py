@@ -1080,10 +1080,11 @@ def download_name(name: str, source: Source | None = None) -> str:
     return f"{stem}-{name}" if stem else name
 
 
-def headless_command(source: Source, config: DiscoveryConfig) -> str | None:
+def headless_command(source: Source, config: DiscoveryConfig, min_confidence: float = 0.0) -> str | None:
     """The `discovery run` line that repeats this run on the same file and columns without the dashboard (for a
     table too large to wait on in a browser, or a script), run from the folder the dashboard was started in;
-    None when a setting has no flag. It writes beside *Save all files*' folder, not into it: the files saved
+    None when a setting has no flag; ``min_confidence``: the threshold applied on the Fill-in page, which the
+    command applies too. It writes beside *Save all files*' folder, not into it: the files saved
     there hold the decisions, which the command does not replay."""
     from discovery.cli import run_command
 
@@ -1101,7 +1102,8 @@ def headless_command(source: Source, config: DiscoveryConfig) -> str | None:
         return run_command(shown(Path(source.path)), shown(saved.with_name(saved.name + "-headless")), config,
                            text_column=source.text_column, label_column=source.label_column,
                            unlabeled_marker=source.unlabeled_marker, missing_words=source.missing_words,
-                           encoding=source.encoding, program=shown(installed) if installed.exists() else "discovery")
+                           encoding=source.encoding, program=shown(installed) if installed.exists() else "discovery",
+                           min_confidence=min_confidence)
     except ValueError:
         return None
 

@@ -187,11 +187,12 @@ def config_from_args(args) -> "DiscoveryConfig":
 
 def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_column: str = "text",
                 label_column: str | None = None, unlabeled_marker: str | None = None, missing_words: bool = True,
-                encoding: str | None = None, program: str = "discovery") -> str:
+                encoding: str | None = None, program: str = "discovery", min_confidence: float = 0.0) -> str:
     """The `discovery run` command line that repeats a run of these settings headless (the dashboard's Export page
     shows it), flags for the settings away from their defaults only, each as ``--flag=value`` (a value such as
     the marker ``--`` would read as a flag); ValueError for a setting no flag carries. ``program``: how the shell
-    finds the command (``.venv/bin/discovery`` where it is not on the PATH). Settings the run would not read
+    finds the command (``.venv/bin/discovery`` where it is not on the PATH). ``min_confidence``: the threshold
+    that marks proposals accepted (the dashboard's Fill-in page applies one), so the files mark the same rows. Settings the run would not read
     (``effective_config``: the dashboard keeps each method's settings while another runs) are left out, as the
     CLI refuses most of them there."""
     from .pipeline import DiscoveryConfig, effective_config, fill_methods_for
@@ -214,7 +215,7 @@ def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_colum
              ("--new-clusters", None if hdbscan else config.n_new_clusters),  # hdbscan refuses one
              ("--keep-new-clusters", config.preferred_n_new_clusters), ("--min-cluster-size", config.min_cluster_size),
              ("--noise-budget", None if config.noise_budget == default.noise_budget else config.noise_budget),
-             ("--seed", config.random_state or None)]
+             ("--seed", config.random_state or None), ("--min-confidence", min_confidence or None)]
     words += [f"{flag}={value}" for flag, value in flags if value is not None]
     words += [f"--leave-out={phrase}" for phrase in config.leave_out]
     words += [flag for flag, on in (("--missing-words-are-labels", not missing_words), ("--no-adapt", not config.adapt),

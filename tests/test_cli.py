@@ -395,6 +395,9 @@ def test_the_command_that_repeats_a_dashboard_run_gives_its_settings(settings, c
     if not settings and not columns:  # the defaults need no flag
         assert len(words) == 4
     assert shlex.split(run_command("-rows.csv", "out", config, **columns))[2] == "./-rows.csv"
+    # the Fill-in page's threshold marks the same rows accepted headless (helper 97: it was left out)
+    assert parse_args(build_parser(), shlex.split(run_command("rows.csv", "out", config, min_confidence=0.8,
+                                                              **columns))[1:]).min_confidence == 0.8
 
 
 def test_a_candidate_a_signature_gathered_is_named_with_the_flag_that_leaves_the_phrase_out(tmp_path):

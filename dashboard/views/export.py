@@ -57,7 +57,7 @@ with state.guard():
         if saved.moved_aside:
             st.warning(state.plain(describe_moved_aside(saved.moved_aside) + "."))
     st.subheader("Repeat this run without the dashboard")
-    command = state.headless_command(state.current_source(), result.config)
+    command = state.headless_command(state.current_source(), result.config, result.min_confidence)
     if command:
         st.code(command, language="bash", wrap_lines=True)
         st.caption(state.plain(

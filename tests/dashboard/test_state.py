@@ -123,6 +123,7 @@ def test_no_command_is_offered_for_an_upload_kept_in_memory_only():
     assert state.headless_command(upload, DiscoveryConfig()) is None
     assert state.headless_command(state.demo_source(), DiscoveryConfig(n_neighbors=5)) is None  # no flag for it
     assert " run data/banking_demo.csv --out=out-headless" in state.headless_command(state.demo_source(), DiscoveryConfig())
+    assert state.headless_command(state.demo_source(), DiscoveryConfig(), 0.7).endswith(" --min-confidence=0.7")
 
 
 def test_decisions_saved_while_the_key_held_every_setting_are_still_found(demo_result, tmp_path, monkeypatch):
