@@ -421,9 +421,14 @@ def cmd_add_labels(args) -> int:
     # second review file of one run folded onto the copy the first made, which holds no marker cell: helper 89)
     typed_marker = (options["unlabeled_marker"] if options["unlabeled_marker"] is not None or args.unlabeled_marker
                     is not None else run_read.get("unlabeled_marker"))
+    review_columns = columns_as_the_run_wrote(args.labeled, table, run_read, args.labeled_encoding)
+    for role, column in review_columns.items():
+        print(f"note: {args.labeled} read with its {role} column {column!r}, as the run that wrote it named it "
+              f"({args.input}'s is {getattr(table, role + '_column')!r})", file=sys.stderr)
     try:  # the tool writes label_next.csv in UTF-8 whatever the data's encoding; --encoding is the data's
         labeled = read_table(args.labeled, **{**options, "encoding": args.labeled_encoding,
-                                              "unlabeled_marker": typed_marker})
+                                              "unlabeled_marker": typed_marker,
+                                              **{f"{role}_column": column for role, column in review_columns.items()}})
     except InputError as exc:
         raise InputError(str(exc).replace("--encoding", "--labeled-encoding")) from None
     if left_behind := review_labels_left_behind(args.labeled, table, labeled, run_read):
@@ -549,6 +554,26 @@ def typed_spellings(labeled, table, respelled) -> tuple[list, list]:
         if typed.strip() != spelling:
             (of_data if spelling_key(kept) in data else new).add((typed.strip(), spelling))
     return sorted(new), sorted(of_data)
+
+
+def columns_as_the_run_wrote(labeled_path, table, read: dict, encoding: str | None = None) -> dict:
+    """The review file's text and label columns where they are not the data's (``table``): the run that wrote the
+    file named them (``read``: its ``run_reading``), and the data's were renamed since, so ``--label-col category``
+    for the data found no such column in label_next.csv, which nothing could then read (helper 101). Only a role
+    whose data column the file lacks and whose run column it holds: {"text" or "label": column}."""
+    from .io import DEFAULT_LABEL_COLUMN, DEFAULT_TEXT_COLUMN, _find_column, peek_rows
+
+    header = peek_rows(path=str(labeled_path), rows=1, encoding=encoding)
+    if not len(header.columns):
+        return {}
+    found = {}
+    for role, default in (("text", DEFAULT_TEXT_COLUMN), ("label", DEFAULT_LABEL_COLUMN)):
+        data_column = getattr(table, f"{role}_column")
+        run_column = str(read.get(f"{role}_column") or default)
+        if data_column is not None and data_column != run_column and _find_column(header, data_column) is None \
+                and _find_column(header, run_column) is not None:
+            found[role] = run_column
+    return found
 
 
 def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:

@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .io import (ORIGIN_ACCEPTED, ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT, ORIGIN_NAMED,
-                 free_column_name, without_formula_quote)
+from .io import (DEFAULT_LABEL_COLUMN, ORIGIN_ACCEPTED, ORIGIN_ASSIGNED, ORIGIN_COLUMN, ORIGIN_DATA, ORIGIN_KEPT,
+                 ORIGIN_NAMED, free_column_name, without_formula_quote)
 from .labels import spelling_key
 from .summarize import CANDIDATE
 from .result import LABELED_BY_HAND_STATUS, merged_into_class
@@ -588,10 +588,15 @@ def review_labels_left_behind(labeled_path: str | os.PathLike, table, labeled=No
     beside it read other bytes with as many rows and more labeled rows, or more labeled in review (``read``: its
     ``run_reading``, when the caller has it)."""
     name, where = None, None
+    read = run_reading(labeled_path) if read is None else read
+    run_column = read.get("label_column") or DEFAULT_LABEL_COLUMN
+    if table.label_column is None and isinstance(read.get("labeled_rows"), int) and read["labeled_rows"] > 0:
+        return (f"{table.source_name} has no label column {run_column!r}, which the run that wrote {labeled_path} read "
+                f"{read['labeled_rows']:,} labels from: give the data's label column with --label-col (the review "
+                "file's is read as that run wrote it), or add the labels to the file that run read.")
     if labeled is not None and labeled.origin_column is not None and table.origin_column is None:
         where = f"its {labeled.origin_column!r} column"
     manifest_path = Path(labeled_path).parent / "manifest.json"
-    read = run_reading(labeled_path) if read is None else read
     try:
         name = str(read["name"])
         if (read["sha256"] != table.data_hash and int(read["rows"]) == len(table)

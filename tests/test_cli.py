@@ -1031,6 +1031,29 @@ def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice
     assert after.n_labeled == before.n_labeled + 5 and "typed_in_review" in after.codec.names
 
 
+def test_add_labels_reads_the_review_file_with_the_runs_columns_when_the_datas_label_column_was_renamed(demo_slice,
+                                                                                                        tmp_path):
+    """The data's label column renamed after the run ('label' to 'category'): add-labels said the review file held
+    labels of an earlier round the data lacks, and --label-col category then found no such column in label_next.csv,
+    with no way to name the review file's (helper 101). Now: what is missing, and the flag reads both files."""
+    from discovery import read_table
+
+    review_round(demo_slice, [], "label", 3, "typed_in_review", tmp_path)
+    data = pd.read_csv(demo_slice, dtype=str, keep_default_na=False).rename(columns={"label": "category"})
+    data.to_csv(tmp_path / "renamed.csv", index=False)
+    label_next = tmp_path / "a" / "label_next.csv"
+    unnamed = discovery("add-labels", tmp_path / "renamed.csv", label_next, "--out", tmp_path / "r.parquet")
+    assert unnamed.returncode != 0 and "earlier round" not in unnamed.stderr
+    assert "renamed.csv has no label column 'label'" in unnamed.stderr and "--label-col" in unnamed.stderr
+    named = discovery("add-labels", tmp_path / "renamed.csv", label_next, "--label-col", "category", "--out",
+                      tmp_path / "r.parquet")
+    assert named.returncode == 0, named.stderr
+    assert "read with its label column 'label', as the run that wrote it named it" in named.stderr
+    before = read_table(tmp_path / "renamed.csv", label_column="category")
+    after = read_table(tmp_path / "r.parquet", label_column="category")
+    assert after.n_labeled == before.n_labeled + 3 and "typed_in_review" in after.codec.names
+
+
 def test_add_labels_advises_the_flags_that_read_the_copy_as_the_data_was_read(demo_slice, tmp_path):
     """A class called 'none' read with --missing-words-are-labels: the advised next run left the flag out and read
     the class as unlabeled."""
