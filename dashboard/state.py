@@ -1000,8 +1000,9 @@ def run_again_with_labels(result) -> None:
     """
     source = current_source()
     carried = labels_for_next_run(result)
-    if not carried.new_labels:
-        raise InputError("No decision adds a label yet: label rows or name a candidate first.")
+    if not carried.carries_anything:
+        raise InputError("No decision adds or keeps a label yet: label rows, name a candidate or keep a doubtful "
+                         "label first.")
     stem = Path(source.display_name).stem
     while stem.endswith(REVIEWED):
         stem = stem[: -len(REVIEWED)]
@@ -1015,12 +1016,12 @@ def run_again_with_labels(result) -> None:
     load_table(new)  # raises InputError before switching
     switch_source(new, new_clusters_to_keep(result, carried))  # a few more labels: the same candidates, if they fit
     st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
-    more = f"{carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}"
+    more = f" with {carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}" if carried.new_labels else ""
     earlier = other_copies_with_decisions(path)
     left = (f" Decisions made on {'another copy' if len(earlier) == 1 else f'{len(earlier)} other copies'} made "
             f"from other decisions ({'; '.join(str(p) for p, _ in earlier[:3])}) are not in this one: open "
             f"{'it' if len(earlier) == 1 else 'them'} on the Data page to see them." if earlier else "")
-    notify(f"Running again on {path.name} with {more}. {carried.summary()}{left}")
+    notify(f"Running again on {path.name}{more}. {carried.summary()}{left}")
 
 
 # ---- export -------------------------------------------------------------------------------------

@@ -94,6 +94,12 @@ class NextRunLabels:
     def new_labels(self) -> int:
         return self.assigned_rows + sum(self.named_rows.values()) + sum(self.merged_rows.values())
 
+    @property
+    def carries_anything(self) -> bool:
+        """Whether a run on the copy learns anything a run on the data does not: a label given, or a doubtful label
+        kept as it was (never flagged to check again)."""
+        return bool(self.new_labels or self.changes_anything)
+
     def summary(self) -> str:
         """One plain sentence of what the next run learns and what it does not."""
         parts = []

@@ -202,7 +202,7 @@ def describe_next_run() -> None:
                "named) lets the fine-tuning, the clustering and the fill-in learn from them. The copy is saved "
                "in the workspace folder; this data and its decisions stay as they are.")
     st.text(carried.summary())
-    st.button("Run again with my labels", key="run_again", type="primary", disabled=not carried.new_labels,
+    st.button("Run again with my labels", key="run_again", type="primary", disabled=not carried.carries_anything,
               on_click=run_again)
 
 

@@ -975,9 +975,14 @@ def test_fill_in_page_lists_labels_to_check_and_keeps_or_corrects_them(first_ses
         assert result.decisions[-1] == {"action": "assign", "row_ids": [row], "label": verdict}
         assert result.rows.loc[row, "proposed_label"] == verdict and result.rows.loc[row, "label_source"] == "human"
         assert row not in result.labels_to_check.index
+        if verdict == doubts.label[row]:  # a label kept alone is carried by Run again (its button was greyed out:
+            at.switch_page("views/data.py").run()  # no label added, helper 101), never flagged to check again
+            assert any("1 label you kept as the data has it" in text.value for text in at.text)
+            assert not at.button(key="run_again").disabled
         at.button(key="undo").click().run()  # leave the shared workspace as the other tests expect it
         assert_clean(at)
         assert result_of(at).labels_to_check.index.tolist() == doubts.index.tolist()
+        at.switch_page("views/fill.py").run()
 
 
 def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
