@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import glob
+import hashlib
 import json
 import os
 import re
@@ -338,8 +339,22 @@ def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None
     same = [saved for saved in saved_workspaces(workspace_root(source))
             if saved.about.get("data_hash") == data_hash and all(saved.about.get(k) == v for k, v in columns.items())
             and run_settings(saved.about.get("settings") or {}) == current]
-    latest = max(same, key=lambda saved: saved.modified).about["settings"].get("preferred_n_new_clusters") if same else None
+    latest = max(same, key=lambda saved: saved.modified).about["settings"].get("preferred_n_new_clusters") if same \
+        else made_from_count(source)
     return None if latest is None else int(latest)
+
+
+def made_from_count(source: Source) -> int | None:
+    """The number of new clusters a reviewed copy was made to keep (``record_made_from``), None when none is recorded:
+    a copy opened in a new session before any decision was saved on it ran on the estimate (helper 101)."""
+    if not source.path or Path(source.path).parent.parent.name != UPLOADS_FOLDER:
+        return None  # not a copy the workspace keeps
+    try:
+        count = json.loads((Path(source.path).parent / MADE_FROM).read_text(encoding="utf-8")).get(
+            "preferred_n_new_clusters")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
 def upload_source(data: bytes, name: str, **columns) -> Source:
@@ -668,19 +683,60 @@ def damaged_decisions_note(workspace: Workspace) -> str | None:
             "(putting it back in that file's place would drop those made since); delete it to hide this note.")
 
 
+MADE_FROM = "made_from.json"  # beside a reviewed copy: the file it was made from and that file's decisions then
+
+
+def decisions_saved_for(path) -> list:
+    """Every decision saved for the data file at ``path``, under any settings, one list per workspace."""
+    return [saved.decisions for saved in saved_workspaces(workspace_root(Source(kind="path", path=str(path))))
+            if saved.about.get("data") == str(path)]
+
+
+def decisions_digest(path) -> str:
+    """SHA-256 of every decision saved for the data file at ``path`` (``decisions_saved_for``)."""
+    return hashlib.sha256(_decisions_key(decisions_saved_for(path)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def record_made_from(copy: Path, source_path: str, preferred_n_new_clusters: int | None = None) -> None:
+    """Note beside ``copy`` (a reviewed copy *Run again with my labels* saved) the file it was made from and the
+    decisions saved for that file as it was made: those are in the copy (``copies_carried_into``); and the number
+    of new clusters the copy keeps (``saved_preferred_count`` finds it before any decision is saved on the copy)."""
+    try:
+        atomic_write_json(copy.parent / MADE_FROM, {"data": str(source_path), "decisions": decisions_digest(source_path),
+                                                    "preferred_n_new_clusters": preferred_n_new_clusters})
+    except OSError:
+        pass  # the note on other copies may then name this copy's source: nothing is lost
+
+
+def copies_carried_into(path) -> set[Path]:
+    """The copies ``path`` was made from, one round after another, whose decisions have not changed since: their
+    labels are in it (``record_made_from``)."""
+    start = current = Path(str(path))
+    carried: set[Path] = set()
+    while True:
+        try:
+            record = json.loads((current.parent / MADE_FROM).read_text(encoding="utf-8"))
+            parent = Path(str(record["data"]))
+        except (OSError, ValueError, TypeError, KeyError):
+            return carried
+        if parent == start or parent in carried or record.get("decisions") != decisions_digest(parent):
+            return carried  # a loop of records, or decided on since: the copy lacks those decisions
+        carried.add(current := parent)
+
+
 def other_copies_with_decisions(path) -> list[tuple[Path, int]]:
     """For a file the workspace keeps (``uploads/<content hash>/<name>``: a reviewed copy, an upload): the other
     contents kept under that name holding decisions, each with how many. *Run again with my labels* from an
-    earlier round makes another copy, and the decisions made on the copy before it were out of sight."""
+    earlier round makes another copy, and the decisions made on the copy before it were out of sight. The copies
+    this one was made from, with the decisions it holds, are left out (they were said to be missing: helper 101)."""
     path = Path(str(path))
     if path.parent.parent.name != UPLOADS_FOLDER or not re.fullmatch("[0-9a-f]{16}", path.parent.name):
         return []  # not a folder save_upload made (<content hash>/<name>)
-    found = []
+    found, carried = [], copies_carried_into(path)
     for copy in sorted(path.parent.parent.glob(f"*/{glob.escape(path.name)}")):
-        if copy == path:
+        if copy == path or copy in carried:
             continue
-        count = sum(len(saved.decisions) for saved in saved_workspaces(workspace_root(Source(kind="path", path=str(copy))))
-                    if saved.about.get("data") == str(copy))
+        count = sum(len(decisions) for decisions in decisions_saved_for(copy))
         if count:
             found.append((copy, count))
     return found
@@ -1014,7 +1070,10 @@ def run_again_with_labels(result) -> None:
     new = Source(kind="path", path=str(path), text_column=carried.text_column, label_column=carried.label_column,
                  missing_words=source.missing_words)  # a class called "none" stays one
     load_table(new)  # raises InputError before switching
-    switch_source(new, new_clusters_to_keep(result, carried))  # a few more labels: the same candidates, if they fit
+    keep = new_clusters_to_keep(result, carried)
+    if source.path:
+        record_made_from(path, source.path, keep)
+    switch_source(new, keep)  # a few more labels: the same candidates, if they fit
     st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
     more = f" with {carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}" if carried.new_labels else ""
     earlier = other_copies_with_decisions(path)

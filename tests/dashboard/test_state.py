@@ -91,6 +91,36 @@ def test_a_reviewed_copy_takes_the_kept_count_only_from_its_own_latest_decisions
     assert state.saved_preferred_count(source, config) == 6
 
 
+def test_the_copy_a_reviewed_copy_was_made_from_is_not_said_to_hold_decisions_it_lacks(tmp_path, monkeypatch):
+    """Run again from a second round's copy: the page said the decisions made on that copy were not in the new one,
+    though they were (helper 101). Left out while its decisions are as they were when the copy was made, through
+    every round; named again once decided on since; a copy of the same name made otherwise still named."""
+    from discovery import DiscoveryConfig, Workspace
+    from discovery.workspace import save_upload
+
+    monkeypatch.setenv("LABEL_DISCOVERY_WORKSPACE", str(tmp_path / "ws"))
+    second, third, fourth, elsewhere = (save_upload(tmp_path / "ws", "tickets-reviewed.parquet", content)
+                                        for content in (b"second", b"third", b"fourth", b"elsewhere"))
+
+    def decide(copy, name, action="dismiss"):
+        Workspace(tmp_path / "ws", name, about={"data": str(copy)}).append({"action": action, "cluster_id": 1})
+
+    decide(second, "on-second")
+    decide(elsewhere, "on-elsewhere")
+    assert sorted(state.other_copies_with_decisions(third)) == sorted([(elsewhere, 1), (second, 1)])
+    state.record_made_from(third, str(second))
+    assert state.other_copies_with_decisions(third) == [(elsewhere, 1)]
+    decide(third, "on-third")
+    state.record_made_from(fourth, str(third))
+    assert state.other_copies_with_decisions(fourth) == [(elsewhere, 1)]  # second's decisions are in third's, so here
+    decide(second, "on-second", action="accept")  # decided on since: the copies made from it lack that
+    assert sorted(state.other_copies_with_decisions(fourth)) == sorted([(elsewhere, 1), (second, 2)])
+    # the count a copy was made to keep is found before any decision is saved on it (a new session ran on the estimate)
+    state.record_made_from(fourth, str(third), 35)
+    assert state.saved_preferred_count(state.Source(kind="path", path=str(fourth)), DiscoveryConfig(model="tfidf")) == 35
+    assert state.saved_preferred_count(state.Source(kind="path", path=str(elsewhere)), DiscoveryConfig()) is None
+
+
 def test_settings_the_run_never_reads_keep_its_cached_result_and_decisions(demo_result, tmp_path, monkeypatch):
     """A layer count typed while TF-IDF runs, or hdbscan's min cluster size while seeded k-means runs, changed
     nothing the run does, yet hid the decisions saved before and ran again: the keys now hold the settings read."""
