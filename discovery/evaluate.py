@@ -497,6 +497,38 @@ def classes_only_in_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
             "counts them as unnamed.")
 
 
+def classes_only_in_train(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
+    """A note when train holds classes test never shows (a table's class of a row or two keeps its rows to learn
+    from): no score counts them, and a seed that leaves only such classes unnamed scores no unnamed class at all."""
+    unseen = sorted(set(train["label"].astype(str)) - set(test["label"].astype(str)))
+    if not unseen:
+        return None
+    rows = int(train["label"].astype(str).isin(unseen).sum())
+    return (f"{len(unseen)} class{'es' if len(unseen) != 1 else ''} ({listed(unseen, repr)}; {rows} train rows) "
+            f"{'have' if len(unseen) != 1 else 'has'} no test row (too few rows to hold one out: each class keeps a "
+            "row to learn from): no score counts them, and a seed that leaves only such classes unnamed scores no "
+            "unnamed class (novel_acc and h_score n/a there).")
+
+
+def seeds_behind_means(per_seed: list[dict]) -> dict:
+    """The metrics whose mean and std cover only some seeds (the others n/a: no unnamed class in that seed's test
+    rows, say), each with the seeds they cover; empty when every mean covers every seed."""
+    return {key: [s["seed"] for s in per_seed if s.get(key) is not None] for key in METRIC_KEYS
+            if 0 < sum(s.get(key) is not None for s in per_seed) < len(per_seed)}
+
+
+def describe_seeds_behind_means(partial: dict, seeds) -> str | None:
+    """``seeds_behind_means`` in words, for the table and the report's notes."""
+    if not partial:
+        return None
+    groups: dict[tuple, list[str]] = {}
+    for key, covered in partial.items():
+        groups.setdefault(tuple(covered), []).append(key)
+    return "; ".join(f"{', '.join(keys)}: mean and std of seed{'s' if len(covered) != 1 else ''} "
+                     f"{', '.join(map(str, covered))} only (n/a on seed{'s' if len(seeds) - len(covered) != 1 else ''} "
+                     f"{', '.join(str(s) for s in seeds if s not in covered)})" for covered, keys in groups.items())
+
+
 def summarize(per_seed: list[dict]) -> tuple[dict, dict]:
     """Mean and (population) std over seeds of each metric; a metric that is null in every seed stays null."""
     mean, std = {}, {}
@@ -535,7 +567,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
     _check_draw_labels_something(train.label, known_ratio, labeled_ratio, max_train_rows if subsampled else None,
                                  train.attrs.get("largest_class_share"), train.attrs.get("subsampled_from"))
     notes = [*train.attrs.get("notes", []), *test.attrs.get("notes", []),
-             *[note for note in (classes_only_in_test(train, test),
+             *[note for note in (classes_only_in_test(train, test), classes_only_in_train(train, test),
                                  known_classes_left_unlabeled(train.label, known_ratio, labeled_ratio, seeds,
                                                               subsampled),
                                  texts_in_train_and_test(train, test)) if note]]
@@ -552,6 +584,9 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
         per_seed.append(evaluate_seed(train, test, seed, known_ratio, labeled_ratio, k, resolved, model,
                                       progress=progress, adapt=adapt, adapt_layers=adapt_layers))
     mean, std = summarize(per_seed)
+    partial = seeds_behind_means(per_seed)
+    if partial:
+        notes.append(describe_seeds_behind_means(partial, seeds))
     model_id = per_seed[0]["_state"]["model"]
     if not keep_state:
         for row in per_seed:
@@ -577,6 +612,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
         "notes": notes,
         "mean": mean,
         "std": std,
+        "mean_seeds": partial,  # metrics whose mean covers only some seeds: the seeds it covers
         "per_seed": per_seed,
     }
 
@@ -622,6 +658,9 @@ def format_table(report: dict) -> str:
                                              for c in cols))
     if len(report["per_seed"]) > 1:
         lines.append("(std: the spread of the seeds themselves, numpy's std with ddof 0, as the JSON's \"std\")")
+    partial = describe_seeds_behind_means(report.get("mean_seeds") or {}, [row["seed"] for row in report["per_seed"]])
+    if partial:
+        lines.append(f"({partial})")
     largest = [str(row["seed"]) for row in report["per_seed"] if row.get("k_at_largest_tried")]
     if largest:
         lines.append(f"(seed{'s' if len(largest) > 1 else ''} {', '.join(largest)}: the estimate's best fit was the most "

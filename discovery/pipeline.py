@@ -863,7 +863,7 @@ def mostly_noise(clustering: dict) -> dict | None:
         return None
     size, automatic = clustering.get("hdbscan_min_cluster_size"), clustering.get("hdbscan_automatic_min_cluster_size")
     asked = clustering.get("hdbscan_min_cluster_size_asked")
-    assigned = clustering.get("hdbscan_rows_assigned_from_noise")
+    assigned = clustering.get("hdbscan_share_assigned_from_noise")
     return {"share": float(share), "size": size, "automatic": automatic,
             "assigned": None if assigned is None else float(assigned),
             "nothing_dense": bool(clustering.get("hdbscan_nothing_dense")),
@@ -1243,7 +1243,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,
                       empty_new_clusters=max(0, int(clusterer.n_new_clusters_) - len(held)))
     if "hdbscan_noise_share" in clustering:  # the rows marked assigned_from_noise, as the files mark them
-        clustering["hdbscan_rows_assigned_from_noise"] = round(float(np.mean(noise)), 4)
+        clustering["hdbscan_rows_assigned_from_noise"] = int(np.sum(noise))
+        clustering["hdbscan_share_assigned_from_noise"] = round(float(np.mean(noise)), 4)
     report("fill", 1, 1)
     timings["fill"] = time.perf_counter() - start
 

@@ -315,7 +315,8 @@ def test_hdbscans_min_cluster_size_can_be_set(demo_slice, tmp_path):
     assert clustering["hdbscan_noise_share"] == 1.0 and clustering["hdbscan_min_samples"] == 1
     # the share said is the rows put in their nearest cluster, as the files mark them (labeled rows stay in their class)
     marked = pd.read_csv(tmp_path / "huge" / "proposed_labels.csv", encoding="utf-8-sig").assigned_from_noise
-    assert 0.5 < clustering["hdbscan_rows_assigned_from_noise"] == round(marked.mean(), 4) < 1.0
+    assert 0.5 < clustering["hdbscan_share_assigned_from_noise"] == round(marked.mean(), 4) < 1.0
+    assert clustering["hdbscan_rows_assigned_from_noise"] == marked.sum()  # a count, as its name says (helper 100)
     assert "warning: hdbscan found no group of 300 or more close rows (--min-cluster-size is at most half the rows: " \
            f"300) for {marked.mean():.0%} of the rows" in done.stderr
     unlabeled = tmp_path / "unlabeled.csv"  # nothing labeled and nothing dense: one cluster, nobody assigned
