@@ -481,13 +481,18 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
     return out
 
 
+_STRAY_MARKS = re.compile(r"(?<=[.!?。！？…])(?:[ \t]+[.!?;:,。！？…]+)+(?=\s|$)")
+
+
 def _tidied(text: str, pattern: re.Pattern) -> str:
-    """``text`` without the given phrases (``pattern``): the spaces a cut leaves on one line made one, and the
-    separators it leaves at the text's start gone."""
+    """``text`` without the given phrases (``pattern``): the spaces a cut leaves on one line made one, the
+    punctuation that ended a phrase left standing alone after a sentence's end gone ("Şifremi unuttum. ." read a
+    stray mark: helper 99), and the separators it leaves at the text's start gone."""
     cut = pattern.sub(" ", text)
     if cut == text:
         return text
     cut = re.sub(r"[ \t]*\n[ \t]*", "\n", re.sub(r"[ \t]{2,}", " ", cut))  # no line left of a space alone
+    cut = _STRAY_MARKS.sub("", cut)
     return _LEADING_SEPARATORS.sub("", cut.strip())
 
 

@@ -428,6 +428,11 @@ def test_a_phrase_the_researcher_gives_is_left_out_wherever_it_stands_in_any_cas
         assert without_boilerplate(["退款怎么办 iPhoneから送信", "退款怎么办 ｉＰｈｏｎｅから送信"],
                                    given_phrases(DiscoveryConfig(leave_out=(typed,)).leave_out)) == ["退款怎么办"] * 2
     assert DiscoveryConfig(leave_out=("ｉＰｈｏｎｅから送信",)) == DiscoveryConfig(leave_out=("iphoneから送信",))
+    # the mark that ended a phrase is not left standing alone after the sentence before it (helper 99)
+    assert without_boilerplate(["Şifremi unuttum. İyi çalışmalar dilerim.", "Hi. Sent from my iPhone. How do I pay?",
+                                "What is 5 - 3? Sent from my iPhone", "Wait... Sent from my iPhone!!"],
+                               given_phrases(["İyi çalışmalar dilerim", "Sent from my iPhone"])) == [
+        "Şifremi unuttum.", "Hi. How do I pay?", "What is 5 - 3?", "Wait..."]
     decomposed = DiscoveryConfig(leave_out=(unicodedata.normalize("NFD", "Envoyé de mon téléphone"),)).leave_out
     assert without_boilerplate(["Ma carte? Envoyé de mon téléphone"], given_phrases(decomposed)) == ["Ma carte?"]
 
