@@ -25,14 +25,26 @@ from discovery.pipeline import fill_methods_for  # noqa: E402
 from discovery.result import describe_decision  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+# served at "/"; the path it reserves is not "map", which the hidden page below answers
+MAP_PAGE = st.Page(str(HERE / "views" / "map.py"), title="Map", icon=":material/scatter_plot:", url_path="map-home",
+                   default=True)
+
+
+def _to_the_map() -> None:
+    """``/map``, as a bookmark or a link would name the Map: it opens at ``/`` (the default page's address), and
+    ``/map`` showed Streamlit's page-not-found (helper 96)."""
+    st.switch_page(MAP_PAGE)
+
+
 PAGES = [
     st.Page(str(HERE / "views" / "data.py"), title="Data", icon=":material/table:", url_path="data"),
-    st.Page(str(HERE / "views" / "map.py"), title="Map", icon=":material/scatter_plot:", url_path="map", default=True),
+    MAP_PAGE,
     st.Page(str(HERE / "views" / "clusters.py"), title="Clusters", icon=":material/bubble_chart:", url_path="clusters"),
     st.Page(str(HERE / "views" / "candidates.py"), title="Candidates", icon=":material/new_releases:",
             url_path="candidates"),
     st.Page(str(HERE / "views" / "fill.py"), title="Fill-in", icon=":material/edit_note:", url_path="fill-in"),
     st.Page(str(HERE / "views" / "export.py"), title="Export", icon=":material/download:", url_path="export"),
+    st.Page(_to_the_map, title="Map", url_path="map", visibility="hidden"),
 ]
 page = st.navigation(PAGES)
 

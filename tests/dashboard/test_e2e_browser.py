@@ -183,6 +183,9 @@ def test_dashboard_in_a_browser(server):
         still_selected(page, main, selected, "after a visit to the Clusters page")
         page.get_by_role("button", name="Clear the selection").click()
         page.get_by_text("Nothing selected yet.").wait_for(timeout=60_000)
+        page.goto(url.rstrip("/") + "/map")  # the Map by its name, as a bookmark holds it: not "page not found"
+        page.get_by_role("heading", name="Map", exact=True).wait_for(timeout=60_000)
+        assert "not found" not in main.inner_text().lower()
         browser.close()
     assert not console_errors, console_errors
     assert len(shot) > 10_000
