@@ -153,6 +153,9 @@ def decisions_sidebar() -> None:
     damaged = state.damaged_decisions_note(workspace)
     if damaged:
         st.sidebar.warning(state.plain(damaged), icon=":material/warning:")
+    decided_since = state.origin_decided_since_note(state.current_source())
+    if decided_since:
+        st.sidebar.warning(state.plain(decided_since), icon=":material/history:")
     elsewhere = state.decisions_elsewhere(workspace)
     if elsewhere:
         st.sidebar.info(state.plain(elsewhere), icon=":material/history:")

@@ -724,6 +724,24 @@ def copies_carried_into(path) -> set[Path]:
         carried.add(current := parent)
 
 
+def origin_decided_since_note(source: Source) -> str | None:
+    """On a reviewed copy: that the file it was made from holds decisions saved after the copy was made (another
+    tab, or a return to that file), which the copy does not hold; its Save all files left such a row unlabeled
+    without a word (helper 103). None otherwise."""
+    if not source.path or Path(source.path).parent.parent.name != UPLOADS_FOLDER:
+        return None
+    try:
+        record = json.loads((Path(source.path).parent / MADE_FROM).read_text(encoding="utf-8"))
+        origin = str(record["data"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if record.get("decisions") == decisions_digest(origin):
+        return None
+    return (f"The decisions saved on {origin}, the data this copy was made from, changed after the copy was made "
+            "(another tab?): this copy holds them as they were. Open that file on the Data page and run again with "
+            "your labels to carry them as they are now.")
+
+
 def other_copies_with_decisions(path) -> list[tuple[Path, int]]:
     """For a file the workspace keeps (``uploads/<content hash>/<name>``: a reviewed copy, an upload): the other
     contents kept under that name holding decisions, each with how many. *Run again with my labels* from an
@@ -818,7 +836,8 @@ def bring_row_labels(shown: list[dict]) -> str:
     if not shown:
         raise InputError("Not brought: these settings have labeled those rows meanwhile (another tab?); they are "
                          "shown now.")
-    workspace.replace(stored + shown)
+    if not workspace.replace_if_unchanged(stored, stored + shown):
+        raise InputError(NOT_APPLIED_MEANWHILE.format(what="Not brought"))
     rows = rows_labeled(shown)
     return f"Brought {rows:,} hand-labeled row{'s' if rows != 1 else ''} ({len(shown)} decision{'s' if len(shown) != 1 else ''}) to these settings."
 
@@ -927,9 +946,24 @@ def decide(make_decision) -> str | None:
     is applied after them, and the returned note names them. The latest stored decision made again is not stored
     twice (a double click on a form's button submits it twice, and Undo then seemed to do nothing).
     """
-    current = get_result()
-    if current is None:
+    if get_result() is None:
         raise InputError(NO_RESULT_TO_DECIDE_ON)
+    for _ in range(3):  # another tab saving between the reading and the storing: read, check and decide again
+        decided = _decide_on_stored(make_decision)
+        if decided is not _CHANGED_MEANWHILE:
+            return decided
+    raise InputError(NOT_APPLIED_MEANWHILE.format(what="Not applied"))
+
+
+_CHANGED_MEANWHILE = object()
+NOT_APPLIED_MEANWHILE = ("{what}: another tab saved or took back a decision at the same moment; the page now shows "
+                         "the decisions as saved. Do it again if you still want to.")
+
+
+def _decide_on_stored(make_decision):
+    """``decide`` on the decisions stored now; ``_CHANGED_MEANWHILE`` when another tab changed them before this one
+    was stored (nothing stored then)."""
+    current = get_result()
     base = st.session_state["base"]
     workspace: Workspace = st.session_state["workspace"]
     stored = workspace.load()
@@ -949,10 +983,9 @@ def decide(make_decision) -> str | None:
     if clashing:
         raise InputError("Not applied: another tab saved " + "; ".join(describe_decision(d) for d in clashing[:3])
                          + " after this page was drawn, and the page now shows it. Decide again if you still want to.")
-    before_append = stored
-    stored = workspace.append(decision)
-    if _decisions_key(stored) != _decisions_key(before_append + [decision]):
-        new = replay(base, stored)  # another tab decided in between: derive from all of them
+    if not workspace.replace_if_unchanged(stored, stored + [decision]):
+        return _CHANGED_MEANWHILE  # its decision may clash with this one: checked again on what is stored now
+    stored = stored + [decision]
     st.session_state["_stored_decisions"] = stored
     st.session_state["_current"] = ((_base_key(base.table, base.config), _decisions_key(stored)), new)
     st.session_state["result"] = new
@@ -1011,7 +1044,8 @@ def undo_last(shown: dict | None) -> str:
     if shown is None or _decisions_key([decisions[-1]]) != _decisions_key([shown]):
         raise InputError(f"Not undone: the last saved decision is another tab's ({describe_decision(decisions[-1])}); "
                          "it is shown now, press Undo again to take it back.")
-    workspace.replace(decisions[:-1])
+    if not workspace.replace_if_unchanged(decisions, decisions[:-1]):
+        raise InputError(NOT_APPLIED_MEANWHILE.format(what="Not undone"))
     return f"Undid: {describe_decision(shown)}."
 
 
@@ -1033,7 +1067,8 @@ def take_back(position: int, shown: dict) -> str:
     skipped_before = {_decisions_key([d]) for d, _ in before.skipped_decisions}
     after = replay(base, remaining)
     now_skipped = [d for d, _ in after.skipped_decisions if _decisions_key([d]) not in skipped_before]
-    workspace.replace(remaining)
+    if not workspace.replace_if_unchanged(decisions, remaining):
+        raise InputError(NOT_APPLIED_MEANWHILE.format(what="Not taken back"))
     st.session_state["_current"] = ((_base_key(base.table, base.config), _decisions_key(remaining)), after)  # not replayed again
     message = f"Took back: {describe_decision(shown)}."
     if now_skipped:

@@ -50,6 +50,10 @@ def workspace_key(data_hash: str, config_dict: dict, *, text_column: str | None 
     return hashlib.sha256(f"{data_hash}|{payload}".encode()).hexdigest()[:16]
 
 
+def _same_decisions(a: list, b: list) -> bool:
+    return json.dumps(list(a), sort_keys=True, default=str) == json.dumps(list(b), sort_keys=True, default=str)
+
+
 def atomic_write_json(path: Path, payload) -> None:
     """Write JSON so that readers see either the old file or the new one, never a partial file."""
     atomic_write_bytes(path, json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
@@ -229,3 +233,15 @@ class Workspace:
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._lock:
             atomic_write_json(self.path, self._payload(decisions))
+
+    def replace_if_unchanged(self, expected: list[dict], decisions: list[dict]) -> bool:
+        """Store ``decisions`` only while the stored ones are still ``expected`` (what the caller read and derived them
+        from, outside the lock); returns whether they were stored. Another session's decision saved in between is
+        never written over: undo, take back and a decision made in two tabs at once lost one tab's work, which was
+        told it was saved (helper 103)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if _same_decisions(self.load(), expected):
+                atomic_write_json(self.path, self._payload(decisions))
+                return True
+        return False

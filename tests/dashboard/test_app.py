@@ -591,6 +591,44 @@ def test_two_tabs_deciding_on_one_workspace_each_see_both_decisions(workspace_ro
     assert len(result_of(second).decisions) == 2
 
 
+def test_a_decision_another_tab_saves_at_the_same_moment_is_never_written_over(workspace_root, monkeypatch):
+    """Between a tab's reading of the saved decisions and its storing (a take-back replays first, for seconds on a
+    large table), another tab's decision was written over, while that tab was told it was saved; and two decisions
+    on one cluster clicked at once were both stored, both told success (helper 103)."""
+    from discovery.workspace import Workspace
+
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).iloc[700:1100]
+    at = upload_session("moment.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    at.switch_page("views/candidates.py").run()
+    assert_clean(at)
+    a, b, c = (int(cluster) for cluster in result_of(at).candidates.index[:3])
+    store = Workspace.replace_if_unchanged
+    meanwhile = []  # what the other tab saves just before this tab stores
+
+    def other_tab_first(workspace, expected, decisions):
+        while meanwhile:
+            workspace.replace(workspace.load() + [meanwhile.pop(0)])
+        return store(workspace, expected, decisions)
+
+    monkeypatch.setattr(Workspace, "replace_if_unchanged", other_tab_first)
+    stored = lambda: [(d["action"], d["cluster_id"]) for d in at.session_state["workspace"].load()]  # noqa: E731
+    meanwhile.append({"action": "dismiss", "cluster_id": a})  # the same cluster: refused, the other's kept
+    at.text_input(key=f"cand_name_{a}").set_value("mine").run()
+    at.button(key=f"cand_name_btn_{a}").click().run()
+    assert any(f"Not applied: another tab saved dismissed cluster {a}" in e.value.replace("\\", "") for e in at.error)
+    assert stored() == [("dismiss", a)]
+    meanwhile.append({"action": "dismiss", "cluster_id": b})  # another cluster: both kept, each once
+    at.button(key=f"cand_dismiss_{c}").click().run()
+    assert stored() == [("dismiss", a), ("dismiss", b), ("dismiss", c)]
+    assert [(d["action"], d["cluster_id"]) for d in result_of(at).decisions] == stored()
+    meanwhile.append({"action": "dismiss", "cluster_id": int(result_of(at).candidates.index[0])})
+    at.selectbox(key="take_back_pick").set_value(0).run()
+    at.button(key="take_back").click().run()  # taking back a's while the other tab decides: refused, nothing lost
+    assert any("Not taken back: another tab saved or took back a decision at the same moment" in e.value.replace(
+        "\\", "") for e in at.error)
+    assert len(stored()) == 4 and stored()[:3] == [("dismiss", a), ("dismiss", b), ("dismiss", c)]
+
+
 def test_uploads_are_stored_inside_the_workspace_and_survive_a_restart(workspace_root):
     from dashboard import state
 

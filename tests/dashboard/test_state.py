@@ -115,6 +115,10 @@ def test_the_copy_a_reviewed_copy_was_made_from_is_not_said_to_hold_decisions_it
     assert state.other_copies_with_decisions(fourth) == [(elsewhere, 1)]  # second's decisions are in third's, so here
     decide(second, "on-second", action="accept")  # decided on since: the copies made from it lack that
     assert sorted(state.other_copies_with_decisions(fourth)) == sorted([(elsewhere, 1), (second, 2)])
+    # the copy says when the file it was made from was decided on since (another tab): it lacks those decisions
+    assert state.origin_decided_since_note(state.Source(kind="path", path=str(third))) is not None  # second's accept
+    assert state.origin_decided_since_note(state.Source(kind="path", path=str(fourth))) is None
+    assert state.origin_decided_since_note(state.Source(kind="path", path=str(elsewhere))) is None
     # the count a copy was made to keep is found before any decision is saved on it (a new session ran on the estimate)
     state.record_made_from(fourth, str(third), 35)
     assert state.saved_preferred_count(state.Source(kind="path", path=str(fourth)), DiscoveryConfig(model="tfidf")) == 35
