@@ -228,6 +228,7 @@ def undo(shown: dict) -> None:
         st.session_state["flash_error"] = str(exc)
 
 
+state.keep_tab_in_address()
 settings_sidebar()
 language_slot = st.empty()  # on every page, from before the run: the model cannot read most of the texts
 progress_slot = st.empty()

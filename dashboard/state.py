@@ -195,11 +195,38 @@ def _write_last_session(record: dict) -> None:
         pass
 
 
+TAB_PARAM = "tab"  # the page address's ?tab=: which browser tab a reloaded page is
+TABS_KEPT = 50
+
+
+def tab_id() -> str:
+    """This browser tab's id: the one its address holds (``?tab=``, kept there by ``keep_tab_in_address``), so a
+    reload finds this tab's data again, or a new one."""
+    if "_tab_id" not in st.session_state:
+        given = st.query_params.get(TAB_PARAM)
+        st.session_state["_tab_id"] = given if isinstance(given, str) and re.fullmatch("[0-9a-f]{12}", given) \
+            else uuid.uuid4().hex[:12]
+    return st.session_state["_tab_id"]
+
+
+def keep_tab_in_address() -> None:
+    """Put this tab's id in the page's address (every page change drops it), so a reload reopens this tab's data
+    and settings, not those another tab ran last (helper 103)."""
+    if st.query_params.get(TAB_PARAM) != tab_id():
+        st.query_params[TAB_PARAM] = tab_id()
+
+
 def remember_session(source: Source, config: DiscoveryConfig) -> None:
     """Record the data and settings of a finished run, so that a reloaded page or a restarted server reopens
-    them (and their decisions) instead of the demo."""
-    record = _session_record(source, config)
-    if _last_session_record() != record:
+    them (and their decisions) instead of the demo: the last run of any tab, for a new tab, and each tab's own
+    (``tab_id``), for that tab reloaded."""
+    entry = _session_record(source, config)
+    before = _last_session_record()
+    tabs = {k: v for k, v in (before.get("tabs") or {}).items() if k != tab_id()} \
+        if isinstance(before.get("tabs"), dict) else {}
+    tabs[tab_id()] = entry
+    record = {**entry, "tabs": dict(list(tabs.items())[-TABS_KEPT:])}
+    if before != record:
         _write_last_session(record)
 
 
@@ -237,7 +264,7 @@ def unfinished_run_note() -> str | None:
         return None
     failed = pending.get("failed")
     pending = {k: v for k, v in pending.items() if k != "failed"}
-    if {k: v for k, v in record.items() if k != "pending"} == pending:
+    if {k: v for k, v in record.items() if k not in ("pending", "tabs")} == pending:
         return None
     finished_source, source = record.get("source") or {}, pending.get("source") or {}
     changed = [_setting(name, value) for name, value in (pending.get("config") or {}).items()
@@ -253,11 +280,14 @@ def unfinished_run_note() -> str | None:
             "choose those again to run it.")
 
 
-def remembered_session() -> tuple[Source, DiscoveryConfig] | None:
-    """The data and settings ``remember_session`` recorded, when that data is still there to read."""
+def remembered_session(tab: str | None = None) -> tuple[Source, DiscoveryConfig] | None:
+    """The data and settings ``remember_session`` recorded (``tab``'s own when it recorded some), when that data is
+    still there to read."""
     from dataclasses import fields
 
     record = _last_session_record()
+    tabs = record.get("tabs") if isinstance(record.get("tabs"), dict) else {}
+    record = tabs.get(tab) if isinstance(tabs.get(tab), dict) else record
     try:
         source = Source(**{f.name: record["source"][f.name] for f in fields(Source) if f.name in record["source"]})
         settings = {f.name: record["config"][f.name] for f in fields(DiscoveryConfig) if f.name in record["config"]}
@@ -279,7 +309,7 @@ def _open_session() -> None:
         return
     if note := unfinished_run_note():
         st.session_state["flash_note"] = note
-    remembered = remembered_session()
+    remembered = remembered_session(tab_id())
     if remembered is None:
         st.session_state["source"] = demo_source()
         return

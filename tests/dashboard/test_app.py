@@ -498,12 +498,13 @@ def test_lasso_selection_reads_row_ids_from_customdata():
     assert row_ids_from_selection({"points": []}) == []
 
 
-def upload_session(filename: str, data: bytes, config=None) -> AppTest:
+def upload_session(filename: str, data: bytes, config=None, forget: bool = True) -> AppTest:
     """A session on the Data page that uploads ``data`` as ``filename`` and presses Load (by default TF-IDF, no
-    map: fast)."""
+    map: fast); ``forget``: the last session's data forgotten first (else the session opens on it)."""
     from discovery import DiscoveryConfig
 
-    forget_last_session()
+    if forget:
+        forget_last_session()
     at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["config"] = config or DiscoveryConfig(model="tfidf", make_map=False, random_state=0)
     at.run()
@@ -665,6 +666,29 @@ def label_first_unlabeled_row(at: AppTest, label: str) -> int:
     at.button(key="FormSubmitter:label_selection-Label selected rows").click().run()
     assert_clean(at)
     return row
+
+
+def test_a_reloaded_tab_reopens_its_own_data_not_the_data_another_tab_ran_last(workspace_root):
+    """One server-wide memory of the last session: a tab reloaded reopened the data another tab had run since, and
+    called it the data of your last session (helper 103). A tab's address keeps its id (``?tab=``); a new tab
+    still opens on the last run of any."""
+    first = upload_session("first_tab.csv", small_upload())
+    assert_clean(first)
+    tab = first.session_state["_tab_id"]
+    assert first.query_params["tab"] in (tab, [tab])
+    frame = pd.read_csv(ROOT / "data" / "banking_demo.csv", dtype=str, keep_default_na=False).iloc[80:160]
+    second = upload_session("second_tab.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"),
+                            forget=False)
+    assert_clean(second)
+    assert second.session_state["_tab_id"] != tab
+    new_tab = AppTest.from_file(APP, default_timeout=300)
+    new_tab.run()
+    assert new_tab.session_state["source"].name == "second_tab.csv"
+    reloaded = AppTest.from_file(APP, default_timeout=300)
+    reloaded.query_params["tab"] = tab
+    reloaded.run()
+    assert_clean(reloaded)
+    assert reloaded.session_state["source"].name == "first_tab.csv" and reloaded.session_state["_tab_id"] == tab
 
 
 def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_root):
