@@ -725,9 +725,28 @@ def _is_missing(value) -> bool:
 
 def is_contentless(text: str) -> bool:
     """True for a text with no letter, digit or symbol (emoji count as symbols): empty, spaces, or
-    punctuation only ("...", " - "). Such texts say nothing of a category, so the pipeline treats them
-    as empty: a guess for a label, and no cluster, candidate or flag of their own."""
-    return not any(unicodedata.category(character)[0] in "LNS" for character in str(text))
+    punctuation only ("...", " - "), or nothing else but links, @mentions, e-mail addresses and HTML markup
+    (``without_markup_only``: a tweet of a t.co link alone, "@bobby99"). Such texts say nothing of a category, so
+    the pipeline treats them as empty: a guess for a label, and no cluster, candidate or flag of their own (link
+    and mention rows formed candidates of their own and filled a fifth of label_next.csv: helper 102)."""
+    text = str(text)
+    if not any(unicodedata.category(character)[0] in "LNS" for character in text):
+        return True
+    if not _MAYBE_MARKUP.search(text):
+        return False
+    return not any(unicodedata.category(character)[0] in "LNS" for character in without_markup_only(text))
+
+
+_MAYBE_MARKUP = re.compile(r"[@<&]|https?:|www\.")
+_MARKUP_ONLY = re.compile(r"<[!/?]?[A-Za-z][^<>]{0,500}>|\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
+                          r"|(?<![\w@.])@\w{1,50}|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});|\bRT\b")
+_SLUG = re.compile(r"[a-z]{3,}[-_+][a-z]{2,}", re.IGNORECASE)  # a link's words: /questions/643853/customaction-not-...
+
+
+def without_markup_only(text: str) -> str:
+    """``text`` without the links, @mentions, e-mail addresses and HTML tags and entities that carry no words (a link
+    whose path spells words, ``.../customaction-not-appearing-in-listview``, stays: it says what the text is about)."""
+    return _MARKUP_ONLY.sub(lambda match: match.group() if _SLUG.search(match.group()) else " ", text)
 
 
 def contentless_rows(texts) -> np.ndarray:
@@ -1038,7 +1057,8 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     n_marks = int(contentless_rows(texts).sum()) - n_empty
     if n_empty or n_marks:
         what = " and ".join(([f"{n_empty} rows have an empty text"] if n_empty else [])
-                            + ([f"{n_marks} {'row holds' if n_marks == 1 else 'rows hold'} only punctuation"] if n_marks else []))
+                            + ([f"{n_marks} {'row holds' if n_marks == 1 else 'rows hold'} only punctuation, links or "
+                                f"mentions"] if n_marks else []))
         warnings.append(f"{name}: {what} in {text_col!r}; they are kept and get low-confidence labels, never "
                         "accepted; with two labeled classes or more they form no candidate category of their own"
                         + (f" (that is most rows: is {text_col!r} the column that holds the texts?)."

@@ -397,6 +397,29 @@ def test_rows_hdbscan_left_as_noise_are_marked_in_the_export():
     assert "assigned_from_noise" not in kmeans.labeled_table().columns
 
 
+def test_texts_of_links_and_mentions_only_are_read_as_empty():
+    """Tweets of a t.co link alone or of @mentions alone formed candidates of their own, took confident known-class
+    labels and a fifth of the rows to label next (helper 102): they say nothing of a category, as an empty text; a
+    link whose path spells words, and an @annotation beside words, are read."""
+    from discovery.io import table_from_frame
+    from discovery.suggest import rows_to_label_next
+
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked", "top_up_failed"], per_intent=25)
+    frame["label"] = [label if i % 4 == 0 else None for i, label in enumerate(frame.label)]
+    junk = ["https://t.co/xYz12AbC", "@bobby99", "RT @mybank: https://t.co/H5sJEcXIKJ", "@jenny_k @support &amp;",
+            "<br/> www.example.com/a1B2c3"] * 3
+    kept = ["Spring @Autowired usage", "http://stackoverflow.com/questions/643853/customaction-not-appearing-in-listview"]
+    table = table_from_frame(pd.concat([frame, pd.DataFrame({"text": junk + kept, "label": None})], ignore_index=True))
+    assert any("15 rows hold only punctuation, links or mentions" in warning for warning in table.warnings)
+    result = run_discovery(table, DiscoveryConfig(model="tfidf", make_map=False))
+    rows = result.rows
+    read_as_empty = rows.index[len(frame):len(frame) + len(junk)]
+    assert rows.empty_text[read_as_empty].all() and not rows.empty_text[rows.index[-2:]].any()
+    assert not result.labeled_table().accepted[read_as_empty].any()
+    assert not set(rows.cluster_id[read_as_empty]) & set(result.candidates.index)
+    assert not set(rows_to_label_next(result, n=100).index) & set(read_as_empty)
+
+
 def test_empty_texts_get_a_guess_at_a_guesss_confidence():
     """Empty texts carry no evidence: their proposals come at the labeled class shares' confidence (they took a
     labeled empty row's label at 0.99, above the real proposals), as the reading warning promises."""
