@@ -73,9 +73,10 @@ _LEADING_SEPARATORS = re.compile("^(?:[" + re.escape(_SEPARATORS.replace(".", ""
 
 def canonical_phrases(phrases) -> tuple[str, ...]:
     """Phrases to leave out in one spelling (``DiscoveryConfig.leave_out``): spaces made one, lower case
-    (``lower_case``), full-width letters as their usual ones, composed (``labels.narrow``), sorted, each once, so
-    the same phrases key runs and decisions alike."""
-    return tuple(sorted({lower_case(" ".join(narrow(phrase).split())) for phrase in phrases}))
+    (``lower_case``), full-width letters as their usual ones, composed (``labels.narrow``), emoji by their names as
+    the run reads them (``😂`` is "face with tears of joy"), sorted, each once, so the same phrases key runs and
+    decisions alike."""
+    return tuple(sorted({lower_case(" ".join(emoji_spelled_out([narrow(phrase)])[0].split())) for phrase in phrases}))
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
@@ -375,7 +376,7 @@ def given_phrases(leave_out) -> frozenset:
 def refused_phrase(phrase: str) -> str | None:
     """Why a phrase to leave out cannot be one (None when it can): it holds no word to look for, or only numbers,
     which stand for any number and would cut every number of every text."""
-    words = next(iter(given_phrases([phrase])))[1:]
+    words = next(iter(given_phrases(canonical_phrases([phrase]))))[1:]
     if not words:
         return "holds no word to look for; give the words to leave out, such as 'Sent from my iPhone'"
     if all(word.strip("0") == "" for word in words):
@@ -424,14 +425,29 @@ def _between(word: str, following: str) -> str:
 def unmatched_phrases(texts, leave_out) -> list:
     """The phrases of ``leave_out`` (``DiscoveryConfig.leave_out``) that no text holds: mistyped, or not in this
     table; said, since leaving nothing out is otherwise silent."""
+    texts = list(texts)
+    spelled = emoji_spelled_out(texts)  # an emoji's name is left out where it is read
     return [phrase for phrase in leave_out if (pattern := _given_pattern(given_phrases([phrase]))) is not None
-            and not any(isinstance(text, str) and pattern.search(text) for text in texts)]
+            and not any(isinstance(text, str) and pattern.search(text) for text in texts + spelled)]
 
 
 def texts_as_read(texts, phrases: frozenset) -> list:
     """What the model, the words and the keywords read of ``texts``: the boilerplate ``phrases`` taken out
-    (``without_boilerplate``) and emoji spelled out as their names (``words.emoji_spelled_out``)."""
-    return emoji_spelled_out(without_boilerplate(texts, phrases))
+    (``without_boilerplate``) and emoji spelled out as their names (``spelled_out``)."""
+    return spelled_out(without_boilerplate(texts, phrases), phrases)
+
+
+def spelled_out(stripped, phrases: frozenset) -> list:
+    """``stripped`` (texts ``without_boilerplate(..., phrases)``) with emoji spelled out as their names
+    (``words.emoji_spelled_out``), and the phrases given to leave out taken out of those names too: the run
+    advised leaving out "face with tears of joy", the words a candidate's texts shared as read, and leaving it out
+    cut nothing, as no text holds those words as written (helper 102)."""
+    spelled = emoji_spelled_out(stripped)
+    given = frozenset(phrase for phrase in phrases if phrase[0] == GIVEN)
+    if not given or spelled == list(stripped):
+        return spelled
+    return [again if before != after else after for before, after, again in
+            zip(stripped, spelled, without_boilerplate(spelled, given))]
 
 
 def without_boilerplate(texts, phrases: frozenset) -> list:

@@ -335,8 +335,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
                   adapt_layers: int | str = "auto") -> dict:
     """One seed of the protocol: draw, adapt the model to the labeled rows, embed (cache), fit on train,
     assign test, score. Only the drawn labeled rows' labels reach adaptation and clustering."""
-    from .boilerplate import texts_as_read, without_boilerplate
-    from .words import emoji_spelled_out
+    from .boilerplate import spelled_out, texts_as_read, without_boilerplate
     from .embed import TfidfEmbedder
     from .io import table_from_frame
     from .metrics import clustering_scores
@@ -360,7 +359,7 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     adapt_start = time.perf_counter()
     boilerplate = table_boilerplate(table)  # read as run_discovery reads the texts (none in a benchmark)
     stripped = without_boilerplate(table.texts, boilerplate)
-    read = emoji_spelled_out(stripped)
+    read = spelled_out(stripped, boilerplate)
     base = make_embedder(config.model, config.random_state, config.cache_dir)
     learned, *_ = labels_to_learn_from(table, stripped, read, base)  # as run_discovery's
     embedder = fit_embedder(read, learned, config, TqdmStages(leave=False) if progress else None, base=base)

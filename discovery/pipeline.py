@@ -17,7 +17,7 @@ import pandas as pd
 from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
 from .boilerplate import (canonical_phrases, describe_boilerplate, find_boilerplate, given_phrases, refused_phrase,
-                          without_boilerplate)
+                          spelled_out, without_boilerplate)
 from .embed import TFIDF_MODEL, make_embedder
 from .errors import InputError
 from .fill import (BalancedFill, BlendFill, ClassifierFill, KNNFill, PropagationFill, class_share_gap, clearly_better,
@@ -30,7 +30,6 @@ from .language import LanguageCheck, check_languages, stop_words_for
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
 from .summarize import candidate_rows, document_term_counts, summarize_clusters
-from .words import emoji_spelled_out
 
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
 STAGES = ("adapt", "embed", "cluster", "fill", "check", "summarize", "map")
@@ -1174,7 +1173,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     embedded_here = embeddings is None
     boilerplate = table_boilerplate(table, config.leave_out) if boilerplate is None else boilerplate
     stripped = without_boilerplate(table.texts, boilerplate)
-    texts = emoji_spelled_out(stripped)  # what the model, the words and the keywords read (boilerplate.texts_as_read)
+    texts = spelled_out(stripped, boilerplate)  # what the model, the words and the keywords read (texts_as_read)
     same_texts = same_text_ids(texts)  # copies as read: two greetings a minute apart around one question are one text
     base = make_embedder(config.model, config.random_state, config.cache_dir)
     trained, contentless, read_as_unknown = labels_to_learn_from(table, stripped, texts, base)

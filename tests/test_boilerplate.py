@@ -7,7 +7,7 @@ import pandas as pd
 
 from discovery import DiscoveryConfig, run_discovery
 from discovery.boilerplate import (END, SLOT, START, _edges, describe_boilerplate, find_boilerplate, given_phrases,
-                                  phrases_of, without_boilerplate)
+                                  phrases_of, refused_phrase, texts_as_read, unmatched_phrases, without_boilerplate)
 from discovery.result import merge_clusters
 from shared_paths import SHARED, intent_rows
 
@@ -433,6 +433,14 @@ def test_a_phrase_the_researcher_gives_is_left_out_wherever_it_stands_in_any_cas
                                 "What is 5 - 3? Sent from my iPhone", "Wait... Sent from my iPhone!!"],
                                given_phrases(["İyi çalışmalar dilerim", "Sent from my iPhone"])) == [
         "Şifremi unuttum.", "Hi. How do I pay?", "What is 5 - 3?", "Wait..."]
+    # an emoji is read as its name: that name, or the emoji itself, is left out of it, which the run's advice
+    # ("most of its texts hold 'face with tears of joy'") asks for; it cut nothing, and '😂' was refused (helper 102)
+    for typed in ("face with tears of joy", "😂"):
+        config = DiscoveryConfig(leave_out=(typed,))
+        assert config.leave_out == ("face with tears of joy",) and refused_phrase(typed) is None
+        assert texts_as_read(["my card broke 😂😂", "no emoji 🙂"], given_phrases(config.leave_out)) == [
+            "my card broke", "no emoji slightly smiling face"]
+        assert unmatched_phrases(["my card broke 😂"], config.leave_out) == []
     decomposed = DiscoveryConfig(leave_out=(unicodedata.normalize("NFD", "Envoyé de mon téléphone"),)).leave_out
     assert without_boilerplate(["Ma carte? Envoyé de mon téléphone"], given_phrases(decomposed)) == ["Ma carte?"]
 
