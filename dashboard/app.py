@@ -5,6 +5,7 @@ The app draws the core's results and records decisions; every number comes from 
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import sys
@@ -44,8 +45,9 @@ PAGES = [
             url_path="candidates"),
     st.Page(str(HERE / "views" / "fill.py"), title="Fill-in", icon=":material/edit_note:", url_path="fill-in"),
     st.Page(str(HERE / "views" / "export.py"), title="Export", icon=":material/download:", url_path="export"),
-    st.Page(_to_the_map, title="Map", url_path="map", visibility="hidden"),
 ]
+if "visibility" in inspect.signature(st.Page).parameters:  # Streamlit 1.40-1.5x has no hidden pages: /map unanswered
+    PAGES.append(st.Page(_to_the_map, title="Map", url_path="map", visibility="hidden"))
 page = st.navigation(PAGES)
 
 

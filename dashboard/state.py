@@ -226,6 +226,9 @@ def remember_session(source: Source, config: DiscoveryConfig) -> None:
         if isinstance(before.get("tabs"), dict) else {}
     tabs[tab_id()] = entry
     record = {**entry, "tabs": dict(list(tabs.items())[-TABS_KEPT:])}
+    pending = before.get("pending")
+    if isinstance(pending, dict) and pending.get("tab", tab_id()) != tab_id():
+        record["pending"] = pending  # another tab's run asked for: that tab is told of it when reloaded
     if before != record:
         _write_last_session(record)
 
@@ -244,7 +247,7 @@ def remember_pending_run(source: Source, config: DiscoveryConfig) -> None:
     one: a page reloaded before it finishes reopens the finished run's and says which did not finish (reopening
     the unfinished one could fail the same way again, e.g. out of memory)."""
     record = _last_session_record()
-    record["pending"] = _session_record(source, config)
+    record["pending"] = {**_session_record(source, config), "tab": tab_id()}  # whose: only that tab is told of it
     _write_last_session(record)
 
 
@@ -260,11 +263,14 @@ def unfinished_run_note() -> str | None:
     """What the last run asked for was, when it never finished, in the sidebar's words."""
     record = _last_session_record()
     pending = record.get("pending")
-    if not isinstance(pending, dict):
-        return None
+    if not isinstance(pending, dict) or pending.get("tab", tab_id()) != tab_id():
+        return None  # another tab's run, maybe going on now
     failed = pending.get("failed")
-    pending = {k: v for k, v in pending.items() if k != "failed"}
-    if {k: v for k, v in record.items() if k not in ("pending", "tabs")} == pending:
+    pending = {k: v for k, v in pending.items() if k not in ("failed", "tab")}
+    tabs = record.get("tabs") if isinstance(record.get("tabs"), dict) else {}
+    own = tabs.get(tab_id())  # this tab's last finished run, which it reopens
+    record = own if isinstance(own, dict) else {k: v for k, v in record.items() if k not in ("pending", "tabs")}
+    if record == pending:
         return None
     finished_source, source = record.get("source") or {}, pending.get("source") or {}
     changed = [_setting(name, value) for name, value in (pending.get("config") or {}).items()
@@ -716,23 +722,30 @@ def damaged_decisions_note(workspace: Workspace) -> str | None:
 MADE_FROM = "made_from.json"  # beside a reviewed copy: the file it was made from and that file's decisions then
 
 
-def decisions_saved_for(path) -> list:
-    """Every decision saved for the data file at ``path``, under any settings, one list per workspace."""
-    return [saved.decisions for saved in saved_workspaces(workspace_root(Source(kind="path", path=str(path))))
-            if saved.about.get("data") == str(path)]
+def decisions_saved_for(path, kind: str = "path") -> list:
+    """Every decision saved for the data file at ``path`` (a ``kind`` of source: an upload's workspaces name it by
+    its file name, so its content's hash finds them), under any settings, one list per workspace."""
+    from discovery.io import file_sha256
+
+    content = file_sha256(path)
+    return [saved.decisions for saved in saved_workspaces(workspace_root(Source(kind=kind, path=str(path))))
+            if saved.about.get("data") == str(path) or (content and saved.about.get("data_hash") == content)]
 
 
-def decisions_digest(path) -> str:
+def decisions_digest(path, kind: str = "path") -> str:
     """SHA-256 of every decision saved for the data file at ``path`` (``decisions_saved_for``)."""
-    return hashlib.sha256(_decisions_key(decisions_saved_for(path)).encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(_decisions_key(decisions_saved_for(path, kind)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def record_made_from(copy: Path, source_path: str, preferred_n_new_clusters: int | None = None) -> None:
-    """Note beside ``copy`` (a reviewed copy *Run again with my labels* saved) the file it was made from and the
-    decisions saved for that file as it was made: those are in the copy (``copies_carried_into``); and the number
-    of new clusters the copy keeps (``saved_preferred_count`` finds it before any decision is saved on the copy)."""
+def record_made_from(copy: Path, source_path: str, preferred_n_new_clusters: int | None = None,
+                     kind: str = "path") -> None:
+    """Note beside ``copy`` (a reviewed copy *Run again with my labels* saved) the file it was made from (a ``kind``
+    of source) and the decisions saved for that file as it was made: those are in the copy
+    (``copies_carried_into``); and the number of new clusters the copy keeps (``saved_preferred_count`` finds it
+    before any decision is saved on the copy)."""
     try:
-        atomic_write_json(copy.parent / MADE_FROM, {"data": str(source_path), "decisions": decisions_digest(source_path),
+        atomic_write_json(copy.parent / MADE_FROM, {"data": str(source_path), "kind": kind,
+                                                    "decisions": decisions_digest(source_path, kind),
                                                     "preferred_n_new_clusters": preferred_n_new_clusters})
     except OSError:
         pass  # the note on other copies may then name this copy's source: nothing is lost
@@ -749,9 +762,13 @@ def copies_carried_into(path) -> set[Path]:
             parent = Path(str(record["data"]))
         except (OSError, ValueError, TypeError, KeyError):
             return carried
-        if parent == start or parent in carried or record.get("decisions") != decisions_digest(parent):
+        if parent == start or parent in carried or record.get("decisions") != decisions_digest(parent, _kind(record)):
             return carried  # a loop of records, or decided on since: the copy lacks those decisions
         carried.add(current := parent)
+
+
+def _kind(record: dict) -> str:
+    return "upload" if record.get("kind") == "upload" else "path"
 
 
 def origin_decided_since_note(source: Source) -> str | None:
@@ -765,7 +782,7 @@ def origin_decided_since_note(source: Source) -> str | None:
         origin = str(record["data"])
     except (OSError, ValueError, TypeError, KeyError):
         return None
-    if record.get("decisions") == decisions_digest(origin):
+    if record.get("decisions") == decisions_digest(origin, _kind(record)):
         return None
     return (f"The decisions saved on {origin}, the data this copy was made from, changed after the copy was made "
             "(another tab?): this copy holds them as they were. Open that file on the Data page and run again with "
@@ -1137,7 +1154,7 @@ def run_again_with_labels(result) -> None:
     load_table(new)  # raises InputError before switching
     keep = new_clusters_to_keep(result, carried)
     if source.path:
-        record_made_from(path, source.path, keep)
+        record_made_from(path, source.path, keep, kind=source.kind)
     switch_source(new, keep)  # a few more labels: the same candidates, if they fit
     st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
     more = f" with {carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}" if carried.new_labels else ""

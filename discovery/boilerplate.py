@@ -15,6 +15,7 @@ team,", "Best regards,\n<a name>"; ``_edges``). The table's texts, and every fil
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from itertools import groupby
 
@@ -412,9 +413,29 @@ def _word_pattern(word: str) -> str:
 
 
 def _either_width(word: str) -> str:
-    """A pattern for ``word`` (narrowed, ``_narrow``) that matches its Latin letters typed full-width too."""
-    return "".join(f"[{char}{chr(ord(char) + 0xFEE0)}]" if char.isascii() and char.isalpha() else re.escape(char)
-                   for char in word)
+    """A pattern for ``word`` (narrowed, ``_narrow``) that matches its Latin letters typed full-width and its katakana
+    typed half-width too (``ｿｳｼﾝ`` for ``ソウシン``, ``ﾄﾞ`` for ``ド``): texts keep the width they were written in."""
+    def either(char: str) -> str:
+        if char.isascii() and char.isalpha():
+            return f"[{char}{chr(ord(char) + 0xFEE0)}]"
+        half = _HALF_WIDTH.get(char)
+        return f"(?:{re.escape(char)}|{re.escape(half)})" if half else re.escape(char)
+
+    return "".join(either(char) for char in word)
+
+
+def _half_width_forms() -> dict:
+    """Each katakana (and Japanese mark) with its half-width spelling, a voiced one as its base and its mark."""
+    single = {unicodedata.normalize("NFKC", chr(code)): chr(code) for code in range(0xFF61, 0xFFA0)}
+    forms = dict(single)
+    for code in range(0x30A1, 0x30FB):
+        base, *mark = unicodedata.normalize("NFD", chr(code))
+        if mark and base in single and mark[0] in single:
+            forms[chr(code)] = single[base] + single[mark[0]]
+    return {char: half for char, half in forms.items() if len(char) == 1}
+
+
+_HALF_WIDTH = _half_width_forms()
 
 
 def _between(word: str, following: str) -> str:
@@ -497,18 +518,19 @@ def without_boilerplate(texts, phrases: frozenset) -> list:
     return out
 
 
-_STRAY_MARKS = re.compile(r"(?<=[.!?。！？…])(?:[ \t]+[.!?;:,。！？…]+)+(?=\s|$)")
+_CUT = "\x00"  # where a phrase was, while the marks it left are looked for
+_STRAY_MARKS = re.compile(r"(?<=[.!?。！？…])(\s*)\x00[ \t]*[.!?;:,。！？…]+(?=\s|$)")
 
 
 def _tidied(text: str, pattern: re.Pattern) -> str:
     """``text`` without the given phrases (``pattern``): the spaces a cut leaves on one line made one, the
     punctuation that ended a phrase left standing alone after a sentence's end gone ("Şifremi unuttum. ." read a
     stray mark: helper 99), and the separators it leaves at the text's start gone."""
-    cut = pattern.sub(" ", text)
+    cut = pattern.sub(_CUT, text)
     if cut == text:
         return text
+    cut = _STRAY_MARKS.sub(r"\1", cut).replace(_CUT, " ")
     cut = re.sub(r"[ \t]*\n[ \t]*", "\n", re.sub(r"[ \t]{2,}", " ", cut))  # no line left of a space alone
-    cut = _STRAY_MARKS.sub("", cut)
     return _LEADING_SEPARATORS.sub("", cut.strip())
 
 
@@ -534,10 +556,17 @@ def _apart_at_content(text: str, words: list, run: list) -> list:
     return parts
 
 
-def describe_boilerplate(texts, read: list, phrases: frozenset) -> dict:
-    """How many texts lost words to the ``phrases`` (``read``: ``without_boilerplate(texts, phrases)``), one of them as
+def describe_boilerplate(texts, read: list, phrases: frozenset, as_read: list | None = None) -> dict:
+    """How many texts lost words to the ``phrases`` (``read``: ``without_boilerplate(texts, phrases)``; ``as_read``:
+    ``spelled_out(read, phrases)``, where a phrase given to leave out may cut an emoji's name), one of them as
     given and as read, and the phrases (the manifest's ``boilerplate``); empty when no text lost any."""
     changed = [i for i, (text, kept) in enumerate(zip(texts, read)) if isinstance(text, str) and kept != text]
+    if as_read is not None and any(phrase[0] == GIVEN for phrase in phrases):
+        named = set(changed) | {i for i, (spelled, cut) in enumerate(zip(emoji_spelled_out(read), as_read))
+                                if spelled != cut}  # an emoji's name left out: a cut too
+        if len(named) > len(changed):
+            read = [cut if i in named and i not in changed else kept for i, (kept, cut) in enumerate(zip(read, as_read))]
+            changed = sorted(named)
     if not changed:
         return {}
     example = next((i for i in changed if read[i]), changed[0])  # one with words of its own left, to show

@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .io import read_text_table, same_text_key
+from .io import composed, read_text_table, same_text_key
 from .labels import listed
 
 METRIC_KEYS = ("acc", "nmi", "ari", "known_acc", "novel_acc", "h_score", "n_clusters", "fillin_acc", "fillin_confidence",
@@ -97,6 +97,7 @@ def read_split(dataset_dir: str | Path, split: str) -> pd.DataFrame:
                          "the header row must be text<TAB>label.")
     frame = frame[["text", "label"]].reset_index(drop=True)
     frame.attrs["notes"] = notes
+    frame["text"] = frame["text"].map(lambda text: composed(text) if isinstance(text, str) else text)  # as a run reads
     frame["label"] = frame["label"].str.strip()
     if frame.empty:
         raise InputError(f"{path}: the file has a header but no data rows; add rows text<TAB>label.")
@@ -496,17 +497,19 @@ def classes_only_in_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
             "counts them as unnamed.")
 
 
-def classes_only_in_train(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
+def classes_only_in_train(train: pd.DataFrame, test: pd.DataFrame, split_here: bool = True) -> str | None:
     """A note when train holds classes test never shows (a table's class of a row or two keeps its rows to learn
-    from): no score counts them, and a seed that leaves only such classes unnamed scores no unnamed class at all."""
+    from; ``split_here``: the table was split by evaluate, not a folder's own test.tsv): no score counts them, and a
+    seed that leaves only such classes unnamed scores no unnamed class at all."""
     unseen = sorted(set(train["label"].astype(str)) - set(test["label"].astype(str)))
     if not unseen:
         return None
     rows = int(train["label"].astype(str).isin(unseen).sum())
-    return (f"{len(unseen)} class{'es' if len(unseen) != 1 else ''} ({listed(unseen, repr)}; {rows} train rows) "
-            f"{'have' if len(unseen) != 1 else 'has'} no test row (too few rows to hold one out: each class keeps a "
-            "row to learn from): no score counts them, and a seed that leaves only such classes unnamed scores no "
-            "unnamed class (novel_acc and h_score n/a there).")
+    why = "too few rows to hold one out: each class keeps a row to learn from" if split_here else "test.tsv holds none"
+    return (f"{len(unseen)} class{'es' if len(unseen) != 1 else ''} ({listed(unseen, repr)}; {rows} train "
+            f"row{'s' if rows != 1 else ''}) {'have' if len(unseen) != 1 else 'has'} no test row ({why}): no score "
+            "counts them, and a seed that leaves only such classes unnamed scores no unnamed class (novel_acc and "
+            "h_score n/a there).")
 
 
 def seeds_behind_means(per_seed: list[dict]) -> dict:
@@ -566,7 +569,8 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
     _check_draw_labels_something(train.label, known_ratio, labeled_ratio, max_train_rows if subsampled else None,
                                  train.attrs.get("largest_class_share"), train.attrs.get("subsampled_from"))
     notes = [*train.attrs.get("notes", []), *test.attrs.get("notes", []),
-             *[note for note in (classes_only_in_test(train, test), classes_only_in_train(train, test),
+             *[note for note in (classes_only_in_test(train, test),
+                                 classes_only_in_train(train, test, not Path(dataset_dir).is_dir()),
                                  known_classes_left_unlabeled(train.label, known_ratio, labeled_ratio, seeds,
                                                               subsampled),
                                  texts_in_train_and_test(train, test)) if note]]

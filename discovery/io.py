@@ -738,15 +738,19 @@ def is_contentless(text: str) -> bool:
 
 
 _MAYBE_MARKUP = re.compile(r"[@<&]|https?:|www\.")
-_MARKUP_ONLY = re.compile(r"<[!/?]?[A-Za-z][^<>]{0,500}>|\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
-                          r"|(?<![\w@.])@\w{1,50}|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});|\bRT\b")
+# HTML tags, links, e-mail addresses and HTML entities: no words of the writer's (the keywords leave them out too)
+MARKUP_PATTERN = (r"<[!/?]?[A-Za-z][^<>]{0,500}>|\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
+                  r"|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});")
+_MARKUP_ONLY = re.compile(MARKUP_PATTERN + r"|(?<![\w@.])@\w{1,50}|\bRT\b")  # and @mentions, a retweet's RT
+_LINK = re.compile(r"(?:https?://|www\.)", re.IGNORECASE)
 _SLUG = re.compile(r"[a-z]{3,}[-_+][a-z]{2,}", re.IGNORECASE)  # a link's words: /questions/643853/customaction-not-...
 
 
 def without_markup_only(text: str) -> str:
     """``text`` without the links, @mentions, e-mail addresses and HTML tags and entities that carry no words (a link
     whose path spells words, ``.../customaction-not-appearing-in-listview``, stays: it says what the text is about)."""
-    return _MARKUP_ONLY.sub(lambda match: match.group() if _SLUG.search(match.group()) else " ", text)
+    return _MARKUP_ONLY.sub(lambda match: match.group() if _LINK.match(match.group()) and _SLUG.search(match.group())
+                            else " ", text)
 
 
 def contentless_rows(texts) -> np.ndarray:

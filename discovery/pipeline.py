@@ -638,8 +638,8 @@ def describe_fill_estimate(estimate: dict) -> str | None:
         if in_candidates:
             text += f", not the {in_candidates:,} in open candidates (a name is yours to give)"
         if estimate.get("rows_without_words"):
-            text += (f", {'nor' if in_candidates else 'not'} the {estimate['rows_without_words']:,} without a word (empty, punctuation "
-                     "only, boilerplate only or nothing the model reads: given a guess, never accepted)")
+            text += (f", {'nor' if in_candidates else 'not'} the {estimate['rows_without_words']:,} without a word (empty, punctuation, "
+                     "links or mentions only, boilerplate only or nothing the model reads: given a guess, never accepted)")
     elif in_candidates:
         text += f" and is for none of the unlabeled rows: all {in_candidates:,} are in open candidates"
     return text + (f"; {estimate['caveat']}" if estimate.get("caveat") else "")
@@ -966,10 +966,12 @@ def table_languages(table: LabeledTable, random_state: int = 0, boilerplate: fro
     return check_languages(without_boilerplate(table.texts, phrases), random_state=random_state)
 
 
-def rows_without_words(texts, stripped) -> np.ndarray:
-    """Texts without a word (blank, punctuation only: ``io.is_contentless``), or nothing but boilerplate
-    (``stripped``: ``without_boilerplate(texts, ...)``)."""
-    return contentless_rows(texts) | contentless_rows(stripped)
+def rows_without_words(texts, stripped, read=None) -> np.ndarray:
+    """Texts without a word (blank, punctuation, links or mentions only: ``io.is_contentless``), or nothing but
+    boilerplate (``stripped``: ``without_boilerplate(texts, ...)``), or nothing left as read (``read``: ``spelled_out``
+    of them, where a phrase given to leave out may take an emoji text's only words, its names)."""
+    empty = contentless_rows(texts) | contentless_rows(stripped)
+    return empty if read is None else empty | contentless_rows(read)
 
 
 def labels_to_learn_from(table: LabeledTable, stripped, texts, base) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -980,7 +982,7 @@ def labels_to_learn_from(table: LabeledTable, stripped, texts, base) -> tuple[np
     model was fine-tuned on. ``stripped``/``texts``: the table's texts without boilerplate, and as read. Returns
     them, the rows without a word and the rows the model reads as unknown pieces only (the fine-tuned model has
     the same vocabulary)."""
-    contentless = rows_without_words(table.texts, stripped)
+    contentless = rows_without_words(table.texts, stripped, texts)
     unknown = base.texts_unread(texts) if hasattr(base, "texts_unread") else np.zeros(len(texts), dtype=bool)
     return labels_with_words(table.labels, contentless | unknown), contentless, unknown
 
@@ -1272,7 +1274,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         timings["map"] = time.perf_counter() - start
 
     rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers, empty=empty)
-    boilerplate_record = describe_boilerplate(table.texts, stripped, boilerplate)
+    boilerplate_record = describe_boilerplate(table.texts, stripped, boilerplate, as_read=texts)
     if boilerplate_record and not embedded_here:  # the caller's vectors: what they read is the caller's to say
         boilerplate_record["vectors_given"] = True
     from .export import run_environment

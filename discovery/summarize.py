@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
-from .io import same_text_ids
+from .io import MARKUP_PATTERN, same_text_ids
 from .labels import LabelCodec
 from .words import KEYWORD, WORD_CHAR, lower_case, word_vectorizer_options
 
@@ -21,8 +21,7 @@ KNOWN, MIXED, CANDIDATE = "known", "mixed", "candidate"
 # HTML gave every cluster the keywords "p", "div", "body", "html", "https" and a candidate the name "card, p, new".
 # tags, links, e-mail addresses, entities, and a retweet's mark ("RT @user:", which put 'rt' among every cluster's
 # keywords in a helper's tweets; a radiotherapy "RT" is a word and stays)
-MARKUP = re.compile(r"<[!/?]?[A-Za-z][^<>]{0,500}>|\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
-                    r"|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});|\bRT(?= @\w)")
+MARKUP = re.compile(MARKUP_PATTERN + r"|\bRT(?= @\w)")  # @mentions stay: a Java @Autowired is a keyword
 
 
 def without_markup(text: str) -> str:

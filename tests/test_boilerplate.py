@@ -428,11 +428,16 @@ def test_a_phrase_the_researcher_gives_is_left_out_wherever_it_stands_in_any_cas
         assert without_boilerplate(["退款怎么办 iPhoneから送信", "退款怎么办 ｉＰｈｏｎｅから送信"],
                                    given_phrases(DiscoveryConfig(leave_out=(typed,)).leave_out)) == ["退款怎么办"] * 2
     assert DiscoveryConfig(leave_out=("ｉＰｈｏｎｅから送信",)) == DiscoveryConfig(leave_out=("iphoneから送信",))
+    for typed in ("ﾄﾞｺﾓから送信", "ドコモから送信"):  # half-width katakana, voiced ones too, in either width (review 105)
+        assert without_boilerplate(["カード ﾄﾞｺﾓから送信", "カード ドコモから送信"],
+                                   given_phrases(DiscoveryConfig(leave_out=(typed,)).leave_out)) == ["カード"] * 2
     # the mark that ended a phrase is not left standing alone after the sentence before it (helper 99)
     assert without_boilerplate(["Şifremi unuttum. İyi çalışmalar dilerim.", "Hi. Sent from my iPhone. How do I pay?",
-                                "What is 5 - 3? Sent from my iPhone", "Wait... Sent from my iPhone!!"],
+                                "What is 5 - 3? Sent from my iPhone", "Wait... Sent from my iPhone!!",
+                                "Şifremi unuttum.\nİyi çalışmalar dilerim.", "Wait . . . really. Sent from my iPhone 📱"],
                                given_phrases(["İyi çalışmalar dilerim", "Sent from my iPhone"])) == [
-        "Şifremi unuttum.", "Hi. How do I pay?", "What is 5 - 3?", "Wait..."]
+        "Şifremi unuttum.", "Hi. How do I pay?", "What is 5 - 3?", "Wait...", "Şifremi unuttum.",
+        "Wait . . . really. 📱"]  # on its own line too; the writer's own marks, away from the cut, stay
     # an emoji is read as its name: that name, or the emoji itself, is left out of it, which the run's advice
     # ("most of its texts hold 'face with tears of joy'") asks for; it cut nothing, and '😂' was refused (helper 102)
     for typed in ("face with tears of joy", "😂"):
@@ -477,3 +482,18 @@ def test_a_candidate_a_signature_gathered_is_pointed_out_and_gone_once_the_phras
     settings = manifest(left_out)["config"]
     assert list(settings["leave_out"]) == ["sent from my blackberry", "sent from outlook for android"]
     assert as_config(json.loads(json.dumps(settings))) == left_out.config  # as read back
+
+
+def test_an_emoji_left_out_is_said_and_a_text_of_it_alone_is_read_as_empty():
+    """Leaving out an emoji's name cut what the model read, yet the manifest recorded no phrase (a result read back
+    from disk read the name again) and a text of that emoji alone, read as nothing, was no empty text (review 105)."""
+    frame = intent_rows("banking", ["card_arrival", "exchange_rate", "pin_blocked"], per_intent=20)
+    frame["text"] = frame.text + " 😂"
+    frame["label"] = [label if i % 3 == 0 else None for i, label in enumerate(frame.label)]
+    frame = pd.concat([frame, pd.DataFrame({"text": ["😂😂", "😂"], "label": None})], ignore_index=True)
+    result = run_discovery(frame, DiscoveryConfig(model="tfidf", make_map=False, leave_out=("😂",)))
+    assert not any("face" in text for text in result.texts_read)
+    assert result.boilerplate["texts"] == len(frame) and any("face with tears of joy" in phrase
+                                                              for phrase in result.boilerplate["phrases"])
+    assert result.rows.empty_text.iloc[-2:].all() and not result.rows.empty_text.iloc[:-2].any()
+    assert not result.labeled_table().accepted.iloc[-2:].any()

@@ -719,7 +719,11 @@ def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_ro
     reloaded.number_input(key="set_seed").set_value(5)
     reloaded.button(key="FormSubmitter:settings-Run").click().run()
     assert reloaded.error and not reloaded.exception  # the run did not finish
+    other_tab = AppTest.from_file(APP, default_timeout=300)  # another tab is not told of this tab's run
+    other_tab.run()
+    assert not any("The run asked for last" in i.value for i in other_tab.info)
     again = AppTest.from_file(APP, default_timeout=300)
+    again.query_params["tab"] = reloaded.session_state["_tab_id"]  # this tab reloaded: its address keeps its id
     again.run()
     assert_clean(again)
     assert (again.session_state["config"].random_state, again.session_state["config"].model) == (0, "tfidf")
@@ -727,7 +731,7 @@ def test_a_new_session_reopens_the_last_data_settings_and_decisions(workspace_ro
     # it failed (it was not interrupted): said so, with why, not "the page was reloaded during it"
     assert "The run asked for last (Model /no/such/model, Seed 5" in note and ") failed: " in note
     assert "/no/such/model" in note.split(") failed: ")[1] and "reloaded" not in note
-    assert state.unfinished_run_note() is None  # the reopened run finished: said once
+    assert "pending" not in state._last_session_record()  # the reopened run finished: said once
 
 
     state.last_session_path().write_text("{not json", encoding="utf-8")  # damaged: the demo, no error

@@ -96,6 +96,7 @@ def test_the_copy_a_reviewed_copy_was_made_from_is_not_said_to_hold_decisions_it
     though they were (helper 101). Left out while its decisions are as they were when the copy was made, through
     every round; named again once decided on since; a copy of the same name made otherwise still named."""
     from discovery import DiscoveryConfig, Workspace
+    from discovery.io import file_sha256
     from discovery.workspace import save_upload
 
     monkeypatch.setenv("LABEL_DISCOVERY_WORKSPACE", str(tmp_path / "ws"))
@@ -119,6 +120,16 @@ def test_the_copy_a_reviewed_copy_was_made_from_is_not_said_to_hold_decisions_it
     assert state.origin_decided_since_note(state.Source(kind="path", path=str(third))) is not None  # second's accept
     assert state.origin_decided_since_note(state.Source(kind="path", path=str(fourth))) is None
     assert state.origin_decided_since_note(state.Source(kind="path", path=str(elsewhere))) is None
+    # made from an upload, whose workspaces name it by its file name: found by its content (review 105)
+    upload = save_upload(tmp_path / "ws", "tickets.csv", b"text,label\nmy card,a\n")
+    from_upload = save_upload(tmp_path / "ws", "tickets-reviewed.parquet", b"from the upload")
+    Workspace(tmp_path / "ws", "on-upload", about={"data": "tickets.csv", "data_hash": file_sha256(upload)}).append(
+        {"action": "dismiss", "cluster_id": 1})
+    state.record_made_from(from_upload, str(upload), kind="upload")
+    assert state.origin_decided_since_note(state.Source(kind="path", path=str(from_upload))) is None
+    Workspace(tmp_path / "ws", "on-upload", about={"data": "tickets.csv", "data_hash": file_sha256(upload)}).append(
+        {"action": "dismiss", "cluster_id": 2})
+    assert "tickets.csv" in state.origin_decided_since_note(state.Source(kind="path", path=str(from_upload)))
     # the count a copy was made to keep is found before any decision is saved on it (a new session ran on the estimate)
     state.record_made_from(fourth, str(third), 35)
     assert state.saved_preferred_count(state.Source(kind="path", path=str(fourth)), DiscoveryConfig(model="tfidf")) == 35
