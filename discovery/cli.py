@@ -231,7 +231,7 @@ def cmd_run(args) -> int:
     from .boilerplate import canonical_phrases, refused_phrase
     from .embed import TFIDF_MODEL
     from .pipeline import describe_fill_estimate, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
-    from .result import adaptation_note, set_min_confidence, split_cluster
+    from .result import adaptation_note, candidates_behind_note, set_min_confidence, split_cluster
 
     if Path(args.out).expanduser().is_file():  # found out now, not after the run
         raise InputError(f"--out {args.out}: is a file; give a folder for the output files.")
@@ -335,7 +335,7 @@ def cmd_run(args) -> int:
     explained = candidates_explained_note(result)
     for note in (new_clusters_note(result.clustering, explained is not None, result.config.model == TFIDF_MODEL,
                                    unread=result.language_warning is not None),
-                 explained, moved_rows_note(result),
+                 explained, candidates_behind_note(result), moved_rows_note(result),
                  hidden_categories_note(result, split=bool(flagged))):
         if note:
             print(note)
@@ -636,12 +636,14 @@ def candidates_explained_note(result) -> str | None:
 
 def one_class_behind(result) -> str:
     """``Discovery.candidates_behind_one_class`` as the end of ``candidates_explained_note``'s sentence."""
+    from .result import READ_BEFORE_MERGING
+
     behind = result.candidates_behind_one_class
     if behind is None:
         return ""
     name, n, total = behind
-    return (f", and {n} of the {total} lie nearest one class, {name!r}: most of them are likely its rows in other "
-            "wordings (merge them into it on the dashboard)")
+    return (f", and {n} of the {total} lie nearest one class, {name!r}: many may be its rows in other wordings ("
+            f"{READ_BEFORE_MERGING})")
 
 
 def new_clusters_note(clustering: dict, candidates_explained: bool = False, words_only: bool = False,

@@ -1142,3 +1142,30 @@ def test_candidates_that_lie_nearest_one_class_name_it(tmp_path):
     assert n_big > len(nearest) / 2
     line = next(line for line in done.stdout.splitlines() if line.startswith("candidates: they hold"))
     assert f"{n_big} of the {len(nearest)} lie nearest one class, {names[0]!r}" in line
+
+
+def test_candidates_mostly_of_one_big_class_are_said_even_when_not_explained_and_merging_waits_for_reading(tmp_path):
+    """One StackOverflow tag 75% of the rows and labeled most, a tail of small tags (TF-IDF): its wordings split into
+    dozens of candidates nearest it, yet nothing was said, since its confidences stayed under the 'explained' gate;
+    and where the gate passed, the run advised merging them all, which sent two unnamed SNIPS intents into a
+    catch-all class (helper 104): named now, with reading before merging."""
+    from shared_paths import SHARED
+
+    train = pd.read_csv(SHARED / "stackoverflow" / "train.tsv", sep="\t")
+    tags = sorted(train.label.unique())
+    big, tail = tags[0], tags[1:13]
+    frame = pd.concat([train[train.label == big].head(600)] + [train[train.label == tag].head(n) for tag, n in
+                                                                zip(tail, [30, 25, 20, 20, 15, 15, 15, 12, 12, 10, 10, 10])],
+                      ignore_index=True)
+    first = frame.groupby("label").cumcount()
+    frame["label"] = frame.label.where(first < np.where(frame.label == big, 60, 3))
+    frame.to_csv(tmp_path / "one_big_tag.csv", index=False)
+    done = discovery("run", tmp_path / "one_big_tag.csv", "--model", "tfidf", "--quiet", "--label-next", "0",
+                     "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    nearest = pd.read_csv(tmp_path / "out" / "clusters.csv").query("status == 'candidate'").nearest_known_label
+    n_big = int((nearest == big).sum())
+    assert n_big > len(nearest) / 2
+    assert not any(line.startswith("candidates: they hold") for line in done.stdout.splitlines())
+    line = next(line for line in done.stdout.splitlines() if line.startswith(f"candidates: {n_big} of the"))
+    assert f"lie nearest one class, {big!r}" in line and "read each" in line and "may still be a new category" in line

@@ -8,7 +8,7 @@ from discovery import dismiss_candidate, merge_clusters, name_cluster, split_clu
 from discovery.cluster import best_is_largest_tried, none_asked_despite_evidence
 from discovery.embed import TFIDF_MODEL
 from discovery.pipeline import mostly_noise
-from discovery.result import name_clash
+from discovery.result import READ_BEFORE_MERGING, candidates_behind_note, name_clash
 
 st.title("Candidate categories")
 
@@ -258,12 +258,15 @@ with state.guard():
         behind = result.candidates_behind_one_class
         st.warning(f"Candidates hold {explained[0]:.0%} of the unlabeled rows, and the classes you named explain "
                    f"{explained[1]:.0%} of those: many may be parts of named classes rather than new categories"
-                   + (f", and {behind[1]} of the {behind[2]} lie nearest one class, {behind[0]!r}: most are likely "
-                      "its rows in other wordings" if behind else "")
+                   + (f", and {behind[1]} of the {behind[2]} lie nearest one class, {behind[0]!r}: many may be "
+                      f"its rows in other wordings ({READ_BEFORE_MERGING})" if behind else "")
                    + ". Read "
                    "the first ones (the least explained), merge the others into their closest class, or run again "
                    + ("with a larger 'Min cluster size' in the sidebar." if result.clustering.get("method") == "hdbscan"
                       else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
+    elif behind_note := candidates_behind_note(result):
+        st.info(behind_note[len("candidates: "):][:1].upper() + behind_note[len("candidates: ") + 1:] + ".",
+                icon=":material/call_merge:")
     at_largest = best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
     weak = best_is_largest_tried(estimate, even_capped_by_rows=True) and not result.clustering.get("n_new_clusters_given")
     if weak and result.config.model == TFIDF_MODEL:  # as the CLI says it, whatever the candidates explain
