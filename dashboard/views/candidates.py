@@ -265,8 +265,7 @@ with state.guard():
                    + ("with a larger 'Min cluster size' in the sidebar." if result.clustering.get("method") == "hdbscan"
                       else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
     elif behind_note := candidates_behind_note(result):
-        st.info(behind_note[len("candidates: "):][:1].upper() + behind_note[len("candidates: ") + 1:] + ".",
-                icon=":material/call_merge:")
+        st.info("C" + behind_note[1:] + ".", icon=":material/call_merge:")  # "Candidates: 52 of the 52 lie nearest ..."
     at_largest = best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
     weak = best_is_largest_tried(estimate, even_capped_by_rows=True) and not result.clustering.get("n_new_clusters_given")
     if weak and result.config.model == TFIDF_MODEL:  # as the CLI says it, whatever the candidates explain
