@@ -497,15 +497,18 @@ def classes_only_in_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
             "counts them as unnamed.")
 
 
-def classes_only_in_train(train: pd.DataFrame, test: pd.DataFrame, split_here: bool = True) -> str | None:
+def classes_only_in_train(train: pd.DataFrame, test: pd.DataFrame, split_here: bool = True,
+                          subsampled: bool = False) -> str | None:
     """A note when train holds classes test never shows (a table's class of a row or two keeps its rows to learn
-    from; ``split_here``: the table was split by evaluate, not a folder's own test.tsv): no score counts them, and a
-    seed that leaves only such classes unnamed scores no unnamed class at all."""
+    from; ``split_here``: the table was split by evaluate, not a folder's own test.tsv; ``subsampled``: test was cut
+    with train, ``--max-train-rows``): no score counts them, and a seed that leaves only such classes unnamed scores
+    no unnamed class at all."""
     unseen = sorted(set(train["label"].astype(str)) - set(test["label"].astype(str)))
     if not unseen:
         return None
     rows = int(train["label"].astype(str).isin(unseen).sum())
-    why = "too few rows to hold one out: each class keeps a row to learn from" if split_here else "test.tsv holds none"
+    why = ("test was cut with train by --max-train-rows" if subsampled else
+           "too few rows to hold one out: each class keeps a row to learn from" if split_here else "test.tsv holds none")
     return (f"{len(unseen)} class{'es' if len(unseen) != 1 else ''} ({listed(unseen, repr)}; {rows} train "
             f"row{'s' if rows != 1 else ''}) {'have' if len(unseen) != 1 else 'has'} no test row ({why}): no score "
             "counts them, and a seed that leaves only such classes unnamed scores no unnamed class (novel_acc and "
@@ -570,7 +573,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
                                  train.attrs.get("largest_class_share"), train.attrs.get("subsampled_from"))
     notes = [*train.attrs.get("notes", []), *test.attrs.get("notes", []),
              *[note for note in (classes_only_in_test(train, test),
-                                 classes_only_in_train(train, test, not Path(dataset_dir).is_dir()),
+                                 classes_only_in_train(train, test, not Path(dataset_dir).is_dir(), subsampled),
                                  known_classes_left_unlabeled(train.label, known_ratio, labeled_ratio, seeds,
                                                               subsampled),
                                  texts_in_train_and_test(train, test)) if note]]
