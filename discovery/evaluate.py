@@ -663,7 +663,8 @@ def format_table(report: dict) -> str:
         lines.append(f"{name:>6}" + "".join(f"{_fmt(report[name].get(c), 1 if c in ('n_clusters', 'seconds') else 2):>12}"
                                              for c in cols))
     if len(report["per_seed"]) > 1:
-        lines.append("(std: the spread of the seeds themselves, numpy's std with ddof 0, as the JSON's \"std\")")
+        lines.append("(std: the spread of the seeds themselves, numpy's std with ddof 0, as the JSON's \"std\"; the "
+                     "first seed's seconds include loading the libraries and the model once)")
     partial = describe_seeds_behind_means(report.get("mean_seeds") or {}, [row["seed"] for row in report["per_seed"]])
     if partial:
         lines.append(f"({partial})")

@@ -295,6 +295,7 @@ def test_the_table_says_which_std_it_shows():
     accs = [seed["acc"] for seed in report["per_seed"]]
     assert report["std"]["acc"] == pytest.approx(float(np.std(accs)))
     assert "numpy's std with ddof 0" in format_table(report)
+    assert "the first seed's seconds include loading the libraries and the model once" in format_table(report)
 
 
 @needs_data
