@@ -1017,6 +1017,10 @@ def _decide_on_stored(make_decision):
     built_from = st.session_state.get("_stored_decisions", [])  # the stored list ``current`` was replayed from
     unseen = [d for d in stored if d not in built_from]
     taken_back = [d for d in built_from if d not in stored]
+    if taken_back and not stored and not workspace.path.exists():  # not another tab's Undo (helper 103)
+        raise InputError(f"Not applied: the decisions saved for this data were removed from {workspace.path} after "
+                         "this page was drawn (outside the dashboard?); the page now shows none. Decide again if you "
+                         "still want to.")
     if taken_back:  # later decisions may have needed it (a split's parts): decide on what the page will show
         raise InputError("Not applied: another tab took back " + "; ".join(describe_decision(d) for d in taken_back[:3])
                          + " after this page was drawn, and the page now shows it. Decide again if you still want to.")

@@ -628,6 +628,10 @@ def test_a_decision_another_tab_saves_at_the_same_moment_is_never_written_over(w
     assert any("Not taken back: another tab saved or took back a decision at the same moment" in e.value.replace(
         "\\", "") for e in at.error)
     assert len(stored()) == 4 and stored()[:3] == [("dismiss", a), ("dismiss", b), ("dismiss", c)]
+    at.run()  # the decisions file removed outside the dashboard: said so, not blamed on another tab's Undo
+    at.session_state["workspace"].path.unlink()
+    at.button(key=f"cand_dismiss_{int(result_of(at).candidates.index[0])}").click().run()
+    assert any("the decisions saved for this data were removed from" in e.value.replace("\\", "") for e in at.error)
 
 
 def test_uploads_are_stored_inside_the_workspace_and_survive_a_restart(workspace_root):
