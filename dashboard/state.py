@@ -226,9 +226,9 @@ def remember_session(source: Source, config: DiscoveryConfig) -> None:
         if isinstance(before.get("tabs"), dict) else {}
     tabs[tab_id()] = entry
     record = {**entry, "tabs": dict(list(tabs.items())[-TABS_KEPT:])}
-    pending = before.get("pending")
-    if isinstance(pending, dict) and pending.get("tab", tab_id()) != tab_id():
-        record["pending"] = pending  # another tab's run asked for: that tab is told of it when reloaded
+    others = {tab: run for tab, run in _pending_by_tab(before).items() if tab != tab_id()}
+    if others:
+        record["pending"] = others  # other tabs' runs asked for: each tab is told of its own when reloaded
     if before != record:
         _write_last_session(record)
 
@@ -247,26 +247,48 @@ def remember_pending_run(source: Source, config: DiscoveryConfig) -> None:
     one: a page reloaded before it finishes reopens the finished run's and says which did not finish (reopening
     the unfinished one could fail the same way again, e.g. out of memory)."""
     record = _last_session_record()
-    record["pending"] = {**_session_record(source, config), "tab": tab_id()}  # whose: only that tab is told of it
+    pending = {tab: run for tab, run in _pending_by_tab(record).items() if tab != tab_id()}
+    record["pending"] = {**pending, tab_id(): _session_record(source, config)}  # each tab told of its own only
     _write_last_session(record)
 
 
 def remember_failed_run(error: BaseException) -> None:
     """Mark the run asked for last as failed (not interrupted), with its message, for ``unfinished_run_note``."""
     record = _last_session_record()
-    if isinstance(record.get("pending"), dict):
-        record["pending"]["failed"] = for_dashboard(str(error)) or error.__class__.__name__
+    own = _own_pending(record)
+    if own is not None:  # this tab's run: another tab's is not marked with this one's error
+        own["failed"] = for_dashboard(str(error)) or error.__class__.__name__
         _write_last_session(record)
+
+
+def _pending_by_tab(record: dict) -> dict:
+    """The runs asked for and not finished in ``record``, by tab id (an earlier version's single run left out)."""
+    pending = record.get("pending")
+    if not isinstance(pending, dict) or "source" in pending or "config" in pending:
+        return {}
+    return {tab: run for tab, run in pending.items() if isinstance(run, dict)}
+
+
+def _own_pending(record: dict) -> dict | None:
+    """This tab's run asked for and not finished, in ``record`` (``last_session.json``; an earlier version's one run of
+    any tab, stored without a tab, counts as this tab's), to read or to mark."""
+    pending = record.get("pending")
+    if not isinstance(pending, dict):
+        return None
+    if "source" in pending or "config" in pending:  # written before runs were kept per tab
+        return pending
+    own = pending.get(tab_id())
+    return own if isinstance(own, dict) else None
 
 
 def unfinished_run_note() -> str | None:
     """What the last run asked for was, when it never finished, in the sidebar's words."""
     record = _last_session_record()
-    pending = record.get("pending")
-    if not isinstance(pending, dict) or pending.get("tab", tab_id()) != tab_id():
-        return None  # another tab's run, maybe going on now
+    pending = _own_pending(record)
+    if pending is None:
+        return None  # none, or another tab's run, maybe going on now
     failed = pending.get("failed")
-    pending = {k: v for k, v in pending.items() if k not in ("failed", "tab")}
+    pending = {k: v for k, v in pending.items() if k != "failed"}
     tabs = record.get("tabs") if isinstance(record.get("tabs"), dict) else {}
     own = tabs.get(tab_id())  # this tab's last finished run, which it reopens
     record = own if isinstance(own, dict) else {k: v for k, v in record.items() if k not in ("pending", "tabs")}
@@ -727,7 +749,7 @@ def decisions_saved_for(path, kind: str = "path") -> list:
     its file name, so its content's hash finds them), under any settings, one list per workspace."""
     from discovery.io import file_sha256
 
-    content = file_sha256(path)
+    content = file_sha256(path) if kind == "upload" else None
     return [saved.decisions for saved in saved_workspaces(workspace_root(Source(kind=kind, path=str(path))))
             if saved.about.get("data") == str(path) or (content and saved.about.get("data_hash") == content)]
 

@@ -643,7 +643,7 @@ def one_class_behind(result) -> str:
         return ""
     name, n, total = behind
     return (f", and {n} of the {total} lie nearest one class, {name!r}: many may be its rows in other wordings ("
-            f"{READ_BEFORE_MERGING})")
+            f"{READ_BEFORE_MERGING.format(where=' on the dashboard')})")
 
 
 def new_clusters_note(clustering: dict, candidates_explained: bool = False, words_only: bool = False,

@@ -214,7 +214,9 @@ def load_dataset(dataset_dir: str | Path, max_train_rows: int | None = None, tex
             train = train.iloc[stratified_sample(train["label"].to_numpy(), max_train_rows, rng)].reset_index(drop=True)
             train.attrs["subsampled_from"] = cut_from
             train.attrs["largest_class_share"] = float(full_labels.value_counts(normalize=True).max())
+            held = set(test["label"].astype(str))
             test = test.iloc[stratified_sample(test["label"].to_numpy(), n_test, rng)].reset_index(drop=True)
+            test.attrs["classes_before_cut"] = held
     train.attrs["notes"], test.attrs["notes"] = notes["train"], notes["test"]  # what reading each file found
     return train, test
 
@@ -506,13 +508,20 @@ def classes_only_in_train(train: pd.DataFrame, test: pd.DataFrame, split_here: b
     unseen = sorted(set(train["label"].astype(str)) - set(test["label"].astype(str)))
     if not unseen:
         return None
-    rows = int(train["label"].astype(str).isin(unseen).sum())
-    why = ("test was cut with train by --max-train-rows" if subsampled else
-           "too few rows to hold one out: each class keeps a row to learn from" if split_here else "test.tsv holds none")
-    return (f"{len(unseen)} class{'es' if len(unseen) != 1 else ''} ({listed(unseen, repr)}; {rows} train "
-            f"row{'s' if rows != 1 else ''}) {'have' if len(unseen) != 1 else 'has'} no test row ({why}): no score "
-            "counts them, and a seed that leaves only such classes unnamed scores no unnamed class (novel_acc and "
-            "h_score n/a there).")
+    before_cut = test.attrs.get("classes_before_cut") if subsampled else None
+    by_reason: dict[str, list[str]] = {}
+    for name in unseen:
+        why = ("test was cut with train by --max-train-rows" if before_cut is not None and name in before_cut else
+               "too few rows to hold one out: each class keeps a row to learn from" if split_here else
+               "test.tsv holds none")
+        by_reason.setdefault(why, []).append(name)
+    parts = []
+    for why, names in by_reason.items():
+        rows = int(train["label"].astype(str).isin(names).sum())
+        parts.append(f"{len(names)} class{'es' if len(names) != 1 else ''} ({listed(names, repr)}; {rows} train "
+                     f"row{'s' if rows != 1 else ''}) {'have' if len(names) != 1 else 'has'} no test row ({why})")
+    return ("; ".join(parts) + ": no score counts them, and a seed that leaves only such classes unnamed scores no "
+            "unnamed class (novel_acc and h_score n/a there).")
 
 
 def seeds_behind_means(per_seed: list[dict]) -> dict:

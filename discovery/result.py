@@ -238,7 +238,8 @@ class Discovery:
         """(class, candidates, open candidates) when more than half the open candidates (3 or more) lie nearest one
         named class (``nearest_known_label``); None otherwise. A class labeled far more than the others is read in
         many wordings and split into as many candidates (a helper's StackOverflow table, TF-IDF: 88% of the big
-        tag's unlabeled rows in 47 of them): most are likely its rows."""
+        tag's unlabeled rows in 47 of them): many may be its rows, though a catch-all class can also draw unnamed
+        categories near it (``READ_BEFORE_MERGING``)."""
         c = self.candidates
         nearest = c.nearest_known_label.dropna()
         if len(nearest) < 3:
@@ -1118,11 +1119,11 @@ def adaptation_note(adaptation: dict) -> str | None:
 
 # a catch-all class labeled far more than the rest made the fill-in sure of it, and its advice to merge sent two
 # unnamed SNIPS intents into it (helper 104): the researcher reads before merging
-READ_BEFORE_MERGING = ("read each, and merge into it on the dashboard those that are; one unlike its labeled texts "
-                       "may still be a new category")
+READ_BEFORE_MERGING = ("read each, and merge into it{where} those that are; one unlike its labeled texts may still be "
+                       "a new category")
 
 
-def candidates_behind_note(result) -> str | None:
+def candidates_behind_note(result, where: str = " on the dashboard") -> str | None:
     """When most candidates lie nearest one class though the named classes do not explain them well enough for
     ``candidates_explained_note``: a big class read in many wordings, split into as many candidates (helper 104: 355
     of 379 candidate rows were one class's, and nothing was said)."""
@@ -1131,4 +1132,4 @@ def candidates_behind_note(result) -> str | None:
         return None
     name, n, total = behind
     return (f"candidates: {n} of the {total} lie nearest one class, {name!r}: some may be its rows in other wordings, "
-            f"split by how they are worded ({READ_BEFORE_MERGING})")
+            f"split by how they are worded ({READ_BEFORE_MERGING.format(where=where)})")

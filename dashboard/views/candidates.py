@@ -259,12 +259,13 @@ with state.guard():
         st.warning(f"Candidates hold {explained[0]:.0%} of the unlabeled rows, and the classes you named explain "
                    f"{explained[1]:.0%} of those: many may be parts of named classes rather than new categories"
                    + (f", and {behind[1]} of the {behind[2]} lie nearest one class, {behind[0]!r}: many may be "
-                      f"its rows in other wordings ({READ_BEFORE_MERGING})" if behind else "")
+                      f"its rows in other wordings ({READ_BEFORE_MERGING.format(where='')})" if behind else "")
                    + ". Read "
-                   "the first ones (the least explained), merge the others into their closest class, or run again "
+                   "the first ones (the least explained), merge into its closest class each you find is one of its, "
+                   "or run again "
                    + ("with a larger 'Min cluster size' in the sidebar." if result.clustering.get("method") == "hdbscan"
                       else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
-    elif behind_note := candidates_behind_note(result):
+    elif behind_note := candidates_behind_note(result, where=""):
         st.info("C" + behind_note[1:] + ".", icon=":material/call_merge:")  # "Candidates: 52 of the 52 lie nearest ..."
     at_largest = best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
     weak = best_is_largest_tried(estimate, even_capped_by_rows=True) and not result.clustering.get("n_new_clusters_given")

@@ -800,6 +800,27 @@ def test_the_candidates_page_names_the_class_most_candidates_lie_nearest(workspa
     assert any(f"{behind[1]} of the {behind[2]} lie nearest one class, {names[0]!r}" in w.value for w in at.warning)
 
 
+def test_the_candidates_page_names_the_class_candidates_lie_nearest_though_they_are_not_explained(workspace_root):
+    """One StackOverflow tag 75% of the rows and labeled most, TF-IDF: dozens of candidates nearest it, under the
+    'explained' gate; the page says so, asking to read each before merging, as the run does (helper 104)."""
+    from discovery.result import candidates_behind_note
+    from shared_paths import SHARED
+
+    train = pd.read_csv(SHARED / "stackoverflow" / "train.tsv", sep="\t")
+    tags = sorted(train.label.unique())
+    frame = pd.concat([train[train.label == tags[0]].head(600)]
+                      + [train[train.label == tag].head(15) for tag in tags[1:13]], ignore_index=True)
+    frame["label"] = frame.label.where(frame.groupby("label").cumcount() < np.where(frame.label == tags[0], 60, 3), "")
+    at = upload_session("one_big_tag.csv", frame[["text", "label"]].to_csv(index=False).encode("utf-8"))
+    at.switch_page("views/candidates.py").run()
+    assert_clean(at)
+    result = result_of(at)
+    assert result.candidates_explained is None and candidates_behind_note(result) is not None
+    shown = [i.value.replace("\\", "") for i in at.info if "lie nearest one class" in i.value]
+    assert len(shown) == 1 and shown[0].startswith("Candidates: ") and f"{tags[0]!r}" in shown[0]
+    assert "read each, and merge into it those that are" in shown[0]  # no "on the dashboard" on the dashboard
+
+
 def test_a_candidate_a_signature_gathered_offers_to_leave_the_phrase_out_and_run_again(workspace_root):
     """The signed M-CID table (``signed_mcid``), TF-IDF: the Candidates page says which candidate the signature
     gathered, whatever page of the list it is on, and its button runs again with the phrase left out (the sidebar's
