@@ -230,7 +230,8 @@ def cmd_run(args) -> int:
     from .pipeline import table_boilerplate, table_languages
     from .boilerplate import canonical_phrases, refused_phrase
     from .embed import TFIDF_MODEL
-    from .pipeline import describe_fill_estimate, fill_skipped_reason, run_discovery, unestimated_accuracy_advice
+    from .pipeline import (describe_fill_estimate, fill_skipped_reason, hdbscan_size_hides_new, run_discovery,
+                           unestimated_accuracy_advice)
     from .result import adaptation_note, candidates_behind_note, set_min_confidence, split_cluster
 
     if Path(args.out).expanduser().is_file():  # found out now, not after the run
@@ -342,6 +343,11 @@ def cmd_run(args) -> int:
     note = noise_note(result)
     if note:
         print(f"warning: {note}", file=sys.stderr)
+    if (sizes := hdbscan_size_hides_new(result.clustering)) is not None:
+        print(f"warning: hdbscan made no new cluster with --min-cluster-size {sizes[0]}, above the automatic one for "
+              f"this table ({sizes[1]}): no unnamed group of fewer rows could stand apart, and any such group's rows "
+              "went to named classes; run again without --min-cluster-size (automatic) to look for smaller ones",
+              file=sys.stderr)
     for cluster, note in result.phrase_candidate_notes("give it to --leave-out {phrase}").items():
         print(f"warning: candidate {result.clusters.display_name[cluster]!r} ({result.clusters['size'][cluster]:,} "
               f"rows; shared_phrase in clusters.csv): {note}", file=sys.stderr)

@@ -14,7 +14,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .cluster import OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers, known_rows_by_label
+from .cluster import (OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers,
+                      known_rows_by_label, share_outside_known_classes)
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
 from .boilerplate import (canonical_phrases, describe_boilerplate, find_boilerplate, given_phrases, refused_phrase,
                           spelled_out, without_boilerplate)
@@ -849,6 +850,18 @@ def cluster_report(clusterer, config: DiscoveryConfig) -> dict:
 MOSTLY_NOISE = 0.5  # share of rows HDBSCAN left as noise above which a run says so
 
 
+def hdbscan_size_hides_new(clustering: dict) -> tuple[int, int] | None:
+    """(min cluster size, the automatic one for the table) when HDBSCAN made no new cluster with a min cluster size
+    above the automatic one: no unnamed group that small could stand apart, and their rows went to named classes
+    (helper 107: TF-IDF, sizes 15 to 100 on a table of 4 unnamed intents gave 0 candidates where the automatic 5 gave
+    13, with nothing said). None otherwise, and for seeded k-means."""
+    size, automatic = clustering.get("hdbscan_min_cluster_size"), clustering.get("hdbscan_automatic_min_cluster_size")
+    if clustering.get("method") != "hdbscan" or clustering.get("n_new_clusters", 1) != 0 or size is None \
+            or automatic is None or size <= automatic:
+        return None
+    return int(size), int(automatic)
+
+
 def mostly_noise(clustering: dict) -> dict | None:
     """When HDBSCAN found no dense group for most rows even at the smallest ``min_samples`` (they were put in
     their nearest cluster with halved confidence, and few new categories could show): the noise ``share``, the
@@ -1108,11 +1121,13 @@ def fill_methods_for(balance: bool) -> tuple[str, ...]:
 def effective_config(config: DiscoveryConfig) -> DiscoveryConfig:
     """``config`` with the settings its run never reads at their defaults: hdbscan's min cluster size and noise
     budget under seeded k-means, the count of new clusters kept under hdbscan, the layers to fine-tune when
-    nothing is fine-tuned, the words blended in with TF-IDF. Two settings that run alike then compare alike:
+    nothing is fine-tuned, the words blended in with TF-IDF; and a method named as the default runs it ("auto"). Two settings that run alike then compare alike:
     the dashboard keys its runs and saved decisions by them (a layer count typed while TF-IDF ran hid the
     decisions made before and ran again)."""
     default = DiscoveryConfig()
     changes: dict = {}
+    if config.method != default.method and config.resolved_method() == default.resolved_method():
+        changes["method"] = default.method  # "seeded-kmeans" is what "auto" runs (helper 107: apart, each ran afresh)
     if config.resolved_method() == "hdbscan":
         changes["preferred_n_new_clusters"] = default.preferred_n_new_clusters
     else:
@@ -1243,6 +1258,9 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,
                       empty_new_clusters=max(0, int(clusterer.n_new_clusters_) - len(held)))
+    if "hdbscan_noise_share" in clustering:  # as seeded k-means records it: the evidence of rows no named class holds
+        clustering["outside_share"] = round(share_outside_known_classes(
+            embeddings, trained, OUTSIDE_QUANTILE["adapted" if adapted else "not adapted"]), 6)
     if "hdbscan_noise_share" in clustering:  # the rows marked assigned_from_noise, as the files mark them
         clustering["hdbscan_rows_assigned_from_noise"] = int(np.sum(noise))
         clustering["hdbscan_share_assigned_from_noise"] = round(float(np.mean(noise)), 4)

@@ -7,7 +7,7 @@ from dashboard import state
 from discovery import dismiss_candidate, merge_clusters, name_cluster, split_cluster
 from discovery.cluster import best_is_largest_tried, none_asked_despite_evidence
 from discovery.embed import TFIDF_MODEL
-from discovery.pipeline import mostly_noise
+from discovery.pipeline import hdbscan_size_hides_new, mostly_noise
 from discovery.result import READ_BEFORE_MERGING, candidates_behind_note, name_clash
 
 st.title("Candidate categories")
@@ -252,6 +252,17 @@ with state.guard():
                    + ("Lower 'Min cluster size' in the sidebar (0 sets it automatically"
                       + (f": {noise['automatic']} for this table" if noise["automatic"] else "") + ") and run again."
                       if noise["smaller_helps"] else "Use seeded k-means (the default method) and run again."),
+                   icon=":material/blur_on:")
+    elif result.clustering.get("hdbscan_noise_budget_met") is False:  # as the run says it (helper 107: only here)
+        clustering = result.clustering
+        st.info(f"HDBSCAN left {clustering['hdbscan_noise_share']:.1%} of the rows as noise, above the noise budget "
+                f"({result.config.noise_budget:g}), at every min_samples it tried; the try that left the least was "
+                f"kept, and its noise rows were each put in their nearest cluster with their confidence halved "
+                "(assigned_from_noise in the exported files).", icon=":material/blur_on:")
+    if (sizes := hdbscan_size_hides_new(result.clustering)) is not None:
+        st.warning(f"HDBSCAN made no new cluster with 'Min cluster size' {sizes[0]}, above the automatic one for this "
+                   f"table ({sizes[1]}): no unnamed group of fewer texts could stand apart, and any such group's rows "
+                   "went to named classes. Set it to 0 (automatic) in the sidebar to look for smaller ones.",
                    icon=":material/blur_on:")
     explained = result.candidates_explained
     if explained:

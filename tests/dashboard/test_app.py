@@ -821,6 +821,34 @@ def test_the_candidates_page_names_the_class_candidates_lie_nearest_though_they_
     assert "read each, and merge into it those that are" in shown[0]  # no "on the dashboard" on the dashboard
 
 
+def test_hdbscans_noise_beyond_its_budget_and_a_size_that_hides_new_groups_are_said(workspace_root):
+    """HDBSCAN with a min cluster size above the automatic one made no candidate on a table of four unnamed intents
+    (the automatic size made 13), and noise beyond its budget was said only in the manifest (helper 107)."""
+    from discovery import DiscoveryConfig
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", slice(0, 10), per_intent=50)
+    named = sorted(frame.label.unique())[:6]
+    frame["label"] = frame.label.where(frame.label.isin(named) & (frame.groupby("label").cumcount() < 5), "")
+    at = upload_session("hdbscan_sizes.csv", frame.to_csv(index=False).encode("utf-8"),
+                        DiscoveryConfig(model="tfidf", method="hdbscan", min_cluster_size=30, noise_budget=0.0,
+                                        make_map=False, random_state=0))
+    at.switch_page("views/candidates.py").run()
+    assert_clean(at)
+    clustering = result_of(at).clustering
+    assert clustering["n_new_clusters"] == 0 and clustering["hdbscan_automatic_min_cluster_size"] < 30
+    said = [w.value.replace("\\", "") for w in at.warning] + [i.value.replace("\\", "") for i in at.info]
+    assert any("HDBSCAN made no new cluster with 'Min cluster size' 30" in text for text in said)
+    at.session_state["config"] = DiscoveryConfig(model="tfidf", method="hdbscan", min_cluster_size=8, noise_budget=0.0,
+                                                 make_map=False, random_state=0)  # noise the budget cannot hold
+    at.run()
+    assert_clean(at)
+    clustering = result_of(at).clustering
+    assert clustering["hdbscan_noise_budget_met"] is False and clustering["hdbscan_noise_share"] < 0.5
+    assert any(f"HDBSCAN left {clustering['hdbscan_noise_share']:.1%} of the rows as noise, above the noise budget"
+               in i.value.replace("\\", "") for i in at.info)
+
+
 def test_a_candidate_a_signature_gathered_offers_to_leave_the_phrase_out_and_run_again(workspace_root):
     """The signed M-CID table (``signed_mcid``), TF-IDF: the Candidates page says which candidate the signature
     gathered, whatever page of the list it is on, and its button runs again with the phrase left out (the sidebar's

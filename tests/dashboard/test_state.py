@@ -158,6 +158,8 @@ def test_settings_the_run_never_reads_keep_its_cached_result_and_decisions(demo_
     hdbscan = DiscoveryConfig(method="hdbscan", preferred_n_new_clusters=4)
     assert state.config_key(hdbscan) == state.config_key(replace(hdbscan, preferred_n_new_clusters=None))
     assert state.config_key(DiscoveryConfig(adapt=False, adapt_layers=2)) == state.config_key(DiscoveryConfig(adapt=False))
+    # "seeded-kmeans" is what "auto" runs: one run and one set of decisions (helper 107: each ran afresh, decisions apart)
+    assert state.config_key(DiscoveryConfig(method="seeded-kmeans")) == state.config_key(DiscoveryConfig())
 
 
 def test_no_command_is_offered_for_an_upload_kept_in_memory_only():
