@@ -248,7 +248,8 @@ def remember_pending_run(source: Source, config: DiscoveryConfig) -> None:
     the unfinished one could fail the same way again, e.g. out of memory)."""
     record = _last_session_record()
     pending = {tab: run for tab, run in _pending_by_tab(record).items() if tab != tab_id()}
-    record["pending"] = {**pending, tab_id(): _session_record(source, config)}  # each tab told of its own only
+    pending[tab_id()] = _session_record(source, config)  # each tab told of its own only
+    record["pending"] = dict(list(pending.items())[-TABS_KEPT:])
     _write_last_session(record)
 
 
@@ -275,8 +276,8 @@ def _own_pending(record: dict) -> dict | None:
     pending = record.get("pending")
     if not isinstance(pending, dict):
         return None
-    if "source" in pending or "config" in pending:  # written before runs were kept per tab
-        return pending
+    if "source" in pending or "config" in pending:  # written before runs were kept per tab (maybe with its tab)
+        return pending if pending.get("tab", tab_id()) == tab_id() else None
     own = pending.get(tab_id())
     return own if isinstance(own, dict) else None
 
@@ -288,7 +289,7 @@ def unfinished_run_note() -> str | None:
     if pending is None:
         return None  # none, or another tab's run, maybe going on now
     failed = pending.get("failed")
-    pending = {k: v for k, v in pending.items() if k != "failed"}
+    pending = {k: v for k, v in pending.items() if k not in ("failed", "tab")}
     tabs = record.get("tabs") if isinstance(record.get("tabs"), dict) else {}
     own = tabs.get(tab_id())  # this tab's last finished run, which it reopens
     record = own if isinstance(own, dict) else {k: v for k, v in record.items() if k not in ("pending", "tabs")}
@@ -390,8 +391,11 @@ def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None
     columns = {"text_column": source.text_column, "label_column": source.label_column or DEFAULT_LABEL_COLUMN,
                "unlabeled_marker": source.unlabeled_marker, "missing_words": source.missing_words}
 
-    def run_settings(settings: dict) -> dict:  # as the workspace key compares them, the kept count aside
-        return {k: v for k, v in keyed_settings(settings).items() if k != "preferred_n_new_clusters"}
+    def run_settings(settings: dict) -> dict:  # as the workspace key compares them, the kept count aside, and a
+        kept = {k: v for k, v in keyed_settings(settings).items() if k != "preferred_n_new_clusters"}
+        if kept.get("method") == DiscoveryConfig().resolved_method():  # method named as what "auto" runs as "auto"
+            kept["method"] = DiscoveryConfig().method
+        return kept
 
     current = run_settings(json.loads(config_key(config)))
     same = [saved for saved in saved_workspaces(workspace_root(source))
@@ -676,8 +680,10 @@ def workspace_for(source: Source, table, config: DiscoveryConfig) -> Workspace:
 
     read = effective_config(config)
     workspace = under(read)
-    if read != config and not workspace.path.exists() and (earlier := under(config)).path.exists():
-        return earlier
+    if read != config and not workspace.path.exists():
+        for earlier in (under(replace(read, method=config.method)), under(config)):  # a method named as "auto" was
+            if earlier.path.exists():  # keyed as named, with only the settings the run read, before (review 108)
+                return earlier
     return workspace
 
 
@@ -1040,9 +1046,11 @@ def _decide_on_stored(make_decision):
     unseen = [d for d in stored if d not in built_from]
     taken_back = [d for d in built_from if d not in stored]
     if taken_back and not stored and not workspace.path.exists():  # not another tab's Undo (helper 103)
-        raise InputError(f"Not applied: the decisions saved for this data were removed from {workspace.path} after "
-                         "this page was drawn (outside the dashboard?); the page now shows none. Decide again if you "
-                         "still want to.")
+        damaged = workspace.damaged_copies()
+        raise InputError("Not applied: the decisions saved for this data were "
+                         + (f"unreadable and kept aside as {damaged[-1]} (the sidebar says how to bring them back)"
+                            if damaged else f"removed from {workspace.path} (outside the dashboard?)")
+                         + " after this page was drawn; the page now shows none. Decide again if you still want to.")
     if taken_back:  # later decisions may have needed it (a split's parts): decide on what the page will show
         raise InputError("Not applied: another tab took back " + "; ".join(describe_decision(d) for d in taken_back[:3])
                          + " after this page was drawn, and the page now shows it. Decide again if you still want to.")

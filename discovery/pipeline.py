@@ -851,7 +851,7 @@ MOSTLY_NOISE = 0.5  # share of rows HDBSCAN left as noise above which a run says
 
 
 def hdbscan_size_hides_new(clustering: dict) -> tuple[int, int] | None:
-    """(min cluster size, the automatic one for the table) when HDBSCAN made no new cluster with a min cluster size
+    """(min cluster size as asked, the automatic one for the table) when HDBSCAN made no new cluster with a min cluster size
     above the automatic one: no unnamed group that small could stand apart, and their rows went to named classes
     (helper 107: TF-IDF, sizes 15 to 100 on a table of 4 unnamed intents gave 0 candidates where the automatic 5 gave
     13, with nothing said). None otherwise, and for seeded k-means."""
@@ -859,7 +859,8 @@ def hdbscan_size_hides_new(clustering: dict) -> tuple[int, int] | None:
     if clustering.get("method") != "hdbscan" or clustering.get("n_new_clusters", 1) != 0 or size is None \
             or automatic is None or size <= automatic:
         return None
-    return int(size), int(automatic)
+    asked = clustering.get("hdbscan_min_cluster_size_asked")  # as typed, before a cut to half the rows
+    return int(asked if asked is not None else size), int(automatic)
 
 
 def mostly_noise(clustering: dict) -> dict | None:

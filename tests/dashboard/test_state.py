@@ -223,3 +223,33 @@ def test_a_file_edited_in_place_is_read_again_even_with_its_modified_time_kept(t
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_mtime_ns == before.st_mtime_ns and path.stat().st_size == before.st_size
     assert state.load_table(source).texts[0] == "my card 0 hat not arrived yet"
+
+
+def test_a_run_that_did_not_finish_is_told_to_the_tab_that_asked_for_it_in_either_format(tmp_path, monkeypatch):
+    """Runs asked for and not finished are kept per tab: each tab is told of its own only, also from a file an
+    earlier version wrote (one run, maybe with its tab), and a failure marks only its own tab's (reviews 106, 108)."""
+    import json
+
+    import streamlit as st
+    from discovery import DiscoveryConfig
+
+    monkeypatch.setenv("LABEL_DISCOVERY_WORKSPACE", str(tmp_path / "ws"))
+    finished = {"source": {"kind": "demo", "path": str(state.DEMO_PATH)}, "config": DiscoveryConfig().to_dict()}
+    asked = {"source": finished["source"], "config": DiscoveryConfig(random_state=5).to_dict()}
+    path = state.last_session_path()
+    path.parent.mkdir(parents=True)
+
+    def told(tab: str) -> str | None:
+        st.session_state["_tab_id"] = tab
+        return state.unfinished_run_note()
+
+    for pending in ({**asked, "tab": "aaaaaaaaaaaa"}, {"aaaaaaaaaaaa": asked}):  # an earlier version's, this one's
+        path.write_text(json.dumps({**finished, "pending": pending}), encoding="utf-8")
+        assert told("bbbbbbbbbbbb") is None and "Seed 5" in told("aaaaaaaaaaaa")
+    st.session_state["_tab_id"] = "bbbbbbbbbbbb"
+    state.remember_pending_run(state.demo_source(), DiscoveryConfig(random_state=7))
+    state.remember_failed_run(RuntimeError("out of memory"))
+    assert "Seed 7" in told("bbbbbbbbbbbb") and "failed: out of memory" in told("bbbbbbbbbbbb")
+    assert "Seed 5" in told("aaaaaaaaaaaa") and "failed" not in told("aaaaaaaaaaaa")
+    path.write_text(json.dumps({**finished, "pending": {**finished, "tab": "aaaaaaaaaaaa"}}), encoding="utf-8")
+    assert told("aaaaaaaaaaaa") is None  # the run asked for is the one that finished: nothing to tell
