@@ -731,8 +731,10 @@ def noise_note(result) -> str | None:
         said = f"hdbscan found no {group}: the unlabeled rows are one cluster, so no new category can show; "
     else:
         share = noise["share"] if noise["assigned"] is None else noise["assigned"]
-        said = (f"hdbscan found no {group} for {share:.0%} of the rows: they were each put in their nearest "
-                "cluster (assigned_from_noise, confidence halved), so few new categories can show; ")
+        every = share >= float(result.rows.human_label.isna().mean()) - 1e-9  # every unlabeled row (helper 107)
+        said = (f"hdbscan found no {group} for " + ("any unlabeled row" if every else f"{share:.0%} of the rows")
+                + ": they were each put in their nearest cluster (assigned_from_noise, confidence halved), so "
+                + ("no new category can show; " if every else "few new categories can show; "))
     return (said
             + (f"a smaller --min-cluster-size{automatic} finds more" if noise["smaller_helps"]
                else "--method seeded-kmeans (the default) does not leave rows out"))
