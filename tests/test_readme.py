@@ -17,6 +17,6 @@ def test_the_python_example_runs_as_written(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert "keywords" in printed and "sure of" in printed and "[20 rows x 3 columns]" in printed
     assert (tmp_path / "out" / "proposed_labels.csv").exists() and (tmp_path / "out" / "manifest.json").exists()
-    assert "'card_lost_abroad' (5)" in printed  # the named candidate's representatives carry its name
+    assert "'my_new_category' (5)" in printed  # the named candidate's representatives carry its name
     reviewed = read_table(tmp_path / "out" / "reviewed.parquet")
-    assert (reviewed.codec.decode(reviewed.labels).count("card_lost_abroad")) == 5
+    assert (reviewed.codec.decode(reviewed.labels).count("my_new_category")) == 5
