@@ -409,13 +409,8 @@ def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None
 def made_from_count(source: Source) -> int | None:
     """The number of new clusters a reviewed copy was made to keep (``record_made_from``), None when none is recorded:
     a copy opened in a new session before any decision was saved on it ran on the estimate (helper 101)."""
-    if not source.path or Path(source.path).parent.parent.name != UPLOADS_FOLDER:
-        return None  # not a copy the workspace keeps
-    try:
-        count = json.loads((Path(source.path).parent / MADE_FROM).read_text(encoding="utf-8")).get(
-            "preferred_n_new_clusters")
-    except (OSError, ValueError, AttributeError):
-        return None
+    record = _made_from(source.path) if source.path and _kept_copy(source.path) else None
+    count = None if record is None else record.get("preferred_n_new_clusters")
     return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
@@ -785,11 +780,10 @@ def copies_carried_into(path) -> set[Path]:
     start = current = Path(str(path))
     carried: set[Path] = set()
     while True:
-        try:
-            record = json.loads((current.parent / MADE_FROM).read_text(encoding="utf-8"))
-            parent = Path(str(record["data"]))
-        except (OSError, ValueError, TypeError, KeyError):
+        record = _made_from(current)
+        if record is None:
             return carried
+        parent = Path(record["data"])
         if parent == start or parent in carried or record.get("decisions") != decisions_digest(parent, _kind(record)):
             return carried  # a loop of records, or decided on since: the copy lacks those decisions
         carried.add(current := parent)
@@ -799,19 +793,30 @@ def _kind(record: dict) -> str:
     return "upload" if record.get("kind") == "upload" else "path"
 
 
+def _made_from(copy) -> dict | None:
+    """The ``made_from.json`` record beside ``copy`` (``record_made_from``), its ``data`` a path; None when there is
+    none or it cannot be read."""
+    try:
+        record = json.loads((Path(str(copy)).parent / MADE_FROM).read_text(encoding="utf-8"))
+        return {**record, "data": str(record["data"])}
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _kept_copy(path) -> bool:
+    """Whether ``path`` is a file the workspace keeps (``uploads/<content hash>/<name>``: a reviewed copy, an upload)."""
+    path = Path(str(path))
+    return path.parent.parent.name == UPLOADS_FOLDER and bool(re.fullmatch("[0-9a-f]{16}", path.parent.name))
+
+
 def origin_decided_since_note(source: Source) -> str | None:
     """On a reviewed copy: that the file it was made from holds decisions saved after the copy was made (another
     tab, or a return to that file), which the copy does not hold; its Save all files left such a row unlabeled
     without a word (helper 103). None otherwise."""
-    if not source.path or Path(source.path).parent.parent.name != UPLOADS_FOLDER:
+    record = _made_from(source.path) if source.path and _kept_copy(source.path) else None
+    if record is None or record.get("decisions") == decisions_digest(record["data"], _kind(record)):
         return None
-    try:
-        record = json.loads((Path(source.path).parent / MADE_FROM).read_text(encoding="utf-8"))
-        origin = str(record["data"])
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-    if record.get("decisions") == decisions_digest(origin, _kind(record)):
-        return None
+    origin = record["data"]
     return (f"The decisions saved on {origin}, the data this copy was made from, changed after the copy was made "
             "(another tab?): this copy holds them as they were. Open that file on the Data page and run again with "
             "your labels to carry them as they are now.")
@@ -823,7 +828,7 @@ def other_copies_with_decisions(path) -> list[tuple[Path, int]]:
     earlier round makes another copy, and the decisions made on the copy before it were out of sight. The copies
     this one was made from, with the decisions it holds, are left out (they were said to be missing: helper 101)."""
     path = Path(str(path))
-    if path.parent.parent.name != UPLOADS_FOLDER or not re.fullmatch("[0-9a-f]{16}", path.parent.name):
+    if not _kept_copy(path):
         return []  # not a folder save_upload made (<content hash>/<name>)
     found, carried = [], copies_carried_into(path)
     for copy in sorted(path.parent.parent.glob(f"*/{glob.escape(path.name)}")):

@@ -447,9 +447,10 @@ def unmatched_phrases(texts, leave_out) -> list:
     """The phrases of ``leave_out`` (``DiscoveryConfig.leave_out``) that no text holds: mistyped, or not in this
     table; said, since leaving nothing out is otherwise silent."""
     texts = list(texts)
-    spelled = emoji_spelled_out(texts)  # an emoji's name is left out where it is read
+    # an emoji's name is left out where it is read: the texts holding emoji, as read, are searched too
+    texts += [spelled for text, spelled in zip(texts, emoji_spelled_out(texts)) if spelled != text]
     return [phrase for phrase in leave_out if (pattern := _given_pattern(given_phrases([phrase]))) is not None
-            and not any(isinstance(text, str) and pattern.search(text) for text in texts + spelled)]
+            and not any(isinstance(text, str) and pattern.search(text) for text in texts)]
 
 
 def texts_as_read(texts, phrases: frozenset) -> list:

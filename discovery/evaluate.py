@@ -499,16 +499,15 @@ def classes_only_in_test(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
             "counts them as unnamed.")
 
 
-def classes_only_in_train(train: pd.DataFrame, test: pd.DataFrame, split_here: bool = True,
-                          subsampled: bool = False) -> str | None:
+def classes_only_in_train(train: pd.DataFrame, test: pd.DataFrame, split_here: bool = True) -> str | None:
     """A note when train holds classes test never shows (a table's class of a row or two keeps its rows to learn
-    from; ``split_here``: the table was split by evaluate, not a folder's own test.tsv; ``subsampled``: test was cut
-    with train, ``--max-train-rows``): no score counts them, and a seed that leaves only such classes unnamed scores
-    no unnamed class at all."""
+    from; ``split_here``: the table was split by evaluate, not a folder's own test.tsv; test's
+    ``classes_before_cut``: its classes before ``--max-train-rows`` cut it with train): no score counts them, and a
+    seed that leaves only such classes unnamed scores no unnamed class at all."""
     unseen = sorted(set(train["label"].astype(str)) - set(test["label"].astype(str)))
     if not unseen:
         return None
-    before_cut = test.attrs.get("classes_before_cut") if subsampled else None
+    before_cut = test.attrs.get("classes_before_cut")
     by_reason: dict[str, list[str]] = {}
     for name in unseen:
         why = ("test was cut with train by --max-train-rows" if before_cut is not None and name in before_cut else
@@ -582,7 +581,7 @@ def evaluate_dataset(dataset_dir, known_ratio: float = 0.75, labeled_ratio: floa
                                  train.attrs.get("largest_class_share"), train.attrs.get("subsampled_from"))
     notes = [*train.attrs.get("notes", []), *test.attrs.get("notes", []),
              *[note for note in (classes_only_in_test(train, test),
-                                 classes_only_in_train(train, test, not Path(dataset_dir).is_dir(), subsampled),
+                                 classes_only_in_train(train, test, not Path(dataset_dir).is_dir()),
                                  known_classes_left_unlabeled(train.label, known_ratio, labeled_ratio, seeds,
                                                               subsampled),
                                  texts_in_train_and_test(train, test)) if note]]

@@ -730,11 +730,12 @@ def is_contentless(text: str) -> bool:
     the pipeline treats them as empty: a guess for a label, and no cluster, candidate or flag of their own (link
     and mention rows formed candidates of their own and filled a fifth of label_next.csv: helper 102)."""
     text = str(text)
-    if not any(unicodedata.category(character)[0] in "LNS" for character in text):
-        return True
-    if not _MAYBE_MARKUP.search(text):
-        return False
-    return not any(unicodedata.category(character)[0] in "LNS" for character in without_markup_only(text))
+    return not _has_content(text) or (bool(_MAYBE_MARKUP.search(text)) and not _has_content(without_markup_only(text)))
+
+
+def _has_content(text: str) -> bool:
+    """Whether ``text`` holds a letter, a digit or a symbol."""
+    return any(unicodedata.category(character)[0] in "LNS" for character in text)
 
 
 _MAYBE_MARKUP = re.compile(r"[@<&]|https?:|www\.")

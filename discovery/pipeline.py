@@ -1259,10 +1259,11 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,
                       empty_new_clusters=max(0, int(clusterer.n_new_clusters_) - len(held)))
-    if "hdbscan_noise_share" in clustering:  # as seeded k-means records it: the evidence of rows no named class holds
+    if "hdbscan_noise_share" in clustering:
+        # as seeded k-means records it: the evidence of rows no named class holds
         clustering["outside_share"] = round(share_outside_known_classes(
             embeddings, trained, OUTSIDE_QUANTILE["adapted" if adapted else "not adapted"]), 6)
-    if "hdbscan_noise_share" in clustering:  # the rows marked assigned_from_noise, as the files mark them
+        # the rows marked assigned_from_noise, as the files mark them
         clustering["hdbscan_rows_assigned_from_noise"] = int(np.sum(noise))
         clustering["hdbscan_share_assigned_from_noise"] = round(float(np.mean(noise)), 4)
     report("fill", 1, 1)

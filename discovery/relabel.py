@@ -359,8 +359,9 @@ def _candidates_named_by_typing(labeled, carried: NextRunLabels, table, known: s
     rows = rows[rows.open & rows.row.between(0, len(carried.frame) - 1)]
     at = rows.row.astype(int).to_numpy()
     label = carried.frame[carried.label_column].to_numpy(dtype=object)[at]
-    new = [spelling_key(lab) if lab is not None and np.asarray(table.labels)[row] < 0 and spelling_key(lab) not in known
-           else None for lab, row in zip(label, at)]
+    unlabeled = np.asarray(table.labels)[at] < 0
+    new = [key if lab is not None and free and (key := spelling_key(lab)) not in known else None
+           for lab, free in zip(label, unlabeled)]
     rows = rows.assign(new=new)
     found = set()
     for _, cluster in rows.groupby("cluster"):
