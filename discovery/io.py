@@ -382,6 +382,19 @@ def _whole_numbers_kept(frame: pd.DataFrame, values_by_column: dict[str, list]) 
     return frame
 
 
+def _parquet_frame(data: bytes) -> pd.DataFrame:
+    """A Parquet file's table, its whole-number columns with missing cells kept whole (pandas made them floats:
+    int64 tweet ids came back as 1.2345678901234568e+18, labels 7 as 7.0), as ``_whole_numbers_kept`` does for JSON."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(_io.BytesIO(data))
+    frame = table.to_pandas()
+    with_gaps = {field.name: table.column(field.name).to_pylist() for field in table.schema
+                 if pa.types.is_integer(field.type) and table.column(field.name).null_count}
+    return _whole_numbers_kept(frame, with_gaps)
+
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting so as a formula
 
 
@@ -522,7 +535,7 @@ def _parse(data: bytes, name: str, fmt: str, encoding: str | None, notes: list[s
     notes = [] if notes is None else notes
     if fmt == "parquet":
         try:
-            return pd.read_parquet(_io.BytesIO(data))
+            return _parquet_frame(data)
         except Exception as exc:  # pyarrow raises many types for a damaged file
             raise InputError(f"{name}: not a readable Parquet file ({exc.__class__.__name__}: {exc}); "
                              "write it again, or export the data as CSV or JSONL.") from None
