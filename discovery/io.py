@@ -28,9 +28,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .labels import (INVISIBLE_CHARACTERS, LabelCodec, is_whole_number, label_prefixes, listed, looks_like_a_marker,
-                     narrow, normalize_label_spellings, similar_spellings_note,
-                     spelling_key)
+from .labels import (INVISIBLE_CHARACTERS, LabelCodec, combined_labels, is_whole_number, label_prefixes, listed,
+                     looks_like_a_marker, narrow, normalize_label_spellings, similar_spellings_note, spelling_key)
 
 # .txt: what Excel's "Unicode Text" and "Text (Tab delimited)" write (tab-separated; the first in UTF-16)
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -1129,7 +1128,18 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                 warnings.append(f"{name}: {shown} in {label_col!r} read as unlabeled: the unlabeled marker "
                                 f"{unlabeled_marker!r} written in another case or spelling; if it is a class, give "
                                 "a marker no class is written as (--unlabeled-marker, the Data page's marker box).")
-        nested = label_prefixes(labels)  # "fees > transfer" beside "fees/transfer" is one label under "fees"
+        combined = combined_labels(raw_labels)
+        if combined:
+            shown = listed(combined, lambda found: f"{found[0]!r} ({found[1]} rows" + (
+                f": {' and '.join(repr(part) for part in found[2])})" if found[2] else ")"))
+            warnings.append(f"{name}: {shown} in {label_col!r} look like several labels in one cell. The tool gives "
+                            "each row one label, so each combination or list is read as a class of its own, apart "
+                            "from the labels it holds: keep one label a row (the main one), or, for multi-label data, "
+                            "run once per label on a column holding that label or blank.")
+        as_one = {kept for raw, kept in zip(raw_labels, labels) if raw is not None and raw.strip() in
+                  {found[0] for found in combined}}
+        nested = label_prefixes(label for label in labels if label not in as_one)  # "fees > transfer" beside
+        # "fees/transfer" is one label under "fees"; "billing|refund" beside "billing" is two labels, said above
         if nested:
             shown = listed(nested, lambda pair: f"{pair[0]!r} ({pair[1]} rows) and {pair[2]} labels under it, such as "
                                                 f"{pair[3]!r}", "; ")

@@ -189,6 +189,29 @@ def label_prefixes(labels: Iterable[str | None]) -> list[tuple[str, int, int, st
     return found
 
 
+_LIST_CELL = re.compile(r"""^\[\s*(['"]).*\1\s*\]$""", re.DOTALL)  # ['billing', 'refund'], ["billing"]
+_QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
+_BETWEEN_LABELS = re.compile(r"\s*[;,|+&]\s*")
+
+
+def combined_labels(labels: Iterable[str | None]) -> list[tuple[str, int, list[str]]]:
+    """Labels that hold several labels in one cell: a list as Python or JSON writes it (``['billing', 'refund']``),
+    or other labels of the same column joined by ``;``, ``,``, ``|``, ``+`` or ``&`` (``billing;refund`` beside
+    ``billing`` and ``refund``): (label, its rows, the labels it holds), most rows first. Multi-label data read
+    one label a row makes each combination a class of its own, without a word (helper 110)."""
+    counts = Counter(label.strip() for label in labels if label is not None)
+    keys = {spelling_key(label) for label in counts}
+    found = []
+    for label, n in counts.most_common():
+        if _LIST_CELL.match(label):
+            found.append((label, n, [part.strip() for part in _QUOTED.findall(label)]))
+            continue
+        parts = [part for part in _BETWEEN_LABELS.split(label) if part]
+        if len(parts) > 1 and all(spelling_key(part) in keys for part in parts):
+            found.append((label, n, parts))
+    return found
+
+
 def is_whole_number(label: str) -> bool:
     """``label`` is a whole number in ASCII digits (any width): one class with its leading zeros or without."""
     return bool(_WHOLE_NUMBER.match(narrow(str(label)).strip()))

@@ -82,3 +82,25 @@ def test_a_label_that_starts_others_is_named_as_two_levels_of_one_taxonomy():
     assert list(table.codec.decode(table.labels)).count("fees/transfer") == 17
     assert any("'fees > transfer' -> 'fees/transfer'" in w and "between levels" in w for w in table.warnings)
     assert any("'fees' (52 rows) and 3 labels under it, such as 'fees/transfer'" in w for w in table.warnings)
+
+
+def test_cells_holding_several_labels_are_named_not_read_silently_as_classes():
+    """Helper 110: multi-label cells (billing;refund, "refund,billing", a list as pandas writes it) became classes of
+    their own without a word, and billing|refund was said to be a finer kind of billing. Labels of a taxonomy and
+    labels that merely hold a separator are no such cells."""
+    from discovery.labels import combined_labels
+
+    labels = (["billing"] * 9 + ["refund"] * 8 + ["billing; refund"] * 7 + ["refund,billing"] * 6 + ["['billing', ' refund']"] * 5
+              + ['["billing"]'] * 4 + ["billing|refund"] * 3 + ["fees/transfer"] * 3 + ["Q&A site"] * 2 + ["c++"] * 2 + [None])
+    assert combined_labels(labels) == [("billing; refund", 7, ["billing", "refund"]), ("refund,billing", 6, ["refund", "billing"]),
+                                       ("['billing', ' refund']", 5, ["billing", "refund"]), ('["billing"]', 4, ["billing"]),
+                                       ("billing|refund", 3, ["billing", "refund"])]
+    table = table_from_frame(pd.DataFrame({"text": [f"text {i}" for i in range(len(labels))], "label": labels}),
+                             name="tickets.csv")
+    said = [w for w in table.warnings if "several labels in one cell" in w]
+    assert len(said) == 1 and said[0].startswith("tickets.csv: 'billing; refund' (7 rows: 'billing' and 'refund')")
+    assert "'label'" in said[0] and "one label a row" in said[0]
+    assert not any("start of other labels" in w for w in table.warnings)
+    assert not any("several labels" in w for w in table_from_frame(pd.DataFrame({
+        "text": [f"text {i}" for i in range(8)], "label": ["fees", "fees/card", "card", "c#", "c++", "Q&A", "A", "a,b"]})).warnings)
+
