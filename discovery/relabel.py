@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -391,12 +392,28 @@ def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: i
                          not_carried=not_carried, relabeled=relabeled)
 
 
+# what pandas' read_csv reads as missing by default: a text "NA" or "None" comes back blank from a file it re-saved
+READ_AS_MISSING = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                             "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+SPREADSHEET_CELL_LIMIT = 32_767  # Excel keeps at most this many characters of a cell
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
 def _same_text(text: str, copy: str) -> bool:
     """Equal, or equal once the ``'`` our CSV files put before a spreadsheet formula is taken off, or once runs of
-    spaces and line breaks are made one space (spreadsheets trim cells and rewrite line breaks)."""
+    spaces and line breaks are made one space (spreadsheets trim cells and rewrite line breaks), or as the programs
+    that re-save a file change a text: a blank for ``NA`` (pandas), a cell cut at 32,767 characters, ``7`` for
+    ``007`` (spreadsheets). Helper 110: each refused the whole file as "written for another file"."""
     if copy == text or (copy != without_formula_quote(copy) and without_formula_quote(copy) == text):
         return True
-    return " ".join(without_formula_quote(copy).split()) == " ".join(text.split())
+    copy = without_formula_quote(copy)
+    if " ".join(copy.split()) == " ".join(text.split()):
+        return True
+    if not copy.strip():
+        return text.strip() in READ_AS_MISSING
+    if len(copy) == SPREADSHEET_CELL_LIMIT:
+        return text.startswith(copy)
+    return bool(_NUMBER.match(text.strip()) and _NUMBER.match(copy.strip())) and float(text) == float(copy)
 
 
 def add_labels(table, labeled, source_name: str | None = None,

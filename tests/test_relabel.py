@@ -169,6 +169,33 @@ def test_labels_added_from_a_file_find_their_rows_by_id_and_text():
                                           data_hash="x"))
 
 
+def test_labels_typed_into_a_file_pandas_or_a_spreadsheet_saved_again_are_added():
+    """Helper 110: pandas' read_csv read the texts "NA" and "None" as missing and wrote them back blank, a spreadsheet
+    cut a 40,005-character cell at 32,767 and wrote 007 as 7; add-labels refused the whole file as "written for
+    another file". Another text, and a blank where the text was no missing word, are still refused."""
+    from io import BytesIO
+
+    from discovery.export import to_csv_bytes
+    from discovery.relabel import SPREADSHEET_CELL_LIMIT, add_labels
+
+    long_text = "my card was declined " * 1905
+    data = table_from_frame(pd.DataFrame({"text": ["NA", "None", "007", long_text, "card lost", "pin blocked"],
+                                          "label": ["", "", "", "", "lost_card", ""]}), name="survey.csv", data_hash="d")
+    written = pd.DataFrame({"row_id": range(6), "text": data.texts, "label": ["no_answer", "no_answer", "code", "declined",
+                                                                              "lost_card", "pin_blocked"]})
+    resaved = pd.read_csv(BytesIO(to_csv_bytes(written)))  # default options, as a researcher would
+    resaved.loc[2, "text"], resaved.loc[3, "text"] = "7", long_text[:SPREADSHEET_CELL_LIMIT]
+    typed = read_table_bytes(resaved.to_csv(index=False).encode(), "label_next.csv")
+    assert typed.texts[:2] == ["", ""]
+    carried = add_labels(data, typed)
+    assert carried.frame.label.tolist() == ["no_answer", "no_answer", "code", "declined", "lost_card", "pin_blocked"]
+    for row, text in ((4, ""), (5, "pin"), (2, "8")):
+        other = resaved.copy()
+        other.loc[row, "text"] = text
+        with pytest.raises(InputError, match=f"row {row} holds another text"):
+            add_labels(data, read_table_bytes(other.to_csv(index=False).encode(), "label_next.csv"))
+
+
 def test_labels_added_from_our_csv_keep_the_datas_spelling_and_marker():
     from discovery.relabel import add_labels
 
