@@ -22,6 +22,15 @@ from .result import CANDIDATE_SOURCE, CLUSTER, HUMAN, Discovery, empty_text_rows
 LABEL_SUFFIX, CONFIDENCE_SUFFIX = "_label", "_confidence"
 
 
+def labels_in_one_cell(labels) -> str:
+    """``labels`` joined by ``, ``, a label holding a comma, a double quote or outer spaces in double quotes as CSV
+    quotes a field, so ``csv.reader([cell], skipinitialspace=True)`` gives them back: joined plainly,
+    ``billing, refund, 007`` could not be split where ``billing, refund`` is one label (helper 110)."""
+    return ", ".join(f'"{label.replace(chr(34), 2 * chr(34))}"' if ("," in label or '"' in label
+                                                                   or label != label.strip()) else label
+                     for label in map(str, labels))
+
+
 def committee(rows: pd.DataFrame) -> list[str]:
     """The fill-in methods whose labels the rows hold (each has ``<method>_label`` and ``<method>_confidence``)."""
     return [column[:-len(LABEL_SUFFIX)] for column in rows.columns
@@ -67,7 +76,7 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
         if len(picks) == n:
             break
     picks = np.array(picks, dtype=int)
-    alternatives = [", ".join(dict.fromkeys(v for v in votes[i] if v != proposed[i])) for i in picks]
+    alternatives = [labels_in_one_cell(dict.fromkeys(v for v in votes[i] if v != proposed[i])) for i in picks]
     reasons = [f"{confidence[i]:.0%} sure of {proposed[i]}" +
                (f"; {sum(v != proposed[i] for v in votes[i])} of {len(votes[i])} fill-in methods propose another "
                 f"label ({alt})" if alt else "; the fill-in methods agree")

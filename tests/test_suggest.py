@@ -54,6 +54,21 @@ def test_the_least_sure_and_most_disputed_come_first(demo_result):
         assert other / methods == pytest.approx(share)
 
 
+def test_the_other_labels_in_one_cell_can_be_split_again_whatever_the_labels_hold(demo_result):
+    """Helper 110: joined by ", ", the alternatives 'billing, refund' and '007' read as three labels."""
+    import csv
+
+    from discovery.suggest import labels_in_one_cell
+
+    for labels in (["billing, refund", "007"], ['say "hi"', " padded ", "plain"], ["one"], []):
+        cell = labels_in_one_cell(labels)
+        assert (next(csv.reader([cell], skipinitialspace=True)) if cell else []) == labels
+    assert labels_in_one_cell(["card_arrival", "card_linking"]) == "card_arrival, card_linking"
+    suggested = rows_to_label_next(demo_result, n=30, per_class=30)
+    names = set(demo_result.table.codec.names)
+    assert all(set(next(csv.reader([alt], skipinitialspace=True))) <= names for alt in suggested.alternatives if alt)
+
+
 def test_labeled_rows_are_not_suggested_again(demo_result):
     first = rows_to_label_next(demo_result, n=10)
     after = assign_label(demo_result, first.index[:5], "card_arrival")
