@@ -715,7 +715,7 @@ def noise_note(result) -> str | None:
     than ``--noise-budget`` allows at every ``min_samples`` it tried."""
     from .pipeline import mostly_noise
 
-    noise = mostly_noise(result.clustering)
+    noise = mostly_noise(result.clustering, int(result.rows.human_label.isna().sum()))
     if noise is None:
         if result.clustering.get("hdbscan_noise_budget_met") is False:
             return (f"hdbscan left {result.clustering['hdbscan_noise_share']:.1%} of the rows as noise, above "
@@ -731,10 +731,9 @@ def noise_note(result) -> str | None:
         said = f"hdbscan found no {group}: the unlabeled rows are one cluster, so no new category can show; "
     else:
         share = noise["share"] if noise["assigned"] is None else noise["assigned"]
-        every = share >= float(result.rows.human_label.isna().mean()) - 1e-9  # every unlabeled row (helper 107)
-        said = (f"hdbscan found no {group} for " + ("any unlabeled row" if every else f"{share:.0%} of the rows")
+        said = (f"hdbscan found no {group} for " + ("any unlabeled row" if noise["every"] else f"{share:.0%} of the rows")
                 + ": they were each put in their nearest cluster (assigned_from_noise, confidence halved), so "
-                + ("no new category can show; " if every else "few new categories can show; "))
+                + ("no new category can show; " if noise["every"] else "few new categories can show; "))
     return (said
             + (f"a smaller --min-cluster-size{automatic} finds more" if noise["smaller_helps"]
                else "--method seeded-kmeans (the default) does not leave rows out"))

@@ -863,10 +863,12 @@ def hdbscan_size_hides_new(clustering: dict) -> tuple[int, int] | None:
     return int(asked if asked is not None else size), int(automatic)
 
 
-def mostly_noise(clustering: dict) -> dict | None:
+def mostly_noise(clustering: dict, unlabeled_rows: int | None = None) -> dict | None:
     """When HDBSCAN found no dense group for most rows even at the smallest ``min_samples`` (they were put in
     their nearest cluster with halved confidence, and few new categories could show): the noise ``share``, the
     share of rows ``assigned`` from noise (labeled rows stay in their class; None in runs recorded before it was),
+    ``every``: whether that is every one of the ``unlabeled_rows`` (so no new category can show; counted, as the
+    rounded share read 72% for every one of 72.23%: helper 111),
     ``nothing_dense``: no group at all, the unlabeled rows are one cluster,
     the ``size`` it was given (None in runs recorded before it was), whether a smaller size could help
     (``smaller_helps``: the size is above the automatic one), and ``cut_to``: the size used when the one asked
@@ -877,8 +879,10 @@ def mostly_noise(clustering: dict) -> dict | None:
     size, automatic = clustering.get("hdbscan_min_cluster_size"), clustering.get("hdbscan_automatic_min_cluster_size")
     asked = clustering.get("hdbscan_min_cluster_size_asked")
     assigned = clustering.get("hdbscan_share_assigned_from_noise")
+    assigned_rows = clustering.get("hdbscan_rows_assigned_from_noise")  # a share in runs recorded before the count
     return {"share": float(share), "size": size, "automatic": automatic,
             "assigned": None if assigned is None else float(assigned),
+            "every": assigned is not None and unlabeled_rows is not None and (assigned_rows or 0) >= unlabeled_rows > 0,
             "nothing_dense": bool(clustering.get("hdbscan_nothing_dense")),
             "smaller_helps": size is None or automatic is None or size > automatic,
             "cut_to": size if asked is not None and size is not None and asked > size else None}

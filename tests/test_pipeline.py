@@ -1033,3 +1033,16 @@ def test_a_text_in_decomposed_unicode_reads_as_its_composed_copy_and_is_exported
     assert (result.rows.proposed_label.to_numpy()[originals] == result.rows.proposed_label.to_numpy()[copies]).all()
     exported = result.labeled_table()
     assert exported.text.tolist()[len(frame):] == decomposed.text.tolist()  # the cells as read
+
+
+def test_every_unlabeled_row_as_noise_is_counted_not_read_off_a_rounded_share():
+    """Helper 111: 515 of 713 rows, every unlabeled one, were noise; the share recorded to 4 places (0.7223) fell below
+    the exact 0.72230014, and the run said "for 72% of the rows ... few new categories can show"."""
+    from discovery.pipeline import mostly_noise
+
+    clustering = {"hdbscan_noise_share": 0.9, "hdbscan_min_cluster_size": 356, "hdbscan_automatic_min_cluster_size": 5,
+                  "hdbscan_share_assigned_from_noise": 0.7223, "hdbscan_rows_assigned_from_noise": 515}
+    assert mostly_noise(clustering, 515)["every"] and not mostly_noise(clustering, 516)["every"]
+    assert not mostly_noise(clustering)["every"] and not mostly_noise({**clustering, "hdbscan_rows_assigned_from_noise": 0,
+                                                                       "hdbscan_share_assigned_from_noise": 0.0}, 0)["every"]
+

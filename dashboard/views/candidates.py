@@ -239,13 +239,13 @@ with state.guard():
                 "in the sidebar and run again. Asking for more than you expect finds more of the categories nobody "
                 "named" + (": the extra candidates the named classes explain come last here, each with a button to "
                            "merge it into its closest class." if result.fill_method else "."), icon=":material/tune:")
-    noise = mostly_noise(result.clustering)
+    noise = mostly_noise(result.clustering, int(result.rows.human_label.isna().sum()))
     if noise:
         group = f"group of {noise['size']} or more close texts" if noise["size"] else "dense group"
         if noise["cut_to"]:
             group += f" ('Min cluster size' is at most half the rows: {noise['cut_to']})"
         share = noise["share"] if noise["assigned"] is None else noise["assigned"]
-        every = share >= float(result.rows.human_label.isna().mean()) - 1e-9  # every unlabeled row (helper 107)
+        every = noise["every"]
         st.warning((f"HDBSCAN found no {group}: the unlabeled rows are one cluster, so no new category can show. "
                     if noise["nothing_dense"] else
                     f"HDBSCAN found no {group} for " + ("any unlabeled row" if every else f"{share:.0%} of the rows")
