@@ -291,9 +291,11 @@ def cmd_run(args) -> int:
         if warning:
             print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
     flagged = result.hidden_category_clusters.index.tolist() if args.split_flagged else []
+    split = []
     for cluster in flagged:
         try:
             result = split_cluster(result, cluster)
+            split.append(cluster)
         except InputError as exc:  # no group apart from the rest: the run's files are still written
             print(f"note: --split-flagged: {exc}", file=sys.stderr)
     if args.min_confidence:
@@ -325,11 +327,15 @@ def cmd_run(args) -> int:
           # rounded as the estimate's sentence rounds it (80.645% read 80.6 here and 80.7 there: helper 89)
           + (f" (estimated accuracy {round(result.fill_accuracy[result.fill_method], 4):.1%})"
              if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
-    if flagged:
+    if split:
         new = [d["new_cluster_id"] for d in result.decisions if d["action"] == "split"]
-        print(f"split {len(flagged)} flagged cluster{'s' if len(flagged) != 1 else ''}: "
-              f"{int(result.rows.cluster_id.isin(new).sum())} rows are now candidate "
+        print(f"split {len(split)} flagged cluster{'s' if len(split) != 1 else ''}"
+              + (f" of {len(flagged)}" if len(flagged) > len(split) else "")
+              + f": {int(result.rows.cluster_id.isin(new).sum())} rows are now candidate "
               f"cluster{'s' if len(new) != 1 else ''} {', '.join(map(str, new))}")
+    elif flagged:  # said "split 1 flagged cluster: 0 rows are now candidate clusters" (helper 111)
+        print(f"--split-flagged: {len(flagged)} flagged cluster{'s' if len(flagged) != 1 else ''}, none split (the "
+              "notes above say why); the files hold the clusters as found")
     elif args.split_flagged:
         print("--split-flagged: no labeled cluster was flagged as hiding a new category (may_hide_new_category in "
               "clusters.csv); nothing split")
@@ -689,6 +695,9 @@ def _estimate_note(clustering: dict) -> str | None:
         if asked is not None and asked > clustering["n_new_clusters"]:
             return (f"new clusters: {clustering['n_new_clusters']} (--new-clusters {asked} asked for more than the "
                     "unlabeled rows allow)")
+        if asked is not None and asked < clustering["n_new_clusters"]:  # said "(given)" for a count nobody gave
+            return (f"new clusters: {clustering['n_new_clusters']} (--new-clusters {asked} asked, but with no labeled "
+                    "class the rows need at least one cluster)")
         if none_asked_despite_evidence(clustering):
             return (f"new clusters: 0 (given), though {clustering['outside_share']:.0%} of the unlabeled rows lie outside "
                     "every named class, a sign of categories nobody named: they were put in named classes; leave "
@@ -750,14 +759,16 @@ def moved_rows_note(result) -> str | None:
 
 def hidden_categories_note(result, split: bool = False) -> str | None:
     """One line naming the labeled clusters that may hide a new category (``may_hide_new_category``);
-    ``split``: they were flagged again after ``--split-flagged`` split each flagged cluster once."""
+    ``split``: ``--split-flagged`` tried to split each flagged cluster once (a cluster it could not split stays
+    flagged: the run told it to use --split-flagged, which it had just used: helper 111)."""
     flagged = result.hidden_category_clusters
     if flagged.empty:
         return None
     names = ", ".join(f"cluster {c} ({n})" for c, n in zip(flagged.cluster_id, flagged.display_name))
     if split:
-        return (f"labeled clusters flagged again after the split (what stayed still holds more unlabeled rows than "
-                f"their labels predict; split them on the dashboard or look at them in clusters.csv): {names}")
+        return (f"labeled clusters still flagged after --split-flagged (not split, as said above, or what stayed still "
+                f"holds more unlabeled rows than their labels predict; look at them on the dashboard or in "
+                f"clusters.csv): {names}")
     return (f"labeled clusters that may hide a new category, or be classes you labeled less often than the others "
             f"(far more unlabeled rows than their labels predict; may_hide_new_category in clusters.csv): {names}. "
             f"Look at their rows, then run again with --split-flagged, or split them on the dashboard's Candidates "

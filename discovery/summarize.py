@@ -206,12 +206,15 @@ def unlabeled_beyond_labels(sizes, n_labeled) -> np.ndarray:
 
 def may_hide_new_category(summary: pd.DataFrame, sizes=None) -> np.ndarray:
     """Labeled clusters of a summary whose ``unlabeled_beyond_labels`` are at least ``HIDDEN_CATEGORY_SHARE``
-    of their unlabeled rows and at least ``HIDDEN_CATEGORY_MIN_ROWS`` (``sizes``: the clusters' sizes to count them from; default ``summary["size"]``)."""
+    of their unlabeled rows and at least ``HIDDEN_CATEGORY_MIN_ROWS`` (``sizes``: the clusters' sizes to count them
+    from; default ``summary["size"]``), and which hold more than one distinct text: 200 copies of one text hide no
+    other category, and ``--split-flagged`` could not split them (helper 111)."""
     beyond = summary.unlabeled_beyond_labels.to_numpy()
     sizes = summary["size"].to_numpy() if sizes is None else np.asarray(sizes)
     unlabeled = sizes - summary.n_labeled.to_numpy()
+    distinct = summary["distinct_texts"].to_numpy() if "distinct_texts" in summary else np.full(len(summary), 2)
     return ((summary.status != CANDIDATE).to_numpy() & (beyond >= HIDDEN_CATEGORY_MIN_ROWS)
-            & (beyond >= HIDDEN_CATEGORY_SHARE * unlabeled))
+            & (beyond >= HIDDEN_CATEGORY_SHARE * unlabeled) & (distinct > 1))
 
 
 def candidate_rows(clusters: np.ndarray, labels: np.ndarray) -> np.ndarray:

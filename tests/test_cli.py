@@ -114,6 +114,36 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     assert f"split {len(flagged)} flagged clusters" in split.stdout
 
 
+def test_split_flagged_says_what_it_could_not_split_and_copies_of_one_text_are_not_flagged(tmp_path):
+    """Helper 111: 200 copies of one text were flagged as hiding a category, and --split-flagged, unable to split
+    them, printed "split 1 flagged cluster: 0 rows are now candidate clusters" and told to run with --split-flagged.
+    With no labels, --new-clusters 0 ran one cluster and said "new clusters: 1 (given)"."""
+    refund = [(f"where is my refund {i}", "refund" if i % 3 == 0 else "") for i in range(60)]
+    copies = tmp_path / "copies.csv"
+    pd.DataFrame([("my card is broken", "card_broken")] * 40 + [("my card is broken", "")] * 160 + refund,
+                 columns=["text", "label"]).to_csv(copies, index=False)
+    done = discovery("run", copies, "--model", "tfidf", "--split-flagged", "--quiet", "--out", tmp_path / "copies")
+    assert done.returncode == 0, done.stderr
+    assert not pd.read_csv(tmp_path / "copies" / "clusters.csv", encoding="utf-8-sig").may_hide_new_category.any()
+    assert "no labeled cluster was flagged" in done.stdout
+    # the same text written otherwise (case, marks): flagged, but no group lies apart from the labeled rows
+    marks = tmp_path / "marks.csv"
+    pd.DataFrame([("my card is broken", "card_broken")] * 20 + [("My card is broken!", "")] * 80
+                 + [("my card is broken??", "")] * 80 + refund, columns=["text", "label"]).to_csv(marks, index=False)
+    done = discovery("run", marks, "--model", "tfidf", "--split-flagged", "--quiet", "--out", tmp_path / "marks")
+    assert done.returncode == 0, done.stderr
+    assert "holds no group of rows apart from the rest; it was not split" in done.stderr
+    assert "--split-flagged: 1 flagged cluster, none split" in done.stdout and "rows are now candidate" not in done.stdout
+    assert "still flagged after --split-flagged" in done.stdout and "run again with --split-flagged" not in done.stdout
+    assert json.loads((tmp_path / "marks" / "manifest.json").read_text())["decisions"] == []
+    unlabeled = tmp_path / "unlabeled.csv"
+    pd.DataFrame({"text": [text for text, _ in refund]}).to_csv(unlabeled, index=False)
+    done = discovery("run", unlabeled, "--model", "tfidf", "--new-clusters", "0", "--quiet", "--out", tmp_path / "none")
+    assert done.returncode == 0, done.stderr
+    assert "new clusters: 1 (--new-clusters 0 asked, but with no labeled class the rows need at least one cluster)" \
+        in done.stdout and "(given)" not in done.stdout
+
+
 def test_label_next_can_be_sized_or_left_out(demo_slice, tmp_path):
     import json
 
