@@ -227,7 +227,7 @@ def test_labels_typed_into_label_next_csv_are_added_for_the_next_run(demo_slice,
     proposed.to_csv(tmp_path / "blanked.csv", index=False)
     kept = discovery("add-labels", demo_slice, tmp_path / "blanked.csv", "--out", tmp_path / "blanked.parquet")
     assert kept.returncode == 0, kept.stderr
-    assert f"2 rows of blanked.csv have a blank label where" in kept.stderr and "never removes one" in kept.stderr
+    assert "2 rows of blanked.csv have a blank label where" in kept.stderr and "never removes one" in kept.stderr
     assert read_table(tmp_path / "blanked.parquet").n_labeled == before.n_labeled + 3
 
     label_next.loc[0, "text"] = "a text the data does not hold"
