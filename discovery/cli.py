@@ -327,6 +327,12 @@ def cmd_run(args) -> int:
           # rounded as the estimate's sentence rounds it (80.645% read 80.6 here and 80.7 there: helper 89)
           + (f" (estimated accuracy {round(result.fill_accuracy[result.fill_method], 4):.1%})"
              if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
+    if args.min_confidence:  # how many a threshold accepts was said nowhere (helper 111)
+        open_proposals = int(result.decided_by_threshold.sum())
+        sure = int((result.decided_by_threshold & result.accepted).sum())
+        print(f"--min-confidence {args.min_confidence:g}: {sure:,} of {open_proposals:,} proposals accepted (the "
+              "accepted column; human labels and clusters you named are whatever it is, an open candidate's rows and "
+              "texts without words never are)")
     if split:
         new = [d["new_cluster_id"] for d in result.decisions if d["action"] == "split"]
         print(f"split {len(split)} flagged cluster{'s' if len(split) != 1 else ''}"

@@ -692,6 +692,8 @@ def test_the_acceptance_threshold_and_a_stale_label_next(demo_slice, tmp_path):
     proposals = ~out.label_source.isin(["human", "candidate"])
     assert (out.accepted[proposals] == (out.confidence[proposals] >= 0.6)).all()
     assert 0 < out.accepted[proposals].sum() < proposals.sum()
+    # how many the threshold accepts is said (helper 111: nowhere but in the files)
+    assert f"--min-confidence 0.6: {out.accepted[proposals].sum():,} of {proposals.sum():,} proposals accepted" in again.stdout
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["min_confidence"] == 0.6
     refused = discovery("run", demo_slice, "--min-confidence", "80", "--out", tmp_path / "bad")
     assert refused.returncode == 2 and "--min-confidence must lie between 0 and 1" in refused.stderr
