@@ -232,7 +232,8 @@ def cmd_run(args) -> int:
     from .embed import TFIDF_MODEL
     from .pipeline import (describe_fill_estimate, fill_skipped_reason, hdbscan_size_hides_new, run_discovery,
                            unestimated_accuracy_advice)
-    from .result import adaptation_note, candidates_behind_note, set_min_confidence, split_cluster
+    from .result import (adaptation_note, candidates_behind_note, candidates_holding_a_class_note, set_min_confidence,
+                         split_cluster)
 
     if Path(args.out).expanduser().is_file():  # found out now, not after the run
         raise InputError(f"--out {args.out}: is a file; give a folder for the output files.")
@@ -348,7 +349,8 @@ def cmd_run(args) -> int:
     explained = candidates_explained_note(result)
     for note in (new_clusters_note(result.clustering, explained is not None, result.config.model == TFIDF_MODEL,
                                    unread=result.language_warning is not None),
-                 explained, candidates_behind_note(result), moved_rows_note(result),
+                 explained, candidates_behind_note(result), candidates_holding_a_class_note(result),
+                 moved_rows_note(result),
                  hidden_categories_note(result, split=bool(flagged))):
         if note:
             print(note)

@@ -248,6 +248,17 @@ class Discovery:
         return (str(counts.index[0]), int(counts.iloc[0]), len(c)) if counts.iloc[0] > len(c) / 2 else None
 
     @property
+    def candidates_holding_a_class(self) -> list[tuple[int, str, str, int]]:
+        """(cluster id, its name, class, that class's labeled rows) for each open candidate holding every labeled row
+        of a named class. A class labeled far less often than the others falls below the labeled share a cluster
+        needs to count as known: helper 111's class of one labeled row in a table labeled at 26% came back as a
+        candidate new category, its 56 unlabeled rows given a placeholder name."""
+        totals = self.rows.human_label.dropna().value_counts()
+        return [(int(c), str(name), str(label), int(n)) for c, name, counts in
+                zip(self.candidates.index, self.candidates.display_name, self.candidates.label_counts)
+                for label, n in counts.items() if n == totals.get(label)]
+
+    @property
     def phrase_candidates(self) -> pd.DataFrame:
         """The open candidates most of whose texts hold a phrase that labeled texts of several classes hold too
         (``shared_phrase``: ``summarize.phrases_across_classes``)."""
@@ -1121,6 +1132,18 @@ def adaptation_note(adaptation: dict) -> str | None:
 # unnamed SNIPS intents into it (helper 104): the researcher reads before merging
 READ_BEFORE_MERGING = ("read each, and merge into it{where} those that are; one unlike its labeled texts may still be "
                        "a new category")
+
+
+def candidates_holding_a_class_note(result, where: str = " on the dashboard") -> str | None:
+    """Names the open candidates holding every labeled row of a class (``Discovery.candidates_holding_a_class``)."""
+    found = result.candidates_holding_a_class
+    if not found:
+        return None
+    shown = listed(found, lambda f: f"cluster {f[0]} ({f[1]}) holds {'the only' if f[3] == 1 else f'all {f[3]}'} "
+                                    f"labeled row{'s' if f[3] != 1 else ''} of {f[2]!r}")
+    return (f"candidates: {shown}. A class labeled far less often than the others falls below the share of labeled "
+            "rows a cluster needs to count as that class's, so its cluster shows as new: if its rows are that class, "
+            f"name the candidate so{where} (its rows then take that class); else those labels may be mistaken")
 
 
 def candidates_behind_note(result, where: str = " on the dashboard") -> str | None:

@@ -656,3 +656,29 @@ def test_the_boilerplate_warning_marks_a_text_read_that_it_cuts_short(demo_resul
         in warning
     short = replace(demo_result, boilerplate={**found, "example_read_as": "Haskell:  Writing\ntext files"}, shared={})
     assert "(one text read as 'Haskell: Writing text files')" in short.boilerplate_warning
+
+
+def test_a_candidate_holding_every_label_of_a_class_labeled_far_less_often_is_named_and_can_take_it():
+    """Helper 111: a class of one labeled row in a table labeled at 30% came back as a candidate new category, its
+    rows given a placeholder name, and nothing said; named with the class's name its rows take that class."""
+    from discovery import DiscoveryConfig, run_discovery
+    from discovery.io import table_from_frame
+    from discovery.result import candidates_holding_a_class_note
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", slice(0, 10), per_intent=60)
+    labels = np.where(np.random.default_rng(0).random(len(frame)) < 0.3, frame.label, "")
+    rare = (frame.label == "age_limit").to_numpy()
+    labels[rare] = ""
+    labels[np.flatnonzero(rare)[0]] = "age_limit"
+    result = run_discovery(table_from_frame(frame.assign(label=labels)), DiscoveryConfig(model="tfidf", make_map=False))
+    held = result.candidates_holding_a_class
+    assert len(held) == 1 and held[0][2:] == ("age_limit", 1)
+    cluster = held[0][0]
+    assert result.clusters.status[cluster] == "candidate" and result.clusters.majority_label[cluster] == "age_limit"
+    note = candidates_holding_a_class_note(result)
+    assert f"cluster {cluster} ({held[0][1]}) holds the only labeled row of 'age_limit'" in note
+    named = name_cluster(result, cluster, "Age_Limit")
+    assert (named.rows.proposed_label[named.rows.cluster_id == cluster] == "age_limit").all()
+    assert named.candidates_holding_a_class == [] and candidates_holding_a_class_note(named) is None
+

@@ -8,7 +8,7 @@ from discovery import dismiss_candidate, merge_clusters, name_cluster, split_clu
 from discovery.cluster import best_is_largest_tried, none_asked_despite_evidence
 from discovery.embed import TFIDF_MODEL
 from discovery.pipeline import hdbscan_size_hides_new, mostly_noise
-from discovery.result import READ_BEFORE_MERGING, candidates_behind_note, name_clash
+from discovery.result import READ_BEFORE_MERGING, candidates_behind_note, candidates_holding_a_class_note, name_clash
 
 st.title("Candidate categories")
 
@@ -280,6 +280,8 @@ with state.guard():
                       else "with fewer 'New categories to look for' (sidebar)."), icon=":material/call_merge:")
     elif behind_note := candidates_behind_note(result, where=""):
         st.info("C" + behind_note[1:] + ".", icon=":material/call_merge:")  # "Candidates: 52 of the 52 lie nearest ..."
+    if holding_note := candidates_holding_a_class_note(result, where=""):
+        st.info("C" + holding_note[1:] + ".", icon=":material/call_merge:")
     at_largest = best_is_largest_tried(estimate) and not result.clustering.get("n_new_clusters_given")
     weak = best_is_largest_tried(estimate, even_capped_by_rows=True) and not result.clustering.get("n_new_clusters_given")
     if weak and result.config.model == TFIDF_MODEL:  # as the CLI says it, whatever the candidates explain
