@@ -232,6 +232,7 @@ def cmd_run(args) -> int:
     from .embed import TFIDF_MODEL
     from .pipeline import (describe_fill_estimate, fill_skipped_reason, hdbscan_size_hides_new, run_discovery,
                            unestimated_accuracy_advice)
+    from .relabel import SPREADSHEET_CELL_LIMIT
     from .result import (adaptation_note, candidates_behind_note, candidates_holding_a_class_note, set_min_confidence,
                          split_cluster)
 
@@ -303,6 +304,11 @@ def cmd_run(args) -> int:
         result = set_min_confidence(result, args.min_confidence)
     files = write_run_files(result, args.out, args.label_next)
     written = files.written
+    cut = sum(len(text) > SPREADSHEET_CELL_LIMIT for text in table.texts)
+    if cut:  # helper 110: nothing said that a spreadsheet would cut them
+        print(f"note: {cut:,} text{'s are' if cut != 1 else ' is'} longer than the {SPREADSHEET_CELL_LIMIT:,} characters a "
+              "spreadsheet keeps in a cell: Excel cuts them in the CSV files (the .parquet and .jsonl hold them whole; "
+              "add-labels takes a cut text back as its row's)", file=sys.stderr)
     if files.moved_aside:
         print(f"warning: {describe_moved_aside(files.moved_aside)}; give the labels typed there (if any) to "
               "add-labels with the data that run read", file=sys.stderr)

@@ -144,6 +144,21 @@ def test_split_flagged_says_what_it_could_not_split_and_copies_of_one_text_are_n
         in done.stdout and "(given)" not in done.stdout
 
 
+def test_a_text_a_spreadsheet_would_cut_is_said(tmp_path):
+    """Helper 110: a 40,005-character text was written to the CSV files without a word that Excel keeps 32,767."""
+    rows = [(f"where is my refund {i}", "refund" if i % 3 == 0 else "") for i in range(30)]
+    rows += [(f"my card {i} is lost", "lost_card" if i % 3 == 0 else "") for i in range(30)]
+    table = tmp_path / "long.csv"
+    pd.DataFrame(rows + [("my card is lost " * 2600, "")], columns=["text", "label"]).to_csv(table, index=False)
+    done = discovery("run", table, "--model", "tfidf", "--quiet", "--out", tmp_path / "long")
+    assert done.returncode == 0, done.stderr
+    assert "note: 1 text is longer than the 32,767 characters a spreadsheet keeps in a cell" in done.stderr
+    shorter = tmp_path / "short.csv"
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(shorter, index=False)
+    assert "characters a spreadsheet keeps" not in discovery("run", shorter, "--model", "tfidf", "--quiet", "--out",
+                                                               tmp_path / "short").stderr
+
+
 def test_label_next_can_be_sized_or_left_out(demo_slice, tmp_path):
     import json
 
