@@ -64,6 +64,8 @@ class LabeledTable:
     earlier_proposals: pd.DataFrame | None = field(default=None, compare=False, repr=False)
     # every label cell the reading respelled (case, spaces, width, leading zeros) -> the spelling kept, as it warned
     label_spellings: dict = field(default_factory=dict, compare=False, repr=False)
+    # the columns a DataFrame's own index was kept as (rows are then identified by position, not by that index)
+    kept_index: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def labeled_in_review(self) -> np.ndarray:
@@ -1207,6 +1209,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
     return LabeledTable(frame=frame, text_column=text_col, label_column=label_col, codec=codec, labels=codes,
                         source_name=name, data_hash=data_hash, warnings=tuple(warnings), origin_column=origin_col,
                         label_origin=origin, earlier_proposals=earlier_proposals, label_spellings=renamed,
+                        kept_index=tuple(kept_index or ()),
                         read_with={"unlabeled_marker": unlabeled_marker, "missing_words_are_labels": not missing_words,
                                    "encoding": None})
 

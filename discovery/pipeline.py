@@ -1171,6 +1171,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     reads one with other column names); a DataFrame's reading warnings (``LabeledTable.warnings``: a label
     ``-1`` read as a class, empty texts, ...) are raised as ``UserWarning``, since no caller holds the table.
 
+    ``progress``: called as ``progress(stage, done, total)`` while the run goes (``progress.TqdmStages()`` draws the
+    CLI's bars, in a notebook too).
     ``embeddings``: precomputed vectors (then nothing is adapted or embedded here);
     ``embeddings_adapted`` says they come from ``fit_embedder``'s adapted model.
     ``language``: the texts' ``table_languages(table, config.random_state)`` when the

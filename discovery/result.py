@@ -20,7 +20,8 @@ from .boilerplate import GIVEN, phrases_of, texts_as_read, unmatched_phrases
 from .cluster import best_of_inits
 from .errors import InputError
 from .embed import TFIDF_MODEL
-from .io import _as_label, contentless_rows, free_column_name, same_text_ids, why_read_as_no_label, with_row_ids
+from .io import (ROW_ID, _as_label, contentless_rows, free_column_name, same_text_ids, why_read_as_no_label,
+                 with_row_ids)
 from .labels import listed, spelling_key
 from .language import LanguageCheck, language_warning, stop_words_for
 from .summarize import (CANDIDATE, KNOWN, MIXED, PHRASE_CLASSES, candidate_name, candidate_rows, document_term_counts,
@@ -904,6 +905,15 @@ class _Decisions:
         _check_read_as_a_label(label, "label", self.result.table.read_with)
         if isinstance(row_ids, (str, bytes)) or not hasattr(row_ids, "__iter__"):
             raise InputError(f"row_ids {row_ids!r} is not a list of row ids; give a list, e.g. [3, 7, 12].")
+        kept = self.result.table.kept_index
+        if kept and isinstance(row_ids, (pd.Index, pd.Series)) and row_ids.name != ROW_ID:
+            # helper 112: a filtered frame's index read as positions labeled 4 of 5 other rows, without a word
+            raise InputError(f"row_ids is a pandas {'Series' if isinstance(row_ids, pd.Series) else 'Index'} of "
+                             "your DataFrame, whose own index the "
+                             f"table kept as column {kept[0]!r}: rows are identified by their position (row_id 0, 1, "
+                             "...), so its values would label other rows. Give result.rows.index[mask] or positions "
+                             f"(a list); to pick rows by your index: np.flatnonzero(result.table.frame[{kept[0]!r}]"
+                             ".isin(your_index)).")
         ids = [_row_id(r) for r in row_ids]
         if not ids:
             raise InputError("no row to label; select or type at least one row id.")
@@ -1098,7 +1108,9 @@ def replay(result: Discovery, decisions) -> Discovery:
     The decisions are checked and recorded one by one, and the new result is built once at the
     end, so replaying many decisions costs about as much as one; the outcome equals applying them
     one at a time with ``apply_decision``. Decisions ``result`` already holds, given first (``replay(decided,
-    decided.decisions)``), are not applied again: a split was made twice, with nothing said.
+    decided.decisions)``), are not applied again: a split was made twice, with nothing said. A list that starts like
+    them but leaves some out (an undo tried on the decided result) is refused: decisions are taken back by replaying
+    onto the result that holds none.
     """
     if decisions is None or isinstance(decisions, (dict, str)):
         raise InputError("replay takes a list of decisions (dicts, as result.decisions holds them); for one decision "
@@ -1107,6 +1119,10 @@ def replay(result: Discovery, decisions) -> Discovery:
     held = list(result.decisions)
     if held and decisions[:len(held)] == held:
         decisions = decisions[len(held):]
+    elif held and decisions and decisions[0] == held[0]:  # helper 112: the last split made again, not taken back
+        raise InputError(f"replay applies decisions on top of the result given, which holds {len(held)} already, and "
+                         "these start like them but leave some out: to take decisions back, replay onto the result "
+                         "run_discovery returned, which holds none (replay(first_result, decided.decisions[:-1]))")
     draft, skipped = _Decisions(result), []
     for decision in decisions:
         try:

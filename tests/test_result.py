@@ -215,6 +215,12 @@ def test_replaying_a_results_own_decisions_onto_it_applies_them_once(demo_result
     assert again.decisions == split.decisions and again.rows.cluster_id.equals(split.rows.cluster_id)
     more = replay(split, [*split.decisions, {"action": "dismiss", "cluster_id": candidate}])
     assert [d["action"] for d in more.decisions] == ["split", "dismiss"]
+    # an undo tried on the decided result split the cluster again (helper 112): refused, saying how to undo
+    with pytest.raises(InputError, match=r"take decisions back, replay onto the result run_discovery returned"):
+        replay(more, more.decisions[:-1])
+    assert replay(demo_result, more.decisions[:-1]).decisions == split.decisions
+    assert [d["action"] for d in replay(split, [{"action": "dismiss", "cluster_id": candidate}]).decisions] == [
+        "split", "dismiss"]  # decisions of its own after those it holds are still applied
 
 
 def test_numpy_numbers_in_the_settings_are_written_as_numbers_and_read_back(demo_result):
@@ -681,4 +687,26 @@ def test_a_candidate_holding_every_label_of_a_class_labeled_far_less_often_is_na
     named = name_cluster(result, cluster, "Age_Limit")
     assert (named.rows.proposed_label[named.rows.cluster_id == cluster] == "age_limit").all()
     assert named.candidates_holding_a_class == [] and candidates_holding_a_class_note(named) is None
+
+
+def test_rows_picked_by_a_dataframes_own_index_are_refused_not_read_as_positions():
+    """Helper 112: on a filtered frame, assign_label(result, df[mask].index, ...) read the index values as row
+    positions and labeled 4 of 5 other rows, without a word; result.rows' own index, and lists, still work."""
+    from discovery import DiscoveryConfig, run_discovery
+    from discovery.io import table_from_frame
+
+    texts = [f"my card {i} was lost" for i in range(20)] + [f"where is refund {i}" for i in range(20)]
+    full = pd.DataFrame({"text": texts, "label": (["lost_card"] + [None] * 3) * 5 + (["refund"] + [None] * 3) * 5})
+    frame = full[full.index % 2 == 0]  # filtered: its index is 0, 2, 4, ...
+    result = run_discovery(table_from_frame(frame), DiscoveryConfig(model="tfidf", make_map=False))
+    picked = frame[frame.text.str.contains("refund 1")].index
+    with pytest.raises(InputError, match=r"pandas Index of your DataFrame, whose own index the table kept as column "
+                                         r"'index'.*would label other rows"):
+        assign_label(result, picked, "refund")
+    by_position = np.flatnonzero(result.table.frame["index"].isin(picked))
+    done = assign_label(result, result.rows.index[by_position], "refund")
+    assert done.rows.text[done.rows.human_label.notna() & result.rows.human_label.isna()].str.contains("refund 1").all()
+    assert assign_label(result, list(by_position), "refund").rows.human_label.equals(done.rows.human_label)
+    plain = run_discovery(table_from_frame(full), DiscoveryConfig(model="tfidf", make_map=False))
+    assert assign_label(plain, full[full.text == "my card 3 was lost"].index, "lost_card").rows.human_label[3] == "lost_card"
 
