@@ -821,11 +821,20 @@ class _Decisions:
         self.cluster_of[np.isin(self.cluster_of, ids)] = target
         members = self.cluster_of == target
         self.centers[target] = normalize(self.result.embeddings[members].mean(0, keepdims=True))[0]
+        # the first merged cluster with a name or a dismissal lends it to a target without either (helper 112: a
+        # named candidate merged as [other, named] lost its name, and its rows the name, by the order of the list)
+        lender = next((c for c in ids if c != target and (c in self.names or c in self.dismissed)), None)
+        lent = (self.names.get(lender), lender in self.dismissed)
         for c in set(ids) - {target}:
             self.clusters.discard(c)
             self.names.pop(c, None)
             self.dismissed.discard(c)
         self.changed.add(target)
+        if lender is not None and target not in self.names and target not in self.dismissed and self._is_candidate(target):
+            if lent[0] is not None:
+                self.names[target] = lent[0]
+            elif lent[1]:
+                self.dismissed.add(target)
         if self.merged is None:
             rows = self.result.rows
             self.merged = rows.merged_class.to_numpy(dtype=object).copy()

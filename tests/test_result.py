@@ -348,6 +348,27 @@ def test_merging_two_candidates_keeps_a_candidate_and_gives_no_class(demo_result
     assert (rows.label_source == "candidate").all() and not merged.from_merge.any()
 
 
+def test_merged_candidates_keep_the_name_or_dismissal_one_of_them_had_whatever_the_order(demo_result):
+    """Helper 112: merge_clusters(named, [other, named_one]) gave an open candidate and its rows no name (the next run
+    carried nothing), and an open candidate merged with a dismissed one stayed open or not by the list's order."""
+    from discovery import labels_for_next_run
+
+    a, b = (int(c) for c in demo_result.candidates.index[:2])
+    named = name_cluster(demo_result, a, "card_abroad")
+    for order in ([a, b], [b, a]):
+        merged = merge_clusters(named, order)
+        kept = merged.clusters.loc[order[0]]
+        assert kept.display_name == "card_abroad" and kept.cluster_status == "named"
+        rows = merged.rows.cluster_id == order[0]
+        assert (merged.rows.proposed_label[rows] == "card_abroad").all()
+        assert labels_for_next_run(merged).named_rows.get("card_abroad", 0) > 0
+    dismissed = dismiss_candidate(demo_result, a)
+    assert [merge_clusters(dismissed, order).clusters.loc[order[0], "cluster_status"] for order in ([a, b], [b, a])] == [
+        "dismissed", "dismissed"]
+    both = name_cluster(name_cluster(demo_result, a, "first_name"), b, "second_name")
+    assert merge_clusters(both, [b, a]).clusters.loc[b, "display_name"] == "second_name"  # the target's own stays
+
+
 def assert_same_result(a, b):
     """Every table, array and setting of two results is identical (values and types)."""
     import numpy as np
