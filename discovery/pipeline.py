@@ -95,6 +95,9 @@ class DiscoveryConfig:
                                  f"{'below 1' if below_one else '1'}" + (" (or None)" if none_ok else "") + ".")
 
         self.resolved_method()
+        for name in ("adapt", "fill_words", "make_map"):  # "no" is a true string: both stayed on (helper 112)
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise InputError(f"DiscoveryConfig({name}={getattr(self, name)!r}): give True or False.")
         whole("random_state", self.random_state, 0)
         if self.random_state >= 2 ** 32:
             raise InputError(f"DiscoveryConfig(random_state={self.random_state}): give a seed below 2**32.")
@@ -627,7 +630,10 @@ def accuracy_at_proposed_shares(held_out: tuple[np.ndarray, np.ndarray] | None, 
 
 
 def describe_fill_estimate(estimate: dict) -> str | None:
-    """``fill_estimate`` in a sentence for the CLI and the Fill-in page; None without an estimate."""
+    """``fill_estimate`` in a sentence for the CLI and the Fill-in page; None without an estimate. A result given
+    instead is read as its ``fill_estimate_now`` (helper 112: a TypeError)."""
+    if isinstance(estimate, Discovery):
+        estimate = estimate.fill_estimate_now
     if not estimate:
         return None
     low, high = estimate["interval_95"]
@@ -1210,6 +1216,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     start = time.perf_counter()
     if embeddings is None:
         embeddings = embedder.transform(texts, progress=lambda d, t: report("embed", d, t))
+    else:
+        embeddings = given_vectors(embeddings, len(table), "embeddings", "the table's rows")
     text_reading = reading_record(embedder, texts, y) if embedder is not None else {}
     unread = unread_rows(read_as_unknown, embeddings) & ~contentless
     if unread.any():
@@ -1319,9 +1327,31 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                                   **({"map": n_classes > 0} if config.make_map else {})})
 
 
+def given_vectors(vectors, n_rows: int | None, name: str, rows: str, width: int | None = None) -> np.ndarray:
+    """``vectors`` a caller gave, as a 2-d float array of ``n_rows`` rows (any number: None) and ``width`` columns
+    (any: None), all finite, or an ``InputError`` naming ``name`` (helper 112: a wrong count, a list of texts or a
+    NaN failed deep inside the fill-in or scikit-learn)."""
+    try:
+        array = np.asarray(vectors)
+        array = array if array.dtype.kind == "f" else array.astype(np.float32)  # float64 kept: the results as before
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: give a 2-d array of numbers, one row of vectors per row of {rows} (texts are "
+                         "embedded by run_discovery, not here).") from None
+    if array.ndim != 2 or (n_rows is not None and len(array) != n_rows) or (width is not None and array.shape[1] != width):
+        raise InputError(f"{name}: an array of shape {array.shape}; give one of "
+                         f"({'any number' if n_rows is None else n_rows}, {'d' if width is None else width}): one "
+                         f"vector per row of {rows}" + (", as wide as the run's" if width is not None else "") + ".")
+    if not np.isfinite(array).all():
+        raise InputError(f"{name}: {int((~np.isfinite(array).all(1)).sum())} rows hold NaN or infinite values; give "
+                         "finite vectors.")
+    return array
+
+
 def assign_to_clusters(discovery: Discovery, X_new: np.ndarray, n_neighbors: int = 15) -> np.ndarray:
     """Cluster ids for new rows (e.g. a test split): a similarity-weighted vote of their
-    ``n_neighbors`` nearest fitted rows, which follows cluster shapes a single center cannot."""
+    ``n_neighbors`` nearest fitted rows, which follows cluster shapes a single center cannot. ``X_new``: their
+    vectors from the run's model (the run embeds no texts here)."""
+    X_new = given_vectors(X_new, None, "X_new", "the new rows", width=discovery.embeddings.shape[1])
     return neighbour_vote(discovery.embeddings, discovery.rows.cluster_id.to_numpy(), X_new, n_neighbors,
                           n_clusters=len(discovery.cluster_centers))
 

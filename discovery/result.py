@@ -709,6 +709,9 @@ class _Decisions:
     """
 
     def __init__(self, result: Discovery):
+        if not isinstance(result, Discovery):  # a DataFrame or a table failed with an AttributeError (helper 112)
+            raise InputError(f"decisions are made on the result of run_discovery, not on a {type(result).__name__}; "
+                             "run run_discovery(table, config) first and give its result.")
         clusters = result.clusters
         self.result = result
         self.clusters = {int(c) for c in clusters.index}

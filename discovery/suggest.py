@@ -47,6 +47,10 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"the number of rows to suggest must be a whole number of at least 1 (got {n!r}).")
+    if per_class is not None and (isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer))
+                                  or per_class < 1):  # 0 gave an empty table without a word (helper 112)
+        raise InputError(f"per_class, the most rows to suggest for one proposed label, must be a whole number of at "
+                         f"least 1, or None for twice an even share (got {per_class!r}).")
     rows = result.rows
     methods = committee(rows)
     open_rows = rows[~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE, CLUSTER])

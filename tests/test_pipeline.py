@@ -1046,3 +1046,36 @@ def test_every_unlabeled_row_as_noise_is_counted_not_read_off_a_rounded_share():
     assert not mostly_noise(clustering)["every"] and not mostly_noise({**clustering, "hdbscan_rows_assigned_from_noise": 0,
                                                                        "hdbscan_share_assigned_from_noise": 0.0}, 0)["every"]
 
+
+def test_wrong_arguments_from_python_are_clear_errors_not_tracebacks_deep_inside():
+    """Helper 112: vectors of the wrong count, texts or NaN given as embeddings, texts given to assign_to_clusters,
+    per_class=0 (an empty table, silently), a result given to describe_fill_estimate, a DataFrame given where a result
+    goes, and adapt="no" (a true string: fine-tuning stayed on) each failed deep inside or did the wrong thing."""
+    from discovery import assign_to_clusters, name_cluster, rows_to_label_next
+    from discovery.io import table_from_frame
+
+    frame = pd.DataFrame({"text": [f"my card {i} was lost" for i in range(20)] + [f"where is refund {i}" for i in range(20)],
+                          "label": (["lost_card"] + [None] * 3) * 5 + (["refund"] + [None] * 3) * 5})
+    table = table_from_frame(frame)
+    config = DiscoveryConfig(model="tfidf", make_map=False)
+    good = np.random.default_rng(0).normal(size=(40, 8))
+    for given, message in ((good[:30], r"shape \(30, 8\); give one of \(40, d\)"),
+                           (frame.text.tolist(), "give a 2-d array of numbers"),
+                           (np.where(np.arange(40)[:, None] == 3, np.nan, good), "1 rows hold NaN")):
+        with pytest.raises(InputError, match=message):
+            run_discovery(table, config, embeddings=given)
+    result = run_discovery(table, config, embeddings=good)
+    assert assign_to_clusters(result, good[:3]).tolist() == result.rows.cluster_id[:3].tolist()
+    for given in (["my card was lost"], good[:, :5]):
+        with pytest.raises(InputError, match="X_new"):
+            assign_to_clusters(result, given)
+    for per_class in (0, -1, "3"):
+        with pytest.raises(InputError, match="per_class"):
+            rows_to_label_next(result, n=5, per_class=per_class)
+    assert describe_fill_estimate(result) == describe_fill_estimate(result.fill_estimate_now)
+    with pytest.raises(InputError, match="not on a DataFrame"):
+        name_cluster(frame, 0, "x")
+    for name in ("adapt", "fill_words", "make_map"):
+        with pytest.raises(InputError, match=f"{name}='no'"):
+            DiscoveryConfig(**{name: "no"}).check()
+
