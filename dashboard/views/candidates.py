@@ -245,12 +245,11 @@ with state.guard():
         if noise["cut_to"]:
             group += f" ('Min cluster size' is at most half the rows: {noise['cut_to']})"
         share = noise["share"] if noise["assigned"] is None else noise["assigned"]
-        every = noise["every"]
         st.warning((f"HDBSCAN found no {group}: the unlabeled rows are one cluster, so no new category can show. "
                     if noise["nothing_dense"] else
-                    f"HDBSCAN found no {group} for " + ("any unlabeled row" if every else f"{share:.0%} of the rows")
+                    f"HDBSCAN found no {group} for " + ("any unlabeled row" if noise["every"] else f"{share:.0%} of the rows")
                     + ": each was put in its nearest cluster with its confidence halved, so "
-                    + ("no new category can show. " if every else "few new categories can show. "))
+                    + ("no new category can show. " if noise["every"] else "few new categories can show. "))
                    + ("Lower 'Min cluster size' in the sidebar (0 sets it automatically"
                       + (f": {noise['automatic']} for this table" if noise["automatic"] else "") + ") and run again."
                       if noise["smaller_helps"] else "Use seeded k-means (the default method) and run again."),
