@@ -183,6 +183,28 @@ def test_one_unlabeled_row_beyond_its_labels_is_no_hidden_category():
     assert may_hide_new_category(summary).tolist() == [False, True, True]
 
 
+def test_with_a_label_or_two_a_class_only_unlikely_few_labels_flag_a_cluster():
+    """Helper 114: on a catalogue of 360 near-duplicate groups, 1-2 labeled each and no unnamed group, 136 clusters
+    were flagged (130 of them the single-label classes: one label against two is chance), and --split-flagged made
+    135 fake candidates. With a median under three labels a class, a cluster is flagged only when so few labels are
+    unlikely (binomial, 5%) at the typical share: one label on 40 rows still is; with more labels nothing changes."""
+    import pandas as pd
+
+    from discovery.summarize import may_hide_new_category, unlabeled_beyond_labels
+
+    sizes = [3] * 31 + [3] * 29 + [40]
+    n_labeled = [2] * 31 + [1] * 29 + [1]
+    summary = pd.DataFrame({"status": "known", "size": sizes, "n_labeled": n_labeled,
+                            "unlabeled_beyond_labels": unlabeled_beyond_labels(sizes, n_labeled)})
+    assert (summary.unlabeled_beyond_labels[31:60] >= 2).all()  # what flagged the single-label classes
+    assert np.flatnonzero(may_hide_new_category(summary)).tolist() == [60]
+    many = [4 * n for n in n_labeled]  # four times the labels on the same shapes: the rule as it was
+    summary = pd.DataFrame({"status": "known", "size": [4 * s for s in sizes], "n_labeled": many,
+                            "unlabeled_beyond_labels": unlabeled_beyond_labels([4 * s for s in sizes], many)})
+    beyond, unlabeled = summary.unlabeled_beyond_labels, summary["size"] - summary.n_labeled
+    assert may_hide_new_category(summary).tolist() == ((beyond >= 2) & (beyond >= 0.3 * unlabeled)).tolist()
+
+
 CHINESE_BANK_QUESTIONS = {  # customers of a bank, three intents as BANKING77 has them
     "card_arrival": ["我的银行卡还没有收到", "新银行卡什么时候能寄到", "银行卡寄出多久能收到", "我申请的银行卡一直没有收到",
                      "请问我的新卡寄到哪里了", "银行卡邮寄需要几天"],
