@@ -680,8 +680,12 @@ def new_clusters_note(clustering: dict, candidates_explained: bool = False, word
     model reads English only and many texts are in other languages (``Discovery.language_warning``), so the fit
     says little of the count either."""
     from .cluster import best_is_largest_tried
+    from .pipeline import FEW_LABELS_CAVEAT, few_labels_to_judge
 
     note = _estimate_note(clustering)
+    few = few_labels_to_judge(clustering)
+    if note and few is not None:
+        note += f"; {FEW_LABELS_CAVEAT.format(median=few)}: --new-clusters N asks for the number you expect"
     empty = clustering.get("empty_new_clusters", 0)
     if note and empty:  # k-means can leave a cluster without rows; the tables list only the others
         note += f"; {empty} of them ended with no rows and are not listed"

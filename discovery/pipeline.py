@@ -30,7 +30,7 @@ from .labels import median_labels_per_class
 from .language import LanguageCheck, check_languages, stop_words_for
 from .reduce import LabelAwareUMAP
 from .result import Discovery, build_rows
-from .summarize import candidate_rows, document_term_counts, summarize_clusters
+from .summarize import FEW_LABELS_A_CLASS, candidate_rows, document_term_counts, summarize_clusters
 
 METHODS = ("auto", "seeded-kmeans", "hdbscan")
 STAGES = ("adapt", "embed", "cluster", "fill", "check", "summarize", "map")
@@ -869,6 +869,23 @@ def hdbscan_size_hides_new(clustering: dict) -> tuple[int, int] | None:
     return int(asked if asked is not None else size), int(automatic)
 
 
+FEW_LABELS_CAVEAT = ("with a median of {median:g} labeled rows a class the run cannot tell rows outside the named "
+                     "classes from their own (a class's labels are too few to show how far it spreads), so unnamed "
+                     "categories may sit inside named ones")
+
+
+def few_labels_to_judge(clustering: dict) -> float | None:
+    """The median labeled rows a class when the number of new clusters was estimated on under
+    ``FEW_LABELS_A_CLASS`` of them, else None. A class's labels then show nothing of its spread (with two, the
+    centroid left out of one is the other row), so ``share_outside_known_classes`` read 0.0 and no unnamed class
+    could raise the count: helper 114's 42 unnamed classes of 126, 2 labels each, got 1 candidate, nothing said."""
+    median = clustering.get("median_labels_per_class")
+    if median is None or median >= FEW_LABELS_A_CLASS or clustering.get("n_new_clusters_given") or \
+            not clustering.get("estimate"):
+        return None
+    return median
+
+
 def mostly_noise(clustering: dict, unlabeled_rows: int | None = None) -> dict | None:
     """When HDBSCAN found no dense group for most rows even at the smallest ``min_samples`` (they were put in
     their nearest cluster with halved confidence, and few new categories could show): the noise ``share``, the
@@ -1273,6 +1290,9 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     clustering = dict(cluster_report(clusterer, config),
                       rows_moved_to_fill_in_class=moved_to_fill_in_class,
                       empty_new_clusters=max(0, int(clusterer.n_new_clusters_) - len(held)))
+    if (y >= 0).any():  # how far the labels show each class's spread (``few_labels_to_judge``)
+        counts = np.bincount(y[y >= 0])
+        clustering["median_labels_per_class"] = float(np.median(counts[counts > 0]))
     if "hdbscan_noise_share" in clustering:
         # as seeded k-means records it: the evidence of rows no named class holds
         clustering["outside_share"] = round(share_outside_known_classes(

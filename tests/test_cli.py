@@ -159,6 +159,27 @@ def test_a_text_a_spreadsheet_would_cut_is_said(tmp_path):
                                                                tmp_path / "short").stderr
 
 
+def test_a_count_of_new_clusters_estimated_on_a_label_or_two_a_class_says_it_cannot_judge(tmp_path):
+    """Helper 114: with 2 labels a class the labels show nothing of a class's spread (outside_share read 0.0), and 42
+    unnamed classes of 126 got one candidate with nothing said; with more labels a class the note is not given."""
+    from shared_paths import intent_rows
+
+    frame = intent_rows("banking", slice(0, 24), per_intent=20)
+    named = sorted(frame.label.unique())[:16]
+    for per_class, name in ((2, "few"), (6, "more")):
+        labels = frame.label.where(frame.label.isin(named) & (frame.groupby("label").cumcount() < per_class))
+        frame.assign(label=labels).to_csv(tmp_path / f"{name}.csv", index=False)
+        done = discovery("run", tmp_path / f"{name}.csv", "--model", "tfidf", "--quiet", "--out", tmp_path / name)
+        assert done.returncode == 0, done.stderr
+        manifest = json.loads((tmp_path / name / "manifest.json").read_text())
+        assert manifest["clustering"]["median_labels_per_class"] == per_class
+        said = f"with a median of {per_class} labeled rows a class the run cannot tell rows outside the named classes"
+        assert (said in done.stdout) == (name == "few")
+    given = discovery("run", tmp_path / "few.csv", "--model", "tfidf", "--new-clusters", "8", "--quiet", "--out",
+                      tmp_path / "given")
+    assert "cannot tell rows outside" not in given.stdout  # a count given is the researcher's
+
+
 def test_label_next_can_be_sized_or_left_out(demo_slice, tmp_path):
     import json
 

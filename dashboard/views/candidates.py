@@ -7,7 +7,7 @@ from dashboard import state
 from discovery import dismiss_candidate, merge_clusters, name_cluster, split_cluster
 from discovery.cluster import best_is_largest_tried, none_asked_despite_evidence
 from discovery.embed import TFIDF_MODEL
-from discovery.pipeline import hdbscan_size_hides_new, mostly_noise
+from discovery.pipeline import FEW_LABELS_CAVEAT, few_labels_to_judge, hdbscan_size_hides_new, mostly_noise
 from discovery.result import READ_BEFORE_MERGING, candidates_behind_note, candidates_holding_a_class_note, name_clash
 
 st.title("Candidate categories")
@@ -226,6 +226,11 @@ with state.guard():
         st.warning(f"No new cluster, as asked, though {result.clustering['outside_share']:.0%} of the unlabeled rows lie outside every named class, "
                    "a sign of categories nobody named: those rows were put in named classes. Empty 'New categories to "
                    "look for' in the sidebar (the tool then estimates it) and run again.", icon=":material/tune:")
+    if (few := few_labels_to_judge(result.clustering)) is not None:
+        caveat = FEW_LABELS_CAVEAT.format(median=few).replace(" the run ", " the tool ")
+        st.warning(caveat[0].upper() + caveat[1:]
+                   + ": set 'New categories to look for' in the sidebar to the number you expect and run again.",
+                   icon=":material/tune:")
     if estimate and estimate.get("kept_preferred"):
         low, high = estimate["plausible"]
         st.info(f"Kept {estimate['n_new']} new clusters: the previous run's count, less any candidate you named (or labeled every row of) there "
