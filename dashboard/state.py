@@ -1115,9 +1115,11 @@ def show_notice() -> None:
     message = st.session_state.pop("flash", None)
     if message:
         st.success(plain(message))
+        st.toast(plain(message), icon=":material/check:")  # the page's top is out of view after a decision far down
     note = st.session_state.pop("flash_note", None)
     if note:
         st.info(plain(note))
+        st.toast(plain(note), icon=":material/info:")
 
 
 def undo_last(shown: dict | None) -> str:

@@ -119,8 +119,9 @@ def show_candidate(result, rank: int, cluster_id: int, phrase_note: str | None =
     into = class_cluster(result, c.nearest_known_label) if pd.notna(c.known_fit) else None
     with st.container(border=True):
         few = int(c.distinct_texts) < int(c["size"]) / 2  # mostly repeats: "no comment", "ok", a form reply
-        st.markdown(f"**#{rank} · cluster {cluster_id}** · {int(c['size']):,} rows"
-                    + (f" · only {int(c.distinct_texts):,} distinct texts" if few else "") + f" · cohesion {c.cohesion:.2f}")
+        st.markdown(f"##### #{rank} · cluster {cluster_id}")  # a heading: screen readers jump between candidates
+        st.markdown(f"{int(c['size']):,} rows" + (f" · only {int(c.distinct_texts):,} distinct texts" if few else "")
+                    + f" · cohesion {c.cohesion:.2f}")
         fit = (f"\nnamed classes explain about {c.known_fit:.0%} of its rows (closest: {c.nearest_known_label})"
                if pd.notna(c.known_fit) else "")
         st.text(f"proposed name: {c.display_name}\nkeywords: {', '.join(c.keywords) or '(none)'}{fit}")
@@ -130,11 +131,12 @@ def show_candidate(result, rank: int, cluster_id: int, phrase_note: str | None =
         st.dataframe(rows.loc[examples, ["text"]], width="stretch")
         state.show_full_texts(rows.loc[examples, "text"])
         if into is not None:
-            st.button(state.plain(f"Merge into {c.nearest_known_label}"), key=f"cand_merge_into_{cluster_id}",
+            st.button(state.plain(f"Merge cluster {cluster_id} into {c.nearest_known_label}"),
+                      key=f"cand_merge_into_{cluster_id}",
                       on_click=merge_into, args=(cluster_id, into),
                       help="Not new: these rows belong to that named class (its cluster takes them, with its label)")
         left, mid, right, last = st.columns([4, 2, 2, 2], vertical_alignment="bottom")
-        left.text_input("Name this category", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
+        left.text_input(f"Name cluster {cluster_id}", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
         mid.button("Name", key=f"cand_name_btn_{cluster_id}", type="primary", width="stretch", on_click=name_one,
                    args=(cluster_id,))
         right.button("Dismiss", key=f"cand_dismiss_{cluster_id}", width="stretch", on_click=dismiss_one,
@@ -194,7 +196,9 @@ def show_merge(result) -> None:
     ids = result.clusters.cluster_id.tolist()
     chosen = st.multiselect("Clusters to merge (the first keeps its id)", ids, format_func=lambda c: f"{c} · {names.get(c)}",
                             key="merge_ids")
-    st.button("Merge", key="merge_btn", disabled=len(chosen) < 2, on_click=merge)
+    # typed ids match loosely ("66" picked nine clusters with Enter): the button says how many it merges (helper 113)
+    st.button(f"Merge {len(chosen)} clusters into {chosen[0]}" if len(chosen) >= 2 else "Merge", key="merge_btn",
+              disabled=len(chosen) < 2, on_click=merge)
 
 
 with state.guard():

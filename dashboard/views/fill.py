@@ -120,7 +120,7 @@ def show_label_next(result) -> None:
                  column_config={"text": st.column_config.TextColumn(width=240)})  # 240 px: the proposed label in view at 1,024 px
     state.show_full_texts(suggested.text)
     with st.form("label_next", clear_on_submit=False):
-        st.selectbox("Row", suggested.index.tolist(), key="next_row",
+        st.selectbox("Row to label", suggested.index.tolist(), key="next_row",
                      format_func=lambda row_id: f"{row_id}: {suggested.text[row_id][:90]}")
         st.text_input("Its label", key="next_label", placeholder="e.g. " + str(suggested.proposed_label.iloc[0]))
         st.form_submit_button("Label this row", type="primary", on_click=label_next_row)
@@ -156,7 +156,7 @@ def show_labels_to_check(result) -> None:
     st.dataframe(doubts, width="stretch", height=min(420, 38 + 35 * len(doubts)), key="check_table",
                  column_config={name: st.column_config.ProgressColumn(format="%.2f", min_value=0.0, max_value=1.0)
                                 for name in ("label_probability", "suggested_probability")})
-    row_id = st.selectbox("Row", doubts.index.tolist(), key="check_row",
+    row_id = st.selectbox("Row to check", doubts.index.tolist(), key="check_row",
                           format_func=lambda r: f"{r}: {doubts.text[r][:90]}")
     row = doubts.loc[row_id]
     st.markdown(state.plain(" ".join(str(row.text).split())))  # the text whole: its label is the question
