@@ -338,8 +338,8 @@ def cmd_run(args) -> int:
         open_proposals = int(result.decided_by_threshold.sum())
         sure = int((result.decided_by_threshold & result.accepted).sum())
         print(f"--min-confidence {args.min_confidence:g}: {sure:,} of {open_proposals:,} proposals accepted (the "
-              "accepted column; human labels and clusters you named are whatever it is, an open candidate's rows and "
-              "texts without words never are)")
+              "accepted column; human labels and clusters you named are accepted whatever the threshold, an open "
+              "candidate's rows and texts without words never are)")
     if split:
         new = [d["new_cluster_id"] for d in result.decisions if d["action"] == "split"]
         print(f"split {len(split)} flagged cluster{'s' if len(split) != 1 else ''}"
@@ -685,7 +685,7 @@ def new_clusters_note(clustering: dict, candidates_explained: bool = False, word
     note = _estimate_note(clustering)
     few = few_labels_to_judge(clustering)
     if note and few is not None:
-        note += f"; {FEW_LABELS_CAVEAT.format(median=few)}: --new-clusters N asks for the number you expect"
+        note += f"; {FEW_LABELS_CAVEAT.format(median=few, who='the run')}: --new-clusters N asks for the number you expect"
     empty = clustering.get("empty_new_clusters", 0)
     if note and empty:  # k-means can leave a cluster without rows; the tables list only the others
         note += f"; {empty} of them ended with no rows and are not listed"
@@ -742,7 +742,7 @@ def noise_note(result) -> str | None:
     than ``--noise-budget`` allows at every ``min_samples`` it tried."""
     from .pipeline import mostly_noise
 
-    noise = mostly_noise(result.clustering, int(result.rows.human_label.isna().sum()))
+    noise = mostly_noise(result.clustering)
     if noise is None:
         if result.clustering.get("hdbscan_noise_budget_met") is False:
             return (f"hdbscan left {result.clustering['hdbscan_noise_share']:.1%} of the rows as noise, above "

@@ -1134,7 +1134,7 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
         if combined:
             shown = listed(combined, lambda found: f"{found[0]!r} ({found[1]} rows" + (
                 f": {' and '.join(repr(part) for part in found[2])})" if found[2] else ")"))
-            warnings.append(f"{name}: {shown} in {label_col!r} look like several labels in one cell. The tool gives "
+            warnings.append(f"{name}: {shown} in {label_col!r} look like lists or several labels in one cell. The tool gives "
                             "each row one label, so each combination or list is read as a class of its own, apart "
                             "from the labels it holds: keep one label a row (the main one), or, for multi-label data, "
                             "run once per label on a column holding that label or blank.")

@@ -869,7 +869,7 @@ def hdbscan_size_hides_new(clustering: dict) -> tuple[int, int] | None:
     return int(asked if asked is not None else size), int(automatic)
 
 
-FEW_LABELS_CAVEAT = ("with a median of {median:g} labeled rows a class the run cannot tell rows outside the named "
+FEW_LABELS_CAVEAT = ("with a median of {median:g} labeled rows a class {who} cannot tell rows outside the named "
                      "classes from their own (a class's labels are too few to show how far it spreads), so unnamed "
                      "categories may sit inside named ones")
 
@@ -886,11 +886,11 @@ def few_labels_to_judge(clustering: dict) -> float | None:
     return median
 
 
-def mostly_noise(clustering: dict, unlabeled_rows: int | None = None) -> dict | None:
+def mostly_noise(clustering: dict) -> dict | None:
     """When HDBSCAN found no dense group for most rows even at the smallest ``min_samples`` (they were put in
     their nearest cluster with halved confidence, and few new categories could show): the noise ``share``, the
     share of rows ``assigned`` from noise (labeled rows stay in their class; None in runs recorded before it was),
-    ``every``: whether that is every one of the ``unlabeled_rows`` (so no new category can show; counted, as the
+    ``every``: whether that is every row the run read unlabeled (so no new category can show; counted, as the
     rounded share read 72% for every one of 72.23%: helper 111),
     ``nothing_dense``: no group at all, the unlabeled rows are one cluster,
     the ``size`` it was given (None in runs recorded before it was), whether a smaller size could help
@@ -902,10 +902,10 @@ def mostly_noise(clustering: dict, unlabeled_rows: int | None = None) -> dict | 
     size, automatic = clustering.get("hdbscan_min_cluster_size"), clustering.get("hdbscan_automatic_min_cluster_size")
     asked = clustering.get("hdbscan_min_cluster_size_asked")
     assigned = clustering.get("hdbscan_share_assigned_from_noise")
-    assigned_rows = clustering.get("hdbscan_rows_assigned_from_noise")  # a share in runs recorded before the count
+    unlabeled = clustering.get("hdbscan_unlabeled_rows", 0)
     return {"share": float(share), "size": size, "automatic": automatic,
             "assigned": None if assigned is None else float(assigned),
-            "every": assigned is not None and unlabeled_rows is not None and (assigned_rows or 0) >= unlabeled_rows > 0,
+            "every": clustering.get("hdbscan_rows_assigned_from_noise", 0) >= unlabeled > 0,
             "nothing_dense": bool(clustering.get("hdbscan_nothing_dense")),
             "smaller_helps": size is None or automatic is None or size > automatic,
             "cut_to": size if asked is not None and size is not None and asked > size else None}
@@ -1299,6 +1299,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
             embeddings, trained, OUTSIDE_QUANTILE["adapted" if adapted else "not adapted"]), 6)
         # the rows marked assigned_from_noise, as the files mark them
         clustering["hdbscan_rows_assigned_from_noise"] = int(np.sum(noise))
+        clustering["hdbscan_unlabeled_rows"] = int(np.sum(y < 0))  # as the run read them (hand labels come later)
         clustering["hdbscan_share_assigned_from_noise"] = round(float(np.mean(noise)), 4)
     report("fill", 1, 1)
     timings["fill"] = time.perf_counter() - start
@@ -1351,11 +1352,13 @@ def given_vectors(vectors, n_rows: int | None, name: str, rows: str, width: int 
     """``vectors`` a caller gave, as a 2-d float array of ``n_rows`` rows (any number: None) and ``width`` columns
     (any: None), all finite, or an ``InputError`` naming ``name`` (helper 112: a wrong count, a list of texts or a
     NaN failed deep inside the fill-in or scikit-learn)."""
+    if hasattr(vectors, "toarray"):  # scipy's sparse matrices
+        raise InputError(f"{name}: a sparse matrix; give a dense array (its .toarray()), one vector per row of {rows}.")
     try:
         array = np.asarray(vectors)
         array = array if array.dtype.kind == "f" else array.astype(np.float32)  # float64 kept: the results as before
     except (TypeError, ValueError):
-        raise InputError(f"{name}: give a 2-d array of numbers, one row of vectors per row of {rows} (texts are "
+        raise InputError(f"{name}: give a 2-d array of numbers, one vector per row of {rows} (texts are "
                          "embedded by run_discovery, not here).") from None
     if array.ndim != 2 or (n_rows is not None and len(array) != n_rows) or (width is not None and array.shape[1] != width):
         raise InputError(f"{name}: an array of shape {array.shape}; give one of "

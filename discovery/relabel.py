@@ -32,6 +32,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -396,7 +397,7 @@ def _with_labels(table, labels: np.ndarray, origin: np.ndarray, assigned_rows: i
 READ_AS_MISSING = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
                              "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
 SPREADSHEET_CELL_LIMIT = 32_767  # Excel keeps at most this many characters of a cell
-_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)$")  # no exponent: 1e3 is no spreadsheet's 1000
 
 
 def _same_text(text: str, copy: str) -> bool:
@@ -411,9 +412,10 @@ def _same_text(text: str, copy: str) -> bool:
         return True
     if not copy.strip():
         return text.strip() in READ_AS_MISSING
-    if len(copy) == SPREADSHEET_CELL_LIMIT:
+    if SPREADSHEET_CELL_LIMIT in (len(copy), len(copy.encode("utf-16-le")) // 2):  # Excel counts UTF-16 units
         return text.startswith(copy)
-    return bool(_NUMBER.match(text.strip()) and _NUMBER.match(copy.strip())) and float(text) == float(copy)
+    # exact, as decimals: 12345678901234567 and ...568 are one float (review 115)
+    return bool(_NUMBER.match(text.strip()) and _NUMBER.match(copy.strip())) and Decimal(text) == Decimal(copy)
 
 
 def add_labels(table, labeled, source_name: str | None = None,

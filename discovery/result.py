@@ -254,10 +254,13 @@ class Discovery:
         of a named class. A class labeled far less often than the others falls below the labeled share a cluster
         needs to count as known: helper 111's class of one labeled row in a table labeled at 26% came back as a
         candidate new category, its 56 unlabeled rows given a placeholder name."""
-        totals = self.rows.human_label.dropna().value_counts()
-        return [(int(c), str(name), str(label), int(n)) for c, name, counts in
-                zip(self.candidates.index, self.candidates.display_name, self.candidates.label_counts)
-                for label, n in counts.items() if n == totals.get(label)]
+        labeled = self.rows[self.rows.human_label.notna()]  # as labeled now: hand labels count (review 115)
+        totals = labeled.human_label.value_counts()
+        inside = labeled.groupby(["cluster_id", "human_label"]).size()
+        return [(int(c), str(name), str(label), int(n)) for c, name in
+                zip(self.candidates.index, self.candidates.display_name)
+                for label, n in (inside.loc[c].items() if c in inside.index.get_level_values(0) else ())
+                if n == totals[label]]
 
     @property
     def phrase_candidates(self) -> pd.DataFrame:
@@ -826,8 +829,11 @@ class _Decisions:
         self.centers[target] = normalize(self.result.embeddings[members].mean(0, keepdims=True))[0]
         # the first merged cluster with a name or a dismissal lends it to a target without either (helper 112: a
         # named candidate merged as [other, named] lost its name, and its rows the name, by the order of the list)
-        lender = next((c for c in ids if c != target and (c in self.names or c in self.dismissed)), None)
-        lent = (self.names.get(lender), lender in self.dismissed)
+        # a name first (a name given and then dismissed is a dismissal), whatever the order of the list (review 115)
+        others = [c for c in ids if c != target]
+        lender = next((c for c in others if c in self.names and c not in self.dismissed),
+                      next((c for c in others if c in self.dismissed), None))
+        lent = (None if lender in self.dismissed else self.names.get(lender), lender in self.dismissed)
         for c in set(ids) - {target}:
             self.clusters.discard(c)
             self.names.pop(c, None)
@@ -917,16 +923,17 @@ class _Decisions:
         _check_read_as_a_label(label, "label", self.result.table.read_with)
         if isinstance(row_ids, (str, bytes)) or not hasattr(row_ids, "__iter__"):
             raise InputError(f"row_ids {row_ids!r} is not a list of row ids; give a list, e.g. [3, 7, 12].")
+        ids = [_row_id(r) for r in row_ids]
         kept = self.result.table.kept_index
         if kept and isinstance(row_ids, (pd.Index, pd.Series)) and row_ids.name != ROW_ID:
             # helper 112: a filtered frame's index read as positions labeled 4 of 5 other rows, without a word
-            raise InputError(f"row_ids is a pandas {'Series' if isinstance(row_ids, pd.Series) else 'Index'} of "
-                             "your DataFrame, whose own index the "
-                             f"table kept as column {kept[0]!r}: rows are identified by their position (row_id 0, 1, "
-                             "...), so its values would label other rows. Give result.rows.index[mask] or positions "
-                             f"(a list); to pick rows by your index: np.flatnonzero(result.table.frame[{kept[0]!r}]"
-                             ".isin(your_index)).")
-        ids = [_row_id(r) for r in row_ids]
+            own = self.result.table.frame[kept[0]]
+            meant = np.flatnonzero(own.isin(ids).to_numpy())
+            if own.isin(ids).sum() >= len(set(ids)) and sorted(set(ids)) != meant.tolist():
+                raise InputError(f"row_ids holds values of your DataFrame's own index, which the table kept as column "
+                                 f"{kept[0]!r}: rows are identified by their position (row_id 0, 1, ...), so they "
+                                 "would label other rows. Give result.rows.index[mask] or positions (a list); to pick "
+                                 f"rows by your index: np.flatnonzero(result.table.frame[{kept[0]!r}].isin(your_index)).")
         if not ids:
             raise InputError("no row to label; select or type at least one row id.")
         positions = self.result.rows.index.get_indexer(ids)

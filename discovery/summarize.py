@@ -179,7 +179,7 @@ def cluster_status(n_labeled: int, size: int, purity: float, labeled_share_overa
 
 HIDDEN_CATEGORY_SHARE = 0.3  # share of a labeled cluster's unlabeled rows beyond its labels that flags it
 HIDDEN_CATEGORY_MIN_ROWS = 2  # and at least this many rows (one row is no category, and splitting needs two)
-FEW_LABELS_A_CLASS = 3  # under this median of labeled rows a class, a cluster's labeled share is mostly chance
+FEW_LABELS_A_CLASS = 3  # under this median of labeled rows a class (or a labeled cluster), labeled shares are chance
 HIDDEN_CATEGORY_SIGNIFICANCE = 0.05  # then its labels must be this unlikely few at the typical share to flag it
 
 

@@ -383,6 +383,8 @@ def test_hdbscans_min_cluster_size_can_be_set(demo_slice, tmp_path):
     marked = pd.read_csv(tmp_path / "huge" / "proposed_labels.csv", encoding="utf-8-sig").assigned_from_noise
     assert 0.5 < clustering["hdbscan_share_assigned_from_noise"] == round(marked.mean(), 4) < 1.0
     assert clustering["hdbscan_rows_assigned_from_noise"] == marked.sum()  # a count, as its name says (helper 100)
+    assert clustering["hdbscan_unlabeled_rows"] == int(pd.read_csv(tmp_path / "huge" / "proposed_labels.csv",
+                                                                   encoding="utf-8-sig").label.isna().sum())
     proposed = pd.read_csv(tmp_path / "huge" / "proposed_labels.csv", encoding="utf-8-sig")
     every = int(marked.sum()) == int(proposed.label.isna().sum())  # every unlabeled row: none can show (helper 107)
     assert "warning: hdbscan found no group of 300 or more close rows (--min-cluster-size is at most half the rows: " \

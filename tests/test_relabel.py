@@ -189,7 +189,7 @@ def test_labels_typed_into_a_file_pandas_or_a_spreadsheet_saved_again_are_added(
     assert typed.texts[:2] == ["", ""]
     carried = add_labels(data, typed)
     assert carried.frame.label.tolist() == ["no_answer", "no_answer", "code", "declined", "lost_card", "pin_blocked"]
-    for row, text in ((4, ""), (5, "pin"), (2, "8")):
+    for row, text in ((4, ""), (5, "pin"), (2, "8"), (2, "7e0")):
         other = resaved.copy()
         other.loc[row, "text"] = text
         with pytest.raises(InputError, match=f"row {row} holds another text"):

@@ -367,6 +367,13 @@ def test_merged_candidates_keep_the_name_or_dismissal_one_of_them_had_whatever_t
         "dismissed", "dismissed"]
     both = name_cluster(name_cluster(demo_result, a, "first_name"), b, "second_name")
     assert merge_clusters(both, [b, a]).clusters.loc[b, "display_name"] == "second_name"  # the target's own stays
+    # a name given and then dismissed is a dismissal; a name goes before a dismissal, whatever the order (review 115)
+    c = int(demo_result.candidates.index[2])
+    taken_back = dismiss_candidate(name_cluster(demo_result, a, "first_name"), a)
+    assert merge_clusters(taken_back, [b, a]).clusters.loc[b, "cluster_status"] == "dismissed"
+    mixed = dismiss_candidate(name_cluster(demo_result, a, "card_abroad"), b)
+    for order in ([c, b, a], [c, a, b]):
+        assert merge_clusters(mixed, order).clusters.loc[c, "display_name"] == "card_abroad"
 
 
 def assert_same_result(a, b):
@@ -705,6 +712,9 @@ def test_a_candidate_holding_every_label_of_a_class_labeled_far_less_often_is_na
     assert result.clusters.status[cluster] == "candidate" and result.clusters.majority_label[cluster] == "age_limit"
     note = candidates_holding_a_class_note(result)
     assert f"cluster {cluster} ({held[0][1]}) holds the only labeled row of 'age_limit'" in note
+    inside = result.rows.index[(result.rows.cluster_id == cluster) & result.rows.human_label.isna()][:1]
+    by_hand = assign_label(result, inside.tolist(), "age_limit")  # counted as labeled now (review 115)
+    assert by_hand.candidates_holding_a_class == [(cluster, held[0][1], "age_limit", 2)]
     named = name_cluster(result, cluster, "Age_Limit")
     assert (named.rows.proposed_label[named.rows.cluster_id == cluster] == "age_limit").all()
     assert named.candidates_holding_a_class == [] and candidates_holding_a_class_note(named) is None
@@ -721,13 +731,15 @@ def test_rows_picked_by_a_dataframes_own_index_are_refused_not_read_as_positions
     frame = full[full.index % 2 == 0]  # filtered: its index is 0, 2, 4, ...
     result = run_discovery(table_from_frame(frame), DiscoveryConfig(model="tfidf", make_map=False))
     picked = frame[frame.text.str.contains("refund 1")].index
-    with pytest.raises(InputError, match=r"pandas Index of your DataFrame, whose own index the table kept as column "
-                                         r"'index'.*would label other rows"):
+    with pytest.raises(InputError, match=r"row_ids holds values of your DataFrame's own index, which the table kept "
+                                         r"as column 'index'.*would label other rows"):
         assign_label(result, picked, "refund")
     by_position = np.flatnonzero(result.table.frame["index"].isin(picked))
     done = assign_label(result, result.rows.index[by_position], "refund")
     assert done.rows.text[done.rows.human_label.notna() & result.rows.human_label.isna()].str.contains("refund 1").all()
     assert assign_label(result, list(by_position), "refund").rows.human_label.equals(done.rows.human_label)
+    positions = result.labeled_table().index[by_position]  # positions, though not named row_id (review 115)
+    assert assign_label(result, positions, "refund").rows.human_label.equals(done.rows.human_label)
     plain = run_discovery(table_from_frame(full), DiscoveryConfig(model="tfidf", make_map=False))
     assert assign_label(plain, full[full.text == "my card 3 was lost"].index, "lost_card").rows.human_label[3] == "lost_card"
 

@@ -231,7 +231,7 @@ with state.guard():
                    "a sign of categories nobody named: those rows were put in named classes. Empty 'New categories to "
                    "look for' in the sidebar (the tool then estimates it) and run again.", icon=":material/tune:")
     if (few := few_labels_to_judge(result.clustering)) is not None:
-        caveat = FEW_LABELS_CAVEAT.format(median=few).replace(" the run ", " the tool ")
+        caveat = FEW_LABELS_CAVEAT.format(median=few, who="the tool")
         st.warning(caveat[0].upper() + caveat[1:]
                    + ": set 'New categories to look for' in the sidebar to the number you expect and run again.",
                    icon=":material/tune:")
@@ -248,7 +248,7 @@ with state.guard():
                 "in the sidebar and run again. Asking for more than you expect finds more of the categories nobody "
                 "named" + (": the extra candidates the named classes explain come last here, each with a button to "
                            "merge it into its closest class." if result.fill_method else "."), icon=":material/tune:")
-    noise = mostly_noise(result.clustering, int(result.rows.human_label.isna().sum()))
+    noise = mostly_noise(result.clustering)
     if noise:
         group = f"group of {noise['size']} or more close texts" if noise["size"] else "dense group"
         if noise["cut_to"]:

@@ -70,6 +70,9 @@ def show_by_class(by_class: dict) -> None:
 def apply_threshold() -> None:
     """The button's callback: applied before the page is drawn again."""
     threshold = float(st.session_state["fill_threshold"])
+    if abs(threshold - state.get_result().min_confidence) < 1e-9:
+        state.notify(f"The threshold is {threshold:.2f} already.")
+        return
     state.decide_now(lambda r: set_min_confidence(r, threshold), f"Threshold set to {threshold:.2f}.")
 
 
@@ -87,8 +90,10 @@ def show_threshold(result) -> None:
                f"({accepted / max(len(proposed), 1):.1%}); currently applied: {result.min_confidence:.2f}."
                + (f" The {waiting:,} rows of open candidates are not accepted until you name them (Candidates page)."
                   if waiting else ""))
-    st.button("Apply threshold", key="fill_apply", disabled=abs(threshold - result.min_confidence) < 1e-9,
-              on_click=apply_threshold)
+    # never drawn disabled: moved by the arrow keys, the slider's last value can reach the server after the button
+    # was drawn for the one before, and Enter on it then did nothing (2 times in 4: helper 113); a click sends the
+    # slider's value with it
+    st.button("Apply threshold", key="fill_apply", on_click=apply_threshold)
     st.plotly_chart(charts.confidence_histogram(proposed, threshold), width="stretch", key="fill_hist")
 
 

@@ -406,6 +406,9 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
     at.button(key="fill_apply").click().run()
     assert_clean(at)
     assert result_of(at).min_confidence == 0.5
+    decided = len(result_of(at).decisions)
+    at.button(key="fill_apply").click().run()  # never disabled (helper 113: Enter on it after the arrow keys was lost)
+    assert len(result_of(at).decisions) == decided and any("0.50 already" in s.value.replace("\\", "") for s in at.success)
 
     # export
     at.switch_page("views/export.py").run()
