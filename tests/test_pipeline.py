@@ -1055,6 +1055,8 @@ def test_wrong_arguments_from_python_are_clear_errors_not_tracebacks_deep_inside
     """Helper 112: vectors of the wrong count, texts or NaN given as embeddings, texts given to assign_to_clusters,
     per_class=0 (an empty table, silently), a result given to describe_fill_estimate, a DataFrame given where a result
     goes, and adapt="no" (a true string: fine-tuning stayed on) each failed deep inside or did the wrong thing."""
+    from scipy import sparse
+
     from discovery import assign_to_clusters, name_cluster, rows_to_label_next
     from discovery.io import table_from_frame
 
@@ -1065,7 +1067,8 @@ def test_wrong_arguments_from_python_are_clear_errors_not_tracebacks_deep_inside
     good = np.random.default_rng(0).normal(size=(40, 8))
     for given, message in ((good[:30], r"shape \(30, 8\); give one of \(40, d\)"),
                            (frame.text.tolist(), "give a 2-d array of numbers"),
-                           (np.where(np.arange(40)[:, None] == 3, np.nan, good), "1 rows hold NaN")):
+                           (np.where(np.arange(40)[:, None] == 3, np.nan, good), "1 rows hold NaN"),
+                           (sparse.csr_matrix(good), r"a sparse matrix; give a dense array")):
         with pytest.raises(InputError, match=message):
             run_discovery(table, config, embeddings=given)
     result = run_discovery(table, config, embeddings=good)
