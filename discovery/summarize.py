@@ -180,7 +180,6 @@ def cluster_status(n_labeled: int, size: int, purity: float, labeled_share_overa
 HIDDEN_CATEGORY_SHARE = 0.3  # share of a labeled cluster's unlabeled rows beyond its labels that flags it
 HIDDEN_CATEGORY_MIN_ROWS = 2  # and at least this many rows (one row is no category, and splitting needs two)
 FEW_LABELS_A_CLASS = 3  # under this median of labeled rows a class (or a labeled cluster), labeled shares are chance
-HIDDEN_CATEGORY_SIGNIFICANCE = 0.05  # then its labels must be this unlikely few at the typical share to flag it
 
 
 def unlabeled_beyond_labels(sizes, n_labeled) -> np.ndarray:
@@ -211,8 +210,8 @@ def may_hide_new_category(summary: pd.DataFrame, sizes=None) -> np.ndarray:
     of their unlabeled rows and at least ``HIDDEN_CATEGORY_MIN_ROWS`` (``sizes``: the clusters' sizes to count them
     from; default ``summary["size"]``), and which hold more than one distinct text: 200 copies of one text hide no
     other category, and ``--split-flagged`` could not split them (helper 111). With a median under
-    ``FEW_LABELS_A_CLASS`` labeled rows a cluster, its labels must also be unlikely few at the typical labeled share
-    (binomial, ``HIDDEN_CATEGORY_SIGNIFICANCE``): one label against two is chance. No benchmark draw has so few."""
+    ``FEW_LABELS_A_CLASS`` labeled rows a cluster, its size at the typical labeled share must also predict more than
+    one label more than it has: one label against two is chance. No benchmark draw has so few."""
     beyond = summary.unlabeled_beyond_labels.to_numpy()
     sizes = summary["size"].to_numpy() if sizes is None else np.asarray(sizes)
     n_labeled = summary.n_labeled.to_numpy()
@@ -223,11 +222,10 @@ def may_hide_new_category(summary: pd.DataFrame, sizes=None) -> np.ndarray:
     has_labels = n_labeled > 0
     if flagged.any() and np.median(n_labeled[has_labels]) < FEW_LABELS_A_CLASS:
         # a label or two a class: one label against two is chance, not a category hiding (helper 114: 130 of 360
-        # single-label classes of a table with no unnamed category were flagged); the labels must be unlikely few
-        from scipy.stats import binom
-
+        # single-label classes of a table with no unnamed category were flagged); its size at the typical share must
+        # predict more than one label more than it has
         share = float(np.median(n_labeled[has_labels] / np.maximum(sizes[has_labels], 1)))
-        flagged &= binom.cdf(n_labeled, np.maximum(sizes, 1), share) < HIDDEN_CATEGORY_SIGNIFICANCE
+        flagged &= sizes * share > n_labeled + 1
     return flagged
 
 
