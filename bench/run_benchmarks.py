@@ -166,11 +166,13 @@ CODE_HISTORY = [
     'fine-tuned, seeds 0-2, cold embedding cache): ACC 78.99, NMI 80.66, ARI 67.54, fill-in 81.02, each as above. ',
     'On 2026-12-07 (commits 8744436..6bde054) Parquet whole numbers with gaps stay whole, labels holding several '
     'labels are warned of, a labeled cluster of copies of one text is not flagged as hiding a category, and with a '
-    'median under three labeled rows a cluster a flag needs its size at the typical share to predict more than one '
-    'label more than it has: the '
+    'median under three labeled rows a cluster a flag needs its labels to be unlikely few (binomial, 5%): the '
     'benchmark tables are TSV, hold no such label, no such cluster and at least 7.7 labeled rows a class at labeled '
     'ratio 0.1, so no number can move; checked by running mcid_mtpclnn at known ratio 0.75 (frozen model, seed 0) on '
     '7d1df8a and on 6bde054: every metric identical (ACC 65.04, NMI 67.75, ARI 46.58, fill-in 79.44). ',
+    'On 2026-12-07 (commit d047082) that few-labels rule became: the cluster\'s size at the typical share predicts more '
+    'than one label more than it has (the binomial test left no flag on the first 600 demo rows); it acts under the '
+    'same median only, so no benchmark number can move either. ',
     'Fine-tuning is not bit-identical across machines: the same code reproduced every banking draw '
     'exactly, but gave 85.8 ACC on stackoverflow 0.75 seed 0 on one machine against 88.4 on another (27 '
     'clusters against 24).',

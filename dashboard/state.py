@@ -1099,7 +1099,7 @@ def decide_now(make_decision, message: str) -> bool:
         return False
     notify(message)
     if note:
-        st.session_state["flash_note"] = note
+        notify_note(note)
     return True
 
 
@@ -1108,10 +1108,16 @@ def notify(message: str) -> None:
     st.session_state["flash"] = message
 
 
+def notify_note(message: str) -> None:
+    """An informing message to show once, after the rerun (``notify`` for what a decision did)."""
+    st.session_state["flash_note"] = message
+
+
 def show_notice() -> None:
     error = st.session_state.pop("flash_error", None)
     if error:
         show_error(error)
+        st.toast(plain(for_dashboard(error)), icon=":material/error:")  # refused far down the page: seen there too
     message = st.session_state.pop("flash", None)
     if message:
         st.success(plain(message))

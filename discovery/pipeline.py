@@ -1299,7 +1299,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
             embeddings, trained, OUTSIDE_QUANTILE["adapted" if adapted else "not adapted"]), 6)
         # the rows marked assigned_from_noise, as the files mark them
         clustering["hdbscan_rows_assigned_from_noise"] = int(np.sum(noise))
-        clustering["hdbscan_unlabeled_rows"] = int(np.sum(y < 0))  # as the run read them (hand labels come later)
+        # the unlabeled rows as the run read them (hand labels come later), less those placed by a labeled copy
+        clustering["hdbscan_unlabeled_rows"] = int(np.sum(y < 0) - np.sum(y[placed] < 0))
         clustering["hdbscan_share_assigned_from_noise"] = round(float(np.mean(noise)), 4)
     report("fill", 1, 1)
     timings["fill"] = time.perf_counter() - start

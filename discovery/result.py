@@ -254,7 +254,8 @@ class Discovery:
         of a named class. A class labeled far less often than the others falls below the labeled share a cluster
         needs to count as known: helper 111's class of one labeled row in a table labeled at 26% came back as a
         candidate new category, its 56 unlabeled rows given a placeholder name."""
-        labeled = self.rows[self.rows.human_label.notna()]  # as labeled now: hand labels count (review 115)
+        labeled = self.rows[self.rows.human_label.isin(self.table.codec.names)]  # hand labels count (review 115),
+        # of the classes the data names only: a new category labeled by hand is no class labeled less (review 117)
         totals = labeled.human_label.value_counts()
         inside = labeled.groupby(["cluster_id", "human_label"]).size()
         return [(int(c), str(name), str(label), int(n)) for c, name in
@@ -664,6 +665,15 @@ def _row_id(value) -> int:
     return _whole_number(value, "row id", "row_id")
 
 
+def _at_own_position(own: pd.Series, value) -> bool:
+    """Whether row ``value`` (read as a row id) holds ``value`` in ``own``, the DataFrame index the table kept."""
+    try:
+        position = _row_id(value)
+    except InputError:
+        return False
+    return 0 <= position < len(own) and str(own.iloc[position]) == str(value)
+
+
 def _cluster_id(value) -> int:
     return _whole_number(value, "cluster id", "cluster_id")
 
@@ -923,17 +933,17 @@ class _Decisions:
         _check_read_as_a_label(label, "label", self.result.table.read_with)
         if isinstance(row_ids, (str, bytes)) or not hasattr(row_ids, "__iter__"):
             raise InputError(f"row_ids {row_ids!r} is not a list of row ids; give a list, e.g. [3, 7, 12].")
-        ids = [_row_id(r) for r in row_ids]
         kept = self.result.table.kept_index
         if kept and isinstance(row_ids, (pd.Index, pd.Series)) and row_ids.name != ROW_ID:
-            # helper 112: a filtered frame's index read as positions labeled 4 of 5 other rows, without a word
+            # helper 112: a filtered frame's index read as positions labeled 4 of 5 other rows, without a word; only
+            # values that are their own rows' index values are harmless (review 117: a string or partial index too)
             own = self.result.table.frame[kept[0]]
-            meant = np.flatnonzero(own.isin(ids).to_numpy())
-            if own.isin(ids).sum() >= len(set(ids)) and sorted(set(ids)) != meant.tolist():
+            if not all(_at_own_position(own, value) for value in row_ids):
                 raise InputError(f"row_ids holds values of your DataFrame's own index, which the table kept as column "
                                  f"{kept[0]!r}: rows are identified by their position (row_id 0, 1, ...), so they "
                                  "would label other rows. Give result.rows.index[mask] or positions (a list); to pick "
                                  f"rows by your index: np.flatnonzero(result.table.frame[{kept[0]!r}].isin(your_index)).")
+        ids = [_row_id(r) for r in row_ids]
         if not ids:
             raise InputError("no row to label; select or type at least one row id.")
         positions = self.result.rows.index.get_indexer(ids)

@@ -715,6 +715,9 @@ def test_a_candidate_holding_every_label_of_a_class_labeled_far_less_often_is_na
     inside = result.rows.index[(result.rows.cluster_id == cluster) & result.rows.human_label.isna()][:1]
     by_hand = assign_label(result, inside.tolist(), "age_limit")  # counted as labeled now (review 115)
     assert by_hand.candidates_holding_a_class == [(cluster, held[0][1], "age_limit", 2)]
+    # a new category labeled by hand is no class labeled far less often (review 117)
+    new_rows = result.rows.index[(result.rows.cluster_id == cluster) & result.rows.human_label.isna()][1:4]
+    assert assign_label(result, new_rows.tolist(), "card_abroad").candidates_holding_a_class == held
     named = name_cluster(result, cluster, "Age_Limit")
     assert (named.rows.proposed_label[named.rows.cluster_id == cluster] == "age_limit").all()
     assert named.candidates_holding_a_class == [] and candidates_holding_a_class_note(named) is None
@@ -738,8 +741,12 @@ def test_rows_picked_by_a_dataframes_own_index_are_refused_not_read_as_positions
     done = assign_label(result, result.rows.index[by_position], "refund")
     assert done.rows.text[done.rows.human_label.notna() & result.rows.human_label.isna()].str.contains("refund 1").all()
     assert assign_label(result, list(by_position), "refund").rows.human_label.equals(done.rows.human_label)
-    positions = result.labeled_table().index[by_position]  # positions, though not named row_id (review 115)
-    assert assign_label(result, positions, "refund").rows.human_label.equals(done.rows.human_label)
+    # an index of strings, and an index of another subset of the rows, would label other rows too (review 117)
+    shuffled = frame.set_axis([str(i) for i in np.random.default_rng(0).permutation(len(frame))])
+    by_name = run_discovery(table_from_frame(shuffled), DiscoveryConfig(model="tfidf", make_map=False))
+    for index in (shuffled.index[:3], pd.Index([2, 4, 9])):
+        with pytest.raises(InputError, match="would label other rows"):
+            assign_label(by_name if index.dtype == object else result, index, "refund")
     plain = run_discovery(table_from_frame(full), DiscoveryConfig(model="tfidf", make_map=False))
     assert assign_label(plain, full[full.text == "my card 3 was lost"].index, "lost_card").rows.human_label[3] == "lost_card"
 

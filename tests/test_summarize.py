@@ -185,7 +185,7 @@ def test_one_unlabeled_row_beyond_its_labels_is_no_hidden_category():
 
 def test_with_a_label_or_two_a_class_only_unlikely_few_labels_flag_a_cluster():
     """Helper 114: on a catalogue of 360 near-duplicate groups, 1-2 labeled each and no unnamed group, 136 clusters
-    were flagged (now 7) (130 of them the single-label classes: one label against two is chance), and --split-flagged made
+    were flagged, now 7 (130 of them the single-label classes: one label against two is chance), and --split-flagged made
     135 fake candidates. With a median under three labels a class, a cluster is flagged only when its size at the
     typical share predicts more than one label more than it has: one label on 40 rows still is; with more labels
     nothing changes."""

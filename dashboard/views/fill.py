@@ -71,7 +71,7 @@ def apply_threshold() -> None:
     """The button's callback: applied before the page is drawn again."""
     threshold = float(st.session_state["fill_threshold"])
     if abs(threshold - state.get_result().min_confidence) < 1e-9:
-        state.notify(f"The threshold is {threshold:.2f} already.")
+        state.notify_note(f"The threshold is {threshold:.2f} already.")
         return
     state.decide_now(lambda r: set_min_confidence(r, threshold), f"Threshold set to {threshold:.2f}.")
 

@@ -408,7 +408,7 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
     assert result_of(at).min_confidence == 0.5
     decided = len(result_of(at).decisions)
     at.button(key="fill_apply").click().run()  # never disabled (helper 113: Enter on it after the arrow keys was lost)
-    assert len(result_of(at).decisions) == decided and any("0.50 already" in s.value.replace("\\", "") for s in at.success)
+    assert len(result_of(at).decisions) == decided and any("0.50 already" in s.value.replace("\\", "") for s in at.info)
 
     # export
     at.switch_page("views/export.py").run()
