@@ -837,22 +837,22 @@ class _Decisions:
         self.cluster_of[np.isin(self.cluster_of, ids)] = target
         members = self.cluster_of == target
         self.centers[target] = normalize(self.result.embeddings[members].mean(0, keepdims=True))[0]
-        # the first merged cluster with a name or a dismissal lends it to a target without either (helper 112: a
-        # named candidate merged as [other, named] lost its name, and its rows the name, by the order of the list)
-        # a name first (a name given and then dismissed is a dismissal), whatever the order of the list (review 115)
+        # a target without a name or a dismissal takes the first merged name, else a dismissal, whatever the order of
+        # the list (helper 112: merged as [other, named] a candidate lost its name; review 115: a name given and then
+        # dismissed is a dismissal)
         others = [c for c in ids if c != target]
         lender = next((c for c in others if c in self.names and c not in self.dismissed),
                       next((c for c in others if c in self.dismissed), None))
-        lent = (None if lender in self.dismissed else self.names.get(lender), lender in self.dismissed)
+        lent_name = None if lender is None or lender in self.dismissed else self.names[lender]
         for c in set(ids) - {target}:
             self.clusters.discard(c)
             self.names.pop(c, None)
             self.dismissed.discard(c)
         self.changed.add(target)
         if lender is not None and target not in self.names and target not in self.dismissed and self._is_candidate(target):
-            if lent[0] is not None:
-                self.names[target] = lent[0]
-            elif lent[1]:
+            if lent_name is not None:
+                self.names[target] = lent_name
+            else:
                 self.dismissed.add(target)
         if self.merged is None:
             rows = self.result.rows
