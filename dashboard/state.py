@@ -262,10 +262,15 @@ def remember_failed_run(error: BaseException) -> None:
         _write_last_session(record)
 
 
+def _one_run(pending: dict) -> bool:
+    """Whether ``pending`` is one run as an earlier version wrote it (maybe with its tab), not runs by tab."""
+    return "source" in pending or "config" in pending
+
+
 def _pending_by_tab(record: dict) -> dict:
     """The runs asked for and not finished in ``record``, by tab id (an earlier version's single run left out)."""
     pending = record.get("pending")
-    if not isinstance(pending, dict) or "source" in pending or "config" in pending:
+    if not isinstance(pending, dict) or _one_run(pending):
         return {}
     return {tab: run for tab, run in pending.items() if isinstance(run, dict)}
 
@@ -276,7 +281,7 @@ def _own_pending(record: dict) -> dict | None:
     pending = record.get("pending")
     if not isinstance(pending, dict):
         return None
-    if "source" in pending or "config" in pending:  # written before runs were kept per tab (maybe with its tab)
+    if _one_run(pending):  # written before runs were kept per tab
         return pending if pending.get("tab", tab_id()) == tab_id() else None
     own = pending.get(tab_id())
     return own if isinstance(own, dict) else None

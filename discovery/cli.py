@@ -335,8 +335,8 @@ def cmd_run(args) -> int:
           + (f" (estimated accuracy {round(result.fill_accuracy[result.fill_method], 4):.1%})"
              if result.fill_method and result.fill_accuracy.get(result.fill_method) is not None else ""))
     if args.min_confidence:  # how many a threshold accepts was said nowhere (helper 111)
-        open_proposals = int(result.decided_by_threshold.sum())
-        sure = int((result.decided_by_threshold & result.accepted).sum())
+        by_threshold = result.decided_by_threshold
+        open_proposals, sure = int(by_threshold.sum()), int((by_threshold & result.accepted).sum())
         print(f"--min-confidence {args.min_confidence:g}: {sure:,} of {open_proposals:,} proposals accepted (the "
               "accepted column; human labels and clusters you named are accepted whatever the threshold, an open "
               "candidate's rows and texts without words never are)")
@@ -757,8 +757,8 @@ def noise_note(result) -> str | None:
     if noise["nothing_dense"]:
         said = f"hdbscan found no {group}: the unlabeled rows are one cluster, so no new category can show; "
     else:
-        share = noise["share"] if noise["assigned"] is None else noise["assigned"]
-        said = (f"hdbscan found no {group} for " + ("any unlabeled row" if noise["every"] else f"{share:.0%} of the rows")
+        said = (f"hdbscan found no {group} for "
+                + ("any unlabeled row" if noise["every"] else f"{noise['assigned']:.0%} of the rows")
                 + ": they were each put in their nearest cluster (assigned_from_noise, confidence halved), so "
                 + ("no new category can show; " if noise["every"] else "few new categories can show; "))
     return (said

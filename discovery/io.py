@@ -391,8 +391,8 @@ def _parquet_frame(data: bytes) -> pd.DataFrame:
 
     table = pq.read_table(_io.BytesIO(data))
     frame = table.to_pandas()
-    with_gaps = {field.name: table.column(field.name).to_pylist() for field in table.schema
-                 if pa.types.is_integer(field.type) and table.column(field.name).null_count}
+    with_gaps = {name: column.to_pylist() for name, column in zip(table.column_names, table.columns)
+                 if pa.types.is_integer(column.type) and column.null_count}
     return _whole_numbers_kept(frame, with_gaps)
 
 
@@ -1138,8 +1138,9 @@ def table_from_frame(frame: pd.DataFrame, *, name: str = "DataFrame", data_hash:
                             "each row one label, so each combination or list is read as a class of its own, apart "
                             "from the labels it holds: keep one label a row (the main one), or, for multi-label data, "
                             "run once per label on a column holding that label or blank.")
-        as_one = {kept for raw, kept in zip(raw_labels, labels) if raw is not None and raw.strip() in
-                  {found[0] for found in combined}}
+        in_one_cell = {found[0] for found in combined}
+        as_one = {kept for raw, kept in zip(raw_labels, labels)
+                  if raw is not None and raw.strip() in in_one_cell} if in_one_cell else set()
         nested = label_prefixes(label for label in labels if label not in as_one)  # "fees > transfer" beside
         # "fees/transfer" is one label under "fees"; "billing|refund" beside "billing" is two labels, said above
         if nested:

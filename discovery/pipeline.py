@@ -889,7 +889,7 @@ def few_labels_to_judge(clustering: dict) -> float | None:
 def mostly_noise(clustering: dict) -> dict | None:
     """When HDBSCAN found no dense group for most rows even at the smallest ``min_samples`` (they were put in
     their nearest cluster with halved confidence, and few new categories could show): the noise ``share``, the
-    share of rows ``assigned`` from noise (labeled rows stay in their class; None in runs recorded before it was),
+    share of rows ``assigned`` from noise (labeled rows stay in their class; the noise share where not recorded),
     ``every``: whether that is every row the run read unlabeled (so no new category can show; counted, as the
     rounded share read 72% for every one of 72.23%: helper 111),
     ``nothing_dense``: no group at all, the unlabeled rows are one cluster,
@@ -904,7 +904,7 @@ def mostly_noise(clustering: dict) -> dict | None:
     assigned = clustering.get("hdbscan_share_assigned_from_noise")
     unlabeled = clustering.get("hdbscan_unlabeled_rows", 0)
     return {"share": float(share), "size": size, "automatic": automatic,
-            "assigned": None if assigned is None else float(assigned),
+            "assigned": float(share if assigned is None else assigned),
             "every": clustering.get("hdbscan_rows_assigned_from_noise", 0) >= unlabeled > 0,
             "nothing_dense": bool(clustering.get("hdbscan_nothing_dense")),
             "smaller_helps": size is None or automatic is None or size > automatic,

@@ -199,10 +199,17 @@ def unlabeled_beyond_labels(sizes, n_labeled) -> np.ndarray:
     has_labels = n_labeled > 0
     if not has_labels.any():
         return np.zeros(len(sizes), dtype=np.int64)
-    share = float(np.median(n_labeled[has_labels] / sizes[has_labels]))
+    share = typical_labeled_share(sizes, n_labeled)
     expected_unlabeled = n_labeled / share - n_labeled
     beyond = np.where(has_labels, np.clip(sizes - n_labeled - expected_unlabeled, 0, None), 0.0)
     return np.round(beyond).astype(np.int64)
+
+
+def typical_labeled_share(sizes, n_labeled) -> float:
+    """The median labeled share of the clusters with labels (at least one)."""
+    sizes, n_labeled = np.asarray(sizes, dtype=float), np.asarray(n_labeled, dtype=float)
+    has_labels = n_labeled > 0
+    return float(np.median(n_labeled[has_labels] / sizes[has_labels]))
 
 
 def may_hide_new_category(summary: pd.DataFrame, sizes=None) -> np.ndarray:
@@ -224,8 +231,7 @@ def may_hide_new_category(summary: pd.DataFrame, sizes=None) -> np.ndarray:
         # a label or two a class: one label against two is chance, not a category hiding (helper 114: 130 of 360
         # single-label classes of a table with no unnamed category were flagged); its size at the typical share must
         # predict more than one label more than it has
-        share = float(np.median(n_labeled[has_labels] / np.maximum(sizes[has_labels], 1)))
-        flagged &= sizes * share > n_labeled + 1
+        flagged &= sizes * typical_labeled_share(np.maximum(sizes, 1), n_labeled) > n_labeled + 1
     return flagged
 
 

@@ -253,10 +253,9 @@ with state.guard():
         group = f"group of {noise['size']} or more close texts" if noise["size"] else "dense group"
         if noise["cut_to"]:
             group += f" ('Min cluster size' is at most half the rows: {noise['cut_to']})"
-        share = noise["share"] if noise["assigned"] is None else noise["assigned"]
         st.warning((f"HDBSCAN found no {group}: the unlabeled rows are one cluster, so no new category can show. "
                     if noise["nothing_dense"] else
-                    f"HDBSCAN found no {group} for " + ("any unlabeled row" if noise["every"] else f"{share:.0%} of the rows")
+                    f"HDBSCAN found no {group} for " + ("any unlabeled row" if noise["every"] else f"{noise['assigned']:.0%} of the rows")
                     + ": each was put in its nearest cluster with its confidence halved, so "
                     + ("no new category can show. " if noise["every"] else "few new categories can show. "))
                    + ("Lower 'Min cluster size' in the sidebar (0 sets it automatically"
