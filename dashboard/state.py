@@ -375,9 +375,9 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
         preferred[new] = preferred_n_new_clusters
     elif new not in preferred and (saved := saved_preferred_count(new, current_config())) is not None:
         preferred[new] = saved
-        notify(f"{new.display_name}: kept {saved} new categor{'y' if saved == 1 else 'ies'}, as the run its saved "
-               "decisions were made on "
-               "(a reviewed copy keeps the count of the run before it).")
+        notify_note(f"{new.display_name}: asks for {saved} new categor{'y' if saved == 1 else 'ies'}, as the run its saved "
+               "decisions were made on did (a reviewed copy keeps the count of the run before it while the data "
+               "fits it about as well as its best; the Candidates page says whether it did).")
     st.session_state["config"] = replace(current_config(), preferred_n_new_clusters=preferred.get(new))
     st.session_state["source"] = new
     remember_pending_run(new, st.session_state["config"])  # a page reloaded during the run says it did not finish
@@ -823,7 +823,7 @@ def origin_decided_since_note(source: Source) -> str | None:
         return None
     origin = record["data"]
     return (f"The decisions saved on {origin}, the data this copy was made from, changed after the copy was made "
-            "(another tab?): this copy holds them as they were. Open that file on the Data page and run again with "
+            "(a decision, Undo or Take back there since, in this tab or another): this copy holds them as they were. Open that file on the Data page and run again with "
             "your labels to carry them as they are now.")
 
 
@@ -858,9 +858,10 @@ def other_versions_note(workspace: Workspace) -> str | None:
         count = sum(n for _, n in copies)
         shown = "; ".join(f"{path} ({n})" for path, n in copies[:3])
         return (f"No decision is saved for this copy; {count:,} decision{'s are' if count != 1 else ' is'} saved for "
-                f"another copy of the same name, made from other decisions (running again with your labels from an "
-                f"earlier round makes a new copy): {shown}. Open that file on the Data page to see them; this copy "
-                "does not hold them.")
+                f"{'another copy' if len(copies) == 1 else f'{len(copies)} other copies'} of the same name, made "
+                f"from other decisions (running again with your labels from an earlier round makes a new copy): "
+                f"{shown}. Open {'that file' if len(copies) == 1 else 'those files'} on the Data page to see them; "
+                "this copy does not hold them.")
     count = sum(len(decisions) for _, decisions in versions)
     were = "decisions are" if count != 1 else "decision is"
     contents = "other contents" if len(versions) == 1 else f"{len(versions)} other contents"
@@ -1209,7 +1210,9 @@ def run_again_with_labels(result) -> None:
         record_made_from(path, source.path, keep, kind=source.kind)
     switch_source(new, keep)  # a few more labels: the same candidates, if they fit
     st.session_state["data_kind"], st.session_state["data_path"] = "path", str(path)  # the Data page shows it
-    more = f" with {carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}" if carried.new_labels else ""
+    counts = [f"{carried.new_labels:,} more label{'s' if carried.new_labels != 1 else ''}"] if carried.new_labels else []
+    counts += [f"{len(carried.relabeled):,} corrected"] if carried.relabeled else []
+    more = f" with {' and '.join(counts)}" if counts else ""
     earlier = other_copies_with_decisions(path)
     left = (f" Decisions made on {'another copy' if len(earlier) == 1 else f'{len(earlier)} other copies'} made "
             f"from other decisions ({'; '.join(str(p) for p, _ in earlier[:3])}) are not in this one: open "

@@ -94,7 +94,9 @@ class NextRunLabels:
 
     @property
     def new_labels(self) -> int:
-        return self.assigned_rows + sum(self.named_rows.values()) + sum(self.merged_rows.values())
+        """Rows that had no label and have one now; a label put in place of the data's is ``relabeled``."""
+        return (self.assigned_rows - len(self.relabeled) + sum(self.named_rows.values())
+                + sum(self.merged_rows.values()))
 
     @property
     def carries_anything(self) -> bool:

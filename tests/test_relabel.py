@@ -95,10 +95,13 @@ def test_nothing_to_carry_and_a_data_label_changed_by_hand(reviewed):
     before = first.table.codec.decode(first.table.labels[[labeled_row]])[0]
     assert relabeled.relabeled == ((labeled_row, before, "something_else"),)
     assert "1 row you labeled (1 of them in place of the data's label)" in relabeled.summary()
+    assert relabeled.new_labels == 0  # a label corrected is not one more label
+    unlabeled_row = int(np.flatnonzero(first.table.labels < 0)[0])
+    both = labels_for_next_run(assign_label(assign_label(first, [labeled_row], "something_else"), [unlabeled_row], "x"))
+    assert both.new_labels == 1 and both.n_labeled == first.table.n_labeled + 1 and len(both.relabeled) == 1
 
     from dashboard.state import labels_replaced  # what the Map page says before a selection replaces labels
 
-    unlabeled_row = int(np.flatnonzero(first.table.labels < 0)[0])
     said = labels_replaced(first, [labeled_row, unlabeled_row], "something_else")
     assert said == f"1 of them had another label ({before!r} (1)), now replaced."
     assert labels_replaced(first, [labeled_row], f" {before.upper()} ") is None  # the same label, spelt otherwise

@@ -1168,6 +1168,9 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     low, high = estimate["plausible"]
     assert estimate["preferred"] == kept and estimate["kept_preferred"] == (low <= kept <= high)
     assert estimate["n_new"] == (kept if estimate["kept_preferred"] else estimate["best"])
+    at.switch_page("views/candidates.py").run()
+    told = f"Kept {kept} new clusters" if estimate["kept_preferred"] else f"count of new clusters, {kept}, was not kept"
+    assert any(told in i.value for i in at.info)
     at.switch_page("views/fill.py").run()  # a decision on the copy
     at.text_input(key="next_label").set_value("pin_blocked")
     at.button(key="FormSubmitter:label_next-Label this row").click().run()
@@ -1191,6 +1194,7 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     fresh.button(key="FormSubmitter:columns-Load").click().run()
     assert_clean(fresh)
     assert fresh.session_state["config"].preferred_n_new_clusters == kept
+    assert any(f"asks for {kept} new categor" in s.value.replace("\\", "") for s in fresh.info)  # asked; kept only if it fits
     assert result_of(fresh).decisions == on_copy
 
     # back to the first data: its own settings, and so its two decisions, come back (the kept count is the copy's)
@@ -1201,6 +1205,24 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     assert_clean(at)
     assert at.session_state["config"].preferred_n_new_clusters is None
     assert [d["action"] for d in result_of(at).decisions] == ["name", "assign"]
+
+
+def test_a_previous_runs_count_not_kept_is_said_so(workspace_root):
+    """A reviewed copy asks for the previous run's count of new clusters; where the added labels make it fit the
+    data worse than its best, the tool estimates another, and the Candidates page says so (it said nothing, while
+    a message on opening the copy had said the count was kept)."""
+    from dataclasses import replace
+
+    at = upload_session("counted.csv", small_upload())
+    at.session_state["config"] = replace(at.session_state["config"], preferred_n_new_clusters=3)  # as a copy asks
+    at.run()
+    assert_clean(at)
+    estimate = result_of(at).clustering["estimate"]
+    assert estimate["preferred"] == 3 and not estimate["kept_preferred"]  # 6 to 14 fit the 80 rows about as well
+    at.switch_page("views/candidates.py").run()
+    said = [i.value for i in at.info]
+    assert any(f"count of new clusters, 3, was not kept" in s and f"estimated {estimate['n_new']}" in s for s in said)
+    assert not any(s.startswith("Kept ") for s in said)
 
 
 def test_a_class_called_none_is_reported_and_can_be_kept(workspace_root):
