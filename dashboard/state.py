@@ -19,6 +19,7 @@ import time
 import unicodedata
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -512,6 +513,24 @@ def _settings_json(config: DiscoveryConfig) -> str:
     return json.dumps(config.to_dict(), sort_keys=True, default=str)
 
 
+def waiting_note(container, store: dict, key) -> Callable[[], None]:
+    """Draw in ``container`` that another run holds the machine while it does, and take it away once this run
+    (``key``) starts: it stood for the whole run (hunt 119). Returns the callback to call at every poll, which is
+    also the Streamlit call that lets a page change stop the script."""
+    slot = container.empty()
+
+    def pulse() -> None:
+        if store.get("running_key") in (None, key):
+            slot.empty()
+        else:
+            slot.caption("Another run (other settings, or another tab's) holds the machine: this one starts when it "
+                         "has finished or stopped (at its next progress step; the map and hdbscan's reduction report "
+                         "only when done).")
+
+    pulse()
+    return pulse
+
+
 def _progress_reporter(container):
     """A progress bar per stage; returns the callback ``run_discovery`` calls."""
     bars = {stage: container.progress(0.0, text=f"{stage}: waiting") for stage in STAGES}
@@ -591,16 +610,14 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
     while True:
         run = store["runs"].join(key, compute, _session_token())
         box = slot.container()
-        if store.get("running_key") not in (None, key):
-            box.caption("Another run (other settings, or another tab's) holds the machine: this one starts when it "
-                        "has finished or stopped.")
+        pulse = waiting_note(box, store, key)
         box.caption(plain(f"Running discovery on {len(table):,} rows of {Path(table.source_name).name}") + "; anything "
                     "shown below is from before this run (other data or settings) until it is done. Changing page does "
                     "not stop it: every page shows its progress until it is done. Changing a setting stops it at its next progress step and runs the "
                     "new settings (change it back within 5 seconds and it goes on); so does closing the tab.")
         try:
             # the pulse is a Streamlit call at every poll, where Streamlit stops the script for a page change
-            result = run.wait(_progress_reporter(box), tick=box.empty().empty)
+            result = run.wait(_progress_reporter(box), tick=pulse)
         except RunCancelled:  # it stopped as this session came back to it: start it again
             slot.empty()
             continue

@@ -838,7 +838,8 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted; embeddings computed so far are cached and a rerun resumes from them.", file=sys.stderr)
+        print("error: interrupted; a rerun reuses the texts embedded so far (they are cached), while fine-tuning, "
+              "clustering and the rest start over.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` or the like, which stopped reading: no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout again at exit

@@ -684,6 +684,23 @@ def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback(de
     assert (tmp_path / "o" / "manifest.json").is_file()
 
 
+def test_ctrl_c_during_a_run_says_what_a_rerun_reuses(demo_slice, tmp_path):
+    """Ctrl-C mid-run: exit 130 with one line saying what is kept (it said a rerun resumes, while a fine-tuning
+    under way starts over: hunt 119), no traceback."""
+    import signal
+
+    process = subprocess.Popen([sys.executable, "-m", "discovery.cli", "run", str(demo_slice), "--model", "tfidf",
+                                "--out", str(tmp_path / "o")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = b""
+    while b"cluster" not in seen and process.poll() is None:  # interrupted once the run is under way
+        seen += process.stderr.read1(4096)
+    process.send_signal(signal.SIGINT)
+    stderr = (seen + process.stderr.read()).decode()
+    assert process.wait(timeout=300) == 130 and "Traceback" not in stderr
+    assert "error: interrupted; a rerun reuses the texts embedded so far" in stderr and "start over" in stderr
+    assert not (tmp_path / "o" / "manifest.json").exists()
+
+
 def test_every_option_of_every_command_says_what_it_does():
     from discovery.cli import build_parser
 

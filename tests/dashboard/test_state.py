@@ -253,3 +253,24 @@ def test_a_run_that_did_not_finish_is_told_to_the_tab_that_asked_for_it_in_eithe
     assert "Seed 5" in told("aaaaaaaaaaaa") and "failed" not in told("aaaaaaaaaaaa")
     path.write_text(json.dumps({**finished, "pending": {**finished, "tab": "aaaaaaaaaaaa"}}), encoding="utf-8")
     assert told("aaaaaaaaaaaa") is None  # the run asked for is the one that finished: nothing to tell
+
+
+def test_the_note_that_another_run_holds_the_machine_goes_when_this_run_starts():
+    """While another run holds the machine the page says so; once this run starts (its bars move), the note goes:
+    it stood for the whole run (hunt 119)."""
+    from streamlit.testing.v1 import AppTest
+
+    def page(hand_over: bool):
+        import streamlit as st
+        from dashboard.state import waiting_note
+
+        store = {"running_key": "another run"}
+        pulse = waiting_note(st.container(), store, "this run")
+        if hand_over:
+            store["running_key"] = "this run"
+        pulse()
+
+    for hand_over in (False, True):
+        at = AppTest.from_function(page, args=(hand_over,)).run()
+        notes = [c.value for c in at.caption if "holds the machine" in c.value]
+        assert len(notes) == (0 if hand_over else 1)
