@@ -376,9 +376,9 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
         preferred[new] = preferred_n_new_clusters
     elif new not in preferred and (saved := saved_preferred_count(new, current_config())) is not None:
         preferred[new] = saved
-        notify_note(f"{new.display_name}: asks for {saved} new categor{'y' if saved == 1 else 'ies'}, as the run its saved "
-               "decisions were made on did (a reviewed copy keeps the count of the run before it while the data "
-               "fits it about as well as its best; the Candidates page says whether it did).")
+        notify_note(f"{new.display_name}: asks for {saved} new categor{'y' if saved == 1 else 'ies'}, as the run "
+                    "its saved decisions were made on did (a reviewed copy keeps the count of the run before it while "
+                    "the data fits it about as well as its best; the Candidates page says whether it did).")
     st.session_state["config"] = replace(current_config(), preferred_n_new_clusters=preferred.get(new))
     st.session_state["source"] = new
     remember_pending_run(new, st.session_state["config"])  # a page reloaded during the run says it did not finish
@@ -840,8 +840,8 @@ def origin_decided_since_note(source: Source) -> str | None:
         return None
     origin = record["data"]
     return (f"The decisions saved on {origin}, the data this copy was made from, changed after the copy was made "
-            "(a decision, Undo or Take back there since, in this tab or another): this copy holds them as they were. Open that file on the Data page and run again with "
-            "your labels to carry them as they are now.")
+            "(a decision, Undo or Take back there since, in this tab or another): this copy holds them as they were. "
+            "Open that file on the Data page and run again with your labels to carry them as they are now.")
 
 
 def other_copies_with_decisions(path) -> list[tuple[Path, int]]:

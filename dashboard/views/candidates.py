@@ -245,8 +245,8 @@ with state.guard():
         low, high = estimate["plausible"]
         st.info(f"The previous run's count of new clusters, {estimate['preferred']}, was not kept: with the added "
                 f"labels the tool estimated {estimate['n_new']} (any number from {low} to {high} fits the data about "
-                "as well). To choose another, set 'New categories to "
-                "look for' in the sidebar and run again.", icon=":material/tune:")
+                "as well). To choose another, set 'New categories to look for' in the sidebar and run again.",
+                icon=":material/tune:")
     elif estimate and estimate["plausible"][0] != estimate["plausible"][1]:
         low, high = estimate["plausible"]
         st.info(f"The tool estimated {estimate['n_new']} new cluster{'s' if estimate['n_new'] != 1 else ''}, but any number from {low} to {high} fits the "
