@@ -12,6 +12,7 @@ from discovery.export import describe_moved_aside, write_run_files
 st.title("Export")
 
 # short button labels: file names were cut at 1280 px ("proposed_labels.js...")
+PREVIEW_ROWS = 200  # rows of the export shown on the page; the files hold them all
 DOWNLOADS = {"proposed_labels.csv": "Labels .csv", "proposed_labels.jsonl": "Labels .jsonl",
              "proposed_labels.parquet": "Labels .parquet", "clusters.csv": "clusters.csv", "manifest.json": "manifest.json"}
 MIME = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet",
@@ -36,8 +37,10 @@ with state.guard():
     labeled = result.labeled_table()
     st.caption(f"{len(labeled):,} rows with their row_id, every original column and proposed_label, label_source, confidence, "
                f"cluster_id, cluster_status and accepted; {len(result.decisions)} decision{'' if len(result.decisions) == 1 else 's'} applied, "
-               f"threshold {result.min_confidence:.2f}.")
-    st.dataframe(labeled.head(200), width="stretch", height=300, hide_index=True)  # row_id is a column
+               f"threshold {result.min_confidence:.2f}."
+               + (f" The first {PREVIEW_ROWS} are shown here; the files hold every row." if len(labeled) > PREVIEW_ROWS
+                  else ""))
+    st.dataframe(labeled.head(PREVIEW_ROWS), width="stretch", height=300, hide_index=True)  # row_id is a column
     cache = st.session_state.setdefault("_export_files", {})
     drawn = state.drawn()
     files = list(DOWNLOADS.items())

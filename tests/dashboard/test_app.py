@@ -412,6 +412,8 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
 
     # export
     at.switch_page("views/export.py").run()
+    assert len(at.dataframe[0].value) == 200  # a preview, said so (helper 121: nothing said it was cut)
+    assert any("The first 200 are shown here; the files hold every row." in c.value for c in at.caption)
     at.text_input(key="export_folder").set_value(str(tmp_path / "out")).run()
     at.button(key="export_save").click().run()
     assert_clean(at)
