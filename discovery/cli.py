@@ -302,7 +302,7 @@ def cmd_run(args) -> int:
             print(f"note: --split-flagged: {exc}", file=sys.stderr)
     if args.min_confidence:
         result = set_min_confidence(result, args.min_confidence)
-    files = write_run_files(result, args.out, args.label_next)
+    files = write_run_files(result, args.out, args.label_next, command=args.command_line)
     written = files.written
     cut = sum(len(text) > SPREADSHEET_CELL_LIMIT for text in table.texts)
     if cut:  # helper 110: nothing said that a spreadsheet would cut them
@@ -830,6 +830,7 @@ def cmd_evaluate(args) -> int:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parse_args(parser, argv)
+    args.command_line = shlex.join(["discovery", *(sys.argv[1:] if argv is None else map(str, argv))])
     warnings.filterwarnings("ignore", category=FutureWarning)
     try:
         commands = {"run": cmd_run, "add-labels": cmd_add_labels, "evaluate": cmd_evaluate}

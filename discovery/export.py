@@ -240,6 +240,12 @@ def git_revision() -> str | None:
     return head.stdout.strip() + ("+uncommitted changes" if changed.stdout.strip() else "")
 
 
+REPEAT = ("run_discovery(read_table(input.name, ...), config) gives this run's clusters and proposals; "
+          "replay(that result, decisions) adds its decisions (a name, a split, --split-flagged, the threshold, "
+          "--min-confidence): the files byte for byte at the same thread count (another moves confidences in their "
+          "6th decimal). A `discovery run` records its command line as command.")
+
+
 def manifest(discovery, with_decision_labels: bool = True) -> dict:
     """Everything needed to repeat and audit a run. ``with_decision_labels=False`` leaves out the labels the
     decisions give rows (``labels_from_decisions``, which copies the table to find them): for showing the
@@ -283,6 +289,7 @@ def manifest(discovery, with_decision_labels: bool = True) -> dict:
                                   else "one record a row, in the manifest.json saved or downloaded"),
         "min_confidence": discovery.min_confidence,
         "warnings": discovery.warnings,
+        "repeat": REPEAT,
     }
 
 
@@ -337,12 +344,13 @@ class RunFiles:
 
 
 def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100,
-                    folder: str = "--out folder") -> RunFiles:
+                    folder: str = "--out folder", command: str | None = None) -> RunFiles:
     """Write every file ``discovery run`` writes into ``out_dir``: ``output_files``, labels_to_check.csv and
     label_next.csv (its ``label_next`` rows; 0 writes none and removes an earlier run's), so no earlier run's file
     is left beside this run's manifest. The earlier run's files edited since (labels typed into label_next.csv,
     corrections in labels_to_check.csv or proposed_labels.csv) are moved aside first, with the manifest they belong
-    to (``edited_files_aside``); the manifest records each file's SHA-256 (``written_files``) to tell."""
+    to (``edited_files_aside``); the manifest records each file's SHA-256 (``written_files``) to tell, and
+    ``command``, the command line that made them, when given (``discovery run`` gives its own)."""
     aside = edited_files_aside(out_dir, discovery.table)
     files = _label_files(discovery)
     review = {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))}
@@ -354,6 +362,8 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     suggested_rows = None if suggested is None else len(suggested)
     record["label_next_written"] = suggested_rows
     record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in {**files, **review}.items()}
+    if command is not None:
+        record["command"] = command
     written = write_files(out_dir, {**files, "manifest.json": _manifest_bytes(record), **review}, folder=folder)
     removed = None
     stale = Path(out_dir).expanduser() / "label_next.csv"

@@ -684,6 +684,28 @@ def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback(de
     assert (tmp_path / "o" / "manifest.json").is_file()
 
 
+def test_a_run_is_repeated_from_its_manifest(demo_slice, tmp_path):
+    """The manifest's config gives the run's clusters and proposals, its decisions (--split-flagged,
+    --min-confidence) replayed on them the files byte for byte; the command line is recorded too (hunt 120: the
+    config alone moved 18 rows and nothing said the decisions were needed)."""
+    import json
+
+    from discovery import read_table, replay, run_discovery
+    from discovery.export import write_run_files
+
+    ran = discovery("run", demo_slice, "--model", "tfidf", "--split-flagged", "--min-confidence", "0.8",
+                    "--out", tmp_path / "a", "--quiet")
+    assert ran.returncode == 0, ran.stderr
+    record = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert record["command"] == (f"discovery run {demo_slice} --model tfidf --split-flagged --min-confidence 0.8 "
+                                 f"--out {tmp_path / 'a'} --quiet")
+    assert {d["action"] for d in record["decisions"]} >= {"split", "threshold"} and "replay" in record["repeat"]
+    result = run_discovery(read_table(demo_slice), record["config"])
+    write_run_files(replay(result, record["decisions"]), tmp_path / "b")
+    for name in ("proposed_labels.csv", "clusters.csv", "label_next.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
 def test_ctrl_c_during_a_run_says_what_a_rerun_reuses(demo_slice, tmp_path):
     """Ctrl-C mid-run: exit 130 with one line saying what is kept (it said a rerun resumes, while a fine-tuning
     under way starts over: hunt 119), no traceback."""
