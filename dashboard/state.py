@@ -524,8 +524,7 @@ def waiting_note(container, store: dict, key) -> Callable[[], None]:
             slot.empty()
         else:
             slot.caption("Another run (other settings, or another tab's) holds the machine: this one starts when it "
-                         "has finished or stopped (at its next progress step; the map and hdbscan's reduction report "
-                         "only when done).")
+                         "has finished or stopped (at its next progress step).")
 
     pulse()
     return pulse

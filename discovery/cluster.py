@@ -577,7 +577,8 @@ class LabelAwareHDBSCAN(BaseEstimator, ClusterMixin):
         report(0, 2)
         if reduced is None:
             reduced = LabelAwareUMAP(n_components=self.n_components, target_weight=self.target_weight,
-                                     random_state=self.random_state).fit_transform(X, y)
+                                     random_state=self.random_state).fit_transform(
+                X, y, progress=lambda epochs, total: report(0, 2))  # a stopped run stops within an epoch
         report(1, 2)
         self.reduced_ = reduced
         self.automatic_min_cluster_size_ = automatic_min_cluster_size(len(X))

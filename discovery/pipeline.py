@@ -1325,7 +1325,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     if config.make_map:
         start = time.perf_counter()
         report("map", 0, 1)
-        coords = mapper.fit_transform(embeddings, trained, neighbors=neighbors)
+        coords = mapper.fit_transform(embeddings, trained, neighbors=neighbors,
+                                      progress=lambda done, total: report("map", min(done, total - 1), total))
         report("map", 1, 1)
         timings["map"] = time.perf_counter() - start
 

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import io
+import re
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+
+
+class EpochsReported(io.TextIOBase):
+    """The file UMAP's epoch bar (tqdm, drawn as ``done/total``) writes to: each count goes to ``progress``. A run
+    stopped from there (the dashboard's background run raises in it) stops at UMAP's next epoch, not after the whole
+    layout (hdbscan's reduction of 4,000 rows reported nothing for 25 s on one core: hunt 119)."""
+
+    def __init__(self, progress: Callable[[int, int], None]):
+        self.progress = progress
+
+    def write(self, text: str) -> int:
+        counts = re.findall(r"(\d+)/(\d+)", text)
+        if counts:
+            self.progress(*map(int, counts[-1]))
+        return len(text)
 
 
 class LabelAwareUMAP(BaseEstimator, TransformerMixin):
@@ -25,10 +43,12 @@ class LabelAwareUMAP(BaseEstimator, TransformerMixin):
         self.metric = metric
         self.random_state = random_state
 
-    def fit(self, X, y=None, neighbors: tuple[np.ndarray, np.ndarray] | None = None):
+    def fit(self, X, y=None, neighbors: tuple[np.ndarray, np.ndarray] | None = None,
+            progress: Callable[[int, int], None] | None = None):
         """``neighbors``: each row's nearest other rows and their cosine similarities, most similar first
         (``fill.nearest_neighbors``), at least ``n_neighbors - 1`` of them: UMAP then skips its own
-        search (on 50,000 texts its approximate search took 35 s of the 2-d map's 83)."""
+        search (on 50,000 texts its approximate search took 35 s of the 2-d map's 83). ``progress(done, total)``:
+        the layout's epochs, about twice a second (``EpochsReported``)."""
         import umap
 
         X = np.asarray(X, dtype=np.float32)
@@ -44,7 +64,10 @@ class LabelAwareUMAP(BaseEstimator, TransformerMixin):
                             min_dist=self.min_dist, metric=self.metric, target_metric="categorical",
                             target_weight=self.target_weight, random_state=self.random_state,
                             init="spectral" if n > self.n_components + 10 else "random",
-                            precomputed_knn=self._with_self(neighbors, n_neighbors))
+                            precomputed_knn=self._with_self(neighbors, n_neighbors),
+                            tqdm_kwds=None if progress is None else {
+                                "disable": False, "file": EpochsReported(progress), "bar_format": "{n}/{total}",
+                                "mininterval": 0.5})
         with warnings.catch_warnings():  # without a search index UMAP warns that it cannot transform new rows
             warnings.filterwarnings("ignore", message="precomputed_knn")
             # one random_state for every stage is the point (DESIGN, problem 4); UMAP says so on every run
@@ -64,5 +87,5 @@ class LabelAwareUMAP(BaseEstimator, TransformerMixin):
         return (np.column_stack([rows, idx]).astype(np.int64),
                 np.column_stack([np.zeros(len(idx)), np.clip(1.0 - sim, 0.0, None)]).astype(np.float32))
 
-    def fit_transform(self, X, y=None, neighbors=None, **fit_params):
-        return self.fit(X, y, neighbors=neighbors).embedding_
+    def fit_transform(self, X, y=None, neighbors=None, progress=None, **fit_params):
+        return self.fit(X, y, neighbors=neighbors, progress=progress).embedding_
