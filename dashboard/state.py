@@ -376,9 +376,9 @@ def switch_source(new: Source, preferred_n_new_clusters: int | None = None) -> N
         preferred[new] = preferred_n_new_clusters
     elif new not in preferred and (saved := saved_preferred_count(new, current_config())) is not None:
         preferred[new] = saved
-        notify_note(f"{new.display_name}: asks for {saved} new categor{'y' if saved == 1 else 'ies'}, as the run "
-                    "its saved decisions were made on did (a reviewed copy keeps the count of the run before it while "
-                    "the data fits it about as well as its best; the Candidates page says whether it did).")
+        notify_note(f"{new.display_name}: asks for {saved} new categor{'y' if saved == 1 else 'ies'}, the count of "
+                    "the run before it (a reviewed copy keeps that count while the data fits it about as well as its "
+                    "best; the Candidates page says whether it did).")
     st.session_state["config"] = replace(current_config(), preferred_n_new_clusters=preferred.get(new))
     st.session_state["source"] = new
     remember_pending_run(new, st.session_state["config"])  # a page reloaded during the run says it did not finish

@@ -302,7 +302,7 @@ def cmd_run(args) -> int:
             print(f"note: --split-flagged: {exc}", file=sys.stderr)
     if args.min_confidence:
         result = set_min_confidence(result, args.min_confidence)
-    files = write_run_files(result, args.out, args.label_next, command=args.command_line)
+    files = write_run_files(result, args.out, args.label_next, command=getattr(args, "command_line", None))
     written = files.written
     cut = sum(len(text) > SPREADSHEET_CELL_LIMIT for text in table.texts)
     if cut:  # helper 110: nothing said that a spreadsheet would cut them
@@ -839,8 +839,9 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted; a rerun reuses the texts embedded so far (they are cached), while fine-tuning, "
-              "clustering and the rest start over.", file=sys.stderr)
+        print("error: interrupted. A rerun reuses what the cache holds: a sentence model's vectors computed so far "
+              "and a fine-tuned model whose training finished; a fine-tuning under way, TF-IDF and the later stages "
+              "start over.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` or the like, which stopped reading: no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout again at exit

@@ -240,7 +240,10 @@ def git_revision() -> str | None:
     return head.stdout.strip() + ("+uncommitted changes" if changed.stdout.strip() else "")
 
 
-REPEAT = ("run_discovery(read_table(input.name, ...), config) gives this run's clusters and proposals; "
+REPEAT = ("run_discovery(read_table(input.name, text_column=input.text_column, label_column=input.label_column, "
+          "unlabeled_marker=input.unlabeled_marker, encoding=input.encoding, missing_words=not "
+          "input.missing_words_are_labels), config) on the file whose SHA-256 is input.sha256 (a dashboard upload: "
+          "its copy in the workspace) gives this run's clusters and proposals; "
           "replay(that result, decisions) adds its decisions (a name, a split, --split-flagged, the threshold, "
           "--min-confidence): the files byte for byte at the same thread count (another moves confidences in their "
           "6th decimal). A `discovery run` records its command line as command.")

@@ -243,10 +243,11 @@ with state.guard():
                 "set 'New categories to look for' in the sidebar and run again.", icon=":material/tune:")
     elif estimate and estimate.get("preferred") is not None:
         low, high = estimate["plausible"]
-        st.info(f"The previous run's count of new clusters, {estimate['preferred']}, was not kept: with the added "
-                f"labels the tool estimated {estimate['n_new']} (any number from {low} to {high} fits the data about "
-                "as well). To choose another, set 'New categories to look for' in the sidebar and run again.",
-                icon=":material/tune:")
+        fits = f" (any number from {low} to {high} fits the data about as well)" if low != high else ""
+        st.info(f"The previous run's count of new clusters, less any candidate you named (or labeled every row of) "
+                f"there, {estimate['preferred']}, was not kept: with the added labels the tool estimated "
+                f"{estimate['n_new']}{fits}. To choose another, set 'New categories to look for' in the sidebar and "
+                "run again.", icon=":material/tune:")
     elif estimate and estimate["plausible"][0] != estimate["plausible"][1]:
         low, high = estimate["plausible"]
         st.info(f"The tool estimated {estimate['n_new']} new cluster{'s' if estimate['n_new'] != 1 else ''}, but any number from {low} to {high} fits the "

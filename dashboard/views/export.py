@@ -11,8 +11,8 @@ from discovery.export import describe_moved_aside, write_run_files
 
 st.title("Export")
 
-# short button labels: file names were cut at 1280 px ("proposed_labels.js...")
 PREVIEW_ROWS = 200  # rows of the export shown on the page; the files hold them all
+# short button labels: file names were cut at 1280 px ("proposed_labels.js...")
 DOWNLOADS = {"proposed_labels.csv": "Labels .csv", "proposed_labels.jsonl": "Labels .jsonl",
              "proposed_labels.parquet": "Labels .parquet", "clusters.csv": "clusters.csv", "manifest.json": "manifest.json"}
 MIME = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet",

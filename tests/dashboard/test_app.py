@@ -1171,7 +1171,7 @@ def test_run_again_with_my_labels_learns_from_the_decisions(workspace_root):
     assert estimate["preferred"] == kept and estimate["kept_preferred"] == (low <= kept <= high)
     assert estimate["n_new"] == (kept if estimate["kept_preferred"] else estimate["best"])
     at.switch_page("views/candidates.py").run()
-    told = f"Kept {kept} new clusters" if estimate["kept_preferred"] else f"count of new clusters, {kept}, was not kept"
+    told = f"Kept {kept} new clusters" if estimate["kept_preferred"] else f"there, {kept}, was not kept"
     assert any(told in i.value for i in at.info)
     at.switch_page("views/fill.py").run()  # a decision on the copy
     at.text_input(key="next_label").set_value("pin_blocked")
@@ -1223,7 +1223,7 @@ def test_a_previous_runs_count_not_kept_is_said_so(workspace_root):
     assert estimate["preferred"] == 3 and not estimate["kept_preferred"]  # 6 to 14 fit the 80 rows about as well
     at.switch_page("views/candidates.py").run()
     said = [i.value for i in at.info]
-    assert any(f"count of new clusters, 3, was not kept" in s and f"estimated {estimate['n_new']}" in s for s in said)
+    assert any("there, 3, was not kept" in s and f"estimated {estimate['n_new']}" in s for s in said)
     assert not any(s.startswith("Kept ") for s in said)
 
 
