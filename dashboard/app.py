@@ -245,4 +245,5 @@ if (shown := state.get_result()) is not None:  # on every page, as the language'
             st.warning(state.plain(warning[0].upper() + warning[1:] + "."), icon=icon)
 decisions_sidebar()
 state.show_notice()
+st.session_state["page_runs"] = st.session_state.get("page_runs", 0) + 1  # the Map tells its own reruns apart
 page.run()

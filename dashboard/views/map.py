@@ -3,7 +3,11 @@
 The selection is the union of the rows drawn round on the map, the rows found by the search and the typed row
 ids, whatever the order they were given in. The map's own selection lasts only as long as its figure (another
 colouring, the names, a search ring or another page draw a new one, and Streamlit starts it empty), so the rows
-drawn round are kept here, changed only by drawing again (or clearing) on the map."""
+drawn round are kept here, changed only by drawing again (or clearing) on the map.
+
+A figure is sent to the browser whole whenever it changes (12 MB for 50,000 rows: hunt 121), so a box or lasso
+selection on a figure drawn without one is left to the chart, which shows it, and the figure is drawn again
+unchanged (``own_selection_shown``); other selections are drawn into the figure."""
 
 import streamlit as st
 
@@ -12,12 +16,18 @@ from discovery import assign_label
 
 st.title("Map")
 DRAWN_ROUND = "map_drawn_round"  # the row ids of the latest box, lasso or clicked points on the map
+PLAIN_FIGURE = "map_plain_figure"  # what the chart's figure was drawn from, and in which run, when it held no selection
+
+
+def chart_key() -> str:
+    """The chart's key, new after each Clear: a new chart, so the selection the chart showed itself goes too."""
+    return f"map_chart_{st.session_state.get('map_clearings', 0)}"
 
 
 def remember_drawn_round() -> None:
     """The chart's callback: runs only when the researcher selects (or clears) on the map, not when a new
     figure starts with an empty selection."""
-    event = st.session_state.get("map_chart") or {}
+    event = st.session_state.get(chart_key()) or {}
     result = state.get_result()
     st.session_state[DRAWN_ROUND] = {"data": None if result is None else result.table.data_hash,
                                      "rows": charts.row_ids_from_selection(event.get("selection"))}
@@ -30,6 +40,7 @@ def drawn_round_rows(result) -> list[int]:
 
 
 def clear_selection() -> None:
+    st.session_state["map_clearings"] = st.session_state.get("map_clearings", 0) + 1
     st.session_state.pop(DRAWN_ROUND, None)
     st.session_state["map_search"] = ""
     st.session_state["map_row_ids"] = ""
@@ -57,6 +68,16 @@ def label_selection(row_ids: list[int]) -> None:
                      + (f" {replaced} (Undo last decision, in the sidebar, takes it back.)" if replaced else ""))
 
 
+def own_selection_shown(plain: tuple, chosen: list[int], drawn_round: list[int]) -> bool:
+    """Whether the chart shows ``chosen`` itself: rows drawn round on it alone, more than get rings (a few rows are
+    ringed to be found), on the figure the run before this one drew (this page, ``plain``: the same result, colouring,
+    names and chart) without a selection of ours. Drawn again unchanged, the figure is not sent again, and the chart
+    keeps showing the selection."""
+    previous_run = st.session_state.get("page_runs", 0) - 1
+    return (bool(drawn_round) and chosen == drawn_round and len(chosen) > charts.RINGED_ROWS
+            and st.session_state.get(PLAIN_FIGURE) == (plain, previous_run))
+
+
 def show_map(result) -> list[int]:
     # one row each: beside each other, the fourth option was cut off at 1,024 px
     color_by = st.segmented_control("Colour by", list(charts.COLOR_BY), default="cluster", key="map_color") or "cluster"
@@ -82,9 +103,13 @@ def show_map(result) -> list[int]:
                                f"contain{'s' if len(found) == 1 else ''} '{words}'."))
     drawn_round = drawn_round_rows(result)
     chosen = list(dict.fromkeys(drawn_round + typed_ids + found))
-    fig = charts.scatter_map(result.rows, color_by, highlight=chosen, texts=state.hover_texts(result.table),
-                             cluster_names=result.clusters.display_name, show_names=show_names)
-    st.plotly_chart(fig, on_select=remember_drawn_round, selection_mode=("points", "box", "lasso"), key="map_chart",
+    plain = (id(result), color_by, show_names, chart_key())
+    own = own_selection_shown(plain, chosen, drawn_round)
+    fig = charts.scatter_map(result.rows, color_by, highlight=[] if own else chosen,
+                             texts=state.hover_texts(result.table), cluster_names=result.clusters.display_name,
+                             show_names=show_names)
+    st.session_state[PLAIN_FIGURE] = (plain, st.session_state.get("page_runs")) if own or not chosen else None
+    st.plotly_chart(fig, on_select=remember_drawn_round, selection_mode=("points", "box", "lasso"), key=chart_key(),
                     width="stretch", config={"displaylogo": False, "scrollZoom": True})
     st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select (the selection is ringed, and holds "
                "across colourings and pages); hover for the text.")
