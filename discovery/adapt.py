@@ -367,6 +367,10 @@ class AdaptedEmbedder:
         """Vectors from the adapted model (cached on disk under its own key)."""
         return self._embedder.transform(texts, progress=progress)
 
+    def middle_layer_vectors(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray | None:
+        """The adapted model's middle layer, averaged (``SentenceEmbedder.middle_layer_vectors``)."""
+        return self._embedder.middle_layer_vectors(texts, progress=progress)
+
     def reading_length(self) -> int | None:
         """Tokens of each text the adapted model embeds (its base model's; training read ``max_seq_length``)."""
         return self.reading_length_

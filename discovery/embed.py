@@ -327,7 +327,8 @@ class SentenceEmbedder:
         unread[asked] = [only_unknown[str(texts[i])] for i in asked]
         return unread
 
-    def _cache(self) -> EmbeddingCache | None:
+    def _cache(self, layer: int | None = None) -> EmbeddingCache | None:
+        """The vectors' cache; ``layer``: that layer's mean-pooled vectors' (``middle_layer_vectors``)."""
         if self.cache_dir is False:
             return None
         root = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
@@ -338,9 +339,9 @@ class SentenceEmbedder:
         identity = "" if self.cache_name else model_fingerprint(self.model)  # a cache_name names its weights
         key = hashlib.sha256(f"{self.model_id}|{reading}|{identity}|{library_versions()}|padded to "
                              f"{PADDING_STEP}".encode()).hexdigest()[:12]
-        return EmbeddingCache(root / "embeddings" / f"{slug}-{key}")
+        return EmbeddingCache(root / "embeddings" / (f"{slug}-{key}" if layer is None else f"{slug}-{key}-layer{layer}"))
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str], layer: int | None = None) -> np.ndarray:
         """The model's normalised vectors of ``texts``, each computed from its own text alone.
 
         sentence-transformers pads a batch to its longest text, and the padded length changes a vector in
@@ -350,7 +351,8 @@ class SentenceEmbedder:
         the vector, follow from the text (measured: bit-identical in any batch, order or company; no slower).
         Texts are read by the model's own preprocessing (sentence-transformers' ``preprocess``, ``tokenize`` before
         version 6), then padded on the tokenizer's side; models whose first module is not a Hugging Face
-        Transformer, or with a prompt put before every text, are left to ``encode``."""
+        Transformer, or with a prompt put before every text, are left to ``encode``. ``layer``: that layer's
+        token vectors averaged instead (``middle_layer_vectors``; such models have none)."""
         import torch
 
         model = self._load()
@@ -381,18 +383,39 @@ class SentenceEmbedder:
                             extra = int(length) - features[name].shape[1]
                             features[name] = torch.nn.functional.pad(features[name], (extra, 0) if left else (0, extra),
                                                                      value=value)
-                    vectors = torch.nn.functional.normalize(model.forward(features)["sentence_embedding"], dim=1)
+                    vectors = torch.nn.functional.normalize(
+                        model.forward(features)["sentence_embedding"] if layer is None
+                        else _mean_of_layer(first.auto_model, features, layer), dim=1)
                     out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32) if out is None else out
                     out[batch] = vectors.float().numpy()
         return out
 
-    def transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text, computing only what the cache lacks."""
+    def middle_layer(self) -> int | None:
+        """The layer half way up the model (3 of all-MiniLM-L6-v2's 6), or None for a model ``_encode`` leaves to
+        ``encode`` (not a Hugging Face Transformer first, or a prompt before every text)."""
+        model = self._load()
+        first = model[0] if len(model) else None
+        if (type(first).__name__ != "Transformer" or getattr(getattr(model, "tokenizer", None), "pad_token_id", None)
+                is None or getattr(model, "default_prompt_name", None)):
+            return None
+        layers = getattr(first.auto_model.config, "num_hidden_layers", None)
+        return layers // 2 if layers and layers >= 2 else None
+
+    def middle_layer_vectors(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray | None:
+        """Each text's token vectors of the ``middle_layer`` averaged, L2-normalised (cached as ``transform``'s):
+        closer to the words than the sentence vector, a second view for the fill-in's classifier of a fine-tuned
+        model (``pipeline.with_middle_layer``). None where the model has no such layer."""
+        layer = self.middle_layer()
+        return None if layer is None else self.transform(texts, progress, layer=layer)
+
+    def transform(self, texts: Sequence[str], progress: Progress | None = None, layer: int | None = None) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text, computing only what the cache lacks (``layer``: see
+        ``middle_layer_vectors``)."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         digests = text_digests(texts)
-        cache = self._cache()
+        cache = self._cache(layer)
         known = cache.load() if cache else {}
         missing = [i for i, d in enumerate(digests.tolist()) if d not in known]
         unique_missing = list(dict.fromkeys(digests[missing].tolist()))
@@ -403,7 +426,7 @@ class SentenceEmbedder:
         for start in range(0, total, self.batch_size * 8):
             chunk = unique_missing[start:start + self.batch_size * 8]
             batch_texts = [texts[first[d]] for d in chunk]
-            vecs = self._encode(batch_texts)
+            vecs = self._encode(batch_texts, layer)
             known.update(zip(chunk, vecs))
             if cache:
                 cache.store(np.array(chunk, dtype="S32"), vecs)
@@ -412,6 +435,14 @@ class SentenceEmbedder:
         return np.stack([known[d] for d in digests.tolist()]).astype(np.float32)
 
     fit_transform = transform
+
+
+def _mean_of_layer(auto_model, features: dict, layer: int):
+    """The mean of the padded batch's token vectors at ``layer`` (0: the input embeddings), padding left out."""
+    inputs = {name: features[name] for name in ("input_ids", "attention_mask", "token_type_ids") if name in features}
+    hidden = auto_model(**inputs, output_hidden_states=True).hidden_states[layer]
+    mask = features["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
 
 
 class TfidfEmbedder:

@@ -102,3 +102,30 @@ def test_other_weights_under_one_path_never_read_the_cached_vectors(tmp_path):
     assert SentenceEmbedder(model=str(folder), cache_dir=tmp_path)._cache().directory != before
     # nor does a model fine-tuned from the old weights stand in for one fine-tuned from the new
     assert AdaptedEmbedder(model=str(folder))._key(str(folder), texts, y, False, None) != adapted_before
+
+
+def test_the_middle_layer_is_a_second_cached_view_of_each_text(tmp_path):
+    """The fill-in of a fine-tuned model also reads its middle layer (``pipeline.with_middle_layer``): each text's
+    token vectors of layer 3 of 6 averaged, unit length, a view of its own (not the sentence vector), cached apart
+    from the sentence vectors and the same whatever the company of texts."""
+    import torch
+
+    texts = ["I lost my card", "my card was stolen", "what is the exchange rate for euros"]
+    embedder = SentenceEmbedder(cache_dir=tmp_path)
+    assert embedder.middle_layer() == 3
+    middle = embedder.middle_layer_vectors(texts)
+    sentence = embedder.transform(texts)
+    assert middle.shape == (3, 384) and np.allclose(np.linalg.norm(middle, axis=1), 1, atol=1e-4)
+    assert not np.allclose(middle, sentence, atol=0.05)
+    model = embedder._load()  # the mean of layer 3's token vectors, as the model computes them
+    features = model.tokenize(texts[:1])
+    with torch.inference_mode():
+        hidden = model[0].auto_model(**{k: features[k] for k in ("input_ids", "attention_mask")},
+                                     output_hidden_states=True).hidden_states[3][0]
+    expected = hidden.mean(0).numpy()
+    assert np.allclose(middle[0], expected / np.linalg.norm(expected), atol=1e-5)
+    seen = []
+    again = SentenceEmbedder(cache_dir=tmp_path).middle_layer_vectors(texts[::-1] + ["a new text"],
+                                                                      progress=lambda d, t: seen.append(t))
+    assert seen[0] == 1 and np.array_equal(again[:3], middle[::-1])  # only the new text computed
+    assert {p.name.endswith("-layer3") for p in (tmp_path / "embeddings").iterdir()} == {True, False}

@@ -280,6 +280,32 @@ def test_a_run_with_every_class_known_proposes_balanced_labels(small_banking, tm
     assert set(pd.read_csv(tmp_path / "proposed_labels.csv", encoding="utf-8-sig").label_source) == {"human", "balanced"}
 
 
+def test_a_fine_tuned_models_middle_layer_joins_its_vectors_in_the_fill_in_only(small_banking):
+    """``middle_layer``: the fill-in of a fine-tuned model reads its vectors with the middle layer joined at
+    ``MIDDLE_LAYER_WEIGHT`` (``with_middle_layer``); vectors not from fine-tuning read their words instead, and
+    ignore it."""
+    from discovery.embed import SentenceEmbedder
+    from discovery.pipeline import MIDDLE_LAYER_WEIGHT, with_middle_layer
+
+    frame, y, X = small_banking
+    middle = SentenceEmbedder().middle_layer_vectors(frame.text.tolist())
+    joined = with_middle_layer(X, middle)
+    width = X.shape[1]
+    assert joined.shape == (len(X), 2 * width) and np.allclose(np.linalg.norm(joined, axis=1), 1, atol=1e-5)
+    ratio = np.linalg.norm(joined[:, width:], axis=1) / np.linalg.norm(joined[:, :width], axis=1)
+    assert np.allclose(ratio, MIDDLE_LAYER_WEIGHT, atol=1e-4)
+    assert with_middle_layer(X, None) is X
+    with pytest.raises(InputError, match="middle_layer"):
+        with_middle_layer(X, middle[:-1])
+    data = frame[["text"]].assign(label=np.where(y >= 0, frame.true_label, ""))
+    config = DiscoveryConfig(make_map=False)
+    plain, both = (run_discovery(data, config, embeddings=X, embeddings_adapted=True, middle_layer=m)
+                   for m in (None, middle))
+    assert not np.allclose(plain.rows.confidence, both.rows.confidence)  # the fill-in read the middle layer
+    frozen, ignored = (run_discovery(data, config, embeddings=X, middle_layer=m) for m in (None, middle))
+    assert frozen.fill_words and frozen.rows.equals(ignored.rows)
+
+
 @pytest.mark.parametrize("adapted", [True, False])
 def test_the_evidence_of_unnamed_classes_is_read_at_the_quantile_of_the_vectors_used(small_banking, adapted):
     """Fine-tuned vectors hold the labeled rows tightly, the base model's loosely (``cluster.OUTSIDE_QUANTILE``):
