@@ -367,9 +367,16 @@ class AdaptedEmbedder:
         """Vectors from the adapted model (cached on disk under its own key)."""
         return self._embedder.transform(texts, progress=progress)
 
-    def middle_layer_vectors(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray | None:
-        """The adapted model's middle layer, averaged (``SentenceEmbedder.middle_layer_vectors``)."""
-        return self._embedder.middle_layer_vectors(texts, progress=progress)
+    def sentence_and_middle_layer(self, texts: Sequence[str], progress: Progress | None = None) \
+            -> tuple[np.ndarray, np.ndarray | None]:
+        """The adapted model's vectors and middle layer (``SentenceEmbedder.sentence_and_middle_layer``); no middle
+        layer where fine-tuning left it as the base model's (its top layers only: ``trainable_layers``), a case the
+        fill-in's weight was not measured on."""
+        layer, model = self._embedder.middle_layer(), self._embedder._load()
+        layers = model[0].auto_model.config.num_hidden_layers if layer is not None else 0
+        if layer is None or (self.trainable_layers_ is not None and layer <= layers - self.trainable_layers_):
+            return self.transform(texts, progress), None
+        return self._embedder.sentence_and_middle_layer(texts, progress=progress)
 
     def reading_length(self) -> int | None:
         """Tokens of each text the adapted model embeds (its base model's; training read ``max_seq_length``)."""

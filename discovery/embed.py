@@ -341,7 +341,16 @@ class SentenceEmbedder:
                              f"{PADDING_STEP}".encode()).hexdigest()[:12]
         return EmbeddingCache(root / "embeddings" / (f"{slug}-{key}" if layer is None else f"{slug}-{key}-layer{layer}"))
 
-    def _encode(self, texts: list[str], layer: int | None = None) -> np.ndarray:
+    def _reads_tokens_itself(self, model) -> bool:
+        """Whether ``_encode`` pads and runs the model itself: a Hugging Face Transformer first, a pad token, no
+        prompt put before every text (others are left to sentence-transformers' ``encode``, and have no middle layer
+        here)."""
+        first = model[0] if len(model) else None
+        return (type(first).__name__ == "Transformer" and getattr(getattr(model, "tokenizer", None), "pad_token_id",
+                                                                   None) is not None
+                and not getattr(model, "default_prompt_name", None))
+
+    def _encode(self, texts: list[str], layer: int | None = None) -> tuple[np.ndarray, ...]:
         """The model's normalised vectors of ``texts``, each computed from its own text alone.
 
         sentence-transformers pads a batch to its longest text, and the padded length changes a vector in
@@ -351,18 +360,19 @@ class SentenceEmbedder:
         the vector, follow from the text (measured: bit-identical in any batch, order or company; no slower).
         Texts are read by the model's own preprocessing (sentence-transformers' ``preprocess``, ``tokenize`` before
         version 6), then padded on the tokenizer's side; models whose first module is not a Hugging Face
-        Transformer, or with a prompt put before every text, are left to ``encode``. ``layer``: that layer's
-        token vectors averaged instead (``middle_layer_vectors``; such models have none)."""
+        Transformer, or with a prompt put before every text, are left to ``encode``. Returns the vectors, and with
+        ``layer`` that layer's token vectors averaged from the same forward pass (``sentence_and_middle_layer``)."""
         import torch
 
         model = self._load()
         tokenizer = getattr(model, "tokenizer", None)
         first = model[0] if len(model) else None
         pad_id = getattr(tokenizer, "pad_token_id", None)
-        if (type(first).__name__ != "Transformer" or pad_id is None
-                or getattr(model, "default_prompt_name", None)):
-            return model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                                show_progress_bar=False).astype(np.float32)
+        if not self._reads_tokens_itself(model):
+            if layer is not None:
+                raise ValueError(f"{self.model_id}: no middle layer read here (see middle_layer)")
+            return (model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=False).astype(np.float32),)
         read = getattr(model, "preprocess", None) or model.tokenize
         left = getattr(tokenizer, "padding_side", "right") == "left"
         pads = {"input_ids": pad_id, "attention_mask": 0, "token_type_ids": 0}
@@ -371,53 +381,66 @@ class SentenceEmbedder:
         padded = PADDING_STEP * np.ceil(lengths / PADDING_STEP).astype(int)
         limit = model.max_seq_length  # never past it: positions beyond a model's own table do not exist
         padded = np.minimum(padded, int(limit)) if limit and np.isfinite(limit) else padded
-        out = None
-        with torch.inference_mode():
-            for length in np.unique(padded):
-                rows = np.flatnonzero(padded == length)
-                for start in range(0, len(rows), self.batch_size):
-                    batch = rows[start:start + self.batch_size]
-                    features = dict(read([texts[i] for i in batch]))
-                    for name, value in pads.items():
-                        if name in features and features[name].shape[1] < length:
-                            extra = int(length) - features[name].shape[1]
-                            features[name] = torch.nn.functional.pad(features[name], (extra, 0) if left else (0, extra),
-                                                                     value=value)
-                    vectors = torch.nn.functional.normalize(
-                        model.forward(features)["sentence_embedding"] if layer is None
-                        else _mean_of_layer(first.auto_model, features, layer), dim=1)
-                    out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32) if out is None else out
-                    out[batch] = vectors.float().numpy()
-        return out
+        out, middle = None, None
+        config = first.auto_model.config
+        keeps_layers = config.output_hidden_states
+        config.output_hidden_states = layer is not None  # the Transformer module then hands every layer on
+        try:
+            with torch.inference_mode():
+                for length in np.unique(padded):
+                    rows = np.flatnonzero(padded == length)
+                    for start in range(0, len(rows), self.batch_size):
+                        batch = rows[start:start + self.batch_size]
+                        features = dict(read([texts[i] for i in batch]))
+                        for name, value in pads.items():
+                            if name in features and features[name].shape[1] < length:
+                                extra = int(length) - features[name].shape[1]
+                                features[name] = torch.nn.functional.pad(features[name], (extra, 0) if left else (0, extra),
+                                                                         value=value)
+                        features = model.forward(features)
+                        vectors = torch.nn.functional.normalize(features["sentence_embedding"], dim=1)
+                        out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32) if out is None else out
+                        out[batch] = vectors.float().numpy()
+                        if layer is not None:
+                            mean = torch.nn.functional.normalize(_mean_of_layer(features, layer), dim=1)
+                            middle = np.zeros((len(texts), mean.shape[1]), dtype=np.float32) if middle is None else middle
+                            middle[batch] = mean.float().numpy()
+        finally:
+            config.output_hidden_states = keeps_layers
+        return (out,) if layer is None else (out, middle)
 
     def middle_layer(self) -> int | None:
         """The layer half way up the model (3 of all-MiniLM-L6-v2's 6), or None for a model ``_encode`` leaves to
-        ``encode`` (not a Hugging Face Transformer first, or a prompt before every text)."""
+        ``encode``."""
         model = self._load()
-        first = model[0] if len(model) else None
-        if (type(first).__name__ != "Transformer" or getattr(getattr(model, "tokenizer", None), "pad_token_id", None)
-                is None or getattr(model, "default_prompt_name", None)):
+        if not self._reads_tokens_itself(model):
             return None
-        layers = getattr(first.auto_model.config, "num_hidden_layers", None)
+        layers = getattr(model[0].auto_model.config, "num_hidden_layers", None)
         return layers // 2 if layers and layers >= 2 else None
 
-    def middle_layer_vectors(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray | None:
-        """Each text's token vectors of the ``middle_layer`` averaged, L2-normalised (cached as ``transform``'s):
-        closer to the words than the sentence vector, a second view for the fill-in's classifier of a fine-tuned
-        model (``pipeline.with_middle_layer``). None where the model has no such layer."""
+    def sentence_and_middle_layer(self, texts: Sequence[str], progress: Progress | None = None) \
+            -> tuple[np.ndarray, np.ndarray | None]:
+        """``transform``'s vectors, and each text's token vectors of the ``middle_layer`` averaged, L2-normalised, from
+        the same forward pass (each cached apart): closer to the words than the sentence vector, a second view for
+        the fill-in of a fine-tuned model (``pipeline.with_middle_layer``); None where the model has no such layer."""
         layer = self.middle_layer()
-        return None if layer is None else self.transform(texts, progress, layer=layer)
+        if layer is None:
+            return self.transform(texts, progress), None
+        return self._vectors(texts, progress, layer)
 
-    def transform(self, texts: Sequence[str], progress: Progress | None = None, layer: int | None = None) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text, computing only what the cache lacks (``layer``: see
-        ``middle_layer_vectors``)."""
+    def transform(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text, computing only what the cache lacks."""
+        return self._vectors(texts, progress)[0]
+
+    def _vectors(self, texts: Sequence[str], progress: Progress | None, layer: int | None = None) -> tuple:
+        """The sentence vectors (and ``layer``'s, in the same pass), computing the texts either cache lacks."""
         texts = list(texts)
         if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
+            return tuple(np.zeros((0, 0), dtype=np.float32) for _ in range(1 if layer is None else 2))
         digests = text_digests(texts)
-        cache = self._cache(layer)
-        known = cache.load() if cache else {}
-        missing = [i for i, d in enumerate(digests.tolist()) if d not in known]
+        caches = [self._cache()] + ([] if layer is None else [self._cache(layer)])
+        knowns = [cache.load() if cache else {} for cache in caches]
+        missing = [i for i, d in enumerate(digests.tolist()) if any(d not in known for known in knowns)]
         unique_missing = list(dict.fromkeys(digests[missing].tolist()))
         first = {d: i for i, d in reversed(list(enumerate(digests.tolist())))}
         total = len(unique_missing)
@@ -426,21 +449,21 @@ class SentenceEmbedder:
         for start in range(0, total, self.batch_size * 8):
             chunk = unique_missing[start:start + self.batch_size * 8]
             batch_texts = [texts[first[d]] for d in chunk]
-            vecs = self._encode(batch_texts, layer)
-            known.update(zip(chunk, vecs))
-            if cache:
-                cache.store(np.array(chunk, dtype="S32"), vecs)
+            for known, cache, vecs in zip(knowns, caches, self._encode(batch_texts, layer)):
+                known.update(zip(chunk, vecs))
+                if cache:
+                    cache.store(np.array(chunk, dtype="S32"), vecs)
             if progress:
                 progress(min(start + len(chunk), total), total)
-        return np.stack([known[d] for d in digests.tolist()]).astype(np.float32)
+        return tuple(np.stack([known[d] for d in digests.tolist()]).astype(np.float32) for known in knowns)
 
     fit_transform = transform
 
 
-def _mean_of_layer(auto_model, features: dict, layer: int):
-    """The mean of the padded batch's token vectors at ``layer`` (0: the input embeddings), padding left out."""
-    inputs = {name: features[name] for name in ("input_ids", "attention_mask", "token_type_ids") if name in features}
-    hidden = auto_model(**inputs, output_hidden_states=True).hidden_states[layer]
+def _mean_of_layer(features: dict, layer: int):
+    """The mean of the padded batch's token vectors at ``layer`` (0: the input embeddings), padding left out, from
+    a forward pass of sentence-transformers' ``Transformer`` that kept every layer's (``all_layer_embeddings``)."""
+    hidden = features["all_layer_embeddings"][layer]
     mask = features["attention_mask"].unsqueeze(-1).to(hidden.dtype)
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
 

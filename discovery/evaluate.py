@@ -376,7 +376,8 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     with warnings.catch_warnings():  # tiny labeled classes make sklearn warn on every k-fold split
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         result = run_discovery(table, config, embeddings=X_train, embeddings_adapted=is_adapted(embedder),
-                               middle_layer=embedder.middle_layer_vectors(read) if is_adapted(embedder) else None)
+                               middle_layer=embedder.sentence_and_middle_layer(read)[1] if is_adapted(embedder)
+                               else None)
     test_pred = assign_to_clusters(result, X_test)
     scores = clustering_scores(test["label"].to_numpy(dtype=object).astype(str), test_pred, known)
     if not math.isfinite(scores.get("novel_acc", float("nan"))) or not math.isfinite(scores.get("known_acc", float("nan"))):

@@ -150,9 +150,10 @@ class FillResult:
 
 # The fill-in proposal prefers the first of these that ran, unless another is clearly better on the held-out rows.
 FILL_PREFERENCE = ("balanced", "blend", "propagation", "classifier", "knn")
-# A fine-tuned model's middle layer joined to its sentence vectors, at this weight, for the fill-in's classifier: on
-# banking with every class named (mean of seeds 0-2) the fill-in went from 89.75 to 90.00 (weight 1: 89.97; 2: 90.02;
-# layers 2 or 4: up to 89.89), on M-CID, never looked at for it, from 86.39 to 86.79 (docs/benchmarks.md)
+# A fine-tuned model's middle layer joined to its sentence vectors, at this weight, for the fill-in's classifier and
+# kNN (the neighbour graph stays the sentence vectors'): on banking with every class named (mean of seeds 0-2) the
+# fill-in went from 89.75 to 89.97 (by the fill-in alone, weight 1: 89.97, 2: 90.02; layers 2 or 4: up to 89.89), on
+# M-CID, never looked at for it, from 86.39 to 86.79 (docs/benchmarks.md, its history)
 MIDDLE_LAYER_WEIGHT = 1.5
 
 
@@ -166,6 +167,8 @@ def with_middle_layer(embeddings: np.ndarray, middle: np.ndarray | None) -> np.n
         return embeddings
     middle = given_vectors(middle, len(embeddings), "middle_layer", "the table's rows")
     return normalize(np.hstack([normalize(embeddings), MIDDLE_LAYER_WEIGHT * normalize(middle)])).astype(np.float32)
+
+
 # A fill-in chooses between labeled classes; with one it has no choice to make and would give that
 # class to every row it labels at confidence 1.0 (and score 100% on held-out rows of that same class).
 MIN_FILL_CLASSES = 2
@@ -1214,7 +1217,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     CLI's bars, in a notebook too).
     ``embeddings``: precomputed vectors (then nothing is adapted or embedded here);
     ``embeddings_adapted`` says they come from ``fit_embedder``'s adapted model, and ``middle_layer`` gives that
-    model's ``middle_layer_vectors`` for the fill-in (``with_middle_layer``).
+    model's middle layer (``sentence_and_middle_layer``) for the fill-in (``with_middle_layer``).
     ``language``: the texts' ``table_languages(table, config.random_state)`` when the
     caller already made it (to warn before the run starts); made here otherwise. ``boilerplate``: the table's
     ``table_boilerplate(table, config.leave_out)`` when the caller already found it (for ``language``); found here otherwise.
@@ -1248,14 +1251,16 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     timings["adapt"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    if embeddings is None:
-        passes = 2 if adapted else 1  # a fine-tuned model's middle layer too, in a second pass: one bar for both
-        embeddings = embedder.transform(texts, progress=lambda d, t: report("embed", d, passes * t))
-        if adapted:
-            middle_layer = embedder.middle_layer_vectors(texts, progress=lambda d, t: report("embed", t + d, 2 * t))
+    if embeddings is None and adapted:  # its middle layer too, from the same forward pass
+        embeddings, middle_layer = embedder.sentence_and_middle_layer(texts, progress=lambda d, t: report("embed", d, t))
+    elif embeddings is None:
+        embeddings = embedder.transform(texts, progress=lambda d, t: report("embed", d, t))
     else:
         embeddings = given_vectors(embeddings, len(table), "embeddings", "the table's rows")
-    fill_vectors = with_middle_layer(embeddings, middle_layer if adapted else None)
+    if middle_layer is not None and not adapted:
+        raise InputError("middle_layer: the fill-in reads a fine-tuned model's middle layer only; give "
+                         "embeddings_adapted=True with the vectors of that model, or leave middle_layer out.")
+    fill_vectors = with_middle_layer(embeddings, middle_layer)
     text_reading = reading_record(embedder, texts, y) if embedder is not None else {}
     unread = unread_rows(read_as_unknown, embeddings) & ~contentless
     if unread.any():
@@ -1364,7 +1369,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      fill_estimate=estimate, text_reading=text_reading,
                      boilerplate=boilerplate_record, environment=run_environment(config),
-                     timings=timings, adaptation=adaptation_record(embedder, adapted, config, table, same_texts),
+                     timings=timings, adaptation={**adaptation_record(embedder, adapted, config, table, same_texts),
+                                                  "fill_reads_middle_layer": middle_layer is not None},
                      clustering=clustering, label_check=label_check, language=language,
                      shared={"term_counts": term_counts, "texts_read": texts, "text_ids": same_texts},
                      used_labels={"embed": adapted, "cluster": bool(clusterer.used_labels_), "fill": fill.best is not None,

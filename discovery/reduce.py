@@ -67,7 +67,7 @@ class LabelAwareUMAP(BaseEstimator, TransformerMixin):
                             precomputed_knn=self._with_self(neighbors, n_neighbors),
                             tqdm_kwds=None if progress is None else {
                                 "disable": False, "file": EpochsReported(progress), "bar_format": "{n}/{total}",
-                                "mininterval": 0.5})
+                                "mininterval": 0.5, "miniters": 1})  # tqdm's monitor thread never reports
         with warnings.catch_warnings():  # without a search index UMAP warns that it cannot transform new rows
             warnings.filterwarnings("ignore", message="precomputed_knn")
             # one random_state for every stage is the point (DESIGN, problem 4); UMAP says so on every run

@@ -113,8 +113,8 @@ def test_the_middle_layer_is_a_second_cached_view_of_each_text(tmp_path):
     texts = ["I lost my card", "my card was stolen", "what is the exchange rate for euros"]
     embedder = SentenceEmbedder(cache_dir=tmp_path)
     assert embedder.middle_layer() == 3
-    middle = embedder.middle_layer_vectors(texts)
-    sentence = embedder.transform(texts)
+    sentence, middle = embedder.sentence_and_middle_layer(texts)
+    assert np.array_equal(sentence, SentenceEmbedder(cache_dir=False).transform(texts))  # the same pass, the same vectors
     assert middle.shape == (3, 384) and np.allclose(np.linalg.norm(middle, axis=1), 1, atol=1e-4)
     assert not np.allclose(middle, sentence, atol=0.05)
     model = embedder._load()  # the mean of layer 3's token vectors, as the model computes them
@@ -125,7 +125,7 @@ def test_the_middle_layer_is_a_second_cached_view_of_each_text(tmp_path):
     expected = hidden.mean(0).numpy()
     assert np.allclose(middle[0], expected / np.linalg.norm(expected), atol=1e-5)
     seen = []
-    again = SentenceEmbedder(cache_dir=tmp_path).middle_layer_vectors(texts[::-1] + ["a new text"],
-                                                                      progress=lambda d, t: seen.append(t))
+    _, again = SentenceEmbedder(cache_dir=tmp_path).sentence_and_middle_layer(texts[::-1] + ["a new text"],
+                                                                             progress=lambda d, t: seen.append(t))
     assert seen[0] == 1 and np.array_equal(again[:3], middle[::-1])  # only the new text computed
     assert {p.name.endswith("-layer3") for p in (tmp_path / "embeddings").iterdir()} == {True, False}

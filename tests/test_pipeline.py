@@ -288,7 +288,7 @@ def test_a_fine_tuned_models_middle_layer_joins_its_vectors_in_the_fill_in_only(
     from discovery.pipeline import MIDDLE_LAYER_WEIGHT, with_middle_layer
 
     frame, y, X = small_banking
-    middle = SentenceEmbedder().middle_layer_vectors(frame.text.tolist())
+    _, middle = SentenceEmbedder().sentence_and_middle_layer(frame.text.tolist())
     joined = with_middle_layer(X, middle)
     width = X.shape[1]
     assert joined.shape == (len(X), 2 * width) and np.allclose(np.linalg.norm(joined, axis=1), 1, atol=1e-5)
@@ -302,8 +302,9 @@ def test_a_fine_tuned_models_middle_layer_joins_its_vectors_in_the_fill_in_only(
     plain, both = (run_discovery(data, config, embeddings=X, embeddings_adapted=True, middle_layer=m)
                    for m in (None, middle))
     assert not np.allclose(plain.rows.confidence, both.rows.confidence)  # the fill-in read the middle layer
-    frozen, ignored = (run_discovery(data, config, embeddings=X, middle_layer=m) for m in (None, middle))
-    assert frozen.fill_words and frozen.rows.equals(ignored.rows)
+    assert both.adaptation["fill_reads_middle_layer"] and not plain.adaptation["fill_reads_middle_layer"]
+    with pytest.raises(InputError, match="embeddings_adapted=True"):  # vectors not from fine-tuning read words
+        run_discovery(data, config, embeddings=X, middle_layer=middle)
 
 
 @pytest.mark.parametrize("adapted", [True, False])

@@ -59,9 +59,14 @@ def test_the_layout_reports_its_epochs_and_stops_where_progress_raises(small_ban
     class Stopped(Exception):
         pass
 
+    stopped_at = []
+
     def stop(done, total):
         if done > 0:
+            stopped_at.append((done, total))
             raise Stopped
 
+    many = np.random.RandomState(0).normal(size=(4000, 16)).astype(np.float32)  # seconds of layout: reports between
     with pytest.raises(Stopped):
-        LabelAwareUMAP(random_state=0).fit(X, y, progress=stop)
+        LabelAwareUMAP(random_state=0).fit(many, progress=stop)
+    assert stopped_at[0][0] < stopped_at[0][1]  # stopped in the middle of the layout, not at its end

@@ -108,9 +108,9 @@ def show_map(result) -> list[int]:
     fig = charts.scatter_map(result.rows, color_by, highlight=[] if own else chosen,
                              texts=state.hover_texts(result.table), cluster_names=result.clusters.display_name,
                              show_names=show_names)
-    st.session_state[PLAIN_FIGURE] = (plain, st.session_state.get("page_runs")) if own or not chosen else None
     st.plotly_chart(fig, on_select=remember_drawn_round, selection_mode=("points", "box", "lasso"), key=chart_key(),
                     width="stretch", config={"displaylogo": False, "scrollZoom": True})
+    st.session_state[PLAIN_FIGURE] = (plain, st.session_state.get("page_runs")) if own or not chosen else None
     st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select (the selection is ringed, and holds "
                "across colourings and pages); hover for the text.")
     if chosen:
