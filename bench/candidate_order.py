@@ -95,11 +95,13 @@ def main() -> None:
             table = table_from_frame(frame, name="train", data_hash=f"candidate-order-{seed}", text_column="text",
                                      label_column="label")
             embedder = fit_embedder(table.texts, table.labels, DiscoveryConfig(random_state=seed, make_map=False))
-            X = embedder.transform(table.texts)
+            X, middle = (embedder.sentence_and_middle_layer(table.texts) if is_adapted(embedder)
+                         else (embedder.transform(table.texts), None))  # as run_discovery reads a fine-tuned model
             for setting in args.new_clusters:
                 n_new = None if setting == "estimated" else int(setting)
                 config = DiscoveryConfig(random_state=seed, make_map=False, n_new_clusters=n_new)
-                result = run_discovery(table, config, embeddings=X, embeddings_adapted=is_adapted(embedder))
+                result = run_discovery(table, config, embeddings=X, embeddings_adapted=is_adapted(embedder),
+                                       middle_layer=middle)
                 scored = dict(score_run(result, labels, set(known), labeled), seed=seed,
                               n_new=int(result.clustering.get("n_new_clusters", n_new or 0)))
                 runs[setting].append(scored)

@@ -373,11 +373,13 @@ def evaluate_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, known_rati
     vectors, info = embed_texts(model, texts, random_state=seed, progress=progress, embedder=embedder)
     X_train, X_test = vectors[:len(train)], vectors[len(train):]
 
+    middle_start = time.perf_counter()  # a fine-tuned model's middle layer, as run_discovery reads it: embedding too
+    middle = embedder.sentence_and_middle_layer(read)[1] if is_adapted(embedder) else None
+    info["embed_seconds"] += time.perf_counter() - middle_start
     with warnings.catch_warnings():  # tiny labeled classes make sklearn warn on every k-fold split
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         result = run_discovery(table, config, embeddings=X_train, embeddings_adapted=is_adapted(embedder),
-                               middle_layer=embedder.sentence_and_middle_layer(read)[1] if is_adapted(embedder)
-                               else None)
+                               middle_layer=middle)
     test_pred = assign_to_clusters(result, X_test)
     scores = clustering_scores(test["label"].to_numpy(dtype=object).astype(str), test_pred, known)
     if not math.isfinite(scores.get("novel_acc", float("nan"))) or not math.isfinite(scores.get("known_acc", float("nan"))):
