@@ -372,9 +372,9 @@ class AdaptedEmbedder:
         """The adapted model's vectors and middle layer (``SentenceEmbedder.sentence_and_middle_layer``); no middle
         layer where fine-tuning left it as the base model's (its top layers only: ``trainable_layers``), a case the
         fill-in's weight was not measured on."""
-        layer, model = self._embedder.middle_layer(), self._embedder._load()
-        layers = model[0].auto_model.config.num_hidden_layers if layer is not None else 0
-        if layer is None or (self.trainable_layers_ is not None and layer <= layers - self.trainable_layers_):
+        layer = self._embedder.middle_layer()
+        if layer is None or (self.trainable_layers_ is not None
+                             and layer <= self._embedder.layer_count() - self.trainable_layers_):
             return self.transform(texts, progress), None
         return self._embedder.sentence_and_middle_layer(texts, progress=progress)
 

@@ -328,7 +328,7 @@ class SentenceEmbedder:
         return unread
 
     def _cache(self, layer: int | None = None) -> EmbeddingCache | None:
-        """The vectors' cache; ``layer``: that layer's mean-pooled vectors' (``middle_layer_vectors``)."""
+        """The vectors' cache; ``layer``: that layer's mean-pooled vectors' (``sentence_and_middle_layer``)."""
         if self.cache_dir is False:
             return None
         root = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
@@ -409,13 +409,15 @@ class SentenceEmbedder:
             config.output_hidden_states = keeps_layers
         return (out,) if layer is None else (out, middle)
 
-    def middle_layer(self) -> int | None:
-        """The layer half way up the model (3 of all-MiniLM-L6-v2's 6), or None for a model ``_encode`` leaves to
-        ``encode``."""
+    def layer_count(self) -> int | None:
+        """The model's transformer layers, or None for a model ``_encode`` leaves to ``encode``."""
         model = self._load()
-        if not self._reads_tokens_itself(model):
-            return None
-        layers = getattr(model[0].auto_model.config, "num_hidden_layers", None)
+        return getattr(model[0].auto_model.config, "num_hidden_layers", None) if self._reads_tokens_itself(model) \
+            else None
+
+    def middle_layer(self) -> int | None:
+        """The layer half way up the model (3 of all-MiniLM-L6-v2's 6), or None without one (``layer_count``)."""
+        layers = self.layer_count()
         return layers // 2 if layers and layers >= 2 else None
 
     def sentence_and_middle_layer(self, texts: Sequence[str], progress: Progress | None = None) \
