@@ -89,6 +89,24 @@ def show_full_texts(texts, title: str = "These texts in full") -> None:
             st.markdown(f"**{row_id}** · " + plain(" ".join(str(text).split())))
 
 
+TABLE_ROWS = 5_000  # rows a page's table sends to the browser: all 50,000 of a table were 7 MB on the Fill-in page
+
+
+def rows_to_show(rows: pd.DataFrame, sources=None, label=None, least_confident_first: bool = False,
+                 limit: int | None = None) -> tuple[pd.DataFrame, int]:
+    """The rows of the given label sources and proposed label (None: every one), least confident first if asked,
+    cut to ``limit``; and how many matched. The page says when it cut: the export files hold every row."""
+    keep = pd.Series(True, index=rows.index)
+    if sources is not None:
+        keep &= rows.label_source.isin(list(sources))
+    if label is not None:
+        keep &= rows.proposed_label == label
+    matching = rows[keep]
+    if least_confident_first:
+        matching = matching.sort_values("confidence", kind="stable")
+    return matching.head(TABLE_ROWS if limit is None else limit), len(matching)
+
+
 def show_error(message: str) -> None:
     st.error(plain(for_dashboard(message)))
 

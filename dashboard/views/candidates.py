@@ -25,8 +25,9 @@ def name_one(cluster_id: int, field: str | None = None) -> None:
         state.notify(f"Cluster {cluster_id} is now named '{named}'." + (f" Note: {clash}" if clash else ""))
 
 
-def rename_one(cluster_id: int) -> None:
-    name_one(cluster_id, field="rename_name")
+def rename_one() -> None:
+    """The category chosen in the rename form: read at the submit, as the form sends its choice with the name."""
+    name_one(int(st.session_state["rename_id"]), field="rename_name")
 
 
 def dismiss_one(cluster_id: int) -> None:
@@ -135,10 +136,12 @@ def show_candidate(result, rank: int, cluster_id: int, phrase_note: str | None =
                       key=f"cand_merge_into_{cluster_id}",
                       on_click=merge_into, args=(cluster_id, into),
                       help="Not new: these rows belong to that named class (its cluster takes them, with its label)")
-        left, mid, right, last = st.columns([4, 2, 2, 2], vertical_alignment="bottom")
-        left.text_input(f"Name cluster {cluster_id}", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
-        mid.button("Name", key=f"cand_name_btn_{cluster_id}", type="primary", width="stretch", on_click=name_one,
-                   args=(cluster_id,))
+        left, right, last = st.columns([6, 2, 2], vertical_alignment="bottom")
+        with left.form(f"cand_form_{cluster_id}", border=False):  # a form: Enter in the box names the cluster
+            box, button = st.columns([2, 1], vertical_alignment="bottom")
+            box.text_input(f"Name cluster {cluster_id}", key=f"cand_name_{cluster_id}", placeholder="e.g. card_lost_abroad")
+            button.form_submit_button("Name", key=f"cand_name_btn_{cluster_id}", type="primary", width="stretch",
+                                      on_click=name_one, args=(cluster_id,))
         right.button("Dismiss", key=f"cand_dismiss_{cluster_id}", width="stretch", on_click=dismiss_one,
                      args=(cluster_id,), help="Not a new category: its rows fall back to the fill-in labels")
         last.button("Split", key=f"cand_split_{cluster_id}", width="stretch", on_click=split_one, args=(cluster_id,),
@@ -158,11 +161,12 @@ def show_named(result) -> None:
         "cluster": named.cluster_id, "name": named.display_name, "size": named["size"],
         "keywords": named.keywords.map(", ".join)}), hide_index=True, width="stretch")
     names = named.display_name
-    left, mid, right = st.columns([2, 2, 1], vertical_alignment="bottom")
-    chosen = left.selectbox("Category", named.index.tolist(), key="rename_id",
-                            format_func=lambda c: f"{c} · {names.get(c)}")
-    mid.text_input("New name", key="rename_name")
-    right.button("Rename", key="rename_btn", width="stretch", on_click=rename_one, args=(int(chosen),))
+    with st.form("rename", border=False):  # Enter in the name box renames
+        left, mid, right = st.columns([2, 2, 1], vertical_alignment="bottom")
+        left.selectbox("Category", named.index.tolist(), key="rename_id",
+                       format_func=lambda c: f"{c} · {names.get(c)}")
+        mid.text_input("New name", key="rename_name")
+        right.form_submit_button("Rename", key="rename_btn", width="stretch", on_click=rename_one)
 
 
 def show_hidden(result) -> None:

@@ -73,8 +73,9 @@ def show_cluster(result, cluster_id: int) -> None:
         state.show_full_texts(rows.loc[reps, "text"], "Representative texts in full")
     with right:
         st.plotly_chart(charts.label_mix(members), width="stretch", key="cluster_label_mix")
-    st.caption(f"All {len(members):,} members")
-    st.dataframe(members[["text", "human_label", "proposed_label", "label_source", "confidence"]],
+    st.caption(f"All {len(members):,} members" if len(members) <= state.TABLE_ROWS else
+               f"The first {state.TABLE_ROWS:,} of its {len(members):,} members (the export holds them all)")
+    st.dataframe(members[["text", "human_label", "proposed_label", "label_source", "confidence"]].head(state.TABLE_ROWS),
                  width="stretch", height=400)
 
 

@@ -181,9 +181,17 @@ def show_rows(result) -> None:
     rows = result.rows
     st.subheader("All proposed labels")
     sources = sorted(rows.label_source.unique())
-    chosen = st.multiselect("Source", sources, default=sources, key="fill_sources")
-    shown = rows[rows.label_source.isin(chosen)][COLUMNS]
-    st.dataframe(shown, width="stretch", height=420, column_config={
+    labels = sorted(rows.proposed_label.dropna().unique(), key=str)
+    left, mid, right = st.columns([3, 2, 2], vertical_alignment="bottom")
+    chosen = left.multiselect("Source", sources, default=sources, key="fill_sources")
+    label = mid.selectbox("Proposed label", [None, *labels], key="fill_label",
+                          format_func=lambda name: "every label" if name is None else str(name))
+    least_first = right.toggle("Least confident first", key="fill_least_first")
+    shown, matching = state.rows_to_show(rows, chosen, label, least_first)
+    if matching > len(shown):
+        st.caption(f"The first {len(shown):,} of {matching:,} rows are shown (a page holding them all is slow to "
+                   "open): choose a source or a label, or save the files on the Export page, which hold every row.")
+    st.dataframe(shown[COLUMNS], width="stretch", height=420, column_config={
         "confidence": st.column_config.ProgressColumn(format="%.2f", min_value=0.0, max_value=1.0)})
     counts = rows.label_source.value_counts().rename_axis("source").reset_index(name="rows")
     st.dataframe(counts, hide_index=True)

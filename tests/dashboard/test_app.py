@@ -267,7 +267,7 @@ def test_merging_a_named_candidate_away_says_its_name_gives_way(first_session):
     clusters = result_of(at).clusters
     known = int(clusters.index[clusters.status == "known"][0])
     for name, merge, kept in (("seller_dispute", [into, named], into), ("alpha", [named, known], named)):
-        at.text_input(key=f"cand_name_{named}").set_value(name).run()
+        at.text_input(key=f"cand_name_{named}").set_value(name)
         assert at.text_input(key=f"cand_name_{named}").label == f"Name cluster {named}"  # one name a screen reader tells apart
         at.button(key=f"cand_name_btn_{named}").click().run()
         assert any(name in toast.value.replace("\\", "") for toast in at.toast)  # seen wherever the page is scrolled to
@@ -283,6 +283,29 @@ def test_merging_a_named_candidate_away_says_its_name_gives_way(first_session):
                                        for box in at.success)
         for _ in range(2):  # the next round, and the next test, start from the run without decisions
             at.button(key="undo").click().run()
+    assert result_of(at).decisions == ()
+
+
+def test_a_candidates_name_and_a_new_name_are_given_with_enter_and_a_rename_goes_to_the_category_chosen(first_session):
+    """The name boxes sit in forms with their buttons, so Enter in them names (it did nothing); the category a
+    rename goes to is read when the form is sent, with the new name."""
+    at = new_session("views/candidates.py")
+    first, second = (int(c) for c in result_of(at).candidates.index[:2])
+    for cluster, name in ((first, "lost_abroad"), (second, "seller_dispute")):
+        assert at.text_input(key=f"cand_name_{cluster}").proto.form_id  # in a form: Enter sends it
+        at.text_input(key=f"cand_name_{cluster}").set_value(name)
+        at.button(key=f"cand_name_btn_{cluster}").click().run()
+        assert_clean(at)
+    assert at.text_input(key="rename_name").proto.form_id
+    at.selectbox(key="rename_id").set_value(first)
+    at.text_input(key="rename_name").set_value("card_lost_abroad")
+    at.button(key="rename_btn").click().run()
+    assert_clean(at)
+    names = result_of(at).clusters.display_name
+    assert (names[first], names[second]) == ("card_lost_abroad", "seller_dispute")
+    assert any("Cluster " + str(first) + " is now named 'card_lost_abroad'" in t.value.replace("\\", "") for t in at.toast)
+    for _ in range(3):
+        at.button(key="undo").click().run()
     assert result_of(at).decisions == ()
 
 
@@ -367,7 +390,7 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
     named, merge_a, merge_b = (int(c) for c in candidates[:3])
 
     # name a candidate
-    at.text_input(key=f"cand_name_{named}").set_value("card_lost_abroad").run()
+    at.text_input(key=f"cand_name_{named}").set_value("card_lost_abroad")
     at.button(key=f"cand_name_btn_{named}").click().run()
     assert_clean(at)
     assert result_of(at).clusters.loc[named, "display_name"] == "card_lost_abroad"
@@ -590,7 +613,7 @@ def test_two_tabs_deciding_on_one_workspace_each_see_both_decisions(workspace_ro
     second.run()
     first.run()
     d = int(result_of(first).candidates.index[0])
-    first.text_input(key=f"cand_name_{d}").set_value("from_first_tab").run()
+    first.text_input(key=f"cand_name_{d}").set_value("from_first_tab")
     first.button(key=f"cand_name_btn_{d}").click().run()
     second.button(key=f"cand_dismiss_{d}").click().run()
     assert any(f"Not applied: another tab saved named cluster {d} 'from_first_tab'" in e.value.replace("\\", "")
@@ -627,7 +650,7 @@ def test_a_decision_another_tab_saves_at_the_same_moment_is_never_written_over(w
     monkeypatch.setattr(Workspace, "replace_if_unchanged", other_tab_first)
     stored = lambda: [(d["action"], d["cluster_id"]) for d in at.session_state["workspace"].load()]  # noqa: E731
     meanwhile.append({"action": "dismiss", "cluster_id": a})  # the same cluster: refused, the other's kept
-    at.text_input(key=f"cand_name_{a}").set_value("mine").run()
+    at.text_input(key=f"cand_name_{a}").set_value("mine")
     at.button(key=f"cand_name_btn_{a}").click().run()
     assert any(f"Not applied: another tab saved dismissed cluster {a}" in e.value.replace("\\", "") for e in at.error)
     assert stored() == [("dismiss", a)]
@@ -1087,6 +1110,55 @@ def test_fill_in_page_suggests_rows_to_label_and_labels_one(first_session):
     at.button(key="undo").click().run()  # leave the shared workspace as the other tests expect it
     assert_clean(at)
     assert rows_to_label_next(result_of(at), n=100).head(20).index.tolist() == expected.index.tolist()
+
+
+def test_tables_of_many_rows_send_the_first_table_rows_and_say_so(first_session, monkeypatch):
+    """The Fill-in page's table, the map's selection and a cluster's members: 50,000 rows made a page of 7 MB
+    (hunt 121). Past ``state.TABLE_ROWS`` each says how many it holds; a label goes to the whole selection."""
+    from dashboard import state
+
+    monkeypatch.setattr(state, "TABLE_ROWS", 100)
+    at = new_session("views/fill.py")
+    rows = result_of(at).rows
+    table = next(df.value for df in at.dataframe if "label_source" in df.value.columns and "text" in df.value.columns)
+    assert table.index.tolist() == rows.index.tolist()[:100]
+    assert any(f"The first 100 of {len(rows):,} rows are shown" in c.value for c in at.caption)
+    at.switch_page("views/map.py").run()
+    at.text_input(key="map_row_ids").set_value("0-299").run()
+    assert_clean(at)
+    selected = next(df.value for df in at.dataframe if "human_label" in df.value.columns)
+    assert selected.index.tolist() == list(range(100))
+    assert any("The first 100 are shown in the table; a label given below goes to all 300." in c.value
+               for c in at.caption)
+    at.switch_page("views/clusters.py").run()
+    biggest = int(result_of(at).clusters["size"].idxmax())
+    at.selectbox(key="clusters_open").set_value(biggest).run()
+    assert_clean(at)
+    size = int(result_of(at).clusters.loc[biggest, "size"])
+    assert size > 100 and any(f"The first 100 of its {size:,} members" in c.value for c in at.caption)
+    assert len(next(df.value for df in at.dataframe if "label_source" in df.value.columns)) == 100
+
+
+def test_fill_in_pages_table_shows_one_label_least_confident_first_and_no_more_rows_than_it_sends(first_session):
+    """Its table held every row: 7 MB for a table of 50,000 (hunt 121). A label and an order narrow it, and past
+    state.TABLE_ROWS it says how many it left out."""
+    from dashboard import state
+
+    at = new_session("views/fill.py")
+    rows = result_of(at).rows
+
+    def table():
+        return next(df.value for df in at.dataframe if "label_source" in df.value.columns and "text" in df.value.columns)
+
+    assert table().index.tolist() == rows.index.tolist()[:state.TABLE_ROWS]  # the demo's 3,000: every row
+    label = rows.proposed_label[rows.label_source != "human"].value_counts().index[0]
+    at.selectbox(key="fill_label").set_value(label).run()
+    at.toggle(key="fill_least_first").set_value(True).run()
+    assert_clean(at)
+    shown = table()
+    expected = rows[rows.proposed_label == label].sort_values("confidence", kind="stable")
+    assert shown.index.tolist() == expected.index.tolist() and len(shown) < len(rows)
+    assert shown.confidence.is_monotonic_increasing and not any("rows are shown" in c.value for c in at.caption)
 
 
 def test_fill_in_page_lists_labels_to_check_and_keeps_or_corrects_them(first_session):

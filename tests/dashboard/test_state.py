@@ -274,3 +274,17 @@ def test_the_note_that_another_run_holds_the_machine_goes_when_this_run_starts()
         at = AppTest.from_function(page, args=(hand_over,)).run()
         notes = [c.value for c in at.caption if "holds the machine" in c.value]
         assert len(notes) == (0 if hand_over else 1)
+
+
+def test_a_pages_table_holds_the_rows_asked_for_least_confident_first_and_says_how_many_matched():
+    import pandas as pd
+
+    rows = pd.DataFrame({"label_source": ["human", "balanced", "balanced", "knn", "balanced", "balanced"],
+                         "proposed_label": ["b", "b", "a", "b", "b", "b"],
+                         "confidence": [1.0, 0.4, 0.9, 0.2, 0.6, 0.4]}, index=[10, 11, 12, 13, 14, 15])
+    shown, matching = state.rows_to_show(rows, ["balanced", "knn"], "b", least_confident_first=True, limit=3)
+    assert shown.index.tolist() == [13, 11, 15] and matching == 4  # ties keep row order
+    shown, matching = state.rows_to_show(rows)
+    assert shown.index.tolist() == [10, 11, 12, 13, 14, 15] and matching == 6
+    shown, matching = state.rows_to_show(rows, [], None)
+    assert shown.empty and matching == 0
