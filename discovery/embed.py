@@ -328,7 +328,8 @@ class SentenceEmbedder:
         return unread
 
     def _cache(self, layer: int | None = None) -> EmbeddingCache | None:
-        """The vectors' cache; ``layer``: that layer's mean-pooled vectors' (``sentence_and_middle_layer``)."""
+        """The vectors' cache; ``layer``: that layer's mean-pooled vectors' (``sentence_and_middle_layer``), named
+        with its pooling, so another pooling is never read from it."""
         if self.cache_dir is False:
             return None
         root = Path(self.cache_dir) if self.cache_dir else default_cache_dir()
@@ -339,7 +340,7 @@ class SentenceEmbedder:
         identity = "" if self.cache_name else model_fingerprint(self.model)  # a cache_name names its weights
         key = hashlib.sha256(f"{self.model_id}|{reading}|{identity}|{library_versions()}|padded to "
                              f"{PADDING_STEP}".encode()).hexdigest()[:12]
-        return EmbeddingCache(root / "embeddings" / (f"{slug}-{key}" if layer is None else f"{slug}-{key}-layer{layer}"))
+        return EmbeddingCache(root / "embeddings" / (f"{slug}-{key}" + ("" if layer is None else f"-layer{layer}-mean")))
 
     def _reads_tokens_itself(self, model) -> bool:
         """Whether ``_encode`` pads and runs the model itself: a Hugging Face Transformer first, a pad token, no

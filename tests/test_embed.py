@@ -128,4 +128,4 @@ def test_the_middle_layer_is_a_second_cached_view_of_each_text(tmp_path):
     _, again = SentenceEmbedder(cache_dir=tmp_path).sentence_and_middle_layer(texts[::-1] + ["a new text"],
                                                                              progress=lambda d, t: seen.append(t))
     assert seen[0] == 1 and np.array_equal(again[:3], middle[::-1])  # only the new text computed
-    assert {p.name.endswith("-layer3") for p in (tmp_path / "embeddings").iterdir()} == {True, False}
+    assert {p.name.endswith("-layer3-mean") for p in (tmp_path / "embeddings").iterdir()} == {True, False}
