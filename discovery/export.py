@@ -246,7 +246,7 @@ REPEAT = ("run_discovery(read_table(input.name, text_column=input.text_column, l
           "its copy in the workspace) gives this run's clusters and proposals; "
           "replay(that result, decisions) adds its decisions (a name, a split, --split-flagged, the threshold, "
           "--min-confidence): the files byte for byte at the same thread count (another moves confidences in their "
-          "6th decimal). A `discovery run` records its command line as command.")
+          "6th decimal). A `discovery run` records its command line as command, run in command_folder.")
 
 
 def manifest(discovery, with_decision_labels: bool = True) -> dict:
@@ -353,7 +353,8 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     is left beside this run's manifest. The earlier run's files edited since (labels typed into label_next.csv,
     corrections in labels_to_check.csv or proposed_labels.csv) are moved aside first, with the manifest they belong
     to (``edited_files_aside``); the manifest records each file's SHA-256 (``written_files``) to tell, and
-    ``command``, the command line that made them, when given (``discovery run`` gives its own)."""
+    ``command``, the command line that made them, when given (``discovery run`` gives its own), with the folder
+    it ran in (``command_folder``)."""
     aside = edited_files_aside(out_dir, discovery.table)
     files = _label_files(discovery)
     review = {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))}
@@ -367,6 +368,7 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in {**files, **review}.items()}
     if command is not None:
         record["command"] = command
+        record["command_folder"] = os.getcwd()  # the command's relative paths start there
     written = write_files(out_dir, {**files, "manifest.json": _manifest_bytes(record), **review}, folder=folder)
     removed = None
     stale = Path(out_dir).expanduser() / "label_next.csv"

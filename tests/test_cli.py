@@ -699,6 +699,7 @@ def test_a_run_is_repeated_from_its_manifest(demo_slice, tmp_path):
     record = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert record["command"] == (f"discovery run {demo_slice} --model tfidf --split-flagged --min-confidence 0.8 "
                                  f"--out {tmp_path / 'a'} --quiet")
+    assert record["command_folder"] == str(ROOT)  # where its relative paths start (review 122)
     assert {d["action"] for d in record["decisions"]} >= {"split", "threshold"}
     result = run_discovery(read_table(demo_slice), record["config"])
     assert write_run_files(result, tmp_path / "c").written != {}  # the config alone: not the same files
