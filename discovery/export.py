@@ -314,8 +314,8 @@ def cluster_table(discovery) -> pd.DataFrame:
 
 
 def output_files(discovery) -> dict[str, bytes]:
-    """proposed_labels.{csv,jsonl,parquet}, clusters.csv and manifest.json, as bytes (what ``write_outputs``
-    writes and the dashboard's Export page offers)."""
+    """proposed_labels.{csv,jsonl,parquet}, clusters.csv and manifest.json, as bytes (what the dashboard's Export
+    page offers to download)."""
     return {**_label_files(discovery), "manifest.json": _manifest_bytes(manifest(discovery))}
 
 
@@ -378,9 +378,11 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     return RunFiles(written, aside, removed, suggested_rows)
 
 
-def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write ``output_files`` into ``out_dir`` (``write_run_files`` writes every file ``discovery run`` writes)."""
-    return write_files(out_dir, output_files(discovery))
+def write_outputs(discovery, out_dir: str | os.PathLike, label_next: int = 100) -> dict[str, Path]:
+    """Write every file ``discovery run`` writes into ``out_dir`` and return their paths: ``write_run_files``, whose
+    value also says what it moved aside. It had written ``output_files`` alone, over a correction typed into an
+    earlier run's proposed_labels.csv and beside that run's label_next.csv (helper 124)."""
+    return write_run_files(discovery, out_dir, label_next).written
 
 
 def edited_files(out_dir: str | os.PathLike, table) -> list[Path]:

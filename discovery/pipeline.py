@@ -1362,8 +1362,6 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         boilerplate_record["vectors_given"] = True
     from .export import run_environment
 
-    embeddings = embeddings.view()  # every result of later decisions shares them: read-only, so none changes them
-    embeddings.flags.writeable = False
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
                      fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,

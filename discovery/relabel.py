@@ -146,6 +146,7 @@ def labels_for_next_run(result) -> NextRunLabels:
     The label column keeps its name (``label`` when the data had none); labeled rows hold their
     label as text, unlabeled rows are empty, so the unlabeled marker is no longer needed.
     """
+    result.require_rows_in_order()
     table, rows, clusters = result.table, result.rows, result.clusters
     human = rows.human_label.to_numpy(dtype=object)
     labels = np.where(pd.notna(human), human, None).astype(object)

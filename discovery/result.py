@@ -71,6 +71,16 @@ class Discovery:
     shared: dict = field(default_factory=dict, repr=False, compare=False)
     """Work that depends on the input only (the texts' term counts), shared with every derived result."""
 
+    def __post_init__(self):
+        """The vectors and the cluster centres are shared by every result a decision derives: read-only views, so
+        writing into one result's never changes another's."""
+        for name in ("embeddings", "cluster_centers"):
+            array = getattr(self, name)
+            if isinstance(array, np.ndarray) and array.flags.writeable:
+                view = array.view()
+                view.flags.writeable = False
+                object.__setattr__(self, name, view)
+
     @property
     def labeled_by_decisions(self) -> np.ndarray:
         """Per row: a decision of this run gave it a label, or another label than the data's."""
@@ -356,11 +366,22 @@ class Discovery:
         decided = self.from_named_cluster | self.from_merge
         return (self.rows.label_source == HUMAN) | (decided & ~guessed) | sure
 
+    def require_rows_in_order(self) -> None:
+        """Refuse a result whose ``rows`` were sorted in place (``sort_values(..., inplace=True)`` in a notebook):
+        its rows are read by position beside the table and the vectors, and the export had given 878 of 1,000
+        rows another row's label (helper 124)."""
+        if not self.rows.index.is_monotonic_increasing:
+            raise InputError("result.rows is no longer in row order: it was sorted in place (sort_values(..., "
+                             "inplace=True)?), and the result reads its rows by position. Go on with "
+                             "dataclasses.replace(result, rows=result.rows.sort_index()), and sort a copy to look at "
+                             "it (result.rows.sort_values(...), without inplace).")
+
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets
         ``add-labels`` take labels corrected in this table back into the data), and ``text_as_read`` when the run
         left boilerplate out of what it read (``texts_read``). A blank label cell is missing
         (null in JSONL and Parquet, as ``isna`` finds it; a CSV reads it as blank either way)."""
+        self.require_rows_in_order()
         out = with_row_ids(self.table.frame)
         label = self.table.label_column
         if label in out.columns and not pd.api.types.is_numeric_dtype(out[label]):
@@ -725,6 +746,7 @@ class _Decisions:
         if not isinstance(result, Discovery):  # a DataFrame or a table failed with an AttributeError (helper 112)
             raise InputError(f"decisions are made on the result of run_discovery, not on a {type(result).__name__}; "
                              "run run_discovery(table, config) first and give its result.")
+        result.require_rows_in_order()
         clusters = result.clusters
         self.result = result
         self.clusters = {int(c) for c in clusters.index}
@@ -1101,7 +1123,8 @@ def dismiss_candidate(result: Discovery, cluster_id: int) -> Discovery:
 
 
 def merge_clusters(result: Discovery, cluster_ids, into: int | None = None) -> Discovery:
-    """Merge clusters into ``into`` (default: the first); the merged cluster is summarized afresh.
+    """Merge clusters into ``into`` (default: the first; one not listed takes in the listed ones, and the decision
+    records it as ``into``); the merged cluster is summarized afresh.
 
     The other clusters keep their members and descriptions; keywords are re-ranked for all of
     them, since class-based TF-IDF depends on every cluster. The outcome equals summarizing the

@@ -45,8 +45,8 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
     Returns one row per pick, indexed by row id: text, proposed label and confidence, ``disagreement`` (share of the fill-in methods proposing another label), the
     other labels proposed (``alternatives``), cluster id and a one-line ``reason``.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError(f"the number of rows to suggest must be a whole number of at least 1 (got {n!r}).")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise InputError(f"the number of rows to suggest must be a whole number, 0 for none (got {n!r}).")
     if per_class is not None and (isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer))
                                   or per_class < 1):  # 0 gave an empty table without a word (helper 112)
         raise InputError(f"per_class, the most rows to suggest for one proposed label, must be a whole number of at "
@@ -56,7 +56,7 @@ def rows_to_label_next(result: Discovery, n: int = 50, per_class: int | None = N
     open_rows = rows[~rows.label_source.isin([HUMAN, CANDIDATE_SOURCE, CLUSTER])
                      & ~empty_text_rows(rows)]  # a label for "..." teaches nothing
     columns = ["text", "proposed_label", "confidence", "disagreement", "alternatives", "cluster_id", "reason"]
-    if open_rows.empty or not methods:
+    if open_rows.empty or not methods or n == 0:  # 0: none, as --label-next 0 (it was refused: helper 124)
         return pd.DataFrame(columns=columns, index=pd.Index([], name=rows.index.name))
     proposed = open_rows.proposed_label.to_numpy(dtype=object)
     votes = np.stack([open_rows[f"{m}{LABEL_SUFFIX}"].to_numpy(dtype=object) for m in methods], axis=1)

@@ -1,4 +1,5 @@
 import datetime
+import hashlib
 import io
 import json
 import re
@@ -17,7 +18,7 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
     result = name_cluster(demo_result, int(demo_result.candidates.index[0]), "lost_card_abroad")
     written = write_outputs(result, tmp_path)
     assert set(written) == {"proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet",
-                            "clusters.csv", "manifest.json"}
+                            "clusters.csv", "manifest.json", "labels_to_check.csv", "label_next.csv"}  # as the CLI
     csv = pd.read_csv(tmp_path / "proposed_labels.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     parquet = pd.read_parquet(tmp_path / "proposed_labels.parquet")
     jsonl = pd.read_json(tmp_path / "proposed_labels.jsonl", lines=True, dtype=False)
@@ -185,6 +186,21 @@ def test_writing_into_another_runs_folder_leaves_none_of_its_files_and_keeps_its
     assert json.loads(written["manifest.json"].read_text())["label_next_rows"] == 100  # to write the file again
     files = write_run_files(demo_result, tmp_path, label_next=0)
     assert files.removed == tmp_path / "label_next.csv" and not files.removed.exists() and files.moved_aside == ()
+
+
+def test_write_outputs_keeps_a_correction_typed_into_the_folder_and_leaves_no_earlier_runs_file(demo_result, tmp_path):
+    """The Python API's writer wrote five files over a correction typed into proposed_labels.csv, beside the earlier
+    run's label_next.csv and a manifest recording no file (helper 124); it writes what discovery run writes now."""
+    decided = name_cluster(demo_result, int(demo_result.candidates.index[0]), "lost_card_abroad")
+    write_outputs(decided, tmp_path)
+    proposed = pd.read_csv(tmp_path / "proposed_labels.csv", dtype=str, keep_default_na=False)
+    proposed.loc[3, "label"] = "typed_in_proposed"
+    proposed.to_csv(tmp_path / "proposed_labels.csv", index=False)
+    written = write_outputs(demo_result, tmp_path)
+    assert "typed_in_proposed" in (tmp_path / "typed-labels" / "proposed_labels.csv").read_text()
+    record = json.loads(written["manifest.json"].read_text())
+    assert record["decisions"] == [] and set(record["written_files"]) == set(written) - {"manifest.json"}
+    assert record["written_files"]["label_next.csv"] == hashlib.sha256(written["label_next.csv"].read_bytes()).hexdigest()
 
 
 def test_corrections_typed_into_any_file_of_a_run_survive_a_run_into_its_folder(demo_result, tmp_path):

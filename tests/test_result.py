@@ -676,6 +676,10 @@ def test_the_embeddings_every_later_result_shares_are_read_only(demo_result):
     assert later.embeddings is demo_result.embeddings or np.shares_memory(later.embeddings, demo_result.embeddings)
     with pytest.raises(ValueError):
         demo_result.embeddings[0] = 0
+    merged = merge_clusters(later, [int(c) for c in later.candidates.index[:2]])  # new centres: read-only as well
+    for result in (later, merged):
+        with pytest.raises(ValueError):
+            result.cluster_centers[0] = 0
 
 
 def test_the_boilerplate_warning_marks_a_text_read_that_it_cuts_short(demo_result):
@@ -750,3 +754,20 @@ def test_rows_picked_by_a_dataframes_own_index_are_refused_not_read_as_positions
     plain = run_discovery(table_from_frame(full), DiscoveryConfig(model="tfidf", make_map=False))
     assert assign_label(plain, full[full.text == "my card 3 was lost"].index, "lost_card").rows.human_label[3] == "lost_card"
 
+
+
+def test_a_result_whose_rows_were_sorted_in_place_is_refused_not_exported_with_other_rows_labels(demo_result):
+    """Sorted in place in a notebook, the rows were read by position: the export gave 878 of 1,000 rows another
+    row's label, and decisions carried it on (helper 124)."""
+    import dataclasses
+
+    from discovery import labels_for_next_run
+
+    result = dataclasses.replace(demo_result, rows=demo_result.rows.copy())  # the shared fixture stays as it is
+    result.rows.sort_values("confidence", inplace=True)
+    candidate = int(result.candidates.index[0])
+    for use in (result.labeled_table, lambda: name_cluster(result, candidate, "x"), lambda: labels_for_next_run(result)):
+        with pytest.raises(InputError, match=r"sorted in place .* dataclasses\.replace\(result, rows=result\.rows\.sort_index\(\)\)"):
+            use()
+    result = dataclasses.replace(result, rows=result.rows.sort_index())  # as the message says
+    assert result.labeled_table().equals(demo_result.labeled_table())

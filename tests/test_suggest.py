@@ -76,11 +76,16 @@ def test_labeled_rows_are_not_suggested_again(demo_result):
     assert not set(first.index[:5]) & set(again.index)
 
 
-@pytest.mark.parametrize("n", [0, 2.5, True])
+@pytest.mark.parametrize("n", [-1, 2.5, True])
 def test_a_useless_request_is_refused(demo_result, n):
     """2.5 gave 10 rows (twice an even share, rounded up), True one row."""
-    with pytest.raises(InputError, match="a whole number of at least 1"):
+    with pytest.raises(InputError, match="a whole number, 0 for none"):
         rows_to_label_next(demo_result, n=n)
+
+
+def test_no_rows_asked_gives_none_as_label_next_0_does(demo_result):
+    """0 was refused while `--label-next 0` writes none (helper 124)."""
+    assert rows_to_label_next(demo_result, n=0).empty
 
 
 def test_a_text_held_by_several_rows_is_suggested_once(tmp_path):
