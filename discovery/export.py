@@ -12,6 +12,7 @@ import hashlib
 import os
 import platform
 import shutil
+import warnings
 import uuid
 from pathlib import Path
 
@@ -347,48 +348,54 @@ class RunFiles:
 
 
 def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100,
-                    folder: str = "--out folder", command: str | None = None) -> RunFiles:
+                    folder: str = "--out folder", command: str | None = None, review_files: bool = True) -> RunFiles:
     """Write every file ``discovery run`` writes into ``out_dir``: ``output_files``, labels_to_check.csv and
     label_next.csv (its ``label_next`` rows; 0 writes none and removes an earlier run's), so no earlier run's file
-    is left beside this run's manifest. The earlier run's files edited since (labels typed into label_next.csv,
-    corrections in labels_to_check.csv or proposed_labels.csv) are moved aside first, with the manifest they belong
-    to (``edited_files_aside``); the manifest records each file's SHA-256 (``written_files``) to tell, and
-    ``command``, the command line that made them, when given (``discovery run`` gives its own), with the folder
-    it ran in (``command_folder``)."""
-    aside = edited_files_aside(out_dir, discovery.table)
+    is left beside this run's manifest (``review_files=False``: ``output_files`` alone, as ``write_outputs``). The
+    earlier run's files edited since (labels typed into label_next.csv, corrections in labels_to_check.csv or
+    proposed_labels.csv) are moved aside first, with the manifest they belong to (``edited_files_aside``), once
+    every file is made (a refused result moves nothing); the manifest records each file's SHA-256
+    (``written_files``) to tell, and ``command``, the command line that made them, when given (``discovery run``
+    gives its own), with the folder it ran in (``command_folder``)."""
     files = _label_files(discovery)
-    review = {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))}
-    suggested = label_next_table(discovery, label_next) if label_next else None
+    review = {"labels_to_check.csv": to_csv_bytes(labels_to_check_table(discovery))} if review_files else {}
+    suggested = label_next_table(discovery, label_next) if label_next and review_files else None
     if suggested is not None:
         review["label_next.csv"] = to_csv_bytes(suggested)
     record = manifest(discovery)
-    record["label_next_rows"] = int(label_next)  # asked for (--label-next): the file may hold fewer
+    if review_files:
+        record["label_next_rows"] = int(label_next)  # asked for (--label-next): the file may hold fewer
     suggested_rows = None if suggested is None else len(suggested)
-    record["label_next_written"] = suggested_rows
+    if review_files:
+        record["label_next_written"] = suggested_rows
     record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in {**files, **review}.items()}
     if command is not None:
         record["command"] = command
         record["command_folder"] = os.getcwd()  # the command's relative paths start there
+    aside = edited_files_aside(out_dir, discovery.table)
     written = write_files(out_dir, {**files, "manifest.json": _manifest_bytes(record), **review}, folder=folder)
     removed = None
     stale = Path(out_dir).expanduser() / "label_next.csv"
-    if not label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
+    if review_files and not label_next and stale.exists():  # an earlier run's suggestions must not pass for this run's
         stale.unlink()
         removed = stale
     return RunFiles(written, aside, removed, suggested_rows)
 
 
-def write_outputs(discovery, out_dir: str | os.PathLike, label_next: int = 100) -> dict[str, Path]:
-    """Write every file ``discovery run`` writes into ``out_dir`` and return their paths: ``write_run_files``, whose
-    value also says what it moved aside. It had written ``output_files`` alone, over a correction typed into an
-    earlier run's proposed_labels.csv and beside that run's label_next.csv (helper 124)."""
-    return write_run_files(discovery, out_dir, label_next).written
+def write_outputs(discovery, out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write ``output_files`` into ``out_dir`` and return their paths (``write_run_files`` writes every file
+    ``discovery run`` writes). As it does, an earlier run's files edited since are moved aside first, with a
+    warning saying where: a correction typed into proposed_labels.csv was written over (helper 124)."""
+    files = write_run_files(discovery, out_dir, review_files=False)
+    if files.moved_aside:
+        warnings.warn(describe_moved_aside(files.moved_aside), stacklevel=2)
+    return files.written
 
 
 def edited_files(out_dir: str | os.PathLike, table) -> list[Path]:
     """The files of the earlier run in ``out_dir`` that were changed since it wrote them: their SHA-256 differs from
-    the one its manifest.json records (``written_files``). A folder whose manifest records none (an earlier version,
-    ``write_outputs``): its label_next.csv when labels seem typed into it (``typed_labels``)."""
+    the one its manifest.json records (``written_files``). A folder whose manifest records none (an earlier
+    version's): its label_next.csv when labels seem typed into it (``typed_labels``)."""
     out = Path(out_dir).expanduser()
     try:
         recorded = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("written_files")

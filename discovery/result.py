@@ -370,11 +370,12 @@ class Discovery:
         """Refuse a result whose ``rows`` were sorted in place (``sort_values(..., inplace=True)`` in a notebook):
         its rows are read by position beside the table and the vectors, and the export had given 878 of 1,000
         rows another row's label (helper 124)."""
-        if not self.rows.index.is_monotonic_increasing:
-            raise InputError("result.rows is no longer in row order: it was sorted in place (sort_values(..., "
-                             "inplace=True)?), and the result reads its rows by position. Go on with "
-                             "dataclasses.replace(result, rows=result.rows.sort_index()), and sort a copy to look at "
-                             "it (result.rows.sort_values(...), without inplace).")
+        if not self.rows.index.is_monotonic_increasing or len(self.rows) != len(self.table.frame):
+            raise InputError("result.rows is no longer one row per input row in row order: it was sorted in place "
+                             "(sort_values(..., inplace=True)?) or rows were dropped, and the result reads its rows by "
+                             "position. A sorted result goes on as dataclasses.replace(result, "
+                             "rows=result.rows.sort_index()); sort or filter a copy to look at it "
+                             "(result.rows.sort_values(...), without inplace).")
 
     def labeled_table(self) -> pd.DataFrame:
         """The row id, the user's columns and the proposed label set, in input order (the row id lets
@@ -955,6 +956,7 @@ class _Decisions:
         _check_read_as_a_label(label, "label", self.result.table.read_with)
         if isinstance(row_ids, (str, bytes)) or not hasattr(row_ids, "__iter__"):
             raise InputError(f"row_ids {row_ids!r} is not a list of row ids; give a list, e.g. [3, 7, 12].")
+        row_ids = self._rows_of_mask(row_ids)
         kept = self.result.table.kept_index
         if kept and isinstance(row_ids, (pd.Index, pd.Series)) and row_ids.name != ROW_ID:
             # helper 112: a filtered frame's index read as positions labeled 4 of 5 other rows, without a word; only
@@ -978,6 +980,20 @@ class _Decisions:
         self.human[positions] = label
         self.decisions.append({"action": "assign", "row_ids": ids, "label": label})
         return self
+
+    def _rows_of_mask(self, row_ids):
+        """The row ids a boolean mask picks (``result.rows.cluster_id == 3``: it was read as row ids 0 and 1, and
+        refused as another index's values: helper 124); other ``row_ids`` as given."""
+        if getattr(row_ids, "dtype", None) != bool:
+            return row_ids
+        rows = self.result.rows.index
+        if isinstance(row_ids, pd.Series) and row_ids.index.sort_values().equals(rows):  # result.rows', any order
+            return row_ids.index[row_ids.to_numpy(dtype=bool)].rename(rows.name)
+        mask = np.asarray(row_ids, dtype=bool)
+        if mask.shape != (len(rows),):
+            raise InputError(f"row_ids is a mask of {mask.size:,} values; a mask picks rows with one value for each "
+                             f"of the {len(rows):,} rows of result.rows (e.g. result.rows.cluster_id == 3).")
+        return rows[mask]
 
     def threshold(self, threshold: float) -> "_Decisions":
         given = threshold

@@ -18,7 +18,7 @@ def test_outputs_hold_every_row_and_the_manifest(demo_result, demo_table, tmp_pa
     result = name_cluster(demo_result, int(demo_result.candidates.index[0]), "lost_card_abroad")
     written = write_outputs(result, tmp_path)
     assert set(written) == {"proposed_labels.csv", "proposed_labels.jsonl", "proposed_labels.parquet",
-                            "clusters.csv", "manifest.json", "labels_to_check.csv", "label_next.csv"}  # as the CLI
+                            "clusters.csv", "manifest.json"}
     csv = pd.read_csv(tmp_path / "proposed_labels.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     parquet = pd.read_parquet(tmp_path / "proposed_labels.parquet")
     jsonl = pd.read_json(tmp_path / "proposed_labels.jsonl", lines=True, dtype=False)
@@ -188,19 +188,25 @@ def test_writing_into_another_runs_folder_leaves_none_of_its_files_and_keeps_its
     assert files.removed == tmp_path / "label_next.csv" and not files.removed.exists() and files.moved_aside == ()
 
 
-def test_write_outputs_keeps_a_correction_typed_into_the_folder_and_leaves_no_earlier_runs_file(demo_result, tmp_path):
-    """The Python API's writer wrote five files over a correction typed into proposed_labels.csv, beside the earlier
-    run's label_next.csv and a manifest recording no file (helper 124); it writes what discovery run writes now."""
+def test_write_outputs_moves_a_correction_typed_into_the_folder_aside_and_says_so(demo_result, tmp_path):
+    """The Python API's writer wrote over a correction typed into proposed_labels.csv (helper 124); like
+    write_run_files it moves it aside with its run's manifest, warns, and records what it wrote."""
+    import pytest
+
     decided = name_cluster(demo_result, int(demo_result.candidates.index[0]), "lost_card_abroad")
     write_outputs(decided, tmp_path)
     proposed = pd.read_csv(tmp_path / "proposed_labels.csv", dtype=str, keep_default_na=False)
     proposed.loc[3, "label"] = "typed_in_proposed"
     proposed.to_csv(tmp_path / "proposed_labels.csv", index=False)
-    written = write_outputs(demo_result, tmp_path)
-    assert "typed_in_proposed" in (tmp_path / "typed-labels" / "proposed_labels.csv").read_text()
+    with pytest.warns(UserWarning, match="proposed_labels.csv in the folder was edited since the earlier run"):
+        written = write_outputs(demo_result, tmp_path)
+    aside = tmp_path / "typed-labels"
+    assert "typed_in_proposed" in (aside / "proposed_labels.csv").read_text()
+    assert json.loads((aside / "manifest.json").read_text())["decisions"] != []  # the run the correction belongs to
     record = json.loads(written["manifest.json"].read_text())
     assert record["decisions"] == [] and set(record["written_files"]) == set(written) - {"manifest.json"}
-    assert record["written_files"]["label_next.csv"] == hashlib.sha256(written["label_next.csv"].read_bytes()).hexdigest()
+    assert record["written_files"]["proposed_labels.csv"] == hashlib.sha256(
+        written["proposed_labels.csv"].read_bytes()).hexdigest()
 
 
 def test_corrections_typed_into_any_file_of_a_run_survive_a_run_into_its_folder(demo_result, tmp_path):

@@ -767,7 +767,23 @@ def test_a_result_whose_rows_were_sorted_in_place_is_refused_not_exported_with_o
     result.rows.sort_values("confidence", inplace=True)
     candidate = int(result.candidates.index[0])
     for use in (result.labeled_table, lambda: name_cluster(result, candidate, "x"), lambda: labels_for_next_run(result)):
-        with pytest.raises(InputError, match=r"sorted in place .* dataclasses\.replace\(result, rows=result\.rows\.sort_index\(\)\)"):
+        with pytest.raises(InputError, match=r"sorted in place .*dataclasses\.replace\(result, "
+                                             r"rows=result\.rows\.sort_index\(\)\)"):
             use()
+    dropped = dataclasses.replace(demo_result, rows=demo_result.rows.drop(index=[0]))
+    with pytest.raises(InputError, match="or rows were dropped"):
+        dropped.labeled_table()
     result = dataclasses.replace(result, rows=result.rows.sort_index())  # as the message says
     assert result.labeled_table().equals(demo_result.labeled_table())
+
+
+def test_a_mask_over_the_rows_labels_the_rows_it_picks(demo_result):
+    """``result.rows.cluster_id == c`` was read as row ids 0 and 1 (True, False), or refused as another index's
+    values (helper 124); a mask of the wrong length is refused."""
+    cluster = int(demo_result.candidates.index[0])
+    mask = demo_result.rows.cluster_id == cluster
+    for given in (mask, mask.to_numpy(), mask.sort_values()):
+        labeled = assign_label(demo_result, given, "masked")
+        assert labeled.rows.index[labeled.rows.human_label == "masked"].tolist() == mask.index[mask].tolist()
+    with pytest.raises(InputError, match=r"a mask of 3 values; .* each of the 3,000 rows"):
+        assign_label(demo_result, np.array([True, False, True]), "masked")

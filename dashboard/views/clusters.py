@@ -73,9 +73,10 @@ def show_cluster(result, cluster_id: int) -> None:
         state.show_full_texts(rows.loc[reps, "text"], "Representative texts in full")
     with right:
         st.plotly_chart(charts.label_mix(members), width="stretch", key="cluster_label_mix")
-    st.caption(f"All {len(members):,} members" if len(members) <= state.TABLE_ROWS else
-               f"The first {state.TABLE_ROWS:,} of its {len(members):,} members (the export holds them all)")
-    st.dataframe(members[["text", "human_label", "proposed_label", "label_source", "confidence"]].head(state.TABLE_ROWS),
+    shown, _ = state.rows_to_show(members)
+    st.caption(f"All {len(members):,} members" if len(shown) == len(members) else
+               f"The first {len(shown):,} of its {len(members):,} members (the export holds them all)")
+    st.dataframe(shown[["text", "human_label", "proposed_label", "label_source", "confidence"]],
                  width="stretch", height=400)
 
 

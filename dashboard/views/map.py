@@ -137,9 +137,10 @@ def show_selection(result, row_ids: list[int]) -> None:
     # the label first: beside a long text it was off the right edge at 1,024 px
     rows = result.rows.loc[known, ["human_label", "text", "proposed_label", "label_source", "confidence", "cluster_id"]]
     st.subheader(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} selected")
-    if len(rows) > state.TABLE_ROWS:
-        st.caption(f"The first {state.TABLE_ROWS:,} are shown in the table; a label given below goes to all {len(rows):,}.")
-    st.dataframe(rows.head(state.TABLE_ROWS), width="stretch", height=min(400, 38 + 35 * len(rows)),
+    shown, _ = state.rows_to_show(rows)
+    if len(shown) < len(rows):
+        st.caption(f"The first {len(shown):,} are shown in the table; a label given below goes to all {len(rows):,}.")
+    st.dataframe(shown, width="stretch", height=min(400, 38 + 35 * len(rows)),
                  column_config={"text": st.column_config.TextColumn(width=240)})  # 240 px: the proposed label in view at 1,024 px
     state.show_full_texts(rows.text, "Selected texts in full")
     labeled = rows.human_label.dropna()
