@@ -838,6 +838,8 @@ class _Decisions:
         self._require([cluster_id])
         if self._holds_labeled_class(int(cluster_id)):
             self._require_candidate(int(cluster_id), "only a candidate new category can be dismissed")
+        if int(cluster_id) in self.dismissed:  # recorded twice, it took two Undos to take back (helper 124)
+            raise InputError(f"cluster {cluster_id} is dismissed already.")
         self.dismissed.add(int(cluster_id))
         self.clusters_changed = True
         self.decisions.append({"action": "dismiss", "cluster_id": int(cluster_id)})

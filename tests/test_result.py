@@ -62,6 +62,8 @@ def test_dismissed_candidate_falls_back_to_fill_in(demo_result):
     rows = dismissed.rows[(dismissed.rows.cluster_id == cid) & (dismissed.rows.label_source != "human")]
     assert (rows.label_source == demo_result.fill_method).all()
     assert cid not in dismissed.candidates.index
+    with pytest.raises(InputError, match=f"cluster {cid} is dismissed already"):  # recorded twice (helper 124)
+        dismiss_candidate(dismissed, cid)
 
 
 def test_a_labeled_class_s_cluster_is_not_dismissed(demo_result):
