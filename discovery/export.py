@@ -363,10 +363,9 @@ def write_run_files(discovery, out_dir: str | os.PathLike, label_next: int = 100
     if suggested is not None:
         review["label_next.csv"] = to_csv_bytes(suggested)
     record = manifest(discovery)
-    if review_files:
-        record["label_next_rows"] = int(label_next)  # asked for (--label-next): the file may hold fewer
     suggested_rows = None if suggested is None else len(suggested)
     if review_files:
+        record["label_next_rows"] = int(label_next)  # asked for (--label-next): the file may hold fewer
         record["label_next_written"] = suggested_rows
     record["written_files"] = {name: hashlib.sha256(data).hexdigest() for name, data in {**files, **review}.items()}
     if command is not None:
