@@ -72,7 +72,7 @@ def score_run(result, labels: np.ndarray, known: set, labeled: np.ndarray) -> di
 
 def main() -> None:
     from discovery.io import table_from_frame
-    from discovery.pipeline import DiscoveryConfig, fit_embedder, is_adapted, run_discovery
+    from discovery.pipeline import DiscoveryConfig, fit_embedder, is_adapted, run_discovery, vectors_and_middle_layer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["banking", "stackoverflow", "snips", "mcid_mtpclnn"])
@@ -95,8 +95,7 @@ def main() -> None:
             table = table_from_frame(frame, name="train", data_hash=f"candidate-order-{seed}", text_column="text",
                                      label_column="label")
             embedder = fit_embedder(table.texts, table.labels, DiscoveryConfig(random_state=seed, make_map=False))
-            X, middle = (embedder.sentence_and_middle_layer(table.texts) if is_adapted(embedder)
-                         else (embedder.transform(table.texts), None))  # as run_discovery reads a fine-tuned model
+            X, middle = vectors_and_middle_layer(embedder, table.texts)  # as run_discovery reads them
             for setting in args.new_clusters:
                 n_new = None if setting == "estimated" else int(setting)
                 config = DiscoveryConfig(random_state=seed, make_map=False, n_new_clusters=n_new)

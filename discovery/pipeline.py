@@ -834,6 +834,15 @@ def is_adapted(embedder) -> bool:
     return isinstance(embedder, AdaptedEmbedder)
 
 
+def vectors_and_middle_layer(embedder, texts, progress: Callable[[int, int], None] | None = None) \
+        -> tuple[np.ndarray, np.ndarray | None]:
+    """The vectors ``run_discovery`` reads of ``texts``: a fine-tuned model's with its middle layer, from one forward
+    pass (``with_middle_layer``), any other embedder's alone (no middle layer: None)."""
+    if is_adapted(embedder):
+        return embedder.sentence_and_middle_layer(texts, progress=progress)
+    return embedder.transform(texts, progress=progress), None
+
+
 def make_clusterer(config: DiscoveryConfig):
     method = config.resolved_method()
     if method == "hdbscan":
@@ -1251,10 +1260,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     timings["adapt"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    if embeddings is None and adapted:  # its middle layer too, from the same forward pass
-        embeddings, middle_layer = embedder.sentence_and_middle_layer(texts, progress=lambda d, t: report("embed", d, t))
-    elif embeddings is None:
-        embeddings = embedder.transform(texts, progress=lambda d, t: report("embed", d, t))
+    if embeddings is None:
+        embeddings, middle_layer = vectors_and_middle_layer(embedder, texts, lambda d, t: report("embed", d, t))
     else:
         embeddings = given_vectors(embeddings, len(table), "embeddings", "the table's rows")
     if middle_layer is not None and not adapted:
