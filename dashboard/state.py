@@ -1003,7 +1003,7 @@ def prepare(progress_container=None, notice_container=None):
     key = (_base_key(table, config), _decisions_key(decisions))
     current = st.session_state.get("_current")
     if current is None or current[0] != key:
-        current = (key, replay(base, decisions))
+        current = (key, replay(base, decisions, warn=False))
         st.session_state["_current"] = current
     st.session_state["base"] = base
     st.session_state["workspace"] = workspace
@@ -1100,7 +1100,7 @@ def _decide_on_stored(make_decision):
         raise InputError("Not applied: another tab took back " + "; ".join(describe_decision(d) for d in taken_back[:3])
                          + " after this page was drawn, and the page now shows it. Decide again if you still want to.")
     if _decisions_key(stored) != _decisions_key(built_from):
-        current = replay(base, stored)  # another tab decided meanwhile: decide on top of what it decided
+        current = replay(base, stored, warn=False)  # another tab decided meanwhile: decide on top of what it decided
     new = make_decision(current)
     decision = new.decisions[-1]
     if not unseen and stored and _decisions_key([decision]) == _decisions_key(stored[-1:]):
@@ -1197,9 +1197,9 @@ def take_back(position: int, shown: dict) -> str:
     base = st.session_state["base"]
     shown_result = get_result()  # replayed from the stored list it shows, unless another tab decided meanwhile
     before = shown_result if _decisions_key(st.session_state.get("_stored_decisions", [])) == _decisions_key(decisions) \
-        else replay(base, decisions)
+        else replay(base, decisions, warn=False)
     skipped_before = {_decisions_key([d]) for d, _ in before.skipped_decisions}
-    after = replay(base, remaining)
+    after = replay(base, remaining, warn=False)
     now_skipped = [d for d, _ in after.skipped_decisions if _decisions_key([d]) not in skipped_before]
     if not workspace.replace_if_unchanged(decisions, remaining):
         raise InputError(NOT_APPLIED_MEANWHILE.format(what="Not taken back"))
@@ -1277,7 +1277,7 @@ def latest_result(page: Drawn) -> tuple[object, str]:
     key = _decisions_key(saved)
     if key == _decisions_key(page.saved):
         return page.result, key
-    return replay(page.base, saved), key
+    return replay(page.base, saved, warn=False), key
 
 
 def export_files(result) -> dict[str, bytes]:

@@ -8,6 +8,7 @@ new ``Discovery`` whose rows, clusters and proposed labels are all consistent.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,8 +143,13 @@ class Discovery:
     def __repr__(self) -> str:
         """A few lines a notebook shows for a result (the fields at full length ran to 16,000 characters)."""
         unlabeled = int(self.rows.human_label.isna().sum())
+        in_data = len(self.table.codec)
+        named = self.clusters.display_name[self.clusters.renamed & ~self.clusters.dismissed].astype(str)
+        classes = len({spelling_key(c) for c in [*self.table.codec.names, *self.rows.human_label.dropna().astype(str),
+                                                   *named]})
         lines = [f"Discovery: {len(self.rows):,} rows, {len(self.rows) - unlabeled:,} labeled, "
-                 f"{len(self.table.codec)} classes; {len(self.clusters)} clusters, {len(self.candidates)} open "
+                 f"{in_data} classes{f' (+{classes - in_data} from decisions)' if classes > in_data else ''}; "
+                 f"{len(self.clusters)} clusters, {len(self.candidates)} open "
                  f"candidate new categories; {len(self.decisions)} decisions"]
         estimate = self.fill_estimate_now
         if self.fill_method and estimate:
@@ -437,11 +443,20 @@ def cluster_statuses(clusters: pd.DataFrame) -> pd.Series:
 
 
 def _mark_labeled_by_hand(clusters: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """``clusters`` with ``labeled_by_hand`` (every row of the cluster has a label) and its status read again."""
+    """``clusters`` with ``labeled_by_hand`` (every row of the cluster has a label) and its status read again; such
+    a candidate, unnamed, shows the labels its rows were given (most rows first) in place of its placeholder
+    ("new 12: ...", which its rows no longer take)."""
     unlabeled = rows.human_label.isna().groupby(rows.cluster_id.to_numpy()).sum()
     clusters = clusters.copy()
     clusters["labeled_by_hand"] = unlabeled.reindex(clusters.index, fill_value=0).to_numpy() == 0
     clusters["cluster_status"] = cluster_statuses(clusters)
+    by_hand = clusters.index[(clusters.cluster_status == LABELED_BY_HAND_STATUS).to_numpy()]
+    if len(by_hand):
+        in_them = rows[rows.cluster_id.isin(by_hand)]
+        for cluster_id, labels in in_them.human_label.astype(str).groupby(in_them.cluster_id.to_numpy()):
+            counts = labels.value_counts()
+            shown = " / ".join(counts.index[:3]) + (f" / +{len(counts) - 3} more" if len(counts) > 3 else "")
+            clusters.loc[cluster_id, "display_name"] = shown
     return clusters
 
 
@@ -1172,8 +1187,12 @@ def apply_decision(result: Discovery, decision: dict) -> Discovery:
     return _Decisions(result).apply(decision).build()
 
 
-def replay(result: Discovery, decisions) -> Discovery:
+def replay(result: Discovery, decisions, warn: bool = True) -> Discovery:
     """Apply stored decisions in order, skipping (and reporting) any that no longer fit this result.
+
+    Skipped decisions are listed in the new result's ``skipped_decisions`` with why, and, with ``warn``, said in a
+    ``UserWarning`` too: in a notebook a list of ten decisions that applied eight looked applied (the dashboard,
+    which shows them on the page, passes ``warn=False``).
 
     The decisions are checked and recorded one by one, and the new result is built once at the
     end, so replaying many decisions costs about as much as one; the outcome equals applying them
@@ -1200,7 +1219,14 @@ def replay(result: Discovery, decisions) -> Discovery:
         except (InputError, KeyError, TypeError, ValueError, AttributeError) as exc:
             skipped.append((decision, str(exc)))
     result = draft.build()
-    return dataclasses.replace(result, skipped_decisions=tuple(skipped)) if skipped else result
+    if not skipped:
+        return result
+    if warn:
+        first, why = skipped[0]
+        warnings.warn(f"replay skipped {len(skipped)} of {len(decisions)} decisions that do not fit this result "
+                      f"(first: {first!r}: {why}); the result's skipped_decisions lists each with why", UserWarning,
+                      stacklevel=2)
+    return dataclasses.replace(result, skipped_decisions=tuple(skipped))
 
 
 def adaptation_note(adaptation: dict) -> str | None:

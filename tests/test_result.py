@@ -1,5 +1,7 @@
 """Decisions produce new, consistent results; the old result is never changed."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +9,9 @@ import pytest
 from discovery import (InputError, apply_decision, assign_label, dismiss_candidate, merge_clusters, name_cluster,
                        replay, set_min_confidence, split_cluster)
 from shared_paths import one_intent_unnamed
+
+# Many tests here replay decisions that no longer fit on purpose; the warning it gives is tested on its own
+pytestmark = pytest.mark.filterwarnings("ignore:replay skipped:UserWarning")
 
 
 def first_candidate(result):
@@ -176,11 +181,17 @@ def test_bad_decisions_are_clear_errors(demo_result):
         merge_clusters(demo_result, [1])
     with pytest.raises(InputError, match="unknown decision"):
         apply_decision(demo_result, {"action": "explode"})
-    skipped = replay(demo_result, [{"action": "name", "cluster_id": 10_000, "name": "x"}])
-    assert len(skipped.skipped_decisions) == 1
+    candidate = int(demo_result.candidates.index[0])
+    with pytest.warns(UserWarning, match="replay skipped 1 of 2 decisions .*'cluster_id': 10000.*does not exist"):
+        skipped = replay(demo_result, [{"action": "name", "cluster_id": 10_000, "name": "x"},
+                                       {"action": "name", "cluster_id": candidate, "name": "applied"}])
+    assert len(skipped.skipped_decisions) == 1 and len(skipped.decisions) == 1
+    with warnings.catch_warnings():  # the dashboard shows them on the page instead
+        warnings.simplefilter("error")
+        assert len(replay(demo_result, [{"action": "dismiss", "cluster_id": 10_000}], warn=False).skipped_decisions) == 1
+        replay(demo_result, [{"action": "dismiss", "cluster_id": candidate}])  # nothing skipped: nothing said
     # a helper's notebook: "abc" raised ValueError, None TypeError, a decision without its name KeyError, and 13.7
     # named cluster 13
-    candidate = int(demo_result.candidates.index[0])
     for bad in ("abc", None, float(candidate) + 0.7, True):
         with pytest.raises(InputError, match="is not a cluster id"):
             name_cluster(demo_result, bad, "x")
@@ -670,6 +681,21 @@ def test_a_candidate_whose_every_row_is_labeled_by_hand_is_no_longer_open(demo_r
     assert (table.status == "candidate").sum() == len(every.candidates)
     later = merge_clusters(every, [int(every.candidates.index[0]), int(every.candidates.index[1])])
     assert later.clusters.loc[candidate, "cluster_status"] == "labeled by hand"  # a later decision keeps it
+    # helper 124: it kept its placeholder "new N: ..." on every page and in clusters.csv, and the result's repr
+    # counted the classes of the data only
+    assert demo_result.clusters.loc[candidate, "display_name"].startswith(f"new {candidate}:")
+    assert most.clusters.loc[candidate, "display_name"] == demo_result.clusters.loc[candidate, "display_name"]
+    for decided in (every, later):
+        assert decided.clusters.loc[candidate, "display_name"] == "wrong_exchange_rate_purchase"
+    assert table.loc[candidate, "name"] == "wrong_exchange_rate_purchase"
+    assert "wrong_exchange_rate_purchase" not in demo_result.table.codec.names
+    in_data = len(demo_result.table.codec)
+    assert f"{in_data} classes;" in repr(demo_result)
+    assert f"{in_data} classes (+1 from decisions);" in repr(every) and "(+1 from decisions)" in repr(later)
+    two = assign_label(every, rows[:2], "Wrong exchange rate purchase ")  # one class in another spelling
+    assert f"{in_data} classes (+1 from decisions);" in repr(two)
+    mixed = assign_label(every, rows[:2], "fx_complaint")
+    assert mixed.clusters.loc[candidate, "display_name"] == "wrong_exchange_rate_purchase / fx_complaint"
 
 
 def test_the_embeddings_every_later_result_shares_are_read_only(demo_result):
