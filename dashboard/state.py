@@ -888,7 +888,7 @@ def other_versions_note(workspace: Workspace) -> str | None:
     if not versions:
         copies = other_copies_with_decisions(about.get("data") or "")
         if not copies:
-            return None
+            return unmatched_workspaces_note(workspace)
         count = sum(n for _, n in copies)
         shown = "; ".join(f"{path} ({n})" for path, n in copies[:3])
         return (f"No decision is saved for this copy; {count:,} decision{'s are' if count != 1 else ' is'} saved for "
@@ -905,6 +905,23 @@ def other_versions_note(workspace: Workspace) -> str | None:
             f"name with {contents} (an earlier version, if you edited it since). Decisions belong to the data they "
             f"were made on (row ids may point at other rows now), so they are kept there, in "
             f"{workspace.directory.parent}: {back} to see them.")
+
+
+def unmatched_workspaces_note(workspace: Workspace) -> str | None:
+    """When an earlier version saved decisions without recording which data they were made on: that they exist and
+    how to take them up (helper 126: after an upgrade, a week's names and hand labels were gone without a word)."""
+    unmatched = workspace.saved_without_their_data()
+    if not unmatched:
+        return None
+    count = sum(len(saved.decisions) for saved in unmatched)
+    latest = max(unmatched, key=lambda saved: saved.modified)
+    shown = "; ".join(f"{saved.path} ({len(saved.decisions)}, saved {time.strftime('%Y-%m-%d', time.localtime(saved.modified))})"
+                      for saved in sorted(unmatched, key=lambda saved: -saved.modified)[:3])
+    return (f"No decision is saved for this data and these settings; {count:,} decision{'s were' if count != 1 else ' was'} "
+            f"saved by an earlier version of label-discovery, which did not record the data they were made on: {shown}"
+            f"{' and more' if len(unmatched) > 3 else ''}. If they were made on this data, copy that file to "
+            f"{workspace.path} (e.g. {latest.path}) and reload: decisions that no longer fit this run are skipped and "
+            "listed; cluster numbers may have moved, so check the names.")
 
 
 def rows_labeled(decisions: list[dict]) -> int:

@@ -443,6 +443,12 @@ def cmd_add_labels(args) -> int:
               "bytes than that run read); give --unlabeled-marker to read it otherwise", file=sys.stderr)
     for warning in table.warnings:  # before anything is refused: how the data was read may be why
         print(f"warning: {warning}", file=sys.stderr)
+    markers = [name for name in table.codec.names if looks_like_a_marker(str(name))]
+    if run_read and "unlabeled_marker" not in run_read and args.unlabeled_marker is None and markers:
+        print(f"warning: {Path(args.labeled).parent / 'manifest.json'} was written by an earlier version, which did "
+              f"not record the unlabeled marker its run read, so {args.input} is read with none: if "
+              f"{markers[0]!r} marked unlabeled rows in that run, give --unlabeled-marker {shlex.quote(str(markers[0]))} "
+              f"(helper 126)", file=sys.stderr)
     # the typed file is the run's: its marker means unlabeled there whatever file the labels are folded onto (a
     # second review file of one run folded onto the copy the first made, which holds no marker cell: helper 89)
     typed_marker = (options["unlabeled_marker"] if options["unlabeled_marker"] is not None or args.unlabeled_marker

@@ -190,6 +190,11 @@ class Workspace:
         return [(about, decisions) for about, decisions in self._others()
                 if about.get("data") == data_name and about.get("data_hash") != data_hash]
 
+    def saved_without_their_data(self) -> list[SavedDecisions]:
+        """Workspaces beside this one whose decisions were saved by a version that did not record what they belong
+        to (no ``about``: before 2026-11-30; a setting added since changed the key, so no data finds them again)."""
+        return [saved for saved in saved_workspaces(self.directory.parent) if saved.path != self.path and not saved.about]
+
     def _others(self) -> list[tuple[dict, list[dict]]]:
         return [(saved.about, saved.decisions) for saved in saved_workspaces(self.directory.parent)
                 if saved.path != self.path]

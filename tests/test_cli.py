@@ -981,6 +981,17 @@ def test_add_labels_reads_the_data_as_the_run_that_wrote_the_review_file(tmp_pat
     labels = pd.read_parquet(tmp_path / "r2.parquet")["label"]
     assert not labels.eq("?").any() and labels.notna().sum() == (truth.label != "?").sum() + 5
     assert labels.eq("another_intent").sum() == 1
+    # helper 126: a manifest.json of a version that did not record the marker: '?' became a class of 72 rows, and
+    # nothing said that the manifest could not tell
+    manifest_path = tmp_path / "out" / "manifest.json"
+    older = json.loads(manifest_path.read_text())
+    del older["input"]["unlabeled_marker"]
+    manifest_path.write_text(json.dumps(older))
+    old_run = discovery("add-labels", tmp_path / "data.csv", tmp_path / "out" / "typed.csv", "--out",
+                        tmp_path / "old.parquet")
+    assert "was written by an earlier version, which did not record the unlabeled marker" in old_run.stderr
+    assert "give --unlabeled-marker '?'" in old_run.stderr
+    assert "earlier version" not in added.stderr + other.stderr
 
 
 def review_round(data_path, run_flags: list, label_column: str, n_typed: int, label: str, tmp_path):

@@ -112,6 +112,38 @@ def test_decisions_saved_before_the_file_was_edited_are_named(tmp_path):
     assert "an upload named data.csv" in note and "upload that version again" in note
 
 
+def test_decisions_an_earlier_version_saved_without_their_data_are_named(tmp_path):
+    """Helper 126: a name and three hand labels saved by the dashboard of 2026-11-25 (no 'about' block, and a key
+    from settings since added) were gone after an upgrade, with nothing on any page; copied as the note says, they
+    are back."""
+    import json
+    import time
+
+    from dashboard.state import decisions_elsewhere
+    from discovery import Workspace
+
+    now = Workspace(tmp_path, "current", about={"data_hash": "h1", "data": "/data/tickets.csv", "settings": {}})
+    assert decisions_elsewhere(now) is None
+    old = {"version": 1, "decisions": [{"action": "name", "cluster_id": 60, "name": "card_delivery_date"},
+                                       {"action": "assign", "row_ids": [0, 5, 9], "label": "virtual_card_question"}]}
+    (tmp_path / "6b0529607a6009b6").mkdir()
+    (tmp_path / "6b0529607a6009b6" / "decisions.json").write_text(json.dumps(old))
+    note = decisions_elsewhere(now)
+    assert note.startswith("No decision is saved for this data and these settings; 2 decisions were saved by an "
+                           "earlier version")
+    assert f"{tmp_path / '6b0529607a6009b6' / 'decisions.json'} (2, saved {time.strftime('%Y-%m-%d')})" in note
+    assert f"copy that file to {now.path}" in note
+    now.path.parent.mkdir(parents=True, exist_ok=True)
+    now.path.write_text((tmp_path / "6b0529607a6009b6" / "decisions.json").read_text())
+    assert now.load() == old["decisions"] and decisions_elsewhere(now) is None  # taken up: the note goes
+    # a workspace that records its data (another's) is not one of these
+    other_root = tmp_path / "elsewhere"
+    Workspace(other_root, "b", about={"data_hash": "h9", "data": "/data/other.csv", "settings": {}}).append(
+        {"action": "dismiss", "cluster_id": 1})
+    assert decisions_elsewhere(Workspace(other_root, "x", about={"data_hash": "h2", "data": "/data/t.csv",
+                                                                 "settings": {}})) is None
+
+
 def test_a_damaged_decisions_file_is_kept_aside_and_named(tmp_path):
     """A hand-edited decisions.json (a trailing comma) left 0 decisions on every page and no word of where they went."""
     from dashboard.state import damaged_decisions_note
