@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -105,6 +106,29 @@ def rows_to_show(rows: pd.DataFrame, sources=None, label=None, least_confident_f
     if least_confident_first:
         matching = matching.sort_values("confidence", kind="stable")
     return matching.head(TABLE_ROWS if limit is None else limit), len(matching)
+
+
+MAP_POINTS = 50_000  # points the map sends: 250,000 rows were 58 MB of figure at every redraw (hunt 127)
+MAP_POINTS_PER_GROUP = 20  # a small cluster keeps this many points (or all its rows), so no cluster leaves the map
+
+
+def rows_on_map(rows: pd.DataFrame, random_state: int, limit: int | None = None, keep=()) -> pd.DataFrame:
+    """The rows the map draws: every row up to ``limit`` (``MAP_POINTS``), else a sample of each cluster in
+    proportion to its size (at least ``MAP_POINTS_PER_GROUP`` of a small one), the same for the same rows and seed,
+    with the rows in ``keep`` (a selection found by search or typed ids) added so that they show; in row order."""
+    limit = MAP_POINTS if limit is None else limit
+    if len(rows) <= limit:
+        return rows
+    share = limit / len(rows)
+    clusters = rows.cluster_id.to_numpy()
+    order = pd.Series(np.random.RandomState(random_state).random_sample(len(rows)), index=rows.index)
+    rank = order.groupby(clusters).rank(method="first").to_numpy()
+    size = pd.Series(clusters).map(pd.Series(clusters).value_counts()).to_numpy()
+    quota = np.maximum(np.minimum(size, MAP_POINTS_PER_GROUP), np.round(size * share))
+    picked = rank <= quota
+    if len(keep):
+        picked |= rows.index.isin(list(keep))
+    return rows[picked]
 
 
 def show_error(message: str) -> None:

@@ -7,7 +7,8 @@ drawn round are kept here, changed only by drawing again (or clearing) on the ma
 
 A figure is sent to the browser whole whenever it changes (12 MB for 50,000 rows: hunt 121), so a box or lasso
 selection on a figure drawn without one is left to the chart, which shows it, and the figure is drawn again
-unchanged (``own_selection_shown``); other selections are drawn into the figure."""
+unchanged (``own_selection_shown``); other selections are drawn into the figure. Past ``state.MAP_POINTS`` rows
+the figure holds a sample of every cluster and the rows a search or typed ids select (``state.rows_on_map``)."""
 
 import streamlit as st
 
@@ -105,14 +106,19 @@ def show_map(result) -> list[int]:
     chosen = list(dict.fromkeys(drawn_round + typed_ids + found))
     plain = (id(result), color_by, show_names, chart_key())
     own = own_selection_shown(plain, chosen, drawn_round)
-    fig = charts.scatter_map(result.rows, color_by, highlight=[] if own else chosen,
-                             texts=state.hover_texts(result.table), cluster_names=result.clusters.display_name,
-                             show_names=show_names)
+    drawn = state.rows_on_map(result.rows, result.config.random_state, keep=() if own else chosen)
+    texts = state.hover_texts(result.table)
+    fig = charts.scatter_map(drawn, color_by, highlight=[] if own else chosen,
+                             texts=texts if drawn is result.rows else texts[result.rows.index.get_indexer(drawn.index)],
+                             cluster_names=result.clusters.display_name, show_names=show_names)
     st.plotly_chart(fig, on_select=remember_drawn_round, selection_mode=("points", "box", "lasso"), key=chart_key(),
                     width="stretch", config={"displaylogo": False, "scrollZoom": True})
     st.session_state[PLAIN_FIGURE] = (plain, st.session_state.get("page_runs")) if own or not chosen else None
-    st.caption(f"{len(result.rows):,} rows. Drag a lasso or a box to select (the selection is ringed, and holds "
-               "across colourings and pages); hover for the text.")
+    sampled = (f"The map shows {len(drawn):,} of the {len(result.rows):,} rows: a sample of every cluster in "
+               "proportion to its size, and the rows selected by search or row ids. A box or lasso selects the rows "
+               "shown; search or type row ids to select every row. " if len(drawn) < len(result.rows) else "")
+    st.caption(sampled + f"{len(result.rows):,} rows. Drag a lasso or a box to select (the selection is ringed, and "
+               "holds across colourings and pages); hover for the text.")
     if chosen:
         parts = [f"{len(drawn_round):,} drawn round on the map" if drawn_round else "",
                  f"{len(found):,} found by the search" if phrase.strip() else "",

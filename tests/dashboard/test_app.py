@@ -1139,6 +1139,31 @@ def test_tables_of_many_rows_send_the_first_table_rows_and_say_so(first_session,
     assert len(next(df.value for df in at.dataframe if "label_source" in df.value.columns)) == 100
 
 
+def test_the_map_of_more_rows_than_it_draws_says_so_and_still_selects_every_row_found(first_session, monkeypatch):
+    """250,000 rows made 58 MB of figure at every redraw (hunt 127). Past ``state.MAP_POINTS`` the map draws a sample
+    of every cluster and says so; rows found by a search are drawn whatever the sample, and labeled all together."""
+    from dashboard import state
+
+    monkeypatch.setattr(state, "MAP_POINTS", 500)
+    at = new_session("views/map.py")
+    rows = result_of(at).rows
+    trace = plotly_specs(at)[0]["data"][0]
+    drawn = array(trace["customdata"])
+    assert 500 <= len(drawn) < 500 + state.MAP_POINTS_PER_GROUP * len(result_of(at).clusters)
+    assert len(array(trace["x"])) == len(drawn) == len(array(trace["hovertext"]))
+    assert set(rows.loc[drawn, "cluster_id"]) == set(rows.cluster_id)  # every cluster on the map
+    first = drawn[1]  # each point's hover is its own row's
+    assert f"row: {first}" in array(trace["hovertext"])[1] and html.escape(" ".join(rows.text[first].split())[:40]) \
+        in array(trace["hovertext"])[1]
+    assert any(f"The map shows {len(drawn):,} of the {len(rows):,} rows" in c.value for c in at.caption)
+    at.text_input(key="map_search").set_value("exchange rate").run()
+    assert_clean(at)
+    found = rows.index[rows.text.str.lower().str.contains("exchange rate")].tolist()
+    now = array(plotly_specs(at)[0]["data"][0]["customdata"])
+    assert set(found) <= set(now) and not set(found) <= set(drawn)  # drawn though the sample had left some out
+    assert at.dataframe[0].value.index.tolist() == found
+
+
 def test_fill_in_pages_table_shows_one_label_least_confident_first_and_no_more_rows_than_it_sends(first_session):
     """Its table held every row: 7 MB for a table of 50,000 (hunt 121). A label and an order narrow it, and past
     state.TABLE_ROWS it says how many it left out."""

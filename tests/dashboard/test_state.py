@@ -288,3 +288,26 @@ def test_a_pages_table_holds_the_rows_asked_for_least_confident_first_and_says_h
     assert shown.index.tolist() == [10, 11, 12, 13, 14, 15] and matching == 6
     shown, matching = state.rows_to_show(rows, [], None)
     assert shown.empty and matching == 0
+
+
+def test_the_map_of_a_big_table_draws_a_sample_of_every_cluster_and_the_rows_selected():
+    """250,000 rows made 58 MB of figure at every redraw of the Map page (hunt 127): past ``MAP_POINTS`` the map
+    draws each cluster in proportion (a small one whole, or at least ``MAP_POINTS_PER_GROUP`` points), the same
+    sample for the same seed, and the rows a search or typed ids selected."""
+    import numpy as np
+    import pandas as pd
+
+    sizes = {0: 6_000, 1: 3_000, 2: 930, 3: 65, 4: 5}  # 10,000 rows
+    clusters = np.repeat(list(sizes), list(sizes.values()))
+    rows = pd.DataFrame({"cluster_id": np.random.RandomState(1).permutation(clusters)},
+                        index=pd.RangeIndex(len(clusters), name="row_id"))
+    assert state.rows_on_map(rows, 0, limit=len(rows)) is rows  # small enough: every row
+    drawn = state.rows_on_map(rows, 0, limit=1_000)
+    counts = drawn.cluster_id.value_counts()
+    assert counts.to_dict() == {0: 600, 1: 300, 2: 93, 3: 20, 4: 5}
+    assert drawn.index.is_monotonic_increasing and drawn.index.isin(rows.index).all()
+    assert state.rows_on_map(rows, 0, limit=1_000).index.equals(drawn.index)  # redrawn alike: the same figure
+    assert not state.rows_on_map(rows, 1, limit=1_000).index.equals(drawn.index)
+    left_out = rows.index.difference(drawn.index)[:50].tolist()
+    kept = state.rows_on_map(rows, 0, limit=1_000, keep=left_out)
+    assert set(left_out) <= set(kept.index) and len(kept) == len(drawn) + 50
