@@ -40,7 +40,7 @@ def choose_source() -> None:
     # the loaded data's choices as the widgets' state, not as defaults: Run again sets them through the state
     st.session_state.setdefault("data_kind", source.kind)
     kind = st.radio("Data source", kinds, format_func=KINDS.get, horizontal=True, key="data_kind")
-    data, name, path = None, None, None
+    data, name, path, digest = None, None, None, None
     if kind == "upload":
         # spreadsheets are taken too, so reading says how to save them as CSV (not the uploader's MIME refusal)
         readable = sorted(suffix.lstrip(".") for suffix in FORMATS)
@@ -49,7 +49,7 @@ def choose_source() -> None:
         if upload is None:
             st.info("Upload a file to continue; the current data stays loaded meanwhile.")
             return
-        data, name = upload.getvalue(), upload.name
+        data, name, digest = upload.getvalue(), upload.name, state.upload_digest(upload)
     elif kind == "path":
         st.session_state.setdefault("data_path", source.path if source.kind == "path" else "")
         path = st.text_input("Path of a .csv, .tsv, .jsonl or .parquet file", key="data_path").strip()
@@ -59,7 +59,7 @@ def choose_source() -> None:
         path = str(state.DEMO_PATH)
 
     # the column choices of the loaded file are offered again for that file only, not for the next one chosen
-    chosen = (kind, hashlib.sha256(data).hexdigest()) if kind == "upload" else (kind, path)
+    chosen = (kind, digest) if kind == "upload" else (kind, path)
     loaded = ((source.kind, (source.upload_key or "").rsplit(":", 1)[-1]) if source.kind == "upload"
               else (source.kind, source.path))
     carried = source if chosen == loaded else state.Source()
