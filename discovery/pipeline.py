@@ -286,9 +286,10 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     candidate_rows = np.zeros(len(y), dtype=bool) if candidate_rows is None else np.asarray(candidate_rows, dtype=bool)
     methods = list(dict.fromkeys(methods))
     report = progress or (lambda done, total: None)
-    report(0, len(methods) + 1)
+    steps = len(methods) + 1  # the graph, then one step per method asked for: a total that never changes
+    report(0, steps)
     graph = knn_graph(X, n_neighbors, random_state, neighbors) if GRAPH_METHODS & set(methods) else None
-    report(1, len(methods) + 1)
+    report(1, steps)
     fitted, held_out = {}, {}  # each method's distributions (before calibration) on every row / its held-out rows
 
     def make(name):
@@ -317,10 +318,9 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     if "balanced" in methods:
         check = should_balance(y, candidate_rows, n_classes, on_every_row("blend"), never_held_out)
         balance = check.to_dict()
-        if not check.used:
+        if not check.used:  # the check counts as the balanced step when the blend is asked for already
             methods = [m for m in methods if m != "balanced"] + ([] if "blend" in methods else ["blend"])
-    steps = len(methods) + 1
-    for step, name in enumerate(methods, start=2):
+    for step, name in enumerate(methods, start=steps + 1 - len(methods)):
         method = make(name)
         fit_params = {"exclude": candidate_rows, "picked": never_held_out} if isinstance(method, BalancedFill) else {}
         if name == "blend" and "propagation" in held_out and "classifier" in held_out:
@@ -1291,16 +1291,22 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     timings["cluster"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    report("fill", 0, 1)
+    # the neighbour search and the words take minutes on 250,000 rows: steps of the fill-in's bar (hunt 127: it
+    # sat at 0/1 through them)
+    before_fill_in = 2
+    fill_steps = before_fill_in + len(dict.fromkeys(config.fill_methods)) + 1
+    report("fill", 0, fill_steps)
     mapper = LabelAwareUMAP(n_components=2, min_dist=0.1, random_state=config.random_state)
     # one neighbour search for the fill-in graph and the map
     neighbors = nearest_neighbors(embeddings, max(config.n_neighbors, mapper.n_neighbors - 1 if config.make_map else 0),
                                   config.random_state) if config.make_map or GRAPH_METHODS & set(config.fill_methods) else None
+    report("fill", 1, fill_steps)
     words = word_features(texts) if uses_words(config, adapted, n_classes) else None
+    report("fill", 2, fill_steps)
     fill = fill_in(fill_vectors, trained, n_classes, config.fill_methods, config.random_state, config.n_neighbors,
                    adapted=adapted, candidate_rows=candidate_rows(clusters, trained), never_held_out=table.labeled_in_review,
-                   neighbors=neighbors, progress=lambda d, t: report("fill", d, t), words=words,
-                   copies=same_texts)
+                   neighbors=neighbors, progress=lambda d, t: report("fill", before_fill_in + d, before_fill_in + t),
+                   words=words, copies=same_texts)
     copies, copied_labels = copies_of_labeled_texts(table.texts, y, n_classes)
     fill = prior_for_empty_texts(labels_of_copies(agree_on_duplicates(fill, twins), copies, copied_labels),
                                  empty, y, n_classes)
@@ -1335,7 +1341,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         # the unlabeled rows as the run read them (hand labels come later), less those placed by a labeled copy
         clustering["hdbscan_unlabeled_rows"] = int(np.sum(y < 0) - np.sum(y[placed] < 0))
         clustering["hdbscan_share_assigned_from_noise"] = round(float(np.mean(noise)), 4)
-    report("fill", 1, 1)
+    report("fill", fill_steps, fill_steps)
     timings["fill"] = time.perf_counter() - start
 
     start = time.perf_counter()
