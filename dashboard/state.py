@@ -666,7 +666,8 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
         run = store["runs"].join(key, compute, _session_token())
         box = slot.container()
         pulse = waiting_note(box, store, key)
-        box.caption(plain(f"Running discovery on {len(table):,} rows of {Path(table.source_name).name}") + "; anything "
+        box.caption(plain(f"Running discovery on {len(table):,} rows of {Path(table.source_name).name} ({table_summary(table)})")
+                    + "; anything "
                     "shown below is from before this run (other data or settings) until it is done. Changing page does "
                     "not stop it: every page shows its progress until it is done. Changing a setting stops it at its next progress step and runs the "
                     "new settings (change it back within 5 seconds and it goes on); so does closing the tab.")
@@ -689,6 +690,15 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
         st.session_state["last_run"] = {"from_cache": kept, "from_disk": kept, "seconds": run.seconds_, "key": key}
     slot.empty()
     return result
+
+
+def table_summary(table) -> str:
+    """The columns read and the labels found, in a few words: said while a run goes, when no page is drawn, so that a
+    wrong column is seen before a long run ends (hunt 127: a 250,000-row table showed the data before it meanwhile)."""
+    labels = len(table.codec)
+    return (f"texts from {table.text_column!r}, labels from {table.label_column!r}: {table.n_labeled:,} rows labeled, "
+            f"{labels:,} label{'s' if labels != 1 else ''}" if table.label_column else
+            f"texts from {table.text_column!r}, no label column")
 
 
 def kept_or_run(table, config: DiscoveryConfig, progress, key, **found) -> object:

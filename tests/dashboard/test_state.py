@@ -334,3 +334,15 @@ def test_an_upload_is_hashed_once_not_at_every_click_of_the_data_page():
     assert first.reads == 1
     assert state.upload_digest(second) == hashlib.sha256(second.data).hexdigest()  # another upload: its own
     assert state.upload_digest(first) == hashlib.sha256(first.data).hexdigest() and first.reads == 2
+
+
+def test_a_run_in_progress_says_which_columns_it_reads_and_the_labels_found(demo_table, tmp_path):
+    """While a run goes no page is drawn, and a 250,000-row table's run showed the earlier data's page meanwhile
+    (hunt 127): its progress box now says the columns and labels, so a wrong column is seen before it ends."""
+    from discovery.io import read_table
+
+    labeled = demo_table.n_labeled
+    assert state.table_summary(demo_table) == (f"texts from 'text', labels from 'label': {labeled:,} rows labeled, "
+                                               f"{len(demo_table.codec)} labels")
+    demo_table.frame[["text"]].head(20).to_csv(tmp_path / "texts.csv", index=False)
+    assert state.table_summary(read_table(tmp_path / "texts.csv")) == "texts from 'text', no label column"
