@@ -136,8 +136,10 @@ def describe_table() -> None:
     counts = pd.Series(table.codec.decode(table.labels), dtype=object).value_counts()
     left, right = st.columns([1, 2])
     with left:
-        st.caption("Labels in the data")
-        st.dataframe(counts.rename_axis("label").reset_index(name="rows"), hide_index=True, height=320,
+        shown = counts.head(state.TABLE_ROWS)  # an id column chosen as labels: 250,000 of them (hunt 127)
+        st.caption("Labels in the data" + (f": the {len(shown):,} most common of {len(counts):,}"
+                                           if len(shown) < len(counts) else ""))
+        st.dataframe(shown.rename_axis("label").reset_index(name="rows"), hide_index=True, height=320,
                      width="stretch")
     with right:
         st.caption("First rows")

@@ -1139,6 +1139,19 @@ def test_tables_of_many_rows_send_the_first_table_rows_and_say_so(first_session,
     assert len(next(df.value for df in at.dataframe if "label_source" in df.value.columns)) == 100
 
 
+def test_the_data_pages_label_counts_send_the_most_common_labels_only(first_session, monkeypatch):
+    """An id column chosen as the label column made a table of 250,000 labels on the Data page (hunt 127)."""
+    from dashboard import state
+
+    monkeypatch.setattr(state, "TABLE_ROWS", 10)
+    at = new_session("views/data.py")
+    table = at.session_state["table"]
+    counts = next(df.value for df in at.dataframe if list(df.value.columns) == ["label", "rows"])
+    every = pd.Series(table.codec.decode(table.labels), dtype=object).value_counts()
+    assert len(every) > 10 and counts["rows"].tolist() == every.head(10).tolist()
+    assert any(f"Labels in the data: the 10 most common of {len(every):,}" in c.value for c in at.caption)
+
+
 def test_the_map_of_more_rows_than_it_draws_says_so_and_still_selects_every_row_found(first_session, monkeypatch):
     """250,000 rows made 58 MB of figure at every redraw (hunt 127). Past ``state.MAP_POINTS`` the map draws a sample
     of every cluster and says so; rows found by a search are drawn whatever the sample, and labeled all together."""
