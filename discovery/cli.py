@@ -156,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="subsample train to N rows, and test in the same proportion (smoke tests)")
     ev.add_argument("--json", default=None, help="write the JSON result to FILE, or '-' for stdout")
     _add_common(ev)
+
+    cache = sub.add_parser("cache", help="say what the cache folder holds (fine-tuned models, vectors, kept "
+                                         "results), or clear some of it")
+    cache.add_argument("--clear", action="append", choices=["adapted", "embeddings", "results", "all"],
+                       metavar="adapted|embeddings|results|all",
+                       help="remove that kind's entries (give it again for another kind); the next run that needs "
+                            "one makes it again. Decisions (workspaces/) are never cleared")
+    cache.add_argument("--older-than", type=float, default=None, metavar="DAYS",
+                       help="with --clear: only the entries not written for DAYS days")
     return parser
 
 
@@ -833,13 +842,37 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_cache(args) -> int:
+    """``discovery cache``: one line a kind of what the cache folder holds; with ``--clear``, remove entries first."""
+    from .cache_folder import KINDS, RECENT_SECONDS, cache_entries, clear_cache, describe_size, usage_lines
+    from .embed import default_cache_dir
+
+    root = default_cache_dir()
+    if args.older_than is not None and not args.clear:
+        raise InputError("--older-than says which entries --clear removes; give --clear too (e.g. --clear adapted).")
+    if args.clear:
+        kinds = tuple(KINDS) if "all" in args.clear else tuple(dict.fromkeys(args.clear))
+        cleared = clear_cache(kinds, args.older_than, root)
+        age = "" if args.older_than is None else f" not written for {args.older_than:g} days"
+        print(f"removed {len(cleared.removed):,} entr{'y' if len(cleared.removed) == 1 else 'ies'} of "
+              f"{', '.join(KINDS[k] for k in kinds)}{age} ({describe_size(cleared.size)})")
+        if cleared.in_use:
+            print(f"kept {len(cleared.in_use):,} written in the last {RECENT_SECONDS // 60} minutes or locked by a run "
+                  "going on", file=sys.stderr)
+    print(f"cache folder: {root}" + ("" if root.is_dir() else " (none yet)"))
+    for line in usage_lines(cache_entries(root)):
+        print(f"  {line}")
+    print("  decisions (workspaces/) are never cleared here")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parse_args(parser, argv)
     args.command_line = shlex.join(["discovery", *(sys.argv[1:] if argv is None else map(str, argv))])
     warnings.filterwarnings("ignore", category=FutureWarning)
     try:
-        commands = {"run": cmd_run, "add-labels": cmd_add_labels, "evaluate": cmd_evaluate}
+        commands = {"run": cmd_run, "add-labels": cmd_add_labels, "evaluate": cmd_evaluate, "cache": cmd_cache}
         return commands[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
