@@ -2,8 +2,10 @@
 
 Every round of labels fine-tunes a new model (about 90 MB for all-MiniLM-L6-v2), every model and table adds
 vectors, and the dashboard keeps its latest results: a researcher's cache grows run by run, and a rerun only reads
-what it needs. Entries are the folders and files directly under ``adapted/``, ``embeddings/`` and ``results/``;
-``workspaces/`` (the dashboard's decisions, when no folder beside the data takes them) is never touched here.
+what it needs. Entries are only what the tool writes there: a fine-tuned model's folder (``adapted/<key>/``, holding
+its ``adapted.json``), a model's vectors (``embeddings/<model>/``, holding ``keys_*.npy`` / ``vecs_*.npy``) and a kept
+result (``results/*.result``), none of them a symbolic link; any other file, ``workspaces/`` (the dashboard's
+decisions, when no folder beside the data takes them) and lock files are never touched here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,17 +49,31 @@ def _walk_size_and_time(path: Path) -> tuple[int, float]:
     return size, newest
 
 
+def _written_by_the_tool(kind: str, path: Path) -> bool:
+    """Whether ``path``, directly under the cache's ``kind`` folder, is one the tool writes there (a folder of one's
+    own named ``results/`` in a cache folder set to a project folder holds other files)."""
+    if path.is_symlink() or path.name.startswith("."):  # hidden: a model being put in place (``.adapting-*``)
+        return False
+    if kind == "results":
+        return path.suffix == ".result" and path.is_file()
+    if not path.is_dir():
+        return False
+    if kind == "adapted":
+        return (path / "adapted.json").is_file()
+    return any(path.glob("keys_*.npy")) or any(path.glob("vecs_*.npy"))
+
+
 def cache_entries(root: str | os.PathLike | None = None) -> list[CacheEntry]:
     """Every entry of the cache folder (``root``, default ``LABEL_DISCOVERY_CACHE`` or ``~/.cache/label-discovery``),
-    kind by kind, oldest first; lock files and hidden files are part of no entry."""
+    kind by kind, oldest first: only what the tool writes there (``_written_by_the_tool``)."""
     root = Path(root) if root else default_cache_dir()
     entries = []
     for kind in KINDS:
         folder = root / kind
-        if not folder.is_dir():
+        if not folder.is_dir() or folder.is_symlink():
             continue
         for path in folder.iterdir():
-            if path.name.startswith(".") or path.name.endswith(".lock"):
+            if not _written_by_the_tool(kind, path):
                 continue
             try:
                 size, written = _walk_size_and_time(path)
@@ -91,10 +108,12 @@ def usage_lines(entries: list[CacheEntry]) -> list[str]:
 
 @dataclass(frozen=True)
 class Cleared:
-    """What ``clear_cache`` removed, and the entries it left because a run may be using them."""
+    """What ``clear_cache`` removed, the entries it left because a run may be writing them, and those it could not
+    remove (a file the user may not delete), with why."""
 
     removed: tuple[CacheEntry, ...]
     in_use: tuple[CacheEntry, ...]
+    failed: tuple[tuple[CacheEntry, str], ...] = ()
 
     @property
     def size(self) -> int:
@@ -104,19 +123,22 @@ class Cleared:
 def clear_cache(kinds=tuple(KINDS), older_than_days: float | None = None, root: str | os.PathLike | None = None,
                 now: float | None = None) -> Cleared:
     """Remove the entries of ``kinds`` not written for ``older_than_days`` days (None: any), except those written in
-    the last ``RECENT_SECONDS`` or whose lock a run holds (a fine-tuning under way). A removed entry is made again
-    by the next run that needs it: the same labels and seed fine-tune the same model, the same texts embed alike."""
+    the last ``RECENT_SECONDS`` (vectors a run is adding to) or whose lock a process holds (a fine-tuned model being
+    put in place). A run going on may still read a model or vectors it found earlier: clear between runs. A removed
+    entry is made again by the next run that needs it: the same labels and seed fine-tune the same model (with the
+    same torch thread count), the same texts embed alike."""
     from filelock import FileLock, Timeout
 
     from .errors import InputError
 
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise InputError(f"no cache kind {unknown[0]!r}; choose among {', '.join(KINDS)}.")
     if older_than_days is not None and not older_than_days >= 0:
         raise InputError(f"--older-than {older_than_days}: give a number of days of 0 or more.")
     now = time.time() if now is None else now
-    removed, in_use = [], []
+    removed, in_use, failed = [], [], []
     for entry in cache_entries(root):
         if entry.kind not in kinds:
             continue
@@ -125,18 +147,17 @@ def clear_cache(kinds=tuple(KINDS), older_than_days: float | None = None, root: 
         if now - entry.last_written < RECENT_SECONDS:
             in_use.append(entry)
             continue
-        lock_path = entry.path.with_name(entry.path.name + ".lock")
+        lock_path = entry.path.with_name(entry.path.name + ".lock")  # left in place: another process may hold it next
         try:
-            with FileLock(str(lock_path), timeout=0):
+            with FileLock(str(lock_path), timeout=0) if lock_path.exists() else nullcontext():
                 shutil.rmtree(entry.path) if entry.path.is_dir() else entry.path.unlink()
         except Timeout:
             in_use.append(entry)
             continue
         except FileNotFoundError:  # removed meanwhile
             pass
-        try:
-            lock_path.unlink()
-        except OSError:
-            pass
+        except OSError as exc:  # not the user's to delete, say
+            failed.append((entry, f"{exc.__class__.__name__}: {exc}"))
+            continue
         removed.append(entry)
-    return Cleared(tuple(removed), tuple(in_use))
+    return Cleared(tuple(removed), tuple(in_use), tuple(failed))

@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--clear", action="append", choices=["adapted", "embeddings", "results", "all"],
                        metavar="adapted|embeddings|results|all",
                        help="remove that kind's entries (give it again for another kind); the next run that needs "
-                            "one makes it again. Decisions (workspaces/) are never cleared")
+                            "one makes it again. Clear between runs: a run going on may read what it found there. "
+                            "Decisions (workspaces/) are never cleared")
     cache.add_argument("--older-than", type=float, default=None, metavar="DAYS",
                        help="with --clear: only the entries not written for DAYS days")
     return parser
@@ -857,8 +858,10 @@ def cmd_cache(args) -> int:
         print(f"removed {len(cleared.removed):,} entr{'y' if len(cleared.removed) == 1 else 'ies'} of "
               f"{', '.join(KINDS[k] for k in kinds)}{age} ({describe_size(cleared.size)})")
         if cleared.in_use:
-            print(f"kept {len(cleared.in_use):,} written in the last {RECENT_SECONDS // 60} minutes or locked by a run "
-                  "going on", file=sys.stderr)
+            print(f"kept {len(cleared.in_use):,} written in the last {RECENT_SECONDS // 60} minutes or being put in "
+                  "place by a run going on", file=sys.stderr)
+        for entry, why in cleared.failed:
+            print(f"warning: could not remove {entry.path} ({why})", file=sys.stderr)
     print(f"cache folder: {root}" + ("" if root.is_dir() else " (none yet)"))
     for line in usage_lines(cache_entries(root)):
         print(f"  {line}")

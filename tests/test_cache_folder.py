@@ -27,15 +27,29 @@ def entry(path, size: int, days_old: float, now: float):
 @pytest.fixture
 def cache(tmp_path):
     now = time.time()
+    entry(tmp_path / "adapted" / "old_model" / "adapted.json", 0, 40, now)
     entry(tmp_path / "adapted" / "old_model" / "model.safetensors", 9_000, 40, now)
     (tmp_path / "adapted" / "old_model.lock").touch()
+    entry(tmp_path / "adapted" / "new_model" / "adapted.json", 0, 2, now)
     entry(tmp_path / "adapted" / "new_model" / "model.safetensors", 9_000, 2, now)
     entry(tmp_path / "embeddings" / "minilm-abc" / "vecs_1.npy", 3_000, 50, now)
     entry(tmp_path / "embeddings" / "minilm-abc" / "vecs_2.npy", 1_000, 1, now)  # written to yesterday: in use
     entry(tmp_path / "results" / "a.result", 500, 60, now)
     entry(tmp_path / "results" / ".demo.lock", 0, 60, now)
     entry(tmp_path / "workspaces" / "k" / "decisions.json", 100, 90, now)
+    # what the tool never writes there: a cache folder set to a project folder with a results/ of its own
+    entry(tmp_path / "results" / "table_3.csv", 50, 90, now)
+    entry(tmp_path / "embeddings" / "my_vectors" / "glove.txt", 50, 90, now)
+    entry(tmp_path / "adapted" / "half_copied" / "model.safetensors", 50, 90, now)  # no adapted.json
+    entry(tmp_path / "elsewhere" / "b.result", 50, 90, now)
+    (tmp_path / "results" / "linked.result").symlink_to(tmp_path / "elsewhere" / "b.result")
     return tmp_path, now
+
+
+def untouched(root) -> bool:
+    return all((root / path).exists() for path in (
+        "workspaces/k/decisions.json", "results/table_3.csv", "embeddings/my_vectors/glove.txt",
+        "adapted/half_copied/model.safetensors", "elsewhere/b.result", "results/linked.result"))
 
 
 def test_the_cache_is_described_kind_by_kind(cache):
@@ -43,7 +57,7 @@ def test_the_cache_is_described_kind_by_kind(cache):
     entries = cache_entries(root)
     assert [(e.kind, e.path.name, e.size) for e in entries] == [
         ("adapted", "old_model", 9_000), ("adapted", "new_model", 9_000), ("embeddings", "minilm-abc", 4_000),
-        ("results", "a.result", 500)]  # lock files, hidden files and workspaces are no entries
+        ("results", "a.result", 500)]  # only what the tool writes: no lock file, workspace, file of the user's
     lines = usage_lines(entries)
     assert lines[0].startswith("fine-tuned models (adapted/): 2, 17.6 KB, written ")
     assert lines[1].startswith("vectors (embeddings/): 1, 3.9 KB, written ")
@@ -54,21 +68,22 @@ def test_clearing_old_entries_keeps_the_rest_and_every_decision(cache):
     root, now = cache
     cleared = clear_cache(("adapted", "embeddings"), older_than_days=30, root=root, now=now)
     assert [e.path.name for e in cleared.removed] == ["old_model"] and cleared.size == 9_000
-    assert not (root / "adapted" / "old_model").exists() and not (root / "adapted" / "old_model.lock").exists()
+    assert not (root / "adapted" / "old_model").exists() and (root / "adapted" / "old_model.lock").exists()
     assert (root / "adapted" / "new_model").exists()
     assert (root / "embeddings" / "minilm-abc" / "vecs_1.npy").exists()  # its newest file was written yesterday
     assert (root / "results" / "a.result").exists()  # not asked for
     cleared = clear_cache(root=root, now=now)  # every kind, any age
     assert {e.path.name for e in cleared.removed} == {"new_model", "minilm-abc", "a.result"}
-    assert cache_entries(root) == [] and (root / "workspaces" / "k" / "decisions.json").exists()
+    assert cache_entries(root) == [] and untouched(root)
+    assert clear_cache("adapted", root=root).removed == ()  # one kind as a string, not its letters
     with pytest.raises(InputError, match="no cache kind 'workspaces'"):
         clear_cache(("workspaces",), root=root)
     with pytest.raises(InputError, match="--older-than -1"):
         clear_cache(older_than_days=-1, root=root)
 
 
-def test_an_entry_a_run_may_be_using_is_kept(cache):
-    """A fine-tuning under way holds its model's lock, and an embedding writes its vectors as it goes."""
+def test_an_entry_a_run_may_be_writing_is_kept(cache):
+    """A fine-tuned model is put in place under its lock, and an embedding writes its vectors as it goes."""
     from filelock import FileLock
 
     root, now = cache
@@ -113,4 +128,4 @@ def test_the_cache_command_says_and_clears(cache, monkeypatch, capsys):
     assert "give --clear too" in capsys.readouterr().err
     assert main(["cache", "--clear", "all"]) == 0
     assert "removed 2 entries" in capsys.readouterr().out
-    assert (root / "workspaces" / "k" / "decisions.json").exists()
+    assert untouched(root)
