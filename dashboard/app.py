@@ -158,7 +158,7 @@ def decisions_sidebar() -> None:
     decided_since = state.origin_decided_since_note(state.current_source())
     if decided_since:
         st.sidebar.warning(state.plain(decided_since), icon=":material/history:")
-    elsewhere = state.decisions_elsewhere(workspace)
+    elsewhere = state.decisions_elsewhere(workspace, len(result.rows))
     if elsewhere:
         st.sidebar.info(state.plain(elsewhere), icon=":material/history:")
     carried = state.row_labels_elsewhere(workspace)

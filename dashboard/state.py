@@ -800,7 +800,7 @@ def _settings_apart(about: dict, other: dict) -> list[str]:
     return changed
 
 
-def decisions_elsewhere(workspace: Workspace) -> str | None:
+def decisions_elsewhere(workspace: Workspace, n_rows: int | None = None) -> str | None:
     """When this data's decisions under the current settings are none but other settings (or another column
     choice or marker) hold some: where they are, in a sentence. Changing a setting looked like losing work."""
     about = workspace.about or {}
@@ -808,7 +808,7 @@ def decisions_elsewhere(workspace: Workspace) -> str | None:
         return None
     elsewhere = workspace.saved_elsewhere(about["data_hash"])
     if not elsewhere:
-        return other_versions_note(workspace)
+        return other_versions_note(workspace, n_rows)
     parts = [f"{len(decisions)} decision{'' if len(decisions) == 1 else 's'} with "
              f"{', '.join(_settings_apart(about, other)) or 'other settings'}" for other, decisions in elsewhere[:3]]
     more = f" and {len(elsewhere) - 3} more sets" if len(elsewhere) > 3 else ""
@@ -927,7 +927,7 @@ def other_copies_with_decisions(path) -> list[tuple[Path, int]]:
     return found
 
 
-def other_versions_note(workspace: Workspace) -> str | None:
+def other_versions_note(workspace: Workspace, n_rows: int | None = None) -> str | None:
     """When decisions were saved for this data's file as it was before an edit: that they exist and where (a
     fixed typo in the file looked like every decision lost). An upload's bare name may be a namesake's: said so."""
     about = workspace.about or {}
@@ -936,7 +936,7 @@ def other_versions_note(workspace: Workspace) -> str | None:
     if not versions:
         copies = other_copies_with_decisions(about.get("data") or "")
         if not copies:
-            return unmatched_workspaces_note(workspace)
+            return unmatched_workspaces_note(workspace, n_rows)
         count = sum(n for _, n in copies)
         shown = "; ".join(f"{path} ({n})" for path, n in copies[:3])
         return (f"No decision is saved for this copy; {count:,} decision{'s are' if count != 1 else ' is'} saved for "
@@ -955,10 +955,17 @@ def other_versions_note(workspace: Workspace) -> str | None:
             f"{workspace.directory.parent}: {back} to see them.")
 
 
-def unmatched_workspaces_note(workspace: Workspace) -> str | None:
+def unmatched_workspaces_note(workspace: Workspace, n_rows: int | None = None) -> str | None:
     """When an earlier version saved decisions without recording which data they were made on: that they exist and
-    how to take them up (helper 126: after an upgrade, a week's names and hand labels were gone without a word)."""
-    unmatched = workspace.saved_without_their_data()
+    how to take them up (helper 126: after an upgrade, a week's names and hand labels were gone without a word).
+    ``n_rows``: the data's rows; decisions labeling a row past them were made on other data and are not named."""
+    def fits(decisions) -> bool:
+        try:
+            return n_rows is None or all(0 <= row < n_rows for row in _rows_labeled_in(decisions))
+        except (TypeError, ValueError, AttributeError):  # a hand-edited file: row ids that are not numbers
+            return False
+
+    unmatched = [saved for saved in workspace.saved_without_their_data() if fits(saved.decisions)]
     if not unmatched:
         return None
     count = sum(len(saved.decisions) for saved in unmatched)
@@ -967,9 +974,11 @@ def unmatched_workspaces_note(workspace: Workspace) -> str | None:
                       for saved in sorted(unmatched, key=lambda saved: -saved.modified)[:3])
     return (f"No decision is saved for this data and these settings; {count:,} decision{'s were' if count != 1 else ' was'} "
             f"saved by an earlier version of label-discovery, which did not record the data they were made on: {shown}"
-            f"{' and more' if len(unmatched) > 3 else ''}. If they were made on this data, copy that file to "
+            f"{' and more' if len(unmatched) > 3 else ''}. Only if they were made on this very file, copy that file to "
             f"{workspace.path} (e.g. {latest.path}) and reload: decisions that no longer fit this run are skipped and "
-            "listed; cluster numbers may have moved, so check the names.")
+            "listed, and cluster numbers may have moved, so check the names; rows labeled by hand on other data would "
+            "give their labels to this data's rows of the same numbers. Moving that file out of "
+            f"{workspace.directory.parent} ends this note.")
 
 
 def rows_labeled(decisions: list[dict]) -> int:

@@ -132,7 +132,10 @@ def test_decisions_an_earlier_version_saved_without_their_data_are_named(tmp_pat
     assert note.startswith("No decision is saved for this data and these settings; 2 decisions were saved by an "
                            "earlier version")
     assert f"{tmp_path / '6b0529607a6009b6' / 'decisions.json'} (2, saved {time.strftime('%Y-%m-%d')})" in note
-    assert f"copy that file to {now.path}" in note
+    assert f"Only if they were made on this very file, copy that file to {now.path}" in note
+    assert "would give their labels to this data's rows of the same numbers" in note
+    assert decisions_elsewhere(now, n_rows=100) == note
+    assert decisions_elsewhere(now, n_rows=9) is None  # row 9 labeled: made on other data, not this one's 9 rows
     now.path.parent.mkdir(parents=True, exist_ok=True)
     now.path.write_text((tmp_path / "6b0529607a6009b6" / "decisions.json").read_text())
     assert now.load() == old["decisions"] and decisions_elsewhere(now) is None  # taken up: the note goes
