@@ -78,14 +78,16 @@ def _hover_text(rows: pd.DataFrame, texts: np.ndarray | None = None,
     ], dtype=object)
 
 
-def category_codes(values: pd.Series) -> tuple[np.ndarray, list]:
-    """Colour codes (largest category first) and a stepped colorscale; missing values grey.
+def category_codes(values: pd.Series, ranked_by: pd.Series | None = None) -> tuple[np.ndarray, list]:
+    """Colour codes (largest category first, by ``ranked_by``: the values of every row when ``values`` are a
+    sample's, so a category keeps its colour whatever the sample) and a stepped colorscale; missing values grey.
 
     Numeric codes keep Plotly's validation fast on 50k+ points (an array of colour strings is not).
     """
     present = values.notna()
     keys = values.astype(str).where(present)
-    order = keys[present].value_counts().index
+    ranked = values if ranked_by is None else ranked_by
+    order = ranked[ranked.notna()].astype(str).value_counts().index
     mapping = pd.Series(np.arange(len(order)) % len(PALETTE), index=order)
     codes = keys.map(mapping).fillna(len(PALETTE)).astype(int).to_numpy()
     colors = list(PALETTE) + [NONE_COLOR]
@@ -123,7 +125,7 @@ RINGED_ROWS = 200  # a few selected rows are ringed as well, to be found on the 
 
 def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[int] | None = None,
                 texts: np.ndarray | None = None, cluster_names: pd.Series | None = None,
-                show_names: bool = False) -> go.Figure:
+                show_names: bool = False, every_row: pd.DataFrame | None = None) -> go.Figure:
     """WebGL scatter of the 2-d map; row ids ride in ``customdata`` so selections survive any reordering.
 
     ``customdata`` is a plain list of ids: a numpy array goes to the browser as a typed array, whose
@@ -132,15 +134,17 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
     ``texts``: ``hover_texts(rows.text)`` computed earlier (the slowest part of the figure on 50k rows);
     ``cluster_names``: cluster id -> name for the hover (a colour alone does not say which cluster);
     ``show_names``: write the largest groups' names on the map (``group_names``), as annotations, which a
-    box or lasso never selects.
+    box or lasso never selects; ``every_row``: the rows ``rows`` were sampled from (``state.rows_on_map``), which
+    rank the colours and the groups named, so that a group keeps its colour and name whatever the sample holds.
     """
     column = COLOR_BY[color_by]
+    every_row = rows if every_row is None else every_row
     marker = dict(size=5, opacity=0.8, line=dict(width=0))
     if column == "confidence":
         marker.update(color=rows.confidence.to_numpy(dtype=float), colorscale="Viridis", cmin=0.0, cmax=1.0,
                       colorbar=dict(title="confidence", thickness=12))
     else:
-        codes, scale = category_codes(rows[column])
+        codes, scale = category_codes(rows[column], every_row[column])
         marker.update(color=codes, colorscale=scale, cmin=-0.5, cmax=len(scale) // 2 - 0.5, showscale=False)
     fig = go.Figure(go.Scattergl(
         x=rows.x.to_numpy(), y=rows.y.to_numpy(), mode="markers", marker=marker,
@@ -161,7 +165,7 @@ def scatter_map(rows: pd.DataFrame, color_by: str = "cluster", highlight: list[i
                       hoverlabel=dict(align="left", bgcolor="rgba(255,255,255,0.96)", bordercolor="#888",
                                       font=dict(color="#111")), uirevision="map")
     if show_names:
-        for x, y, name in group_names(rows, color_by, cluster_names).itertuples(index=False):
+        for x, y, name in group_names(every_row, color_by, cluster_names).itertuples(index=False):
             fig.add_annotation(x=x, y=y, text=html.escape(name), showarrow=False, font=dict(size=11, color="#111"),
                                bgcolor="rgba(255,255,255,0.7)")
     return fig

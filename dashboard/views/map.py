@@ -110,7 +110,7 @@ def show_map(result) -> list[int]:
     texts = state.hover_texts(result.table)
     fig = charts.scatter_map(drawn, color_by, highlight=[] if own else chosen,
                              texts=texts if drawn is result.rows else texts[result.rows.index.get_indexer(drawn.index)],
-                             cluster_names=result.clusters.display_name, show_names=show_names)
+                             cluster_names=result.clusters.display_name, show_names=show_names, every_row=result.rows)
     st.plotly_chart(fig, on_select=remember_drawn_round, selection_mode=("points", "box", "lasso"), key=chart_key(),
                     width="stretch", config={"displaylogo": False, "scrollZoom": True})
     st.session_state[PLAIN_FIGURE] = (plain, st.session_state.get("page_runs")) if own or not chosen else None

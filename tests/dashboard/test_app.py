@@ -1172,9 +1172,14 @@ def test_the_map_of_more_rows_than_it_draws_says_so_and_still_selects_every_row_
     at.text_input(key="map_search").set_value("exchange rate").run()
     assert_clean(at)
     found = rows.index[rows.text.str.lower().str.contains("exchange rate")].tolist()
-    now = array(plotly_specs(at)[0]["data"][0]["customdata"])
+    now_trace = plotly_specs(at)[0]["data"][0]
+    now = array(now_trace["customdata"])
     assert set(found) <= set(now) and not set(found) <= set(drawn)  # drawn though the sample had left some out
     assert at.dataframe[0].value.index.tolist() == found
+    # review 130: colours were ranked by the rows drawn, so the rows a search added gave clusters other colours
+    before = dict(zip(drawn, array(trace["marker"]["color"])))
+    after = dict(zip(now, array(now_trace["marker"]["color"])))
+    assert all(after[row] == colour for row, colour in before.items())
 
 
 def test_fill_in_pages_table_shows_one_label_least_confident_first_and_no_more_rows_than_it_sends(first_session):
