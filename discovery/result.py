@@ -145,10 +145,10 @@ class Discovery:
         unlabeled = int(self.rows.human_label.isna().sum())
         in_data = len(self.table.codec)
         named = self.clusters.display_name[self.clusters.renamed & ~self.clusters.dismissed].astype(str)
-        classes = len({spelling_key(c) for c in [*self.table.codec.names, *self.rows.human_label.dropna().astype(str),
-                                                   *named]})
+        known = {spelling_key(c) for c in self.table.codec.names}
+        added = len({spelling_key(c) for c in [*self.rows.human_label.dropna().astype(str), *named]} - known)
         lines = [f"Discovery: {len(self.rows):,} rows, {len(self.rows) - unlabeled:,} labeled, "
-                 f"{in_data} classes{f' (+{classes - in_data} from decisions)' if classes > in_data else ''}; "
+                 f"{in_data} classes{f' (+{added} from decisions)' if added else ''}; "
                  f"{len(self.clusters)} clusters, {len(self.candidates)} open "
                  f"candidate new categories; {len(self.decisions)} decisions"]
         estimate = self.fill_estimate_now

@@ -664,3 +664,21 @@ def test_rows_are_split_for_the_checks_as_a_string_buffer_splits_them(text):
     assert list(csv.reader(_text_lines(text))) == list(csv.reader(io.StringIO(text, newline="")))
     assert _text_buffer(text).read().decode("utf-8") == text
     assert _text_buffer("a\ud800b").read() == "a\ud800b"  # no UTF-8 for a lone surrogate: kept as text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet=st.sampled_from(['a', ',', '"', '\n', ' ', 'é', '\u2028', '\ufeff', '😀']),
+                                  max_size=12),
+                          st.sampled_from(["", "x", "y z", "é"])), min_size=1, max_size=8))
+def test_a_csv_read_from_its_utf8_bytes_gives_the_frame_read_from_the_text(rows):
+    """The parser reads the decoded text as UTF-8 bytes (review 130: the same frame as from an io.StringIO, which held
+    up to 4 bytes a character), texts with quotes, line breaks, emoji and byte-order marks included."""
+    import csv
+    import io
+
+    from discovery.io import _text_buffer
+
+    text = pd.DataFrame(rows, columns=["text", "label"]).to_csv(index=False, quoting=csv.QUOTE_MINIMAL)
+    options = dict(sep=",", dtype=str, keep_default_na=False, na_filter=False, index_col=False)
+    pd.testing.assert_frame_equal(pd.read_csv(_text_buffer(text), **options),
+                                  pd.read_csv(io.StringIO(text), **options))
