@@ -64,7 +64,8 @@ def plain(message: str) -> str:
 DASHBOARD_CONTROLS = {"--text-col": "the Data page's Text column", "--label-col": "the Data page's Label column",
                       "--unlabeled-marker": "the Data page's marker meaning 'unlabeled'",
                       "--missing-words-are-labels": "the Data page's box for 'NA', 'none'... as class names",
-                      "--encoding": "the Data page's Encoding", "--model": "the sidebar's Model"}
+                      "--encoding": "the Data page's Encoding", "--model": "the sidebar's Model",
+                      "--no-balance": "the sidebar's More settings", "--no-words": "the sidebar's More settings"}
 _OPTION = re.compile("(?:" + "|".join(re.escape(option) for option in DASHBOARD_CONTROLS) + r")(?![\w-])")
 
 

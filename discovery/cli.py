@@ -404,6 +404,8 @@ def cmd_run(args) -> int:
     if result.fill_words:
         print("fill-in: the texts' words were blended in (the model was not fine-tuned on the labels; "
               "--no-words leaves them out)")
+    elif not result.config.fill_words and result.fill_method:
+        print("fill-in: the texts' words were not blended in: turned off in the settings (--no-words)")
     print(f"wrote {', '.join(str(p) for p in written.values())}")
     return 0
 
@@ -517,9 +519,7 @@ def cmd_add_labels(args) -> int:
            else "rows labeled in review train every stage and are never held out to score the estimate; "
                 "--drawn-at-random, for rows picked at random, lets them be")
     keep = new_clusters_to_keep_after(args.labeled, carried, table, manifest, labeled)
-    next_run = " ".join(["discovery run", str(out), *(["--keep-new-clusters", str(keep)] if keep is not None else []),
-                         *reading_flags(dict(text_column=table.text_column, label_column=carried.label_column,
-                                             missing_words=options["missing_words"])), "--out ..."])
+    next_run = next_run_command(out, manifest, keep, table.text_column, carried.label_column, options["missing_words"])
     accepted = (f"{carried.accepted_rows:,} of {'these' if relabeled else 'them'} typed as the proposal the file "
                 "shows" + ("" if args.drawn_at_random else f": recorded as '{ORIGIN_ACCEPTED}'"
                            + (", the others as labeled in review" if carried.assigned_rows > carried.accepted_rows else "")))
@@ -616,6 +616,30 @@ def columns_as_the_run_wrote(labeled_path, table, read: dict, encoding: str | No
                 and _find_column(header, run_column) is not None:
             found[role] = run_column
     return found
+
+
+def next_run_command(out: Path, manifest: dict, keep: int | None, text_column: str, label_column: str,
+                     missing_words: bool) -> str:
+    """The `discovery run` line ``add-labels`` advises on its copy: the settings of the run that wrote the review file
+    (its manifest.json's ``config``: the model, method, seed, fine-tuning, fill-in and phrases left out; helper 129:
+    a TF-IDF or hdbscan run's next line ran the default model and method) with ``keep`` new clusters to keep, or
+    only ``keep`` when no manifest says (a label_next.csv downloaded alone) or a setting has no flag."""
+    from dataclasses import replace
+
+    from .io import DEFAULT_LABEL_COLUMN
+    from .pipeline import DiscoveryConfig, as_config
+
+    label_column = None if label_column == DEFAULT_LABEL_COLUMN else label_column
+    try:
+        config = as_config({name: value for name, value in (manifest.get("config") or {}).items()
+                            if name != "cache_dir"})
+        if keep is not None:
+            config = replace(config, preferred_n_new_clusters=keep, n_new_clusters=None)
+        return run_command(out, "...", config, text_column=text_column, label_column=label_column,
+                           missing_words=missing_words)
+    except (InputError, ValueError, TypeError, AttributeError):
+        return run_command(out, "...", DiscoveryConfig(preferred_n_new_clusters=keep), text_column=text_column,
+                           label_column=label_column, missing_words=missing_words)
 
 
 def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:

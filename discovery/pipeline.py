@@ -191,6 +191,18 @@ class BalanceCheck:
                 "share_gap": None if self.share_gap is None else round(self.share_gap, 4)}
 
 
+BALANCE_TURNED_OFF = "turned off in the settings (--no-balance)"
+
+
+def balance_turned_off(config: "DiscoveryConfig", fill) -> dict:
+    """The balance record of a run whose fill-in ran without the balanced proposal asked for: said, as a run that
+    checked and did not use it says why (helper 129: --no-balance left the manifest's record empty and the CLI and
+    the Fill-in page silent); empty when no fill-in ran."""
+    if "balanced" in config.fill_methods or not fill.distributions:
+        return {}
+    return BalanceCheck(False, BALANCE_TURNED_OFF).to_dict()
+
+
 def should_balance(y: np.ndarray, candidate_rows: np.ndarray, n_classes: int,
                    blend: np.ndarray | None = None, picked: np.ndarray | None = None) -> BalanceCheck:
     """Hold the proposals to the labeled rows' class shares only where those shares are a fair guess.
@@ -1377,7 +1389,8 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
 
     return Discovery(table=table, config=config, embeddings=embeddings, cluster_centers=centers,
                      rows=rows, clusters=cluster_table, fill_accuracy=dict(fill.accuracy), fill_method=fill.best,
-                     fill_balance=dict(fill.balance), fill_calibration=dict(fill.calibration), fill_words=words is not None,
+                     fill_balance=dict(fill.balance) or balance_turned_off(config, fill),
+                     fill_calibration=dict(fill.calibration), fill_words=words is not None,
                      fill_estimate=estimate, text_reading=text_reading,
                      boilerplate=boilerplate_record, environment=run_environment(config),
                      timings=timings, adaptation={**adaptation_record(embedder, adapted, config, table, same_texts),

@@ -864,7 +864,7 @@ class _Decisions:
         if isinstance(cluster_ids, (str, bytes)) or not hasattr(cluster_ids, "__iter__"):
             raise InputError(f"cluster_ids {cluster_ids!r} is not a list of cluster ids; give a list, e.g. [3, 7].")
         ids = [_cluster_id(c) for c in cluster_ids]
-        if len(set(ids)) < 2:
+        if len(set(ids) | ({_cluster_id(into)} if into is not None else set())) < 2:  # one listed into another: two
             raise InputError("pick at least two different clusters to merge.")
         self._require(ids)
         target = _cluster_id(into) if into is not None else ids[0]

@@ -1124,7 +1124,7 @@ def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(de
     # the next run keeps this run's estimated count of new clusters (less the categories named in its decisions, as
     # the dashboard's Run again: none here; a label typed for a few rows is no category found)
     estimated = json.loads((tmp_path / "a" / "manifest.json").read_text())["clustering"]["estimate"]["n_new"]
-    assert f"reviewed.parquet --keep-new-clusters {estimated} --out" in added.stdout
+    assert f"reviewed.parquet --out=... --model=tfidf --keep-new-clusters={estimated}`" in added.stdout
     # a candidate named by typing a new label for its rows in proposed_labels.csv is a category found too (helper 89)
     proposals_path = tmp_path / "a" / "proposed_labels.csv"
     proposals = pd.read_csv(proposals_path, dtype=str, keep_default_na=False)
@@ -1138,7 +1138,30 @@ def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(de
     proposals.to_csv(proposals_path, index=False)
     named = discovery("add-labels", demo_slice, proposals_path, "--out", tmp_path / "named.parquet")
     assert named.returncode == 0, named.stderr
-    assert estimated >= 1 and f"named.parquet --keep-new-clusters {estimated - 1} --out" in named.stdout
+    assert estimated >= 1 and f"named.parquet --out=... --model=tfidf --keep-new-clusters={estimated - 1}`" in named.stdout
+
+
+def test_the_next_run_add_labels_advises_keeps_the_settings_of_the_run_that_wrote_the_review_file(demo_slice, tmp_path):
+    """Helper 129: after a TF-IDF hdbscan run of seed 3, add-labels advised `discovery run copy.parquet --out ...`,
+    which runs the default model, method and seed; the line it prints now repeats that run's settings."""
+    import shlex
+
+    from discovery.cli import build_parser, parse_args
+
+    ran = discovery("run", demo_slice, "--model", "tfidf", "--method", "hdbscan", "--min-cluster-size", "20",
+                    "--seed", "3", "--leave-out", "my card", "--no-balance", "--quiet", "--out", tmp_path / "a")
+    assert ran.returncode == 0, ran.stderr
+    review = pd.read_csv(tmp_path / "a" / "label_next.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(demo_slice, dtype=str, keep_default_na=False)
+    review.loc[:4, "label"] = truth.label[truth.label != ""].iloc[0]
+    review.to_csv(tmp_path / "a" / "typed.csv", index=False)
+    added = discovery("add-labels", demo_slice, tmp_path / "a" / "typed.csv", "--out", tmp_path / "copy.parquet")
+    assert added.returncode == 0, added.stderr
+    line = added.stdout.split("(run `")[1].split("`")[0]
+    args = parse_args(build_parser(), shlex.split(line)[1:])
+    assert (args.input, args.model, args.method, args.min_cluster_size, args.seed, args.leave_out) == (
+        str(tmp_path / "copy.parquet"), "tfidf", "hdbscan", 20, 3, ["my card"])
+    assert args.balance is False and args.keep_new_clusters is None  # hdbscan finds its own number
 
 
 def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice, tmp_path):
@@ -1154,7 +1177,7 @@ def test_add_labels_reads_the_data_with_the_columns_the_run_was_given(demo_slice
     assert "--text-col 'utterance', --label-col 'intent', from its manifest.json" in added.stderr
     before = read_table(tmp_path / "intents.csv", text_column="utterance", label_column="intent")
     assert f"{before.n_labeled + 5:,} labeled rows in all" in added.stdout
-    assert "discovery run " in added.stdout and "--text-col utterance --label-col intent --out" in added.stdout
+    assert "discovery run " in added.stdout and "--text-col=utterance --label-col=intent" in added.stdout
     after = read_table(tmp_path / "reviewed.parquet", text_column="utterance", label_column="intent")
     assert after.n_labeled == before.n_labeled + 5 and "typed_in_review" in after.codec.names
 
@@ -1190,7 +1213,7 @@ def test_add_labels_advises_the_flags_that_read_the_copy_as_the_data_was_read(de
     data["label"] = data.label.replace(first, "none")
     data.to_csv(tmp_path / "with_none.csv", index=False)
     added = review_round(tmp_path / "with_none.csv", ["--missing-words-are-labels"], "label", 2, "none", tmp_path)
-    assert "--missing-words-are-labels --out" in added.stdout
+    assert "--missing-words-are-labels`" in added.stdout
 
 
 def test_a_minus_one_typed_in_a_review_file_is_named_as_a_class(tmp_path):
@@ -1296,3 +1319,24 @@ def test_candidates_mostly_of_one_big_class_are_said_even_when_not_explained_and
     assert not any(line.startswith("candidates: they hold") for line in done.stdout.splitlines())
     line = next(line for line in done.stdout.splitlines() if line.startswith(f"candidates: {n_big} of the"))
     assert f"lie nearest one class, {big!r}" in line and "read each" in line and "may still be a new category" in line
+
+
+def test_a_fill_in_setting_turned_off_is_said_and_recorded(demo_slice, tmp_path):
+    """Helper 129: with --no-balance the manifest's fill_balance was {} and neither the CLI nor the Fill-in page said
+    anything; --no-words, unlike the words blended in, went unsaid. With the real model (not fine-tuned, so the words
+    would be blended in)."""
+    import json
+
+    ran = discovery("run", demo_slice, "--no-adapt", "--no-balance", "--no-words", "--quiet", "--out", tmp_path / "a")
+    assert ran.returncode == 0, ran.stderr
+    assert "class balance: not used, turned off in the settings (--no-balance)" in ran.stdout
+    assert "fill-in: the texts' words were not blended in: turned off in the settings (--no-words)" in ran.stdout
+    record = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert record["fill_balance"] == {"used": False, "reason": "turned off in the settings (--no-balance)",
+                                      "share_gap": None}
+    assert record["fill_words"] is False
+    usual = discovery("run", demo_slice, "--no-adapt", "--quiet", "--out", tmp_path / "b")
+    assert "(--no-balance)" not in usual.stdout and "not blended in" not in usual.stdout
+    assert "the texts' words were blended in" in usual.stdout
+    from dashboard.state import for_dashboard
+    assert for_dashboard(record["fill_balance"]["reason"]) == "turned off in the settings (the sidebar's More settings)"

@@ -320,8 +320,10 @@ def test_a_candidate_merged_into_a_labeled_class_gives_its_rows_that_class(demo_
     moved = (demo_result.rows.cluster_id == candidate).to_numpy()
     assert (demo_result.rows.proposed_label[moved] != target).any()  # the fill-in alone gave some another class
     dismissed_first = merge_clusters(dismiss_candidate(demo_result, candidate), [candidate, known])
+    alone_into = merge_clusters(demo_result, [candidate], into=known)  # helper 129: refused as "one cluster"
+    assert alone_into.decisions[-1]["into"] == known
     for merged in (merge_clusters(demo_result, [known, candidate]), merge_clusters(demo_result, [candidate, known]),
-                   dismissed_first):
+                   dismissed_first, alone_into):
         merged = set_min_confidence(merged, 0.99)
         rows = merged.rows
         assert (rows.proposed_label[moved] == target).all() and (rows.label_source[moved] == "cluster").all()

@@ -23,10 +23,13 @@ def show_accuracy(result) -> None:
     balance = result.fill_balance
     if balance:
         verdict = "ran" if balance.get("used") else "did not run"
-        st.caption(f"Balanced (each known class held to its share of the labeled rows) {verdict}: {balance['reason']}.")
+        st.caption(f"Balanced (each known class held to its share of the labeled rows) {verdict}: "
+                   f"{state.for_dashboard(balance['reason'])}.")
     if getattr(result, "fill_words", False):
         st.caption("The model was not fine-tuned on your labels, so blend and balanced also take in a classifier on "
                    "the texts' words, which tell apart classes a general sentence model blurs.")
+    elif not result.config.fill_words:
+        st.caption("The texts' words are not blended into the fill-in: turned off in the sidebar's More settings.")
     calibration = getattr(result, "fill_calibration", {}) or {}
     if calibration:
         st.caption("Confidences are calibrated on the same held-out rows (raised to the power that makes them "
