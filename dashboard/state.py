@@ -113,11 +113,11 @@ MAP_POINTS = 50_000  # points the map sends: 250,000 rows were 58 MB of figure a
 MAP_POINTS_PER_GROUP = 20  # a small cluster keeps this many points (or all its rows), so no cluster leaves the map
 
 
-def rows_on_map(rows: pd.DataFrame, random_state: int, limit: int | None = None, keep=()) -> pd.DataFrame:
+def rows_on_map(rows: pd.DataFrame, random_state: int, limit: int | None = None, keep=(), found=()) -> pd.DataFrame:
     """The rows the map draws: every row up to ``limit`` (``MAP_POINTS``), else a sample of each cluster in
     proportion to its size (at least ``MAP_POINTS_PER_GROUP`` of a small one, so a little over ``limit`` with many
-    small clusters), the same for the same rows and seed, with the rows in ``keep`` (a selection found by search or
-    typed ids) added so that they show, at most ``limit`` of them (a selection is labeled whole all the same);
+    small clusters), the same for the same rows and seed, with the rows in ``keep`` (typed ids, rows drawn round) and
+    the first ``limit`` of ``found`` (a search's) added so that they show (a selection is labeled whole all the same);
     in row order."""
     limit = MAP_POINTS if limit is None else limit
     if len(rows) <= limit:
@@ -128,9 +128,9 @@ def rows_on_map(rows: pd.DataFrame, random_state: int, limit: int | None = None,
     rank = order.groupby(clusters).rank(method="first").to_numpy()
     size = pd.Series(clusters).map(pd.Series(clusters).value_counts()).to_numpy()
     quota = np.maximum(np.minimum(size, MAP_POINTS_PER_GROUP), np.round(size * share))
-    picked = rank <= quota
-    if len(keep):  # the first ``limit`` selected rows beyond the sample: a search matching most rows is no sample
-        added = rows.index.isin(list(keep)) & ~picked
+    picked = (rank <= quota) | rows.index.isin(list(keep))
+    if len(found):  # the first ``limit`` beyond the sample: a search matching most rows is no sample
+        added = rows.index.isin(list(found)) & ~picked
         picked |= added & (np.cumsum(added) <= limit)
     return rows[picked]
 

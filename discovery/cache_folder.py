@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .embed import default_cache_dir
+from .io import _human_bytes as describe_size
 
 KINDS = {"adapted": "fine-tuned models", "embeddings": "vectors", "results": "kept results"}
 RECENT_SECONDS = 300  # an entry written this recently may belong to a run going on: never cleared
@@ -81,14 +82,6 @@ def cache_entries(root: str | os.PathLike | None = None) -> list[CacheEntry]:
                 continue
             entries.append(CacheEntry(kind, path, size, written))
     return sorted(entries, key=lambda e: (list(KINDS).index(e.kind), e.last_written, e.path.name))
-
-
-def describe_size(size: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{size:,.1f} GB"
 
 
 def usage_lines(entries: list[CacheEntry]) -> list[str]:

@@ -241,7 +241,7 @@ def cmd_run(args) -> int:
     from .boilerplate import canonical_phrases, refused_phrase
     from .embed import TFIDF_MODEL
     from .pipeline import (describe_fill_estimate, fill_skipped_reason, hdbscan_size_hides_new, run_discovery,
-                           unestimated_accuracy_advice)
+                           unestimated_accuracy_advice, words_turned_off)
     from .relabel import SPREADSHEET_CELL_LIMIT
     from .result import (adaptation_note, candidates_behind_note, candidates_holding_a_class_note, set_min_confidence,
                          split_cluster)
@@ -404,7 +404,8 @@ def cmd_run(args) -> int:
     if result.fill_words:
         print("fill-in: the texts' words were blended in (the model was not fine-tuned on the labels; "
               "--no-words leaves them out)")
-    elif not result.config.fill_words and result.fill_method:
+    elif result.fill_method and words_turned_off(result.config, bool(result.adaptation.get("used")),
+                                                 len(table.codec)):
         print("fill-in: the texts' words were not blended in: turned off in the settings (--no-words)")
     print(f"wrote {', '.join(str(p) for p in written.values())}")
     return 0
@@ -519,7 +520,8 @@ def cmd_add_labels(args) -> int:
            else "rows labeled in review train every stage and are never held out to score the estimate; "
                 "--drawn-at-random, for rows picked at random, lets them be")
     keep = new_clusters_to_keep_after(args.labeled, carried, table, manifest, labeled)
-    next_run = next_run_command(out, manifest, keep, table.text_column, carried.label_column, options["missing_words"])
+    next_run, left_out = next_run_command(out, manifest, keep, table.text_column, carried.label_column,
+                                          options["missing_words"])
     accepted = (f"{carried.accepted_rows:,} of {'these' if relabeled else 'them'} typed as the proposal the file "
                 "shows" + ("" if args.drawn_at_random else f": recorded as '{ORIGIN_ACCEPTED}'"
                            + (", the others as labeled in review" if carried.assigned_rows > carried.accepted_rows else "")))
@@ -537,6 +539,9 @@ def cmd_add_labels(args) -> int:
              "again as the label the data has: read, so now labeled in review" if carried.confirmed_rows else "")
           + f": {carried.n_labeled:,} labeled rows in all (before: {table.n_labeled:,}); wrote {out} (run "
           f"`{next_run}` on it: {use})")
+    for note in left_out:
+        print(f"note: the line above leaves out {note}, of the run that wrote {args.labeled} (its manifest.json)",
+              file=sys.stderr)
     if carried.accepted_rows and args.drawn_at_random:  # from ACCEPTED_IN_BULK on refused above
         print(f"warning: {args.labeled}: {carried.accepted_rows:,} of the labels typed are the proposal the file shows "
               "for their row: added as drawn at random, they may be held out, and the accuracy estimate then scores "
@@ -619,27 +624,48 @@ def columns_as_the_run_wrote(labeled_path, table, read: dict, encoding: str | No
 
 
 def next_run_command(out: Path, manifest: dict, keep: int | None, text_column: str, label_column: str,
-                     missing_words: bool) -> str:
-    """The `discovery run` line ``add-labels`` advises on its copy: the settings of the run that wrote the review file
-    (its manifest.json's ``config``: the model, method, seed, fine-tuning, fill-in and phrases left out; helper 129:
-    a TF-IDF or hdbscan run's next line ran the default model and method) with ``keep`` new clusters to keep, or
-    only ``keep`` when no manifest says (a label_next.csv downloaded alone) or a setting has no flag."""
-    from dataclasses import replace
+                     missing_words: bool) -> tuple[str, list[str]]:
+    """The `discovery run` line ``add-labels`` advises on its copy, and notes on the settings it leaves out: the
+    settings of the run that wrote the review file (its manifest.json's ``config``: the model, method, seed,
+    fine-tuning, fill-in and phrases left out; helper 129: a TF-IDF or hdbscan run's next line ran the default model
+    and method) with ``keep`` new clusters to keep. A count of new clusters that run was given is left to the next
+    run to estimate (the categories named in review are classes now: the same count on top of them splits more), and
+    a setting no flag sets (a manifest of an earlier version: ``n_neighbors`` 15) or no longer known is left out,
+    each said."""
+    from dataclasses import fields, replace
 
     from .io import DEFAULT_LABEL_COLUMN
-    from .pipeline import DiscoveryConfig, as_config
+    from .pipeline import DiscoveryConfig, as_config, fill_methods_for
 
     label_column = None if label_column == DEFAULT_LABEL_COLUMN else label_column
+    default, notes = DiscoveryConfig(), []
+    recorded = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
+    known = {f.name for f in fields(DiscoveryConfig)}
+    settings = {name: value for name, value in recorded.items() if name in known and name != "cache_dir"}
+    if unknown := sorted(name for name in recorded if name not in known):
+        notes.append(f"{', '.join(unknown)}: no longer a setting")
+    for name in ("seed_threshold", "n_neighbors", "known_rows_by_fill"):  # no flag of `discovery run` sets them
+        if name in settings and settings[name] != getattr(default, name):
+            notes.append(f"{name}={settings.pop(name)!r}: no flag sets it")
+    if isinstance(settings.get("fill_methods"), (list, tuple)):
+        settings["fill_methods"] = fill_methods_for("balanced" in settings["fill_methods"])
+    if settings.get("n_new_clusters") is not None:
+        notes.append(f"--new-clusters {settings.pop('n_new_clusters')}: the categories named in review are classes "
+                     "now, so the next run estimates its own count (give --new-clusters again to set one)")
     try:
-        config = as_config({name: value for name, value in (manifest.get("config") or {}).items()
-                            if name != "cache_dir"})
-        if keep is not None:
-            config = replace(config, preferred_n_new_clusters=keep, n_new_clusters=None)
-        return run_command(out, "...", config, text_column=text_column, label_column=label_column,
+        config = as_config(settings)
+    except InputError as exc:
+        notes.append(f"that run's settings ({exc})")
+        config = default
+    config = replace(config, preferred_n_new_clusters=keep) if keep is not None else config
+    try:
+        line = run_command(out, "...", config, text_column=text_column, label_column=label_column,
                            missing_words=missing_words)
-    except (InputError, ValueError, TypeError, AttributeError):
-        return run_command(out, "...", DiscoveryConfig(preferred_n_new_clusters=keep), text_column=text_column,
+    except ValueError as exc:
+        notes.append(f"that run's settings ({exc})")
+        line = run_command(out, "...", DiscoveryConfig(preferred_n_new_clusters=keep), text_column=text_column,
                            label_column=label_column, missing_words=missing_words)
+    return line, notes
 
 
 def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:

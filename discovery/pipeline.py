@@ -804,6 +804,12 @@ def unestimated_accuracy_advice(table) -> str:
             "random, in the data's own label column (or add them with `discovery add-labels --drawn-at-random`)")
 
 
+def words_turned_off(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
+    """Whether the setting alone kept the texts' words out of the fill-in (``fill_words=False`` where they would have
+    been blended in): a fine-tuned model or TF-IDF never blends them in, so the setting changed nothing there."""
+    return not config.fill_words and uses_words(replace(config, fill_words=True), adapted, n_classes)
+
+
 def uses_words(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
     """Whether the fill-in blends in the texts' words: on a sentence model not fine-tuned on the labels
     (a fine-tuned one has learnt the terms that matter; TF-IDF vectors are words already)."""

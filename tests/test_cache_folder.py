@@ -33,7 +33,7 @@ def cache(tmp_path):
     entry(tmp_path / "adapted" / "new_model" / "adapted.json", 0, 2, now)
     entry(tmp_path / "adapted" / "new_model" / "model.safetensors", 9_000, 2, now)
     entry(tmp_path / "embeddings" / "minilm-abc" / "vecs_1.npy", 3_000, 50, now)
-    entry(tmp_path / "embeddings" / "minilm-abc" / "vecs_2.npy", 1_000, 1, now)  # written to yesterday: in use
+    entry(tmp_path / "embeddings" / "minilm-abc" / "vecs_2.npy", 1_000, 1, now)  # its newest file, yesterday's, dates the folder
     entry(tmp_path / "results" / "a.result", 500, 60, now)
     entry(tmp_path / "results" / ".demo.lock", 0, 60, now)
     entry(tmp_path / "workspaces" / "k" / "decisions.json", 100, 90, now)
@@ -59,8 +59,8 @@ def test_the_cache_is_described_kind_by_kind(cache):
         ("adapted", "old_model", 9_000), ("adapted", "new_model", 9_000), ("embeddings", "minilm-abc", 4_000),
         ("results", "a.result", 500)]  # only what the tool writes: no lock file, workspace, file of the user's
     lines = usage_lines(entries)
-    assert lines[0].startswith("fine-tuned models (adapted/): 2, 17.6 KB, written ")
-    assert lines[1].startswith("vectors (embeddings/): 1, 3.9 KB, written ")
+    assert lines[0].startswith("fine-tuned models (adapted/): 2, 17.6 KiB, written ")
+    assert lines[1].startswith("vectors (embeddings/): 1, 3.9 KiB, written ")
     assert usage_lines([])[2] == "kept results (results/): none"
 
 
@@ -118,11 +118,11 @@ def test_the_cache_command_says_and_clears(cache, monkeypatch, capsys):
     monkeypatch.setenv("LABEL_DISCOVERY_CACHE", str(root))
     assert main(["cache"]) == 0
     out = capsys.readouterr().out
-    assert f"cache folder: {root}\n" in out and "fine-tuned models (adapted/): 2, 17.6 KB" in out
+    assert f"cache folder: {root}\n" in out and "fine-tuned models (adapted/): 2, 17.6 KiB" in out
     assert "decisions (workspaces/) are never cleared here" in out
     assert main(["cache", "--clear", "adapted", "--clear", "results", "--older-than", "30"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("removed 2 entries of fine-tuned models, kept results not written for 30 days (9.3 KB)\n")
+    assert out.startswith("removed 2 entries of fine-tuned models, kept results not written for 30 days (9.3 KiB)\n")
     assert "fine-tuned models (adapted/): 1," in out and "kept results (results/): none" in out
     assert main(["cache", "--older-than", "3"]) == 2
     assert "give --clear too" in capsys.readouterr().err

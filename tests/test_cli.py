@@ -533,7 +533,9 @@ def test_class_balance_is_reported_and_can_be_turned_off(demo_slice, tmp_path):
     off = discovery("run", demo_slice, "--model", "tfidf", "--no-balance", "--quiet", "--out", tmp_path / "off")
     assert off.returncode == 0, off.stderr
     manifest = json.loads((tmp_path / "off" / "manifest.json").read_text())
-    assert "balanced" not in manifest["config"]["fill_methods"] and manifest["fill_balance"] == {}
+    assert "balanced" not in manifest["config"]["fill_methods"]
+    assert manifest["fill_balance"] == {"used": False, "reason": "turned off in the settings (--no-balance)",
+                                        "share_gap": None}  # said, not left empty (helper 129)
     assert "balanced" not in manifest["fill_accuracy_estimate"]
 
 
@@ -1338,5 +1340,37 @@ def test_a_fill_in_setting_turned_off_is_said_and_recorded(demo_slice, tmp_path)
     usual = discovery("run", demo_slice, "--no-adapt", "--quiet", "--out", tmp_path / "b")
     assert "(--no-balance)" not in usual.stdout and "not blended in" not in usual.stdout
     assert "the texts' words were blended in" in usual.stdout
+    tfidf = discovery("run", demo_slice, "--model", "tfidf", "--no-words", "--quiet", "--out", tmp_path / "c")
+    assert "texts' words" not in tfidf.stdout  # TF-IDF never blends them in: the setting changed nothing (review 131)
     from dashboard.state import for_dashboard
     assert for_dashboard(record["fill_balance"]["reason"]) == "turned off in the settings (the sidebar's More settings)"
+
+
+def test_the_advised_next_run_keeps_what_it_can_of_any_manifest_and_says_what_it_leaves_out():
+    """Review 131: one setting no flag sets (an earlier version's n_neighbors 15) made the whole line fall back to the
+    default model and method without a word; a count of new clusters given to the run was advised again on top of
+    the categories named in review."""
+    import shlex
+    from pathlib import Path
+
+    from discovery.cli import build_parser, next_run_command, parse_args
+
+    def parsed(line):
+        return parse_args(build_parser(), shlex.split(line)[1:])
+
+    older = {"config": {"model": "tfidf", "method": "hdbscan", "random_state": 4, "n_neighbors": 15,
+                        "fill_methods": ["knn", "propagation", "classifier"], "a_setting_since_removed": 1,
+                        "make_map": False}}
+    line, notes = next_run_command(Path("copy.parquet"), older, None, "text", "label", True)
+    args = parsed(line)
+    assert (args.model, args.method, args.seed, args.balance) == ("tfidf", "hdbscan", 4, False)
+    assert notes == ["a_setting_since_removed: no longer a setting", "n_neighbors=15: no flag sets it"]
+    dashboard = {"config": {"model": None, "random_state": 0, "make_map": True, "cache_dir": "/somewhere",
+                            "n_new_clusters": 30, "leave_out": ["sent from my iphone"]}}
+    line, notes = next_run_command(Path("copy.parquet"), dashboard, 12, "utterance", "label", True)
+    args = parsed(line)
+    assert (args.text_col, args.new_clusters, args.keep_new_clusters, args.leave_out) == (
+        "utterance", None, 12, ["sent from my iphone"])
+    assert len(notes) == 1 and notes[0].startswith("--new-clusters 30: the categories named in review")
+    line, notes = next_run_command(Path("copy.parquet"), {}, 7, "text", "label", False)  # no manifest beside it
+    assert parsed(line).keep_new_clusters == 7 and parsed(line).missing_words is False and notes == []

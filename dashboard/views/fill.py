@@ -6,7 +6,8 @@ import streamlit as st
 from dashboard import charts, state
 from discovery import assign_label, set_min_confidence
 from discovery.export import label_next_table, labels_to_check_table, to_csv_bytes
-from discovery.pipeline import FILL_PREFERENCE, describe_fill_estimate, fill_skipped_reason, unestimated_accuracy_advice
+from discovery.pipeline import (FILL_PREFERENCE, describe_fill_estimate, fill_skipped_reason, unestimated_accuracy_advice,
+                                words_turned_off)
 from discovery.suggest import rows_to_label_next
 
 st.title("Fill-in")
@@ -28,7 +29,8 @@ def show_accuracy(result) -> None:
     if getattr(result, "fill_words", False):
         st.caption("The model was not fine-tuned on your labels, so blend and balanced also take in a classifier on "
                    "the texts' words, which tell apart classes a general sentence model blurs.")
-    elif not result.config.fill_words:
+    elif result.fill_method and words_turned_off(result.config, bool(result.adaptation.get("used")),
+                                                 len(result.table.codec)):
         st.caption("The texts' words are not blended into the fill-in: turned off in the sidebar's More settings.")
     calibration = getattr(result, "fill_calibration", {}) or {}
     if calibration:

@@ -106,7 +106,8 @@ def show_map(result) -> list[int]:
     chosen = list(dict.fromkeys(drawn_round + typed_ids + found))
     plain = (id(result), color_by, show_names, chart_key())
     own = own_selection_shown(plain, chosen, drawn_round)
-    drawn = state.rows_on_map(result.rows, result.config.random_state, keep=() if own else chosen)
+    drawn = state.rows_on_map(result.rows, result.config.random_state, keep=() if own else drawn_round + typed_ids,
+                              found=() if own else found)
     texts = state.hover_texts(result.table)
     fig = charts.scatter_map(drawn, color_by, highlight=[] if own else chosen,
                              texts=texts if drawn is result.rows else texts[result.rows.index.get_indexer(drawn.index)],
@@ -115,8 +116,9 @@ def show_map(result) -> list[int]:
                     width="stretch", config={"displaylogo": False, "scrollZoom": True})
     st.session_state[PLAIN_FIGURE] = (plain, st.session_state.get("page_runs")) if own or not chosen else None
     sampled = (f"The map shows {len(drawn):,} of the {len(result.rows):,} rows: a sample of every cluster in "
-               "proportion to its size, and the rows selected by search or row ids. A box or lasso selects the rows "
-               "shown; search or type row ids to select every row. " if len(drawn) < len(result.rows) else "")
+               f"proportion to its size, the rows selected by row ids, and up to {state.MAP_POINTS:,} a search finds. "
+               "A box or lasso selects the rows shown; search or type row ids to select every row. "
+               if len(drawn) < len(result.rows) else "")
     st.caption(sampled + f"{len(result.rows):,} rows. Drag a lasso or a box to select (the selection is ringed, and "
                "holds across colourings and pages); hover for the text.")
     if chosen:

@@ -69,3 +69,12 @@ def test_a_long_text_hovers_in_lines_long_enough_to_pass_its_greeting():
     assert shown_short == "card &lt;lost&gt;"
     four = " ".join(["word"] * 64)  # 319 characters: 4 lines of 16 words, nothing cut
     assert charts.hover_texts([four])[0].count("<br>") == 3 and not charts.hover_texts([four])[0].endswith("…")
+
+
+def test_a_samples_colours_are_ranked_by_every_row():
+    """Review 131: ranked by the rows drawn, a map sample gave a cluster another colour once a search added rows."""
+    every = pd.Series([5] * 10 + [7] * 6 + [9] * 3)
+    sample = pd.Series([9, 9, 9, 7, 5])  # the smallest cluster most often in the sample
+    codes, _ = charts.category_codes(sample, ranked_by=every)
+    assert codes.tolist() == [2, 2, 2, 1, 0]
+    assert charts.category_codes(sample)[0].tolist() == [0, 0, 0, 1, 2]  # ranked by itself: other colours

@@ -311,8 +311,10 @@ def test_the_map_of_a_big_table_draws_a_sample_of_every_cluster_and_the_rows_sel
     left_out = rows.index.difference(drawn.index)[:50].tolist()
     kept = state.rows_on_map(rows, 0, limit=1_000, keep=left_out)
     assert set(left_out) <= set(kept.index) and len(kept) == len(drawn) + 50
-    everything = state.rows_on_map(rows, 0, limit=1_000, keep=rows.index)  # a search matching every row
+    everything = state.rows_on_map(rows, 0, limit=1_000, found=rows.index)  # a search matching every row
     assert len(everything) == len(drawn) + 1_000 and drawn.index.isin(everything.index).all()
+    typed = [int(rows.index.difference(everything.index)[-1])]  # a high row id, typed beside that search
+    assert typed[0] in state.rows_on_map(rows, 0, limit=1_000, keep=typed, found=rows.index).index
 
 
 def test_an_upload_is_hashed_once_not_at_every_click_of_the_data_page():
