@@ -11,6 +11,7 @@ decisions, when no folder beside the data takes them) and lock files are never t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from contextlib import nullcontext
@@ -55,8 +56,8 @@ def _written_by_the_tool(kind: str, path: Path) -> bool:
     own named ``results/`` in a cache folder set to a project folder holds other files)."""
     if path.is_symlink() or path.name.startswith("."):  # hidden: a model being put in place (``.adapting-*``)
         return False
-    if kind == "results":
-        return path.suffix == ".result" and path.is_file()
+    if kind == "results":  # the result store's names: 32 hex digits of its key (a notes.result of one's own is not)
+        return path.is_file() and re.fullmatch(r"[0-9a-f]{32}\.result", path.name) is not None
     if not path.is_dir():
         return False
     if kind == "adapted":

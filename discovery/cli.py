@@ -658,14 +658,33 @@ def next_run_command(out: Path, manifest: dict, keep: int | None, text_column: s
         notes.append(f"that run's settings ({exc})")
         config = default
     config = replace(config, preferred_n_new_clusters=keep) if keep is not None else config
+    folder = manifest.get("command_folder")
+    if config.model and folder and not Path(config.model).is_absolute() and (Path(folder) / config.model).exists():
+        config = replace(config, model=str(Path(folder) / config.model))  # a model folder named from where it ran
+    threshold = manifest.get("min_confidence") if isinstance(manifest.get("min_confidence"), (int, float)) else 0.0
     try:
         line = run_command(out, "...", config, text_column=text_column, label_column=label_column,
-                           missing_words=missing_words)
+                           missing_words=missing_words, min_confidence=threshold)
     except ValueError as exc:
         notes.append(f"that run's settings ({exc})")
         line = run_command(out, "...", DiscoveryConfig(preferred_n_new_clusters=keep), text_column=text_column,
-                           label_column=label_column, missing_words=missing_words)
-    return line, notes
+                           label_column=label_column, missing_words=missing_words, min_confidence=threshold)
+    return line + "".join(f" {flag}" for flag in _run_only_flags(manifest)), notes
+
+
+def _run_only_flags(manifest: dict) -> list[str]:
+    """The flags of the `discovery run` that wrote a manifest which set no run setting but what it wrote:
+    ``--label-next``, ``--split-flagged`` (read back from its ``command``; none for a dashboard's manifest)."""
+    try:
+        words = shlex.split(str(manifest["command"]))
+        args = parse_args(build_parser(), words[1:])
+    except (KeyError, ValueError, SystemExit):
+        return []
+    if getattr(args, "command", None) != "run":
+        return []
+    default = build_parser().parse_args(["run", "x", "--out", "y"])
+    flags = [f"--label-next={args.label_next}"] if args.label_next != default.label_next else []
+    return flags + (["--split-flagged"] if args.split_flagged else [])
 
 
 def as_the_run_read(read: dict, data_hash: str | None, args) -> dict:
@@ -899,6 +918,8 @@ def cmd_cache(args) -> int:
     from .embed import default_cache_dir
 
     root = default_cache_dir()
+    if root.exists() and not root.is_dir():
+        raise InputError(f"the cache folder {root} is a file, not a folder: point LABEL_DISCOVERY_CACHE at a folder.")
     if args.older_than is not None and not args.clear:
         raise InputError("--older-than says which entries --clear removes; give --clear too (e.g. --clear adapted).")
     if args.clear:

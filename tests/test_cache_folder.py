@@ -34,11 +34,12 @@ def cache(tmp_path):
     entry(tmp_path / "adapted" / "new_model" / "model.safetensors", 9_000, 2, now)
     entry(tmp_path / "embeddings" / "minilm-abc" / "vecs_1.npy", 3_000, 50, now)
     entry(tmp_path / "embeddings" / "minilm-abc" / "vecs_2.npy", 1_000, 1, now)  # its newest file, yesterday's, dates the folder
-    entry(tmp_path / "results" / "a.result", 500, 60, now)
+    entry(tmp_path / "results" / ("a" * 32 + ".result"), 500, 60, now)
     entry(tmp_path / "results" / ".demo.lock", 0, 60, now)
     entry(tmp_path / "workspaces" / "k" / "decisions.json", 100, 90, now)
     # what the tool never writes there: a cache folder set to a project folder with a results/ of its own
     entry(tmp_path / "results" / "table_3.csv", 50, 90, now)
+    entry(tmp_path / "results" / "notes.result", 50, 90, now)  # hunt 132: a .result of one's own
     entry(tmp_path / "embeddings" / "my_vectors" / "glove.txt", 50, 90, now)
     entry(tmp_path / "adapted" / "half_copied" / "model.safetensors", 50, 90, now)  # no adapted.json
     entry(tmp_path / "elsewhere" / "b.result", 50, 90, now)
@@ -48,7 +49,7 @@ def cache(tmp_path):
 
 def untouched(root) -> bool:
     return all((root / path).exists() for path in (
-        "workspaces/k/decisions.json", "results/table_3.csv", "embeddings/my_vectors/glove.txt",
+        "workspaces/k/decisions.json", "results/table_3.csv", "results/notes.result", "embeddings/my_vectors/glove.txt",
         "adapted/half_copied/model.safetensors", "elsewhere/b.result", "results/linked.result"))
 
 
@@ -57,7 +58,7 @@ def test_the_cache_is_described_kind_by_kind(cache):
     entries = cache_entries(root)
     assert [(e.kind, e.path.name, e.size) for e in entries] == [
         ("adapted", "old_model", 9_000), ("adapted", "new_model", 9_000), ("embeddings", "minilm-abc", 4_000),
-        ("results", "a.result", 500)]  # only what the tool writes: no lock file, workspace, file of the user's
+        ("results", "a" * 32 + ".result", 500)]  # only what the tool writes: no lock file, workspace, file of the user's
     lines = usage_lines(entries)
     assert lines[0].startswith("fine-tuned models (adapted/): 2, 17.6 KiB, written ")
     assert lines[1].startswith("vectors (embeddings/): 1, 3.9 KiB, written ")
@@ -71,9 +72,9 @@ def test_clearing_old_entries_keeps_the_rest_and_every_decision(cache):
     assert not (root / "adapted" / "old_model").exists() and (root / "adapted" / "old_model.lock").exists()
     assert (root / "adapted" / "new_model").exists()
     assert (root / "embeddings" / "minilm-abc" / "vecs_1.npy").exists()  # its newest file was written yesterday
-    assert (root / "results" / "a.result").exists()  # not asked for
+    assert (root / "results" / ("a" * 32 + ".result")).exists()  # not asked for
     cleared = clear_cache(root=root, now=now)  # every kind, any age
-    assert {e.path.name for e in cleared.removed} == {"new_model", "minilm-abc", "a.result"}
+    assert {e.path.name for e in cleared.removed} == {"new_model", "minilm-abc", "a" * 32 + ".result"}
     assert cache_entries(root) == [] and untouched(root)
     assert clear_cache("adapted", root=root).removed == ()  # one kind as a string, not its letters
     with pytest.raises(InputError, match="no cache kind 'workspaces'"):
@@ -124,6 +125,9 @@ def test_the_cache_command_says_and_clears(cache, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.startswith("removed 2 entries of fine-tuned models, kept results not written for 30 days (9.3 KiB)\n")
     assert "fine-tuned models (adapted/): 1," in out and "kept results (results/): none" in out
+    monkeypatch.setenv("LABEL_DISCOVERY_CACHE", str(root / "results" / "table_3.csv"))  # a file: said (hunt 132)
+    assert main(["cache"]) == 2 and "is a file, not a folder" in capsys.readouterr().err
+    monkeypatch.setenv("LABEL_DISCOVERY_CACHE", str(root))
     assert main(["cache", "--older-than", "3"]) == 2
     assert "give --clear too" in capsys.readouterr().err
     assert main(["cache", "--clear", "all"]) == 0

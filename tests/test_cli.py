@@ -1126,7 +1126,7 @@ def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(de
     # the next run keeps this run's estimated count of new clusters (less the categories named in its decisions, as
     # the dashboard's Run again: none here; a label typed for a few rows is no category found)
     estimated = json.loads((tmp_path / "a" / "manifest.json").read_text())["clustering"]["estimate"]["n_new"]
-    assert f"reviewed.parquet --out=... --model=tfidf --keep-new-clusters={estimated}`" in added.stdout
+    assert f"reviewed.parquet --out=... --model=tfidf --keep-new-clusters={estimated} --label-next=6`" in added.stdout
     # a candidate named by typing a new label for its rows in proposed_labels.csv is a category found too (helper 89)
     proposals_path = tmp_path / "a" / "proposed_labels.csv"
     proposals = pd.read_csv(proposals_path, dtype=str, keep_default_na=False)
@@ -1140,7 +1140,8 @@ def test_add_labels_says_when_new_labels_typed_in_two_spellings_were_made_one(de
     proposals.to_csv(proposals_path, index=False)
     named = discovery("add-labels", demo_slice, proposals_path, "--out", tmp_path / "named.parquet")
     assert named.returncode == 0, named.stderr
-    assert estimated >= 1 and f"named.parquet --out=... --model=tfidf --keep-new-clusters={estimated - 1}`" in named.stdout
+    assert estimated >= 1 and (f"named.parquet --out=... --model=tfidf --keep-new-clusters={estimated - 1} "
+                               "--label-next=6`") in named.stdout
 
 
 def test_the_next_run_add_labels_advises_keeps_the_settings_of_the_run_that_wrote_the_review_file(demo_slice, tmp_path):
@@ -1215,7 +1216,7 @@ def test_add_labels_advises_the_flags_that_read_the_copy_as_the_data_was_read(de
     data["label"] = data.label.replace(first, "none")
     data.to_csv(tmp_path / "with_none.csv", index=False)
     added = review_round(tmp_path / "with_none.csv", ["--missing-words-are-labels"], "label", 2, "none", tmp_path)
-    assert "--missing-words-are-labels`" in added.stdout
+    assert " --missing-words-are-labels" in added.stdout.split("(run `")[1].split("`")[0]
 
 
 def test_a_minus_one_typed_in_a_review_file_is_named_as_a_class(tmp_path):
@@ -1374,3 +1375,12 @@ def test_the_advised_next_run_keeps_what_it_can_of_any_manifest_and_says_what_it
     assert len(notes) == 1 and notes[0].startswith("--new-clusters 30: the categories named in review")
     line, notes = next_run_command(Path("copy.parquet"), {}, 7, "text", "label", False)  # no manifest beside it
     assert parsed(line).keep_new_clusters == 7 and parsed(line).missing_words is False and notes == []
+    # hunt 132: the threshold, --label-next and --split-flagged went unsaid; a model folder named from where the
+    # first run ran could not be found from elsewhere
+    folder = Path(__file__).resolve().parents[1]
+    cli_run = {"config": {"model": "tests", "random_state": 0}, "min_confidence": 0.8, "command_folder": str(folder),
+               "command": "discovery run data.csv --model tests --min-confidence 0.8 --label-next 20 --split-flagged "
+                          "--out out"}
+    args = parsed(next_run_command(Path("copy.parquet"), cli_run, None, "text", "label", True)[0])
+    assert (args.min_confidence, args.label_next, args.split_flagged, args.model) == (0.8, 20, True,
+                                                                                      str(folder / "tests"))
