@@ -124,9 +124,9 @@ def rows_on_map(rows: pd.DataFrame, random_state: int, limit: int | None = None,
         return rows
     share = limit / len(rows)
     clusters = rows.cluster_id.to_numpy()
-    order = pd.Series(np.random.RandomState(random_state).random_sample(len(rows)), index=rows.index)
-    rank = order.groupby(clusters).rank(method="first").to_numpy()
-    size = pd.Series(clusters).map(pd.Series(clusters).value_counts()).to_numpy()
+    by_cluster = pd.Series(np.random.RandomState(random_state).random_sample(len(rows))).groupby(clusters)
+    rank = by_cluster.rank(method="first").to_numpy()
+    size = by_cluster.transform("size").to_numpy()
     quota = np.maximum(np.minimum(size, MAP_POINTS_PER_GROUP), np.round(size * share))
     picked = (rank <= quota) | rows.index.isin(list(keep))
     if len(found):  # the first ``limit`` beyond the sample: a search matching most rows is no sample
@@ -466,23 +466,23 @@ def made_from_count(source: Source) -> int | None:
     return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
-def upload_source(data: bytes, name: str, **columns) -> Source:
+def upload_source(data: bytes, name: str, digest: str | None = None, **columns) -> Source:
     """The source of an uploaded file: its bytes stay in the shared store (pages other than Data no longer hold
     the uploader) and a copy is saved in the workspace folder, so the data survives a server restart.
 
     The file name goes through ``safe_upload_path`` (via ``save_upload``): a name such as ``../../x.csv`` or
     ``/etc/x.csv`` is stored as ``x.csv`` inside ``<workspace>/uploads/<content hash>/``; unusable names
-    (hidden, dots only, the workspace's own files) raise ``InputError``.
+    (hidden, dots only, the workspace's own files) raise ``InputError``. ``digest``: the bytes' SHA-256 when known
+    (``upload_digest``).
     """
-    import hashlib
-
+    digest = digest or hashlib.sha256(data).hexdigest()
     root = workspace_root(Source(kind="upload"))
     safe_name = safe_upload_path(root, name).name
     try:
-        stored = str(save_upload(root, safe_name, data))
+        stored = str(save_upload(root, safe_name, data, digest))
     except OSError:  # a folder we cannot write: keep the upload in memory only
         stored = None
-    key = f"{safe_name}:{hashlib.sha256(data).hexdigest()}"
+    key = f"{safe_name}:{digest}"
     _remember(_shared_store()["tables"], ("upload-bytes", key), data, MAX_CACHED_TABLES * 2)
     return Source(kind="upload", path=stored, name=safe_name, upload_key=key, **columns)
 

@@ -404,8 +404,7 @@ def cmd_run(args) -> int:
     if result.fill_words:
         print("fill-in: the texts' words were blended in (the model was not fine-tuned on the labels; "
               "--no-words leaves them out)")
-    elif result.fill_method and words_turned_off(result.config, bool(result.adaptation.get("used")),
-                                                 len(table.codec)):
+    elif words_turned_off(result):
         print("fill-in: the texts' words were not blended in: turned off in the settings (--no-words)")
     print(f"wrote {', '.join(str(p) for p in written.values())}")
     return 0
@@ -460,8 +459,8 @@ def cmd_add_labels(args) -> int:
     if run_read and "unlabeled_marker" not in run_read and args.unlabeled_marker is None and markers:
         print(f"warning: {Path(args.labeled).parent / 'manifest.json'} was written by an earlier version, which did "
               f"not record the unlabeled marker its run read, so {args.input} is read with none: if "
-              f"{markers[0]!r} marked unlabeled rows in that run, give --unlabeled-marker {shlex.quote(str(markers[0]))} "
-              f"(helper 126)", file=sys.stderr)
+              f"{markers[0]!r} marked unlabeled rows in that run, give --unlabeled-marker {shlex.quote(str(markers[0]))}",
+              file=sys.stderr)
     # the typed file is the run's: its marker means unlabeled there whatever file the labels are folded onto (a
     # second review file of one run folded onto the copy the first made, which holds no marker cell: helper 89)
     typed_marker = (options["unlabeled_marker"] if options["unlabeled_marker"] is not None or args.unlabeled_marker
@@ -675,14 +674,14 @@ def next_run_command(out: Path, manifest: dict, keep: int | None, text_column: s
 def _run_only_flags(manifest: dict) -> list[str]:
     """The flags of the `discovery run` that wrote a manifest which set no run setting but what it wrote:
     ``--label-next``, ``--split-flagged`` (read back from its ``command``; none for a dashboard's manifest)."""
+    parser = build_parser()
     try:
-        words = shlex.split(str(manifest["command"]))
-        args = parse_args(build_parser(), words[1:])
+        args = parse_args(parser, shlex.split(str(manifest["command"]))[1:])
     except (KeyError, ValueError, SystemExit):
         return []
     if getattr(args, "command", None) != "run":
         return []
-    default = build_parser().parse_args(["run", "x", "--out", "y"])
+    default = parser.parse_args(["run", "x", "--out", "y"])
     flags = [f"--label-next={args.label_next}"] if args.label_next != default.label_next else []
     return flags + (["--split-flagged"] if args.split_flagged else [])
 

@@ -266,6 +266,12 @@ def choose_fill_method(correct: dict[str, np.ndarray | None]) -> str | None:
     return max(better, key=lambda name: scored[name].mean()) if better else default
 
 
+def fill_in_steps(methods) -> int:
+    """The steps ``fill_in`` reports: the neighbour graph, then one a method asked for (a total that never changes,
+    the balanced proposal's check counting as its step when it does not run)."""
+    return len(dict.fromkeys(methods)) + 1
+
+
 def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state: int, n_neighbors: int,
             adapted: bool = False, candidate_rows: np.ndarray | None = None,
             never_held_out: np.ndarray | None = None,
@@ -298,7 +304,7 @@ def fill_in(X: np.ndarray, y: np.ndarray, n_classes: int, methods, random_state:
     candidate_rows = np.zeros(len(y), dtype=bool) if candidate_rows is None else np.asarray(candidate_rows, dtype=bool)
     methods = list(dict.fromkeys(methods))
     report = progress or (lambda done, total: None)
-    steps = len(methods) + 1  # the graph, then one step per method asked for: a total that never changes
+    steps = fill_in_steps(methods)
     report(0, steps)
     graph = knn_graph(X, n_neighbors, random_state, neighbors) if GRAPH_METHODS & set(methods) else None
     report(1, steps)
@@ -804,10 +810,13 @@ def unestimated_accuracy_advice(table) -> str:
             "random, in the data's own label column (or add them with `discovery add-labels --drawn-at-random`)")
 
 
-def words_turned_off(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
-    """Whether the setting alone kept the texts' words out of the fill-in (``fill_words=False`` where they would have
-    been blended in): a fine-tuned model or TF-IDF never blends them in, so the setting changed nothing there."""
-    return not config.fill_words and uses_words(replace(config, fill_words=True), adapted, n_classes)
+def words_turned_off(result) -> bool:
+    """Whether the setting alone kept the texts' words out of a run's fill-in (``fill_words=False`` where they would
+    have been blended in): a fine-tuned model or TF-IDF never blends them in, so the setting changed nothing there."""
+    config = result.config
+    return (result.fill_method is not None and not config.fill_words
+            and uses_words(replace(config, fill_words=True), bool(result.adaptation.get("used")),
+                           len(result.table.codec)))
 
 
 def uses_words(config: DiscoveryConfig, adapted: bool, n_classes: int) -> bool:
@@ -1312,7 +1321,7 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
     # the neighbour search and the words take minutes on 250,000 rows: steps of the fill-in's bar (hunt 127: it
     # sat at 0/1 through them)
     before_fill_in = 2
-    fill_steps = before_fill_in + len(dict.fromkeys(config.fill_methods)) + 1
+    fill_steps = before_fill_in + fill_in_steps(config.fill_methods)
     report("fill", 0, fill_steps)
     mapper = LabelAwareUMAP(n_components=2, min_dist=0.1, random_state=config.random_state)
     # one neighbour search for the fill-in graph and the map

@@ -146,7 +146,7 @@ class Discovery:
         in_data = len(self.table.codec)
         named = self.clusters.display_name[self.clusters.renamed & ~self.clusters.dismissed].astype(str)
         known = {spelling_key(c) for c in self.table.codec.names}
-        added = len({spelling_key(c) for c in [*self.rows.human_label.dropna().astype(str), *named]} - known)
+        added = len({spelling_key(c) for c in [*pd.unique(self.rows.human_label.dropna().astype(str)), *named]} - known)
         lines = [f"Discovery: {len(self.rows):,} rows, {len(self.rows) - unlabeled:,} labeled, "
                  f"{in_data} classes{f' (+{added} from decisions)' if added else ''}; "
                  f"{len(self.clusters)} clusters, {len(self.candidates)} open "

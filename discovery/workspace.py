@@ -114,14 +114,14 @@ def safe_upload_path(root: str | os.PathLike, filename: str) -> Path:
 UPLOADS_FOLDER = "uploads"
 
 
-def save_upload(root: str | os.PathLike, filename: str, data: bytes) -> Path:
+def save_upload(root: str | os.PathLike, filename: str, data: bytes, digest: str | None = None) -> Path:
     """Store an uploaded file inside ``root``, as ``<root>/uploads/<content hash>/<safe name>``; returns its path.
 
     The name goes through ``safe_upload_path`` (it never escapes the folder; unusable names raise
     ``InputError``); the content hash keeps two different files of the same name apart, and the same
-    bytes uploaded again reuse the stored file. Written atomically.
+    bytes uploaded again reuse the stored file. Written atomically. ``digest``: the bytes' SHA-256 when known.
     """
-    digest = hashlib.sha256(data).hexdigest()[:16]
+    digest = (digest or hashlib.sha256(data).hexdigest())[:16]
     path = safe_upload_path(Path(root) / UPLOADS_FOLDER / digest, filename)
     if not (path.is_file() and path.stat().st_size == len(data)):
         atomic_write_bytes(path, data)

@@ -109,7 +109,7 @@ def choose_source() -> None:
                            unlabeled_marker=marker.strip() or None, missing_words=not words_are_labels,
                            encoding=encoding)
             if kind == "upload":
-                new = state.upload_source(data, name, **columns)  # saved under a safe name in the workspace
+                new = state.upload_source(data, name, digest, **columns)  # saved under a safe name in the workspace
             else:
                 new = state.Source(kind=kind, path=path, **columns)
             state.load_table(new)  # raises InputError for a bad file or column before switching

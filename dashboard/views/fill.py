@@ -29,8 +29,7 @@ def show_accuracy(result) -> None:
     if getattr(result, "fill_words", False):
         st.caption("The model was not fine-tuned on your labels, so blend and balanced also take in a classifier on "
                    "the texts' words, which tell apart classes a general sentence model blurs.")
-    elif result.fill_method and words_turned_off(result.config, bool(result.adaptation.get("used")),
-                                                 len(result.table.codec)):
+    elif words_turned_off(result):
         st.caption("The texts' words are not blended into the fill-in: turned off in the sidebar's More settings.")
     calibration = getattr(result, "fill_calibration", {}) or {}
     if calibration:
