@@ -4,7 +4,8 @@ Every round of labels fine-tunes a new model (about 90 MB for all-MiniLM-L6-v2),
 vectors, and the dashboard keeps its latest results: a researcher's cache grows run by run, and a rerun only reads
 what it needs. Entries are only what the tool writes there: a fine-tuned model's folder (``adapted/<key>/``, holding
 its ``adapted.json``), a model's vectors (``embeddings/<model>/``, holding ``keys_*.npy`` / ``vecs_*.npy``) and a kept
-result (``results/*.result``), none of them a symbolic link; any other file, ``workspaces/`` (the dashboard's
+result (``results/*.result``), none of them a symbolic link, and a model folder a killed fine-tuning or an
+interrupted clear left (``adapted/.adapting-*``, ``adapted/.removing-*``); any other file, ``workspaces/`` (the dashboard's
 decisions, when no folder beside the data takes them) and lock files are never touched here.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -23,6 +25,9 @@ from .io import _human_bytes as describe_size
 
 KINDS = {"adapted": "fine-tuned models", "embeddings": "vectors", "results": "kept results"}
 RECENT_SECONDS = 300  # an entry written this recently may belong to a run going on: never cleared
+# A fine-tuned model is saved into ``.adapting-*`` and then renamed into place (seconds); a model being cleared is
+# renamed to ``.removing-*`` first, so a delete that fails partway never leaves a model folder without its weights.
+LEFTOVER_PREFIXES = (".adapting-", ".removing-")
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,10 @@ def _walk_size_and_time(path: Path) -> tuple[int, float]:
 def _written_by_the_tool(kind: str, path: Path) -> bool:
     """Whether ``path``, directly under the cache's ``kind`` folder, is one the tool writes there (a folder of one's
     own named ``results/`` in a cache folder set to a project folder holds other files)."""
-    if path.is_symlink() or path.name.startswith("."):  # hidden: a model being put in place (``.adapting-*``)
+    if path.is_symlink():
         return False
+    if path.name.startswith("."):  # a model folder a killed fine-tuning or an interrupted clear left behind
+        return kind == "adapted" and path.is_dir() and path.name.startswith(LEFTOVER_PREFIXES)
     if kind == "results":  # the result store's names: 32 hex digits of its key (a notes.result of one's own is not)
         return path.is_file() and re.fullmatch(r"[0-9a-f]{32}\.result", path.name) is not None
     if not path.is_dir():
@@ -96,7 +103,9 @@ def usage_lines(entries: list[CacheEntry]) -> list[str]:
         first, last = (time.strftime("%Y-%m-%d", time.localtime(t)) for t in
                        (min(e.last_written for e in mine), max(e.last_written for e in mine)))
         when = f"written {first}" if first == last else f"written {first} to {last}"
-        lines.append(f"{what} ({kind}/): {len(mine):,}, {describe_size(sum(e.size for e in mine))}, {when}")
+        leftovers = sum(e.path.name.startswith(LEFTOVER_PREFIXES) for e in mine)
+        unfinished = f" ({leftovers:,} left unfinished by a stopped fine-tuning or clear)" if leftovers else ""
+        lines.append(f"{what} ({kind}/): {len(mine):,}{unfinished}, {describe_size(sum(e.size for e in mine))}, {when}")
     return lines
 
 
@@ -117,7 +126,7 @@ class Cleared:
 def clear_cache(kinds=tuple(KINDS), older_than_days: float | None = None, root: str | os.PathLike | None = None,
                 now: float | None = None) -> Cleared:
     """Remove the entries of ``kinds`` not written for ``older_than_days`` days (None: any), except those written in
-    the last ``RECENT_SECONDS`` (vectors a run is adding to) or whose lock a process holds (a fine-tuned model being
+    the last ``RECENT_SECONDS`` (vectors a run is adding to; a leftover model folder goes at any older age) or whose lock a process holds (a fine-tuned model being
     put in place). A run going on may still read a model or vectors it found earlier: clear between runs. A removed
     entry is made again by the next run that needs it: the same labels and seed fine-tune the same model (with the
     same torch thread count), the same texts embed alike."""
@@ -136,7 +145,8 @@ def clear_cache(kinds=tuple(KINDS), older_than_days: float | None = None, root: 
     for entry in cache_entries(root):
         if entry.kind not in kinds:
             continue
-        if older_than_days is not None and now - entry.last_written < older_than_days * 86_400:
+        leftover = entry.path.name.startswith(LEFTOVER_PREFIXES)  # of no use at any age
+        if older_than_days is not None and now - entry.last_written < older_than_days * 86_400 and not leftover:
             continue
         if now - entry.last_written < RECENT_SECONDS:
             in_use.append(entry)
@@ -144,7 +154,14 @@ def clear_cache(kinds=tuple(KINDS), older_than_days: float | None = None, root: 
         lock_path = entry.path.with_name(entry.path.name + ".lock")  # left in place: another process may hold it next
         try:
             with FileLock(str(lock_path), timeout=0) if lock_path.exists() else nullcontext():
-                shutil.rmtree(entry.path) if entry.path.is_dir() else entry.path.unlink()
+                if entry.path.is_dir():
+                    doomed = entry.path
+                    if not leftover:
+                        doomed = Path(tempfile.mkdtemp(prefix=f".removing-{entry.path.name}-", dir=entry.path.parent))
+                        os.replace(entry.path, doomed)  # onto the empty folder just made: one rename
+                    shutil.rmtree(doomed)
+                else:
+                    entry.path.unlink()
         except Timeout:
             in_use.append(entry)
             continue

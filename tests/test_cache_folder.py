@@ -133,3 +133,45 @@ def test_the_cache_command_says_and_clears(cache, monkeypatch, capsys):
     assert main(["cache", "--clear", "all"]) == 0
     assert "removed 2 entries" in capsys.readouterr().out
     assert untouched(root)
+
+
+def test_a_model_folder_a_stopped_fine_tuning_left_is_listed_and_cleared(cache):
+    """A fine-tuning killed while saving leaves its ``.adapting-*`` folder: listed as unfinished, cleared once old."""
+    root, now = cache
+    entry(root / "adapted" / ".adapting-k1x" / "model.safetensors", 4_000, 3, now)
+    entry(root / "adapted" / ".adapting-n0w" / "model.safetensors", 10, RECENT_SECONDS / 2 / DAY, now)  # saving now
+    entry(root / "adapted" / ".my_hidden" / "notes.txt", 10, 90, now)  # not the tool's
+    adapted = [e.path.name for e in cache_entries(root) if e.kind == "adapted"]
+    assert adapted == ["old_model", ".adapting-k1x", "new_model", ".adapting-n0w"]
+    assert usage_lines(cache_entries(root))[0].startswith(
+        "fine-tuned models (adapted/): 4 (2 left unfinished by a stopped fine-tuning or clear), 21.5 KiB, written ")
+    cleared = clear_cache("adapted", older_than_days=1, root=root, now=now)
+    assert {e.path.name for e in cleared.removed} == {"old_model", "new_model", ".adapting-k1x"}
+    assert (root / "adapted" / ".adapting-n0w").exists() and (root / "adapted" / ".my_hidden" / "notes.txt").exists()
+    assert [e.path.name for e in cache_entries(root)] == [".adapting-n0w", "minilm-abc", "a" * 32 + ".result"]
+
+
+def test_a_clear_that_fails_partway_leaves_no_model_folder_without_its_weights(cache, monkeypatch):
+    """A delete refused halfway through a model folder (hunt 132): the model is set aside whole first, so the next
+    run fine-tunes it again rather than read half a folder, and what is left is listed and cleared later."""
+    import shutil
+
+    import discovery.cache_folder as cache_folder
+
+    root, now = cache
+    real_rmtree = shutil.rmtree
+
+    def refused_after_the_first_file(path, *args, **kwargs):
+        os.remove(os.path.join(path, "adapted.json"))
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cache_folder.shutil, "rmtree", refused_after_the_first_file)
+    cleared = clear_cache("adapted", older_than_days=30, root=root, now=now)
+    assert [e.path.name for e, _ in cleared.failed] == ["old_model"] and "Permission denied" in cleared.failed[0][1]
+    assert not (root / "adapted" / "old_model").exists()  # not a folder the fine-tuning would take as a model
+    left = [e for e in cache_entries(root) if e.path.name.startswith(".removing-old_model-")]
+    assert len(left) == 1 and (left[0].path / "model.safetensors").exists()
+    monkeypatch.setattr(cache_folder.shutil, "rmtree", real_rmtree)
+    cleared = clear_cache("adapted", older_than_days=30, root=root, now=time.time() + 2 * RECENT_SECONDS)
+    assert [e.path.name for e in cleared.removed] == [left[0].path.name] and not left[0].path.exists()  # any age
+    assert (root / "adapted" / "new_model" / "adapted.json").exists() and untouched(root)
