@@ -84,7 +84,9 @@ def show_threshold(result) -> None:
     st.subheader("Acceptance threshold")
     rows = result.rows
     proposed = rows[result.decided_by_threshold]
-    if st.session_state.get("_threshold_for") != result.min_confidence:  # follow undo / other sessions
+    # follow undo and other sessions, and a visit to another page: Streamlit forgets a widget's value when its page is
+    # not drawn, and the slider then stood at 0.00 beside the 0.80 applied (Apply accepted every proposal: hunt 133)
+    if st.session_state.get("_threshold_for") != result.min_confidence or "fill_threshold" not in st.session_state:
         st.session_state["fill_threshold"] = float(result.min_confidence)
         st.session_state["_threshold_for"] = result.min_confidence
     threshold = st.slider("Accept proposals with confidence at least", 0.0, 1.0, step=0.01, key="fill_threshold")

@@ -432,6 +432,11 @@ def test_decisions_are_applied_exported_and_survive_a_new_session(first_session,
     decided = len(result_of(at).decisions)
     at.button(key="fill_apply").click().run()  # never disabled (helper 113: Enter on it after the arrow keys was lost)
     assert len(result_of(at).decisions) == decided and any("0.50 already" in s.value.replace("\\", "") for s in at.info)
+    at.switch_page("views/map.py").run()  # the slider is not drawn there, and Streamlit forgets its value
+    at.switch_page("views/fill.py").run()
+    assert at.slider(key="fill_threshold").value == 0.5  # hunt 133: back at 0.00, and Apply accepted every proposal
+    at.button(key="fill_apply").click().run()
+    assert len(result_of(at).decisions) == decided and result_of(at).min_confidence == 0.5
 
     # export
     at.switch_page("views/export.py").run()
