@@ -235,8 +235,19 @@ settings_sidebar()
 language_slot = st.empty()  # on every page, from before the run: the model cannot read most of the texts
 progress_slot = st.empty()
 st.session_state["result"] = None
+pending = False
 with state.guard():
-    state.prepare(progress_slot, language_slot)
+    # the Data page is drawn before its run is waited for: other data or columns can be chosen meanwhile (on first
+    # opening, the demo's run had kept a researcher's own file out of reach for minutes: hunt 133)
+    pending = state.prepare(progress_slot, language_slot, wait=page.url_path != "data") is state.PENDING
+if pending:
+    state.show_notice(keep=True)
+    page.run()
+    with state.guard():
+        state.prepare(progress_slot, language_slot)
+    if state.get_result() is not None or st.session_state.get("run_failed"):  # the page again, with its result or
+        st.rerun()  # the run's error above it
+    st.stop()
 if (shown := state.get_result()) is not None:  # on every page, as the language's
     for warning, icon in ((shown.long_text_warning, ":material/short_text:"),
                           (shown.unread_text_warning, ":material/help:"),

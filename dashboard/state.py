@@ -621,11 +621,15 @@ def _base_key(table, config: DiscoveryConfig) -> tuple:
     return (*_texts_key(table), table.label_column, labels, config_key(config))
 
 
-def base_result(table, config: DiscoveryConfig, progress_container=None):
+PENDING = object()  # what ``prepare(wait=False)`` gives while the run it would wait for goes on
+
+
+def base_result(table, config: DiscoveryConfig, progress_container=None, wait: bool = True):
     """The pipeline's result for (data, settings), computed once per process and then served from cache; a run
     that failed in this session fails again at once, with its message, until Run is pressed on it
     (``retry_failed_run``). Only the message is kept (the error's traceback held the run's data), and only for this
-    session: a failure of the moment (memory another run held) is not another visitor's."""
+    session: a failure of the moment (memory another run held) is not another visitor's. ``wait=False``: ``PENDING``
+    where it would wait for a run."""
     store = _shared_store()
     key = _base_key(table, config)
     failures = st.session_state.setdefault("_failed_runs", OrderedDict())
@@ -651,6 +655,8 @@ def base_result(table, config: DiscoveryConfig, progress_container=None):
         store["runs"].follow(key, _session_token())
         st.session_state["run_failed"] = True
         raise InputError(failure)
+    if not wait:
+        return PENDING
     boilerplate, language = reading_of(table, config)
 
     def compute(progress):
@@ -1061,11 +1067,12 @@ def language_warning_of(table, config) -> str | None:
     return language_warning(reading_of(table, config)[1], config.model)
 
 
-def prepare(progress_container=None, notice_container=None):
+def prepare(progress_container=None, notice_container=None, wait: bool = True):
     """Load data, run (or fetch) the base result and replay the stored decisions; fills session state.
 
     ``notice_container``: where the language warning goes, before the run starts (the researcher can pick
-    another model instead of waiting for a run on one that cannot read the texts)."""
+    another model instead of waiting for a run on one that cannot read the texts). ``wait=False``: the table only,
+    and ``PENDING``, when the result is not at hand (the Data page is drawn before the run is waited for)."""
     st.session_state["run_failed"] = False  # before the data is read: a file that fails to load is not a failed run
     source = current_source()
     chosen = current_config()
@@ -1075,7 +1082,9 @@ def prepare(progress_container=None, notice_container=None):
     warning = language_warning_of(table, config)
     if warning and notice_container is not None:
         notice_container.warning(warning, icon=":material/translate:")
-    base = base_result(table, config, progress_container)
+    base = base_result(table, config, progress_container, wait=wait)
+    if base is PENDING:
+        return PENDING
     workspace = workspace_for(source, table, chosen)
     decisions = workspace.load()
     key = (_base_key(table, config), _decisions_key(decisions))
@@ -1231,19 +1240,25 @@ def notify_note(message: str) -> None:
     st.session_state["flash_note"] = message
 
 
-def show_notice() -> None:
-    error = st.session_state.pop("flash_error", None)
+def show_notice(keep: bool = False) -> None:
+    """The latest decision's or action's message, once; ``keep``: shown, and kept for the page drawn next (the Data
+    page drawn while a run goes on is drawn again when it ends), without its toast."""
+    take = st.session_state.get if keep else st.session_state.pop
+    error = take("flash_error", None)
     if error:
         show_error(error)
-        st.toast(plain(for_dashboard(error)), icon=":material/error:")  # refused far down the page: seen there too
-    message = st.session_state.pop("flash", None)
+        if not keep:
+            st.toast(plain(for_dashboard(error)), icon=":material/error:")  # refused far down the page: seen there too
+    message = take("flash", None)
     if message:
         st.success(plain(message))
-        st.toast(plain(message), icon=":material/check:")  # the page's top is out of view after a decision far down
-    note = st.session_state.pop("flash_note", None)
+        if not keep:
+            st.toast(plain(message), icon=":material/check:")  # the page's top is out of view after a decision far down
+    note = take("flash_note", None)
     if note:
         st.info(plain(note))
-        st.toast(plain(note), icon=":material/info:")
+        if not keep:
+            st.toast(plain(note), icon=":material/info:")
 
 
 def undo_last(shown: dict | None) -> str:
