@@ -864,7 +864,8 @@ def test_the_candidates_page_names_the_class_candidates_lie_nearest_though_they_
 
 def test_hdbscans_noise_beyond_its_budget_and_a_size_that_hides_new_groups_are_said(workspace_root):
     """HDBSCAN with a min cluster size above the automatic one made no candidate on a table of four unnamed intents
-    (the automatic size made 13), and noise beyond its budget was said only in the manifest (helper 107)."""
+    (the automatic size made 13), and noise beyond its budget was said only in the manifest (helper 107). Size 40,
+    not 30: at 30 the unnamed intents' 50 rows each made 2 clusters on a later machine (the same library versions)."""
     from discovery import DiscoveryConfig
     from shared_paths import intent_rows
 
@@ -872,14 +873,14 @@ def test_hdbscans_noise_beyond_its_budget_and_a_size_that_hides_new_groups_are_s
     named = sorted(frame.label.unique())[:6]
     frame["label"] = frame.label.where(frame.label.isin(named) & (frame.groupby("label").cumcount() < 5), "")
     at = upload_session("hdbscan_sizes.csv", frame.to_csv(index=False).encode("utf-8"),
-                        DiscoveryConfig(model="tfidf", method="hdbscan", min_cluster_size=30, noise_budget=0.0,
+                        DiscoveryConfig(model="tfidf", method="hdbscan", min_cluster_size=40, noise_budget=0.0,
                                         make_map=False, random_state=0))
     at.switch_page("views/candidates.py").run()
     assert_clean(at)
     clustering = result_of(at).clustering
-    assert clustering["n_new_clusters"] == 0 and clustering["hdbscan_automatic_min_cluster_size"] < 30
+    assert clustering["n_new_clusters"] == 0 and clustering["hdbscan_automatic_min_cluster_size"] < 40
     said = [w.value.replace("\\", "") for w in at.warning] + [i.value.replace("\\", "") for i in at.info]
-    assert any("HDBSCAN made no new cluster with 'Min cluster size' 30" in text for text in said)
+    assert any("HDBSCAN made no new cluster with 'Min cluster size' 40" in text for text in said)
     at.session_state["config"] = DiscoveryConfig(model="tfidf", method="hdbscan", min_cluster_size=8, noise_budget=0.0,
                                                  make_map=False, random_state=0)  # noise the budget cannot hold
     at.run()
