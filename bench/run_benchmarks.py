@@ -467,12 +467,13 @@ def _f_beside(value, bar, digits=2):
     return _f(value, digits)
 
 
-def _pm(mean, std, key, digits=2):
+def _pm(mean, std, key, digits=2, bar=None):
+    """``mean ± std`` of ``key``; with a ``bar`` (a target) the mean lands on its true side of it (``_f_beside``)."""
     m = mean.get(key)
     s = std.get(key) if std else None
     if m is None:
         return "–"
-    return f"{m:.{digits}f}" + (f" ± {s:.{digits - 1}f}" if s else "")
+    return (_f(m, digits) if bar is None else _f_beside(m, bar, digits)) + (f" ± {s:.{digits - 1}f}" if s else "")
 
 
 ALL_KNOWN: dict = {}  # dataset -> evaluate report at known ratio 1.0 (fill-in with every class known)
@@ -1577,9 +1578,7 @@ def write_report(command: str | None = None) -> Path:
                   "|---|---|---|---|---|---|---|"]
         for name, r in ALL_KNOWN.items():
             m, sd = r["mean"], r["std"]
-            fill = _pm(m, sd, 'fillin_acc')
-            if name == "banking":  # the one held to a target
-                fill = _f_beside(m["fillin_acc"], FILL_TARGET) + fill[len(_f(m["fillin_acc"])):]
+            fill = _pm(m, sd, 'fillin_acc', bar=FILL_TARGET if name == "banking" else None)  # the one held to a target
             lines.append(f"| {name} | {', '.join(map(str, r['seeds']))} | {fill} | "
                          f"{_pm(m, sd, 'fillin_confidence')} | {_pm(m, sd, 'known_acc')} | {_f(m['n_clusters'], 1)} (of {r['n_classes']}) | "
                          f"{_f(m['seconds'], 0)} |")

@@ -36,7 +36,7 @@ from discovery.result import describe_decision
 from discovery.pipeline import STAGES, effective_config, table_boilerplate, table_languages
 from discovery.language import language_warning
 from discovery.result_store import ResultStore
-from discovery.relabel import labels_for_next_run, new_clusters_to_keep, next_run_file
+from discovery.relabel import advised_new_clusters, labels_for_next_run, new_clusters_to_keep, next_run_file
 from discovery.workspace import (UPLOADS_FOLDER, atomic_write_json, keyed_settings, safe_upload_path, save_upload,
                                  saved_workspaces)
 
@@ -459,11 +459,15 @@ def saved_preferred_count(source: Source, config: DiscoveryConfig) -> int | None
 
 
 def made_from_count(source: Source) -> int | None:
-    """The number of new clusters a reviewed copy was made to keep (``record_made_from``), None when none is recorded:
-    a copy opened in a new session before any decision was saved on it ran on the estimate (helper 101)."""
+    """The number of new clusters a reviewed copy was made to keep (``record_made_from``), or that ``discovery
+    add-labels`` advised for the copy it wrote (kept in the file: ``advised_new_clusters``); None when neither says:
+    a copy opened in a new session before any decision was saved on it ran on the estimate (helper 101), and an
+    add-labels copy estimated its own count (hunt 133: 21 and then 0 new clusters, where 41 and 20 were advised)."""
     record = _made_from(source.path) if source.path and _kept_copy(source.path) else None
     count = None if record is None else record.get("preferred_n_new_clusters")
-    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+    if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+        return count
+    return advised_new_clusters(source.path) if source.path else None
 
 
 def upload_source(data: bytes, name: str, digest: str | None = None, **columns) -> Source:
@@ -1244,21 +1248,15 @@ def show_notice(keep: bool = False) -> None:
     """The latest decision's or action's message, once; ``keep``: shown, and kept for the page drawn next (the Data
     page drawn while a run goes on is drawn again when it ends), without its toast."""
     take = st.session_state.get if keep else st.session_state.pop
-    error = take("flash_error", None)
-    if error:
-        show_error(error)
-        if not keep:
-            st.toast(plain(for_dashboard(error)), icon=":material/error:")  # refused far down the page: seen there too
-    message = take("flash", None)
-    if message:
-        st.success(plain(message))
-        if not keep:
-            st.toast(plain(message), icon=":material/check:")  # the page's top is out of view after a decision far down
-    note = take("flash_note", None)
-    if note:
-        st.info(plain(note))
-        if not keep:
-            st.toast(plain(note), icon=":material/info:")
+    kinds = (("flash_error", show_error, lambda text: plain(for_dashboard(text)), ":material/error:"),
+             ("flash", lambda text: st.success(plain(text)), plain, ":material/check:"),
+             ("flash_note", lambda text: st.info(plain(text)), plain, ":material/info:"))
+    for key, show, as_toast, icon in kinds:
+        message = take(key, None)
+        if message:
+            show(message)
+            if not keep:  # the page's top is out of view after a decision far down: a toast is seen there too
+                st.toast(as_toast(message), icon=icon)
 
 
 def undo_last(shown: dict | None) -> str:
@@ -1325,7 +1323,8 @@ def run_again_with_labels(result) -> None:
     while stem.endswith(REVIEWED):
         stem = stem[: -len(REVIEWED)]
     try:
-        path = save_upload(workspace_root(source), f"{stem}{REVIEWED}.parquet", next_run_file(carried))
+        path = save_upload(workspace_root(source), f"{stem}{REVIEWED}.parquet",
+                           next_run_file(carried, new_clusters_to_keep(result, carried)))
     except OSError as exc:
         raise InputError(f"cannot save the labeled copy in {workspace_root(source)} ({exc.strerror or exc}); "
                          f"set {WORKSPACE_ENV} to a writable folder.") from None

@@ -39,6 +39,15 @@ class CacheEntry:
     size: int
     last_written: float  # seconds since the epoch
 
+    @property
+    def unfinished(self) -> bool:
+        """A model folder a killed fine-tuning or an interrupted clear left: of no use at any age."""
+        return _is_leftover(self.path)
+
+
+def _is_leftover(path: Path) -> bool:
+    return path.name.startswith(LEFTOVER_PREFIXES)
+
 
 def _walk_size_and_time(path: Path) -> tuple[int, float]:
     if path.is_file():
@@ -62,7 +71,7 @@ def _written_by_the_tool(kind: str, path: Path) -> bool:
     if path.is_symlink():
         return False
     if path.name.startswith("."):  # a model folder a killed fine-tuning or an interrupted clear left behind
-        return kind == "adapted" and path.is_dir() and path.name.startswith(LEFTOVER_PREFIXES)
+        return kind == "adapted" and path.is_dir() and _is_leftover(path)
     if kind == "results":  # the result store's names: 32 hex digits of its key (a notes.result of one's own is not)
         return path.is_file() and re.fullmatch(r"[0-9a-f]{32}\.result", path.name) is not None
     if not path.is_dir():
@@ -103,7 +112,7 @@ def usage_lines(entries: list[CacheEntry]) -> list[str]:
         first, last = (time.strftime("%Y-%m-%d", time.localtime(t)) for t in
                        (min(e.last_written for e in mine), max(e.last_written for e in mine)))
         when = f"written {first}" if first == last else f"written {first} to {last}"
-        leftovers = sum(e.path.name.startswith(LEFTOVER_PREFIXES) for e in mine)
+        leftovers = sum(e.unfinished for e in mine)
         unfinished = f" ({leftovers:,} left unfinished by a stopped fine-tuning or clear)" if leftovers else ""
         lines.append(f"{what} ({kind}/): {len(mine):,}{unfinished}, {describe_size(sum(e.size for e in mine))}, {when}")
     return lines
@@ -145,8 +154,7 @@ def clear_cache(kinds=tuple(KINDS), older_than_days: float | None = None, root: 
     for entry in cache_entries(root):
         if entry.kind not in kinds:
             continue
-        leftover = entry.path.name.startswith(LEFTOVER_PREFIXES)  # of no use at any age
-        if older_than_days is not None and now - entry.last_written < older_than_days * 86_400 and not leftover:
+        if older_than_days is not None and now - entry.last_written < older_than_days * 86_400 and not entry.unfinished:
             continue
         if now - entry.last_written < RECENT_SECONDS:
             in_use.append(entry)
@@ -156,7 +164,7 @@ def clear_cache(kinds=tuple(KINDS), older_than_days: float | None = None, root: 
             with FileLock(str(lock_path), timeout=0) if lock_path.exists() else nullcontext():
                 if entry.path.is_dir():
                     doomed = entry.path
-                    if not leftover:
+                    if not entry.unfinished:
                         doomed = Path(tempfile.mkdtemp(prefix=f".removing-{entry.path.name}-", dir=entry.path.parent))
                         os.replace(entry.path, doomed)  # onto the empty folder just made: one rename
                     shutil.rmtree(doomed)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +24,26 @@ if TYPE_CHECKING:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+_INTERRUPTED = threading.Event()
+
+
+def _on_interrupt(signum, frame):
+    """Ctrl-C: ``KeyboardInterrupt``, as Python's own handler raises it, and remembered. Raised while Python runs
+    a finalizer (any allocation may start one) it is only printed, and the run went on to exit 0 (once in a full
+    test suite); remembered, the run stops at its next progress report (``_stopping_at_interrupt``) or at its end."""
+    _INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def _stopping_at_interrupt(progress):
+    """``progress`` that raises ``KeyboardInterrupt`` again at its next report once Ctrl-C came (``_on_interrupt``)."""
+    def report(stage: str, done: int, total: int) -> None:
+        if _INTERRUPTED.is_set():
+            raise KeyboardInterrupt
+        progress(stage, done, total)
+    return report
 
 
 def _layers(value: str) -> int | str:
@@ -242,7 +264,7 @@ def cmd_run(args) -> int:
     from .embed import TFIDF_MODEL
     from .pipeline import (describe_fill_estimate, fill_skipped_reason, hdbscan_size_hides_new, run_discovery,
                            unestimated_accuracy_advice, words_turned_off)
-    from .relabel import SPREADSHEET_CELL_LIMIT
+    from .relabel import SPREADSHEET_CELL_LIMIT, advised_new_clusters
     from .result import (adaptation_note, candidates_behind_note, candidates_holding_a_class_note, set_min_confidence,
                          split_cluster)
 
@@ -291,11 +313,17 @@ def cmd_run(args) -> int:
                          "leave it out.")
     if args.noise_budget is not None and not 0.0 <= args.noise_budget < 1.0:
         raise InputError(f"--noise-budget must lie from 0 to below 1 (got {args.noise_budget}).")
+    if args.new_clusters is None and args.keep_new_clusters is None and args.method != "hdbscan" \
+            and (advised := advised_new_clusters(args.input)) is not None:
+        args.keep_new_clusters = advised  # add-labels' advice travels in the copy it wrote, as its printed line gives
+        print(f"note: {args.input} asks to keep {advised} new cluster{'s' if advised != 1 else ''}, the count add-labels "
+              "advised when it wrote the copy (kept while the data fits it about as well as its best; "
+              "--keep-new-clusters N sets another, --new-clusters N a fixed count)", file=sys.stderr)
     config = config_from_args(args)
     config.resolved_method()
     progress = TqdmStages(enabled=not args.quiet)
     try:
-        result = run_discovery(table, config, progress=progress, language=language,
+        result = run_discovery(table, config, progress=_stopping_at_interrupt(progress), language=language,
                                boilerplate=boilerplate)
     finally:
         progress.close()
@@ -507,8 +535,9 @@ def cmd_add_labels(args) -> int:
     reading = tuple(w for w in labeled.warnings if " read as " in w)
     for warning in (w.replace("--encoding", "--labeled-encoding") for w in reading):
         print(f"warning: {warning}", file=sys.stderr)
+    keep = new_clusters_to_keep_after(args.labeled, carried, table, manifest, labeled)
     try:
-        atomic_write_bytes(out, next_run_file(carried))
+        atomic_write_bytes(out, next_run_file(carried, keep))
     except OSError as exc:
         raise InputError(f"--out {args.out}: cannot write it ({exc.strerror or exc}); free some disk space or "
                          "choose another --out.") from None
@@ -518,7 +547,6 @@ def cmd_add_labels(args) -> int:
     use = ("they train every stage and may be held out to score the estimate, as the data's labels" if args.drawn_at_random
            else "rows labeled in review train every stage and are never held out to score the estimate; "
                 "--drawn-at-random, for rows picked at random, lets them be")
-    keep = new_clusters_to_keep_after(args.labeled, carried, table, manifest, labeled)
     next_run, left_out = next_run_command(out, manifest, keep, table.text_column, carried.label_column,
                                           options["missing_words"])
     accepted = (f"{carried.accepted_rows:,} of {'these' if relabeled else 'them'} typed as the proposal the file "
@@ -944,9 +972,15 @@ def main(argv=None) -> int:
     args = parse_args(parser, argv)
     args.command_line = shlex.join(["discovery", *(sys.argv[1:] if argv is None else map(str, argv))])
     warnings.filterwarnings("ignore", category=FutureWarning)
+    _INTERRUPTED.clear()
+    own_handler = threading.current_thread() is threading.main_thread()  # Python's rule for signal handlers
+    previous = signal.signal(signal.SIGINT, _on_interrupt) if own_handler else None
     try:
         commands = {"run": cmd_run, "add-labels": cmd_add_labels, "evaluate": cmd_evaluate, "cache": cmd_cache}
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        if _INTERRUPTED.is_set():  # swallowed on the way (``_on_interrupt``) after the last progress report
+            raise KeyboardInterrupt
+        return code
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -958,14 +992,18 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into `head` or the like, which stopped reading: no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout again at exit
         return 141  # as a shell reports a process ended by SIGPIPE
+    finally:
+        if own_handler:  # None: a handler set outside Python, for which Python's own is the nearest
+            signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 def console_main() -> None:
-    """The ``discovery`` command. After an input error it leaves without interpreter teardown: a failed Parquet
-    read leaves pyarrow's thread pool running, and tearing it down can abort the process ("terminate called
-    without an active exception", exit -6) after the error line was printed; seen once in a clean-clone test run."""
+    """The ``discovery`` command. After an input error or Ctrl-C it leaves without interpreter teardown: a failed
+    Parquet read leaves pyarrow's thread pool running, and tearing it down can abort the process ("terminate called
+    without an active exception", exit -6) after the error line was printed, seen once in a clean-clone test run;
+    after Ctrl-C during embedding the process ended killed by SIGINT (-2) after its message, 2 of 6 tries."""
     code = main()
-    if code == 2:
+    if code in (2, 130):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

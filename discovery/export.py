@@ -143,13 +143,21 @@ def _mixed_columns_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """Parquet of ``frame``; a column Parquet cannot type (numbers mixed with texts) is written as texts."""
+def to_parquet_bytes(frame: pd.DataFrame, notes: dict[str, str] | None = None) -> bytes:
+    """Parquet of ``frame``; a column Parquet cannot type (numbers mixed with texts) is written as texts.
+    ``notes``: key-value pairs kept in the file's own metadata (Parquet's, beside pandas' description)."""
     import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     def written(table: pd.DataFrame) -> bytes:
         buffer = io.BytesIO()
-        table.to_parquet(buffer, index=False)
+        if notes:
+            arrow = pa.Table.from_pandas(table, preserve_index=False)
+            pq.write_table(arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **notes}), buffer)
+        else:
+            table.to_parquet(buffer, index=False)
         return buffer.getvalue()
 
     try:

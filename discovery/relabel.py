@@ -645,12 +645,34 @@ def review_labels_left_behind(labeled_path: str | os.PathLike, table, labeled=No
             f"belongs to another run, {other_run}.")
 
 
-def next_run_file(labels: NextRunLabels) -> bytes:
-    """The table to run again on, as Parquet (types and texts kept exactly; every reader of the tool opens it)."""
+ADVICE_KEY = "label_discovery.keep_new_clusters"  # in a copy's Parquet metadata: the new-cluster count advised for it
+
+
+def next_run_file(labels: NextRunLabels, keep_new_clusters: int | None = None) -> bytes:
+    """The table to run again on, as Parquet (types and texts kept exactly; every reader of the tool opens it).
+    ``keep_new_clusters``: the count of new clusters advised for the run on it (``new_clusters_to_keep``), kept in
+    the file itself, so the run that opens it (``discovery run``, the dashboard) keeps that count wherever the file
+    is moved (``advised_new_clusters``)."""
     from .export import to_parquet_bytes
 
+    notes = None if keep_new_clusters is None else {ADVICE_KEY: str(int(keep_new_clusters))}
     try:
-        return to_parquet_bytes(labels.frame)  # a column mixing numbers and texts is written as texts
+        return to_parquet_bytes(labels.frame, notes)  # a column mixing numbers and texts is written as texts
     except (ValueError, TypeError, ImportError) as exc:
         raise InputError(f"the table cannot be written for the next run ({exc}); export the labels instead "
                          "and add them to your file.") from exc
+
+
+def advised_new_clusters(path: str | os.PathLike) -> int | None:
+    """The new-cluster count ``add-labels`` (or the dashboard's *Run again with my labels*) advised for the copy at
+    ``path`` (``next_run_file``); None for any other file, or one that cannot be read as Parquet."""
+    if Path(path).suffix.lower() not in (".parquet", ".pq"):
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        value = (pq.read_schema(path).metadata or {}).get(ADVICE_KEY.encode())
+        count = None if value is None else int(value)
+    except (OSError, ValueError, ImportError):  # pyarrow's ArrowInvalid is a ValueError
+        return None
+    return count if count is not None and count >= 0 else None

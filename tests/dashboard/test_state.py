@@ -91,7 +91,7 @@ def test_a_reviewed_copy_takes_the_kept_count_only_from_its_own_latest_decisions
     assert state.saved_preferred_count(source, config) == 6
 
 
-def test_the_copy_a_reviewed_copy_was_made_from_is_not_said_to_hold_decisions_it_lacks(tmp_path, monkeypatch):
+def test_the_copy_a_reviewed_copy_was_made_from_is_not_said_to_hold_decisions_it_lacks(tmp_path, monkeypatch, demo_result):
     """Run again from a second round's copy: the page said the decisions made on that copy were not in the new one,
     though they were (helper 101). Left out while its decisions are as they were when the copy was made, through
     every round; named again once decided on since; a copy of the same name made otherwise still named."""
@@ -134,6 +134,20 @@ def test_the_copy_a_reviewed_copy_was_made_from_is_not_said_to_hold_decisions_it
     state.record_made_from(fourth, str(third), 35)
     assert state.saved_preferred_count(state.Source(kind="path", path=str(fourth)), DiscoveryConfig(model="tfidf")) == 35
     assert state.saved_preferred_count(state.Source(kind="path", path=str(elsewhere)), DiscoveryConfig()) is None
+    # a copy `discovery add-labels` wrote, wherever it lies: the count it advised is in the file (hunt 133: opened
+    # here, a copy advised 41 new clusters estimated 21)
+    import pandas as pd
+
+    from discovery.relabel import labels_for_next_run, next_run_file
+
+    carried = labels_for_next_run(demo_result)
+    advised, plain = tmp_path / "mine" / "copy.parquet", tmp_path / "mine" / "plain.parquet"
+    advised.parent.mkdir()
+    advised.write_bytes(next_run_file(carried, 12))
+    plain.write_bytes(next_run_file(carried))
+    assert state.saved_preferred_count(state.Source(kind="path", path=str(advised)), DiscoveryConfig()) == 12
+    assert state.saved_preferred_count(state.Source(kind="path", path=str(plain)), DiscoveryConfig()) is None
+    assert pd.read_parquet(advised).equals(pd.read_parquet(plain))  # the same table either way
 
 
 def test_settings_the_run_never_reads_keep_its_cached_result_and_decisions(demo_result, tmp_path, monkeypatch):
