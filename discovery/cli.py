@@ -973,8 +973,12 @@ def main(argv=None) -> int:
     args.command_line = shlex.join(["discovery", *(sys.argv[1:] if argv is None else map(str, argv))])
     warnings.filterwarnings("ignore", category=FutureWarning)
     _INTERRUPTED.clear()
-    own_handler = threading.current_thread() is threading.main_thread()  # Python's rule for signal handlers
-    previous = signal.signal(signal.SIGINT, _on_interrupt) if own_handler else None
+    # in the main thread (Python's rule), and only where Ctrl-C raises KeyboardInterrupt: a run a script started in
+    # the background has it ignored, and keeps it so
+    own_handler = (threading.current_thread() is threading.main_thread()
+                   and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if own_handler:
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         commands = {"run": cmd_run, "add-labels": cmd_add_labels, "evaluate": cmd_evaluate, "cache": cmd_cache}
         code = commands[args.command](args)
@@ -993,8 +997,8 @@ def main(argv=None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout again at exit
         return 141  # as a shell reports a process ended by SIGPIPE
     finally:
-        if own_handler:  # None: a handler set outside Python, for which Python's own is the nearest
-            signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+        if own_handler:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def console_main() -> None:
