@@ -151,13 +151,10 @@ def to_parquet_bytes(frame: pd.DataFrame, notes: dict[str, str] | None = None) -
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    def written(table: pd.DataFrame) -> bytes:
+    def written(table: pd.DataFrame) -> bytes:  # what pandas' to_parquet(index=False) writes (the same bytes)
         buffer = io.BytesIO()
-        if notes:
-            arrow = pa.Table.from_pandas(table, preserve_index=False)
-            pq.write_table(arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **notes}), buffer)
-        else:
-            table.to_parquet(buffer, index=False)
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
+        pq.write_table(arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **(notes or {})}), buffer)
         return buffer.getvalue()
 
     try:
