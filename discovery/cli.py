@@ -31,8 +31,8 @@ _INTERRUPTED = threading.Event()
 
 def _on_interrupt(signum, frame):
     """Ctrl-C: ``KeyboardInterrupt``, as Python's own handler raises it, and remembered. Raised while Python runs
-    a finalizer (any allocation may start one) it is only printed, and the run went on to exit 0 (once in a full
-    test suite); remembered, the run stops at its next progress report (``_stopping_at_interrupt``) or at its end."""
+    a finalizer (any allocation may start one) it is only printed ("Exception ignored in"), and the run would go on
+    to exit 0; remembered, the run stops at its next progress report (``_stopping_at_interrupt``) or at its end."""
     _INTERRUPTED.set()
     raise KeyboardInterrupt
 
