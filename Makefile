@@ -25,7 +25,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) || echo "chromium not installed: the browser test will be skipped")
-	$(PY) -m pytest -q --durations=40
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=40
 
 bench: $(STAMP)
 	$(PIP) install --quiet -e ".[bench]"

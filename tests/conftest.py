@@ -5,6 +5,14 @@ from pathlib import Path
 
 import pytest
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two pytest-xdist workers, each on one thread: torch, OpenBLAS and numba read these as they load
+    # (numpy included: none of them is loaded yet here), and the CLI and dashboard subprocesses inherit them. Measured
+    # on the 2-core machine: 13.6 min against 25.3 for one process with the libraries' own two threads, and 1,334 s
+    # of CPU against 2,146 (two workers with two threads each took longer than one process).
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+
 from shared_paths import DEMO, DEMO_TRUTH, ROOT, SHARED, intent_rows  # noqa: F401  (re-exported for older imports)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -15,8 +23,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture(scope="session", autouse=True)
 def embedding_cache(tmp_path_factory):
     """One embedding cache for the whole session (subprocesses inherit it through the environment), shared by
-    pytest-xdist's workers when run with ``-n``: the folder all their temporary folders are in. ``make test`` runs
-    one process: on this 2-core machine two workers took longer (26 min against 25: torch's threads contend)."""
+    pytest-xdist's workers (``make test`` runs two): the folder all their temporary folders are in."""
     cache = os.environ.get("LABEL_DISCOVERY_TEST_CACHE")
     if not cache:
         root = tmp_path_factory.getbasetemp()
