@@ -39,6 +39,8 @@ bench: $(STAMP)
 	$(PY) bench/split_flagged_clusters.py --unnamed 2
 	$(PY) bench/split_flagged_clusters.py --unnamed 2 --adapted
 	$(PY) bench/candidate_order.py
+	$(PY) bench/candidate_novelty.py
+	$(PY) bench/candidate_novelty.py --adapt --datasets snips mcid_mtpclnn
 	$(PY) bench/label_next.py
 	$(PY) bench/review_estimate.py
 	$(PY) bench/estimate_honesty.py

@@ -70,9 +70,22 @@ def score_run(result, labels: np.ndarray, known: set, labeled: np.ndarray) -> di
     return out
 
 
-def main() -> None:
+def draw_and_vectors(texts: list, labels: np.ndarray, ratio: float, seed: int, name: str, adapt: bool = True):
+    """The protocol's draw at ``ratio`` (labeled ratio 0.1) as a table, the model fitted to its labels as the tool
+    does (fine-tuned unless ``adapt`` is False) and its vectors: (known, labeled, table, embedder, X, middle)."""
     from discovery.io import table_from_frame
-    from discovery.pipeline import DiscoveryConfig, fit_embedder, is_adapted, run_discovery, vectors_and_middle_layer
+    from discovery.pipeline import DiscoveryConfig, fit_embedder, vectors_and_middle_layer
+
+    known, labeled = protocol_draw(labels, ratio, 0.1, seed)
+    frame = pd.DataFrame({"text": texts, "label": np.where(labeled, labels, "")})
+    table = table_from_frame(frame, name="train", data_hash=f"{name}-{seed}", text_column="text", label_column="label")
+    embedder = fit_embedder(table.texts, table.labels, DiscoveryConfig(random_state=seed, make_map=False, adapt=adapt))
+    X, middle = vectors_and_middle_layer(embedder, table.texts)  # as run_discovery reads them
+    return known, labeled, table, embedder, X, middle
+
+
+def main() -> None:
+    from discovery.pipeline import DiscoveryConfig, is_adapted, run_discovery
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["banking", "stackoverflow", "snips", "mcid_mtpclnn"])
@@ -90,12 +103,7 @@ def main() -> None:
         runs = {setting: [] for setting in args.new_clusters}
         started = time.perf_counter()
         for seed in args.seeds:
-            known, labeled = protocol_draw(labels, ratio, 0.1, seed)
-            frame = pd.DataFrame({"text": texts, "label": np.where(labeled, labels, "")})
-            table = table_from_frame(frame, name="train", data_hash=f"candidate-order-{seed}", text_column="text",
-                                     label_column="label")
-            embedder = fit_embedder(table.texts, table.labels, DiscoveryConfig(random_state=seed, make_map=False))
-            X, middle = vectors_and_middle_layer(embedder, table.texts)  # as run_discovery reads them
+            known, labeled, table, embedder, X, middle = draw_and_vectors(texts, labels, ratio, seed, "candidate-order")
             for setting in args.new_clusters:
                 n_new = None if setting == "estimated" else int(setting)
                 config = DiscoveryConfig(random_state=seed, make_map=False, n_new_clusters=n_new)

@@ -487,6 +487,7 @@ COLD_RUN: dict = {}  # bench/cold_run.py output (one seed from nothing cached: w
 LARGE_TABLE: dict = {}  # bench/large_table.py output (discovery run on a large table: time per stage, peak memory)
 SPLIT_FLAGGED: dict = {}  # bench/split_flagged_clusters.py output (what splitting flagged clusters gives)
 CANDIDATE_ORDER: dict = {}  # bench/candidate_order.py output (asking for more new clusters; the review order)
+CANDIDATE_NOVELTY: dict = {}  # bench/candidate_novelty.py output (rows outside every named class, per candidate)
 LANGUAGE_CHECK: dict = {}  # bench/language_check.py output (texts not in English)
 OUTSIDE_SHARE: dict = {}  # bench/outside_share.py output (evidence of unnamed classes on vectors not fine-tuned)
 LABEL_NEXT: dict = {}  # bench/label_next.py output (what labeling the suggested rows gives)
@@ -691,6 +692,8 @@ def load_results() -> tuple[dict, dict]:
             SPLIT_FLAGGED.update(data)
         elif path.name == "candidate_order.json":
             CANDIDATE_ORDER.update(data)
+        elif path.name == "candidate_novelty.json":
+            CANDIDATE_NOVELTY.update(data)
         elif path.name == "language_check.json":
             LANGUAGE_CHECK.update(data)
         elif path.name == "outside_share.json":
@@ -1003,6 +1006,42 @@ def candidate_order_lines(data: dict) -> list[str]:
             "order / size | unnamed among the first five (%): review order / size | seeds ranked | merged back at "
             "0.9 | at 0.8 | at 0.7 |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
+
+
+def candidate_novelty_lines(data: dict) -> list[str]:
+    """The table of bench/candidate_novelty.py: a candidate's rows outside every named class as evidence that it
+    is a new category, beside the fill-in's ``known_fit``, and as a guard on a one-click merge."""
+    settings = sorted(data.get("settings", []), key=lambda s: (
+        s["vectors"] != "frozen", DATASETS.index(s["dataset"]) if s["dataset"] in DATASETS else 99,
+        s["new_clusters"] != "estimated"))
+    rows = []
+    for s in settings:
+        m, (pipeline_q, wide_q) = s["summary"], s["quantiles"]
+        ap = (f"{_f(m['ap_unexplained'])} | {_f(m[f'ap_outside_{pipeline_q}'])} | {_f(m[f'ap_outside_{wide_q}'])}"
+              if "ap_unexplained" in m else "- | - | -")
+        merged = " | ".join(f"{_f(100 * m[f'unnamed_merged_{g}'], 0)} / {_f(100 * m[f'known_merged_{g}'], 0)}"
+                            for g in ("no_guard", f"guard_{pipeline_q}", f"guard_{wide_q}"))
+        rows.append(f"| {s['dataset']} | {s['vectors']} ({pipeline_q}) | {s['known_ratio']} | {s['new_clusters']} | "
+                    f"{m['candidates']} | {m['mostly_unnamed']} | {ap} | {merged} |")
+    if not rows:
+        return []
+    commits = sorted({c for c in (_short_commit(s) for s in settings) if c})
+    return ["#### Rows outside every named class, per candidate", "",
+            f"`python bench/candidate_novelty.py` (and `--adapt`): the draws of the table above (every class but "
+            f"{settings[0]['unnamed']} named, labeled ratio {data.get('labeled_ratio', 0.1)}, seeds "
+            f"{', '.join(map(str, settings[0]['seeds']))}, each seed's candidates pooled; commit "
+            f"{', '.join(commits) or 'not recorded'}). A second signal beside `known_fit` that does not come from the "
+            "fill-in: the share of a candidate's unlabeled rows less similar to every named class's centroid than all "
+            "but a quantile of the labeled rows are to their own (`cluster.rows_outside_known_classes`, what the K "
+            "estimate reads over the whole table), at the pipeline's quantile (in brackets) and at 0.1. Average "
+            "precision of each signal for the candidates that are unnamed categories (`1 - known_fit` is the review "
+            "order's), and what merging every candidate with `known_fit` >= 0.8 in one click would take: unnamed-class "
+            "rows merged away / known-class rows put back (% of those in candidates), without a guard and leaving out "
+            "candidates with 10% or more of their rows outside.", "",
+            "| dataset | vectors (quantile) | known ratio | new clusters | candidates | of them unnamed categories | "
+            "AP: 1 - known_fit | AP: outside | AP: outside at 0.1 | merged at 0.8: no guard | guard at the quantile | "
+            "guard at 0.1 |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def ordered_settings(side: dict) -> list[dict]:
@@ -1566,6 +1605,7 @@ def write_report(command: str | None = None) -> Path:
     lines += hidden_category_lines(results)
     lines += split_flagged_lines(SPLIT_FLAGGED, results)
     lines += candidate_order_lines(CANDIDATE_ORDER)
+    lines += candidate_novelty_lines(CANDIDATE_NOVELTY)
     lines += outside_share_lines(OUTSIDE_SHARE)
     lines += label_next_lines(LABEL_NEXT)
     lines += review_estimate_lines(REVIEW_ESTIMATE)

@@ -182,11 +182,21 @@ def share_outside_known_classes(X: np.ndarray, y: np.ndarray, quantile: float = 
     snips with 5 of 7 intents named. Unnamed classes close to named ones stay inside, so a low share
     proves nothing (banking and stackoverflow at known ratio 0.75: 0.4-4.6%).
     """
+    y = np.asarray(y)
+    unlabeled = y < 0
+    if not unlabeled.any():
+        return 0.0
+    return float(np.mean(rows_outside_known_classes(X, y, quantile)[unlabeled]))
+
+
+def rows_outside_known_classes(X: np.ndarray, y: np.ndarray, quantile: float = 0.02) -> np.ndarray:
+    """Per row: less similar to every known class's centroid than all but ``quantile`` of the labeled rows are
+    to their own class's centroid (each left out of it); all False without two labeled rows of one class."""
     X = normalize(np.asarray(X, dtype=np.float32))
     y = np.asarray(y)
-    labeled, unlabeled = np.flatnonzero(y >= 0), y < 0
-    if not len(labeled) or not unlabeled.any():
-        return 0.0
+    labeled = np.flatnonzero(y >= 0)
+    if not len(labeled):
+        return np.zeros(len(y), dtype=bool)
     n_classes = count_classes(y)
     sums = cluster_sums(X, y, n_classes)
     counts = np.bincount(y[labeled], minlength=n_classes)
@@ -194,9 +204,9 @@ def share_outside_known_classes(X: np.ndarray, y: np.ndarray, quantile: float = 
     left_out = normalize(sums[y[labeled]] - X[labeled])
     own = np.einsum("ij,ij->i", left_out, X[labeled])[~alone]
     if not len(own):
-        return 0.0
-    _, best_similarity = nearest_center(X[unlabeled], normalize(sums).astype(np.float32))
-    return float(np.mean(best_similarity < np.quantile(own, quantile)))
+        return np.zeros(len(y), dtype=bool)
+    _, best_similarity = nearest_center(X, normalize(sums).astype(np.float32))
+    return best_similarity < np.quantile(own, quantile)
 
 
 @dataclass(frozen=True)
