@@ -182,21 +182,32 @@ def share_outside_known_classes(X: np.ndarray, y: np.ndarray, quantile: float = 
     snips with 5 of 7 intents named. Unnamed classes close to named ones stay inside, so a low share
     proves nothing (banking and stackoverflow at known ratio 0.75: 0.4-4.6%).
     """
-    y = np.asarray(y)
+    X, y = normalize(np.asarray(X, dtype=np.float32)), np.asarray(y)
     unlabeled = y < 0
-    if not unlabeled.any():
+    bar = _outside_bar(X, y, quantile)
+    if bar is None or not unlabeled.any():
         return 0.0
-    return float(np.mean(rows_outside_known_classes(X, y, quantile)[unlabeled]))
+    _, best_similarity = nearest_center(X[unlabeled], bar[1])
+    return float(np.mean(best_similarity < bar[0]))
 
 
 def rows_outside_known_classes(X: np.ndarray, y: np.ndarray, quantile: float = 0.02) -> np.ndarray:
-    """Per row: less similar to every known class's centroid than all but ``quantile`` of the labeled rows are
-    to their own class's centroid (each left out of it); all False without two labeled rows of one class."""
-    X = normalize(np.asarray(X, dtype=np.float32))
-    y = np.asarray(y)
+    """Per row, the test ``share_outside_known_classes`` counts: less similar to every known class's centroid than
+    all but ``quantile`` of the labeled rows are to their own (all False without two labeled rows of one class)."""
+    X, y = normalize(np.asarray(X, dtype=np.float32)), np.asarray(y)
+    bar = _outside_bar(X, y, quantile)
+    if bar is None:
+        return np.zeros(len(y), dtype=bool)
+    _, best_similarity = nearest_center(X, bar[1])
+    return best_similarity < bar[0]
+
+
+def _outside_bar(X: np.ndarray, y: np.ndarray, quantile: float) -> tuple[float, np.ndarray] | None:
+    """(the similarity to its own class's centroid, each labeled row left out of it, that all but ``quantile`` of
+    them reach; the classes' centroids), on normalized ``X``; None without two labeled rows of one class."""
     labeled = np.flatnonzero(y >= 0)
     if not len(labeled):
-        return np.zeros(len(y), dtype=bool)
+        return None
     n_classes = count_classes(y)
     sums = cluster_sums(X, y, n_classes)
     counts = np.bincount(y[labeled], minlength=n_classes)
@@ -204,9 +215,8 @@ def rows_outside_known_classes(X: np.ndarray, y: np.ndarray, quantile: float = 0
     left_out = normalize(sums[y[labeled]] - X[labeled])
     own = np.einsum("ij,ij->i", left_out, X[labeled])[~alone]
     if not len(own):
-        return np.zeros(len(y), dtype=bool)
-    _, best_similarity = nearest_center(X, normalize(sums).astype(np.float32))
-    return best_similarity < np.quantile(own, quantile)
+        return None
+    return float(np.quantile(own, quantile)), normalize(sums).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -313,6 +313,7 @@ def cluster_table(discovery) -> pd.DataFrame:
         "cohesion": c.cohesion.round(4), "unlabeled_beyond_labels": c.unlabeled_beyond_labels,
         "may_hide_new_category": c.may_hide_new_category, "nearest_known_label": c.nearest_known_label,
         "known_fit": c.known_fit.round(4), "unexplained_rows": c.unexplained_rows.round(1),
+        "outside_share": c.outside_share.round(4),
         "keywords": c.keywords.map(", ".join), "shared_phrase": c.shared_phrase,
         "label_counts": c.label_counts.map(lambda d: json.dumps(d, ensure_ascii=False)),
         "representative_row_ids": c.representative_ids.map(lambda ids: " ".join(map(str, ids))),

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .cluster import (OUTSIDE_QUANTILE, LabelAwareHDBSCAN, SeededKMeans, cluster_centers,
-                      known_rows_by_label, share_outside_known_classes)
+                      known_rows_by_label, rows_outside_known_classes, share_outside_known_classes)
 from .adapt import TRAINING_TOKENS, AdaptedEmbedder, can_adapt, why_not_adapt
 from .boilerplate import (canonical_phrases, describe_boilerplate, find_boilerplate, given_phrases, refused_phrase,
                           spelled_out, without_boilerplate)
@@ -1396,7 +1396,10 @@ def run_discovery(table: LabeledTable | pd.DataFrame, config: DiscoveryConfig = 
         report("map", 1, 1)
         timings["map"] = time.perf_counter() - start
 
-    rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers, empty=empty)
+    outside = rows_outside_known_classes(embeddings, trained, OUTSIDE_QUANTILE["adapted" if adapted else "not adapted"]
+                                         ) if (trained >= 0).any() else None
+    rows, cluster_table = build_rows(table, clusters, noise, summary, fill, coords, embeddings, centers, empty=empty,
+                                     outside=outside)
     boilerplate_record = describe_boilerplate(table.texts, stripped, boilerplate, as_read=texts)
     if boilerplate_record and not embedded_here:  # the caller's vectors: what they read is the caller's to say
         boilerplate_record["vectors_given"] = True

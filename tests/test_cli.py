@@ -100,6 +100,7 @@ def test_run_writes_everything_and_is_byte_identical_for_a_seed(demo_slice, tmp_
     # how far the named classes explain each candidate, and the closest one to merge it into if it is not new
     open_candidates = clusters[clusters.status == "candidate"]
     assert open_candidates.nearest_known_label.notna().all() and open_candidates.known_fit.between(0, 1).all()
+    assert open_candidates.outside_share.between(0, 1).all()  # and the share of its rows outside every named class
     labeled = clusters[clusters.status == "known"]
     assert (labeled.nearest_known_label == labeled.majority_label).mean() > 0.8
 

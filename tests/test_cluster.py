@@ -200,7 +200,8 @@ def test_rows_outside_every_known_class_show_that_unnamed_classes_exist(snips_fi
     assert outside > 5 * share_outside_known_classes(X, y_all) and share_outside_known_classes(X, y_all) < 0.02
     rows = rows_outside_known_classes(X, y)  # mostly the unnamed intents' rows (measured 17% against 1.2%)
     of_unnamed = ~frame.label.isin(named).to_numpy()
-    assert outside == rows[y < 0].mean() and rows[of_unnamed].mean() > 5 * rows[~of_unnamed & (y < 0)].mean()
+    assert abs(outside - rows[y < 0].mean()) <= 1 / np.sum(y < 0)  # a row at the bar may read either way by a bit
+    assert rows[of_unnamed].mean() > 5 * rows[~of_unnamed & (y < 0)].mean()
     assert new_cluster_estimate(X, y, random_state=0).n_new == 0  # outside < NEW_CLASS_EVIDENCE: the silhouette decides
     monkeypatch.setattr(cluster, "NEW_CLASS_EVIDENCE", outside / 2)
     estimate = new_cluster_estimate(X, y, random_state=0)

@@ -580,12 +580,28 @@ def test_candidates_the_named_classes_explain_come_after_a_new_category(small_ba
     own_intent = clusters.loc[named[0], "majority_label"]
     assert clusters.loc[sub_group, "nearest_known_label"] == own_intent
     assert clusters.loc[new_category, "known_fit"] < clusters.loc[sub_group, "known_fit"]
+    # rows outside every named intent, read again for the clusters the splits made: the new category's, not the other's
+    assert clusters.loc[new_category, "outside_share"] > max(clusters.loc[sub_group, "outside_share"], 0.1)
     order = result.candidates.index.tolist()
     assert order.index(new_category) < order.index(sub_group)
     assert clusters.loc[named[0], "nearest_known_label"] == own_intent and clusters.loc[named[0], "known_fit"] > 0.5
     merged = merge_clusters(result, [named[0], sub_group])
     rows = merged.rows[(merged.rows.cluster_id == named[0]) & merged.rows.human_label.isna()]
     assert (rows.label_source != "candidate").all() and (rows.proposed_label == own_intent).mean() > 0.8
+
+
+def test_a_clusters_outside_share_counts_its_unlabeled_rows_only():
+    import numpy as np
+    import pandas as pd
+
+    from discovery.result import outside_share
+
+    rows = pd.DataFrame({"human_label": np.array(["a", None, None, None, "b", None], dtype=object),
+                         "outside_named_classes": [True, True, False, False, True, True]})
+    clusters, index = np.array([0, 0, 0, 1, 1, 2]), pd.Index([0, 1, 2, 3])
+    share = outside_share(rows, clusters, index)
+    assert share[:3].tolist() == [0.5, 0.0, 1.0] and np.isnan(share[3])  # cluster 3 has no row
+    assert np.isnan(outside_share(rows.drop(columns="outside_named_classes"), clusters, index)).all()
 
 
 def test_known_class_fit_reads_the_fill_in_on_each_clusters_unlabeled_rows():

@@ -1,5 +1,6 @@
 """Candidates page: clusters that look like categories nobody has named yet; name, merge, split or dismiss them."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -8,7 +9,8 @@ from discovery import dismiss_candidate, merge_clusters, name_cluster, split_clu
 from discovery.cluster import best_is_largest_tried, none_asked_despite_evidence
 from discovery.embed import TFIDF_MODEL
 from discovery.pipeline import FEW_LABELS_CAVEAT, few_labels_to_judge, hdbscan_size_hides_new, mostly_noise
-from discovery.result import READ_BEFORE_MERGING, candidates_behind_note, candidates_holding_a_class_note, name_clash
+from discovery.result import (APART_FROM_NAMED, READ_BEFORE_MERGING, candidates_behind_note,
+                              candidates_holding_a_class_note, name_clash)
 
 st.title("Candidate categories")
 
@@ -125,12 +127,19 @@ def show_candidate(result, rank: int, cluster_id: int, phrase_note: str | None =
                     + f" · cohesion {c.cohesion:.2f}")
         fit = (f"\nnamed classes explain about {c.known_fit:.0%} of its rows (closest: {c.nearest_known_label})"
                if pd.notna(c.known_fit) else "")
+        apart = c.get("outside_share", np.nan)
+        fit += (f"\n{apart:.0%} of its unlabeled rows lie outside every named class" if pd.notna(apart) else "")
         st.text(f"proposed name: {c.display_name}\nkeywords: {', '.join(c.keywords) or '(none)'}{fit}")
         if phrase_note:
             st.warning(state.plain(phrase_note[0].upper() + phrase_note[1:] + "."), icon=":material/format_quote:")
         examples = [r for r in c.representative_ids if r in rows.index]
         st.dataframe(rows.loc[examples, ["text"]], width="stretch")
         state.show_full_texts(rows.loc[examples, "text"])
+        if into is not None and apart >= APART_FROM_NAMED:
+            st.warning(state.plain(
+                f"{apart:.0%} of its unlabeled rows are farther from every named class than almost any labeled row "
+                f"is from its own: it may be a category of its own however sure the fill-in is of "
+                f"{c.nearest_known_label}. Read its texts before merging."), icon=":material/call_split:")
         if into is not None:
             st.button(state.plain(f"Merge cluster {cluster_id} into {c.nearest_known_label}"),
                       key=f"cand_merge_into_{cluster_id}",

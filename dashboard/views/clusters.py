@@ -18,7 +18,7 @@ def cluster_frame(result) -> pd.DataFrame:
         "size": c["size"], "distinct texts": c.distinct_texts, "n_labeled": c.n_labeled,
         "majority_label": c.majority_label, "purity": c.purity,
         "cohesion": c.cohesion, "beyond labels": c.unlabeled_beyond_labels, "named classes explain": c.known_fit,
-        "closest named class": c.nearest_known_label, "keywords": c.keywords.map(", ".join),
+        "closest named class": c.nearest_known_label, "outside named classes": c.outside_share, "keywords": c.keywords.map(", ".join),
     }).reset_index(drop=True)
 
 
@@ -43,6 +43,10 @@ def show_table(result) -> pd.DataFrame:
         "named classes explain": st.column_config.NumberColumn(
             format="percent", help="Mean fill-in confidence of its unlabeled rows: how far the classes you named "
                                    "account for them (low in a category nobody has named)"),
+        "outside named classes": st.column_config.NumberColumn(
+            format="percent", help="Share of its unlabeled rows farther from every named class than almost any "
+                                   "labeled row is from its own: evidence of a category nobody has named that does "
+                                   "not come from the fill-in"),
         "size": st.column_config.ProgressColumn(format="%d", min_value=0, max_value=int(frame["size"].max())),
     })
     by_hand = any(d.get("action") == "assign" for d in result.decisions)

@@ -158,7 +158,7 @@ def test_every_page_renders_its_charts(first_session):
     at.switch_page("views/clusters.py").run()
     cluster_table = at.dataframe[0].value
     assert {"size", "n_labeled", "majority_label", "purity", "status", "beyond labels", "named classes explain",
-            "closest named class", "keywords"} <= set(cluster_table.columns)
+            "closest named class", "outside named classes", "keywords"} <= set(cluster_table.columns)
     at.text_input(key="clusters_query").set_value("card").run()
     assert_clean(at)
     assert 0 < len(at.dataframe[0].value) < len(cluster_table)
@@ -359,6 +359,16 @@ def test_a_candidate_says_how_far_named_classes_explain_it_and_merges_into_the_c
     candidate = int(candidates.index[0])
     closest = candidates.loc[candidate, "nearest_known_label"]
     assert any(f"(closest: {closest})" in t.value for t in at.text)
+    # how many of its unlabeled rows lie outside every named class; a merge offered for a candidate with a tenth
+    # or more of them so is said to be one to read first
+    from discovery.result import APART_FROM_NAMED
+
+    share = candidates.loc[candidate, "outside_share"]
+    assert any(f"{share:.0%} of its unlabeled rows lie outside every named class" in t.value for t in at.text)
+    page = candidates.head(10)
+    apart = page[(page.outside_share >= APART_FROM_NAMED) & page.nearest_known_label.notna()]
+    warned = [w.value.replace("\\", "") for w in at.warning if "farther from every named class" in w.value]
+    assert len(warned) == len(apart) >= 1 and all("Read its texts before merging" in w for w in warned)
     into = int(result.clusters[(result.clusters.status != "candidate") & (result.clusters.majority_label == closest)]
                .sort_values("size", ascending=False).index[0])
     at.button(key=f"cand_merge_into_{candidate}").click().run()
