@@ -644,14 +644,14 @@ APART_FROM_NAMED = 0.1
 
 def outside_share(rows: pd.DataFrame, clusters: np.ndarray, index: pd.Index) -> np.ndarray:
     """Per cluster: the share of its unlabeled rows outside every named class (``rows.outside_named_classes``,
-    ``cluster.rows_outside_known_classes``), NaN without them. Evidence that a candidate is new that does not come
+    ``cluster.rows_outside_known_classes``; empty texts aside, as in ``known_class_fit``), NaN without them. Evidence that a candidate is new that does not come
     from the fill-in, which can be sure of rows of a class nobody named. On draws with every class but two named
     (fine-tuned model), merging each candidate the named classes explain at 0.8 or more would have merged away 51-54%
     of the unnamed rows in candidates on snips and 1-18% on mcid; sparing those with ``APART_FROM_NAMED`` of their
     rows outside or more, 0-14% and 1-8% (docs/benchmarks.md, "Rows outside every named class, per candidate")."""
     if "outside_named_classes" not in rows.columns:
         return np.full(len(index), np.nan)
-    unlabeled = pd.isna(rows.human_label.to_numpy(dtype=object))
+    unlabeled = pd.isna(rows.human_label.to_numpy(dtype=object)) & ~empty_text_rows(rows)
     outside = pd.Series(rows.outside_named_classes.to_numpy(dtype=float)[unlabeled])
     return outside.groupby(np.asarray(clusters)[unlabeled]).mean().reindex(index).to_numpy()
 

@@ -590,17 +590,18 @@ def test_candidates_the_named_classes_explain_come_after_a_new_category(small_ba
     assert (rows.label_source != "candidate").all() and (rows.proposed_label == own_intent).mean() > 0.8
 
 
-def test_a_clusters_outside_share_counts_its_unlabeled_rows_only():
+def test_a_clusters_outside_share_counts_its_unlabeled_rows_with_a_text_only():
     import numpy as np
     import pandas as pd
 
     from discovery.result import outside_share
 
     rows = pd.DataFrame({"human_label": np.array(["a", None, None, None, "b", None], dtype=object),
-                         "outside_named_classes": [True, True, False, False, True, True]})
+                         "empty_text": [False, False, False, True, False, False],
+                         "outside_named_classes": [True, True, False, True, True, True]})
     clusters, index = np.array([0, 0, 0, 1, 1, 2]), pd.Index([0, 1, 2, 3])
     share = outside_share(rows, clusters, index)
-    assert share[:3].tolist() == [0.5, 0.0, 1.0] and np.isnan(share[3])  # cluster 3 has no row
+    assert share[[0, 2]].tolist() == [0.5, 1.0] and np.isnan(share[[1, 3]]).all()  # 1: a label and an empty text
     assert np.isnan(outside_share(rows.drop(columns="outside_named_classes"), clusters, index)).all()
 
 

@@ -18,7 +18,8 @@ def cluster_frame(result) -> pd.DataFrame:
         "size": c["size"], "distinct texts": c.distinct_texts, "n_labeled": c.n_labeled,
         "majority_label": c.majority_label, "purity": c.purity,
         "cohesion": c.cohesion, "beyond labels": c.unlabeled_beyond_labels, "named classes explain": c.known_fit,
-        "closest named class": c.nearest_known_label, "outside named classes": c.outside_share, "keywords": c.keywords.map(", ".join),
+        "closest named class": c.nearest_known_label, "outside named classes": c.outside_share,
+        "keywords": c.keywords.map(", ".join),
     }).reset_index(drop=True)
 
 
