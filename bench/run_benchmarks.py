@@ -1025,7 +1025,7 @@ def candidate_novelty_lines(data: dict) -> list[str]:
                     f"{m['candidates']} | {m['mostly_unnamed']} | {ap} | {merged} |")
     if not rows:
         return []
-    commits = sorted({c for c in (_short_commit(s) for s in settings) if c})
+    commits = setting_commits(data)
     return ["#### Rows outside every named class, per candidate", "",
             f"`python bench/candidate_novelty.py` (and `--adapt`): the draws of the table above (every class but "
             f"{settings[0]['unnamed']} named, labeled ratio {data.get('labeled_ratio', 0.1)}, seeds "
