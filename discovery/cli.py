@@ -255,38 +255,9 @@ def run_command(input_path: str, out: str, config: "DiscoveryConfig", text_colum
     return shlex.join(words)
 
 
-def cmd_run(args) -> int:
-    from .export import describe_moved_aside, write_run_files
-    from .io import nothing_to_fill_in, read_table
-    from .language import language_warning
-    from .pipeline import table_boilerplate, table_languages
-    from .boilerplate import canonical_phrases, refused_phrase
-    from .embed import TFIDF_MODEL
-    from .pipeline import (describe_fill_estimate, fill_skipped_reason, hdbscan_size_hides_new, run_discovery,
-                           unestimated_accuracy_advice, words_turned_off)
-    from .relabel import SPREADSHEET_CELL_LIMIT, advised_new_clusters
-    from .result import (adaptation_note, candidates_behind_note, candidates_holding_a_class_note, set_min_confidence,
-                         split_cluster)
-
-    if Path(args.out).expanduser().is_file():  # found out now, not after the run
-        raise InputError(f"--out {args.out}: is a file; give a folder for the output files.")
-    check_out_path(args.out, "a folder for the output files")
-    for phrase in args.leave_out or ():
-        if refused := refused_phrase(phrase):
-            raise InputError(f"--leave-out {phrase!r}: {refused}.")
-    table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
-                       unlabeled_marker=args.unlabeled_marker, encoding=args.encoding,
-                       missing_words=args.missing_words)
-    for message in table.warnings:
-        print(f"warning: {message}", file=sys.stderr)
-    if note := nothing_to_fill_in(table):
-        print(f"note: {note}", file=sys.stderr)
-    # said before the run starts, so a researcher can stop it and pick a model that reads the texts
-    # found once: the run reads the texts without it too, the phrases spelled as its config keeps them
-    boilerplate = table_boilerplate(table, canonical_phrases(args.leave_out or ()))
-    language = table_languages(table, random_state=args.seed, boilerplate=boilerplate)
-    if warning := language_warning(language, args.model):
-        print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
+def refuse_run_flags(args) -> None:
+    """InputError for `discovery run` flags that do not go together or lie out of range: found before anything is
+    imported or read, so a mistyped flag is answered at once, not after a large table was read."""
     if args.method == "hdbscan" and (args.new_clusters is not None or args.keep_new_clusters is not None):
         given = "--new-clusters" if args.new_clusters is not None else "--keep-new-clusters"
         raise InputError(f"{given} sets how many new clusters seeded-kmeans makes; --method hdbscan finds its own "
@@ -313,6 +284,43 @@ def cmd_run(args) -> int:
                          "leave it out.")
     if args.noise_budget is not None and not 0.0 <= args.noise_budget < 1.0:
         raise InputError(f"--noise-budget must lie from 0 to below 1 (got {args.noise_budget}).")
+
+
+def cmd_run(args) -> int:
+    from .boilerplate import refused_phrase
+
+    refuse_run_flags(args)
+    if Path(args.out).expanduser().is_file():  # found out now, not after the run
+        raise InputError(f"--out {args.out}: is a file; give a folder for the output files.")
+    check_out_path(args.out, "a folder for the output files")
+    for phrase in args.leave_out or ():
+        if refused := refused_phrase(phrase):
+            raise InputError(f"--leave-out {phrase!r}: {refused}.")
+    from .io import nothing_to_fill_in, read_table
+
+    table = read_table(args.input, text_column=args.text_col, label_column=args.label_col,
+                       unlabeled_marker=args.unlabeled_marker, encoding=args.encoding,
+                       missing_words=args.missing_words)
+    from .boilerplate import canonical_phrases
+    from .embed import TFIDF_MODEL
+    from .export import describe_moved_aside, write_run_files
+    from .language import language_warning
+    from .pipeline import (describe_fill_estimate, fill_skipped_reason, hdbscan_size_hides_new, run_discovery,
+                           table_boilerplate, table_languages, unestimated_accuracy_advice, words_turned_off)
+    from .relabel import SPREADSHEET_CELL_LIMIT, advised_new_clusters
+    from .result import (adaptation_note, candidates_behind_note, candidates_holding_a_class_note, set_min_confidence,
+                         split_cluster)
+
+    for message in table.warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    if note := nothing_to_fill_in(table):
+        print(f"note: {note}", file=sys.stderr)
+    # said before the run starts, so a researcher can stop it and pick a model that reads the texts
+    # found once: the run reads the texts without it too, the phrases spelled as its config keeps them
+    boilerplate = table_boilerplate(table, canonical_phrases(args.leave_out or ()))
+    language = table_languages(table, random_state=args.seed, boilerplate=boilerplate)
+    if warning := language_warning(language, args.model):
+        print(f"warning: {args.input}, column {table.text_column!r}: {warning}", file=sys.stderr)
     if args.new_clusters is None and args.keep_new_clusters is None and args.method != "hdbscan" \
             and (advised := advised_new_clusters(args.input)) is not None:
         args.keep_new_clusters = advised  # add-labels' advice travels in the copy it wrote, as its printed line gives
@@ -451,6 +459,12 @@ ACCEPTED_IN_BULK = 100  # labels typed as the proposals shown, from which add-la
 
 
 def cmd_add_labels(args) -> int:
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() not in (".parquet", ".pq"):
+        raise InputError(f"--out {args.out}: write a .parquet file (it keeps every column and type exactly).")
+    if out.is_dir():
+        raise InputError(f"--out {args.out}: is a folder; give a file name ending in .parquet.")
+    check_out_path(out, "a .parquet file in a folder")
     from .io import DEFAULT_TEXT_COLUMN, ORIGIN_ACCEPTED, file_sha256, read_table
     from .labels import listed, looks_like_a_marker, similar_spellings_note, spelling_key
     from .relabel import (add_labels, decisions_not_recorded, edited_proposals, new_clusters_to_keep_after,
@@ -458,12 +472,6 @@ def cmd_add_labels(args) -> int:
                           run_reading)
     from .workspace import atomic_write_bytes
 
-    out = Path(args.out).expanduser()
-    if out.suffix.lower() not in (".parquet", ".pq"):
-        raise InputError(f"--out {args.out}: write a .parquet file (it keeps every column and type exactly).")
-    if out.is_dir():
-        raise InputError(f"--out {args.out}: is a folder; give a file name ending in .parquet.")
-    check_out_path(out, "a .parquet file in a folder")
     options = dict(text_column=args.text_col or DEFAULT_TEXT_COLUMN, label_column=args.label_col,
                    unlabeled_marker=args.unlabeled_marker, encoding=args.encoding, missing_words=args.missing_words)
     manifest = run_manifest(args.labeled)  # of the run that wrote the review file, read once
