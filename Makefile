@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) bench/split_flagged_clusters.py --unnamed 2 --adapted
 	$(PY) bench/candidate_order.py
 	$(PY) bench/candidate_novelty.py
+	$(PY) bench/few_labels_estimate.py
 	$(PY) bench/candidate_novelty.py --adapt --datasets snips mcid_mtpclnn
 	$(PY) bench/label_next.py
 	$(PY) bench/review_estimate.py

@@ -322,7 +322,8 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
     4x the known classes, at least 40, at most a fifth of the free rows) and the
     count whose clustering has the best cosine silhouette (smoothed over
     neighbouring counts) on a fixed sample of rows wins: the known classes anchor the comparison, so the extra clusters are
-    judged by how well they separate what no known class explains. The curve is flat
+    judged by how well they separate what no known class explains (with under ``FEW_LABELS_TO_ANCHOR`` labels a
+    class the labeled rows carry ``LABELED_ROWS_WEIGHT`` of the score: ``labeled_rows_weight``). The curve is flat
     near its top, so each count's silhouette is the mean over ``n_restarts`` k-means
     initialisations: with one, the pick swung between 12 and 43 extra clusters. Measured on
     four benchmarks (docs/benchmarks.md), this beat merging an over-clustering
@@ -337,8 +338,8 @@ def new_cluster_estimate(X: np.ndarray, y: np.ndarray, random_state: int = 0, sa
 
     ``preferred``: a count to keep whenever it lies in the plausible range (the previous run's, when
     the researcher runs again with a few more labels). The curve is flat near its top: labeling one
-    more row of a named class moved the demo's pick from 25 to 37 or 55 in 11 of 12 draws of the row,
-    with 25 still in the plausible range in 11; keeping it spares the researcher a reshuffled
+    more row of a named class moved the demo's pick from 25 to 0, 7, 11 or 17 in 9 of 12 draws of the
+    row, with 25 still in the plausible range in 8; keeping it spares the researcher a reshuffled
     candidate list the data does not ask for.
     """
 

@@ -363,7 +363,7 @@ def test_a_preferred_count_is_kept_only_while_the_data_fits_it(small_banking):
 
 def test_one_more_label_no_longer_reshuffles_the_demo_s_new_clusters(demo_table):
     """On the demo the silhouette curve is flat: labeling one more row of a named class moved the estimated
-    count from 25 to 37 or 55 in 11 of 12 draws of the row, with 25 still plausible in 11 of them. Asked to
+    count from 25 to 0, 7, 11 or 17 in 9 of 12 draws of the row, with 25 still plausible in 8 of them. Asked to
     keep the first run's count, the second run keeps it."""
     import pandas as pd
 
@@ -375,7 +375,7 @@ def test_one_more_label_no_longer_reshuffles_the_demo_s_new_clusters(demo_table)
     first = new_cluster_estimate(X, y, random_state=0)
     truth = pd.read_csv(DEMO_TRUTH).true_label.to_numpy()
     named = [row for row in np.flatnonzero(y < 0) if truth[row] in demo_table.codec.names]
-    row = np.random.RandomState(7).choice(named)
+    row = np.random.RandomState(2).choice(named)
     y[row] = demo_table.codec.names.index(truth[row])
     again = new_cluster_estimate(X, y, random_state=0)
     kept = new_cluster_estimate(X, y, random_state=0, preferred=first.n_new)
