@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from discovery import cluster  # noqa: E402
 from discovery.evaluate import protocol_draw  # noqa: E402
+from discovery.labels import median_labels_per_class  # noqa: E402
 from run_benchmarks import frozen_train_splits, write_side_result  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "few_labels_estimate.json"
@@ -57,7 +58,7 @@ def one_draw(X: np.ndarray, labels: np.ndarray, known_ratio: float, per_class: i
     in_new = fitted.labels_ >= len(names)
     estimate = fitted.new_cluster_estimate_
     return {"known_ratio": known_ratio, "labels_a_class": per_class, "seed": seed, "weighted": weighted,
-            "median_labels": float(np.median(np.bincount(y[y >= 0]))), "unnamed_classes": len(set(labels)) - len(names),
+            "median_labels": median_labels_per_class(y), "unnamed_classes": len(set(labels)) - len(names),
             "new_clusters": int(fitted.n_new_clusters_), "plausible": list(estimate.plausible),
             "labeled_weight": estimate.labeled_weight,
             "named_rows_in_new": float(np.mean(in_new[unlabeled & ~unnamed])),

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.preprocessing import normalize
 
-from .labels import count_classes
+from .labels import count_classes, median_labels_per_class
 
 CHUNK = 20_000
 
@@ -302,9 +302,7 @@ def labeled_rows_weight(y: np.ndarray, sample_rows: np.ndarray) -> float | None:
     ``FEW_LABELS_TO_ANCHOR`` labels a class (median) they carry ``LABELED_ROWS_WEIGHT`` of it, when fewer of them
     than that are in the sample (bench/few_labels_estimate.py, docs/benchmarks.md)."""
     labeled = y >= 0
-    if not labeled.any():
-        return None
-    if np.median(np.bincount(y[labeled])[np.unique(y[labeled])]) >= FEW_LABELS_TO_ANCHOR:
+    if not labeled.any() or median_labels_per_class(y) >= FEW_LABELS_TO_ANCHOR:
         return None
     in_sample = labeled[sample_rows]
     if not in_sample.any() or in_sample.all() or in_sample.mean() >= LABELED_ROWS_WEIGHT:
@@ -397,9 +395,11 @@ def _silhouette_curve(sample: np.ndarray, grid: list, cluster_sample: Callable[[
         values = []
         for restart in range(starts):
             assign = cluster_sample(count, start_seed(random_state, restart))
-            if 1 < len(np.unique(assign)) < len(sample) and labeled_weight is None:  # silhouette's own domain
+            if not 1 < len(np.unique(assign)) < len(sample):  # outside silhouette's own domain
+                pass
+            elif labeled_weight is None:
                 values.append(float(silhouette_score(distances, assign, metric="precomputed")))
-            elif 1 < len(np.unique(assign)) < len(sample):
+            else:
                 each = silhouette_samples(distances, assign, metric="precomputed")
                 values.append(float((1 - labeled_weight) * each[~labeled].mean() + labeled_weight * each[labeled].mean()))
             if progress:
